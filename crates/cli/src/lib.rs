@@ -1,0 +1,1 @@
+//! The offboard command-line tool: demo, local, verify, report, plan.

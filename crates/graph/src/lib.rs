@@ -1,0 +1,1 @@
+//! Microsoft Graph and Exchange Online admin clients authenticated with managed identity.

@@ -1,0 +1,1 @@
+//! The Azure Functions custom handler: maps HTTP and queue/timer invocations onto offboard's use cases.

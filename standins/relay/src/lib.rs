@@ -1,0 +1,1 @@
+//! Stand-in Azure Relay Hybrid Connections service. Tests and demo only.
