@@ -1,0 +1,310 @@
+//! The case: one termination's life in offboard, from receipt to completion.
+//!
+//! ```text
+//!   received ──────────────► running ──► completed
+//!      ▲   \                    │   └──► completed_with_exceptions
+//!      │    └──► cancelled      │
+//!  scheduled ──► cancelled      (planning, steps)
+//! ```
+//! A case whose effective time is in the future is `scheduled`; the scheduler moves it to
+//! `received` when it falls due, which sends it to planning. A rescind (or a SCIM
+//! reactivation) cancels it only before its effective time: after that, access is already
+//! being removed and a reinstatement is a new onboarding, not an undo.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::event::TerminationEvent;
+use crate::ids::CaseId;
+
+/// Where a case is in its life. The API returns these names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Accepted and due: waiting for planning.
+    Received,
+    /// Accepted, effective in the future.
+    Scheduled,
+    /// Being planned or executed.
+    Running,
+    /// Every step verified or recorded not applicable with a reason.
+    Completed,
+    /// Finished, but at least one step failed or could not be verified.
+    CompletedWithExceptions,
+    /// Rescinded before it took effect.
+    Cancelled,
+}
+
+impl CaseStatus {
+    /// Every status.
+    pub const ALL: [CaseStatus; 6] = [
+        Self::Received,
+        Self::Scheduled,
+        Self::Running,
+        Self::Completed,
+        Self::CompletedWithExceptions,
+        Self::Cancelled,
+    ];
+
+    /// The API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Scheduled => "scheduled",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::CompletedWithExceptions => "completed_with_exceptions",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses the API name.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// True once nothing more will happen to the case.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::CompletedWithExceptions | Self::Cancelled
+        )
+    }
+
+    /// Whether `self → to` is a legal transition.
+    pub fn can_become(self, to: CaseStatus) -> bool {
+        use CaseStatus::*;
+        matches!(
+            (self, to),
+            (Scheduled, Received)
+                | (Scheduled, Cancelled)
+                | (Received, Cancelled)
+                | (Received, Running)
+                | (Running, Completed)
+                | (Running, CompletedWithExceptions)
+        )
+    }
+}
+
+impl fmt::Display for CaseStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refused change to a case.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaseTransitionError {
+    /// The state machine does not allow this move.
+    #[error("a {from} case cannot become {to}")]
+    Illegal {
+        /// Current status.
+        from: CaseStatus,
+        /// Requested status.
+        to: CaseStatus,
+    },
+    /// A cancel arrived after the effective time.
+    #[error(
+        "the termination took effect at {effective_at} and access removal has started ({status}); it cannot be rescinded — reinstate the person through onboarding instead"
+    )]
+    AlreadyEffective {
+        /// When it took effect.
+        effective_at: DateTime<Utc>,
+        /// Current status.
+        status: CaseStatus,
+    },
+}
+
+/// One line of a case's history: a transition or a note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// The status after this entry.
+    pub status: CaseStatus,
+    /// What happened, in words an operator understands.
+    pub note: String,
+}
+
+/// One termination's case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Case {
+    /// Deterministic id from the event's source and source event id.
+    pub id: CaseId,
+    /// Current status.
+    pub status: CaseStatus,
+    /// The termination that opened the case.
+    pub event: TerminationEvent,
+    /// When the case was created.
+    pub created_at: DateTime<Utc>,
+    /// When the case last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Transitions and notes, oldest first.
+    pub history: Vec<HistoryEntry>,
+}
+
+impl Case {
+    /// Opens a case for `event`: `scheduled` if it takes effect after `now`, else `received`.
+    pub fn open(event: TerminationEvent, now: DateTime<Utc>) -> Self {
+        let status = if event.effective_at > now {
+            CaseStatus::Scheduled
+        } else {
+            CaseStatus::Received
+        };
+        let note = match status {
+            CaseStatus::Scheduled => format!(
+                "termination received from {}; scheduled for {}",
+                event.source,
+                event
+                    .effective_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            ),
+            _ => format!(
+                "termination received from {}; effective now, sent to planning",
+                event.source
+            ),
+        };
+        Self {
+            id: event.case_id(),
+            status,
+            created_at: now,
+            updated_at: now,
+            history: vec![HistoryEntry {
+                at: now,
+                status,
+                note,
+            }],
+            event,
+        }
+    }
+
+    /// Whether a scheduled case has fallen due at `now`.
+    pub fn is_due(&self, now: DateTime<Utc>) -> bool {
+        self.status == CaseStatus::Scheduled && self.event.effective_at <= now
+    }
+
+    /// Moves to `to`, recording `note`.
+    pub fn transition(
+        &mut self,
+        to: CaseStatus,
+        note: impl Into<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), CaseTransitionError> {
+        if !self.status.can_become(to) {
+            return Err(CaseTransitionError::Illegal {
+                from: self.status,
+                to,
+            });
+        }
+        self.status = to;
+        self.push(note.into(), now);
+        Ok(())
+    }
+
+    /// Cancels the case because the termination was rescinded, if it has not yet taken
+    /// effect. Cancelling an already cancelled case is a no-op (redelivered rescinds).
+    pub fn cancel(
+        &mut self,
+        note: impl Into<String>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, CaseTransitionError> {
+        if self.status == CaseStatus::Cancelled {
+            return Ok(false);
+        }
+        if now >= self.event.effective_at || !self.status.can_become(CaseStatus::Cancelled) {
+            return Err(CaseTransitionError::AlreadyEffective {
+                effective_at: self.event.effective_at,
+                status: self.status,
+            });
+        }
+        self.transition(CaseStatus::Cancelled, note, now)?;
+        Ok(true)
+    }
+
+    /// Adds a note without changing the status.
+    pub fn note(&mut self, note: impl Into<String>, now: DateTime<Utc>) {
+        self.push(note.into(), now);
+    }
+
+    fn push(&mut self, note: String, now: DateTime<Utc>) {
+        self.updated_at = now;
+        self.history.push(HistoryEntry {
+            at: now,
+            status: self.status,
+            note,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::effective::{EffectivePolicy, HrEffectiveTime};
+    use crate::event::{Source, TerminationFacts, TerminationKind};
+    use crate::ids::EmployeeIdentifiers;
+    use crate::signature::Verified;
+
+    fn event(effective: &str, received: DateTime<Utc>) -> TerminationEvent {
+        let facts = TerminationFacts {
+            source: Source::Generic,
+            source_event_id: "evt-1".into(),
+            source_subject_id: None,
+            employee: EmployeeIdentifiers::new(Some("1".into()), None, None, None).unwrap(),
+            kind: TerminationKind::Voluntary,
+            hr_effective: HrEffectiveTime::instant(effective).unwrap(),
+            reason: None,
+        };
+        TerminationEvent::new(
+            facts,
+            &Verified::by_function_key(b"{}", received),
+            &EffectivePolicy::default(),
+        )
+        .unwrap()
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn future_cases_are_scheduled_and_cancellable_until_effective() {
+        let now = t("2026-11-26T10:00:00Z");
+        let mut case = Case::open(event("2026-11-30T17:00:00Z", now), now);
+        assert_eq!(case.status, CaseStatus::Scheduled);
+        assert!(!case.is_due(now));
+        assert!(case.is_due(t("2026-11-30T17:00:00Z")));
+        assert_eq!(case.cancel("rescinded", now), Ok(true));
+        assert_eq!(case.status, CaseStatus::Cancelled);
+        assert_eq!(case.cancel("again", now), Ok(false));
+        assert_eq!(case.history.len(), 2);
+    }
+
+    #[test]
+    fn effective_cases_cannot_be_rescinded() {
+        let now = t("2026-11-26T10:00:00Z");
+        let mut case = Case::open(event("2026-11-25T17:00:00Z", now), now);
+        assert_eq!(case.status, CaseStatus::Received);
+        assert!(matches!(
+            case.cancel("too late", now),
+            Err(CaseTransitionError::AlreadyEffective { .. })
+        ));
+    }
+
+    #[test]
+    fn only_legal_transitions() {
+        let now = t("2026-11-26T10:00:00Z");
+        let mut case = Case::open(event("2026-11-25T17:00:00Z", now), now);
+        assert!(case.transition(CaseStatus::Completed, "x", now).is_err());
+        case.transition(CaseStatus::Running, "planning", now)
+            .unwrap();
+        case.transition(CaseStatus::Completed, "done", now).unwrap();
+        assert!(case.status.is_final());
+        for s in CaseStatus::ALL {
+            assert!(!CaseStatus::Completed.can_become(s));
+            assert_eq!(CaseStatus::parse(s.as_str()), Some(s));
+        }
+    }
+}

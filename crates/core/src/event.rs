@@ -1,0 +1,225 @@
+//! A termination as HR (or an identity provider, or an operator) reported it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::effective::{EffectivePolicy, EffectiveTimeError, HrEffectiveTime};
+use crate::ids::{CaseId, EmployeeIdentifiers, Sha256Digest};
+use crate::signature::{Scheme, Verified};
+
+/// Where a termination came from. Part of the case id, so the same event id from two sources
+/// never collides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// BambooHR field-based webhook.
+    Bamboohr,
+    /// offboard's own JSON in the Standard Webhooks envelope (Workday, SuccessFactors, ADP...
+    /// through their integration tools).
+    Generic,
+    /// A SCIM 2.0 client (Entra ID, Okta, Rippling provisioning) deactivating a user.
+    Scim,
+    /// An operator through `POST /api/offboardings`.
+    Operator,
+}
+
+impl Source {
+    /// The name used in URLs, ids and evidence.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bamboohr => "bamboohr",
+            Self::Generic => "generic",
+            Self::Scim => "scim",
+            Self::Operator => "operator",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kind of termination, which decides the effective-time rule, the policy and the SLA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TerminationKind {
+    /// The employee resigned.
+    Voluntary,
+    /// The company ended the employment.
+    Involuntary,
+    /// Dismissal for cause: access is cut immediately.
+    ForCause,
+    /// Retirement.
+    Retirement,
+    /// A fixed-term contract ended.
+    ContractEnd,
+    /// The employee died.
+    Death,
+    /// The source does not say (a SCIM deactivation without offboard's extension).
+    Unspecified,
+}
+
+impl TerminationKind {
+    /// Every kind, in the order the API documents them.
+    pub const ALL: [TerminationKind; 7] = [
+        Self::Voluntary,
+        Self::Involuntary,
+        Self::ForCause,
+        Self::Retirement,
+        Self::ContractEnd,
+        Self::Death,
+        Self::Unspecified,
+    ];
+
+    /// The API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Voluntary => "voluntary",
+            Self::Involuntary => "involuntary",
+            Self::ForCause => "for_cause",
+            Self::Retirement => "retirement",
+            Self::ContractEnd => "contract_end",
+            Self::Death => "death",
+            Self::Unspecified => "unspecified",
+        }
+    }
+
+    /// Parses the API name; also accepts HR-style labels such as "For Cause" or
+    /// "Contract End" (case, spaces and dashes ignored).
+    pub fn parse(value: &str) -> Option<Self> {
+        let norm: String = value
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        Some(match norm.as_str() {
+            "voluntary" | "resignation" | "resigned" => Self::Voluntary,
+            "involuntary" | "layoff" | "terminated" | "dismissal" => Self::Involuntary,
+            "forcause" | "cause" => Self::ForCause,
+            "retirement" | "retired" => Self::Retirement,
+            "contractend" | "endofcontract" | "contractexpired" => Self::ContractEnd,
+            "death" | "deceased" => Self::Death,
+            "unspecified" | "" => Self::Unspecified,
+            _ => return None,
+        })
+    }
+
+    /// Whether access is cut at once, whatever date HR gives.
+    pub fn is_immediate(self) -> bool {
+        matches!(self, Self::Involuntary | Self::ForCause)
+    }
+}
+
+impl fmt::Display for TerminationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A verified termination, the input of a case. It can only be built from a [`Verified`]
+/// request, so its digest and authentication scheme are always those of the bytes received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TerminationEvent {
+    /// Where the event came from.
+    pub source: Source,
+    /// The id the source gave the event (or a stable id offboard derived from it).
+    pub source_event_id: String,
+    /// The source's own id for the person (BambooHR employee id, SCIM user id), when it has
+    /// one: lets a later "reinstated" message find the open case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_subject_id: Option<String>,
+    /// How the leaver is identified.
+    pub employee: EmployeeIdentifiers,
+    /// The kind of termination.
+    pub kind: TerminationKind,
+    /// HR's effective time as sent.
+    pub hr_effective: HrEffectiveTime,
+    /// The computed UTC instant at which access must go.
+    pub effective_at: DateTime<Utc>,
+    /// When offboard received the request.
+    pub received_at: DateTime<Utc>,
+    /// SHA-256 of the raw request body.
+    pub body_sha256: Sha256Digest,
+    /// How the request was authenticated.
+    pub authenticated_by: Scheme,
+    /// Free text from an operator (why), never a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The parts of a termination a parser extracts from a payload, before it is bound to the
+/// verified request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminationFacts {
+    /// Where the event came from.
+    pub source: Source,
+    /// The source's id for this event.
+    pub source_event_id: String,
+    /// The source's id for the person, if any.
+    pub source_subject_id: Option<String>,
+    /// How the leaver is identified.
+    pub employee: EmployeeIdentifiers,
+    /// The termination kind.
+    pub kind: TerminationKind,
+    /// HR's effective time as sent.
+    pub hr_effective: HrEffectiveTime,
+    /// Operator's free-text reason.
+    pub reason: Option<String>,
+}
+
+impl TerminationEvent {
+    /// Binds parsed facts to the verified request they came from and computes the effective
+    /// instant under the company policy.
+    pub fn new(
+        facts: TerminationFacts,
+        verified: &Verified,
+        policy: &EffectivePolicy,
+    ) -> Result<Self, EffectiveTimeError> {
+        let received_at = verified.received_at();
+        let effective_at =
+            policy.effective_instant(&facts.hr_effective, facts.kind, received_at)?;
+        Ok(Self {
+            source: facts.source,
+            source_event_id: facts.source_event_id,
+            source_subject_id: facts.source_subject_id,
+            employee: facts.employee,
+            kind: facts.kind,
+            hr_effective: facts.hr_effective,
+            effective_at,
+            received_at,
+            body_sha256: verified.body_sha256().clone(),
+            authenticated_by: verified.scheme(),
+            reason: facts.reason,
+        })
+    }
+
+    /// The deterministic id of the case this event opens.
+    pub fn case_id(&self) -> CaseId {
+        CaseId::derive(self.source.as_str(), &self.source_event_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_parse_api_names_and_hr_labels() {
+        for k in TerminationKind::ALL {
+            assert_eq!(TerminationKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(
+            TerminationKind::parse("For Cause"),
+            Some(TerminationKind::ForCause)
+        );
+        assert_eq!(
+            TerminationKind::parse("Contract-End"),
+            Some(TerminationKind::ContractEnd)
+        );
+        assert_eq!(TerminationKind::parse("sabbatical"), None);
+    }
+}

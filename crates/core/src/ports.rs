@@ -1,0 +1,254 @@
+//! Ports: the traits through which the use cases reach storage and queues. Adapters
+//! (Cosmos DB, Azure Storage queues, the embedded SQLite backend) implement them with the
+//! same semantics, so everything above them behaves the same on every backend.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+use crate::case::{Case, CaseStatus};
+use crate::event::Source;
+use crate::ids::CaseId;
+use crate::scim::ScimUser;
+
+/// An opaque version tag: a write with a stale one is refused (optimistic concurrency).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ETag(pub String);
+
+/// A stored document with its version tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned<T> {
+    /// The document.
+    pub value: T,
+    /// Its current version tag.
+    pub etag: ETag,
+}
+
+/// What went wrong in a store, in terms a caller can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A document with this id already exists (create-if-absent lost).
+    #[error("{what} already exists")]
+    Conflict {
+        /// What collided.
+        what: String,
+    },
+    /// The document changed since it was read: read it again and retry.
+    #[error("{what} was changed by someone else; read it again and retry")]
+    PreconditionFailed {
+        /// What was stale.
+        what: String,
+    },
+    /// The document does not exist.
+    #[error("{what} does not exist")]
+    NotFound {
+        /// What was missing.
+        what: String,
+    },
+    /// A temporary failure (throttling, network, service unavailable): retry later.
+    #[error("the store is temporarily unavailable: {detail}")]
+    Unavailable {
+        /// What the store said.
+        detail: String,
+    },
+    /// A failure retrying will not fix (configuration, permissions, corrupt data).
+    #[error("store error: {detail}")]
+    Permanent {
+        /// What the store said.
+        detail: String,
+    },
+}
+
+impl StoreError {
+    /// Whether retrying the same call later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Unavailable { .. } | Self::PreconditionFailed { .. }
+        )
+    }
+}
+
+/// The outcome of a create-if-absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created<T> {
+    /// The document was created.
+    New(Versioned<T>),
+    /// A document with the same id already existed; here it is, unchanged.
+    Existing(Versioned<T>),
+}
+
+impl<T> Created<T> {
+    /// The stored document, new or existing.
+    pub fn into_inner(self) -> Versioned<T> {
+        match self {
+            Self::New(v) | Self::Existing(v) => v,
+        }
+    }
+    /// Whether this call created it.
+    pub fn is_new(&self) -> bool {
+        matches!(self, Self::New(_))
+    }
+}
+
+/// Which cases a listing wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseQuery {
+    /// Effective at or after this instant.
+    pub effective_from: Option<DateTime<Utc>>,
+    /// Effective strictly before this instant.
+    pub effective_to: Option<DateTime<Utc>>,
+    /// Only cases in this status.
+    pub status: Option<CaseStatus>,
+    /// At most this many cases per page (the store may return fewer).
+    pub limit: u32,
+    /// Opaque continuation from a previous page.
+    pub continuation: Option<String>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items, ordered by effective time then id.
+    pub items: Vec<T>,
+    /// Pass back to get the next page; `None` on the last page.
+    pub continuation: Option<String>,
+}
+
+/// Where cases live. Case ids are deterministic, so `create` doubles as de-duplication:
+/// a redelivered event finds its case already there.
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    /// Creates the case if no case with its id exists; otherwise returns the existing one.
+    async fn create(&self, case: &Case) -> Result<Created<Case>, StoreError>;
+    /// Reads a case.
+    async fn get(&self, id: &CaseId) -> Result<Option<Versioned<Case>>, StoreError>;
+    /// Replaces a case if it still has `etag`; `PreconditionFailed` otherwise.
+    async fn replace(&self, case: &Case, etag: &ETag) -> Result<Versioned<Case>, StoreError>;
+    /// Lists cases by effective time and status, oldest first.
+    async fn list(&self, query: &CaseQuery) -> Result<Page<Case>, StoreError>;
+    /// Scheduled cases whose effective time is at or before `now` (at most `limit`).
+    async fn due_scheduled(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CaseId>, StoreError>;
+    /// Cases from `source` about the person the source calls `subject_id` that are not
+    /// final — used when HR reinstates someone and names the person, not the event.
+    async fn open_for_subject(
+        &self,
+        source: Source,
+        subject_id: &str,
+    ) -> Result<Vec<CaseId>, StoreError>;
+}
+
+/// Where SCIM user resources live (offboard as a SCIM service provider).
+#[async_trait]
+pub trait ScimUserStore: Send + Sync {
+    /// Creates a user; `Conflict` if the userName is taken (SCIM `uniqueness`).
+    async fn create(&self, user: &ScimUser) -> Result<Versioned<ScimUser>, StoreError>;
+    /// Reads a user by id.
+    async fn get(&self, id: &str) -> Result<Option<Versioned<ScimUser>>, StoreError>;
+    /// Replaces a user if it still has `etag`.
+    async fn replace(
+        &self,
+        user: &ScimUser,
+        etag: &ETag,
+    ) -> Result<Versioned<ScimUser>, StoreError>;
+    /// Deletes a user.
+    async fn delete(&self, id: &str) -> Result<(), StoreError>;
+    /// Users whose `attribute` (`userName`, compared case-insensitively, or `externalId`,
+    /// compared exactly) equals `value`.
+    async fn find(&self, attribute: ScimKey, value: &str) -> Result<Vec<ScimUser>, StoreError>;
+    /// A page of all users, ordered by id: `start` is 0-based.
+    async fn list(&self, start: u32, count: u32) -> Result<(Vec<ScimUser>, u32), StoreError>;
+}
+
+/// The SCIM attributes offboard can filter on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScimKey {
+    /// `userName` (case-insensitive, unique).
+    UserName,
+    /// `externalId` (case-exact).
+    ExternalId,
+}
+
+/// A message taken from a queue, invisible to others until its visibility timeout passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    /// The message id.
+    pub id: String,
+    /// Proof of this dequeue, needed to delete or release the message.
+    pub pop_receipt: String,
+    /// The message text exactly as stored.
+    pub text: String,
+    /// How many times the message has been dequeued, this time included.
+    pub dequeue_count: u32,
+    /// When it was first enqueued.
+    pub insertion_time: DateTime<Utc>,
+    /// When it expires.
+    pub expiration_time: DateTime<Utc>,
+    /// When it becomes visible again unless deleted.
+    pub next_visible_time: DateTime<Utc>,
+}
+
+/// What went wrong with a queue.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueueError {
+    /// The pop receipt no longer matches (another consumer took the message, or its
+    /// visibility ran out): the message is not ours any more.
+    #[error("message {id} is no longer held by this consumer")]
+    LostMessage {
+        /// The message id.
+        id: String,
+    },
+    /// The queue does not exist.
+    #[error("queue {queue} does not exist")]
+    NoSuchQueue {
+        /// The queue name.
+        queue: String,
+    },
+    /// Temporary failure: retry later.
+    #[error("the queue service is temporarily unavailable: {detail}")]
+    Unavailable {
+        /// What the service said.
+        detail: String,
+    },
+    /// Failure retrying will not fix.
+    #[error("queue error: {detail}")]
+    Permanent {
+        /// What the service said.
+        detail: String,
+    },
+}
+
+/// Storage queues with Azure Storage Queue semantics: at-least-once delivery, visibility
+/// timeouts, dequeue counts. Message text is stored as given (encoding is the caller's
+/// business: the Functions host expects base64).
+#[async_trait]
+pub trait MessageQueue: Send + Sync {
+    /// Creates the queue if it does not exist.
+    async fn ensure_queue(&self, queue: &str) -> Result<(), QueueError>;
+    /// Enqueues `text`, invisible for `delay`.
+    async fn send(&self, queue: &str, text: &str, delay: Duration) -> Result<String, QueueError>;
+    /// Dequeues up to `max` visible messages, hiding them for `visibility`.
+    async fn receive(
+        &self,
+        queue: &str,
+        max: u32,
+        visibility: Duration,
+    ) -> Result<Vec<ReceivedMessage>, QueueError>;
+    /// Deletes a dequeued message.
+    async fn delete(&self, queue: &str, id: &str, pop_receipt: &str) -> Result<(), QueueError>;
+    /// Makes a dequeued message visible again after `visibility`; returns the new pop receipt.
+    async fn release(
+        &self,
+        queue: &str,
+        id: &str,
+        pop_receipt: &str,
+        visibility: Duration,
+    ) -> Result<String, QueueError>;
+    /// Number of messages in the queue, visible or not (approximate on Azure).
+    async fn approximate_len(&self, queue: &str) -> Result<u64, QueueError>;
+}
