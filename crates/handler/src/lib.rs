@@ -1,1 +1,21 @@
-//! The Azure Functions custom handler: maps HTTP and queue/timer invocations onto offboard's use cases.
+//! # offboard-handler
+//!
+//! A thin custom handler for Azure Functions. It speaks the custom-handler protocol:
+//!
+//! - HTTP-only functions (intake, SCIM, the operator and compliance APIs) are forwarded by
+//!   the host as the original request (`enableForwardingHttpRequest`), because signatures
+//!   must be checked over the exact bytes received. They answer with ordinary HTTP.
+//! - Queue and timer functions arrive as `POST /{functionName}` with the JSON invocation
+//!   payload (`Data`, `Metadata`) and answer `Outputs`/`Logs`/`ReturnValue`. A non-2xx answer
+//!   fails the invocation: the host retries the queue message and, after `maxDequeueCount`,
+//!   moves it to `<queue>-poison`.
+//!
+//! Each route translates its request into a call on `offboard-service` and back.
+
+pub mod backends;
+pub mod body;
+pub mod problem;
+pub mod protocol;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

@@ -1,1 +1,13 @@
-//! offboard's use cases: intake, scheduling, planning, steps, evidence and compliance queries, over the core's ports.
+//! # offboard-service
+//!
+//! The use cases of offboard, written against the core's ports so that they run the same on
+//! Azure (Cosmos DB, Storage queues) and on the embedded backend. The handler binary maps
+//! HTTP requests and queue/timer invocations onto these functions and nothing more.
+
+pub mod clock;
+pub mod intake;
+pub mod scheduler;
+pub mod settings;
+
+pub use clock::{Clock, SystemClock};
+pub use intake::{Intake, IntakeError, Receipt, RescindOutcome};

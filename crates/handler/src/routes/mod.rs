@@ -1,0 +1,175 @@
+//! One filter takes every request; [`dispatch`] routes it in plain Rust. Keeping routing
+//! out of warp's type-level combinators keeps 404/405/413 answers uniform and compile times
+//! low.
+
+mod cases;
+mod hris;
+mod invocations;
+mod offboardings;
+
+use bytes::Bytes;
+use serde::Serialize;
+use warp::Filter;
+use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use warp::reply::Response;
+
+use crate::body::{self, BodyError, MAX_BODY};
+use crate::problem::Problem;
+use crate::startup::AppState;
+
+/// A request as offboard's routes see it: everything read, body bounded.
+pub struct Request {
+    /// HTTP method.
+    pub method: Method,
+    /// Path, percent-decoded segments are not applied (ids are ASCII).
+    pub path: String,
+    /// Raw query string.
+    pub query: String,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// The raw body bytes, exactly as received.
+    pub body: Bytes,
+}
+
+impl Request {
+    /// A header as text, if present and valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The value of query parameter `name`.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        url::form_urlencoded::parse(self.query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// The warp filter serving everything.
+pub fn filter(
+    state: AppState,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
+    warp::any()
+        .map(move || state.clone())
+        .and(warp::method())
+        .and(warp::path::full())
+        .and(
+            warp::query::raw()
+                .or(warp::any().map(String::new))
+                .unify(),
+        )
+        .and(warp::header::headers_cloned())
+        .and(warp::body::stream())
+        .then(
+            |state: AppState,
+             method: Method,
+             path: warp::path::FullPath,
+             query: String,
+             headers: HeaderMap,
+             stream| async move {
+                let length = headers
+                    .get("content-length")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok());
+                let body = match body::collect(length, Box::pin(stream), MAX_BODY).await {
+                    Ok(b) => b,
+                    Err(BodyError::TooLarge) => {
+                        return Problem::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "too-large",
+                            "Request body too large",
+                            format!("offboard accepts bodies up to {MAX_BODY} bytes"),
+                        )
+                        .into_response();
+                    }
+                    Err(e) => {
+                        return Problem::new(
+                            StatusCode::BAD_REQUEST,
+                            "malformed",
+                            "Malformed request",
+                            e.to_string(),
+                        )
+                        .into_response();
+                    }
+                };
+                let req = Request {
+                    method,
+                    path: path.as_str().to_owned(),
+                    query,
+                    headers,
+                    body,
+                };
+                dispatch(&state, req).await
+            },
+        )
+}
+
+/// Routes one request.
+pub async fn dispatch(state: &AppState, req: Request) -> Response {
+    let path = req.path.trim_end_matches('/').to_owned();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        ["api", "hris", provider] => only(&req, &[Method::POST], || {
+            hris::handle(state, provider, &req)
+        })
+        .await,
+        ["api", "offboardings"] => {
+            only(&req, &[Method::POST], || offboardings::create(state, &req)).await
+        }
+        ["api", "cases"] => only(&req, &[Method::GET], || cases::list(state, &req)).await,
+        ["api", "cases", id] => only(&req, &[Method::GET], || cases::get(state, id)).await,
+        [function] if invocations::is_function(function) => {
+            only(&req, &[Method::POST], || invocations::invoke(state, function, &req)).await
+        }
+        _ => Problem::not_found(format!("offboard serves no resource at {}", req.path))
+            .into_response(),
+    }
+}
+
+async fn only<'a, F, Fut>(req: &Request, methods: &[Method], f: F) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Response> + 'a,
+{
+    if methods.contains(&req.method) {
+        return f().await;
+    }
+    let allow = methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut resp = Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        format!("{} is not allowed here; use {allow}", req.method),
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&allow) {
+        resp.headers_mut().insert("allow", v);
+    }
+    resp
+}
+
+/// A JSON answer.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => {
+            let mut resp = Response::new(bytes.into());
+            *resp.status_mut() = status;
+            resp.headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/json"));
+            resp
+        }
+        Err(e) => Problem::internal(format!("could not encode the answer: {e}")).into_response(),
+    }
+}
+
+/// Adds `Location: /api/cases/{id}`.
+pub fn with_location(mut resp: Response, case_id: &offboard_core::CaseId) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/cases/{case_id}")) {
+        resp.headers_mut().insert("location", v);
+    }
+    resp
+}

@@ -1,0 +1,48 @@
+//! `POST /api/offboardings`: an operator's immediate or scheduled offboarding. The Functions
+//! host authenticates the caller with a function key (`authLevel: function`) before the
+//! request reaches offboard.
+
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use offboard_core::event::TerminationEvent;
+use offboard_core::intake::operator;
+use offboard_core::signature::Verified;
+
+use super::hris::CaseReceipt;
+use super::{Request, json, with_location};
+use crate::problem::Problem;
+use crate::startup::AppState;
+
+/// Creates (or finds, by request id) the operator's case.
+pub async fn create(state: &AppState, req: &Request) -> Response {
+    run(state, req).await.unwrap_or_else(Problem::into_response)
+}
+
+async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
+    let verified = Verified::by_function_key(&req.body, state.clock.now());
+    let request = operator::parse(&req.body)?;
+    if request.dry_run {
+        return Err(Problem::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "dry-run-unavailable",
+            "Dry run not available yet",
+            "planning is not built in this version, so a dry run cannot show a plan; nothing was stored or changed",
+        ));
+    }
+    let ev = TerminationEvent::new(request.facts, &verified, &state.effective).map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "Malformed request body",
+            e.to_string(),
+        )
+    })?;
+    let r = state.intake.open(ev).await?;
+    let receipt = CaseReceipt {
+        case_id: r.case_id.clone(),
+        status: r.status,
+        duplicate: !r.created,
+    };
+    Ok(with_location(json(StatusCode::ACCEPTED, &receipt), &r.case_id))
+}

@@ -1,0 +1,80 @@
+//! Builds the whole handler from settings in one place and binds its port.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use offboard_core::effective::EffectivePolicy;
+use offboard_service::settings::{IntakeSecrets, Settings};
+use offboard_service::{Clock, Intake, SystemClock};
+use tokio::net::TcpListener;
+
+use crate::backends::Backends;
+use crate::routes;
+
+/// Everything a request needs.
+#[derive(Clone)]
+pub struct AppState {
+    /// Intake use cases.
+    pub intake: Intake,
+    /// The adapters.
+    pub backends: Backends,
+    /// Provider secrets.
+    pub secrets: IntakeSecrets,
+    /// Effective-time policy.
+    pub effective: EffectivePolicy,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The running handler.
+pub struct Application {
+    port: u16,
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects the backends from `settings` and binds `127.0.0.1:port` (0 picks a free port).
+    pub async fn build(settings: Settings, port: u16) -> anyhow::Result<Self> {
+        let backends = Backends::connect(&settings.backend).await?;
+        Self::with_backends(settings, backends, Arc::new(SystemClock), port).await
+    }
+
+    /// Builds on given backends and clock (tests, the demo).
+    pub async fn with_backends(
+        settings: Settings,
+        backends: Backends,
+        clock: Arc<dyn Clock>,
+        port: u16,
+    ) -> anyhow::Result<Self> {
+        let intake = Intake::new(backends.cases.clone(), backends.queue.clone(), clock.clone());
+        let state = AppState {
+            intake,
+            backends,
+            secrets: settings.secrets,
+            effective: settings.effective,
+            clock,
+        };
+        // The host calls the handler on loopback only.
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;
+        let port = listener.local_addr()?.port();
+        Ok(Self {
+            port,
+            listener,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run_until_stopped(self) {
+        warp::serve(routes::filter(self.state))
+            .incoming(self.listener)
+            .run()
+            .await;
+    }
+}

@@ -1,0 +1,183 @@
+//! Intake: a verified termination becomes a durable, de-duplicated case, and a due case is
+//! sent to planning.
+//!
+//! Order of writes: the case is created first (create-if-absent), then — if it is due — the
+//! plan message is enqueued. If the enqueue fails the request fails (the sender retries);
+//! the retry finds the case and enqueues again. Planning is idempotent, so a second plan
+//! message for the same case changes nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use offboard_core::case::{Case, CaseStatus, CaseTransitionError};
+use offboard_core::event::{Source, TerminationEvent};
+use offboard_core::ids::CaseId;
+use offboard_core::messages::{self, PLAN_QUEUE, PlanMessage};
+use offboard_core::ports::{CaseStore, MessageQueue, QueueError, StoreError, Versioned};
+
+use crate::clock::Clock;
+
+/// What intake answers: the case and its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The case id.
+    pub case_id: CaseId,
+    /// Its status now.
+    pub status: CaseStatus,
+    /// Whether this request created it (false for a redelivery).
+    pub created: bool,
+}
+
+/// What a rescind did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RescindOutcome {
+    /// The case was cancelled (or already was).
+    Cancelled(Receipt),
+    /// No case exists for that event: nothing to cancel.
+    NoSuchCase(CaseId),
+}
+
+/// Why intake could not complete. The HTTP layer maps these to status codes.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The queue failed.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// The requested change is not allowed in the case's state.
+    #[error(transparent)]
+    Transition(#[from] CaseTransitionError),
+    /// Encoding a message failed (a bug).
+    #[error("could not encode a queue message: {0}")]
+    Encode(String),
+}
+
+impl IntakeError {
+    /// Whether the caller should retry the same request later.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Store(e) => e.is_transient(),
+            Self::Queue(e) => matches!(e, QueueError::Unavailable { .. }),
+            Self::Transition(_) | Self::Encode(_) => false,
+        }
+    }
+}
+
+/// The intake use cases.
+#[derive(Clone)]
+pub struct Intake {
+    cases: Arc<dyn CaseStore>,
+    queue: Arc<dyn MessageQueue>,
+    clock: Arc<dyn Clock>,
+}
+
+/// How many times an ETag conflict is retried before giving up.
+const MAX_CONFLICT_RETRIES: usize = 5;
+
+impl Intake {
+    /// Intake over a case store and a queue.
+    pub fn new(
+        cases: Arc<dyn CaseStore>,
+        queue: Arc<dyn MessageQueue>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            cases,
+            queue,
+            clock,
+        }
+    }
+
+    /// The clock intake uses.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The case store.
+    pub fn cases(&self) -> &Arc<dyn CaseStore> {
+        &self.cases
+    }
+
+    /// Opens the case for `event`, or finds it when the event was delivered before.
+    /// A due case is sent to planning.
+    #[tracing::instrument(skip_all, fields(case_id = %event.case_id(), source = %event.source))]
+    pub async fn open(&self, event: TerminationEvent) -> Result<Receipt, IntakeError> {
+        let now = self.clock.now();
+        let case = Case::open(event, now);
+        let created = self.cases.create(&case).await?;
+        let is_new = created.is_new();
+        let stored = created.into_inner().value;
+        if stored.status == CaseStatus::Received {
+            // Also on redelivery: the first delivery may have stored the case and then
+            // failed to enqueue. Planning ignores a second message for the same case.
+            self.send_to_planning(&stored.id).await?;
+        }
+        tracing::info!(created = is_new, status = %stored.status, "case opened");
+        Ok(Receipt {
+            case_id: stored.id,
+            status: stored.status,
+            created: is_new,
+        })
+    }
+
+    /// Sends a case to the planner.
+    pub async fn send_to_planning(&self, id: &CaseId) -> Result<(), IntakeError> {
+        let text = messages::encode(&PlanMessage {
+            case_id: id.clone(),
+        })
+        .map_err(|e| IntakeError::Encode(e.to_string()))?;
+        self.queue.send(PLAN_QUEUE, &text, Duration::ZERO).await?;
+        Ok(())
+    }
+
+    /// Cancels the case `id` because its termination was rescinded. Refused once the
+    /// termination has taken effect.
+    #[tracing::instrument(skip(self, note), fields(case_id = %id))]
+    pub async fn rescind(&self, id: &CaseId, note: &str) -> Result<RescindOutcome, IntakeError> {
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let Some(Versioned { mut value, etag }) = self.cases.get(id).await? else {
+                return Ok(RescindOutcome::NoSuchCase(id.clone()));
+            };
+            let changed = value.cancel(note, self.clock.now())?;
+            if changed {
+                match self.cases.replace(&value, &etag).await {
+                    Ok(_) => {}
+                    Err(StoreError::PreconditionFailed { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+                tracing::info!("case cancelled");
+            }
+            return Ok(RescindOutcome::Cancelled(Receipt {
+                case_id: value.id,
+                status: value.status,
+                created: false,
+            }));
+        }
+        Err(StoreError::PreconditionFailed {
+            what: format!("case {id}"),
+        }
+        .into())
+    }
+
+    /// Cancels every open case from `source` about the person the source calls
+    /// `subject_id` (HR reinstated them). Cases already effective are reported, not changed.
+    pub async fn rescind_subject(
+        &self,
+        source: Source,
+        subject_id: &str,
+        note: &str,
+    ) -> Result<Vec<Result<Receipt, IntakeError>>, IntakeError> {
+        let ids = self.cases.open_for_subject(source, subject_id).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(match self.rescind(&id, note).await {
+                Ok(RescindOutcome::Cancelled(r)) => Ok(r),
+                Ok(RescindOutcome::NoSuchCase(_)) => continue,
+                Err(e) => Err(e),
+            });
+        }
+        Ok(out)
+    }
+}

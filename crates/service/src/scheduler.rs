@@ -1,0 +1,99 @@
+//! The scheduler (timer function, every minute): releases scheduled cases that have fallen
+//! due, and re-sends to planning any case that has waited in `received` too long (its plan
+//! message was lost — for example the enqueue failed after the case was stored).
+
+use chrono::Duration;
+use offboard_core::case::CaseStatus;
+use offboard_core::ports::{CaseQuery, StoreError};
+
+use crate::intake::{Intake, IntakeError};
+
+/// How many due cases one tick releases; the next tick takes the rest.
+pub const RELEASE_BATCH: u32 = 200;
+
+/// A `received` case older than this without being picked up is sent to planning again.
+pub const STUCK_AFTER: Duration = Duration::minutes(5);
+
+/// What one scheduler tick did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TickReport {
+    /// Cases moved from scheduled to received and sent to planning.
+    pub released: u32,
+    /// Received cases sent to planning again.
+    pub resent: u32,
+    /// Cases that could not be released this tick (they are retried next tick).
+    pub failed: u32,
+}
+
+/// Runs one tick.
+#[tracing::instrument(skip_all)]
+pub async fn tick(intake: &Intake) -> Result<TickReport, IntakeError> {
+    let now = intake.clock().now();
+    let mut report = TickReport::default();
+    let due = intake.cases().due_scheduled(now, RELEASE_BATCH).await?;
+    for id in due {
+        match release(intake, &id).await {
+            Ok(true) => report.released += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(case_id = %id, error = %e, "could not release case; will retry next tick");
+                report.failed += 1;
+            }
+        }
+    }
+    let mut continuation = None;
+    loop {
+        let page = intake
+            .cases()
+            .list(&CaseQuery {
+                status: Some(CaseStatus::Received),
+                limit: 200,
+                continuation,
+                ..CaseQuery::default()
+            })
+            .await?;
+        for case in page.items {
+            if now - case.updated_at >= STUCK_AFTER {
+                tracing::warn!(case_id = %case.id, "case waited in received too long; sending to planning again");
+                intake.send_to_planning(&case.id).await?;
+                report.resent += 1;
+            }
+        }
+        continuation = page.continuation;
+        if continuation.is_none() {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// Moves one due case to received and sends it to planning. Returns false when someone
+/// else already did (the case is no longer scheduled).
+async fn release(intake: &Intake, id: &offboard_core::CaseId) -> Result<bool, IntakeError> {
+    for _ in 0..5 {
+        let Some(mut v) = intake.cases().get(id).await? else {
+            return Ok(false);
+        };
+        let now = intake.clock().now();
+        if !v.value.is_due(now) {
+            return Ok(false);
+        }
+        v.value.transition(
+            CaseStatus::Received,
+            "effective time reached; sent to planning",
+            now,
+        )?;
+        match intake.cases().replace(&v.value, &v.etag).await {
+            Ok(_) => {
+                intake.send_to_planning(id).await?;
+                return Ok(true);
+            }
+            Err(StoreError::PreconditionFailed { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::PreconditionFailed {
+        what: format!("case {id}"),
+    }
+    .into())
+}

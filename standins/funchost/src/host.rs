@@ -1,0 +1,327 @@
+//! The local host: HTTP front end, queue pollers and timers around one supervised handler.
+
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use warp::Filter;
+use warp::http::{HeaderMap, Method, Response, StatusCode};
+
+use offboard_core::ports::MessageQueue;
+
+use crate::config::{AppDefinition, AuthLevel, FunctionDef, Trigger};
+use crate::routes::match_route;
+use crate::worker::{Worker, WorkerSpec};
+use crate::{queue_trigger, timer_trigger};
+
+/// Resolves a binding's `connection` setting name to a queue client.
+pub type QueueResolver =
+    Arc<dyn Fn(&str) -> anyhow::Result<Arc<dyn MessageQueue>> + Send + Sync>;
+
+/// How to run the local host.
+pub struct HostOptions {
+    /// The app's definition (host.json and functions).
+    pub app: AppDefinition,
+    /// The handler: a process to start and supervise, or one already listening.
+    pub handler: HandlerSpec,
+    /// App settings passed to the handler as environment variables.
+    pub app_settings: BTreeMap<String, String>,
+    /// Port for the HTTP front end (0 picks one).
+    pub port: u16,
+    /// The key callers of `authLevel: function` endpoints must present.
+    pub function_key: String,
+    /// Storage connections for queue triggers and outputs.
+    pub queues: QueueResolver,
+}
+
+/// Where the handler comes from.
+pub enum HandlerSpec {
+    /// Start this executable (resolved from `defaultExecutablePath`) as the Functions host
+    /// does, with the app settings as environment, and restart it if it dies.
+    Process {
+        /// The executable.
+        executable: PathBuf,
+        /// Append its stdout/stderr here instead of inheriting them.
+        log_file: Option<PathBuf>,
+    },
+    /// A handler already listening on this loopback port (run in-process by the caller).
+    Attached {
+        /// Its port.
+        port: u16,
+    },
+}
+
+/// The local Functions host.
+pub struct LocalHost;
+
+/// A running local host.
+pub struct HostHandle {
+    port: u16,
+    worker: Arc<Worker>,
+    stop: Arc<Notify>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// State shared by the HTTP front end.
+#[derive(Clone)]
+pub(crate) struct Front {
+    pub app: Arc<AppDefinition>,
+    pub worker: Arc<Worker>,
+    pub client: reqwest::Client,
+    pub function_key: Arc<String>,
+}
+
+impl LocalHost {
+    /// Starts the handler, the HTTP front end, the queue pollers and the timers.
+    pub async fn start(opts: HostOptions) -> anyhow::Result<HostHandle> {
+        let app = Arc::new(opts.app);
+        // Resolve every queue connection before starting, so a missing setting fails now.
+        let mut queue_functions = Vec::new();
+        for f in app.functions.values() {
+            if let Trigger::Queue { queue_name, connection, .. } = &f.trigger {
+                let q = (opts.queues)(connection)?;
+                q.ensure_queue(queue_name).await.map_err(|e| {
+                    anyhow::anyhow!("function {}: queue {queue_name}: {e}", f.name)
+                })?;
+                q.ensure_queue(&format!("{queue_name}-poison")).await?;
+                queue_functions.push((f.clone(), q));
+            }
+        }
+        let worker = Arc::new(match opts.handler {
+            HandlerSpec::Process { executable, log_file } => {
+                Worker::start(WorkerSpec {
+                    executable,
+                    arguments: app.host.arguments.clone(),
+                    working_directory: app.host.working_directory.as_ref().map(PathBuf::from),
+                    env: opts.app_settings,
+                    log_file,
+                })
+                .await?
+            }
+            HandlerSpec::Attached { port } => Worker::attach(port),
+        });
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(230))
+            .build()?;
+        let stop = Arc::new(Notify::new());
+        let mut tasks = Vec::new();
+        for (f, q) in queue_functions {
+            tasks.push(tokio::spawn(queue_trigger::run(
+                f,
+                q,
+                opts.queues.clone(),
+                app.host.queues.clone(),
+                worker.clone(),
+                client.clone(),
+                stop.clone(),
+            )));
+        }
+        for f in app.functions.values() {
+            if matches!(f.trigger, Trigger::Timer { .. }) {
+                tasks.push(tokio::spawn(timer_trigger::run(
+                    f.clone(),
+                    worker.clone(),
+                    client.clone(),
+                    stop.clone(),
+                )));
+            }
+        }
+        let front = Front {
+            app: app.clone(),
+            worker: worker.clone(),
+            client,
+            function_key: Arc::new(opts.function_key),
+        };
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, opts.port)))
+                .await?;
+        let port = listener.local_addr()?.port();
+        let filter = warp::any()
+            .map(move || front.clone())
+            .and(warp::method())
+            .and(warp::path::full())
+            .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+            .and(warp::header::headers_cloned())
+            .and(warp::body::bytes())
+            .then(serve_http);
+        let stop_http = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            warp::serve(filter)
+                .incoming(listener)
+                .graceful(async move { stop_http.notified().await })
+                .run()
+                .await;
+        }));
+        Ok(HostHandle {
+            port,
+            worker,
+            stop,
+            tasks,
+        })
+    }
+}
+
+impl HostHandle {
+    /// The HTTP front end's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the handler as a crash would; the host restarts it.
+    pub async fn kill_handler(&self) {
+        self.worker.kill().await;
+    }
+
+    /// How many times the handler was restarted.
+    pub fn handler_restarts(&self) -> u32 {
+        self.worker.restarts()
+    }
+
+    /// Stops everything.
+    pub async fn shutdown(self) {
+        self.stop.notify_waiters();
+        for t in &self.tasks {
+            t.abort();
+        }
+        self.worker.shutdown().await;
+    }
+}
+
+fn empty(status: StatusCode) -> Response<warp::hyper::body::Bytes> {
+    let mut r = Response::new(Bytes::new());
+    *r.status_mut() = status;
+    r
+}
+
+fn authorized(front: &Front, f: &FunctionDef, headers: &HeaderMap, query: &str) -> bool {
+    let Trigger::Http { auth_level, .. } = &f.trigger else {
+        return false;
+    };
+    match auth_level {
+        AuthLevel::Anonymous => true,
+        // The stand-in has one key for function and admin levels.
+        AuthLevel::Function | AuthLevel::Admin => {
+            let given = headers
+                .get("x-functions-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .or_else(|| {
+                    url_query(query)
+                        .into_iter()
+                        .find(|(k, _)| k == "code")
+                        .map(|(_, v)| v)
+                });
+            given.is_some_and(|g| {
+                use subtle::ConstantTimeEq;
+                g.len() == front.function_key.len()
+                    && bool::from(g.as_bytes().ct_eq(front.function_key.as_bytes()))
+            })
+        }
+    }
+}
+
+fn url_query(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+/// Hop-by-hop headers are not forwarded (RFC 9110 §7.6.1).
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
+async fn serve_http(
+    front: Front,
+    method: Method,
+    path: warp::path::FullPath,
+    query: String,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Bytes> {
+    let prefix = front.app.host.route_prefix.trim_matches('/');
+    let segments: Vec<&str> = path.as_str().split('/').filter(|s| !s.is_empty()).collect();
+    let rest: &[&str] = if prefix.is_empty() {
+        &segments
+    } else if segments.first().is_some_and(|s| s.eq_ignore_ascii_case(prefix)) {
+        &segments[1..]
+    } else {
+        return empty(StatusCode::NOT_FOUND);
+    };
+    let found = front.app.functions.values().find_map(|f| match &f.trigger {
+        Trigger::Http { methods, route, .. } => {
+            let method_ok = methods.is_empty() || methods.iter().any(|m| m == method.as_str());
+            (method_ok && match_route(route, rest).is_some()).then_some(f)
+        }
+        _ => None,
+    });
+    let Some(f) = found else {
+        return empty(StatusCode::NOT_FOUND);
+    };
+    if !authorized(&front, f, &headers, &query) {
+        return empty(StatusCode::UNAUTHORIZED);
+    }
+    if !front.worker.wait_up(Duration::from_secs(30)).await {
+        return empty(StatusCode::SERVICE_UNAVAILABLE);
+    }
+    let invocation_id = uuid::Uuid::new_v4().to_string();
+    if front.app.host.forward_http && f.is_http_only() {
+        let mut url = format!("http://127.0.0.1:{}{}", front.worker.port, path.as_str());
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query);
+        }
+        let mut req = front
+            .client
+            .request(method, &url)
+            .header("x-azure-functions-invocationid", &invocation_id)
+            .body(body);
+        for (k, v) in headers.iter() {
+            if !HOP_BY_HOP.contains(&k.as_str()) {
+                req = req.header(k, v);
+            }
+        }
+        return match req.send().await {
+            Ok(resp) => {
+                let status = resp.status();
+                let headers = resp.headers().clone();
+                let bytes = resp.bytes().await.unwrap_or_default();
+                let mut out = Response::new(bytes);
+                *out.status_mut() = status;
+                for (k, v) in headers.iter() {
+                    if !HOP_BY_HOP.contains(&k.as_str()) {
+                        out.headers_mut().append(k, v.clone());
+                    }
+                }
+                out
+            }
+            Err(e) => {
+                tracing::error!(function = %f.name, error = %e, "handler did not answer");
+                empty(StatusCode::BAD_GATEWAY)
+            }
+        };
+    }
+    crate::invoke::http_invocation(&front, f, &method, path.as_str(), &query, &headers, &body, &invocation_id).await
+}
