@@ -1,0 +1,224 @@
+//! `offboard local`: the handler behind the local Functions host on 127.0.0.1, with the
+//! embedded backend by default — like `func start` for this app.
+
+use anyhow::Context;
+use secrecy::SecretString;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use offboard_core::ports::MessageQueue;
+use offboard_embedded::Embedded;
+use offboard_handler::backends::Backends;
+use offboard_handler::startup::Application;
+use offboard_service::SystemClock;
+use offboard_service::settings::{self, IntakeSecrets, Settings};
+use standin_funchost::{AppDefinition, HandlerSpec, HostHandle, HostOptions, LocalHost};
+
+mod embedded_app {
+    include!(concat!(env!("OUT_DIR"), "/app_definition.rs"));
+}
+
+/// Arguments of `offboard local`.
+#[derive(clap::Args)]
+pub struct LocalArgs {
+    /// Port of the local Functions host.
+    #[arg(long, default_value_t = 7071)]
+    port: u16,
+    /// Directory for the embedded backend's data.
+    #[arg(long, default_value = ".offboard")]
+    data: PathBuf,
+    /// The handler executable to start (default: `handler` next to this program). With
+    /// `--in-process` the handler runs inside this process instead.
+    #[arg(long)]
+    handler: Option<PathBuf>,
+    /// Run the handler inside this process rather than as a child process.
+    #[arg(long)]
+    in_process: bool,
+    /// App settings file in the Functions `local.settings.json` format (`{"Values": {...}}`).
+    #[arg(long, default_value = "local.settings.json")]
+    settings: PathBuf,
+}
+
+/// Writes the embedded host.json and function folders to `dir`.
+pub fn write_app_definition(dir: &Path) -> anyhow::Result<AppDefinition> {
+    let functions = dir.join("functions");
+    std::fs::create_dir_all(&functions)?;
+    std::fs::write(dir.join("host.json"), embedded_app::HOST_JSON)?;
+    for (name, json) in embedded_app::FUNCTIONS {
+        let f = functions.join(name);
+        std::fs::create_dir_all(&f)?;
+        std::fs::write(f.join("function.json"), json)?;
+    }
+    Ok(AppDefinition::load(&dir.join("host.json"), &functions)?)
+}
+
+/// A running local instance.
+pub struct Instance {
+    /// The host.
+    pub host: HostHandle,
+    /// The function key for `authLevel: function` endpoints.
+    pub function_key: String,
+}
+
+/// How the handler runs.
+pub enum HandlerMode {
+    /// In this process (the demo).
+    InProcess,
+    /// As a child process.
+    Process(PathBuf),
+}
+
+/// Starts the local host and the handler on the embedded backend in `data`.
+pub async fn start_embedded(
+    data: &Path,
+    port: u16,
+    mut app_settings: BTreeMap<String, String>,
+    mode: HandlerMode,
+) -> anyhow::Result<Instance> {
+    let data = std::fs::canonicalize({
+        std::fs::create_dir_all(data)?;
+        data
+    })?;
+    let app = write_app_definition(&data.join("app"))?;
+    let db = Embedded::open(&data).context("opening the embedded backend")?;
+    app_settings.insert(settings::OFFBOARD_BACKEND.into(), "embedded".into());
+    app_settings.insert(
+        settings::OFFBOARD_EMBEDDED_PATH.into(),
+        data.display().to_string(),
+    );
+    let key_bytes: [u8; 24] = rand::random();
+    let function_key: String = key_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let handler = match mode {
+        HandlerMode::InProcess => {
+            let s = Settings::from_lookup(|k| app_settings.get(k).cloned())?;
+            let app = Application::with_backends(
+                s,
+                Backends::embedded(db.clone()),
+                Arc::new(SystemClock),
+                0,
+            )
+            .await?;
+            let port = app.port();
+            tokio::spawn(app.run_until_stopped());
+            HandlerSpec::Attached { port }
+        }
+        HandlerMode::Process(executable) => HandlerSpec::Process {
+            executable,
+            log_file: Some(data.join("handler.log")),
+        },
+    };
+    let queue: Arc<dyn MessageQueue> = Arc::new(db);
+    let host = LocalHost::start(HostOptions {
+        app,
+        handler,
+        app_settings,
+        port,
+        function_key: function_key.clone(),
+        queues: Arc::new(move |_connection| Ok(queue.clone())),
+    })
+    .await?;
+    Ok(Instance { host, function_key })
+}
+
+fn read_local_settings(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    if !path.exists() {
+        return Ok(BTreeMap::new());
+    }
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)
+        .with_context(|| format!("{} is not JSON", path.display()))?;
+    let values = v
+        .get("Values")
+        .and_then(|v| v.as_object())
+        .with_context(|| format!("{} has no \"Values\" object", path.display()))?;
+    Ok(values
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+        .collect())
+}
+
+fn default_handler() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let path = exe.with_file_name("handler");
+    anyhow::ensure!(
+        path.exists(),
+        "no handler executable at {}; build it with `cargo build --bin handler`, pass --handler PATH, or use --in-process",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// Runs `offboard local` until Ctrl-C.
+pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
+    offboard_handler::telemetry::init();
+    let mut app_settings = read_local_settings(&args.settings)?;
+    for name in [
+        settings::OFFBOARD_BAMBOOHR_SECRET,
+        settings::OFFBOARD_GENERIC_WEBHOOK_SECRET,
+        settings::OFFBOARD_SCIM_TOKEN,
+        settings::OFFBOARD_TIME_ZONE,
+        settings::OFFBOARD_EFFECTIVE_CUTOFF,
+    ] {
+        if let Ok(v) = std::env::var(name) {
+            app_settings.insert(name.to_owned(), v);
+        }
+    }
+    let secrets = Settings::from_lookup(|k| {
+        let mut s = app_settings.clone();
+        s.insert(settings::OFFBOARD_BACKEND.into(), "embedded".into());
+        s.insert(settings::OFFBOARD_EMBEDDED_PATH.into(), ".".into());
+        s.get(k).cloned()
+    })?
+    .secrets;
+    let mode = if args.in_process {
+        HandlerMode::InProcess
+    } else {
+        HandlerMode::Process(match args.handler {
+            Some(p) => p,
+            None => default_handler()?,
+        })
+    };
+    let instance = start_embedded(&args.data, args.port, app_settings, mode).await?;
+    write_private(&args.data.join("function-key"), &instance.function_key)?;
+    print_banner(&instance, &args.data, &secrets);
+    tokio::signal::ctrl_c().await?;
+    instance.host.shutdown().await;
+    Ok(())
+}
+
+fn print_banner(instance: &Instance, data: &Path, secrets: &IntakeSecrets) {
+    let base = instance.host.base_url();
+    let state = |s: &Option<SecretString>, name: &str| {
+        if s.is_some() {
+            "configured".to_owned()
+        } else {
+            format!("disabled (set {name})")
+        }
+    };
+    println!("offboard local — Functions host on {base} (embedded backend in {})", data.display());
+    println!("  POST {base}/api/hris/bamboohr   {}", state(&secrets.bamboohr, settings::OFFBOARD_BAMBOOHR_SECRET));
+    println!("  POST {base}/api/hris/generic    {}", state(&secrets.generic, settings::OFFBOARD_GENERIC_WEBHOOK_SECRET));
+    println!("       {base}/api/scim/v2         {}", state(&secrets.scim, settings::OFFBOARD_SCIM_TOKEN));
+    println!("  POST {base}/api/offboardings    function key required");
+    println!("  GET  {base}/api/cases           function key required");
+    println!(
+        "  function key (header x-functions-key): in {}",
+        data.join("function-key").display()
+    );
+    println!("Ctrl-C to stop.");
+}
+
+
+/// Writes a secret to a file only the current user can read.
+fn write_private(path: &Path, value: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut f = opts.open(path)?;
+    f.write_all(value.as_bytes())?;
+    Ok(())
+}
