@@ -92,6 +92,9 @@ impl InvalidId {
 pub struct Sha256Digest([u8; 32]);
 
 impl Sha256Digest {
+    /// Thirty-two zero bytes: the `prev_hash` of the first link of a chain.
+    pub const ZERO: Self = Self([0u8; 32]);
+
     /// The digest of `bytes`.
     pub fn of(bytes: &[u8]) -> Self {
         Self(Sha256::digest(bytes).into())

@@ -10,6 +10,7 @@
 pub mod case;
 pub mod effective;
 pub mod event;
+pub mod evidence;
 pub mod ids;
 pub mod intake;
 pub mod messages;

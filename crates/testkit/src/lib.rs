@@ -1,1 +1,13 @@
-//! Starts the local stack (Azurite, Cosmos server, local Functions host, handler, stand-ins) for integration tests.
+//! # offboard-testkit
+//!
+//! One helper, [`spawn_app`], starts offboard the way it runs in production — the real
+//! `handler` executable behind a Functions host (here the local stand-in) — on a backend of
+//! the test's choice, and returns a [`TestApp`] with typed request helpers. Every test gets
+//! its own data (its own embedded database, or its own Azurite and Cosmos server on free
+//! ports), so tests run in parallel without seeing each other.
+
+mod app;
+mod signing;
+
+pub use app::{Backend, TestApp, spawn_app};
+pub use signing::Secrets;

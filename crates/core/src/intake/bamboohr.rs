@@ -161,7 +161,9 @@ pub fn parse(body: &[u8]) -> Result<Vec<BambooEntry>, PayloadError> {
             None => {
                 return Err(PayloadError::unprocessable(
                     format!("{base}/fields"),
-                    format!("the Termination Type field is not posted; select these fields: {REQUIRED_FIELDS}"),
+                    format!(
+                        "the Termination Type field is not posted; select these fields: {REQUIRED_FIELDS}"
+                    ),
                 ));
             }
             Some(t) => TerminationKind::parse(&t).unwrap_or(TerminationKind::Unspecified),

@@ -71,9 +71,8 @@ pub(crate) fn identifiers(
     employee: Option<EmployeeJson>,
     pointer: &str,
 ) -> Result<EmployeeIdentifiers, PayloadError> {
-    let e = employee.ok_or_else(|| {
-        PayloadError::malformed(pointer, "required: the leaver's identifiers")
-    })?;
+    let e = employee
+        .ok_or_else(|| PayloadError::malformed(pointer, "required: the leaver's identifiers"))?;
     EmployeeIdentifiers::new(
         e.employee_id,
         e.user_principal_name,
@@ -148,7 +147,10 @@ pub fn parse(body: &[u8]) -> Result<GenericEvent, PayloadError> {
     let env: Envelope = from_json(body)?;
     let d = env.data;
     if d.event_id.trim().is_empty() {
-        return Err(PayloadError::malformed("/data/eventId", "must not be empty"));
+        return Err(PayloadError::malformed(
+            "/data/eventId",
+            "must not be empty",
+        ));
     }
     match env.kind.as_str() {
         TERMINATED => {
@@ -164,12 +166,15 @@ pub fn parse(body: &[u8]) -> Result<GenericEvent, PayloadError> {
             Ok(GenericEvent::Terminated(facts))
         }
         RESCINDED => {
-            let rescinds = d.rescinds_event_id.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-                PayloadError::malformed(
-                    "/data/rescindsEventId",
-                    "required for a rescind: the eventId of the termination it cancels",
-                )
-            })?;
+            let rescinds = d
+                .rescinds_event_id
+                .filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| {
+                    PayloadError::malformed(
+                        "/data/rescindsEventId",
+                        "required for a rescind: the eventId of the termination it cancels",
+                    )
+                })?;
             Ok(GenericEvent::Rescinded {
                 event_id: d.event_id.trim().to_owned(),
                 rescinds_event_id: rescinds.trim().to_owned(),

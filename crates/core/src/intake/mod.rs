@@ -75,7 +75,10 @@ fn pointer_of(path: &str) -> String {
                 out.push('/');
                 out.push_str(name);
             }
-            let close = rest[open..].find(']').map(|c| open + c).unwrap_or(rest.len());
+            let close = rest[open..]
+                .find(']')
+                .map(|c| open + c)
+                .unwrap_or(rest.len());
             out.push('/');
             out.push_str(&rest[open + 1..close.min(rest.len())]);
             rest = rest.get(close + 1..).unwrap_or("");

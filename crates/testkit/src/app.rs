@@ -1,0 +1,369 @@
+//! Spawning a test instance of offboard.
+
+use anyhow::Context;
+use base64::Engine;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use offboard_core::ports::{CaseStore, MessageQueue};
+use offboard_core::signature::{WebhookSecret, sign_bamboohr};
+use offboard_embedded::Embedded;
+use offboard_service::settings;
+use standin_funchost::{AppDefinition, HandlerSpec, HostHandle, HostOptions, LocalHost};
+
+use crate::signing::Secrets;
+
+/// Which storage backend the app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded SQLite backend.
+    Embedded,
+}
+
+/// A running offboard for one test.
+pub struct TestApp {
+    host: Option<HostHandle>,
+    /// The secrets the app was configured with.
+    pub secrets: Secrets,
+    /// Key for `authLevel: function` endpoints.
+    pub function_key: String,
+    /// An HTTP client (no proxy).
+    pub client: reqwest::Client,
+    /// The queues the host polls (to inspect or inject messages).
+    pub queue: Arc<dyn MessageQueue>,
+    /// The case store the handler writes (to inspect).
+    pub cases: Arc<dyn CaseStore>,
+    base_url: String,
+    handler_log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Where the root of the repository is (for host.json and handlers/).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The `handler` executable cargo built next to the test binary.
+pub fn handler_executable() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let mut dir = exe
+        .parent()
+        .context("test binary has no directory")?
+        .to_owned();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join("handler");
+    anyhow::ensure!(
+        path.exists(),
+        "no handler executable at {}: build it first with `cargo build --bin handler` (the test script does)",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// Copies host.json and handlers/ into `dir`. Timer schedules are shortened to every two
+/// seconds so that timer-driven behaviour is observable in a test; everything else is the
+/// deployed definition.
+fn copy_app_definition(dir: &Path) -> anyhow::Result<AppDefinition> {
+    let root = repo_root();
+    std::fs::copy(root.join("host.json"), dir.join("host.json"))?;
+    let functions = dir.join("functions");
+    for entry in std::fs::read_dir(root.join("handlers"))? {
+        let entry = entry?;
+        let src = entry.path().join("function.json");
+        if !src.exists() {
+            continue;
+        }
+        let dest = functions.join(entry.file_name());
+        std::fs::create_dir_all(&dest)?;
+        let mut json: Value = serde_json::from_str(&std::fs::read_to_string(&src)?)?;
+        if let Some(bindings) = json["bindings"].as_array_mut() {
+            for b in bindings {
+                if b["type"] == "timerTrigger" {
+                    b["schedule"] = Value::String("*/2 * * * * *".into());
+                }
+            }
+        }
+        std::fs::write(
+            dest.join("function.json"),
+            serde_json::to_vec_pretty(&json)?,
+        )?;
+    }
+    Ok(AppDefinition::load(&dir.join("host.json"), &functions)?)
+}
+
+/// Starts offboard for one test: the real handler executable behind the local Functions
+/// host, on `backend`, with fresh random secrets.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    match try_spawn(backend).await {
+        Ok(app) => app,
+        Err(e) => panic!("could not start the test app: {e:#}"),
+    }
+}
+
+async fn try_spawn(backend: Backend) -> anyhow::Result<TestApp> {
+    let dir = tempfile::tempdir()?;
+    let app = copy_app_definition(dir.path())?;
+    let secrets = Secrets::random();
+    let mut app_settings = BTreeMap::from([
+        (
+            settings::OFFBOARD_BAMBOOHR_SECRET.to_owned(),
+            secrets.bamboohr.clone(),
+        ),
+        (
+            settings::OFFBOARD_GENERIC_WEBHOOK_SECRET.to_owned(),
+            secrets.generic.clone(),
+        ),
+        (
+            settings::OFFBOARD_SCIM_TOKEN.to_owned(),
+            secrets.scim.clone(),
+        ),
+        (
+            settings::OFFBOARD_TIME_ZONE.to_owned(),
+            "America/New_York".to_owned(),
+        ),
+        ("RUST_LOG".to_owned(), "info".to_owned()),
+    ]);
+    let (queue, cases): (Arc<dyn MessageQueue>, Arc<dyn CaseStore>) = match backend {
+        Backend::Embedded => {
+            let data = dir.path().join("data");
+            let db = Embedded::open(&data)?;
+            app_settings.insert(settings::OFFBOARD_BACKEND.into(), "embedded".into());
+            app_settings.insert(
+                settings::OFFBOARD_EMBEDDED_PATH.into(),
+                data.display().to_string(),
+            );
+            let db = Arc::new(db);
+            (db.clone(), db)
+        }
+    };
+    let key: [u8; 16] = rand::random();
+    let function_key: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let handler_log = dir.path().join("handler.log");
+    let resolver_queue = queue.clone();
+    let host = LocalHost::start(HostOptions {
+        app,
+        handler: HandlerSpec::Process {
+            executable: handler_executable()?,
+            log_file: Some(handler_log.clone()),
+        },
+        app_settings,
+        port: 0,
+        function_key: function_key.clone(),
+        queues: Arc::new(move |_connection| Ok(resolver_queue.clone())),
+    })
+    .await?;
+    Ok(TestApp {
+        base_url: host.base_url(),
+        host: Some(host),
+        secrets,
+        function_key,
+        client: reqwest::Client::builder().no_proxy().build()?,
+        queue,
+        cases,
+        handler_log,
+        _dir: dir,
+    })
+}
+
+/// A response read whole.
+#[derive(Debug)]
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The body as JSON (`Null` if empty or not JSON).
+    pub json: Value,
+}
+
+impl TestApp {
+    /// `http://127.0.0.1:<port>` of the local Functions host.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    async fn read(resp: reqwest::Response) -> Answer {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.unwrap_or_default();
+        Answer {
+            status,
+            headers,
+            json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    /// POSTs raw bytes with the given headers.
+    pub async fn post_raw(&self, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> Answer {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base_url))
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        Self::read(req.send().await.expect("request to the local host")).await
+    }
+
+    /// Standard Webhooks headers for `body`, signed with `secret` at `timestamp`.
+    pub fn generic_headers(
+        secret: &str,
+        id: &str,
+        timestamp: i64,
+        body: &[u8],
+    ) -> Vec<(&'static str, String)> {
+        let s = WebhookSecret::parse(secret).expect("test secret");
+        let ts = timestamp.to_string();
+        vec![
+            ("content-type", "application/json".into()),
+            ("webhook-id", id.to_owned()),
+            ("webhook-timestamp", ts.clone()),
+            ("webhook-signature", s.sign(id, &ts, body)),
+        ]
+    }
+
+    /// POSTs a correctly signed generic webhook (a fresh webhook id each call).
+    pub async fn post_generic(&self, body: &Value) -> Answer {
+        let bytes = serde_json::to_vec(body).expect("json");
+        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        let headers = Self::generic_headers(
+            &self.secrets.generic,
+            &id,
+            chrono::Utc::now().timestamp(),
+            &bytes,
+        );
+        self.post_raw("/api/hris/generic", &headers, bytes).await
+    }
+
+    /// BambooHR headers for `body` signed with `secret` at `timestamp`.
+    pub fn bamboohr_headers(
+        secret: &str,
+        timestamp: i64,
+        body: &[u8],
+    ) -> Vec<(&'static str, String)> {
+        let ts = timestamp.to_string();
+        vec![
+            ("content-type", "application/json".into()),
+            ("x-bamboohr-timestamp", ts.clone()),
+            (
+                "x-bamboohr-signature",
+                sign_bamboohr(secret.as_bytes(), body, &ts),
+            ),
+        ]
+    }
+
+    /// POSTs a correctly signed BambooHR webhook.
+    pub async fn post_bamboohr(&self, body: &Value) -> Answer {
+        let bytes = serde_json::to_vec(body).expect("json");
+        let headers = Self::bamboohr_headers(
+            &self.secrets.bamboohr,
+            chrono::Utc::now().timestamp(),
+            &bytes,
+        );
+        self.post_raw("/api/hris/bamboohr", &headers, bytes).await
+    }
+
+    /// POSTs an operator offboarding with the function key.
+    pub async fn post_offboarding(&self, body: &Value) -> Answer {
+        let req = self
+            .client
+            .post(format!("{}/api/offboardings", self.base_url))
+            .header("x-functions-key", &self.function_key)
+            .json(body);
+        Self::read(req.send().await.expect("request")).await
+    }
+
+    /// GETs an operator API path with the function key.
+    pub async fn get(&self, path: &str) -> Answer {
+        let req = self
+            .client
+            .get(format!("{}{path}", self.base_url))
+            .header("x-functions-key", &self.function_key);
+        Self::read(req.send().await.expect("request")).await
+    }
+
+    /// A SCIM request with the bearer token.
+    pub async fn scim(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Answer {
+        let mut req = self
+            .client
+            .request(method, format!("{}/api/scim/v2{path}", self.base_url))
+            .bearer_auth(&self.secrets.scim);
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/scim+json")
+                .body(serde_json::to_vec(b).expect("json"));
+        }
+        Self::read(req.send().await.expect("request")).await
+    }
+
+    /// A SCIM request without any token.
+    pub async fn scim_unauthenticated(&self) -> Answer {
+        let req = self
+            .client
+            .get(format!("{}/api/scim/v2/Users", self.base_url));
+        Self::read(req.send().await.expect("request")).await
+    }
+
+    /// A SCIM request with the wrong token.
+    pub async fn scim_with_token(&self, token: &str) -> Answer {
+        let req = self
+            .client
+            .get(format!("{}/api/scim/v2/Users", self.base_url))
+            .bearer_auth(token);
+        Self::read(req.send().await.expect("request")).await
+    }
+
+    /// Polls `GET /api/cases/{id}` until `done` holds or `within` passes.
+    pub async fn wait_case(
+        &self,
+        id: &str,
+        within: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let a = self.get(&format!("/api/cases/{id}")).await;
+            if a.status == 200 && done(&a.json) {
+                return a.json;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "case {id} did not reach the expected state within {within:?}; last answer {} {}",
+                    a.status, a.json
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sends raw text to a queue, base64-encoded as the Functions host expects.
+    pub async fn enqueue(&self, queue: &str, text: &str) {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(text);
+        self.queue
+            .send(queue, &b64, Duration::ZERO)
+            .await
+            .expect("enqueue");
+    }
+
+    /// Everything the handler process wrote to stdout and stderr.
+    pub fn handler_log(&self) -> String {
+        std::fs::read_to_string(&self.handler_log).unwrap_or_default()
+    }
+
+    /// The local Functions host.
+    pub fn host(&self) -> &HostHandle {
+        self.host.as_ref().expect("host running")
+    }
+
+    /// Stops the host and the handler.
+    pub async fn shutdown(mut self) {
+        if let Some(h) = self.host.take() {
+            h.shutdown().await;
+        }
+    }
+}

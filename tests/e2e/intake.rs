@@ -1,0 +1,347 @@
+//! Intake through the local Functions host: every answer of the intake contract.
+
+use offboard_testkit::TestApp;
+use serde_json::json;
+use std::time::Duration;
+
+use crate::helpers::*;
+use crate::on_every_backend;
+
+async fn stored_cases(app: &TestApp) -> usize {
+    let a = app.get("/api/cases").await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    a.json["items"].as_array().map(Vec::len).unwrap_or(0)
+}
+
+on_every_backend!(
+    generic_termination_is_accepted_and_redelivery_is_idempotent,
+    |app: TestApp| async move {
+        let id = event_id();
+        let body = generic_termination(&id, &in_secs(-60), "voluntary");
+        let first = app.post_generic(&body).await;
+        assert_eq!(first.status, 202, "{}", first.json);
+        let case_id = first.json["caseId"].as_str().unwrap().to_owned();
+        assert!(case_id.starts_with("c-"));
+        assert_eq!(first.json["status"], "received");
+        assert_eq!(first.json["duplicate"], false);
+        assert_eq!(
+            first.headers["location"],
+            format!("/api/cases/{case_id}").as_str()
+        );
+
+        // HR platforms redeliver: a new webhook id and signature, the same event.
+        let again = app.post_generic(&body).await;
+        assert_eq!(again.status, 202);
+        assert_eq!(again.json["caseId"], case_id.as_str());
+        assert_eq!(again.json["duplicate"], true);
+        assert_eq!(stored_cases(&app).await, 1);
+
+        let case = app
+            .wait_case(&case_id, Duration::from_secs(20), |c| {
+                c["status"] == "running"
+            })
+            .await;
+        assert_eq!(case["source"], "generic");
+        assert_eq!(case["employee"]["employeeId"], "1042");
+        assert_eq!(case["authenticatedBy"], "standard-webhooks-v1");
+        assert_eq!(case["bodySha256"].as_str().unwrap().len(), 64);
+        let notes: Vec<&str> = case["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["note"].as_str().unwrap())
+            .collect();
+        assert!(
+            notes.iter().any(|n| n.contains("awaiting planning")),
+            "{notes:?}"
+        );
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    bamboohr_date_is_read_in_the_company_zone,
+    |app: TestApp| async move {
+        let a = app
+            .post_bamboohr(&bamboohr_termination("318", "2031-03-14"))
+            .await;
+        assert_eq!(a.status, 202, "{}", a.json);
+        assert_eq!(a.json["status"], "scheduled");
+        let case = app
+            .get(&format!(
+                "/api/cases/{}",
+                a.json["caseId"].as_str().unwrap()
+            ))
+            .await
+            .json;
+        assert_eq!(case["hrEffectiveAsSent"], "2031-03-14");
+        // End of 14 March 2031 in New York (EDT, UTC-4) is 04:00 UTC on the 15th.
+        assert_eq!(case["effectiveAt"], "2031-03-15T04:00:00Z");
+        assert_eq!(case["kind"], "voluntary");
+        assert_eq!(case["employee"]["mail"], "grace.hopper@contoso.example");
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    rescind_cancels_only_before_the_effective_time,
+    |app: TestApp| async move {
+        let future = event_id();
+        let a = app
+            .post_generic(&generic_termination(&future, &in_secs(86_400), "voluntary"))
+            .await;
+        assert_eq!(a.json["status"], "scheduled");
+        let r = app
+            .post_generic(&generic_rescind(&event_id(), &future))
+            .await;
+        assert_eq!(r.status, 202, "{}", r.json);
+        assert_eq!(r.json["status"], "cancelled");
+        assert_eq!(r.json["caseId"], a.json["caseId"]);
+
+        let past = event_id();
+        let b = app
+            .post_generic(&generic_termination(&past, &in_secs(-10), "voluntary"))
+            .await;
+        assert_eq!(b.status, 202);
+        let r = app.post_generic(&generic_rescind(&event_id(), &past)).await;
+        assert_eq!(r.status, 409, "{}", r.json);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+        assert!(
+            r.json["detail"]
+                .as_str()
+                .unwrap()
+                .contains("cannot be rescinded")
+        );
+
+        let unknown = app
+            .post_generic(&generic_rescind(&event_id(), "never-sent"))
+            .await;
+        assert_eq!(unknown.status, 404);
+        assert_eq!(
+            unknown.json["errors"][0]["pointer"],
+            "#/data/rescindsEventId"
+        );
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    bamboohr_reinstatement_cancels_the_scheduled_case,
+    |app: TestApp| async move {
+        let a = app
+            .post_bamboohr(&bamboohr_termination("500", "2031-01-10"))
+            .await;
+        assert_eq!(a.json["status"], "scheduled");
+        let reinstated = json!({"employees": [{"id": "500", "fields": {"Work Email": "grace.hopper@contoso.example",
+        "Employment Status": "Full-Time"}, "changedFields": ["Employment Status"]}]});
+        let r = app.post_bamboohr(&reinstated).await;
+        assert_eq!(r.status, 202, "{}", r.json);
+        assert_eq!(r.json["cancelled"][0]["caseId"], a.json["caseId"]);
+        assert_eq!(r.json["cancelled"][0]["status"], "cancelled");
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    unauthenticated_requests_store_and_enqueue_nothing,
+    |app: TestApp| async move {
+        let body = serde_json::to_vec(&generic_termination(&event_id(), &in_secs(-5), "voluntary"))
+            .unwrap();
+        let now = chrono::Utc::now().timestamp();
+        // Wrong secret.
+        let wrong = TestApp::generic_headers(
+            "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "msg_1",
+            now,
+            &body,
+        );
+        let a = app
+            .post_raw("/api/hris/generic", &wrong, body.clone())
+            .await;
+        assert_eq!(a.status, 401, "{}", a.json);
+        // Stale timestamp (10 minutes old), correctly signed.
+        let stale = TestApp::generic_headers(&app.secrets.generic, "msg_2", now - 600, &body);
+        let a = app
+            .post_raw("/api/hris/generic", &stale, body.clone())
+            .await;
+        assert_eq!(a.status, 401);
+        assert!(
+            a.json["detail"]
+                .as_str()
+                .unwrap()
+                .contains("away from the server clock")
+        );
+        // No signature at all.
+        let a = app
+            .post_raw(
+                "/api/hris/generic",
+                &[("content-type", "application/json".into())],
+                body.clone(),
+            )
+            .await;
+        assert_eq!(a.status, 401);
+        assert!(a.json["detail"].as_str().unwrap().contains("webhook-id"));
+        // BambooHR: body tampered after signing.
+        let bb = serde_json::to_vec(&bamboohr_termination("1", "2031-01-01")).unwrap();
+        let headers = TestApp::bamboohr_headers(&app.secrets.bamboohr, now, &bb);
+        let mut tampered = bb.clone();
+        tampered[20] ^= 1;
+        let a = app.post_raw("/api/hris/bamboohr", &headers, tampered).await;
+        assert_eq!(a.status, 401);
+        // SCIM without the token.
+        let a = app.scim_unauthenticated().await;
+        assert_eq!(a.status, 401);
+        // Operator API without the function key: refused by the host.
+        let a = app
+            .post_raw(
+                "/api/offboardings",
+                &[("content-type", "application/json".into())],
+                b"{}".to_vec(),
+            )
+            .await;
+        assert_eq!(a.status, 401);
+
+        assert_eq!(stored_cases(&app).await, 0);
+        assert_eq!(app.queue.approximate_len("plan").await.unwrap(), 0);
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    malformed_bodies_get_problem_details_naming_the_field,
+    |app: TestApp| async move {
+        let mut body = generic_termination(&event_id(), &in_secs(-5), "voluntary");
+        body["data"]["kind"] = json!("sabbatical");
+        let a = app.post_generic(&body).await;
+        assert_eq!(a.status, 400);
+        assert_eq!(a.headers["content-type"], "application/problem+json");
+        assert_eq!(a.json["errors"][0]["pointer"], "#/data/kind");
+
+        let mut body = generic_termination(&event_id(), "tomorrow", "voluntary");
+        body["data"]["employee"] = json!({"employeeId": "7"});
+        let a = app.post_generic(&body).await;
+        assert_eq!(a.status, 400);
+        assert_eq!(a.json["errors"][0]["pointer"], "#/data/effectiveAt");
+
+        // A thin, event-style BambooHR payload: 422 saying which fields to select.
+        let thin = json!({"type": "employee.updated", "timestamp": "2026-01-31T18:42:00+0000",
+        "data": {"companyId": "1", "employeeId": "2", "changedFields": ["status"]}});
+        let a = app.post_bamboohr(&thin).await;
+        assert_eq!(a.status, 422, "{}", a.json);
+        assert!(
+            a.json["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Termination Type")
+        );
+
+        let a = app
+            .post_offboarding(&json!({"employee": {"mail": "not-an-address"}}))
+            .await;
+        assert_eq!(a.status, 400);
+        assert_eq!(a.json["errors"][0]["pointer"], "#/employee/mail");
+        assert_eq!(stored_cases(&app).await, 0);
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    oversized_bodies_and_unknown_providers,
+    |app: TestApp| async move {
+        let big = vec![b' '; 1024 * 1024 + 1];
+        let a = app
+            .post_raw(
+                "/api/hris/generic",
+                &[("content-type", "application/json".into())],
+                big,
+            )
+            .await;
+        assert_eq!(a.status, 413, "{}", a.json);
+        let a = app.post_raw("/api/hris/workday", &[], b"{}".to_vec()).await;
+        assert_eq!(a.status, 404);
+        assert!(
+            a.json["detail"]
+                .as_str()
+                .unwrap()
+                .contains("bamboohr, generic")
+        );
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    operator_offboarding_and_dry_run,
+    |app: TestApp| async move {
+        let req = json!({"employee": {"userPrincipalName": "eve@contoso.example"}, "kind": "for_cause",
+        "reason": "ticket HR-77", "requestId": "HR-77"});
+        let a = app.post_offboarding(&req).await;
+        assert_eq!(a.status, 202, "{}", a.json);
+        assert_eq!(a.json["status"], "received");
+        let again = app.post_offboarding(&req).await;
+        assert_eq!(again.json["caseId"], a.json["caseId"]);
+        assert_eq!(again.json["duplicate"], true);
+        let dry = app
+            .post_offboarding(&json!({"employee": {"employeeId": "9"}, "dryRun": true}))
+            .await;
+        assert_eq!(dry.status, 501, "{}", dry.json);
+        assert!(
+            dry.json["detail"]
+                .as_str()
+                .unwrap()
+                .contains("nothing was stored")
+        );
+        assert_eq!(stored_cases(&app).await, 1);
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    future_case_is_released_by_the_timer,
+    |app: TestApp| async move {
+        let a = app
+            .post_generic(&generic_termination(&event_id(), &in_secs(3), "retirement"))
+            .await;
+        assert_eq!(a.json["status"], "scheduled");
+        let id = a.json["caseId"].as_str().unwrap().to_owned();
+        let case = app
+            .wait_case(&id, Duration::from_secs(30), |c| c["status"] == "running")
+            .await;
+        let notes: Vec<&str> = case["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["note"].as_str().unwrap())
+            .collect();
+        assert!(
+            notes.iter().any(|n| n.contains("effective time reached")),
+            "{notes:?}"
+        );
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    cases_are_listed_by_period_and_status,
+    |app: TestApp| async move {
+        for days in [1, 40, 400] {
+            let a = app
+                .post_generic(&generic_termination(
+                    &event_id(),
+                    &in_secs(days * 86_400),
+                    "voluntary",
+                ))
+                .await;
+            assert_eq!(a.status, 202);
+        }
+        let from = chrono::Utc::now().date_naive();
+        let to = from + chrono::Days::new(60);
+        let a = app
+            .get(&format!("/api/cases?from={from}&to={to}&status=scheduled"))
+            .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        assert_eq!(a.json["items"].as_array().unwrap().len(), 2);
+        let a = app.get("/api/cases?status=nonsense").await;
+        assert_eq!(a.status, 400);
+        app.shutdown().await;
+    }
+);

@@ -1,0 +1,8 @@
+//! End-to-end tests: real signed requests through the local Functions host into the real
+//! `handler` executable, on each backend.
+
+mod helpers;
+mod intake;
+mod logs;
+mod queues;
+mod scim;
