@@ -13,7 +13,11 @@ fn main() {
     println!("cargo:rerun-if-changed={}", handlers.display());
     let mut out = String::new();
     let host_text = std::fs::read_to_string(&host).expect("host.json at the workspace root");
-    writeln!(out, "/// host.json\npub const HOST_JSON: &str = {host_text:?};").unwrap();
+    writeln!(
+        out,
+        "/// host.json\npub const HOST_JSON: &str = {host_text:?};"
+    )
+    .unwrap();
     let mut names: Vec<_> = std::fs::read_dir(&handlers)
         .expect("handlers/ at the workspace root")
         .filter_map(|e| e.ok())
@@ -21,7 +25,11 @@ fn main() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    writeln!(out, "/// Every function: (name, function.json).\npub const FUNCTIONS: &[(&str, &str)] = &[").unwrap();
+    writeln!(
+        out,
+        "/// Every function: (name, function.json).\npub const FUNCTIONS: &[(&str, &str)] = &["
+    )
+    .unwrap();
     for name in names {
         let path = handlers.join(&name).join("function.json");
         println!("cargo:rerun-if-changed={}", path.display());

@@ -28,21 +28,35 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let generic_secret = sample::generic_secret();
     let bamboohr_secret = sample::bamboohr_secret();
     let app_settings = BTreeMap::from([
-        (settings::OFFBOARD_GENERIC_WEBHOOK_SECRET.to_owned(), generic_secret.clone()),
-        (settings::OFFBOARD_BAMBOOHR_SECRET.to_owned(), bamboohr_secret.clone()),
-        (settings::OFFBOARD_TIME_ZONE.to_owned(), "Europe/London".to_owned()),
+        (
+            settings::OFFBOARD_GENERIC_WEBHOOK_SECRET.to_owned(),
+            generic_secret.clone(),
+        ),
+        (
+            settings::OFFBOARD_BAMBOOHR_SECRET.to_owned(),
+            bamboohr_secret.clone(),
+        ),
+        (
+            settings::OFFBOARD_TIME_ZONE.to_owned(),
+            "Europe/London".to_owned(),
+        ),
     ]);
     let spinner = ProgressBar::new_spinner().with_style(
-        ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     spinner.enable_steady_tick(Duration::from_millis(80));
     spinner.set_message("starting the local Functions host and the handler (embedded backend)");
     let instance = start_embedded(&data, 0, app_settings, HandlerMode::InProcess).await?;
     let base = instance.host.base_url();
     let client = reqwest::Client::builder().no_proxy().build()?;
-    spinner.finish_with_message(format!("offboard is running behind the local Functions host at {base}"));
+    spinner.finish_with_message(format!(
+        "offboard is running behind the local Functions host at {base}"
+    ));
 
-    println!("\n1. Workday (through its integration tool) sends a signed involuntary termination, effective now:");
+    println!(
+        "\n1. Workday (through its integration tool) sends a signed involuntary termination, effective now:"
+    );
     let event_id = format!("wd-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let generic = sample::generic_termination(
         &generic_secret,
@@ -61,11 +75,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("   POST /api/hris/generic -> {status} {body}");
     let case_id = body["caseId"].as_str().unwrap_or_default().to_owned();
 
-    println!("\n2. The same webhook is delivered again (HR platforms retry): same case, nothing new.");
+    println!(
+        "\n2. The same webhook is delivered again (HR platforms retry): same case, nothing new."
+    );
     let (status, body) = generic.send(&client, &base).await?;
     println!("   POST /api/hris/generic -> {status} {body}");
 
-    println!("\n3. BambooHR sends a resignation effective at the end of next Friday (company zone Europe/London):");
+    println!(
+        "\n3. BambooHR sends a resignation effective at the end of next Friday (company zone Europe/London):"
+    );
     let friday = next_friday();
     let bamboo = sample::bamboohr_termination(
         &bamboohr_secret,
@@ -82,7 +100,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let scheduled_id = body["caseId"].as_str().unwrap_or_default().to_owned();
 
     println!("\n4. A request with a forged signature is refused and stores nothing:");
-    let mut forged = sample::generic_termination(&sample::generic_secret(), json!({"type": "employee.terminated"}))?;
+    let mut forged = sample::generic_termination(
+        &sample::generic_secret(),
+        json!({"type": "employee.terminated"}),
+    )?;
     forged.headers.retain(|(k, _)| *k != "content-type");
     let (status, body) = forged.send(&client, &base).await?;
     println!("   POST /api/hris/generic -> {status} {}", body["detail"]);
@@ -90,7 +111,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let spinner = ProgressBar::new_spinner();
     spinner.enable_steady_tick(Duration::from_millis(80));
     spinner.set_message("waiting for the plan queue function to pick up the due case");
-    let case = wait_for(&client, &base, &instance.function_key, &case_id, |c| c["status"] != "received").await?;
+    let case = wait_for(&client, &base, &instance.function_key, &case_id, |c| {
+        c["status"] != "received"
+    })
+    .await?;
     spinner.finish_and_clear();
 
     println!("\n5. The due case went through the plan queue (queue trigger, base64 message):");
@@ -114,13 +138,22 @@ fn next_friday() -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-async fn get_case(client: &reqwest::Client, base: &str, key: &str, id: &str) -> anyhow::Result<Value> {
+async fn get_case(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    id: &str,
+) -> anyhow::Result<Value> {
     let resp = client
         .get(format!("{base}/api/cases/{id}"))
         .header("x-functions-key", key)
         .send()
         .await?;
-    anyhow::ensure!(resp.status().is_success(), "GET /api/cases/{id} answered {}", resp.status());
+    anyhow::ensure!(
+        resp.status().is_success(),
+        "GET /api/cases/{id} answered {}",
+        resp.status()
+    );
     Ok(resp.json().await?)
 }
 
@@ -137,7 +170,10 @@ async fn wait_for(
         if done(&case) {
             return Ok(case);
         }
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "case {id} did not progress within 30 s");
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "case {id} did not progress within 30 s"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -155,7 +191,10 @@ fn print_case(case: &Value) {
         case["hrEffectiveAsSent"].as_str().unwrap_or("(immediate)"),
         case["effectiveAt"].as_str().unwrap_or("?"),
     );
-    println!("   raw body SHA-256 {}", case["bodySha256"].as_str().unwrap_or("?"));
+    println!(
+        "   raw body SHA-256 {}",
+        case["bodySha256"].as_str().unwrap_or("?")
+    );
     if let Some(history) = case["history"].as_array() {
         for h in history {
             println!(

@@ -195,10 +195,22 @@ fn print_banner(instance: &Instance, data: &Path, secrets: &IntakeSecrets) {
             format!("disabled (set {name})")
         }
     };
-    println!("offboard local — Functions host on {base} (embedded backend in {})", data.display());
-    println!("  POST {base}/api/hris/bamboohr   {}", state(&secrets.bamboohr, settings::OFFBOARD_BAMBOOHR_SECRET));
-    println!("  POST {base}/api/hris/generic    {}", state(&secrets.generic, settings::OFFBOARD_GENERIC_WEBHOOK_SECRET));
-    println!("       {base}/api/scim/v2         {}", state(&secrets.scim, settings::OFFBOARD_SCIM_TOKEN));
+    println!(
+        "offboard local — Functions host on {base} (embedded backend in {})",
+        data.display()
+    );
+    println!(
+        "  POST {base}/api/hris/bamboohr   {}",
+        state(&secrets.bamboohr, settings::OFFBOARD_BAMBOOHR_SECRET)
+    );
+    println!(
+        "  POST {base}/api/hris/generic    {}",
+        state(&secrets.generic, settings::OFFBOARD_GENERIC_WEBHOOK_SECRET)
+    );
+    println!(
+        "       {base}/api/scim/v2         {}",
+        state(&secrets.scim, settings::OFFBOARD_SCIM_TOKEN)
+    );
     println!("  POST {base}/api/offboardings    function key required");
     println!("  GET  {base}/api/cases           function key required");
     println!(
@@ -207,7 +219,6 @@ fn print_banner(instance: &Instance, data: &Path, secrets: &IntakeSecrets) {
     );
     println!("Ctrl-C to stop.");
 }
-
 
 /// Writes a secret to a file only the current user can read.
 fn write_private(path: &Path, value: &str) -> anyhow::Result<()> {

@@ -52,7 +52,10 @@ pub fn generic_termination(secret: &str, body: serde_json::Value) -> anyhow::Res
 }
 
 /// A BambooHR field-based webhook signed with `secret`.
-pub fn bamboohr_termination(secret: &str, body: serde_json::Value) -> anyhow::Result<SignedRequest> {
+pub fn bamboohr_termination(
+    secret: &str,
+    body: serde_json::Value,
+) -> anyhow::Result<SignedRequest> {
     let body = serde_json::to_vec(&body)?;
     let ts = chrono::Utc::now().timestamp().to_string();
     let sig = sign_bamboohr(secret.as_bytes(), &body, &ts);
@@ -74,7 +77,9 @@ impl SignedRequest {
         client: &reqwest::Client,
         base: &str,
     ) -> anyhow::Result<(u16, serde_json::Value)> {
-        let mut req = client.post(format!("{base}{}", self.path)).body(self.body.clone());
+        let mut req = client
+            .post(format!("{base}{}", self.path))
+            .body(self.body.clone());
         for (k, v) in &self.headers {
             req = req.header(*k, v);
         }

@@ -124,7 +124,11 @@ impl From<offboard_core::intake::PayloadError> for Problem {
                 "Payload lacks what offboard needs",
             )
         } else {
-            (StatusCode::BAD_REQUEST, "malformed", "Malformed request body")
+            (
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                "Malformed request body",
+            )
         };
         Problem::new(status, slug, title, e.detail).at(e.pointer)
     }
@@ -134,9 +138,12 @@ impl From<offboard_service::IntakeError> for Problem {
     fn from(e: offboard_service::IntakeError) -> Self {
         use offboard_service::IntakeError;
         match &e {
-            IntakeError::Transition(t) => {
-                Problem::new(StatusCode::CONFLICT, "conflict", "Not allowed now", t.to_string())
-            }
+            IntakeError::Transition(t) => Problem::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Not allowed now",
+                t.to_string(),
+            ),
             _ if e.is_transient() => Problem::unavailable(
                 "offboard could not store the request right now; nothing was kept — retry the same request",
             ),

@@ -32,7 +32,10 @@ impl InvocationRequest {
     pub fn dequeue_count(&self) -> u32 {
         self.metadata
             .get("DequeueCount")
-            .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+            .and_then(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            })
             .and_then(|n| u32::try_from(n).ok())
             .unwrap_or(1)
     }

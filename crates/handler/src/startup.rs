@@ -47,7 +47,11 @@ impl Application {
         clock: Arc<dyn Clock>,
         port: u16,
     ) -> anyhow::Result<Self> {
-        let intake = Intake::new(backends.cases.clone(), backends.queue.clone(), clock.clone());
+        let intake = Intake::new(
+            backends.cases.clone(),
+            backends.queue.clone(),
+            clock.clone(),
+        );
         let state = AppState {
             intake,
             backends,

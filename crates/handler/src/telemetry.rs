@@ -10,6 +10,11 @@ pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::registry()
         .with(filter)
-        .with(fmt::layer().json().with_current_span(false).with_target(false))
+        .with(
+            fmt::layer()
+                .json()
+                .with_current_span(false)
+                .with_target(false),
+        )
         .try_init();
 }

@@ -109,7 +109,11 @@ pub struct SettingsError {
 impl Settings {
     /// Reads settings through `get` (the process environment in production).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let val = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let val = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let require = |name: &'static str| {
             val(name).ok_or_else(|| SettingsError {
                 name,
@@ -125,10 +129,14 @@ impl Settings {
                 managed_identity_client_id: val(OFFBOARD_MANAGED_IDENTITY_CLIENT_ID),
             }),
             "embedded" => Backend::Embedded {
-                path: PathBuf::from(val(OFFBOARD_EMBEDDED_PATH).ok_or(SettingsError {
-                    name: OFFBOARD_EMBEDDED_PATH,
-                    detail: "required with OFFBOARD_BACKEND=embedded: a directory for the database".into(),
-                })?),
+                path: PathBuf::from(
+                    val(OFFBOARD_EMBEDDED_PATH).ok_or(SettingsError {
+                        name: OFFBOARD_EMBEDDED_PATH,
+                        detail:
+                            "required with OFFBOARD_BACKEND=embedded: a directory for the database"
+                                .into(),
+                    })?,
+                ),
             },
             other => {
                 return Err(SettingsError {
@@ -186,7 +194,10 @@ mod tests {
         assert_eq!(err.name, OFFBOARD_COSMOS_ENDPOINT);
         let s = Settings::from_lookup(lookup(&[
             (OFFBOARD_COSMOS_ENDPOINT, "https://a.documents.azure.com/"),
-            (OFFBOARD_STORAGE_QUEUE_ENDPOINT, "https://a.queue.core.windows.net/"),
+            (
+                OFFBOARD_STORAGE_QUEUE_ENDPOINT,
+                "https://a.queue.core.windows.net/",
+            ),
             (OFFBOARD_TIME_ZONE, "Europe/Berlin"),
             (OFFBOARD_SCIM_TOKEN, "t0ken"),
         ]))

@@ -163,7 +163,10 @@ impl FunctionDef {
     /// HTTP in and HTTP out only: eligible for request forwarding.
     pub fn is_http_only(&self) -> bool {
         matches!(self.trigger, Trigger::Http { .. })
-            && self.outputs.iter().all(|b| matches!(b, Binding::Http { .. }))
+            && self
+                .outputs
+                .iter()
+                .all(|b| matches!(b, Binding::Http { .. }))
             && self.outputs.len() == 1
     }
 }
@@ -205,7 +208,10 @@ fn only_keys(
         if !allowed.iter().any(|a| a.eq_ignore_ascii_case(k)) {
             return Err(unsupported(
                 path,
-                format!("`{at}{k}` is not supported by the local host (supported here: {})", allowed.join(", ")),
+                format!(
+                    "`{at}{k}` is not supported by the local host (supported here: {})",
+                    allowed.join(", ")
+                ),
             ));
         }
     }
@@ -223,7 +229,12 @@ fn object<'a>(path: &Path, v: &'a Value, at: &str) -> Result<&'a Map<String, Val
         .ok_or_else(|| unsupported(path, format!("`{at}` must be an object")))
 }
 
-fn string(path: &Path, obj: &Map<String, Value>, key: &str, at: &str) -> Result<Option<String>, ConfigError> {
+fn string(
+    path: &Path,
+    obj: &Map<String, Value>,
+    key: &str,
+    at: &str,
+) -> Result<Option<String>, ConfigError> {
     match get(obj, key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -258,7 +269,14 @@ impl HostJson {
         only_keys(
             path,
             root,
-            &["version", "customHandler", "extensionBundle", "extensions", "logging", "functionTimeout"],
+            &[
+                "version",
+                "customHandler",
+                "extensionBundle",
+                "extensions",
+                "logging",
+                "functionTimeout",
+            ],
             "",
         )?;
         if string(path, root, "version", "")?.as_deref() != Some("2.0") {
@@ -266,40 +284,81 @@ impl HostJson {
         }
         let ch = object(
             path,
-            get(root, "customHandler").ok_or_else(|| unsupported(path, "`customHandler` is required for a custom handler app"))?,
+            get(root, "customHandler").ok_or_else(|| {
+                unsupported(path, "`customHandler` is required for a custom handler app")
+            })?,
             "customHandler",
         )?;
-        only_keys(path, ch, &["description", "enableForwardingHttpRequest"], "customHandler.")?;
+        only_keys(
+            path,
+            ch,
+            &["description", "enableForwardingHttpRequest"],
+            "customHandler.",
+        )?;
         let desc = object(
             path,
-            get(ch, "description").ok_or_else(|| unsupported(path, "`customHandler.description` is required"))?,
+            get(ch, "description")
+                .ok_or_else(|| unsupported(path, "`customHandler.description` is required"))?,
             "customHandler.description",
         )?;
         only_keys(
             path,
             desc,
-            &["defaultExecutablePath", "workingDirectory", "arguments", "defaultWorkerPath"],
+            &[
+                "defaultExecutablePath",
+                "workingDirectory",
+                "arguments",
+                "defaultWorkerPath",
+            ],
             "customHandler.description.",
         )?;
         if get(desc, "defaultWorkerPath").is_some() {
-            return Err(unsupported(path, "`customHandler.description.defaultWorkerPath` is not supported by the local host"));
+            return Err(unsupported(
+                path,
+                "`customHandler.description.defaultWorkerPath` is not supported by the local host",
+            ));
         }
-        let executable = string(path, desc, "defaultExecutablePath", "customHandler.description.")?
-            .ok_or_else(|| unsupported(path, "`customHandler.description.defaultExecutablePath` is required"))?;
+        let executable = string(
+            path,
+            desc,
+            "defaultExecutablePath",
+            "customHandler.description.",
+        )?
+        .ok_or_else(|| {
+            unsupported(
+                path,
+                "`customHandler.description.defaultExecutablePath` is required",
+            )
+        })?;
         let arguments = match get(desc, "arguments") {
             None => Vec::new(),
             Some(Value::Array(a)) => a
                 .iter()
-                .map(|x| x.as_str().map(str::to_owned).ok_or_else(|| unsupported(path, "`arguments` must be strings")))
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| unsupported(path, "`arguments` must be strings"))
+                })
                 .collect::<Result<_, _>>()?,
-            Some(_) => return Err(unsupported(path, "`customHandler.description.arguments` must be an array")),
+            Some(_) => {
+                return Err(unsupported(
+                    path,
+                    "`customHandler.description.arguments` must be an array",
+                ));
+            }
         };
-        let working_directory = string(path, desc, "workingDirectory", "customHandler.description.")?
-            .filter(|s| !s.is_empty());
+        let working_directory =
+            string(path, desc, "workingDirectory", "customHandler.description.")?
+                .filter(|s| !s.is_empty());
         let forward_http = match get(ch, "enableForwardingHttpRequest") {
             None => false,
             Some(Value::Bool(b)) => *b,
-            Some(_) => return Err(unsupported(path, "`enableForwardingHttpRequest` must be a boolean")),
+            Some(_) => {
+                return Err(unsupported(
+                    path,
+                    "`enableForwardingHttpRequest` must be a boolean",
+                ));
+            }
         };
         let mut route_prefix = "api".to_owned();
         let mut queues = QueueSettings::default();
@@ -318,14 +377,26 @@ impl HostJson {
                 only_keys(
                     path,
                     q,
-                    &["maxPollingInterval", "visibilityTimeout", "batchSize", "newBatchThreshold", "maxDequeueCount", "messageEncoding"],
+                    &[
+                        "maxPollingInterval",
+                        "visibilityTimeout",
+                        "batchSize",
+                        "newBatchThreshold",
+                        "maxDequeueCount",
+                        "messageEncoding",
+                    ],
                     "extensions.queues.",
                 )?;
                 let span = |key: &str| -> Result<Option<Duration>, ConfigError> {
                     match string(path, q, key, "extensions.queues.")? {
                         None => Ok(None),
                         Some(s) => parse_timespan(&s).map(Some).ok_or_else(|| {
-                            unsupported(path, format!("`extensions.queues.{key}` must be a TimeSpan like 00:00:02"))
+                            unsupported(
+                                path,
+                                format!(
+                                    "`extensions.queues.{key}` must be a TimeSpan like 00:00:02"
+                                ),
+                            )
                         }),
                     }
                 };
@@ -336,7 +407,12 @@ impl HostJson {
                             .as_u64()
                             .and_then(|n| u32::try_from(n).ok())
                             .map(Some)
-                            .ok_or_else(|| unsupported(path, format!("`extensions.queues.{key}` must be a whole number"))),
+                            .ok_or_else(|| {
+                                unsupported(
+                                    path,
+                                    format!("`extensions.queues.{key}` must be a whole number"),
+                                )
+                            }),
                     }
                 };
                 if let Some(d) = span("maxPollingInterval")? {
@@ -347,7 +423,10 @@ impl HostJson {
                 }
                 if let Some(n) = num("batchSize")? {
                     if !(1..=32).contains(&n) {
-                        return Err(unsupported(path, "`extensions.queues.batchSize` must be 1 to 32"));
+                        return Err(unsupported(
+                            path,
+                            "`extensions.queues.batchSize` must be 1 to 32",
+                        ));
                     }
                     queues.batch_size = n;
                     queues.new_batch_threshold = n / 2;
@@ -357,7 +436,10 @@ impl HostJson {
                 }
                 if let Some(n) = num("maxDequeueCount")? {
                     if n == 0 {
-                        return Err(unsupported(path, "`extensions.queues.maxDequeueCount` must be at least 1"));
+                        return Err(unsupported(
+                            path,
+                            "`extensions.queues.maxDequeueCount` must be at least 1",
+                        ));
                     }
                     queues.max_dequeue_count = n;
                 }
@@ -365,7 +447,12 @@ impl HostJson {
                     None | Some("base64") => queues.base64 = true,
                     Some("none") => queues.base64 = false,
                     Some(other) => {
-                        return Err(unsupported(path, format!("`extensions.queues.messageEncoding` `{other}`: use base64 or none")));
+                        return Err(unsupported(
+                            path,
+                            format!(
+                                "`extensions.queues.messageEncoding` `{other}`: use base64 or none"
+                            ),
+                        ));
                     }
                 }
             }
@@ -407,67 +494,152 @@ impl FunctionDef {
         for (i, b) in bindings.iter().enumerate() {
             let at = format!("bindings[{i}].");
             let b = object(&path, b, &at)?;
-            let kind = string(&path, b, "type", &at)?.ok_or_else(|| unsupported(&path, format!("`{at}type` is required")))?;
+            let kind = string(&path, b, "type", &at)?
+                .ok_or_else(|| unsupported(&path, format!("`{at}type` is required")))?;
             let dir_ = string(&path, b, "direction", &at)?.unwrap_or_default();
-            let bname = string(&path, b, "name", &at)?.ok_or_else(|| unsupported(&path, format!("`{at}name` is required")))?;
+            let bname = string(&path, b, "name", &at)?
+                .ok_or_else(|| unsupported(&path, format!("`{at}name` is required")))?;
             let is_trigger = kind.ends_with("Trigger");
             if is_trigger && trigger.is_some() {
                 return Err(unsupported(&path, "a function has exactly one trigger"));
             }
             match (kind.as_str(), dir_.as_str()) {
                 ("httpTrigger", "in") => {
-                    only_keys(&path, b, &["type", "direction", "name", "methods", "authLevel", "route"], &at)?;
+                    only_keys(
+                        &path,
+                        b,
+                        &["type", "direction", "name", "methods", "authLevel", "route"],
+                        &at,
+                    )?;
                     let methods = match get(b, "methods") {
                         None => Vec::new(),
                         Some(Value::Array(a)) => a
                             .iter()
-                            .map(|m| m.as_str().map(str::to_ascii_uppercase).ok_or_else(|| unsupported(&path, format!("`{at}methods` must be strings"))))
+                            .map(|m| {
+                                m.as_str().map(str::to_ascii_uppercase).ok_or_else(|| {
+                                    unsupported(&path, format!("`{at}methods` must be strings"))
+                                })
+                            })
                             .collect::<Result<_, _>>()?,
-                        Some(_) => return Err(unsupported(&path, format!("`{at}methods` must be an array"))),
+                        Some(_) => {
+                            return Err(unsupported(
+                                &path,
+                                format!("`{at}methods` must be an array"),
+                            ));
+                        }
                     };
-                    let auth_level = match string(&path, b, "authLevel", &at)?.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                    let auth_level = match string(&path, b, "authLevel", &at)?
+                        .as_deref()
+                        .map(str::to_ascii_lowercase)
+                        .as_deref()
+                    {
                         None | Some("function") => AuthLevel::Function,
                         Some("anonymous") => AuthLevel::Anonymous,
                         Some("admin") => AuthLevel::Admin,
-                        Some(other) => return Err(unsupported(&path, format!("`{at}authLevel` `{other}`: use anonymous, function or admin"))),
+                        Some(other) => {
+                            return Err(unsupported(
+                                &path,
+                                format!(
+                                    "`{at}authLevel` `{other}`: use anonymous, function or admin"
+                                ),
+                            ));
+                        }
                     };
                     let route = string(&path, b, "route", &at)?.unwrap_or_else(|| name.clone());
-                    trigger = Some(Trigger::Http { name: bname, methods, auth_level, route });
+                    trigger = Some(Trigger::Http {
+                        name: bname,
+                        methods,
+                        auth_level,
+                        route,
+                    });
                 }
                 ("queueTrigger", "in") => {
-                    only_keys(&path, b, &["type", "direction", "name", "queueName", "connection"], &at)?;
-                    let queue_name = string(&path, b, "queueName", &at)?.ok_or_else(|| unsupported(&path, format!("`{at}queueName` is required")))?;
+                    only_keys(
+                        &path,
+                        b,
+                        &["type", "direction", "name", "queueName", "connection"],
+                        &at,
+                    )?;
+                    let queue_name = string(&path, b, "queueName", &at)?.ok_or_else(|| {
+                        unsupported(&path, format!("`{at}queueName` is required"))
+                    })?;
                     if queue_name.contains('%') {
-                        return Err(unsupported(&path, format!("`{at}queueName` app-setting expressions (%...%) are not supported by the local host")));
+                        return Err(unsupported(
+                            &path,
+                            format!(
+                                "`{at}queueName` app-setting expressions (%...%) are not supported by the local host"
+                            ),
+                        ));
                     }
-                    trigger = Some(Trigger::Queue { name: bname, queue_name, connection: connection(&path, b)? });
+                    trigger = Some(Trigger::Queue {
+                        name: bname,
+                        queue_name,
+                        connection: connection(&path, b)?,
+                    });
                 }
                 ("timerTrigger", "in") => {
-                    only_keys(&path, b, &["type", "direction", "name", "schedule", "runOnStartup", "useMonitor"], &at)?;
-                    let text = string(&path, b, "schedule", &at)?.ok_or_else(|| unsupported(&path, format!("`{at}schedule` is required")))?;
-                    let schedule = Schedule::parse(&text).map_err(|e| unsupported(&path, format!("`{at}schedule`: {e}")))?;
-                    let run_on_startup = get(b, "runOnStartup").and_then(Value::as_bool).unwrap_or(false);
-                    trigger = Some(Trigger::Timer { name: bname, schedule, run_on_startup });
+                    only_keys(
+                        &path,
+                        b,
+                        &[
+                            "type",
+                            "direction",
+                            "name",
+                            "schedule",
+                            "runOnStartup",
+                            "useMonitor",
+                        ],
+                        &at,
+                    )?;
+                    let text = string(&path, b, "schedule", &at)?
+                        .ok_or_else(|| unsupported(&path, format!("`{at}schedule` is required")))?;
+                    let schedule = Schedule::parse(&text)
+                        .map_err(|e| unsupported(&path, format!("`{at}schedule`: {e}")))?;
+                    let run_on_startup = get(b, "runOnStartup")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    trigger = Some(Trigger::Timer {
+                        name: bname,
+                        schedule,
+                        run_on_startup,
+                    });
                 }
                 ("http", "out") => {
                     only_keys(&path, b, &["type", "direction", "name"], &at)?;
                     outputs.push(Binding::Http { name: bname });
                 }
                 ("queue", "out") => {
-                    only_keys(&path, b, &["type", "direction", "name", "queueName", "connection"], &at)?;
-                    let queue_name = string(&path, b, "queueName", &at)?.ok_or_else(|| unsupported(&path, format!("`{at}queueName` is required")))?;
-                    outputs.push(Binding::Queue { name: bname, queue_name, connection: connection(&path, b)? });
+                    only_keys(
+                        &path,
+                        b,
+                        &["type", "direction", "name", "queueName", "connection"],
+                        &at,
+                    )?;
+                    let queue_name = string(&path, b, "queueName", &at)?.ok_or_else(|| {
+                        unsupported(&path, format!("`{at}queueName` is required"))
+                    })?;
+                    outputs.push(Binding::Queue {
+                        name: bname,
+                        queue_name,
+                        connection: connection(&path, b)?,
+                    });
                 }
                 (other, d) => {
                     return Err(unsupported(
                         &path,
-                        format!("binding type `{other}` with direction `{d}` is not supported by the local host (supported: httpTrigger in, queueTrigger in, timerTrigger in, http out, queue out)"),
+                        format!(
+                            "binding type `{other}` with direction `{d}` is not supported by the local host (supported: httpTrigger in, queueTrigger in, timerTrigger in, http out, queue out)"
+                        ),
                     ));
                 }
             }
         }
         let trigger = trigger.ok_or_else(|| unsupported(&path, "no trigger binding"))?;
-        Ok(Self { name, trigger, outputs })
+        Ok(Self {
+            name,
+            trigger,
+            outputs,
+        })
     }
 }
 
@@ -519,25 +691,46 @@ mod tests {
         assert_eq!(app.host.executable, "handler");
         assert!(app.host.forward_http);
         assert!(app.functions["hris"].is_http_only());
-        assert!(matches!(app.functions["plan"].trigger, Trigger::Queue { .. }));
+        assert!(matches!(
+            app.functions["plan"].trigger,
+            Trigger::Queue { .. }
+        ));
     }
 
     #[test]
     fn unknown_bindings_and_keys_are_refused_loudly() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "f", r#"{"bindings":[{"type":"blobTrigger","direction":"in","name":"b","path":"x/{n}"}]}"#);
-        let err = FunctionDef::load(&dir.path().join("f")).unwrap_err().to_string();
+        write(
+            dir.path(),
+            "f",
+            r#"{"bindings":[{"type":"blobTrigger","direction":"in","name":"b","path":"x/{n}"}]}"#,
+        );
+        let err = FunctionDef::load(&dir.path().join("f"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("blobTrigger"), "{err}");
-        write(dir.path(), "g", r#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"m","queueName":"q","cardinality":"many"}]}"#);
-        let err = FunctionDef::load(&dir.path().join("g")).unwrap_err().to_string();
+        write(
+            dir.path(),
+            "g",
+            r#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"m","queueName":"q","cardinality":"many"}]}"#,
+        );
+        let err = FunctionDef::load(&dir.path().join("g"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("cardinality"), "{err}");
     }
 
     #[test]
     fn timespans() {
         assert_eq!(parse_timespan("00:00:02"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_timespan("1.00:00:00"), Some(Duration::from_secs(86_400)));
-        assert_eq!(parse_timespan("00:00:00.500"), Some(Duration::from_millis(500)));
+        assert_eq!(
+            parse_timespan("1.00:00:00"),
+            Some(Duration::from_secs(86_400))
+        );
+        assert_eq!(
+            parse_timespan("00:00:00.500"),
+            Some(Duration::from_millis(500))
+        );
         assert_eq!(parse_timespan("2s"), None);
     }
 }

@@ -18,8 +18,7 @@ use crate::worker::{Worker, WorkerSpec};
 use crate::{queue_trigger, timer_trigger};
 
 /// Resolves a binding's `connection` setting name to a queue client.
-pub type QueueResolver =
-    Arc<dyn Fn(&str) -> anyhow::Result<Arc<dyn MessageQueue>> + Send + Sync>;
+pub type QueueResolver = Arc<dyn Fn(&str) -> anyhow::Result<Arc<dyn MessageQueue>> + Send + Sync>;
 
 /// How to run the local host.
 pub struct HostOptions {
@@ -81,17 +80,25 @@ impl LocalHost {
         // Resolve every queue connection before starting, so a missing setting fails now.
         let mut queue_functions = Vec::new();
         for f in app.functions.values() {
-            if let Trigger::Queue { queue_name, connection, .. } = &f.trigger {
+            if let Trigger::Queue {
+                queue_name,
+                connection,
+                ..
+            } = &f.trigger
+            {
                 let q = (opts.queues)(connection)?;
-                q.ensure_queue(queue_name).await.map_err(|e| {
-                    anyhow::anyhow!("function {}: queue {queue_name}: {e}", f.name)
-                })?;
+                q.ensure_queue(queue_name)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("function {}: queue {queue_name}: {e}", f.name))?;
                 q.ensure_queue(&format!("{queue_name}-poison")).await?;
                 queue_functions.push((f.clone(), q));
             }
         }
         let worker = Arc::new(match opts.handler {
-            HandlerSpec::Process { executable, log_file } => {
+            HandlerSpec::Process {
+                executable,
+                log_file,
+            } => {
                 Worker::start(WorkerSpec {
                     executable,
                     arguments: app.host.arguments.clone(),
@@ -265,7 +272,10 @@ async fn serve_http(
     let segments: Vec<&str> = path.as_str().split('/').filter(|s| !s.is_empty()).collect();
     let rest: &[&str] = if prefix.is_empty() {
         &segments
-    } else if segments.first().is_some_and(|s| s.eq_ignore_ascii_case(prefix)) {
+    } else if segments
+        .first()
+        .is_some_and(|s| s.eq_ignore_ascii_case(prefix))
+    {
         &segments[1..]
     } else {
         return empty(StatusCode::NOT_FOUND);
@@ -323,5 +333,15 @@ async fn serve_http(
             }
         };
     }
-    crate::invoke::http_invocation(&front, f, &method, path.as_str(), &query, &headers, &body, &invocation_id).await
+    crate::invoke::http_invocation(
+        &front,
+        f,
+        &method,
+        path.as_str(),
+        &query,
+        &headers,
+        &body,
+        &invocation_id,
+    )
+    .await
 }

@@ -29,7 +29,10 @@ pub(crate) async fn call(
     let url = format!("http://127.0.0.1:{}/{function}", worker.port);
     let resp = client
         .post(&url)
-        .header("x-azure-functions-invocationid", uuid::Uuid::new_v4().to_string())
+        .header(
+            "x-azure-functions-invocationid",
+            uuid::Uuid::new_v4().to_string(),
+        )
         .json(&json!({"Data": data, "Metadata": metadata}))
         .send()
         .await
@@ -42,8 +45,8 @@ pub(crate) async fn call(
             String::from_utf8_lossy(&body[..body.len().min(500)])
         ));
     }
-    let v: Value = serde_json::from_slice(&body)
-        .map_err(|e| format!("invalid invocation response: {e}"))?;
+    let v: Value =
+        serde_json::from_slice(&body).map_err(|e| format!("invalid invocation response: {e}"))?;
     let get = |k: &str| {
         v.as_object()
             .and_then(|o| o.iter().find(|(key, _)| key.eq_ignore_ascii_case(k)))
@@ -57,7 +60,11 @@ pub(crate) async fn call(
     let logs = match get("Logs") {
         Some(Value::Array(a)) => a
             .iter()
-            .map(|l| l.as_str().map(str::to_owned).unwrap_or_else(|| l.to_string()))
+            .map(|l| {
+                l.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| l.to_string())
+            })
             .collect(),
         _ => Vec::new(),
     };
@@ -78,7 +85,12 @@ pub(crate) async fn write_outputs(
     base64: bool,
 ) -> Result<(), String> {
     for b in &f.outputs {
-        let Binding::Queue { name, queue_name, connection } = b else {
+        let Binding::Queue {
+            name,
+            queue_name,
+            connection,
+        } = b
+        else {
             continue;
         };
         let value = if name == "$return" {
@@ -97,7 +109,9 @@ pub(crate) async fn write_outputs(
             other => vec![other],
         };
         let q = (queues)(connection).map_err(|e| e.to_string())?;
-        q.ensure_queue(queue_name).await.map_err(|e| e.to_string())?;
+        q.ensure_queue(queue_name)
+            .await
+            .map_err(|e| e.to_string())?;
         for item in items {
             let text = match item {
                 Value::String(s) => s,
@@ -144,7 +158,11 @@ pub(crate) async fn http_invocation(
     };
     let prefix = front.app.host.route_prefix.trim_matches('/');
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let rest = if prefix.is_empty() { &segs[..] } else { &segs[1.min(segs.len())..] };
+    let rest = if prefix.is_empty() {
+        &segs[..]
+    } else {
+        &segs[1.min(segs.len())..]
+    };
     let params = crate::routes::match_route(route, rest).unwrap_or_default();
     let query_map: Map<String, Value> = query
         .split('&')
@@ -179,7 +197,10 @@ pub(crate) async fn http_invocation(
             let status = res
                 .get("statusCode")
                 .or_else(|| res.get("StatusCode"))
-                .and_then(|s| s.as_u64().or_else(|| s.as_str().and_then(|x| x.parse().ok())))
+                .and_then(|s| {
+                    s.as_u64()
+                        .or_else(|| s.as_str().and_then(|x| x.parse().ok()))
+                })
                 .and_then(|s| u16::try_from(s).ok())
                 .and_then(|s| StatusCode::from_u16(s).ok())
                 .unwrap_or(StatusCode::OK);
@@ -194,7 +215,8 @@ pub(crate) async fn http_invocation(
                 for (k, v) in h {
                     if let (Ok(name), Some(val)) = (
                         warp::http::HeaderName::from_bytes(k.as_bytes()),
-                        v.as_str().and_then(|s| warp::http::HeaderValue::from_str(s).ok()),
+                        v.as_str()
+                            .and_then(|s| warp::http::HeaderValue::from_str(s).ok()),
                     ) {
                         out.headers_mut().insert(name, val);
                     }

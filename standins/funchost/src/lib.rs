@@ -23,10 +23,10 @@
 
 pub mod config;
 pub mod host;
-pub mod ncrontab;
-pub mod routes;
 mod invoke;
+pub mod ncrontab;
 mod queue_trigger;
+pub mod routes;
 mod timer_trigger;
 mod worker;
 

@@ -65,7 +65,9 @@ pub(crate) async fn run(
         }
         backoff = MIN_POLL;
         let tasks = messages.into_iter().map(|m| {
-            process(&f, queue_name, &queue, &resolver, &settings, &worker, &client, m)
+            process(
+                &f, queue_name, &queue, &resolver, &settings, &worker, &client, m,
+            )
         });
         futures::future::join_all(tasks).await;
     }
@@ -124,7 +126,10 @@ async fn process(
             let poison = format!("{queue_name}-poison");
             tracing::error!(queue = queue_name, id = %m.id, dequeue_count = m.dequeue_count, reason = %why, "moving message to {poison}");
             let moved = match queue.ensure_queue(&poison).await {
-                Ok(()) => queue.send(&poison, &m.text, Duration::ZERO).await.map(|_| ()),
+                Ok(()) => queue
+                    .send(&poison, &m.text, Duration::ZERO)
+                    .await
+                    .map(|_| ()),
                 Err(e) => Err(e),
             };
             match moved {
@@ -137,7 +142,12 @@ async fn process(
         Err(why) => {
             tracing::warn!(queue = queue_name, id = %m.id, dequeue_count = m.dequeue_count, reason = %why, "invocation failed; message will be retried");
             if let Err(e) = queue
-                .release(queue_name, &m.id, &m.pop_receipt, settings.visibility_timeout)
+                .release(
+                    queue_name,
+                    &m.id,
+                    &m.pop_receipt,
+                    settings.visibility_timeout,
+                )
                 .await
             {
                 tracing::warn!(error = %e, "could not release a failed message");
@@ -145,4 +155,3 @@ async fn process(
         }
     }
 }
-

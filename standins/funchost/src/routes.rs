@@ -12,7 +12,10 @@ pub fn match_route(template: &str, path_segments: &[&str]) -> Option<BTreeMap<St
     for (n, part) in parts.iter().enumerate() {
         if let Some(inner) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
             if let Some(name) = inner.strip_prefix('*') {
-                params.insert(name.to_owned(), path_segments[i.min(path_segments.len())..].join("/"));
+                params.insert(
+                    name.to_owned(),
+                    path_segments[i.min(path_segments.len())..].join("/"),
+                );
                 return Some(params);
             }
             let (name, optional) = match inner.strip_suffix('?') {
@@ -52,7 +55,10 @@ mod tests {
         assert_eq!(p["provider"], "bamboohr");
         assert!(match_route("hris/{provider}", &["hris"]).is_none());
         assert!(match_route("cases/{caseId?}", &["cases"]).is_some());
-        assert_eq!(match_route("cases/{caseId?}", &["cases", "c-1"]).unwrap()["caseId"], "c-1");
+        assert_eq!(
+            match_route("cases/{caseId?}", &["cases", "c-1"]).unwrap()["caseId"],
+            "c-1"
+        );
         assert_eq!(
             match_route("scim/v2/{*path}", &["scim", "v2", "Users", "abc"]).unwrap()["path"],
             "Users/abc"

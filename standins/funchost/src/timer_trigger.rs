@@ -15,7 +15,12 @@ pub(crate) async fn run(
     client: reqwest::Client,
     stop: Arc<Notify>,
 ) {
-    let Trigger::Timer { name, schedule, run_on_startup } = &f.trigger else {
+    let Trigger::Timer {
+        name,
+        schedule,
+        run_on_startup,
+    } = &f.trigger
+    else {
         return;
     };
     let mut last: Option<chrono::DateTime<chrono::Utc>> = None;

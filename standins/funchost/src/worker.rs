@@ -47,7 +47,10 @@ async fn spawn_child(spec: &WorkerSpec, port: u16) -> anyhow::Result<Child> {
         cmd.current_dir(dir);
     }
     if let Some(path) = &spec.log_file {
-        let out = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
         let err = out.try_clone()?;
         cmd.stdout(out).stderr(err);
     }
@@ -62,7 +65,10 @@ async fn spawn_child(spec: &WorkerSpec, port: u16) -> anyhow::Result<Child> {
 async fn wait_ready(port: u16, child: &Arc<Mutex<Option<Child>>>) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + STARTUP_TIMEOUT;
     loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return Ok(());
         }
         if let Some(c) = child.lock().await.as_mut() {

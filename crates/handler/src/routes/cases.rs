@@ -104,14 +104,18 @@ pub async fn list(state: &AppState, req: &Request) -> Response {
         };
         let limit = match req.query_param("limit") {
             None => 100,
-            Some(l) => l.parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed",
-                    "Bad query parameter",
-                    "`limit` must be a number from 1 to 1000",
-                )
-            })?,
+            Some(l) => l
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| {
+                    Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "malformed",
+                        "Bad query parameter",
+                        "`limit` must be a number from 1 to 1000",
+                    )
+                })?,
         };
         let query = CaseQuery {
             effective_from: instant(req, "from", false)?,

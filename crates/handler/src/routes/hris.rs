@@ -106,8 +106,11 @@ async fn bamboohr_webhook(state: &AppState, req: &Request) -> Result<Response, P
             .await?
         {
             match outcome {
-                Ok(r) => cancelled.push(serde_json::json!({"caseId": r.case_id, "status": r.status})),
-                Err(e) => cancelled.push(serde_json::json!({"employeeId": subject, "error": e.to_string()})),
+                Ok(r) => {
+                    cancelled.push(serde_json::json!({"caseId": r.case_id, "status": r.status}))
+                }
+                Err(e) => cancelled
+                    .push(serde_json::json!({"employeeId": subject, "error": e.to_string()})),
             }
         }
     }
@@ -177,7 +180,10 @@ async fn generic_webhook(state: &AppState, req: &Request) -> Result<Response, Pr
                 status: r.status,
                 duplicate: !r.created,
             };
-            Ok(with_location(json(StatusCode::ACCEPTED, &receipt), &r.case_id))
+            Ok(with_location(
+                json(StatusCode::ACCEPTED, &receipt),
+                &r.case_id,
+            ))
         }
         GenericEvent::Rescinded {
             event_id,

@@ -86,8 +86,8 @@ async fn plan(state: &AppState, inv: &InvocationRequest) -> Result<InvocationRes
     let text = inv
         .queue_text(QUEUE_BINDING)
         .ok_or_else(|| Failure::Permanent(format!("no `{QUEUE_BINDING}` in Data")))?;
-    let msg: PlanMessage = messages::decode("plan message", &text)
-        .map_err(|e| Failure::Permanent(e.to_string()))?;
+    let msg: PlanMessage =
+        messages::decode("plan message", &text).map_err(|e| Failure::Permanent(e.to_string()))?;
     tracing::Span::current().record("case_id", msg.case_id.as_str());
     for _ in 0..5 {
         let Some(mut v) = state.backends.cases.get(&msg.case_id).await? else {
@@ -120,7 +120,10 @@ async fn plan(state: &AppState, inv: &InvocationRequest) -> Result<InvocationRes
             .map_err(|e| Failure::Permanent(e.to_string()))?;
         match state.backends.cases.replace(&v.value, &v.etag).await {
             Ok(_) => {
-                tracing::info!(dequeue_count = inv.dequeue_count(), "case awaiting planning");
+                tracing::info!(
+                    dequeue_count = inv.dequeue_count(),
+                    "case awaiting planning"
+                );
                 return Ok(InvocationResponse::logged([format!(
                     "case {} recorded as awaiting planning",
                     msg.case_id
@@ -145,7 +148,12 @@ async fn tick(state: &AppState) -> Result<InvocationResponse, Failure> {
             Failure::Permanent(e.to_string())
         }
     })?;
-    tracing::info!(released = report.released, resent = report.resent, failed = report.failed, "scheduler tick");
+    tracing::info!(
+        released = report.released,
+        resent = report.resent,
+        failed = report.failed,
+        "scheduler tick"
+    );
     Ok(InvocationResponse::logged([format!(
         "released {} due case(s), re-sent {} waiting case(s), {} failed",
         report.released, report.resent, report.failed

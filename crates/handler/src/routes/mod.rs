@@ -53,11 +53,7 @@ pub fn filter(
         .map(move || state.clone())
         .and(warp::method())
         .and(warp::path::full())
-        .and(
-            warp::query::raw()
-                .or(warp::any().map(String::new))
-                .unify(),
-        )
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
         .then(
@@ -109,17 +105,22 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
     let path = req.path.trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segments.as_slice() {
-        ["api", "hris", provider] => only(&req, &[Method::POST], || {
-            hris::handle(state, provider, &req)
-        })
-        .await,
+        ["api", "hris", provider] => {
+            only(&req, &[Method::POST], || {
+                hris::handle(state, provider, &req)
+            })
+            .await
+        }
         ["api", "offboardings"] => {
             only(&req, &[Method::POST], || offboardings::create(state, &req)).await
         }
         ["api", "cases"] => only(&req, &[Method::GET], || cases::list(state, &req)).await,
         ["api", "cases", id] => only(&req, &[Method::GET], || cases::get(state, id)).await,
         [function] if invocations::is_function(function) => {
-            only(&req, &[Method::POST], || invocations::invoke(state, function, &req)).await
+            only(&req, &[Method::POST], || {
+                invocations::invoke(state, function, &req)
+            })
+            .await
         }
         _ => Problem::not_found(format!("offboard serves no resource at {}", req.path))
             .into_response(),

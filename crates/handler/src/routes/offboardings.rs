@@ -44,5 +44,8 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
         status: r.status,
         duplicate: !r.created,
     };
-    Ok(with_location(json(StatusCode::ACCEPTED, &receipt), &r.case_id))
+    Ok(with_location(
+        json(StatusCode::ACCEPTED, &receipt),
+        &r.case_id,
+    ))
 }
