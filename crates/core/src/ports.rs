@@ -252,3 +252,130 @@ pub trait MessageQueue: Send + Sync {
     /// Number of messages in the queue, visible or not (approximate on Azure).
     async fn approximate_len(&self, queue: &str) -> Result<u64, QueueError>;
 }
+
+/// What went wrong in the evidence store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvidenceStoreError {
+    /// Something already exists at that name: evidence is written once.
+    #[error("{what} already exists (evidence is write-once)")]
+    Conflict {
+        /// What collided.
+        what: String,
+    },
+    /// The write succeeded but the read-back did not show the legal hold, the retention
+    /// policy or the same content: the record does not count as stored.
+    #[error("{what} was written but could not be confirmed: {detail}")]
+    NotConfirmed {
+        /// What was written.
+        what: String,
+        /// What the read-back showed.
+        detail: String,
+    },
+    /// Temporary failure: retry later.
+    #[error("the evidence store is temporarily unavailable: {detail}")]
+    Unavailable {
+        /// What the service said.
+        detail: String,
+    },
+    /// Failure retrying will not fix (configuration, permissions).
+    #[error("evidence store error: {detail}")]
+    Permanent {
+        /// What the service said.
+        detail: String,
+    },
+}
+
+/// A blob read back from the evidence store: its position (from its name) and its content,
+/// which may not parse if it was tampered with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    /// The position its name gives it.
+    pub position: u64,
+    /// The record, or why it could not be read.
+    pub record: Result<crate::evidence::EvidenceRecord, String>,
+}
+
+/// Write-once storage for evidence, laid out so a case's records sit together and a
+/// period's cases list cheaply:
+///
+/// ```text
+/// cases/{YYYY-MM}/{caseId}/records/{seq:06}.json
+/// cases/{YYYY-MM}/{caseId}/seal.json
+/// ledger/{seq:012}.json
+/// ```
+#[async_trait]
+pub trait EvidenceStore: Send + Sync {
+    /// Whether this store enforces immutability.
+    fn worm(&self) -> crate::evidence::WormStatus;
+    /// Stores a record create-only (under legal hold and retention where enforced) and
+    /// reads it back; `Conflict` if its position is taken.
+    async fn put_record(
+        &self,
+        period: &str,
+        record: &crate::evidence::EvidenceRecord,
+    ) -> Result<(), EvidenceStoreError>;
+    /// Stores a case's seal, create-only.
+    async fn put_seal(
+        &self,
+        period: &str,
+        seal: &crate::evidence::Seal,
+    ) -> Result<(), EvidenceStoreError>;
+    /// Stores a ledger entry at its position, create-only: `Conflict` means another seal
+    /// took the position first (read the head again and retry).
+    async fn put_ledger_entry(
+        &self,
+        entry: &crate::evidence::LedgerEntry,
+    ) -> Result<(), EvidenceStoreError>;
+    /// A case's records as stored, by position.
+    async fn records(
+        &self,
+        period: &str,
+        case_id: &CaseId,
+    ) -> Result<Vec<StoredRecord>, EvidenceStoreError>;
+    /// The last record of a case (highest position), if any: how writers find the chain
+    /// head without reading every record.
+    async fn last_record(
+        &self,
+        period: &str,
+        case_id: &CaseId,
+    ) -> Result<Option<StoredRecord>, EvidenceStoreError>;
+    /// A case's seal, if written. A seal that does not parse is reported as `Err` inside.
+    async fn seal(
+        &self,
+        period: &str,
+        case_id: &CaseId,
+    ) -> Result<Option<Result<crate::evidence::Seal, String>>, EvidenceStoreError>;
+    /// The ledger entry at `seq`, if any.
+    async fn ledger_entry(
+        &self,
+        seq: u64,
+    ) -> Result<Option<Result<crate::evidence::LedgerEntry, String>>, EvidenceStoreError>;
+    /// The cases with evidence in `period`.
+    async fn cases_in_period(&self, period: &str) -> Result<Vec<CaseId>, EvidenceStoreError>;
+    /// The periods that have evidence, ascending.
+    async fn periods(&self) -> Result<Vec<String>, EvidenceStoreError>;
+}
+
+/// The compliance index: one entry per case, partitioned by evidence period, holding what
+/// the auditor's queries need plus the hashes. It can be rebuilt from the evidence store.
+#[async_trait]
+pub trait CaseIndex: Send + Sync {
+    /// Reads a case's entry.
+    async fn get(
+        &self,
+        period: &str,
+        case_id: &CaseId,
+    ) -> Result<Option<Versioned<crate::evidence::IndexEntry>>, StoreError>;
+    /// Writes an entry: create-if-absent when `etag` is `None` (`Conflict` if it exists),
+    /// else replace if still at `etag` (`PreconditionFailed` otherwise).
+    async fn put(
+        &self,
+        entry: &crate::evidence::IndexEntry,
+        etag: Option<&ETag>,
+    ) -> Result<Versioned<crate::evidence::IndexEntry>, StoreError>;
+    /// Every entry of one period (a single-partition read), ordered by effective time.
+    async fn list_period(
+        &self,
+        period: &str,
+    ) -> Result<Vec<crate::evidence::IndexEntry>, StoreError>;
+}

@@ -57,6 +57,14 @@ CREATE TABLE IF NOT EXISTS scim_users (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS scim_by_external ON scim_users (external_id);
+CREATE TABLE IF NOT EXISTS case_index (
+    period TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    effective_at INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (period, id)
+);
 CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY,

@@ -8,7 +8,10 @@
 //! across processes; every multi-statement change runs in an immediate transaction.
 
 mod db;
+mod evidence;
+mod index;
 mod queue;
 mod store;
 
 pub use db::{Embedded, EmbeddedError};
+pub use evidence::FileEvidenceStore;

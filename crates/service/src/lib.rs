@@ -5,6 +5,7 @@
 //! HTTP requests and queue/timer invocations onto these functions and nothing more.
 
 pub mod clock;
+pub mod evidence;
 pub mod intake;
 pub mod scheduler;
 pub mod settings;

@@ -15,6 +15,7 @@
 //! blanks sensitive keys and refuses values that look like credentials.
 
 mod canonical;
+mod index;
 mod ledger;
 mod packet;
 mod record;
@@ -25,7 +26,8 @@ pub mod verify;
 #[cfg(test)]
 mod tamper_tests;
 
-pub use canonical::{GENESIS, hash_of};
+pub use canonical::{GENESIS, hash_of, millis};
+pub use index::{IndexEntry, IndexError, TimelineItem};
 pub use ledger::LedgerEntry;
 pub use packet::Packet;
 pub use record::{

@@ -1,0 +1,223 @@
+//! The compliance index entry of a case: a fold of its evidence, so it can always be
+//! rebuilt from the evidence store and compared with it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::canonical::millis;
+use super::record::{EvidenceRecord, Outcome};
+use super::seal::{Seal, SlaOutcome};
+use crate::ids::{CaseId, EmployeeIdentifiers, Sha256Digest};
+
+/// One action in a case's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineItem {
+    /// The record's position.
+    pub seq: u64,
+    /// The step.
+    pub step: String,
+    /// The system acted on.
+    pub target_system: String,
+    /// The action.
+    pub action: String,
+    /// The outcome.
+    pub outcome: Outcome,
+    /// Why, when not verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Started (UTC, ms).
+    #[serde(with = "millis")]
+    pub started_at: DateTime<Utc>,
+    /// Ended (UTC, ms).
+    #[serde(with = "millis")]
+    pub ended_at: DateTime<Utc>,
+    /// The record's hash.
+    pub hash: Sha256Digest,
+}
+
+/// A case as the compliance queries see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexEntry {
+    /// The case id (the document id).
+    pub id: CaseId,
+    /// The evidence period (`YYYY-MM`): the partition key.
+    pub period: String,
+    /// The case status as the evidence shows it (`received` ... `cancelled`).
+    pub status: String,
+    /// Where the termination came from.
+    pub source: String,
+    /// The source's event id.
+    pub source_event_id: String,
+    /// The leaver.
+    pub employee: EmployeeIdentifiers,
+    /// Termination kind.
+    pub kind: String,
+    /// HR's effective time as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hr_effective_as_sent: Option<String>,
+    /// The computed effective instant.
+    #[serde(with = "millis")]
+    pub effective_at: DateTime<Utc>,
+    /// When offboard received it.
+    #[serde(with = "millis")]
+    pub received_at: DateTime<Utc>,
+    /// SHA-256 of HR's raw body.
+    pub hr_event_sha256: Sha256Digest,
+    /// Every recorded action.
+    pub timeline: Vec<TimelineItem>,
+    /// Per system, when access there was last verified removed.
+    pub access_removed_at: BTreeMap<String, DateTime<Utc>>,
+    /// Reasons of failed or excepted actions.
+    pub exceptions: Vec<String>,
+    /// Records so far.
+    pub record_count: u64,
+    /// Hash of the last record.
+    pub chain_head: Sha256Digest,
+    /// The seal's hash, once sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal_hash: Option<Sha256Digest>,
+    /// The SLA outcome, once sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<SlaOutcome>,
+    /// The ledger position, once appended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger_seq: Option<u64>,
+    /// Whether the evidence store enforced immutability.
+    pub worm_enforced: bool,
+}
+
+/// Why an index entry could not be built from evidence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot index case {case_id}: {detail}")]
+pub struct IndexError {
+    /// The case.
+    pub case_id: CaseId,
+    /// What is missing.
+    pub detail: String,
+}
+
+fn parse_time(d: &serde_json::Value, key: &str) -> Option<DateTime<Utc>> {
+    d.get(key)
+        .and_then(|v| v.as_str())
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+impl IndexEntry {
+    /// Starts an entry from a case's first record (the HR trigger).
+    pub fn from_trigger(
+        period: &str,
+        trigger: &EvidenceRecord,
+        worm_enforced: bool,
+    ) -> Result<Self, IndexError> {
+        let err = |detail: &str| IndexError {
+            case_id: trigger.case_id.clone(),
+            detail: detail.into(),
+        };
+        if trigger.body.step != "hr-trigger" {
+            return Err(err("the first record is not the HR trigger"));
+        }
+        let d = trigger
+            .body
+            .details
+            .as_ref()
+            .ok_or_else(|| err("trigger has no details"))?;
+        let text = |k: &str| d.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        let mut entry = Self {
+            id: trigger.case_id.clone(),
+            period: period.to_owned(),
+            status: "received".into(),
+            source: text("source").ok_or_else(|| err("trigger has no source"))?,
+            source_event_id: text("sourceEventId").unwrap_or_default(),
+            employee: serde_json::from_value(d.get("employee").cloned().unwrap_or_default())
+                .map_err(|_| err("trigger has no employee"))?,
+            kind: text("kind").unwrap_or_else(|| "unspecified".into()),
+            hr_effective_as_sent: d
+                .get("hrEffective")
+                .and_then(|h| h.get("as_sent"))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+            effective_at: parse_time(d, "effectiveAt")
+                .ok_or_else(|| err("trigger has no effectiveAt"))?,
+            received_at: parse_time(d, "receivedAt")
+                .ok_or_else(|| err("trigger has no receivedAt"))?,
+            hr_event_sha256: text("bodySha256")
+                .and_then(|h| Sha256Digest::parse_hex(&h).ok())
+                .ok_or_else(|| err("trigger has no bodySha256"))?,
+            timeline: Vec::new(),
+            access_removed_at: BTreeMap::new(),
+            exceptions: Vec::new(),
+            record_count: 0,
+            chain_head: Sha256Digest::ZERO,
+            seal_hash: None,
+            sla: None,
+            ledger_seq: None,
+            worm_enforced,
+        };
+        entry.apply(trigger);
+        Ok(entry)
+    }
+
+    /// Folds one more record into the entry (idempotent: a record already folded is ignored).
+    pub fn apply(&mut self, r: &EvidenceRecord) {
+        if self.timeline.iter().any(|t| t.seq == r.seq) {
+            return;
+        }
+        self.timeline.push(TimelineItem {
+            seq: r.seq,
+            step: r.body.step.clone(),
+            target_system: r.body.target_system.clone(),
+            action: r.body.action.clone(),
+            outcome: r.body.outcome,
+            reason: r.body.reason.clone(),
+            started_at: r.body.started_at,
+            ended_at: r.body.ended_at,
+            hash: r.hash.clone(),
+        });
+        self.timeline.sort_by_key(|t| t.seq);
+        match r.body.outcome {
+            Outcome::Verified => {
+                let at = self
+                    .access_removed_at
+                    .entry(r.body.target_system.clone())
+                    .or_insert(r.body.ended_at);
+                if r.body.ended_at > *at {
+                    *at = r.body.ended_at;
+                }
+            }
+            Outcome::Failed | Outcome::Exception => self.exceptions.push(format!(
+                "{} ({}): {}",
+                r.body.step,
+                r.body.target_system,
+                r.body
+                    .reason
+                    .clone()
+                    .unwrap_or_else(|| r.body.outcome.as_str().into())
+            )),
+            _ => {}
+        }
+        if let Some(status) = r
+            .body
+            .details
+            .as_ref()
+            .and_then(|d| d.get("caseStatus"))
+            .and_then(|v| v.as_str())
+        {
+            self.status = status.to_owned();
+        }
+        self.record_count = self.record_count.max(r.seq + 1);
+        if let Some(last) = self.timeline.last() {
+            self.chain_head = last.hash.clone();
+        }
+    }
+
+    /// Records the seal.
+    pub fn apply_seal(&mut self, seal: &Seal) {
+        self.status = seal.case_status.clone();
+        self.seal_hash = Some(seal.hash.clone());
+        self.sla = Some(seal.sla.clone());
+    }
+}
