@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod intake;
 pub mod scheduler;
+pub mod scim;
 pub mod settings;
 
 pub use clock::{Clock, SystemClock};
