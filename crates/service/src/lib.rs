@@ -8,6 +8,7 @@ pub mod clock;
 pub mod evidence;
 pub mod intake;
 pub mod scheduler;
+pub mod scim;
 pub mod settings;
 
 pub use clock::{Clock, SystemClock};

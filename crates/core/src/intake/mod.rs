@@ -5,7 +5,6 @@
 pub mod bamboohr;
 pub mod generic;
 pub mod operator;
-pub mod scim;
 
 use serde::de::DeserializeOwned;
 

@@ -1,0 +1,839 @@
+// offboard — the whole Azure side of one deployment, at resource-group scope.
+//
+// What this creates (infra/README.md has the long form, the idle cost and the deploy steps):
+//   - a user-assigned managed identity: the only identity the handler uses for Azure and for
+//     Microsoft Graph / Exchange (no client secrets anywhere);
+//   - a Flex Consumption (FC1, Linux) function app running the Rust custom handler, with
+//     identity-based host storage and Key Vault references for the few secrets;
+//   - a host storage account (queues, Functions host blobs, the deployment package container);
+//   - an evidence storage account whose blobs are version-level WORM from the first write;
+//   - Cosmos DB for NoSQL (serverless) with key auth off and data-plane RBAC;
+//   - an Azure Relay namespace + hybrid connection to the on-premises AD agent;
+//   - Key Vault (RBAC mode, purge protection), Log Analytics + Application Insights,
+//     diagnostic settings into the workspace;
+//   - role assignments for exactly what the code does, and (modules/graph-grants.bicep) the
+//     Microsoft Graph and Exchange application permissions the code declares.
+// Directory roles (User Administrator, Exchange Administrator) cannot be expressed with the
+// Graph Bicep extension: infra/scripts/assign-directory-roles.sh assigns the list this
+// template outputs (`directoryRolesToAssign`).
+//
+// Every name here must stay in step with infra/terraform: infra/checks/test_parity.py fails on
+// any difference between the two template sets.
+
+targetScope = 'resourceGroup'
+
+// ---------------------------------------------------------------------------------------------
+// Parameters (safe defaults; nothing secret is ever a parameter)
+// ---------------------------------------------------------------------------------------------
+
+@description('Azure region for every resource. Must offer the Flex Consumption plan.')
+param location string = resourceGroup().location
+
+@description('Short name used in resource names.')
+@minLength(3)
+@maxLength(12)
+param baseName string = 'offboard'
+
+@description('Suffix that makes global names (storage, Key Vault, Cosmos, Relay, app) unique.')
+@minLength(5)
+@maxLength(13)
+param suffix string = take(toLower(uniqueString(subscription().id, resourceGroup().id, baseName)), 13)
+
+@description('IANA time zone offboard assumes when HR sends a local effective time without one.')
+param timeZone string = 'UTC'
+
+@description('Local time at which a date-only termination takes effect: end-of-day or HH:MM.')
+param effectiveCutoff string = 'end-of-day'
+
+@description('Default (and minimum) retention of evidence blobs, in days. 2555 days = 7 years.')
+@minValue(1)
+@maxValue(146000)
+param evidenceRetentionDays int = 2555
+
+@description('State of the evidence default retention policy. Deploy Unlocked; after infra/scripts/lock-evidence-retention.sh has locked it, redeploy with Locked (a locked policy cannot be unlocked).')
+@allowed(['Unlocked', 'Locked'])
+param evidenceImmutabilityState string = 'Unlocked'
+
+@description('Replication of the evidence account. Geo-redundant by default: evidence must outlive a region.')
+@allowed(['Standard_GRS', 'Standard_RAGRS', 'Standard_GZRS', 'Standard_RAGZRS'])
+param evidenceStorageSku string = 'Standard_GRS'
+
+@description('Cosmos DB capacity mode: serverless costs nothing at idle.')
+param cosmosServerless bool = true
+
+@description('Upper bound of Flex Consumption instances (cost ceiling).')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory of one Flex Consumption instance, in MB.')
+@allowed([2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('Retention of the Log Analytics workspace, in days.')
+@minValue(30)
+@maxValue(730)
+param logRetentionDays int = 90
+
+@description('Name of the hybrid connection the on-premises agent listens on.')
+param hybridConnectionName string = 'offboard-agent'
+
+@description('Tags applied to every resource.')
+param tags object = {
+  application: 'offboard'
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the code needs (kept equal to the code by infra/checks; see infra/README.md)
+// ---------------------------------------------------------------------------------------------
+
+// Every queue a function in handlers/ triggers on or writes to, or that the code sends to,
+// and its `-poison` queue (the Functions host moves a message there after maxDequeueCount).
+var queueNames = [
+  'plan'
+  'plan-poison'
+]
+
+// Cosmos DB for NoSQL: database and containers with the partition keys the code uses
+// (crates/azure/src/cosmos/mod.rs, ContainerNames).
+var cosmosDatabaseName = 'offboard'
+var cosmosContainerSpecs = [
+  { name: 'cases', partitionKey: '/id' }
+  { name: 'scimUsers', partitionKey: '/id' }
+  { name: 'scimUserNames', partitionKey: '/id' }
+]
+
+var evidenceContainerName = 'evidence'
+var deploymentContainerName = 'app-package'
+
+// Microsoft Graph application permissions (app roles of the Microsoft Graph service principal)
+// and Exchange Online's, granted to the identity: exactly the set crates/graph/src/permissions.rs
+// declares. Resolved by value name in modules/graph-grants.bicep, never by hard-coded GUID.
+var graphAppRoles = [
+  'AppRoleAssignment.ReadWrite.All'
+  'AuditLog.Read.All'
+  'DeviceManagementManagedDevices.PrivilegedOperations.All'
+  'DeviceManagementManagedDevices.Read.All'
+  'Files.ReadWrite.All'
+  'GroupMember.ReadWrite.All'
+  'LicenseAssignment.ReadWrite.All'
+  'Mail.Send'
+  'MailboxSettings.ReadWrite'
+  'RoleManagement.ReadWrite.Directory'
+  'User.EnableDisableAccount.All'
+  'User.Read.All'
+  'User.RevokeSessions.All'
+  'UserAuthenticationMethod.ReadWrite.All'
+]
+var exchangeAppRoles = [
+  'Exchange.ManageAsApp'
+]
+// Entra directory roles the identity needs (password reset / sensitive targets; Exchange admin
+// cmdlets). Assigned by infra/scripts/assign-directory-roles.sh from the output below.
+var directoryRoles = [
+  'Exchange Administrator'
+  'User Administrator'
+]
+
+// Secrets: app setting name -> Key Vault secret name. The values are put into Key Vault by
+// infra/scripts/set-secrets.sh after deployment; the templates never see them.
+var secretSettings = {
+  OFFBOARD_BAMBOOHR_SECRET: 'bamboohr-secret'
+  OFFBOARD_HIBOB_SECRET: 'hibob-secret'
+  OFFBOARD_GENERIC_WEBHOOK_SECRET: 'generic-webhook-secret'
+  OFFBOARD_SCIM_TOKEN: 'scim-token'
+  OFFBOARD_AGENT_SIGNING_KEY: 'agent-signing-key'
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names and built-in role definition ids
+// ---------------------------------------------------------------------------------------------
+
+var hostStorageName = take(toLower('st${replace(baseName, '-', '')}${suffix}'), 24)
+var evidenceStorageName = take(toLower('stev${replace(baseName, '-', '')}${suffix}'), 24)
+var keyVaultName = take('kv-${baseName}-${suffix}', 24)
+var cosmosName = 'cosmos-${baseName}-${suffix}'
+var relayName = 'relay-${baseName}-${suffix}'
+var functionAppName = 'func-${baseName}-${suffix}'
+
+var roleIds = {
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  azureRelaySender: '26baccc8-eea7-41f1-98f4-1762cc7f685d'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+// Cosmos DB Built-in Data Contributor (a data-plane role of the account, not an Azure RBAC role).
+var cosmosDataContributorRoleId = '00000000-0000-0000-0000-000000000002'
+
+// ---------------------------------------------------------------------------------------------
+// Identity
+// ---------------------------------------------------------------------------------------------
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-${baseName}-${suffix}'
+  location: location
+  tags: tags
+}
+
+// ---------------------------------------------------------------------------------------------
+// Monitoring
+// ---------------------------------------------------------------------------------------------
+
+resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: 'log-${baseName}-${suffix}'
+  location: location
+  tags: tags
+  properties: {
+    sku: {
+      name: 'PerGB2018'
+    }
+    retentionInDays: logRetentionDays
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: 'appi-${baseName}-${suffix}'
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logs.id
+    // Telemetry only with an Entra token (the identity holds Monitoring Metrics Publisher).
+    DisableLocalAuth: true
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host storage: Functions host blobs, the queues, the deployment package container
+// ---------------------------------------------------------------------------------------------
+
+resource hostStorage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
+  //checkov:skip=CKV_AZURE_35:Flex Consumption without VNet integration reaches its host storage over the public endpoint; every request needs an Entra token (shared keys are off). Add VNet integration + a Deny default for a private deployment.
+  //checkov:skip=CKV_AZURE_59:Same reason as CKV_AZURE_35: public endpoint needed by the Flex platform; no anonymous access, no shared keys.
+  //checkov:skip=CKV_AZURE_43:The name is 'st' + baseName + suffix, lower-cased and cut to 24 characters (lowercase letters and digits only); checkov cannot evaluate Bicep functions.
+  //checkov:skip=CKV_AZURE_206:Host storage holds only transient queue messages, host leases and the rebuildable deployment package; locally redundant is enough. Evidence lives in the geo-redundant evidence account.
+  name: hostStorageName
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: 'Standard_LRS'
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    isLocalUserEnabled: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    // No SAS is ever issued (shared keys are off); should one be, it expires within an hour.
+    sasPolicy: {
+      sasExpirationPeriod: '00.01:00:00'
+      expirationAction: 'Block'
+    }
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+}
+
+resource hostBlobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' = {
+  parent: hostStorage
+  name: 'default'
+  properties: {
+    isVersioningEnabled: true
+    deleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+  }
+}
+
+// Flex Consumption deploys from this container (functionAppConfig.deployment.storage).
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = {
+  parent: hostBlobService
+  name: deploymentContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource hostQueueService 'Microsoft.Storage/storageAccounts/queueServices@2024-01-01' = {
+  parent: hostStorage
+  name: 'default'
+}
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2024-01-01' = [
+  for name in queueNames: {
+    parent: hostQueueService
+    name: name
+  }
+]
+
+// ---------------------------------------------------------------------------------------------
+// Evidence storage: version-level WORM for every blob from the first write
+// ---------------------------------------------------------------------------------------------
+// A dedicated account so that (1) account-level immutability with a default retention policy
+// covers the evidence container from creation (Terraform's azurerm provider can express it only
+// at account level, so both template sets use the same mechanism), and (2) the Functions host,
+// which must delete and overwrite its own blobs, never shares an account with WORM data.
+// Enabling account-level version immutability also turns blob versioning on.
+
+resource evidenceStorage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
+  //checkov:skip=CKV_AZURE_35:Flex Consumption without VNet integration reaches storage over the public endpoint; Entra-only auth (shared keys off), no anonymous access.
+  //checkov:skip=CKV_AZURE_59:Same reason as CKV_AZURE_35.
+  //checkov:skip=CKV_AZURE_43:The name is 'stev' + baseName + suffix, lower-cased and cut to 24 characters; checkov cannot evaluate Bicep functions.
+  name: evidenceStorageName
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: evidenceStorageSku
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    isLocalUserEnabled: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    // No SAS is ever issued (shared keys are off); should one be, it expires within an hour.
+    sasPolicy: {
+      sasExpirationPeriod: '00.01:00:00'
+      expirationAction: 'Block'
+    }
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+    immutableStorageWithVersioning: {
+      enabled: true
+      immutabilityPolicy: {
+        // Unlocked at deployment so a mistaken retention can still be corrected; lock it with
+        // infra/scripts/lock-evidence-retention.sh once the deployment is verified.
+        state: evidenceImmutabilityState
+        immutabilityPeriodSinceCreationInDays: evidenceRetentionDays
+        allowProtectedAppendWrites: false
+      }
+    }
+  }
+}
+
+// Nobody deletes the evidence account by accident (a locked retention policy would refuse too,
+// but only once it is locked).
+resource evidenceLock 'Microsoft.Authorization/locks@2020-05-01' = {
+  name: 'offboard-evidence-cannot-delete'
+  scope: evidenceStorage
+  properties: {
+    level: 'CanNotDelete'
+    notes: 'offboard evidence: WORM audit records, retained for the configured period.'
+  }
+}
+
+resource evidenceBlobService 'Microsoft.Storage/storageAccounts/blobServices@2024-01-01' = {
+  parent: evidenceStorage
+  name: 'default'
+  properties: {
+    isVersioningEnabled: true
+  }
+}
+
+resource evidenceContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = {
+  parent: evidenceBlobService
+  name: evidenceContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cosmos DB for NoSQL
+// ---------------------------------------------------------------------------------------------
+
+resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
+  //checkov:skip=CKV_AZURE_99:Public endpoint needed by Flex Consumption without VNet integration; key auth is disabled so every request needs an Entra token with a data-plane role.
+  //checkov:skip=CKV_AZURE_101:Same reason as CKV_AZURE_99.
+  name: cosmosName
+  location: location
+  tags: tags
+  kind: 'GlobalDocumentDB'
+  properties: {
+    databaseAccountOfferType: 'Standard'
+    locations: [
+      {
+        locationName: location
+        failoverPriority: 0
+        isZoneRedundant: false
+      }
+    ]
+    capabilities: cosmosServerless ? [{ name: 'EnableServerless' }] : []
+    consistencyPolicy: {
+      defaultConsistencyLevel: 'Session'
+    }
+    disableLocalAuth: true
+    disableKeyBasedMetadataWriteAccess: true
+    minimalTlsVersion: 'Tls12'
+    publicNetworkAccess: 'Enabled'
+    backupPolicy: {
+      type: 'Continuous'
+      continuousModeProperties: {
+        tier: 'Continuous7Days'
+      }
+    }
+  }
+}
+
+resource cosmosDatabase 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-11-15' = {
+  parent: cosmos
+  name: cosmosDatabaseName
+  properties: {
+    resource: {
+      id: cosmosDatabaseName
+    }
+  }
+}
+
+resource cosmosContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = [
+  for c in cosmosContainerSpecs: {
+    parent: cosmosDatabase
+    name: c.name
+    properties: {
+      resource: {
+        id: c.name
+        partitionKey: {
+          paths: [c.partitionKey]
+          kind: 'Hash'
+          version: 2
+        }
+      }
+    }
+  }
+]
+
+// ---------------------------------------------------------------------------------------------
+// Azure Relay: the handler sends to the on-premises agent through one hybrid connection
+// ---------------------------------------------------------------------------------------------
+
+resource relay 'Microsoft.Relay/namespaces@2024-01-01' = {
+  name: relayName
+  location: location
+  tags: tags
+  sku: {
+    name: 'Standard'
+    tier: 'Standard'
+  }
+}
+
+resource hybridConnection 'Microsoft.Relay/namespaces/hybridConnections@2024-01-01' = {
+  parent: relay
+  name: hybridConnectionName
+  properties: {
+    // Senders need a token: the handler's Entra token (Azure Relay Sender role below).
+    requiresClientAuthorization: true
+  }
+}
+
+// The agent on-premises has no managed identity: it listens with this Listen-only SAS rule (no
+// Send, no Manage). Its key is read once by infra/scripts/agent-listen-key.sh and never leaves
+// the deployer's terminal through a template output.
+resource agentListen 'Microsoft.Relay/namespaces/hybridConnections/authorizationRules@2024-01-01' = {
+  parent: hybridConnection
+  name: 'agent-listen'
+  properties: {
+    rights: [
+      'Listen'
+    ]
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key Vault: the webhook secrets, the SCIM token and the agent signing key
+// ---------------------------------------------------------------------------------------------
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  //checkov:skip=CKV_AZURE_109:Key Vault references of a Flex Consumption app without VNet integration resolve over the public endpoint; access is Entra RBAC only.
+  //checkov:skip=CKV_AZURE_189:Same reason as CKV_AZURE_109.
+  name: keyVaultName
+  location: location
+  tags: tags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enablePurgeProtection: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    enabledForDeployment: false
+    enabledForDiskEncryption: false
+    enabledForTemplateDeployment: false
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Function app: Flex Consumption, custom handler
+// ---------------------------------------------------------------------------------------------
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  //checkov:skip=CKV_AZURE_225:Flex Consumption zone redundancy is offered only in some regions and bills always-ready instances; offboard's work is queue-driven and retried, so a zonal outage delays steps instead of losing them.
+  name: 'plan-${baseName}-${suffix}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+// Every app setting of the function app. Secrets are Key Vault references (versionless, so a
+// rotated secret is picked up); their values never pass through a template.
+var appSettings = {
+  // Host storage, identity-based (no connection string): blob for the host, queue for the queue
+  // triggers. `AzureWebJobsStorage` is the connection name every queue binding uses.
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.properties.clientId
+  AzureWebJobsStorage__blobServiceUri: hostStorage.properties.primaryEndpoints.blob
+  AzureWebJobsStorage__queueServiceUri: hostStorage.properties.primaryEndpoints.queue
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+  // offboard's own configuration (crates/service/src/settings.rs is the list the code reads).
+  OFFBOARD_BACKEND: 'azure'
+  OFFBOARD_TIME_ZONE: timeZone
+  OFFBOARD_EFFECTIVE_CUTOFF: effectiveCutoff
+  OFFBOARD_TENANT_ID: tenant().tenantId
+  OFFBOARD_MANAGED_IDENTITY_CLIENT_ID: identity.properties.clientId
+  OFFBOARD_GRAPH_ENDPOINT: 'https://graph.microsoft.com'
+  OFFBOARD_EXCHANGE_ENDPOINT: 'https://outlook.office365.com'
+  OFFBOARD_COSMOS_ENDPOINT: cosmos.properties.documentEndpoint
+  OFFBOARD_COSMOS_DATABASE: cosmosDatabaseName
+  OFFBOARD_STORAGE_QUEUE_ENDPOINT: hostStorage.properties.primaryEndpoints.queue
+  OFFBOARD_STORAGE_BLOB_ENDPOINT: evidenceStorage.properties.primaryEndpoints.blob
+  OFFBOARD_EVIDENCE_CONTAINER: evidenceContainerName
+  OFFBOARD_EVIDENCE_WORM: 'true'
+  OFFBOARD_EVIDENCE_RETENTION_DAYS: string(evidenceRetentionDays)
+  OFFBOARD_RELAY_NAMESPACE: '${relay.name}.servicebus.windows.net'
+  OFFBOARD_RELAY_HYBRID_CONNECTION: hybridConnectionName
+  OFFBOARD_BAMBOOHR_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/bamboohr-secret/)'
+  OFFBOARD_HIBOB_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/hibob-secret/)'
+  OFFBOARD_GENERIC_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/generic-webhook-secret/)'
+  OFFBOARD_SCIM_TOKEN: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/scim-token/)'
+  OFFBOARD_AGENT_SIGNING_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/agent-signing-key/)'
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  //checkov:skip=CKV_AZURE_78:Flex Consumption rejects siteConfig.ftpsState; FTP is not offered on Flex (it deploys from a blob container) and basic (user/password) publishing credentials are disabled below.
+  //checkov:skip=CKV_AZURE_222:HR platforms and SCIM clients call the intake functions from the internet; every request is authenticated by the handler (HMAC signature, SCIM bearer token, function key).
+  //checkov:skip=CKV_AZURE_212:Flex Consumption scales from zero by design (no idle cost); always-ready instances are an opt-in cost. Queue messages wait while an instance starts.
+  //checkov:skip=CKV_AZURE_213:The handler exposes no health endpoint; the Flex platform replaces instances whose worker does not start, and failed invocations are retried from the queues.
+  //checkov:skip=CKV_AZURE_17:Client certificates are not how HR platforms authenticate: every intake request is verified by its HMAC signature or SCIM bearer token over the raw body.
+  name: functionAppName
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identity.id}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    publicNetworkAccess: 'Enabled'
+    clientCertEnabled: false
+    // Key Vault references resolve with the user-assigned identity.
+    keyVaultReferenceIdentity: identity.id
+    siteConfig: {
+      minTlsVersion: '1.2'
+      http20Enabled: true
+      appSettings: [for s in items(appSettings): { name: s.key, value: s.value }]
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${hostStorage.properties.primaryEndpoints.blob}${deploymentContainer.name}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      runtime: {
+        // The custom-handler stack of Flex Consumption.
+        name: 'custom'
+        version: '1.0'
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+    }
+  }
+  dependsOn: [
+    // The host needs its storage roles before it starts.
+    hostBlobOwner
+    hostQueueContributor
+  ]
+}
+
+// Basic (user/password) publishing credentials off: deployments authenticate with Entra ID.
+// (Flex Consumption has no FTP endpoint; it deploys from the blob container above.)
+resource scmPolicy 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Role assignments: exactly what the code and the Functions host do
+// ---------------------------------------------------------------------------------------------
+
+// Queues: the queue triggers (host) receive/delete, the code sends and creates queues.
+resource hostQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(hostStorage.id, identity.id, roleIds.storageQueueDataContributor)
+  scope: hostStorage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'offboard: queue triggers and the code sending step messages'
+  }
+}
+
+// Host blobs: the Functions host keeps keys, leases and timer locks in blob storage and
+// Microsoft documents Storage Blob Data Owner for identity-based AzureWebJobsStorage; the
+// Flex deployment container is read with the same identity. Scoped to the host account,
+// which holds no evidence.
+resource hostBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(hostStorage.id, identity.id, roleIds.storageBlobDataOwner)
+  scope: hostStorage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataOwner)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'offboard: Functions host storage and the deployment package'
+  }
+}
+
+// Evidence: a custom role with exactly the data actions the evidence store uses — read (read
+// back, verify, list), write + add (create-only upload with If-None-Match: *), and
+// immutableStorage/runAsSuperUser, the data action Azure checks for setting a legal hold and a
+// blob immutability policy (at upload or afterwards). Storage Blob Data Contributor would add
+// delete and tag writes; Storage Blob Data Owner would add ACL/ownership changes too. Neither
+// is needed. Scoped to the evidence container.
+var evidenceWriterDataActions = [
+  'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'
+  'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'
+  'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'
+  'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/immutableStorage/runAsSuperUser/action'
+]
+
+resource evidenceWriterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(resourceGroup().id, 'offboard-evidence-writer', suffix)
+  properties: {
+    roleName: 'offboard evidence writer (${suffix})'
+    description: 'Create, read and put legal holds / immutability policies on offboard evidence blobs. No delete.'
+    type: 'CustomRole'
+    assignableScopes: [
+      resourceGroup().id
+    ]
+    permissions: [
+      {
+        actions: []
+        notActions: []
+        dataActions: evidenceWriterDataActions
+        notDataActions: []
+      }
+    ]
+  }
+}
+
+resource evidenceWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(evidenceContainer.id, identity.id, 'offboard-evidence-writer')
+  scope: evidenceContainer
+  properties: {
+    roleDefinitionId: evidenceWriterRole.id
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'offboard: write evidence records under legal hold and retention'
+  }
+}
+
+resource cosmosDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-11-15' = {
+  parent: cosmos
+  name: guid(cosmos.id, identity.id, cosmosDataContributorRoleId)
+  properties: {
+    roleDefinitionId: '${cosmos.id}/sqlRoleDefinitions/${cosmosDataContributorRoleId}'
+    principalId: identity.properties.principalId
+    // Account scope: the account holds only offboard's database, and the SDK reads account
+    // metadata (readMetadata) before it touches a container.
+    scope: cosmos.id
+  }
+}
+
+resource vaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, identity.id, roleIds.keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'offboard: resolve Key Vault references (read secret values only)'
+  }
+}
+
+resource relaySender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(hybridConnection.id, identity.id, roleIds.azureRelaySender)
+  scope: hybridConnection
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.azureRelaySender)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'offboard: send requests to the on-premises agent over this hybrid connection only'
+  }
+}
+
+resource telemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, identity.id, roleIds.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.monitoringMetricsPublisher)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'offboard: send telemetry to Application Insights with Entra auth (local auth is off)'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Diagnostic settings: everything into the one workspace
+// ---------------------------------------------------------------------------------------------
+
+resource diagFunctionApp 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: functionApp
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+  }
+}
+
+resource diagHostBlob 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: hostBlobService
+  properties: {
+    workspaceId: logs.id
+    // Writes and deletes only: the host's lease renewals and the scale controller's polling
+    // would make read logs the main cost at idle.
+    logs: [{ categoryGroup: 'audit', enabled: true }]
+  }
+}
+
+resource diagHostQueue 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: hostQueueService
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'audit', enabled: true }]
+  }
+}
+
+resource diagEvidenceBlob 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: evidenceBlobService
+  properties: {
+    workspaceId: logs.id
+    // Every read, write and delete attempt on evidence is logged.
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+  }
+}
+
+resource diagCosmos 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: cosmos
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+  }
+}
+
+resource diagRelay 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: relay
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'allLogs', enabled: true }]
+  }
+}
+
+resource diagVault 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: vault
+  properties: {
+    workspaceId: logs.id
+    logs: [{ categoryGroup: 'audit', enabled: true }]
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Microsoft Graph and Exchange application permissions for the identity
+// ---------------------------------------------------------------------------------------------
+
+module graphGrants 'modules/graph-grants.bicep' = {
+  name: 'offboard-graph-grants'
+  params: {
+    principalObjectId: identity.properties.principalId
+    graphAppRoles: graphAppRoles
+    exchangeAppRoles: exchangeAppRoles
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs (no secret, no key, no connection string)
+// ---------------------------------------------------------------------------------------------
+
+output functionAppName string = functionApp.name
+output functionAppHostName string = functionApp.properties.defaultHostName
+output identityClientId string = identity.properties.clientId
+output identityPrincipalId string = identity.properties.principalId
+output identityResourceId string = identity.id
+output relayNamespace string = '${relay.name}.servicebus.windows.net'
+output relayNamespaceName string = relay.name
+output hybridConnectionName string = hybridConnectionName
+output agentListenRuleName string = agentListen.name
+output keyVaultName string = vault.name
+output keyVaultUri string = vault.properties.vaultUri
+output hostStorageAccountName string = hostStorage.name
+output storageQueueEndpoint string = hostStorage.properties.primaryEndpoints.queue
+output evidenceStorageAccountName string = evidenceStorage.name
+output evidenceBlobEndpoint string = evidenceStorage.properties.primaryEndpoints.blob
+output cosmosEndpoint string = cosmos.properties.documentEndpoint
+output cosmosDatabaseName string = cosmosDatabaseName
+output directoryRolesToAssign array = directoryRoles
+output secretNames object = secretSettings

@@ -1,0 +1,80 @@
+"""Bicep and Terraform deploy the same system with the same settings.
+
+Both sets are reduced to a normalised summary (summary.py): resources by logical name and kind,
+queues, Cosmos containers and partition keys, blob containers, security settings of every
+resource, app settings (as reference signatures), role assignments and their scopes, the custom
+role's data actions, Cosmos data-plane role assignments, diagnostic settings, Graph / Exchange /
+directory-role grants, Key Vault secret names, outputs and parameter defaults. Any difference
+fails, with the differing key and both values.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+# Parameter defaults that differ on purpose, and why.
+PARAMETER_EXCEPTIONS = {
+    "location": "Bicep defaults to resourceGroup().location; Terraform's empty default means the same (local.location).",
+    "suffix": "Bicep derives a unique default with uniqueString(); Terraform has no such function, so the deployer supplies it.",
+    "evidence_immutability_state": "Bicep redeploys must say Locked once the policy is locked; Terraform ignores the state after creation (lifecycle.ignore_changes), since azurerm would replace the account.",
+    "resource_group_name": "Terraform needs the resource group's name; a Bicep deployment is scoped to it by the CLI.",
+}
+
+KEYS = [
+    "resources", "queues", "cosmos_database", "cosmos_containers", "blob_containers", "container_public_access",
+    "security", "locks", "app_settings", "role_assignments", "custom_roles", "cosmos_role_assignments", "diagnostics",
+    "graph", "secrets", "outputs",
+]
+
+
+def diff(a, b, path=""):
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b), key=str):
+            if k not in a:
+                out.append(f"{path}.{k}: only in Terraform ({b[k]!r})")
+            elif k not in b:
+                out.append(f"{path}.{k}: only in Bicep ({a[k]!r})")
+            else:
+                out.extend(diff(a[k], b[k], f"{path}.{k}"))
+        return out
+    if a != b:
+        if isinstance(a, list) and isinstance(b, list):
+            sa, sb = {repr(x) for x in a}, {repr(x) for x in b}
+            return [f"{path}: only in Bicep {sorted(sa - sb)}, only in Terraform {sorted(sb - sa)}"]
+        return [f"{path}: Bicep {a!r} != Terraform {b!r}"]
+    return []
+
+
+def test_summaries_have_the_same_shape(bicep_summary, terraform_summary):
+    assert set(bicep_summary) == set(terraform_summary) == set(KEYS) | {"parameters"}
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_same_in_bicep_and_terraform(key, bicep_summary, terraform_summary):
+    a, b = bicep_summary[key], terraform_summary[key]
+    assert a, f"{key} is empty in the Bicep summary: the summary extraction is broken"
+    differences = diff(a, b, key)
+    assert not differences, "Bicep and Terraform differ:\n" + "\n".join(differences)
+
+
+def test_parameter_defaults_match_except_documented_ones(bicep_summary, terraform_summary):
+    a = {k: v for k, v in bicep_summary["parameters"].items() if k not in PARAMETER_EXCEPTIONS}
+    b = {k: v for k, v in terraform_summary["parameters"].items() if k not in PARAMETER_EXCEPTIONS}
+    differences = diff(a, b, "parameters")
+    assert not differences, "\n".join(differences)
+    for k in PARAMETER_EXCEPTIONS:
+        assert k in bicep_summary["parameters"] or k in terraform_summary["parameters"], f"stale exception {k}"
+
+
+def test_the_parity_check_catches_a_difference(bicep_summary, terraform_summary):
+    """The comparison itself is not vacuous: a single changed setting is reported."""
+    import copy
+
+    changed = copy.deepcopy(terraform_summary)
+    changed["security"]["evidence_storage"]["immutability_days"] = 30
+    changed["role_assignments"] = changed["role_assignments"][:-1]
+    d = diff(bicep_summary["security"], changed["security"], "security") + diff(
+        bicep_summary["role_assignments"], changed["role_assignments"], "role_assignments"
+    )
+    assert any("immutability_days" in x for x in d) and any("role_assignments" in x for x in d)

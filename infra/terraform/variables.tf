@@ -1,0 +1,113 @@
+# Parameters, with the same defaults as infra/bicep/main.bicep. Nothing secret is a variable.
+
+variable "resource_group_name" {
+  description = "Existing resource group to deploy into (the Bicep template deploys at resource-group scope too)."
+  type        = string
+}
+
+variable "location" {
+  description = "Azure region for every resource. Must offer the Flex Consumption plan. Empty: the resource group's region."
+  type        = string
+  default     = ""
+}
+
+variable "base_name" {
+  description = "Short name used in resource names (lowercase letters and digits)."
+  type        = string
+  default     = "offboard"
+  validation {
+    condition     = can(regex("^[a-z0-9]{3,12}$", var.base_name))
+    error_message = "base_name: 3-12 lowercase letters or digits."
+  }
+}
+
+variable "suffix" {
+  description = "Suffix that makes global names (storage, Key Vault, Cosmos, Relay, app) unique; 5-13 lowercase letters or digits."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z0-9]{5,13}$", var.suffix))
+    error_message = "suffix: 5-13 lowercase letters or digits."
+  }
+}
+
+variable "time_zone" {
+  description = "IANA time zone offboard assumes when HR sends a local effective time without one."
+  type        = string
+  default     = "UTC"
+}
+
+variable "effective_cutoff" {
+  description = "Local time at which a date-only termination takes effect: end-of-day or HH:MM."
+  type        = string
+  default     = "end-of-day"
+}
+
+variable "evidence_retention_days" {
+  description = "Default (and minimum) retention of evidence blobs, in days. 2555 days = 7 years."
+  type        = number
+  default     = 2555
+  validation {
+    condition     = var.evidence_retention_days >= 1 && var.evidence_retention_days <= 146000
+    error_message = "evidence_retention_days: 1-146000."
+  }
+}
+
+variable "evidence_replication_type" {
+  description = "Replication of the (Standard tier) evidence account. Geo-redundant by default: evidence must outlive a region."
+  type        = string
+  default     = "GRS"
+  validation {
+    condition     = contains(["GRS", "RAGRS", "GZRS", "RAGZRS"], var.evidence_replication_type)
+    error_message = "evidence_replication_type: GRS, RAGRS, GZRS or RAGZRS."
+  }
+}
+
+variable "cosmos_serverless" {
+  description = "Cosmos DB capacity mode: serverless costs nothing at idle."
+  type        = bool
+  default     = true
+}
+
+variable "maximum_instance_count" {
+  description = "Upper bound of Flex Consumption instances (cost ceiling)."
+  type        = number
+  default     = 40
+  validation {
+    condition     = var.maximum_instance_count >= 40 && var.maximum_instance_count <= 1000
+    error_message = "maximum_instance_count: 40-1000."
+  }
+}
+
+variable "instance_memory_mb" {
+  description = "Memory of one Flex Consumption instance, in MB."
+  type        = number
+  default     = 2048
+  validation {
+    condition     = contains([2048, 4096], var.instance_memory_mb)
+    error_message = "instance_memory_mb: 2048 or 4096."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the Log Analytics workspace, in days."
+  type        = number
+  default     = 90
+  validation {
+    condition     = var.log_retention_days >= 30 && var.log_retention_days <= 730
+    error_message = "log_retention_days: 30-730."
+  }
+}
+
+variable "hybrid_connection_name" {
+  description = "Name of the hybrid connection the on-premises agent listens on."
+  type        = string
+  default     = "offboard-agent"
+}
+
+variable "tags" {
+  description = "Tags applied to every resource."
+  type        = map(string)
+  default = {
+    application = "offboard"
+  }
+}
