@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use offboard_core::ports::MessageQueue;
-use offboard_embedded::Embedded;
+use offboard_embedded::{Embedded, FileEvidenceStore};
 use offboard_handler::backends::Backends;
 use offboard_handler::startup::Application;
 use offboard_service::SystemClock;
@@ -94,7 +94,7 @@ pub async fn start_embedded(
             let s = Settings::from_lookup(|k| app_settings.get(k).cloned())?;
             let app = Application::with_backends(
                 s,
-                Backends::embedded(db.clone()),
+                Backends::embedded(db.clone(), FileEvidenceStore::open(&data.join("evidence"))?),
                 Arc::new(SystemClock),
                 0,
             )

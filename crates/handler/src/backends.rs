@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use offboard_core::messages::PLAN_QUEUE;
-use offboard_core::ports::{CaseStore, MessageQueue, ScimUserStore};
-use offboard_embedded::Embedded;
-use offboard_service::settings::Backend;
+use offboard_core::ports::{CaseIndex, CaseStore, EvidenceStore, MessageQueue, ScimUserStore};
+use offboard_embedded::{Embedded, FileEvidenceStore};
+use offboard_service::settings::{Backend, Settings};
 
 /// The adapters behind the ports.
 #[derive(Clone)]
@@ -16,6 +16,12 @@ pub struct Backends {
     pub scim_users: Arc<dyn ScimUserStore>,
     /// Queues.
     pub queue: Arc<dyn MessageQueue>,
+    /// Write-once evidence.
+    pub evidence: Arc<dyn EvidenceStore>,
+    /// The compliance index.
+    pub index: Arc<dyn CaseIndex>,
+    /// Who acts, as recorded in evidence.
+    pub actor: String,
 }
 
 /// The queues offboard sends to. In Azure the infrastructure creates them; the embedded
@@ -24,14 +30,15 @@ pub const QUEUES: &[&str] = &[PLAN_QUEUE];
 
 impl Backends {
     /// Connects to the configured backend.
-    pub async fn connect(backend: &Backend) -> anyhow::Result<Self> {
-        match backend {
+    pub async fn connect(settings: &Settings) -> anyhow::Result<Self> {
+        match &settings.backend {
             Backend::Embedded { path } => {
                 let db = Embedded::open(path)?;
                 for q in QUEUES {
                     db.ensure_queue(q).await?;
                 }
-                Ok(Self::embedded(db))
+                let evidence = FileEvidenceStore::open(&path.join("evidence"))?;
+                Ok(Self::embedded(db, evidence))
             }
             Backend::Azure(_) => anyhow::bail!(
                 "the Azure backend is not wired into this build yet; set OFFBOARD_BACKEND=embedded"
@@ -39,13 +46,16 @@ impl Backends {
         }
     }
 
-    /// All ports on one embedded database.
-    pub fn embedded(db: Embedded) -> Self {
+    /// All ports on one embedded database and a file evidence store.
+    pub fn embedded(db: Embedded, evidence: FileEvidenceStore) -> Self {
         let db = Arc::new(db);
         Self {
             cases: db.clone(),
             scim_users: db.clone(),
-            queue: db,
+            queue: db.clone(),
+            evidence: Arc::new(evidence),
+            index: db,
+            actor: "offboard (embedded backend)".into(),
         }
     }
 }

@@ -4,6 +4,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use offboard_core::effective::EffectivePolicy;
+use offboard_service::evidence::Evidence;
+use offboard_service::scim::ScimService;
 use offboard_service::settings::{IntakeSecrets, Settings};
 use offboard_service::{Clock, Intake, SystemClock};
 use tokio::net::TcpListener;
@@ -16,6 +18,8 @@ use crate::routes;
 pub struct AppState {
     /// Intake use cases.
     pub intake: Intake,
+    /// The SCIM service provider.
+    pub scim: ScimService,
     /// The adapters.
     pub backends: Backends,
     /// Provider secrets.
@@ -36,7 +40,7 @@ pub struct Application {
 impl Application {
     /// Connects the backends from `settings` and binds `127.0.0.1:port` (0 picks a free port).
     pub async fn build(settings: Settings, port: u16) -> anyhow::Result<Self> {
-        let backends = Backends::connect(&settings.backend).await?;
+        let backends = Backends::connect(&settings).await?;
         Self::with_backends(settings, backends, Arc::new(SystemClock), port).await
     }
 
@@ -47,13 +51,26 @@ impl Application {
         clock: Arc<dyn Clock>,
         port: u16,
     ) -> anyhow::Result<Self> {
+        let evidence = Evidence::new(
+            backends.evidence.clone(),
+            backends.index.clone(),
+            backends.actor.clone(),
+            clock.clone(),
+        );
         let intake = Intake::new(
             backends.cases.clone(),
             backends.queue.clone(),
+            evidence,
             clock.clone(),
+        );
+        let scim = ScimService::new(
+            backends.scim_users.clone(),
+            intake.clone(),
+            settings.effective.clone(),
         );
         let state = AppState {
             intake,
+            scim,
             backends,
             secrets: settings.secrets,
             effective: settings.effective,

@@ -16,6 +16,7 @@ use offboard_core::messages::{self, PLAN_QUEUE, PlanMessage};
 use offboard_core::ports::{CaseStore, MessageQueue, QueueError, StoreError, Versioned};
 
 use crate::clock::Clock;
+use crate::evidence::{Evidence, EvidenceFailure};
 
 /// What intake answers: the case and its status.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +53,9 @@ pub enum IntakeError {
     /// Encoding a message failed (a bug).
     #[error("could not encode a queue message: {0}")]
     Encode(String),
+    /// Evidence could not be written.
+    #[error(transparent)]
+    Evidence(#[from] EvidenceFailure),
 }
 
 impl IntakeError {
@@ -60,6 +64,7 @@ impl IntakeError {
         match self {
             Self::Store(e) => e.is_transient(),
             Self::Queue(e) => matches!(e, QueueError::Unavailable { .. }),
+            Self::Evidence(e) => e.is_transient(),
             Self::Transition(_) | Self::Encode(_) => false,
         }
     }
@@ -70,6 +75,7 @@ impl IntakeError {
 pub struct Intake {
     cases: Arc<dyn CaseStore>,
     queue: Arc<dyn MessageQueue>,
+    evidence: Evidence,
     clock: Arc<dyn Clock>,
 }
 
@@ -77,17 +83,24 @@ pub struct Intake {
 const MAX_CONFLICT_RETRIES: usize = 5;
 
 impl Intake {
-    /// Intake over a case store and a queue.
+    /// Intake over a case store, a queue and the evidence service.
     pub fn new(
         cases: Arc<dyn CaseStore>,
         queue: Arc<dyn MessageQueue>,
+        evidence: Evidence,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             cases,
             queue,
+            evidence,
             clock,
         }
+    }
+
+    /// The evidence service.
+    pub fn evidence(&self) -> &Evidence {
+        &self.evidence
     }
 
     /// The clock intake uses.
@@ -109,6 +122,9 @@ impl Intake {
         let created = self.cases.create(&case).await?;
         let is_new = created.is_new();
         let stored = created.into_inner().value;
+        // The HR trigger is the first evidence record. Written on every delivery until it
+        // exists, so a failure here is healed by the sender's retry.
+        self.evidence.record_trigger(&stored).await?;
         if stored.status == CaseStatus::Received {
             // Also on redelivery: the first delivery may have stored the case and then
             // failed to enqueue. Planning ignores a second message for the same case.
@@ -149,6 +165,9 @@ impl Intake {
                 }
                 tracing::info!("case cancelled");
             }
+            // A cancelled case is finished: record why and seal it (idempotent, so a
+            // retried rescind completes what a failed one started).
+            self.finish_cancelled(&value, note).await?;
             return Ok(RescindOutcome::Cancelled(Receipt {
                 case_id: value.id,
                 status: value.status,
@@ -159,6 +178,29 @@ impl Intake {
             what: format!("case {id}"),
         }
         .into())
+    }
+
+    async fn finish_cancelled(&self, case: &Case, note: &str) -> Result<(), IntakeError> {
+        let period = offboard_core::evidence::period_of(case.event.effective_at);
+        let recorded = self
+            .evidence
+            .index()
+            .get(&period, &case.id)
+            .await
+            .map_err(EvidenceFailure::from)?
+            .is_some_and(|v| v.value.status == CaseStatus::Cancelled.as_str());
+        if !recorded {
+            let body = self.evidence.case_status_body(
+                case,
+                "case cancelled: termination rescinded before it took effect",
+                Some(note.to_owned()),
+            );
+            self.evidence.append(case, body).await?;
+        }
+        self.evidence
+            .seal(case, Evidence::no_sla(case, None))
+            .await?;
+        Ok(())
     }
 
     /// Cancels every open case from `source` about the person the source calls

@@ -1044,6 +1044,7 @@ mod tests {
     }
 
     struct Harness {
+        _dir: tempfile::TempDir,
         service: ScimService,
         users: Arc<MemUsers>,
         cases: Arc<MemCases>,
@@ -1060,8 +1061,16 @@ mod tests {
         let cases = Arc::new(MemCases::default());
         let queue = Arc::new(MemQueue::default());
         let clock = Arc::new(ManualClock::new(t("2026-11-26T10:00:00Z")));
-        let intake = Intake::new(cases.clone(), queue.clone(), clock.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let evidence = crate::evidence::Evidence::new(
+            Arc::new(offboard_embedded::FileEvidenceStore::open(dir.path()).unwrap()),
+            Arc::new(offboard_embedded::Embedded::in_memory().unwrap()),
+            "test",
+            clock.clone(),
+        );
+        let intake = Intake::new(cases.clone(), queue.clone(), evidence, clock.clone());
         Harness {
+            _dir: dir,
             service: ScimService::new(users.clone(), intake, EffectivePolicy::default()),
             users,
             cases,

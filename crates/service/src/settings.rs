@@ -34,6 +34,14 @@ pub const OFFBOARD_STORAGE_QUEUE_ENDPOINT: &str = "OFFBOARD_STORAGE_QUEUE_ENDPOI
 pub const OFFBOARD_STORAGE_BLOB_ENDPOINT: &str = "OFFBOARD_STORAGE_BLOB_ENDPOINT";
 /// Client id of the user-assigned managed identity (unset: system-assigned).
 pub const OFFBOARD_MANAGED_IDENTITY_CLIENT_ID: &str = "OFFBOARD_MANAGED_IDENTITY_CLIENT_ID";
+/// Blob container holding evidence (default `evidence`).
+pub const OFFBOARD_EVIDENCE_CONTAINER: &str = "OFFBOARD_EVIDENCE_CONTAINER";
+/// `on` (default): every evidence blob gets a legal hold and a retention policy, read back.
+/// `off`: only for stores that cannot do it (Azurite); every output then says
+/// "WORM not enforced".
+pub const OFFBOARD_EVIDENCE_WORM: &str = "OFFBOARD_EVIDENCE_WORM";
+/// Days an evidence blob is retained under its time-based policy (default 2555, seven years).
+pub const OFFBOARD_EVIDENCE_RETENTION_DAYS: &str = "OFFBOARD_EVIDENCE_RETENTION_DAYS";
 
 /// Which storage backend the handler uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,11 +93,24 @@ impl std::fmt::Debug for IntakeSecrets {
     }
 }
 
+/// How evidence is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceSettings {
+    /// Blob container.
+    pub container: String,
+    /// Whether immutability is enforced (and checked on every write).
+    pub worm: bool,
+    /// Retention of each blob, days.
+    pub retention_days: u32,
+}
+
 /// All of offboard's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Storage backend.
     pub backend: Backend,
+    /// Evidence.
+    pub evidence: EvidenceSettings,
     /// Effective-time policy.
     pub effective: EffectivePolicy,
     /// Intake secrets.
@@ -157,9 +178,42 @@ impl Settings {
                 detail: e.to_string(),
             })?,
         };
-        let secret = |name: &str| val(name).map(SecretString::from);
+        // An app setting that is a Key Vault reference Azure could not resolve arrives as the
+        // literal reference text: that is not a secret, and using it would let anyone who
+        // knows the template sign requests. Treat it as unset (the provider fails closed).
+        let secret = |name: &str| {
+            val(name)
+                .filter(|v| !v.starts_with("@Microsoft.KeyVault("))
+                .map(SecretString::from)
+        };
+        let worm = match val(OFFBOARD_EVIDENCE_WORM).as_deref().unwrap_or("on") {
+            "on" | "true" => true,
+            "off" | "false" => false,
+            other => {
+                return Err(SettingsError {
+                    name: OFFBOARD_EVIDENCE_WORM,
+                    detail: format!("`{other}`: use on or off"),
+                });
+            }
+        };
+        let retention_days = match val(OFFBOARD_EVIDENCE_RETENTION_DAYS) {
+            None => 2555,
+            Some(d) => d
+                .parse()
+                .ok()
+                .filter(|d| (1..=146_000).contains(d))
+                .ok_or_else(|| SettingsError {
+                    name: OFFBOARD_EVIDENCE_RETENTION_DAYS,
+                    detail: format!("`{d}` is not a number of days from 1 to 146000"),
+                })?,
+        };
         Ok(Self {
             backend,
+            evidence: EvidenceSettings {
+                container: val(OFFBOARD_EVIDENCE_CONTAINER).unwrap_or_else(|| "evidence".into()),
+                worm,
+                retention_days,
+            },
             effective: EffectivePolicy { time_zone, cutoff },
             secrets: IntakeSecrets {
                 bamboohr: secret(OFFBOARD_BAMBOOHR_SECRET),
@@ -205,6 +259,24 @@ mod tests {
         assert!(matches!(s.backend, Backend::Azure(_)));
         assert_eq!(s.effective.time_zone, chrono_tz::Europe::Berlin);
         assert!(!format!("{s:?}").contains("t0ken"));
+    }
+
+    #[test]
+    fn unresolved_key_vault_references_count_as_unset() {
+        let s = Settings::from_lookup(lookup(&[
+            (OFFBOARD_BACKEND, "embedded"),
+            (OFFBOARD_EMBEDDED_PATH, "/tmp/x"),
+            (
+                OFFBOARD_BAMBOOHR_SECRET,
+                "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/bamboohr/)",
+            ),
+            (OFFBOARD_SCIM_TOKEN, "real-token"),
+        ]))
+        .unwrap();
+        assert!(s.secrets.bamboohr.is_none());
+        assert!(s.secrets.scim.is_some());
+        assert!(s.evidence.worm);
+        assert_eq!(s.evidence.retention_days, 2555);
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod cases;
 mod hris;
 mod invocations;
 mod offboardings;
+mod scim;
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -110,6 +111,10 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
                 hris::handle(state, provider, &req)
             })
             .await
+        }
+        ["api", "scim", "v2", ..] => {
+            let rest = path.strip_prefix("/api/scim/v2").unwrap_or("");
+            scim::handle(state, rest, &req).await
         }
         ["api", "offboardings"] => {
             only(&req, &[Method::POST], || offboardings::create(state, &req)).await
