@@ -208,37 +208,37 @@ impl EmployeeIdentifiers {
             mail: clean(mail),
             on_premises_sam_account_name: clean(on_premises_sam_account_name),
         };
-        if let Some(v) = &ids.employee_id {
-            if v.len() > 64 || v.chars().any(char::is_control) {
-                return Err(IdentifierError::Invalid {
-                    field: "employeeId",
-                    value: v.clone(),
-                    reason: "at most 64 printable characters",
-                });
-            }
+        if let Some(v) = &ids.employee_id
+            && (v.len() > 64 || v.chars().any(char::is_control))
+        {
+            return Err(IdentifierError::Invalid {
+                field: "employeeId",
+                value: v.clone(),
+                reason: "at most 64 printable characters",
+            });
         }
         for (field, value) in [
             ("userPrincipalName", &ids.user_principal_name),
             ("mail", &ids.mail),
         ] {
-            if let Some(v) = value {
-                if !looks_like_address(v) {
-                    return Err(IdentifierError::Invalid {
-                        field,
-                        value: v.clone(),
-                        reason: "must look like name@domain",
-                    });
-                }
-            }
-        }
-        if let Some(v) = &ids.on_premises_sam_account_name {
-            if v.len() > 20 || v.chars().any(|c| matches!(c, '\\' | '@' | ' ' | '/' | '"')) {
+            if let Some(v) = value
+                && !looks_like_address(v)
+            {
                 return Err(IdentifierError::Invalid {
-                    field: "onPremisesSamAccountName",
+                    field,
                     value: v.clone(),
-                    reason: "at most 20 characters, without \\ / @ \" or spaces",
+                    reason: "must look like name@domain",
                 });
             }
+        }
+        if let Some(v) = &ids.on_premises_sam_account_name
+            && (v.len() > 20 || v.chars().any(|c| matches!(c, '\\' | '@' | ' ' | '/' | '"')))
+        {
+            return Err(IdentifierError::Invalid {
+                field: "onPremisesSamAccountName",
+                value: v.clone(),
+                reason: "at most 20 characters, without \\ / @ \" or spaces",
+            });
         }
         if ids.is_empty() {
             return Err(IdentifierError::Missing);

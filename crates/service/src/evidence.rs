@@ -410,10 +410,10 @@ impl Evidence {
         // A seal is appended right after it is written; a crash in between leaves the
         // entry (if any) near the head.
         for seq in (len.saturating_sub(512)..len).rev() {
-            if let Some(e) = self.ledger_at(seq).await? {
-                if &e.case_id == case_id {
-                    return Ok(Some(e));
-                }
+            if let Some(e) = self.ledger_at(seq).await?
+                && &e.case_id == case_id
+            {
+                return Ok(Some(e));
             }
         }
         Ok(None)
@@ -567,10 +567,10 @@ impl Evidence {
                 }
             }
         }
-        if let Some(w) = self.store.worm().warning() {
-            if !report.warnings.contains(&w) {
-                report.warnings.push(w);
-            }
+        if let Some(w) = self.store.worm().warning()
+            && !report.warnings.contains(&w)
+        {
+            report.warnings.push(w);
         }
         Ok(report)
     }
@@ -620,13 +620,13 @@ impl Evidence {
             }
             let case_report = self.verify_stored_case(&e.period, &e.case_id).await?;
             report.merge(case_report);
-            if let Some(Ok(seal)) = self.store.seal(&e.period, &e.case_id).await? {
-                if seal.hash != e.seal_hash {
-                    report.findings.push(Finding::LedgerMismatch {
-                        case_id: e.case_id.clone(),
-                        detail: format!("ledger entry {} records a different seal hash", e.seq),
-                    });
-                }
+            if let Some(Ok(seal)) = self.store.seal(&e.period, &e.case_id).await?
+                && seal.hash != e.seal_hash
+            {
+                report.findings.push(Finding::LedgerMismatch {
+                    case_id: e.case_id.clone(),
+                    detail: format!("ledger entry {} records a different seal hash", e.seq),
+                });
             }
         }
         let ledgered: std::collections::BTreeSet<&CaseId> =
@@ -659,10 +659,10 @@ impl Evidence {
                 }
             }
         }
-        if let Some(w) = self.store.worm().warning() {
-            if !report.warnings.contains(&w) {
-                report.warnings.push(w);
-            }
+        if let Some(w) = self.store.worm().warning()
+            && !report.warnings.contains(&w)
+        {
+            report.warnings.push(w);
         }
         Ok(report)
     }

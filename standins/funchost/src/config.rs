@@ -123,7 +123,7 @@ pub enum Trigger {
         /// Binding name.
         name: String,
         /// NCRONTAB schedule.
-        schedule: Schedule,
+        schedule: Box<Schedule>,
         /// Fire once at start-up.
         run_on_startup: bool,
     },
@@ -600,7 +600,7 @@ impl FunctionDef {
                         .unwrap_or(false);
                     trigger = Some(Trigger::Timer {
                         name: bname,
-                        schedule,
+                        schedule: Box::new(schedule),
                         run_on_startup,
                     });
                 }

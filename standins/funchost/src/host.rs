@@ -280,12 +280,12 @@ async fn serve_http(
     } else {
         return empty(StatusCode::NOT_FOUND);
     };
-    let found = front.app.functions.values().find_map(|f| match &f.trigger {
+    let found = front.app.functions.values().find(|f| match &f.trigger {
         Trigger::Http { methods, route, .. } => {
             let method_ok = methods.is_empty() || methods.iter().any(|m| m == method.as_str());
-            (method_ok && match_route(route, rest).is_some()).then_some(f)
+            method_ok && match_route(route, rest).is_some()
         }
-        _ => None,
+        _ => false,
     });
     let Some(f) = found else {
         return empty(StatusCode::NOT_FOUND);

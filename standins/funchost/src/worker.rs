@@ -71,10 +71,10 @@ async fn wait_ready(port: u16, child: &Arc<Mutex<Option<Child>>>) -> anyhow::Res
         {
             return Ok(());
         }
-        if let Some(c) = child.lock().await.as_mut() {
-            if let Ok(Some(status)) = c.try_wait() {
-                anyhow::bail!("the handler exited during start-up ({status})");
-            }
+        if let Some(c) = child.lock().await.as_mut()
+            && let Ok(Some(status)) = c.try_wait()
+        {
+            anyhow::bail!("the handler exited during start-up ({status})");
         }
         if tokio::time::Instant::now() > deadline {
             anyhow::bail!("the handler did not listen on port {port} within {STARTUP_TIMEOUT:?}");

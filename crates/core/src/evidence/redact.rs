@@ -72,10 +72,8 @@ pub fn looks_like_credential(s: &str) -> bool {
 /// `at` is the JSON pointer of `value` within the record, for the error.
 pub fn sanitize(value: &mut Value, at: &str) -> Result<(), SecretDetected> {
     match value {
-        Value::String(s) => {
-            if looks_like_credential(s) {
-                return Err(SecretDetected { at: at.to_owned() });
-            }
+        Value::String(s) if looks_like_credential(s) => {
+            return Err(SecretDetected { at: at.to_owned() });
         }
         Value::Array(items) => {
             for (i, v) in items.iter_mut().enumerate() {

@@ -285,14 +285,12 @@ pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
         }
     }
     let complete = gaps.is_empty() && by_seq.values().all(|v| v.len() == 1);
-    if complete {
-        if let Some((pos, r)) = ev.records.iter().find(|(pos, r)| *pos != r.seq) {
-            f.push(Finding::RecordsReordered {
-                case_id: case_id.clone(),
-                position: *pos,
-                found_seq: r.seq,
-            });
-        }
+    if complete && let Some((pos, r)) = ev.records.iter().find(|(pos, r)| *pos != r.seq) {
+        f.push(Finding::RecordsReordered {
+            case_id: case_id.clone(),
+            position: *pos,
+            found_seq: r.seq,
+        });
     }
 
     // 3. Links, in sequence order.
@@ -304,22 +302,22 @@ pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
             (_, Some(p)) if p.seq + 1 == *seq => Some(p.hash.clone()),
             _ => None, // after a gap the link cannot be checked; the gap is reported
         };
-        if let Some(expected) = expected {
-            if r.prev_hash != expected {
-                f.push(Finding::ChainBroken {
-                    case_id: case_id.clone(),
-                    seq: *seq,
-                });
-            }
+        if let Some(expected) = expected
+            && r.prev_hash != expected
+        {
+            f.push(Finding::ChainBroken {
+                case_id: case_id.clone(),
+                seq: *seq,
+            });
         }
         prev = Some(r);
     }
-    if let Some(first) = by_seq.get(&0) {
-        if first[0].body.step != "hr-trigger" {
-            f.push(Finding::TriggerMissing {
-                case_id: case_id.clone(),
-            });
-        }
+    if let Some(first) = by_seq.get(&0)
+        && first[0].body.step != "hr-trigger"
+    {
+        f.push(Finding::TriggerMissing {
+            case_id: case_id.clone(),
+        });
     }
 
     // 4. The seal.
@@ -337,18 +335,17 @@ pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
             }
             let listed: BTreeMap<u64, _> = seal.records.iter().map(|e| (e.seq, &e.hash)).collect();
             for (seq, hash) in &listed {
-                if let Some(rs) = by_seq.get(seq) {
-                    if &&rs[0].hash != hash
-                        && !f.iter().any(
-                            |x| matches!(x, Finding::RecordModified { seq: s, .. } if s == seq),
-                        )
-                    {
-                        f.push(Finding::RecordModified {
-                            case_id: case_id.clone(),
-                            seq: *seq,
-                            detail: "the record's hash differs from the one in the seal".into(),
-                        });
-                    }
+                if let Some(rs) = by_seq.get(seq)
+                    && &&rs[0].hash != hash
+                    && !f
+                        .iter()
+                        .any(|x| matches!(x, Finding::RecordModified { seq: s, .. } if s == seq))
+                {
+                    f.push(Finding::RecordModified {
+                        case_id: case_id.clone(),
+                        seq: *seq,
+                        detail: "the record's hash differs from the one in the seal".into(),
+                    });
                 }
             }
             for seq in by_seq.keys() {
@@ -449,10 +446,10 @@ pub fn verify_packet(p: &Packet) -> Report {
                 .push(Finding::LedgerBroken { seq: entry.seq });
         }
     }
-    if let Some(w) = p.worm.warning() {
-        if !report.warnings.contains(&w) {
-            report.warnings.push(w);
-        }
+    if let Some(w) = p.worm.warning()
+        && !report.warnings.contains(&w)
+    {
+        report.warnings.push(w);
     }
     report
 }

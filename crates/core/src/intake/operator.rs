@@ -52,10 +52,10 @@ pub fn parse(body: &[u8]) -> Result<OperatorRequest, PayloadError> {
         None => TerminationKind::Involuntary,
         some => kind(some, "/kind")?,
     };
-    if let Some(reason) = &b.reason {
-        if reason.chars().count() > 500 {
-            return Err(PayloadError::malformed("/reason", "at most 500 characters"));
-        }
+    if let Some(reason) = &b.reason
+        && reason.chars().count() > 500
+    {
+        return Err(PayloadError::malformed("/reason", "at most 500 characters"));
     }
     let source_event_id = match b.request_id.map(|s| s.trim().to_owned()) {
         Some(id) if !id.is_empty() && id.len() <= 128 => id,
