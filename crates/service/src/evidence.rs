@@ -135,7 +135,11 @@ impl Evidence {
         if self.head(&period, &case.id).await?.is_some() {
             return Ok(());
         }
-        let record = Chain::new(case.id.clone()).next(hr_trigger_body(&case.event, &self.actor))?;
+        let record = Chain::new(case.id.clone()).next(hr_trigger_body(
+            &case.event,
+            &self.actor,
+            case.status.as_str(),
+        ))?;
         match self.store.put_record(&period, &record).await {
             Ok(()) => {}
             // A concurrent delivery recorded it first.
@@ -200,6 +204,21 @@ impl Evidence {
             reason,
             details: Some(serde_json::json!({"caseStatus": case.status})),
         }
+    }
+
+    /// Records that the case moved to its current status (`note` says why), so the index
+    /// and the evidence show every transition.
+    pub async fn record_status(
+        &self,
+        case: &Case,
+        note: &str,
+    ) -> Result<EvidenceRecord, EvidenceFailure> {
+        let body = self.case_status_body(
+            case,
+            &format!("case {}", case.status),
+            Some(note.to_owned()),
+        );
+        self.append(case, body).await
     }
 
     async fn index_record(

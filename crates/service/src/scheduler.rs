@@ -85,6 +85,10 @@ async fn release(intake: &Intake, id: &offboard_core::CaseId) -> Result<bool, In
         )?;
         match intake.cases().replace(&v.value, &v.etag).await {
             Ok(_) => {
+                intake
+                    .evidence()
+                    .record_status(&v.value, "effective time reached; sent to planning")
+                    .await?;
                 intake.send_to_planning(id).await?;
                 return Ok(true);
             }

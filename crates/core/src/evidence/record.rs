@@ -249,8 +249,9 @@ impl Chain {
     }
 }
 
-/// The first record of every case: HR's trigger exactly as received.
-pub fn hr_trigger_body(event: &TerminationEvent, actor: &str) -> RecordBody {
+/// The first record of every case: HR's trigger exactly as received, and the status the
+/// case opened in (`received` or `scheduled`).
+pub fn hr_trigger_body(event: &TerminationEvent, actor: &str, case_status: &str) -> RecordBody {
     RecordBody {
         step: "hr-trigger".into(),
         target_system: format!("hr:{}", event.source),
@@ -276,6 +277,7 @@ pub fn hr_trigger_body(event: &TerminationEvent, actor: &str) -> RecordBody {
             "receivedAt": event.received_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
             "kind": event.kind,
             "employee": event.employee,
+            "caseStatus": case_status,
         })),
     }
 }
