@@ -3,7 +3,7 @@
 //! ```text
 //!   received ──────────────► running ──► completed
 //!      ▲   \                    │   └──► completed_with_exceptions
-//!      │    └──► cancelled      │
+//!      │    └──► cancelled      │  ▲ (a remediation retry reopens a case completed with exceptions)
 //!  scheduled ──► cancelled      (planning, steps)
 //! ```
 //! A case whose effective time is in the future is `scheduled`; the scheduler moves it to
@@ -83,6 +83,7 @@ impl CaseStatus {
                 | (Received, Running)
                 | (Running, Completed)
                 | (Running, CompletedWithExceptions)
+                | (CompletedWithExceptions, Running)
         )
     }
 }
@@ -144,6 +145,15 @@ pub struct Case {
     pub updated_at: DateTime<Utc>,
     /// Transitions and notes, oldest first.
     pub history: Vec<HistoryEntry>,
+    /// The plan, once the leaver has been resolved and planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<crate::plan::Plan>,
+    /// Why the case could not be planned (leaver not found, ambiguous), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planning_exception: Option<String>,
+    /// When an SLA breach was flagged (once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_breached_at: Option<DateTime<Utc>>,
 }
 
 impl Case {
@@ -177,6 +187,9 @@ impl Case {
                 status,
                 note,
             }],
+            plan: None,
+            planning_exception: None,
+            sla_breached_at: None,
             event,
         }
     }

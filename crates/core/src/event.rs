@@ -43,7 +43,7 @@ impl fmt::Display for Source {
 }
 
 /// The kind of termination, which decides the effective-time rule, the policy and the SLA.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TerminationKind {
     /// The employee resigned.

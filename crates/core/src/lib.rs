@@ -14,6 +14,8 @@ pub mod evidence;
 pub mod ids;
 pub mod intake;
 pub mod messages;
+pub mod plan;
+pub mod policy;
 pub mod ports;
 pub mod scim;
 pub mod signature;

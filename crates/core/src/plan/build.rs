@@ -1,0 +1,381 @@
+//! Building a plan from the facts and the policy. Pure: the same facts and policy always
+//! give the same plan, which is what the dry run shows.
+
+use chrono::{DateTime, Utc};
+
+use super::{Facts, Plan, Step, StepKind, StepStatus};
+use crate::policy::{DeviceAction, KindPolicy};
+
+/// A step that will not run, with the reason.
+fn not_applicable(kind: StepKind, reason: impl Into<String>) -> Step {
+    let reason = reason.into();
+    let mut s = Step::pending(kind, Vec::new(), vec![reason.clone()]);
+    s.status = StepStatus::NotApplicable;
+    s.reason = Some(reason);
+    s
+}
+
+struct Builder<'a> {
+    steps: Vec<Step>,
+    policy: &'a KindPolicy,
+}
+
+impl Builder<'_> {
+    /// Plans `kind` unless the policy leaves it out.
+    fn add(&mut self, kind: StepKind, depends_on: Vec<StepKind>, preview: Vec<String>) {
+        if self.policy.skip.contains(&kind) {
+            self.na(kind, "left out by the policy for this termination kind");
+        } else {
+            self.steps.push(Step::pending(kind, depends_on, preview));
+        }
+    }
+
+    /// Records `kind` as not applicable.
+    fn na(&mut self, kind: StepKind, reason: impl Into<String>) {
+        self.steps.push(not_applicable(kind, reason));
+    }
+}
+
+/// Builds the plan for `facts` under `policy`.
+pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
+    use StepKind::*;
+    let upn = facts
+        .user
+        .user_principal_name
+        .clone()
+        .unwrap_or_else(|| facts.user.id.clone());
+    let mut b = Builder {
+        steps: Vec::new(),
+        policy,
+    };
+
+    // 1. Cut sign-in. For a synced user AD is the master: disable there (agent), revoke
+    //    cloud sessions at once, and verify the cloud account after directory sync.
+    let cut: StepKind;
+    if facts.synced {
+        let sam = facts
+            .on_premises_sam_account_name
+            .clone()
+            .unwrap_or_else(|| upn.clone());
+        b.add(AdDisable, vec![], vec![format!("disable AD account {sam} (set the ACCOUNTDISABLE bit of userAccountControl) through the on-prem agent")]);
+        b.add(
+            RevokeSessions,
+            vec![],
+            vec![format!(
+                "revoke refresh tokens and session cookies of {upn}"
+            )],
+        );
+        b.add(
+            VerifyCloudDisabled,
+            vec![AdDisable, RevokeSessions],
+            vec![format!(
+                "read {upn} in Entra ID until directory sync shows accountEnabled=false"
+            )],
+        );
+        b.na(
+            BlockSignIn,
+            "synced from on-premises AD: Graph refuses accountEnabled on synced users; disabled in AD (ad-disable) and verified after sync (verify-cloud-disabled)",
+        );
+        b.add(
+            AdResetPassword,
+            vec![AdDisable],
+            vec![format!("reset the AD password of {sam} to a random value")],
+        );
+        b.na(
+            ResetPassword,
+            "the password is mastered on-premises: reset by ad-reset-password",
+        );
+        cut = RevokeSessions;
+    } else {
+        let note = if facts.account_enabled {
+            format!("set accountEnabled=false on {upn}")
+        } else {
+            format!("{upn} is already disabled: read back and record it")
+        };
+        b.add(BlockSignIn, vec![], vec![note]);
+        b.add(
+            RevokeSessions,
+            vec![BlockSignIn],
+            vec![format!(
+                "revoke refresh tokens and session cookies of {upn}"
+            )],
+        );
+        b.add(
+            ResetPassword,
+            vec![BlockSignIn],
+            vec![format!(
+                "set a random password on {upn} (never stored or logged)"
+            )],
+        );
+        for k in [AdDisable, AdResetPassword, AdCleanup, VerifyCloudDisabled] {
+            b.na(k, "cloud-only account: nothing on-premises");
+        }
+        cut = BlockSignIn;
+    }
+
+    // 2. Credentials, roles, devices.
+    let methods: Vec<_> = facts
+        .auth_methods
+        .iter()
+        .filter(|m| m.method_type != "password")
+        .collect();
+    if methods.is_empty() {
+        b.na(
+            RemoveAuthMethods,
+            "no authentication methods besides the password",
+        );
+    } else {
+        b.add(
+            RemoveAuthMethods,
+            vec![cut],
+            methods
+                .iter()
+                .map(|m| format!("delete {} method {}", m.method_type, m.id))
+                .collect(),
+        );
+    }
+    if facts.directory_roles.is_empty() {
+        b.na(RemoveDirectoryRoles, "no directory role assignments");
+    } else {
+        b.add(
+            RemoveDirectoryRoles,
+            vec![cut],
+            facts
+                .directory_roles
+                .iter()
+                .map(|r| {
+                    format!(
+                        "remove role {} (assignment {})",
+                        r.role_name.as_deref().unwrap_or(&r.role_definition_id),
+                        r.assignment_id
+                    )
+                })
+                .collect(),
+        );
+    }
+    if facts.app_roles.is_empty() {
+        b.na(RemoveAppRoles, "no app role assignments");
+    } else {
+        b.add(
+            RemoveAppRoles,
+            vec![cut],
+            facts
+                .app_roles
+                .iter()
+                .map(|r| {
+                    format!(
+                        "remove app role assignment {} ({})",
+                        r.assignment_id,
+                        r.resource_name.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect(),
+        );
+    }
+    match (facts.devices.is_empty(), policy.device_action) {
+        (true, _) => b.na(RetireDevices, "no Intune-managed devices"),
+        (false, DeviceAction::None) => b.na(
+            RetireDevices,
+            "the policy leaves devices alone (device_action = none)",
+        ),
+        (false, DeviceAction::Retire) => b.add(
+            RetireDevices,
+            vec![cut],
+            facts
+                .devices
+                .iter()
+                .map(|d| {
+                    format!(
+                        "retire {} ({})",
+                        d.name.as_deref().unwrap_or(&d.id),
+                        d.os.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect(),
+        ),
+    }
+
+    // 3. Mailbox and OneDrive, before any licence goes.
+    let mut before_licences = Vec::new();
+    match &facts.mailbox {
+        None => {
+            for (k, why) in [
+                (ConvertMailbox, "no mailbox"),
+                (MailboxManagerAccess, "no mailbox"),
+                (AutoReply, "no mailbox"),
+                (HideFromAddressLists, "no mailbox"),
+            ] {
+                b.na(k, why);
+            }
+        }
+        Some(mb) => {
+            let note = if mb.recipient_type == "SharedMailbox" {
+                "already a shared mailbox: read back and record it".to_owned()
+            } else {
+                format!(
+                    "convert the {} of {upn} to a shared mailbox",
+                    mb.recipient_type
+                )
+            };
+            b.add(ConvertMailbox, vec![cut], vec![note]);
+            before_licences.push(ConvertMailbox);
+            match (&facts.manager, policy.manager_mailbox_access) {
+                (_, false) => b.na(
+                    MailboxManagerAccess,
+                    "the policy does not grant the manager mailbox access",
+                ),
+                (None, true) => b.na(
+                    MailboxManagerAccess,
+                    "the leaver has no manager in Entra ID: nobody to give access to",
+                ),
+                (Some(m), true) => {
+                    b.add(
+                        MailboxManagerAccess,
+                        vec![ConvertMailbox],
+                        vec![format!(
+                            "give {} full access to the mailbox",
+                            m.user_principal_name.as_deref().unwrap_or(&m.id)
+                        )],
+                    );
+                    before_licences.push(MailboxManagerAccess);
+                }
+            }
+            b.add(
+                AutoReply,
+                vec![ConvertMailbox],
+                vec!["set the automatic reply (internal and external)".to_owned()],
+            );
+            before_licences.push(AutoReply);
+            if facts.synced {
+                b.na(
+                    HideFromAddressLists,
+                    "synced user: the address-list flag is mastered in AD (msExchHideFromAddressLists), set by ad-cleanup",
+                );
+            } else {
+                b.add(
+                    HideFromAddressLists,
+                    vec![ConvertMailbox],
+                    vec!["hide the mailbox from address lists".to_owned()],
+                );
+                before_licences.push(HideFromAddressLists);
+            }
+        }
+    }
+    match (&facts.drive, &facts.manager, policy.manager_onedrive_access) {
+        (None, _, _) => b.na(OnedriveManagerAccess, "no OneDrive"),
+        (_, _, false) => b.na(
+            OnedriveManagerAccess,
+            "the policy does not grant the manager OneDrive access",
+        ),
+        (Some(_), None, true) => b.na(
+            OnedriveManagerAccess,
+            "the leaver has no manager in Entra ID: nobody to give access to",
+        ),
+        (Some(d), Some(m), true) => {
+            b.add(
+                OnedriveManagerAccess,
+                vec![cut],
+                vec![format!(
+                    "give {} write access to the OneDrive {}",
+                    m.user_principal_name.as_deref().unwrap_or(&m.id),
+                    d.web_url.as_deref().unwrap_or(&d.id)
+                )],
+            );
+            before_licences.push(OnedriveManagerAccess);
+        }
+    }
+
+    // 4. Groups (which take group-based licences with them) and direct licences, last.
+    let mut after_mail = before_licences.clone();
+    if after_mail.is_empty() {
+        after_mail.push(cut);
+    }
+    let direct_groups: Vec<_> = facts.groups.iter().filter(|g| g.direct).collect();
+    if direct_groups.is_empty() {
+        b.na(RemoveGroups, "no direct group memberships");
+    } else {
+        let preview = direct_groups
+            .iter()
+            .map(|g| {
+                let name = g.display_name.as_deref().unwrap_or(&g.id);
+                if g.removable {
+                    format!(
+                        "remove from {} group {name}{}",
+                        g.kind,
+                        if g.assigns_licences {
+                            " (takes its licences with it)"
+                        } else {
+                            ""
+                        }
+                    )
+                } else {
+                    format!(
+                        "record {} group {name} as not removable through Graph (exception)",
+                        g.kind
+                    )
+                }
+            })
+            .collect();
+        b.add(RemoveGroups, after_mail.clone(), preview);
+    }
+    if facts.synced {
+        let sam = facts
+            .on_premises_sam_account_name
+            .clone()
+            .unwrap_or_else(|| upn.clone());
+        b.add(
+            AdCleanup,
+            vec![AdDisable],
+            vec![format!("remove {sam} from AD groups (primary group stays), move to the disabled-users OU, stamp the case id, hide from address lists")],
+        );
+    }
+    let direct: Vec<_> = facts.licences.iter().filter(|l| l.direct).collect();
+    if direct.is_empty() {
+        let why = if facts.licences.is_empty() {
+            "no licences".to_owned()
+        } else {
+            "only group-based licences: they go with the group membership (remove-groups)"
+                .to_owned()
+        };
+        b.na(RemoveLicences, why);
+    } else {
+        let mut deps = after_mail;
+        if !b
+            .steps
+            .iter()
+            .any(|s| s.kind == RemoveGroups && s.status == StepStatus::NotApplicable)
+        {
+            deps.push(RemoveGroups);
+        }
+        b.add(
+            RemoveLicences,
+            deps,
+            direct
+                .iter()
+                .map(|l| {
+                    format!(
+                        "remove directly assigned licence {}",
+                        l.sku_part_number.as_deref().unwrap_or(&l.sku_id)
+                    )
+                })
+                .collect(),
+        );
+    }
+
+    // 5. Seal after everything.
+    let all: Vec<StepKind> = b.steps.iter().map(|s| s.kind).collect();
+    let mut steps = b.steps;
+    steps.push(Step::pending(
+        Seal,
+        all,
+        vec!["seal the case's evidence and append it to the ledger".to_owned()],
+    ));
+
+    // Topological order for display: the order of StepKind::ALL is one.
+    steps.sort_by_key(|s| StepKind::ALL.iter().position(|k| *k == s.kind));
+    Plan {
+        planned_at: now,
+        facts,
+        steps,
+    }
+}

@@ -1,0 +1,163 @@
+//! What the planner found about the leaver: the state the steps act on, as a summary that
+//! is stored with the plan (and shown by the dry run). Names and ids, never secrets.
+
+use serde::{Deserialize, Serialize};
+
+/// A person in the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonRef {
+    /// Entra object id.
+    pub id: String,
+    /// UPN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Primary SMTP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<String>,
+}
+
+/// A licence and how it was assigned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LicenceFact {
+    /// SKU id.
+    pub sku_id: String,
+    /// Part number (`SPE_E3`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_part_number: Option<String>,
+    /// Assigned directly (removable with assignLicense).
+    pub direct: bool,
+    /// Groups that assign it (removed with the group membership).
+    pub via_groups: Vec<String>,
+}
+
+/// A group the leaver belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupFact {
+    /// Object id.
+    pub id: String,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// `microsoft365`, `security`, `dynamic`, `mailEnabledSecurity`, `distribution`,
+    /// `syncedFromOnPremises`.
+    pub kind: String,
+    /// Whether Graph can remove the membership.
+    pub removable: bool,
+    /// Whether the group assigns licences.
+    pub assigns_licences: bool,
+    /// Whether only direct membership (not nested) makes the leaver a member.
+    pub direct: bool,
+}
+
+/// A directory role assignment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryRoleFact {
+    /// Assignment id.
+    pub assignment_id: String,
+    /// Role definition id.
+    pub role_definition_id: String,
+    /// Role name, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+}
+
+/// An app role assignment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppRoleFact {
+    /// Assignment id.
+    pub assignment_id: String,
+    /// The resource (service principal) display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
+}
+
+/// An authentication method.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthMethodFact {
+    /// Method id.
+    pub id: String,
+    /// Method type (`microsoftAuthenticator`, `phone`, `fido2`, `password`, ...).
+    pub method_type: String,
+}
+
+/// A managed device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceFact {
+    /// Intune managed device id.
+    pub id: String,
+    /// Device name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Operating system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+}
+
+/// The mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MailboxFact {
+    /// `UserMailbox`, `SharedMailbox`, ...
+    pub recipient_type: String,
+    /// Whether hidden from address lists.
+    pub hidden: bool,
+}
+
+/// The OneDrive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriveFact {
+    /// Drive id.
+    pub id: String,
+    /// Web URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_url: Option<String>,
+}
+
+/// Everything the planner found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Facts {
+    /// The leaver's account.
+    pub user: PersonRef,
+    /// How the leaver was found (`employeeId`, `userPrincipalName`, `mail`).
+    pub resolved_by: String,
+    /// Synced from on-premises AD.
+    pub synced: bool,
+    /// On-premises sAMAccountName, when synced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_premises_sam_account_name: Option<String>,
+    /// Whether sign-in is currently enabled.
+    pub account_enabled: bool,
+    /// Licences.
+    pub licences: Vec<LicenceFact>,
+    /// Groups.
+    pub groups: Vec<GroupFact>,
+    /// Directory roles.
+    pub directory_roles: Vec<DirectoryRoleFact>,
+    /// App roles.
+    pub app_roles: Vec<AppRoleFact>,
+    /// Authentication methods.
+    pub auth_methods: Vec<AuthMethodFact>,
+    /// Managed devices.
+    pub devices: Vec<DeviceFact>,
+    /// The mailbox, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<MailboxFact>,
+    /// The OneDrive, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drive: Option<DriveFact>,
+    /// The manager, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<PersonRef>,
+}
