@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use crate::case::CaseStatus;
 
 /// A leaver's plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
     /// When it was made.
