@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod ids;
 pub mod intake;
 pub mod messages;
+pub mod notify;
 pub mod plan;
 pub mod policy;
 pub mod ports;

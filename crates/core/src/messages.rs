@@ -21,6 +21,22 @@ pub struct PlanMessage {
     pub case_id: CaseId,
 }
 
+/// "Run this step of this case": one queue per step kind (`step-<kind>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepMessage {
+    /// The case.
+    pub case_id: CaseId,
+    /// The step.
+    pub step: crate::plan::StepKind,
+    /// Transient-failure retries so far (throttling does not count).
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+/// The queue notifications go through, so a failed delivery is retried.
+pub const NOTIFY_QUEUE: &str = "notify";
+
 /// Encodes a message for a queue the Functions host reads: JSON, then base64.
 pub fn encode<T: Serialize>(message: &T) -> Result<String, serde_json::Error> {
     Ok(BASE64.encode(serde_json::to_vec(message)?))

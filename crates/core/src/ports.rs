@@ -300,7 +300,7 @@ pub struct StoredRecord {
 ///
 /// ```text
 /// cases/{YYYY-MM}/{caseId}/records/{seq:06}.json
-/// cases/{YYYY-MM}/{caseId}/seal.json
+/// cases/{YYYY-MM}/{caseId}/seal.json          (then seal-1.json, ... after a reopening)
 /// ledger/{seq:012}.json
 /// ```
 #[async_trait]
@@ -314,7 +314,8 @@ pub trait EvidenceStore: Send + Sync {
         period: &str,
         record: &crate::evidence::EvidenceRecord,
     ) -> Result<(), EvidenceStoreError>;
-    /// Stores a case's seal, create-only.
+    /// Stores a seal create-only under its generation (`seal.json` for generation 0,
+    /// `seal-{n}.json` after).
     async fn put_seal(
         &self,
         period: &str,
@@ -339,7 +340,8 @@ pub trait EvidenceStore: Send + Sync {
         period: &str,
         case_id: &CaseId,
     ) -> Result<Option<StoredRecord>, EvidenceStoreError>;
-    /// A case's seal, if written. A seal that does not parse is reported as `Err` inside.
+    /// A case's latest seal (highest generation: `seal.json`, then `seal-1.json`, ...), if
+    /// written. A seal that does not parse is reported as `Err` inside.
     async fn seal(
         &self,
         period: &str,
@@ -378,4 +380,52 @@ pub trait CaseIndex: Send + Sync {
         &self,
         period: &str,
     ) -> Result<Vec<crate::evidence::IndexEntry>, StoreError>;
+}
+
+/// Where a remediation item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemediationStatus {
+    /// A step failed and waits for a person.
+    Open,
+    /// A person asked for a retry; the step is running again.
+    Retrying,
+    /// The retried step succeeded (or was recorded not applicable).
+    Resolved,
+}
+
+/// A failed step waiting for a person: what failed, why, and how to retry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Remediation {
+    /// `{caseId}:{step}`.
+    pub id: String,
+    /// The case.
+    pub case_id: CaseId,
+    /// The step.
+    pub step: crate::plan::StepKind,
+    /// The leaver, as HR named them.
+    pub leaver: String,
+    /// Why it failed (the service's error and request id).
+    pub reason: String,
+    /// Where it stands.
+    pub status: RemediationStatus,
+    /// When it was opened.
+    pub opened_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Failures so far.
+    pub failures: u32,
+}
+
+/// Where remediation items live.
+#[async_trait]
+pub trait RemediationStore: Send + Sync {
+    /// Creates or replaces an item.
+    async fn put(&self, item: &Remediation) -> Result<(), StoreError>;
+    /// Reads an item.
+    async fn get(&self, id: &str) -> Result<Option<Remediation>, StoreError>;
+    /// Items in `status` (all when `None`), oldest first.
+    async fn list(&self, status: Option<RemediationStatus>)
+    -> Result<Vec<Remediation>, StoreError>;
 }

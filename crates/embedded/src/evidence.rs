@@ -46,9 +46,19 @@ impl FileEvidenceStore {
             .join(format!("{seq:06}.json"))
     }
 
-    /// The path of a seal file.
+    /// The path of a case's first seal (`seal.json`); later generations are
+    /// `seal-{generation}.json`.
     pub fn seal_path(&self, period: &str, case_id: &CaseId) -> PathBuf {
-        self.case_dir(period, case_id).join("seal.json")
+        self.seal_generation_path(period, case_id, 0)
+    }
+
+    /// The path of a seal generation.
+    pub fn seal_generation_path(&self, period: &str, case_id: &CaseId, generation: u32) -> PathBuf {
+        let name = match generation {
+            0 => "seal.json".to_owned(),
+            g => format!("seal-{g}.json"),
+        };
+        self.case_dir(period, case_id).join(name)
     }
 
     /// The path of a ledger entry file.
@@ -132,9 +142,9 @@ impl EvidenceStore for FileEvidenceStore {
     }
 
     async fn put_seal(&self, period: &str, seal: &Seal) -> Result<(), EvidenceStoreError> {
-        let path = self.seal_path(period, &seal.case_id);
+        let path = self.seal_generation_path(period, &seal.case_id, seal.generation);
         let bytes = encode(seal)?;
-        let what = format!("seal of case {}", seal.case_id);
+        let what = format!("seal {} of case {}", seal.generation, seal.case_id);
         tokio::task::spawn_blocking(move || Self::write_once(&path, &bytes, &what))
             .await
             .map_err(|e| EvidenceStoreError::Permanent {

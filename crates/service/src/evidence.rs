@@ -289,7 +289,7 @@ impl Evidence {
         }
         if let Some(Ok(seal)) = self.store.seal(period, case_id).await? {
             entry.apply_seal(&seal);
-            if let Some(found) = self.find_ledger_entry(case_id).await? {
+            if let Some(found) = self.find_ledger_entry(case_id, None).await? {
                 entry.ledger_seq = Some(found.seq);
             }
         }
@@ -309,39 +309,55 @@ impl Evidence {
         Err(EvidenceFailure::Contended(case_id.clone()))
     }
 
-    /// Seals a finished case and appends it to the ledger. Idempotent: an existing seal and
-    /// ledger entry are returned as they are.
+    /// Seals a finished case and appends the seal to the ledger. Idempotent: when the
+    /// latest seal already covers every record it is returned with its ledger entry; a case
+    /// that gained records after its seal (reopened by a remediation retry) is sealed again
+    /// with the next generation.
     pub async fn seal(
         &self,
         case: &Case,
         sla: SlaOutcome,
     ) -> Result<(Seal, LedgerEntry), EvidenceFailure> {
         let period = period_of(case.event.effective_at);
-        let seal = match self.store.seal(&period, &case.id).await? {
-            Some(Ok(s)) => s,
+        let mut records = Vec::new();
+        for r in self.store.records(&period, &case.id).await? {
+            records.push(r.record.map_err(|e| EvidenceFailure::Corrupt {
+                case_id: case.id.clone(),
+                detail: e,
+            })?);
+        }
+        let latest = match self.store.seal(&period, &case.id).await? {
+            Some(Ok(s)) => Some(s),
             Some(Err(e)) => {
                 return Err(EvidenceFailure::Corrupt {
                     case_id: case.id.clone(),
                     detail: e,
                 });
             }
-            None => {
-                let mut records = Vec::new();
-                for r in self.store.records(&period, &case.id).await? {
-                    records.push(r.record.map_err(|e| EvidenceFailure::Corrupt {
-                        case_id: case.id.clone(),
-                        detail: e,
-                    })?);
-                }
-                let seal = Seal::new(
-                    case.id.clone(),
-                    &records,
-                    case.event.body_sha256.clone(),
-                    case.status.as_str(),
-                    sla,
-                    self.store.worm(),
-                    self.clock.now(),
-                )?;
+            None => None,
+        };
+        let seal = match latest {
+            Some(s) if s.records.len() == records.len() => s,
+            previous => {
+                let seal = match &previous {
+                    None => Seal::new(
+                        case.id.clone(),
+                        &records,
+                        case.event.body_sha256.clone(),
+                        case.status.as_str(),
+                        sla,
+                        self.store.worm(),
+                        self.clock.now(),
+                    )?,
+                    Some(p) => p.next_generation(
+                        &records,
+                        case.event.body_sha256.clone(),
+                        case.status.as_str(),
+                        sla,
+                        self.store.worm(),
+                        self.clock.now(),
+                    )?,
+                };
                 match self.store.put_seal(&period, &seal).await {
                     Ok(()) => seal,
                     Err(EvidenceStoreError::Conflict { .. }) => {
@@ -359,7 +375,7 @@ impl Evidence {
                 }
             }
         };
-        let entry = match self.find_ledger_entry(&case.id).await? {
+        let entry = match self.find_ledger_entry(&case.id, Some(&seal.hash)).await? {
             Some(e) => e,
             None => self.append_ledger(&seal, &period).await?,
         };
@@ -377,6 +393,16 @@ impl Evidence {
             }
         }
         Err(EvidenceFailure::Contended(case.id.clone()))
+    }
+
+    /// Whether the case's latest seal covers every record it has.
+    pub async fn is_sealed(&self, case: &Case) -> Result<bool, EvidenceFailure> {
+        let period = period_of(case.event.effective_at);
+        let Some(Ok(seal)) = self.store.seal(&period, &case.id).await? else {
+            return Ok(false);
+        };
+        let last = self.head(&period, &case.id).await?;
+        Ok(last.is_some_and(|r| seal.records.last().is_some_and(|e| e.seq == r.seq)))
     }
 
     /// The number of ledger entries (the next free position). Positions are taken in order
@@ -420,10 +446,12 @@ impl Evidence {
         }
     }
 
-    /// Finds the ledger entry of `case_id` among the most recent entries.
+    /// Finds the latest ledger entry of `case_id` (of the seal with `seal_hash`, when given)
+    /// among the most recent entries.
     async fn find_ledger_entry(
         &self,
         case_id: &CaseId,
+        seal_hash: Option<&offboard_core::ids::Sha256Digest>,
     ) -> Result<Option<LedgerEntry>, EvidenceFailure> {
         let len = self.ledger_len().await?;
         // A seal is appended right after it is written; a crash in between leaves the
@@ -431,6 +459,7 @@ impl Evidence {
         for seq in (len.saturating_sub(512)..len).rev() {
             if let Some(e) = self.ledger_at(seq).await?
                 && &e.case_id == case_id
+                && seal_hash.is_none_or(|h| &e.seal_hash == h)
             {
                 return Ok(Some(e));
             }
@@ -485,7 +514,7 @@ impl Evidence {
             .and_then(|v| v.value.ledger_seq)
         {
             Some(seq) => self.ledger_at(seq).await?,
-            None if seal.is_some() => self.find_ledger_entry(case_id).await?,
+            None if seal.is_some() => self.find_ledger_entry(case_id, None).await?,
             None => None,
         };
         let previous = match &entry {
@@ -541,7 +570,7 @@ impl Evidence {
         }) || seal.is_some();
         let entry = match index.as_ref().and_then(|e| e.ledger_seq) {
             Some(seq) => self.ledger_at(seq).await?,
-            None if seal.is_some() => self.find_ledger_entry(case_id).await?,
+            None if seal.is_some() => self.find_ledger_entry(case_id, None).await?,
             None => None,
         };
         let mut report = verify::verify_case(&CaseEvidence {
@@ -629,23 +658,55 @@ impl Evidence {
         let _ = expected;
         report.merge(verify::verify_ledger(&entries, 0));
         let in_range = |p: &str| p >= from && p <= to;
+        // A case has one ledger entry per seal generation, in order: the last must record
+        // the latest seal, the one before it the seal that one replaced.
+        let mut by_case: std::collections::BTreeMap<&CaseId, Vec<&LedgerEntry>> =
+            std::collections::BTreeMap::new();
         for e in entries.iter().filter(|e| in_range(&e.period)) {
-            let stored = self.store.records(&e.period, &e.case_id).await?;
+            by_case.entry(&e.case_id).or_default().push(e);
+        }
+        for (case_id, case_entries) in by_case {
+            let Some(last) = case_entries.last() else {
+                continue;
+            };
+            let stored = self.store.records(&last.period, case_id).await?;
             if stored.is_empty() {
                 report.findings.push(Finding::CaseRemoved {
-                    case_id: e.case_id.clone(),
+                    case_id: case_id.clone(),
                 });
                 continue;
             }
-            let case_report = self.verify_stored_case(&e.period, &e.case_id).await?;
+            let case_report = self.verify_stored_case(&last.period, case_id).await?;
             report.merge(case_report);
-            if let Some(Ok(seal)) = self.store.seal(&e.period, &e.case_id).await?
-                && seal.hash != e.seal_hash
-            {
-                report.findings.push(Finding::LedgerMismatch {
-                    case_id: e.case_id.clone(),
-                    detail: format!("ledger entry {} records a different seal hash", e.seq),
-                });
+            if let Some(Ok(seal)) = self.store.seal(&last.period, case_id).await? {
+                if seal.hash != last.seal_hash {
+                    report.findings.push(Finding::LedgerMismatch {
+                        case_id: case_id.clone(),
+                        detail: format!("ledger entry {} records a different seal hash", last.seq),
+                    });
+                }
+                if case_entries.len() as u64 != u64::from(seal.generation) + 1 {
+                    report.findings.push(Finding::LedgerMismatch {
+                        case_id: case_id.clone(),
+                        detail: format!(
+                            "{} ledger entries for a case sealed {} time(s)",
+                            case_entries.len(),
+                            seal.generation + 1
+                        ),
+                    });
+                }
+                if case_entries.len() >= 2 {
+                    let before = case_entries[case_entries.len() - 2];
+                    if seal.previous.as_ref() != Some(&before.seal_hash) {
+                        report.findings.push(Finding::LedgerMismatch {
+                            case_id: case_id.clone(),
+                            detail: format!(
+                                "ledger entry {} is not the seal this one replaced",
+                                before.seq
+                            ),
+                        });
+                    }
+                }
             }
         }
         let ledgered: std::collections::BTreeSet<&CaseId> =

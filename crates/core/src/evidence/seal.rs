@@ -77,6 +77,13 @@ pub struct Seal {
     pub schema: String,
     /// The case.
     pub case_id: CaseId,
+    /// 0 for the first seal; a case reopened by a remediation retry is sealed again with the
+    /// next generation, covering every record including the new ones.
+    #[serde(default)]
+    pub generation: u32,
+    /// The hash of the previous generation's seal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Sha256Digest>,
     /// When the case was sealed.
     #[serde(with = "millis")]
     pub sealed_at: DateTime<Utc>,
@@ -110,6 +117,8 @@ impl Seal {
         let mut seal = Self {
             schema: SEAL_SCHEMA.to_owned(),
             case_id,
+            generation: 0,
+            previous: None,
             sealed_at: millis::trunc(sealed_at),
             case_status: case_status.to_owned(),
             records: records
@@ -136,6 +145,34 @@ impl Seal {
             .compute_hash()
             .map_err(|e| EvidenceError::Encoding(e.to_string()))?;
         Ok(seal)
+    }
+
+    /// The next generation's seal: covers `records` (all of them) and points at `self`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn next_generation(
+        &self,
+        records: &[EvidenceRecord],
+        hr_event_sha256: Sha256Digest,
+        case_status: &str,
+        sla: SlaOutcome,
+        worm: WormStatus,
+        sealed_at: DateTime<Utc>,
+    ) -> Result<Self, EvidenceError> {
+        let mut next = Self::new(
+            self.case_id.clone(),
+            records,
+            hr_event_sha256,
+            case_status,
+            sla,
+            worm,
+            sealed_at,
+        )?;
+        next.generation = self.generation + 1;
+        next.previous = Some(self.hash.clone());
+        next.hash = next
+            .compute_hash()
+            .map_err(|e| EvidenceError::Encoding(e.to_string()))?;
+        Ok(next)
     }
 
     /// Recomputes the seal's hash from its content.

@@ -1,0 +1,56 @@
+//! Notifications: what a person must know, in words that say which leaver, what failed and
+//! what to do.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::CaseId;
+
+/// Why a notification goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// A step failed permanently; a remediation item is open.
+    StepFailed,
+    /// A case finished with exceptions.
+    CaseCompletedWithExceptions,
+    /// A case passed its SLA without sign-in cut.
+    SlaBreached,
+    /// The leaver could not be resolved (not found, or ambiguous).
+    LeaverNotResolved,
+    /// The on-prem agent could not be reached for a while.
+    AgentUnreachable,
+}
+
+impl NotificationKind {
+    /// A short title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::StepFailed => "Offboarding step failed",
+            Self::CaseCompletedWithExceptions => "Offboarding finished with exceptions",
+            Self::SlaBreached => "Offboarding SLA breached",
+            Self::LeaverNotResolved => "Leaver not found",
+            Self::AgentUnreachable => "On-prem agent unreachable",
+        }
+    }
+}
+
+/// One notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    /// Why.
+    pub kind: NotificationKind,
+    /// The case.
+    pub case_id: CaseId,
+    /// The leaver, as HR named them.
+    pub leaver: String,
+    /// What failed (or happened).
+    pub what: String,
+    /// What to do about it.
+    pub action: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// A de-duplication key: the same key is delivered once.
+    pub key: String,
+}
