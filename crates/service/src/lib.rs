@@ -5,11 +5,13 @@
 //! HTTP requests and queue/timer invocations onto these functions and nothing more.
 
 pub mod clock;
+pub mod engine;
 pub mod evidence;
 pub mod intake;
 pub mod scheduler;
 pub mod scim;
 pub mod settings;
+pub mod steps;
 
 pub use clock::{Clock, SystemClock};
 pub use intake::{Intake, IntakeError, Receipt, RescindOutcome};

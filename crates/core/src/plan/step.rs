@@ -194,6 +194,10 @@ pub struct Step {
     /// The evidence record of its outcome.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence_seq: Option<u64>,
+    /// While an invocation runs the step, it holds it until this instant; a duplicate
+    /// message waits, and a crashed invocation's claim simply expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<DateTime<Utc>>,
 }
 
 impl Step {
@@ -209,6 +213,7 @@ impl Step {
             started_at: None,
             finished_at: None,
             evidence_seq: None,
+            lease_until: None,
         }
     }
 }
