@@ -65,6 +65,12 @@ CREATE TABLE IF NOT EXISTS case_index (
     doc TEXT NOT NULL,
     PRIMARY KEY (period, id)
 );
+CREATE TABLE IF NOT EXISTS remediations (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    opened_at INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY,

@@ -213,7 +213,17 @@ impl EvidenceStore for FileEvidenceStore {
         period: &str,
         case_id: &CaseId,
     ) -> Result<Option<Result<Seal, String>>, EvidenceStoreError> {
-        Self::read_json(&self.seal_path(period, case_id))
+        // The latest generation: probe upwards from the first seal.
+        let mut latest = Self::read_json(&self.seal_path(period, case_id))?;
+        let mut generation = 1;
+        while latest.is_some() {
+            match Self::read_json(&self.seal_generation_path(period, case_id, generation))? {
+                Some(next) => latest = Some(next),
+                None => break,
+            }
+            generation += 1;
+        }
+        Ok(latest)
     }
 
     async fn ledger_entry(

@@ -11,6 +11,7 @@ mod db;
 mod evidence;
 mod index;
 mod queue;
+mod remediation;
 mod store;
 
 pub use db::{Embedded, EmbeddedError};

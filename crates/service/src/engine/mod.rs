@@ -15,6 +15,9 @@ mod notify;
 pub use directory::{Directory, Resolution};
 pub use notify::{Notifier, QueueNotifier};
 
+#[cfg(test)]
+mod tests;
+
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use std::sync::Arc;
 use std::time::Duration;
@@ -205,9 +208,14 @@ impl Engine {
     }
 
     /// Resolves the leaver and gathers the facts (no change anywhere).
-    async fn facts_for(&self, who: &EmployeeIdentifiers) -> Result<Result<plan::Facts, String>, StepFailure> {
+    async fn facts_for(
+        &self,
+        who: &EmployeeIdentifiers,
+    ) -> Result<Result<plan::Facts, String>, StepFailure> {
         match self.directory.resolve(who).await? {
-            Resolution::Found { user_id, by } => Ok(Ok(self.directory.facts(&user_id, &by).await?)),
+            Resolution::Found { user_id, by } => {
+                Ok(Ok(self.directory.facts(&user_id, &by).await?))
+            }
             Resolution::NotFound { tried } => Ok(Err(format!(
                 "no account in Entra ID matches the leaver (tried {}); nothing was changed — correct the identifiers in HR or offboard the account by hand",
                 tried.join(", ")
@@ -249,17 +257,29 @@ impl Engine {
             CaseStatus::Received => {}
             CaseStatus::Scheduled if case.is_due(now) => {}
             CaseStatus::Running if case.plan.is_some() => return self.resume(id).await,
-            other => return Ok(Handled::Skipped(format!("case is {other}; nothing to plan"))),
+            other => {
+                return Ok(Handled::Skipped(format!(
+                    "case is {other}; nothing to plan"
+                )));
+            }
         }
         let facts = match self.facts_for(&case.event.employee).await {
             Ok(f) => f,
-            Err(StepFailure::Throttled { retry_after, detail }) => {
+            Err(StepFailure::Throttled {
+                retry_after,
+                detail,
+            }) => {
                 self.requeue_plan(id, retry_after).await?;
-                return Ok(Handled::Deferred(format!("directory throttled ({detail}); planning again in {}s", retry_after.as_secs())));
+                return Ok(Handled::Deferred(format!(
+                    "directory throttled ({detail}); planning again in {}s",
+                    retry_after.as_secs()
+                )));
             }
             Err(StepFailure::Transient { detail }) => {
                 // Fail the invocation: the host retries the plan message.
-                return Err(EngineError::Unavailable(format!("the directory is unavailable: {detail}")));
+                return Err(EngineError::Unavailable(format!(
+                    "the directory is unavailable: {detail}"
+                )));
             }
             Err(StepFailure::Permanent { detail, .. }) => Err(detail),
         };
@@ -270,15 +290,20 @@ impl Engine {
     }
 
     async fn requeue_plan(&self, id: &CaseId, delay: Duration) -> Result<(), EngineError> {
-        let text = messages::encode(&messages::PlanMessage { case_id: id.clone() })
-            .map_err(|e| EngineError::Encode(e.to_string()))?;
+        let text = messages::encode(&messages::PlanMessage {
+            case_id: id.clone(),
+        })
+        .map_err(|e| EngineError::Encode(e.to_string()))?;
         self.queue.send(messages::PLAN_QUEUE, &text, delay).await?;
         Ok(())
     }
 
     async fn store_plan(&self, id: &CaseId, facts: plan::Facts) -> Result<Handled, EngineError> {
         for _ in 0..RACES {
-            let Versioned { value: mut case, etag } = self.load(id).await?;
+            let Versioned {
+                value: mut case,
+                etag,
+            } = self.load(id).await?;
             if case.plan.is_some() {
                 return self.resume(id).await;
             }
@@ -292,8 +317,14 @@ impl Engine {
             let summary = format!(
                 "planned {} steps ({} to run, {} not applicable)",
                 plan.steps.len(),
-                plan.steps.iter().filter(|s| !s.status.is_terminal()).count(),
-                plan.steps.iter().filter(|s| s.status == StepStatus::NotApplicable).count()
+                plan.steps
+                    .iter()
+                    .filter(|s| !s.status.is_terminal())
+                    .count(),
+                plan.steps
+                    .iter()
+                    .filter(|s| s.status == StepStatus::NotApplicable)
+                    .count()
             );
             let details = serde_json::json!({
                 "caseStatus": "running",
@@ -313,25 +344,36 @@ impl Engine {
                 Err(e) => return Err(e.into()),
             }
             self.evidence
-                .append(&case, RecordBody {
-                    step: "plan".into(),
-                    target_system: "entra".into(),
-                    action: summary.clone(),
-                    target_ids: vec![facts.user.id.clone()],
-                    request: None,
-                    response_status: None,
-                    service_request_id: None,
-                    read_back: None,
-                    started_at: now,
-                    ended_at: self.clock.now(),
-                    actor: self.evidence.actor().to_owned(),
-                    outcome: Outcome::Noted,
-                    reason: None,
-                    details: Some(details),
-                })
+                .append(
+                    &case,
+                    RecordBody {
+                        step: "plan".into(),
+                        target_system: "entra".into(),
+                        action: summary.clone(),
+                        target_ids: vec![facts.user.id.clone()],
+                        request: None,
+                        response_status: None,
+                        service_request_id: None,
+                        read_back: None,
+                        started_at: now,
+                        ended_at: self.clock.now(),
+                        actor: self.evidence.actor().to_owned(),
+                        outcome: Outcome::Noted,
+                        reason: None,
+                        details: Some(details),
+                    },
+                )
                 .await?;
             for k in ready {
-                self.enqueue_step(&StepMessage { case_id: id.clone(), step: k, attempt: 0 }, Duration::ZERO).await?;
+                self.enqueue_step(
+                    &StepMessage {
+                        case_id: id.clone(),
+                        step: k,
+                        attempt: 0,
+                    },
+                    Duration::ZERO,
+                )
+                .await?;
             }
             return Ok(Handled::Done(summary));
         }
@@ -342,7 +384,10 @@ impl Engine {
     /// notification.
     async fn unresolvable(&self, id: &CaseId, why: &str) -> Result<Handled, EngineError> {
         for _ in 0..RACES {
-            let Versioned { value: mut case, etag } = self.load(id).await?;
+            let Versioned {
+                value: mut case,
+                etag,
+            } = self.load(id).await?;
             let now = self.clock.now();
             if case.status.is_final() {
                 break;
@@ -366,22 +411,25 @@ impl Engine {
         if !self.evidence.is_sealed(&case).await? {
             let now = self.clock.now();
             self.evidence
-                .append(&case, RecordBody {
-                    step: "resolve-leaver".into(),
-                    target_system: "entra".into(),
-                    action: "resolve the leaver by employeeId, then UPN, then mail".into(),
-                    target_ids: vec![leaver_name(&case)],
-                    request: None,
-                    response_status: None,
-                    service_request_id: None,
-                    read_back: None,
-                    started_at: now,
-                    ended_at: now,
-                    actor: self.evidence.actor().to_owned(),
-                    outcome: Outcome::Exception,
-                    reason: Some(why.to_owned()),
-                    details: Some(serde_json::json!({"caseStatus": case.status})),
-                })
+                .append(
+                    &case,
+                    RecordBody {
+                        step: "resolve-leaver".into(),
+                        target_system: "entra".into(),
+                        action: "resolve the leaver by employeeId, then UPN, then mail".into(),
+                        target_ids: vec![leaver_name(&case)],
+                        request: None,
+                        response_status: None,
+                        service_request_id: None,
+                        read_back: None,
+                        started_at: now,
+                        ended_at: now,
+                        actor: self.evidence.actor().to_owned(),
+                        outcome: Outcome::Exception,
+                        reason: Some(why.to_owned()),
+                        details: Some(serde_json::json!({"caseStatus": case.status})),
+                    },
+                )
                 .await?;
             self.evidence.seal(&case, self.sla(&case, None)).await?;
         }
@@ -404,9 +452,20 @@ impl Engine {
             .map(|s| s.kind)
             .collect();
         for k in &queued {
-            self.enqueue_step(&StepMessage { case_id: id.clone(), step: *k, attempt: 0 }, Duration::ZERO).await?;
+            self.enqueue_step(
+                &StepMessage {
+                    case_id: id.clone(),
+                    step: *k,
+                    attempt: 0,
+                },
+                Duration::ZERO,
+            )
+            .await?;
         }
-        Ok(Handled::Skipped(format!("already planned; re-sent {} queued step(s)", queued.len())))
+        Ok(Handled::Skipped(format!(
+            "already planned; re-sent {} queued step(s)",
+            queued.len()
+        )))
     }
 
     fn sla(&self, case: &Case, cut_at: Option<DateTime<Utc>>) -> SlaOutcome {
@@ -420,7 +479,14 @@ impl Engine {
         }
     }
 
-    async fn notify(&self, case: &Case, kind: NotificationKind, what: &str, action: &str, key: &str) -> Result<(), EngineError> {
+    async fn notify(
+        &self,
+        case: &Case,
+        kind: NotificationKind,
+        what: &str,
+        action: &str,
+        key: &str,
+    ) -> Result<(), EngineError> {
         let n = Notification {
             kind,
             case_id: case.id.clone(),
@@ -452,8 +518,13 @@ impl Engine {
             return self.wait_outside(&msg.case_id, msg.step).await;
         };
         // 2. Act, verify, report.
-        let plan = case.plan.as_ref().ok_or_else(|| EngineError::Refused("case has no plan".into()))?;
-        let step = plan.step(msg.step).ok_or_else(|| EngineError::Refused("step not planned".into()))?;
+        let plan = case
+            .plan
+            .as_ref()
+            .ok_or_else(|| EngineError::Refused("case has no plan".into()))?;
+        let step = plan
+            .step(msg.step)
+            .ok_or_else(|| EngineError::Refused("step not planned".into()))?;
         let ctx = StepContext {
             case: &case,
             plan,
@@ -466,20 +537,37 @@ impl Engine {
         let result = action.run(&ctx).await;
         match result {
             Ok(report) => self.conclude(msg, report).await,
-            Err(StepFailure::Throttled { retry_after, detail }) => {
+            Err(StepFailure::Throttled {
+                retry_after,
+                detail,
+            }) => {
                 self.release(msg).await?;
                 self.enqueue_step(msg, retry_after).await?;
-                Ok(Handled::Deferred(format!("throttled ({detail}); again in {}s", retry_after.as_secs())))
+                Ok(Handled::Deferred(format!(
+                    "throttled ({detail}); again in {}s",
+                    retry_after.as_secs()
+                )))
             }
             Err(StepFailure::Transient { detail }) if msg.attempt + 1 < MAX_TRANSIENT_ATTEMPTS => {
                 self.release(msg).await?;
                 let delay = backoff(msg.attempt);
-                let next = StepMessage { attempt: msg.attempt + 1, ..msg.clone() };
+                let next = StepMessage {
+                    attempt: msg.attempt + 1,
+                    ..msg.clone()
+                };
                 self.enqueue_step(&next, delay).await?;
-                Ok(Handled::Deferred(format!("transient failure ({detail}); attempt {} in {}s", next.attempt + 1, delay.as_secs())))
+                Ok(Handled::Deferred(format!(
+                    "transient failure ({detail}); attempt {} in {}s",
+                    next.attempt + 1,
+                    delay.as_secs()
+                )))
             }
             Err(StepFailure::Transient { detail }) => {
-                let report = self.failure_report(msg.step, format!("gave up after {MAX_TRANSIENT_ATTEMPTS} attempts: {detail}"), None);
+                let report = self.failure_report(
+                    msg.step,
+                    format!("gave up after {MAX_TRANSIENT_ATTEMPTS} attempts: {detail}"),
+                    None,
+                );
                 self.conclude(msg, report).await
             }
             Err(StepFailure::Permanent { detail, action }) => {
@@ -489,10 +577,19 @@ impl Engine {
         }
     }
 
-    fn failure_report(&self, kind: StepKind, detail: String, action: Option<ActionEvidence>) -> StepReport {
+    fn failure_report(
+        &self,
+        kind: StepKind,
+        detail: String,
+        action: Option<ActionEvidence>,
+    ) -> StepReport {
         let now = self.clock.now();
         let action = action.unwrap_or_else(|| ActionEvidence {
-            target_system: if kind.is_on_prem() { "ad".into() } else { "entra".into() },
+            target_system: if kind.is_on_prem() {
+                "ad".into()
+            } else {
+                "entra".into()
+            },
             action: kind.as_str().to_owned(),
             target_ids: vec![],
             request: None,
@@ -505,12 +602,19 @@ impl Engine {
             started_at: now,
             ended_at: now,
         });
-        StepReport { status: StepStatus::Failed, reason: Some(detail), actions: vec![action] }
+        StepReport {
+            status: StepStatus::Failed,
+            reason: Some(detail),
+            actions: vec![action],
+        }
     }
 
     async fn claim(&self, msg: &StepMessage) -> Result<Claim, EngineError> {
         for _ in 0..RACES {
-            let Versioned { value: mut case, etag } = self.load(&msg.case_id).await?;
+            let Versioned {
+                value: mut case,
+                etag,
+            } = self.load(&msg.case_id).await?;
             let now = self.clock.now();
             let Some(plan) = case.plan.as_mut() else {
                 return Ok(Claim::Skip("case has no plan".into()));
@@ -519,16 +623,26 @@ impl Engine {
                 return Ok(Claim::Skip(format!("{} is not in the plan", msg.step)));
             };
             if step.status.is_terminal() {
-                return Ok(Claim::Skip(format!("{} is already {}", msg.step, step.status.as_str())));
+                return Ok(Claim::Skip(format!(
+                    "{} is already {}",
+                    msg.step,
+                    step.status.as_str()
+                )));
             }
             if step.status == StepStatus::Pending {
-                return Ok(Claim::Skip(format!("{} is waiting for its predecessors", msg.step)));
+                return Ok(Claim::Skip(format!(
+                    "{} is waiting for its predecessors",
+                    msg.step
+                )));
             }
             if let Some(until) = step.lease_until
                 && until > now
             {
                 let wait = (until - now).to_std().unwrap_or_default() + Duration::from_secs(1);
-                return Ok(Claim::Later(wait, format!("{} is being run by another invocation", msg.step)));
+                return Ok(Claim::Later(
+                    wait,
+                    format!("{} is being run by another invocation", msg.step),
+                ));
             }
             step.status = StepStatus::Queued;
             step.lease_until = Some(now + STEP_LEASE);
@@ -563,7 +677,10 @@ impl Engine {
         mut f: impl FnMut(&mut Case, DateTime<Utc>) -> Result<bool, EngineError>,
     ) -> Result<Case, EngineError> {
         for _ in 0..RACES {
-            let Versioned { value: mut case, etag } = self.load(id).await?;
+            let Versioned {
+                value: mut case,
+                etag,
+            } = self.load(id).await?;
             let now = self.clock.now();
             if !f(&mut case, now)? {
                 return Ok(case);
@@ -600,28 +717,35 @@ impl Engine {
 
     /// Records a step's report as evidence, stores its status, escalates a failure and
     /// enqueues what became ready.
-    async fn conclude(&self, msg: &StepMessage, report: StepReport) -> Result<Handled, EngineError> {
+    async fn conclude(
+        &self,
+        msg: &StepMessage,
+        report: StepReport,
+    ) -> Result<Handled, EngineError> {
         let Versioned { value: case, .. } = self.load(&msg.case_id).await?;
         let mut last_seq = None;
         for a in &report.actions {
             let r = self
                 .evidence
-                .append(&case, RecordBody {
-                    step: msg.step.as_str().to_owned(),
-                    target_system: a.target_system.clone(),
-                    action: a.action.clone(),
-                    target_ids: a.target_ids.clone(),
-                    request: a.request.clone(),
-                    response_status: a.response_status,
-                    service_request_id: a.service_request_id.clone(),
-                    read_back: a.read_back.clone(),
-                    started_at: a.started_at,
-                    ended_at: a.ended_at,
-                    actor: self.evidence.actor().to_owned(),
-                    outcome: a.outcome,
-                    reason: a.reason.clone(),
-                    details: a.details.clone(),
-                })
+                .append(
+                    &case,
+                    RecordBody {
+                        step: msg.step.as_str().to_owned(),
+                        target_system: a.target_system.clone(),
+                        action: a.action.clone(),
+                        target_ids: a.target_ids.clone(),
+                        request: a.request.clone(),
+                        response_status: a.response_status,
+                        service_request_id: a.service_request_id.clone(),
+                        read_back: a.read_back.clone(),
+                        started_at: a.started_at,
+                        ended_at: a.ended_at,
+                        actor: self.evidence.actor().to_owned(),
+                        outcome: a.outcome,
+                        reason: a.reason.clone(),
+                        details: a.details.clone(),
+                    },
+                )
                 .await?;
             last_seq = Some(r.seq);
         }
@@ -631,8 +755,12 @@ impl Engine {
             .update_case(&msg.case_id, |case, now| {
                 ready.clear();
                 finished = false;
-                let Some(plan) = case.plan.as_mut() else { return Ok(false) };
-                let Some(s) = plan.step_mut(msg.step) else { return Ok(false) };
+                let Some(plan) = case.plan.as_mut() else {
+                    return Ok(false);
+                };
+                let Some(s) = plan.step_mut(msg.step) else {
+                    return Ok(false);
+                };
                 s.status = report.status;
                 s.reason = report.reason.clone();
                 s.finished_at = Some(now);
@@ -644,17 +772,39 @@ impl Engine {
             })
             .await?;
         if report.status == StepStatus::Failed {
-            self.escalate(&case, msg.step, report.reason.as_deref().unwrap_or("failed")).await?;
-        } else if let Some(mut item) = self.remediations.get(&format!("{}:{}", case.id, msg.step)).await? {
+            self.escalate(
+                &case,
+                msg.step,
+                report.reason.as_deref().unwrap_or("failed"),
+            )
+            .await?;
+        } else if let Some(mut item) = self
+            .remediations
+            .get(&format!("{}:{}", case.id, msg.step))
+            .await?
+        {
             item.status = RemediationStatus::Resolved;
             item.updated_at = self.clock.now();
             self.remediations.put(&item).await?;
         }
         for k in &ready {
-            self.enqueue_step(&StepMessage { case_id: msg.case_id.clone(), step: *k, attempt: 0 }, Duration::ZERO).await?;
+            self.enqueue_step(
+                &StepMessage {
+                    case_id: msg.case_id.clone(),
+                    step: *k,
+                    attempt: 0,
+                },
+                Duration::ZERO,
+            )
+            .await?;
         }
         let _ = finished;
-        Ok(Handled::Done(format!("{} {}{}", msg.step, report.status.as_str(), report.reason.map(|r| format!(": {r}")).unwrap_or_default())))
+        Ok(Handled::Done(format!(
+            "{} {}{}",
+            msg.step,
+            report.status.as_str(),
+            report.reason.map(|r| format!(": {r}")).unwrap_or_default()
+        )))
     }
 
     async fn escalate(&self, case: &Case, step: StepKind, why: &str) -> Result<(), EngineError> {
@@ -724,10 +874,14 @@ impl Engine {
                 (!exceptions.is_empty()).then(|| exceptions.join("; ")),
             );
             if let Some(d) = body.details.as_mut() {
-                d["signInCutAt"] = serde_json::json!(cut_at.map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()));
+                d["signInCutAt"] = serde_json::json!(
+                    cut_at.map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+                );
             }
             self.evidence.append(&final_case, body).await?;
-            self.evidence.seal(&final_case, self.sla(&final_case, cut_at)).await?;
+            self.evidence
+                .seal(&final_case, self.sla(&final_case, cut_at))
+                .await?;
         }
         let stored = self
             .update_case(id, |c, now| {
@@ -770,10 +924,19 @@ impl Engine {
     /// like a permanent failure.
     pub async fn poisoned(&self, msg: &StepMessage) -> Result<Handled, EngineError> {
         let Versioned { value: case, .. } = self.load(&msg.case_id).await?;
-        if case.plan.as_ref().and_then(|p| p.step(msg.step)).is_none_or(|s| s.status.is_terminal()) {
+        if case
+            .plan
+            .as_ref()
+            .and_then(|p| p.step(msg.step))
+            .is_none_or(|s| s.status.is_terminal())
+        {
             return Ok(Handled::Skipped("step already terminal".into()));
         }
-        let report = self.failure_report(msg.step, "the step's message failed repeatedly and was moved to the poison queue".into(), None);
+        let report = self.failure_report(
+            msg.step,
+            "the step's message failed repeatedly and was moved to the poison queue".into(),
+            None,
+        );
         self.conclude(msg, report).await
     }
 
@@ -786,7 +949,9 @@ impl Engine {
                     return Err(EngineError::Refused(format!("case {id} has no plan")));
                 };
                 let Some(s) = plan.step_mut(kind) else {
-                    return Err(EngineError::Refused(format!("{kind} is not in the plan of case {id}")));
+                    return Err(EngineError::Refused(format!(
+                        "{kind} is not in the plan of case {id}"
+                    )));
                 };
                 if !matches!(s.status, StepStatus::Failed | StepStatus::Waiting) {
                     return Err(EngineError::Refused(format!(
@@ -804,8 +969,12 @@ impl Engine {
                     seal.finished_at = None;
                 }
                 if case.status == CaseStatus::CompletedWithExceptions {
-                    case.transition(CaseStatus::Running, format!("reopened: {kind} retried by an operator"), now)
-                        .map_err(|e| EngineError::Refused(e.to_string()))?;
+                    case.transition(
+                        CaseStatus::Running,
+                        format!("reopened: {kind} retried by an operator"),
+                        now,
+                    )
+                    .map_err(|e| EngineError::Refused(e.to_string()))?;
                 }
                 Ok(true)
             })
@@ -815,8 +984,18 @@ impl Engine {
             item.updated_at = self.clock.now();
             self.remediations.put(&item).await?;
         }
-        self.evidence.record_status(&case, &format!("{kind} retried by an operator")).await?;
-        self.enqueue_step(&StepMessage { case_id: id.clone(), step: kind, attempt: 0 }, Duration::ZERO).await?;
+        self.evidence
+            .record_status(&case, &format!("{kind} retried by an operator"))
+            .await?;
+        self.enqueue_step(
+            &StepMessage {
+                case_id: id.clone(),
+                step: kind,
+                attempt: 0,
+            },
+            Duration::ZERO,
+        )
+        .await?;
         Ok(case)
     }
 }

@@ -90,9 +90,15 @@ impl StepReport {
         let (status, reason) = if any(Outcome::Failed) {
             (StepStatus::Failed, first_reason(&actions, Outcome::Failed))
         } else if any(Outcome::Exception) {
-            (StepStatus::Exception, first_reason(&actions, Outcome::Exception))
+            (
+                StepStatus::Exception,
+                first_reason(&actions, Outcome::Exception),
+            )
         } else if actions.iter().all(|a| a.outcome == Outcome::NotApplicable) {
-            (StepStatus::NotApplicable, first_reason(&actions, Outcome::NotApplicable))
+            (
+                StepStatus::NotApplicable,
+                first_reason(&actions, Outcome::NotApplicable),
+            )
         } else {
             (StepStatus::Verified, None)
         };

@@ -1,0 +1,452 @@
+//! The engine against the embedded backend with scripted steps: ordering, idempotency,
+//! throttling, failure, remediation and re-sealing.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use offboard_core::case::{Case, CaseStatus};
+use offboard_core::effective::{EffectivePolicy, HrEffectiveTime};
+use offboard_core::event::{Source, TerminationEvent, TerminationFacts, TerminationKind};
+use offboard_core::evidence::Outcome;
+use offboard_core::ids::EmployeeIdentifiers;
+use offboard_core::messages::{self, StepMessage};
+use offboard_core::plan::{self, Facts, PersonRef, StepKind, StepStatus};
+use offboard_core::policy::Policy;
+use offboard_core::ports::{CaseStore, MessageQueue, RemediationStatus, RemediationStore};
+use offboard_core::signature::Verified;
+use offboard_embedded::{Embedded, FileEvidenceStore};
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::steps::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+struct FixedDirectory(Facts);
+
+#[async_trait]
+impl Directory for FixedDirectory {
+    async fn resolve(&self, who: &EmployeeIdentifiers) -> Result<Resolution, StepFailure> {
+        Ok(match who.employee_id.as_deref() {
+            Some("missing") => Resolution::NotFound {
+                tried: vec!["employeeId=missing".into()],
+            },
+            _ => Resolution::Found {
+                user_id: self.0.user.id.clone(),
+                by: "employeeId".into(),
+            },
+        })
+    }
+    async fn facts(&self, _: &str, _: &str) -> Result<Facts, StepFailure> {
+        Ok(self.0.clone())
+    }
+}
+
+/// A step whose behaviour the test scripts: a queue of results, then success.
+struct Scripted {
+    kind: StepKind,
+    script: Mutex<Vec<Result<Outcome, StepFailure>>>,
+    runs: Arc<Mutex<HashMap<StepKind, u32>>>,
+}
+
+#[async_trait]
+impl StepAction for Scripted {
+    fn kind(&self) -> StepKind {
+        self.kind
+    }
+    async fn run(&self, ctx: &StepContext<'_>) -> Result<StepReport, StepFailure> {
+        *self.runs.lock().unwrap().entry(self.kind).or_default() += 1;
+        let next = {
+            let mut s = self.script.lock().unwrap();
+            if s.is_empty() {
+                Ok(Outcome::Verified)
+            } else {
+                s.remove(0)
+            }
+        };
+        let outcome = next?;
+        Ok(StepReport::from_actions(vec![ActionEvidence {
+            target_system: "entra".into(),
+            action: format!("{} action", self.kind),
+            target_ids: vec![ctx.facts.user.id.clone()],
+            request: None,
+            response_status: Some(204),
+            service_request_id: Some("req-1".into()),
+            read_back: None,
+            outcome,
+            reason: (outcome != Outcome::Verified).then(|| "scripted".to_owned()),
+            details: None,
+            started_at: ctx.now,
+            ended_at: ctx.now,
+        }]))
+    }
+}
+
+struct Harness {
+    engine: Engine,
+    db: Arc<Embedded>,
+    runs: Arc<Mutex<HashMap<StepKind, u32>>>,
+    clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+fn facts() -> Facts {
+    Facts {
+        user: PersonRef {
+            id: "u-ada".into(),
+            user_principal_name: Some("ada@contoso.com".into()),
+            display_name: Some("Ada".into()),
+            mail: None,
+        },
+        resolved_by: "employeeId".into(),
+        synced: false,
+        on_premises_sam_account_name: None,
+        account_enabled: true,
+        licences: vec![plan::LicenceFact {
+            sku_id: "e3".into(),
+            sku_part_number: None,
+            direct: true,
+            via_groups: vec![],
+        }],
+        groups: vec![],
+        directory_roles: vec![],
+        app_roles: vec![],
+        auth_methods: vec![],
+        devices: vec![],
+        mailbox: Some(plan::MailboxFact {
+            recipient_type: "UserMailbox".into(),
+            hidden: false,
+        }),
+        drive: None,
+        manager: None,
+    }
+}
+
+async fn harness(
+    scripts: Vec<(StepKind, Vec<Result<Outcome, StepFailure>>)>,
+    facts: Facts,
+) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(Embedded::open(&dir.path().join("db")).unwrap());
+    for q in StepKind::ALL
+        .iter()
+        .map(|k| k.queue())
+        .chain(["plan".into(), "notify".into()])
+    {
+        db.ensure_queue(&q).await.unwrap();
+    }
+    let clock = Arc::new(ManualClock::new(t("2026-11-26T10:00:00Z")));
+    let evidence = Evidence::new(
+        Arc::new(FileEvidenceStore::open(&dir.path().join("evidence")).unwrap()),
+        db.clone(),
+        "test",
+        clock.clone(),
+    );
+    let runs = Arc::new(Mutex::new(HashMap::new()));
+    let mut registry = StepRegistry::new();
+    let mut scripted: HashMap<StepKind, Vec<_>> = scripts.into_iter().collect();
+    for k in StepKind::ALL
+        .into_iter()
+        .filter(|k| *k != StepKind::Seal && !k.is_on_prem())
+    {
+        registry = registry.with(Arc::new(Scripted {
+            kind: k,
+            script: Mutex::new(scripted.remove(&k).unwrap_or_default()),
+            runs: runs.clone(),
+        }));
+    }
+    let engine = Engine::new(
+        db.clone(),
+        db.clone(),
+        evidence,
+        clock.clone(),
+        Arc::new(Policy::builtin()),
+        Arc::new(FixedDirectory(facts)),
+        Arc::new(registry),
+        Arc::new(QueueNotifier::new(db.clone())),
+        db.clone(),
+    );
+    Harness {
+        engine,
+        db,
+        runs,
+        clock,
+        _dir: dir,
+    }
+}
+
+impl Harness {
+    async fn open_case(&self, employee_id: &str) -> Case {
+        let facts = TerminationFacts {
+            source: Source::Generic,
+            source_event_id: format!("e-{employee_id}"),
+            source_subject_id: None,
+            employee: EmployeeIdentifiers::new(Some(employee_id.into()), None, None, None).unwrap(),
+            kind: TerminationKind::Involuntary,
+            hr_effective: HrEffectiveTime::Immediate,
+            reason: None,
+        };
+        let now = self.clock.now();
+        let ev = TerminationEvent::new(
+            facts,
+            &Verified::by_function_key(b"{}", now),
+            &EffectivePolicy::default(),
+        )
+        .unwrap();
+        let case = Case::open(ev, now);
+        CaseStore::create(&*self.db, &case).await.unwrap();
+        self.engine.evidence.record_trigger(&case).await.unwrap();
+        case
+    }
+
+    /// Delivers every visible message until the queues are quiet; returns how many.
+    async fn drain(&self) -> usize {
+        let mut n = 0;
+        loop {
+            let mut any = false;
+            for kind in StepKind::ALL {
+                for m in self
+                    .db
+                    .receive(&kind.queue(), 32, Duration::from_secs(60))
+                    .await
+                    .unwrap()
+                {
+                    let msg: StepMessage = messages::decode(
+                        "step",
+                        &String::from_utf8(base64_decode(&m.text)).unwrap(),
+                    )
+                    .unwrap();
+                    self.engine.run_step(&msg).await.unwrap();
+                    self.db
+                        .delete(&kind.queue(), &m.id, &m.pop_receipt)
+                        .await
+                        .unwrap();
+                    any = true;
+                    n += 1;
+                }
+            }
+            if !any {
+                return n;
+            }
+        }
+    }
+
+    async fn case(&self, c: &Case) -> Case {
+        CaseStore::get(&*self.db, &c.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .value
+    }
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
+
+#[tokio::test]
+async fn a_case_runs_every_step_once_in_order_and_is_sealed() {
+    let h = harness(vec![], facts()).await;
+    let case = h.open_case("1042").await;
+    h.engine.plan(&case.id).await.unwrap();
+    // Only block-sign-in is ready first.
+    assert_eq!(h.db.approximate_len("step-block-sign-in").await.unwrap(), 1);
+    assert_eq!(
+        h.db.approximate_len("step-revoke-sessions").await.unwrap(),
+        0
+    );
+    h.drain().await;
+    let done = h.case(&case).await;
+    assert_eq!(done.status, CaseStatus::Completed);
+    let runs = h.runs.lock().unwrap().clone();
+    for k in [
+        StepKind::BlockSignIn,
+        StepKind::RevokeSessions,
+        StepKind::ConvertMailbox,
+        StepKind::RemoveLicences,
+    ] {
+        assert_eq!(
+            runs.get(&k),
+            Some(&1),
+            "{k} should run exactly once: {runs:?}"
+        );
+    }
+    assert!(h.engine.evidence.is_sealed(&done).await.unwrap());
+    let report = h
+        .engine
+        .evidence
+        .verify_stored_case(
+            &offboard_core::evidence::period_of(done.event.effective_at),
+            &done.id,
+        )
+        .await
+        .unwrap();
+    assert!(report.ok(), "{:?}", report.findings);
+    // Replaying any step message now changes nothing.
+    let before = h.runs.lock().unwrap().clone();
+    h.engine
+        .run_step(&StepMessage {
+            case_id: case.id.clone(),
+            step: StepKind::BlockSignIn,
+            attempt: 0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(*h.runs.lock().unwrap(), before);
+}
+
+#[tokio::test]
+async fn throttling_defers_without_spending_attempts_and_permanent_failure_is_remediated() {
+    let h = harness(
+        vec![
+            (
+                StepKind::RevokeSessions,
+                vec![Err(StepFailure::Throttled {
+                    retry_after: Duration::from_millis(10),
+                    detail: "429".into(),
+                })],
+            ),
+            (
+                StepKind::RemoveLicences,
+                vec![Err(StepFailure::Permanent {
+                    detail: "403 Authorization_RequestDenied (request-id r-9)".into(),
+                    action: None,
+                })],
+            ),
+        ],
+        facts(),
+    )
+    .await;
+    let case = h.open_case("7").await;
+    h.engine.plan(&case.id).await.unwrap();
+    h.drain().await;
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    h.drain().await;
+    let c = h.case(&case).await;
+    assert_eq!(c.status, CaseStatus::CompletedWithExceptions);
+    let p = c.plan.as_ref().unwrap();
+    assert_eq!(
+        p.step(StepKind::RevokeSessions).unwrap().status,
+        StepStatus::Verified
+    );
+    assert_eq!(
+        p.step(StepKind::RemoveLicences).unwrap().status,
+        StepStatus::Failed
+    );
+    let items = RemediationStore::list(&*h.db, Some(RemediationStatus::Open))
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    assert!(items[0].reason.contains("r-9"));
+    assert!(
+        h.db.approximate_len("notify").await.unwrap() >= 2,
+        "step failure and case exceptions are notified"
+    );
+
+    // Fixed by a person: retry reopens, runs, completes, and seals a second generation.
+    h.engine
+        .retry_step(&case.id, StepKind::RemoveLicences)
+        .await
+        .unwrap();
+    assert_eq!(h.case(&case).await.status, CaseStatus::Running);
+    h.drain().await;
+    let c = h.case(&case).await;
+    assert_eq!(c.status, CaseStatus::Completed);
+    assert_eq!(
+        RemediationStore::list(&*h.db, Some(RemediationStatus::Resolved))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let period = offboard_core::evidence::period_of(c.event.effective_at);
+    let report = h
+        .engine
+        .evidence
+        .verify_period(&period, &period)
+        .await
+        .unwrap();
+    assert!(report.ok(), "{:?}", report.findings);
+}
+
+#[tokio::test]
+async fn a_duplicated_message_for_a_running_step_waits_for_the_lease() {
+    let h = harness(vec![], facts()).await;
+    let case = h.open_case("9").await;
+    h.engine.plan(&case.id).await.unwrap();
+    let msg = StepMessage {
+        case_id: case.id.clone(),
+        step: StepKind::BlockSignIn,
+        attempt: 0,
+    };
+    // Someone else holds the step.
+    let claimed = matches!(h.engine.claim(&msg).await.unwrap(), Claim::Claimed { .. });
+    assert!(claimed);
+    match h.engine.run_step(&msg).await.unwrap() {
+        Handled::Deferred(why) => assert!(why.contains("another invocation"), "{why}"),
+        other => panic!("expected a deferral, got {other:?}"),
+    }
+    assert_eq!(h.runs.lock().unwrap().get(&StepKind::BlockSignIn), None);
+    // Once the lease expires (the holder crashed), the next delivery runs it.
+    h.clock
+        .set(h.clock.now() + STEP_LEASE + chrono::Duration::seconds(1));
+    h.engine.run_step(&msg).await.unwrap();
+    assert_eq!(h.runs.lock().unwrap().get(&StepKind::BlockSignIn), Some(&1));
+}
+
+#[tokio::test]
+async fn an_unresolvable_leaver_stops_the_case_with_an_exception() {
+    let h = harness(vec![], facts()).await;
+    let case = h.open_case("missing").await;
+    h.engine.plan(&case.id).await.unwrap();
+    let c = h.case(&case).await;
+    assert_eq!(c.status, CaseStatus::CompletedWithExceptions);
+    assert!(
+        c.planning_exception
+            .as_deref()
+            .unwrap()
+            .contains("no account")
+    );
+    assert!(c.plan.is_none());
+    assert!(h.engine.evidence.is_sealed(&c).await.unwrap());
+    assert_eq!(h.db.approximate_len("notify").await.unwrap(), 1);
+    assert_eq!(h.drain().await, 0, "nothing was enqueued: no guess");
+}
+
+#[tokio::test]
+async fn on_prem_steps_wait_for_the_agent_and_the_case_does_not_complete() {
+    let mut f = facts();
+    f.synced = true;
+    f.on_premises_sam_account_name = Some("ada".into());
+    let h = harness(vec![], f).await;
+    let case = h.open_case("11").await;
+    h.engine.plan(&case.id).await.unwrap();
+    h.drain().await;
+    let c = h.case(&case).await;
+    assert_eq!(c.status, CaseStatus::Running);
+    let p = c.plan.unwrap();
+    assert_eq!(
+        p.step(StepKind::AdDisable).unwrap().status,
+        StepStatus::Waiting
+    );
+    assert!(
+        p.step(StepKind::AdDisable)
+            .unwrap()
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("on-prem agent")
+    );
+    assert_eq!(
+        p.step(StepKind::RevokeSessions).unwrap().status,
+        StepStatus::Verified,
+        "cloud sessions are revoked at once"
+    );
+    assert_eq!(p.step(StepKind::Seal).unwrap().status, StepStatus::Pending);
+}
