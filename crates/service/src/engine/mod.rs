@@ -11,9 +11,12 @@
 
 mod directory;
 mod notify;
+mod sla;
+mod sweep;
 
 pub use directory::{Directory, Resolution};
 pub use notify::{Notifier, QueueNotifier};
+pub use sla::SlaReport;
 
 #[cfg(test)]
 mod tests;
