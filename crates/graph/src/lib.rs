@@ -1,1 +1,45 @@
-//! Microsoft Graph and Exchange Online admin clients authenticated with managed identity.
+//! Microsoft Graph and Exchange Online admin clients authenticated with managed identity — the
+//! production adapter through which offboard touches Microsoft 365.
+//!
+//! - [`GraphClient`]: typed calls for every Graph operation offboarding needs (find the leaver,
+//!   block sign-in, revoke sessions, reset the password, licences, groups, roles, app roles,
+//!   MFA methods, Intune devices, OneDrive, mailbox settings, mail) and JSON `$batch`.
+//! - [`ExchangeClient`]: the Exchange Online cmdlets Graph lacks, on the same credential.
+//! - [`GraphError`]: what a caller can do about a failure (retry later, wait as told, give up,
+//!   or record that the action does not apply), always with the service's request id.
+//! - [`permissions`]: the least-privilege set, declared once.
+//!
+//! Both clients take an endpoint, an `azure_core` [`TokenCredential`](azure_core::credentials::TokenCredential)
+//! (in production `azure_identity::ManagedIdentityCredential`, which caches tokens and refreshes
+//! them before expiry) and an options struct. Transient failures and throttling are retried in
+//! process within bounds; a longer `Retry-After` is returned so the step can be re-enqueued.
+//! Tokens are never logged, and no `Debug` output or error contains one.
+
+#![warn(missing_docs)]
+
+pub mod auth_methods;
+pub mod batch;
+pub mod client;
+pub mod devices;
+pub mod error;
+pub mod exchange;
+pub mod groups;
+pub mod licenses;
+pub mod mail;
+pub mod model;
+pub mod onedrive;
+pub mod permissions;
+pub mod roles;
+pub mod users;
+
+pub use batch::{BatchRequest, BatchResponse, MAX_BATCH_REQUESTS};
+pub use client::{
+    DEFAULT_GRAPH_ENDPOINT, GRAPH_SCOPE, GraphClient, GraphClientOptions, Reply, RetryOptions,
+};
+pub use error::{ErrorInfo, GraphError, NotApplicableReason};
+pub use exchange::{
+    AutoReplyConfig, AutoReplyState, DEFAULT_EXCHANGE_ENDPOINT, EXCHANGE_SCOPE, ExchangeClient,
+    ExchangeClientOptions,
+};
+pub use model::*;
+pub use users::{USER_SELECT, UserLookup};

@@ -1,0 +1,213 @@
+//! Least privilege, declared once: every Microsoft Graph application permission, Exchange app
+//! role and Entra directory role offboard's managed identity needs, and why. Infrastructure
+//! code grants exactly this set (`cargo run -q -p offboard-graph --example permissions`), the
+//! README table is generated from it, and the tenant simulator's default seed grants the same
+//! set, so a call that needs more fails in tests.
+//!
+//! Sources: the "Permissions" tables of the Graph v1.0 API reference for each call (least
+//! privileged application permission), summarised in platform-facts §3.
+
+use serde::Serialize;
+
+/// One permission and what it is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Permission {
+    /// The permission's value (what appears in the token's `roles` claim, or the role's name).
+    pub name: &'static str,
+    /// Why offboard needs it, in one sentence.
+    pub why: &'static str,
+    /// The calls that need it.
+    pub calls: &'static [&'static str],
+}
+
+/// Microsoft Graph application permissions (app roles on the Microsoft Graph service principal,
+/// appId `00000003-0000-0000-c000-000000000000`).
+pub const GRAPH: &[Permission] = &[
+    Permission {
+        name: "User.Read.All",
+        why: "Find the leaver by employeeId, UPN or mail, read their state and manager, and list their group memberships.",
+        calls: &[
+            "GET /users",
+            "GET /users/{id}",
+            "GET /users/{id}/manager",
+            "GET /users/{id}/memberOf",
+        ],
+    },
+    Permission {
+        name: "User.EnableDisableAccount.All",
+        why: "Block sign-in of a cloud-only leaver (accountEnabled=false).",
+        calls: &["PATCH /users/{id} {accountEnabled}"],
+    },
+    Permission {
+        name: "User.RevokeSessions.All",
+        why: "Revoke refresh tokens and session cookies right after blocking sign-in.",
+        calls: &["POST /users/{id}/revokeSignInSessions"],
+    },
+    Permission {
+        name: "User-PasswordProfile.ReadWrite.All",
+        why: "Reset the password of a cloud-only leaver so no known password survives (also needs the User Administrator role).",
+        calls: &["PATCH /users/{id} {passwordProfile}"],
+    },
+    Permission {
+        name: "LicenseAssignment.ReadWrite.All",
+        why: "Read which licences are direct or group-based and remove the direct ones.",
+        calls: &[
+            "GET /users/{id}/licenseDetails",
+            "POST /users/{id}/assignLicense",
+        ],
+    },
+    Permission {
+        name: "GroupMember.ReadWrite.All",
+        why: "Read group kinds and remove the leaver from Microsoft 365 and security groups.",
+        calls: &["GET /groups/{id}", "DELETE /groups/{id}/members/{id}/$ref"],
+    },
+    Permission {
+        name: "RoleManagement.ReadWrite.Directory",
+        why: "List and remove the leaver's directory role assignments, and remove members of role-assignable groups.",
+        calls: &[
+            "GET /roleManagement/directory/roleAssignments",
+            "DELETE /roleManagement/directory/roleAssignments/{id}",
+        ],
+    },
+    Permission {
+        name: "AppRoleAssignment.ReadWrite.All",
+        why: "List and remove the leaver's access to enterprise applications.",
+        calls: &[
+            "GET /users/{id}/appRoleAssignments",
+            "DELETE /users/{id}/appRoleAssignments/{id}",
+        ],
+    },
+    Permission {
+        name: "UserAuthenticationMethod.ReadWrite.All",
+        why: "List and delete the leaver's MFA methods so a recovered account cannot reuse them.",
+        calls: &[
+            "GET /users/{id}/authentication/methods",
+            "DELETE /users/{id}/authentication/{kind}Methods/{id}",
+        ],
+    },
+    Permission {
+        name: "DeviceManagementManagedDevices.Read.All",
+        why: "List the leaver's Intune managed devices and read back a retire.",
+        calls: &[
+            "GET /users/{id}/managedDevices",
+            "GET /deviceManagement/managedDevices/{id}",
+        ],
+    },
+    Permission {
+        name: "DeviceManagementManagedDevices.PrivilegedOperations.All",
+        why: "Retire the leaver's managed devices (remove company data).",
+        calls: &["POST /deviceManagement/managedDevices/{id}/retire"],
+    },
+    Permission {
+        name: "Files.ReadWrite.All",
+        why: "Find the leaver's OneDrive and grant the manager access to it.",
+        calls: &[
+            "GET /users/{id}/drive",
+            "POST /drives/{id}/root/invite",
+            "GET /drives/{id}/root/permissions",
+        ],
+    },
+    Permission {
+        name: "MailboxSettings.ReadWrite",
+        why: "Set and read back the leaver's automatic replies.",
+        calls: &[
+            "GET /users/{id}/mailboxSettings",
+            "PATCH /users/{id}/mailboxSettings",
+        ],
+    },
+    Permission {
+        name: "Mail.Send",
+        why: "Send completion, failure and SLA notifications from the service mailbox; scope it to that mailbox with an Exchange application access policy.",
+        calls: &["POST /users/{id}/sendMail"],
+    },
+    Permission {
+        name: "AuditLog.Read.All",
+        why: "Read signInActivity to find ghost access (enabled accounts of leavers) during reconciliation.",
+        calls: &["GET /users?$select=signInActivity"],
+    },
+];
+
+/// Office 365 Exchange Online application permissions (app roles on the service principal with
+/// appId `00000002-0000-0ff1-ce00-000000000000`).
+pub const EXCHANGE: &[Permission] = &[Permission {
+    name: "Exchange.ManageAsApp",
+    why: "Call Exchange Online cmdlets app-only: convert to shared, hide from the address list, grant the manager FullAccess, set automatic replies.",
+    calls: &["POST /adminapi/beta/{tenantId}/InvokeCommand"],
+}];
+
+/// Microsoft Entra directory roles assigned to the managed identity's service principal.
+pub const DIRECTORY_ROLES: &[Permission] = &[
+    Permission {
+        name: "User Administrator",
+        why: "App-only password resets need it in addition to User-PasswordProfile.ReadWrite.All (non-admin targets only; admin targets are left to a human).",
+        calls: &["PATCH /users/{id} {passwordProfile}"],
+    },
+    Permission {
+        name: "Exchange Recipient Administrator",
+        why: "Exchange Online accepts app-only recipient cmdlets only from an identity holding an Exchange role; this is the narrowest built-in one (an Exchange RBAC role group with Mail Recipients is an alternative).",
+        calls: &[
+            "Set-Mailbox",
+            "Add-MailboxPermission",
+            "Set-MailboxAutoReplyConfiguration",
+        ],
+    },
+];
+
+/// Names of the Graph permissions.
+pub fn graph_names() -> Vec<&'static str> {
+    GRAPH.iter().map(|p| p.name).collect()
+}
+
+/// Names of the Exchange permissions.
+pub fn exchange_names() -> Vec<&'static str> {
+    EXCHANGE.iter().map(|p| p.name).collect()
+}
+
+/// Names of the directory roles.
+pub fn directory_role_names() -> Vec<&'static str> {
+    DIRECTORY_ROLES.iter().map(|p| p.name).collect()
+}
+
+/// `{"graph":[...],"exchange":[...],"directoryRoles":[...]}` with names only.
+pub fn names_json() -> serde_json::Value {
+    serde_json::json!({
+        "graph": graph_names(),
+        "exchange": exchange_names(),
+        "directoryRoles": directory_role_names(),
+    })
+}
+
+/// [`names_json`] as text with the keys in the order `graph`, `exchange`, `directoryRoles`.
+pub fn names_json_string() -> String {
+    let list = |v: Vec<&'static str>| serde_json::to_string(&v).unwrap_or_else(|_| "[]".to_owned());
+    format!(
+        "{{\"graph\":{},\"exchange\":{},\"directoryRoles\":{}}}",
+        list(graph_names()),
+        list(exchange_names()),
+        list(directory_role_names())
+    )
+}
+
+/// The same with `why` and `calls` for each entry.
+pub fn detailed_json() -> serde_json::Value {
+    serde_json::json!({
+        "graph": GRAPH,
+        "exchange": EXCHANGE,
+        "directoryRoles": DIRECTORY_ROLES,
+    })
+}
+
+/// The README table (Markdown).
+pub fn markdown_table() -> String {
+    let mut s = String::from("| Kind | Permission | Why offboard needs it |\n|---|---|---|\n");
+    for (kind, list) in [
+        ("Graph application permission", GRAPH),
+        ("Exchange application permission", EXCHANGE),
+        ("Entra directory role", DIRECTORY_ROLES),
+    ] {
+        for p in list {
+            s.push_str(&format!("| {kind} | `{}` | {} |\n", p.name, p.why));
+        }
+    }
+    s
+}

@@ -1,0 +1,76 @@
+//! Directory roles and app role assignments held by the leaver.
+
+use reqwest::Method;
+
+use crate::client::{Call, GraphClient, Reply, seg};
+use crate::error::GraphError;
+use crate::model::{AppRoleAssignment, RoleAssignment};
+use crate::users::user_path;
+
+impl GraphClient {
+    /// Directory role assignments of a principal
+    /// (`GET /roleManagement/directory/roleAssignments?$filter=principalId eq '…'&$expand=roleDefinition`).
+    pub async fn role_assignments_of(
+        &self,
+        principal_id: &str,
+    ) -> Result<Reply<Vec<RoleAssignment>>, GraphError> {
+        let call = Call::new(
+            Method::GET,
+            "/roleManagement/directory/roleAssignments".to_owned(),
+            "listRoleAssignments",
+        )
+        .query(
+            "$filter",
+            format!("principalId eq '{}'", principal_id.replace('\'', "''")),
+        )
+        .query("$expand", "roleDefinition");
+        self.list(call).await
+    }
+
+    /// `DELETE /roleManagement/directory/roleAssignments/{id}` → 204.
+    pub async fn remove_role_assignment(
+        &self,
+        assignment_id: &str,
+    ) -> Result<Reply<()>, GraphError> {
+        let call = Call::new(
+            Method::DELETE,
+            format!(
+                "/roleManagement/directory/roleAssignments/{}",
+                seg(assignment_id)
+            ),
+            "removeRoleAssignment",
+        );
+        self.execute_empty(&call).await
+    }
+
+    /// App roles granted to the user (`GET /users/{id}/appRoleAssignments`).
+    pub async fn app_role_assignments(
+        &self,
+        user: &str,
+    ) -> Result<Reply<Vec<AppRoleAssignment>>, GraphError> {
+        let call = Call::new(
+            Method::GET,
+            format!("{}/appRoleAssignments", user_path(user)),
+            "listAppRoleAssignments",
+        );
+        self.list(call).await
+    }
+
+    /// `DELETE /users/{id}/appRoleAssignments/{assignmentId}` → 204.
+    pub async fn remove_app_role_assignment(
+        &self,
+        user: &str,
+        assignment_id: &str,
+    ) -> Result<Reply<()>, GraphError> {
+        let call = Call::new(
+            Method::DELETE,
+            format!(
+                "{}/appRoleAssignments/{}",
+                user_path(user),
+                seg(assignment_id)
+            ),
+            "removeAppRoleAssignment",
+        );
+        self.execute_empty(&call).await
+    }
+}

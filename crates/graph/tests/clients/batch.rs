@@ -1,0 +1,114 @@
+//! JSON `$batch`: dependsOn, a failing member, per-item throttling.
+
+use offboard_graph::{BatchRequest, GraphError, NotApplicableReason};
+
+use crate::helpers::{env, ids};
+
+#[tokio::test]
+async fn a_failing_member_fails_its_dependants_only() {
+    let e = env().await;
+    let reply = e
+        .graph
+        .batch(vec![
+            BatchRequest::set_account_enabled("disable", ids::ADELE, false),
+            BatchRequest::revoke_sign_in_sessions("revoke", ids::ADELE).depends_on(&["disable"]),
+            BatchRequest::remove_group_member("dynamic", ids::GROUP_DYNAMIC_RETAIL, ids::ADELE),
+            BatchRequest::manager("after-dynamic", ids::ADELE).depends_on(&["dynamic"]),
+            BatchRequest::remove_group_member("m365", ids::GROUP_RETAIL_M365, ids::ADELE),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 200);
+    let r = reply.value;
+    assert_eq!(
+        r.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(),
+        vec!["disable", "revoke", "dynamic", "after-dynamic", "m365"]
+    );
+    assert_eq!(r[0].status, 204);
+    assert!(
+        r[1].clone()
+            .into_result::<serde_json::Value>()
+            .unwrap()
+            .value["value"]
+            .as_bool()
+            .unwrap()
+    );
+    let dynamic = r[2].error().unwrap();
+    assert_eq!(
+        dynamic.not_applicable(),
+        Some(NotApplicableReason::DynamicGroup)
+    );
+    assert!(dynamic.request_id().is_some());
+    assert_eq!(r[3].status, 424);
+    assert!(matches!(r[3].error(), Some(GraphError::Permanent(_))));
+    assert_eq!(r[4].status, 204);
+    let t = e.sim.state();
+    assert!(!t.user(ids::ADELE).unwrap().account_enabled);
+    assert!(
+        !t.group(ids::GROUP_RETAIL_M365)
+            .unwrap()
+            .members
+            .contains(&ids::ADELE.to_owned())
+    );
+    // One round trip; five operations in the simulator's log.
+    let log = e.sim.requests();
+    assert_eq!(log.iter().filter(|l| l.batch_id.is_none()).count(), 1);
+    let items: Vec<u16> = log
+        .iter()
+        .filter(|l| l.batch_id.is_some())
+        .map(|l| l.status)
+        .collect();
+    assert_eq!(items.len(), 5);
+    assert_eq!(
+        items.iter().filter(|s| **s == 424).count(),
+        1,
+        "the dependant of the failed item was not run"
+    );
+}
+
+#[tokio::test]
+async fn throttled_items_and_their_dependants_are_retried() {
+    let e = env().await;
+    e.sim.throttle_next(1, 1);
+    let reply = e
+        .graph
+        .batch(vec![
+            BatchRequest::get_user("user", ids::ADELE),
+            BatchRequest::license_details("licences", ids::ADELE).depends_on(&["user"]),
+            BatchRequest::manager("manager", ids::ADELE),
+        ])
+        .await
+        .unwrap();
+    assert!(
+        reply.value.iter().all(|r| r.is_success()),
+        "{:?}",
+        reply.value
+    );
+    let log = e.sim.requests();
+    let batches = log.iter().filter(|l| l.path == "/$batch").count();
+    assert_eq!(
+        batches, 2,
+        "the throttled item was resent with its dependant"
+    );
+    let user = reply.value[0]
+        .clone()
+        .into_result::<offboard_graph::User>()
+        .unwrap();
+    assert_eq!(user.value.id, ids::ADELE);
+    let lic = reply.value[1]
+        .clone()
+        .into_list::<offboard_graph::LicenseDetails>()
+        .unwrap();
+    assert_eq!(lic.value.len(), 2);
+}
+
+#[tokio::test]
+async fn more_than_twenty_requests_are_refused_before_sending() {
+    let e = env().await;
+    let many: Vec<_> = (0..21)
+        .map(|i| BatchRequest::get_user(&i.to_string(), ids::ADELE))
+        .collect();
+    let err = e.graph.batch(many).await.unwrap_err();
+    assert_eq!(err.code(), "InvalidBatch");
+    assert!(e.sim.requests().is_empty());
+}
