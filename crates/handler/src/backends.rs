@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use offboard_core::messages::PLAN_QUEUE;
-use offboard_core::ports::{CaseIndex, CaseStore, EvidenceStore, MessageQueue, ScimUserStore};
+use offboard_core::ports::{
+    CaseIndex, CaseStore, EvidenceStore, MessageQueue, RemediationStore, ScimUserStore,
+};
 use offboard_embedded::{Embedded, FileEvidenceStore};
 use offboard_service::settings::{Backend, Settings};
 
@@ -20,13 +22,19 @@ pub struct Backends {
     pub evidence: Arc<dyn EvidenceStore>,
     /// The compliance index.
     pub index: Arc<dyn CaseIndex>,
+    /// Remediation items.
+    pub remediations: Arc<dyn RemediationStore>,
     /// Who acts, as recorded in evidence.
     pub actor: String,
 }
 
-/// The queues offboard sends to. In Azure the infrastructure creates them; the embedded
-/// backend creates them at start-up.
-pub const QUEUES: &[&str] = &[PLAN_QUEUE];
+/// The queues offboard sends to: planning, notifications, and one per step kind. In Azure
+/// the infrastructure creates them; the embedded backend creates them at start-up.
+pub fn queues() -> Vec<String> {
+    let mut q = vec![PLAN_QUEUE.to_owned(), offboard_core::messages::NOTIFY_QUEUE.to_owned()];
+    q.extend(offboard_core::plan::StepKind::ALL.iter().map(|k| k.queue()));
+    q
+}
 
 impl Backends {
     /// Connects to the configured backend.
@@ -34,8 +42,8 @@ impl Backends {
         match &settings.backend {
             Backend::Embedded { path } => {
                 let db = Embedded::open(path)?;
-                for q in QUEUES {
-                    db.ensure_queue(q).await?;
+                for q in queues() {
+                    db.ensure_queue(&q).await?;
                 }
                 let evidence = FileEvidenceStore::open(&path.join("evidence"))?;
                 Ok(Self::embedded(db, evidence))
@@ -54,7 +62,8 @@ impl Backends {
             scim_users: db.clone(),
             queue: db.clone(),
             evidence: Arc::new(evidence),
-            index: db,
+            index: db.clone(),
+            remediations: db,
             actor: "offboard (embedded backend)".into(),
         }
     }

@@ -14,6 +14,7 @@
 
 pub mod backends;
 pub mod body;
+pub mod engine;
 pub mod problem;
 pub mod protocol;
 pub mod routes;

@@ -4,6 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use offboard_core::effective::EffectivePolicy;
+use offboard_service::engine::Engine;
 use offboard_service::evidence::Evidence;
 use offboard_service::scim::ScimService;
 use offboard_service::settings::{IntakeSecrets, Settings};
@@ -20,6 +21,8 @@ pub struct AppState {
     pub intake: Intake,
     /// The SCIM service provider.
     pub scim: ScimService,
+    /// The offboarding engine.
+    pub engine: Engine,
     /// The adapters.
     pub backends: Backends,
     /// Provider secrets.
@@ -57,6 +60,7 @@ impl Application {
             backends.actor.clone(),
             clock.clone(),
         );
+        let engine = crate::engine::build(&settings, &backends, evidence.clone(), clock.clone())?;
         let intake = Intake::new(
             backends.cases.clone(),
             backends.queue.clone(),
@@ -71,6 +75,7 @@ impl Application {
         let state = AppState {
             intake,
             scim,
+            engine,
             backends,
             secrets: settings.secrets,
             effective: settings.effective,

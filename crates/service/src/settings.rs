@@ -34,6 +34,15 @@ pub const OFFBOARD_STORAGE_QUEUE_ENDPOINT: &str = "OFFBOARD_STORAGE_QUEUE_ENDPOI
 pub const OFFBOARD_STORAGE_BLOB_ENDPOINT: &str = "OFFBOARD_STORAGE_BLOB_ENDPOINT";
 /// Client id of the user-assigned managed identity (unset: system-assigned).
 pub const OFFBOARD_MANAGED_IDENTITY_CLIENT_ID: &str = "OFFBOARD_MANAGED_IDENTITY_CLIENT_ID";
+/// Microsoft Graph endpoint (default `https://graph.microsoft.com/v1.0`; locally the tenant
+/// simulator).
+pub const OFFBOARD_GRAPH_ENDPOINT: &str = "OFFBOARD_GRAPH_ENDPOINT";
+/// Exchange Online admin API host (default `https://outlook.office365.com`).
+pub const OFFBOARD_EXCHANGE_ENDPOINT: &str = "OFFBOARD_EXCHANGE_ENDPOINT";
+/// The Entra tenant id (the Exchange admin API addresses the tenant by id).
+pub const OFFBOARD_TENANT_ID: &str = "OFFBOARD_TENANT_ID";
+/// Path of the policy file (default: the built-in `config/policy.toml`).
+pub const OFFBOARD_POLICY_FILE: &str = "OFFBOARD_POLICY_FILE";
 /// Blob container holding evidence (default `evidence`).
 pub const OFFBOARD_EVIDENCE_CONTAINER: &str = "OFFBOARD_EVIDENCE_CONTAINER";
 /// `on` (default): every evidence blob gets a legal hold and a retention policy, read back.
@@ -104,9 +113,26 @@ pub struct EvidenceSettings {
     pub retention_days: u32,
 }
 
+/// Where Microsoft 365 is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSettings {
+    /// Graph base URL, with `/v1.0`.
+    pub graph_endpoint: String,
+    /// Exchange admin API base URL.
+    pub exchange_endpoint: String,
+    /// The tenant id, when configured.
+    pub tenant_id: Option<String>,
+    /// User-assigned identity client id.
+    pub managed_identity_client_id: Option<String>,
+}
+
 /// All of offboard's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Microsoft 365.
+    pub tenant: TenantSettings,
+    /// The offboarding policy.
+    pub policy: std::sync::Arc<offboard_core::policy::Policy>,
     /// Storage backend.
     pub backend: Backend,
     /// Evidence.
@@ -207,7 +233,29 @@ impl Settings {
                     detail: format!("`{d}` is not a number of days from 1 to 146000"),
                 })?,
         };
+        let policy = match val(OFFBOARD_POLICY_FILE) {
+            None => offboard_core::policy::Policy::builtin(),
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| SettingsError {
+                    name: OFFBOARD_POLICY_FILE,
+                    detail: format!("cannot read {path}: {e}"),
+                })?;
+                offboard_core::policy::Policy::parse(&text).map_err(|e| SettingsError {
+                    name: OFFBOARD_POLICY_FILE,
+                    detail: format!("{path}: {e}"),
+                })?
+            }
+        };
         Ok(Self {
+            tenant: TenantSettings {
+                graph_endpoint: val(OFFBOARD_GRAPH_ENDPOINT)
+                    .unwrap_or_else(|| "https://graph.microsoft.com/v1.0".into()),
+                exchange_endpoint: val(OFFBOARD_EXCHANGE_ENDPOINT)
+                    .unwrap_or_else(|| "https://outlook.office365.com".into()),
+                tenant_id: val(OFFBOARD_TENANT_ID),
+                managed_identity_client_id: val(OFFBOARD_MANAGED_IDENTITY_CLIENT_ID),
+            },
+            policy: std::sync::Arc::new(policy),
             backend,
             evidence: EvidenceSettings {
                 container: val(OFFBOARD_EVIDENCE_CONTAINER).unwrap_or_else(|| "evidence".into()),

@@ -1,11 +1,15 @@
 //! Queue- and timer-triggered functions, called by the host with the invocation payload.
+//! Each answers 200 with the invocation response, or 500 so the host retries the message
+//! (and, after `maxDequeueCount`, moves it to `<queue>-poison`, which the `poison` sweep
+//! handles).
 
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use offboard_core::case::CaseStatus;
-use offboard_core::messages::{self, PlanMessage};
-use offboard_core::ports::StoreError;
+use offboard_core::messages::{self, PlanMessage, StepMessage};
+use offboard_core::notify::Notification;
+use offboard_core::plan::StepKind;
+use offboard_service::engine::{EngineError, Handled};
 use offboard_service::scheduler;
 
 use super::{Request, json};
@@ -13,18 +17,33 @@ use crate::problem::Problem;
 use crate::protocol::{InvocationRequest, InvocationResponse};
 use crate::startup::AppState;
 
-/// Function names (folders under `handlers/`) answered here.
-const FUNCTIONS: &[&str] = &["plan", "scheduler"];
-
 /// The queue trigger binding name used by every queue function.
 pub const QUEUE_BINDING: &str = "message";
 
 /// Whether `name` is a non-HTTP function this handler serves.
 pub fn is_function(name: &str) -> bool {
-    FUNCTIONS.contains(&name)
+    matches!(name, "plan" | "scheduler" | "notify" | "sla" | "poison")
+        || name
+            .strip_prefix("step-")
+            .is_some_and(|k| StepKind::parse(k).is_some())
 }
 
-/// Answers one invocation: 200 with the invocation response, or 500 so the host retries.
+enum Failure {
+    Retry(String),
+    Permanent(String),
+}
+
+impl From<EngineError> for Failure {
+    fn from(e: EngineError) -> Self {
+        if e.is_transient() {
+            Self::Retry(e.to_string())
+        } else {
+            Self::Permanent(e.to_string())
+        }
+    }
+}
+
+/// Answers one invocation.
 pub async fn invoke(state: &AppState, function: &str, req: &Request) -> Response {
     let invocation: InvocationRequest = match serde_json::from_slice(&req.body) {
         Ok(i) => i,
@@ -41,14 +60,15 @@ pub async fn invoke(state: &AppState, function: &str, req: &Request) -> Response
     let result = match function {
         "plan" => plan(state, &invocation).await,
         "scheduler" => tick(state).await,
-        _ => Err(Failure::Permanent(format!("no function {function}"))),
+        "notify" => notify(state, &invocation).await,
+        "sla" => sla(state).await,
+        "poison" => poison(state).await,
+        step => run_step(state, step, &invocation).await,
     };
     match result {
-        Ok(resp) => json(StatusCode::OK, &resp),
+        Ok(line) => json(StatusCode::OK, &InvocationResponse::logged([line])),
         Err(Failure::Retry(why)) => {
             tracing::warn!(function, reason = %why, "invocation failed; the host will retry");
-            // Non-2xx fails the invocation: the message becomes visible again and its
-            // dequeue count grows; after maxDequeueCount the host moves it to -poison.
             json(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &InvocationResponse::logged([format!("failed, will retry: {why}")]),
@@ -64,83 +84,67 @@ pub async fn invoke(state: &AppState, function: &str, req: &Request) -> Response
     }
 }
 
-enum Failure {
-    Retry(String),
-    Permanent(String),
+fn message_text(inv: &InvocationRequest) -> Result<String, Failure> {
+    inv.queue_text(QUEUE_BINDING)
+        .ok_or_else(|| Failure::Permanent(format!("no `{QUEUE_BINDING}` in Data")))
 }
 
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        if e.is_transient() {
-            Self::Retry(e.to_string())
-        } else {
-            Self::Permanent(e.to_string())
-        }
-    }
+fn handled(h: Handled) -> String {
+    h.describe().to_owned()
 }
 
-/// The `plan` queue function. Planning is not built yet: the case moves to `running` and
-/// records that it awaits planning. Idempotent: a repeated message changes nothing.
 #[tracing::instrument(skip_all, fields(case_id))]
-async fn plan(state: &AppState, inv: &InvocationRequest) -> Result<InvocationResponse, Failure> {
-    let text = inv
-        .queue_text(QUEUE_BINDING)
-        .ok_or_else(|| Failure::Permanent(format!("no `{QUEUE_BINDING}` in Data")))?;
-    let msg: PlanMessage =
-        messages::decode("plan message", &text).map_err(|e| Failure::Permanent(e.to_string()))?;
+async fn plan(state: &AppState, inv: &InvocationRequest) -> Result<String, Failure> {
+    let msg: PlanMessage = messages::decode("plan message", &message_text(inv)?)
+        .map_err(|e| Failure::Permanent(e.to_string()))?;
     tracing::Span::current().record("case_id", msg.case_id.as_str());
-    for _ in 0..5 {
-        let Some(mut v) = state.backends.cases.get(&msg.case_id).await? else {
-            return Ok(InvocationResponse::logged([format!(
-                "case {} does not exist; message dropped",
-                msg.case_id
-            )]));
-        };
-        let now = state.clock.now();
-        match v.value.status {
-            CaseStatus::Received => {}
-            CaseStatus::Scheduled if v.value.is_due(now) => {
-                v.value
-                    .transition(CaseStatus::Received, "effective time reached", now)
-                    .map_err(|e| Failure::Permanent(e.to_string()))?;
-            }
-            other => {
-                return Ok(InvocationResponse::logged([format!(
-                    "case {} is {other}; nothing to plan",
-                    msg.case_id
-                )]));
-            }
-        }
-        v.value
-            .transition(
-                CaseStatus::Running,
-                "awaiting planning: the planner is not part of this version; no access has been changed yet",
-                now,
-            )
-            .map_err(|e| Failure::Permanent(e.to_string()))?;
-        match state.backends.cases.replace(&v.value, &v.etag).await {
-            Ok(_) => {
-                tracing::info!(
-                    dequeue_count = inv.dequeue_count(),
-                    "case awaiting planning"
-                );
-                return Ok(InvocationResponse::logged([format!(
-                    "case {} recorded as awaiting planning",
-                    msg.case_id
-                )]));
-            }
-            Err(StoreError::PreconditionFailed { .. }) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(Failure::Retry(format!(
-        "case {} kept changing; retrying",
-        msg.case_id
-    )))
+    let h = state.engine.plan(&msg.case_id).await?;
+    tracing::info!(dequeue_count = inv.dequeue_count(), outcome = h.describe(), "plan");
+    Ok(handled(h))
 }
 
-/// The `scheduler` timer function.
-async fn tick(state: &AppState) -> Result<InvocationResponse, Failure> {
+#[tracing::instrument(skip_all, fields(case_id, step))]
+async fn run_step(state: &AppState, function: &str, inv: &InvocationRequest) -> Result<String, Failure> {
+    let msg: StepMessage = messages::decode("step message", &message_text(inv)?)
+        .map_err(|e| Failure::Permanent(e.to_string()))?;
+    tracing::Span::current().record("case_id", msg.case_id.as_str());
+    tracing::Span::current().record("step", msg.step.as_str());
+    if function != msg.step.queue() {
+        return Err(Failure::Permanent(format!(
+            "a {} message arrived on {function}",
+            msg.step
+        )));
+    }
+    let h = state.engine.run_step(&msg).await?;
+    tracing::info!(dequeue_count = inv.dequeue_count(), outcome = h.describe(), "step");
+    Ok(handled(h))
+}
+
+async fn notify(state: &AppState, inv: &InvocationRequest) -> Result<String, Failure> {
+    let n: Notification = messages::decode("notification", &message_text(inv)?)
+        .map_err(|e| Failure::Permanent(e.to_string()))?;
+    state.sinks.deliver(&n).await.map_err(|e| {
+        if e.is_transient() {
+            Failure::Retry(e.to_string())
+        } else {
+            Failure::Permanent(e.to_string())
+        }
+    })?;
+    Ok(format!("notification {:?} for case {} delivered", n.kind, n.case_id))
+}
+
+async fn sla(state: &AppState) -> Result<String, Failure> {
+    let r = state.engine.sla_tick().await?;
+    Ok(format!("SLA: {} open case(s) checked, {} breach(es) flagged", r.checked, r.breached))
+}
+
+async fn poison(state: &AppState) -> Result<String, Failure> {
+    let n = state.engine.sweep_poison().await?;
+    Ok(format!("{n} poisoned message(s) handled"))
+}
+
+/// The `scheduler` timer function: releases due cases and re-sends lost messages.
+async fn tick(state: &AppState) -> Result<String, Failure> {
     let report = scheduler::tick(&state.intake).await.map_err(|e| {
         if e.is_transient() {
             Failure::Retry(e.to_string())
@@ -148,14 +152,10 @@ async fn tick(state: &AppState) -> Result<InvocationResponse, Failure> {
             Failure::Permanent(e.to_string())
         }
     })?;
-    tracing::info!(
-        released = report.released,
-        resent = report.resent,
-        failed = report.failed,
-        "scheduler tick"
-    );
-    Ok(InvocationResponse::logged([format!(
-        "released {} due case(s), re-sent {} waiting case(s), {} failed",
+    let resent = state.engine.resume_stuck().await?;
+    tracing::info!(released = report.released, resent = report.resent, failed = report.failed, steps_resent = resent, "scheduler tick");
+    Ok(format!(
+        "released {} due case(s), re-sent {} waiting case(s) and {resent} stuck step(s), {} failed",
         report.released, report.resent, report.failed
-    )]))
+    ))
 }

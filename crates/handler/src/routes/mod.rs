@@ -6,6 +6,7 @@ mod cases;
 mod hris;
 mod invocations;
 mod offboardings;
+mod remediation;
 mod scim;
 
 use bytes::Bytes;
@@ -121,6 +122,12 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
         }
         ["api", "cases"] => only(&req, &[Method::GET], || cases::list(state, &req)).await,
         ["api", "cases", id] => only(&req, &[Method::GET], || cases::get(state, id)).await,
+        ["api", "cases", id, "steps", step, "retry"] => {
+            only(&req, &[Method::POST], || remediation::retry(state, id, step)).await
+        }
+        ["api", "remediations"] => {
+            only(&req, &[Method::GET], || remediation::list(state, &req)).await
+        }
         [function] if invocations::is_function(function) => {
             only(&req, &[Method::POST], || {
                 invocations::invoke(state, function, &req)

@@ -23,12 +23,29 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
     let verified = Verified::by_function_key(&req.body, state.clock.now());
     let request = operator::parse(&req.body)?;
     if request.dry_run {
-        return Err(Problem::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "dry-run-unavailable",
-            "Dry run not available yet",
-            "planning is not built in this version, so a dry run cannot show a plan; nothing was stored or changed",
-        ));
+        // Reads the tenant only: no case, no queue message, no change anywhere.
+        return match state
+            .engine
+            .dry_run(&request.facts.employee, request.facts.kind)
+            .await
+        {
+            Ok(dry) => Ok(json(
+                StatusCode::OK,
+                &serde_json::json!({
+                    "dryRun": true,
+                    "changed": false,
+                    "plan": dry.plan,
+                    "exception": dry.exception,
+                }),
+            )),
+            Err(offboard_service::steps::StepFailure::Throttled { retry_after, .. }) => Err(Problem::unavailable(format!(
+                "Microsoft Graph is throttling; retry the dry run in {} s",
+                retry_after.as_secs()
+            ))),
+            Err(e) => Err(Problem::unavailable(format!(
+                "could not read the tenant for the dry run: {e:?}"
+            ))),
+        };
     }
     let ev = TerminationEvent::new(request.facts, &verified, &state.effective).map_err(|e| {
         Problem::new(
