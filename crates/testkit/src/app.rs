@@ -12,15 +12,22 @@ use offboard_core::ports::{CaseStore, MessageQueue};
 use offboard_core::signature::{WebhookSecret, sign_bamboohr};
 use offboard_embedded::Embedded;
 use offboard_service::settings;
+use offboard_azure::{AzureQueue, AzureQueueOptions, CosmosConfig, CosmosDb};
 use standin_funchost::{AppDefinition, HandlerSpec, HostHandle, HostOptions, LocalHost};
+use standin_tenant::{SimConfig, SimHandle, TenantSim};
 
+use crate::credential::SimCredential;
 use crate::signing::Secrets;
+use crate::stack::Stack;
 
 /// Which storage backend the app runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     /// The embedded SQLite backend.
     Embedded,
+    /// Azurite and the Cosmos server, started for this app by `local/stack.sh`, reached
+    /// with managed-identity tokens (the production path).
+    Azure,
 }
 
 /// A running offboard for one test.
@@ -36,8 +43,11 @@ pub struct TestApp {
     pub queue: Arc<dyn MessageQueue>,
     /// The case store the handler writes (to inspect).
     pub cases: Arc<dyn CaseStore>,
+    /// The Microsoft 365 tenant the app acts on.
+    pub sim: SimHandle,
     base_url: String,
     handler_log: PathBuf,
+    _stack: Option<Stack>,
     _dir: tempfile::TempDir,
 }
 
@@ -106,7 +116,29 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 async fn try_spawn(backend: Backend) -> anyhow::Result<TestApp> {
+    try_spawn_with(backend, SimConfig::default(), |_| {}).await
+}
+
+/// Starts offboard with a tenant simulator configured by `sim` and app settings adjusted
+/// by `settings` (e.g. to remove a secret).
+pub async fn spawn_app_with(
+    backend: Backend,
+    sim: SimConfig,
+    settings: impl FnOnce(&mut BTreeMap<String, String>),
+) -> TestApp {
+    match try_spawn_with(backend, sim, settings).await {
+        Ok(app) => app,
+        Err(e) => panic!("could not start the test app: {e:#}"),
+    }
+}
+
+async fn try_spawn_with(
+    backend: Backend,
+    sim_config: SimConfig,
+    adjust: impl FnOnce(&mut BTreeMap<String, String>),
+) -> anyhow::Result<TestApp> {
     let dir = tempfile::tempdir()?;
+    let sim = TenantSim::spawn(sim_config).await?;
     let app = copy_app_definition(dir.path())?;
     let secrets = Secrets::random();
     let mut app_settings = BTreeMap::from([
@@ -127,7 +159,14 @@ async fn try_spawn(backend: Backend) -> anyhow::Result<TestApp> {
             "America/New_York".to_owned(),
         ),
         ("RUST_LOG".to_owned(), "info".to_owned()),
+        // Microsoft 365 and the managed identity: the tenant simulator.
+        ("IDENTITY_ENDPOINT".to_owned(), sim.identity_endpoint()),
+        ("IDENTITY_HEADER".to_owned(), sim.identity_header()),
+        (settings::OFFBOARD_GRAPH_ENDPOINT.to_owned(), sim.graph_base()),
+        (settings::OFFBOARD_EXCHANGE_ENDPOINT.to_owned(), sim.exchange_base()),
+        (settings::OFFBOARD_TENANT_ID.to_owned(), sim.tenant_id()),
     ]);
+    let mut stack = None;
     let (queue, cases): (Arc<dyn MessageQueue>, Arc<dyn CaseStore>) = match backend {
         Backend::Embedded => {
             let data = dir.path().join("data");
@@ -140,7 +179,45 @@ async fn try_spawn(backend: Backend) -> anyhow::Result<TestApp> {
             let db = Arc::new(db);
             (db.clone(), db)
         }
+        Backend::Azure => {
+            let st = Stack::start(&dir.path().join("stack"))?;
+            let credential = Arc::new(SimCredential(sim.issuer().clone()));
+            let cosmos = CosmosDb::connect(
+                CosmosConfig::new(st.get("OFFBOARD_COSMOS_ENDPOINT")?, "offboard"),
+                credential.clone(),
+            )
+            .await?;
+            cosmos.ensure_dev_schema().await?;
+            let cases: Arc<dyn CaseStore> = Arc::new(cosmos.case_store().await?);
+            let queue: Arc<dyn MessageQueue> = Arc::new(AzureQueue::new(
+                st.get("OFFBOARD_STORAGE_QUEUE_ENDPOINT")?,
+                credential,
+                AzureQueueOptions::default(),
+            )?);
+            for (k, v) in [
+                (settings::OFFBOARD_BACKEND, "azure".to_owned()),
+                (settings::OFFBOARD_COSMOS_ENDPOINT, st.get("OFFBOARD_COSMOS_ENDPOINT")?.to_owned()),
+                (settings::OFFBOARD_COSMOS_DATABASE, "offboard".to_owned()),
+                (settings::OFFBOARD_STORAGE_QUEUE_ENDPOINT, st.get("OFFBOARD_STORAGE_QUEUE_ENDPOINT")?.to_owned()),
+                (settings::OFFBOARD_STORAGE_BLOB_ENDPOINT, st.get("OFFBOARD_STORAGE_BLOB_ENDPOINT")?.to_owned()),
+                // Azurite has no legal hold or immutability: said, never silent.
+                (settings::OFFBOARD_EVIDENCE_WORM, "off".to_owned()),
+            ] {
+                app_settings.insert(k.to_owned(), v);
+            }
+            for k in [
+                "SSL_CERT_FILE",
+                "AZURE_COSMOS_EMULATOR_SERVER_CERT_VALIDATION_DISABLED",
+                "AZURE_COSMOS_CONNECTION_POOL_IS_HTTP2_ALLOWED",
+                "AZURE_COSMOS_BINARY_ENCODING_ENABLED",
+            ] {
+                app_settings.insert(k.to_owned(), st.get(k)?.to_owned());
+            }
+            stack = Some(st);
+            (queue, cases)
+        }
     };
+    adjust(&mut app_settings);
     let key: [u8; 16] = rand::random();
     let function_key: String = key.iter().map(|b| format!("{b:02x}")).collect();
     let handler_log = dir.path().join("handler.log");
@@ -166,6 +243,8 @@ async fn try_spawn(backend: Backend) -> anyhow::Result<TestApp> {
         queue,
         cases,
         handler_log,
+        sim,
+        _stack: stack,
         _dir: dir,
     })
 }

@@ -7,7 +7,11 @@
 //! ports), so tests run in parallel without seeing each other.
 
 mod app;
+mod credential;
 mod signing;
+mod stack;
 
-pub use app::{Backend, TestApp, spawn_app};
+pub use app::{Answer, Backend, TestApp, spawn_app, spawn_app_with};
+pub use credential::SimCredential;
+pub use stack::Stack;
 pub use signing::Secrets;
