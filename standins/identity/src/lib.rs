@@ -33,6 +33,8 @@
 //! - [`TokenIssuer::validator`] gives the [`TokenValidator`] a resource server (the tenant
 //!   simulator) uses to check signature, audience, lifetime and to read the roles.
 
+#![warn(missing_docs)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::SocketAddr;

@@ -19,7 +19,6 @@
 //! The seed format (`--seed FILE`) is [`Tenant`] as JSON; see `README.md` next to this crate.
 
 #![warn(missing_docs)]
-
 #![recursion_limit = "256"]
 
 pub mod demo;
