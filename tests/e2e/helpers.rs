@@ -58,6 +58,11 @@ macro_rules! on_every_backend {
                 let app = offboard_testkit::spawn_app(offboard_testkit::Backend::Embedded).await;
                 ($body)(app).await;
             }
+            #[tokio::test]
+            async fn azure() {
+                let app = offboard_testkit::spawn_app(offboard_testkit::Backend::Azure).await;
+                ($body)(app).await;
+            }
         }
     };
 }
