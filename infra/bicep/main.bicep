@@ -101,6 +101,9 @@ var cosmosContainerSpecs = [
   { name: 'cases', partitionKey: '/id' }
   { name: 'scimUsers', partitionKey: '/id' }
   { name: 'scimUserNames', partitionKey: '/id' }
+  // The compliance index: one entry per case, partitioned by evidence period (YYYY-MM), so an
+  // auditor's period is one single-partition query.
+  { name: 'caseIndex', partitionKey: '/period' }
 ]
 
 var evidenceContainerName = 'evidence'

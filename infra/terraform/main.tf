@@ -31,6 +31,9 @@ locals {
     { name = "cases", partition_key = "/id" },
     { name = "scimUsers", partition_key = "/id" },
     { name = "scimUserNames", partition_key = "/id" },
+    # The compliance index: one entry per case, partitioned by evidence period (YYYY-MM), so an
+    # auditor's period is one single-partition query.
+    { name = "caseIndex", partition_key = "/period" },
   ]
 
   evidence_container_name   = "evidence"

@@ -24,6 +24,14 @@ pub enum SetupError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A setting has a value the adapter cannot use.
+    #[error("setting {name}: {detail}")]
+    InvalidSetting {
+        /// The setting (for example `OFFBOARD_EVIDENCE_CONTAINER`).
+        name: &'static str,
+        /// What is wrong and what to set.
+        detail: String,
+    },
     /// The managed-identity credential could not be created.
     #[error(
         "the managed identity credential could not be created: {detail}; on Azure enable the app's system-assigned identity or set OFFBOARD_MANAGED_IDENTITY_CLIENT_ID to a user-assigned identity's client id"

@@ -1,13 +1,14 @@
 //! Cosmos DB (NoSQL API) adapters through the official `azure_data_cosmos` SDK, authenticated
 //! with an Entra ID token credential (the app's managed identity).
 //!
-//! Three containers in one database, each partitioned by `/id`:
+//! Four containers in one database:
 //!
-//! | container        | document                                  | why `/id`                                   |
-//! |------------------|-------------------------------------------|---------------------------------------------|
-//! | `cases`          | [`CosmosCaseStore`]'s case documents      | case ids are deterministic: create-if-absent → 409 is the duplicate check, and it only holds inside one logical partition |
-//! | `scimUsers`      | [`CosmosScimUserStore`]'s user documents  | point reads by the server-assigned id       |
-//! | `scimUserNames`  | one guard per lower-cased `userName`      | makes `userName` unique across partitions   |
+//! | container        | partition key | document                                  | why that key                                |
+//! |------------------|---------------|-------------------------------------------|---------------------------------------------|
+//! | `cases`          | `/id`         | [`CosmosCaseStore`]'s case documents      | case ids are deterministic: create-if-absent → 409 is the duplicate check, and it only holds inside one logical partition |
+//! | `scimUsers`      | `/id`         | [`CosmosScimUserStore`]'s user documents  | point reads by the server-assigned id       |
+//! | `scimUserNames`  | `/id`         | one guard per lower-cased `userName`      | makes `userName` unique across partitions   |
+//! | `caseIndex`      | `/period`     | [`CosmosCaseIndex`]'s compliance entries  | the auditor asks for a period: one period is one single-partition query |
 //!
 //! Queries that span partitions (listing by period, due cases, a subject's open cases, SCIM
 //! lookups by `externalId`) filter on top-level fields written for that purpose and never use
@@ -19,6 +20,7 @@
 //! and development use.
 
 mod cases;
+mod index;
 #[cfg(feature = "dev-schema")]
 mod schema;
 mod scim;
@@ -39,6 +41,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{SetupError, redact, store_error};
 
 pub use cases::CosmosCaseStore;
+pub use index::CosmosCaseIndex;
 pub use scim::CosmosScimUserStore;
 
 /// Names of the containers offboard uses, with the defaults the infrastructure creates.
@@ -50,6 +53,8 @@ pub struct ContainerNames {
     pub scim_users: String,
     /// `userName` uniqueness guards, partitioned by `/id` (default `scimUserNames`).
     pub scim_user_names: String,
+    /// The compliance index, partitioned by `/period` (default `caseIndex`).
+    pub case_index: String,
 }
 
 impl Default for ContainerNames {
@@ -58,6 +63,7 @@ impl Default for ContainerNames {
             cases: "cases".into(),
             scim_users: "scimUsers".into(),
             scim_user_names: "scimUserNames".into(),
+            case_index: "caseIndex".into(),
         }
     }
 }
@@ -165,6 +171,12 @@ impl CosmosDb {
             .container(&self.config.containers.scim_user_names)
             .await?;
         Ok(CosmosScimUserStore::new(users, names))
+    }
+
+    /// The compliance index on the `caseIndex` container.
+    pub async fn case_index(&self) -> Result<CosmosCaseIndex, SetupError> {
+        let container = self.container(&self.config.containers.case_index).await?;
+        Ok(CosmosCaseIndex::new(container))
     }
 
     async fn container(&self, name: &str) -> Result<ContainerClient, SetupError> {

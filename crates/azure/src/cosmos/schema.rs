@@ -9,8 +9,8 @@ use super::CosmosDb;
 use crate::error::{SetupError, redact};
 
 impl CosmosDb {
-    /// Creates the database and the three containers (each partitioned by `/id`) if they do
-    /// not exist. Idempotent. **Local and development use only** (feature `dev-schema`): in
+    /// Creates the database and the containers (with the partition keys of
+    /// [`super::ContainerNames`]) if they do not exist. Idempotent. **Local and development use only** (feature `dev-schema`): in
     /// production the infrastructure creates them.
     pub async fn ensure_dev_schema(&self) -> Result<(), SetupError> {
         let database = self.config.database.as_str();
@@ -26,8 +26,13 @@ impl CosmosDb {
         }
         let db = self.client.database_client(database);
         let names = &self.config.containers;
-        for name in [&names.cases, &names.scim_users, &names.scim_user_names] {
-            let properties = ContainerProperties::new(name.clone(), "/id".into());
+        for (name, partition_key) in [
+            (&names.cases, "/id"),
+            (&names.scim_users, "/id"),
+            (&names.scim_user_names, "/id"),
+            (&names.case_index, "/period"),
+        ] {
+            let properties = ContainerProperties::new(name.clone(), partition_key.into());
             match db.create_container(properties, None).await {
                 Ok(_) => {}
                 Err(e) if e.status().is_conflict() => {}

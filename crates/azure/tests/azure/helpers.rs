@@ -19,7 +19,11 @@ use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use azure_core::credentials::TokenCredential;
-use offboard_azure::{AzureQueue, AzureQueueOptions, CosmosConfig, CosmosDb};
+use azure_core::http::RetryOptions;
+use offboard_azure::{
+    AzureQueue, AzureQueueOptions, BlobEvidenceConfig, BlobEvidenceOptions, BlobEvidenceStore,
+    CosmosConfig, CosmosDb,
+};
 use standin_identity::{IdentityConfig, IdentityEndpoint, TokenIssuer};
 
 /// The settings of a running stack plus the identity endpoint serving its tokens.
@@ -178,9 +182,16 @@ fn init() -> Result<Stack, String> {
     Ok(Stack { env, issuer })
 }
 
+static STACK: OnceLock<Result<Stack, String>> = OnceLock::new();
+
+/// Whether a test of this binary has started the stack (and pointed `IDENTITY_ENDPOINT` at the
+/// identity stand-in): the live test refuses to run with a managed identity then.
+pub fn stack_started() -> bool {
+    STACK.get().is_some()
+}
+
 /// The stack (started or found on first use).
 pub fn stack() -> &'static Stack {
-    static STACK: OnceLock<Result<Stack, String>> = OnceLock::new();
     match STACK.get_or_init(init) {
         Ok(stack) => stack,
         Err(message) => panic!("the local Azure stack is not available:\n{message}"),
@@ -223,4 +234,42 @@ pub fn queues() -> AzureQueue {
 /// A fresh queue name.
 pub fn queue_name() -> String {
     format!("t-{}", unique())
+}
+
+/// The blob evidence store on a fresh container (its own name) of the stack's Azurite, with the
+/// production credential. `worm: false` is the only way evidence works on Azurite (no legal
+/// hold, no immutability: 501); SDK retries are off so a failure shows at once.
+pub async fn blob_evidence(worm: bool) -> BlobEvidenceStore {
+    let store = blob_evidence_unchecked(worm, &format!("ev-{}", unique()));
+    store
+        .ensure_dev_container()
+        .await
+        .expect("create the evidence container on Azurite");
+    store
+}
+
+/// The blob evidence store on container `container` of the stack's Azurite, not created.
+pub fn blob_evidence_unchecked(worm: bool, container: &str) -> BlobEvidenceStore {
+    let s = stack();
+    BlobEvidenceStore::new(
+        BlobEvidenceConfig {
+            container: container.to_owned(),
+            worm,
+            ..BlobEvidenceConfig::new(s.get("OFFBOARD_STORAGE_BLOB_ENDPOINT"))
+        },
+        credential(),
+        BlobEvidenceOptions {
+            retry: Some(RetryOptions::none()),
+        },
+    )
+    .expect("blob evidence store")
+}
+
+/// The directory of the stack's TLS material (the CA, and the server certificate and key
+/// Azurite serves), for test servers that must be trusted like the stack.
+pub fn certs_dir() -> PathBuf {
+    let ca = PathBuf::from(stack().get("OFFBOARD_STACK_CA_FILE"));
+    ca.parent()
+        .map(Path::to_path_buf)
+        .expect("the CA file of the stack has a directory")
 }
