@@ -104,6 +104,8 @@ var cosmosContainerSpecs = [
   // The compliance index: one entry per case, partitioned by evidence period (YYYY-MM), so an
   // auditor's period is one single-partition query.
   { name: 'caseIndex', partitionKey: '/period' }
+  // Failed steps waiting for a person (GET /api/remediations).
+  { name: 'remediations', partitionKey: '/id' }
 ]
 
 var evidenceContainerName = 'evidence'

@@ -34,6 +34,8 @@ locals {
     # The compliance index: one entry per case, partitioned by evidence period (YYYY-MM), so an
     # auditor's period is one single-partition query.
     { name = "caseIndex", partition_key = "/period" },
+    # Failed steps waiting for a person (GET /api/remediations).
+    { name = "remediations", partition_key = "/id" },
   ]
 
   evidence_container_name   = "evidence"

@@ -66,7 +66,8 @@ mod evidence;
 mod queue;
 
 pub use cosmos::{
-    ContainerNames, CosmosCaseIndex, CosmosCaseStore, CosmosConfig, CosmosDb, CosmosScimUserStore,
+    ContainerNames, CosmosCaseIndex, CosmosCaseStore, CosmosConfig, CosmosDb,
+    CosmosRemediationStore, CosmosScimUserStore,
 };
 pub use credential::managed_identity_credential;
 pub use error::SetupError;

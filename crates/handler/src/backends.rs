@@ -31,7 +31,10 @@ pub struct Backends {
 /// The queues offboard sends to: planning, notifications, and one per step kind. In Azure
 /// the infrastructure creates them; the embedded backend creates them at start-up.
 pub fn queues() -> Vec<String> {
-    let mut q = vec![PLAN_QUEUE.to_owned(), offboard_core::messages::NOTIFY_QUEUE.to_owned()];
+    let mut q = vec![
+        PLAN_QUEUE.to_owned(),
+        offboard_core::messages::NOTIFY_QUEUE.to_owned(),
+    ];
     q.extend(offboard_core::plan::StepKind::ALL.iter().map(|k| k.queue()));
     q
 }
@@ -48,9 +51,52 @@ impl Backends {
                 let evidence = FileEvidenceStore::open(&path.join("evidence"))?;
                 Ok(Self::embedded(db, evidence))
             }
-            Backend::Azure(_) => anyhow::bail!(
-                "the Azure backend is not wired into this build yet; set OFFBOARD_BACKEND=embedded"
-            ),
+            Backend::Azure(az) => {
+                let credential = offboard_azure::managed_identity_credential(
+                    az.managed_identity_client_id.as_deref(),
+                )?;
+                let cosmos = offboard_azure::CosmosDb::connect(
+                    offboard_azure::CosmosConfig::new(&az.cosmos_endpoint, &az.cosmos_database),
+                    credential.clone(),
+                )
+                .await?;
+                let blob_endpoint = az.blob_endpoint.clone().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{} is required with OFFBOARD_BACKEND=azure: evidence is kept in blob storage",
+                        offboard_service::settings::OFFBOARD_STORAGE_BLOB_ENDPOINT
+                    )
+                })?;
+                let evidence = offboard_azure::BlobEvidenceStore::new(
+                    offboard_azure::BlobEvidenceConfig {
+                        endpoint: blob_endpoint,
+                        container: settings.evidence.container.clone(),
+                        worm: settings.evidence.worm,
+                        retention_days: settings.evidence.retention_days,
+                    },
+                    credential.clone(),
+                    offboard_azure::BlobEvidenceOptions::default(),
+                )?;
+                let queue = offboard_azure::AzureQueue::new(
+                    &az.queue_endpoint,
+                    credential,
+                    offboard_azure::AzureQueueOptions::default(),
+                )?;
+                let actor = format!(
+                    "offboard (managed identity {})",
+                    az.managed_identity_client_id
+                        .as_deref()
+                        .unwrap_or("system-assigned")
+                );
+                Ok(Self {
+                    cases: Arc::new(cosmos.case_store().await?),
+                    scim_users: Arc::new(cosmos.scim_user_store().await?),
+                    queue: Arc::new(queue),
+                    evidence: Arc::new(evidence),
+                    index: Arc::new(cosmos.case_index().await?),
+                    remediations: Arc::new(cosmos.remediation_store().await?),
+                    actor,
+                })
+            }
         }
     }
 

@@ -25,8 +25,13 @@ pub fn build(
             "{OFFBOARD_TENANT_ID} is not set: the Exchange Online admin API addresses the tenant by its id"
         )
     })?;
-    let credential = offboard_azure::managed_identity_credential(t.managed_identity_client_id.as_deref())?;
-    let graph = GraphClient::new(&t.graph_endpoint, credential.clone(), GraphClientOptions::default())?;
+    let credential =
+        offboard_azure::managed_identity_credential(t.managed_identity_client_id.as_deref())?;
+    let graph = GraphClient::new(
+        &t.graph_endpoint,
+        credential.clone(),
+        GraphClientOptions::default(),
+    )?;
     let exchange = ExchangeClient::new(
         &t.exchange_endpoint,
         tenant_id,

@@ -85,7 +85,10 @@ fn body(event_id: &str) -> serde_json::Value {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let requests: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(500);
     let concurrency: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(8);
     run(Backend::Embedded, requests, concurrency).await?;

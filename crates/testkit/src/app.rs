@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use offboard_azure::{AzureQueue, AzureQueueOptions, CosmosConfig, CosmosDb};
 use offboard_core::ports::{CaseStore, MessageQueue};
 use offboard_core::signature::{WebhookSecret, sign_bamboohr};
 use offboard_embedded::Embedded;
 use offboard_service::settings;
-use offboard_azure::{AzureQueue, AzureQueueOptions, CosmosConfig, CosmosDb};
 use standin_funchost::{AppDefinition, HandlerSpec, HostHandle, HostOptions, LocalHost};
 use standin_tenant::{SimConfig, SimHandle, TenantSim};
 
@@ -162,8 +162,14 @@ async fn try_spawn_with(
         // Microsoft 365 and the managed identity: the tenant simulator.
         ("IDENTITY_ENDPOINT".to_owned(), sim.identity_endpoint()),
         ("IDENTITY_HEADER".to_owned(), sim.identity_header()),
-        (settings::OFFBOARD_GRAPH_ENDPOINT.to_owned(), sim.graph_base()),
-        (settings::OFFBOARD_EXCHANGE_ENDPOINT.to_owned(), sim.exchange_base()),
+        (
+            settings::OFFBOARD_GRAPH_ENDPOINT.to_owned(),
+            sim.graph_base(),
+        ),
+        (
+            settings::OFFBOARD_EXCHANGE_ENDPOINT.to_owned(),
+            sim.exchange_base(),
+        ),
         (settings::OFFBOARD_TENANT_ID.to_owned(), sim.tenant_id()),
     ]);
     let mut stack = None;
@@ -188,6 +194,18 @@ async fn try_spawn_with(
             )
             .await?;
             cosmos.ensure_dev_schema().await?;
+            offboard_azure::BlobEvidenceStore::new(
+                offboard_azure::BlobEvidenceConfig {
+                    endpoint: st.get("OFFBOARD_STORAGE_BLOB_ENDPOINT")?.to_owned(),
+                    container: "evidence".into(),
+                    worm: false,
+                    retention_days: offboard_azure::DEFAULT_RETENTION_DAYS,
+                },
+                credential.clone(),
+                offboard_azure::BlobEvidenceOptions::default(),
+            )?
+            .ensure_dev_container()
+            .await?;
             let cases: Arc<dyn CaseStore> = Arc::new(cosmos.case_store().await?);
             let queue: Arc<dyn MessageQueue> = Arc::new(AzureQueue::new(
                 st.get("OFFBOARD_STORAGE_QUEUE_ENDPOINT")?,
@@ -196,10 +214,19 @@ async fn try_spawn_with(
             )?);
             for (k, v) in [
                 (settings::OFFBOARD_BACKEND, "azure".to_owned()),
-                (settings::OFFBOARD_COSMOS_ENDPOINT, st.get("OFFBOARD_COSMOS_ENDPOINT")?.to_owned()),
+                (
+                    settings::OFFBOARD_COSMOS_ENDPOINT,
+                    st.get("OFFBOARD_COSMOS_ENDPOINT")?.to_owned(),
+                ),
                 (settings::OFFBOARD_COSMOS_DATABASE, "offboard".to_owned()),
-                (settings::OFFBOARD_STORAGE_QUEUE_ENDPOINT, st.get("OFFBOARD_STORAGE_QUEUE_ENDPOINT")?.to_owned()),
-                (settings::OFFBOARD_STORAGE_BLOB_ENDPOINT, st.get("OFFBOARD_STORAGE_BLOB_ENDPOINT")?.to_owned()),
+                (
+                    settings::OFFBOARD_STORAGE_QUEUE_ENDPOINT,
+                    st.get("OFFBOARD_STORAGE_QUEUE_ENDPOINT")?.to_owned(),
+                ),
+                (
+                    settings::OFFBOARD_STORAGE_BLOB_ENDPOINT,
+                    st.get("OFFBOARD_STORAGE_BLOB_ENDPOINT")?.to_owned(),
+                ),
                 // Azurite has no legal hold or immutability: said, never silent.
                 (settings::OFFBOARD_EVIDENCE_WORM, "off".to_owned()),
             ] {

@@ -28,10 +28,20 @@ impl TokenCredential for SimCredential {
         let t = self
             .0
             .issue(resource, &IdentitySelector::SystemAssigned)
-            .map_err(|e| azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, e.to_string()))?;
+            .map_err(|e| {
+                azure_core::Error::with_message(
+                    azure_core::error::ErrorKind::Credential,
+                    e.to_string(),
+                )
+            })?;
         let exp: i64 = t.expires_on.parse().unwrap_or(0);
-        let expires_on = azure_core::time::OffsetDateTime::from_unix_timestamp(exp)
-            .map_err(|e| azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, e.to_string()))?;
+        let expires_on =
+            azure_core::time::OffsetDateTime::from_unix_timestamp(exp).map_err(|e| {
+                azure_core::Error::with_message(
+                    azure_core::error::ErrorKind::Credential,
+                    e.to_string(),
+                )
+            })?;
         Ok(AccessToken::new(Secret::new(t.access_token), expires_on))
     }
 }

@@ -13,5 +13,5 @@ mod stack;
 
 pub use app::{Answer, Backend, TestApp, spawn_app, spawn_app_with};
 pub use credential::SimCredential;
-pub use stack::Stack;
 pub use signing::Secrets;
+pub use stack::Stack;

@@ -25,7 +25,15 @@ impl Stack {
             .arg(&script)
             .args(["start", "--dir"])
             .arg(dir)
-            .args(["--azurite-blob-port", "auto", "--azurite-queue-port", "auto", "--cosmos-port", "auto", "--watch-pid"])
+            .args([
+                "--azurite-blob-port",
+                "auto",
+                "--azurite-queue-port",
+                "auto",
+                "--cosmos-port",
+                "auto",
+                "--watch-pid",
+            ])
             .arg(std::process::id().to_string())
             .output()
             .with_context(|| format!("running {}", script.display()))?;
@@ -43,7 +51,10 @@ impl Stack {
             .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
             .collect();
         trust_stack_ca(&env)?;
-        Ok(Self { dir: dir.to_owned(), env })
+        Ok(Self {
+            dir: dir.to_owned(),
+            env,
+        })
     }
 
     /// One fact; an error naming it if absent.

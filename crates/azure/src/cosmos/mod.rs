@@ -21,6 +21,7 @@
 
 mod cases;
 mod index;
+mod remediation;
 #[cfg(feature = "dev-schema")]
 mod schema;
 mod scim;
@@ -42,6 +43,7 @@ use crate::error::{SetupError, redact, store_error};
 
 pub use cases::CosmosCaseStore;
 pub use index::CosmosCaseIndex;
+pub use remediation::CosmosRemediationStore;
 pub use scim::CosmosScimUserStore;
 
 /// Names of the containers offboard uses, with the defaults the infrastructure creates.
@@ -55,6 +57,8 @@ pub struct ContainerNames {
     pub scim_user_names: String,
     /// The compliance index, partitioned by `/period` (default `caseIndex`).
     pub case_index: String,
+    /// Remediation items, partitioned by `/id` (default `remediations`).
+    pub remediations: String,
 }
 
 impl Default for ContainerNames {
@@ -64,6 +68,7 @@ impl Default for ContainerNames {
             scim_users: "scimUsers".into(),
             scim_user_names: "scimUserNames".into(),
             case_index: "caseIndex".into(),
+            remediations: "remediations".into(),
         }
     }
 }
@@ -173,7 +178,13 @@ impl CosmosDb {
         Ok(CosmosScimUserStore::new(users, names))
     }
 
-    /// The compliance index on the `caseIndex` container.
+    /// Remediation items on the `remediations` container.
+    pub async fn remediation_store(&self) -> Result<CosmosRemediationStore, SetupError> {
+        let container = self.container(&self.config.containers.remediations).await?;
+        Ok(CosmosRemediationStore::new(container))
+    }
+
+    /// The compliance index.
     pub async fn case_index(&self) -> Result<CosmosCaseIndex, SetupError> {
         let container = self.container(&self.config.containers.case_index).await?;
         Ok(CosmosCaseIndex::new(container))

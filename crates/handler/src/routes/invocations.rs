@@ -99,12 +99,20 @@ async fn plan(state: &AppState, inv: &InvocationRequest) -> Result<String, Failu
         .map_err(|e| Failure::Permanent(e.to_string()))?;
     tracing::Span::current().record("case_id", msg.case_id.as_str());
     let h = state.engine.plan(&msg.case_id).await?;
-    tracing::info!(dequeue_count = inv.dequeue_count(), outcome = h.describe(), "plan");
+    tracing::info!(
+        dequeue_count = inv.dequeue_count(),
+        outcome = h.describe(),
+        "plan"
+    );
     Ok(handled(h))
 }
 
 #[tracing::instrument(skip_all, fields(case_id, step))]
-async fn run_step(state: &AppState, function: &str, inv: &InvocationRequest) -> Result<String, Failure> {
+async fn run_step(
+    state: &AppState,
+    function: &str,
+    inv: &InvocationRequest,
+) -> Result<String, Failure> {
     let msg: StepMessage = messages::decode("step message", &message_text(inv)?)
         .map_err(|e| Failure::Permanent(e.to_string()))?;
     tracing::Span::current().record("case_id", msg.case_id.as_str());
@@ -116,7 +124,11 @@ async fn run_step(state: &AppState, function: &str, inv: &InvocationRequest) -> 
         )));
     }
     let h = state.engine.run_step(&msg).await?;
-    tracing::info!(dequeue_count = inv.dequeue_count(), outcome = h.describe(), "step");
+    tracing::info!(
+        dequeue_count = inv.dequeue_count(),
+        outcome = h.describe(),
+        "step"
+    );
     Ok(handled(h))
 }
 
@@ -130,12 +142,18 @@ async fn notify(state: &AppState, inv: &InvocationRequest) -> Result<String, Fai
             Failure::Permanent(e.to_string())
         }
     })?;
-    Ok(format!("notification {:?} for case {} delivered", n.kind, n.case_id))
+    Ok(format!(
+        "notification {:?} for case {} delivered",
+        n.kind, n.case_id
+    ))
 }
 
 async fn sla(state: &AppState) -> Result<String, Failure> {
     let r = state.engine.sla_tick().await?;
-    Ok(format!("SLA: {} open case(s) checked, {} breach(es) flagged", r.checked, r.breached))
+    Ok(format!(
+        "SLA: {} open case(s) checked, {} breach(es) flagged",
+        r.checked, r.breached
+    ))
 }
 
 async fn poison(state: &AppState) -> Result<String, Failure> {
@@ -153,7 +171,13 @@ async fn tick(state: &AppState) -> Result<String, Failure> {
         }
     })?;
     let resent = state.engine.resume_stuck().await?;
-    tracing::info!(released = report.released, resent = report.resent, failed = report.failed, steps_resent = resent, "scheduler tick");
+    tracing::info!(
+        released = report.released,
+        resent = report.resent,
+        failed = report.failed,
+        steps_resent = resent,
+        "scheduler tick"
+    );
     Ok(format!(
         "released {} due case(s), re-sent {} waiting case(s) and {resent} stuck step(s), {} failed",
         report.released, report.resent, report.failed

@@ -123,7 +123,10 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
         ["api", "cases"] => only(&req, &[Method::GET], || cases::list(state, &req)).await,
         ["api", "cases", id] => only(&req, &[Method::GET], || cases::get(state, id)).await,
         ["api", "cases", id, "steps", step, "retry"] => {
-            only(&req, &[Method::POST], || remediation::retry(state, id, step)).await
+            only(&req, &[Method::POST], || {
+                remediation::retry(state, id, step)
+            })
+            .await
         }
         ["api", "remediations"] => {
             only(&req, &[Method::GET], || remediation::list(state, &req)).await

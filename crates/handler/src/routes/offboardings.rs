@@ -38,10 +38,12 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
                     "exception": dry.exception,
                 }),
             )),
-            Err(offboard_service::steps::StepFailure::Throttled { retry_after, .. }) => Err(Problem::unavailable(format!(
-                "Microsoft Graph is throttling; retry the dry run in {} s",
-                retry_after.as_secs()
-            ))),
+            Err(offboard_service::steps::StepFailure::Throttled { retry_after, .. }) => {
+                Err(Problem::unavailable(format!(
+                    "Microsoft Graph is throttling; retry the dry run in {} s",
+                    retry_after.as_secs()
+                )))
+            }
             Err(e) => Err(Problem::unavailable(format!(
                 "could not read the tenant for the dry run: {e:?}"
             ))),

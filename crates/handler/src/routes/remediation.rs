@@ -52,7 +52,9 @@ pub async fn retry(state: &AppState, case_id: &str, step: &str) -> Response {
             ),
             &case.id,
         ),
-        Err(EngineError::NoSuchCase(id)) => Problem::not_found(format!("no case {id}")).into_response(),
+        Err(EngineError::NoSuchCase(id)) => {
+            Problem::not_found(format!("no case {id}")).into_response()
+        }
         Err(EngineError::Refused(why)) => {
             Problem::new(StatusCode::CONFLICT, "conflict", "Cannot retry", why).into_response()
         }
