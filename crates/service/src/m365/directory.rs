@@ -109,6 +109,10 @@ where
 /// Whether the error means "there is none" (no manager, no OneDrive, no mailbox).
 fn means_none(e: &GraphError) -> bool {
     e.is_not_found()
+        || (matches!(e, GraphError::Permanent(_))
+            && e.info()
+                .message
+                .contains("ManagementObjectNotFoundException"))
         || matches!(
             e.not_applicable(),
             Some(NotApplicableReason::NoOneDrive | NotApplicableReason::NoMailbox)

@@ -53,7 +53,7 @@ impl StepAction for BlockSignIn {
 
         // Act: read first.
         let read = Attempt::new(ENTRA, "sign-in already blocked", vec![id.to_owned()])
-            .request("GET", format!("/users/{id}?$select=accountEnabled"));
+            .request("GET", format!("/users/{id}"));
         let before = match graph.get_user(id).await {
             Ok(r) => r,
             Err(e) => return Err(read.fail(&e)),

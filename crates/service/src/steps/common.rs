@@ -269,6 +269,17 @@ pub(crate) fn already_gone(err: &GraphError) -> bool {
     err.is_not_found()
 }
 
+/// Whether an Exchange cmdlet about the leaver's mailbox failed because there is no mailbox:
+/// a 404, or Exchange's `ManagementObjectNotFoundException` whatever status carries it.
+pub(crate) fn no_mailbox(err: &GraphError) -> bool {
+    err.is_not_found()
+        || (matches!(err, GraphError::Permanent(_))
+            && err
+                .info()
+                .message
+                .contains("ManagementObjectNotFoundException"))
+}
+
 /// Whether `observed` (an RFC 3339 instant or none) is at or after `from`.
 pub(crate) fn at_or_after(observed: Option<DateTime<Utc>>, from: DateTime<Utc>) -> bool {
     observed.is_some_and(|t| t >= from)

@@ -22,7 +22,9 @@ use std::sync::Arc;
 use offboard_core::plan::StepKind;
 use offboard_graph::exchange::MailboxPermission;
 
-use super::common::{Attempt, EXCHANGE, INVOKE_COMMAND, read_back, read_until, upn, user_id};
+use super::common::{
+    Attempt, EXCHANGE, INVOKE_COMMAND, no_mailbox, read_back, read_until, upn, user_id,
+};
 use super::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
@@ -105,7 +107,7 @@ impl StepAction for MailboxManagerAccess {
             );
         let before = match exo.mailbox_permissions(who).await {
             Ok(r) => r,
-            Err(e) if e.is_not_found() => {
+            Err(e) if no_mailbox(&e) => {
                 return Ok(StepReport::from_actions(vec![read.not_applicable(
                     "the leaver has no Exchange Online mailbox",
                     e.status(),

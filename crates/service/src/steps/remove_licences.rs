@@ -85,10 +85,8 @@ impl StepAction for RemoveLicences {
         };
 
         // Act: read first.
-        let read = Attempt::new(ENTRA, "no direct licence left", vec![id.to_owned()]).request(
-            "GET",
-            format!("/users/{id}?$select=assignedLicenses,licenseAssignmentStates"),
-        );
+        let read = Attempt::new(ENTRA, "no direct licence left", vec![id.to_owned()])
+            .request("GET", format!("/users/{id}"));
         let before = graph
             .get_user(id)
             .await

@@ -99,10 +99,7 @@ impl StepAction for ResetPassword {
             "password already reset by this step",
             vec![id.to_owned()],
         )
-        .request(
-            "GET",
-            format!("/users/{id}?$select=lastPasswordChangeDateTime"),
-        );
+        .request("GET", format!("/users/{id}"));
         let before = graph
             .get_user(id)
             .await

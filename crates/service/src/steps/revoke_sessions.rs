@@ -60,10 +60,7 @@ impl StepAction for RevokeSessions {
             "sessions already revoked by this step",
             vec![id.to_owned()],
         )
-        .request(
-            "GET",
-            format!("/users/{id}?$select=signInSessionsValidFromDateTime"),
-        );
+        .request("GET", format!("/users/{id}"));
         let before = graph
             .get_user(id)
             .await

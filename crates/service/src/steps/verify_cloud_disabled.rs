@@ -64,7 +64,7 @@ impl StepAction for VerifyCloudDisabled {
             "cloud account disabled by directory sync",
             vec![id.to_owned()],
         )
-        .request("GET", format!("/users/{id}?$select=accountEnabled"));
+        .request("GET", format!("/users/{id}"));
         let user = self
             .tenant
             .graph

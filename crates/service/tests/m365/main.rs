@@ -5,6 +5,7 @@
 
 mod access;
 mod directory;
+mod engine;
 mod helpers;
 mod mail;
 mod pipeline;
