@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::client::{Call, GraphClient, Reply, decode_error, error_info, parse_retry_after, seg};
 use crate::error::{ErrorInfo, GraphError, classify};
 use crate::groups::{GROUP_SELECT, member_ref_path};
-use crate::users::{USER_SELECT, user_path};
+use crate::users::{USER_SELECT, UserLookup, user_path};
 
 /// Graph's limit of requests in one batch.
 pub const MAX_BATCH_REQUESTS: usize = 20;
@@ -107,6 +107,34 @@ impl BatchRequest {
         Self::new(id, "POST", format!("{}/assignLicense", user_path(user)))
             .with_body(json!({ "addLicenses": [], "removeLicenses": sku_ids }))
             .idem(true)
+    }
+    /// [`GraphClient::find_users`] (first page): users matching one of HR's identifiers.
+    pub fn find_users(id: &str, lookup: &UserLookup) -> Self {
+        Self::new(
+            id,
+            "GET",
+            q(
+                "/users".to_owned(),
+                &[
+                    ("$filter", lookup.filter()),
+                    ("$select", USER_SELECT.join(",")),
+                ],
+            ),
+        )
+    }
+    /// [`GraphClient::transitive_member_of_groups`] (first page).
+    pub fn transitive_member_of_groups(id: &str, user: &str) -> Self {
+        Self::new(
+            id,
+            "GET",
+            q(
+                format!(
+                    "{}/transitiveMemberOf/microsoft.graph.group",
+                    user_path(user)
+                ),
+                &[("$select", GROUP_SELECT.join(","))],
+            ),
+        )
     }
     /// [`GraphClient::member_of_groups`] (first page).
     pub fn member_of_groups(id: &str, user: &str) -> Self {

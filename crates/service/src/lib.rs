@@ -8,6 +8,7 @@ pub mod clock;
 pub mod engine;
 pub mod evidence;
 pub mod intake;
+pub mod m365;
 pub mod scheduler;
 pub mod scim;
 pub mod settings;

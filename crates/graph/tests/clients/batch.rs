@@ -1,6 +1,6 @@
 //! JSON `$batch`: dependsOn, a failing member, per-item throttling.
 
-use offboard_graph::{BatchRequest, GraphError, NotApplicableReason};
+use offboard_graph::{BatchRequest, GraphError, NotApplicableReason, UserLookup};
 
 use crate::helpers::{env, ids};
 
@@ -111,4 +111,55 @@ async fn more_than_twenty_requests_are_refused_before_sending() {
     let err = e.graph.batch(many).await.unwrap_err();
     assert_eq!(err.code(), "InvalidBatch");
     assert!(e.sim.requests().is_empty());
+}
+
+#[tokio::test]
+async fn lookups_and_nested_groups_batch_like_their_single_calls() {
+    let e = env().await;
+    let reply = e
+        .graph
+        .batch(vec![
+            BatchRequest::find_users("eid", &UserLookup::EmployeeId("E1001".into())),
+            BatchRequest::find_users("quote", &UserLookup::Mail("o'brien@contoso.com".into())),
+            BatchRequest::transitive_member_of_groups("nested", ids::DIEGO),
+        ])
+        .await
+        .unwrap();
+    let r = reply.value;
+    let found = r[0]
+        .clone()
+        .into_list::<offboard_graph::User>()
+        .unwrap()
+        .value;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, ids::ADELE);
+    // The quote is escaped as OData requires, so the filter is valid and matches nobody.
+    assert_eq!(r[1].status, 200);
+    assert!(
+        r[1].clone()
+            .into_list::<offboard_graph::User>()
+            .unwrap()
+            .value
+            .is_empty()
+    );
+    let batched: Vec<String> = r[2]
+        .clone()
+        .into_list::<offboard_graph::Group>()
+        .unwrap()
+        .value
+        .into_iter()
+        .map(|g| g.id)
+        .collect();
+    let single: Vec<String> = e
+        .graph
+        .transitive_member_of_groups(ids::DIEGO)
+        .await
+        .unwrap()
+        .value
+        .into_iter()
+        .map(|g| g.id)
+        .collect();
+    assert_eq!(batched, single);
+    assert!(batched.contains(&ids::GROUP_LICENSING_E3.to_owned()));
+    assert!(batched.contains(&ids::GROUP_SYNCED.to_owned()));
 }

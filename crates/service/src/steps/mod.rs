@@ -11,6 +11,39 @@
 //! A step returns a [`StepReport`]; the engine turns its actions into evidence records and
 //! its status into the plan. Failures that retrying can fix come back as [`StepFailure`].
 
+mod auto_reply;
+mod block_sign_in;
+mod common;
+mod convert_mailbox;
+mod hide_from_address_lists;
+mod mailbox_manager_access;
+mod onedrive_manager_access;
+mod remove_app_roles;
+mod remove_auth_methods;
+mod remove_directory_roles;
+mod remove_groups;
+mod remove_licences;
+mod reset_password;
+mod retire_devices;
+mod revoke_sessions;
+mod verify_cloud_disabled;
+
+pub use auto_reply::AutoReply;
+pub use block_sign_in::BlockSignIn;
+pub use convert_mailbox::ConvertMailbox;
+pub use hide_from_address_lists::HideFromAddressLists;
+pub use mailbox_manager_access::MailboxManagerAccess;
+pub use onedrive_manager_access::OnedriveManagerAccess;
+pub use remove_app_roles::RemoveAppRoles;
+pub use remove_auth_methods::RemoveAuthMethods;
+pub use remove_directory_roles::RemoveDirectoryRoles;
+pub use remove_groups::RemoveGroups;
+pub use remove_licences::RemoveLicences;
+pub use reset_password::{PASSWORD_LENGTH, ResetPassword, random_password};
+pub use retire_devices::RetireDevices;
+pub use revoke_sessions::RevokeSessions;
+pub use verify_cloud_disabled::{RECHECK_EVERY, VerifyCloudDisabled};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -175,4 +208,42 @@ impl StepRegistry {
     pub fn get(&self, kind: StepKind) -> Option<&Arc<dyn StepAction>> {
         self.steps.get(&kind)
     }
+}
+
+/// Every cloud step on `tenant`, with the built-in policy's directory-sync window for
+/// `verify-cloud-disabled`. The on-premises AD steps are not registered: until the agent is
+/// configured the engine shows them as waiting for it.
+pub fn registry(tenant: Arc<crate::m365::Tenant>) -> StepRegistry {
+    registry_with_sync_window(
+        tenant,
+        offboard_core::policy::Policy::builtin().sync_verify_window_minutes,
+    )
+}
+
+/// [`registry`] with the directory-sync window of the policy in force
+/// (`Policy::sync_verify_window_minutes`).
+pub fn registry_with_sync_window(
+    tenant: Arc<crate::m365::Tenant>,
+    sync_verify_window_minutes: u32,
+) -> StepRegistry {
+    let t = || tenant.clone();
+    StepRegistry::new()
+        .with(Arc::new(BlockSignIn::new(t())))
+        .with(Arc::new(RevokeSessions::new(t())))
+        .with(Arc::new(VerifyCloudDisabled::new(
+            t(),
+            sync_verify_window_minutes,
+        )))
+        .with(Arc::new(ResetPassword::new(t())))
+        .with(Arc::new(RemoveAuthMethods::new(t())))
+        .with(Arc::new(RemoveDirectoryRoles::new(t())))
+        .with(Arc::new(RemoveAppRoles::new(t())))
+        .with(Arc::new(RetireDevices::new(t())))
+        .with(Arc::new(ConvertMailbox::new(t())))
+        .with(Arc::new(MailboxManagerAccess::new(t())))
+        .with(Arc::new(AutoReply::new(t())))
+        .with(Arc::new(HideFromAddressLists::new(t())))
+        .with(Arc::new(OnedriveManagerAccess::new(t())))
+        .with(Arc::new(RemoveGroups::new(t())))
+        .with(Arc::new(RemoveLicences::new(t())))
 }

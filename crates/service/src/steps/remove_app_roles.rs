@@ -1,0 +1,142 @@
+//! `remove-app-roles`: the leaver is no longer assigned to any enterprise application.
+//!
+//! **When it applies.** Planned when the planner found app role assignments, after sign-in is
+//! cut (`offboard_core::plan::build`). Assignments inherited through a group go with the
+//! group membership (`remove-groups`).
+//!
+//! **Act.** List the assignments (`GET /users/{id}/appRoleAssignments`) and delete each
+//! (`DELETE /users/{id}/appRoleAssignments/{assignmentId}`, `AppRoleAssignment.ReadWrite.All`).
+//! An assignment already gone is not deleted again, so a replay changes nothing; a 404 on
+//! delete counts as gone once the read-back agrees.
+//!
+//! **Verify.** List the assignments again; each deleted one must be absent.
+//!
+//! **Evidence.** One action per assignment: the DELETE with status, Graph's request id and
+//! the read-back, or — for an assignment the planner saw that is already gone — the listing
+//! that shows it absent.
+
+use async_trait::async_trait;
+use serde_json::json;
+use std::sync::Arc;
+
+use offboard_core::plan::StepKind;
+use offboard_graph::GraphError;
+
+use super::common::{Attempt, ENTRA, already_gone, read_back, user_id};
+use super::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+use crate::m365::Tenant;
+
+/// Removes app role assignments.
+#[derive(Debug, Clone)]
+pub struct RemoveAppRoles {
+    tenant: Arc<Tenant>,
+}
+
+impl RemoveAppRoles {
+    /// The step on `tenant`.
+    pub fn new(tenant: Arc<Tenant>) -> Self {
+        Self { tenant }
+    }
+}
+
+#[async_trait]
+impl StepAction for RemoveAppRoles {
+    fn kind(&self) -> StepKind {
+        StepKind::RemoveAppRoles
+    }
+
+    async fn run(&self, ctx: &StepContext<'_>) -> Result<StepReport, StepFailure> {
+        let graph = &self.tenant.graph;
+        let id = user_id(ctx);
+        let list_outline = format!("/users/{id}/appRoleAssignments");
+
+        // Act: read first.
+        let read = Attempt::new(ENTRA, "list app role assignments", vec![id.to_owned()])
+            .request("GET", list_outline.clone());
+        let before = graph
+            .app_role_assignments(id)
+            .await
+            .map_err(|e| read.clone().fail(&e))?;
+        let mut actions: Vec<ActionEvidence> = Vec::new();
+        let mut deleted: Vec<(Attempt, String, u16, Option<String>)> = Vec::new();
+        for a in &before.value {
+            let app = a
+                .resource_display_name
+                .clone()
+                .unwrap_or_else(|| a.resource_id.clone());
+            let act = Attempt::new(
+                ENTRA,
+                format!("remove access to {app} (app role assignment {})", a.id),
+                vec![id.to_owned(), a.id.clone(), a.resource_id.clone()],
+            )
+            .request("DELETE", format!("/users/{id}/appRoleAssignments/{}", a.id));
+            match graph.remove_app_role_assignment(id, &a.id).await {
+                Ok(r) => deleted.push((act, a.id.clone(), r.status, r.request_id)),
+                Err(e) if already_gone(&e) => {
+                    deleted.push((act, a.id.clone(), 404, e.request_id().map(str::to_owned)))
+                }
+                Err(e @ (GraphError::Permanent(_) | GraphError::NotApplicable { .. })) => {
+                    actions.push(act.failed(&e))
+                }
+                Err(e) => return Err(act.fail(&e)),
+            }
+        }
+
+        // Verify.
+        let after = if deleted.is_empty() {
+            before.clone()
+        } else {
+            graph
+                .app_role_assignments(id)
+                .await
+                .map_err(|e| read.clone().fail(&e))?
+        };
+        let present = |aid: &str| after.value.iter().any(|a| a.id == aid);
+        for (act, aid, status, request_id) in deleted {
+            actions.push(act.checked(
+                status,
+                request_id,
+                read_back(
+                    json!({ "assigned": false }),
+                    json!({ "assigned": present(&aid) }),
+                ),
+                Some(json!({ "readBackRequestId": after.request_id })),
+            ));
+        }
+        for f in &ctx.facts.app_roles {
+            if before.value.iter().any(|a| a.id == f.assignment_id) {
+                continue;
+            }
+            actions.push(
+                Attempt::new(
+                    ENTRA,
+                    format!(
+                        "access to {} (app role assignment {}) already removed",
+                        f.resource_name.as_deref().unwrap_or("an application"),
+                        f.assignment_id
+                    ),
+                    vec![id.to_owned(), f.assignment_id.clone()],
+                )
+                .request("GET", list_outline.clone())
+                .checked(
+                    before.status,
+                    before.request_id.clone(),
+                    read_back(json!({ "assigned": false }), json!({ "assigned": false })),
+                    Some(json!({ "note": "absent when this attempt read the assignments: removed by an earlier attempt of this step or outside offboard" })),
+                ),
+            );
+        }
+        if actions.is_empty() {
+            actions.push(read.checked(
+                after.status,
+                after.request_id.clone(),
+                read_back(
+                    json!({ "assignments": 0 }),
+                    json!({ "assignments": after.value.len() }),
+                ),
+                None,
+            ));
+        }
+        Ok(StepReport::from_actions(actions))
+    }
+}

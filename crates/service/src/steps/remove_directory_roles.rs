@@ -1,0 +1,159 @@
+//! `remove-directory-roles`: the leaver holds no Entra directory role.
+//!
+//! **When it applies.** Planned when the planner found role assignments, after sign-in is cut
+//! (`offboard_core::plan::build`). Roles held through a role-assignable group go with that
+//! group's membership (`remove-groups`). PIM *eligible* assignments are not active roles, are
+//! not listed by this call and are not handled here.
+//!
+//! **Act.** List the active assignments
+//! (`GET /roleManagement/directory/roleAssignments?$filter=principalId eq '{id}'`) and delete
+//! each (`DELETE /roleManagement/directory/roleAssignments/{assignmentId}`,
+//! `RoleManagement.ReadWrite.Directory`). An assignment already gone is not deleted again, so
+//! a replay changes nothing; a 404 on delete counts as gone once the read-back agrees.
+//!
+//! **Verify.** List the assignments again; each deleted one must be absent.
+//!
+//! **Evidence.** One action per assignment: the DELETE with status, Graph's request id and
+//! the read-back, or — for an assignment the planner saw that is already gone — the listing
+//! that shows it absent.
+
+use async_trait::async_trait;
+use serde_json::json;
+use std::sync::Arc;
+
+use offboard_core::plan::StepKind;
+use offboard_graph::{GraphError, RoleAssignment};
+
+use super::common::{Attempt, ENTRA, already_gone, read_back, user_id};
+use super::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+use crate::m365::Tenant;
+
+/// Removes directory role assignments.
+#[derive(Debug, Clone)]
+pub struct RemoveDirectoryRoles {
+    tenant: Arc<Tenant>,
+}
+
+impl RemoveDirectoryRoles {
+    /// The step on `tenant`.
+    pub fn new(tenant: Arc<Tenant>) -> Self {
+        Self { tenant }
+    }
+}
+
+fn role_name(a: &RoleAssignment) -> String {
+    a.role_definition
+        .as_ref()
+        .and_then(|d| d.display_name.clone())
+        .unwrap_or_else(|| a.role_definition_id.clone())
+}
+
+#[async_trait]
+impl StepAction for RemoveDirectoryRoles {
+    fn kind(&self) -> StepKind {
+        StepKind::RemoveDirectoryRoles
+    }
+
+    async fn run(&self, ctx: &StepContext<'_>) -> Result<StepReport, StepFailure> {
+        let graph = &self.tenant.graph;
+        let id = user_id(ctx);
+        let list_outline =
+            format!("/roleManagement/directory/roleAssignments?$filter=principalId eq '{id}'");
+
+        // Act: read first.
+        let read = Attempt::new(
+            ENTRA,
+            "list directory role assignments",
+            vec![id.to_owned()],
+        )
+        .request("GET", list_outline.clone());
+        let before = graph
+            .role_assignments_of(id)
+            .await
+            .map_err(|e| read.clone().fail(&e))?;
+        let mut actions: Vec<ActionEvidence> = Vec::new();
+        let mut deleted: Vec<(Attempt, String, u16, Option<String>)> = Vec::new();
+        for a in &before.value {
+            let act = Attempt::new(
+                ENTRA,
+                format!(
+                    "remove directory role {} (assignment {})",
+                    role_name(a),
+                    a.id
+                ),
+                vec![id.to_owned(), a.id.clone(), a.role_definition_id.clone()],
+            )
+            .request(
+                "DELETE",
+                format!("/roleManagement/directory/roleAssignments/{}", a.id),
+            );
+            match graph.remove_role_assignment(&a.id).await {
+                Ok(r) => deleted.push((act, a.id.clone(), r.status, r.request_id)),
+                Err(e) if already_gone(&e) => {
+                    deleted.push((act, a.id.clone(), 404, e.request_id().map(str::to_owned)))
+                }
+                Err(e @ (GraphError::Permanent(_) | GraphError::NotApplicable { .. })) => {
+                    actions.push(act.failed(&e))
+                }
+                Err(e) => return Err(act.fail(&e)),
+            }
+        }
+
+        // Verify.
+        let after = if deleted.is_empty() {
+            before.clone()
+        } else {
+            graph
+                .role_assignments_of(id)
+                .await
+                .map_err(|e| read.clone().fail(&e))?
+        };
+        let present = |aid: &str| after.value.iter().any(|a| a.id == aid);
+        for (act, aid, status, request_id) in deleted {
+            actions.push(act.checked(
+                status,
+                request_id,
+                read_back(
+                    json!({ "assigned": false }),
+                    json!({ "assigned": present(&aid) }),
+                ),
+                Some(json!({ "readBackRequestId": after.request_id })),
+            ));
+        }
+        for f in &ctx.facts.directory_roles {
+            if before.value.iter().any(|a| a.id == f.assignment_id) {
+                continue;
+            }
+            actions.push(
+                Attempt::new(
+                    ENTRA,
+                    format!(
+                        "directory role {} (assignment {}) already removed",
+                        f.role_name.as_deref().unwrap_or(&f.role_definition_id),
+                        f.assignment_id
+                    ),
+                    vec![id.to_owned(), f.assignment_id.clone()],
+                )
+                .request("GET", list_outline.clone())
+                .checked(
+                    before.status,
+                    before.request_id.clone(),
+                    read_back(json!({ "assigned": false }), json!({ "assigned": false })),
+                    Some(json!({ "note": "absent when this attempt read the assignments: removed by an earlier attempt of this step or outside offboard" })),
+                ),
+            );
+        }
+        if actions.is_empty() {
+            actions.push(read.checked(
+                after.status,
+                after.request_id.clone(),
+                read_back(
+                    json!({ "assignments": 0 }),
+                    json!({ "assignments": after.value.len() }),
+                ),
+                None,
+            ));
+        }
+        Ok(StepReport::from_actions(actions))
+    }
+}

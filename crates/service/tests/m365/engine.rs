@@ -1,0 +1,200 @@
+//! The cloud steps and the Graph directory inside the real engine (embedded backend): a
+//! termination is planned from the simulator's facts, every step runs from its queue, the
+//! case is sealed, and a second delivery of every step message changes nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use offboard_core::case::{Case, CaseStatus};
+use offboard_core::effective::{EffectivePolicy, HrEffectiveTime};
+use offboard_core::event::{Source, TerminationEvent, TerminationFacts, TerminationKind};
+use offboard_core::ids::EmployeeIdentifiers;
+use offboard_core::messages::{self, StepMessage};
+use offboard_core::plan::{StepKind, StepStatus};
+use offboard_core::policy::Policy;
+use offboard_core::ports::{CaseStore, MessageQueue};
+use offboard_core::signature::Verified;
+use offboard_embedded::{Embedded, FileEvidenceStore};
+use offboard_service::engine::{Engine, QueueNotifier};
+use offboard_service::evidence::Evidence;
+use offboard_service::steps::registry;
+use offboard_service::{Clock, SystemClock};
+
+use crate::helpers::{Env, env, ids, writes};
+
+struct Stack {
+    engine: Engine,
+    evidence: Evidence,
+    db: Arc<Embedded>,
+    _dir: tempfile::TempDir,
+}
+
+async fn stack(e: &Env) -> Stack {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(Embedded::open(&dir.path().join("db")).unwrap());
+    for q in StepKind::ALL
+        .iter()
+        .map(|k| k.queue())
+        .chain(["plan".into(), "notify".into()])
+    {
+        db.ensure_queue(&q).await.unwrap();
+    }
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let evidence = Evidence::new(
+        Arc::new(FileEvidenceStore::open(&dir.path().join("evidence")).unwrap()),
+        db.clone(),
+        "func-offboard",
+        clock.clone(),
+    );
+    let engine = Engine::new(
+        db.clone(),
+        db.clone(),
+        evidence.clone(),
+        clock,
+        Arc::new(Policy::builtin()),
+        Arc::new(e.directory.clone()),
+        Arc::new(registry(e.tenant.clone())),
+        Arc::new(QueueNotifier::new(db.clone())),
+        db.clone(),
+    );
+    Stack {
+        engine,
+        evidence,
+        db,
+        _dir: dir,
+    }
+}
+
+impl Stack {
+    async fn open(&self, employee_id: &str) -> Case {
+        let now = chrono::Utc::now();
+        let event = TerminationEvent::new(
+            TerminationFacts {
+                source: Source::Generic,
+                source_event_id: format!("evt-{employee_id}"),
+                source_subject_id: None,
+                employee: EmployeeIdentifiers::new(Some(employee_id.into()), None, None, None)
+                    .unwrap(),
+                kind: TerminationKind::Voluntary,
+                hr_effective: HrEffectiveTime::Immediate,
+                reason: None,
+            },
+            &Verified::by_function_key(b"{}", now),
+            &EffectivePolicy::default(),
+        )
+        .unwrap();
+        let case = Case::open(event, now);
+        CaseStore::create(&*self.db, &case).await.unwrap();
+        self.evidence.record_trigger(&case).await.unwrap();
+        case
+    }
+
+    /// Delivers every visible step message until the queues are quiet.
+    async fn drain(&self) -> usize {
+        let mut n = 0;
+        loop {
+            let mut any = false;
+            for kind in StepKind::ALL {
+                for m in self
+                    .db
+                    .receive(&kind.queue(), 32, Duration::from_secs(60))
+                    .await
+                    .unwrap()
+                {
+                    use base64::Engine as _;
+                    let text = base64::engine::general_purpose::STANDARD
+                        .decode(&m.text)
+                        .unwrap();
+                    let msg: StepMessage =
+                        messages::decode("step", &String::from_utf8(text).unwrap()).unwrap();
+                    self.engine.run_step(&msg).await.unwrap();
+                    self.db
+                        .delete(&kind.queue(), &m.id, &m.pop_receipt)
+                        .await
+                        .unwrap();
+                    any = true;
+                    n += 1;
+                }
+            }
+            if !any {
+                return n;
+            }
+        }
+    }
+
+    async fn case(&self, c: &Case) -> Case {
+        CaseStore::get(&*self.db, &c.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .value
+    }
+}
+
+#[tokio::test]
+async fn a_termination_runs_through_the_engine_and_a_replay_changes_nothing() {
+    let e = env().await;
+    let s = stack(&e).await;
+    let case = s.open("E1001").await;
+    s.engine.plan(&case.id).await.unwrap();
+    s.drain().await;
+
+    let done = s.case(&case).await;
+    // The dynamic group, the mail-enabled security group and the distribution list stay:
+    // the case says so instead of claiming success.
+    assert_eq!(done.status, CaseStatus::CompletedWithExceptions);
+    let plan = done.plan.as_ref().unwrap();
+    assert_eq!(plan.facts.user.id, ids::ADELE);
+    for st in &plan.steps {
+        let want = match st.kind {
+            StepKind::RemoveGroups => StepStatus::Exception,
+            k if k.is_on_prem() || k == StepKind::VerifyCloudDisabled => StepStatus::NotApplicable,
+            StepKind::RemoveDirectoryRoles => StepStatus::NotApplicable,
+            _ => StepStatus::Verified,
+        };
+        assert_eq!(st.status, want, "{}: {:?}", st.kind, st.reason);
+    }
+    assert!(plan.sign_in_cut_at().is_some());
+    assert!(s.evidence.is_sealed(&done).await.unwrap());
+    let t = e.sim.state();
+    assert!(!t.user(ids::ADELE).unwrap().account_enabled);
+    assert_eq!(
+        t.mailbox(ids::ADELE).unwrap().recipient_type_details,
+        "SharedMailbox"
+    );
+    assert!(t.effective_skus(ids::ADELE).is_empty());
+
+    // Every step message delivered again (the host redelivers, an operator replays).
+    let before = writes(&e.sim);
+    for st in &plan.steps {
+        let text = messages::encode(&StepMessage {
+            case_id: case.id.clone(),
+            step: st.kind,
+            attempt: 0,
+        })
+        .unwrap();
+        s.db.send(&st.kind.queue(), &text, Duration::ZERO)
+            .await
+            .unwrap();
+    }
+    s.drain().await;
+    assert_eq!(writes(&e.sim), before);
+    assert_eq!(
+        s.case(&done).await.status,
+        CaseStatus::CompletedWithExceptions
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_leaver_stops_the_case_without_touching_the_tenant() {
+    let e = env().await;
+    let s = stack(&e).await;
+    let case = s.open("E9999").await;
+    s.engine.plan(&case.id).await.unwrap();
+    let done = s.case(&case).await;
+    assert_eq!(done.status, CaseStatus::CompletedWithExceptions);
+    assert!(done.plan.is_none());
+    let why = done.planning_exception.unwrap();
+    assert!(why.contains("employeeId=E9999"), "{why}");
+    assert!(writes(&e.sim).is_empty());
+}
