@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use offboard_graph::{ExchangeClient, ExchangeClientOptions, GraphClient, GraphClientOptions};
 use offboard_service::Clock;
 use offboard_service::engine::{Engine, QueueNotifier};
 use offboard_service::evidence::Evidence;
@@ -27,18 +26,12 @@ pub fn build(
     })?;
     let credential =
         offboard_azure::managed_identity_credential(t.managed_identity_client_id.as_deref())?;
-    let graph = GraphClient::new(
+    let tenant = Arc::new(Tenant::new(
         &t.graph_endpoint,
-        credential.clone(),
-        GraphClientOptions::default(),
-    )?;
-    let exchange = ExchangeClient::new(
         &t.exchange_endpoint,
         tenant_id,
         credential,
-        ExchangeClientOptions::default(),
-    )?;
-    let tenant = Arc::new(Tenant { graph, exchange });
+    )?);
     Ok(Engine::new(
         backends.cases.clone(),
         backends.queue.clone(),
@@ -46,7 +39,10 @@ pub fn build(
         clock,
         settings.policy.clone(),
         Arc::new(GraphDirectory::new(tenant.clone())),
-        Arc::new(offboard_service::steps::registry(tenant)),
+        Arc::new(offboard_service::steps::registry_with_sync_window(
+            tenant,
+            settings.policy.sync_verify_window_minutes,
+        )),
         Arc::new(QueueNotifier::new(backends.queue.clone())),
         backends.remediations.clone(),
     ))

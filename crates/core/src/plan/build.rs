@@ -51,8 +51,7 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
 
     // 1. Cut sign-in. For a synced user AD is the master: disable there (agent), revoke
     //    cloud sessions at once, and verify the cloud account after directory sync.
-    let cut: StepKind;
-    if facts.synced {
+    let cut = if facts.synced {
         let sam = facts
             .on_premises_sam_account_name
             .clone()
@@ -85,7 +84,7 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
             ResetPassword,
             "the password is mastered on-premises: reset by ad-reset-password",
         );
-        cut = RevokeSessions;
+        RevokeSessions
     } else {
         let note = if facts.account_enabled {
             format!("set accountEnabled=false on {upn}")
@@ -110,8 +109,8 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
         for k in [AdDisable, AdResetPassword, AdCleanup, VerifyCloudDisabled] {
             b.na(k, "cloud-only account: nothing on-premises");
         }
-        cut = BlockSignIn;
-    }
+        BlockSignIn
+    };
 
     // 2. Credentials, roles, devices.
     let methods: Vec<_> = facts

@@ -652,7 +652,12 @@ impl Engine {
             step.attempts += 1;
             let since = *step.started_at.get_or_insert(now);
             match self.cases.replace(&case, &etag).await {
-                Ok(_) => return Ok(Claim::Claimed { case, since }),
+                Ok(_) => {
+                    return Ok(Claim::Claimed {
+                        case: Box::new(case),
+                        since,
+                    });
+                }
                 Err(StoreError::PreconditionFailed { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -1004,7 +1009,10 @@ impl Engine {
 }
 
 enum Claim {
-    Claimed { case: Case, since: DateTime<Utc> },
+    Claimed {
+        case: Box<Case>,
+        since: DateTime<Utc>,
+    },
     Skip(String),
     Later(Duration, String),
 }
