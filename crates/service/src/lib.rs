@@ -11,6 +11,7 @@ pub mod intake;
 pub mod scheduler;
 pub mod scim;
 pub mod settings;
+pub mod sinks;
 pub mod steps;
 
 pub use clock::{Clock, SystemClock};
