@@ -78,6 +78,15 @@ param logRetentionDays int = 90
 @description('Name of the hybrid connection the on-premises agent listens on.')
 param hybridConnectionName string = 'offboard-agent'
 
+@description('HTTPS endpoint that receives notifications as Standard Webhooks-signed JSON; empty for none. Its signing secret is the Key Vault secret notify-webhook-secret.')
+param notifyWebhookUrl string = ''
+
+@description('Mailbox (UPN or object id) that sends notification mail through Graph sendMail; empty for no mail. Set together with notifyMailTo.')
+param notifyMailFrom string = ''
+
+@description('Recipients of notification mail, separated by commas; empty for no mail. Set together with notifyMailFrom.')
+param notifyMailTo string = ''
+
 @description('Tags applied to every resource.')
 param tags object = {
   application: 'offboard'
@@ -148,6 +157,8 @@ var secretSettings = {
   OFFBOARD_GENERIC_WEBHOOK_SECRET: 'generic-webhook-secret'
   OFFBOARD_SCIM_TOKEN: 'scim-token'
   OFFBOARD_AGENT_SIGNING_KEY: 'agent-signing-key'
+  OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET: 'notify-teams-webhook-url'
+  OFFBOARD_NOTIFY_WEBHOOK_SECRET: 'notify-webhook-secret'
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -547,6 +558,13 @@ var appSettings = {
   OFFBOARD_GENERIC_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/generic-webhook-secret/)'
   OFFBOARD_SCIM_TOKEN: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/scim-token/)'
   OFFBOARD_AGENT_SIGNING_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/agent-signing-key/)'
+  // Notifications (crates/service/src/sinks): the Teams webhook URL authorises posting, so it
+  // is a secret; an unset Key Vault secret means no Teams notifications.
+  OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/notify-teams-webhook-url/)'
+  OFFBOARD_NOTIFY_WEBHOOK_URL: notifyWebhookUrl
+  OFFBOARD_NOTIFY_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/notify-webhook-secret/)'
+  OFFBOARD_NOTIFY_MAIL_FROM: notifyMailFrom
+  OFFBOARD_NOTIFY_MAIL_TO: notifyMailTo
 }
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {

@@ -44,11 +44,13 @@ locals {
   # Secrets: app setting name -> Key Vault secret name. The values are put into Key Vault by
   # infra/scripts/set-secrets.sh after deployment; Terraform never sees them.
   secret_settings = {
-    OFFBOARD_BAMBOOHR_SECRET        = "bamboohr-secret"
-    OFFBOARD_HIBOB_SECRET           = "hibob-secret"
-    OFFBOARD_GENERIC_WEBHOOK_SECRET = "generic-webhook-secret"
-    OFFBOARD_SCIM_TOKEN             = "scim-token"
-    OFFBOARD_AGENT_SIGNING_KEY      = "agent-signing-key"
+    OFFBOARD_BAMBOOHR_SECRET                 = "bamboohr-secret"
+    OFFBOARD_HIBOB_SECRET                    = "hibob-secret"
+    OFFBOARD_GENERIC_WEBHOOK_SECRET          = "generic-webhook-secret"
+    OFFBOARD_SCIM_TOKEN                      = "scim-token"
+    OFFBOARD_AGENT_SIGNING_KEY               = "agent-signing-key"
+    OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET = "notify-teams-webhook-url"
+    OFFBOARD_NOTIFY_WEBHOOK_SECRET           = "notify-webhook-secret"
   }
 
   # -------------------------------------------------------------------------------------------
@@ -112,6 +114,13 @@ locals {
     OFFBOARD_GENERIC_WEBHOOK_SECRET     = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/generic-webhook-secret/)"
     OFFBOARD_SCIM_TOKEN                 = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/scim-token/)"
     OFFBOARD_AGENT_SIGNING_KEY          = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/agent-signing-key/)"
+    # Notifications (crates/service/src/sinks): the Teams webhook URL authorises posting, so it
+    # is a secret; an unset Key Vault secret means no Teams notifications.
+    OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/notify-teams-webhook-url/)"
+    OFFBOARD_NOTIFY_WEBHOOK_URL              = var.notify_webhook_url
+    OFFBOARD_NOTIFY_WEBHOOK_SECRET           = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/notify-webhook-secret/)"
+    OFFBOARD_NOTIFY_MAIL_FROM                = var.notify_mail_from
+    OFFBOARD_NOTIFY_MAIL_TO                  = var.notify_mail_to
   }
 }
 

@@ -104,6 +104,24 @@ variable "hybrid_connection_name" {
   default     = "offboard-agent"
 }
 
+variable "notify_webhook_url" {
+  description = "HTTPS endpoint that receives notifications as Standard Webhooks-signed JSON; empty for none. Its signing secret is the Key Vault secret notify-webhook-secret."
+  type        = string
+  default     = ""
+}
+
+variable "notify_mail_from" {
+  description = "Mailbox (UPN or object id) that sends notification mail through Graph sendMail; empty for no mail. Set together with notify_mail_to."
+  type        = string
+  default     = ""
+}
+
+variable "notify_mail_to" {
+  description = "Recipients of notification mail, separated by commas; empty for no mail. Set together with notify_mail_from."
+  type        = string
+  default     = ""
+}
+
 variable "tags" {
   description = "Tags applied to every resource."
   type        = map(string)

@@ -1,16 +1,24 @@
-//! `offboard demo`: the whole path on the embedded backend, in seconds, with nothing to
-//! install. Signed HR terminations go in through the local Functions host; the demo prints
-//! what offboard did with them.
+//! `offboard demo`: the whole path on the embedded backend with the tenant simulator, in
+//! seconds and with nothing to install. A signed HR termination goes in through the local
+//! Functions host; the demo prints the plan, each step with its verified read-back, the
+//! verification of the sealed evidence and the auditor's report row.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use offboard_core::case::{Case, CaseStatus};
+use offboard_core::evidence::{period_of, verify};
+use offboard_core::plan::StepStatus;
+use offboard_core::ports::{CaseIndex, CaseStore};
+use offboard_service::SystemClock;
+use offboard_service::evidence::Evidence;
 use offboard_service::settings;
 
-use crate::local::{HandlerMode, start_embedded};
+use crate::local::{HandlerMode, Instance, start_embedded};
 use crate::sample;
 
 /// Arguments of `offboard demo`.
@@ -34,7 +42,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         ),
         (
             settings::OFFBOARD_BAMBOOHR_SECRET.to_owned(),
-            bamboohr_secret.clone(),
+            bamboohr_secret,
         ),
         (
             settings::OFFBOARD_TIME_ZONE.to_owned(),
@@ -46,163 +54,292 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     spinner.enable_steady_tick(Duration::from_millis(80));
-    spinner.set_message("starting the local Functions host and the handler (embedded backend)");
+    spinner.set_message("starting the local Functions host, the handler (embedded backend) and the tenant simulator");
     let instance = start_embedded(&data, 0, app_settings, HandlerMode::InProcess).await?;
     let base = instance.host.base_url();
     let client = reqwest::Client::builder().no_proxy().build()?;
     spinner.finish_with_message(format!(
-        "offboard is running behind the local Functions host at {base}"
+        "offboard runs behind the local Functions host at {base}; Microsoft 365 is the tenant simulator (Contoso)"
     ));
 
     println!(
-        "\n1. Workday (through its integration tool) sends a signed involuntary termination, effective now:"
+        "\n1. Workday (through its integration tool) sends a signed involuntary termination of Adele Vance, effective now:"
     );
     let event_id = format!("wd-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let generic = sample::generic_termination(
+    let termination = sample::generic_termination(
         &generic_secret,
         json!({
             "type": "employee.terminated",
             "timestamp": chrono::Utc::now().to_rfc3339(),
             "data": {
                 "eventId": event_id,
-                "employee": {"employeeId": "1042", "userPrincipalName": "ada.lovelace@contoso.example"},
+                "employee": {"employeeId": "E1001"},
                 "effectiveAt": chrono::Utc::now().to_rfc3339(),
                 "kind": "involuntary"
             }
         }),
     )?;
-    let (status, body) = generic.send(&client, &base).await?;
+    let (status, body) = termination.send(&client, &base).await?;
     println!("   POST /api/hris/generic -> {status} {body}");
-    let case_id = body["caseId"].as_str().unwrap_or_default().to_owned();
-
-    println!(
-        "\n2. The same webhook is delivered again (HR platforms retry): same case, nothing new."
-    );
-    let (status, body) = generic.send(&client, &base).await?;
-    println!("   POST /api/hris/generic -> {status} {body}");
-
-    println!(
-        "\n3. BambooHR sends a resignation effective at the end of next Friday (company zone Europe/London):"
-    );
-    let friday = next_friday();
-    let bamboo = sample::bamboohr_termination(
-        &bamboohr_secret,
-        json!({"employees": [{
-            "id": "318", "action": "Updated", "timestamp": chrono::Utc::now().to_rfc3339(),
-            "fields": {"Work Email": "grace.hopper@contoso.example", "Employee #": "2077",
-                       "Employment Status": "Terminated", "Termination Date": friday,
-                       "Termination Type": "Voluntary"},
-            "changedFields": ["Employment Status"]
-        }]}),
-    )?;
-    let (status, body) = bamboo.send(&client, &base).await?;
-    println!("   POST /api/hris/bamboohr -> {status} {body}");
-    let scheduled_id = body["caseId"].as_str().unwrap_or_default().to_owned();
-
-    println!("\n4. A request with a forged signature is refused and stores nothing:");
+    let case_id = offboard_core::CaseId::parse(body["caseId"].as_str().unwrap_or_default())?;
+    let (status, body) = termination.send(&client, &base).await?;
+    println!("   the platform retries the delivery -> {status} {body} (same case, nothing new)");
     let mut forged = sample::generic_termination(
         &sample::generic_secret(),
         json!({"type": "employee.terminated"}),
     )?;
     forged.headers.retain(|(k, _)| *k != "content-type");
     let (status, body) = forged.send(&client, &base).await?;
-    println!("   POST /api/hris/generic -> {status} {}", body["detail"]);
-
-    let spinner = ProgressBar::new_spinner();
-    spinner.enable_steady_tick(Duration::from_millis(80));
-    spinner.set_message("waiting for the plan queue function to pick up the due case");
-    let case = wait_for(&client, &base, &instance.function_key, &case_id, |c| {
-        c["status"] != "received"
-    })
-    .await?;
-    spinner.finish_and_clear();
-
-    println!("\n5. The due case went through the plan queue (queue trigger, base64 message):");
-    print_case(&case);
-    let scheduled = get_case(&client, &base, &instance.function_key, &scheduled_id).await?;
-    println!("\n6. The future-dated case waits for the scheduler (timer trigger, every minute):");
-    print_case(&scheduled);
     println!(
-        "\nPlanning and the verified removal of access come next; this build stops at 'awaiting planning' and says so."
+        "   a forged request -> {status} {} (stored nothing)",
+        body["detail"]
+    );
+
+    let case = follow(&instance, &case_id).await?;
+    let plan = case.plan.clone().ok_or_else(|| {
+        anyhow::anyhow!("the case was not planned: {:?}", case.planning_exception)
+    })?;
+
+    println!(
+        "\n2. The plan for {} (resolved by {}; dependency order):",
+        plan.facts
+            .user
+            .user_principal_name
+            .as_deref()
+            .unwrap_or("?"),
+        plan.facts.resolved_by
+    );
+    for s in &plan.steps {
+        let what = match s.status {
+            StepStatus::NotApplicable => {
+                format!("not applicable: {}", s.reason.as_deref().unwrap_or(""))
+            }
+            _ => s.preview.join("; "),
+        };
+        let after = if s.depends_on.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  (after {})",
+                s.depends_on
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        println!(
+            "   {:<26} {}{}",
+            s.kind.as_str(),
+            truncate(&what, 110),
+            truncate(&after, 60)
+        );
+    }
+
+    let evidence = Evidence::new(
+        Arc::new(instance.evidence.clone()),
+        Arc::new(instance.db.clone()),
+        "offboard demo",
+        Arc::new(SystemClock),
+    );
+    let period = period_of(case.event.effective_at);
+    let packet = evidence.packet(&period, &case.id).await?;
+    println!("\n3. Each action, verified by reading the real state back (expected -> observed):");
+    for r in packet
+        .records
+        .iter()
+        .filter(|r| !matches!(r.body.step.as_str(), "hr-trigger" | "case" | "plan"))
+    {
+        let rb = r
+            .body
+            .read_back
+            .as_ref()
+            .map(|rb| format!("{} -> {}", compact(&rb.expected), compact(&rb.observed)))
+            .unwrap_or_default();
+        let why = r
+            .body
+            .reason
+            .as_deref()
+            .map(|w| format!(" — {w}"))
+            .unwrap_or_default();
+        println!(
+            "   #{:<3} {:<24} {:<14} {}{}{}",
+            r.seq,
+            r.body.step,
+            r.body.outcome.as_str(),
+            truncate(&r.body.action, 60),
+            if rb.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", truncate(&rb, 90))
+            },
+            truncate(&why, 120)
+        );
+    }
+
+    println!(
+        "\n4. The sealed evidence, verified offline (what `offboard verify` does with a downloaded packet):"
+    );
+    let report = verify::verify_packet(&packet);
+    println!(
+        "   {} records, seal {}, ledger entry {}: {}",
+        report.records_checked,
+        packet
+            .seal
+            .as_ref()
+            .map(|s| s.hash.to_hex()[..16].to_owned())
+            .unwrap_or_else(|| "missing".into()),
+        packet
+            .ledger_entry
+            .as_ref()
+            .map(|e| format!("#{}", e.seq))
+            .unwrap_or_else(|| "missing".into()),
+        if report.ok() {
+            "every hash, link and the seal verify".to_owned()
+        } else {
+            format!("FAILED: {:?}", report.findings)
+        }
+    );
+    for w in &report.warnings {
+        println!("   {w}");
+    }
+
+    println!("\n5. The auditor's report row for this leaver:");
+    let entry = CaseIndex::get(&instance.db, &period, &case.id)
+        .await?
+        .map(|v| v.value);
+    if let Some(e) = entry {
+        let cut = plan.sign_in_cut_at();
+        let minutes = |t: Option<chrono::DateTime<chrono::Utc>>| {
+            t.map(|t| {
+                format!(
+                    "{:.1} s",
+                    (t - e.effective_at).num_milliseconds() as f64 / 1000.0
+                )
+            })
+            .unwrap_or_else(|| "-".into())
+        };
+        println!(
+            "   employeeId      {}",
+            e.employee.employee_id.as_deref().unwrap_or("-")
+        );
+        println!("   kind            {}", e.kind);
+        println!(
+            "   HR effective    {} (as sent: {})",
+            e.effective_at.to_rfc3339(),
+            e.hr_effective_as_sent.as_deref().unwrap_or("immediate")
+        );
+        println!(
+            "   sign-in cut     {} ({} after the effective time)",
+            cut.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into()),
+            minutes(cut)
+        );
+        for (system, at) in &e.access_removed_at {
+            println!(
+                "   {:<15} last removal verified {} after the effective time",
+                system,
+                minutes(Some(*at))
+            );
+        }
+        if let Some(sla) = &e.sla {
+            println!(
+                "   SLA             {} minutes: {}",
+                sla.target_minutes.unwrap_or_default(),
+                match sla.met {
+                    Some(true) => "met",
+                    Some(false) => "breached",
+                    None => "no target",
+                }
+            );
+        }
+        println!("   status          {}", e.status);
+        for x in &e.exceptions {
+            println!("   exception       {}", truncate(x, 140));
+        }
+    }
+
+    if let Some(sim) = &instance.sim {
+        println!("\n6. Adele in the tenant now (read from the simulator, not from offboard):");
+        let state = serde_json::to_value(sim.state())?;
+        if let Some(u) = state["users"]
+            .as_array()
+            .and_then(|a| a.iter().find(|u| u["employeeId"] == "E1001"))
+        {
+            println!(
+                "   accountEnabled {}  licences {}  ",
+                u["accountEnabled"],
+                u["assignedLicenses"].as_array().map(Vec::len).unwrap_or(0)
+            );
+        }
+    }
+    let exceptions = plan
+        .steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Exception)
+        .count();
+    println!(
+        "\nCase {} ended {} ({} steps; {} recorded as exceptions because Graph cannot change them — never reported as done).",
+        case.id,
+        case.status,
+        plan.steps.len(),
+        exceptions
     );
     instance.host.shutdown().await;
     Ok(())
 }
 
-fn next_friday() -> String {
-    use chrono::Datelike;
-    let mut d = chrono::Utc::now().date_naive() + chrono::Days::new(1);
-    while d.weekday() != chrono::Weekday::Fri {
-        d = d + chrono::Days::new(1);
-    }
-    d.format("%Y-%m-%d").to_string()
-}
-
-async fn get_case(
-    client: &reqwest::Client,
-    base: &str,
-    key: &str,
-    id: &str,
-) -> anyhow::Result<Value> {
-    let resp = client
-        .get(format!("{base}/api/cases/{id}"))
-        .header("x-functions-key", key)
-        .send()
-        .await?;
-    anyhow::ensure!(
-        resp.status().is_success(),
-        "GET /api/cases/{id} answered {}",
-        resp.status()
+/// Follows the case until it ends, with a progress bar over its steps.
+async fn follow(instance: &Instance, id: &offboard_core::CaseId) -> anyhow::Result<Case> {
+    let bar = ProgressBar::new(1).with_style(
+        ProgressStyle::with_template("   {bar:30} {pos}/{len} steps  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    Ok(resp.json().await?)
-}
-
-async fn wait_for(
-    client: &reqwest::Client,
-    base: &str,
-    key: &str,
-    id: &str,
-    done: impl Fn(&Value) -> bool,
-) -> anyhow::Result<Value> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
-        let case = get_case(client, base, key, id).await?;
-        if done(&case) {
+        let case = CaseStore::get(&instance.db, id)
+            .await?
+            .map(|v| v.value)
+            .ok_or_else(|| anyhow::anyhow!("case {id} vanished"))?;
+        if let Some(plan) = &case.plan {
+            bar.set_length(plan.steps.len() as u64);
+            bar.set_position(plan.steps.iter().filter(|s| s.status.is_terminal()).count() as u64);
+            let running: Vec<&str> = plan
+                .steps
+                .iter()
+                .filter(|s| matches!(s.status, StepStatus::Queued))
+                .map(|s| s.kind.as_str())
+                .collect();
+            bar.set_message(running.join(", "));
+        } else {
+            bar.set_message("planning");
+        }
+        if matches!(
+            case.status,
+            CaseStatus::Completed | CaseStatus::CompletedWithExceptions
+        ) {
+            bar.finish_with_message(format!("case {}", case.status));
             return Ok(case);
         }
         anyhow::ensure!(
             tokio::time::Instant::now() < deadline,
-            "case {id} did not progress within 30 s"
+            "case {id} did not finish within 120 s (status {})",
+            case.status
         );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-fn print_case(case: &Value) {
-    println!(
-        "   case {}  status {}  kind {}  source {}",
-        case["caseId"].as_str().unwrap_or("?"),
-        case["status"].as_str().unwrap_or("?"),
-        case["kind"].as_str().unwrap_or("?"),
-        case["source"].as_str().unwrap_or("?"),
-    );
-    println!(
-        "   HR effective (as sent) {}  ->  effective at {}",
-        case["hrEffectiveAsSent"].as_str().unwrap_or("(immediate)"),
-        case["effectiveAt"].as_str().unwrap_or("?"),
-    );
-    println!(
-        "   raw body SHA-256 {}",
-        case["bodySha256"].as_str().unwrap_or("?")
-    );
-    if let Some(history) = case["history"].as_array() {
-        for h in history {
-            println!(
-                "     {}  {:<10} {}",
-                h["at"].as_str().unwrap_or("?"),
-                h["status"].as_str().unwrap_or("?"),
-                h["note"].as_str().unwrap_or("")
-            );
-        }
+fn compact(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
     }
 }

@@ -59,6 +59,42 @@ pub struct Instance {
     pub host: HostHandle,
     /// The function key for `authLevel: function` endpoints.
     pub function_key: String,
+    /// The tenant simulator, when no real tenant is configured.
+    pub sim: Option<standin_tenant::SimHandle>,
+    /// The embedded database (for the demo's read-outs).
+    pub db: Embedded,
+    /// The embedded evidence store.
+    pub evidence: FileEvidenceStore,
+}
+
+/// Uses the tenant simulator as Microsoft 365 unless a real Graph endpoint and a
+/// managed-identity endpoint are configured; returns the simulator when started.
+async fn tenant(
+    app_settings: &mut BTreeMap<String, String>,
+) -> anyhow::Result<Option<standin_tenant::SimHandle>> {
+    let configured = app_settings.contains_key(settings::OFFBOARD_GRAPH_ENDPOINT)
+        && (app_settings.contains_key("IDENTITY_ENDPOINT")
+            || std::env::var("IDENTITY_ENDPOINT").is_ok());
+    if configured {
+        return Ok(None);
+    }
+    let sim = standin_tenant::TenantSim::spawn(standin_tenant::SimConfig::default()).await?;
+    for (k, v) in [
+        ("IDENTITY_ENDPOINT".to_owned(), sim.identity_endpoint()),
+        ("IDENTITY_HEADER".to_owned(), sim.identity_header()),
+        (
+            settings::OFFBOARD_GRAPH_ENDPOINT.to_owned(),
+            sim.graph_base(),
+        ),
+        (
+            settings::OFFBOARD_EXCHANGE_ENDPOINT.to_owned(),
+            sim.exchange_base(),
+        ),
+        (settings::OFFBOARD_TENANT_ID.to_owned(), sim.tenant_id()),
+    ] {
+        app_settings.insert(k, v);
+    }
+    Ok(Some(sim))
 }
 
 /// How the handler runs.
@@ -82,6 +118,8 @@ pub async fn start_embedded(
     })?;
     let app = write_app_definition(&data.join("app"))?;
     let db = Embedded::open(&data).context("opening the embedded backend")?;
+    let evidence = FileEvidenceStore::open(&data.join("evidence"))?;
+    let sim = tenant(&mut app_settings).await?;
     app_settings.insert(settings::OFFBOARD_BACKEND.into(), "embedded".into());
     app_settings.insert(
         settings::OFFBOARD_EMBEDDED_PATH.into(),
@@ -91,10 +129,19 @@ pub async fn start_embedded(
     let function_key: String = key_bytes.iter().map(|b| format!("{b:02x}")).collect();
     let handler = match mode {
         HandlerMode::InProcess => {
+            // The in-process handler's managed-identity credential reads its endpoint from
+            // the process environment, as it does in Azure.
+            for k in ["IDENTITY_ENDPOINT", "IDENTITY_HEADER"] {
+                if let Some(v) = app_settings.get(k) {
+                    // SAFETY: set before the handler (the only reader) is built; no other
+                    // thread reads the environment at this point.
+                    unsafe { std::env::set_var(k, v) };
+                }
+            }
             let s = Settings::from_lookup(|k| app_settings.get(k).cloned())?;
             let app = Application::with_backends(
                 s,
-                Backends::embedded(db.clone(), FileEvidenceStore::open(&data.join("evidence"))?),
+                Backends::embedded(db.clone(), evidence.clone()),
                 Arc::new(SystemClock),
                 0,
             )
@@ -108,7 +155,10 @@ pub async fn start_embedded(
             log_file: Some(data.join("handler.log")),
         },
     };
-    let queue: Arc<dyn MessageQueue> = Arc::new(db);
+    for q in offboard_handler::backends::queues() {
+        db.ensure_queue(&q).await?;
+    }
+    let queue: Arc<dyn MessageQueue> = Arc::new(db.clone());
     let host = LocalHost::start(HostOptions {
         app,
         handler,
@@ -118,7 +168,13 @@ pub async fn start_embedded(
         queues: Arc::new(move |_connection| Ok(queue.clone())),
     })
     .await?;
-    Ok(Instance { host, function_key })
+    Ok(Instance {
+        host,
+        function_key,
+        sim,
+        db,
+        evidence,
+    })
 }
 
 fn read_local_settings(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
@@ -213,6 +269,12 @@ fn print_banner(instance: &Instance, data: &Path, secrets: &IntakeSecrets) {
     );
     println!("  POST {base}/api/offboardings    function key required");
     println!("  GET  {base}/api/cases           function key required");
+    if let Some(sim) = &instance.sim {
+        println!(
+            "  Microsoft 365: the tenant simulator at {} (configure OFFBOARD_GRAPH_ENDPOINT and IDENTITY_ENDPOINT for a real tenant)",
+            sim.base_url()
+        );
+    }
     println!(
         "  function key (header x-functions-key): in {}",
         data.join("function-key").display()

@@ -1,7 +1,7 @@
 //! Signed sample requests, as an HR system would send them: used by the demo.
 
 use base64::Engine;
-use offboard_core::signature::{WebhookSecret, sign_bamboohr};
+use offboard_core::signature::WebhookSecret;
 
 /// A fresh random Standard Webhooks secret (`whsec_...`).
 pub fn generic_secret() -> String {
@@ -46,25 +46,6 @@ pub fn generic_termination(secret: &str, body: serde_json::Value) -> anyhow::Res
             ("webhook-id", id),
             ("webhook-timestamp", ts),
             ("webhook-signature", sig),
-        ],
-        body,
-    })
-}
-
-/// A BambooHR field-based webhook signed with `secret`.
-pub fn bamboohr_termination(
-    secret: &str,
-    body: serde_json::Value,
-) -> anyhow::Result<SignedRequest> {
-    let body = serde_json::to_vec(&body)?;
-    let ts = chrono::Utc::now().timestamp().to_string();
-    let sig = sign_bamboohr(secret.as_bytes(), &body, &ts);
-    Ok(SignedRequest {
-        path: "/api/hris/bamboohr",
-        headers: vec![
-            ("content-type", "application/json".into()),
-            ("x-bamboohr-timestamp", ts),
-            ("x-bamboohr-signature", sig),
         ],
         body,
     })

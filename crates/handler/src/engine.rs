@@ -11,13 +11,14 @@ use offboard_service::settings::{OFFBOARD_TENANT_ID, Settings};
 
 use crate::backends::Backends;
 
-/// The engine for these settings and backends.
+/// The engine for these settings and backends, and the Microsoft 365 tenant it acts on
+/// (the notification mail sink sends through the same Graph client).
 pub fn build(
     settings: &Settings,
     backends: &Backends,
     evidence: Evidence,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<Engine> {
+) -> anyhow::Result<(Engine, Arc<Tenant>)> {
     let t = &settings.tenant;
     let tenant_id = t.tenant_id.clone().ok_or_else(|| {
         anyhow::anyhow!(
@@ -32,7 +33,7 @@ pub fn build(
         tenant_id,
         credential,
     )?);
-    Ok(Engine::new(
+    let engine = Engine::new(
         backends.cases.clone(),
         backends.queue.clone(),
         evidence,
@@ -40,10 +41,11 @@ pub fn build(
         settings.policy.clone(),
         Arc::new(GraphDirectory::new(tenant.clone())),
         Arc::new(offboard_service::steps::registry_with_sync_window(
-            tenant,
+            tenant.clone(),
             settings.policy.sync_verify_window_minutes,
         )),
         Arc::new(QueueNotifier::new(backends.queue.clone())),
         backends.remediations.clone(),
-    ))
+    );
+    Ok((engine, tenant))
 }

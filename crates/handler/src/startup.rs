@@ -8,6 +8,7 @@ use offboard_service::engine::Engine;
 use offboard_service::evidence::Evidence;
 use offboard_service::scim::ScimService;
 use offboard_service::settings::{IntakeSecrets, Settings};
+use offboard_service::sinks::Sinks;
 use offboard_service::{Clock, Intake, SystemClock};
 use tokio::net::TcpListener;
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub scim: ScimService,
     /// The offboarding engine.
     pub engine: Engine,
+    /// Where notifications are delivered.
+    pub sinks: Arc<Sinks>,
     /// The adapters.
     pub backends: Backends,
     /// Provider secrets.
@@ -60,7 +63,12 @@ impl Application {
             backends.actor.clone(),
             clock.clone(),
         );
-        let engine = crate::engine::build(&settings, &backends, evidence.clone(), clock.clone())?;
+        let (engine, tenant) =
+            crate::engine::build(&settings, &backends, evidence.clone(), clock.clone())?;
+        let sinks = Arc::new(Sinks::from_settings(
+            &settings.notify,
+            Some(tenant.graph.clone()),
+        )?);
         let intake = Intake::new(
             backends.cases.clone(),
             backends.queue.clone(),
@@ -76,6 +84,7 @@ impl Application {
             intake,
             scim,
             engine,
+            sinks,
             backends,
             secrets: settings.secrets,
             effective: settings.effective,

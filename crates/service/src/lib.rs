@@ -12,6 +12,7 @@ pub mod m365;
 pub mod scheduler;
 pub mod scim;
 pub mod settings;
+pub mod sinks;
 pub mod steps;
 
 pub use clock::{Clock, SystemClock};

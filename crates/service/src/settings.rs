@@ -51,6 +51,27 @@ pub const OFFBOARD_EVIDENCE_CONTAINER: &str = "OFFBOARD_EVIDENCE_CONTAINER";
 pub const OFFBOARD_EVIDENCE_WORM: &str = "OFFBOARD_EVIDENCE_WORM";
 /// Days an evidence blob is retained under its time-based policy (default 2555, seven years).
 pub const OFFBOARD_EVIDENCE_RETENTION_DAYS: &str = "OFFBOARD_EVIDENCE_RETENTION_DAYS";
+/// The Microsoft Teams webhook URL notifications are posted to: a Workflows "When a Teams
+/// webhook request is received" URL, or a legacy Incoming Webhook URL. A secret (whoever holds
+/// the URL can post to the channel; Workflows URLs carry a `sig=` signature), so it is a Key
+/// Vault reference in Azure and never logged. Unset: no Teams notifications.
+pub const OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET: &str =
+    "OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET";
+/// HTTPS endpoint that receives notifications as signed JSON (Standard Webhooks). Not a
+/// secret: the receiver authenticates each request by its signature, so the URL must not carry
+/// credentials. Unset: no webhook notifications.
+pub const OFFBOARD_NOTIFY_WEBHOOK_URL: &str = "OFFBOARD_NOTIFY_WEBHOOK_URL";
+/// Standard Webhooks signing secret (`whsec_<base64>`) for [`OFFBOARD_NOTIFY_WEBHOOK_URL`];
+/// the receiver verifies `webhook-signature` with it. A secret (Key Vault reference in Azure),
+/// distinct from the intake's `OFFBOARD_GENERIC_WEBHOOK_SECRET`.
+pub const OFFBOARD_NOTIFY_WEBHOOK_SECRET: &str = "OFFBOARD_NOTIFY_WEBHOOK_SECRET";
+/// Mailbox notifications are sent from through Graph `sendMail` (UPN, mail address or object
+/// id; the app's `Mail.Send` permission lets it send as any mailbox, so scope it with an
+/// Exchange application access policy). Set together with [`OFFBOARD_NOTIFY_MAIL_TO`].
+pub const OFFBOARD_NOTIFY_MAIL_FROM: &str = "OFFBOARD_NOTIFY_MAIL_FROM";
+/// Recipients of notification mail, separated by commas or semicolons (for example a
+/// compliance team's shared mailbox). Set together with [`OFFBOARD_NOTIFY_MAIL_FROM`].
+pub const OFFBOARD_NOTIFY_MAIL_TO: &str = "OFFBOARD_NOTIFY_MAIL_TO";
 
 /// Which storage backend the handler uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +147,49 @@ pub struct TenantSettings {
     pub managed_identity_client_id: Option<String>,
 }
 
+/// Where notifications go (see [`crate::sinks`]). Every field unset means no sink: each
+/// notification is then only logged, with a warning that no sink is configured.
+///
+/// Secrets are held as they arrived, unparsed: a secret that is unset (or whose Key Vault
+/// reference did not resolve) while its companion setting is set does not stop the handler;
+/// that sink fails each delivery with a message naming the setting, and the other sinks work.
+#[derive(Clone, Default)]
+pub struct NotifySettings {
+    /// Teams webhook URL ([`OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET`]).
+    pub teams_webhook_url: Option<SecretString>,
+    /// Signed webhook endpoint ([`OFFBOARD_NOTIFY_WEBHOOK_URL`]), checked to be `https` (plain
+    /// `http` only on loopback, for local receivers) and free of credentials.
+    pub webhook_url: Option<url::Url>,
+    /// Signing secret of the webhook ([`OFFBOARD_NOTIFY_WEBHOOK_SECRET`]).
+    pub webhook_secret: Option<SecretString>,
+    /// Email through Graph, when both sender and recipients are set.
+    pub mail: Option<MailSettings>,
+}
+
+impl std::fmt::Debug for NotifySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |s: &Option<SecretString>| if s.is_some() { "set" } else { "unset" };
+        f.debug_struct("NotifySettings")
+            .field("teams_webhook_url", &set(&self.teams_webhook_url))
+            .field(
+                "webhook_url",
+                &self.webhook_url.as_ref().map(|u| u.as_str()),
+            )
+            .field("webhook_secret", &set(&self.webhook_secret))
+            .field("mail", &self.mail)
+            .finish()
+    }
+}
+
+/// Notification mail: who sends it and who receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSettings {
+    /// The sending mailbox ([`OFFBOARD_NOTIFY_MAIL_FROM`]).
+    pub from: String,
+    /// The recipients ([`OFFBOARD_NOTIFY_MAIL_TO`]), at least one.
+    pub to: Vec<String>,
+}
+
 /// All of offboard's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -141,6 +205,8 @@ pub struct Settings {
     pub effective: EffectivePolicy,
     /// Intake secrets.
     pub secrets: IntakeSecrets,
+    /// Notification sinks.
+    pub notify: NotifySettings,
 }
 
 /// A setting with a value offboard cannot use.
@@ -246,6 +312,14 @@ impl Settings {
                 })?
             }
         };
+        let notify = NotifySettings {
+            teams_webhook_url: secret(OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET),
+            webhook_url: val(OFFBOARD_NOTIFY_WEBHOOK_URL)
+                .map(|u| parse_webhook_url(&u))
+                .transpose()?,
+            webhook_secret: secret(OFFBOARD_NOTIFY_WEBHOOK_SECRET),
+            mail: parse_mail(val(OFFBOARD_NOTIFY_MAIL_FROM), val(OFFBOARD_NOTIFY_MAIL_TO))?,
+        };
         Ok(Self {
             tenant: TenantSettings {
                 graph_endpoint: val(OFFBOARD_GRAPH_ENDPOINT)
@@ -268,6 +342,7 @@ impl Settings {
                 generic: secret(OFFBOARD_GENERIC_WEBHOOK_SECRET),
                 scim: secret(OFFBOARD_SCIM_TOKEN),
             },
+            notify,
         })
     }
 
@@ -275,6 +350,113 @@ impl Settings {
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
+}
+
+/// Whether `url` may receive notifications: `https`, or `http` on a loopback address (a local
+/// receiver). Shared with the sinks, which apply it to the Teams URL too.
+pub(crate) fn url_is_allowed(url: &url::Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+fn parse_webhook_url(value: &str) -> Result<url::Url, SettingsError> {
+    let refuse = |detail: &str| SettingsError {
+        name: OFFBOARD_NOTIFY_WEBHOOK_URL,
+        detail: detail.to_owned(),
+    };
+    let url = url::Url::parse(value)
+        .map_err(|e| refuse(&format!("not a URL ({e}): set the receiver's https URL")))?;
+    if !url_is_allowed(&url) {
+        return Err(refuse(
+            "must be an https URL (plain http only on localhost or 127.0.0.1, for a local receiver)",
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse(
+            "must not carry credentials (user:password@); the receiver authenticates requests by their Standard Webhooks signature (OFFBOARD_NOTIFY_WEBHOOK_SECRET)",
+        ));
+    }
+    Ok(url)
+}
+
+/// An address Graph can resolve: `local@domain`, without spaces or angle brackets.
+fn looks_like_address(a: &str) -> bool {
+    match a.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !a.contains(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
+        }
+        None => false,
+    }
+}
+
+fn parse_mail(
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<Option<MailSettings>, SettingsError> {
+    let (from, to) = match (from, to) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => {
+            return Err(SettingsError {
+                name: OFFBOARD_NOTIFY_MAIL_TO,
+                detail: format!(
+                    "required when {OFFBOARD_NOTIFY_MAIL_FROM} is set: the addresses notification mail goes to, separated by commas"
+                ),
+            });
+        }
+        (None, Some(_)) => {
+            return Err(SettingsError {
+                name: OFFBOARD_NOTIFY_MAIL_FROM,
+                detail: format!(
+                    "required when {OFFBOARD_NOTIFY_MAIL_TO} is set: the mailbox (UPN or object id) notification mail is sent from"
+                ),
+            });
+        }
+        (Some(f), Some(t)) => (f, t),
+    };
+    let is_object_id = uuid::Uuid::parse_str(&from).is_ok();
+    if !is_object_id && !looks_like_address(&from) {
+        return Err(SettingsError {
+            name: OFFBOARD_NOTIFY_MAIL_FROM,
+            detail: format!(
+                "`{from}` is neither a mailbox address (user@contoso.com) nor an object id"
+            ),
+        });
+    }
+    let to: Vec<String> = split_addresses(&to);
+    if to.is_empty() {
+        return Err(SettingsError {
+            name: OFFBOARD_NOTIFY_MAIL_TO,
+            detail: "lists no address: give at least one, separated by commas".into(),
+        });
+    }
+    if let Some(bad) = to.iter().find(|a| !looks_like_address(a)) {
+        return Err(SettingsError {
+            name: OFFBOARD_NOTIFY_MAIL_TO,
+            detail: format!("`{bad}` is not a mail address (user@contoso.com)"),
+        });
+    }
+    Ok(Some(MailSettings { from, to }))
+}
+
+fn split_addresses(list: &str) -> Vec<String> {
+    list.split([',', ';'])
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(test)]
@@ -325,6 +507,134 @@ mod tests {
         assert!(s.secrets.scim.is_some());
         assert!(s.evidence.worm);
         assert_eq!(s.evidence.retention_days, 2555);
+    }
+
+    fn embedded(extra: &[(&'static str, &'static str)]) -> Result<Settings, SettingsError> {
+        let mut pairs = vec![
+            (OFFBOARD_BACKEND, "embedded"),
+            (OFFBOARD_EMBEDDED_PATH, "/tmp/x"),
+        ];
+        pairs.extend_from_slice(extra);
+        Settings::from_lookup(lookup(&pairs))
+    }
+
+    #[test]
+    fn notification_settings_are_parsed_and_secrets_stay_out_of_debug() {
+        let s = embedded(&[]).unwrap();
+        assert!(s.notify.teams_webhook_url.is_none());
+        assert!(s.notify.webhook_url.is_none() && s.notify.mail.is_none());
+        let s = embedded(&[
+            (
+                OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET,
+                "https://contoso.webhook.office.com/webhookb2/abc?sig=t3amsSig",
+            ),
+            (
+                OFFBOARD_NOTIFY_WEBHOOK_URL,
+                "https://hooks.contoso.com/offboard",
+            ),
+            (
+                OFFBOARD_NOTIFY_WEBHOOK_SECRET,
+                "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTEyMw==",
+            ),
+            (OFFBOARD_NOTIFY_MAIL_FROM, "offboard@contoso.com"),
+            (
+                OFFBOARD_NOTIFY_MAIL_TO,
+                "it-sec@contoso.com; compliance@contoso.com,",
+            ),
+        ])
+        .unwrap();
+        assert!(s.notify.teams_webhook_url.is_some());
+        assert_eq!(
+            s.notify.mail,
+            Some(MailSettings {
+                from: "offboard@contoso.com".into(),
+                to: vec!["it-sec@contoso.com".into(), "compliance@contoso.com".into()],
+            })
+        );
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("t3amsSig") && !debug.contains("c2VjcmV0"));
+        assert!(
+            debug.contains("hooks.contoso.com"),
+            "the plain URL is shown"
+        );
+        // An unresolved Key Vault reference is unset, like every secret.
+        let s = embedded(&[(
+            OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET,
+            "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/notify-teams-webhook-url/)",
+        )])
+        .unwrap();
+        assert!(s.notify.teams_webhook_url.is_none());
+        // A mailbox given by object id.
+        let s = embedded(&[
+            (
+                OFFBOARD_NOTIFY_MAIL_FROM,
+                "5f0b2d4e-6a7c-4d8e-9f01-23456789abcd",
+            ),
+            (OFFBOARD_NOTIFY_MAIL_TO, "it@contoso.com"),
+        ])
+        .unwrap();
+        assert!(s.notify.mail.is_some());
+    }
+
+    #[test]
+    fn bad_notification_settings_are_refused_with_the_setting_name() {
+        for (pairs, name) in [
+            (
+                vec![(OFFBOARD_NOTIFY_WEBHOOK_URL, "http://hooks.contoso.com/x")],
+                OFFBOARD_NOTIFY_WEBHOOK_URL,
+            ),
+            (
+                vec![(
+                    OFFBOARD_NOTIFY_WEBHOOK_URL,
+                    "https://u:pw@hooks.contoso.com/x",
+                )],
+                OFFBOARD_NOTIFY_WEBHOOK_URL,
+            ),
+            (
+                vec![(OFFBOARD_NOTIFY_WEBHOOK_URL, "hooks.contoso.com")],
+                OFFBOARD_NOTIFY_WEBHOOK_URL,
+            ),
+            (
+                vec![(OFFBOARD_NOTIFY_MAIL_FROM, "offboard@contoso.com")],
+                OFFBOARD_NOTIFY_MAIL_TO,
+            ),
+            (
+                vec![(OFFBOARD_NOTIFY_MAIL_TO, "it@contoso.com")],
+                OFFBOARD_NOTIFY_MAIL_FROM,
+            ),
+            (
+                vec![
+                    (OFFBOARD_NOTIFY_MAIL_FROM, "offboard"),
+                    (OFFBOARD_NOTIFY_MAIL_TO, "it@contoso.com"),
+                ],
+                OFFBOARD_NOTIFY_MAIL_FROM,
+            ),
+            (
+                vec![
+                    (OFFBOARD_NOTIFY_MAIL_FROM, "offboard@contoso.com"),
+                    (
+                        OFFBOARD_NOTIFY_MAIL_TO,
+                        "it@contoso.com, IT Team <it@contoso>",
+                    ),
+                ],
+                OFFBOARD_NOTIFY_MAIL_TO,
+            ),
+            (
+                vec![
+                    (OFFBOARD_NOTIFY_MAIL_FROM, "offboard@contoso.com"),
+                    (OFFBOARD_NOTIFY_MAIL_TO, " ; , "),
+                ],
+                OFFBOARD_NOTIFY_MAIL_TO,
+            ),
+        ] {
+            let err = embedded(&pairs).unwrap_err();
+            assert_eq!(err.name, name, "{pairs:?}: {err}");
+        }
+        let ok = embedded(&[(OFFBOARD_NOTIFY_WEBHOOK_URL, "http://127.0.0.1:9/hook")]).unwrap();
+        assert!(
+            ok.notify.webhook_url.is_some(),
+            "plain http on loopback is allowed"
+        );
     }
 
     #[test]
