@@ -21,19 +21,34 @@ pub struct SecretDetected {
     pub at: String,
 }
 
-/// Whether a member name says its value is secret.
+/// Whether a member name says its value is secret: a secret-bearing name on its own
+/// (`password`, `passwordProfile`, `unicodePwd`, `authorization`, `cookie`, ...), or a name
+/// ending in one (`adminPassword`, `webhookSecret`, `accessToken`, `privateKey`). A name
+/// that merely mentions one (`lastPasswordChangeDateTime`, `tokenLifetime`) is a fact about
+/// the secret, not the secret, and is kept.
 pub fn is_sensitive_key(key: &str) -> bool {
     let k: String = key
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
         .collect();
-    const WORDS: &[&str] = &[
+    const EXACT: &[&str] = &[
+        "passwordprofile",
+        "unicodepwd",
+        "pwd",
+        "authorization",
+        "cookie",
+        "setcookie",
+        "sig",
+        "credentials",
+        "xidentityheader",
+        "identityheader",
+    ];
+    const ENDINGS: &[&str] = &[
         "password",
         "passwd",
         "secret",
         "token",
-        "authorization",
         "signature",
         "credential",
         "privatekey",
@@ -41,10 +56,9 @@ pub fn is_sensitive_key(key: &str) -> bool {
         "functionkey",
         "apikey",
         "sharedaccesskey",
-        "cookie",
-        "unicodepwd",
+        "sastoken",
     ];
-    WORDS.iter().any(|w| k.contains(w))
+    EXACT.contains(&k.as_str()) || ENDINGS.iter().any(|w| k.ends_with(w))
 }
 
 /// Whether a string looks like a credential.
@@ -111,10 +125,18 @@ mod tests {
     #[test]
     fn sensitive_members_are_blanked() {
         let mut v = json!({"passwordProfile": {"password": "Hunter2!", "forceChangePasswordNextSignIn": true},
-                           "accountEnabled": false, "X-IDENTITY-HEADER": "abc"});
+                           "accountEnabled": false, "X-IDENTITY-HEADER": "abc",
+                           "nested": {"newPassword": "x", "webhookSecret": "y", "accessToken": "z"},
+                           "lastPasswordChangeDateTime": "2026-11-26T10:00:00Z"});
         sanitize(&mut v, "").unwrap();
         assert_eq!(v["passwordProfile"], REDACTED);
+        assert_eq!(v["X-IDENTITY-HEADER"], REDACTED);
+        assert_eq!(v["nested"]["newPassword"], REDACTED);
+        assert_eq!(v["nested"]["webhookSecret"], REDACTED);
+        assert_eq!(v["nested"]["accessToken"], REDACTED);
         assert_eq!(v["accountEnabled"], false);
+        // When the password last changed is evidence, not a secret.
+        assert_eq!(v["lastPasswordChangeDateTime"], "2026-11-26T10:00:00Z");
     }
 
     #[test]
