@@ -4,6 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use offboard_core::effective::EffectivePolicy;
+use offboard_service::compliance::Compliance;
 use offboard_service::evidence::Evidence;
 use offboard_service::scim::ScimService;
 use offboard_service::settings::{IntakeSecrets, Settings};
@@ -28,6 +29,8 @@ pub struct AppState {
     pub effective: EffectivePolicy,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Compliance queries, reports and verification.
+    pub compliance: Compliance,
 }
 
 /// The running handler.
@@ -57,6 +60,7 @@ impl Application {
             backends.actor.clone(),
             clock.clone(),
         );
+        let compliance = Compliance::new(backends.cases.clone(), evidence.clone());
         let intake = Intake::new(
             backends.cases.clone(),
             backends.queue.clone(),
@@ -75,6 +79,7 @@ impl Application {
             secrets: settings.secrets,
             effective: settings.effective,
             clock,
+            compliance,
         };
         // The host calls the handler on loopback only.
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;

@@ -5,8 +5,10 @@
 //! HTTP requests and queue/timer invocations onto these functions and nothing more.
 
 pub mod clock;
+pub mod compliance;
 pub mod evidence;
 pub mod intake;
+pub mod report;
 pub mod scheduler;
 pub mod scim;
 pub mod settings;
