@@ -9,5 +9,5 @@
 mod app;
 mod signing;
 
-pub use app::{Backend, TestApp, spawn_app};
+pub use app::{Answer, Backend, TestApp, offboard_executable, spawn_app};
 pub use signing::Secrets;
