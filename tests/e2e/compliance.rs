@@ -68,13 +68,23 @@ on_every_backend!(
         assert_eq!(v["ok"], true, "{}", a.json);
         assert_eq!(v["recordsChecked"], 2);
         assert_eq!(v["sealsChecked"], 1);
-        assert!(v["warnings"][0].as_str().unwrap().starts_with("WORM not enforced"));
+        assert!(
+            v["warnings"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("WORM not enforced")
+        );
         let p = &a.json["packet"];
         assert_eq!(p["schema"], "offboard.evidence.packet/v1");
         assert_eq!(p["records"].as_array().unwrap().len(), 2);
         assert_eq!(p["seal"]["caseStatus"], "cancelled");
         assert_eq!(p["ledgerEntry"]["seq"], 0);
-        assert!(p["warning"].as_str().unwrap().starts_with("WORM not enforced"));
+        assert!(
+            p["warning"]
+                .as_str()
+                .unwrap()
+                .starts_with("WORM not enforced")
+        );
 
         // Tampered evidence: the API says so, naming the record.
         let path = app
@@ -93,7 +103,12 @@ on_every_backend!(
         let f = &a.json["verification"]["findings"][0];
         assert_eq!(f["kind"], "record_modified", "{}", a.json);
         assert_eq!(f["seq"], 1);
-        assert!(f["description"].as_str().unwrap().contains("record 1 was modified"));
+        assert!(
+            f["description"]
+                .as_str()
+                .unwrap()
+                .contains("record 1 was modified")
+        );
         app.shutdown().await;
     }
 );
@@ -121,7 +136,9 @@ on_every_backend!(
         assert_eq!(items[1]["caseId"], ids[1].1.as_str());
         assert!(ms_time(&items[0]["effectiveAt"]));
         let cont = first.json["continuation"].as_str().expect("continuation");
-        let second = app.get(&format!("/api/cases?limit=2&continuation={cont}")).await;
+        let second = app
+            .get(&format!("/api/cases?limit=2&continuation={cont}"))
+            .await;
         let items = second.json["items"].as_array().unwrap();
         assert_eq!(items.len(), 1);
         assert_eq!(items[0]["caseId"], ids[2].1.as_str());
@@ -143,7 +160,11 @@ on_every_backend!(
             let a = app.get(&format!("/api/cases?{query}")).await;
             assert_eq!(a.status, 400, "{query}: {}", a.json);
             assert_eq!(a.headers["content-type"], "application/problem+json");
-            assert!(a.json["detail"].as_str().unwrap().contains(names), "{}", a.json);
+            assert!(
+                a.json["detail"].as_str().unwrap().contains(names),
+                "{}",
+                a.json
+            );
         }
         app.shutdown().await;
     }
@@ -179,10 +200,18 @@ on_every_backend!(
         assert_eq!(meta["parameters"]["from"], from.to_string());
         assert_eq!(meta["parameters"]["format"], "json");
         assert!(meta["query"].as_str().unwrap().contains("one row per case"));
-        assert!(meta["warning"].as_str().unwrap().starts_with("WORM not enforced"));
+        assert!(
+            meta["warning"]
+                .as_str()
+                .unwrap()
+                .starts_with("WORM not enforced")
+        );
         let canonical = serde_json_canonicalizer::to_vec(&v["rows"]).unwrap();
         assert_eq!(meta["sha256"], Sha256Digest::of(&canonical).to_hex());
-        assert_eq!(headers["offboard-report-sha256"], meta["sha256"].as_str().unwrap());
+        assert_eq!(
+            headers["offboard-report-sha256"],
+            meta["sha256"].as_str().unwrap()
+        );
         let row = v["rows"]
             .as_array()
             .unwrap()
@@ -198,15 +227,28 @@ on_every_backend!(
             .get_bytes(&format!("/api/reports/terminations?{q}&format=csv"))
             .await;
         assert_eq!(status, 200);
-        assert!(headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
         assert_eq!(headers["offboard-report-rows"], "2");
         assert_eq!(
             headers["offboard-report-sha256"],
             Sha256Digest::of(&body).to_hex().as_str()
         );
-        assert!(headers["offboard-worm"].to_str().unwrap().starts_with("WORM not enforced"));
+        assert!(
+            headers["offboard-worm"]
+                .to_str()
+                .unwrap()
+                .starts_with("WORM not enforced")
+        );
         let text = String::from_utf8(body.clone()).unwrap();
-        assert!(text.starts_with("case_id,source,source_event_id,employee_id,"), "{text}");
+        assert!(
+            text.starts_with("case_id,source,source_event_id,employee_id,"),
+            "{text}"
+        );
         assert!(text.contains("\r\n"), "RFC 4180 lines end with CRLF");
         assert!(
             text.contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
@@ -247,7 +289,12 @@ on_every_backend!(
 
         let bad = app.get("/api/reports/terminations?from=2026-01-01").await;
         assert_eq!(bad.status, 400);
-        assert!(bad.json["detail"].as_str().unwrap().contains("`to` is required"));
+        assert!(
+            bad.json["detail"]
+                .as_str()
+                .unwrap()
+                .contains("`to` is required")
+        );
         let bad = app
             .get(&format!("/api/reports/terminations?{q}&format=xlsx"))
             .await;
@@ -272,7 +319,12 @@ on_every_backend!(
         assert_eq!(l["head"]["caseId"], second.as_str());
         assert_eq!(l["head"]["period"], period.as_str());
         assert_eq!(l["head"]["hash"].as_str().unwrap().len(), 64);
-        assert!(l["warning"].as_str().unwrap().starts_with("WORM not enforced"));
+        assert!(
+            l["warning"]
+                .as_str()
+                .unwrap()
+                .starts_with("WORM not enforced")
+        );
         app.shutdown().await;
     }
 );

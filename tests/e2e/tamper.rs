@@ -75,7 +75,9 @@ fn record_path(app: &TestApp, period: &str, case_id: &str, seq: u64) -> PathBuf 
 
 /// Evidence files are read-only: make one writable the way a tamperer would.
 fn writable(path: &Path) {
-    let mut perms = std::fs::metadata(path).expect("evidence file").permissions();
+    let mut perms = std::fs::metadata(path)
+        .expect("evidence file")
+        .permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
     std::fs::set_permissions(path, perms).expect("chmod");
@@ -113,7 +115,11 @@ on_every_backend!(
         let (b, _) = sealed_case(&app).await;
         // An open case too: verified as open, no seal expected.
         let open = app
-            .post_generic(&generic_termination(&event_id(), &in_secs(7 * 86_400), "voluntary"))
+            .post_generic(&generic_termination(
+                &event_id(),
+                &in_secs(7 * 86_400),
+                "voluntary",
+            ))
             .await;
         let open = open.json["caseId"].as_str().unwrap().to_owned();
         for id in [&a, &b, &open] {
@@ -153,7 +159,10 @@ on_every_backend!(a_modified_record_is_named, |app: TestApp| async move {
     edit_json(&record_path(&app, &period, &id, 1), |r| {
         r["reason"] = Value::String("nothing to see here".into());
     });
-    assert_fails(verify_case(&app, &id), &format!("case {id}: record 1 was modified"));
+    assert_fails(
+        verify_case(&app, &id),
+        &format!("case {id}: record 1 was modified"),
+    );
     assert_fails(verify_ledger(&app), "record 1 was modified");
     app.shutdown().await;
 });
@@ -161,7 +170,10 @@ on_every_backend!(a_modified_record_is_named, |app: TestApp| async move {
 on_every_backend!(a_deleted_record_is_named, |app: TestApp| async move {
     let (id, period) = sealed_case(&app).await;
     std::fs::remove_file(record_path(&app, &period, &id, 1)).unwrap();
-    assert_fails(verify_case(&app, &id), &format!("case {id}: record 1 was deleted"));
+    assert_fails(
+        verify_case(&app, &id),
+        &format!("case {id}: record 1 was deleted"),
+    );
     assert_fails(verify_ledger(&app), "record 1 was deleted");
     app.shutdown().await;
 });
@@ -213,7 +225,10 @@ on_every_backend!(an_inserted_record_is_named, |app: TestApp| async move {
         serde_json::to_vec_pretty(&forged).unwrap(),
     )
     .unwrap();
-    assert_fails(verify_case(&app, &id), &format!("case {id}: record 2 was inserted"));
+    assert_fails(
+        verify_case(&app, &id),
+        &format!("case {id}: record 2 was inserted"),
+    );
     assert_fails(verify_ledger(&app), "record 2 was inserted");
     app.shutdown().await;
 });
@@ -221,7 +236,10 @@ on_every_backend!(an_inserted_record_is_named, |app: TestApp| async move {
 on_every_backend!(a_missing_seal_is_named, |app: TestApp| async move {
     let (id, period) = sealed_case(&app).await;
     std::fs::remove_file(case_dir(&app, &period, &id).join("seal.json")).unwrap();
-    assert_fails(verify_case(&app, &id), &format!("case {id}: the seal is missing"));
+    assert_fails(
+        verify_case(&app, &id),
+        &format!("case {id}: the seal is missing"),
+    );
     assert_fails(verify_ledger(&app), "the seal is missing");
     app.shutdown().await;
 });
@@ -231,7 +249,10 @@ on_every_backend!(an_altered_seal_is_named, |app: TestApp| async move {
     edit_json(&case_dir(&app, &period, &id).join("seal.json"), |s| {
         s["caseStatus"] = Value::String("completed".into());
     });
-    assert_fails(verify_case(&app, &id), &format!("case {id}: the seal was altered"));
+    assert_fails(
+        verify_case(&app, &id),
+        &format!("case {id}: the seal was altered"),
+    );
     assert_fails(verify_ledger(&app), "the seal was altered");
     app.shutdown().await;
 });
@@ -257,30 +278,48 @@ on_every_backend!(a_removed_ledger_entry_is_named, |app: TestApp| async move {
         (code, out.clone()),
         "ledger entry 0 is missing: a whole case was removed",
     );
-    assert!(out.contains(&format!("case {first}: sealed but absent from the ledger")), "{out}");
+    assert!(
+        out.contains(&format!("case {first}: sealed but absent from the ledger")),
+        "{out}"
+    );
     app.shutdown().await;
 });
 
-on_every_backend!(index_and_store_disagreement_is_named, |app: TestApp| async move {
-    let (id, period) = sealed_case(&app).await;
-    let case_id = offboard_core::CaseId::parse(&id).unwrap();
-    let v = app
-        .index
-        .get(&period, &case_id)
-        .await
-        .unwrap()
-        .expect("index entry");
-    let mut entry = v.value;
-    // The index claims one more record than the store holds, and another chain head.
-    entry.record_count += 1;
-    entry.chain_head = offboard_core::ids::Sha256Digest::of(b"forged");
-    app.index.put(&entry, Some(&v.etag)).await.unwrap();
-    let (code, out) = verify_case(&app, &id);
-    assert_fails((code, out.clone()), "the index disagrees with the evidence store");
-    assert!(out.contains("index counts 3 records, the store holds 2"), "{out}");
-    assert_fails(verify_ledger(&app), "the index disagrees with the evidence store");
-    app.shutdown().await;
-});
+on_every_backend!(
+    index_and_store_disagreement_is_named,
+    |app: TestApp| async move {
+        let (id, period) = sealed_case(&app).await;
+        let case_id = offboard_core::CaseId::parse(&id).unwrap();
+        let v = app
+            .index
+            .get(&period, &case_id)
+            .await
+            .unwrap()
+            .expect("index entry");
+        let mut entry = v.value;
+        // The index claims one more record than the store holds, and another chain head.
+        entry.record_count += 1;
+        entry.chain_head = offboard_core::ids::Sha256Digest::of(b"forged");
+        app.index.put(&entry, Some(&v.etag)).await.unwrap();
+        let (code, out) = verify_case(&app, &id);
+        assert_fails(
+            (code, out.clone()),
+            "the index disagrees with the evidence store",
+        );
+        assert!(
+            out.contains("index counts 3 records, the store holds 2"),
+            "{out}"
+        );
+        assert_fails(
+            verify_ledger(&app),
+            "the index disagrees with the evidence store",
+        );
+        app.shutdown().await;
+    }
+);
+
+/// A change made to a packet.
+type Tamper = Box<dyn FnOnce(&mut Value)>;
 
 /// Downloads a sealed case's packet to a file; returns the file and the packet JSON.
 async fn packet_file(app: &TestApp, dir: &Path) -> (PathBuf, Value, String) {
@@ -305,7 +344,7 @@ on_every_backend!(
         let dir = tempfile::tempdir().unwrap();
         let (file, v, id) = packet_file(&app, dir.path()).await;
         // The API's own verdict in the file is ignored: only the packet is checked.
-        let cases: [(&str, Box<dyn FnOnce(&mut Value)>); 7] = [
+        let cases: [(&str, Tamper); 7] = [
             (
                 "record 1 was modified",
                 Box::new(|p| p["records"][1]["action"] = "case completed".into()),
@@ -363,14 +402,20 @@ on_every_backend!(
             p["records"][0]["hash"] = "not a hash".into();
         });
         assert_eq!(code, 1, "{out}");
-        assert!(out.contains("not well-formed at `records[0].hash`"), "{out}");
+        assert!(
+            out.contains("not well-formed at `records[0].hash`"),
+            "{out}"
+        );
         std::fs::write(&file, b"not json").unwrap();
         let (code, out) = offboard(&["verify", file.to_str().unwrap()]);
         assert_eq!(code, 2, "{out}");
         assert!(out.contains("is not JSON"), "{out}");
         let (code, out) = offboard(&["verify", "/nonexistent/packet.json"]);
         assert_eq!(code, 2, "{out}");
-        assert!(out.contains("cannot read /nonexistent/packet.json"), "{out}");
+        assert!(
+            out.contains("cannot read /nonexistent/packet.json"),
+            "{out}"
+        );
         let (code, out) = offboard(&["verify", "--ledger", "--data", "/nonexistent"]);
         assert_eq!(code, 2, "{out}");
         assert!(out.contains("no embedded store at /nonexistent"), "{out}");

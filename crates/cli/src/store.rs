@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use offboard_core::ports::{CaseIndex, CaseStore, EvidenceStore};
 use offboard_embedded::{Embedded, FileEvidenceStore};
+use offboard_service::SystemClock;
 use offboard_service::compliance::Compliance;
 use offboard_service::evidence::Evidence;
 use offboard_service::settings::{self, Backend, Settings};
-use offboard_service::SystemClock;
 
 /// What the commands read.
 pub struct Opened {

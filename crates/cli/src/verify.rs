@@ -90,8 +90,8 @@ pub async fn run(args: VerifyArgs) -> ExitCode {
 /// JSON that is not a well-formed packet fails verification (exit 1), because that is what a
 /// tampered packet can look like.
 fn verify_file(path: &Path) -> anyhow::Result<Outcome> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
         anyhow::anyhow!(
             "{} is not JSON ({e}); expected the answer of GET /api/cases/{{caseId}}/evidence",
@@ -152,7 +152,10 @@ async fn verify_store(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     let c = &opened.compliance;
     if let Some(id) = &args.case {
         let id = CaseId::parse(id).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let report = c.verify_case(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let report = c
+            .verify_case(&id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         return Ok(Outcome {
             target: format!("case {id}"),
             source: opened.describe,
@@ -191,7 +194,10 @@ fn print(o: &Outcome, json: bool) {
     println!("offboard verify: {} ({})", o.target, o.source);
     println!("  records checked:        {}", report.records_checked);
     println!("  seals checked:          {}", report.seals_checked);
-    println!("  ledger entries checked: {}", report.ledger_entries_checked);
+    println!(
+        "  ledger entries checked: {}",
+        report.ledger_entries_checked
+    );
     for w in &report.warnings {
         println!("  WARNING {w}");
     }

@@ -175,9 +175,11 @@ impl Cursor {
     }
 
     fn decode(text: &str) -> Result<Self, ComplianceError> {
-        let bad = || ComplianceError::BadRequest {
+        let bad = || {
+            ComplianceError::BadRequest {
             parameter: "continuation",
             detail: "`continuation` is not one offboard issued: pass back the `continuation` of the previous page unchanged, or omit it to start from the first page".into(),
+        }
         };
         let b64 = text.strip_prefix(Self::PREFIX).ok_or_else(bad)?;
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -746,7 +748,10 @@ impl Compliance {
 
     /// Finds the period of a case: from the case store, or, if the case store lost it, from
     /// the evidence store.
-    async fn period_of_case(&self, id: &CaseId) -> Result<Option<(String, Option<Case>)>, ComplianceError> {
+    async fn period_of_case(
+        &self,
+        id: &CaseId,
+    ) -> Result<Option<(String, Option<Case>)>, ComplianceError> {
         if let Some(v) = self.cases.get(id).await? {
             return Ok(Some((period_of(v.value.event.effective_at), Some(v.value))));
         }
@@ -842,7 +847,10 @@ pub fn is_period(p: &str) -> bool {
         && b[4] == b'-'
         && b[..4].iter().all(u8::is_ascii_digit)
         && b[5..].iter().all(u8::is_ascii_digit)
-        && matches!(&p[5..], "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12")
+        && matches!(
+            &p[5..],
+            "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12"
+        )
 }
 
 /// Timestamps in compliance answers: UTC with exactly three fraction digits, like evidence.
@@ -891,7 +899,13 @@ mod tests {
         for bad in ["", "c1.", "c1.!!!", "xyz", "c1.bm90IGpzb24"] {
             let err = Cursor::decode(bad).unwrap_err();
             assert!(
-                matches!(err, ComplianceError::BadRequest { parameter: "continuation", .. }),
+                matches!(
+                    err,
+                    ComplianceError::BadRequest {
+                        parameter: "continuation",
+                        ..
+                    }
+                ),
                 "{bad}: {err}"
             );
         }

@@ -356,7 +356,11 @@ fn csv_cells(r: &ReportRow, systems: &[String]) -> Vec<String> {
 }
 
 /// Renders rows as RFC 4180 CSV with neutralised cells.
-pub fn render_csv(rows: &[ReportRow], columns: &[String], systems: &[String]) -> Result<Vec<u8>, ComplianceError> {
+pub fn render_csv(
+    rows: &[ReportRow],
+    columns: &[String],
+    systems: &[String],
+) -> Result<Vec<u8>, ComplianceError> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .quote_style(csv::QuoteStyle::Necessary)
@@ -543,7 +547,11 @@ mod tests {
         assert_eq!(r.meta.sha256, Sha256Digest::of(&r.body).to_hex());
         assert_eq!(r.meta.warning.as_deref(), Some("WORM not enforced: test"));
         let lines: Vec<&str> = text.split("\r\n").collect();
-        assert_eq!(lines.len(), 4, "header, two rows, and the final CRLF: {text}");
+        assert_eq!(
+            lines.len(),
+            4,
+            "header, two rows, and the final CRLF: {text}"
+        );
         assert!(lines[0].starts_with("case_id,source,source_event_id,"));
         // The standard systems first, then the others found, in name order.
         assert!(lines[0].contains(
@@ -552,7 +560,9 @@ mod tests {
         assert!(text.contains("'=cmd|' /C calc'!A0"), "{text}");
         assert!(text.contains(",'@SUM(1+1),"), "{text}");
         // A quote inside a cell is doubled and the cell quoted (RFC 4180 §2.7).
-        assert!(text.contains("\"remove-group (entra): dynamic group, \"\"rule\"\" change needed\""));
+        assert!(
+            text.contains("\"remove-group (entra): dynamic group, \"\"rule\"\" change needed\"")
+        );
         let mut reader = csv::Reader::from_reader(r.body.as_slice());
         let headers = reader.headers().unwrap().clone();
         assert_eq!(headers.len(), r.meta.columns.len());
@@ -577,13 +587,19 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["meta"]["rowCount"], 1);
         assert_eq!(v["meta"]["parameters"]["from"], "2026-12-01");
-        assert_eq!(v["meta"]["parameters"]["effectiveTo"], "2027-01-01T00:00:00.000Z");
+        assert_eq!(
+            v["meta"]["parameters"]["effectiveTo"],
+            "2027-01-01T00:00:00.000Z"
+        );
         assert!(v["meta"].get("warning").is_none());
         let canonical = serde_json_canonicalizer::to_vec(&v["rows"]).unwrap();
         assert_eq!(
             v["meta"]["sha256"].as_str().unwrap(),
             Sha256Digest::of(&canonical).to_hex()
         );
-        assert_eq!(v["rows"][0]["removedAt"]["entra"], "2026-12-01T05:01:00.000Z");
+        assert_eq!(
+            v["rows"][0]["removedAt"]["entra"],
+            "2026-12-01T05:01:00.000Z"
+        );
     }
 }

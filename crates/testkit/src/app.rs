@@ -227,7 +227,11 @@ impl TestApp {
             .expect("request");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        (status, headers, resp.bytes().await.unwrap_or_default().to_vec())
+        (
+            status,
+            headers,
+            resp.bytes().await.unwrap_or_default().to_vec(),
+        )
     }
 
     /// `http://127.0.0.1:<port>` of the local Functions host.

@@ -45,7 +45,10 @@ impl AttrName {
         if text.is_empty() {
             return Err("an attribute path must not be empty".into());
         }
-        let (urn, rest) = if text.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
+        let (urn, rest) = if text
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+        {
             let known = SchemaId::ALL.into_iter().find_map(|s| {
                 let urn = s.urn();
                 if text.eq_ignore_ascii_case(urn) {

@@ -148,9 +148,8 @@ pub fn instant(
         return Ok(Some((t, v)));
     }
     Err(bad(format!(
-            "`{name}` must be a date (YYYY-MM-DD) or an RFC 3339 date-time such as 2026-11-30T17:00:00Z (got `{v}`)"
-        ),
-    ))
+        "`{name}` must be a date (YYYY-MM-DD) or an RFC 3339 date-time such as 2026-11-30T17:00:00Z (got `{v}`)"
+    )))
 }
 
 /// Cases by effective time, from the compliance index.
@@ -172,8 +171,9 @@ pub async fn list(state: &AppState, req: &Request) -> Response {
                 .ok()
                 .filter(|n| (1..=1000).contains(n))
                 .ok_or_else(|| {
-                    bad(format!("`limit` must be a whole number from 1 to 1000 (got `{l}`)"),
-                    )
+                    bad(format!(
+                        "`limit` must be a whole number from 1 to 1000 (got `{l}`)"
+                    ))
                 })?,
         };
         let query = CaseListQuery {
@@ -183,11 +183,7 @@ pub async fn list(state: &AppState, req: &Request) -> Response {
             limit,
             continuation: req.query_param("continuation"),
         };
-        let page = state
-            .compliance
-            .list_cases(&query)
-            .await
-            .map_err(problem)?;
+        let page = state.compliance.list_cases(&query).await.map_err(problem)?;
         Ok::<_, Problem>(json(StatusCode::OK, &page))
     };
     run.await.unwrap_or_else(Problem::into_response)

@@ -159,9 +159,7 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
             only(&req, &[Method::GET], || reports::terminations(state, &req)).await
         }
         ["api", "ledger"] => only(&req, &[Method::GET], || ledger::get(state)).await,
-        ["api", "openapi.json"] => {
-            only(&req, &[Method::GET], || async { openapi::get() }).await
-        }
+        ["api", "openapi.json"] => only(&req, &[Method::GET], || async { openapi::get() }).await,
         [function] if invocations::is_function(function) => {
             only(&req, &[Method::POST], || {
                 invocations::invoke(state, function, &req)

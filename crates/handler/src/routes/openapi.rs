@@ -40,7 +40,10 @@ mod tests {
             let op = &paths
                 .get(*path)
                 .unwrap_or_else(|| panic!("{path} is served but not in openapi.json"))[*method];
-            assert!(op.is_object(), "{method} {path} is served but not described");
+            assert!(
+                op.is_object(),
+                "{method} {path} is served but not described"
+            );
             assert!(
                 op["responses"].as_object().is_some_and(|r| !r.is_empty()),
                 "{method} {path} has no responses"
@@ -78,13 +81,19 @@ mod tests {
                 || *path == "/api/ledger"
                 || *path == "/api/offboardings"
             {
-                assert!(security.contains("functionKey"), "{method} {path}: {security}");
+                assert!(
+                    security.contains("functionKey"),
+                    "{method} {path}: {security}"
+                );
             }
             if path.starts_with("/api/scim") {
                 assert!(security.contains("scimBearer"), "{method} {path}");
             }
         }
-        assert_eq!(d["paths"]["/api/openapi.json"]["get"]["security"], serde_json::json!([]));
+        assert_eq!(
+            d["paths"]["/api/openapi.json"]["get"]["security"],
+            serde_json::json!([])
+        );
     }
 
     fn concrete(path: &str) -> String {
@@ -106,7 +115,10 @@ mod tests {
         let app = Application::build(settings, 0).await.expect("handler");
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::builder().no_proxy().build().expect("client");
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client");
         for (method, path) in SERVED {
             let m = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
                 .expect("method");

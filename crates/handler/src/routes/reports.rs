@@ -82,7 +82,13 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
 /// Keeps a file name to characters every system accepts.
 fn sanitize(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -90,7 +96,13 @@ fn sanitize(s: &str) -> String {
 pub fn meta_headers(meta: &ReportMeta) -> Vec<(&'static str, String)> {
     let ascii = |s: &str| {
         s.chars()
-            .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+            .map(|c| {
+                if c.is_ascii_graphic() || c == ' ' {
+                    c
+                } else {
+                    '?'
+                }
+            })
             .collect::<String>()
     };
     vec![
