@@ -366,15 +366,9 @@ impl From<Report> for Verification {
 
 /// Removes repeated findings (two checks can notice the same fault), keeping the first.
 pub fn dedupe(findings: &mut Vec<Finding>) {
-    let mut seen = Vec::with_capacity(findings.len());
-    findings.retain(|f| {
-        if seen.contains(f) {
-            false
-        } else {
-            seen.push(f.clone());
-            true
-        }
-    });
+    let mut seen = std::collections::HashSet::with_capacity(findings.len());
+    // Findings are compared by their JSON form (the type has no `Hash`), in linear time.
+    findings.retain(|f| seen.insert(serde_json::to_string(f).unwrap_or_else(|_| f.describe())));
 }
 
 /// The ledger's state.
@@ -909,6 +903,18 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn repeated_findings_are_reported_once() {
+        let id = CaseId::derive("generic", "e");
+        let gone = Finding::CaseRemoved {
+            case_id: id.clone(),
+        };
+        let seal = Finding::SealMissing { case_id: id };
+        let mut f = vec![gone.clone(), seal.clone(), gone.clone(), seal.clone()];
+        dedupe(&mut f);
+        assert_eq!(f, vec![gone, seal]);
     }
 
     #[test]
