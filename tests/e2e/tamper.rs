@@ -164,6 +164,43 @@ on_every_backend!(a_modified_record_is_named, |app: TestApp| async move {
         &format!("case {id}: record 1 was modified"),
     );
     assert_fails(verify_ledger(&app), "record 1 was modified");
+    let (code, out) = offboard(&["verify", "--case", &id, "--data", &data(&app), "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let json: Value = serde_json::from_str(&out).expect("--json prints JSON only");
+    assert_eq!(json["verification"]["ok"], false);
+    assert_eq!(
+        json["verification"]["findings"][0]["kind"],
+        "record_modified"
+    );
+    assert_eq!(json["verification"]["findings"][0]["seq"], 1);
+    // Periods that hold no case: the ledger itself is still checked, and the tampered case
+    // is outside the range.
+    let (code, out) = offboard(&[
+        "verify",
+        "--ledger",
+        "--from",
+        "2000-01",
+        "--to",
+        "2000-12",
+        "--data",
+        &data(&app),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("records checked:        0"), "{out}");
+    assert!(out.contains("periods 2000-01 to 2000-12"), "{out}");
+    let (code, out) = offboard(&[
+        "verify",
+        "--ledger",
+        "--from",
+        "2026-13",
+        "--data",
+        &data(&app),
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("`2026-13` is not a period: use YYYY-MM"),
+        "{out}"
+    );
     app.shutdown().await;
 });
 
