@@ -1,8 +1,10 @@
 //! End-to-end tests: real signed requests through the local Functions host into the real
 //! `handler` executable, on each backend.
 
+mod compliance;
 mod helpers;
 mod intake;
 mod logs;
 mod queues;
 mod scim;
+mod tamper;

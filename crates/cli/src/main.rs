@@ -1,11 +1,14 @@
-//! `offboard`: run the demo, run offboard locally, and (as the product grows) verify
-//! evidence, produce reports and show plans.
+//! `offboard`: run the demo, run offboard locally, verify evidence and produce reports.
 
 mod demo;
 mod local;
+mod report;
 mod sample;
+mod store;
+mod verify;
 
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
 /// offboard — HR-triggered, verified, audit-ready deprovisioning for Microsoft 365 and hybrid AD.
 #[derive(Parser)]
@@ -21,13 +24,27 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Run offboard locally behind the local Functions host, like `func start`.
     Local(local::LocalArgs),
+    /// Verify evidence: a packet file (offline), a case, or the whole ledger. Exit code 0
+    /// only when everything verifies, 1 when something does not, 2 when it could not run.
+    Verify(verify::VerifyArgs),
+    /// The terminations report (one row per leaver) as CSV or JSON, with its meta.
+    Report(report::ReportArgs),
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Local(args) => local::run(args).await,
+        Command::Verify(args) => return verify::run(args).await,
+        Command::Report(args) => report::run(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -4,6 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use offboard_core::effective::EffectivePolicy;
+use offboard_service::compliance::Compliance;
 use offboard_service::engine::Engine;
 use offboard_service::evidence::Evidence;
 use offboard_service::scim::ScimService;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub effective: EffectivePolicy,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Compliance queries, reports and verification.
+    pub compliance: Compliance,
 }
 
 /// The running handler.
@@ -69,6 +72,7 @@ impl Application {
             &settings.notify,
             Some(tenant.graph.clone()),
         )?);
+        let compliance = Compliance::new(backends.cases.clone(), evidence.clone());
         let intake = Intake::new(
             backends.cases.clone(),
             backends.queue.clone(),
@@ -89,6 +93,7 @@ impl Application {
             secrets: settings.secrets,
             effective: settings.effective,
             clock,
+            compliance,
         };
         // The host calls the handler on loopback only.
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;

@@ -5,10 +5,12 @@
 //! HTTP requests and queue/timer invocations onto these functions and nothing more.
 
 pub mod clock;
+pub mod compliance;
 pub mod engine;
 pub mod evidence;
 pub mod intake;
 pub mod m365;
+pub mod report;
 pub mod scheduler;
 pub mod scim;
 pub mod settings;

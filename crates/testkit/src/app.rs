@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use offboard_azure::{AzureQueue, AzureQueueOptions, CosmosConfig, CosmosDb};
-use offboard_core::ports::{CaseStore, MessageQueue};
+use offboard_core::ports::{CaseIndex, CaseStore, MessageQueue};
 use offboard_core::signature::{WebhookSecret, sign_bamboohr};
 use offboard_embedded::Embedded;
 use offboard_service::settings;
@@ -45,6 +45,9 @@ pub struct TestApp {
     pub cases: Arc<dyn CaseStore>,
     /// The Microsoft 365 tenant the app acts on.
     pub sim: SimHandle,
+    /// The compliance index the handler writes (to inspect, or to tamper with in tests).
+    pub index: Arc<dyn CaseIndex>,
+    data_dir: PathBuf,
     base_url: String,
     handler_log: PathBuf,
     _stack: Option<Stack>,
@@ -70,6 +73,19 @@ pub fn handler_executable() -> anyhow::Result<PathBuf> {
     anyhow::ensure!(
         path.exists(),
         "no handler executable at {}: build it first with `cargo build --bin handler` (the test script does)",
+        path.display()
+    );
+    Ok(path)
+}
+
+/// The `offboard` command-line executable cargo built next to the test binary (the test
+/// script builds every binary of the workspace first).
+pub fn offboard_executable() -> anyhow::Result<PathBuf> {
+    let handler = handler_executable()?;
+    let path = handler.with_file_name("offboard");
+    anyhow::ensure!(
+        path.exists(),
+        "no offboard executable at {}: build it first with `cargo build -p offboard-cli` (the test script does)",
         path.display()
     );
     Ok(path)
@@ -173,9 +189,13 @@ async fn try_spawn_with(
         (settings::OFFBOARD_TENANT_ID.to_owned(), sim.tenant_id()),
     ]);
     let mut stack = None;
-    let (queue, cases): (Arc<dyn MessageQueue>, Arc<dyn CaseStore>) = match backend {
+    let data = dir.path().join("data");
+    let (queue, cases, index): (
+        Arc<dyn MessageQueue>,
+        Arc<dyn CaseStore>,
+        Arc<dyn CaseIndex>,
+    ) = match backend {
         Backend::Embedded => {
-            let data = dir.path().join("data");
             let db = Embedded::open(&data)?;
             app_settings.insert(settings::OFFBOARD_BACKEND.into(), "embedded".into());
             app_settings.insert(
@@ -183,7 +203,7 @@ async fn try_spawn_with(
                 data.display().to_string(),
             );
             let db = Arc::new(db);
-            (db.clone(), db)
+            (db.clone(), db.clone(), db)
         }
         Backend::Azure => {
             let st = Stack::start(&dir.path().join("stack"))?;
@@ -207,6 +227,7 @@ async fn try_spawn_with(
             .ensure_dev_container()
             .await?;
             let cases: Arc<dyn CaseStore> = Arc::new(cosmos.case_store().await?);
+            let index: Arc<dyn CaseIndex> = Arc::new(cosmos.case_index().await?);
             let queue: Arc<dyn MessageQueue> = Arc::new(AzureQueue::new(
                 st.get("OFFBOARD_STORAGE_QUEUE_ENDPOINT")?,
                 credential,
@@ -241,7 +262,7 @@ async fn try_spawn_with(
                 app_settings.insert(k.to_owned(), st.get(k)?.to_owned());
             }
             stack = Some(st);
-            (queue, cases)
+            (queue, cases, index)
         }
     };
     adjust(&mut app_settings);
@@ -269,6 +290,8 @@ async fn try_spawn_with(
         client: reqwest::Client::builder().no_proxy().build()?,
         queue,
         cases,
+        index,
+        data_dir: data,
         handler_log,
         sim,
         _stack: stack,
@@ -288,6 +311,36 @@ pub struct Answer {
 }
 
 impl TestApp {
+    /// The embedded backend's directory (`offboard.db` and `evidence/`), as `offboard local
+    /// --data DIR` lays it out: what `offboard verify --data` and `offboard report --data` read.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// GETs a path without the function key (to check what is anonymous).
+    pub async fn get_anonymous(&self, path: &str) -> Answer {
+        let req = self.client.get(format!("{}{path}", self.base_url));
+        Self::read(req.send().await.expect("request")).await
+    }
+
+    /// GETs a path with the function key and returns status, headers and the raw body.
+    pub async fn get_bytes(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base_url))
+            .header("x-functions-key", &self.function_key)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        (
+            status,
+            headers,
+            resp.bytes().await.unwrap_or_default().to_vec(),
+        )
+    }
+
     /// `http://127.0.0.1:<port>` of the local Functions host.
     pub fn base_url(&self) -> &str {
         &self.base_url

@@ -11,7 +11,7 @@ mod credential;
 mod signing;
 mod stack;
 
-pub use app::{Answer, Backend, TestApp, spawn_app, spawn_app_with};
+pub use app::{Answer, Backend, TestApp, offboard_executable, spawn_app, spawn_app_with};
 pub use credential::SimCredential;
 pub use signing::Secrets;
 pub use stack::Stack;

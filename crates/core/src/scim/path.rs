@@ -45,7 +45,10 @@ impl AttrName {
         if text.is_empty() {
             return Err("an attribute path must not be empty".into());
         }
-        let (urn, rest) = if text.len() >= 4 && text[..4].eq_ignore_ascii_case("urn:") {
+        let (urn, rest) = if text
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+        {
             let known = SchemaId::ALL.into_iter().find_map(|s| {
                 let urn = s.urn();
                 if text.eq_ignore_ascii_case(urn) {
@@ -356,6 +359,13 @@ mod tests {
             resolve_text(&format!("{ENTERPRISE_USER_SCHEMA}:userName")).unwrap(),
             Resolved::Unknown
         );
+    }
+
+    #[test]
+    fn a_multibyte_character_near_the_start_is_refused_not_a_panic() {
+        // Found by schemathesis: slicing the first four bytes split a character.
+        assert!(AttrName::parse("\u{10a7}e").is_err());
+        assert!(AttrName::parse("ur\u{e9}:x").is_err());
     }
 
     #[test]

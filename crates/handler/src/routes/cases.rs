@@ -1,20 +1,25 @@
-//! `GET /api/cases/{caseId}` and `GET /api/cases?from=&to=&status=`.
+//! The compliance API's case endpoints:
+//!
+//! - `GET /api/cases?from=&to=&status=&limit=&continuation=`: a page of cases from the
+//!   compliance index, by HR effective time;
+//! - `GET /api/cases/{caseId}`: the case's timeline;
+//! - `GET /api/cases/{caseId}/evidence`: the evidence packet with its verification.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
-use warp::http::StatusCode;
+use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 
 use offboard_core::case::{Case, CaseStatus, HistoryEntry};
 use offboard_core::ids::{CaseId, EmployeeIdentifiers, Sha256Digest};
-use offboard_core::ports::CaseQuery;
 use offboard_core::signature::Scheme;
+use offboard_service::compliance::{CaseListQuery, ComplianceError, Timeline};
 
 use super::{Request, json};
 use crate::problem::Problem;
 use crate::startup::AppState;
 
-/// A case as the API shows it.
+/// A case as the case store holds it (the authoritative status and history).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CaseView {
@@ -55,50 +60,107 @@ impl From<Case> for CaseView {
     }
 }
 
-/// One case.
-pub async fn get(state: &AppState, id: &str) -> Response {
-    let Ok(id) = CaseId::parse(id) else {
-        return Problem::not_found(format!("`{id}` is not a case id")).into_response();
-    };
-    match state.backends.cases.get(&id).await {
-        Ok(Some(v)) => json(StatusCode::OK, &CaseView::from(v.value)),
-        Ok(None) => Problem::not_found(format!("no case {id}")).into_response(),
-        Err(e) if e.is_transient() => Problem::unavailable(e.to_string()).into_response(),
-        Err(e) => Problem::internal(e.to_string()).into_response(),
+/// The timeline answer: the case, and what its evidence shows.
+#[derive(Serialize)]
+struct TimelineView {
+    #[serde(flatten)]
+    case: CaseView,
+    #[serde(flatten)]
+    timeline: Timeline,
+}
+
+/// Maps a compliance failure to a problem answer.
+pub fn problem(e: ComplianceError) -> Problem {
+    match &e {
+        ComplianceError::BadRequest { .. } => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "Bad query parameter",
+            e.to_string(),
+        ),
+        ComplianceError::NoSuchCase(_) => Problem::not_found(e.to_string()),
+        _ if e.is_transient() => Problem::unavailable(format!("{e}; retry later")),
+        _ => {
+            tracing::error!(error = %e, "compliance query failed");
+            Problem::internal(e.to_string())
+        }
     }
 }
 
-fn instant(req: &Request, name: &'static str, end: bool) -> Result<Option<DateTime<Utc>>, Problem> {
-    let Some(v) = req.query_param(name) else {
-        return Ok(None);
+fn case_id(id: &str) -> Result<CaseId, Problem> {
+    CaseId::parse(id).map_err(|_| {
+        Problem::not_found(format!(
+            "`{id}` is not a case id (case ids look like c-<32 hex digits>, as intake answered)"
+        ))
+    })
+}
+
+/// One case's timeline.
+pub async fn get(state: &AppState, id: &str) -> Response {
+    let run = async {
+        let id = case_id(id)?;
+        let t = state.compliance.timeline(&id).await.map_err(problem)?;
+        let view = TimelineView {
+            case: CaseView::from(t.case.clone()),
+            timeline: t,
+        };
+        Ok::<_, Problem>(json(StatusCode::OK, &view))
     };
-    if let Ok(t) = DateTime::parse_from_rfc3339(&v) {
-        return Ok(Some(t.with_timezone(&Utc)));
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
-        // A date as `to` includes that whole day.
-        let d = if end { d.succ_opt().unwrap_or(d) } else { d };
-        return Ok(Some(d.and_time(chrono::NaiveTime::MIN).and_utc()));
-    }
-    Err(Problem::new(
+    run.await.unwrap_or_else(Problem::into_response)
+}
+
+/// One case's evidence packet and its verification.
+pub async fn evidence(state: &AppState, id: &str) -> Response {
+    let run = async {
+        let id = case_id(id)?;
+        let v = state.compliance.evidence(&id).await.map_err(problem)?;
+        let mut resp = json(StatusCode::OK, &v);
+        resp.headers_mut().insert(
+            "offboard-verification",
+            HeaderValue::from_static(if v.verification.ok { "ok" } else { "failed" }),
+        );
+        Ok::<_, Problem>(resp)
+    };
+    run.await.unwrap_or_else(Problem::into_response)
+}
+
+/// 400 naming the query parameter at fault (the detail names it).
+pub fn bad(detail: impl Into<String>) -> Problem {
+    Problem::new(
         StatusCode::BAD_REQUEST,
         "malformed",
         "Bad query parameter",
-        format!("`{name}` must be a date (YYYY-MM-DD) or an RFC 3339 date-time"),
-    ))
+        detail,
+    )
 }
 
-/// Cases by effective time.
+/// Reads query parameter `name` as an instant: a date (`YYYY-MM-DD`, UTC midnight; as an
+/// end (`end = true`) the whole day is included) or an RFC 3339 date-time.
+pub fn instant(
+    req: &Request,
+    name: &'static str,
+    end: bool,
+) -> Result<Option<(DateTime<Utc>, String)>, Problem> {
+    let Some(v) = req.query_param(name) else {
+        return Ok(None);
+    };
+    if let Some(t) = offboard_service::report::parse_bound(&v, end) {
+        return Ok(Some((t, v)));
+    }
+    Err(bad(format!(
+        "`{name}` must be a date (YYYY-MM-DD) or an RFC 3339 date-time such as 2026-11-30T17:00:00Z (got `{v}`)"
+    )))
+}
+
+/// Cases by effective time, from the compliance index.
 pub async fn list(state: &AppState, req: &Request) -> Response {
     let run = async {
         let status = match req.query_param("status") {
             None => None,
             Some(s) => Some(CaseStatus::parse(&s).ok_or_else(|| {
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed",
-                    "Bad query parameter",
-                    format!("`status` must be one of received, scheduled, running, completed, completed_with_exceptions, cancelled (got `{s}`)"),
+                bad(format!(
+                        "`status` must be one of received, scheduled, running, completed, completed_with_exceptions, cancelled (got `{s}`)"
+                    ),
                 )
             })?),
         };
@@ -109,32 +171,20 @@ pub async fn list(state: &AppState, req: &Request) -> Response {
                 .ok()
                 .filter(|n| (1..=1000).contains(n))
                 .ok_or_else(|| {
-                    Problem::new(
-                        StatusCode::BAD_REQUEST,
-                        "malformed",
-                        "Bad query parameter",
-                        "`limit` must be a number from 1 to 1000",
-                    )
+                    bad(format!(
+                        "`limit` must be a whole number from 1 to 1000 (got `{l}`)"
+                    ))
                 })?,
         };
-        let query = CaseQuery {
-            effective_from: instant(req, "from", false)?,
-            effective_to: instant(req, "to", true)?,
+        let query = CaseListQuery {
+            from: instant(req, "from", false)?.map(|(t, _)| t),
+            to: instant(req, "to", true)?.map(|(t, _)| t),
             status,
             limit,
             continuation: req.query_param("continuation"),
         };
-        let page = state
-            .backends
-            .cases
-            .list(&query)
-            .await
-            .map_err(|e| Problem::unavailable(e.to_string()))?;
-        let items: Vec<CaseView> = page.items.into_iter().map(CaseView::from).collect();
-        Ok::<_, Problem>(json(
-            StatusCode::OK,
-            &serde_json::json!({"items": items, "continuation": page.continuation}),
-        ))
+        let page = state.compliance.list_cases(&query).await.map_err(problem)?;
+        Ok::<_, Problem>(json(StatusCode::OK, &page))
     };
     run.await.unwrap_or_else(Problem::into_response)
 }

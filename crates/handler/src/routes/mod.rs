@@ -5,8 +5,11 @@
 mod cases;
 mod hris;
 mod invocations;
+mod ledger;
 mod offboardings;
+pub mod openapi;
 mod remediation;
+mod reports;
 mod scim;
 
 use bytes::Bytes;
@@ -102,6 +105,34 @@ pub fn filter(
         )
 }
 
+/// Every HTTP route the Functions host forwards to the handler, as `(method, OpenAPI path)`.
+/// The OpenAPI document must describe each of them (a test checks it against the document and
+/// against [`dispatch`]). Queue and timer invocations (`POST /{functionName}`) are the
+/// custom-handler protocol between the host and the handler, not an API, and are not listed.
+pub const SERVED: &[(&str, &str)] = &[
+    ("post", "/api/hris/{provider}"),
+    ("post", "/api/offboardings"),
+    ("get", "/api/cases"),
+    ("get", "/api/cases/{caseId}"),
+    ("get", "/api/cases/{caseId}/evidence"),
+    ("get", "/api/reports/terminations"),
+    ("get", "/api/ledger"),
+    ("get", "/api/openapi.json"),
+    ("get", "/api/scim/v2/ServiceProviderConfig"),
+    ("get", "/api/scim/v2/ResourceTypes"),
+    ("get", "/api/scim/v2/ResourceTypes/{id}"),
+    ("get", "/api/scim/v2/Schemas"),
+    ("get", "/api/scim/v2/Schemas/{id}"),
+    ("get", "/api/scim/v2/Users"),
+    ("post", "/api/scim/v2/Users"),
+    ("post", "/api/scim/v2/Users/.search"),
+    ("post", "/api/scim/v2/.search"),
+    ("get", "/api/scim/v2/Users/{id}"),
+    ("put", "/api/scim/v2/Users/{id}"),
+    ("patch", "/api/scim/v2/Users/{id}"),
+    ("delete", "/api/scim/v2/Users/{id}"),
+];
+
 /// Routes one request.
 pub async fn dispatch(state: &AppState, req: Request) -> Response {
     let path = req.path.trim_end_matches('/').to_owned();
@@ -131,6 +162,14 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
         ["api", "remediations"] => {
             only(&req, &[Method::GET], || remediation::list(state, &req)).await
         }
+        ["api", "cases", id, "evidence"] => {
+            only(&req, &[Method::GET], || cases::evidence(state, id)).await
+        }
+        ["api", "reports", "terminations"] => {
+            only(&req, &[Method::GET], || reports::terminations(state, &req)).await
+        }
+        ["api", "ledger"] => only(&req, &[Method::GET], || ledger::get(state)).await,
+        ["api", "openapi.json"] => only(&req, &[Method::GET], || async { openapi::get() }).await,
         [function] if invocations::is_function(function) => {
             only(&req, &[Method::POST], || {
                 invocations::invoke(state, function, &req)

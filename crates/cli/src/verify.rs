@@ -1,0 +1,216 @@
+//! `offboard verify`: checks evidence and says exactly what failed.
+//!
+//! - `offboard verify PACKET.json`: a downloaded packet, offline, with nothing but the file.
+//! - `offboard verify --case ID`: one case in a store (records, seal, ledger entry, index).
+//! - `offboard verify --ledger [--from YYYY-MM --to YYYY-MM]`: the whole ledger, every case in
+//!   those periods, and that the index and the evidence store agree.
+//!
+//! Exit codes: 0 everything verifies; 1 something does not (each finding is printed);
+//! 2 the verification could not run (unreadable input, no store, bad arguments).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use offboard_core::evidence::Packet;
+use offboard_core::evidence::verify::{Finding, Report};
+use offboard_core::ids::CaseId;
+use offboard_service::compliance::{Verification, dedupe, verify_packet_strict};
+
+use crate::store;
+
+/// Exit code when everything verifies.
+pub const VERIFIED: u8 = 0;
+/// Exit code when something does not verify.
+pub const FAILED: u8 = 1;
+/// Exit code when the verification could not run.
+pub const COULD_NOT_RUN: u8 = 2;
+
+/// Arguments of `offboard verify`.
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["packet", "case", "ledger"])))]
+pub struct VerifyArgs {
+    /// A packet file downloaded from GET /api/cases/{caseId}/evidence (the whole answer or
+    /// just its `packet`), checked offline.
+    packet: Option<PathBuf>,
+    /// Verify one case in the store.
+    #[arg(long, value_name = "CASE_ID")]
+    case: Option<String>,
+    /// Verify the whole ledger and every case in the periods (default: all periods).
+    #[arg(long)]
+    ledger: bool,
+    /// First period (YYYY-MM) for --ledger.
+    #[arg(long, requires = "ledger", value_name = "YYYY-MM")]
+    from: Option<String>,
+    /// Last period (YYYY-MM, included) for --ledger.
+    #[arg(long, requires = "ledger", value_name = "YYYY-MM")]
+    to: Option<String>,
+    /// The embedded store's directory (as `offboard local --data DIR` lays it out); without
+    /// it, the OFFBOARD_* settings name the store.
+    #[arg(long, value_name = "DIR", conflicts_with = "packet")]
+    data: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What was verified, for the output.
+struct Outcome {
+    target: String,
+    source: String,
+    report: Report,
+}
+
+/// Runs `offboard verify`; the exit code says how it went.
+pub async fn run(args: VerifyArgs) -> ExitCode {
+    let outcome = if let Some(path) = &args.packet {
+        verify_file(path)
+    } else {
+        verify_store(&args).await
+    };
+    match outcome {
+        Ok(o) => {
+            let ok = o.report.ok();
+            print(&o, args.json);
+            ExitCode::from(if ok { VERIFIED } else { FAILED })
+        }
+        Err(e) => {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"ok": false, "couldNotRun": true, "error": format!("{e:#}")})
+                );
+            }
+            eprintln!("offboard verify could not run: {e:#}");
+            ExitCode::from(COULD_NOT_RUN)
+        }
+    }
+}
+
+/// Reads and verifies a packet file. A file that is not JSON could not be verified (exit 2);
+/// JSON that is not a well-formed packet fails verification (exit 1), because that is what a
+/// tampered packet can look like.
+fn verify_file(path: &Path) -> anyhow::Result<Outcome> {
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not JSON ({e}); expected the answer of GET /api/cases/{{caseId}}/evidence",
+            path.display()
+        )
+    })?;
+    // The API answer wraps the packet with its verification; only the packet is trusted.
+    let packet_value = match value.get("packet") {
+        Some(p) if value.get("verification").is_some() => p.clone(),
+        _ => value,
+    };
+    let source = format!("packet file {}", path.display());
+    let case_hint = packet_value
+        .get("caseId")
+        .and_then(|v| v.as_str())
+        .unwrap_or("(unknown case)")
+        .to_owned();
+    let packet: Packet = match serde_path_to_error::deserialize(&packet_value) {
+        Ok(p) => p,
+        Err(e) => {
+            let case_id = CaseId::parse(&case_hint)
+                .unwrap_or_else(|_| CaseId::derive("unreadable-packet", &case_hint));
+            return Ok(Outcome {
+                target: format!("case {case_hint}"),
+                source,
+                report: Report {
+                    findings: vec![Finding::RecordModified {
+                        case_id,
+                        seq: seq_of_path(&e.path().to_string()),
+                        detail: format!(
+                            "the packet is not well-formed at `{}`: {}",
+                            e.path(),
+                            e.inner()
+                        ),
+                    }],
+                    ..Report::default()
+                },
+            });
+        }
+    };
+    Ok(Outcome {
+        target: format!("case {}", packet.case_id),
+        source,
+        report: verify_packet_strict(&packet),
+    })
+}
+
+/// The record position in a serde path such as `records[3].hash` (0 when there is none).
+fn seq_of_path(path: &str) -> u64 {
+    path.strip_prefix("records[")
+        .and_then(|r| r.split(']').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn verify_store(args: &VerifyArgs) -> anyhow::Result<Outcome> {
+    let opened = store::open(args.data.as_deref())?;
+    let c = &opened.compliance;
+    if let Some(id) = &args.case {
+        let id = CaseId::parse(id).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let report = c
+            .verify_case(&id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        return Ok(Outcome {
+            target: format!("case {id}"),
+            source: opened.describe,
+            report,
+        });
+    }
+    let from = args.from.clone().unwrap_or_else(|| "0000-01".into());
+    let to = args.to.clone().unwrap_or_else(|| "9999-12".into());
+    let report = c
+        .verify_ledger(&from, &to)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let target = match (&args.from, &args.to) {
+        (None, None) => "the ledger and every case".to_owned(),
+        _ => format!("the ledger and every case in periods {from} to {to}"),
+    };
+    Ok(Outcome {
+        target,
+        source: opened.describe,
+        report,
+    })
+}
+
+fn print(o: &Outcome, json: bool) {
+    let mut report = o.report.clone();
+    dedupe(&mut report.findings);
+    if json {
+        let v = serde_json::json!({
+            "target": o.target,
+            "source": o.source,
+            "verification": Verification::from(report),
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return;
+    }
+    println!("offboard verify: {} ({})", o.target, o.source);
+    println!("  records checked:        {}", report.records_checked);
+    println!("  seals checked:          {}", report.seals_checked);
+    println!(
+        "  ledger entries checked: {}",
+        report.ledger_entries_checked
+    );
+    for w in &report.warnings {
+        println!("  WARNING {w}");
+    }
+    for f in &report.findings {
+        println!("  FAIL    {}", f.describe());
+    }
+    if report.findings.is_empty() {
+        println!("VERIFIED: every hash, link, seal and ledger entry checked is intact");
+    } else {
+        println!(
+            "FAILED: {} finding{} — the evidence above does not verify",
+            report.findings.len(),
+            if report.findings.len() == 1 { "" } else { "s" }
+        );
+    }
+}

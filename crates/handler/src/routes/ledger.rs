@@ -1,0 +1,16 @@
+//! `GET /api/ledger`: the ledger's length and head, and whether the store enforces WORM.
+
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use super::cases::problem;
+use super::json;
+use crate::startup::AppState;
+
+/// The ledger's state.
+pub async fn get(state: &AppState) -> Response {
+    match state.compliance.ledger().await {
+        Ok(status) => json(StatusCode::OK, &status),
+        Err(e) => problem(e).into_response(),
+    }
+}

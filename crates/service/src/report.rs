@@ -1,0 +1,605 @@
+//! The terminations report: one row per leaver in a period, with the facts an auditor needs
+//! to rely on a system-generated report (information produced by the entity): the query in
+//! words, its parameters, the row count, when it was generated, and the SHA-256 of the export.
+//!
+//! Two renderings of the same rows:
+//!
+//! - **JSON**: `{"meta": {...}, "rows": [...]}`. `meta.sha256` is the SHA-256 of the RFC 8785
+//!   canonical JSON of `rows` (any JCS implementation can recompute it).
+//! - **CSV** (RFC 4180: comma-separated, `"`-quoted where needed, CRLF line ends, a header
+//!   row): `meta.sha256` is the SHA-256 of the body exactly as delivered; the meta travels
+//!   beside it (HTTP response headers, or `FILE.meta.json` from `offboard report --out`).
+//!
+//! **Spreadsheet safety.** A CSV cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage
+//! return could be run as a formula by a spreadsheet (CSV injection). Every such cell is
+//! prefixed with an apostrophe (`'`), which spreadsheets show as text; the apostrophe is part
+//! of the export (and of its hash). Values offboard generates (times, hashes, counts) never
+//! begin with those characters except a negative time to removal, which is prefixed too.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+use offboard_core::evidence::{IndexEntry, WormStatus};
+use offboard_core::ids::Sha256Digest;
+
+use crate::compliance::{Compliance, ComplianceError, ms};
+
+/// The systems every CSV export has a removal column for, whether or not a row has a value:
+/// a fixed set keeps the columns stable between periods. Other systems found in the rows get
+/// a column after these.
+pub const STANDARD_SYSTEMS: [&str; 5] = ["ad", "entra", "exchange", "onedrive", "intune"];
+
+/// The schema id of the report.
+pub const REPORT_SCHEMA: &str = "offboard.report.terminations/v1";
+
+/// What the report selects, in words (it is part of the report's meta).
+pub const REPORT_QUERY: &str = "Every case in the compliance index whose computed HR effective time is at or after `from` and before `to` (UTC), read period by period (YYYY-MM of the effective time), one row per case, ordered by effective time then case id. No other filter: cancelled and unfinished cases are included with their status.";
+
+/// What the neutralisation of CSV cells does (part of the meta of a CSV export).
+pub const CSV_NEUTRALISATION: &str = "cells beginning with =, +, -, @, a tab or a carriage return are prefixed with an apostrophe (') so that a spreadsheet shows them as text; the apostrophe is part of the export and of its SHA-256";
+
+/// The export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    /// RFC 4180 CSV with the meta beside it.
+    Csv,
+    /// `{"meta", "rows"}`.
+    Json,
+}
+
+impl ReportFormat {
+    /// Parses `csv` or `json`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "csv" => Some(Self::Csv),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+
+    /// The name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Json => "json",
+        }
+    }
+
+    /// The media type of the export.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8; header=present",
+            Self::Json => "application/json",
+        }
+    }
+}
+
+/// What a report is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportQuery {
+    /// Effective at or after (UTC).
+    pub from: DateTime<Utc>,
+    /// Effective before (UTC).
+    pub to: DateTime<Utc>,
+    /// `from` as the caller gave it.
+    pub from_as_given: String,
+    /// `to` as the caller gave it.
+    pub to_as_given: String,
+    /// The format.
+    pub format: ReportFormat,
+}
+
+/// The parameters of a report, as given and as applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportParameters {
+    /// `from` as given.
+    pub from: String,
+    /// `to` as given.
+    pub to: String,
+    /// `csv` or `json`.
+    pub format: ReportFormat,
+    /// The instant `from` was read as (inclusive, UTC, ms).
+    pub effective_from: String,
+    /// The instant `to` was read as (exclusive, UTC, ms).
+    pub effective_to: String,
+}
+
+/// The facts an auditor needs to rely on the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportMeta {
+    /// `offboard.report.terminations/v1`.
+    pub schema: &'static str,
+    /// The query in words.
+    pub query: &'static str,
+    /// Its parameters.
+    pub parameters: ReportParameters,
+    /// The evidence periods read.
+    pub periods: Vec<String>,
+    /// The number of rows.
+    pub row_count: usize,
+    /// The columns, in order (CSV header names).
+    pub columns: Vec<String>,
+    /// When the report was generated (UTC, ms).
+    pub generated_at: String,
+    /// What generated it.
+    pub generated_by: String,
+    /// SHA-256 of the export (hex).
+    pub sha256: String,
+    /// What `sha256` is computed over.
+    pub sha256_of: &'static str,
+    /// How CSV cells were neutralised (CSV only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csv_neutralisation: Option<&'static str>,
+    /// Whether the evidence store enforces immutability.
+    pub worm: WormStatus,
+    /// `WORM not enforced: ...` when it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// One leaver.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportRow {
+    /// The case.
+    pub case_id: String,
+    /// Where the termination came from.
+    pub source: String,
+    /// The source's event id.
+    pub source_event_id: String,
+    /// HR's employee number.
+    pub employee_id: Option<String>,
+    /// The UPN.
+    pub user_principal_name: Option<String>,
+    /// The mail address.
+    pub mail: Option<String>,
+    /// The on-premises account name.
+    pub on_premises_sam_account_name: Option<String>,
+    /// Termination kind.
+    pub kind: String,
+    /// HR's effective time as sent.
+    pub hr_effective_as_sent: Option<String>,
+    /// The computed effective instant (UTC, ms).
+    pub effective_at: String,
+    /// When offboard received it (UTC, ms).
+    pub received_at: String,
+    /// The case status the evidence shows.
+    pub case_status: String,
+    /// Per system, when access there was verified removed (UTC, ms).
+    pub removed_at: BTreeMap<String, String>,
+    /// When the last access was verified removed (UTC, ms).
+    pub all_access_removed_at: Option<String>,
+    /// From the effective time to the last verified removal, seconds (ms precision).
+    pub time_to_removal_seconds: Option<f64>,
+    /// The SLA target, minutes.
+    pub sla_target_minutes: Option<u32>,
+    /// `met`, `breached`, `no_target` or `pending` (not sealed yet).
+    pub sla: &'static str,
+    /// Failed or excepted actions.
+    pub exception_count: usize,
+    /// Their descriptions.
+    pub exceptions: Vec<String>,
+    /// Evidence records.
+    pub record_count: u64,
+    /// Hash of the last record.
+    pub chain_head: String,
+    /// The seal's hash.
+    pub seal_hash: Option<String>,
+    /// The ledger position.
+    pub ledger_seq: Option<u64>,
+    /// Whether the store enforced immutability for this case.
+    pub worm_enforced: bool,
+}
+
+impl From<&IndexEntry> for ReportRow {
+    fn from(e: &IndexEntry) -> Self {
+        let last = e.access_removed_at.values().max().copied();
+        let (sla, target) = match &e.sla {
+            None => ("pending", None),
+            Some(s) => (
+                match s.met {
+                    Some(true) => "met",
+                    Some(false) => "breached",
+                    None => "no_target",
+                },
+                s.target_minutes,
+            ),
+        };
+        Self {
+            case_id: e.id.to_string(),
+            source: e.source.clone(),
+            source_event_id: e.source_event_id.clone(),
+            employee_id: e.employee.employee_id.clone(),
+            user_principal_name: e.employee.user_principal_name.clone(),
+            mail: e.employee.mail.clone(),
+            on_premises_sam_account_name: e.employee.on_premises_sam_account_name.clone(),
+            kind: e.kind.clone(),
+            hr_effective_as_sent: e.hr_effective_as_sent.clone(),
+            effective_at: ms::text(&e.effective_at),
+            received_at: ms::text(&e.received_at),
+            case_status: e.status.clone(),
+            removed_at: e
+                .access_removed_at
+                .iter()
+                .map(|(k, v)| (k.clone(), ms::text(v)))
+                .collect(),
+            all_access_removed_at: last.as_ref().map(ms::text),
+            time_to_removal_seconds: last
+                .map(|t| (t - e.effective_at).num_milliseconds() as f64 / 1000.0),
+            sla_target_minutes: target,
+            sla,
+            exception_count: e.exceptions.len(),
+            exceptions: e.exceptions.clone(),
+            record_count: e.record_count,
+            chain_head: e.chain_head.to_hex(),
+            seal_hash: e.seal_hash.as_ref().map(Sha256Digest::to_hex),
+            ledger_seq: e.ledger_seq,
+            worm_enforced: e.worm_enforced,
+        }
+    }
+}
+
+/// Reads a period bound as the API and the CLI accept it: an RFC 3339 date-time, or a date
+/// (`YYYY-MM-DD`) meaning UTC midnight — as an end bound (`end = true`) the whole day is
+/// included, so `to=2026-11-30` reads as `2026-12-01T00:00:00Z` (exclusive).
+pub fn parse_bound(text: &str, end: bool) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let d = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let d = if end { d.succ_opt()? } else { d };
+    Some(d.and_time(chrono::NaiveTime::MIN).and_utc())
+}
+
+/// A rendered report: the export and its meta.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedReport {
+    /// The facts about the export.
+    pub meta: ReportMeta,
+    /// The export's bytes (the CSV body, or the JSON document with meta and rows).
+    pub body: Vec<u8>,
+}
+
+fn encoding(e: impl std::fmt::Display) -> ComplianceError {
+    ComplianceError::Encoding(e.to_string())
+}
+
+/// Prefixes a cell that a spreadsheet could read as a formula (see the module docs).
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// The CSV columns for rows that mention `extra` systems beyond the standard ones.
+fn columns(systems: &[String]) -> Vec<String> {
+    let mut c: Vec<String> = [
+        "case_id",
+        "source",
+        "source_event_id",
+        "employee_id",
+        "user_principal_name",
+        "mail",
+        "on_premises_sam_account_name",
+        "kind",
+        "hr_effective_as_sent",
+        "effective_at",
+        "received_at",
+        "case_status",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    c.extend(systems.iter().map(|s| format!("removed_at_{s}")));
+    c.extend(
+        [
+            "all_access_removed_at",
+            "time_to_removal_seconds",
+            "sla_target_minutes",
+            "sla",
+            "exception_count",
+            "exceptions",
+            "record_count",
+            "chain_head",
+            "seal_hash",
+            "ledger_seq",
+            "worm_enforced",
+        ]
+        .map(str::to_owned),
+    );
+    c
+}
+
+fn csv_cells(r: &ReportRow, systems: &[String]) -> Vec<String> {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut cells = vec![
+        r.case_id.clone(),
+        r.source.clone(),
+        r.source_event_id.clone(),
+        opt(&r.employee_id),
+        opt(&r.user_principal_name),
+        opt(&r.mail),
+        opt(&r.on_premises_sam_account_name),
+        r.kind.clone(),
+        opt(&r.hr_effective_as_sent),
+        r.effective_at.clone(),
+        r.received_at.clone(),
+        r.case_status.clone(),
+    ];
+    cells.extend(
+        systems
+            .iter()
+            .map(|s| r.removed_at.get(s).cloned().unwrap_or_default()),
+    );
+    cells.extend([
+        opt(&r.all_access_removed_at),
+        r.time_to_removal_seconds
+            .map(|s| format!("{s:.3}"))
+            .unwrap_or_default(),
+        r.sla_target_minutes
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        r.sla.to_owned(),
+        r.exception_count.to_string(),
+        r.exceptions.join(" | "),
+        r.record_count.to_string(),
+        r.chain_head.clone(),
+        opt(&r.seal_hash),
+        r.ledger_seq.map(|s| s.to_string()).unwrap_or_default(),
+        r.worm_enforced.to_string(),
+    ]);
+    cells
+}
+
+/// Renders rows as RFC 4180 CSV with neutralised cells.
+pub fn render_csv(
+    rows: &[ReportRow],
+    columns: &[String],
+    systems: &[String],
+) -> Result<Vec<u8>, ComplianceError> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(Vec::with_capacity(rows.len() * 512 + 512));
+    w.write_record(columns).map_err(encoding)?;
+    for r in rows {
+        let cells = csv_cells(r, systems);
+        w.write_record(cells.iter().map(|c| neutralise(c).into_owned()))
+            .map_err(encoding)?;
+    }
+    w.into_inner().map_err(encoding)
+}
+
+impl Compliance {
+    /// Generates the terminations report for `q`, stamped `generated_at` by `generated_by`.
+    pub async fn termination_report(
+        &self,
+        q: &ReportQuery,
+        generated_at: DateTime<Utc>,
+        generated_by: &str,
+    ) -> Result<RenderedReport, ComplianceError> {
+        if q.from >= q.to {
+            return Err(ComplianceError::BadRequest {
+                parameter: "to",
+                detail: format!(
+                    "`to` ({}) must be after `from` ({})",
+                    q.to_as_given, q.from_as_given
+                ),
+            });
+        }
+        let (periods, entries) = self.entries_between(Some(q.from), Some(q.to)).await?;
+        let rows: Vec<ReportRow> = entries.iter().map(ReportRow::from).collect();
+        build(
+            q,
+            periods,
+            rows,
+            self.evidence_service().worm(),
+            generated_at,
+            generated_by,
+        )
+    }
+}
+
+/// Renders `rows` (already selected and ordered) into the export and its meta. Public so the
+/// benchmark and tests can render without a store.
+pub fn build(
+    q: &ReportQuery,
+    periods: Vec<String>,
+    rows: Vec<ReportRow>,
+    worm: WormStatus,
+    generated_at: DateTime<Utc>,
+    generated_by: &str,
+) -> Result<RenderedReport, ComplianceError> {
+    let found: BTreeSet<&String> = rows.iter().flat_map(|r| r.removed_at.keys()).collect();
+    let mut systems: Vec<String> = STANDARD_SYSTEMS.map(str::to_owned).to_vec();
+    systems.extend(
+        found
+            .into_iter()
+            .filter(|s| !STANDARD_SYSTEMS.contains(&s.as_str()))
+            .cloned(),
+    );
+    let columns = columns(&systems);
+    let mut meta = ReportMeta {
+        schema: REPORT_SCHEMA,
+        query: REPORT_QUERY,
+        parameters: ReportParameters {
+            from: q.from_as_given.clone(),
+            to: q.to_as_given.clone(),
+            format: q.format,
+            effective_from: ms::text(&q.from),
+            effective_to: ms::text(&q.to),
+        },
+        periods,
+        row_count: rows.len(),
+        columns,
+        generated_at: ms::text(&generated_at),
+        generated_by: generated_by.to_owned(),
+        sha256: String::new(),
+        sha256_of: match q.format {
+            ReportFormat::Csv => "the CSV body exactly as delivered",
+            ReportFormat::Json => "the RFC 8785 canonical JSON of `rows`",
+        },
+        csv_neutralisation: (q.format == ReportFormat::Csv).then_some(CSV_NEUTRALISATION),
+        warning: worm.warning(),
+        worm,
+    };
+    let body = match q.format {
+        ReportFormat::Csv => {
+            let body = render_csv(&rows, &meta.columns, &systems)?;
+            meta.sha256 = Sha256Digest::of(&body).to_hex();
+            body
+        }
+        ReportFormat::Json => {
+            let value = serde_json::to_value(&rows).map_err(encoding)?;
+            let canonical = serde_json_canonicalizer::to_vec(&value).map_err(encoding)?;
+            meta.sha256 = Sha256Digest::of(&canonical).to_hex();
+            serde_json::to_vec(&serde_json::json!({"meta": meta, "rows": value}))
+                .map_err(encoding)?
+        }
+    };
+    Ok(RenderedReport { meta, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str) -> ReportRow {
+        ReportRow {
+            case_id: "c-1".into(),
+            source: "generic".into(),
+            source_event_id: name.into(),
+            employee_id: Some("1042".into()),
+            user_principal_name: Some("ada@contoso.example".into()),
+            mail: None,
+            on_premises_sam_account_name: None,
+            kind: "voluntary".into(),
+            hr_effective_as_sent: Some("2026-11-30".into()),
+            effective_at: "2026-12-01T05:00:00.000Z".into(),
+            received_at: "2026-11-20T09:00:00.000Z".into(),
+            case_status: "completed".into(),
+            removed_at: BTreeMap::from([
+                ("entra".into(), "2026-12-01T05:01:00.000Z".into()),
+                ("slack".into(), "2026-12-01T05:02:00.000Z".into()),
+            ]),
+            all_access_removed_at: Some("2026-12-01T05:02:00.000Z".into()),
+            time_to_removal_seconds: Some(120.0),
+            sla_target_minutes: Some(60),
+            sla: "met",
+            exception_count: 1,
+            exceptions: vec!["remove-group (entra): dynamic group, \"rule\" change needed".into()],
+            record_count: 5,
+            chain_head: "ab".repeat(32),
+            seal_hash: None,
+            ledger_seq: Some(3),
+            worm_enforced: false,
+        }
+    }
+
+    fn query(format: ReportFormat) -> ReportQuery {
+        ReportQuery {
+            from: "2026-12-01T00:00:00Z".parse().unwrap(),
+            to: "2027-01-01T00:00:00Z".parse().unwrap(),
+            from_as_given: "2026-12-01".into(),
+            to_as_given: "2026-12-31".into(),
+            format,
+        }
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised_and_others_kept() {
+        for (input, out) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("+1", "'+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("ada", "ada"),
+            ("", ""),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(neutralise(input), out, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn csv_is_rfc4180_neutralised_and_hashed_as_delivered() {
+        let mut evil = row("=cmd|' /C calc'!A0");
+        evil.employee_id = Some("@SUM(1+1)".into());
+        let r = build(
+            &query(ReportFormat::Csv),
+            vec!["2026-12".into()],
+            vec![row("evt-1"), evil],
+            WormStatus::NotEnforced {
+                reason: "test".into(),
+            },
+            "2026-12-02T00:00:00Z".parse().unwrap(),
+            "offboard test",
+        )
+        .unwrap();
+        let text = String::from_utf8(r.body.clone()).unwrap();
+        assert_eq!(r.meta.row_count, 2);
+        assert_eq!(r.meta.sha256, Sha256Digest::of(&r.body).to_hex());
+        assert_eq!(r.meta.warning.as_deref(), Some("WORM not enforced: test"));
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(
+            lines.len(),
+            4,
+            "header, two rows, and the final CRLF: {text}"
+        );
+        assert!(lines[0].starts_with("case_id,source,source_event_id,"));
+        // The standard systems first, then the others found, in name order.
+        assert!(lines[0].contains(
+            "removed_at_ad,removed_at_entra,removed_at_exchange,removed_at_onedrive,removed_at_intune,removed_at_slack,"
+        ));
+        assert!(text.contains("'=cmd|' /C calc'!A0"), "{text}");
+        assert!(text.contains(",'@SUM(1+1),"), "{text}");
+        // A quote inside a cell is doubled and the cell quoted (RFC 4180 §2.7).
+        assert!(
+            text.contains("\"remove-group (entra): dynamic group, \"\"rule\"\" change needed\"")
+        );
+        let mut reader = csv::Reader::from_reader(r.body.as_slice());
+        let headers = reader.headers().unwrap().clone();
+        assert_eq!(headers.len(), r.meta.columns.len());
+        for rec in reader.records() {
+            assert_eq!(rec.unwrap().len(), headers.len());
+        }
+    }
+
+    #[test]
+    fn json_carries_meta_and_hashes_the_canonical_rows() {
+        let r = build(
+            &query(ReportFormat::Json),
+            vec![],
+            vec![row("evt-1")],
+            WormStatus::Enforced {
+                retention_days: 2555,
+            },
+            "2026-12-02T00:00:00Z".parse().unwrap(),
+            "offboard test",
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["meta"]["rowCount"], 1);
+        assert_eq!(v["meta"]["parameters"]["from"], "2026-12-01");
+        assert_eq!(
+            v["meta"]["parameters"]["effectiveTo"],
+            "2027-01-01T00:00:00.000Z"
+        );
+        assert!(v["meta"].get("warning").is_none());
+        let canonical = serde_json_canonicalizer::to_vec(&v["rows"]).unwrap();
+        assert_eq!(
+            v["meta"]["sha256"].as_str().unwrap(),
+            Sha256Digest::of(&canonical).to_hex()
+        );
+        assert_eq!(
+            v["rows"][0]["removedAt"]["entra"],
+            "2026-12-01T05:01:00.000Z"
+        );
+    }
+}
