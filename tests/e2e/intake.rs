@@ -7,6 +7,18 @@ use std::time::Duration;
 use crate::helpers::*;
 use crate::on_every_backend;
 
+/// Writes the tenant received (anything but reads: GET, and `$batch` of reads).
+fn tenant_writes(app: &TestApp) -> usize {
+    app.sim
+        .requests()
+        .iter()
+        .filter(|r| match &r.cmdlet {
+            Some(cmdlet) => !cmdlet.starts_with("Get-"),
+            None => r.method != "GET" && !r.path.ends_with("/$batch"),
+        })
+        .count()
+}
+
 async fn stored_cases(app: &TestApp) -> usize {
     let a = app.get("/api/cases").await;
     assert_eq!(a.status, 200, "{}", a.json);
@@ -38,23 +50,17 @@ on_every_backend!(
 
         let case = app
             .wait_case(&case_id, Duration::from_secs(20), |c| {
-                c["status"] == "running"
+                c["status"] == "completed_with_exceptions"
             })
             .await;
         assert_eq!(case["source"], "generic");
         assert_eq!(case["employee"]["employeeId"], "1042");
         assert_eq!(case["authenticatedBy"], "standard-webhooks-v1");
         assert_eq!(case["bodySha256"].as_str().unwrap().len(), 64);
-        let notes: Vec<&str> = case["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["note"].as_str().unwrap())
-            .collect();
-        assert!(
-            notes.iter().any(|n| n.contains("awaiting planning")),
-            "{notes:?}"
-        );
+        // Employee 1042 has no account in the tenant: the planner stops and never guesses.
+        let why = case["planningException"].as_str().unwrap();
+        assert!(why.contains("no account"), "{why}");
+        assert_eq!(tenant_writes(&app), 0, "nothing may change in the tenant");
         app.shutdown().await;
     }
 );
@@ -280,15 +286,42 @@ on_every_backend!(
         let again = app.post_offboarding(&req).await;
         assert_eq!(again.json["caseId"], a.json["caseId"]);
         assert_eq!(again.json["duplicate"], true);
+        // A dry run for a real leaver: the plan and what each step would change, and nothing
+        // changed anywhere — no case, no message, no write in the tenant.
+        let tenant_before = serde_json::to_value(app.sim.state()).unwrap();
+        let writes_before = tenant_writes(&app);
         let dry = app
-            .post_offboarding(&json!({"employee": {"employeeId": "9"}, "dryRun": true}))
+            .post_offboarding(
+                &json!({"employee": {"employeeId": "E1001"}, "dryRun": true, "kind": "voluntary"}),
+            )
             .await;
-        assert_eq!(dry.status, 501, "{}", dry.json);
+        assert_eq!(dry.status, 200, "{}", dry.json);
+        assert_eq!(dry.json["changed"], false);
+        let steps = dry.json["plan"]["steps"].as_array().unwrap();
+        let block = steps.iter().find(|s| s["kind"] == "block-sign-in").unwrap();
         assert!(
-            dry.json["detail"]
+            block["preview"][0]
                 .as_str()
                 .unwrap()
-                .contains("nothing was stored")
+                .contains("accountEnabled=false"),
+            "{block}"
+        );
+        assert_eq!(
+            serde_json::to_value(app.sim.state()).unwrap(),
+            tenant_before
+        );
+        assert_eq!(tenant_writes(&app), writes_before);
+        let missing = app
+            .post_offboarding(&json!({"employee": {"employeeId": "E9999"}, "dryRun": true}))
+            .await;
+        assert_eq!(missing.status, 200);
+        assert!(
+            missing.json["exception"]
+                .as_str()
+                .unwrap()
+                .contains("no account"),
+            "{}",
+            missing.json
         );
         assert_eq!(stored_cases(&app).await, 1);
         app.shutdown().await;
@@ -304,7 +337,9 @@ on_every_backend!(
         assert_eq!(a.json["status"], "scheduled");
         let id = a.json["caseId"].as_str().unwrap().to_owned();
         let case = app
-            .wait_case(&id, Duration::from_secs(30), |c| c["status"] == "running")
+            .wait_case(&id, Duration::from_secs(30), |c| {
+                c["status"] != "scheduled" && c["status"] != "received"
+            })
             .await;
         let notes: Vec<&str> = case["history"]
             .as_array()

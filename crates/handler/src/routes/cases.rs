@@ -37,6 +37,15 @@ pub struct CaseView {
     body_sha256: Sha256Digest,
     authenticated_by: Scheme,
     history: Vec<HistoryEntry>,
+    /// The plan and where each step stands (absent until planned).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan: Option<offboard_core::plan::Plan>,
+    /// Why the case could not be planned, if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    planning_exception: Option<String>,
+    /// When an SLA breach was flagged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sla_breached_at: Option<DateTime<Utc>>,
 }
 
 impl From<Case> for CaseView {
@@ -56,6 +65,9 @@ impl From<Case> for CaseView {
             body_sha256: c.event.body_sha256,
             authenticated_by: c.event.authenticated_by,
             history: c.history,
+            plan: c.plan,
+            planning_exception: c.planning_exception,
+            sla_breached_at: c.sla_breached_at,
         }
     }
 }

@@ -117,6 +117,8 @@ pub const SERVED: &[(&str, &str)] = &[
     ("get", "/api/cases/{caseId}/evidence"),
     ("get", "/api/reports/terminations"),
     ("get", "/api/ledger"),
+    ("get", "/api/remediations"),
+    ("post", "/api/cases/{caseId}/steps/{step}/retry"),
     ("get", "/api/openapi.json"),
     ("get", "/api/scim/v2/ServiceProviderConfig"),
     ("get", "/api/scim/v2/ResourceTypes"),

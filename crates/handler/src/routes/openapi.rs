@@ -99,6 +99,7 @@ mod tests {
     fn concrete(path: &str) -> String {
         path.replace("{provider}", "generic")
             .replace("{caseId}", "c-5a0f1d3e-6b7c-4c1e-9f8a-0ffb0a4d0001")
+            .replace("{step}", "block-sign-in")
             .replace("{id}", "x")
     }
 
@@ -109,6 +110,7 @@ mod tests {
         let settings = Settings::from_lookup(|k| match k {
             "OFFBOARD_BACKEND" => Some("embedded".into()),
             "OFFBOARD_EMBEDDED_PATH" => Some(data.clone()),
+            "OFFBOARD_TENANT_ID" => Some("contoso.onmicrosoft.com".into()),
             _ => None,
         })
         .expect("settings");
