@@ -57,7 +57,7 @@ on_every_backend!(
     }
 );
 
-on_every_backend!(
+crate::on_embedded!(
     the_evidence_answer_carries_the_packet_and_its_verification,
     |app: TestApp| async move {
         let (id, period) = sealed_case(&app).await;
@@ -170,7 +170,7 @@ on_every_backend!(
     }
 );
 
-on_every_backend!(
+crate::on_embedded!(
     the_terminations_report_is_hashed_neutralised_and_the_same_from_the_cli,
     |app: TestApp| async move {
         let (sealed, _) = sealed_case(&app).await;

@@ -66,3 +66,21 @@ macro_rules! on_every_backend {
         }
     };
 }
+
+/// Runs a test body on the embedded backend only: for tests that tamper with the embedded
+/// store's files or point the `offboard` CLI at its data directory. (The same evidence path
+/// on Azurite + the Cosmos server is tested in `crates/azure/tests`.)
+#[macro_export]
+macro_rules! on_embedded {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test]
+            async fn embedded() {
+                let app = offboard_testkit::spawn_app(offboard_testkit::Backend::Embedded).await;
+                ($body)(app).await;
+            }
+        }
+    };
+}

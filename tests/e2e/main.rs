@@ -5,6 +5,7 @@ mod compliance;
 mod helpers;
 mod intake;
 mod logs;
+mod pipeline;
 mod queues;
 mod scim;
 mod tamper;

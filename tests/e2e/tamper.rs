@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 use crate::helpers::*;
-use crate::on_every_backend;
+use crate::on_embedded;
 
 /// A cancelled (so sealed and ledgered) case: (case id, evidence period).
 pub async fn sealed_case(app: &TestApp) -> (String, String) {
@@ -108,7 +108,7 @@ fn assert_verifies(result: (i32, String)) {
     );
 }
 
-on_every_backend!(
+on_embedded!(
     untouched_evidence_verifies_in_the_store_and_as_a_packet,
     |app: TestApp| async move {
         let (a, _) = sealed_case(&app).await;
@@ -154,7 +154,7 @@ on_every_backend!(
     }
 );
 
-on_every_backend!(a_modified_record_is_named, |app: TestApp| async move {
+on_embedded!(a_modified_record_is_named, |app: TestApp| async move {
     let (id, period) = sealed_case(&app).await;
     edit_json(&record_path(&app, &period, &id, 1), |r| {
         r["reason"] = Value::String("nothing to see here".into());
@@ -204,7 +204,7 @@ on_every_backend!(a_modified_record_is_named, |app: TestApp| async move {
     app.shutdown().await;
 });
 
-on_every_backend!(a_deleted_record_is_named, |app: TestApp| async move {
+on_embedded!(a_deleted_record_is_named, |app: TestApp| async move {
     let (id, period) = sealed_case(&app).await;
     std::fs::remove_file(record_path(&app, &period, &id, 1)).unwrap();
     assert_fails(
@@ -215,7 +215,7 @@ on_every_backend!(a_deleted_record_is_named, |app: TestApp| async move {
     app.shutdown().await;
 });
 
-on_every_backend!(reordered_records_are_named, |app: TestApp| async move {
+on_embedded!(reordered_records_are_named, |app: TestApp| async move {
     let (id, period) = sealed_case(&app).await;
     let (p0, p1) = (
         record_path(&app, &period, &id, 0),
@@ -231,7 +231,7 @@ on_every_backend!(reordered_records_are_named, |app: TestApp| async move {
     app.shutdown().await;
 });
 
-on_every_backend!(an_inserted_record_is_named, |app: TestApp| async move {
+on_embedded!(an_inserted_record_is_named, |app: TestApp| async move {
     let (id, period) = sealed_case(&app).await;
     // A correctly chained record, as someone who knows the format would forge it: only the
     // seal, which does not list it, gives it away.
@@ -270,7 +270,7 @@ on_every_backend!(an_inserted_record_is_named, |app: TestApp| async move {
     app.shutdown().await;
 });
 
-on_every_backend!(a_missing_seal_is_named, |app: TestApp| async move {
+on_embedded!(a_missing_seal_is_named, |app: TestApp| async move {
     let (id, period) = sealed_case(&app).await;
     std::fs::remove_file(case_dir(&app, &period, &id).join("seal.json")).unwrap();
     assert_fails(
@@ -281,7 +281,7 @@ on_every_backend!(a_missing_seal_is_named, |app: TestApp| async move {
     app.shutdown().await;
 });
 
-on_every_backend!(an_altered_seal_is_named, |app: TestApp| async move {
+on_embedded!(an_altered_seal_is_named, |app: TestApp| async move {
     let (id, period) = sealed_case(&app).await;
     edit_json(&case_dir(&app, &period, &id).join("seal.json"), |s| {
         s["caseStatus"] = Value::String("completed".into());
@@ -294,7 +294,7 @@ on_every_backend!(an_altered_seal_is_named, |app: TestApp| async move {
     app.shutdown().await;
 });
 
-on_every_backend!(a_removed_case_is_named, |app: TestApp| async move {
+on_embedded!(a_removed_case_is_named, |app: TestApp| async move {
     let (first, period) = sealed_case(&app).await;
     let (second, _) = sealed_case(&app).await;
     std::fs::remove_dir_all(case_dir(&app, &period, &first)).unwrap();
@@ -306,7 +306,7 @@ on_every_backend!(a_removed_case_is_named, |app: TestApp| async move {
     app.shutdown().await;
 });
 
-on_every_backend!(a_removed_ledger_entry_is_named, |app: TestApp| async move {
+on_embedded!(a_removed_ledger_entry_is_named, |app: TestApp| async move {
     let (first, _) = sealed_case(&app).await;
     sealed_case(&app).await;
     std::fs::remove_file(app.data_dir().join("evidence/ledger/000000000000.json")).unwrap();
@@ -322,7 +322,7 @@ on_every_backend!(a_removed_ledger_entry_is_named, |app: TestApp| async move {
     app.shutdown().await;
 });
 
-on_every_backend!(
+on_embedded!(
     index_and_store_disagreement_is_named,
     |app: TestApp| async move {
         let (id, period) = sealed_case(&app).await;
@@ -375,7 +375,7 @@ fn verify_tampered_packet(file: &Path, v: &Value, f: impl FnOnce(&mut Value)) ->
     offboard(&["verify", file.to_str().unwrap()])
 }
 
-on_every_backend!(
+on_embedded!(
     a_tampered_packet_file_fails_offline_naming_the_tampering,
     |app: TestApp| async move {
         let dir = tempfile::tempdir().unwrap();

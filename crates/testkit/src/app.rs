@@ -509,6 +509,21 @@ impl TestApp {
             .expect("enqueue");
     }
 
+    /// Waits until the handler's log contains `needle` (bounded), failing with the log.
+    pub async fn wait_log(&self, within: Duration, needle: &str) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let log = self.handler_log();
+            if log.contains(needle) {
+                return;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("the handler never logged {needle:?} within {within:?}; log:\n{log}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Everything the handler process wrote to stdout and stderr.
     pub fn handler_log(&self) -> String {
         std::fs::read_to_string(&self.handler_log).unwrap_or_default()
