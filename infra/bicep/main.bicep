@@ -13,7 +13,7 @@
 //     diagnostic settings into the workspace;
 //   - role assignments for exactly what the code does, and (modules/graph-grants.bicep) the
 //     Microsoft Graph and Exchange application permissions the code declares.
-// Directory roles (User Administrator, Exchange Administrator) cannot be expressed with the
+// Directory roles (User Administrator, Exchange Recipient Administrator) cannot be expressed with the
 // Graph Bicep extension: infra/scripts/assign-directory-roles.sh assigns the list this
 // template outputs (`directoryRolesToAssign`).
 //
@@ -44,6 +44,9 @@ param timeZone string = 'UTC'
 
 @description('Local time at which a date-only termination takes effect: end-of-day or HH:MM.')
 param effectiveCutoff string = 'end-of-day'
+
+@description('Path of the offboarding policy file in the deployed package (empty: the built-in config/policy.toml).')
+param policyFile string = ''
 
 @description('Default (and minimum) retention of evidence blobs, in days. 2555 days = 7 years.')
 @minValue(1)
@@ -101,6 +104,46 @@ param tags object = {
 var queueNames = [
   'plan'
   'plan-poison'
+  'notify'
+  'notify-poison'
+  'step-ad-disable'
+  'step-ad-disable-poison'
+  'step-ad-reset-password'
+  'step-ad-reset-password-poison'
+  'step-ad-cleanup'
+  'step-ad-cleanup-poison'
+  'step-verify-cloud-disabled'
+  'step-verify-cloud-disabled-poison'
+  'step-block-sign-in'
+  'step-block-sign-in-poison'
+  'step-revoke-sessions'
+  'step-revoke-sessions-poison'
+  'step-reset-password'
+  'step-reset-password-poison'
+  'step-remove-auth-methods'
+  'step-remove-auth-methods-poison'
+  'step-remove-directory-roles'
+  'step-remove-directory-roles-poison'
+  'step-remove-app-roles'
+  'step-remove-app-roles-poison'
+  'step-remove-groups'
+  'step-remove-groups-poison'
+  'step-convert-mailbox'
+  'step-convert-mailbox-poison'
+  'step-mailbox-manager-access'
+  'step-mailbox-manager-access-poison'
+  'step-auto-reply'
+  'step-auto-reply-poison'
+  'step-hide-from-address-lists'
+  'step-hide-from-address-lists-poison'
+  'step-onedrive-manager-access'
+  'step-onedrive-manager-access-poison'
+  'step-retire-devices'
+  'step-retire-devices-poison'
+  'step-remove-licences'
+  'step-remove-licences-poison'
+  'step-seal'
+  'step-seal-poison'
 ]
 
 // Cosmos DB for NoSQL: database and containers with the partition keys the code uses
@@ -134,6 +177,7 @@ var graphAppRoles = [
   'Mail.Send'
   'MailboxSettings.ReadWrite'
   'RoleManagement.ReadWrite.Directory'
+  'User-PasswordProfile.ReadWrite.All'
   'User.EnableDisableAccount.All'
   'User.Read.All'
   'User.RevokeSessions.All'
@@ -145,7 +189,7 @@ var exchangeAppRoles = [
 // Entra directory roles the identity needs (password reset / sensitive targets; Exchange admin
 // cmdlets). Assigned by infra/scripts/assign-directory-roles.sh from the output below.
 var directoryRoles = [
-  'Exchange Administrator'
+  'Exchange Recipient Administrator'
   'User Administrator'
 ]
 
@@ -540,6 +584,7 @@ var appSettings = {
   OFFBOARD_BACKEND: 'azure'
   OFFBOARD_TIME_ZONE: timeZone
   OFFBOARD_EFFECTIVE_CUTOFF: effectiveCutoff
+  OFFBOARD_POLICY_FILE: policyFile
   OFFBOARD_TENANT_ID: tenant().tenantId
   OFFBOARD_MANAGED_IDENTITY_CLIENT_ID: identity.properties.clientId
   OFFBOARD_GRAPH_ENDPOINT: 'https://graph.microsoft.com'

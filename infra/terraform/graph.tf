@@ -19,6 +19,7 @@ locals {
     "Mail.Send",
     "MailboxSettings.ReadWrite",
     "RoleManagement.ReadWrite.Directory",
+    "User-PasswordProfile.ReadWrite.All",
     "User.EnableDisableAccount.All",
     "User.Read.All",
     "User.RevokeSessions.All",
@@ -30,7 +31,7 @@ locals {
   # Entra directory roles the identity needs (password reset / sensitive targets; Exchange
   # admin cmdlets).
   directory_roles = [
-    "Exchange Administrator",
+    "Exchange Recipient Administrator",
     "User Administrator",
   ]
 

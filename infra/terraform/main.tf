@@ -22,6 +22,46 @@ locals {
   queue_names = [
     "plan",
     "plan-poison",
+    "notify",
+    "notify-poison",
+    "step-ad-disable",
+    "step-ad-disable-poison",
+    "step-ad-reset-password",
+    "step-ad-reset-password-poison",
+    "step-ad-cleanup",
+    "step-ad-cleanup-poison",
+    "step-verify-cloud-disabled",
+    "step-verify-cloud-disabled-poison",
+    "step-block-sign-in",
+    "step-block-sign-in-poison",
+    "step-revoke-sessions",
+    "step-revoke-sessions-poison",
+    "step-reset-password",
+    "step-reset-password-poison",
+    "step-remove-auth-methods",
+    "step-remove-auth-methods-poison",
+    "step-remove-directory-roles",
+    "step-remove-directory-roles-poison",
+    "step-remove-app-roles",
+    "step-remove-app-roles-poison",
+    "step-remove-groups",
+    "step-remove-groups-poison",
+    "step-convert-mailbox",
+    "step-convert-mailbox-poison",
+    "step-mailbox-manager-access",
+    "step-mailbox-manager-access-poison",
+    "step-auto-reply",
+    "step-auto-reply-poison",
+    "step-hide-from-address-lists",
+    "step-hide-from-address-lists-poison",
+    "step-onedrive-manager-access",
+    "step-onedrive-manager-access-poison",
+    "step-retire-devices",
+    "step-retire-devices-poison",
+    "step-remove-licences",
+    "step-remove-licences-poison",
+    "step-seal",
+    "step-seal-poison",
   ]
 
   # Cosmos DB for NoSQL: database and containers with the partition keys the code uses
@@ -96,6 +136,7 @@ locals {
     OFFBOARD_BACKEND                    = "azure"
     OFFBOARD_TIME_ZONE                  = var.time_zone
     OFFBOARD_EFFECTIVE_CUTOFF           = var.effective_cutoff
+    OFFBOARD_POLICY_FILE                = var.policy_file
     OFFBOARD_TENANT_ID                  = data.azurerm_client_config.current.tenant_id
     OFFBOARD_MANAGED_IDENTITY_CLIENT_ID = azurerm_user_assigned_identity.identity.client_id
     OFFBOARD_GRAPH_ENDPOINT             = "https://graph.microsoft.com"

@@ -42,6 +42,12 @@ variable "effective_cutoff" {
   default     = "end-of-day"
 }
 
+variable "policy_file" {
+  description = "Path of the offboarding policy file in the deployed package (empty: the built-in config/policy.toml)."
+  type        = string
+  default     = ""
+}
+
 variable "evidence_retention_days" {
   description = "Default (and minimum) retention of evidence blobs, in days. 2555 days = 7 years."
   type        = number

@@ -219,6 +219,22 @@ pub struct SettingsError {
     pub detail: String,
 }
 
+/// The Graph base URL with its version: `https://graph.microsoft.com` (as templates and
+/// portals write it) means `https://graph.microsoft.com/v1.0`; a URL with a path is taken
+/// as given (the tenant simulator's `http://127.0.0.1:P/v1.0`).
+fn graph_endpoint(configured: Option<String>) -> String {
+    let value = configured.unwrap_or_else(|| "https://graph.microsoft.com".into());
+    let trimmed = value.trim_end_matches('/');
+    let has_path = trimmed
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.contains('/'));
+    if has_path {
+        trimmed.to_owned()
+    } else {
+        format!("{trimmed}/v1.0")
+    }
+}
+
 impl Settings {
     /// Reads settings through `get` (the process environment in production).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
@@ -322,8 +338,7 @@ impl Settings {
         };
         Ok(Self {
             tenant: TenantSettings {
-                graph_endpoint: val(OFFBOARD_GRAPH_ENDPOINT)
-                    .unwrap_or_else(|| "https://graph.microsoft.com/v1.0".into()),
+                graph_endpoint: graph_endpoint(val(OFFBOARD_GRAPH_ENDPOINT)),
                 exchange_endpoint: val(OFFBOARD_EXCHANGE_ENDPOINT)
                     .unwrap_or_else(|| "https://outlook.office365.com".into()),
                 tenant_id: val(OFFBOARD_TENANT_ID),
@@ -489,6 +504,13 @@ mod tests {
         assert!(matches!(s.backend, Backend::Azure(_)));
         assert_eq!(s.effective.time_zone, chrono_tz::Europe::Berlin);
         assert!(!format!("{s:?}").contains("t0ken"));
+    }
+
+    #[test]
+    fn graph_endpoint_gets_its_version() {
+        assert_eq!(graph_endpoint(None), "https://graph.microsoft.com/v1.0");
+        assert_eq!(graph_endpoint(Some("https://graph.microsoft.com/".into())), "https://graph.microsoft.com/v1.0");
+        assert_eq!(graph_endpoint(Some("http://127.0.0.1:9/v1.0".into())), "http://127.0.0.1:9/v1.0");
     }
 
     #[test]
