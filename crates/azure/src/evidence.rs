@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! cases/{YYYY-MM}/{caseId}/records/{seq:06}.json
-//! cases/{YYYY-MM}/{caseId}/seal.json
+//! cases/{YYYY-MM}/{caseId}/seal.json        (then seal-1.json, ... when a reopened case is sealed again)
 //! ledger/{seq:012}.json
 //! ```
 //!
@@ -225,7 +225,15 @@ fn record_name(period: &str, case_id: &CaseId, seq: u64) -> String {
 }
 
 fn seal_name(period: &str, case_id: &CaseId) -> String {
-    format!("{}seal.json", case_prefix(period, case_id))
+    seal_generation_name(period, case_id, 0)
+}
+
+/// A seal generation: `seal.json` for the first, `seal-{n}.json` after a reopening.
+fn seal_generation_name(period: &str, case_id: &CaseId, generation: u32) -> String {
+    match generation {
+        0 => format!("{}seal.json", case_prefix(period, case_id)),
+        g => format!("{}seal-{g}.json", case_prefix(period, case_id)),
+    }
 }
 
 fn ledger_name(seq: u64) -> String {
@@ -838,10 +846,14 @@ impl EvidenceStore for BlobEvidenceStore {
     #[tracing::instrument(skip_all, fields(case_id = %seal.case_id))]
     async fn put_seal(&self, period: &str, seal: &Seal) -> Result<(), EvidenceStoreError> {
         check_period(period)?;
-        let what = format!("seal of case {}", seal.case_id);
+        let what = format!("seal {} of case {}", seal.generation, seal.case_id);
         let bytes = encode(&what, seal)?;
-        self.write_once(&seal_name(period, &seal.case_id), bytes, &what)
-            .await
+        self.write_once(
+            &seal_generation_name(period, &seal.case_id, seal.generation),
+            bytes,
+            &what,
+        )
+        .await
     }
 
     #[tracing::instrument(skip_all, fields(seq = entry.seq))]
@@ -905,7 +917,20 @@ impl EvidenceStore for BlobEvidenceStore {
         case_id: &CaseId,
     ) -> Result<Option<Result<Seal, String>>, EvidenceStoreError> {
         check_period(period)?;
-        self.read_json(&seal_name(period, case_id)).await
+        // The latest generation: probe upwards from the first seal.
+        let mut latest = self.read_json(&seal_name(period, case_id)).await?;
+        let mut generation = 1;
+        while latest.is_some() {
+            match self
+                .read_json(&seal_generation_name(period, case_id, generation))
+                .await?
+            {
+                Some(next) => latest = Some(next),
+                None => break,
+            }
+            generation += 1;
+        }
+        Ok(latest)
     }
 
     async fn ledger_entry(

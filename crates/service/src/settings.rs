@@ -509,8 +509,14 @@ mod tests {
     #[test]
     fn graph_endpoint_gets_its_version() {
         assert_eq!(graph_endpoint(None), "https://graph.microsoft.com/v1.0");
-        assert_eq!(graph_endpoint(Some("https://graph.microsoft.com/".into())), "https://graph.microsoft.com/v1.0");
-        assert_eq!(graph_endpoint(Some("http://127.0.0.1:9/v1.0".into())), "http://127.0.0.1:9/v1.0");
+        assert_eq!(
+            graph_endpoint(Some("https://graph.microsoft.com/".into())),
+            "https://graph.microsoft.com/v1.0"
+        );
+        assert_eq!(
+            graph_endpoint(Some("http://127.0.0.1:9/v1.0".into())),
+            "http://127.0.0.1:9/v1.0"
+        );
     }
 
     #[test]
