@@ -329,6 +329,60 @@ on_every_backend!(
     }
 );
 
+/// Runs the real `offboard` binary with the deployment's settings in its environment and no
+/// `--data`: how an operator points it at the running system.
+/// Returns the exit code, standard output and standard error. Asynchronous, because the
+/// managed-identity endpoint the command asks for tokens is served by this test's runtime.
+async fn offboard_with_settings(app: &TestApp, args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(offboard_testkit::offboard_executable().unwrap())
+        .args(args)
+        .envs(&app.settings)
+        .output()
+        .await
+        .expect("run offboard");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+on_every_backend!(
+    the_cli_verifies_and_reports_on_the_store_the_settings_name,
+    |app: TestApp| async move {
+        let (id, _) = sealed_case(&app).await;
+        let (code, out, err) =
+            offboard_with_settings(&app, &["verify", "--case", &id, "--json"]).await;
+        assert_eq!(code, 0, "{out}{err}");
+        let v: Value = serde_json::from_str(&out).expect("--json prints JSON only");
+        assert_eq!(v["verification"]["ok"], true, "{v}");
+        assert_eq!(v["verification"]["recordsChecked"], 2, "{v}");
+        let (code, out, err) = offboard_with_settings(&app, &["verify", "--ledger"]).await;
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("seals checked:          1"), "{out}");
+        let (code, out, err) = offboard_with_settings(
+            &app,
+            &[
+                "report",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2100-12-31",
+                "--format",
+                "json",
+            ],
+        )
+        .await;
+        assert_eq!(code, 0, "{out}{err}");
+        let r: Value = serde_json::from_str(&out).expect("report JSON");
+        let rows = r["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{r}");
+        assert_eq!(rows[0]["caseId"], id.as_str());
+        assert_eq!(rows[0]["caseStatus"], "cancelled");
+        app.shutdown().await;
+    }
+);
+
 on_every_backend!(
     the_openapi_document_is_public_and_the_compliance_api_is_not,
     |app: TestApp| async move {

@@ -35,3 +35,17 @@ pub fn managed_identity_credential(
         })?;
     Ok(credential)
 }
+
+/// The credential for a person running `offboard verify` or `offboard report` against a
+/// deployment from their own machine: their `az login` (or `azd auth login`) session, through
+/// `azure_identity::DeveloperToolsCredential`. The person needs read roles only: Storage Blob
+/// Data Reader on the evidence container and Cosmos DB Built-in Data Reader on the database
+/// (see the README's permissions section). The handler never uses this credential.
+pub fn operator_credential() -> Result<Arc<dyn TokenCredential>, SetupError> {
+    let credential = azure_identity::DeveloperToolsCredential::new(None).map_err(|e| {
+        SetupError::OperatorCredential {
+            detail: redact(&e.to_string()),
+        }
+    })?;
+    Ok(credential)
+}

@@ -40,6 +40,14 @@ pub enum SetupError {
         /// What the SDK said.
         detail: String,
     },
+    /// The operator's developer-tools credential could not be created.
+    #[error(
+        "your Azure sign-in could not be used: {detail}; run `az login` (or `azd auth login`) as a person who holds Storage Blob Data Reader on the evidence container and Cosmos DB Built-in Data Reader on the database, or run the command where the app's managed identity is available"
+    )]
+    OperatorCredential {
+        /// What the SDK said.
+        detail: String,
+    },
     /// The Cosmos DB account, database or a container could not be opened.
     #[error(
         "Cosmos DB {what} could not be opened: {detail}; check OFFBOARD_COSMOS_ENDPOINT and OFFBOARD_COSMOS_DATABASE, that the infrastructure created the database and its containers, and that the identity holds the Cosmos DB Built-in Data Contributor role"

@@ -69,7 +69,7 @@ pub use cosmos::{
     ContainerNames, CosmosCaseIndex, CosmosCaseStore, CosmosConfig, CosmosDb,
     CosmosRemediationStore, CosmosScimUserStore,
 };
-pub use credential::managed_identity_credential;
+pub use credential::{managed_identity_credential, operator_credential};
 pub use error::SetupError;
 pub use evidence::{
     BlobEvidenceConfig, BlobEvidenceOptions, BlobEvidenceStore, DEFAULT_RETENTION_DAYS,

@@ -44,7 +44,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         to_as_given: args.to.clone(),
         format: ReportFormat::parse(&args.format).context("--format must be csv or json")?,
     };
-    let opened = store::open(args.data.as_deref())?;
+    let opened = store::open(args.data.as_deref()).await?;
     let generated_by = format!("offboard {} ({})", env!("CARGO_PKG_VERSION"), opened.actor);
     let report = opened
         .compliance

@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use anyhow::Context;
 use offboard_core::ports::{CaseIndex, CaseStore, EvidenceStore};
 use offboard_embedded::{Embedded, FileEvidenceStore};
+use offboard_handler::backends::{Backends, Identity};
 use offboard_service::SystemClock;
 use offboard_service::compliance::Compliance;
 use offboard_service::evidence::Evidence;
@@ -22,25 +24,32 @@ pub struct Opened {
     pub actor: String,
 }
 
-/// Where the store is: `--data DIR`, else the `OFFBOARD_*` settings.
-pub fn open(data: Option<&Path>) -> anyhow::Result<Opened> {
+/// Where the store is: `--data DIR`, else the `OFFBOARD_*` settings (embedded or Azure).
+///
+/// Against Azure the command authenticates as the app's managed identity when it runs where
+/// one is available (`IDENTITY_ENDPOINT` is set, as on the Functions app or under the local
+/// stand-in), and otherwise as the person signed in with `az login`, who needs read roles only.
+pub async fn open(data: Option<&Path>) -> anyhow::Result<Opened> {
     let dir: PathBuf = match data {
         Some(d) => d.to_owned(),
         None => {
             let configured = std::env::var(settings::OFFBOARD_BACKEND).ok();
             if configured.is_none() {
                 anyhow::bail!(
-                    "say which store to read: --data DIR for an embedded store (the directory `offboard local --data DIR` uses), or the OFFBOARD_* settings of a deployment (OFFBOARD_BACKEND=azure with its endpoints)"
+                    "say which store to read: --data DIR for an embedded store (the directory `offboard local --data DIR` uses), or the OFFBOARD_* settings of a deployment (OFFBOARD_BACKEND=azure with OFFBOARD_COSMOS_ENDPOINT, OFFBOARD_STORAGE_BLOB_ENDPOINT and OFFBOARD_STORAGE_QUEUE_ENDPOINT)"
                 );
             }
-            match Settings::from_env()?.backend {
-                Backend::Embedded { path } => path,
-                Backend::Azure(_) => anyhow::bail!(
-                    "the Azure backend for this command arrives with the Azure evidence store and index adapters (BlobEvidenceStore, CosmosCaseIndex in offboard-azure), which this build does not have yet; meanwhile verify a downloaded packet (`offboard verify PACKET.json`, from GET /api/cases/{{caseId}}/evidence) or an embedded store with --data DIR"
-                ),
+            let settings = Settings::from_env()?;
+            match &settings.backend {
+                Backend::Embedded { path } => path.clone(),
+                Backend::Azure(az) => return open_azure(&settings, &az.cosmos_endpoint).await,
             }
         }
     };
+    open_embedded(&dir)
+}
+
+fn open_embedded(dir: &Path) -> anyhow::Result<Opened> {
     let db_file = dir.join("offboard.db");
     let evidence_dir = dir.join("evidence");
     anyhow::ensure!(
@@ -54,7 +63,7 @@ pub fn open(data: Option<&Path>) -> anyhow::Result<Opened> {
         "no evidence at {}: the directory does not exist",
         evidence_dir.display()
     );
-    let db = Arc::new(Embedded::open(&dir)?);
+    let db = Arc::new(Embedded::open(dir)?);
     let store: Arc<dyn EvidenceStore> = Arc::new(FileEvidenceStore::open(&evidence_dir)?);
     let index: Arc<dyn CaseIndex> = db.clone();
     let cases: Arc<dyn CaseStore> = db;
@@ -64,5 +73,30 @@ pub fn open(data: Option<&Path>) -> anyhow::Result<Opened> {
         compliance: Compliance::new(cases, evidence),
         describe: format!("embedded store at {}", dir.display()),
         actor,
+    })
+}
+
+async fn open_azure(settings: &Settings, cosmos_endpoint: &str) -> anyhow::Result<Opened> {
+    let identity = if std::env::var_os("IDENTITY_ENDPOINT").is_some() {
+        Identity::App
+    } else {
+        Identity::Operator
+    };
+    let backends = Backends::connect_as(settings, identity)
+        .await
+        .context("opening the deployment's case store, index and evidence store")?;
+    let evidence = Evidence::new(
+        backends.evidence,
+        backends.index,
+        backends.actor.clone(),
+        Arc::new(SystemClock),
+    );
+    Ok(Opened {
+        compliance: Compliance::new(backends.cases, evidence),
+        describe: format!(
+            "Azure deployment (Cosmos DB {cosmos_endpoint}, evidence container {})",
+            settings.evidence.container
+        ),
+        actor: backends.actor,
     })
 }

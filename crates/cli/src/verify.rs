@@ -148,7 +148,7 @@ fn seq_of_path(path: &str) -> u64 {
 }
 
 async fn verify_store(args: &VerifyArgs) -> anyhow::Result<Outcome> {
-    let opened = store::open(args.data.as_deref())?;
+    let opened = store::open(args.data.as_deref()).await?;
     let c = &opened.compliance;
     if let Some(id) = &args.case {
         let id = CaseId::parse(id).map_err(|e| anyhow::anyhow!("{e}"))?;

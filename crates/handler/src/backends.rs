@@ -9,6 +9,17 @@ use offboard_core::ports::{
 use offboard_embedded::{Embedded, FileEvidenceStore};
 use offboard_service::settings::{Backend, Settings};
 
+/// Who the Azure adapters authenticate as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// The Functions app's managed identity (`OFFBOARD_MANAGED_IDENTITY_CLIENT_ID`, or
+    /// system-assigned): the handler, always.
+    App,
+    /// The person at the keyboard, through `az login`: `offboard verify` and `offboard report`
+    /// run from an auditor's or operator's machine with read roles only.
+    Operator,
+}
+
 /// The adapters behind the ports.
 #[derive(Clone)]
 pub struct Backends {
@@ -40,8 +51,14 @@ pub fn queues() -> Vec<String> {
 }
 
 impl Backends {
-    /// Connects to the configured backend.
+    /// Connects to the configured backend; in Azure as the app's managed identity.
     pub async fn connect(settings: &Settings) -> anyhow::Result<Self> {
+        Self::connect_as(settings, Identity::App).await
+    }
+
+    /// Connects to the configured backend as `identity`: the handler always runs as the app;
+    /// the CLI's read-only commands may run as the signed-in operator.
+    pub async fn connect_as(settings: &Settings, identity: Identity) -> anyhow::Result<Self> {
         match &settings.backend {
             Backend::Embedded { path } => {
                 let db = Embedded::open(path)?;
@@ -52,9 +69,12 @@ impl Backends {
                 Ok(Self::embedded(db, evidence))
             }
             Backend::Azure(az) => {
-                let credential = offboard_azure::managed_identity_credential(
-                    az.managed_identity_client_id.as_deref(),
-                )?;
+                let credential = match identity {
+                    Identity::App => offboard_azure::managed_identity_credential(
+                        az.managed_identity_client_id.as_deref(),
+                    )?,
+                    Identity::Operator => offboard_azure::operator_credential()?,
+                };
                 let cosmos = offboard_azure::CosmosDb::connect(
                     offboard_azure::CosmosConfig::new(&az.cosmos_endpoint, &az.cosmos_database),
                     credential.clone(),
@@ -81,12 +101,15 @@ impl Backends {
                     credential,
                     offboard_azure::AzureQueueOptions::default(),
                 )?;
-                let actor = format!(
-                    "offboard (managed identity {})",
-                    az.managed_identity_client_id
-                        .as_deref()
-                        .unwrap_or("system-assigned")
-                );
+                let actor = match identity {
+                    Identity::App => format!(
+                        "offboard (managed identity {})",
+                        az.managed_identity_client_id
+                            .as_deref()
+                            .unwrap_or("system-assigned")
+                    ),
+                    Identity::Operator => "offboard CLI (signed-in operator)".to_owned(),
+                };
                 Ok(Self {
                     cases: Arc::new(cosmos.case_store().await?),
                     scim_users: Arc::new(cosmos.scim_user_store().await?),

@@ -47,6 +47,9 @@ pub struct TestApp {
     pub sim: SimHandle,
     /// The compliance index the handler writes (to inspect, or to tamper with in tests).
     pub index: Arc<dyn CaseIndex>,
+    /// The app settings the handler was started with (the deployment's configuration), so a
+    /// test can run `offboard` against the same store the way an operator would.
+    pub settings: BTreeMap<String, String>,
     data_dir: PathBuf,
     base_url: String,
     handler_log: PathBuf,
@@ -276,7 +279,7 @@ async fn try_spawn_with(
             executable: handler_executable()?,
             log_file: Some(handler_log.clone()),
         },
-        app_settings,
+        app_settings: app_settings.clone(),
         port: 0,
         function_key: function_key.clone(),
         queues: Arc::new(move |_connection| Ok(resolver_queue.clone())),
@@ -291,6 +294,7 @@ async fn try_spawn_with(
         queue,
         cases,
         index,
+        settings: app_settings,
         data_dir: data,
         handler_log,
         sim,
