@@ -168,7 +168,6 @@ var deploymentContainerName = 'app-package'
 // declares. Resolved by value name in modules/graph-grants.bicep, never by hard-coded GUID.
 var graphAppRoles = [
   'AppRoleAssignment.ReadWrite.All'
-  'AuditLog.Read.All'
   'DeviceManagementManagedDevices.PrivilegedOperations.All'
   'DeviceManagementManagedDevices.Read.All'
   'Files.ReadWrite.All'

@@ -10,7 +10,6 @@
 locals {
   graph_app_roles = [
     "AppRoleAssignment.ReadWrite.All",
-    "AuditLog.Read.All",
     "DeviceManagementManagedDevices.PrivilegedOperations.All",
     "DeviceManagementManagedDevices.Read.All",
     "Files.ReadWrite.All",

@@ -120,11 +120,6 @@ pub const GRAPH: &[Permission] = &[
         why: "Send completion, failure and SLA notifications from the service mailbox; scope it to that mailbox with an Exchange application access policy.",
         calls: &["POST /users/{id}/sendMail"],
     },
-    Permission {
-        name: "AuditLog.Read.All",
-        why: "Read signInActivity to find ghost access (enabled accounts of leavers) during reconciliation.",
-        calls: &["GET /users?$select=signInActivity"],
-    },
 ];
 
 /// Office 365 Exchange Online application permissions (app roles on the service principal with

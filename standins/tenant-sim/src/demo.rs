@@ -37,7 +37,6 @@ pub const DEFAULT_GRAPH_APP_ROLES: &[&str] = &[
     "Files.ReadWrite.All",
     "MailboxSettings.ReadWrite",
     "Mail.Send",
-    "AuditLog.Read.All",
 ];
 
 /// The Exchange Online application permission the demo grants.
