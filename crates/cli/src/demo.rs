@@ -20,6 +20,7 @@ use offboard_service::settings;
 
 use crate::local::{HandlerMode, Instance, start_embedded};
 use crate::sample;
+use crate::show::truncate;
 
 /// Arguments of `offboard demo`.
 #[derive(clap::Args)]
@@ -109,32 +110,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .unwrap_or("?"),
         plan.facts.resolved_by
     );
-    for s in &plan.steps {
-        let what = match s.status {
-            StepStatus::NotApplicable => {
-                format!("not applicable: {}", s.reason.as_deref().unwrap_or(""))
-            }
-            _ => s.preview.join("; "),
-        };
-        let after = if s.depends_on.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "  (after {})",
-                s.depends_on
-                    .iter()
-                    .map(|d| d.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        println!(
-            "   {:<26} {}{}",
-            s.kind.as_str(),
-            truncate(&what, 110),
-            truncate(&after, 60)
-        );
-    }
+    crate::show::print_plan_steps(&plan);
 
     let evidence = Evidence::new(
         Arc::new(instance.evidence.clone()),
@@ -333,13 +309,5 @@ fn compact(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_owned()
-    } else {
-        format!("{}…", s.chars().take(n).collect::<String>())
     }
 }

@@ -2,8 +2,10 @@
 
 mod demo;
 mod local;
+mod plan;
 mod report;
 mod sample;
+mod show;
 mod store;
 mod verify;
 
@@ -24,6 +26,9 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Run offboard locally behind the local Functions host, like `func start`.
     Local(local::LocalArgs),
+    /// Dry run: the plan a termination of one user would get and what each step would
+    /// change. Reads the tenant only; changes nothing.
+    Plan(plan::PlanArgs),
     /// Verify evidence: a packet file (offline), a case, or the whole ledger. Exit code 0
     /// only when everything verifies, 1 when something does not, 2 when it could not run.
     Verify(verify::VerifyArgs),
@@ -37,6 +42,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(args).await,
         Command::Local(args) => local::run(args).await,
+        Command::Plan(args) => plan::run(args).await,
         Command::Verify(args) => return verify::run(args).await,
         Command::Report(args) => report::run(args).await,
     };

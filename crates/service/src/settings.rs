@@ -235,6 +235,46 @@ fn graph_endpoint(configured: Option<String>) -> String {
     }
 }
 
+/// Trims a looked-up value; blank means unset.
+fn trimmed(get: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    get(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+impl TenantSettings {
+    /// Reads the Microsoft 365 settings alone (what `offboard plan` needs), with their
+    /// defaults: Graph and Exchange Online in the public cloud.
+    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Self {
+        Self {
+            graph_endpoint: graph_endpoint(trimmed(get, OFFBOARD_GRAPH_ENDPOINT)),
+            exchange_endpoint: trimmed(get, OFFBOARD_EXCHANGE_ENDPOINT)
+                .unwrap_or_else(|| "https://outlook.office365.com".into()),
+            tenant_id: trimmed(get, OFFBOARD_TENANT_ID),
+            managed_identity_client_id: trimmed(get, OFFBOARD_MANAGED_IDENTITY_CLIENT_ID),
+        }
+    }
+}
+
+/// Reads the policy `OFFBOARD_POLICY_FILE` names, or the built-in one when it is unset.
+pub fn policy_from_lookup(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<offboard_core::policy::Policy, SettingsError> {
+    match trimmed(get, OFFBOARD_POLICY_FILE) {
+        None => Ok(offboard_core::policy::Policy::builtin()),
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| SettingsError {
+                name: OFFBOARD_POLICY_FILE,
+                detail: format!("cannot read {path}: {e}"),
+            })?;
+            offboard_core::policy::Policy::parse(&text).map_err(|e| SettingsError {
+                name: OFFBOARD_POLICY_FILE,
+                detail: format!("{path}: {e}"),
+            })
+        }
+    }
+}
+
 impl Settings {
     /// Reads settings through `get` (the process environment in production).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
@@ -315,19 +355,7 @@ impl Settings {
                     detail: format!("`{d}` is not a number of days from 1 to 146000"),
                 })?,
         };
-        let policy = match val(OFFBOARD_POLICY_FILE) {
-            None => offboard_core::policy::Policy::builtin(),
-            Some(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|e| SettingsError {
-                    name: OFFBOARD_POLICY_FILE,
-                    detail: format!("cannot read {path}: {e}"),
-                })?;
-                offboard_core::policy::Policy::parse(&text).map_err(|e| SettingsError {
-                    name: OFFBOARD_POLICY_FILE,
-                    detail: format!("{path}: {e}"),
-                })?
-            }
-        };
+        let policy = policy_from_lookup(&get)?;
         let notify = NotifySettings {
             teams_webhook_url: secret(OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET),
             webhook_url: val(OFFBOARD_NOTIFY_WEBHOOK_URL)
@@ -337,13 +365,7 @@ impl Settings {
             mail: parse_mail(val(OFFBOARD_NOTIFY_MAIL_FROM), val(OFFBOARD_NOTIFY_MAIL_TO))?,
         };
         Ok(Self {
-            tenant: TenantSettings {
-                graph_endpoint: graph_endpoint(val(OFFBOARD_GRAPH_ENDPOINT)),
-                exchange_endpoint: val(OFFBOARD_EXCHANGE_ENDPOINT)
-                    .unwrap_or_else(|| "https://outlook.office365.com".into()),
-                tenant_id: val(OFFBOARD_TENANT_ID),
-                managed_identity_client_id: val(OFFBOARD_MANAGED_IDENTITY_CLIENT_ID),
-            },
+            tenant: TenantSettings::from_lookup(&get),
             policy: std::sync::Arc::new(policy),
             backend,
             evidence: EvidenceSettings {

@@ -8,8 +8,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
-use azure_core::time::OffsetDateTime;
+use azure_core::credentials::TokenCredential;
 use chrono::{TimeZone, Utc};
 use offboard_core::CaseId;
 use offboard_core::notify::{Notification, NotificationKind};
@@ -174,56 +173,12 @@ fn notification() -> Notification {
     }
 }
 
-/// Fetches managed-identity tokens from the simulator (App Service protocol), as
-/// `ManagedIdentityCredential` does in Azure.
-#[derive(Debug)]
-struct SimCredential {
-    endpoint: String,
-    header: String,
-    http: reqwest::Client,
-}
-
-#[async_trait::async_trait]
-impl TokenCredential for SimCredential {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        _: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        let fail = |e: reqwest::Error| {
-            azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, e.to_string())
-        };
-        let resource = scopes[0].trim_end_matches("/.default");
-        let rsp: Value = self
-            .http
-            .get(&self.endpoint)
-            .query(&[("resource", resource), ("api-version", "2019-08-01")])
-            .header("X-IDENTITY-HEADER", &self.header)
-            .send()
-            .await
-            .map_err(fail)?
-            .json()
-            .await
-            .map_err(fail)?;
-        let expires: i64 = rsp["expires_on"]
-            .as_str()
-            .unwrap_or("0")
-            .parse()
-            .unwrap_or(0);
-        Ok(AccessToken::new(
-            Secret::new(rsp["access_token"].as_str().unwrap_or_default().to_owned()),
-            OffsetDateTime::from_unix_timestamp(expires).unwrap_or(OffsetDateTime::now_utc()),
-        ))
-    }
-}
+use standin_identity::EndpointCredential as SimCredential;
 
 async fn tenant() -> (SimHandle, GraphClient, Arc<SimCredential>) {
     let sim = TenantSim::spawn(SimConfig::default()).await.unwrap();
-    let credential = Arc::new(SimCredential {
-        endpoint: sim.identity_endpoint(),
-        header: sim.identity_header(),
-        http: reqwest::Client::new(),
-    });
+    let credential =
+        Arc::new(SimCredential::new(sim.identity_endpoint(), sim.identity_header()).unwrap());
     let graph = GraphClient::new(
         sim.graph_base(),
         credential.clone(),

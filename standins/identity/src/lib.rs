@@ -35,6 +35,9 @@
 
 #![warn(missing_docs)]
 
+mod credential;
+pub use credential::EndpointCredential;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::SocketAddr;

@@ -75,7 +75,7 @@ async fn blocks_sign_in_and_revokes_sessions() {
     );
     assert!(!e.sim.state().user(ids::ADELE).unwrap().account_enabled);
     // Every call asked the credential (which caches in production) for its token.
-    assert_eq!(e.cred.calls.load(std::sync::atomic::Ordering::SeqCst), 4);
+    assert_eq!(e.cred.calls(), 4);
 }
 
 #[tokio::test]

@@ -15,67 +15,12 @@ use standin_tenant::{SimConfig, SimHandle, TenantSim};
 
 pub use standin_tenant::demo::ids;
 
-/// A credential that fetches tokens from the simulator's `/msi/token` with the App Service
-/// protocol (what `ManagedIdentityCredential` does), without caching.
-#[derive(Debug)]
-pub struct SimCredential {
-    endpoint: String,
-    header: String,
-    http: reqwest::Client,
-    pub calls: AtomicUsize,
-}
+/// Tokens from the simulator's `/msi/token` with the App Service protocol (what
+/// `ManagedIdentityCredential` does), without caching, counted.
+pub use standin_identity::EndpointCredential as SimCredential;
 
-impl SimCredential {
-    pub fn new(sim: &SimHandle) -> Arc<Self> {
-        Arc::new(Self {
-            endpoint: sim.identity_endpoint(),
-            header: sim.identity_header(),
-            http: reqwest::Client::new(),
-            calls: AtomicUsize::new(0),
-        })
-    }
-}
-
-#[async_trait::async_trait]
-impl TokenCredential for SimCredential {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        _: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        let resource = scopes[0].trim_end_matches("/.default");
-        let rsp: serde_json::Value = self
-            .http
-            .get(&self.endpoint)
-            .query(&[("resource", resource), ("api-version", "2019-08-01")])
-            .header("X-IDENTITY-HEADER", &self.header)
-            .send()
-            .await
-            .map_err(|e| {
-                azure_core::Error::with_message(
-                    azure_core::error::ErrorKind::Credential,
-                    e.to_string(),
-                )
-            })?
-            .json()
-            .await
-            .map_err(|e| {
-                azure_core::Error::with_message(
-                    azure_core::error::ErrorKind::Credential,
-                    e.to_string(),
-                )
-            })?;
-        let exp: i64 = rsp["expires_on"]
-            .as_str()
-            .unwrap_or("0")
-            .parse()
-            .unwrap_or(0);
-        Ok(AccessToken::new(
-            Secret::new(rsp["access_token"].as_str().unwrap_or_default().to_owned()),
-            OffsetDateTime::from_unix_timestamp(exp).unwrap_or(OffsetDateTime::now_utc()),
-        ))
-    }
+fn sim_credential(sim: &SimHandle) -> Arc<SimCredential> {
+    Arc::new(SimCredential::new(sim.identity_endpoint(), sim.identity_header()).unwrap())
 }
 
 /// A credential that hands out tokens shaped by the test (minted by the simulator's issuer),
@@ -83,7 +28,7 @@ impl TokenCredential for SimCredential {
 #[derive(Debug)]
 pub struct ScriptedCredential {
     tokens: Vec<String>,
-    pub calls: AtomicUsize,
+    calls: AtomicUsize,
 }
 
 impl ScriptedCredential {
@@ -92,6 +37,11 @@ impl ScriptedCredential {
             tokens,
             calls: AtomicUsize::new(0),
         })
+    }
+
+    /// How many tokens were asked for so far.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
     }
 }
 
@@ -160,7 +110,7 @@ pub async fn env() -> Env {
 
 pub async fn env_with(config: SimConfig) -> Env {
     let sim = TenantSim::spawn(config).await.unwrap();
-    let cred = SimCredential::new(&sim);
+    let cred = sim_credential(&sim);
     let graph = GraphClient::new(sim.graph_base(), cred.clone(), graph_options()).unwrap();
     let mut xo = ExchangeClientOptions::default();
     xo.base.retry = fast_retry();

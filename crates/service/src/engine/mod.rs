@@ -123,6 +123,47 @@ pub struct DryRun {
     pub exception: Option<String>,
 }
 
+/// Resolves the leaver in the directory and gathers the facts the plan needs: `Ok(Err(why))`
+/// when no account or several match (offboard never guesses).
+async fn facts_for(
+    directory: &dyn Directory,
+    who: &EmployeeIdentifiers,
+) -> Result<Result<plan::Facts, String>, StepFailure> {
+    match directory.resolve(who).await? {
+        Resolution::Found { user_id, by } => Ok(Ok(directory.facts(&user_id, &by).await?)),
+        Resolution::NotFound { tried } => Ok(Err(format!(
+            "no account in Entra ID matches the leaver (tried {}); nothing was changed — correct the identifiers in HR or offboard the account by hand",
+            tried.join(", ")
+        ))),
+        Resolution::Ambiguous { by, candidates } => Ok(Err(format!(
+            "{} accounts match the leaver's {by} ({}); offboard never guesses — make the identifier unique or offboard the right account by hand",
+            candidates.len(),
+            candidates.join(", ")
+        ))),
+    }
+}
+
+/// The dry run on its own (the engine's, and `offboard plan`'s, which has no stores): reads
+/// the directory and returns the plan a termination of `who` would get. Changes nothing.
+pub async fn dry_run(
+    directory: &dyn Directory,
+    policy: &Policy,
+    who: &EmployeeIdentifiers,
+    kind: offboard_core::event::TerminationKind,
+    now: DateTime<Utc>,
+) -> Result<DryRun, StepFailure> {
+    Ok(match facts_for(directory, who).await? {
+        Ok(facts) => DryRun {
+            plan: Some(plan::build(facts, policy.for_kind(kind), now)),
+            exception: None,
+        },
+        Err(why) => DryRun {
+            plan: None,
+            exception: Some(why),
+        },
+    })
+}
+
 /// The engine.
 #[derive(Clone)]
 pub struct Engine {
@@ -215,20 +256,7 @@ impl Engine {
         &self,
         who: &EmployeeIdentifiers,
     ) -> Result<Result<plan::Facts, String>, StepFailure> {
-        match self.directory.resolve(who).await? {
-            Resolution::Found { user_id, by } => {
-                Ok(Ok(self.directory.facts(&user_id, &by).await?))
-            }
-            Resolution::NotFound { tried } => Ok(Err(format!(
-                "no account in Entra ID matches the leaver (tried {}); nothing was changed — correct the identifiers in HR or offboard the account by hand",
-                tried.join(", ")
-            ))),
-            Resolution::Ambiguous { by, candidates } => Ok(Err(format!(
-                "{} accounts match the leaver's {by} ({}); offboard never guesses — make the identifier unique or offboard the right account by hand",
-                candidates.len(),
-                candidates.join(", ")
-            ))),
-        }
+        facts_for(self.directory.as_ref(), who).await
     }
 
     /// The dry run: the plan a termination of `who` would get, changing nothing.
@@ -237,17 +265,14 @@ impl Engine {
         who: &EmployeeIdentifiers,
         kind: offboard_core::event::TerminationKind,
     ) -> Result<DryRun, StepFailure> {
-        let now = self.clock.now();
-        Ok(match self.facts_for(who).await? {
-            Ok(facts) => DryRun {
-                plan: Some(plan::build(facts, self.policy.for_kind(kind), now)),
-                exception: None,
-            },
-            Err(why) => DryRun {
-                plan: None,
-                exception: Some(why),
-            },
-        })
+        dry_run(
+            self.directory.as_ref(),
+            &self.policy,
+            who,
+            kind,
+            self.clock.now(),
+        )
+        .await
     }
 
     /// The `plan` queue function: resolves the leaver, gathers the facts, stores the plan

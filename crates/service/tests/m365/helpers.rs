@@ -6,8 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
-use azure_core::time::OffsetDateTime;
 use chrono::{DateTime, Utc};
 
 use offboard_core::case::Case;
@@ -25,48 +23,7 @@ use standin_tenant::{LoggedRequest, SimConfig, SimHandle, TenantSim};
 
 pub use standin_tenant::demo::ids;
 
-/// Fetches tokens from the simulator's `/msi/token` as `ManagedIdentityCredential` does
-/// (App Service protocol: `resource`, `api-version`, `X-IDENTITY-HEADER`).
-#[derive(Debug)]
-pub struct SimCredential {
-    endpoint: String,
-    header: String,
-    http: reqwest::Client,
-}
-
-#[async_trait::async_trait]
-impl TokenCredential for SimCredential {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        _: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        let resource = scopes[0].trim_end_matches("/.default");
-        let credential_error = |e: reqwest::Error| {
-            azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, e.to_string())
-        };
-        let rsp: serde_json::Value = self
-            .http
-            .get(&self.endpoint)
-            .query(&[("resource", resource), ("api-version", "2019-08-01")])
-            .header("X-IDENTITY-HEADER", &self.header)
-            .send()
-            .await
-            .map_err(credential_error)?
-            .json()
-            .await
-            .map_err(credential_error)?;
-        let expires: i64 = rsp["expires_on"]
-            .as_str()
-            .unwrap_or("0")
-            .parse()
-            .unwrap_or(0);
-        Ok(AccessToken::new(
-            Secret::new(rsp["access_token"].as_str().unwrap_or_default().to_owned()),
-            OffsetDateTime::from_unix_timestamp(expires).unwrap_or(OffsetDateTime::now_utc()),
-        ))
-    }
-}
+use standin_identity::EndpointCredential as SimCredential;
 
 /// Retry bounds short enough for tests: a `Retry-After` over 5 s is handed back at once.
 pub fn fast_retry() -> RetryOptions {
@@ -92,11 +49,8 @@ pub async fn env() -> Env {
 
 pub async fn env_with(config: SimConfig) -> Env {
     let sim = TenantSim::spawn(config).await.unwrap();
-    let credential = Arc::new(SimCredential {
-        endpoint: sim.identity_endpoint(),
-        header: sim.identity_header(),
-        http: reqwest::Client::new(),
-    });
+    let credential =
+        Arc::new(SimCredential::new(sim.identity_endpoint(), sim.identity_header()).unwrap());
     let mut exchange = ExchangeClientOptions::default();
     exchange.base.retry = fast_retry();
     let tenant = Arc::new(

@@ -1,0 +1,157 @@
+//! `offboard plan --user <upn|mail|employeeId>`: the dry run from the command line. Reads the
+//! tenant, prints the plan a termination would get and what each step would change, and
+//! changes nothing — so it is safe against a production tenant with read permissions only.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use azure_core::credentials::TokenCredential;
+use offboard_core::event::TerminationKind;
+use offboard_core::ids::EmployeeIdentifiers;
+use offboard_service::engine::dry_run;
+use offboard_service::m365::{GraphDirectory, Tenant};
+use offboard_service::settings::{self, TenantSettings};
+use offboard_service::steps::StepFailure;
+
+/// Arguments of `offboard plan`.
+#[derive(clap::Args)]
+pub struct PlanArgs {
+    /// The leaver: a user principal name or mail address (anything with an `@`), else an
+    /// employee id (Entra ID `employeeId`).
+    #[arg(long)]
+    user: String,
+    /// The termination kind whose policy applies: voluntary, involuntary, for_cause,
+    /// retirement, contract_end, death.
+    #[arg(long, default_value = "voluntary")]
+    kind: String,
+    /// Print the dry run as JSON (the same document as `POST /api/offboardings` with
+    /// `dryRun: true`).
+    #[arg(long)]
+    json: bool,
+    /// Plan against the built-in demo tenant (the tenant simulator, e.g. `--user
+    /// AdeleV@contoso.com`) instead of the tenant the settings name.
+    #[arg(long)]
+    demo_tenant: bool,
+}
+
+/// Runs the dry run and prints it. An unresolvable leaver is an error (exit code 1).
+pub async fn run(args: PlanArgs) -> anyhow::Result<()> {
+    let kind = TerminationKind::parse(&args.kind).with_context(|| {
+        format!(
+            "--kind `{}` is not a termination kind: use one of {}",
+            args.kind,
+            TerminationKind::ALL.map(|k| k.as_str()).join(", ")
+        )
+    })?;
+    let who = identifiers(&args.user)?;
+    let lookup = |k: &str| std::env::var(k).ok();
+    let policy = settings::policy_from_lookup(&lookup)?;
+
+    // Keeps the simulator running until the dry run is done.
+    let mut _sim = None;
+    let tenant = if args.demo_tenant {
+        let sim = standin_tenant::TenantSim::spawn(standin_tenant::SimConfig::default()).await?;
+        let credential: Arc<dyn TokenCredential> =
+            Arc::new(standin_identity::EndpointCredential::new(
+                sim.identity_endpoint(),
+                sim.identity_header(),
+            )?);
+        let tenant = Tenant::new(
+            sim.graph_base(),
+            sim.exchange_base(),
+            sim.tenant_id(),
+            credential,
+        )?;
+        _sim = Some(sim);
+        tenant
+    } else {
+        configured_tenant(&TenantSettings::from_lookup(&lookup))?
+    };
+    let directory = GraphDirectory::new(Arc::new(tenant));
+    let dry = match dry_run(&directory, &policy, &who, kind, chrono::Utc::now()).await {
+        Ok(dry) => dry,
+        Err(StepFailure::Throttled { retry_after, .. }) => anyhow::bail!(
+            "Microsoft Graph is throttling; run the dry run again in {} s",
+            retry_after.as_secs()
+        ),
+        Err(e) => anyhow::bail!("could not read the tenant: {e:?}"),
+    };
+
+    if args.json {
+        let doc = serde_json::json!({
+            "dryRun": true,
+            "changed": false,
+            "plan": dry.plan,
+            "exception": dry.exception,
+        });
+        print_or_closed(&serde_json::to_string_pretty(&doc)?)?;
+    }
+    let Some(plan) = dry.plan else {
+        anyhow::bail!(
+            "no plan: {}",
+            dry.exception
+                .as_deref()
+                .unwrap_or("the leaver was not resolved")
+        );
+    };
+    if !args.json {
+        let f = &plan.facts;
+        println!(
+            "Dry run for {} ({}, resolved by {}; {} account), as a {} termination. Nothing was changed.",
+            f.user.display_name.as_deref().unwrap_or("?"),
+            f.user.user_principal_name.as_deref().unwrap_or(&f.user.id),
+            f.resolved_by,
+            if f.synced {
+                "synced from on-premises AD"
+            } else {
+                "cloud-only"
+            },
+            kind.as_str()
+        );
+        crate::show::print_plan_steps(&plan);
+    }
+    Ok(())
+}
+
+/// Prints a line; a reader that went away (`offboard plan … | head`) is not an error.
+fn print_or_closed(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// `--user` as identifiers: with an `@` it may be the UPN or the mail address (resolution
+/// tries the UPN first, then mail); without, an employee id.
+fn identifiers(user: &str) -> anyhow::Result<EmployeeIdentifiers> {
+    let user = user.trim().to_owned();
+    let ids = if user.contains('@') {
+        EmployeeIdentifiers::new(None, Some(user.clone()), Some(user), None)
+    } else {
+        EmployeeIdentifiers::new(Some(user), None, None, None)
+    };
+    ids.context("--user must be a user principal name, a mail address or an employee id")
+}
+
+/// The tenant the settings name, read as the app's managed identity where one is available
+/// (`IDENTITY_ENDPOINT` set) and otherwise as the person signed in with `az login`.
+fn configured_tenant(t: &TenantSettings) -> anyhow::Result<Tenant> {
+    let tenant_id = t.tenant_id.clone().with_context(|| {
+        format!(
+            "{} is not set: say which tenant to read (or use --demo-tenant for the built-in demo tenant)",
+            settings::OFFBOARD_TENANT_ID
+        )
+    })?;
+    let credential = if std::env::var_os("IDENTITY_ENDPOINT").is_some() {
+        offboard_azure::managed_identity_credential(t.managed_identity_client_id.as_deref())?
+    } else {
+        offboard_azure::operator_credential()?
+    };
+    Ok(Tenant::new(
+        &t.graph_endpoint,
+        &t.exchange_endpoint,
+        tenant_id,
+        credential,
+    )?)
+}
