@@ -470,6 +470,13 @@ on_every_backend!(
             .filter(|r| r.status == 429)
             .count();
         assert!(throttled > 0, "the storm must have throttled");
+        // Throttled steps went back to the queue with Retry-After (not waited out in the
+        // invocation, not retried by the host): the engine deferred them.
+        let log = app.handler_log();
+        assert!(
+            log.contains("throttled (") && log.contains("again in"),
+            "no step was re-enqueued after a 429"
+        );
         no_write_twice(&writes_about(&app, ADELE, &upn(&app, ADELE)));
         no_write_twice(&writes_about(&app, ALEX, &upn(&app, ALEX)));
         assert!(!app.sim.state().user(ADELE).unwrap().account_enabled);

@@ -66,28 +66,49 @@ impl FileEvidenceStore {
         self.root.join("ledger").join(format!("{seq:012}.json"))
     }
 
+    /// Writes `bytes` to `path` only if nothing is there, atomically: a reader sees the whole
+    /// file or none (the bytes go to a hidden temporary file in the same directory, which is
+    /// synced, made read-only and then hard-linked to `path` — `link` fails if `path` exists,
+    /// so two writers cannot both succeed). A crash can leave a hidden temporary file behind,
+    /// which every reader ignores.
     fn write_once(path: &Path, bytes: &[u8], what: &str) -> Result<(), EvidenceStoreError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| io_err(what, e))?;
+        let dir = path.parent().ok_or_else(|| EvidenceStoreError::Permanent {
+            detail: format!("{} has no directory", path.display()),
+        })?;
+        std::fs::create_dir_all(dir).map_err(|e| io_err(what, e))?;
+        if path.exists() {
+            return Err(EvidenceStoreError::Conflict {
+                what: what.to_owned(),
+            });
         }
-        let mut f = match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-        {
-            Ok(f) => f,
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
+        let written = (|| {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            let mut perms = f.metadata()?.permissions();
+            perms.set_readonly(true);
+            std::fs::set_permissions(&tmp, perms)
+        })();
+        let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+        // The temporary name goes whatever happened; the evidence, if linked, stays.
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return Err(EvidenceStoreError::Conflict {
                     what: what.to_owned(),
                 });
             }
             Err(e) => return Err(io_err(what, e)),
-        };
-        f.write_all(bytes).map_err(|e| io_err(what, e))?;
-        f.sync_all().map_err(|e| io_err(what, e))?;
-        let mut perms = f.metadata().map_err(|e| io_err(what, e))?.permissions();
-        perms.set_readonly(true);
-        std::fs::set_permissions(path, perms).map_err(|e| io_err(what, e))?;
+        }
         // Read back: the record counts as stored only if the bytes are there.
         let back = std::fs::read(path).map_err(|e| io_err(what, e))?;
         if back != bytes {
@@ -258,5 +279,83 @@ impl EvidenceStore for FileEvidenceStore {
             .collect();
         out.sort();
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader listing the directory while records are written sees each file whole or not
+    /// at all (a step reading the chain while another step appends must never see half a
+    /// record).
+    #[test]
+    fn readers_never_see_a_partly_written_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = dir.path().join("records");
+        std::fs::create_dir_all(&records).unwrap();
+        let big = serde_json::to_vec(&serde_json::json!({"pad": "x".repeat(256 * 1024)})).unwrap();
+        let writer = {
+            let records = records.clone();
+            std::thread::spawn(move || {
+                for i in 0..200 {
+                    let path = records.join(format!("{i:06}.json"));
+                    FileEvidenceStore::write_once(&path, &big, "record").unwrap();
+                }
+            })
+        };
+        let mut reads = 0;
+        while !writer.is_finished() {
+            for entry in std::fs::read_dir(&records).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                if name.starts_with('.') {
+                    continue;
+                }
+                let bytes = std::fs::read(&path).unwrap();
+                serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .unwrap_or_else(|e| panic!("{name} read half-written: {e}"));
+                reads += 1;
+            }
+        }
+        writer.join().unwrap();
+        assert!(reads > 0, "the reader never overlapped the writer");
+        let left: Vec<_> = std::fs::read_dir(&records)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(left.is_empty(), "temporary files left: {left:?}");
+    }
+
+    /// Two writers of the same record: exactly one succeeds, the other gets a conflict, and
+    /// the file holds the winner's bytes.
+    #[test]
+    fn one_of_two_racing_writers_wins() {
+        for _ in 0..50 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("000001.json");
+            let racers: Vec<_> = [b"{\"w\":1}".to_vec(), b"{\"w\":2}".to_vec()]
+                .into_iter()
+                .map(|bytes| {
+                    let path = path.clone();
+                    std::thread::spawn(move || {
+                        (
+                            FileEvidenceStore::write_once(&path, &bytes, "record"),
+                            bytes,
+                        )
+                    })
+                })
+                .collect();
+            let results: Vec<_> = racers.into_iter().map(|t| t.join().unwrap()).collect();
+            let won: Vec<_> = results.iter().filter(|(r, _)| r.is_ok()).collect();
+            assert_eq!(won.len(), 1, "{results:?}");
+            assert!(
+                results
+                    .iter()
+                    .any(|(r, _)| matches!(r, Err(EvidenceStoreError::Conflict { .. })))
+            );
+            assert_eq!(std::fs::read(&path).unwrap(), won[0].1);
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use offboard_service::Clock;
 use offboard_service::engine::{Engine, QueueNotifier};
 use offboard_service::evidence::Evidence;
-use offboard_service::m365::{GraphDirectory, Tenant};
+use offboard_service::m365::{GraphDirectory, Tenant, TenantOptions};
 use offboard_service::settings::{OFFBOARD_TENANT_ID, Settings};
 
 use crate::backends::Backends;
@@ -27,6 +27,15 @@ pub fn build(
     })?;
     let credential =
         offboard_azure::managed_identity_credential(t.managed_identity_client_id.as_deref())?;
+    // The steps hand every 429 back to the engine, which re-enqueues them; the mail sink
+    // (one notification per invocation) waits out a short Retry-After in the call instead.
+    let workers = Arc::new(Tenant::with_options(
+        &t.graph_endpoint,
+        &t.exchange_endpoint,
+        tenant_id.clone(),
+        credential.clone(),
+        TenantOptions::for_queue_workers(),
+    )?);
     let tenant = Arc::new(Tenant::new(
         &t.graph_endpoint,
         &t.exchange_endpoint,
@@ -39,9 +48,9 @@ pub fn build(
         evidence,
         clock,
         settings.policy.clone(),
-        Arc::new(GraphDirectory::new(tenant.clone())),
+        Arc::new(GraphDirectory::new(workers.clone())),
         Arc::new(offboard_service::steps::registry_with_sync_window(
-            tenant.clone(),
+            workers,
             settings.policy.sync_verify_window_minutes,
         )),
         Arc::new(QueueNotifier::new(backends.queue.clone())),

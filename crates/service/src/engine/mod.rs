@@ -43,6 +43,10 @@ use crate::steps::{ActionEvidence, StepContext, StepFailure, StepRegistry, StepR
 
 /// How long a step's claim lasts; a handler that dies mid-step holds it this long at most.
 pub const STEP_LEASE: ChronoDuration = ChronoDuration::minutes(2);
+
+/// How long one invocation may run a step: well inside [`STEP_LEASE`], so a duplicate
+/// message can never run the same step while the first invocation still acts.
+pub const STEP_DEADLINE: Duration = Duration::from_secs(100);
 /// Transient failures retried before the step fails.
 pub const MAX_TRANSIENT_ATTEMPTS: u32 = 6;
 /// Longest backoff between transient retries.
@@ -562,7 +566,18 @@ impl Engine {
             since,
             now: self.clock.now(),
         };
-        let result = action.run(&ctx).await;
+        // Never past the claim: at the deadline the step's future is dropped (no further
+        // call is made) and the step is retried from a new message, which re-reads the state.
+        let result = match tokio::time::timeout(STEP_DEADLINE, action.run(&ctx)).await {
+            Ok(result) => result,
+            Err(_) => Err(StepFailure::Transient {
+                detail: format!(
+                    "the step did not finish within {} s (its claim lasts {} s)",
+                    STEP_DEADLINE.as_secs(),
+                    STEP_LEASE.num_seconds()
+                ),
+            }),
+        };
         match result {
             Ok(report) => self.conclude(msg, report).await,
             Err(StepFailure::Throttled {

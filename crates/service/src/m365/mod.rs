@@ -41,6 +41,30 @@ pub struct TenantOptions {
     pub exchange: ExchangeClientOptions,
 }
 
+impl TenantOptions {
+    /// The options of the queue-triggered functions. Every `429` goes straight back to the
+    /// engine, which re-enqueues the step with the `Retry-After` delay without spending the
+    /// message's dequeue count (waiting in the invocation would hold the step's claim and a
+    /// worker); other transient failures are retried in the call, briefly.
+    pub fn for_queue_workers() -> Self {
+        let retry = offboard_graph::RetryOptions {
+            max_attempts: 3,
+            max_retry_after: std::time::Duration::ZERO,
+            ..offboard_graph::RetryOptions::default()
+        };
+        let timeout = std::time::Duration::from_secs(20);
+        let graph = GraphClientOptions {
+            retry: retry.clone(),
+            timeout,
+            ..GraphClientOptions::default()
+        };
+        let mut exchange = ExchangeClientOptions::default();
+        exchange.base.retry = retry;
+        exchange.base.timeout = timeout;
+        Self { graph, exchange }
+    }
+}
+
 impl Tenant {
     /// A tenant reached at `graph_endpoint` (`https://graph.microsoft.com/v1.0`) and
     /// `exchange_endpoint` (`https://outlook.office365.com`) for `tenant_id` (GUID or initial
