@@ -598,7 +598,19 @@ impl ScimService {
             let mut gone = current.clone();
             gone.active = false;
             gone.deactivations = current.deactivations.saturating_add(1);
-            headers = self.open_case(&gone, None, &req.verified).await?;
+            if let Err(e) = termination::termination_facts(&gone, None) {
+                // RFC 7644 §3.6: a DELETE removes the resource. One offboard cannot tie to an
+                // account is deleted without a case, loudly (an error in the logs, for an
+                // alert); deactivations by PATCH or PUT, the usual path, are refused instead.
+                tracing::error!(
+                    scim_id = %id,
+                    user_name = %current.user_name,
+                    reason = %e,
+                    "SCIM user deleted WITHOUT a termination case: offboard cannot identify the leaver; offboard them by hand (POST /api/offboardings)"
+                );
+            } else {
+                headers = self.open_case(&gone, None, &req.verified).await?;
+            }
         }
         match self.users.delete(id).await {
             Ok(()) => {
@@ -622,14 +634,20 @@ impl ScimService {
         let facts = match termination::termination_facts(user, previous) {
             Ok(facts) => facts,
             Err(e) => {
+                // Refused, so the deactivation stays pending in the identity provider (which
+                // shows the error and retries) instead of vanishing here without a case.
                 tracing::warn!(
                     scim_id = %user.id,
                     reason = %e,
-                    "SCIM user deactivated but offboard cannot identify the leaver: no case \
-                     opened; map employeeNumber, a userName of the form name@domain, or a work \
-                     email in the identity provider"
+                    "SCIM deactivation refused: offboard cannot identify the leaver"
                 );
-                return Ok(Vec::new());
+                return Err(ScimError::invalid_value(format!(
+                    "offboard cannot identify this leaver ({e}), so the deactivation was not \
+                     accepted and nothing changed: map employeeNumber \
+                     ({}:employeeNumber), a userName of the form name@domain, or a primary or \
+                     work email in the identity provider, then deactivate again",
+                    offboard_core::scim::ENTERPRISE_USER_SCHEMA
+                )));
             }
         };
         let event = TerminationEvent::new(facts, verified, &self.policy).map_err(|e| {
@@ -1513,7 +1531,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_user_offboard_cannot_identify_is_deactivated_without_a_case() {
+    async fn a_deactivation_offboard_cannot_identify_is_refused_and_changes_nothing() {
         let h = harness();
         let id = h
             .create(json!({"userName": "0b6f2d6e-8f7a-4c4e-9d55"}))
@@ -1524,10 +1542,32 @@ mod tests {
                 json!([{"op": "replace", "path": "active", "value": false}]),
             )
             .await;
-        assert_eq!(r.status, 200);
-        assert_eq!(r.body.as_ref().unwrap()["active"], false);
+        assert_eq!(r.status, 400);
+        let body = r.body.as_ref().unwrap();
+        assert_eq!(body["scimType"], "invalidValue");
+        assert!(
+            body["detail"].as_str().unwrap().contains("employeeNumber"),
+            "{body}"
+        );
         assert!(r.header(CASE_ID_HEADER).is_none());
         assert_eq!(h.case_count(), 0);
+        // The user is still active: the identity provider's deactivation is still pending.
+        let got = h
+            .call("GET", &format!("/Users/{id}"), "", Value::Null)
+            .await;
+        assert_eq!(got.status, 200);
+        assert_ne!(got.body.as_ref().unwrap()["active"], false);
+        // Once the identity provider sends an identifier, the deactivation goes through.
+        let r = h
+            .patch(
+                &id,
+                json!([{"op": "replace", "path": "userName", "value": "lee@contoso.com"},
+                       {"op": "replace", "path": "active", "value": false}]),
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        assert!(r.header(CASE_ID_HEADER).is_some());
+        assert_eq!(h.case_count(), 1);
     }
 
     #[tokio::test]
