@@ -380,3 +380,67 @@ on_every_backend!(
         app.shutdown().await;
     }
 );
+
+/// A provider whose secret is not configured — or is a Key Vault reference Azure could not
+/// resolve, which arrives as its literal text — refuses with 503 naming the setting, even for
+/// a correctly signed request, and stores nothing (fail closed).
+async fn unconfigured_providers_fail_closed(backend: offboard_testkit::Backend) {
+    let app = offboard_testkit::spawn_app_with(
+        backend,
+        offboard_testkit::SimConfig::default(),
+        |s| {
+            s.remove("OFFBOARD_BAMBOOHR_SECRET");
+            s.remove("OFFBOARD_SCIM_TOKEN");
+            s.insert(
+                "OFFBOARD_GENERIC_WEBHOOK_SECRET".into(),
+                "@Microsoft.KeyVault(SecretUri=https://kv-offboard.vault.azure.net/secrets/generic-webhook-secret/)".into(),
+            );
+        },
+    )
+    .await;
+    let bamboo = app
+        .post_bamboohr(&bamboohr_termination("4711", "2026-12-31"))
+        .await;
+    let generic = app
+        .post_generic(&generic_termination(
+            &event_id(),
+            &in_secs(-60),
+            "voluntary",
+        ))
+        .await;
+    let scim = app.scim(reqwest::Method::GET, "/Users", None).await;
+    for (answer, setting) in [
+        (&bamboo, "OFFBOARD_BAMBOOHR_SECRET"),
+        (&generic, "OFFBOARD_GENERIC_WEBHOOK_SECRET"),
+        (&scim, "OFFBOARD_SCIM_TOKEN"),
+    ] {
+        assert_eq!(answer.status, 503, "{}", answer.json);
+        let detail = answer.json["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(setting), "{setting}: {}", answer.json);
+        assert!(
+            !detail.contains("KeyVault") && !detail.contains("vault.azure.net"),
+            "the setting's value is not repeated: {detail}"
+        );
+    }
+    assert_eq!(stored_cases(&app).await, 0);
+    assert!(
+        app.queue
+            .receive("plan", 32, Duration::from_secs(1))
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing enqueued"
+    );
+    app.shutdown().await;
+}
+
+mod unconfigured_providers_fail_closed {
+    #[tokio::test]
+    async fn embedded() {
+        super::unconfigured_providers_fail_closed(offboard_testkit::Backend::Embedded).await;
+    }
+    #[tokio::test]
+    async fn azure() {
+        super::unconfigured_providers_fail_closed(offboard_testkit::Backend::Azure).await;
+    }
+}

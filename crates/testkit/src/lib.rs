@@ -15,3 +15,4 @@ pub use app::{Answer, Backend, TestApp, offboard_executable, spawn_app, spawn_ap
 pub use credential::SimCredential;
 pub use signing::Secrets;
 pub use stack::Stack;
+pub use standin_tenant::SimConfig;
