@@ -604,17 +604,17 @@ impl Compliance {
         };
         let sla = match entry.as_ref().and_then(|e| e.sla.as_ref()) {
             Some(s) => SlaView {
-                state: match s.met {
-                    Some(true) => "met",
-                    Some(false) => "breached",
-                    None => "no_target",
-                },
+                state: entry.as_ref().map_or("pending", |e| e.sla_state()),
                 target_minutes: s.target_minutes,
                 measured_from: s.measured_from,
                 access_removed_at: s.access_removed_at,
             },
             None => SlaView {
-                state: "pending",
+                state: match (&entry, case.sla_breached_at) {
+                    (_, Some(_)) => "breached",
+                    (Some(e), None) => e.sla_state(),
+                    (None, None) => "pending",
+                },
                 target_minutes: None,
                 measured_from: case.event.effective_at,
                 access_removed_at: None,

@@ -171,13 +171,15 @@ pub struct ReportRow {
     pub case_status: String,
     /// Per system, when access there was verified removed (UTC, ms).
     pub removed_at: BTreeMap<String, String>,
-    /// When the last access was verified removed (UTC, ms).
+    /// When the last access was verified removed (UTC, ms) — only for a `completed` case;
+    /// empty while it runs and when exceptions remain (access not shown removed).
     pub all_access_removed_at: Option<String>,
-    /// From the effective time to the last verified removal, seconds (ms precision).
+    /// From the effective time to `all_access_removed_at`, seconds (ms precision).
     pub time_to_removal_seconds: Option<f64>,
     /// The SLA target, minutes.
     pub sla_target_minutes: Option<u32>,
-    /// `met`, `breached`, `no_target` or `pending` (not sealed yet).
+    /// `met`, `breached` (sealed late, or flagged by the SLA timer while running),
+    /// `no_target`, or `pending` (not sealed yet, no breach).
     pub sla: &'static str,
     /// Failed or excepted actions.
     pub exception_count: usize,
@@ -197,18 +199,9 @@ pub struct ReportRow {
 
 impl From<&IndexEntry> for ReportRow {
     fn from(e: &IndexEntry) -> Self {
-        let last = e.access_removed_at.values().max().copied();
-        let (sla, target) = match &e.sla {
-            None => ("pending", None),
-            Some(s) => (
-                match s.met {
-                    Some(true) => "met",
-                    Some(false) => "breached",
-                    None => "no_target",
-                },
-                s.target_minutes,
-            ),
-        };
+        let last = e.all_access_removed_at();
+        let sla = e.sla_state();
+        let target = e.sla.as_ref().and_then(|s| s.target_minutes);
         Self {
             case_id: e.id.to_string(),
             source: e.source.clone(),

@@ -10,6 +10,9 @@ use super::record::{EvidenceRecord, Outcome};
 use super::seal::{Seal, SlaOutcome};
 use crate::ids::{CaseId, EmployeeIdentifiers, Sha256Digest};
 
+/// The step name of the record the SLA timer writes when it flags a breach.
+pub const SLA_STEP: &str = "sla";
+
 /// One action in a case's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -107,6 +110,32 @@ fn parse_time(d: &serde_json::Value, key: &str) -> Option<DateTime<Utc>> {
 }
 
 impl IndexEntry {
+    /// The SLA state as the evidence shows it: the sealed outcome (`met`, `breached`,
+    /// `no_target`), else `breached` once the SLA timer has recorded a breach, else
+    /// `pending`.
+    pub fn sla_state(&self) -> &'static str {
+        match &self.sla {
+            Some(s) => match s.met {
+                Some(true) => "met",
+                Some(false) => "breached",
+                None => "no_target",
+            },
+            None if self.timeline.iter().any(|t| t.step == SLA_STEP) => "breached",
+            None => "pending",
+        }
+    }
+
+    /// When every access was verified removed: the last removal of a case that completed
+    /// (every step verified or not applicable). `None` while the case runs, and when
+    /// exceptions remain (access the evidence does not show removed).
+    pub fn all_access_removed_at(&self) -> Option<DateTime<Utc>> {
+        if self.status == "completed" {
+            self.access_removed_at.values().max().copied()
+        } else {
+            None
+        }
+    }
+
     /// Starts an entry from a case's first record (the HR trigger).
     pub fn from_trigger(
         period: &str,
@@ -219,5 +248,89 @@ impl IndexEntry {
         self.status = seal.case_status.clone();
         self.seal_hash = Some(seal.hash.clone());
         self.sla = Some(seal.sla.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn entry(status: &str) -> IndexEntry {
+        IndexEntry {
+            id: CaseId::derive("generic", "E-1"),
+            period: "2026-11".into(),
+            status: status.into(),
+            source: "generic".into(),
+            source_event_id: "E-1".into(),
+            employee: EmployeeIdentifiers::new(Some("1042".into()), None, None, None).unwrap(),
+            kind: "voluntary".into(),
+            hr_effective_as_sent: None,
+            effective_at: at("2026-11-26T09:00:00Z"),
+            received_at: at("2026-11-26T09:00:01Z"),
+            hr_event_sha256: Sha256Digest::ZERO,
+            timeline: Vec::new(),
+            access_removed_at: BTreeMap::from([
+                ("entra".to_owned(), at("2026-11-26T09:01:00Z")),
+                ("exchange".to_owned(), at("2026-11-26T09:03:00Z")),
+            ]),
+            exceptions: Vec::new(),
+            record_count: 3,
+            chain_head: Sha256Digest::ZERO,
+            seal_hash: None,
+            sla: None,
+            ledger_seq: None,
+            worm_enforced: false,
+        }
+    }
+
+    fn item(seq: u64, step: &str, outcome: Outcome) -> TimelineItem {
+        TimelineItem {
+            seq,
+            step: step.into(),
+            target_system: "offboard".into(),
+            action: "x".into(),
+            outcome,
+            reason: None,
+            started_at: at("2026-11-26T13:00:00Z"),
+            ended_at: at("2026-11-26T13:00:00Z"),
+            hash: Sha256Digest::ZERO,
+        }
+    }
+
+    #[test]
+    fn all_access_is_removed_only_when_the_case_completed() {
+        assert_eq!(
+            entry("completed").all_access_removed_at(),
+            Some(at("2026-11-26T09:03:00Z"))
+        );
+        for status in ["running", "completed_with_exceptions", "received"] {
+            assert_eq!(entry(status).all_access_removed_at(), None, "{status}");
+        }
+    }
+
+    #[test]
+    fn a_breach_shows_before_the_seal() {
+        let mut e = entry("running");
+        assert_eq!(e.sla_state(), "pending");
+        e.timeline.push(item(3, SLA_STEP, Outcome::Exception));
+        assert_eq!(e.sla_state(), "breached");
+        e.sla = Some(SlaOutcome {
+            target_minutes: Some(60),
+            measured_from: e.effective_at,
+            access_removed_at: None,
+            met: Some(false),
+        });
+        assert_eq!(e.sla_state(), "breached");
+        e.sla = Some(SlaOutcome {
+            target_minutes: None,
+            measured_from: e.effective_at,
+            access_removed_at: None,
+            met: None,
+        });
+        assert_eq!(e.sla_state(), "no_target");
     }
 }

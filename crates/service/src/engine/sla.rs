@@ -24,7 +24,12 @@ impl Engine {
     /// Checks every open case against its deadline.
     pub async fn sla_tick(&self) -> Result<SlaReport, EngineError> {
         let mut report = SlaReport::default();
-        for status in [CaseStatus::Received, CaseStatus::Running] {
+        // A case still scheduled after its effective time (the scheduler failing) counts too.
+        for status in [
+            CaseStatus::Scheduled,
+            CaseStatus::Received,
+            CaseStatus::Running,
+        ] {
             let mut continuation = None;
             loop {
                 let page = self
@@ -96,7 +101,7 @@ impl Engine {
                     );
                     self.evidence
                         .append(&case, RecordBody {
-                            step: "sla".into(),
+                            step: offboard_core::evidence::SLA_STEP.into(),
                             target_system: "offboard".into(),
                             action: "SLA breach flagged".into(),
                             target_ids: vec![case.id.to_string()],
