@@ -84,9 +84,9 @@ pub const OFFBOARD_RELAY_HYBRID_CONNECTION: &str = "OFFBOARD_RELAY_HYBRID_CONNEC
 pub const OFFBOARD_RELAY_SAS_KEY_NAME: &str = "OFFBOARD_RELAY_SAS_KEY_NAME";
 /// The key of [`OFFBOARD_RELAY_SAS_KEY_NAME`]: a secret (Key Vault reference in Azure).
 pub const OFFBOARD_RELAY_SAS_KEY: &str = "OFFBOARD_RELAY_SAS_KEY";
-/// The Ed25519 key the handler signs agent commands with: the 32-byte seed in standard base64
-/// (`offboard-agent keygen` or `CommandSigningKey::generate`). A secret (Key Vault reference in
-/// Azure); the agent trusts its public half.
+/// The Ed25519 key the handler signs agent commands with: the 32-byte seed in standard base64,
+/// as `offboard-agent keygen` writes it. A secret (Key Vault reference in Azure); the agent
+/// trusts its public half.
 pub const OFFBOARD_AGENT_SIGNING_KEY: &str = "OFFBOARD_AGENT_SIGNING_KEY";
 
 /// Which storage backend the handler uses.
