@@ -399,10 +399,10 @@ impl AdRecord<'_> {
                 Some(format!("{}: {message}; retry the step", self.what)),
             ),
         };
-        // A refusal or failure with no read-back carries none.
-        let read_back = (ex.after().is_some()).then_some(self.read_back);
-        // Several records of one command: refused group items make the whole action an
-        // exception, but the groups that were removed are in `items`.
+        // Without a read-back (the account was not found) or with nothing to compare (not
+        // applicable), the record carries none.
+        let read_back =
+            (ex.after().is_some() && outcome != Outcome::NotApplicable).then_some(self.read_back);
         ActionEvidence {
             target_system: AD.to_owned(),
             action: self.what,

@@ -609,6 +609,11 @@ async fn cleanup_records_each_action_and_a_foreign_group_is_an_exception() {
         report.actions[1].request.as_ref().unwrap().method,
         "LDAP modrdn"
     );
+    assert!(report.actions[3].read_back.is_none(), "nothing to compare");
+    assert_eq!(
+        report.actions[3].reason.as_deref(),
+        Some("no Exchange schema")
+    );
     let c = &r.commands()[0];
     assert_eq!(
         c.actions[..2],
