@@ -483,3 +483,70 @@ async fn a_directory_sync_that_never_comes_is_an_exception_after_the_window() {
     agent.stop().await;
     r.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_protected_account_is_refused_by_the_agent_and_fails_for_a_person_never_done() {
+    let r = rig(SimConfig::default(), None).await;
+    // The leaver is (also) a member of the Tier-0 group the agent protects.
+    let mut admin = must(r.samba.admin().await);
+    must(add_member(&mut admin, &r.samba.admin_group, &r.user.dn).await);
+    let _ = admin.unbind().await;
+    let agent = must(r.hybrid.spawn_agent().await);
+    let id = r.terminate().await;
+    let case = r
+        .app
+        .wait_case(&id, Duration::from_secs(120), |c| {
+            ["ad-disable", "ad-reset-password", "ad-cleanup"]
+                .iter()
+                .all(|k| {
+                    c["plan"]["steps"]
+                        .as_array()
+                        .and_then(|s| s.iter().find(|s| s["kind"] == *k))
+                        .is_some_and(|s| s["status"] == "failed")
+                })
+        })
+        .await;
+    let why = step(&case, "ad-disable")["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        why.contains("protected") && why.contains(&r.samba.admin_group),
+        "{why}"
+    );
+    // Not done as if it were: the case waits (verify-cloud-disabled keeps looking), AD is
+    // untouched, and a person has a remediation item and a notification.
+    assert_eq!(case["status"], "running");
+    assert_ne!(step(&case, "verify-cloud-disabled")["status"], "verified");
+    let ad = r.ad().await;
+    assert_eq!(uac(&ad), UAC_BEFORE);
+    assert_eq!(
+        ad.attrs.get("memberOf").map(|v| v.len()),
+        Some(r.groups.len() + 1),
+        "no membership removed"
+    );
+    assert!(
+        ad.dn.ends_with(&format!(",{}", r.samba.users_ou)),
+        "not moved"
+    );
+    let open = r.app.get("/api/remediations").await;
+    let steps: Vec<&str> = open.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["step"].as_str().unwrap())
+        .collect();
+    assert!(steps.contains(&"ad-disable"), "{}", open.json);
+    r.app
+        .wait_log(Duration::from_secs(30), "step ad-disable failed")
+        .await;
+    let ev = r.app.get(&format!("/api/cases/{id}/evidence")).await;
+    let d = records(&ev.json, "ad-disable");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0]["outcome"], "failed");
+    assert_eq!(d[0]["details"]["agentOutcome"]["outcome"], "refused");
+    assert_eq!(d[0]["readBack"]["matches"], false);
+
+    agent.stop().await;
+    r.app.shutdown().await;
+}
