@@ -81,6 +81,9 @@ param logRetentionDays int = 90
 @description('Name of the hybrid connection the on-premises agent listens on.')
 param hybridConnectionName string = 'offboard-agent'
 
+@description('Name of a SAS rule with the Send right the handler uses instead of its managed identity (its key is the Key Vault secret relay-send-key); empty (the default) to send with the managed identity\'s Entra ID token.')
+param relaySasKeyName string = ''
+
 @description('HTTPS endpoint that receives notifications as Standard Webhooks-signed JSON; empty for none. Its signing secret is the Key Vault secret notify-webhook-secret.')
 param notifyWebhookUrl string = ''
 
@@ -200,6 +203,7 @@ var secretSettings = {
   OFFBOARD_GENERIC_WEBHOOK_SECRET: 'generic-webhook-secret'
   OFFBOARD_SCIM_TOKEN: 'scim-token'
   OFFBOARD_AGENT_SIGNING_KEY: 'agent-signing-key'
+  OFFBOARD_RELAY_SAS_KEY: 'relay-send-key'
   OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET: 'notify-teams-webhook-url'
   OFFBOARD_NOTIFY_WEBHOOK_SECRET: 'notify-webhook-secret'
 }
@@ -597,6 +601,11 @@ var appSettings = {
   OFFBOARD_EVIDENCE_RETENTION_DAYS: string(evidenceRetentionDays)
   OFFBOARD_RELAY_NAMESPACE: '${relay.name}.servicebus.windows.net'
   OFFBOARD_RELAY_HYBRID_CONNECTION: hybridConnectionName
+  // The handler sends to the agent with its managed identity (Azure Relay Sender role below).
+  // A SAS Send rule is the fallback: set relaySasKeyName and the Key Vault secret relay-send-key;
+  // an unset secret leaves this reference unresolved, which the code treats as unset.
+  OFFBOARD_RELAY_SAS_KEY_NAME: relaySasKeyName
+  OFFBOARD_RELAY_SAS_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/relay-send-key/)'
   OFFBOARD_BAMBOOHR_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/bamboohr-secret/)'
   OFFBOARD_HIBOB_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/hibob-secret/)'
   OFFBOARD_GENERIC_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/generic-webhook-secret/)'

@@ -7,7 +7,10 @@
 #
 # Secret names (default: all of them): bamboohr-secret, hibob-secret, generic-webhook-secret,
 # scim-token, agent-signing-key (the `secretNames` / `secret_names` deployment output maps them
-# to app settings). Each value is read from the terminal without echo (or one line from stdin
+# to app settings). agent-signing-key is the seed `offboard-agent keygen` writes (the agent gets
+# the public half). Optional, never asked for by default: relay-send-key, the key of a relay SAS
+# rule with the Send right, only if the handler must not use its managed identity for the relay
+# (then also deploy with relaySasKeyName / relay_sas_key_name). Each value is read from the terminal without echo (or one line from stdin
 # when not a terminal) and handed to az through a private temporary file.
 # Needs: az CLI signed in with Key Vault Secrets Officer on the vault (RBAC mode).
 set -euo pipefail

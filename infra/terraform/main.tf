@@ -89,6 +89,7 @@ locals {
     OFFBOARD_GENERIC_WEBHOOK_SECRET          = "generic-webhook-secret"
     OFFBOARD_SCIM_TOKEN                      = "scim-token"
     OFFBOARD_AGENT_SIGNING_KEY               = "agent-signing-key"
+    OFFBOARD_RELAY_SAS_KEY                   = "relay-send-key"
     OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET = "notify-teams-webhook-url"
     OFFBOARD_NOTIFY_WEBHOOK_SECRET           = "notify-webhook-secret"
   }
@@ -150,6 +151,12 @@ locals {
     OFFBOARD_EVIDENCE_RETENTION_DAYS    = tostring(var.evidence_retention_days)
     OFFBOARD_RELAY_NAMESPACE            = "${azurerm_relay_namespace.relay.name}.servicebus.windows.net"
     OFFBOARD_RELAY_HYBRID_CONNECTION    = var.hybrid_connection_name
+    # The handler sends to the agent with its managed identity (Azure Relay Sender role below).
+    # A SAS Send rule is the fallback: set relay_sas_key_name and the Key Vault secret
+    # relay-send-key; an unset secret leaves this reference unresolved, which the code treats as
+    # unset.
+    OFFBOARD_RELAY_SAS_KEY_NAME = var.relay_sas_key_name
+    OFFBOARD_RELAY_SAS_KEY      = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/relay-send-key/)"
     OFFBOARD_BAMBOOHR_SECRET            = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/bamboohr-secret/)"
     OFFBOARD_HIBOB_SECRET               = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/hibob-secret/)"
     OFFBOARD_GENERIC_WEBHOOK_SECRET     = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/generic-webhook-secret/)"

@@ -110,6 +110,12 @@ variable "hybrid_connection_name" {
   default     = "offboard-agent"
 }
 
+variable "relay_sas_key_name" {
+  description = "Name of a SAS rule with the Send right the handler uses instead of its managed identity (its key is the Key Vault secret relay-send-key); empty (the default) to send with the managed identity's Entra ID token."
+  type        = string
+  default     = ""
+}
+
 variable "notify_webhook_url" {
   description = "HTTPS endpoint that receives notifications as Standard Webhooks-signed JSON; empty for none. Its signing secret is the Key Vault secret notify-webhook-secret."
   type        = string

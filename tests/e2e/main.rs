@@ -3,6 +3,7 @@
 
 mod compliance;
 mod helpers;
+mod hybrid;
 mod intake;
 mod logs;
 mod pipeline;

@@ -38,6 +38,38 @@ enum Command {
         #[arg(long, env = "OFFBOARD_AGENT_CONFIG")]
         config: PathBuf,
     },
+    /// Make a new command-signing key pair for the handler: writes the private seed (base64,
+    /// the value of the handler's OFFBOARD_AGENT_SIGNING_KEY / Key Vault secret
+    /// agent-signing-key) to a new file readable only by you, and prints the public key for
+    /// this agent's `[commands] trusted_keys`. The seed is never printed.
+    Keygen {
+        /// Where to write the seed (must not exist yet; created with mode 0600 on Unix).
+        #[arg(long)]
+        seed_file: PathBuf,
+    },
+}
+
+/// Writes a new signing key's seed to `path` (create-new, 0600) and returns the public key.
+fn keygen(path: &std::path::Path) -> anyhow::Result<offboard_agent_proto::CommandVerifyingKey> {
+    use std::io::Write;
+    let key = offboard_agent_proto::CommandSigningKey::generate();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).with_context(|| {
+        format!(
+            "cannot create {} (it must not exist yet: a key is never overwritten)",
+            path.display()
+        )
+    })?;
+    file.write_all(key.to_base64_secret().as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(key.verifying_key())
 }
 
 fn init_logging(json: bool) {
@@ -84,6 +116,17 @@ async fn main() -> anyhow::Result<()> {
             running.await.context("the listener task failed")?;
             Ok(())
         }
+        Command::Keygen { seed_file } => {
+            let public = keygen(&seed_file)?;
+            println!(
+                "wrote the private seed to {} (mode 600): store it as the handler's OFFBOARD_AGENT_SIGNING_KEY (Key Vault secret agent-signing-key), then delete the file",
+                seed_file.display()
+            );
+            println!("# key id {}", public.key_id());
+            println!("[commands]");
+            println!("trusted_keys = [\"{}\"]", public.to_base64());
+            Ok(())
+        }
         Command::Check { config } => {
             let config = AgentConfig::from_file(&config)?;
             let keys = config.verifying_keys()?;
@@ -124,5 +167,29 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keygen_writes_a_private_seed_once_and_returns_its_public_half() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent-signing-key.seed");
+        let public = keygen(&path).unwrap();
+        let seed = std::fs::read_to_string(&path).unwrap();
+        let key = offboard_agent_proto::CommandSigningKey::from_base64(&seed).unwrap();
+        assert_eq!(key.verifying_key(), public);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let again = keygen(&path).unwrap_err();
+        assert!(format!("{again:#}").contains("never overwritten"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), seed);
     }
 }

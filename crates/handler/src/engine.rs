@@ -1,13 +1,23 @@
 //! Builds the engine: Microsoft 365 through Graph and Exchange with the managed identity, the
-//! steps, the policy and the notification queue.
+//! steps (with the AD steps through the on-prem agent when a relay is configured), the policy
+//! and the notification queue.
 
 use std::sync::Arc;
 
+use azure_core::credentials::TokenCredential;
+use offboard_agent_proto::CommandSigningKey;
+use offboard_relay::{RelayCredential, RelaySender, RelaySenderOptions, SasKey};
 use offboard_service::Clock;
-use offboard_service::engine::{Engine, QueueNotifier};
+use offboard_service::engine::{Engine, Notifier, QueueNotifier};
 use offboard_service::evidence::Evidence;
 use offboard_service::m365::{GraphDirectory, Tenant, TenantOptions};
-use offboard_service::settings::{OFFBOARD_TENANT_ID, Settings};
+use offboard_service::onprem::{ManagedIdentityRelayToken, OnPremAgent};
+use offboard_service::settings::{
+    AgentSettings, OFFBOARD_AGENT_SIGNING_KEY, OFFBOARD_RELAY_NAMESPACE, OFFBOARD_RELAY_SAS_KEY,
+    OFFBOARD_RELAY_SAS_KEY_NAME, OFFBOARD_TENANT_ID, RelayAuth, Settings,
+};
+use offboard_service::steps::{self, StepRegistry};
+use secrecy::ExposeSecret;
 
 use crate::backends::Backends;
 
@@ -40,21 +50,174 @@ pub fn build(
         &t.graph_endpoint,
         &t.exchange_endpoint,
         tenant_id,
-        credential,
+        credential.clone(),
     )?);
+    let notifier: Arc<dyn Notifier> = Arc::new(QueueNotifier::new(backends.queue.clone()));
+    let registry = steps::registry_with_sync_window(
+        workers.clone(),
+        settings.policy.sync_verify_window_minutes,
+    );
+    let registry = with_agent(registry, settings.agent.as_ref(), credential, &notifier);
     let engine = Engine::new(
         backends.cases.clone(),
         backends.queue.clone(),
         evidence,
         clock,
         settings.policy.clone(),
-        Arc::new(GraphDirectory::new(workers.clone())),
-        Arc::new(offboard_service::steps::registry_with_sync_window(
-            workers,
-            settings.policy.sync_verify_window_minutes,
-        )),
-        Arc::new(QueueNotifier::new(backends.queue.clone())),
+        Arc::new(GraphDirectory::new(workers)),
+        Arc::new(registry),
+        notifier,
         backends.remediations.clone(),
     );
     Ok((engine, tenant))
+}
+
+/// Adds the AD steps to `registry` as the settings allow: through the agent when the relay and
+/// its secrets are configured; failing at once, naming the setting, when the relay is
+/// configured but a secret is missing or malformed; not at all without a relay (the engine
+/// then shows the AD steps of synced leavers as waiting for the agent).
+fn with_agent(
+    registry: StepRegistry,
+    agent: Option<&AgentSettings>,
+    credential: Arc<dyn TokenCredential>,
+    notifier: &Arc<dyn Notifier>,
+) -> StepRegistry {
+    let Some(agent) = agent else {
+        tracing::warn!(
+            "{OFFBOARD_RELAY_NAMESPACE} is not set: the AD steps of synced leavers will wait for an on-prem agent"
+        );
+        return registry;
+    };
+    match on_prem_agent(agent, credential) {
+        Ok(a) => {
+            tracing::info!(
+                via = %a.describe(),
+                signing_key_id = a.signing_key_id(),
+                "AD steps run through the on-prem agent (its trusted_keys must hold this key's public half)"
+            );
+            steps::with_ad_steps(registry, Arc::new(a.with_notifier(notifier.clone())))
+        }
+        Err(why) => {
+            tracing::error!("the AD steps cannot run: {why}");
+            steps::with_ad_steps_unavailable(registry, why)
+        }
+    }
+}
+
+/// The agent for these settings, or why it cannot be used (names the setting; never shows a
+/// secret).
+fn on_prem_agent(
+    agent: &AgentSettings,
+    credential: Arc<dyn TokenCredential>,
+) -> Result<OnPremAgent, String> {
+    let key = agent.signing_key.as_ref().ok_or_else(|| {
+        format!(
+            "{OFFBOARD_AGENT_SIGNING_KEY} is not set (or its Key Vault reference did not resolve): put the command signing key into Key Vault (infra/scripts/set-secrets.sh agent-signing-key), restart the app, then retry the step"
+        )
+    })?;
+    let key = CommandSigningKey::from_base64(key.expose_secret())
+        .map_err(|e| format!("{OFFBOARD_AGENT_SIGNING_KEY}: {e}"))?;
+    let credential = match &agent.auth {
+        RelayAuth::ManagedIdentity => {
+            RelayCredential::EntraId(Arc::new(ManagedIdentityRelayToken::new(credential)))
+        }
+        RelayAuth::SharedAccessKey {
+            name: Some(name),
+            key: Some(key),
+        } => RelayCredential::SharedAccessKey(SasKey::new(name.clone(), key.clone())),
+        RelayAuth::SharedAccessKey { name: None, .. } => {
+            return Err(format!(
+                "{OFFBOARD_RELAY_SAS_KEY} is set but {OFFBOARD_RELAY_SAS_KEY_NAME} is not: set the name of the SAS rule (with the Send right) the key belongs to, or remove the key to use the managed identity"
+            ));
+        }
+        RelayAuth::SharedAccessKey { key: None, .. } => {
+            return Err(format!(
+                "{OFFBOARD_RELAY_SAS_KEY_NAME} is set but {OFFBOARD_RELAY_SAS_KEY} is not (or its Key Vault reference did not resolve): put the rule's key into Key Vault, or unset the name to use the managed identity"
+            ));
+        }
+    };
+    let sender = RelaySender::new(
+        agent.relay.clone(),
+        credential,
+        RelaySenderOptions::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(OnPremAgent::new(Arc::new(sender), Arc::new(key)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use offboard_service::settings::{
+        OFFBOARD_BACKEND, OFFBOARD_EMBEDDED_PATH, OFFBOARD_RELAY_NAMESPACE,
+    };
+
+    fn agent(pairs: &[(&str, &str)]) -> AgentSettings {
+        let mut all = vec![
+            (OFFBOARD_BACKEND, "embedded"),
+            (OFFBOARD_EMBEDDED_PATH, "/tmp/x"),
+            (OFFBOARD_RELAY_NAMESPACE, "ns.servicebus.windows.net"),
+        ];
+        all.extend_from_slice(pairs);
+        let map: std::collections::HashMap<String, String> = all
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+            .unwrap()
+            .agent
+            .unwrap()
+    }
+
+    fn credential() -> Arc<dyn TokenCredential> {
+        offboard_azure::managed_identity_credential(None).unwrap()
+    }
+
+    #[test]
+    fn each_missing_or_malformed_secret_is_named_and_never_shown() {
+        let seed = CommandSigningKey::generate().to_base64_secret();
+        let ok = on_prem_agent(&agent(&[(OFFBOARD_AGENT_SIGNING_KEY, &seed)]), credential())
+            .expect("managed identity + key");
+        assert!(ok.describe().contains("offboard-agent"));
+        assert!(!format!("{ok:?}").contains(&seed));
+
+        for (pairs, names) in [
+            (vec![], OFFBOARD_AGENT_SIGNING_KEY),
+            (
+                vec![(OFFBOARD_AGENT_SIGNING_KEY, "bm90LWEta2V5")],
+                OFFBOARD_AGENT_SIGNING_KEY,
+            ),
+            (
+                vec![
+                    (OFFBOARD_AGENT_SIGNING_KEY, seed.as_str()),
+                    (OFFBOARD_RELAY_SAS_KEY, "s4sKeyValue"),
+                ],
+                OFFBOARD_RELAY_SAS_KEY_NAME,
+            ),
+            (
+                vec![
+                    (OFFBOARD_AGENT_SIGNING_KEY, seed.as_str()),
+                    (OFFBOARD_RELAY_SAS_KEY_NAME, "offboard-send"),
+                ],
+                OFFBOARD_RELAY_SAS_KEY,
+            ),
+        ] {
+            let why = on_prem_agent(&agent(&pairs), credential()).unwrap_err();
+            assert!(why.contains(names), "{pairs:?}: {why}");
+            assert!(
+                !why.contains("s4sKeyValue") && !why.contains(&seed),
+                "{why}"
+            );
+        }
+        let sas = on_prem_agent(
+            &agent(&[
+                (OFFBOARD_AGENT_SIGNING_KEY, &seed),
+                (OFFBOARD_RELAY_SAS_KEY_NAME, "offboard-send"),
+                (OFFBOARD_RELAY_SAS_KEY, "s4sKeyValue"),
+            ]),
+            credential(),
+        )
+        .expect("SAS + key");
+        assert!(!format!("{sas:?}").contains("s4sKeyValue"));
+    }
 }

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod evidence;
 pub mod intake;
 pub mod m365;
+pub mod onprem;
 pub mod report;
 pub mod scheduler;
 pub mod scim;

@@ -73,6 +73,22 @@ pub const OFFBOARD_NOTIFY_MAIL_FROM: &str = "OFFBOARD_NOTIFY_MAIL_FROM";
 /// compliance team's shared mailbox). Set together with [`OFFBOARD_NOTIFY_MAIL_FROM`].
 pub const OFFBOARD_NOTIFY_MAIL_TO: &str = "OFFBOARD_NOTIFY_MAIL_TO";
 
+/// The Azure Relay namespace the on-prem agent listens on (`contoso.servicebus.windows.net`).
+/// Unset: the AD steps of synced leavers wait, visibly, for an agent to be configured. A local
+/// relay for tests is given as `http://127.0.0.1:PORT` (plain HTTP only on loopback).
+pub const OFFBOARD_RELAY_NAMESPACE: &str = "OFFBOARD_RELAY_NAMESPACE";
+/// The hybrid connection (path) the agent listens on (default `offboard-agent`).
+pub const OFFBOARD_RELAY_HYBRID_CONNECTION: &str = "OFFBOARD_RELAY_HYBRID_CONNECTION";
+/// Name of a relay SAS rule with the Send right. Unset (with [`OFFBOARD_RELAY_SAS_KEY`] unset):
+/// the handler sends with its managed identity's Entra ID token (Azure Relay Sender role).
+pub const OFFBOARD_RELAY_SAS_KEY_NAME: &str = "OFFBOARD_RELAY_SAS_KEY_NAME";
+/// The key of [`OFFBOARD_RELAY_SAS_KEY_NAME`]: a secret (Key Vault reference in Azure).
+pub const OFFBOARD_RELAY_SAS_KEY: &str = "OFFBOARD_RELAY_SAS_KEY";
+/// The Ed25519 key the handler signs agent commands with: the 32-byte seed in standard base64,
+/// as `offboard-agent keygen` writes it. A secret (Key Vault reference in Azure); the agent
+/// trusts its public half.
+pub const OFFBOARD_AGENT_SIGNING_KEY: &str = "OFFBOARD_AGENT_SIGNING_KEY";
+
 /// Which storage backend the handler uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
@@ -190,6 +206,68 @@ pub struct MailSettings {
     pub to: Vec<String>,
 }
 
+/// How the handler authenticates to the relay.
+#[derive(Clone)]
+pub enum RelayAuth {
+    /// The managed identity's Entra ID token (the identity needs the Azure Relay Sender role on
+    /// the hybrid connection). Chosen when neither SAS setting is set.
+    ManagedIdentity,
+    /// A SAS rule with the Send right. Either half may be missing (an unresolved Key Vault
+    /// reference, a forgotten name): the AD steps then fail with a message naming the setting.
+    SharedAccessKey {
+        /// [`OFFBOARD_RELAY_SAS_KEY_NAME`].
+        name: Option<String>,
+        /// [`OFFBOARD_RELAY_SAS_KEY`].
+        key: Option<SecretString>,
+    },
+}
+
+impl std::fmt::Debug for RelayAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ManagedIdentity => f.write_str("ManagedIdentity"),
+            Self::SharedAccessKey { name, key } => f
+                .debug_struct("SharedAccessKey")
+                .field("name", name)
+                .field("key", &if key.is_some() { "set" } else { "unset" })
+                .finish(),
+        }
+    }
+}
+
+/// How the handler reaches the on-prem agent (the AD steps of synced leavers). Present when
+/// [`OFFBOARD_RELAY_NAMESPACE`] is set.
+///
+/// Secrets are held as they arrived, unparsed, like the notification secrets: one that is unset
+/// or malformed does not stop the handler (cloud offboarding goes on); the AD steps then fail
+/// with a message naming the setting, and a remediation item is opened.
+#[derive(Clone)]
+pub struct AgentSettings {
+    /// The hybrid connection.
+    pub relay: offboard_relay::RelayEndpoint,
+    /// How to authenticate to it.
+    pub auth: RelayAuth,
+    /// [`OFFBOARD_AGENT_SIGNING_KEY`].
+    pub signing_key: Option<SecretString>,
+}
+
+impl std::fmt::Debug for AgentSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentSettings")
+            .field("relay", &self.relay)
+            .field("auth", &self.auth)
+            .field(
+                "signing_key",
+                &if self.signing_key.is_some() {
+                    "set"
+                } else {
+                    "unset"
+                },
+            )
+            .finish()
+    }
+}
+
 /// All of offboard's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -207,6 +285,8 @@ pub struct Settings {
     pub secrets: IntakeSecrets,
     /// Notification sinks.
     pub notify: NotifySettings,
+    /// The on-prem agent, when a relay is configured.
+    pub agent: Option<AgentSettings>,
 }
 
 /// A setting with a value offboard cannot use.
@@ -364,6 +444,26 @@ impl Settings {
             webhook_secret: secret(OFFBOARD_NOTIFY_WEBHOOK_SECRET),
             mail: parse_mail(val(OFFBOARD_NOTIFY_MAIL_FROM), val(OFFBOARD_NOTIFY_MAIL_TO))?,
         };
+        let agent = match val(OFFBOARD_RELAY_NAMESPACE) {
+            None => None,
+            Some(namespace) => {
+                let path = val(OFFBOARD_RELAY_HYBRID_CONNECTION)
+                    .unwrap_or_else(|| DEFAULT_HYBRID_CONNECTION.into());
+                let relay = parse_relay(&namespace, &path)?;
+                let name = val(OFFBOARD_RELAY_SAS_KEY_NAME);
+                let key = secret(OFFBOARD_RELAY_SAS_KEY);
+                let auth = if name.is_none() && key.is_none() {
+                    RelayAuth::ManagedIdentity
+                } else {
+                    RelayAuth::SharedAccessKey { name, key }
+                };
+                Some(AgentSettings {
+                    relay,
+                    auth,
+                    signing_key: secret(OFFBOARD_AGENT_SIGNING_KEY),
+                })
+            }
+        };
         Ok(Self {
             tenant: TenantSettings::from_lookup(&get),
             policy: std::sync::Arc::new(policy),
@@ -380,6 +480,7 @@ impl Settings {
                 scim: secret(OFFBOARD_SCIM_TOKEN),
             },
             notify,
+            agent,
         })
     }
 
@@ -422,6 +523,45 @@ fn parse_webhook_url(value: &str) -> Result<url::Url, SettingsError> {
         ));
     }
     Ok(url)
+}
+
+/// The hybrid connection offboard's templates create (and the agent's example config names).
+pub const DEFAULT_HYBRID_CONNECTION: &str = "offboard-agent";
+
+/// The relay endpoint: a namespace host (`contoso.servicebus.windows.net`, reached over
+/// `https`/`wss`), or `http://127.0.0.1:PORT` for a local relay (plain only on loopback).
+fn parse_relay(
+    namespace: &str,
+    path: &str,
+) -> Result<offboard_relay::RelayEndpoint, SettingsError> {
+    let refuse = |name: &'static str, detail: String| SettingsError { name, detail };
+    let endpoint = if let Some(rest) = namespace.strip_prefix("http://") {
+        let url = url::Url::parse(namespace).map_err(|e| {
+            refuse(
+                OFFBOARD_RELAY_NAMESPACE,
+                format!("`{namespace}` is not a URL ({e})"),
+            )
+        })?;
+        if !url_is_allowed(&url) {
+            return Err(refuse(
+                OFFBOARD_RELAY_NAMESPACE,
+                format!(
+                    "`{namespace}`: plain http is only for a local relay on localhost or 127.0.0.1; give the namespace host (contoso.servicebus.windows.net) to use https"
+                ),
+            ));
+        }
+        offboard_relay::RelayEndpoint::plain_for_local_tests(rest.trim_end_matches('/'), path)
+    } else {
+        offboard_relay::RelayEndpoint::new(namespace, path)
+    };
+    endpoint.map_err(|e| match e {
+        offboard_relay::EndpointError::Path(_) => {
+            refuse(OFFBOARD_RELAY_HYBRID_CONNECTION, e.to_string())
+        }
+        offboard_relay::EndpointError::Namespace(_) => {
+            refuse(OFFBOARD_RELAY_NAMESPACE, e.to_string())
+        }
+    })
 }
 
 /// An address Graph can resolve: `local@domain`, without spaces or angle brackets.
@@ -685,6 +825,70 @@ mod tests {
             ok.notify.webhook_url.is_some(),
             "plain http on loopback is allowed"
         );
+    }
+
+    #[test]
+    fn the_agent_is_configured_by_the_relay_namespace_and_its_secrets_stay_hidden() {
+        assert!(embedded(&[]).unwrap().agent.is_none(), "no relay, no agent");
+        let s = embedded(&[
+            (
+                OFFBOARD_RELAY_NAMESPACE,
+                "Contoso-Relay.servicebus.windows.net",
+            ),
+            (
+                OFFBOARD_AGENT_SIGNING_KEY,
+                "c2lnbmluZy1rZXktc2VlZC0wMTIzNDU2Nzg5YWJjZGVm",
+            ),
+        ])
+        .unwrap();
+        let a = s.agent.clone().unwrap();
+        assert_eq!(a.relay.namespace(), "contoso-relay.servicebus.windows.net");
+        assert_eq!(a.relay.path(), DEFAULT_HYBRID_CONNECTION);
+        assert!(a.relay.is_secure());
+        assert!(matches!(a.auth, RelayAuth::ManagedIdentity));
+        assert!(a.signing_key.is_some());
+        assert!(!format!("{s:?}").contains("c2lnbmluZy1rZXk"));
+
+        let s = embedded(&[
+            (OFFBOARD_RELAY_NAMESPACE, "http://127.0.0.1:5555"),
+            (OFFBOARD_RELAY_HYBRID_CONNECTION, "hc-test"),
+            (OFFBOARD_RELAY_SAS_KEY_NAME, "offboard-send"),
+            (OFFBOARD_RELAY_SAS_KEY, "s3cretSasKey"),
+            (
+                OFFBOARD_AGENT_SIGNING_KEY,
+                "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/agent-signing-key/)",
+            ),
+        ])
+        .unwrap();
+        let a = s.agent.clone().unwrap();
+        assert!(!a.relay.is_secure(), "a local relay on loopback");
+        assert_eq!(a.relay.path(), "hc-test");
+        assert!(
+            matches!(&a.auth, RelayAuth::SharedAccessKey { name: Some(n), key: Some(_) } if n == "offboard-send")
+        );
+        assert!(a.signing_key.is_none(), "unresolved reference = unset");
+        assert!(!format!("{s:?}").contains("s3cretSasKey"));
+
+        for (pairs, name) in [
+            (
+                vec![(OFFBOARD_RELAY_NAMESPACE, "http://relay.contoso.com")],
+                OFFBOARD_RELAY_NAMESPACE,
+            ),
+            (
+                vec![(OFFBOARD_RELAY_NAMESPACE, "bad host/x")],
+                OFFBOARD_RELAY_NAMESPACE,
+            ),
+            (
+                vec![
+                    (OFFBOARD_RELAY_NAMESPACE, "ns.servicebus.windows.net"),
+                    (OFFBOARD_RELAY_HYBRID_CONNECTION, "a b"),
+                ],
+                OFFBOARD_RELAY_HYBRID_CONNECTION,
+            ),
+        ] {
+            let err = embedded(&pairs).unwrap_err();
+            assert_eq!(err.name, name, "{pairs:?}: {err}");
+        }
     }
 
     #[test]

@@ -5,11 +5,23 @@
 //! the test's choice, and returns a [`TestApp`] with typed request helpers. Every test gets
 //! its own data (its own embedded database, or its own Azurite and Cosmos server on free
 //! ports), so tests run in parallel without seeing each other.
+//!
+//! Hybrid tests add the on-premises half: [`Hybrid`] (the local relay, the handler's signing
+//! key, and the real agent started from a TOML file) acting on the local Samba AD DC
+//! ([`Samba`]), and [`AdSync`], a directory-sync stand-in that carries the AD account's
+//! enabled state to the tenant simulator.
 
+mod adsync;
 mod app;
 mod credential;
+mod hybrid;
+pub mod samba;
 mod signing;
 mod stack;
+
+pub use adsync::{AdSync, SyncLink, SyncedChange};
+pub use hybrid::{Hybrid, RunningAgent};
+pub use samba::Samba;
 
 pub use app::{Answer, Backend, TestApp, offboard_executable, spawn_app, spawn_app_with};
 pub use credential::SimCredential;

@@ -11,6 +11,12 @@
 //! A step returns a [`StepReport`]; the engine turns its actions into evidence records and
 //! its status into the plan. Failures that retrying can fix come back as [`StepFailure`].
 
+mod ad_cleanup;
+mod ad_common;
+mod ad_disable;
+mod ad_reset_password;
+#[cfg(test)]
+mod ad_tests;
 mod auto_reply;
 mod block_sign_in;
 mod common;
@@ -28,6 +34,9 @@ mod retire_devices;
 mod revoke_sessions;
 mod verify_cloud_disabled;
 
+pub use ad_cleanup::AdCleanup;
+pub use ad_disable::{ACCOUNTDISABLE, AdDisable};
+pub use ad_reset_password::AdResetPassword;
 pub use auto_reply::AutoReply;
 pub use block_sign_in::BlockSignIn;
 pub use convert_mailbox::ConvertMailbox;
@@ -212,7 +221,7 @@ impl StepRegistry {
 
 /// Every cloud step on `tenant`, with the built-in policy's directory-sync window for
 /// `verify-cloud-disabled`. The on-premises AD steps are not registered: until the agent is
-/// configured the engine shows them as waiting for it.
+/// configured ([`with_ad_steps`]) the engine shows them as waiting for it.
 pub fn registry(tenant: Arc<crate::m365::Tenant>) -> StepRegistry {
     registry_with_sync_window(
         tenant,
@@ -246,4 +255,76 @@ pub fn registry_with_sync_window(
         .with(Arc::new(OnedriveManagerAccess::new(t())))
         .with(Arc::new(RemoveGroups::new(t())))
         .with(Arc::new(RemoveLicences::new(t())))
+}
+
+/// `registry` with the three AD steps (`ad-disable`, `ad-reset-password`, `ad-cleanup`) run
+/// through the on-prem `agent`.
+pub fn with_ad_steps(
+    registry: StepRegistry,
+    agent: Arc<crate::onprem::OnPremAgent>,
+) -> StepRegistry {
+    registry
+        .with(Arc::new(AdDisable::new(agent.clone())))
+        .with(Arc::new(AdResetPassword::new(agent.clone())))
+        .with(Arc::new(AdCleanup::new(agent)))
+}
+
+/// `registry` with the three AD steps failing at once with `why`: the relay is configured but
+/// the agent cannot be used as configured (a missing or malformed secret). Each AD step fails
+/// with a remediation item naming the setting, instead of waiting for an agent that can never
+/// be reached; after the fix (and a restart) the step is retried.
+pub fn with_ad_steps_unavailable(registry: StepRegistry, why: impl Into<String>) -> StepRegistry {
+    let why: Arc<str> = Arc::from(why.into());
+    [
+        StepKind::AdDisable,
+        StepKind::AdResetPassword,
+        StepKind::AdCleanup,
+    ]
+    .into_iter()
+    .fold(registry, |r, kind| {
+        r.with(Arc::new(AgentUnavailable {
+            kind,
+            why: why.clone(),
+        }))
+    })
+}
+
+/// An AD step whose agent is misconfigured: fails permanently with the reason.
+struct AgentUnavailable {
+    kind: StepKind,
+    why: Arc<str>,
+}
+
+#[async_trait]
+impl StepAction for AgentUnavailable {
+    fn kind(&self) -> StepKind {
+        self.kind
+    }
+
+    async fn run(&self, ctx: &StepContext<'_>) -> Result<StepReport, StepFailure> {
+        let now = Utc::now();
+        let detail = format!("the on-prem agent cannot be used: {}", self.why);
+        Err(StepFailure::Permanent {
+            detail: detail.clone(),
+            action: Some(Box::new(ActionEvidence {
+                target_system: "ad".into(),
+                action: self.kind.as_str().to_owned(),
+                target_ids: ctx
+                    .facts
+                    .on_premises_sam_account_name
+                    .iter()
+                    .cloned()
+                    .collect(),
+                request: None,
+                response_status: None,
+                service_request_id: None,
+                read_back: None,
+                outcome: Outcome::Failed,
+                reason: Some(detail),
+                details: None,
+                started_at: now,
+                ended_at: now,
+            })),
+        })
+    }
 }
