@@ -199,7 +199,6 @@ var directoryRoles = [
 // infra/scripts/set-secrets.sh after deployment; the templates never see them.
 var secretSettings = {
   OFFBOARD_BAMBOOHR_SECRET: 'bamboohr-secret'
-  OFFBOARD_HIBOB_SECRET: 'hibob-secret'
   OFFBOARD_GENERIC_WEBHOOK_SECRET: 'generic-webhook-secret'
   OFFBOARD_SCIM_TOKEN: 'scim-token'
   OFFBOARD_AGENT_SIGNING_KEY: 'agent-signing-key'
@@ -607,7 +606,6 @@ var appSettings = {
   OFFBOARD_RELAY_SAS_KEY_NAME: relaySasKeyName
   OFFBOARD_RELAY_SAS_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/relay-send-key/)'
   OFFBOARD_BAMBOOHR_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/bamboohr-secret/)'
-  OFFBOARD_HIBOB_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/hibob-secret/)'
   OFFBOARD_GENERIC_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/generic-webhook-secret/)'
   OFFBOARD_SCIM_TOKEN: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/scim-token/)'
   OFFBOARD_AGENT_SIGNING_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/agent-signing-key/)'

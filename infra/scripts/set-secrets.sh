@@ -5,7 +5,7 @@
 #
 #   infra/scripts/set-secrets.sh <key-vault-name> [secret-name ...]
 #
-# Secret names (default: all of them): bamboohr-secret, hibob-secret, generic-webhook-secret,
+# Secret names (default: all of them): bamboohr-secret, generic-webhook-secret,
 # scim-token, agent-signing-key (the `secretNames` / `secret_names` deployment output maps them
 # to app settings). agent-signing-key is the seed `offboard-agent keygen` writes (the agent gets
 # the public half). Optional, never asked for by default: relay-send-key, the key of a relay SAS
@@ -18,7 +18,7 @@ set -euo pipefail
 vault="${1:?usage: $0 <key-vault-name> [secret-name ...]}"
 shift
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(bamboohr-secret hibob-secret generic-webhook-secret scim-token agent-signing-key)
+[[ ${#names[@]} -gt 0 ]] || names=(bamboohr-secret generic-webhook-secret scim-token agent-signing-key)
 
 umask 077
 tmp="$(mktemp)"

@@ -85,7 +85,6 @@ locals {
   # infra/scripts/set-secrets.sh after deployment; Terraform never sees them.
   secret_settings = {
     OFFBOARD_BAMBOOHR_SECRET                 = "bamboohr-secret"
-    OFFBOARD_HIBOB_SECRET                    = "hibob-secret"
     OFFBOARD_GENERIC_WEBHOOK_SECRET          = "generic-webhook-secret"
     OFFBOARD_SCIM_TOKEN                      = "scim-token"
     OFFBOARD_AGENT_SIGNING_KEY               = "agent-signing-key"
@@ -158,7 +157,6 @@ locals {
     OFFBOARD_RELAY_SAS_KEY_NAME = var.relay_sas_key_name
     OFFBOARD_RELAY_SAS_KEY      = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/relay-send-key/)"
     OFFBOARD_BAMBOOHR_SECRET            = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/bamboohr-secret/)"
-    OFFBOARD_HIBOB_SECRET               = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/hibob-secret/)"
     OFFBOARD_GENERIC_WEBHOOK_SECRET     = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/generic-webhook-secret/)"
     OFFBOARD_SCIM_TOKEN                 = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/scim-token/)"
     OFFBOARD_AGENT_SIGNING_KEY          = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/agent-signing-key/)"
