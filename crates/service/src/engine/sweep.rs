@@ -7,7 +7,8 @@ use chrono::Duration as ChronoDuration;
 use std::time::Duration;
 
 use offboard_core::case::CaseStatus;
-use offboard_core::messages::{self, PLAN_QUEUE, PlanMessage, StepMessage};
+use offboard_core::messages::{self, NOTIFY_QUEUE, PLAN_QUEUE, PlanMessage, StepMessage};
+use offboard_core::notify::Notification;
 use offboard_core::notify::NotificationKind;
 use offboard_core::plan::{StepKind, StepStatus};
 use offboard_core::ports::{CaseQuery, QueueError};
@@ -25,8 +26,28 @@ fn decode_text(text: &str) -> String {
         .unwrap_or_else(|| text.to_owned())
 }
 
+/// A notification no sink accepted after every attempt. Nobody was told, so it is logged as
+/// an error carrying everything the notification said (for an alert on the logs), and dropped:
+/// the case itself still shows the failure, exception or breach it was about.
+fn notification_lost(queue: &str, text: &str) {
+    match messages::decode::<Notification>("notification", text) {
+        Ok(n) => tracing::error!(
+            queue,
+            case_id = %n.case_id,
+            kind = ?n.kind,
+            leaver = %n.leaver,
+            what = %n.what,
+            action = %n.action,
+            "NOTIFICATION LOST: no sink accepted it after every attempt; {}",
+            n.kind.title()
+        ),
+        Err(e) => tracing::error!(queue, error = %e, "unreadable poison notification dropped"),
+    }
+}
+
 impl Engine {
-    /// Handles every message in the step and plan poison queues; returns how many.
+    /// Handles every message in the step, plan and notification poison queues; returns how
+    /// many.
     pub async fn sweep_poison(&self) -> Result<u32, EngineError> {
         let mut handled = 0;
         let mut queues: Vec<String> = StepKind::ALL
@@ -34,6 +55,7 @@ impl Engine {
             .map(|k| format!("{}-poison", k.queue()))
             .collect();
         queues.push(format!("{PLAN_QUEUE}-poison"));
+        queues.push(format!("{NOTIFY_QUEUE}-poison"));
         for q in queues {
             loop {
                 let batch = match self.queue.receive(&q, 32, Duration::from_secs(120)).await {
@@ -46,7 +68,10 @@ impl Engine {
                 }
                 for m in batch {
                     let text = decode_text(&m.text);
-                    let outcome = if q.starts_with(PLAN_QUEUE) {
+                    let outcome = if q.starts_with(NOTIFY_QUEUE) {
+                        notification_lost(&q, &text);
+                        Ok(())
+                    } else if q.starts_with(PLAN_QUEUE) {
                         match messages::decode::<PlanMessage>("plan message", &text) {
                             Ok(p) => self.plan_poisoned(&p.case_id).await.map(|_| ()),
                             Err(e) => {

@@ -450,3 +450,35 @@ async fn on_prem_steps_wait_for_the_agent_and_the_case_does_not_complete() {
     );
     assert_eq!(p.step(StepKind::Seal).unwrap().status, StepStatus::Pending);
 }
+
+#[tokio::test]
+async fn a_notification_no_sink_took_is_swept_from_its_poison_queue() {
+    let h = harness(vec![], facts()).await;
+    let case = h.open_case("12").await;
+    h.db.ensure_queue("notify-poison").await.unwrap();
+    let lost = offboard_core::notify::Notification {
+        kind: NotificationKind::SlaBreached,
+        case_id: case.id.clone(),
+        leaver: "Ada".into(),
+        what: "sign-in was not cut within 60 minutes".into(),
+        action: "check the case".into(),
+        at: h.clock.now(),
+        key: "sla".into(),
+    };
+    h.db.send(
+        "notify-poison",
+        &serde_json::to_string(&lost).unwrap(),
+        std::time::Duration::ZERO,
+    )
+    .await
+    .unwrap();
+    assert_eq!(h.engine.sweep_poison().await.unwrap(), 1);
+    let left =
+        h.db.receive("notify-poison", 32, std::time::Duration::from_secs(1))
+            .await
+            .unwrap();
+    assert!(
+        left.is_empty(),
+        "the lost notification is logged and removed"
+    );
+}
