@@ -74,7 +74,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<()> {
             "Microsoft Graph is throttling; run the dry run again in {} s",
             retry_after.as_secs()
         ),
-        Err(e) => anyhow::bail!("could not read the tenant: {e:?}"),
+        Err(e) => anyhow::bail!("could not read the tenant: {e}"),
     };
 
     if args.json {

@@ -75,6 +75,17 @@ impl Problem {
         )
     }
 
+    /// 502 when a service offboard depends on (Graph, Exchange) refused a request and
+    /// retrying will not change that.
+    pub fn bad_gateway(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream-refused",
+            "A service offboard depends on refused the request",
+            detail,
+        )
+    }
+
     /// 500 for an unexpected failure.
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(

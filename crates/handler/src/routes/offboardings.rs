@@ -44,8 +44,11 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
                     retry_after.as_secs()
                 )))
             }
-            Err(e) => Err(Problem::unavailable(format!(
-                "could not read the tenant for the dry run: {e:?}"
+            Err(e @ offboard_service::steps::StepFailure::Transient { .. }) => Err(
+                Problem::unavailable(format!("could not read the tenant for the dry run: {e}")),
+            ),
+            Err(e) => Err(Problem::bad_gateway(format!(
+                "the tenant refused a read the dry run needs: {e}; check the app's Graph and Exchange permissions (README, Least privilege)"
             ))),
         };
     }

@@ -186,6 +186,23 @@ pub enum StepFailure {
     },
 }
 
+impl std::fmt::Display for StepFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Throttled {
+                retry_after,
+                detail,
+            } => write!(
+                f,
+                "throttled, retry in {} s: {detail}",
+                retry_after.as_secs()
+            ),
+            Self::Transient { detail } => write!(f, "temporary failure: {detail}"),
+            Self::Permanent { detail, .. } => write!(f, "{detail}"),
+        }
+    }
+}
+
 /// One step kind's behaviour.
 #[async_trait]
 pub trait StepAction: Send + Sync {
