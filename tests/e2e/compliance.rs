@@ -414,3 +414,46 @@ on_every_backend!(
         app.shutdown().await;
     }
 );
+
+on_every_backend!(
+    a_damaged_index_is_rebuilt_from_the_evidence,
+    |app: TestApp| async move {
+        let (id, period) = sealed_case(&app).await;
+        let case_id = offboard_core::CaseId::parse(&id).unwrap();
+        // Someone with write access to the index rewrites the entry: it now claims more
+        // records and no seal.
+        let stored = app.index.get(&period, &case_id).await.unwrap().unwrap();
+        let mut damaged = stored.value.clone();
+        damaged.record_count = 7;
+        damaged.seal_hash = None;
+        app.index.put(&damaged, Some(&stored.etag)).await.unwrap();
+        let (code, out, err) = offboard_with_settings(&app, &["verify", "--ledger"]).await;
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(
+            out.contains("the index disagrees with the evidence store"),
+            "{out}"
+        );
+
+        let (code, out, err) =
+            offboard_with_settings(&app, &["rebuild-index", "--from", &period, "--to", &period])
+                .await;
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            out.contains("rebuilt the index entries of 1 case(s)"),
+            "{out}"
+        );
+        let rebuilt = app.index.get(&period, &case_id).await.unwrap().unwrap();
+        assert_eq!(
+            rebuilt.value, stored.value,
+            "the entry is the evidence's fold again"
+        );
+        let (code, out, err) = offboard_with_settings(&app, &["verify", "--ledger"]).await;
+        assert_eq!(code, 0, "{out}{err}");
+
+        let (code, _, err) =
+            offboard_with_settings(&app, &["rebuild-index", "--from", "2026-13"]).await;
+        assert_eq!(code, 1);
+        assert!(err.contains("--from `2026-13` is not a period"), "{err}");
+        app.shutdown().await;
+    }
+);

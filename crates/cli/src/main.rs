@@ -3,6 +3,7 @@
 mod demo;
 mod local;
 mod plan;
+mod rebuild;
 mod report;
 mod sample;
 mod show;
@@ -34,6 +35,9 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// The terminations report (one row per leaver) as CSV or JSON, with its meta.
     Report(report::ReportArgs),
+    /// Rebuild the compliance index from the evidence store (the source of truth), for
+    /// every case in the given periods.
+    RebuildIndex(rebuild::RebuildArgs),
 }
 
 #[tokio::main]
@@ -45,6 +49,7 @@ async fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args).await,
         Command::Verify(args) => return verify::run(args).await,
         Command::Report(args) => report::run(args).await,
+        Command::RebuildIndex(args) => rebuild::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

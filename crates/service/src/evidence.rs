@@ -74,6 +74,15 @@ pub struct Evidence {
     clock: Arc<dyn Clock>,
 }
 
+/// What [`Evidence::rebuild_index`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RebuildReport {
+    /// Cases whose entry was rebuilt from their evidence.
+    pub rebuilt: usize,
+    /// Cases whose evidence could not be read, with why.
+    pub failed: Vec<(CaseId, String)>,
+}
+
 impl Evidence {
     /// Evidence over a store and an index; `actor` names who acts (recorded in each record).
     pub fn new(
@@ -257,6 +266,40 @@ impl Evidence {
             }
         }
         Err(EvidenceFailure::Contended(record.case_id.clone()))
+    }
+
+    /// Rebuilds the index entry of every case the evidence store holds in the periods
+    /// `[from, to]` (`YYYY-MM`, inclusive): after an index was lost or damaged, or to
+    /// replace it by what the evidence says. A case whose evidence cannot be read is listed
+    /// in the report (run `offboard verify` on it) and the others are still rebuilt.
+    /// `progress` is called after each case with (done, total).
+    pub async fn rebuild_index(
+        &self,
+        from: &str,
+        to: &str,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<RebuildReport, EvidenceFailure> {
+        let mut cases = Vec::new();
+        for period in self.store.periods().await? {
+            if period.as_str() >= from && period.as_str() <= to {
+                for id in self.store.cases_in_period(&period).await? {
+                    cases.push((period.clone(), id));
+                }
+            }
+        }
+        let mut report = RebuildReport::default();
+        let total = cases.len();
+        for (i, (period, id)) in cases.into_iter().enumerate() {
+            match self.rebuild_entry(&period, &id).await {
+                Ok(_) => report.rebuilt += 1,
+                Err(EvidenceFailure::Corrupt { case_id, detail }) => {
+                    report.failed.push((case_id, detail));
+                }
+                Err(e) => return Err(e),
+            }
+            progress(i + 1, total);
+        }
+        Ok(report)
     }
 
     /// Rebuilds one case's index entry from the evidence store (and returns it).

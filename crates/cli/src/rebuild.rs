@@ -1,0 +1,69 @@
+//! `offboard rebuild-index`: rebuilds the compliance index from the evidence store, which is
+//! the source of truth (the index is a fold of each case's records, seal and ledger entry).
+
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::store;
+
+/// Arguments of `offboard rebuild-index`.
+#[derive(clap::Args)]
+pub struct RebuildArgs {
+    /// First evidence period (YYYY-MM; default: the first there is).
+    #[arg(long, value_name = "YYYY-MM")]
+    from: Option<String>,
+    /// Last evidence period (YYYY-MM, included; default: the last there is).
+    #[arg(long, value_name = "YYYY-MM")]
+    to: Option<String>,
+    /// The embedded store's directory (as `offboard local --data DIR` lays it out); without
+    /// it, the OFFBOARD_* settings name the store.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+fn period(value: Option<&str>, default: &str, name: &str) -> anyhow::Result<String> {
+    let Some(v) = value else {
+        return Ok(default.to_owned());
+    };
+    let ok = v.len() == 7
+        && v.as_bytes()[4] == b'-'
+        && v[..4].bytes().all(|b| b.is_ascii_digit())
+        && v[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
+    anyhow::ensure!(ok, "--{name} `{v}` is not a period: use YYYY-MM");
+    Ok(v.to_owned())
+}
+
+/// Rebuilds and reports; an error (exit code 1) when any case could not be rebuilt.
+pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
+    let from = period(args.from.as_deref(), "0000-01", "from")?;
+    let to = period(args.to.as_deref(), "9999-12", "to")?;
+    let opened = store::open(args.data.as_deref()).await?;
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} cases {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let report = opened
+        .compliance
+        .evidence_service()
+        .rebuild_index(&from, &to, |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    println!(
+        "rebuilt the index entries of {} case(s) from the evidence in the {}",
+        report.rebuilt, opened.describe
+    );
+    for (case_id, why) in &report.failed {
+        eprintln!("NOT REBUILT {case_id}: {why}");
+    }
+    anyhow::ensure!(
+        report.failed.is_empty(),
+        "{} case(s) could not be rebuilt: their evidence is unreadable; run `offboard verify --case <id>` on each",
+        report.failed.len()
+    );
+    Ok(())
+}
