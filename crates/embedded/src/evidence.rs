@@ -66,28 +66,41 @@ impl FileEvidenceStore {
         self.root.join("ledger").join(format!("{seq:012}.json"))
     }
 
+    /// Publishes `bytes` at `path` once, atomically: the content is written and synced under
+    /// a temporary name in the same directory, then hard-linked to `path`, which fails with
+    /// `AlreadyExists` if another writer took the name (as `create_new` would). A concurrent
+    /// reader therefore sees either no file or the whole file, never an empty or partial one.
     fn write_once(path: &Path, bytes: &[u8], what: &str) -> Result<(), EvidenceStoreError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| io_err(what, e))?;
-        }
-        let mut f = match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-        {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(EvidenceStoreError::Conflict {
-                    what: what.to_owned(),
-                });
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| io_err(what, e))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
+        let published = (|| {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .map_err(|e| io_err(what, e))?;
+            f.write_all(bytes).map_err(|e| io_err(what, e))?;
+            f.sync_all().map_err(|e| io_err(what, e))?;
+            let mut perms = f.metadata().map_err(|e| io_err(what, e))?.permissions();
+            perms.set_readonly(true);
+            std::fs::set_permissions(&tmp, perms).map_err(|e| io_err(what, e))?;
+            match std::fs::hard_link(&tmp, path) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    Err(EvidenceStoreError::Conflict {
+                        what: what.to_owned(),
+                    })
+                }
+                Err(e) => Err(io_err(what, e)),
             }
-            Err(e) => return Err(io_err(what, e)),
-        };
-        f.write_all(bytes).map_err(|e| io_err(what, e))?;
-        f.sync_all().map_err(|e| io_err(what, e))?;
-        let mut perms = f.metadata().map_err(|e| io_err(what, e))?.permissions();
-        perms.set_readonly(true);
-        std::fs::set_permissions(path, perms).map_err(|e| io_err(what, e))?;
+        })();
+        let _ = std::fs::remove_file(&tmp);
+        published?;
         // Read back: the record counts as stored only if the bytes are there.
         let back = std::fs::read(path).map_err(|e| io_err(what, e))?;
         if back != bytes {

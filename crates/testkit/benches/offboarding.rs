@@ -47,9 +47,26 @@ const GIVEN: &[&str] = &[
     "Keiko", "Liam", "Mateo", "Nadia", "Olu", "Priya", "Quinn", "Rosa", "Sven", "Tariq",
 ];
 const SURNAMES: &[&str] = &[
-    "Abbott", "Baptiste", "Chen", "Dubois", "Eriksen", "Fischer", "García", "Haddad", "Iyer",
-    "Jansen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrov", "Rossi", "Silva",
-    "Tanaka", "Walsh",
+    "Abbott",
+    "Baptiste",
+    "Chen",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Haddad",
+    "Iyer",
+    "Jansen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Walsh",
 ];
 
 /// One synthetic leaver and the objects the offboarding must change.
@@ -107,7 +124,10 @@ fn seed_leavers(app: &TestApp, n: usize, tag: &str) -> anyhow::Result<Vec<Leaver
             .find(|d| d.owner_id == ids::ADELE)
             .cloned()
             .context("Adele has a OneDrive")?;
-        let mailbox = t.mailbox(ids::ADELE).cloned().context("Adele has a mailbox")?;
+        let mailbox = t
+            .mailbox(ids::ADELE)
+            .cloned()
+            .context("Adele has a mailbox")?;
         // Dynamic, Exchange-mastered and synced groups are exceptions, not writes: the
         // synthetic leavers keep the Graph-removable ones (M365, security, role-assignable).
         let groups: Vec<String> = t
@@ -121,7 +141,11 @@ fn seed_leavers(app: &TestApp, n: usize, tag: &str) -> anyhow::Result<Vec<Leaver
         for i in 0..n {
             let given = GIVEN[i % GIVEN.len()];
             let surname = SURNAMES[(i / GIVEN.len()) % SURNAMES.len()];
-            let alias = format!("{}.{}.{tag}{i:04}", given.to_lowercase(), surname.to_lowercase());
+            let alias = format!(
+                "{}.{}.{tag}{i:04}",
+                given.to_lowercase(),
+                surname.to_lowercase()
+            );
             let upn = format!("{alias}@{domain}");
             let id = uuid();
             let employee_id = format!("{}{i:05}", tag.to_uppercase());
@@ -238,7 +262,10 @@ fn is_final(c: &Case) -> bool {
         .is_some_and(|s| s.status == StepStatus::Verified)
 }
 
-/// Polls the case store (not the handler) until every case is sealed; returns them.
+/// Polls the case store (not the handler) until every case is sealed; returns them. Each
+/// round reads cases only up to the first one still open, so polling costs a read or two
+/// while the run goes on (the figures come from the cases' own timestamps, not from when
+/// the poll saw them).
 async fn wait_sealed(
     app: &TestApp,
     ids: &[CaseId],
@@ -252,10 +279,11 @@ async fn wait_sealed(
             if done.contains_key(id) {
                 continue;
             }
-            if let Some(v) = app.cases.get(id).await?
-                && is_final(&v.value)
-            {
-                done.insert(id.clone(), v.value);
+            match app.cases.get(id).await? {
+                Some(v) if is_final(&v.value) => {
+                    done.insert(id.clone(), v.value);
+                }
+                _ => break,
             }
         }
         if done.len() == ids.len() {
@@ -306,6 +334,27 @@ fn memory_kib(pid: u32) -> Option<(u64, u64)> {
             .and_then(|n| n.parse::<u64>().ok())
     };
     Some((field("VmHWM:")?, field("VmRSS:")?))
+}
+
+/// CPU time (user + system) a process has used, in seconds.
+fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may contain spaces): utime is the 14th field.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // SC_CLK_TCK is 100 on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Keeps the handler's log next to the build output, for a look after the run.
+fn keep_log(app: &TestApp, name: &str) -> String {
+    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
+    let path = std::path::Path::new(&dir).join(name);
+    match std::fs::write(&path, app.handler_log()) {
+        Ok(()) => path.display().to_string(),
+        Err(e) => format!("(not kept: {e})"),
+    }
 }
 
 fn conditions() -> String {
@@ -380,7 +429,12 @@ async fn latency(backend: Backend, n: usize, per_second: Option<f64>) -> anyhow:
         cut.push(secs(cut_at - *at));
         sealed.push(secs(seal_at - *at));
     }
-    let throttled = app.sim.requests().iter().filter(|r| r.status == 429).count();
+    let throttled = app
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.status == 429)
+        .count();
     let mode = match per_second {
         Some(r) => format!("paced at {r}/s"),
         None => "one burst".to_owned(),
@@ -471,9 +525,7 @@ fn is_write(r: &LoggedRequest, l: &Leaver, a: &Action) -> bool {
     let graph = |m: &str| r.service == "graph" && r.method == m;
     match a {
         Action::Block => graph("PATCH") && r.path == user && body_has(r, "accountEnabled"),
-        Action::ResetPassword => {
-            graph("PATCH") && r.path == user && body_has(r, "passwordProfile")
-        }
+        Action::ResetPassword => graph("PATCH") && r.path == user && body_has(r, "passwordProfile"),
         Action::Revoke => graph("POST") && r.path == format!("{user}/revokeSignInSessions"),
         Action::RemoveMethod(m) => {
             graph("DELETE")
@@ -489,7 +541,9 @@ fn is_write(r: &LoggedRequest, l: &Leaver, a: &Action) -> bool {
             graph("POST") && r.path == format!("/deviceManagement/managedDevices/{d}/retire")
         }
         Action::AutoReply => graph("PATCH") && r.path == format!("{user}/mailboxSettings"),
-        Action::ManagerDrive => graph("POST") && r.path == format!("/drives/{}/root/invite", l.drive),
+        Action::ManagerDrive => {
+            graph("POST") && r.path == format!("/drives/{}/root/invite", l.drive)
+        }
         Action::RemoveGroup(g) => {
             graph("DELETE") && r.path == format!("/groups/{g}/members/{}/$ref", l.id)
         }
@@ -516,8 +570,7 @@ fn in_state(t: &Tenant, l: &Leaver, a: &Action, since: DateTime<Utc>, manager_up
         Action::RemoveAppRole(id) => !t.app_role_assignments.iter().any(|x| &x.id == id),
         Action::Retire(d) => t.managed_devices.iter().any(|x| {
             &x.id == d
-                && x
-                    .device_action_results
+                && x.device_action_results
                     .iter()
                     .any(|r| r.action_name == "retire")
         }),
@@ -536,13 +589,10 @@ fn in_state(t: &Tenant, l: &Leaver, a: &Action, since: DateTime<Utc>, manager_up
                     && p.access_rights.iter().any(|r| r == "FullAccess")
             })
         }),
-        Action::ManagerDrive => t.drives.iter().any(|d| {
-            d.id == l.drive
-                && d
-                    .root_permissions
-                    .iter()
-                    .any(|p| p.user_id == ids::MEGAN)
-        }),
+        Action::ManagerDrive => t
+            .drives
+            .iter()
+            .any(|d| d.id == l.drive && d.root_permissions.iter().any(|p| p.user_id == ids::MEGAN)),
         Action::RemoveGroup(g) => t
             .group(g)
             .is_some_and(|g| !g.members.iter().any(|m| m == &l.id)),
@@ -571,7 +621,9 @@ fn write_key(r: &LoggedRequest) -> Option<String> {
             (!c.starts_with("Get-")).then(|| {
                 format!(
                     "{c} {}",
-                    exo_params(r).map(|p| Value::Object(p.clone())).unwrap_or_default()
+                    exo_params(r)
+                        .map(|p| Value::Object(p.clone()))
+                        .unwrap_or_default()
                 )
             })
         }
@@ -617,6 +669,8 @@ async fn mass(
 
     let pid = app.host().handler_pid().await.context("handler pid")?;
     let since = Utc::now() - chrono::TimeDelta::seconds(1);
+    let handler_cpu0 = cpu_secs(&pid.to_string());
+    let bench_cpu0 = cpu_secs("self");
     let started = Instant::now();
     // Send every termination at once (16 at a time on the wire).
     let mut sent: Vec<(CaseId, DateTime<Utc>)> = Vec::with_capacity(n);
@@ -636,10 +690,18 @@ async fn mass(
     let intake_secs = started.elapsed().as_secs_f64();
     let ids: Vec<CaseId> = sent.iter().map(|(id, _)| id.clone()).collect();
     // Sample the handler's memory while the run goes on (VmHWM is the peak anyway).
-    let cases = wait_sealed(&app, &ids, Duration::from_secs(3600), Duration::from_secs(2)).await?;
+    let cases = wait_sealed(
+        &app,
+        &ids,
+        Duration::from_secs(3600),
+        Duration::from_secs(2),
+    )
+    .await?;
     let total_secs = started.elapsed().as_secs_f64();
     let (hwm, rss) = memory_kib(pid).unwrap_or((0, 0));
     let restarts = app.host().handler_restarts();
+    let handler_cpu = cpu_secs(&pid.to_string()) - handler_cpu0;
+    let bench_cpu = cpu_secs("self") - bench_cpu0;
 
     let log = app.sim.requests();
     let state = app.sim.state();
@@ -756,6 +818,13 @@ async fn mass(
         hwm as f64 / 1024.0,
         rss as f64 / 1024.0
     );
+    println!(
+        "  CPU during the run: handler {handler_cpu:.1} s, this process (host, simulator, poller) {bench_cpu:.1} s, over {total_secs:.1} s"
+    );
+    println!(
+        "  handler log: {}",
+        keep_log(&app, "offboarding-mass-handler.log")
+    );
     println!("  conditions: {}", conditions());
     if let Ok(app) = Arc::try_unwrap(app) {
         app.shutdown().await;
@@ -781,9 +850,7 @@ async fn main() -> anyhow::Result<()> {
         .filter(|a| *a != "azure" && *a != "embedded")
         .collect();
     let num = |i: usize, default: f64| -> f64 {
-        nums.get(i)
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(default)
+        nums.get(i).and_then(|a| a.parse().ok()).unwrap_or(default)
     };
     match args.first().map(String::as_str) {
         Some("mass") => mass(backend, num(0, 1000.0) as usize, num(1, 60.0), num(2, 5.0)).await,
