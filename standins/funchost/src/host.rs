@@ -188,6 +188,12 @@ impl HostHandle {
         self.worker.kill().await;
     }
 
+    /// The handler process's id (to read its resource use from `/proc`), if it runs as a
+    /// process the host supervises.
+    pub async fn handler_pid(&self) -> Option<u32> {
+        self.worker.pid().await
+    }
+
     /// How many times the handler was restarted.
     pub fn handler_restarts(&self) -> u32 {
         self.worker.restarts()

@@ -179,6 +179,12 @@ impl Worker {
         }
     }
 
+    /// The process id of the running handler (`None` when attached, or between a crash and
+    /// its restart).
+    pub async fn pid(&self) -> Option<u32> {
+        self.child.lock().await.as_ref().and_then(Child::id)
+    }
+
     /// How many times the handler has been restarted.
     pub fn restarts(&self) -> u32 {
         self.restarts.load(std::sync::atomic::Ordering::SeqCst)
