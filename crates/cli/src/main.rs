@@ -1,10 +1,13 @@
 //! `offboard`: run the demo, run offboard locally, verify evidence and produce reports.
 
+#[cfg(feature = "demo")]
 mod demo;
+#[cfg(feature = "demo")]
 mod local;
 mod plan;
 mod rebuild;
 mod report;
+#[cfg(feature = "demo")]
 mod sample;
 mod show;
 mod store;
@@ -24,8 +27,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the whole path on an embedded backend and print what happened.
+    #[cfg(feature = "demo")]
     Demo(demo::DemoArgs),
     /// Run offboard locally behind the local Functions host, like `func start`.
+    #[cfg(feature = "demo")]
     Local(local::LocalArgs),
     /// Dry run: the plan a termination of one user would get and what each step would
     /// change. Reads the tenant only; changes nothing.
@@ -44,7 +49,9 @@ enum Command {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        #[cfg(feature = "demo")]
         Command::Demo(args) => demo::run(args).await,
+        #[cfg(feature = "demo")]
         Command::Local(args) => local::run(args).await,
         Command::Plan(args) => plan::run(args).await,
         Command::Verify(args) => return verify::run(args).await,

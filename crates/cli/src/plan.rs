@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use azure_core::credentials::TokenCredential;
 use offboard_core::event::TerminationKind;
 use offboard_core::ids::EmployeeIdentifiers;
 use offboard_service::engine::dry_run;
@@ -30,6 +29,7 @@ pub struct PlanArgs {
     json: bool,
     /// Plan against the built-in demo tenant (the tenant simulator, e.g. `--user
     /// AdeleV@contoso.com`) instead of the tenant the settings name.
+    #[cfg(feature = "demo")]
     #[arg(long)]
     demo_tenant: bool,
 }
@@ -47,26 +47,8 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<()> {
     let lookup = |k: &str| std::env::var(k).ok();
     let policy = settings::policy_from_lookup(&lookup)?;
 
-    // Keeps the simulator running until the dry run is done.
-    let mut _sim = None;
-    let tenant = if args.demo_tenant {
-        let sim = standin_tenant::TenantSim::spawn(standin_tenant::SimConfig::default()).await?;
-        let credential: Arc<dyn TokenCredential> =
-            Arc::new(standin_identity::EndpointCredential::new(
-                sim.identity_endpoint(),
-                sim.identity_header(),
-            )?);
-        let tenant = Tenant::new(
-            sim.graph_base(),
-            sim.exchange_base(),
-            sim.tenant_id(),
-            credential,
-        )?;
-        _sim = Some(sim);
-        tenant
-    } else {
-        configured_tenant(&TenantSettings::from_lookup(&lookup))?
-    };
+    // The demo tenant's simulator runs until the dry run is done.
+    let (tenant, _simulator) = tenant(&args, &lookup).await?;
     let directory = GraphDirectory::new(Arc::new(tenant));
     let dry = match dry_run(&directory, &policy, &who, kind, chrono::Utc::now()).await {
         Ok(dry) => dry,
@@ -136,6 +118,43 @@ fn identifiers(user: &str) -> anyhow::Result<EmployeeIdentifiers> {
 
 /// The tenant the settings name, read as the app's managed identity where one is available
 /// (`IDENTITY_ENDPOINT` set) and otherwise as the person signed in with `az login`.
+/// The simulator behind `--demo-tenant`; nothing can be one without the `demo` feature.
+#[cfg(feature = "demo")]
+type Simulator = standin_tenant::SimHandle;
+#[cfg(not(feature = "demo"))]
+type Simulator = std::convert::Infallible;
+
+/// The tenant to read: the demo tenant (a simulator started here) or the one the settings
+/// name.
+async fn tenant(
+    args: &PlanArgs,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<(Tenant, Option<Simulator>)> {
+    #[cfg(feature = "demo")]
+    if args.demo_tenant {
+        use azure_core::credentials::TokenCredential;
+        let sim = standin_tenant::TenantSim::spawn(standin_tenant::SimConfig::default()).await?;
+        let credential: Arc<dyn TokenCredential> =
+            Arc::new(standin_identity::EndpointCredential::new(
+                sim.identity_endpoint(),
+                sim.identity_header(),
+            )?);
+        let tenant = Tenant::new(
+            sim.graph_base(),
+            sim.exchange_base(),
+            sim.tenant_id(),
+            credential,
+        )?;
+        return Ok((tenant, Some(sim)));
+    }
+    #[cfg(not(feature = "demo"))]
+    let _ = args;
+    Ok((
+        configured_tenant(&TenantSettings::from_lookup(lookup))?,
+        None,
+    ))
+}
+
 fn configured_tenant(t: &TenantSettings) -> anyhow::Result<Tenant> {
     let tenant_id = t.tenant_id.clone().with_context(|| {
         format!(
