@@ -9,9 +9,13 @@
 //! `-HiddenFromAddressListsEnabled`), `Add-MailboxPermission`, `Get-MailboxPermission`,
 //! `Set-MailboxAutoReplyConfiguration`, `Get-MailboxAutoReplyConfiguration`.
 //!
-//! Errors carry the message in `error.message`, `error.details[].message` and
-//! `error.innererror.internalException.message`, prefixed with the .NET exception type as EXO
-//! does (`|Microsoft.Exchange…Exception|…`), which is where clients such as CIPP look for it.
+//! Errors have the body public clients observe (Microsoft365DSC#2998; conformance fixture
+//! `exchange/12`): `error.code` (`NotFound`, `BadRequest`…), a generic `error.message`
+//! (`Error executing cmdlet`), and the cmdlet's message in `error.details[0].message` as
+//! `{code}|{.NET exception type}|{message}` — where clients such as CIPP read it. The simulator
+//! also sends `error.innererror.internalException.message` (camel case, full text), which no
+//! observed body has: offboard's client reads the message there (see the fixture's
+//! `productCompat`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
@@ -26,6 +30,13 @@ pub const EXCHANGE_ROLES: &[&str] = &[
     "Exchange Recipient Administrator",
     "Global Administrator",
 ];
+
+const NOT_FOUND_EXCEPTION: &str =
+    "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException";
+
+/// The server a "couldn't be found" names: Exchange Online answers with one of its domain
+/// controllers (`…DC….PROD.OUTLOOK.COM`); the simulator's is made up but of that form.
+const DOMAIN_CONTROLLER: &str = "SIMPR01A001DC001.SIMPR01A001.PROD.OUTLOOK.COM";
 
 /// An Exchange error: status, exception type and message.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,13 +58,12 @@ impl ExoError {
         }
     }
 
-    fn not_found(identity: &str, domain: &str) -> Self {
+    fn not_found(identity: &str) -> Self {
         Self::new(
             404,
-            "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException",
+            NOT_FOUND_EXCEPTION,
             format!(
-                "The operation couldn't be performed because object '{identity}' couldn't be found on '{}'.",
-                domain.replace('.', "")
+                "The operation couldn't be performed because object '{identity}' couldn't be found on '{DOMAIN_CONTROLLER}'."
             ),
         )
     }
@@ -68,17 +78,36 @@ impl ExoError {
             404 => "NotFound",
             _ => "InternalServerError",
         };
+        // error.message and innererror.message are generic: "Error executing cmdlet" when the
+        // cmdlet ran and failed (Microsoft365DSC#2998), "Invalid Operation" when the call never
+        // reached it (a parameter or cmdlet name Exchange can't bind, as in public captures).
+        // Token and role refusals keep their text there: no public body shows those.
+        let summary = if matches!(self.status, 401 | 403) {
+            full.clone()
+        } else if self.exception.starts_with("System.Management.Automation.") {
+            "Invalid Operation".to_owned()
+        } else {
+            "Error executing cmdlet".to_owned()
+        };
+        // Exchange's error code before the exception type (observed for this exception in
+        // Microsoft365DSC#2998/#4401 and DLConversionV2#129; empty in the captures of others).
+        let prefix = if self.exception == NOT_FOUND_EXCEPTION {
+            "Ex6F9304"
+        } else {
+            ""
+        };
         SimResponse {
             status: self.status,
             headers: vec![("request-id".to_owned(), request_id.to_owned())],
             body: Some(json!({
                 "error": {
                     "code": code,
-                    "message": full,
-                    "details": [{"code": "Context", "target": "", "message": full}],
+                    "message": summary,
+                    "details": [{"code": "Context", "target": "", "message": format!("{prefix}{full}")}],
                     "innererror": {
-                        "message": full,
+                        "message": summary,
                         "type": "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
+                        "stacktrace": "",
                         "internalException": {"message": full, "type": self.exception},
                     }
                 }
@@ -117,10 +146,10 @@ fn resolve<'t>(t: &'t Tenant, identity: &str) -> Option<&'t User> {
 }
 
 fn mailbox_user<'t>(t: &'t Tenant, identity: &str) -> Result<(&'t User, &'t Mailbox), ExoError> {
-    let u = resolve(t, identity).ok_or_else(|| ExoError::not_found(identity, &t.domain))?;
+    let u = resolve(t, identity).ok_or_else(|| ExoError::not_found(identity))?;
     let m = t
         .mailbox(&u.id)
-        .ok_or_else(|| ExoError::not_found(identity, &t.domain))?;
+        .ok_or_else(|| ExoError::not_found(identity))?;
     Ok((u, m))
 }
 
