@@ -264,11 +264,30 @@ pub fn invoke(t: &mut Tenant, req: &SimRequest) -> Result<SimResponse, ExoError>
                 let (u, m) = mailbox_user(t, id)?;
                 vec![mailbox_json(u, m)]
             }
-            None => t
-                .mailboxes
-                .iter()
-                .filter_map(|m| t.user(&m.user_id).map(|u| mailbox_json(u, m)))
-                .collect(),
+            None => {
+                // -RecipientTypeDetails filters by mailbox subtype; several values may be given
+                // (a list, or separated by commas).
+                let kinds: Option<Vec<String>> = param(p, "RecipientTypeDetails").map(|v| {
+                    match v {
+                        Value::Array(a) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>(),
+                        Value::String(s) => s.split(',').collect(),
+                        _ => Vec::new(),
+                    }
+                    .into_iter()
+                    .map(|k| k.trim().to_owned())
+                    .collect()
+                });
+                t.mailboxes
+                    .iter()
+                    .filter(|m| {
+                        kinds.as_ref().is_none_or(|k| {
+                            k.iter()
+                                .any(|k| k.eq_ignore_ascii_case(&m.recipient_type_details))
+                        })
+                    })
+                    .filter_map(|m| t.user(&m.user_id).map(|u| mailbox_json(u, m)))
+                    .collect()
+            }
         },
         "set-mailbox" => {
             let id = require_identity(p)?;
