@@ -309,10 +309,20 @@ pub fn invoke(t: &mut Tenant, req: &SimRequest) -> Result<SimResponse, ExoError>
                     ),
                 ));
             }
+            // -Type's documented values (the cloud-only Workspace is not modelled).
             let recipient = match kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
                 None => None,
                 Some("shared") => Some("SharedMailbox"),
                 Some("regular") => Some("UserMailbox"),
+                Some("room") => Some("RoomMailbox"),
+                Some("equipment") => Some("EquipmentMailbox"),
+                Some("workspace") => {
+                    return Err(ExoError::new(
+                        400,
+                        "System.NotSupportedException",
+                        "Set-Mailbox -Type Workspace is not modelled by the tenant simulator.",
+                    ));
+                }
                 Some(other) => {
                     return Err(ExoError::new(
                         400,
