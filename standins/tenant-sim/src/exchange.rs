@@ -17,7 +17,7 @@
 //! observed body has: offboard's client reads the message there (see the fixture's
 //! `productCompat`).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::graph::ON_PREM_MASTERED;
@@ -211,12 +211,35 @@ fn require_identity(p: &Map<String, Value>) -> Result<&str, ExoError> {
     })
 }
 
+/// A DateTime parameter: ISO 8601 (RFC 3339), or the short date format the cmdlet reference
+/// uses in its examples (`7/10/2018 08:00:00`, `09/01/2018 5:00 PM`, `09/01/2018` — the en-US
+/// "Regional Options" format), taken as UTC.
 fn parse_time(p: &Map<String, Value>, name: &str) -> Result<Option<DateTime<Utc>>, ExoError> {
+    fn short_date(s: &str) -> Option<DateTime<Utc>> {
+        let s = s.trim();
+        [
+            "%m/%d/%Y %H:%M:%S",
+            "%m/%d/%Y %H:%M",
+            "%m/%d/%Y %I:%M %p",
+            "%m/%d/%Y %I:%M:%S %p",
+        ]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%m/%d/%Y")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .map(|d| d.and_utc())
+    }
     match param_str(p, name) {
         None => Ok(None),
         Some(s) => DateTime::parse_from_rfc3339(s)
-            .map(|d| Some(d.with_timezone(&Utc)))
-            .map_err(|_| {
+            .map(|d| d.with_timezone(&Utc))
+            .ok()
+            .or_else(|| short_date(s))
+            .map(Some)
+            .ok_or_else(|| {
                 ExoError::new(
                     400,
                     "System.Management.Automation.ParameterBindingException",
