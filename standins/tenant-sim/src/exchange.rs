@@ -449,9 +449,10 @@ pub fn invoke(t: &mut Tenant, req: &SimRequest) -> Result<SimResponse, ExoError>
         "get-mailboxpermission" => {
             let id = require_identity(p)?;
             let (u, m) = mailbox_user(t, id)?;
-            let filter_user = param_str(p, "User")
-                .and_then(|x| resolve(t, x))
-                .map(|x| x.user_principal_name.clone());
+            // -User filters the entries by trustee; one Exchange can't resolve matches none.
+            let filter_user = param_str(p, "User").map(|x| {
+                resolve(t, x).map_or_else(|| x.to_owned(), |u| u.user_principal_name.clone())
+            });
             let mailbox_identity = u.mail_nickname.clone().unwrap_or_default();
             let mut out = vec![json!({
                 "Identity": mailbox_identity, "User": "NT AUTHORITY\\SELF",
