@@ -9,11 +9,15 @@
 //! `-HiddenFromAddressListsEnabled`), `Add-MailboxPermission`, `Get-MailboxPermission`,
 //! `Set-MailboxAutoReplyConfiguration`, `Get-MailboxAutoReplyConfiguration`.
 //!
-//! Errors carry the message in `error.message`, `error.details[].message` and
-//! `error.innererror.internalException.message`, prefixed with the .NET exception type as EXO
-//! does (`|Microsoft.Exchange…Exception|…`), which is where clients such as CIPP look for it.
+//! Errors have the body public clients observe (Microsoft365DSC#2998; conformance fixture
+//! `exchange/12`): `error.code` (`NotFound`, `BadRequest`…), a generic `error.message`
+//! (`Error executing cmdlet`), and the cmdlet's message in `error.details[0].message` as
+//! `{code}|{.NET exception type}|{message}` — where clients such as CIPP read it. The simulator
+//! also sends `error.innererror.internalException.message` (camel case, full text), which no
+//! observed body has: offboard's client reads the message there (see the fixture's
+//! `productCompat`).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::graph::ON_PREM_MASTERED;
@@ -26,6 +30,13 @@ pub const EXCHANGE_ROLES: &[&str] = &[
     "Exchange Recipient Administrator",
     "Global Administrator",
 ];
+
+const NOT_FOUND_EXCEPTION: &str =
+    "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException";
+
+/// The server a "couldn't be found" names: Exchange Online answers with one of its domain
+/// controllers (`…DC….PROD.OUTLOOK.COM`); the simulator's is made up but of that form.
+const DOMAIN_CONTROLLER: &str = "SIMPR01A001DC001.SIMPR01A001.PROD.OUTLOOK.COM";
 
 /// An Exchange error: status, exception type and message.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,13 +58,12 @@ impl ExoError {
         }
     }
 
-    fn not_found(identity: &str, domain: &str) -> Self {
+    fn not_found(identity: &str) -> Self {
         Self::new(
             404,
-            "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException",
+            NOT_FOUND_EXCEPTION,
             format!(
-                "The operation couldn't be performed because object '{identity}' couldn't be found on '{}'.",
-                domain.replace('.', "")
+                "The operation couldn't be performed because object '{identity}' couldn't be found on '{DOMAIN_CONTROLLER}'."
             ),
         )
     }
@@ -68,17 +78,36 @@ impl ExoError {
             404 => "NotFound",
             _ => "InternalServerError",
         };
+        // error.message and innererror.message are generic: "Error executing cmdlet" when the
+        // cmdlet ran and failed (Microsoft365DSC#2998), "Invalid Operation" when the call never
+        // reached it (a parameter or cmdlet name Exchange can't bind, as in public captures).
+        // Token and role refusals keep their text there: no public body shows those.
+        let summary = if matches!(self.status, 401 | 403) {
+            full.clone()
+        } else if self.exception.starts_with("System.Management.Automation.") {
+            "Invalid Operation".to_owned()
+        } else {
+            "Error executing cmdlet".to_owned()
+        };
+        // Exchange's error code before the exception type (observed for this exception in
+        // Microsoft365DSC#2998/#4401 and DLConversionV2#129; empty in the captures of others).
+        let prefix = if self.exception == NOT_FOUND_EXCEPTION {
+            "Ex6F9304"
+        } else {
+            ""
+        };
         SimResponse {
             status: self.status,
             headers: vec![("request-id".to_owned(), request_id.to_owned())],
             body: Some(json!({
                 "error": {
                     "code": code,
-                    "message": full,
-                    "details": [{"code": "Context", "target": "", "message": full}],
+                    "message": summary,
+                    "details": [{"code": "Context", "target": "", "message": format!("{prefix}{full}")}],
                     "innererror": {
-                        "message": full,
+                        "message": summary,
                         "type": "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
+                        "stacktrace": "",
                         "internalException": {"message": full, "type": self.exception},
                     }
                 }
@@ -117,10 +146,10 @@ fn resolve<'t>(t: &'t Tenant, identity: &str) -> Option<&'t User> {
 }
 
 fn mailbox_user<'t>(t: &'t Tenant, identity: &str) -> Result<(&'t User, &'t Mailbox), ExoError> {
-    let u = resolve(t, identity).ok_or_else(|| ExoError::not_found(identity, &t.domain))?;
+    let u = resolve(t, identity).ok_or_else(|| ExoError::not_found(identity))?;
     let m = t
         .mailbox(&u.id)
-        .ok_or_else(|| ExoError::not_found(identity, &t.domain))?;
+        .ok_or_else(|| ExoError::not_found(identity))?;
     Ok((u, m))
 }
 
@@ -182,12 +211,35 @@ fn require_identity(p: &Map<String, Value>) -> Result<&str, ExoError> {
     })
 }
 
+/// A DateTime parameter: ISO 8601 (RFC 3339), or the short date format the cmdlet reference
+/// uses in its examples (`7/10/2018 08:00:00`, `09/01/2018 5:00 PM`, `09/01/2018` — the en-US
+/// "Regional Options" format), taken as UTC.
 fn parse_time(p: &Map<String, Value>, name: &str) -> Result<Option<DateTime<Utc>>, ExoError> {
+    fn short_date(s: &str) -> Option<DateTime<Utc>> {
+        let s = s.trim();
+        [
+            "%m/%d/%Y %H:%M:%S",
+            "%m/%d/%Y %H:%M",
+            "%m/%d/%Y %I:%M %p",
+            "%m/%d/%Y %I:%M:%S %p",
+        ]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%m/%d/%Y")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .map(|d| d.and_utc())
+    }
     match param_str(p, name) {
         None => Ok(None),
         Some(s) => DateTime::parse_from_rfc3339(s)
-            .map(|d| Some(d.with_timezone(&Utc)))
-            .map_err(|_| {
+            .map(|d| d.with_timezone(&Utc))
+            .ok()
+            .or_else(|| short_date(s))
+            .map(Some)
+            .ok_or_else(|| {
                 ExoError::new(
                     400,
                     "System.Management.Automation.ParameterBindingException",
@@ -235,11 +287,30 @@ pub fn invoke(t: &mut Tenant, req: &SimRequest) -> Result<SimResponse, ExoError>
                 let (u, m) = mailbox_user(t, id)?;
                 vec![mailbox_json(u, m)]
             }
-            None => t
-                .mailboxes
-                .iter()
-                .filter_map(|m| t.user(&m.user_id).map(|u| mailbox_json(u, m)))
-                .collect(),
+            None => {
+                // -RecipientTypeDetails filters by mailbox subtype; several values may be given
+                // (a list, or separated by commas).
+                let kinds: Option<Vec<String>> = param(p, "RecipientTypeDetails").map(|v| {
+                    match v {
+                        Value::Array(a) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>(),
+                        Value::String(s) => s.split(',').collect(),
+                        _ => Vec::new(),
+                    }
+                    .into_iter()
+                    .map(|k| k.trim().to_owned())
+                    .collect()
+                });
+                t.mailboxes
+                    .iter()
+                    .filter(|m| {
+                        kinds.as_ref().is_none_or(|k| {
+                            k.iter()
+                                .any(|k| k.eq_ignore_ascii_case(&m.recipient_type_details))
+                        })
+                    })
+                    .filter_map(|m| t.user(&m.user_id).map(|u| mailbox_json(u, m)))
+                    .collect()
+            }
         },
         "set-mailbox" => {
             let id = require_identity(p)?;
@@ -261,10 +332,20 @@ pub fn invoke(t: &mut Tenant, req: &SimRequest) -> Result<SimResponse, ExoError>
                     ),
                 ));
             }
+            // -Type's documented values (the cloud-only Workspace is not modelled).
             let recipient = match kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
                 None => None,
                 Some("shared") => Some("SharedMailbox"),
                 Some("regular") => Some("UserMailbox"),
+                Some("room") => Some("RoomMailbox"),
+                Some("equipment") => Some("EquipmentMailbox"),
+                Some("workspace") => {
+                    return Err(ExoError::new(
+                        400,
+                        "System.NotSupportedException",
+                        "Set-Mailbox -Type Workspace is not modelled by the tenant simulator.",
+                    ));
+                }
                 Some(other) => {
                     return Err(ExoError::new(
                         400,
@@ -368,9 +449,10 @@ pub fn invoke(t: &mut Tenant, req: &SimRequest) -> Result<SimResponse, ExoError>
         "get-mailboxpermission" => {
             let id = require_identity(p)?;
             let (u, m) = mailbox_user(t, id)?;
-            let filter_user = param_str(p, "User")
-                .and_then(|x| resolve(t, x))
-                .map(|x| x.user_principal_name.clone());
+            // -User filters the entries by trustee; one Exchange can't resolve matches none.
+            let filter_user = param_str(p, "User").map(|x| {
+                resolve(t, x).map_or_else(|| x.to_owned(), |u| u.user_principal_name.clone())
+            });
             let mailbox_identity = u.mail_nickname.clone().unwrap_or_default();
             let mut out = vec![json!({
                 "Identity": mailbox_identity, "User": "NT AUTHORITY\\SELF",

@@ -1712,7 +1712,12 @@ fn mailbox_settings_json(m: &Mailbox) -> Map<String, Value> {
         "dateFormat": "M/d/yyyy",
         "timeFormat": "h:mm tt",
         "delegateMeetingMessageDeliveryOptions": "sendToDelegateOnly",
-        "userPurpose": if m.recipient_type_details == "SharedMailbox" { "shared" } else { "user" },
+        "userPurpose": match m.recipient_type_details.as_str() {
+            "SharedMailbox" => "shared",
+            "RoomMailbox" => "room",
+            "EquipmentMailbox" => "equipment",
+            _ => "user",
+        },
         "workingHours": {
             "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
             "startTime": "08:00:00.0000000",

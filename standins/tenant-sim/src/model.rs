@@ -562,7 +562,7 @@ pub struct MailboxPermission {
 pub struct Mailbox {
     /// The owning user (ExternalDirectoryObjectId).
     pub user_id: String,
-    /// `UserMailbox` or `SharedMailbox`.
+    /// `UserMailbox`, `SharedMailbox`, `RoomMailbox` or `EquipmentMailbox`.
     pub recipient_type_details: String,
     /// Hidden from the global address list.
     #[serde(default)]

@@ -376,8 +376,10 @@ async fn exchange_refuses_unknown_cmdlets_and_missing_tokens() {
     let rsp = http.post(&url).bearer_auth(&t).json(&json!({"CmdletInput": {"CmdletName": "Remove-Mailbox", "Parameters": {"Identity": "AdeleV"}}})).send().await.unwrap();
     assert_eq!(rsp.status(), 400);
     let body: Value = rsp.json().await.unwrap();
+    // Exchange's error.message is generic; the cmdlet's text is in details.
+    assert_eq!(body["error"]["message"], "Invalid Operation");
     assert!(
-        body["error"]["message"]
+        body["error"]["details"][0]["message"]
             .as_str()
             .unwrap()
             .contains("not recognized")
