@@ -12,10 +12,7 @@
 //! Errors have the body public clients observe (Microsoft365DSC#2998; conformance fixture
 //! `exchange/12`): `error.code` (`NotFound`, `BadRequest`…), a generic `error.message`
 //! (`Error executing cmdlet`), and the cmdlet's message in `error.details[0].message` as
-//! `{code}|{.NET exception type}|{message}` — where clients such as CIPP read it. The simulator
-//! also sends `error.innererror.internalException.message` (camel case, full text), which no
-//! observed body has: offboard's client reads the message there (see the fixture's
-//! `productCompat`).
+//! `{code}|{.NET exception type}|{message}` — where clients such as CIPP, and offboard's, read it.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
@@ -108,7 +105,6 @@ impl ExoError {
                         "message": summary,
                         "type": "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
                         "stacktrace": "",
-                        "internalException": {"message": full, "type": self.exception},
                     }
                 }
             })),
