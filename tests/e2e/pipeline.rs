@@ -273,6 +273,28 @@ on_every_backend!(
             assert_eq!(step(&lynne_case, k)["reason"], "no mailbox");
         }
         assert!(!app.sim.state().user(LYNNE).unwrap().account_enabled);
+        // The simulator's log: no Exchange cmdlet other than the lookup ever named Lynne.
+        let lynne_upn = upn(&app, LYNNE);
+        let exo_writes: Vec<_> = app
+            .sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.service == "exchange")
+            .filter(|r| r.cmdlet.as_deref().is_some_and(|c| !c.starts_with("Get-")))
+            .filter(|r| {
+                r.body.as_ref().is_some_and(|b| {
+                    b.to_string()
+                        .to_lowercase()
+                        .contains(&lynne_upn.to_lowercase())
+                        || b.to_string().contains(LYNNE)
+                })
+            })
+            .map(|r| r.cmdlet.clone())
+            .collect();
+        assert!(
+            exo_writes.is_empty(),
+            "no mailbox, so no Exchange change for Lynne: {exo_writes:?}"
+        );
 
         app.sim
             .with_state(|t| t.user_mut(JOHANNA).unwrap().employee_id = Some("E1001".into()));
@@ -425,6 +447,15 @@ on_every_backend!(
             .employee_id
             .clone()
             .unwrap();
+        let assignments: Vec<String> = app
+            .sim
+            .state()
+            .role_assignments
+            .iter()
+            .filter(|a| a.principal_id == ISAIAH)
+            .map(|a| a.id.clone())
+            .collect();
+        assert!(!assignments.is_empty(), "the seed gives Isaiah a role");
         let id = terminate(&app, &emp).await;
         let case = finished(&app, &id).await;
         assert_eq!(
@@ -434,6 +465,31 @@ on_every_backend!(
             step(&case, "remove-directory-roles")
         );
         assert!(app.sim.state().roles_of(ISAIAH).is_empty());
+        // The simulator's log: each assignment deleted exactly once, successfully, and no
+        // other assignment touched.
+        let deletes: Vec<_> = app
+            .sim
+            .requests()
+            .into_iter()
+            .filter(|r| {
+                r.method == "DELETE"
+                    && r.path
+                        .starts_with("/roleManagement/directory/roleAssignments/")
+            })
+            .collect();
+        for a in &assignments {
+            let ok: Vec<_> = deletes
+                .iter()
+                .filter(|r| r.path.ends_with(&format!("/{a}")) && r.status == 204)
+                .collect();
+            assert_eq!(ok.len(), 1, "assignment {a} deleted once: {deletes:?}");
+        }
+        assert!(
+            deletes.iter().all(|r| assignments
+                .iter()
+                .any(|a| r.path.ends_with(&format!("/{a}")))),
+            "only Isaiah's assignments are deleted: {deletes:?}"
+        );
         app.shutdown().await;
     }
 );

@@ -676,7 +676,8 @@ async fn mass(
     let mut sent: Vec<(CaseId, DateTime<Utc>)> = Vec::with_capacity(n);
     let queue = Arc::new(tokio::sync::Semaphore::new(16));
     let mut tasks = Vec::with_capacity(n);
-    for l in leavers.iter().cloned() {
+    for l in &leavers {
+        let l = l.clone();
         let app = app.clone();
         let queue = queue.clone();
         tasks.push(tokio::spawn(async move {
