@@ -9,8 +9,9 @@
 #
 # Environment:
 #   OFFBOARD_VENV_DIR       where the venvs live (default ~/.cache/offboard)
-#   OFFBOARD_SKIP_PACKAGE=1 do not build the release package (the repository layout test then
-#                           reports a skip; the fixture layout tests still run)
+#   OFFBOARD_SKIP_PACKAGE=1 do not build the release package: the repository layout test checks
+#                           dist/package as laid out before (scripts/test lays it out from the
+#                           debug handler), or reports a skip if there is none
 #   CARGO_TARGET_DIR        honoured by the package build and the permissions example
 #   extra arguments are passed to pytest (e.g. -k parity)
 set -euo pipefail
@@ -43,7 +44,7 @@ export OFFBOARD_CHECKOV="$CHECKOV_VENV/bin/checkov"
 export BC_SKIP_MAPPING=TRUE CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 
 if [[ "${OFFBOARD_SKIP_PACKAGE:-0}" == "1" ]]; then
-  echo "run.sh: OFFBOARD_SKIP_PACKAGE=1: not building the release package; its repository layout test will be skipped"
+  echo "run.sh: OFFBOARD_SKIP_PACKAGE=1: not building the release package; the layout test checks dist/package as it is (a skip, printed, if there is none)"
 else
   echo "run.sh: building the deployment package (scripts/package.sh)"
   "$ROOT/scripts/package.sh"
