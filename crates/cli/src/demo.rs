@@ -179,6 +179,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     for w in &report.warnings {
         println!("   {w}");
     }
+    let evidence_verified = report.ok();
 
     println!("\n5. The auditor's report row for this leaver:");
     let entry = CaseIndex::get(&instance.db, &period, &case.id)
@@ -261,6 +262,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         exceptions
     );
     instance.host.shutdown().await;
+    anyhow::ensure!(
+        evidence_verified,
+        "the demo's own evidence did not verify (see 4. above): this is a defect, please report it"
+    );
     Ok(())
 }
 
