@@ -27,6 +27,7 @@ import datetime
 import os
 import random
 import sys
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +53,7 @@ FAILING = {"ERROR", "CRITICAL"}
 
 
 def _install_date_time_values() -> None:
-    """Give scim2-tester RFC 7643 dateTime values for dateTime attributes.
+    """Give scim2-tester RFC 7643 dateTime values, and userNames offboard can identify.
 
     scim2-tester 0.5.2 fills every attribute it has no specific generator for with a UUID
     string (scim2_tester.filling.generate_random_value), including attributes of type
@@ -63,8 +64,14 @@ def _install_date_time_values() -> None:
     (urn:ietf:params:scim:schemas:extension:offboard:2.0:User:terminationDateTime).
 
     This wraps the generator so that a single-valued dateTime attribute gets a random
-    timezone-aware instant; everything else, and every check and its verdict, is the
-    tester's own. It applies the same mutability and required filters as the original,
+    timezone-aware instant, and so that userName has the form name@domain. offboard acts on
+    a deactivation only for a user it can identify in Entra ID (employeeNumber, a userName
+    of the form name@domain, or a primary or work email) and otherwise refuses it with
+    400 invalidValue saying what to map, because an accepted termination it cannot
+    attribute would be lost (README, "SCIM 2.0"). Entra ID and Okta provisioning send the
+    UPN or login there; the tester's bare UUID made the PATCH-active checks pass or fail
+    with whichever random emails it happened to generate. Everything else, and every check
+    and its verdict, is the tester's own. It applies the same mutability and required filters as the original,
     so read-only dateTimes (meta.created, meta.lastModified) are still left alone.
     """
     from scim2_models import Mutability, Required
@@ -76,6 +83,12 @@ def _install_date_time_values() -> None:
 
     def generate(context: Any, path: Any, mutability: Any = None, required: Any = None) -> Any:
         binding = path.resolve()
+        if binding is not None and binding.target_field_name == "user_name":
+            if mutability is not None and binding.get_annotation(Mutability) not in mutability:
+                return None
+            if required is not None and binding.get_annotation(Required) not in required:
+                return None
+            return f"{uuid.uuid4()}@{uuid.uuid4()}.test"
         if (
             binding is not None
             and binding.target_type is datetime.datetime
