@@ -269,6 +269,21 @@ pub(crate) fn already_gone(err: &GraphError) -> bool {
     err.is_not_found()
 }
 
+/// A removal whose object may already be gone (a replay after a crash): that counts as sent,
+/// with Graph's 404 and request id, for the read-back to settle; any other error stays one.
+pub(crate) fn gone_counts_as_sent(
+    result: Result<Reply<()>, GraphError>,
+) -> Result<Reply<()>, GraphError> {
+    match result {
+        Err(e) if already_gone(&e) => Ok(Reply {
+            value: (),
+            status: 404,
+            request_id: e.request_id().map(str::to_owned),
+        }),
+        other => other,
+    }
+}
+
 /// Whether an Exchange cmdlet about the leaver's mailbox failed because there is no mailbox:
 /// a 404, or Exchange's `ManagementObjectNotFoundException` whatever status carries it.
 pub(crate) fn no_mailbox(err: &GraphError) -> bool {

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use offboard_core::plan::StepKind;
 use offboard_graph::GraphError;
 
-use super::common::{Attempt, ENTRA, already_gone, read_back, user_id};
+use super::common::{Attempt, ENTRA, gone_counts_as_sent, read_back, user_id};
 use super::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
@@ -70,11 +70,8 @@ impl StepAction for RemoveAppRoles {
                 vec![id.to_owned(), a.id.clone(), a.resource_id.clone()],
             )
             .request("DELETE", format!("/users/{id}/appRoleAssignments/{}", a.id));
-            match graph.remove_app_role_assignment(id, &a.id).await {
+            match gone_counts_as_sent(graph.remove_app_role_assignment(id, &a.id).await) {
                 Ok(r) => deleted.push((act, a.id.clone(), r.status, r.request_id)),
-                Err(e) if already_gone(&e) => {
-                    deleted.push((act, a.id.clone(), 404, e.request_id().map(str::to_owned)))
-                }
                 Err(e @ (GraphError::Permanent(_) | GraphError::NotApplicable { .. })) => {
                     actions.push(act.failed(&e))
                 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use offboard_core::plan::StepKind;
 use offboard_graph::{AuthMethod, AuthMethodKind, GraphError};
 
-use super::common::{Attempt, ENTRA, already_gone, read_back, user_id};
+use super::common::{Attempt, ENTRA, gone_counts_as_sent, read_back, user_id};
 use super::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::{Tenant, method_name};
 
@@ -96,11 +96,8 @@ impl StepAction for RemoveAuthMethods {
                 "DELETE",
                 format!("/users/{id}/authentication/{collection}/{}", m.id),
             );
-            match graph.delete_authentication_method(id, m).await {
+            match gone_counts_as_sent(graph.delete_authentication_method(id, m).await) {
                 Ok(r) => deleted.push((act, m.clone(), r.status, r.request_id)),
-                Err(e) if already_gone(&e) => {
-                    deleted.push((act, m.clone(), 404, e.request_id().map(str::to_owned)))
-                }
                 Err(e @ GraphError::NotApplicable { .. }) => actions.push(act.exception(
                     format!("{}; remove it by hand", e.info()),
                     e.status(),

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use offboard_core::plan::StepKind;
 use offboard_graph::{GraphError, RoleAssignment};
 
-use super::common::{Attempt, ENTRA, already_gone, read_back, user_id};
+use super::common::{Attempt, ENTRA, gone_counts_as_sent, read_back, user_id};
 use super::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
@@ -87,11 +87,8 @@ impl StepAction for RemoveDirectoryRoles {
                 "DELETE",
                 format!("/roleManagement/directory/roleAssignments/{}", a.id),
             );
-            match graph.remove_role_assignment(&a.id).await {
+            match gone_counts_as_sent(graph.remove_role_assignment(&a.id).await) {
                 Ok(r) => deleted.push((act, a.id.clone(), r.status, r.request_id)),
-                Err(e) if already_gone(&e) => {
-                    deleted.push((act, a.id.clone(), 404, e.request_id().map(str::to_owned)))
-                }
                 Err(e @ (GraphError::Permanent(_) | GraphError::NotApplicable { .. })) => {
                     actions.push(act.failed(&e))
                 }

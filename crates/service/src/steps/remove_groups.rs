@@ -31,7 +31,7 @@ use std::sync::Arc;
 use offboard_core::plan::StepKind;
 use offboard_graph::{GraphError, Group, GroupKind};
 
-use super::common::{Attempt, ENTRA, already_gone, read_back, upn, user_id};
+use super::common::{Attempt, ENTRA, gone_counts_as_sent, read_back, upn, user_id};
 use super::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::{Tenant, kind_name};
 
@@ -138,11 +138,8 @@ impl StepAction for RemoveGroups {
                 targets,
             )
             .request("DELETE", format!("/groups/{}/members/{id}/$ref", g.id));
-            match graph.remove_group_member(&g.id, id).await {
+            match gone_counts_as_sent(graph.remove_group_member(&g.id, id).await) {
                 Ok(r) => removed.push((act, g.clone(), r.status, r.request_id)),
-                Err(e) if already_gone(&e) => {
-                    removed.push((act, g.clone(), 404, e.request_id().map(str::to_owned)))
-                }
                 Err(e @ GraphError::NotApplicable { .. }) => actions.push(act.exception(
                     format!(
                         "Graph refused to remove the member: {}; {}",

@@ -24,7 +24,9 @@ use std::sync::Arc;
 use offboard_core::plan::StepKind;
 use offboard_graph::{GraphError, ManagedDevice, Reply};
 
-use super::common::{Attempt, INTUNE, already_gone, read_back, read_until, user_id};
+use super::common::{
+    Attempt, INTUNE, already_gone, gone_counts_as_sent, read_back, read_until, user_id,
+};
 use super::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
@@ -95,13 +97,8 @@ impl StepAction for RetireDevices {
                 "POST",
                 format!("/deviceManagement/managedDevices/{}/retire", d.id),
             );
-            let done: Reply<()> = match graph.retire_device(&d.id).await {
+            let done: Reply<()> = match gone_counts_as_sent(graph.retire_device(&d.id).await) {
                 Ok(r) => r,
-                Err(e) if already_gone(&e) => Reply {
-                    value: (),
-                    status: 404,
-                    request_id: e.request_id().map(str::to_owned),
-                },
                 Err(e @ (GraphError::Permanent(_) | GraphError::NotApplicable { .. })) => {
                     actions.push(act.failed(&e));
                     continue;
