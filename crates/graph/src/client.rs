@@ -217,17 +217,19 @@ fn service_message(err: &Value) -> Option<String> {
     } else {
         internal.or(top)
     };
-    chosen.map(|m| without_exchange_prefix(m).to_owned())
+    chosen.map(without_exchange_prefix)
 }
 
 /// `Ex6F9304|Microsoft.Exchange…ManagementObjectNotFoundException|The operation…` (or with
-/// an empty code) → `The operation…`; any other message as it is.
-fn without_exchange_prefix(message: &str) -> &str {
+/// an empty code) → `The operation… (Microsoft.Exchange…ManagementObjectNotFoundException)`:
+/// the text first for people, the exception type kept because callers classify by it
+/// (`steps::common::no_mailbox`); any other message as it is.
+fn without_exchange_prefix(message: &str) -> String {
     match message.splitn(3, '|').collect::<Vec<_>>().as_slice() {
         [code, kind, text] if !code.contains(' ') && !kind.is_empty() && !kind.contains(' ') => {
-            text
+            format!("{text} ({kind})")
         }
-        _ => message,
+        _ => message.to_owned(),
     }
 }
 
@@ -619,7 +621,7 @@ mod tests {
         assert_eq!(info.code, "NotFound");
         assert_eq!(
             info.message,
-            "The operation couldn't be performed because object 'x@contoso.com' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.PROD.OUTLOOK.COM'."
+            "The operation couldn't be performed because object 'x@contoso.com' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.PROD.OUTLOOK.COM'. (Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException)"
         );
     }
 
