@@ -10,7 +10,7 @@ use std::time::Duration;
 use offboard_core::evidence::{Outcome, ReadBack, RequestOutline};
 use offboard_graph::{GraphError, Reply};
 
-use super::{ActionEvidence, StepContext, StepFailure};
+use super::{ActionEvidence, StepContext, StepFailure, StepReport};
 use crate::m365::{advice, step_failure};
 
 /// Target systems as evidence names them.
@@ -293,6 +293,26 @@ pub(crate) fn no_mailbox(err: &GraphError) -> bool {
                 .info()
                 .message
                 .contains("ManagementObjectNotFoundException"))
+}
+
+/// The first read of a mailbox step: what Exchange answered, or — when the leaver has no
+/// mailbox — the step's whole report (not applicable, with Exchange's status and request id).
+pub(crate) fn mailbox_or_report<T>(
+    read: &Attempt,
+    result: Result<Reply<T>, GraphError>,
+) -> Result<Result<Reply<T>, StepReport>, StepFailure> {
+    match result {
+        Ok(r) => Ok(Ok(r)),
+        Err(e) if no_mailbox(&e) => Ok(Err(StepReport::from_actions(vec![
+            read.clone().not_applicable(
+                "the leaver has no Exchange Online mailbox",
+                e.status(),
+                e.request_id().map(str::to_owned),
+                None,
+            ),
+        ]))),
+        Err(e) => Err(read.clone().fail(&e)),
+    }
 }
 
 /// Whether `observed` (an RFC 3339 instant or none) is at or after `from`.

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use offboard_core::plan::StepKind;
 
 use super::common::{
-    Attempt, EXCHANGE, INVOKE_COMMAND, no_mailbox, read_back, read_until, upn, user_id,
+    Attempt, EXCHANGE, INVOKE_COMMAND, mailbox_or_report, read_back, read_until, upn, user_id,
 };
 use super::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
@@ -58,17 +58,9 @@ impl StepAction for ConvertMailbox {
             "POST",
             format!("{INVOKE_COMMAND} Get-Mailbox -Identity {who}"),
         );
-        let before = match exo.get_mailbox(who).await {
+        let before = match mailbox_or_report(&read, exo.get_mailbox(who).await)? {
             Ok(r) => r,
-            Err(e) if no_mailbox(&e) => {
-                return Ok(StepReport::from_actions(vec![read.not_applicable(
-                    "the leaver has no Exchange Online mailbox",
-                    e.status(),
-                    e.request_id().map(str::to_owned),
-                    None,
-                )]));
-            }
-            Err(e) => return Err(read.fail(&e)),
+            Err(not_applicable) => return Ok(not_applicable),
         };
         if before.value.is_shared() {
             return Ok(StepReport::from_actions(vec![read.checked(

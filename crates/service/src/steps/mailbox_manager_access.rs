@@ -23,7 +23,7 @@ use offboard_core::plan::StepKind;
 use offboard_graph::exchange::MailboxPermission;
 
 use super::common::{
-    Attempt, EXCHANGE, INVOKE_COMMAND, no_mailbox, read_back, read_until, upn, user_id,
+    Attempt, EXCHANGE, INVOKE_COMMAND, mailbox_or_report, read_back, read_until, upn, user_id,
 };
 use super::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
@@ -105,17 +105,9 @@ impl StepAction for MailboxManagerAccess {
                 "POST",
                 format!("{INVOKE_COMMAND} Get-MailboxPermission -Identity {who}"),
             );
-        let before = match exo.mailbox_permissions(who).await {
+        let before = match mailbox_or_report(&read, exo.mailbox_permissions(who).await)? {
             Ok(r) => r,
-            Err(e) if no_mailbox(&e) => {
-                return Ok(StepReport::from_actions(vec![read.not_applicable(
-                    "the leaver has no Exchange Online mailbox",
-                    e.status(),
-                    e.request_id().map(str::to_owned),
-                    None,
-                )]));
-            }
-            Err(e) => return Err(read.fail(&e)),
+            Err(not_applicable) => return Ok(not_applicable),
         };
         if has_full_access(&before.value, &names) {
             return Ok(StepReport::from_actions(vec![read.checked(
