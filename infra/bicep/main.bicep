@@ -13,6 +13,10 @@
 //     diagnostic settings into the workspace;
 //   - role assignments for exactly what the code does, and (modules/graph-grants.bicep) the
 //     Microsoft Graph and Exchange application permissions the code declares.
+//   - with privateNetworking = true (the network-hardened variant), modules/network.bicep: a
+//     virtual network the app is integrated with, private endpoints and private DNS zones for
+//     Storage, Cosmos DB and Key Vault (+ modules/private-endpoint.bicep for the app's own), and
+//     public network access off everywhere.
 // Directory roles (User Administrator, Exchange Recipient Administrator) cannot be expressed with the
 // Graph Bicep extension: infra/scripts/assign-directory-roles.sh assigns the list this
 // template outputs (`directoryRolesToAssign`).
@@ -92,6 +96,18 @@ param notifyMailFrom string = ''
 
 @description('Recipients of notification mail, separated by commas; empty for no mail. Set together with notifyMailFrom.')
 param notifyMailTo string = ''
+
+@description('Network-hardened deployment (what regulated customers require): the function app joins a virtual network (Flex Consumption VNet integration, outbound through a NAT gateway), Storage, Cosmos DB, Key Vault and the app itself get private endpoints and private DNS zones, and public network access is off on all of them. Operators, HR intake and deployments must then come from inside (or through) the network: infra/README.md, "Network-hardened deployment".')
+param privateNetworking bool = false
+
+@description('Address space of the virtual network (privateNetworking only).')
+param vnetAddressPrefix string = '10.20.0.0/23'
+
+@description('Subnet the function app is integrated with, inside vnetAddressPrefix (privateNetworking only). Flex Consumption takes an address per instance: /24 leaves room for maximumInstanceCount up to ~250.')
+param appSubnetPrefix string = '10.20.0.0/24'
+
+@description('Subnet of the private endpoints, inside vnetAddressPrefix (privateNetworking only).')
+param privateEndpointSubnetPrefix string = '10.20.1.0/27'
 
 @description('Tags applied to every resource.')
 param tags object = {
@@ -218,6 +234,11 @@ var cosmosName = 'cosmos-${baseName}-${suffix}'
 var relayName = 'relay-${baseName}-${suffix}'
 var functionAppName = 'func-${baseName}-${suffix}'
 
+// The network-hardened variant closes every public endpoint (infra/bicep/modules/network.bicep
+// adds the private ones). Written once here so each resource says which of the two it takes.
+var publicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'
+var networkDefaultAction = privateNetworking ? 'Deny' : 'Allow'
+
 var roleIds = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -272,8 +293,8 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
 // ---------------------------------------------------------------------------------------------
 
 resource hostStorage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
-  //checkov:skip=CKV_AZURE_35:Flex Consumption without VNet integration reaches its host storage over the public endpoint; every request needs an Entra token (shared keys are off). Add VNet integration + a Deny default for a private deployment.
-  //checkov:skip=CKV_AZURE_59:Same reason as CKV_AZURE_35: public endpoint needed by the Flex platform; no anonymous access, no shared keys.
+  //checkov:skip=CKV_AZURE_35:Public variant only (privateNetworking=true denies by default and passes): Flex Consumption without VNet integration reaches its host storage over the public endpoint; every request needs an Entra token (shared keys are off).
+  //checkov:skip=CKV_AZURE_59:Public variant only (privateNetworking=true disables public access and passes): public endpoint needed by the Flex platform; no anonymous access, no shared keys.
   //checkov:skip=CKV_AZURE_43:The name is 'st' + baseName + suffix, lower-cased and cut to 24 characters (lowercase letters and digits only); checkov cannot evaluate Bicep functions.
   //checkov:skip=CKV_AZURE_206:Host storage holds only transient queue messages, host leases and the rebuildable deployment package; locally redundant is enough. Evidence lives in the geo-redundant evidence account.
   name: hostStorageName
@@ -292,14 +313,14 @@ resource hostStorage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     isLocalUserEnabled: false
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     // No SAS is ever issued (shared keys are off); should one be, it expires within an hour.
     sasPolicy: {
       sasExpirationPeriod: '00.01:00:00'
       expirationAction: 'Block'
     }
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: networkDefaultAction
       bypass: 'AzureServices'
     }
   }
@@ -352,8 +373,8 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2024-01-
 // Enabling account-level version immutability also turns blob versioning on.
 
 resource evidenceStorage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
-  //checkov:skip=CKV_AZURE_35:Flex Consumption without VNet integration reaches storage over the public endpoint; Entra-only auth (shared keys off), no anonymous access.
-  //checkov:skip=CKV_AZURE_59:Same reason as CKV_AZURE_35.
+  //checkov:skip=CKV_AZURE_35:Public variant only (privateNetworking=true denies by default and passes): Flex Consumption without VNet integration reaches storage over the public endpoint; Entra-only auth (shared keys off), no anonymous access.
+  //checkov:skip=CKV_AZURE_59:Public variant only (privateNetworking=true disables public access and passes): same reason as CKV_AZURE_35.
   //checkov:skip=CKV_AZURE_43:The name is 'stev' + baseName + suffix, lower-cased and cut to 24 characters; checkov cannot evaluate Bicep functions.
   name: evidenceStorageName
   location: location
@@ -371,14 +392,14 @@ resource evidenceStorage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     isLocalUserEnabled: false
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     // No SAS is ever issued (shared keys are off); should one be, it expires within an hour.
     sasPolicy: {
       sasExpirationPeriod: '00.01:00:00'
       expirationAction: 'Block'
     }
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: networkDefaultAction
       bypass: 'AzureServices'
     }
     immutableStorageWithVersioning: {
@@ -426,8 +447,8 @@ resource evidenceContainer 'Microsoft.Storage/storageAccounts/blobServices/conta
 // ---------------------------------------------------------------------------------------------
 
 resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
-  //checkov:skip=CKV_AZURE_99:Public endpoint needed by Flex Consumption without VNet integration; key auth is disabled so every request needs an Entra token with a data-plane role.
-  //checkov:skip=CKV_AZURE_101:Same reason as CKV_AZURE_99.
+  //checkov:skip=CKV_AZURE_99:Public variant: public endpoint needed by Flex Consumption without VNet integration; key auth is disabled so every request needs an Entra token with a data-plane role. Network-hardened variant: public access is off, which checkov's Bicep/ARM version of this check does not read (it looks only at service-endpoint filters); the Terraform check with this id reads it and passes there.
+  //checkov:skip=CKV_AZURE_101:Public variant only (privateNetworking=true disables public access and passes): same reason as CKV_AZURE_99.
   name: cosmosName
   location: location
   tags: tags
@@ -448,7 +469,7 @@ resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     disableLocalAuth: true
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     backupPolicy: {
       type: 'Continuous'
       continuousModeProperties: {
@@ -526,8 +547,8 @@ resource agentListen 'Microsoft.Relay/namespaces/hybridConnections/authorization
 // ---------------------------------------------------------------------------------------------
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
-  //checkov:skip=CKV_AZURE_109:Key Vault references of a Flex Consumption app without VNet integration resolve over the public endpoint; access is Entra RBAC only.
-  //checkov:skip=CKV_AZURE_189:Same reason as CKV_AZURE_109.
+  //checkov:skip=CKV_AZURE_109:Public variant only (privateNetworking=true denies by default and passes): Key Vault references of a Flex Consumption app without VNet integration resolve over the public endpoint; access is Entra RBAC only.
+  //checkov:skip=CKV_AZURE_189:Public variant only (privateNetworking=true disables public access and passes): same reason as CKV_AZURE_109.
   name: keyVaultName
   location: location
   tags: tags
@@ -544,9 +565,9 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enabledForDeployment: false
     enabledForDiskEncryption: false
     enabledForTemplateDeployment: false
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: networkDefaultAction
       bypass: 'AzureServices'
     }
   }
@@ -620,7 +641,7 @@ var appSettings = {
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   //checkov:skip=CKV_AZURE_78:Flex Consumption rejects siteConfig.ftpsState; FTP is not offered on Flex (it deploys from a blob container) and basic (user/password) publishing credentials are disabled below.
-  //checkov:skip=CKV_AZURE_222:HR platforms and SCIM clients call the intake functions from the internet; every request is authenticated by the handler (HMAC signature, SCIM bearer token, function key).
+  //checkov:skip=CKV_AZURE_222:Public variant only (privateNetworking=true disables public access and passes): HR platforms and SCIM clients call the intake functions from the internet; every request is authenticated by the handler (HMAC signature, SCIM bearer token, function key).
   //checkov:skip=CKV_AZURE_212:Flex Consumption scales from zero by design (no idle cost); always-ready instances are an opt-in cost. Queue messages wait while an instance starts.
   //checkov:skip=CKV_AZURE_213:The handler exposes no health endpoint; the Flex platform replaces instances whose worker does not start, and failed invocations are retried from the queues.
   //checkov:skip=CKV_AZURE_17:Client certificates are not how HR platforms authenticate: every intake request is verified by its HMAC signature or SCIM bearer token over the raw body.
@@ -636,8 +657,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   }
   properties: {
     serverFarmId: plan.id
+    // Network-hardened variant: every outbound call leaves through the app subnet.
+    virtualNetworkSubnetId: privateNetworking ? network.outputs.appSubnetId : null
     httpsOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
     clientCertEnabled: false
     // Key Vault references resolve with the user-assigned identity.
     keyVaultReferenceIdentity: identity.id
@@ -682,6 +705,43 @@ resource scmPolicy 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-
   name: 'scm'
   properties: {
     allow: false
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Network-hardened variant (privateNetworking): virtual network, private endpoints, DNS zones
+// ---------------------------------------------------------------------------------------------
+
+module network 'modules/network.bicep' = if (privateNetworking) {
+  name: 'offboard-network'
+  params: {
+    location: location
+    tags: tags
+    baseName: baseName
+    suffix: suffix
+    vnetAddressPrefix: vnetAddressPrefix
+    appSubnetPrefix: appSubnetPrefix
+    privateEndpointSubnetPrefix: privateEndpointSubnetPrefix
+    hostStorageId: hostStorage.id
+    evidenceStorageId: evidenceStorage.id
+    cosmosId: cosmos.id
+    vaultId: vault.id
+  }
+}
+
+// The function app's inbound endpoint: with public access off, the intake and operator routes
+// answer only inside the network. Here, not in the module, because the app needs the module's
+// subnet first.
+module appEndpoint 'modules/private-endpoint.bicep' = if (privateNetworking) {
+  name: 'offboard-pe-app'
+  params: {
+    name: 'pe-${baseName}-${suffix}-app'
+    location: location
+    tags: tags
+    subnetId: privateNetworking ? network.outputs.privateEndpointSubnetId : ''
+    targetId: functionApp.id
+    groupId: 'sites'
+    privateDnsZoneId: privateNetworking ? network.outputs.sitesDnsZoneId : ''
   }
 }
 
@@ -911,3 +971,7 @@ output cosmosEndpoint string = cosmos.properties.documentEndpoint
 output cosmosDatabaseName string = cosmosDatabaseName
 output directoryRolesToAssign array = directoryRoles
 output secretNames object = secretSettings
+// Network-hardened variant only (empty otherwise): the network to peer with, and the one public
+// address the app's outbound calls come from.
+output virtualNetworkName string = privateNetworking ? network.outputs.virtualNetworkName : ''
+output egressIpAddress string = privateNetworking ? network.outputs.egressIpAddress : ''

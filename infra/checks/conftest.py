@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import summary  # noqa: E402
 from iac import load_bicep, load_terraform  # noqa: E402
+from variants import VARIANTS  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -27,18 +29,37 @@ def terraform():
 
 @pytest.fixture(scope="session")
 def bicep_summary():
-    return summary.bicep_summary()
+    """The public variant (the default) of the Bicep set."""
+    return summary_of("bicep", "public")
 
 
 @pytest.fixture(scope="session")
 def terraform_summary():
-    return summary.terraform_summary()
+    """The public variant (the default) of the Terraform set."""
+    return summary_of("terraform", "public")
+
+
+@functools.cache
+def summary_of(kind: str, variant: str) -> dict:
+    return summary.bicep_summary(variant) if kind == "bicep" else summary.terraform_summary(variant)
+
+
+@pytest.fixture(
+    scope="session",
+    params=[(k, v) for k in ("bicep", "terraform") for v in VARIANTS],
+    ids=[f"{k}-{v}" for k in ("bicep", "terraform") for v in VARIANTS],
+)
+def infra(request):
+    """Each template set's summary in each variant (public, and network-hardened: variants.py),
+    so every contract test runs against all four; `s["variant"]` says which variant it is."""
+    kind, variant = request.param
+    return kind, summary_of(kind, variant)
 
 
 @pytest.fixture(scope="session", params=["bicep", "terraform"])
-def infra(request, bicep_summary, terraform_summary):
-    """Each template set's summary in turn, so every contract test runs against both."""
-    return request.param, (bicep_summary if request.param == "bicep" else terraform_summary)
+def private_infra(request):
+    """Each template set's network-hardened variant."""
+    return request.param, summary_of(request.param, "private")
 
 
 def app_settings_values(kind: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,16 @@ import hcl2
 from hcl2 import SerializationOptions
 from pycep import BicepParser
 
+from variants import BICEP_SWITCH, TF_SWITCH, is_private
+
 CHECKS_DIR = Path(__file__).resolve().parent
 INFRA_DIR = CHECKS_DIR.parent
 REPO_ROOT = INFRA_DIR.parent
 BICEP_DIR = INFRA_DIR / "bicep"
 BICEP_MAIN = BICEP_DIR / "main.bicep"
 BICEP_GRAPH_MODULE = BICEP_DIR / "modules" / "graph-grants.bicep"
+BICEP_NETWORK_MODULE = BICEP_DIR / "modules" / "network.bicep"
+BICEP_ENDPOINT_MODULE = BICEP_DIR / "modules" / "private-endpoint.bicep"
 TF_DIR = INFRA_DIR / "terraform"
 
 # Built-in Azure role definition ids used by the Bicep template (Terraform names the roles).
@@ -95,6 +99,14 @@ TF_KINDS = {
 # Graph-side resources live in modules/graph-grants.bicep (Bicep) and graph.tf (Terraform);
 # they are compared as the `graph` part of the summary.
 TF_GRAPH_KINDS = {"azuread_app_role_assignment", "azuread_directory_role", "azuread_directory_role_assignment"}
+# The network-hardened variant's resources live in modules/network.bicep (+ the app's endpoint
+# module in main.bicep) and network.tf; they are compared as the `network` part of the summary.
+TF_NETWORK_KINDS = {
+    "azurerm_virtual_network", "azurerm_subnet", "azurerm_network_security_group",
+    "azurerm_subnet_network_security_group_association", "azurerm_public_ip", "azurerm_nat_gateway",
+    "azurerm_nat_gateway_public_ip_association", "azurerm_subnet_nat_gateway_association",
+    "azurerm_private_dns_zone", "azurerm_private_dns_zone_virtual_network_link", "azurerm_private_endpoint",
+}
 
 # Known, intended differences between the two sets. Each one is explained where it is used.
 TF_ONLY_APP_SETTINGS = {
@@ -155,6 +167,8 @@ def hint(attr: str) -> str:
 class BicepFile:
     path: Path
     doc: dict
+    # Parameter values that replace the defaults: the variant switch, or a module's inputs.
+    overrides: dict = field(default_factory=dict)
 
     @property
     def params(self) -> dict:
@@ -179,12 +193,16 @@ class BicepFile:
     def body(self, symbol: str) -> dict:
         """The resource's properties, looking through a `for` loop."""
         cfg = self.resources[symbol]["config"]
+        if "loop_type" not in cfg and "condition" in cfg and "config" in cfg:
+            cfg = cfg["config"]
         if "loop_type" in cfg:
             cfg = cfg["config"]
         return cfg
 
     def loop_array(self, symbol: str) -> Any:
         cfg = self.resources[symbol]["config"]
+        if "loop_type" not in cfg and "condition" in cfg and "config" in cfg:
+            cfg = cfg["config"]
         if "loop_type" not in cfg:
             return None
         return self.value(cfg["loop_type"]["detail"]["array_name"])
@@ -192,8 +210,11 @@ class BicepFile:
     # -- evaluation of the literal-ish part of the language ----------------------------------
 
     def value(self, v: Any) -> Any:
-        """Evaluates parameters (to their defaults) and variables; leaves expressions as nodes."""
+        """Evaluates parameters (to their overrides or defaults), variables, and conditionals and
+        negations whose condition evaluates to a bool; leaves other expressions as nodes."""
         if isinstance(v, str):
+            if v in self.overrides:
+                return self.overrides[v]
             if v in self.params:
                 return self.value(self.params[v].get("default"))
             if v in self.variables:
@@ -203,6 +224,17 @@ class BicepFile:
             return [self.value(x) for x in v]
         if isinstance(v, dict) and not ({"operator", "function"} & v.keys()):
             return {k: self.value(x) for k, x in v.items()}
+        if isinstance(v, dict) and "operator" in v:
+            op = v["operator"]
+            ops = op.get("operands", {})
+            if op["type"] == "conditional":
+                cond = self.value(ops.get("condition"))
+                if isinstance(cond, bool):
+                    return self.value(ops.get("true_value" if cond else "false_value"))
+            if op["type"] == "not":
+                cond = self.value(ops.get("bool_value"))
+                if isinstance(cond, bool):
+                    return not cond
         return v
 
     def expr_text(self, node: Any) -> str:
@@ -268,8 +300,23 @@ class BicepFile:
 
 
 @functools.cache
-def load_bicep(path: Path = BICEP_MAIN) -> BicepFile:
-    return BicepFile(path, BicepParser().parse(file_path=path))
+def _parse_bicep(path: Path) -> dict:
+    return BicepParser().parse(file_path=path)
+
+
+@functools.cache
+def load_bicep(path: Path = BICEP_MAIN, variant: str = "public") -> BicepFile:
+    """A Bicep file; main.bicep with the variant switch set (variants.py)."""
+    overrides = {BICEP_SWITCH: is_private(variant)} if path == BICEP_MAIN else {}
+    return BicepFile(path, _parse_bicep(path), overrides)
+
+
+def load_bicep_module(caller: BicepFile, module: str, path: Path) -> BicepFile:
+    """A module file with its parameters set to what `caller` passes (evaluated in the caller:
+    a reference to one of the caller's resources stays an expression node)."""
+    params = caller.modules[module]["config"]
+    params = (params["config"] if "condition" in params else params)["params"]
+    return BicepFile(path, _parse_bicep(path), {k: caller.value(v) for k, v in params.items()})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,6 +337,8 @@ def _clean(v: Any) -> Any:
 @dataclass
 class TerraformConfig:
     files: dict[str, dict]
+    # Variable values that replace the defaults (the variant switch).
+    overrides: dict = field(default_factory=dict)
 
     def _blocks(self, kind: str) -> list:
         out = []
@@ -340,14 +389,22 @@ class TerraformConfig:
         raise KeyError(name)
 
     def value(self, v: Any) -> Any:
-        """Evaluates `var.x` (to its default) and `local.x`; leaves other expressions as text."""
+        """Evaluates `var.x` (to its override or default), `local.x`, and `var.x ? a : b` with
+        literal or `local.`/`var.` branches; leaves other expressions as text."""
         if isinstance(v, str):
             m = re.fullmatch(r"\$\{(var|local)\.([A-Za-z0-9_]+)\}", v)
             if m:
                 kind, name = m.groups()
                 if kind == "var":
+                    if name in self.overrides:
+                        return self.overrides[name]
                     return self.value(self.variables[name].get("default"))
                 return self.value(self.locals[name])
+            m = re.fullmatch(r"\$\{(var\.[A-Za-z0-9_]+) \? (.+) : (.+)\}", v)
+            if m:
+                cond = self.value("${" + m.group(1) + "}")
+                if isinstance(cond, bool):
+                    return self.value(_tf_literal(m.group(2) if cond else m.group(3)))
             return v
         if isinstance(v, list):
             return [self.value(x) for x in v]
@@ -388,13 +445,35 @@ class TerraformConfig:
         return repr(v)
 
 
+def _tf_literal(text: str) -> Any:
+    """A branch of a conditional: a literal, or a reference given back to value()."""
+    text = text.strip()
+    if text in ("true", "false"):
+        return text == "true"
+    if re.fullmatch(r"-?[0-9]+", text):
+        return int(text)
+    if re.fullmatch(r'"[^"]*"', text):
+        return text[1:-1]
+    if text == "{}":
+        return {}
+    if text == "[]":
+        return []
+    return "${" + text + "}"
+
+
 @functools.cache
-def load_terraform(tf_dir: Path = TF_DIR) -> TerraformConfig:
+def _parse_terraform(tf_dir: Path) -> dict:
     files = {}
     for path in sorted(tf_dir.glob("*.tf")):
         with path.open() as fh:
             files[path.name] = _clean(hcl2.load(fh, serialization_options=_OPTS))
-    return TerraformConfig(files)
+    return files
+
+
+@functools.cache
+def load_terraform(tf_dir: Path = TF_DIR, variant: str = "public") -> TerraformConfig:
+    """The Terraform configuration with the variant switch set (variants.py)."""
+    return TerraformConfig(_parse_terraform(tf_dir), {TF_SWITCH: is_private(variant)})
 
 
 # ---------------------------------------------------------------------------------------------

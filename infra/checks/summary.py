@@ -18,15 +18,19 @@ from iac import (
     PARAM_ALIASES,
     TF_GRAPH_KINDS,
     TF_KINDS,
+    TF_NETWORK_KINDS,
     TF_ONLY_APP_SETTINGS,
     BicepFile,
     TerraformConfig,
     dig,
     enabled,
+    BICEP_NETWORK_MODULE,
     load_bicep,
+    load_bicep_module,
     load_terraform,
     snake,
 )
+from network_summary import bicep_network, terraform_network, tf_instances
 
 # ---------------------------------------------------------------------------------------------
 # Bicep
@@ -46,8 +50,8 @@ def _bicep_scope_name(b: BicepFile, scope: Any) -> str:
     return snake(re.split(r"::|\.", text)[-1] if "::" in text else text.split(".")[0])
 
 
-def bicep_summary() -> dict:
-    b = load_bicep()
+def bicep_summary(variant: str = "public") -> dict:
+    b = load_bicep(variant=variant)
     g = load_bicep(BICEP_GRAPH_MODULE)
     res = b.resources
     s: dict[str, Any] = {}
@@ -94,6 +98,8 @@ def bicep_summary() -> dict:
             "min_tls": p.get("minimumTlsVersion"),
             "https_only": p.get("supportsHttpsTrafficOnly"),
             "public_network": enabled(p.get("publicNetworkAccess")),
+            "network_default_action": dig(p, "networkAcls.defaultAction"),
+            "network_bypass": dig(p, "networkAcls.bypass"),
             "sas_expiration": dig(p, "sasPolicy.sasExpirationPeriod"),
             "sas_action": dig(p, "sasPolicy.expirationAction"),
             "versioning": blob.get("isVersioningEnabled"),
@@ -159,6 +165,7 @@ def bicep_summary() -> dict:
         "deployment_storage": b.sig(dig(fa, "properties.functionAppConfig.deployment.storage.value")),
         "key_vault_reference_identity": b.sig(fa["properties"]["keyVaultReferenceIdentity"]),
         "basic_auth_publishing": any(bool(x.get("properties", {}).get("allow")) for x in scm) if scm else None,
+        "vnet_integration": _bicep_subnet_name(b, fp.get("virtualNetworkSubnetId")),
     }
     s["security"] = sec
     s["locks"] = sorted(
@@ -213,12 +220,27 @@ def bicep_summary() -> dict:
         "exchange": sorted(b.value(mod["exchangeAppRoles"])),
         "directoryRoles": sorted(b.value("directoryRoles")),
     }
+    s["network"] = bicep_network(b)
+    s["variant"] = variant
     s["secrets"] = dict(sorted(b.value("secretSettings").items()))
     s["outputs"] = sorted({OUTPUT_ALIASES.get(snake(o), snake(o)) for o in b.outputs})
     s["parameters"] = {
         PARAM_ALIASES.get(snake(k), snake(k)): _bicep_param_default(b, k, v) for k, v in b.params.items()
     }
     return s
+
+
+def _bicep_subnet_name(b: BicepFile, subnet: Any) -> str | None:
+    """The subnet the function app is integrated with, by name (None: no VNet integration)."""
+    if subnet is None:
+        return None
+    m = re.fullmatch(r"network\.outputs\.(\w+)", b.expr_text(subnet))
+    assert m, f"virtualNetworkSubnetId must be an output of the network module, not {b.expr_text(subnet)}"
+    n = load_bicep_module(b, "network", BICEP_NETWORK_MODULE)
+    # resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, <subnet name>)
+    rid = n.outputs[m.group(1)]["value"]["function"]
+    assert rid["type"] == "resource_id" and rid["parameters"]["resource_type"] == "Microsoft.Network/virtualNetworks/subnets", rid
+    return n.value(rid["parameters"]["resource_name_2"])
 
 
 def _bicep_param_default(b: BicepFile, name: str, p: dict) -> Any:
@@ -242,10 +264,10 @@ def _tf_ref_name(text: str) -> str:
     return m.group(1) if m else text
 
 
-def terraform_summary() -> dict:
-    t = load_terraform()
+def terraform_summary(variant: str = "public") -> dict:
+    t = load_terraform(variant=variant)
     s: dict[str, Any] = {}
-    unknown = {rt for rt, _ in t.resources} - TF_KINDS.keys() - TF_GRAPH_KINDS
+    unknown = {rt for rt, _ in t.resources} - TF_KINDS.keys() - TF_GRAPH_KINDS - TF_NETWORK_KINDS
     assert not unknown, f"resource types the parity summary does not know: {unknown}"
     s["resources"] = sorted((n, TF_KINDS[rt]) for rt, n in t.resources if rt in TF_KINDS)
 
@@ -279,6 +301,8 @@ def terraform_summary() -> dict:
             "min_tls": body.get("min_tls_version"),
             "https_only": body.get("https_traffic_only_enabled"),
             "public_network": body.get("public_network_access_enabled"),
+            "network_default_action": dig(body, "network_rules.default_action"),
+            "network_bypass": ",".join(dig(body, "network_rules.bypass") or []) or None,
             "sas_expiration": dig(body, "sas_policy.expiration_period"),
             "sas_action": dig(body, "sas_policy.expiration_action"),
             "versioning": dig(body, "blob_properties.versioning_enabled"),
@@ -343,6 +367,7 @@ def terraform_summary() -> dict:
         "deployment_storage": t.sig(fa_raw["storage_container_endpoint"]),
         "key_vault_reference_identity": t.sig(fa_raw["key_vault_reference_identity_id"]),
         "basic_auth_publishing": fa["webdeploy_publish_basic_authentication_enabled"],
+        "vnet_integration": _tf_subnet_name(t, fa_raw.get("virtual_network_subnet_id")),
     }
     s["security"] = sec
     s["locks"] = sorted(
@@ -393,10 +418,22 @@ def terraform_summary() -> dict:
         "exchange": sorted(t.locals["exchange_app_roles"]),
         "directoryRoles": sorted(t.locals["directory_roles"]),
     }
+    s["network"] = terraform_network(t)
+    s["variant"] = variant
     s["secrets"] = dict(sorted(t.locals["secret_settings"].items()))
     s["outputs"] = sorted({OUTPUT_ALIASES.get(o, o) for o in t.outputs})
     s["parameters"] = {PARAM_ALIASES.get(k, k): _tf_param_default(k, v) for k, v in t.variables.items()}
     return s
+
+
+def _tf_subnet_name(t: TerraformConfig, subnet: Any) -> str | None:
+    """The subnet the function app is integrated with, by name (None: no VNet integration)."""
+    if subnet is None:
+        return None
+    m = re.fullmatch(r"\$\{one\(azurerm_subnet\.([a-z0-9_]+)\[\*\]\.id\)\}", subnet)
+    assert m, f"virtual_network_subnet_id must be one(azurerm_subnet.<name>[*].id), not {subnet}"
+    body = t.resource("azurerm_subnet", m.group(1))
+    return body["name"] if tf_instances(t, body) else None
 
 
 def _tf_param_default(name: str, v: dict) -> Any:

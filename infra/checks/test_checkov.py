@@ -1,5 +1,8 @@
-"""checkov (PyPI) scans both template sets: no failed check, no parsing error, and every
-skip is justified by a comment next to the resource (`checkov:skip=CKV_...:reason`)."""
+"""checkov (PyPI) scans both template sets, in both variants (public, and network-hardened as
+rendered by variants.py): no failed check, no parsing error, and every skip is justified by a
+comment next to the resource (`checkov:skip=CKV_...:reason`). The skips the public variant needs
+for its public endpoints are marked "Public variant only", and the network-hardened variant passes
+every one of those checks without them."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from iac import BICEP_DIR, TF_DIR
+from variants import public_only_skips, render_bicep, write_variant
 
 CHECKOV = os.environ.get("OFFBOARD_CHECKOV", str(Path.home() / ".cache/offboard/venv-infra-checkov/bin/checkov"))
 SKIP_COMMENT = re.compile(r"(?://|#)checkov:skip=([A-Z0-9_]+):(.*)$")
@@ -42,16 +46,14 @@ def skip_comments(directory: Path, suffix: str) -> list[tuple[str, str, str]]:
     return out
 
 
-@pytest.mark.parametrize(
-    "directory,framework,suffix,min_resources",
-    [(BICEP_DIR, "bicep", ".bicep", 15), (TF_DIR, "terraform", ".tf", 15)],
-    ids=["bicep", "terraform"],
-)
-def test_checkov_passes_with_only_justified_skips(directory, framework, suffix, min_resources):
-    report = run_checkov(directory, framework)
+CASES = [(BICEP_DIR, "bicep", ".bicep", 15), (TF_DIR, "terraform", ".tf", 15)]
+
+
+def check_report(report: dict, framework: str, directory: Path, suffix: str, min_resources: int) -> dict:
+    """No failed check, no parsing error, every skip justified and used; returns the results."""
     summary = report["summary"]
     results = report["results"]
-    print(f"\ncheckov {framework}: {summary}")
+    print(f"\ncheckov {framework} ({directory}): {summary}")
     for c in results.get("skipped_checks", []):
         print(f"  skipped {c['check_id']} on {c['resource']}: {c.get('check_result', {}).get('suppress_comment', '')}")
     assert summary["parsing_errors"] == 0, f"checkov could not parse {framework} files"
@@ -69,3 +71,32 @@ def test_checkov_passes_with_only_justified_skips(directory, framework, suffix, 
     stale = [f"{f}: {cid}" for f, cid, _ in comments if cid not in used]
     assert not stale, "skip comments for checks that did not apply (remove them):\n" + "\n".join(stale)
     assert len(comments) == summary["skipped"], "each skip comment must suppress exactly one finding"
+    return results
+
+
+@pytest.mark.parametrize("directory,framework,suffix,min_resources", CASES, ids=["bicep", "terraform"])
+def test_checkov_passes_with_only_justified_skips(directory, framework, suffix, min_resources):
+    """The public variant (the default) as written."""
+    check_report(run_checkov(directory, framework), framework, directory, suffix, min_resources)
+    assert public_only_skips(directory, suffix), "the public variant's network skips are marked 'Public variant only'"
+
+
+@pytest.mark.parametrize("directory,framework,suffix,min_resources", CASES, ids=["bicep", "terraform"])
+def test_network_hardened_variant_passes_the_checks_the_public_one_skips(directory, framework, suffix, min_resources, tmp_path):
+    """The private variant, rendered as a deployment with the switch on sees it (variants.py),
+    without the public variant's network skips: each of those checks now passes on its own."""
+    rendered = write_variant(directory, tmp_path / framework, framework, "private")
+    results = check_report(run_checkov(rendered, framework), framework, rendered, suffix, min_resources)
+    assert not public_only_skips(rendered, suffix)
+    passed = {(c["check_id"], c["resource"]) for c in results.get("passed_checks", [])}
+    expected = {(cid, resource) for _, cid, resource in public_only_skips(directory, suffix)}
+    missing = sorted(expected - passed)
+    assert not missing, f"checks the public variant skips that the network-hardened variant does not pass: {missing}"
+    print(f"  network-hardened variant passes {len(expected)} checks the public variant skips: {sorted(expected)}")
+
+
+def test_rendering_a_variant_refuses_what_it_cannot_evaluate():
+    assert render_bicep("var a = privateNetworking ? 'Disabled' : 'Enabled'\n", True) == "var a = 'Disabled'\n"
+    assert render_bicep("x: privateNetworking ? network.outputs.id : null\n", False) == "x: null\n"
+    with pytest.raises(ValueError):
+        render_bicep("x: privateNetworking ? concat(a, b) : ''\n", True)

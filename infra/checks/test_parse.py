@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from iac import BICEP_DIR, BICEP_GRAPH_MODULE, TF_DIR, load_bicep
+from iac import BICEP_DIR, BICEP_ENDPOINT_MODULE, BICEP_GRAPH_MODULE, BICEP_NETWORK_MODULE, TF_DIR, load_bicep
 
 
 def test_bicep_files_parse_with_pycep(bicep):
@@ -14,8 +14,24 @@ def test_bicep_files_parse_with_pycep(bicep):
     assert {r["type"] for r in graph.resources.values()} == {"Microsoft.Graph/servicePrincipals", "Microsoft.Graph/appRoleAssignedTo"}
 
 
+def test_network_modules_parse_with_pycep():
+    network = load_bicep(BICEP_NETWORK_MODULE)
+    assert {r["type"] for r in network.resources.values()} == {
+        "Microsoft.Network/networkSecurityGroups", "Microsoft.Network/publicIPAddresses", "Microsoft.Network/natGateways",
+        "Microsoft.Network/virtualNetworks", "Microsoft.Network/privateDnsZones", "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+    }
+    endpoint = load_bicep(BICEP_ENDPOINT_MODULE)
+    assert {r["type"] for r in endpoint.resources.values()} == {
+        "Microsoft.Network/privateEndpoints", "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+    }
+    main = load_bicep()
+    assert {m["detail"]["path"] for m in main.modules.values()} == {
+        "modules/graph-grants.bicep", "modules/network.bicep", "modules/private-endpoint.bicep",
+    }
+
+
 def test_terraform_files_parse_with_python_hcl2(terraform):
-    assert set(terraform.files) >= {"main.tf", "graph.tf", "variables.tf", "outputs.tf", "versions.tf"}
+    assert set(terraform.files) >= {"main.tf", "graph.tf", "network.tf", "variables.tf", "outputs.tf", "versions.tf"}
     types = {rt for rt, _ in terraform.resources}
     assert {"azurerm_function_app_flex_consumption", "azurerm_storage_account", "azuread_app_role_assignment", "azuread_directory_role_assignment"} <= types
 

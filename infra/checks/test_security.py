@@ -93,3 +93,72 @@ def test_every_resource_with_logs_sends_them_to_the_workspace(infra):
     _, s = infra
     targets = {t for _, t, _ in s["diagnostics"]}
     assert targets == {"function_app", "host_blob_service", "host_queue_service", "evidence_blob_service", "cosmos", "relay", "vault"}
+
+
+# The network-hardened variant (variants.py). Reached through the network by design, with Entra
+# auth: Azure Relay (the on-premises agent connects to it from outside; see infra/README.md) and
+# Application Insights ingestion, plus Graph, Exchange and Entra ID, which have no private endpoint.
+DATA_PLANE_GROUPS = {"blob": "blob", "queue": "queue", "endpoint": "Sql", "vault_uri": "vault"}
+ZONE_OF_GROUP = {
+    "blob": "privatelink.blob.core.windows.net",
+    "queue": "privatelink.queue.core.windows.net",
+    "Sql": "privatelink.documents.azure.com",
+    "vault": "privatelink.vaultcore.azure.net",
+    "sites": "privatelink.azurewebsites.net",
+}
+
+
+def data_planes_the_app_uses(s) -> set[tuple[str, str]]:
+    """(resource, private-link group) of every data endpoint the app settings and the deployment
+    storage name: what must be reachable privately."""
+    import re
+
+    values = list(s["app_settings"].values()) + [s["security"]["function_app"]["deployment_storage"]]
+    out = set()
+    for v in values:
+        for res, what in re.findall(r"<ref:([a-z_]+):([a-z_]+)>", v):
+            if what in DATA_PLANE_GROUPS:
+                out.add((res, DATA_PLANE_GROUPS[what]))
+    return out
+
+
+def test_public_network_access_follows_the_variant(infra):
+    _, s = infra
+    private = s["variant"] == "private"
+    sec = s["security"]
+    for res in ("host_storage", "evidence_storage", "cosmos", "vault", "function_app"):
+        assert sec[res]["public_network"] is (not private), (res, s["variant"])
+    for res in ("host_storage", "evidence_storage", "vault"):
+        assert sec[res]["network_default_action"] == ("Deny" if private else "Allow"), res
+    assert sec["function_app"]["vnet_integration"] == ("snet-app" if private else None)
+    assert bool(s["network"]) is private
+
+
+def test_network_hardened_variant_reaches_every_data_plane_through_a_private_endpoint(private_infra):
+    _, s = private_infra
+    n = s["network"]
+    used = data_planes_the_app_uses(s)
+    assert used == {("host_storage", "blob"), ("host_storage", "queue"), ("evidence_storage", "blob"), ("cosmos", "Sql"), ("vault", "vault")}, used
+    endpoints = {(target, group): zone for _, target, group, zone in n["endpoints"]}
+    # Exactly the data planes the app uses, and the app's own inbound endpoint; nothing else.
+    assert set(endpoints) == used | {("function_app", "sites")}
+    for (target, group), zone in endpoints.items():
+        assert zone == ZONE_OF_GROUP[group], (target, group, zone)
+    assert n["dns_zones"] == sorted(ZONE_OF_GROUP.values())
+    assert n["dns_links"] == [(z, "vnet", False) for z in sorted(ZONE_OF_GROUP.values())]
+
+
+def test_network_hardened_variant_subnets_and_egress(private_infra):
+    _, s = private_infra
+    n = s["network"]
+    app, pe = n["subnets"]["snet-app"], n["subnets"]["snet-endpoints"]
+    assert app["delegation"] == "Microsoft.App/environments", "Flex Consumption VNet integration needs this delegation"
+    # Egress only through the NAT gateway's static address; no implicit default outbound access.
+    assert app["nat"] is True and app["default_outbound"] is False and pe["default_outbound"] is False
+    assert n["nat"] == {"sku": "Standard", "idle_timeout": 4, "public_ips": 1, "ip_sku": "Standard", "ip_allocation": "Static"}
+    # The endpoints answer only HTTPS from the virtual network (and what is peered/connected).
+    assert pe["nsg"] and pe["endpoint_policies"] == "Enabled" and app["nsg"]
+    rules = n["nsg_rules"][pe["nsg"]]
+    assert ("allow-https-from-vnet", 100, "Inbound", "Allow", "Tcp", "VirtualNetwork", "*", "*", "443") in rules
+    assert rules[-1] == ("deny-all-inbound", 4096, "Inbound", "Deny", "*", "*", "*", "*", "*")
+    assert {"egress_ip_address", "virtual_network_name"} <= set(s["outputs"])

@@ -2,7 +2,8 @@
 # as infra/bicep/main.bicep: infra/checks/test_parity.py fails on any difference. Resource
 # names here are the Bicep symbolic names in snake_case.
 #
-# Directory roles and Graph / Exchange app roles are in graph.tf.
+# Directory roles and Graph / Exchange app roles are in graph.tf; the network-hardened variant's
+# network (var.private_networking) is in network.tf.
 
 data "azurerm_resource_group" "rg" {
   name = var.resource_group_name
@@ -102,6 +103,11 @@ locals {
   cosmos_name           = "cosmos-${var.base_name}-${var.suffix}"
   relay_name            = "relay-${var.base_name}-${var.suffix}"
   function_app_name     = "func-${var.base_name}-${var.suffix}"
+
+  # The network-hardened variant closes every public endpoint (network.tf adds the private
+  # ones). Written once here so each resource says which of the two it takes.
+  public_network_access  = var.private_networking ? false : true
+  network_default_action = var.private_networking ? "Deny" : "Allow"
 
   # Cosmos DB Built-in Data Contributor (a data-plane role of the account, not an Azure RBAC role).
   cosmos_data_contributor_role_id = "00000000-0000-0000-0000-000000000002"
@@ -210,9 +216,9 @@ resource "azurerm_application_insights" "app_insights" {
 # ---------------------------------------------------------------------------------------------
 
 resource "azurerm_storage_account" "host_storage" {
-  #checkov:skip=CKV_AZURE_35:Flex Consumption without VNet integration reaches its host storage over the public endpoint; every request needs an Entra token (shared keys are off). Add VNet integration + a Deny default for a private deployment.
-  #checkov:skip=CKV_AZURE_59:Same reason as CKV_AZURE_35: public endpoint needed by the Flex platform; no anonymous access, no shared keys.
-  #checkov:skip=CKV2_AZURE_33:Private endpoints need the VNet-integrated variant of this deployment (not in the baseline, to keep idle cost at zero).
+  #checkov:skip=CKV_AZURE_35:Public variant only (private_networking=true denies by default and passes): Flex Consumption without VNet integration reaches its host storage over the public endpoint; every request needs an Entra token (shared keys are off).
+  #checkov:skip=CKV_AZURE_59:Public variant only (private_networking=true disables public access and passes): public endpoint needed by the Flex platform; no anonymous access, no shared keys.
+  #checkov:skip=CKV2_AZURE_33:Public variant only (private_networking=true adds the private endpoints and passes): the public variant has none, to keep idle cost at zero.
   #checkov:skip=CKV_AZURE_206:Host storage holds only transient queue messages, host leases and the rebuildable deployment package; locally redundant is enough. Evidence lives in the geo-redundant evidence account.
   #checkov:skip=CKV2_AZURE_1:Encryption with Microsoft-managed keys; a customer-managed key adds a Key Vault key and its lifecycle, not needed for transient data.
   #checkov:skip=CKV_AZURE_33:Queue service logging goes through the Azure Monitor diagnostic setting below, not classic Storage Analytics logging.
@@ -229,7 +235,7 @@ resource "azurerm_storage_account" "host_storage" {
   default_to_oauth_authentication  = true
   min_tls_version                  = "TLS1_2"
   https_traffic_only_enabled       = true
-  public_network_access_enabled    = true
+  public_network_access_enabled    = local.public_network_access
   local_user_enabled               = false
   tags                             = var.tags
 
@@ -247,6 +253,11 @@ resource "azurerm_storage_account" "host_storage" {
     # No SAS is ever issued (shared keys are off); should one be, it expires within an hour.
     expiration_period = "00.01:00:00"
     expiration_action = "Block"
+  }
+
+  network_rules {
+    default_action = local.network_default_action
+    bypass         = ["AzureServices"]
   }
 }
 
@@ -274,9 +285,9 @@ resource "azurerm_storage_queue" "queues" {
 # with WORM data.
 
 resource "azurerm_storage_account" "evidence_storage" {
-  #checkov:skip=CKV_AZURE_35:Flex Consumption without VNet integration reaches storage over the public endpoint; Entra-only auth (shared keys off), no anonymous access.
-  #checkov:skip=CKV_AZURE_59:Same reason as CKV_AZURE_35.
-  #checkov:skip=CKV2_AZURE_33:Private endpoints need the VNet-integrated variant of this deployment.
+  #checkov:skip=CKV_AZURE_35:Public variant only (private_networking=true denies by default and passes): Flex Consumption without VNet integration reaches storage over the public endpoint; Entra-only auth (shared keys off), no anonymous access.
+  #checkov:skip=CKV_AZURE_59:Public variant only (private_networking=true disables public access and passes): same reason as CKV_AZURE_35.
+  #checkov:skip=CKV2_AZURE_33:Public variant only (private_networking=true adds the private endpoints and passes): the public variant has none, to keep idle cost at zero.
   #checkov:skip=CKV2_AZURE_1:Evidence is hash-chained and verifiable offline; encryption at rest uses Microsoft-managed keys. A customer-managed key would make evidence unreadable if the key is lost during the 7-year retention.
   #checkov:skip=CKV_AZURE_33:No queue service is used in the evidence account.
   #checkov:skip=CKV2_AZURE_38:Blob versioning with version-level WORM protects every version for the retention period; soft delete adds nothing to immutable versions.
@@ -293,7 +304,7 @@ resource "azurerm_storage_account" "evidence_storage" {
   default_to_oauth_authentication  = true
   min_tls_version                  = "TLS1_2"
   https_traffic_only_enabled       = true
-  public_network_access_enabled    = true
+  public_network_access_enabled    = local.public_network_access
   local_user_enabled               = false
   tags                             = var.tags
 
@@ -312,6 +323,11 @@ resource "azurerm_storage_account" "evidence_storage" {
   sas_policy {
     expiration_period = "00.01:00:00"
     expiration_action = "Block"
+  }
+
+  network_rules {
+    default_action = local.network_default_action
+    bypass         = ["AzureServices"]
   }
 
   lifecycle {
@@ -344,8 +360,8 @@ resource "azurerm_storage_container" "evidence_container" {
 # ---------------------------------------------------------------------------------------------
 
 resource "azurerm_cosmosdb_account" "cosmos" {
-  #checkov:skip=CKV_AZURE_99:Public endpoint needed by Flex Consumption without VNet integration; key auth is disabled so every request needs an Entra token with a data-plane role.
-  #checkov:skip=CKV_AZURE_101:Same reason as CKV_AZURE_99.
+  #checkov:skip=CKV_AZURE_99:Public variant only (private_networking=true disables public access and passes): public endpoint needed by Flex Consumption without VNet integration; key auth is disabled so every request needs an Entra token with a data-plane role.
+  #checkov:skip=CKV_AZURE_101:Public variant only (private_networking=true disables public access and passes): same reason as CKV_AZURE_99.
   #checkov:skip=CKV_AZURE_100:Microsoft-managed keys; the index holds case metadata and hashes, the evidence itself is in WORM blob storage.
   name                               = local.cosmos_name
   location                           = local.location
@@ -355,7 +371,7 @@ resource "azurerm_cosmosdb_account" "cosmos" {
   local_authentication_disabled      = true
   access_key_metadata_writes_enabled = false
   minimal_tls_version                = "Tls12"
-  public_network_access_enabled      = true
+  public_network_access_enabled      = local.public_network_access
   tags                               = var.tags
 
   dynamic "capabilities" {
@@ -436,9 +452,9 @@ resource "azurerm_relay_hybrid_connection_authorization_rule" "agent_listen" {
 # ---------------------------------------------------------------------------------------------
 
 resource "azurerm_key_vault" "vault" {
-  #checkov:skip=CKV_AZURE_109:Key Vault references of a Flex Consumption app without VNet integration resolve over the public endpoint; access is Entra RBAC only.
-  #checkov:skip=CKV_AZURE_189:Same reason as CKV_AZURE_109.
-  #checkov:skip=CKV2_AZURE_32:Private endpoints need the VNet-integrated variant of this deployment.
+  #checkov:skip=CKV_AZURE_109:Public variant only (private_networking=true denies by default and passes): Key Vault references of a Flex Consumption app without VNet integration resolve over the public endpoint; access is Entra RBAC only.
+  #checkov:skip=CKV_AZURE_189:Public variant only (private_networking=true disables public access and passes): same reason as CKV_AZURE_109.
+  #checkov:skip=CKV2_AZURE_32:Public variant only (private_networking=true adds the private endpoints and passes): the public variant has none, to keep idle cost at zero.
   name                            = local.key_vault_name
   location                        = local.location
   resource_group_name             = data.azurerm_resource_group.rg.name
@@ -450,11 +466,11 @@ resource "azurerm_key_vault" "vault" {
   enabled_for_deployment          = false
   enabled_for_disk_encryption     = false
   enabled_for_template_deployment = false
-  public_network_access_enabled   = true
+  public_network_access_enabled   = local.public_network_access
   tags                            = var.tags
 
   network_acls {
-    default_action = "Allow"
+    default_action = local.network_default_action
     bypass         = "AzureServices"
   }
 }
@@ -492,8 +508,11 @@ resource "azurerm_function_app_flex_consumption" "function_app" {
   maximum_instance_count = var.maximum_instance_count
   instance_memory_in_mb  = var.instance_memory_mb
 
+  # Network-hardened variant: every outbound call leaves through the app subnet (network.tf).
+  virtual_network_subnet_id = one(azurerm_subnet.app_subnet[*].id)
+
   https_only                                     = true
-  public_network_access_enabled                  = true
+  public_network_access_enabled                  = local.public_network_access
   client_certificate_enabled                     = false
   webdeploy_publish_basic_authentication_enabled = false
   # Key Vault references resolve with the user-assigned identity.
@@ -517,6 +536,12 @@ resource "azurerm_function_app_flex_consumption" "function_app" {
     # The host needs its storage roles before it starts.
     azurerm_role_assignment.host_blob_owner,
     azurerm_role_assignment.host_queue_contributor,
+    # Network-hardened variant: and its storage, its Key Vault references and the internet
+    # reachable through the network (nothing to wait for otherwise: these have count 0).
+    azurerm_private_endpoint.host_blob_endpoint,
+    azurerm_private_endpoint.host_queue_endpoint,
+    azurerm_private_endpoint.vault_endpoint,
+    azurerm_subnet_nat_gateway_association.app_subnet_nat,
   ]
 }
 

@@ -75,3 +75,13 @@ output "directory_roles_assigned" {
 output "secret_names" {
   value = local.secret_settings
 }
+
+# Network-hardened variant only (null otherwise): the network to peer with, and the one public
+# address the app's outbound calls come from.
+output "virtual_network_name" {
+  value = one(azurerm_virtual_network.vnet[*].name)
+}
+
+output "egress_ip_address" {
+  value = one(azurerm_public_ip.egress_ip[*].ip_address)
+}

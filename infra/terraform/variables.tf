@@ -134,6 +134,30 @@ variable "notify_mail_to" {
   default     = ""
 }
 
+variable "private_networking" {
+  description = "Network-hardened deployment (what regulated customers require): the function app joins a virtual network (Flex Consumption VNet integration, outbound through a NAT gateway), Storage, Cosmos DB, Key Vault and the app itself get private endpoints and private DNS zones, and public network access is off on all of them. Operators, HR intake and deployments must then come from inside (or through) the network: infra/README.md, \"Network-hardened deployment\"."
+  type        = bool
+  default     = false
+}
+
+variable "vnet_address_prefix" {
+  description = "Address space of the virtual network (private_networking only)."
+  type        = string
+  default     = "10.20.0.0/23"
+}
+
+variable "app_subnet_prefix" {
+  description = "Subnet the function app is integrated with, inside vnet_address_prefix (private_networking only). Flex Consumption takes an address per instance: /24 leaves room for maximum_instance_count up to ~250."
+  type        = string
+  default     = "10.20.0.0/24"
+}
+
+variable "private_endpoint_subnet_prefix" {
+  description = "Subnet of the private endpoints, inside vnet_address_prefix (private_networking only)."
+  type        = string
+  default     = "10.20.1.0/27"
+}
+
 variable "tags" {
   description = "Tags applied to every resource."
   type        = map(string)

@@ -26,6 +26,12 @@ provider "azurerm" {
       # Purge protection is on; never purge on destroy.
       purge_soft_delete_on_destroy = false
     }
+    storage {
+      # Every storage change goes through Azure Resource Manager (containers and queues are
+      # created by storage_account_id), so plan/apply work from outside the network when
+      # private_networking closes the storage accounts' public endpoints.
+      data_plane_available = false
+    }
   }
   # Shared keys are disabled on every storage account: data-plane calls use Entra ID.
   storage_use_azuread = true
