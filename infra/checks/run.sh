@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every infra check: parse both template sets (pycep-parser, python-hcl2), checkov on both,
 # Bicep/Terraform parity, the security baseline, permissions = the code's declaration,
-# handlers/ + settings contract, and the deployment package layout.
+# handlers/ + settings contract, and the deployment package layout. checkov, parity, security
+# and settings run on both variants: public (default) and network-hardened (variants.py).
 #
 # Needs only PyPI (for the two venvs, built once and reused) and, for the package and the
 # permission check, the Rust toolchain with crates.io. No az, bicep or terraform CLI and no
