@@ -16,6 +16,8 @@ from typing import Any
 from iac import BICEP_NETWORK_MODULE, BicepFile, TerraformConfig, dig, load_bicep_module, snake
 
 _ZONE = re.compile(r"privatelink\.[a-z.]+")
+# What Bicep's environment() gives in Azure public cloud, which Terraform's literal names assume.
+AZURE_PUBLIC_CLOUD = {"environment().suffixes.storage": "core.windows.net"}
 
 
 def _rule(name, priority, direction, access, protocol, src, src_port, dst, dst_port) -> tuple:
@@ -35,8 +37,11 @@ def bicep_network(b: BicepFile) -> dict:
     def target(node: Any) -> str:
         return snake(b.expr_text(node).split(".")[0])
 
+    def zone(name: str) -> str:
+        return re.sub(r"\$\{(\w+)\}", lambda m: AZURE_PUBLIC_CLOUD[n.expr_text(n.value(m.group(1)))], name)
+
     endpoints = [
-        (e["name"], target(e["targetId"]), e["groupId"], e["zone"]) for e in n.value("endpoints")
+        (e["name"], target(e["targetId"]), e["groupId"], zone(e["zone"])) for e in n.value("endpoints")
     ]
     app = b.modules["appEndpoint"]["config"]
     assert b.value(app["condition"]) is True, "the app's endpoint must exist exactly when the network does"
@@ -65,7 +70,7 @@ def bicep_network(b: BicepFile) -> dict:
     }
     nat = n.value(n.body("natGateway"))
     ip = n.value(n.body("egressIp"))
-    zones = n.loop_array("dnsZones")
+    zones = [zone(z) for z in n.loop_array("dnsZones")]
     links = n.value(n.body("dnsLinks"))
     return {
         "names": {snake(sym): n.sig(n.body(sym)["name"]) for sym in ("vnet", "appNsg", "endpointNsg", "egressIp", "natGateway")},
@@ -82,7 +87,7 @@ def bicep_network(b: BicepFile) -> dict:
         "dns_zones": sorted(zones),
         "dns_links": sorted(
             (z, snake(n.expr_text(dig(links, "properties.virtualNetwork.id")).split(".")[0]), dig(links, "properties.registrationEnabled"))
-            for z in n.loop_array("dnsLinks")
+            for z in map(zone, n.loop_array("dnsLinks"))
         ),
         "endpoints": sorted(endpoints),
     }

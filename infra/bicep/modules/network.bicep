@@ -52,10 +52,12 @@ param vaultId string
 var appSubnetName = 'snet-app'
 var endpointSubnetName = 'snet-endpoints'
 
-// Azure public cloud zone names of the private-link sub-resources used here.
+// Zone names of the private-link sub-resources used here (storage's from the cloud's suffix,
+// core.windows.net in Azure public cloud; the others are public-cloud names).
+var storageSuffix = environment().suffixes.storage
 var privateDnsZoneNames = [
-  'privatelink.blob.core.windows.net'
-  'privatelink.queue.core.windows.net'
+  'privatelink.blob.${storageSuffix}'
+  'privatelink.queue.${storageSuffix}'
   'privatelink.documents.azure.com'
   'privatelink.vaultcore.azure.net'
   'privatelink.azurewebsites.net'
@@ -65,9 +67,9 @@ var privateDnsZoneNames = [
 // The Functions host uses blob (keys, leases, timer locks, the deployment package) and queue
 // (triggers) of the host account, no table or file service (no tableServiceUri is set).
 var endpoints = [
-  { name: 'host-blob', targetId: hostStorageId, groupId: 'blob', zone: 'privatelink.blob.core.windows.net' }
-  { name: 'host-queue', targetId: hostStorageId, groupId: 'queue', zone: 'privatelink.queue.core.windows.net' }
-  { name: 'evidence-blob', targetId: evidenceStorageId, groupId: 'blob', zone: 'privatelink.blob.core.windows.net' }
+  { name: 'host-blob', targetId: hostStorageId, groupId: 'blob', zone: 'privatelink.blob.${storageSuffix}' }
+  { name: 'host-queue', targetId: hostStorageId, groupId: 'queue', zone: 'privatelink.queue.${storageSuffix}' }
+  { name: 'evidence-blob', targetId: evidenceStorageId, groupId: 'blob', zone: 'privatelink.blob.${storageSuffix}' }
   { name: 'cosmos', targetId: cosmosId, groupId: 'Sql', zone: 'privatelink.documents.azure.com' }
   { name: 'vault', targetId: vaultId, groupId: 'vault', zone: 'privatelink.vaultcore.azure.net' }
 ]
