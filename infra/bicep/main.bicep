@@ -658,7 +658,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     // Network-hardened variant: every outbound call leaves through the app subnet.
-    virtualNetworkSubnetId: privateNetworking ? network.outputs.appSubnetId : null
+    virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : null
     httpsOnly: true
     publicNetworkAccess: publicNetworkAccess
     clientCertEnabled: false
@@ -738,10 +738,10 @@ module appEndpoint 'modules/private-endpoint.bicep' = if (privateNetworking) {
     name: 'pe-${baseName}-${suffix}-app'
     location: location
     tags: tags
-    subnetId: privateNetworking ? network.outputs.privateEndpointSubnetId : ''
+    subnetId: privateNetworking ? network!.outputs.privateEndpointSubnetId : ''
     targetId: functionApp.id
     groupId: 'sites'
-    privateDnsZoneId: privateNetworking ? network.outputs.sitesDnsZoneId : ''
+    privateDnsZoneId: privateNetworking ? network!.outputs.sitesDnsZoneId : ''
   }
 }
 
@@ -973,5 +973,5 @@ output directoryRolesToAssign array = directoryRoles
 output secretNames object = secretSettings
 // Network-hardened variant only (empty otherwise): the network to peer with, and the one public
 // address the app's outbound calls come from.
-output virtualNetworkName string = privateNetworking ? network.outputs.virtualNetworkName : ''
-output egressIpAddress string = privateNetworking ? network.outputs.egressIpAddress : ''
+output virtualNetworkName string = privateNetworking ? network!.outputs.virtualNetworkName : ''
+output egressIpAddress string = privateNetworking ? network!.outputs.egressIpAddress : ''

@@ -97,6 +97,7 @@ def test_network_hardened_variant_passes_the_checks_the_public_one_skips(directo
 
 def test_rendering_a_variant_refuses_what_it_cannot_evaluate():
     assert render_bicep("var a = privateNetworking ? 'Disabled' : 'Enabled'\n", True) == "var a = 'Disabled'\n"
-    assert render_bicep("x: privateNetworking ? network.outputs.id : null\n", False) == "x: null\n"
+    assert render_bicep("x: privateNetworking ? network!.outputs.id : null\n", False) == "x: null\n"
+    assert render_bicep("x: privateNetworking ? network!.outputs.id : null\n", True) == "x: network!.outputs.id\n"
     with pytest.raises(ValueError):
         render_bicep("x: privateNetworking ? concat(a, b) : ''\n", True)

@@ -29,8 +29,8 @@ PUBLIC_ONLY = "Public variant only"
 
 _SKIP = re.compile(r"^\s*(?://|#)checkov:skip=([A-Z0-9_]+):(.*)$")
 # A branch of a Bicep conditional on the switch: a quoted string, null/true/false, a number or a
-# dotted reference (`network.outputs.appSubnetId`).
-_BRANCH = r"(?:'[^'\n]*'|[A-Za-z_][A-Za-z0-9_.]*|[0-9]+)"
+# dotted reference (`network!.outputs.appSubnetId`, `!` asserting a conditional module exists).
+_BRANCH = r"(?:'[^'\n]*'|[A-Za-z_][A-Za-z0-9_]*!?(?:\.[A-Za-z0-9_]+)*|[0-9]+)"
 _BICEP_TERNARY = re.compile(rf"\b{BICEP_SWITCH} \? ({_BRANCH}) : ({_BRANCH})")
 
 
