@@ -103,7 +103,7 @@ param privateNetworking bool = false
 @description('Address space of the virtual network (privateNetworking only).')
 param vnetAddressPrefix string = '10.20.0.0/23'
 
-@description('Subnet the function app is integrated with, inside vnetAddressPrefix (privateNetworking only). Flex Consumption takes an address per instance: /24 leaves room for maximumInstanceCount up to ~250.')
+@description('Subnet the function app is integrated with, inside vnetAddressPrefix (privateNetworking only). Dedicated to the app (Flex Consumption allows no private or service endpoints in it) and the source of its instances\' addresses: size it with maximumInstanceCount in mind (a /24 is ample for the default 40).')
 param appSubnetPrefix string = '10.20.0.0/24'
 
 @description('Subnet of the private endpoints, inside vnetAddressPrefix (privateNetworking only).')

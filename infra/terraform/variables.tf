@@ -147,7 +147,7 @@ variable "vnet_address_prefix" {
 }
 
 variable "app_subnet_prefix" {
-  description = "Subnet the function app is integrated with, inside vnet_address_prefix (private_networking only). Flex Consumption takes an address per instance: /24 leaves room for maximum_instance_count up to ~250."
+  description = "Subnet the function app is integrated with, inside vnet_address_prefix (private_networking only). Dedicated to the app (Flex Consumption allows no private or service endpoints in it) and the source of its instances' addresses: size it with maximum_instance_count in mind (a /24 is ample for the default 40)."
   type        = string
   default     = "10.20.0.0/24"
 }
