@@ -101,3 +101,14 @@ def test_rendering_a_variant_refuses_what_it_cannot_evaluate():
     assert render_bicep("x: privateNetworking ? network!.outputs.id : null\n", True) == "x: network!.outputs.id\n"
     with pytest.raises(ValueError):
         render_bicep("x: privateNetworking ? concat(a, b) : ''\n", True)
+
+
+def test_writing_a_variant_needs_the_switch(tmp_path):
+    """A template set without the switch is refused, not scanned as if it were the variant."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "main.bicep").write_text("param other bool = false\n")
+    with pytest.raises(ValueError, match="switch"):
+        write_variant(src, tmp_path / "out", "bicep", "private")
+    public = write_variant(BICEP_DIR, tmp_path / "public", "bicep", "public")
+    assert (public / "main.bicep").read_text().count("Public variant only") == (BICEP_DIR / "main.bicep").read_text().count("Public variant only")
