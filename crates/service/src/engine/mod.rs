@@ -9,14 +9,13 @@
 //! permanent failure marks the step failed with its evidence, opens a remediation item and
 //! notifies. Successors are enqueued once all their predecessors are terminal.
 
-mod directory;
-mod notify;
+mod outcome;
 mod sla;
 mod sweep;
 
-pub use directory::{Directory, Resolution};
-pub use notify::{Notifier, QueueNotifier};
-pub use sla::SlaReport;
+pub use crate::directory::{Directory, Resolution};
+pub use crate::notifier::{Notifier, QueueNotifier};
+pub use outcome::{EngineError, Handled, SlaReport};
 
 #[cfg(test)]
 mod tests;
@@ -33,13 +32,14 @@ use offboard_core::notify::{Notification, NotificationKind};
 use offboard_core::plan::{self, Plan, StepKind, StepStatus};
 use offboard_core::policy::Policy;
 use offboard_core::ports::{
-    CaseStore, MessageQueue, QueueError, Remediation, RemediationStatus, RemediationStore,
-    StoreError, Versioned,
+    CaseStore, MessageQueue, Remediation, RemediationStatus, RemediationStore, StoreError,
+    Versioned,
 };
 
+use crate::attempt::{ActionEvidence, StepContext, StepFailure, StepReport};
 use crate::clock::Clock;
-use crate::evidence::{Evidence, EvidenceFailure};
-use crate::steps::{ActionEvidence, StepContext, StepFailure, StepRegistry, StepReport};
+use crate::evidence::Evidence;
+use crate::steps::StepRegistry;
 
 /// How long a step's claim lasts; a handler that dies mid-step holds it this long at most.
 pub const STEP_LEASE: ChronoDuration = ChronoDuration::minutes(2);
@@ -53,68 +53,6 @@ pub const MAX_TRANSIENT_ATTEMPTS: u32 = 6;
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// ETag races retried before giving up (the host then redelivers the message).
 const RACES: usize = 25;
-
-/// Why the engine could not finish handling a message; the host retries it.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    /// The case store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A queue failed.
-    #[error(transparent)]
-    Queue(#[from] QueueError),
-    /// Evidence could not be written.
-    #[error(transparent)]
-    Evidence(#[from] EvidenceFailure),
-    /// An outside service is temporarily unavailable.
-    #[error("{0}")]
-    Unavailable(String),
-    /// Too many concurrent changes to the case.
-    #[error("case {0} kept changing; the message will be retried")]
-    Contended(CaseId),
-    /// Encoding a message failed (a bug).
-    #[error("could not encode a message: {0}")]
-    Encode(String),
-    /// A request about a case that cannot be honoured.
-    #[error("{0}")]
-    Refused(String),
-    /// No such case.
-    #[error("no case {0}")]
-    NoSuchCase(CaseId),
-}
-
-impl EngineError {
-    /// Whether a retry may succeed.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Self::Store(e) => e.is_transient(),
-            Self::Queue(e) => matches!(e, QueueError::Unavailable { .. }),
-            Self::Evidence(e) => e.is_transient(),
-            Self::Contended(_) | Self::Unavailable(_) => true,
-            Self::Encode(_) | Self::Refused(_) | Self::NoSuchCase(_) => false,
-        }
-    }
-}
-
-/// What handling one message did, for the invocation log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Handled {
-    /// Work was done.
-    Done(String),
-    /// Nothing to do (already done, or someone else is doing it).
-    Skipped(String),
-    /// Deferred: re-enqueued after a delay.
-    Deferred(String),
-}
-
-impl Handled {
-    /// A line for the log.
-    pub fn describe(&self) -> &str {
-        match self {
-            Self::Done(s) | Self::Skipped(s) | Self::Deferred(s) => s,
-        }
-    }
-}
 
 /// What a dry run shows.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

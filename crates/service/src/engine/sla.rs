@@ -9,16 +9,8 @@ use offboard_core::evidence::{Outcome, RecordBody};
 use offboard_core::notify::NotificationKind;
 use offboard_core::ports::CaseQuery;
 
-use super::{Engine, EngineError, RACES};
-
-/// What one SLA tick found.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct SlaReport {
-    /// Cases checked.
-    pub checked: u32,
-    /// Breaches flagged now.
-    pub breached: u32,
-}
+use super::outcome::{EngineError, SlaReport};
+use super::{Engine, RACES};
 
 impl Engine {
     /// Checks every open case against its deadline.
