@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 use offboard_core::case::Case;
-use offboard_core::evidence::{Outcome, ReadBack, RequestOutline};
+use offboard_core::evidence::{Outcome, ReadBack, RecordBody, RequestOutline};
 use offboard_core::plan::{Facts, Plan, Step, StepKind, StepStatus};
 use offboard_core::policy::KindPolicy;
 
@@ -62,6 +62,28 @@ pub struct ActionEvidence {
     pub started_at: DateTime<Utc>,
     /// When it ended.
     pub ended_at: DateTime<Utc>,
+}
+
+impl ActionEvidence {
+    /// The evidence record body of this attempt, made by `step` and acted by `actor`.
+    pub fn record_body(&self, step: StepKind, actor: &str) -> RecordBody {
+        RecordBody {
+            step: step.as_str().to_owned(),
+            target_system: self.target_system.clone(),
+            action: self.action.clone(),
+            target_ids: self.target_ids.clone(),
+            request: self.request.clone(),
+            response_status: self.response_status,
+            service_request_id: self.service_request_id.clone(),
+            read_back: self.read_back.clone(),
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            actor: actor.to_owned(),
+            outcome: self.outcome,
+            reason: self.reason.clone(),
+            details: self.details.clone(),
+        }
+    }
 }
 
 /// What a step came to.

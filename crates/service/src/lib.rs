@@ -9,6 +9,7 @@ pub mod clock;
 pub mod compliance;
 pub mod directory;
 pub mod engine;
+pub mod etag;
 pub mod evidence;
 pub mod intake;
 pub mod m365;
