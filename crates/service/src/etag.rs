@@ -4,6 +4,8 @@
 //! because two invocations (a redelivered message, a timer and a queue function) may work on
 //! the same case at once and neither may lose the other's change.
 
+use std::future::Future;
+
 use offboard_core::case::Case;
 use offboard_core::ports::{CaseStore, ETag, StoreError, Versioned};
 
@@ -37,21 +39,30 @@ pub struct Updated<V, T> {
 /// first). A write that lost a race to another writer is retried from a fresh read, up to
 /// `tries` times; `Ok(None)` means every try lost (the caller reports contention, and the
 /// message is retried later).
-pub async fn update<V, T, E>(
+///
+/// `load` and `write` are plain closures returning futures (not `async` closures): the
+/// futures must be `Send` for the Functions handler, which the compiler cannot yet prove
+/// for `async` closures that borrow their arguments. `write` therefore gets its own copy.
+pub async fn update<V, T, E, L, LF, W, WF>(
     tries: usize,
-    mut load: impl AsyncFnMut() -> Result<Option<Versioned<V>>, E>,
-    mut change: impl AsyncFnMut(&mut Option<V>) -> Result<Change<T>, E>,
-    mut write: impl AsyncFnMut(&V, Option<&ETag>) -> Result<(), StoreError>,
+    mut load: L,
+    mut change: impl FnMut(&mut Option<V>) -> Result<Change<T>, E>,
+    mut write: W,
 ) -> Result<Option<Updated<V, T>>, E>
 where
+    V: Clone,
     E: From<StoreError>,
+    L: FnMut() -> LF,
+    LF: Future<Output = Result<Option<Versioned<V>>, E>>,
+    W: FnMut(V, Option<ETag>) -> WF,
+    WF: Future<Output = Result<(), StoreError>>,
 {
     for _ in 0..tries {
         let (mut value, etag) = match load().await? {
             Some(v) => (Some(v.value), Some(v.etag)),
             None => (None, None),
         };
-        let answer = match change(&mut value).await? {
+        let answer = match change(&mut value)? {
             Change::ReadAgain => continue,
             Change::Keep(answer) => {
                 return Ok(Some(Updated {
@@ -62,14 +73,15 @@ where
             }
             Change::Write(answer) => answer,
         };
-        let Some(v) = value.as_ref() else {
+        let Some(v) = value.clone() else {
             return Ok(Some(Updated {
                 value,
                 answer,
                 written: false,
             }));
         };
-        match write(v, etag.as_ref()).await {
+        let creating = etag.is_none();
+        match write(v, etag).await {
             Ok(()) => {
                 return Ok(Some(Updated {
                     value,
@@ -79,7 +91,7 @@ where
             }
             Err(StoreError::PreconditionFailed { .. }) => continue,
             // A create that lost to another create: read what the other wrote.
-            Err(StoreError::Conflict { .. }) if etag.is_none() => continue,
+            Err(StoreError::Conflict { .. }) if creating => continue,
             Err(e) => return Err(e.into()),
         }
     }
@@ -91,11 +103,11 @@ where
 /// an ETag is not there to replace.
 pub async fn replace_case(
     cases: &dyn CaseStore,
-    case: &Case,
-    etag: Option<&ETag>,
+    case: Case,
+    etag: Option<ETag>,
 ) -> Result<(), StoreError> {
     match etag {
-        Some(etag) => cases.replace(case, etag).await.map(|_| ()),
+        Some(etag) => cases.replace(&case, &etag).await.map(|_| ()),
         None => Err(StoreError::NotFound {
             what: format!("case {}", case.id),
         }),
@@ -105,6 +117,7 @@ pub async fn replace_case(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
 
     fn raced() -> StoreError {
         StoreError::PreconditionFailed { what: "x".into() }
@@ -112,30 +125,31 @@ mod tests {
 
     #[tokio::test]
     async fn a_lost_race_is_read_again_and_the_change_made_on_the_fresh_copy() {
-        let stored = std::cell::Cell::new((1u32, 0u32)); // (value, version)
-        let writes = std::cell::Cell::new(0);
-        let out = update::<u32, (), StoreError>(
+        let stored = Cell::new((1u32, 0u32)); // (value, version)
+        let writes = Cell::new(0);
+        let (stored, writes) = (&stored, &writes);
+        let out = update::<u32, (), StoreError, _, _, _, _>(
             5,
-            async || {
+            || async move {
                 let (value, version) = stored.get();
                 Ok(Some(Versioned {
                     value,
                     etag: ETag(version.to_string()),
                 }))
             },
-            async |v: &mut Option<u32>| {
+            |v| {
                 *v = v.map(|n| n + 10);
                 Ok(Change::Write(()))
             },
-            async |v: &u32, etag: Option<&ETag>| {
+            |v, etag| async move {
                 writes.set(writes.get() + 1);
                 if writes.get() == 1 {
                     // Someone else wrote first.
                     stored.set((5, 1));
                     return Err(raced());
                 }
-                assert_eq!(etag.map(|e| e.0.as_str()), Some("1"));
-                stored.set((*v, 2));
+                assert_eq!(etag.map(|e| e.0), Some("1".to_owned()));
+                stored.set((v, 2));
                 Ok(())
             },
         )
@@ -149,26 +163,26 @@ mod tests {
 
     #[tokio::test]
     async fn every_try_lost_is_contention_and_keep_writes_nothing() {
-        let lost = update::<u32, (), StoreError>(
+        let lost = update::<u32, (), StoreError, _, _, _, _>(
             3,
-            async || {
+            || async {
                 Ok(Some(Versioned {
                     value: 1,
                     etag: ETag("e".into()),
                 }))
             },
-            async |_: &mut Option<u32>| Ok(Change::Write(())),
-            async |_: &u32, _: Option<&ETag>| Err(raced()),
+            |_| Ok(Change::Write(())),
+            |_, _| async { Err(raced()) },
         )
         .await
         .expect("no store error");
         assert!(lost.is_none());
 
-        let kept = update::<u32, &str, StoreError>(
+        let kept = update::<u32, &str, StoreError, _, _, _, _>(
             3,
-            async || Ok(None),
-            async |_: &mut Option<u32>| Ok(Change::Keep("nothing to do")),
-            async |_: &u32, _: Option<&ETag>| panic!("must not write"),
+            || async { Ok(None) },
+            |_| Ok(Change::Keep("nothing to do")),
+            |_, _| async { panic!("must not write") },
         )
         .await
         .expect("no store error")

@@ -255,10 +255,20 @@ impl Evidence {
         record: &EvidenceRecord,
     ) -> Result<(), EvidenceFailure> {
         let worm = matches!(self.store.worm(), WormStatus::Enforced { .. });
-        etag::update::<IndexEntry, _, EvidenceFailure>(
+        etag::update(
             RETRIES,
-            async || Ok(self.index.get(period, &record.case_id).await?),
-            async |slot: &mut Option<IndexEntry>| match slot {
+            || async move {
+                match self.index.get(period, &record.case_id).await? {
+                    None if record.seq != 0 => {
+                        // The trigger's index write was lost: rebuild the entry from the
+                        // store (the rebuilt entry already holds this record).
+                        self.rebuild_entry(period, &record.case_id).await?;
+                        Ok(self.index.get(period, &record.case_id).await?)
+                    }
+                    found => Ok::<_, EvidenceFailure>(found),
+                }
+            },
+            |slot: &mut Option<IndexEntry>| match slot {
                 Some(entry) => {
                     entry.apply(record);
                     Ok(Change::Write(()))
@@ -273,13 +283,9 @@ impl Evidence {
                     *slot = Some(entry);
                     Ok(Change::Write(()))
                 }
-                None => {
-                    // The trigger's index write was lost: rebuild the entry from the store.
-                    self.rebuild_entry(period, &record.case_id).await?;
-                    Ok(Change::ReadAgain)
-                }
+                None => Ok(Change::ReadAgain),
             },
-            async |entry: &IndexEntry, etag: Option<&ETag>| self.put_index(entry, etag).await,
+            |entry, etag| self.put_index(entry, etag),
         )
         .await?
         .map(|_| ())
@@ -354,14 +360,14 @@ impl Evidence {
                 entry.ledger_seq = Some(found.seq);
             }
         }
-        etag::update::<IndexEntry, _, EvidenceFailure>(
+        etag::update(
             RETRIES,
-            async || Ok(self.index.get(period, case_id).await?),
-            async |slot: &mut Option<IndexEntry>| {
+            || async move { Ok::<_, EvidenceFailure>(self.index.get(period, case_id).await?) },
+            |slot: &mut Option<IndexEntry>| {
                 *slot = Some(entry.clone());
-                Ok::<_, EvidenceFailure>(Change::Write(()))
+                Ok(Change::Write(()))
             },
-            async |entry: &IndexEntry, etag: Option<&ETag>| self.put_index(entry, etag).await,
+            |row, etag| self.put_index(row, etag),
         )
         .await?
         .ok_or_else(|| EvidenceFailure::Contended(case_id.clone()))?;
@@ -370,8 +376,8 @@ impl Evidence {
 
     /// Writes an index row under `etag` (create-if-absent without one): the write half of
     /// [`etag::update`] for the index.
-    async fn put_index(&self, entry: &IndexEntry, etag: Option<&ETag>) -> Result<(), StoreError> {
-        self.index.put(entry, etag).await.map(|_| ())
+    async fn put_index(&self, entry: IndexEntry, etag: Option<ETag>) -> Result<(), StoreError> {
+        self.index.put(&entry, etag.as_ref()).await.map(|_| ())
     }
 
     /// Seals a finished case and appends the seal to the ledger. Idempotent: when the
@@ -444,21 +450,27 @@ impl Evidence {
             Some(e) => e,
             None => self.append_ledger(&seal, &period).await?,
         };
-        etag::update::<IndexEntry, _, EvidenceFailure>(
+        let period = &period;
+        etag::update(
             RETRIES,
-            async || Ok(self.index.get(&period, &case.id).await?),
-            async |slot: &mut Option<IndexEntry>| match slot {
+            || async move {
+                match self.index.get(period, &case.id).await? {
+                    None => {
+                        self.rebuild_entry(period, &case.id).await?;
+                        Ok(self.index.get(period, &case.id).await?)
+                    }
+                    found => Ok::<_, EvidenceFailure>(found),
+                }
+            },
+            |slot: &mut Option<IndexEntry>| match slot {
                 Some(row) => {
                     row.apply_seal(&seal);
                     row.ledger_seq = Some(entry.seq);
                     Ok(Change::Write(()))
                 }
-                None => {
-                    self.rebuild_entry(&period, &case.id).await?;
-                    Ok(Change::ReadAgain)
-                }
+                None => Ok(Change::ReadAgain),
             },
-            async |row: &IndexEntry, etag: Option<&ETag>| self.put_index(row, etag).await,
+            |row, etag| self.put_index(row, etag),
         )
         .await?
         .ok_or_else(|| EvidenceFailure::Contended(case.id.clone()))?;

@@ -13,7 +13,7 @@ use offboard_core::case::{Case, CaseStatus, CaseTransitionError};
 use offboard_core::event::{Source, TerminationEvent};
 use offboard_core::ids::CaseId;
 use offboard_core::messages::{self, PLAN_QUEUE, PlanMessage};
-use offboard_core::ports::{CaseStore, ETag, MessageQueue, QueueError, StoreError};
+use offboard_core::ports::{CaseStore, MessageQueue, QueueError, StoreError};
 
 use crate::clock::Clock;
 use crate::etag::{self, Change};
@@ -153,10 +153,11 @@ impl Intake {
     /// termination has taken effect.
     #[tracing::instrument(skip(self, note), fields(case_id = %id))]
     pub async fn rescind(&self, id: &CaseId, note: &str) -> Result<RescindOutcome, IntakeError> {
-        let cancelled = etag::update::<Case, (), IntakeError>(
+        let cases = self.cases.as_ref();
+        let cancelled = etag::update(
             MAX_CONFLICT_RETRIES,
-            async || Ok(self.cases.get(id).await?),
-            async |slot: &mut Option<Case>| match slot.as_mut() {
+            || async move { Ok::<_, IntakeError>(cases.get(id).await?) },
+            |slot: &mut Option<Case>| match slot.as_mut() {
                 None => Ok(Change::Keep(())),
                 Some(case) => Ok(if case.cancel(note, self.clock.now())? {
                     Change::Write(())
@@ -164,9 +165,7 @@ impl Intake {
                     Change::Keep(())
                 }),
             },
-            async |case: &Case, etag: Option<&ETag>| {
-                etag::replace_case(self.cases.as_ref(), case, etag).await
-            },
+            |case, etag| etag::replace_case(cases, case, etag),
         )
         .await?
         .ok_or_else(|| StoreError::PreconditionFailed {

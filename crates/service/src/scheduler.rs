@@ -4,7 +4,7 @@
 
 use chrono::Duration;
 use offboard_core::case::CaseStatus;
-use offboard_core::ports::{CaseQuery, ETag, StoreError};
+use offboard_core::ports::{CaseQuery, StoreError};
 
 use crate::etag::{self, Change};
 use crate::intake::{Intake, IntakeError};
@@ -71,10 +71,11 @@ pub async fn tick(intake: &Intake) -> Result<TickReport, IntakeError> {
 /// Moves one due case to received and sends it to planning. Returns false when someone
 /// else already did (the case is no longer scheduled).
 async fn release(intake: &Intake, id: &offboard_core::CaseId) -> Result<bool, IntakeError> {
-    let released = etag::update::<offboard_core::Case, bool, IntakeError>(
+    let cases = intake.cases().as_ref();
+    let released = etag::update(
         5,
-        async || Ok(intake.cases().get(id).await?),
-        async |slot: &mut Option<offboard_core::Case>| {
+        || async move { Ok::<_, IntakeError>(cases.get(id).await?) },
+        |slot: &mut Option<offboard_core::Case>| {
             let now = intake.clock().now();
             let Some(case) = slot.as_mut().filter(|c| c.is_due(now)) else {
                 return Ok(Change::Keep(false));
@@ -86,9 +87,7 @@ async fn release(intake: &Intake, id: &offboard_core::CaseId) -> Result<bool, In
             )?;
             Ok(Change::Write(true))
         },
-        async |case: &offboard_core::Case, etag: Option<&ETag>| {
-            etag::replace_case(intake.cases().as_ref(), case, etag).await
-        },
+        |case, etag| etag::replace_case(cases, case, etag),
     )
     .await?
     .ok_or_else(|| StoreError::PreconditionFailed {

@@ -54,7 +54,7 @@ use offboard_core::messages::{self, StepMessage};
 use offboard_core::notify::{Notification, NotificationKind};
 use offboard_core::plan::{Plan, StepKind, StepStatus};
 use offboard_core::policy::Policy;
-use offboard_core::ports::{CaseStore, ETag, MessageQueue, RemediationStore, Versioned};
+use offboard_core::ports::{CaseStore, MessageQueue, RemediationStore, Versioned};
 
 use crate::clock::Clock;
 use crate::etag::{self, Change};
@@ -169,16 +169,15 @@ impl Engine {
         id: &CaseId,
         mut change: impl FnMut(&mut Case, DateTime<Utc>) -> Result<Change<T>, EngineError>,
     ) -> Result<(Case, T), EngineError> {
-        let updated = etag::update::<Case, T, EngineError>(
+        let cases = self.cases.as_ref();
+        let updated = etag::update(
             RACES,
-            async || self.load(id).await.map(Some),
-            async |slot: &mut Option<Case>| match slot.as_mut() {
+            || async move { self.load(id).await.map(Some) },
+            |slot: &mut Option<Case>| match slot.as_mut() {
                 Some(case) => change(case, self.clock.now()),
                 None => Ok(Change::ReadAgain),
             },
-            async |case: &Case, etag: Option<&ETag>| {
-                etag::replace_case(self.cases.as_ref(), case, etag).await
-            },
+            |case, etag| etag::replace_case(cases, case, etag),
         )
         .await?
         .ok_or_else(|| EngineError::Contended(id.clone()))?;
