@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Ut
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::event::TerminationKind;
+use crate::event::kind::TerminationKind;
 
 /// HR's effective time exactly as it was sent, with its parsed form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

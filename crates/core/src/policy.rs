@@ -6,7 +6,7 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::event::TerminationKind;
-use crate::plan::StepKind;
+use crate::plan::step::StepKind;
 
 /// The built-in policy (the repository's `config/policy.toml`).
 pub const DEFAULT_POLICY: &str = include_str!("../../../config/policy.toml");

@@ -10,7 +10,8 @@ use std::time::Duration;
 use crate::case::{Case, CaseStatus};
 use crate::event::Source;
 use crate::ids::CaseId;
-use crate::scim::ScimUser;
+pub use crate::scim::user::ScimKey;
+use crate::scim::user::ScimUser;
 
 /// An opaque version tag: a write with a stale one is refused (optimistic concurrency).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -163,15 +164,6 @@ pub trait ScimUserStore: Send + Sync {
     async fn find(&self, attribute: ScimKey, value: &str) -> Result<Vec<ScimUser>, StoreError>;
     /// A page of all users, ordered by id: `start` is 0-based.
     async fn list(&self, start: u32, count: u32) -> Result<(Vec<ScimUser>, u32), StoreError>;
-}
-
-/// The SCIM attributes offboard can filter on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScimKey {
-    /// `userName` (case-insensitive, unique).
-    UserName,
-    /// `externalId` (case-exact).
-    ExternalId,
 }
 
 /// A message taken from a queue, invisible to others until its visibility timeout passes.

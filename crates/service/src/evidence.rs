@@ -17,10 +17,11 @@ use offboard_core::evidence::{
 };
 use offboard_core::ids::CaseId;
 use offboard_core::ports::{
-    CaseIndex, EvidenceStore, EvidenceStoreError, StoreError, StoredRecord,
+    CaseIndex, ETag, EvidenceStore, EvidenceStoreError, StoreError, StoredRecord,
 };
 
 use crate::clock::Clock;
+use crate::etag::{self, Change};
 
 /// Why evidence could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +189,35 @@ impl Evidence {
         Err(EvidenceFailure::Contended(case.id.clone()))
     }
 
+    /// The body of a record of something offboard itself did or found (not a call to an
+    /// outside service, so no request, response or read-back), acted by this service's
+    /// actor at `at`. Callers add what they know with struct update syntax.
+    pub fn body(
+        &self,
+        step: &str,
+        target_system: &str,
+        action: impl Into<String>,
+        outcome: Outcome,
+        at: DateTime<Utc>,
+    ) -> RecordBody {
+        RecordBody {
+            step: step.to_owned(),
+            target_system: target_system.to_owned(),
+            action: action.into(),
+            target_ids: Vec::new(),
+            request: None,
+            response_status: None,
+            service_request_id: None,
+            read_back: None,
+            started_at: at,
+            ended_at: at,
+            actor: self.actor.clone(),
+            outcome,
+            reason: None,
+            details: None,
+        }
+    }
+
     /// A record of what happened to the case itself (cancelled, completed), which also
     /// sets the status the index shows.
     pub fn case_status_body(
@@ -196,22 +226,11 @@ impl Evidence {
         action: &str,
         reason: Option<String>,
     ) -> RecordBody {
-        let now = self.clock.now();
         RecordBody {
-            step: "case".into(),
-            target_system: "offboard".into(),
-            action: action.to_owned(),
             target_ids: vec![case.id.to_string()],
-            request: None,
-            response_status: None,
-            service_request_id: None,
-            read_back: None,
-            started_at: now,
-            ended_at: now,
-            actor: self.actor.clone(),
-            outcome: Outcome::Noted,
             reason,
             details: Some(serde_json::json!({"caseStatus": case.status})),
+            ..self.body("case", "offboard", action, Outcome::Noted, self.clock.now())
         }
     }
 
@@ -236,11 +255,23 @@ impl Evidence {
         record: &EvidenceRecord,
     ) -> Result<(), EvidenceFailure> {
         let worm = matches!(self.store.worm(), WormStatus::Enforced { .. });
-        for _ in 0..RETRIES {
-            let result = match self.index.get(period, &record.case_id).await? {
-                Some(mut v) => {
-                    v.value.apply(record);
-                    self.index.put(&v.value, Some(&v.etag)).await
+        etag::update(
+            RETRIES,
+            || async move {
+                match self.index.get(period, &record.case_id).await? {
+                    None if record.seq != 0 => {
+                        // The trigger's index write was lost: rebuild the entry from the
+                        // store (the rebuilt entry already holds this record).
+                        self.rebuild_entry(period, &record.case_id).await?;
+                        Ok(self.index.get(period, &record.case_id).await?)
+                    }
+                    found => Ok::<_, EvidenceFailure>(found),
+                }
+            },
+            |slot: &mut Option<IndexEntry>| match slot {
+                Some(entry) => {
+                    entry.apply(record);
+                    Ok(Change::Write(()))
                 }
                 None if record.seq == 0 => {
                     let entry = IndexEntry::from_trigger(period, record, worm).map_err(|e| {
@@ -249,23 +280,16 @@ impl Evidence {
                             detail: e.to_string(),
                         }
                     })?;
-                    self.index.put(&entry, None).await
+                    *slot = Some(entry);
+                    Ok(Change::Write(()))
                 }
-                None => {
-                    // The trigger's index write was lost: rebuild the entry from the store.
-                    self.rebuild_entry(period, &record.case_id).await?;
-                    continue;
-                }
-            };
-            match result {
-                Ok(_) => return Ok(()),
-                Err(StoreError::PreconditionFailed { .. } | StoreError::Conflict { .. }) => {
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(EvidenceFailure::Contended(record.case_id.clone()))
+                None => Ok(Change::ReadAgain),
+            },
+            |entry, etag| self.put_index(entry, etag),
+        )
+        .await?
+        .map(|_| ())
+        .ok_or_else(|| EvidenceFailure::Contended(record.case_id.clone()))
     }
 
     /// Rebuilds the index entry of every case the evidence store holds in the periods
@@ -336,20 +360,24 @@ impl Evidence {
                 entry.ledger_seq = Some(found.seq);
             }
         }
-        for _ in 0..RETRIES {
-            let res = match self.index.get(period, case_id).await? {
-                Some(v) => self.index.put(&entry, Some(&v.etag)).await,
-                None => self.index.put(&entry, None).await,
-            };
-            match res {
-                Ok(_) => return Ok(entry),
-                Err(StoreError::PreconditionFailed { .. } | StoreError::Conflict { .. }) => {
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(EvidenceFailure::Contended(case_id.clone()))
+        etag::update(
+            RETRIES,
+            || async move { Ok::<_, EvidenceFailure>(self.index.get(period, case_id).await?) },
+            |slot: &mut Option<IndexEntry>| {
+                *slot = Some(entry.clone());
+                Ok(Change::Write(()))
+            },
+            |row, etag| self.put_index(row, etag),
+        )
+        .await?
+        .ok_or_else(|| EvidenceFailure::Contended(case_id.clone()))?;
+        Ok(entry)
+    }
+
+    /// Writes an index row under `etag` (create-if-absent without one): the write half of
+    /// [`etag::update`] for the index.
+    async fn put_index(&self, entry: IndexEntry, etag: Option<ETag>) -> Result<(), StoreError> {
+        self.index.put(&entry, etag.as_ref()).await.map(|_| ())
     }
 
     /// Seals a finished case and appends the seal to the ledger. Idempotent: when the
@@ -422,20 +450,31 @@ impl Evidence {
             Some(e) => e,
             None => self.append_ledger(&seal, &period).await?,
         };
-        for _ in 0..RETRIES {
-            let Some(mut v) = self.index.get(&period, &case.id).await? else {
-                self.rebuild_entry(&period, &case.id).await?;
-                continue;
-            };
-            v.value.apply_seal(&seal);
-            v.value.ledger_seq = Some(entry.seq);
-            match self.index.put(&v.value, Some(&v.etag)).await {
-                Ok(_) => return Ok((seal, entry)),
-                Err(StoreError::PreconditionFailed { .. }) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(EvidenceFailure::Contended(case.id.clone()))
+        let period = &period;
+        etag::update(
+            RETRIES,
+            || async move {
+                match self.index.get(period, &case.id).await? {
+                    None => {
+                        self.rebuild_entry(period, &case.id).await?;
+                        Ok(self.index.get(period, &case.id).await?)
+                    }
+                    found => Ok::<_, EvidenceFailure>(found),
+                }
+            },
+            |slot: &mut Option<IndexEntry>| match slot {
+                Some(row) => {
+                    row.apply_seal(&seal);
+                    row.ledger_seq = Some(entry.seq);
+                    Ok(Change::Write(()))
+                }
+                None => Ok(Change::ReadAgain),
+            },
+            |row, etag| self.put_index(row, etag),
+        )
+        .await?
+        .ok_or_else(|| EvidenceFailure::Contended(case.id.clone()))?;
+        Ok((seal, entry))
     }
 
     /// Whether the case's latest seal covers every record it has.

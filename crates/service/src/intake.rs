@@ -13,9 +13,10 @@ use offboard_core::case::{Case, CaseStatus, CaseTransitionError};
 use offboard_core::event::{Source, TerminationEvent};
 use offboard_core::ids::CaseId;
 use offboard_core::messages::{self, PLAN_QUEUE, PlanMessage};
-use offboard_core::ports::{CaseStore, MessageQueue, QueueError, StoreError, Versioned};
+use offboard_core::ports::{CaseStore, MessageQueue, QueueError, StoreError};
 
 use crate::clock::Clock;
+use crate::etag::{self, Change};
 use crate::evidence::{Evidence, EvidenceFailure};
 
 /// What intake answers: the case and its status.
@@ -152,32 +153,38 @@ impl Intake {
     /// termination has taken effect.
     #[tracing::instrument(skip(self, note), fields(case_id = %id))]
     pub async fn rescind(&self, id: &CaseId, note: &str) -> Result<RescindOutcome, IntakeError> {
-        for _ in 0..MAX_CONFLICT_RETRIES {
-            let Some(Versioned { mut value, etag }) = self.cases.get(id).await? else {
-                return Ok(RescindOutcome::NoSuchCase(id.clone()));
-            };
-            let changed = value.cancel(note, self.clock.now())?;
-            if changed {
-                match self.cases.replace(&value, &etag).await {
-                    Ok(_) => {}
-                    Err(StoreError::PreconditionFailed { .. }) => continue,
-                    Err(e) => return Err(e.into()),
-                }
-                tracing::info!("case cancelled");
-            }
-            // A cancelled case is finished: record why and seal it (idempotent, so a
-            // retried rescind completes what a failed one started).
-            self.finish_cancelled(&value, note).await?;
-            return Ok(RescindOutcome::Cancelled(Receipt {
-                case_id: value.id,
-                status: value.status,
-                created: false,
-            }));
-        }
-        Err(StoreError::PreconditionFailed {
+        let cases = self.cases.as_ref();
+        let cancelled = etag::update(
+            MAX_CONFLICT_RETRIES,
+            || async move { Ok::<_, IntakeError>(cases.get(id).await?) },
+            |slot: &mut Option<Case>| match slot.as_mut() {
+                None => Ok(Change::Keep(())),
+                Some(case) => Ok(if case.cancel(note, self.clock.now())? {
+                    Change::Write(())
+                } else {
+                    Change::Keep(())
+                }),
+            },
+            |case, etag| etag::replace_case(cases, case, etag),
+        )
+        .await?
+        .ok_or_else(|| StoreError::PreconditionFailed {
             what: format!("case {id}"),
+        })?;
+        let Some(value) = cancelled.value else {
+            return Ok(RescindOutcome::NoSuchCase(id.clone()));
+        };
+        if cancelled.written {
+            tracing::info!("case cancelled");
         }
-        .into())
+        // A cancelled case is finished: record why and seal it (idempotent, so a retried
+        // rescind completes what a failed one started).
+        self.finish_cancelled(&value, note).await?;
+        Ok(RescindOutcome::Cancelled(Receipt {
+            case_id: value.id,
+            status: value.status,
+            created: false,
+        }))
     }
 
     async fn finish_cancelled(&self, case: &Case, note: &str) -> Result<(), IntakeError> {

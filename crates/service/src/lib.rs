@@ -4,12 +4,16 @@
 //! Azure (Cosmos DB, Storage queues) and on the embedded backend. The handler binary maps
 //! HTTP requests and queue/timer invocations onto these functions and nothing more.
 
+pub mod attempt;
 pub mod clock;
 pub mod compliance;
+pub mod directory;
 pub mod engine;
+pub mod etag;
 pub mod evidence;
 pub mod intake;
 pub mod m365;
+pub mod notifier;
 pub mod onprem;
 pub mod report;
 pub mod scheduler;

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use offboard_agent_proto::{AgentResponse, CommandSigningKey, SignedCommand};
 use offboard_relay::{EntraTokenSource, RelayError, RelaySender};
 
-use crate::engine::Notifier;
+use crate::notifier::Notifier;
 
 /// How long a command stays valid after it is issued. Well under the agent's default limit
 /// (`max_validity_secs` = 15 minutes) and well over the relay's 60 s request limit, so a

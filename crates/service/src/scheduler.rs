@@ -6,6 +6,7 @@ use chrono::Duration;
 use offboard_core::case::CaseStatus;
 use offboard_core::ports::{CaseQuery, StoreError};
 
+use crate::etag::{self, Change};
 use crate::intake::{Intake, IntakeError};
 
 /// How many due cases one tick releases; the next tick takes the rest.
@@ -70,34 +71,35 @@ pub async fn tick(intake: &Intake) -> Result<TickReport, IntakeError> {
 /// Moves one due case to received and sends it to planning. Returns false when someone
 /// else already did (the case is no longer scheduled).
 async fn release(intake: &Intake, id: &offboard_core::CaseId) -> Result<bool, IntakeError> {
-    for _ in 0..5 {
-        let Some(mut v) = intake.cases().get(id).await? else {
-            return Ok(false);
-        };
-        let now = intake.clock().now();
-        if !v.value.is_due(now) {
-            return Ok(false);
-        }
-        v.value.transition(
-            CaseStatus::Received,
-            "effective time reached; sent to planning",
-            now,
-        )?;
-        match intake.cases().replace(&v.value, &v.etag).await {
-            Ok(_) => {
-                intake
-                    .evidence()
-                    .record_status(&v.value, "effective time reached; sent to planning")
-                    .await?;
-                intake.send_to_planning(id).await?;
-                return Ok(true);
-            }
-            Err(StoreError::PreconditionFailed { .. }) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(StoreError::PreconditionFailed {
+    let cases = intake.cases().as_ref();
+    let released = etag::update(
+        5,
+        || async move { Ok::<_, IntakeError>(cases.get(id).await?) },
+        |slot: &mut Option<offboard_core::Case>| {
+            let now = intake.clock().now();
+            let Some(case) = slot.as_mut().filter(|c| c.is_due(now)) else {
+                return Ok(Change::Keep(false));
+            };
+            case.transition(
+                CaseStatus::Received,
+                "effective time reached; sent to planning",
+                now,
+            )?;
+            Ok(Change::Write(true))
+        },
+        |case, etag| etag::replace_case(cases, case, etag),
+    )
+    .await?
+    .ok_or_else(|| StoreError::PreconditionFailed {
         what: format!("case {id}"),
-    }
-    .into())
+    })?;
+    let (Some(case), true) = (released.value, released.answer) else {
+        return Ok(false);
+    };
+    intake
+        .evidence()
+        .record_status(&case, "effective time reached; sent to planning")
+        .await?;
+    intake.send_to_planning(id).await?;
+    Ok(true)
 }

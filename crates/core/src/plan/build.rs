@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Facts, Plan, Step, StepKind, StepStatus};
+use super::dag::Plan;
+use super::facts::Facts;
+use super::step::{Step, StepKind, StepStatus};
 use crate::policy::{DeviceAction, KindPolicy};
 
 /// A step that will not run, with the reason.

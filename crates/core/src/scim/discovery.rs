@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::list::{MAX_RESULTS, list_response};
 use super::schema::SchemaId;
-use super::{RESOURCE_TYPE_SCHEMA, SERVICE_PROVIDER_CONFIG_SCHEMA};
+use super::urn::{RESOURCE_TYPE_SCHEMA, SERVICE_PROVIDER_CONFIG_SCHEMA};
 
 fn base(base_url: &str) -> &str {
     base_url.trim_end_matches('/')

@@ -12,7 +12,7 @@
 use serde_json::{Value, json};
 use std::fmt;
 
-use super::ERROR_SCHEMA;
+use super::urn::ERROR_SCHEMA;
 
 /// The `scimType` keywords of RFC 7644 §3.12, Table 9.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -20,8 +20,8 @@
 use chrono::{DateTime, FixedOffset};
 use serde_json::{Map, Value};
 
+use super::attr::{AttrName, truncate};
 use super::error::ScimError;
-use super::path::{AttrName, truncate};
 use super::schema::{AttrType, AttributeDef};
 
 /// A comparison operator.

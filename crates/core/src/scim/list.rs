@@ -10,15 +10,14 @@
 
 use serde_json::{Map, Value, json};
 
-use super::LIST_RESPONSE_SCHEMA;
-use super::SEARCH_REQUEST_SCHEMA;
 use super::error::ScimError;
 use super::filter::{CompareOp, Filter};
 use super::path::{Resolved, resolve};
 use super::projection::{Projection, split_list};
 use super::query::param;
 use super::schema::SchemaId;
-use crate::ports::ScimKey;
+use super::urn::{LIST_RESPONSE_SCHEMA, SEARCH_REQUEST_SCHEMA};
+use super::user::ScimKey;
 
 /// The most users one page holds, and the page size when the client gives no `count`.
 pub const MAX_RESULTS: u32 = 200;

@@ -21,12 +21,12 @@
 
 use serde_json::{Map, Value};
 
-use super::PATCH_OP_SCHEMA;
 use super::error::ScimError;
 use super::filter::Filter;
 use super::path::PatchTarget;
 use super::resource::{normalize_single, normalize_value, validate_user};
 use super::schema::{AttrType, AttributeDef, Mutability, SchemaId};
+use super::urn::PATCH_OP_SCHEMA;
 
 /// The kind of a PATCH operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,8 @@ use serde_json::{Map, Value, json};
 
 use super::error::ScimError;
 use super::schema::{AttrType, AttributeDef, Mutability, SchemaId};
-use super::{ScimUser, USER_SCHEMA};
+use super::urn::USER_SCHEMA;
+use super::user::ScimUser;
 
 /// Parses an xsd:dateTime as offboard accepts it: RFC 3339 with a UTC offset. A date-time
 /// without an offset is refused, because the instant a person's access goes must not

@@ -19,7 +19,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ENTERPRISE_USER_SCHEMA, OFFBOARD_USER_SCHEMA, SCHEMA_SCHEMA, USER_SCHEMA};
+use super::urn::{ENTERPRISE_USER_SCHEMA, OFFBOARD_USER_SCHEMA, SCHEMA_SCHEMA, USER_SCHEMA};
 
 /// An attribute's data type (RFC 7643 §2.3); only the types offboard's schema uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

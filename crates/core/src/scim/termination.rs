@@ -15,8 +15,8 @@
 
 use serde_json::{Map, Value};
 
-use super::ScimUser;
 use super::schema::SchemaId;
+use super::user::ScimUser;
 use crate::effective::HrEffectiveTime;
 use crate::event::{Source, TerminationFacts, TerminationKind};
 use crate::ids::{CaseId, EmployeeIdentifiers, IdentifierError};

@@ -9,16 +9,9 @@ use offboard_core::evidence::{Outcome, RecordBody};
 use offboard_core::notify::NotificationKind;
 use offboard_core::ports::CaseQuery;
 
-use super::{Engine, EngineError, RACES};
-
-/// What one SLA tick found.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct SlaReport {
-    /// Cases checked.
-    pub checked: u32,
-    /// Breaches flagged now.
-    pub breached: u32,
-}
+use super::Engine;
+use super::outcome::{EngineError, SlaReport};
+use crate::etag::Change;
 
 impl Engine {
     /// Checks every open case against its deadline.
@@ -74,63 +67,55 @@ impl Engine {
         deadline: chrono::DateTime<chrono::Utc>,
         minutes: u32,
     ) -> Result<bool, EngineError> {
-        let mut flagged = false;
-        for _ in 0..RACES {
-            let offboard_core::ports::Versioned {
-                value: mut case,
-                etag,
-            } = self.load(id).await?;
-            if case.sla_breached_at.is_some() {
-                return Ok(false);
-            }
-            let now = self.clock.now();
-            case.sla_breached_at = Some(now);
-            case.note(
-                format!(
-                    "SLA breached: sign-in not cut within {minutes} minutes of the effective time"
-                ),
-                now,
-            );
-            match self.cases.replace(&case, &etag).await {
-                Ok(_) => {
-                    flagged = true;
-                    let what = format!(
-                        "sign-in was not cut within {minutes} minutes of the effective time ({}); deadline {}",
-                        case.event.effective_at.format("%Y-%m-%d %H:%M UTC"),
-                        deadline.format("%Y-%m-%d %H:%M UTC")
-                    );
-                    self.evidence
-                        .append(&case, RecordBody {
-                            step: offboard_core::evidence::SLA_STEP.into(),
-                            target_system: "offboard".into(),
-                            action: "SLA breach flagged".into(),
-                            target_ids: vec![case.id.to_string()],
-                            request: None,
-                            response_status: None,
-                            service_request_id: None,
-                            read_back: None,
-                            started_at: now,
-                            ended_at: now,
-                            actor: self.evidence.actor().to_owned(),
-                            outcome: Outcome::Exception,
-                            reason: Some(what.clone()),
-                            details: Some(serde_json::json!({"deadline": deadline.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), "slaMinutes": minutes})),
-                        })
-                        .await?;
-                    self.notify(
-                        &case,
-                        NotificationKind::SlaBreached,
-                        &what,
-                        "Check the case's steps (GET /api/cases/{id}): a step may be throttled, failed or waiting for the on-prem agent.",
-                        "sla",
-                    )
-                    .await?;
-                    break;
+        let flagged = self
+            .change_case(id, |case, now| {
+                if case.sla_breached_at.is_some() {
+                    return Ok(Change::Keep(None));
                 }
-                Err(offboard_core::ports::StoreError::PreconditionFailed { .. }) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(flagged)
+                case.sla_breached_at = Some(now);
+                case.note(
+                    format!(
+                        "SLA breached: sign-in not cut within {minutes} minutes of the effective time"
+                    ),
+                    now,
+                );
+                Ok(Change::Write(Some(now)))
+            })
+            .await;
+        let (case, now) = match flagged {
+            Ok((case, Some(now))) => (case, now),
+            // Already flagged, or every try lost a race: the next tick looks again.
+            Ok((_, None)) | Err(EngineError::Contended(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let what = format!(
+            "sign-in was not cut within {minutes} minutes of the effective time ({}); deadline {}",
+            case.event.effective_at.format("%Y-%m-%d %H:%M UTC"),
+            deadline.format("%Y-%m-%d %H:%M UTC")
+        );
+        let body = RecordBody {
+            target_ids: vec![case.id.to_string()],
+            reason: Some(what.clone()),
+            details: Some(
+                serde_json::json!({"deadline": deadline.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(), "slaMinutes": minutes}),
+            ),
+            ..self.evidence.body(
+                offboard_core::evidence::SLA_STEP,
+                "offboard",
+                "SLA breach flagged",
+                Outcome::Exception,
+                now,
+            )
+        };
+        self.evidence.append(&case, body).await?;
+        self.notify(
+            &case,
+            NotificationKind::SlaBreached,
+            &what,
+            "Check the case's steps (GET /api/cases/{id}): a step may be throttled, failed or waiting for the on-prem agent.",
+            "sla",
+        )
+        .await?;
+        Ok(true)
     }
 }

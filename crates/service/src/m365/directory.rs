@@ -29,9 +29,9 @@ use offboard_graph::{
     User, UserLookup,
 };
 
-use super::{Tenant, step_failure};
-use crate::engine::{Directory, Resolution};
-use crate::steps::StepFailure;
+use super::tenant::{Tenant, step_failure};
+use crate::attempt::StepFailure;
+use crate::directory::{Directory, Resolution};
 
 /// [`Directory`] over Microsoft Graph and Exchange Online.
 #[derive(Clone, Debug)]

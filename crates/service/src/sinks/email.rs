@@ -15,7 +15,7 @@ use offboard_core::notify::Notification;
 use offboard_graph::{GraphClient, GraphError, MailMessage};
 
 use super::message::{plain_text, subject};
-use super::{Sink, SinkError};
+use super::sink::{Sink, SinkError};
 
 /// Sends notifications as mail from one mailbox to fixed recipients.
 #[derive(Debug, Clone)]

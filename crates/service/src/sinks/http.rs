@@ -4,7 +4,7 @@
 use std::error::Error as _;
 use std::time::Duration;
 
-use super::SinkError;
+use super::sink::SinkError;
 
 /// Timeout of one POST. Standard Webhooks recommends giving receivers 15 to 30 s; Teams answers
 /// in well under that.

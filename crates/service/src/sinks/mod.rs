@@ -46,12 +46,14 @@ mod email;
 mod http;
 mod log;
 mod message;
+mod sink;
 mod teams;
 mod webhook;
 
 pub use email::EmailSink;
 pub use log::{DeliveryLog, DeliveryLogError, MemoryDeliveryLog};
 pub use message::{case_link, what_label};
+pub use sink::{Sink, SinkError};
 pub use teams::TeamsSink;
 pub use webhook::{SignedWebhookSink, webhook_id};
 
@@ -69,56 +71,6 @@ use crate::settings::{
     NotifySettings, OFFBOARD_NOTIFY_MAIL_FROM, OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET,
     OFFBOARD_NOTIFY_WEBHOOK_SECRET, OFFBOARD_NOTIFY_WEBHOOK_URL, SettingsError,
 };
-
-/// Why a sink could not deliver a notification, and whether retrying may help. The detail never
-/// holds a secret, a token, a signature or a secret URL.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SinkError {
-    /// The receiver is unavailable, throttled or timed out: retry later.
-    #[error("{sink}: temporarily failed, will be retried: {detail}")]
-    Transient {
-        /// The sink ([`Sink::name`]).
-        sink: String,
-        /// What happened.
-        detail: String,
-        /// How long the receiver asked to wait, if it said.
-        retry_after: Option<Duration>,
-    },
-    /// The receiver refused the message or the sink is misconfigured: retrying will not help;
-    /// the detail says what to fix.
-    #[error("{sink}: failed, retrying will not help: {detail}")]
-    Permanent {
-        /// The sink ([`Sink::name`]).
-        sink: String,
-        /// What happened and what to fix.
-        detail: String,
-    },
-}
-
-impl SinkError {
-    /// Whether a later attempt may succeed.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Transient { .. })
-    }
-
-    /// The sink that failed.
-    pub fn sink(&self) -> &str {
-        match self {
-            Self::Transient { sink, .. } | Self::Permanent { sink, .. } => sink,
-        }
-    }
-}
-
-/// Somewhere a notification can be delivered.
-#[async_trait]
-pub trait Sink: Send + Sync {
-    /// A short, stable name (`teams`, `webhook`, `email`): used in logs and, with the
-    /// notification key, in the [`DeliveryLog`]. Two sinks of one [`Sinks`] must differ.
-    fn name(&self) -> &str;
-
-    /// Delivers one notification; `Ok` means the receiver accepted it.
-    async fn deliver(&self, n: &Notification) -> Result<(), SinkError>;
-}
 
 /// What one delivery did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -41,7 +41,7 @@ use serde_json::{Value, json};
 
 use super::http::{self, redact_error};
 use super::message::facts;
-use super::{Sink, SinkError};
+use super::sink::{Sink, SinkError};
 use crate::settings::{OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET, SettingsError, url_is_allowed};
 
 /// Posts notifications to a Teams channel through its webhook URL (a secret).

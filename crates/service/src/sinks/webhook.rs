@@ -40,7 +40,7 @@ use serde_json::json;
 
 use super::http;
 use super::message::{bounded, case_link, what_label};
-use super::{Sink, SinkError};
+use super::sink::{Sink, SinkError};
 use crate::clock::Clock;
 use crate::settings::{OFFBOARD_NOTIFY_WEBHOOK_SECRET, OFFBOARD_NOTIFY_WEBHOOK_URL, SettingsError};
 

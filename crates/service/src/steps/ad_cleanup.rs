@@ -30,7 +30,7 @@ use offboard_core::plan::StepKind;
 
 use super::ad_common::{AdRecord, execute, missing_action};
 use super::common::{read_back, read_back_if};
-use super::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 use crate::onprem::OnPremAgent;
 
 /// Removes AD group memberships, moves, stamps and hides the AD account.

@@ -29,7 +29,7 @@ use offboard_core::evidence::{Outcome, ReadBack, RequestOutline};
 use offboard_core::notify::{Notification, NotificationKind};
 use offboard_relay::RelayError;
 
-use super::{ActionEvidence, StepContext, StepFailure};
+use crate::attempt::{ActionEvidence, StepContext, StepFailure};
 use crate::onprem::{OnPremAgent, UNREACHABLE_AFTER_ATTEMPTS};
 
 /// Target system as evidence names it.

@@ -28,7 +28,7 @@ use offboard_core::plan::StepKind;
 
 use super::ad_common::{AdRecord, execute, missing_action, state_json};
 use super::common::read_back;
-use super::{StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::onprem::OnPremAgent;
 
 /// The ACCOUNTDISABLE bit of `userAccountControl`.

@@ -26,7 +26,7 @@ use offboard_core::plan::StepKind;
 
 use super::ad_common::{AdRecord, execute, missing_action};
 use super::common::{instant, read_back_if, started};
-use super::{StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::onprem::OnPremAgent;
 
 /// Resets the AD password to a random value the agent generates.

@@ -28,7 +28,7 @@ use offboard_graph::{
 };
 
 use super::common::{Attempt, EXCHANGE, read_back, read_until, user_id};
-use super::{StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
 /// Sets the automatic reply.

@@ -24,7 +24,7 @@ use offboard_core::plan::StepKind;
 use offboard_graph::{GraphError, NotApplicableReason};
 
 use super::common::{Attempt, ENTRA, read_back, read_until, user_id};
-use super::{StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
 /// Blocks cloud sign-in.

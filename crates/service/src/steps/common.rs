@@ -10,7 +10,7 @@ use std::time::Duration;
 use offboard_core::evidence::{Outcome, ReadBack, RequestOutline};
 use offboard_graph::{GraphError, Reply};
 
-use super::{ActionEvidence, StepContext, StepFailure, StepReport};
+use crate::attempt::{ActionEvidence, StepContext, StepFailure, StepReport};
 use crate::m365::{advice, step_failure};
 
 /// Target systems as evidence names them.

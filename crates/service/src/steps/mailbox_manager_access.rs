@@ -25,7 +25,7 @@ use offboard_graph::exchange::MailboxPermission;
 use super::common::{
     Attempt, EXCHANGE, INVOKE_COMMAND, mailbox_or_report, read_back, read_until, upn, user_id,
 };
-use super::{StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
 /// Gives the manager full access to the mailbox.

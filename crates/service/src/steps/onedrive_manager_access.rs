@@ -25,7 +25,7 @@ use offboard_core::plan::StepKind;
 use offboard_graph::{DriveRole, GraphError, NotApplicableReason, Permission};
 
 use super::common::{Attempt, ONEDRIVE, read_back, read_until, user_id};
-use super::{StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
 /// Gives the manager write access to the OneDrive.

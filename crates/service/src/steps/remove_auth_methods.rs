@@ -26,7 +26,7 @@ use offboard_core::plan::StepKind;
 use offboard_graph::{AuthMethod, AuthMethodKind, GraphError};
 
 use super::common::{Attempt, ENTRA, gone_counts_as_sent, read_back, user_id};
-use super::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::{Tenant, method_name};
 
 /// Removes authentication methods.

@@ -25,7 +25,7 @@ use offboard_core::plan::StepKind;
 use offboard_graph::{GraphError, RoleAssignment};
 
 use super::common::{Attempt, ENTRA, gone_counts_as_sent, read_back, user_id};
-use super::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
 /// Removes directory role assignments.

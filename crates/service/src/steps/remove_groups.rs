@@ -32,7 +32,7 @@ use offboard_core::plan::StepKind;
 use offboard_graph::{GraphError, Group, GroupKind};
 
 use super::common::{Attempt, ENTRA, gone_counts_as_sent, read_back, upn, user_id};
-use super::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::{Tenant, kind_name};
 
 /// Removes cloud group memberships.

@@ -27,7 +27,7 @@ use offboard_core::plan::StepKind;
 use offboard_graph::{GraphError, NotApplicableReason, User};
 
 use super::common::{Attempt, ENTRA, read_back, read_until, user_id};
-use super::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
 /// Removes direct licences.

@@ -34,7 +34,7 @@ use offboard_graph::{GraphError, NotApplicableReason};
 use super::common::{
     Attempt, ENTRA, at_or_after, instant, read_back_if, read_until, started, user_id,
 };
-use super::{StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
 /// Length of the generated password.

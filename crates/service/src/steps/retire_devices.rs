@@ -27,7 +27,7 @@ use offboard_graph::{GraphError, ManagedDevice, Reply};
 use super::common::{
     Attempt, INTUNE, already_gone, gone_counts_as_sent, read_back, read_until, user_id,
 };
-use super::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
 /// Retires managed devices.

@@ -26,7 +26,7 @@ use offboard_core::plan::StepKind;
 use super::common::{
     Attempt, ENTRA, at_or_after, instant, read_back_if, read_until, started, user_id,
 };
-use super::{StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
 /// Revokes sign-in sessions.

@@ -27,7 +27,7 @@ use std::time::Duration;
 use offboard_core::plan::StepKind;
 
 use super::common::{Attempt, ENTRA, read_back, user_id};
-use super::{StepAction, StepContext, StepFailure, StepReport};
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
 /// How long the engine waits before looking again while directory sync has not run.

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use offboard_core::ids::EmployeeIdentifiers;
 use offboard_core::plan::Facts;
 
-use crate::steps::StepFailure;
+use crate::attempt::StepFailure;
 
 /// The outcome of looking for the leaver.
 #[derive(Debug, Clone, PartialEq, Eq)]

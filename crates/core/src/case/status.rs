@@ -1,0 +1,81 @@
+//! Where a case is in its life, and which moves between those states the state machine
+//! allows (drawn in the module documentation of [`super`]).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where a case is in its life. The API returns these names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Accepted and due: waiting for planning.
+    Received,
+    /// Accepted, effective in the future.
+    Scheduled,
+    /// Being planned or executed.
+    Running,
+    /// Every step verified or recorded not applicable with a reason.
+    Completed,
+    /// Finished, but at least one step failed or could not be verified.
+    CompletedWithExceptions,
+    /// Rescinded before it took effect.
+    Cancelled,
+}
+
+impl CaseStatus {
+    /// Every status.
+    pub const ALL: [CaseStatus; 6] = [
+        Self::Received,
+        Self::Scheduled,
+        Self::Running,
+        Self::Completed,
+        Self::CompletedWithExceptions,
+        Self::Cancelled,
+    ];
+
+    /// The API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Scheduled => "scheduled",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::CompletedWithExceptions => "completed_with_exceptions",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses the API name.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// True once nothing more will happen to the case.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::CompletedWithExceptions | Self::Cancelled
+        )
+    }
+
+    /// Whether `self → to` is a legal transition.
+    pub fn can_become(self, to: CaseStatus) -> bool {
+        use CaseStatus::*;
+        matches!(
+            (self, to),
+            (Scheduled, Received)
+                | (Scheduled, Cancelled)
+                | (Received, Cancelled)
+                | (Received, Running)
+                | (Running, Completed)
+                | (Running, CompletedWithExceptions)
+                | (CompletedWithExceptions, Running)
+        )
+    }
+}
+
+impl fmt::Display for CaseStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,155 @@
+//! What a person is asked to fix: a failed step opens (or reopens) a remediation item and
+//! notifies; the poison queue's leftovers fail their step the same way; the operator's
+//! retry runs a failed or waiting step again and reopens a case that had finished with
+//! exceptions.
+
+use std::time::Duration;
+
+use offboard_core::case::{Case, CaseStatus};
+use offboard_core::ids::CaseId;
+use offboard_core::messages::StepMessage;
+use offboard_core::notify::NotificationKind;
+use offboard_core::plan::{StepKind, StepStatus};
+use offboard_core::ports::{Remediation, RemediationStatus, Versioned};
+
+use super::outcome::{EngineError, Handled};
+use super::{Engine, leaver_name};
+
+impl Engine {
+    /// A step that failed before and has now ended otherwise: its remediation item, if it
+    /// has one, is resolved.
+    pub(super) async fn resolve_remediation(
+        &self,
+        case: &Case,
+        step: StepKind,
+    ) -> Result<(), EngineError> {
+        if let Some(mut item) = self
+            .remediations
+            .get(&format!("{}:{}", case.id, step))
+            .await?
+        {
+            item.status = RemediationStatus::Resolved;
+            item.updated_at = self.clock.now();
+            self.remediations.put(&item).await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn escalate(
+        &self,
+        case: &Case,
+        step: StepKind,
+        why: &str,
+    ) -> Result<(), EngineError> {
+        let id = format!("{}:{step}", case.id);
+        let now = self.clock.now();
+        let item = match self.remediations.get(&id).await? {
+            Some(mut r) => {
+                r.status = RemediationStatus::Open;
+                r.reason = why.to_owned();
+                r.failures += 1;
+                r.updated_at = now;
+                r
+            }
+            None => Remediation {
+                id: id.clone(),
+                case_id: case.id.clone(),
+                step,
+                leaver: leaver_name(case),
+                reason: why.to_owned(),
+                status: RemediationStatus::Open,
+                opened_at: now,
+                updated_at: now,
+                failures: 1,
+            },
+        };
+        self.remediations.put(&item).await?;
+        self.notify(
+            case,
+            NotificationKind::StepFailed,
+            &format!("step {step} failed: {why}"),
+            &format!("Fix the cause, then retry: POST /api/cases/{}/steps/{step}/retry (open items: GET /api/remediations).", case.id),
+            &format!("{step}:{}", item.failures),
+        )
+        .await
+    }
+
+    /// The poison handler: a step message that failed `maxDequeueCount` times is handled
+    /// like a permanent failure.
+    pub async fn poisoned(&self, msg: &StepMessage) -> Result<Handled, EngineError> {
+        let Versioned { value: case, .. } = self.load(&msg.case_id).await?;
+        if case
+            .plan
+            .as_ref()
+            .and_then(|p| p.step(msg.step))
+            .is_none_or(|s| s.status.is_terminal())
+        {
+            return Ok(Handled::Skipped("step already terminal".into()));
+        }
+        let report = self.failure_report(
+            msg.step,
+            "the step's message failed repeatedly and was moved to the poison queue".into(),
+            None,
+        );
+        self.conclude(msg, report).await
+    }
+
+    /// The retry endpoint: a failed (or waiting) step runs again; a case that had finished
+    /// with exceptions is reopened and will be sealed again.
+    pub async fn retry_step(&self, id: &CaseId, kind: StepKind) -> Result<Case, EngineError> {
+        let case = self
+            .update_case(id, |case, now| {
+                let Some(plan) = case.plan.as_mut() else {
+                    return Err(EngineError::Refused(format!("case {id} has no plan")));
+                };
+                let Some(s) = plan.step_mut(kind) else {
+                    return Err(EngineError::Refused(format!(
+                        "{kind} is not in the plan of case {id}"
+                    )));
+                };
+                if !matches!(s.status, StepStatus::Failed | StepStatus::Waiting) {
+                    return Err(EngineError::Refused(format!(
+                        "{kind} is {}; only a failed or waiting step can be retried",
+                        s.status.as_str()
+                    )));
+                }
+                s.status = StepStatus::Queued;
+                s.reason = None;
+                s.finished_at = None;
+                s.lease_until = None;
+                s.started_at = Some(now);
+                if let Some(seal) = plan.step_mut(StepKind::Seal) {
+                    seal.status = StepStatus::Pending;
+                    seal.finished_at = None;
+                }
+                if case.status == CaseStatus::CompletedWithExceptions {
+                    case.transition(
+                        CaseStatus::Running,
+                        format!("reopened: {kind} retried by an operator"),
+                        now,
+                    )
+                    .map_err(|e| EngineError::Refused(e.to_string()))?;
+                }
+                Ok(true)
+            })
+            .await?;
+        if let Some(mut item) = self.remediations.get(&format!("{id}:{kind}")).await? {
+            item.status = RemediationStatus::Retrying;
+            item.updated_at = self.clock.now();
+            self.remediations.put(&item).await?;
+        }
+        self.evidence
+            .record_status(&case, &format!("{kind} retried by an operator"))
+            .await?;
+        self.enqueue_step(
+            &StepMessage {
+                case_id: id.clone(),
+                step: kind,
+                attempt: 0,
+            },
+            Duration::ZERO,
+        )
+        .await?;
+        Ok(case)
+    }
+}

@@ -1,0 +1,214 @@
+//! Running one step: claim it with a lease stored on the case (so a duplicate message
+//! changes nothing), run it within its deadline, and decide what a failure means —
+//! throttled: again after `Retry-After`; transient: back off; permanent or out of
+//! attempts: the step fails (see `finish.rs`). A step no action is registered for waits,
+//! visibly.
+
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+use offboard_core::case::Case;
+use offboard_core::ids::CaseId;
+use offboard_core::messages::StepMessage;
+use offboard_core::plan::{StepKind, StepStatus};
+
+use super::outcome::{EngineError, Handled};
+use super::{Engine, MAX_TRANSIENT_ATTEMPTS, STEP_DEADLINE, STEP_LEASE, backoff};
+use crate::attempt::{StepContext, StepFailure};
+use crate::etag::Change;
+
+impl Engine {
+    /// A step queue function (`step-<kind>`). The seal message is not a step to claim: it
+    /// ends the case ([`Engine::seal`]). Every other step is claimed, run and concluded.
+    #[tracing::instrument(skip(self, msg), fields(case_id = %msg.case_id, step = %msg.step, attempt = msg.attempt))]
+    pub async fn run_step(&self, msg: &StepMessage) -> Result<Handled, EngineError> {
+        match msg.step {
+            StepKind::Seal => self.seal(&msg.case_id).await,
+            _ => self.run_claimed(msg).await,
+        }
+    }
+
+    /// Claims the step with its lease, runs it within [`STEP_DEADLINE`] and decides what
+    /// its failure means: wait as the service said, back off, or give up.
+    pub(super) async fn run_claimed(&self, msg: &StepMessage) -> Result<Handled, EngineError> {
+        // 1. Claim the step.
+        let (case, since) = match self.claim(msg).await? {
+            Claim::Claimed { case, since } => (case, since),
+            Claim::Skip(why) => return Ok(Handled::Skipped(why)),
+            Claim::Later(delay, why) => {
+                self.enqueue_step(msg, delay).await?;
+                return Ok(Handled::Deferred(why));
+            }
+        };
+        let Some(action) = self.steps.get(msg.step).cloned() else {
+            return self.wait_outside(&msg.case_id, msg.step).await;
+        };
+        // 2. Act, verify, report.
+        let plan = case
+            .plan
+            .as_ref()
+            .ok_or_else(|| EngineError::Refused("case has no plan".into()))?;
+        let step = plan
+            .step(msg.step)
+            .ok_or_else(|| EngineError::Refused("step not planned".into()))?;
+        let ctx = StepContext {
+            case: &case,
+            plan,
+            step,
+            facts: &plan.facts,
+            policy: self.policy.for_kind(case.event.kind),
+            since,
+            now: self.clock.now(),
+        };
+        // Never past the claim: at the deadline the step's future is dropped (no further
+        // call is made) and the step is retried from a new message, which re-reads the state.
+        let result = match tokio::time::timeout(STEP_DEADLINE, action.run(&ctx)).await {
+            Ok(result) => result,
+            Err(_) => Err(StepFailure::Transient {
+                detail: format!(
+                    "the step did not finish within {} s (its claim lasts {} s)",
+                    STEP_DEADLINE.as_secs(),
+                    STEP_LEASE.num_seconds()
+                ),
+            }),
+        };
+        match result {
+            Ok(report) => self.conclude(msg, report).await,
+            Err(StepFailure::Throttled {
+                retry_after,
+                detail,
+            }) => {
+                self.release(msg).await?;
+                self.enqueue_step(msg, retry_after).await?;
+                Ok(Handled::Deferred(format!(
+                    "throttled ({detail}); again in {}s",
+                    retry_after.as_secs()
+                )))
+            }
+            Err(StepFailure::Transient { detail }) if msg.attempt + 1 < MAX_TRANSIENT_ATTEMPTS => {
+                self.release(msg).await?;
+                let delay = backoff(msg.attempt);
+                let next = StepMessage {
+                    attempt: msg.attempt + 1,
+                    ..msg.clone()
+                };
+                self.enqueue_step(&next, delay).await?;
+                Ok(Handled::Deferred(format!(
+                    "transient failure ({detail}); attempt {} in {}s",
+                    next.attempt + 1,
+                    delay.as_secs()
+                )))
+            }
+            Err(StepFailure::Transient { detail }) => {
+                let report = self.failure_report(
+                    msg.step,
+                    format!("gave up after {MAX_TRANSIENT_ATTEMPTS} attempts: {detail}"),
+                    None,
+                );
+                self.conclude(msg, report).await
+            }
+            Err(StepFailure::Permanent { detail, action }) => {
+                let report = self.failure_report(msg.step, detail, action.map(|a| *a));
+                self.conclude(msg, report).await
+            }
+        }
+    }
+
+    /// Takes the step's lease, unless it is done, not ready or leased by another
+    /// invocation.
+    pub(super) async fn claim(&self, msg: &StepMessage) -> Result<Claim, EngineError> {
+        self.change_case(&msg.case_id, |case, now| {
+            let Some(plan) = case.plan.as_mut() else {
+                return Ok(Change::Keep(Claim::Skip("case has no plan".into())));
+            };
+            let Some(step) = plan.step_mut(msg.step) else {
+                return Ok(Change::Keep(Claim::Skip(format!(
+                    "{} is not in the plan",
+                    msg.step
+                ))));
+            };
+            if step.status.is_terminal() {
+                return Ok(Change::Keep(Claim::Skip(format!(
+                    "{} is already {}",
+                    msg.step,
+                    step.status.as_str()
+                ))));
+            }
+            if step.status == StepStatus::Pending {
+                return Ok(Change::Keep(Claim::Skip(format!(
+                    "{} is waiting for its predecessors",
+                    msg.step
+                ))));
+            }
+            if let Some(until) = step.lease_until
+                && until > now
+            {
+                let wait = (until - now).to_std().unwrap_or_default() + Duration::from_secs(1);
+                return Ok(Change::Keep(Claim::Later(
+                    wait,
+                    format!("{} is being run by another invocation", msg.step),
+                )));
+            }
+            step.status = StepStatus::Queued;
+            step.lease_until = Some(now + STEP_LEASE);
+            step.attempts += 1;
+            let since = *step.started_at.get_or_insert(now);
+            Ok(Change::Write(Claim::Claimed {
+                case: Box::new(case.clone()),
+                since,
+            }))
+        })
+        .await
+        .map(|(_, claim)| claim)
+    }
+
+    /// Gives the lease back (the step will run again from a new message).
+    pub(super) async fn release(&self, msg: &StepMessage) -> Result<(), EngineError> {
+        self.update_case(&msg.case_id, |case, _| {
+            if let Some(s) = case.plan.as_mut().and_then(|p| p.step_mut(msg.step)) {
+                s.lease_until = None;
+            }
+            Ok(true)
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// A step no registered action can run (the on-prem steps before the agent is
+    /// configured): it waits, visibly, and the case cannot complete as if it were done.
+    pub(super) async fn wait_outside(
+        &self,
+        id: &CaseId,
+        kind: StepKind,
+    ) -> Result<Handled, EngineError> {
+        let why = if kind.is_on_prem() {
+            "waiting for the on-prem agent: no hybrid connection is configured, so this AD step cannot run yet"
+        } else {
+            "waiting: no action is configured for this step"
+        };
+        self.update_case(id, |case, _| {
+            let Some(s) = case.plan.as_mut().and_then(|p| p.step_mut(kind)) else {
+                return Ok(false);
+            };
+            s.status = StepStatus::Waiting;
+            s.reason = Some(why.to_owned());
+            s.lease_until = None;
+            Ok(true)
+        })
+        .await?;
+        Ok(Handled::Deferred(format!("{kind}: {why}")))
+    }
+}
+
+/// What claiming a step came to.
+pub(super) enum Claim {
+    /// The lease is ours (`case` as claimed); the step was first started at `since`.
+    Claimed {
+        case: Box<Case>,
+        since: DateTime<Utc>,
+    },
+    /// Nothing to run (done, not planned, waiting for predecessors).
+    Skip(String),
+    /// Another invocation holds the lease: look again after the delay.
+    Later(Duration, String),
+}
