@@ -188,7 +188,10 @@ on_embedded!(a_modified_record_is_named, |app: TestApp| async move {
     assert_eq!(code, 3, "nothing to verify is not verified: {out}");
     assert!(out.contains("records checked:        0"), "{out}");
     assert!(out.contains("periods 2000-01 to 2000-12"), "{out}");
-    assert!(out.contains("nothing to verify in 2000-01..2000-12"), "{out}");
+    assert!(
+        out.contains("nothing to verify in 2000-01..2000-12"),
+        "{out}"
+    );
     let (code, out) = offboard(&[
         "verify",
         "--ledger",

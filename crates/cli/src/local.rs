@@ -326,7 +326,12 @@ fn init_logs(format: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::registry()
         .with(filter)
-        .with(fmt::layer().compact().with_target(false))
+        .with(
+            fmt::layer()
+                .compact()
+                .with_target(false)
+                .with_ansi(std::io::stdout().is_terminal()),
+        )
         .try_init();
 }
 
