@@ -37,11 +37,11 @@ die() {
 }
 
 need_node() {
-    command -v node >/dev/null 2>&1 || die "node is required (Node 20: apt-get install -y nodejs npm)"
+    command -v node >/dev/null 2>&1 || die "node is required (Node 20 or newer; \`. scripts/ensure-tools.sh\` from the repository root puts one on PATH)"
     local major
     major="$(node -p 'process.versions.node.split(".")[0]')"
     if [ "$major" -lt 20 ]; then
-        die "Node $major is too old: Azurite 3.35 needs Node 20 or newer"
+        die "Node $major is too old: Azurite 3.35 needs Node 20 or newer (\`. scripts/ensure-tools.sh\` from the repository root puts one on PATH)"
     fi
 }
 

@@ -173,8 +173,8 @@ on_embedded!(a_modified_record_is_named, |app: TestApp| async move {
         "record_modified"
     );
     assert_eq!(json["verification"]["findings"][0]["seq"], 1);
-    // Periods that hold no case: the ledger itself is still checked, and the tampered case
-    // is outside the range.
+    // Periods that hold no case: the ledger itself is still checked, the tampered case is
+    // outside the range, and there is nothing to verify (exit code 3, never "verified").
     let (code, out) = offboard(&[
         "verify",
         "--ledger",
@@ -185,9 +185,13 @@ on_embedded!(a_modified_record_is_named, |app: TestApp| async move {
         "--data",
         &data(&app),
     ]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 3, "nothing to verify is not verified: {out}");
     assert!(out.contains("records checked:        0"), "{out}");
     assert!(out.contains("periods 2000-01 to 2000-12"), "{out}");
+    assert!(
+        out.contains("nothing to verify in 2000-01..2000-12"),
+        "{out}"
+    );
     let (code, out) = offboard(&[
         "verify",
         "--ledger",

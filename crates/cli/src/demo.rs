@@ -20,7 +20,7 @@ use offboard_service::settings;
 
 use crate::local::{HandlerMode, Instance, start_embedded};
 use crate::sample;
-use crate::show::truncate;
+use crate::show::Layout;
 
 /// Arguments of `offboard demo`.
 #[derive(clap::Args)]
@@ -28,10 +28,38 @@ pub struct DemoArgs {
     /// Keep the demo's data in this directory (default: a temporary directory, removed after).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Print every line whole instead of wrapping it to the terminal's width.
+    #[arg(long)]
+    wide: bool,
+}
+
+/// How a person runs this program again from where they are: `cargo run --` under cargo,
+/// else the program as it was invoked. Commands the CLI suggests start with it, so they run.
+pub fn invocation() -> String {
+    if std::env::var_os("CARGO").is_some() && std::env::var_os("CARGO_MANIFEST_DIR").is_some() {
+        return "cargo run --".to_owned();
+    }
+    std::env::args()
+        .next()
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| "offboard".to_owned())
+}
+
+/// `path` quoted for a POSIX shell when it needs it.
+pub fn shell_word(path: &str) -> String {
+    if path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c))
+    {
+        path.to_owned()
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    }
 }
 
 /// Runs the demo.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let layout = Layout::for_stdout(args.wide);
     let temp = tempfile::tempdir()?;
     let data = args.data.clone().unwrap_or_else(|| temp.path().to_owned());
     let generic_secret = sample::generic_secret();
@@ -110,7 +138,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .unwrap_or("?"),
         plan.facts.resolved_by
     );
-    crate::show::print_plan_steps(&plan);
+    crate::show::print_plan_steps(&plan, layout);
 
     let evidence = Evidence::new(
         Arc::new(instance.evidence.clone()),
@@ -138,18 +166,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .as_deref()
             .map(|w| format!(" — {w}"))
             .unwrap_or_default();
-        println!(
-            "   #{:<3} {:<24} {:<14} {}{}{}",
-            r.seq,
-            r.body.step,
-            r.body.outcome.as_str(),
-            truncate(&r.body.action, 60),
-            if rb.is_empty() {
-                String::new()
-            } else {
-                format!("  [{}]", truncate(&rb, 90))
-            },
-            truncate(&why, 120)
+        layout.print(
+            &format!(
+                "   #{:<3} {:<24} {:<14} ",
+                r.seq,
+                r.body.step,
+                r.body.outcome.as_str()
+            ),
+            &format!(
+                "{}{}{}",
+                r.body.action,
+                if rb.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{rb}]")
+                },
+                why
+            ),
         );
     }
 
@@ -185,8 +218,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let entry = CaseIndex::get(&instance.db, &period, &case.id)
         .await?
         .map(|v| v.value);
+    let mut exceptions_listed = 0;
     if let Some(e) = entry {
-        let cut = plan.sign_in_cut_at();
+        let cut = e.sign_in_cut_at();
         let minutes = |t: Option<chrono::DateTime<chrono::Utc>>| {
             t.map(|t| {
                 format!(
@@ -196,10 +230,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             })
             .unwrap_or_else(|| "-".into())
         };
-        println!(
-            "   employeeId      {}",
-            e.employee.employee_id.as_deref().unwrap_or("-")
-        );
+        if let Some(l) = &e.leaver {
+            println!(
+                "   leaver          {} ({}), Entra object id {}",
+                l.display_name.as_deref().unwrap_or("-"),
+                l.user_principal_name.as_deref().unwrap_or("-"),
+                l.object_id
+            );
+            println!(
+                "   employeeId      {} (HR sent {})",
+                l.employee_id.as_deref().unwrap_or("-"),
+                e.employee.employee_id.as_deref().unwrap_or("-")
+            );
+        } else {
+            println!(
+                "   employeeId      {} (not resolved in Entra ID)",
+                e.employee.employee_id.as_deref().unwrap_or("-")
+            );
+        }
         println!("   kind            {}", e.kind);
         println!(
             "   HR effective    {} (as sent: {})",
@@ -231,8 +279,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         }
         println!("   status          {}", e.status);
         for x in &e.exceptions {
-            println!("   exception       {}", truncate(x, 140));
+            layout.print("   exception       ", x);
         }
+        exceptions_listed = e.exceptions.len();
     }
 
     if let Some(sim) = &instance.sim {
@@ -249,19 +298,39 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let exceptions = plan
+    let steps_with_exceptions = plan
         .steps
         .iter()
         .filter(|s| s.status == StepStatus::Exception)
         .count();
-    println!(
-        "\nCase {} ended {} ({} steps; {} recorded as exceptions because Graph cannot change them — never reported as done).",
-        case.id,
-        case.status,
-        plan.steps.len(),
-        exceptions
+    println!();
+    layout.print(
+        "",
+        &format!(
+            "Case {} ended {}: {} steps planned; {} action{} recorded as exceptions (listed under 5., in {} step{}) because Graph cannot change them — never reported as done.",
+            case.id,
+            case.status,
+            plan.steps.len(),
+            exceptions_listed,
+            if exceptions_listed == 1 { "" } else { "s" },
+            steps_with_exceptions,
+            if steps_with_exceptions == 1 { "" } else { "s" },
+        ),
     );
     instance.host.shutdown().await;
+    match &args.data {
+        Some(dir) => {
+            let me = invocation();
+            let dir = shell_word(&dir.display().to_string());
+            let day = case.event.effective_at.format("%Y-%m-%d");
+            println!("\nThe demo's data is kept in {dir}. Next, as an auditor would:");
+            println!("   {me} verify --ledger --data {dir}");
+            println!("   {me} report --data {dir} --from {day} --to {day} --format csv");
+        }
+        None => println!(
+            "\nThe demo's data was in a temporary directory, now removed; keep it with --data DIR."
+        ),
+    }
     anyhow::ensure!(
         evidence_verified,
         "the demo's own evidence did not verify (see 4. above): this is a defect, please report it"

@@ -28,16 +28,23 @@ pub struct LocalArgs {
     /// Directory for the embedded backend's data.
     #[arg(long, default_value = ".offboard")]
     data: PathBuf,
-    /// The handler executable to start (default: `handler` next to this program). With
-    /// `--in-process` the handler runs inside this process instead.
+    /// A handler executable to run as a child process, as the Functions host runs it
+    /// (e.g. target/debug/handler after `cargo build -p offboard-handler --bin handler`).
+    /// Without it the handler runs inside this process.
     #[arg(long)]
     handler: Option<PathBuf>,
-    /// Run the handler inside this process rather than as a child process.
-    #[arg(long)]
-    in_process: bool,
-    /// App settings file in the Functions `local.settings.json` format (`{"Values": {...}}`).
+    /// App settings file in the Functions `local.settings.json` format (`{"Values": {...}}`);
+    /// environment variables of the same names override it.
     #[arg(long, default_value = "local.settings.json")]
     settings: PathBuf,
+    /// Write a new settings file (--settings) with fresh secrets for the webhooks and SCIM,
+    /// readable only by you, print how to sign a request, and exit.
+    #[arg(long)]
+    init: bool,
+    /// Log format: `human` on a terminal, `json` otherwise (as the Functions host collects
+    /// it), unless chosen here.
+    #[arg(long, value_parser = ["auto", "human", "json"], default_value = "auto")]
+    log_format: String,
 }
 
 /// Writes the embedded host.json and function folders to `dir`.
@@ -193,20 +200,12 @@ fn read_local_settings(path: &Path) -> anyhow::Result<BTreeMap<String, String>> 
         .collect())
 }
 
-fn default_handler() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let path = exe.with_file_name("handler");
-    anyhow::ensure!(
-        path.exists(),
-        "no handler executable at {}; build it with `cargo build --bin handler`, pass --handler PATH, or use --in-process",
-        path.display()
-    );
-    Ok(path)
-}
-
 /// Runs `offboard local` until Ctrl-C.
 pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
-    offboard_handler::telemetry::init();
+    if args.init {
+        return init_settings(&args.settings, args.port);
+    }
+    init_logs(&args.log_format);
     let mut app_settings = read_local_settings(&args.settings)?;
     for name in [
         settings::OFFBOARD_BAMBOOHR_SECRET,
@@ -226,23 +225,26 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<()> {
         s.get(k).cloned()
     })?
     .secrets;
-    let mode = if args.in_process {
-        HandlerMode::InProcess
-    } else {
-        HandlerMode::Process(match args.handler {
-            Some(p) => p,
-            None => default_handler()?,
-        })
+    let mode = match args.handler {
+        Some(p) => {
+            anyhow::ensure!(
+                p.is_file(),
+                "no handler executable at {}: build it with `cargo build -p offboard-handler --bin handler` (it is then target/debug/handler), or leave out --handler to run the handler in this process",
+                p.display()
+            );
+            HandlerMode::Process(p)
+        }
+        None => HandlerMode::InProcess,
     };
     let instance = start_embedded(&args.data, args.port, app_settings, mode).await?;
     write_private(&args.data.join("function-key"), &instance.function_key)?;
-    print_banner(&instance, &args.data, &secrets);
+    print_banner(&instance, &args.data, &args.settings, &secrets);
     tokio::signal::ctrl_c().await?;
     instance.host.shutdown().await;
     Ok(())
 }
 
-fn print_banner(instance: &Instance, data: &Path, secrets: &IntakeSecrets) {
+fn print_banner(instance: &Instance, data: &Path, settings_file: &Path, secrets: &IntakeSecrets) {
     let base = instance.host.base_url();
     let state = |s: &Option<SecretString>, name: &str| {
         if s.is_some() {
@@ -251,6 +253,7 @@ fn print_banner(instance: &Instance, data: &Path, secrets: &IntakeSecrets) {
             format!("disabled (set {name})")
         }
     };
+    let me = crate::demo::invocation();
     println!(
         "offboard local — Functions host on {base} (embedded backend in {})",
         data.display()
@@ -279,7 +282,16 @@ fn print_banner(instance: &Instance, data: &Path, secrets: &IntakeSecrets) {
         "  function key (header x-functions-key): in {}",
         data.join("function-key").display()
     );
+    if secrets.generic.is_none() && secrets.bamboohr.is_none() && secrets.scim.is_none() {
+        println!(
+            "  No intake secrets: `{me} local --init --settings {} --port {}` writes them (then start again).",
+            crate::demo::shell_word(&settings_file.display().to_string()),
+            instance.host.port()
+        );
+    }
     println!("Ctrl-C to stop.");
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
 }
 
 /// Writes a secret to a file only the current user can read.
@@ -293,5 +305,102 @@ fn write_private(path: &Path, value: &str) -> anyhow::Result<()> {
     opts.mode(0o600);
     let mut f = opts.open(path)?;
     f.write_all(value.as_bytes())?;
+    Ok(())
+}
+
+/// Installs the log subscriber: human-readable lines on a terminal, JSON (what the Functions
+/// host collects) otherwise. Lines inside a case's work carry its `case_id` and `leaver`
+/// (the spans the handler and the engine open).
+fn init_logs(format: &str) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+    let human = match format {
+        "human" => true,
+        "json" => false,
+        _ => std::io::stdout().is_terminal(),
+    };
+    if !human {
+        offboard_handler::telemetry::init();
+        return;
+    }
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            fmt::layer()
+                .compact()
+                .with_target(false)
+                .with_ansi(std::io::stdout().is_terminal()),
+        )
+        .try_init();
+}
+
+/// `offboard local --init`: a new settings file with fresh secrets, created only if absent
+/// (secrets are never overwritten), readable only by the current user.
+fn init_settings(path: &Path, port: u16) -> anyhow::Result<()> {
+    use base64::Engine as _;
+    let scim: [u8; 32] = rand::random();
+    let values = serde_json::json!({
+        "IsEncrypted": false,
+        "Values": {
+            settings::OFFBOARD_GENERIC_WEBHOOK_SECRET: crate::sample::generic_secret(),
+            settings::OFFBOARD_BAMBOOHR_SECRET: crate::sample::bamboohr_secret(),
+            settings::OFFBOARD_SCIM_TOKEN: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(scim),
+            settings::OFFBOARD_TIME_ZONE: "UTC",
+        }
+    });
+    let text = serde_json::to_string_pretty(&values)? + "\n";
+    write_new_private(path, &text).with_context(|| {
+        format!(
+            "could not create {} (an existing file is never overwritten: remove it or name another with --settings)",
+            path.display()
+        )
+    })?;
+    let file = crate::demo::shell_word(&path.display().to_string());
+    let me = crate::demo::invocation();
+    println!(
+        "Wrote {} (mode 0600: only you can read it) with fresh secrets for /api/hris/generic, /api/hris/bamboohr and SCIM.",
+        path.display()
+    );
+    println!(
+        "It holds secrets: keep it out of version control (the repository's .gitignore lists it)."
+    );
+    println!();
+    println!("Start offboard with it:");
+    println!("  {me} local --settings {file} --port {port}");
+    println!();
+    println!(
+        "Then send a signed termination of the demo tenant's Adele Vance (E1001), from this directory:"
+    );
+    print!("{}", signed_request_script(&file, port));
+    Ok(())
+}
+
+/// A shell script that signs a generic (Standard Webhooks) termination with the secret in
+/// `settings_file` and sends it to the local host, as the README's sender does.
+pub fn signed_request_script(settings_file: &str, port: u16) -> String {
+    format!(
+        r#"  secret="$(sed -n 's/.*"OFFBOARD_GENERIC_WEBHOOK_SECRET": *"\([^"]*\)".*/\1/p' {settings_file})"
+  id="evt-$(date +%s%N)"; ts="$(date +%s)"; now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  body='{{"type":"employee.terminated","timestamp":"'"$now"'","data":{{"eventId":"'"$id"'","employee":{{"employeeId":"E1001"}},"effectiveAt":"'"$now"'","kind":"involuntary"}}}}'
+  key_hex="$(printf '%s' "${{secret#whsec_}}" | base64 -d | od -An -v -tx1 | tr -d ' \n')"
+  sig="$(printf '%s.%s.%s' "$id" "$ts" "$body" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key_hex" -binary | base64)"
+  curl -sS -X POST "http://127.0.0.1:{port}/api/hris/generic" -H 'content-type: application/json' \
+    -H "webhook-id: $id" -H "webhook-timestamp: $ts" -H "webhook-signature: v1,$sig" --data-binary "$body"
+"#
+    )
+}
+
+/// Creates `path` with `text`, readable only by the current user; fails if it exists.
+fn write_new_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut f = opts.open(path)?;
+    f.write_all(text.as_bytes())?;
     Ok(())
 }

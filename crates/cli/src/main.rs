@@ -18,7 +18,11 @@ use std::process::ExitCode;
 
 /// offboard — HR-triggered, verified, audit-ready deprovisioning for Microsoft 365 and hybrid AD.
 #[derive(Parser)]
-#[command(name = "offboard", version, about)]
+#[command(
+    name = "offboard",
+    version,
+    about = "offboard: HR-triggered, verified, audit-ready deprovisioning for Microsoft 365 and hybrid AD. Commands: demo, local, plan, verify, report, rebuild-index (`offboard <command> --help` for each)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,9 +40,11 @@ enum Command {
     /// change. Reads the tenant only; changes nothing.
     Plan(plan::PlanArgs),
     /// Verify evidence: a packet file (offline), a case, or the whole ledger. Exit code 0
-    /// only when everything verifies, 1 when something does not, 2 when it could not run.
+    /// only when everything verifies, 1 when something does not, 2 when it could not run,
+    /// 3 when there was nothing to verify.
     Verify(verify::VerifyArgs),
-    /// The terminations report (one row per leaver) as CSV or JSON, with its meta.
+    /// The terminations report (one row per leaver) as CSV or JSON, with its meta. Exit code
+    /// 0 when written, 2 when it could not run (as `verify`).
     Report(report::ReportArgs),
     /// Rebuild the compliance index from the evidence store (the source of truth), for
     /// every case in the given periods.
@@ -55,7 +61,15 @@ async fn main() -> ExitCode {
         Command::Local(args) => local::run(args).await,
         Command::Plan(args) => plan::run(args).await,
         Command::Verify(args) => return verify::run(args).await,
-        Command::Report(args) => report::run(args).await,
+        Command::Report(args) => {
+            return match report::run(args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("offboard report could not run: {e:#}");
+                    ExitCode::from(verify::COULD_NOT_RUN)
+                }
+            };
+        }
         Command::RebuildIndex(args) => rebuild::run(args).await,
     };
     match result {

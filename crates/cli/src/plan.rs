@@ -19,10 +19,12 @@ pub struct PlanArgs {
     /// employee id (Entra ID `employeeId`).
     #[arg(long)]
     user: String,
-    /// The termination kind whose policy applies: voluntary, involuntary, for_cause,
-    /// retirement, contract_end, death.
-    #[arg(long, default_value = "voluntary")]
+    /// The termination kind whose policy applies.
+    #[arg(long, default_value = "voluntary", value_parser = KINDS)]
     kind: String,
+    /// Print every line whole instead of wrapping it to the terminal's width.
+    #[arg(long)]
+    wide: bool,
     /// Print the dry run as JSON (the same document as `POST /api/offboardings` with
     /// `dryRun: true`).
     #[arg(long)]
@@ -34,13 +36,24 @@ pub struct PlanArgs {
     demo_tenant: bool,
 }
 
+/// The kinds an operator can name: every kind with a policy (`unspecified` is only what an
+/// HR event without a kind becomes).
+const KINDS: [&str; 6] = [
+    "voluntary",
+    "involuntary",
+    "for_cause",
+    "retirement",
+    "contract_end",
+    "death",
+];
+
 /// Runs the dry run and prints it. An unresolvable leaver is an error (exit code 1).
 pub async fn run(args: PlanArgs) -> anyhow::Result<()> {
     let kind = TerminationKind::parse(&args.kind).with_context(|| {
         format!(
             "--kind `{}` is not a termination kind: use one of {}",
             args.kind,
-            TerminationKind::ALL.map(|k| k.as_str()).join(", ")
+            KINDS.join(", ")
         )
     })?;
     let who = identifiers(&args.user)?;
@@ -90,7 +103,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<()> {
             },
             kind.as_str()
         );
-        crate::show::print_plan_steps(&plan);
+        crate::show::print_plan_steps(&plan, crate::show::Layout::for_stdout(args.wide));
     }
     Ok(())
 }

@@ -6,7 +6,9 @@
 //!   those periods, and that the index and the evidence store agree.
 //!
 //! Exit codes: 0 everything verifies; 1 something does not (each finding is printed);
-//! 2 the verification could not run (unreadable input, no store, bad arguments).
+//! 2 the verification could not run (unreadable input, no store, bad arguments);
+//! 3 there was nothing to verify (no case's evidence in the period or the store) — which
+//! is not "verified".
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,6 +18,7 @@ use offboard_core::evidence::verify::{Finding, Report};
 use offboard_core::ids::CaseId;
 use offboard_service::compliance::{Verification, dedupe, verify_packet_strict};
 
+use crate::show::Layout;
 use crate::store;
 
 /// Exit code when everything verifies.
@@ -24,6 +27,8 @@ pub const VERIFIED: u8 = 0;
 pub const FAILED: u8 = 1;
 /// Exit code when the verification could not run.
 pub const COULD_NOT_RUN: u8 = 2;
+/// Exit code when the period or store holds no case's evidence.
+pub const NOTHING_TO_VERIFY: u8 = 3;
 
 /// Arguments of `offboard verify`.
 #[derive(clap::Args)]
@@ -51,11 +56,18 @@ pub struct VerifyArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    /// Print every line whole instead of wrapping it to the terminal's width.
+    #[arg(long)]
+    wide: bool,
 }
 
 /// What was verified, for the output.
 struct Outcome {
     target: String,
+    /// What was searched for evidence, for "nothing to verify in …".
+    scope: String,
+    /// Which ledger entries the count covers.
+    ledger_note: &'static str,
     source: String,
     report: Report,
 }
@@ -69,9 +81,15 @@ pub async fn run(args: VerifyArgs) -> ExitCode {
     };
     match outcome {
         Ok(o) => {
-            let ok = o.report.ok();
-            print(&o, args.json);
-            ExitCode::from(if ok { VERIFIED } else { FAILED })
+            let code = if !o.report.ok() {
+                FAILED
+            } else if o.report.cases_checked == 0 {
+                NOTHING_TO_VERIFY
+            } else {
+                VERIFIED
+            };
+            print(&o, args.json, Layout::for_stdout(args.wide));
+            ExitCode::from(code)
         }
         Err(e) => {
             if args.json {
@@ -116,6 +134,8 @@ fn verify_file(path: &Path) -> anyhow::Result<Outcome> {
                 .unwrap_or_else(|_| CaseId::derive("unreadable-packet", &case_hint));
             return Ok(Outcome {
                 target: format!("case {case_hint}"),
+                scope: source.clone(),
+                ledger_note: "the case's entry and the one before it",
                 source,
                 report: Report {
                     findings: vec![Finding::RecordModified {
@@ -134,6 +154,8 @@ fn verify_file(path: &Path) -> anyhow::Result<Outcome> {
     };
     Ok(Outcome {
         target: format!("case {}", packet.case_id),
+        scope: source.clone(),
+        ledger_note: "the case's entry and the one before it",
         source,
         report: verify_packet_strict(&packet),
     })
@@ -148,6 +170,13 @@ fn seq_of_path(path: &str) -> u64 {
 }
 
 async fn verify_store(args: &VerifyArgs) -> anyhow::Result<Outcome> {
+    if let (Some(from), Some(to)) = (&args.from, &args.to)
+        && from > to
+    {
+        anyhow::bail!(
+            "the period runs backwards: --to {to} is before --from {from} (did you mean --from {to} --to {from}?)"
+        );
+    }
     let opened = store::open(args.data.as_deref()).await?;
     let c = &opened.compliance;
     if let Some(id) = &args.case {
@@ -158,6 +187,8 @@ async fn verify_store(args: &VerifyArgs) -> anyhow::Result<Outcome> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         return Ok(Outcome {
             target: format!("case {id}"),
+            scope: format!("case {id}"),
+            ledger_note: "the case's entry",
             source: opened.describe,
             report,
         });
@@ -168,43 +199,72 @@ async fn verify_store(args: &VerifyArgs) -> anyhow::Result<Outcome> {
         .verify_ledger(&from, &to)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let target = match (&args.from, &args.to) {
-        (None, None) => "the ledger and every case".to_owned(),
-        _ => format!("the ledger and every case in periods {from} to {to}"),
+    let (target, scope) = match (&args.from, &args.to) {
+        (None, None) => (
+            "the ledger and every case".to_owned(),
+            "the store".to_owned(),
+        ),
+        (Some(_), None) => (
+            format!("the ledger and every case from period {from}"),
+            format!("{from} and after"),
+        ),
+        (None, Some(_)) => (
+            format!("the ledger and every case up to period {to}"),
+            format!("{to} and before"),
+        ),
+        (Some(_), Some(_)) => (
+            format!("the ledger and every case in periods {from} to {to}"),
+            format!("{from}..{to}"),
+        ),
     };
     Ok(Outcome {
         target,
+        scope,
+        ledger_note: "the whole ledger, each entry once",
         source: opened.describe,
         report,
     })
 }
 
-fn print(o: &Outcome, json: bool) {
+fn print(o: &Outcome, json: bool, layout: Layout) {
     let mut report = o.report.clone();
     dedupe(&mut report.findings);
+    let nothing = report.findings.is_empty() && report.cases_checked == 0;
     if json {
         let v = serde_json::json!({
             "target": o.target,
             "source": o.source,
+            "nothingToVerify": nothing,
             "verification": Verification::from(report),
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return;
     }
     println!("offboard verify: {} ({})", o.target, o.source);
-    println!("  records checked:        {}", report.records_checked);
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    println!("  cases checked:          {}", report.cases_checked);
+    println!(
+        "  records checked:        {} (hashes and chain links, in {})",
+        report.records_checked,
+        plural(report.cases_checked, "case", "cases")
+    );
     println!("  seals checked:          {}", report.seals_checked);
     println!(
-        "  ledger entries checked: {}",
-        report.ledger_entries_checked
+        "  ledger entries checked: {} ({})",
+        report.ledger_entries_checked, o.ledger_note
     );
     for w in &report.warnings {
-        println!("  WARNING {w}");
+        layout.print("  WARNING ", w);
     }
     for f in &report.findings {
-        println!("  FAIL    {}", f.describe());
+        layout.print("  FAIL    ", &f.describe());
     }
-    if report.findings.is_empty() {
+    if nothing {
+        println!(
+            "NOTHING TO VERIFY: nothing to verify in {}: it holds no case's evidence (exit code {NOTHING_TO_VERIFY}, not verified)",
+            o.scope
+        );
+    } else if report.findings.is_empty() {
         println!("VERIFIED: every hash, link, seal and ledger entry checked is intact");
     } else {
         println!(

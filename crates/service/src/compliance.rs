@@ -320,6 +320,8 @@ pub struct VerifiedPacket {
 pub struct Verification {
     /// True when nothing failed.
     pub ok: bool,
+    /// Cases whose evidence was checked.
+    pub cases_checked: u64,
     /// Records whose hashes were recomputed.
     pub records_checked: u64,
     /// Seals checked.
@@ -348,6 +350,7 @@ impl From<Report> for Verification {
         dedupe(&mut r.findings);
         Self {
             ok: r.findings.is_empty(),
+            cases_checked: r.cases_checked,
             records_checked: r.records_checked,
             seals_checked: r.seals_checked,
             ledger_entries_checked: r.ledger_entries_checked,
@@ -817,6 +820,12 @@ impl Compliance {
                     detail: format!("`{p}` is not a period: use YYYY-MM (for example 2026-11)"),
                 });
             }
+        }
+        if from > to {
+            return Err(ComplianceError::BadRequest {
+                parameter: "to",
+                detail: format!("the period runs backwards: `to` ({to}) is before `from` ({from})"),
+            });
         }
         let mut report = self.evidence.verify_period(from, to).await?;
         dedupe(&mut report.findings);

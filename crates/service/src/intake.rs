@@ -116,7 +116,7 @@ impl Intake {
 
     /// Opens the case for `event`, or finds it when the event was delivered before.
     /// A due case is sent to planning.
-    #[tracing::instrument(skip_all, fields(case_id = %event.case_id(), source = %event.source))]
+    #[tracing::instrument(skip_all, fields(case_id = %event.case_id(), leaver = %event.employee.display_name(), source = %event.source))]
     pub async fn open(&self, event: TerminationEvent) -> Result<Receipt, IntakeError> {
         let now = self.clock.now();
         let case = Case::open(event, now);

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-use offboard_core::evidence::{IndexEntry, WormStatus};
+use offboard_core::evidence::{IndexEntry, ResolvedLeaver, WormStatus};
 use offboard_core::ids::Sha256Digest;
 
 use crate::compliance::{Compliance, ComplianceError, ms};
@@ -151,14 +151,17 @@ pub struct ReportRow {
     pub source: String,
     /// The source's event id.
     pub source_event_id: String,
-    /// HR's employee number.
+    /// HR's employee number, as HR sent it.
     pub employee_id: Option<String>,
-    /// The UPN.
+    /// The UPN, as HR sent it.
     pub user_principal_name: Option<String>,
-    /// The mail address.
+    /// The mail address, as HR sent it.
     pub mail: Option<String>,
-    /// The on-premises account name.
+    /// The on-premises account name, as HR sent it.
     pub on_premises_sam_account_name: Option<String>,
+    /// The account the case resolved in Entra ID (object id, UPN, display name, employee
+    /// id, on-premises account when synced); none when it could not be resolved.
+    pub leaver: Option<ResolvedLeaver>,
     /// Termination kind.
     pub kind: String,
     /// HR's effective time as sent.
@@ -169,6 +172,16 @@ pub struct ReportRow {
     pub received_at: String,
     /// The case status the evidence shows.
     pub case_status: String,
+    /// When cloud sign-in was cut and verified (UTC, ms): what the SLA is measured on.
+    pub sign_in_cut_at: Option<String>,
+    /// From the effective time to the sign-in cut, seconds (ms precision).
+    pub time_to_sign_in_cut_seconds: Option<f64>,
+    /// How long after the effective time HR's event reached offboard, seconds (0 when it
+    /// arrived before): the part of the time to the cut that was HR's.
+    pub hr_delay_seconds: f64,
+    /// offboard's own time to the cut: from when the termination was both received and
+    /// effective, seconds.
+    pub offboard_time_to_sign_in_cut_seconds: Option<f64>,
     /// Per system, when access there was verified removed (UTC, ms).
     pub removed_at: BTreeMap<String, String>,
     /// When the last access was verified removed (UTC, ms) — only for a `completed` case;
@@ -202,6 +215,8 @@ impl From<&IndexEntry> for ReportRow {
         let last = e.all_access_removed_at();
         let sla = e.sla_state();
         let target = e.sla.as_ref().and_then(|s| s.target_minutes);
+        let seconds = |d: chrono::Duration| d.num_milliseconds() as f64 / 1000.0;
+        let cut = e.sign_in_cut_at();
         Self {
             case_id: e.id.to_string(),
             source: e.source.clone(),
@@ -210,11 +225,16 @@ impl From<&IndexEntry> for ReportRow {
             user_principal_name: e.employee.user_principal_name.clone(),
             mail: e.employee.mail.clone(),
             on_premises_sam_account_name: e.employee.on_premises_sam_account_name.clone(),
+            leaver: e.leaver.clone(),
             kind: e.kind.clone(),
             hr_effective_as_sent: e.hr_effective_as_sent.clone(),
             effective_at: ms::text(&e.effective_at),
             received_at: ms::text(&e.received_at),
             case_status: e.status.clone(),
+            sign_in_cut_at: cut.as_ref().map(ms::text),
+            time_to_sign_in_cut_seconds: cut.map(|t| seconds(t - e.effective_at)),
+            hr_delay_seconds: seconds(e.hr_delay()),
+            offboard_time_to_sign_in_cut_seconds: e.own_time_to_sign_in_cut().map(seconds),
             removed_at: e
                 .access_removed_at
                 .iter()
@@ -279,11 +299,20 @@ fn columns(systems: &[String]) -> Vec<String> {
         "user_principal_name",
         "mail",
         "on_premises_sam_account_name",
+        "leaver_object_id",
+        "leaver_user_principal_name",
+        "leaver_display_name",
+        "leaver_employee_id",
+        "leaver_on_premises_account",
         "kind",
         "hr_effective_as_sent",
         "effective_at",
         "received_at",
         "case_status",
+        "sign_in_cut_at",
+        "time_to_sign_in_cut_seconds",
+        "hr_delay_seconds",
+        "offboard_time_to_sign_in_cut_seconds",
     ]
     .map(str::to_owned)
     .to_vec();
@@ -309,6 +338,8 @@ fn columns(systems: &[String]) -> Vec<String> {
 
 fn csv_cells(r: &ReportRow, systems: &[String]) -> Vec<String> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let secs = |v: Option<f64>| v.map(|s| format!("{s:.3}")).unwrap_or_default();
+    let leaver = r.leaver.clone().unwrap_or_default();
     let mut cells = vec![
         r.case_id.clone(),
         r.source.clone(),
@@ -317,11 +348,20 @@ fn csv_cells(r: &ReportRow, systems: &[String]) -> Vec<String> {
         opt(&r.user_principal_name),
         opt(&r.mail),
         opt(&r.on_premises_sam_account_name),
+        leaver.object_id,
+        opt(&leaver.user_principal_name),
+        opt(&leaver.display_name),
+        opt(&leaver.employee_id),
+        opt(&leaver.on_premises_account),
         r.kind.clone(),
         opt(&r.hr_effective_as_sent),
         r.effective_at.clone(),
         r.received_at.clone(),
         r.case_status.clone(),
+        opt(&r.sign_in_cut_at),
+        secs(r.time_to_sign_in_cut_seconds),
+        secs(Some(r.hr_delay_seconds)),
+        secs(r.offboard_time_to_sign_in_cut_seconds),
     ];
     cells.extend(
         systems
@@ -470,11 +510,16 @@ mod tests {
             user_principal_name: Some("ada@contoso.example".into()),
             mail: None,
             on_premises_sam_account_name: None,
+            leaver: None,
             kind: "voluntary".into(),
             hr_effective_as_sent: Some("2026-11-30".into()),
             effective_at: "2026-12-01T05:00:00.000Z".into(),
             received_at: "2026-11-20T09:00:00.000Z".into(),
             case_status: "completed".into(),
+            sign_in_cut_at: None,
+            time_to_sign_in_cut_seconds: None,
+            hr_delay_seconds: 0.0,
+            offboard_time_to_sign_in_cut_seconds: None,
             removed_at: BTreeMap::from([
                 ("entra".into(), "2026-12-01T05:01:00.000Z".into()),
                 ("slack".into(), "2026-12-01T05:02:00.000Z".into()),

@@ -75,7 +75,7 @@ pub fn handler_executable() -> anyhow::Result<PathBuf> {
     let path = dir.join("handler");
     anyhow::ensure!(
         path.exists(),
-        "no handler executable at {}: build it first with `cargo build --bin handler` (the test script does)",
+        "no handler executable at {}: build it first with `cargo build -p offboard-handler --bin handler` (the test script does)",
         path.display()
     );
     Ok(path)

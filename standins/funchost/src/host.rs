@@ -215,6 +215,25 @@ fn empty(status: StatusCode) -> Response<warp::hyper::body::Bytes> {
     r
 }
 
+/// A missing or wrong function key, refused as RFC 9457 problem JSON like the handler's own
+/// refusals (Azure's host answers this 401 with an empty body; locally, the operator is told
+/// what to send).
+fn unauthorized() -> Response<Bytes> {
+    let body = serde_json::json!({
+        "type": "about:blank",
+        "title": "Function key required",
+        "status": 401,
+        "detail": "missing or wrong function key: send it in the x-functions-key header (or the code query parameter); `offboard local` writes it to <data>/function-key",
+    });
+    let mut r = Response::new(Bytes::from(body.to_string()));
+    *r.status_mut() = StatusCode::UNAUTHORIZED;
+    r.headers_mut().insert(
+        warp::http::header::CONTENT_TYPE,
+        warp::http::HeaderValue::from_static("application/problem+json"),
+    );
+    r
+}
+
 fn authorized(front: &Front, f: &FunctionDef, headers: &HeaderMap, query: &str) -> bool {
     let Trigger::Http { auth_level, .. } = &f.trigger else {
         return false;
@@ -297,7 +316,7 @@ async fn serve_http(
         return empty(StatusCode::NOT_FOUND);
     };
     if !authorized(&front, f, &headers, &query) {
-        return empty(StatusCode::UNAUTHORIZED);
+        return unauthorized();
     }
     if !front.worker.wait_up(Duration::from_secs(30)).await {
         return empty(StatusCode::SERVICE_UNAVAILABLE);

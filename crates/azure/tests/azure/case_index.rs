@@ -22,6 +22,7 @@ fn entry(period: &str, effective: DateTime<Utc>) -> IndexEntry {
         source: "generic".into(),
         source_event_id: "evt".into(),
         employee: EmployeeIdentifiers::new(Some("1042".into()), None, None, None).unwrap(),
+        leaver: None,
         kind: "voluntary".into(),
         hr_effective_as_sent: Some(effective.to_rfc3339()),
         effective_at: effective,

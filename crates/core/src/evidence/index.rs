@@ -40,6 +40,43 @@ pub struct TimelineItem {
     pub hash: Sha256Digest,
 }
 
+/// Who the leaver turned out to be: the account the plan resolved in Entra ID, as the `plan`
+/// record holds it. HR may have sent only one identifier; this is the whole identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedLeaver {
+    /// Entra ID object id.
+    pub object_id: String,
+    /// User principal name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Entra ID `employeeId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employee_id: Option<String>,
+    /// The on-premises account (`sAMAccountName`), when the account is synced from AD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_premises_account: Option<String>,
+}
+
+impl ResolvedLeaver {
+    /// Reads the identity from a `plan` record's details (`leaver`, `employeeId`,
+    /// `onPremisesSamAccountName`).
+    fn from_plan_details(d: &serde_json::Value) -> Option<Self> {
+        let leaver = d.get("leaver")?;
+        let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
+        Some(Self {
+            object_id: text(leaver.get("id"))?,
+            user_principal_name: text(leaver.get("userPrincipalName")),
+            display_name: text(leaver.get("displayName")),
+            employee_id: text(d.get("employeeId")),
+            on_premises_account: text(d.get("onPremisesSamAccountName")),
+        })
+    }
+}
+
 /// A case as the compliance queries see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -54,8 +91,12 @@ pub struct IndexEntry {
     pub source: String,
     /// The source's event id.
     pub source_event_id: String,
-    /// The leaver.
+    /// The leaver as HR identified them.
     pub employee: EmployeeIdentifiers,
+    /// The leaver as the plan resolved them in Entra ID (none before planning, or when the
+    /// leaver could not be resolved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaver: Option<ResolvedLeaver>,
     /// Termination kind.
     pub kind: String,
     /// HR's effective time as sent.
@@ -136,6 +177,38 @@ impl IndexEntry {
         }
     }
 
+    /// When cloud sign-in was cut: the sealed SLA's measurement (block and revoke verified);
+    /// before the seal, the later of the verified block (or, for a synced account, the
+    /// cloud account seen disabled) and the verified session revocation.
+    pub fn sign_in_cut_at(&self) -> Option<DateTime<Utc>> {
+        if let Some(at) = self.sla.as_ref().and_then(|s| s.access_removed_at) {
+            return Some(at);
+        }
+        let verified = |steps: &[&str]| {
+            self.timeline
+                .iter()
+                .filter(|t| t.outcome == Outcome::Verified && steps.contains(&t.step.as_str()))
+                .map(|t| t.ended_at)
+                .max()
+        };
+        let block = verified(&["block-sign-in", "verify-cloud-disabled"])?;
+        let revoke = verified(&["revoke-sessions"])?;
+        Some(block.max(revoke))
+    }
+
+    /// How long HR's event took to reach offboard after its effective time (zero for an event
+    /// that arrived before it): the part of any SLA breach that was not offboard's.
+    pub fn hr_delay(&self) -> chrono::Duration {
+        (self.received_at - self.effective_at).max(chrono::Duration::zero())
+    }
+
+    /// offboard's own time to cut sign-in: from when the termination was both received and
+    /// effective to the cut.
+    pub fn own_time_to_sign_in_cut(&self) -> Option<chrono::Duration> {
+        let start = self.received_at.max(self.effective_at);
+        self.sign_in_cut_at().map(|cut| cut - start)
+    }
+
     /// Starts an entry from a case's first record (the HR trigger).
     pub fn from_trigger(
         period: &str,
@@ -163,6 +236,7 @@ impl IndexEntry {
             source_event_id: text("sourceEventId").unwrap_or_default(),
             employee: serde_json::from_value(d.get("employee").cloned().unwrap_or_default())
                 .map_err(|_| err("trigger has no employee"))?,
+            leaver: None,
             kind: text("kind").unwrap_or_else(|| "unspecified".into()),
             hr_effective_as_sent: d
                 .get("hrEffective")
@@ -207,6 +281,15 @@ impl IndexEntry {
             hash: r.hash.clone(),
         });
         self.timeline.sort_by_key(|t| t.seq);
+        if r.body.step == "plan"
+            && let Some(leaver) = r
+                .body
+                .details
+                .as_ref()
+                .and_then(ResolvedLeaver::from_plan_details)
+        {
+            self.leaver = Some(leaver);
+        }
         match r.body.outcome {
             Outcome::Verified => {
                 let at = self
@@ -267,6 +350,7 @@ mod tests {
             source: "generic".into(),
             source_event_id: "E-1".into(),
             employee: EmployeeIdentifiers::new(Some("1042".into()), None, None, None).unwrap(),
+            leaver: None,
             kind: "voluntary".into(),
             hr_effective_as_sent: None,
             effective_at: at("2026-11-26T09:00:00Z"),

@@ -27,7 +27,7 @@ pub mod verify;
 mod tamper_tests;
 
 pub use canonical::{GENESIS, hash_of, millis};
-pub use index::{IndexEntry, IndexError, SLA_STEP, TimelineItem};
+pub use index::{IndexEntry, IndexError, ResolvedLeaver, SLA_STEP, TimelineItem};
 pub use ledger::LedgerEntry;
 pub use packet::Packet;
 pub use record::{

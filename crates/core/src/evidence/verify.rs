@@ -184,6 +184,10 @@ impl Finding {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
+    /// Cases whose evidence was checked (records, seal, ledger entry). A period or store
+    /// with none has nothing to verify, which is not the same as "verified".
+    #[serde(default)]
+    pub cases_checked: u64,
     /// Records whose hashes were recomputed.
     pub records_checked: u64,
     /// Seals checked.
@@ -204,6 +208,7 @@ impl Report {
 
     /// Adds another report's counts and findings.
     pub fn merge(&mut self, other: Report) {
+        self.cases_checked += other.cases_checked;
         self.records_checked += other.records_checked;
         self.seals_checked += other.seals_checked;
         self.ledger_entries_checked += other.ledger_entries_checked;
@@ -235,6 +240,7 @@ pub struct CaseEvidence<'a> {
 pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
     let case_id = ev.case_id.clone();
     let mut report = Report {
+        cases_checked: 1,
         records_checked: ev.records.len() as u64,
         ..Report::default()
     };

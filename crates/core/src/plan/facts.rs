@@ -134,6 +134,9 @@ pub struct Facts {
     pub resolved_by: String,
     /// Synced from on-premises AD.
     pub synced: bool,
+    /// The account's Entra ID `employeeId` (HR may have found it by UPN or mail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employee_id: Option<String>,
     /// On-premises sAMAccountName, when synced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_premises_sam_account_name: Option<String>,

@@ -26,6 +26,7 @@ fn full_cloud_user() -> Facts {
         user: person("ada"),
         resolved_by: "employeeId".into(),
         synced: false,
+        employee_id: None,
         on_premises_sam_account_name: None,
         account_enabled: true,
         licences: vec![

@@ -93,7 +93,7 @@ fn handled(h: Handled) -> String {
     h.describe().to_owned()
 }
 
-#[tracing::instrument(skip_all, fields(case_id))]
+#[tracing::instrument(skip_all, fields(case_id, leaver))]
 async fn plan(state: &AppState, inv: &InvocationRequest) -> Result<String, Failure> {
     let msg: PlanMessage = messages::decode("plan message", &message_text(inv)?)
         .map_err(|e| Failure::Permanent(e.to_string()))?;
@@ -107,7 +107,7 @@ async fn plan(state: &AppState, inv: &InvocationRequest) -> Result<String, Failu
     Ok(handled(h))
 }
 
-#[tracing::instrument(skip_all, fields(case_id, step))]
+#[tracing::instrument(skip_all, fields(case_id, leaver, step, attempt))]
 async fn run_step(
     state: &AppState,
     function: &str,
@@ -117,6 +117,7 @@ async fn run_step(
         .map_err(|e| Failure::Permanent(e.to_string()))?;
     tracing::Span::current().record("case_id", msg.case_id.as_str());
     tracing::Span::current().record("step", msg.step.as_str());
+    tracing::Span::current().record("attempt", msg.attempt);
     if function != msg.step.queue() {
         return Err(Failure::Permanent(format!(
             "a {} message arrived on {function}",

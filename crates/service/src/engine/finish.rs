@@ -123,6 +123,7 @@ impl Engine {
     /// is sealed into the ledger. Idempotent: a redelivered seal message changes nothing.
     pub async fn seal(&self, id: &CaseId) -> Result<Handled, EngineError> {
         let Versioned { value: case, .. } = self.load(id).await?;
+        tracing::Span::current().record("leaver", super::leaver_name(&case));
         let Some(plan) = case.plan.clone() else {
             return Ok(Handled::Skipped("case has no plan".into()));
         };

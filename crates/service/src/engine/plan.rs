@@ -45,9 +45,12 @@ impl Engine {
 
     /// The `plan` queue function: resolves the leaver, gathers the facts, stores the plan
     /// and enqueues the first steps. Idempotent.
-    #[tracing::instrument(skip(self), fields(case_id = %id))]
+    ///
+    /// Log lines carry the case through the caller's span (the handler's invocation span
+    /// declares `case_id` and `leaver`; the engine fills in the leaver once it has the case).
     pub async fn plan(&self, id: &CaseId) -> Result<Handled, EngineError> {
         let Versioned { value: case, .. } = self.load(id).await?;
+        tracing::Span::current().record("leaver", leaver_name(&case));
         let now = self.clock.now();
         match case.status {
             CaseStatus::Received => {}
@@ -139,6 +142,8 @@ impl Engine {
         let details = serde_json::json!({
             "caseStatus": "running",
             "leaver": plan.facts.user,
+            "employeeId": plan.facts.employee_id,
+            "onPremisesSamAccountName": plan.facts.on_premises_sam_account_name,
             "resolvedBy": plan.facts.resolved_by,
             "synced": plan.facts.synced,
             "steps": plan.steps.iter().map(|s| serde_json::json!({
@@ -154,6 +159,7 @@ impl Engine {
                 .body("plan", "entra", summary.clone(), Outcome::Noted, now)
         };
         self.evidence.append(&case, body).await?;
+        self.flag_if_arrived_late(&case).await?;
         for k in ready {
             self.enqueue_step(
                 &StepMessage {

@@ -35,6 +35,40 @@ impl Engine {
         Ok(())
     }
 
+    /// A remediation item for an AD step that waits because no relay is configured: it says
+    /// what to configure, and [`Engine::resolve_remediation`] closes it when the step moves
+    /// (after a retry).
+    pub(super) async fn open_waiting_item(
+        &self,
+        id: &CaseId,
+        kind: StepKind,
+    ) -> Result<(), EngineError> {
+        let item_id = format!("{id}:{kind}");
+        if let Some(item) = self.remediations.get(&item_id).await?
+            && item.status == RemediationStatus::Open
+        {
+            return Ok(());
+        }
+        let Versioned { value: case, .. } = self.load(id).await?;
+        let now = self.clock.now();
+        self.remediations
+            .put(&Remediation {
+                id: item_id,
+                case_id: id.clone(),
+                step: kind,
+                leaver: leaver_name(&case),
+                reason: format!(
+                    "{kind} is waiting for the on-prem agent: no relay is configured. Set OFFBOARD_RELAY_NAMESPACE (and OFFBOARD_RELAY_HYBRID_CONNECTION) and OFFBOARD_AGENT_SIGNING_KEY, run offboard-agent next to a domain controller (crates/agent/README.md), then retry: POST /api/cases/{id}/steps/{kind}/retry"
+                ),
+                status: RemediationStatus::Open,
+                opened_at: now,
+                updated_at: now,
+                failures: 0,
+            })
+            .await?;
+        Ok(())
+    }
+
     pub(super) async fn escalate(
         &self,
         case: &Case,

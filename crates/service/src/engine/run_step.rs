@@ -13,14 +13,15 @@ use offboard_core::messages::StepMessage;
 use offboard_core::plan::{StepKind, StepStatus};
 
 use super::outcome::{EngineError, Handled};
-use super::{Engine, MAX_TRANSIENT_ATTEMPTS, STEP_DEADLINE, STEP_LEASE, backoff};
+use super::{Engine, MAX_TRANSIENT_ATTEMPTS, STEP_DEADLINE, STEP_LEASE, backoff, leaver_name};
 use crate::attempt::{StepContext, StepFailure};
 use crate::etag::Change;
 
 impl Engine {
     /// A step queue function (`step-<kind>`). The seal message is not a step to claim: it
     /// ends the case ([`Engine::seal`]). Every other step is claimed, run and concluded.
-    #[tracing::instrument(skip(self, msg), fields(case_id = %msg.case_id, step = %msg.step, attempt = msg.attempt))]
+    ///
+    /// Log lines carry the case through the caller's span, as for [`Engine::plan`].
     pub async fn run_step(&self, msg: &StepMessage) -> Result<Handled, EngineError> {
         match msg.step {
             StepKind::Seal => self.seal(&msg.case_id).await,
@@ -118,6 +119,7 @@ impl Engine {
     /// invocation.
     pub(super) async fn claim(&self, msg: &StepMessage) -> Result<Claim, EngineError> {
         self.change_case(&msg.case_id, |case, now| {
+            tracing::Span::current().record("leaver", leaver_name(case));
             let Some(plan) = case.plan.as_mut() else {
                 return Ok(Change::Keep(Claim::Skip("case has no plan".into())));
             };
@@ -196,6 +198,9 @@ impl Engine {
             Ok(true)
         })
         .await?;
+        if kind.is_on_prem() {
+            self.open_waiting_item(id, kind).await?;
+        }
         Ok(Handled::Deferred(format!("{kind}: {why}")))
     }
 }

@@ -105,6 +105,7 @@ fn facts() -> Facts {
         },
         resolved_by: "employeeId".into(),
         synced: false,
+        employee_id: None,
         on_premises_sam_account_name: None,
         account_enabled: true,
         licences: vec![plan::LicenceFact {
@@ -182,13 +183,18 @@ async fn harness(
 
 impl Harness {
     async fn open_case(&self, employee_id: &str) -> Case {
+        self.open_case_effective(employee_id, HrEffectiveTime::Immediate)
+            .await
+    }
+
+    async fn open_case_effective(&self, employee_id: &str, hr_effective: HrEffectiveTime) -> Case {
         let facts = TerminationFacts {
             source: Source::Generic,
             source_event_id: format!("e-{employee_id}"),
             source_subject_id: None,
             employee: EmployeeIdentifiers::new(Some(employee_id.into()), None, None, None).unwrap(),
             kind: TerminationKind::Involuntary,
-            hr_effective: HrEffectiveTime::Immediate,
+            hr_effective,
             reason: None,
         };
         let now = self.clock.now();
@@ -449,6 +455,162 @@ async fn on_prem_steps_wait_for_the_agent_and_the_case_does_not_complete() {
         "cloud sessions are revoked at once"
     );
     assert_eq!(p.step(StepKind::Seal).unwrap().status, StepStatus::Pending);
+
+    // The wait has a remediation item that says what to configure...
+    let open = RemediationStore::list(&*h.db, Some(RemediationStatus::Open))
+        .await
+        .unwrap();
+    let waiting: Vec<_> = open.iter().filter(|i| i.case_id == case.id).collect();
+    // The other AD steps wait behind ad-disable (pending, not yet at the agent).
+    assert_eq!(waiting.len(), 1, "{open:?}");
+    let item = waiting
+        .iter()
+        .find(|i| i.step == StepKind::AdDisable)
+        .expect("an item for ad-disable");
+    for setting in [
+        "OFFBOARD_RELAY_NAMESPACE",
+        "OFFBOARD_AGENT_SIGNING_KEY",
+        "/retry",
+    ] {
+        assert!(item.reason.contains(setting), "{setting}: {}", item.reason);
+    }
+    // ...opened once however often the step is redelivered...
+    h.engine
+        .enqueue_step(
+            &StepMessage {
+                case_id: case.id.clone(),
+                step: StepKind::AdDisable,
+                attempt: 0,
+            },
+            Duration::ZERO,
+        )
+        .await
+        .unwrap();
+    h.drain().await;
+    let again = RemediationStore::list(&*h.db, Some(RemediationStatus::Open))
+        .await
+        .unwrap();
+    assert_eq!(again.len(), open.len());
+    // ...and closed when the step moves (the agent, once configured, disabled the account).
+    let msg = StepMessage {
+        case_id: case.id.clone(),
+        step: StepKind::AdDisable,
+        attempt: 0,
+    };
+    let now = h.clock.now();
+    h.engine
+        .conclude(
+            &msg,
+            StepReport::from_actions(vec![ActionEvidence {
+                target_system: "ad".into(),
+                action: "disable".into(),
+                target_ids: vec!["ada".into()],
+                request: None,
+                response_status: None,
+                service_request_id: None,
+                read_back: None,
+                outcome: Outcome::Verified,
+                reason: None,
+                details: None,
+                started_at: now,
+                ended_at: now,
+            }]),
+        )
+        .await
+        .unwrap();
+    let resolved = RemediationStore::list(&*h.db, Some(RemediationStatus::Resolved))
+        .await
+        .unwrap();
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].step, StepKind::AdDisable);
+}
+
+#[tokio::test]
+async fn a_termination_that_arrives_after_its_sla_ran_out_is_alerted_and_recorded() {
+    let h = harness(vec![], facts()).await;
+    // Involuntary: 60 minutes. HR sends it three hours after the effective time.
+    let effective = h.clock.now() - chrono::Duration::hours(3);
+    let case = h
+        .open_case_effective(
+            "13",
+            HrEffectiveTime::Instant {
+                as_sent: effective.to_rfc3339(),
+                at: effective.fixed_offset(),
+            },
+        )
+        .await;
+    h.engine.plan(&case.id).await.unwrap();
+    h.drain().await;
+    let c = h.case(&case).await;
+    assert_eq!(c.status, CaseStatus::Completed, "sign-in was cut at once");
+    assert!(
+        c.sla_breached_at.is_some(),
+        "the breach is flagged on the case"
+    );
+
+    // Evidence: one SLA record that separates HR's delay from offboard's time.
+    let period = offboard_core::evidence::period_of(c.event.effective_at);
+    let packet = h.engine.evidence.packet(&period, &c.id).await.unwrap();
+    let sla: Vec<_> = packet
+        .records
+        .iter()
+        .filter(|r| r.body.step == offboard_core::evidence::SLA_STEP)
+        .collect();
+    assert_eq!(sla.len(), 1, "flagged once");
+    let reason = sla[0].body.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("3 h 0 min after its effective time"),
+        "{reason}"
+    );
+    assert!(reason.contains("HR's delay"), "{reason}");
+    let d = sla[0].body.details.as_ref().unwrap();
+    assert_eq!(d["arrivedAfterDeadline"], true);
+    assert_eq!(d["hrDelaySeconds"], 10_800.0);
+
+    // Alerted: the SLA notice is on the notify queue.
+    let notices =
+        h.db.receive("notify", 32, Duration::from_secs(60))
+            .await
+            .unwrap();
+    let texts: Vec<String> = notices
+        .iter()
+        .map(|m| String::from_utf8(base64_decode(&m.text)).unwrap())
+        .collect();
+    assert!(texts.iter().any(|t| t.contains("HR's delay")), "{texts:?}");
+
+    // The index (and so the report) says breached, with HR's delay and offboard's own time.
+    let entry = h
+        .engine
+        .evidence
+        .index()
+        .get(&period, &c.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    assert_eq!(entry.sla_state(), "breached");
+    assert_eq!(entry.hr_delay(), chrono::Duration::hours(3));
+    assert_eq!(
+        entry.own_time_to_sign_in_cut(),
+        Some(chrono::Duration::zero())
+    );
+    let leaver = entry.leaver.expect("the resolved leaver");
+    assert_eq!(leaver.object_id, "u-ada");
+    assert_eq!(
+        leaver.user_principal_name.as_deref(),
+        Some("ada@contoso.com")
+    );
+}
+
+#[tokio::test]
+async fn a_termination_that_arrives_in_time_is_not_flagged() {
+    let h = harness(vec![], facts()).await;
+    let case = h.open_case("14").await;
+    h.engine.plan(&case.id).await.unwrap();
+    h.drain().await;
+    let c = h.case(&case).await;
+    assert_eq!(c.status, CaseStatus::Completed);
+    assert!(c.sla_breached_at.is_none());
 }
 
 #[tokio::test]

@@ -364,6 +364,7 @@ impl Directory for GraphDirectory {
             user: person(&user),
             resolved_by: resolved_by.to_owned(),
             synced: user.is_synced(),
+            employee_id: user.employee_id.clone(),
             on_premises_sam_account_name: user
                 .on_premises_sam_account_name
                 .clone()

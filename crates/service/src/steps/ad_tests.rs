@@ -123,6 +123,7 @@ fn leaver() -> Leaver {
         },
         resolved_by: "employeeId".into(),
         synced: true,
+        employee_id: None,
         on_premises_sam_account_name: Some("DiegoS".into()),
         account_enabled: true,
         licences: vec![],
