@@ -3,7 +3,7 @@
 //! (not offboard) authorised. Requests with odd paths are written on a raw socket, because
 //! every HTTP client resolves dot segments before sending.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -151,6 +151,73 @@ on_embedded!(
         )
         .await;
         assert_eq!(status, 401);
+        app.shutdown().await;
+    }
+);
+
+fn details_of_record_zero(evidence: &Value) -> &Value {
+    let records = evidence["packet"]["records"].as_array().expect("records");
+    &records
+        .iter()
+        .find(|r| r["step"] == "hr-trigger")
+        .expect("the trigger record")["details"]
+}
+
+on_embedded!(
+    an_operator_case_records_what_the_host_asserted_not_a_key_check,
+    |app: TestApp| async move {
+        let a = app
+            .post_offboarding(&json!({"employee": {"userPrincipalName": "eve@contoso.example"}}))
+            .await;
+        assert_eq!(a.status, 202, "{}", a.json);
+        let id = a.json["caseId"].as_str().unwrap().to_owned();
+        let case = app.get(&format!("/api/cases/{id}")).await;
+        assert_eq!(
+            case.json["authenticatedBy"], "functions-host",
+            "{}",
+            case.json
+        );
+        assert_eq!(
+            case.json["hostAssertion"],
+            json!({"authLevel": "function", "function": "offboardings", "keyPresentedIn": "header"})
+        );
+        let ev = app.get(&format!("/api/cases/{id}/evidence")).await;
+        assert_eq!(ev.status, 200, "{}", ev.json);
+        let d = details_of_record_zero(&ev.json);
+        assert_eq!(d["authenticatedBy"], "functions-host");
+        assert_eq!(
+            d["signatureVerified"], false,
+            "offboard checked no signature"
+        );
+        assert_eq!(d["hostAssertion"]["keyPresentedIn"], "header");
+
+        // The key in the query instead: recorded as such; the key itself is never kept.
+        let resp = app
+            .client
+            .post(format!(
+                "{}/api/offboardings?code={}",
+                app.base_url(),
+                app.function_key
+            ))
+            .json(&json!({"employee": {"userPrincipalName": "frank@contoso.example"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 202);
+        let id: Value = resp.json().await.unwrap();
+        let id = id["caseId"].as_str().unwrap().to_owned();
+        let case = app.get(&format!("/api/cases/{id}")).await;
+        assert_eq!(
+            case.json["hostAssertion"]["keyPresentedIn"],
+            "queryParameter"
+        );
+        let (_, _, evidence) = app.get_bytes(&format!("/api/cases/{id}/evidence")).await;
+        let evidence = String::from_utf8_lossy(&evidence);
+        assert!(
+            !evidence.contains(&app.function_key),
+            "the key is not in the evidence"
+        );
+        assert!(!case.json.to_string().contains(&app.function_key));
         app.shutdown().await;
     }
 );
