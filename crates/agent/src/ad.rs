@@ -17,6 +17,8 @@ use uuid::Uuid;
 pub mod rc {
     /// noSuchAttribute: removing a value that is not there.
     pub const NO_SUCH_ATTRIBUTE: u32 = 16;
+    /// attributeOrValueExists: adding a value (or a single-valued attribute) that is there.
+    pub const VALUE_EXISTS: u32 = 20;
     /// constraintViolation (e.g. password policy).
     pub const CONSTRAINT_VIOLATION: u32 = 19;
     /// noSuchObject.
@@ -627,23 +629,43 @@ impl Session {
         .await
     }
 
-    /// Replaces the password with `password` (unicodePwd: UTF-16LE of the quoted password).
-    pub async fn replace_password(
+    /// Replaces the password with `password` (unicodePwd: UTF-16LE of the quoted password) and,
+    /// in the same modify, appends `marker` to `info`. AD applies a modify whole or not at
+    /// all, so the marker is there exactly when the password was replaced. `info` is written as
+    /// a compare-and-set on `current_info` (delete the value read, add the new one; or add when
+    /// there was none): if anything changed `info` meanwhile the modify fails with rc 16 or 20
+    /// and nothing is written, so the marker never overwrites another writer's notes.
+    pub async fn replace_password_marked(
         &mut self,
         dn: &str,
         password: &SecretString,
+        current_info: Option<&str>,
+        marker: &str,
     ) -> Result<(), AdError> {
         let quoted = format!("\"{}\"", password.expose_secret());
         let mut utf16: Vec<u8> = quoted.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let mut mods = vec![Mod::Replace(
+            b"unicodePwd".to_vec(),
+            HashSet::from([utf16.clone()]),
+        )];
+        match current_info.filter(|i| !i.is_empty()) {
+            Some(old) => {
+                mods.push(Mod::Delete(
+                    b"info".to_vec(),
+                    HashSet::from([old.as_bytes().to_vec()]),
+                ));
+                mods.push(Mod::Add(
+                    b"info".to_vec(),
+                    HashSet::from([format!("{old}\r\n{marker}").into_bytes()]),
+                ));
+            }
+            None => mods.push(Mod::Add(
+                b"info".to_vec(),
+                HashSet::from([marker.as_bytes().to_vec()]),
+            )),
+        }
         let result = self
-            .modify(
-                dn,
-                vec![Mod::Replace(
-                    b"unicodePwd".to_vec(),
-                    HashSet::from([utf16.clone()]),
-                )],
-                "reset password (unicodePwd)",
-            )
+            .modify(dn, mods, "reset password (unicodePwd) and mark it in info")
             .await;
         utf16.fill(0);
         result
