@@ -603,6 +603,9 @@ var appSettings = {
   AzureWebJobsStorage__queueServiceUri: hostStorage.properties.primaryEndpoints.queue
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+  // The host refuses request bodies over offboard's own 1 MiB limit while reading them (413),
+  // instead of its 100 MB default: nothing larger is buffered or forwarded to the handler.
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '1048576'
   // offboard's own configuration (crates/service/src/settings.rs is the list the code reads).
   OFFBOARD_BACKEND: 'azure'
   OFFBOARD_TIME_ZONE: timeZone

@@ -138,6 +138,9 @@ locals {
     # overrides it, so the host uses the identity-based settings above.
     AzureWebJobsStorage                       = ""
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING = "ClientId=${azurerm_user_assigned_identity.identity.client_id};Authorization=AAD"
+    # The host refuses request bodies over offboard's own 1 MiB limit while reading them (413),
+    # instead of its 100 MB default: nothing larger is buffered or forwarded to the handler.
+    FUNCTIONS_REQUEST_BODY_SIZE_LIMIT = "1048576"
     # offboard's own configuration (crates/service/src/settings.rs is the list the code reads).
     OFFBOARD_BACKEND                    = "azure"
     OFFBOARD_TIME_ZONE                  = var.time_zone

@@ -9,7 +9,9 @@
 //! tenant through the simulator's state and request log, and the evidence through the API.
 //! Samba missing is a failure saying to run `local/samba/ensure.sh`, never a pass.
 
-use offboard_testkit::samba::{AdUser, add_member, attr, create_group, create_user, read_user};
+use offboard_testkit::samba::{
+    AdUser, add_member, attr, create_group, create_user, read_user, set_password,
+};
 use offboard_testkit::{AdSync, Backend, Hybrid, Samba, SyncLink, TestApp, spawn_app_with};
 use serde_json::{Value, json};
 use standin_tenant::{SimConfig, SimRemote};
@@ -490,22 +492,27 @@ async fn a_protected_account_is_refused_by_the_agent_and_fails_for_a_person_neve
     // The leaver is (also) a member of the Tier-0 group the agent protects.
     let mut admin = must(r.samba.admin().await);
     must(add_member(&mut admin, &r.samba.admin_group, &r.user.dn).await);
-    let _ = admin.unbind().await;
     let agent = must(r.hybrid.spawn_agent().await);
+    // Someone set the password moments before the termination: that is not offboard's reset.
+    let fresh = must(set_password(&mut admin, &r.user.dn).await);
+    let _ = admin.unbind().await;
     let id = r.terminate().await;
-    let case = r
-        .app
-        .wait_case(&id, Duration::from_secs(120), |c| {
-            ["ad-disable", "ad-reset-password", "ad-cleanup"]
-                .iter()
-                .all(|k| {
-                    c["plan"]["steps"]
-                        .as_array()
-                        .and_then(|s| s.iter().find(|s| s["kind"] == *k))
-                        .is_some_and(|s| s["status"] == "failed")
-                })
-        })
-        .await;
+    // Every AD step fails for a person, and verify-cloud-disabled says why the cloud account
+    // is still on at once (nothing for directory sync to carry) instead of waiting for sync.
+    let case = r.finished(&id, Duration::from_secs(120)).await;
+    assert_eq!(
+        case["status"], "completed_with_exceptions",
+        "{}",
+        case["plan"]
+    );
+    for k in ["ad-disable", "ad-reset-password", "ad-cleanup"] {
+        assert_eq!(
+            step(&case, k)["status"],
+            "failed",
+            "{k}: {}",
+            step(&case, k)
+        );
+    }
     let why = step(&case, "ad-disable")["reason"]
         .as_str()
         .unwrap()
@@ -514,10 +521,16 @@ async fn a_protected_account_is_refused_by_the_agent_and_fails_for_a_person_neve
         why.contains("protected") && why.contains(&r.samba.admin_group),
         "{why}"
     );
-    // Not done as if it were: the case waits (verify-cloud-disabled keeps looking), AD is
-    // untouched, and a person has a remediation item and a notification.
-    assert_eq!(case["status"], "running");
-    assert_ne!(step(&case, "verify-cloud-disabled")["status"], "verified");
+    let verify = step(&case, "verify-cloud-disabled");
+    assert_eq!(verify["status"], "failed", "{verify}");
+    let said = verify["reason"].as_str().unwrap();
+    assert!(
+        said.contains("never disabled") && said.contains(&r.samba.admin_group),
+        "{said}"
+    );
+    assert!(!said.contains("directory sync (Entra Connect"), "{said}");
+    // AD is untouched: not disabled, no membership removed, not moved, the password set
+    // before the case still works.
     let ad = r.ad().await;
     assert_eq!(uac(&ad), UAC_BEFORE);
     assert_eq!(
@@ -529,6 +542,10 @@ async fn a_protected_account_is_refused_by_the_agent_and_fails_for_a_person_neve
         ad.dn.ends_with(&format!(",{}", r.samba.users_ou)),
         "not moved"
     );
+    assert!(
+        must(r.samba.bind_rc(&r.user.dn, &fresh).await) == 0,
+        "the password was not reset, and nothing says it was"
+    );
     let open = r.app.get("/api/remediations").await;
     let steps: Vec<&str> = open.json["items"]
         .as_array()
@@ -536,7 +553,9 @@ async fn a_protected_account_is_refused_by_the_agent_and_fails_for_a_person_neve
         .iter()
         .map(|i| i["step"].as_str().unwrap())
         .collect();
-    assert!(steps.contains(&"ad-disable"), "{}", open.json);
+    for k in ["ad-disable", "ad-reset-password", "verify-cloud-disabled"] {
+        assert!(steps.contains(&k), "{k}: {}", open.json);
+    }
     r.app
         .wait_log(Duration::from_secs(30), "step ad-disable failed")
         .await;
@@ -546,6 +565,20 @@ async fn a_protected_account_is_refused_by_the_agent_and_fails_for_a_person_neve
     assert_eq!(d[0]["outcome"], "failed");
     assert_eq!(d[0]["details"]["agentOutcome"]["outcome"], "refused");
     assert_eq!(d[0]["readBack"]["matches"], false);
+    // The reset is failed with what to do, never "verified" by a recent pwdLastSet.
+    let p = records(&ev.json, "ad-reset-password");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0]["outcome"], "failed");
+    assert_eq!(p[0]["readBack"]["matches"], false);
+    assert!(
+        p[0]["reason"].as_str().unwrap().contains("cannot verify"),
+        "{}",
+        p[0]["reason"]
+    );
+    let v = records(&ev.json, "verify-cloud-disabled");
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["outcome"], "failed");
+    assert_eq!(v[0]["details"]["adDisableStatus"], "failed");
 
     agent.stop().await;
     r.app.shutdown().await;

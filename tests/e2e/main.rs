@@ -3,6 +3,7 @@
 
 mod compliance;
 mod helpers;
+mod host_boundary;
 mod hybrid;
 mod intake;
 mod logs;

@@ -128,13 +128,13 @@ pub enum Action {
     /// Set the ACCOUNTDISABLE bit (0x2) of `userAccountControl`, keeping every other bit.
     Disable,
     /// Replace the password with a random one the agent generates and forgets (never returned
-    /// or logged). Skipped as already done when `pwdLastSet` is at or after `skip_if_reset_since`
-    /// (the time the case first asked for the reset), so a retry does not reset again.
-    #[serde(rename_all = "camelCase")]
-    ResetPassword {
-        /// Treat the reset as done if the password was set at or after this time.
-        skip_if_reset_since: DateTime<Utc>,
-    },
+    /// or logged). In the same LDAP modify — so both or neither happen — the agent appends
+    /// [`reset_marker`] for the command's case to the account's `info`. A retry of the step (a
+    /// new command for the same case) finds the marker and reports
+    /// [`crate::Outcome::AlreadyDone`] without resetting again; no clock is involved, so a
+    /// password someone else set shortly before is never taken for this case's reset. (Earlier
+    /// handlers sent `skipIfResetSince`; the agent ignores it.)
+    ResetPassword,
     /// Remove the account from every group it is a direct member of (`memberOf`). The primary
     /// group (usually Domain Users) is not in `memberOf` and stays.
     RemoveGroupMemberships,
@@ -162,7 +162,7 @@ impl Action {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Disable => "disable",
-            Self::ResetPassword { .. } => "resetPassword",
+            Self::ResetPassword => "resetPassword",
             Self::RemoveGroupMemberships => "removeGroupMemberships",
             Self::MoveToDisabledOu => "moveToDisabledOu",
             Self::Stamp { .. } => "stamp",
@@ -170,6 +170,13 @@ impl Action {
             Self::ReadBack => "readBack",
         }
     }
+}
+
+/// The line the agent appends to `info` in the same modify that resets the password for a
+/// case: the proof, readable by anyone with the account in front of them, that this case's
+/// reset happened.
+pub fn reset_marker(case_id: &CaseId) -> String {
+    format!("offboard: password reset for case {case_id}")
 }
 
 /// The text the agent writes into `description` (and appends to `info`) for a case.
@@ -214,5 +221,23 @@ impl AgentCommand {
             target,
             actions,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reset_from_an_earlier_handler_still_parses_and_its_clock_is_ignored() {
+        let old: Action = serde_json::from_str(
+            r#"{"action":"resetPassword","skipIfResetSince":"2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(old, Action::ResetPassword);
+        assert_eq!(
+            serde_json::to_value(Action::ResetPassword).unwrap(),
+            serde_json::json!({"action": "resetPassword"})
+        );
     }
 }

@@ -13,7 +13,7 @@ mod result;
 mod signing;
 
 pub use command::{
-    Action, AgentCommand, CaseId, CommandId, InvalidCaseId, UserLocator, stamp_text,
+    Action, AgentCommand, CaseId, CommandId, InvalidCaseId, UserLocator, reset_marker, stamp_text,
 };
 pub use result::{
     ActionResult, AddressListVisibility, AgentIdentity, AgentResponse, CommandResult, ItemResult,

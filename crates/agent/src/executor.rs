@@ -4,7 +4,8 @@
 use chrono::Utc;
 use offboard_agent_proto::{
     Action, ActionResult, AddressListVisibility, AgentCommand, AgentIdentity, CaseId,
-    CommandResult, ItemResult, Outcome, RefusalReason, SafetyCheck, UserState, stamp_text,
+    CommandResult, ItemResult, Outcome, RefusalReason, SafetyCheck, UserState, reset_marker,
+    stamp_text,
 };
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -54,6 +55,11 @@ fn random_password() -> SecretString {
     chars.shuffle(&mut rng);
     let password = String::from_utf8(chars).unwrap_or_default();
     SecretString::from(password)
+}
+
+/// Whether `info` holds `marker` as one of its lines.
+fn has_marker(info: Option<&str>, marker: &str) -> bool {
+    info.is_some_and(|i| i.lines().any(|l| l.trim_end() == marker))
 }
 
 /// The worst of several item outcomes, for the action as a whole.
@@ -301,20 +307,47 @@ impl Executor {
                     )
                 }
             }
-            Action::ResetPassword {
-                skip_if_reset_since,
-            } => {
-                if user.pwd_last_set.is_some_and(|t| t >= *skip_if_reset_since) {
+            Action::ResetPassword => {
+                let marker = reset_marker(case_id);
+                if has_marker(user.info.as_deref(), &marker) {
+                    // This case's reset already happened (a retry of the step): the marker was
+                    // written in the same modify as the password.
                     Outcome::AlreadyDone
                 } else {
-                    let password = random_password();
-                    session.replace_password(&user.dn, &password).await?;
-                    drop(password);
+                    let mut info = user.info.clone();
+                    let mut attempt = 0;
+                    loop {
+                        let password = random_password();
+                        let written = session
+                            .replace_password_marked(&user.dn, &password, info.as_deref(), &marker)
+                            .await;
+                        drop(password);
+                        match written {
+                            Ok(()) => break,
+                            // `info` changed between our read and the write (another command
+                            // stamped it): nothing was written; read again and retry.
+                            Err(e)
+                                if attempt < 2
+                                    && matches!(
+                                        e.rc(),
+                                        Some(ad::rc::NO_SUCH_ATTRIBUTE | ad::rc::VALUE_EXISTS)
+                                    ) =>
+                            {
+                                attempt += 1;
+                                info = session.read_user(guid, hide_in_schema).await?.state.info;
+                                if has_marker(info.as_deref(), &marker) {
+                                    return Ok((Outcome::AlreadyDone, Vec::new()));
+                                }
+                            }
+                            Err(e) => return Err(e),
+                        }
+                    }
                     let after = session.read_user(guid, hide_in_schema).await?;
                     verify(
                         after.state.pwd_last_set.is_some()
-                            && after.state.pwd_last_set != user.pwd_last_set,
-                        "pwdLastSet unchanged",
+                            && after.state.pwd_last_set != user.pwd_last_set
+                            && has_marker(after.state.info.as_deref(), &marker),
+                        "pwdLastSet unchanged or no reset marker in info",
                     )
                 }
             }

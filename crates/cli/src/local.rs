@@ -132,6 +132,10 @@ pub async fn start_embedded(
         settings::OFFBOARD_EMBEDDED_PATH.into(),
         data.display().to_string(),
     );
+    // As deployed: the host refuses bodies over offboard's 1 MiB before the handler sees them.
+    app_settings
+        .entry("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT".into())
+        .or_insert_with(|| "1048576".into());
     let key_bytes: [u8; 24] = rand::random();
     let function_key: String = key_bytes.iter().map(|b| format!("{b:02x}")).collect();
     let handler = match mode {

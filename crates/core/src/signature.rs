@@ -32,9 +32,51 @@ pub enum Scheme {
     StandardWebhooksV1,
     /// SCIM bearer token.
     ScimBearer,
-    /// Azure Functions function key, checked by the Functions host before the request
-    /// reaches offboard (operator API).
+    /// What earlier releases recorded for operator requests: a function key offboard never
+    /// saw. Read from older cases only; new cases record [`Scheme::FunctionsHost`].
     FunctionKey,
+    /// The Azure Functions host authorised the request (the function's `authLevel`) before
+    /// forwarding it; offboard itself checked no credential. What the host asserted, and where
+    /// the caller presented its key, is the [`HostAssertion`] recorded with it.
+    FunctionsHost,
+}
+
+impl Scheme {
+    /// Whether offboard itself checked a signature or token over the request (as opposed to
+    /// relying on the Functions host's authorisation).
+    pub fn checked_by_offboard(self) -> bool {
+        matches!(
+            self,
+            Self::BamboohrHmacSha256 | Self::StandardWebhooksV1 | Self::ScimBearer
+        )
+    }
+}
+
+/// Where a caller presented its function key, as the Functions host forwards the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum KeyLocation {
+    /// The `x-functions-key` header.
+    Header,
+    /// The `code` query parameter.
+    QueryParameter,
+    /// The host forwarded neither: it let the request through without a key (a host that does
+    /// not check keys, such as a local Core Tools run).
+    NotForwarded,
+}
+
+/// What the Functions host asserted by forwarding a request to offboard: that the caller met
+/// the function's authorisation level. offboard cannot check the key (it never holds the
+/// function keys); it records the level the function requires and where the key was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostAssertion {
+    /// The `authLevel` of the function (`function` or `admin`).
+    pub auth_level: String,
+    /// The function whose definition sets that level (e.g. `offboardings`).
+    pub function: String,
+    /// Where the caller presented its key.
+    pub key_presented_in: KeyLocation,
 }
 
 /// Proof that a request passed its authentication check, with the digest of the exact bytes
@@ -45,6 +87,8 @@ pub struct Verified {
     scheme: Scheme,
     body_sha256: Sha256Digest,
     received_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    host: Option<HostAssertion>,
 }
 
 impl Verified {
@@ -60,20 +104,37 @@ impl Verified {
     pub fn received_at(&self) -> DateTime<Utc> {
         self.received_at
     }
+    /// What the Functions host asserted, for [`Scheme::FunctionsHost`].
+    pub fn host_assertion(&self) -> Option<&HostAssertion> {
+        self.host.as_ref()
+    }
 
     fn new(scheme: Scheme, body: &[u8], received_at: DateTime<Utc>) -> Self {
         Self {
             scheme,
             body_sha256: Sha256Digest::of(body),
             received_at,
+            host: None,
         }
     }
 
-    /// For requests the Functions host has already authenticated with a function key
-    /// (`authLevel: function`): offboard never sees the key, the host refuses the request
-    /// before it arrives. Recorded as [`Scheme::FunctionKey`].
+    /// For requests the Functions host authorised (`authLevel: function`) before forwarding
+    /// them: offboard never sees a key it could check, so it records the host's assertion.
+    pub fn by_functions_host(
+        body: &[u8],
+        received_at: DateTime<Utc>,
+        assertion: HostAssertion,
+    ) -> Self {
+        Self {
+            host: Some(assertion),
+            ..Self::new(Scheme::FunctionsHost, body, received_at)
+        }
+    }
+
+    /// A request the Functions host authorised, for tests and tools that do not model where
+    /// the key was: recorded as [`Scheme::FunctionsHost`] without a [`HostAssertion`].
     pub fn by_function_key(body: &[u8], received_at: DateTime<Utc>) -> Self {
-        Self::new(Scheme::FunctionKey, body, received_at)
+        Self::new(Scheme::FunctionsHost, body, received_at)
     }
 }
 

@@ -178,6 +178,11 @@ async fn try_spawn_with(
             "America/New_York".to_owned(),
         ),
         ("RUST_LOG".to_owned(), "info".to_owned()),
+        // The host refuses bodies over offboard's own limit, as the deployment sets it.
+        (
+            "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT".to_owned(),
+            "1048576".to_owned(),
+        ),
         // Microsoft 365 and the managed identity: the tenant simulator.
         ("IDENTITY_ENDPOINT".to_owned(), sim.identity_endpoint()),
         ("IDENTITY_HEADER".to_owned(), sim.identity_header()),

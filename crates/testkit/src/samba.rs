@@ -112,6 +112,20 @@ impl Samba {
         .context("domain admin bind to Samba")?;
         Ok(ldap)
     }
+
+    /// Tries a simple bind as `dn` with `password` over LDAPS; returns the LDAP result code
+    /// (0: the password works; 49: refused).
+    pub async fn bind_rc(&self, dn: &str, password: &str) -> anyhow::Result<u32> {
+        let tls = offboard_agent::ad::tls_config(Some(&self.ca_file)).map_err(|e| anyhow!(e))?;
+        let settings = LdapConnSettings::new()
+            .set_config(tls)
+            .set_conn_timeout(Duration::from_secs(10));
+        let (conn, mut ldap) = LdapConnAsync::with_settings(settings, &self.ldaps_url).await?;
+        ldap3::drive!(conn);
+        let rc = ldap.simple_bind(dn, password).await?.rc;
+        let _ = ldap.unbind().await;
+        Ok(rc)
+    }
 }
 
 /// A fresh name: `prefix` and 8 hex digits (sAMAccountName allows 20 characters).
@@ -172,6 +186,27 @@ pub async fn create_user(ldap: &mut ldap3::Ldap, ou: &str, uac: u32) -> anyhow::
         employee_id,
         password,
     })
+}
+
+/// Sets the account's password as an administrator would (a reset, not a change); returns
+/// the new password.
+pub async fn set_password(ldap: &mut ldap3::Ldap, dn: &str) -> anyhow::Result<String> {
+    let password = format!("{}Bb2!", unique("Pw"));
+    let quoted: Vec<u8> = format!("\"{password}\"")
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    ldap.modify(
+        dn,
+        vec![Mod::Replace(
+            b"unicodePwd".to_vec(),
+            HashSet::from([quoted]),
+        )],
+    )
+    .await?
+    .success()
+    .with_context(|| format!("set the password of {dn}"))?;
+    Ok(password)
 }
 
 /// Creates a group under `ou`; returns its DN.

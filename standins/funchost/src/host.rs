@@ -13,6 +13,7 @@ use warp::http::{HeaderMap, Method, Response, StatusCode};
 use offboard_core::ports::MessageQueue;
 
 use crate::config::{AppDefinition, AuthLevel, FunctionDef, Trigger};
+use crate::request::{RequestError, body_limit, forwarded_path, normalise_path, read_body};
 use crate::routes::match_route;
 use crate::worker::{Worker, WorkerSpec};
 use crate::{queue_trigger, timer_trigger};
@@ -71,12 +72,15 @@ pub(crate) struct Front {
     pub worker: Arc<Worker>,
     pub client: reqwest::Client,
     pub function_key: Arc<String>,
+    /// `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`, bytes.
+    pub body_limit: u64,
 }
 
 impl LocalHost {
     /// Starts the handler, the HTTP front end, the queue pollers and the timers.
     pub async fn start(opts: HostOptions) -> anyhow::Result<HostHandle> {
         let app = Arc::new(opts.app);
+        let body_limit = body_limit(&opts.app_settings)?;
         // Resolve every queue connection before starting, so a missing setting fails now.
         let mut queue_functions = Vec::new();
         for f in app.functions.values() {
@@ -142,6 +146,7 @@ impl LocalHost {
             worker: worker.clone(),
             client,
             function_key: Arc::new(opts.function_key),
+            body_limit,
         };
         let listener =
             tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, opts.port)))
@@ -153,8 +158,10 @@ impl LocalHost {
             .and(warp::path::full())
             .and(warp::query::raw().or(warp::any().map(String::new)).unify())
             .and(warp::header::headers_cloned())
-            .and(warp::body::bytes())
-            .then(serve_http);
+            .and(warp::body::stream())
+            .then(|front, method, path, query, headers, body| {
+                serve_http(front, method, path, query, headers, Box::pin(body))
+            });
         let stop_http = stop.clone();
         tasks.push(tokio::spawn(async move {
             warp::serve(filter)
@@ -181,6 +188,12 @@ impl HostHandle {
     /// `http://127.0.0.1:<port>`.
     pub fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The loopback port the handler listens on (the host's side of the custom-handler
+    /// protocol; not an API).
+    pub fn handler_port(&self) -> u16 {
+        self.worker.port
     }
 
     /// Kills the handler as a crash would; the host restarts it.
@@ -285,16 +298,29 @@ const HOP_BY_HOP: &[&str] = &[
     "content-length",
 ];
 
-async fn serve_http(
+async fn serve_http<S, B>(
     front: Front,
     method: Method,
     path: warp::path::FullPath,
     query: String,
     headers: HeaderMap,
-    body: Bytes,
-) -> Response<Bytes> {
+    body: S,
+) -> Response<Bytes>
+where
+    S: futures::Stream<Item = Result<B, warp::Error>> + Unpin,
+    B: bytes::Buf,
+{
+    // Route and authorise the path the handler will be given, never the raw one.
+    let segments = match normalise_path(path.as_str()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "request refused before routing");
+            return empty(StatusCode::BAD_REQUEST);
+        }
+    };
+    let forwarded = forwarded_path(&segments);
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let prefix = front.app.host.route_prefix.trim_matches('/');
-    let segments: Vec<&str> = path.as_str().split('/').filter(|s| !s.is_empty()).collect();
     let rest: &[&str] = if prefix.is_empty() {
         &segments
     } else if segments
@@ -318,12 +344,27 @@ async fn serve_http(
     if !authorized(&front, f, &headers, &query) {
         return unauthorized();
     }
+    let length = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let body = match read_body(length, body, front.body_limit).await {
+        Ok(b) => b,
+        Err(e @ RequestError::TooLarge(_)) => {
+            tracing::warn!(function = %f.name, error = %e, "request refused");
+            return empty(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        Err(e) => {
+            tracing::warn!(function = %f.name, error = %e, "request refused");
+            return empty(StatusCode::BAD_REQUEST);
+        }
+    };
     if !front.worker.wait_up(Duration::from_secs(30)).await {
         return empty(StatusCode::SERVICE_UNAVAILABLE);
     }
     let invocation_id = uuid::Uuid::new_v4().to_string();
     if front.app.host.forward_http && f.is_http_only() {
-        let mut url = format!("http://127.0.0.1:{}{}", front.worker.port, path.as_str());
+        let mut url = format!("http://127.0.0.1:{}{forwarded}", front.worker.port);
         if !query.is_empty() {
             url.push('?');
             url.push_str(&query);
@@ -362,7 +403,7 @@ async fn serve_http(
         &front,
         f,
         &method,
-        path.as_str(),
+        &forwarded,
         &query,
         &headers,
         &body,

@@ -8,6 +8,9 @@
 //!   setting or binding it does not implement rather than ignoring it;
 //! - starts the handler executable with `FUNCTIONS_CUSTOMHANDLER_PORT` and waits for it to
 //!   answer; restarts it if it dies, as the host does;
+//! - decodes the request path and refuses dot segments before routing, and reads bodies
+//!   against `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` (413 above it, never buffered), see
+//!   [`request`];
 //! - serves HTTP triggers at `/{routePrefix}/{route}`: checks the method and the
 //!   `authLevel` (function keys in `x-functions-key` or `?code=`), and with
 //!   `enableForwardingHttpRequest` forwards HTTP-only functions' requests verbatim to the
@@ -26,6 +29,7 @@ pub mod host;
 mod invoke;
 pub mod ncrontab;
 mod queue_trigger;
+pub mod request;
 pub mod routes;
 mod timer_trigger;
 mod worker;

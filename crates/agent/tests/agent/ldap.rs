@@ -1,18 +1,16 @@
 //! The executor against a real directory (Samba AD DC), each change read back independently with
 //! the domain admin's session.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use offboard_agent::executor::Executor;
 use offboard_agent_proto::{Action, AddressListVisibility, Outcome, RefusalReason, UserLocator};
 
 use crate::helpers::*;
 
-fn all_actions(date: NaiveDate, since: chrono::DateTime<Utc>) -> Vec<Action> {
+fn all_actions(date: NaiveDate) -> Vec<Action> {
     vec![
         Action::Disable,
-        Action::ResetPassword {
-            skip_if_reset_since: since,
-        },
+        Action::ResetPassword,
         Action::RemoveGroupMemberships,
         Action::MoveToDisabledOu,
         Action::Stamp { date },
@@ -49,11 +47,10 @@ async fn every_action_is_done_read_back_and_a_rerun_changes_nothing() {
     let executor = samba.executor();
     let case = case();
     let date = NaiveDate::from_ymd_opt(2025, 3, 31).unwrap();
-    let since = Utc::now();
     let cmd = command(
         &case,
         UserLocator::SamAccountName(user.sam.clone()),
-        all_actions(date, since),
+        all_actions(date),
     );
     let result = executor.execute(&cmd).await;
     let names = outcomes(&result);
@@ -112,7 +109,7 @@ async fn every_action_is_done_read_back_and_a_rerun_changes_nothing() {
     let again = command(
         &case,
         UserLocator::SamAccountName(user.sam.clone()),
-        all_actions(date, since),
+        all_actions(date),
     );
     let rerun = executor.execute(&again).await;
     for (name, outcome) in outcomes(&rerun) {
@@ -130,6 +127,63 @@ async fn every_action_is_done_read_back_and_a_rerun_changes_nothing() {
         "a re-run must not write to AD"
     );
     assert_eq!(rerun.before, rerun.after);
+}
+
+#[tokio::test]
+async fn a_password_set_just_before_is_still_reset_and_a_retry_is_known_by_its_marker() {
+    let samba = samba(Instance::Exch);
+    let mut admin = samba.admin().await;
+    // Created (password set) a moment ago: a clock window would take that for the reset.
+    let user = create_user(&mut admin, &samba.users_ou, 512).await;
+    let created = read_sam(&samba, &mut admin, &user.sam).await;
+    let executor = samba.executor();
+    let case = case();
+    let reset = || {
+        command(
+            &case,
+            UserLocator::SamAccountName(user.sam.clone()),
+            vec![Action::ResetPassword],
+        )
+    };
+    let first = executor.execute(&reset()).await;
+    assert_eq!(first.actions[0].outcome, Outcome::Done, "{first:?}");
+    let marker = offboard_agent_proto::reset_marker(&case);
+    let after = read_sam(&samba, &mut admin, &user.sam).await;
+    // (Samba keeps accepting the previous password for its "old password allowed period", so
+    // the proof is pwdLastSet, read independently.)
+    assert_ne!(
+        attr(&after, "pwdLastSet"),
+        attr(&created, "pwdLastSet"),
+        "the password set just before the step was replaced"
+    );
+    assert_eq!(attr(&after, "info").as_deref(), Some(marker.as_str()));
+
+    // A retry of the step is a new command of the same case: the marker says it is done.
+    let usn = attr(&after, "uSNChanged");
+    let retry = executor.execute(&reset()).await;
+    assert_eq!(retry.actions[0].outcome, Outcome::AlreadyDone);
+    let untouched = read_sam(&samba, &mut admin, &user.sam).await;
+    assert_eq!(
+        attr(&untouched, "uSNChanged"),
+        usn,
+        "a retry writes nothing"
+    );
+
+    // Another case (a rehire who leaves again) resets again, keeping the earlier notes.
+    let other = offboard_agent_proto::CaseId::parse(format!("{case}-2")).unwrap();
+    let again = executor
+        .execute(&command(
+            &other,
+            UserLocator::SamAccountName(user.sam.clone()),
+            vec![Action::ResetPassword],
+        ))
+        .await;
+    assert_eq!(again.actions[0].outcome, Outcome::Done);
+    let info = attr(&read_sam(&samba, &mut admin, &user.sam).await, "info").unwrap();
+    assert_eq!(
+        info,
+        format!("{marker}\r\n{}", offboard_agent_proto::reset_marker(&other))
+    );
 }
 
 #[tokio::test]

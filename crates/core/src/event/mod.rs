@@ -10,7 +10,7 @@ pub use kind::TerminationKind;
 
 use crate::effective::{EffectivePolicy, EffectiveTimeError, HrEffectiveTime};
 use crate::ids::{CaseId, EmployeeIdentifiers, Sha256Digest};
-use crate::signature::{Scheme, Verified};
+use crate::signature::{HostAssertion, Scheme, Verified};
 
 /// Where a termination came from. Part of the case id, so the same event id from two sources
 /// never collides.
@@ -73,6 +73,10 @@ pub struct TerminationEvent {
     pub body_sha256: Sha256Digest,
     /// How the request was authenticated.
     pub authenticated_by: Scheme,
+    /// For [`Scheme::FunctionsHost`]: what the Functions host asserted and where the caller's
+    /// key was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_assertion: Option<HostAssertion>,
     /// Free text from an operator (why), never a secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -120,6 +124,7 @@ impl TerminationEvent {
             received_at,
             body_sha256: verified.body_sha256().clone(),
             authenticated_by: verified.scheme(),
+            host_assertion: verified.host_assertion().cloned(),
             reason: facts.reason,
         })
     }

@@ -252,6 +252,23 @@ impl Chain {
 /// The first record of every case: HR's trigger exactly as received, and the status the
 /// case opened in (`received` or `scheduled`).
 pub fn hr_trigger_body(event: &TerminationEvent, actor: &str, case_status: &str) -> RecordBody {
+    let mut details = json!({
+        "source": event.source,
+        "sourceEventId": event.source_event_id,
+        "signatureVerified": event.authenticated_by.checked_by_offboard(),
+        "authenticatedBy": event.authenticated_by,
+        "bodySha256": event.body_sha256,
+        "hrEffective": event.hr_effective,
+        "effectiveAt": event.effective_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        "receivedAt": event.received_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        "kind": event.kind,
+        "employee": event.employee,
+        "caseStatus": case_status,
+    });
+    // The host's assertion, not a signature: what it checked and where the key was.
+    if let Some(a) = &event.host_assertion {
+        details["hostAssertion"] = serde_json::to_value(a).unwrap_or(Value::Null);
+    }
     RecordBody {
         step: "hr-trigger".into(),
         target_system: format!("hr:{}", event.source),
@@ -266,19 +283,7 @@ pub fn hr_trigger_body(event: &TerminationEvent, actor: &str, case_status: &str)
         actor: actor.to_owned(),
         outcome: Outcome::Received,
         reason: None,
-        details: Some(json!({
-            "source": event.source,
-            "sourceEventId": event.source_event_id,
-            "signatureVerified": true,
-            "authenticatedBy": event.authenticated_by,
-            "bodySha256": event.body_sha256,
-            "hrEffective": event.hr_effective,
-            "effectiveAt": event.effective_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-            "receivedAt": event.received_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-            "kind": event.kind,
-            "employee": event.employee,
-            "caseStatus": case_status,
-        })),
+        details: Some(details),
     }
 }
 

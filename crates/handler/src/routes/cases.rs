@@ -36,6 +36,9 @@ pub struct CaseView {
     updated_at: DateTime<Utc>,
     body_sha256: Sha256Digest,
     authenticated_by: Scheme,
+    /// What the Functions host asserted, when it (not offboard) authorised the request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host_assertion: Option<offboard_core::signature::HostAssertion>,
     history: Vec<HistoryEntry>,
     /// The plan and where each step stands (absent until planned).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,6 +67,7 @@ impl From<Case> for CaseView {
             updated_at: c.updated_at,
             body_sha256: c.event.body_sha256,
             authenticated_by: c.event.authenticated_by,
+            host_assertion: c.event.host_assertion,
             history: c.history,
             plan: c.plan,
             planning_exception: c.planning_exception,

@@ -1,18 +1,41 @@
 //! `POST /api/offboardings`: an operator's immediate or scheduled offboarding. The Functions
-//! host authenticates the caller with a function key (`authLevel: function`) before the
-//! request reaches offboard.
+//! host authorises the caller with a function key (`authLevel: function`) before the request
+//! reaches offboard. offboard holds no function key and checks none, so the case records the
+//! host's assertion — the level the function requires and where the caller's key was — never
+//! a key check of its own.
 
 use warp::http::StatusCode;
 use warp::reply::Response;
 
 use offboard_core::event::TerminationEvent;
 use offboard_core::intake::operator;
-use offboard_core::signature::Verified;
+use offboard_core::signature::{HostAssertion, KeyLocation, Verified};
 
 use super::hris::CaseReceipt;
 use super::{Request, json, with_location};
 use crate::problem::Problem;
 use crate::startup::AppState;
+
+/// The `authLevel` of `handlers/offboardings/function.json` (a test keeps them equal).
+const AUTH_LEVEL: &str = "function";
+
+/// What the host asserted by forwarding `req`: the function's level, and where the caller's
+/// key was (the host forwards the request's headers and query verbatim; the key's value is
+/// never read, logged or kept).
+fn assertion(req: &Request) -> HostAssertion {
+    let key_presented_in = if req.headers.contains_key("x-functions-key") {
+        KeyLocation::Header
+    } else if url::form_urlencoded::parse(req.query.as_bytes()).any(|(k, _)| k == "code") {
+        KeyLocation::QueryParameter
+    } else {
+        KeyLocation::NotForwarded
+    };
+    HostAssertion {
+        auth_level: AUTH_LEVEL.to_owned(),
+        function: "offboardings".to_owned(),
+        key_presented_in,
+    }
+}
 
 /// Creates (or finds, by request id) the operator's case.
 pub async fn create(state: &AppState, req: &Request) -> Response {
@@ -20,7 +43,7 @@ pub async fn create(state: &AppState, req: &Request) -> Response {
 }
 
 async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
-    let verified = Verified::by_function_key(&req.body, state.clock.now());
+    let verified = Verified::by_functions_host(&req.body, state.clock.now(), assertion(req));
     let request = operator::parse(&req.body)?;
     if request.dry_run {
         // Reads the tenant only: no case, no queue message, no change anywhere.
@@ -70,4 +93,24 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
         json(StatusCode::ACCEPTED, &receipt),
         &r.case_id,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AUTH_LEVEL;
+
+    #[test]
+    fn the_recorded_auth_level_is_the_functions_own() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../handlers/offboardings/function.json");
+        let def: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let trigger = def["bindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["type"] == "httpTrigger")
+            .unwrap();
+        assert_eq!(trigger["authLevel"], AUTH_LEVEL);
+    }
 }

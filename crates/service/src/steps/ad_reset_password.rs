@@ -8,24 +8,29 @@
 //! **Act.** One signed command: `resetPassword` — the **agent** generates a random
 //! 32-character password, writes it to `unicodePwd` over LDAPS and forgets it. The password
 //! never leaves the agent: it is not in the command, the answer, offboard's logs or the
-//! evidence. The command carries `skipIfResetSince` = when this step was first started, so a
-//! replayed step finds `pwdLastSet` at or after it and reports `alreadyDone` instead of
-//! resetting again.
+//! evidence. In the same LDAP modify the agent appends the case's reset marker
+//! (`offboard_agent_proto::reset_marker`) to the account's `info`, so a retried step (a new
+//! command for the same case) finds the marker and reports `alreadyDone` instead of resetting
+//! again. No clock decides it: a password someone set shortly before the step is not this
+//! case's reset.
 //!
-//! **Verify.** The agent reads `pwdLastSet` back; expected at or after the step's start.
+//! **Verify.** The agent reads the account back: the case's marker in `info` (and, when it
+//! just reset, `pwdLastSet` changed). An account the agent refused (a rail) is never verified
+//! unless that marker shows this case reset it earlier: offboard cannot see whether anyone
+//! else reset it, so a person resets it by hand and the step stays failed on the record.
 //!
 //! **Evidence.** One action: the LDAP modify of `unicodePwd` in outline (no value), the command
-//! id, the agent, `pwdLastSet` before and after.
+//! id, the agent, `pwdLastSet` before and after, the marker.
 
 use async_trait::async_trait;
 use serde_json::json;
 use std::sync::Arc;
 
-use offboard_agent_proto::{Action, Outcome as AgentOutcome};
+use offboard_agent_proto::{Action, Outcome as AgentOutcome, RefusalReason, reset_marker};
 use offboard_core::plan::StepKind;
 
 use super::ad_common::{AdRecord, execute, missing_action};
-use super::common::{instant, read_back_if, started};
+use super::common::{instant, read_back_if};
 use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::onprem::OnPremAgent;
 
@@ -51,16 +56,7 @@ impl StepAction for AdResetPassword {
     }
 
     async fn run(&self, ctx: &StepContext<'_>) -> Result<StepReport, StepFailure> {
-        let since = started(ctx);
-        let ex = execute(
-            &self.agent,
-            ctx,
-            WHAT,
-            vec![Action::ResetPassword {
-                skip_if_reset_since: since,
-            }],
-        )
-        .await?;
+        let ex = execute(&self.agent, ctx, WHAT, vec![Action::ResetPassword]).await?;
         let Some(result) = ex.action("resetPassword") else {
             return Ok(StepReport::from_actions(vec![missing_action(
                 &ex,
@@ -68,14 +64,34 @@ impl StepAction for AdResetPassword {
                 WHAT,
             )]));
         };
+        let marker = reset_marker(&ex.result.case_id);
         let before = ex.before().and_then(|u| u.pwd_last_set);
         let after = ex.after().and_then(|u| u.pwd_last_set);
-        let expected = json!({ "pwdLastSetAtOrAfter": instant(Some(since)) });
-        let observed = json!({ "pwdLastSet": instant(after) });
-        // Set since the step started; or, when the agent just reset it, changed by that write
-        // (a domain controller whose clock lags ours by more than the allowed skew).
-        let matches = after.is_some_and(|t| t >= since)
-            || (result.outcome == AgentOutcome::Done && after.is_some() && after != before);
+        let marked = ex
+            .after()
+            .and_then(|u| u.info.as_deref())
+            .is_some_and(|i| i.lines().any(|l| l.trim_end() == marker));
+        let expected = json!({ "infoHasResetMarker": marker });
+        let observed = json!({ "infoHasResetMarker": marked, "pwdLastSet": instant(after) });
+        // The marker is written in the same modify as the password: it is there exactly when
+        // this case's reset happened. A fresh reset must also show in pwdLastSet.
+        let matches = marked
+            && (result.outcome != AgentOutcome::Done || (after.is_some() && after != before));
+        let refusal = match &result.outcome {
+            AgentOutcome::Refused { reason } if !matches => Some(match reason {
+                RefusalReason::OutsideManagedOus { dn } => {
+                    format!("{dn} is outside the OUs it manages")
+                }
+                RefusalReason::ProtectedAccount { group_dn } => {
+                    format!("the account is protected (member of {group_dn})")
+                }
+                RefusalReason::AdminCount => "the account has adminCount=1".to_owned(),
+                RefusalReason::GroupOutsideManagedOus { group_dn } => {
+                    format!("a group is outside its group_ous ({group_dn})")
+                }
+            }),
+            _ => None,
+        };
         let record = AdRecord {
             executed: &ex,
             result,
@@ -83,7 +99,7 @@ impl StepAction for AdResetPassword {
             request: (
                 "LDAP modify",
                 format!(
-                    "unicodePwd of {} (value generated and kept by the agent only)",
+                    "unicodePwd of {} (value generated and kept by the agent only), info += reset marker",
                     ex.before().map(|u| u.dn.as_str()).unwrap_or("?")
                 ),
             ),
@@ -91,8 +107,17 @@ impl StepAction for AdResetPassword {
             details: json!({
                 "pwdLastSetBefore": instant(before),
                 "pwdLastSetAfter": instant(after),
+                "resetMarker": marker,
             }),
         };
-        Ok(StepReport::from_actions(vec![record.evidence()]))
+        let mut evidence = record.evidence();
+        if let Some(why) = refusal {
+            // Not the generic "do it by hand, then retry to record it": a retry cannot see a
+            // reset made by hand (it writes no marker), so this stays failed on the record.
+            evidence.reason = Some(format!(
+                "the agent refused to reset the password: {why}; offboard cannot verify a reset it did not make, so this step stays failed: someone allowed to (a Tier-0 administrator for a protected account) resets the password by hand and notes it on the remediation item"
+            ));
+        }
+        Ok(StepReport::from_actions(vec![evidence]))
     }
 }

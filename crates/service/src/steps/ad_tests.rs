@@ -500,10 +500,14 @@ async fn a_rejected_command_is_permanent_and_a_transient_action_retries_the_step
 }
 
 #[tokio::test]
-async fn a_password_reset_carries_its_start_and_is_verified_by_pwd_last_set() {
+async fn a_password_reset_is_verified_by_the_cases_marker_not_by_the_clock() {
     let r = rig(Box::new(|c| {
         let mut after = state(514);
         after.pwd_last_set = Some(Utc::now());
+        after.info = Some(format!(
+            "old notes\r\n{}",
+            offboard_agent_proto::reset_marker(&c.case_id)
+        ));
         let mut before = state(514);
         before.pwd_last_set = Some(Utc::now() - TimeDelta::days(30));
         Ok(executed(
@@ -514,22 +518,63 @@ async fn a_password_reset_carries_its_start_and_is_verified_by_pwd_last_set() {
         ))
     }));
     let mut l = leaver();
-    let since = l.since;
     let report = AdResetPassword::new(r.agent.clone())
         .run(&l.ctx(StepKind::AdResetPassword, 1))
         .await
         .unwrap();
     assert_eq!(report.status, StepStatus::Verified, "{report:?}");
-    let Action::ResetPassword {
-        skip_if_reset_since,
-    } = r.commands()[0].actions[0].clone()
-    else {
-        panic!("a reset")
-    };
-    assert!(skip_if_reset_since <= since && since - skip_if_reset_since < TimeDelta::seconds(10));
+    assert_eq!(r.commands()[0].actions, vec![Action::ResetPassword]);
     let a = &report.actions[0];
     assert!(a.request.as_ref().unwrap().target.contains("unicodePwd"));
     no_secret_in(&report, &[&r.key_seed]);
+
+    // A fresh pwdLastSet without this case's marker (someone else's reset, seconds before the
+    // step) is not the reset, even though the agent says done.
+    let r = rig(Box::new(|c| {
+        let mut after = state(514);
+        after.pwd_last_set = Some(Utc::now());
+        after.info = Some("offboard: password reset for case c-another".into());
+        Ok(executed(
+            c,
+            state(514),
+            after,
+            vec![(AgentOutcome::AlreadyDone, vec![])],
+        ))
+    }));
+    let report = AdResetPassword::new(r.agent.clone())
+        .run(&l.ctx(StepKind::AdResetPassword, 1))
+        .await
+        .unwrap();
+    assert_eq!(report.status, StepStatus::Failed, "{report:?}");
+}
+
+#[tokio::test]
+async fn a_refused_reset_is_never_verified_by_a_recent_password_change() {
+    let r = rig(Box::new(|c| {
+        // Set a second ago by someone else; the agent refused to touch the account.
+        let mut s = state(514);
+        s.pwd_last_set = Some(Utc::now() - TimeDelta::seconds(1));
+        let refused = AgentOutcome::Refused {
+            reason: RefusalReason::ProtectedAccount {
+                group_dn: "CN=Tier0,DC=corp".into(),
+            },
+        };
+        Ok(executed(c, s.clone(), s, vec![(refused, vec![])]))
+    }));
+    let mut l = leaver();
+    let report = AdResetPassword::new(r.agent.clone())
+        .run(&l.ctx(StepKind::AdResetPassword, 1))
+        .await
+        .unwrap();
+    assert_eq!(report.status, StepStatus::Failed, "{report:?}");
+    let a = &report.actions[0];
+    assert_eq!(a.outcome, Outcome::Failed);
+    assert_eq!(a.read_back.as_ref().map(|r| r.matches), Some(false));
+    let why = a.reason.as_deref().unwrap();
+    assert!(
+        why.contains("CN=Tier0,DC=corp") && why.contains("cannot verify"),
+        "{why}"
+    );
 }
 
 #[tokio::test]

@@ -14,6 +14,10 @@
 //! again in about a minute ([`StepFailure::Throttled`] "waiting for directory sync", which
 //! does not count as a failed attempt). Still `true` after the window: an exception — the
 //! account is disabled on-premises but not in the cloud, so someone must check directory sync.
+//! Still `true` while `ad-disable` did not end verified (the agent refused or rejected the
+//! command, or could not be reached): there is nothing for directory sync to carry, so the
+//! step fails at once naming what happened to the AD disable — never "check directory sync" —
+//! and can be retried once `ad-disable` is.
 //!
 //! **Evidence.** One action: the read, its status and Graph's request id, expected
 //! `accountEnabled=false` versus observed, and how long after the AD disable it was seen.
@@ -24,7 +28,8 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
-use offboard_core::plan::StepKind;
+use offboard_core::evidence::Outcome;
+use offboard_core::plan::{StepKind, StepStatus};
 
 use super::common::{Attempt, ENTRA, read_back, user_id};
 use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
@@ -87,6 +92,29 @@ impl StepAction for VerifyCloudDisabled {
                 read_back(expected, observed),
                 Some(details),
             )]));
+        }
+        // Directory sync can only carry a disable that happened in AD.
+        let ad = ctx.plan.step(StepKind::AdDisable);
+        if let Some(ad) = ad.filter(|s| s.status.is_terminal() && s.status != StepStatus::Verified)
+        {
+            let why = ad.reason.as_deref().unwrap_or("no reason recorded");
+            let mut e = read.exception(
+                format!(
+                    "cloud account still enabled, and the AD account was never disabled: ad-disable is {} ({why}); directory sync has nothing to carry. Resolve ad-disable (see its remediation item) and retry it, then retry this step",
+                    ad.status.as_str()
+                ),
+                Some(user.status),
+                user.request_id,
+                Some(read_back(expected, observed)),
+                Some(json!({
+                    "adDisableStatus": ad.status.as_str(),
+                    "adDisableReason": ad.reason,
+                    "onPremisesSyncEnabled": user.value.on_premises_sync_enabled,
+                })),
+            );
+            // Failed, not an exception: the goal is unmet and a person can fix it and retry.
+            e.outcome = Outcome::Failed;
+            return Ok(StepReport::from_actions(vec![e]));
         }
         if waited < self.window {
             // Look again in a minute, or just after the window closes if that is sooner.

@@ -298,3 +298,27 @@ async fn verify_cloud_disabled_past_the_window_is_an_exception() {
     assert!(!report.actions[0].read_back.as_ref().unwrap().matches);
     assert!(writes(&e.sim).is_empty());
 }
+
+#[tokio::test]
+async fn verify_cloud_disabled_names_a_refused_ad_disable_instead_of_blaming_sync() {
+    let e = env().await;
+    let mut diego = leaver(&e, ids::DIEGO).await;
+    let ad = diego.plan.step_mut(StepKind::AdDisable).unwrap();
+    ad.status = StepStatus::Failed;
+    ad.reason =
+        Some("the agent refused: the account is protected (member of CN=Tier0,DC=corp)".into());
+    let step = VerifyCloudDisabled::new(e.tenant.clone(), 60);
+    // Straight after the AD step failed: no waiting for a sync that has nothing to carry.
+    let report = run(&step, &diego).await.unwrap();
+    assert_eq!(report.status, StepStatus::Failed, "{report:?}");
+    let reason = report.reason.unwrap();
+    assert!(
+        reason.contains("never disabled") && reason.contains("CN=Tier0,DC=corp"),
+        "{reason}"
+    );
+    assert!(!reason.contains("check directory sync"), "{reason}");
+    let a = &report.actions[0];
+    assert_eq!(a.outcome, Outcome::Failed);
+    assert_eq!(a.details.as_ref().unwrap()["adDisableStatus"], "failed");
+    assert!(writes(&e.sim).is_empty());
+}
