@@ -128,6 +128,22 @@ impl TerminationEvent {
     pub fn case_id(&self) -> CaseId {
         CaseId::derive(self.source.as_str(), &self.source_event_id)
     }
+
+    /// Whether `other` (with the same source and event id) reports the same termination:
+    /// the same person named the same way, the same kind, the same effective time as HR sent
+    /// it. The facts are compared rather than the body digest because a sender may deliver
+    /// the same termination in different bytes — BambooHR batches several employees into
+    /// one body and derives the event id from one of them, an integration tool re-serialises
+    /// on retry — and the time offboard computed is not compared because it depends on when
+    /// the request arrived. The operator's free-text reason is not a fact of the termination.
+    pub fn is_same_termination(&self, other: &TerminationEvent) -> bool {
+        self.source == other.source
+            && self.source_event_id == other.source_event_id
+            && self.source_subject_id == other.source_subject_id
+            && self.employee == other.employee
+            && self.kind == other.kind
+            && self.hr_effective == other.hr_effective
+    }
 }
 
 #[cfg(test)]
