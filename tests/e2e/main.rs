@@ -6,6 +6,7 @@ mod helpers;
 mod hybrid;
 mod intake;
 mod logs;
+mod oneperson;
 mod pipeline;
 mod queues;
 mod scim;

@@ -31,6 +31,10 @@ use crate::attempt::StepFailure;
 use crate::directory::Resolution;
 use crate::etag::{self, Change};
 
+/// ETag races retried when attaching: a burst of terminations of one person all write the
+/// same case, and its steps write it too (as many as the engine allows itself).
+const ATTACH_RACES: usize = 25;
+
 /// What attaching found on the open case.
 enum Attach {
     /// The event is on the case (now or before); `due_now` when it made a scheduled case due.
@@ -264,7 +268,7 @@ impl Intake {
     ) -> Result<(Option<Case>, T, bool), IntakeError> {
         let cases = self.cases.as_ref();
         let updated = etag::update(
-            MAX_CONFLICT_RETRIES,
+            ATTACH_RACES,
             || async move { Ok::<_, IntakeError>(cases.get(id).await?) },
             change,
             |case, etag| etag::replace_case(cases, case, etag),
