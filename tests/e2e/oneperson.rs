@@ -50,7 +50,7 @@ on_every_backend!(
             let redelivered = &redelivered;
             sends.push(async move {
                 if i == 0 {
-                    app.post_generic(&redelivered).await
+                    app.post_generic(redelivered).await
                 } else if i % 3 == 2 {
                     app.post_offboarding(&json!({
                         "employee": {"userPrincipalName": adele_upn},

@@ -312,6 +312,29 @@ mod tests {
     }
 
     #[test]
+    fn an_earlier_or_harsher_attached_termination_tightens_the_case() {
+        let now = t("2026-11-26T10:00:00Z");
+        let mut case = Case::open(event("2026-11-30T17:00:00Z", now), now);
+        assert_eq!(case.plan_kind(), TerminationKind::Voluntary);
+        let mut dismissal = event("2026-11-26T09:00:00Z", now);
+        dismissal.kind = TerminationKind::ForCause;
+        dismissal.source_event_id = "evt-2".into();
+        case.attached.push(AttachedEvent::of(&dismissal));
+        assert_eq!(case.due_at(), t("2026-11-26T09:00:00Z"));
+        assert!(case.is_due(now));
+        assert_eq!(case.plan_kind(), TerminationKind::ForCause);
+        assert!(case.attached[0].is(&dismissal));
+        // The evidence period stays the opening event's.
+        assert_eq!(case.event.effective_at, t("2026-11-30T17:00:00Z"));
+        // A later, milder one changes nothing.
+        let mut later = event("2026-12-30T17:00:00Z", now);
+        later.kind = TerminationKind::Retirement;
+        case.attached.push(AttachedEvent::of(&later));
+        assert_eq!(case.due_at(), t("2026-11-26T09:00:00Z"));
+        assert_eq!(case.plan_kind(), TerminationKind::ForCause);
+    }
+
+    #[test]
     fn only_legal_transitions() {
         let now = t("2026-11-26T10:00:00Z");
         let mut case = Case::open(event("2026-11-25T17:00:00Z", now), now);

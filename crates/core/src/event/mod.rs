@@ -151,6 +151,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_same_termination_is_judged_by_its_facts_not_its_bytes() {
+        use crate::effective::HrEffectiveTime;
+        use crate::ids::EmployeeIdentifiers;
+        let received = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let event = |employee: &str, body: &[u8], reason: Option<&str>| {
+            let facts = TerminationFacts {
+                source: Source::Generic,
+                source_event_id: "evt-1".into(),
+                source_subject_id: None,
+                employee: EmployeeIdentifiers::new(Some(employee.into()), None, None, None)
+                    .unwrap(),
+                kind: TerminationKind::Voluntary,
+                hr_effective: HrEffectiveTime::instant("2026-11-30T17:00:00Z").unwrap(),
+                reason: reason.map(str::to_owned),
+            };
+            TerminationEvent::new(
+                facts,
+                &Verified::by_function_key(body, received),
+                &EffectivePolicy::default(),
+            )
+            .unwrap()
+        };
+        let first = event("E1", b"{\"a\":1}", None);
+        assert!(first.is_same_termination(&event("E1", b"{ \"a\": 1 }", Some("again"))));
+        assert!(!first.is_same_termination(&event("E2", b"{\"a\":1}", None)));
+        let mut harsher = first.clone();
+        harsher.kind = TerminationKind::ForCause;
+        assert!(!first.is_same_termination(&harsher));
+    }
+
+    #[test]
     fn kinds_parse_api_names_and_hr_labels() {
         for k in TerminationKind::ALL {
             assert_eq!(TerminationKind::parse(k.as_str()), Some(k));
