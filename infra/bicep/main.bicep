@@ -177,6 +177,9 @@ var cosmosContainerSpecs = [
   { name: 'caseIndex', partitionKey: '/period' }
   // Failed steps waiting for a person (GET /api/remediations).
   { name: 'remediations', partitionKey: '/id' }
+  // One person, one active offboarding: the claim on person-{objectId} (created if absent)
+  // decides which of two terminations of the same person opens the case.
+  { name: 'claims', partitionKey: '/id' }
 ]
 
 var evidenceContainerName = 'evidence'

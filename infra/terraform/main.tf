@@ -77,6 +77,9 @@ locals {
     { name = "caseIndex", partition_key = "/period" },
     # Failed steps waiting for a person (GET /api/remediations).
     { name = "remediations", partition_key = "/id" },
+    # One person, one active offboarding: the claim on person-{objectId} (created if absent)
+    # decides which of two terminations of the same person opens the case.
+    { name = "claims", partition_key = "/id" },
   ]
 
   evidence_container_name   = "evidence"

@@ -7,6 +7,7 @@ mod host_boundary;
 mod hybrid;
 mod intake;
 mod logs;
+mod oneperson;
 mod pipeline;
 mod queues;
 mod scim;

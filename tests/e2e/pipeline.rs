@@ -11,8 +11,8 @@ use std::time::Duration;
 use crate::helpers::*;
 use crate::on_every_backend;
 
-const ADELE: &str = "87d349ed-44d7-43e1-9a83-5f2406dee5bd";
-const JOHANNA: &str = "6e7b768e-07e2-4810-8459-485f84f8f204";
+pub(crate) const ADELE: &str = "87d349ed-44d7-43e1-9a83-5f2406dee5bd";
+pub(crate) const JOHANNA: &str = "6e7b768e-07e2-4810-8459-485f84f8f204";
 const ISAIAH: &str = "8e07b731-5ba7-4081-b482-15e6eca35c45";
 const LYNNE: &str = "10a1d484-cd1a-4162-a5a4-832370bac356";
 const ALEX: &str = "ace08ec9-aa11-4ada-9145-addf0398233e";
@@ -30,7 +30,7 @@ async fn terminate(app: &TestApp, employee_id: &str) -> String {
     a.json["caseId"].as_str().unwrap().to_owned()
 }
 
-async fn finished(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn finished(app: &TestApp, id: &str) -> Value {
     app.wait_case(id, Duration::from_secs(180), |c| {
         matches!(
             c["status"].as_str(),
@@ -48,7 +48,7 @@ fn step<'a>(case: &'a Value, kind: &str) -> &'a Value {
 }
 
 /// Successful writes the tenant received about `user`: `(method or cmdlet, path)`.
-fn writes_about(app: &TestApp, user: &str, upn: &str) -> Vec<(String, String)> {
+pub(crate) fn writes_about(app: &TestApp, user: &str, upn: &str) -> Vec<(String, String)> {
     app.sim
         .requests()
         .into_iter()
@@ -91,7 +91,7 @@ fn writes_about(app: &TestApp, user: &str, upn: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn no_write_twice(writes: &[(String, String)]) {
+pub(crate) fn no_write_twice(writes: &[(String, String)]) {
     let mut seen = BTreeMap::new();
     for w in writes {
         *seen.entry(w).or_insert(0) += 1;
@@ -100,7 +100,7 @@ fn no_write_twice(writes: &[(String, String)]) {
     assert!(twice.is_empty(), "actions done more than once: {twice:?}");
 }
 
-fn upn(app: &TestApp, id: &str) -> String {
+pub(crate) fn upn(app: &TestApp, id: &str) -> String {
     app.sim
         .state()
         .user(id)
@@ -110,7 +110,7 @@ fn upn(app: &TestApp, id: &str) -> String {
 }
 
 /// Takes Adele out of the groups Graph cannot change, so every one of her steps can verify.
-fn only_removable_groups(app: &TestApp, user: &str) {
+pub(crate) fn only_removable_groups(app: &TestApp, user: &str) {
     app.sim.with_state(|t| {
         for g in t.groups.iter_mut() {
             if g.is_dynamic() || g.is_exchange_mastered() || g.is_synced() {

@@ -20,6 +20,8 @@ pub enum NotificationKind {
     LeaverNotResolved,
     /// The on-prem agent could not be reached for a while.
     AgentUnreachable,
+    /// An event id was reused with different content: the second request was refused.
+    EventIdConflict,
 }
 
 impl NotificationKind {
@@ -31,6 +33,7 @@ impl NotificationKind {
             Self::SlaBreached => "Offboarding SLA breached",
             Self::LeaverNotResolved => "Leaver not found",
             Self::AgentUnreachable => "On-prem agent unreachable",
+            Self::EventIdConflict => "Event id reused for a different termination",
         }
     }
 }

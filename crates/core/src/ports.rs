@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use crate::case::{Case, CaseStatus};
-use crate::event::Source;
+use crate::event::{Source, TerminationEvent};
 use crate::ids::CaseId;
 pub use crate::scim::user::ScimKey;
 use crate::scim::user::ScimUser;
@@ -117,10 +117,55 @@ pub struct Page<T> {
     pub continuation: Option<String>,
 }
 
+/// A claim: which case a key belongs to. Two kinds of key exist:
+///
+/// - [`Claim::person_key`]: the person (Entra object id) whose active offboarding that case
+///   is. Created if absent, so of two intakes for the same person, on any instance, exactly
+///   one opens a case and the other attaches to it; replaced (ETag) only once the case is
+///   final.
+/// - [`Claim::event_key`]: an event that joined another person's open case instead of opening
+///   its own, so its redelivery finds the case it was attached to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Claim {
+    /// The key (`person-{objectId}` or `event-{caseId}`).
+    pub key: String,
+    /// The case that holds it.
+    pub case_id: CaseId,
+    /// The termination that made the claim: for a person claim the event that opened the
+    /// case (so anyone can finish creating the case if its opener stopped half-way).
+    pub event: TerminationEvent,
+    /// When the claim was made.
+    pub claimed_at: DateTime<Utc>,
+}
+
+impl Claim {
+    /// The key of the active offboarding of the person with Entra object id `object_id`.
+    pub fn person_key(object_id: &str) -> String {
+        format!("person-{object_id}")
+    }
+
+    /// The key of an event that was attached to another case (by the case id it would
+    /// have opened).
+    pub fn event_key(case_id: &CaseId) -> String {
+        format!("event-{case_id}")
+    }
+}
+
 /// Where cases live. Case ids are deterministic, so `create` doubles as de-duplication:
 /// a redelivered event finds its case already there.
 #[async_trait]
 pub trait CaseStore: Send + Sync {
+    /// Creates the claim if no claim with its key exists; otherwise returns the existing one.
+    async fn create_claim(&self, claim: &Claim) -> Result<Created<Claim>, StoreError>;
+    /// Reads a claim.
+    async fn get_claim(&self, key: &str) -> Result<Option<Versioned<Claim>>, StoreError>;
+    /// Replaces a claim if it still has `etag`; `PreconditionFailed` otherwise.
+    async fn replace_claim(
+        &self,
+        claim: &Claim,
+        etag: &ETag,
+    ) -> Result<Versioned<Claim>, StoreError>;
     /// Creates the case if no case with its id exists; otherwise returns the existing one.
     async fn create(&self, case: &Case) -> Result<Created<Case>, StoreError>;
     /// Reads a case.

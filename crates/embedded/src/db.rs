@@ -49,6 +49,11 @@ CREATE TABLE IF NOT EXISTS cases (
 CREATE INDEX IF NOT EXISTS cases_by_effective ON cases (effective_at, id);
 CREATE INDEX IF NOT EXISTS cases_by_status ON cases (status, effective_at);
 CREATE INDEX IF NOT EXISTS cases_by_subject ON cases (subject_key);
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS scim_users (
     id TEXT PRIMARY KEY,
     version INTEGER NOT NULL,

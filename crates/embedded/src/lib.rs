@@ -7,6 +7,7 @@
 //! processes — the local Functions host and the handler — because SQLite serialises writers
 //! across processes; every multi-statement change runs in an immediate transaction.
 
+mod claims;
 mod db;
 mod evidence;
 mod index;

@@ -8,19 +8,22 @@ use offboard_core::case::{Case, CaseStatus};
 use offboard_core::event::Source;
 use offboard_core::ids::CaseId;
 use offboard_core::ports::{
-    CaseQuery, CaseStore, Created, ETag, Page, ScimKey, ScimUserStore, StoreError, Versioned,
+    CaseQuery, CaseStore, Claim, Created, ETag, Page, ScimKey, ScimUserStore, StoreError, Versioned,
 };
 use offboard_core::scim::ScimUser;
 
 use crate::db::{Embedded, store_err};
 
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Permanent {
         detail: format!("cannot serialise document: {e}"),
     })
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreError> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    s: &str,
+    what: &str,
+) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(|e| StoreError::Permanent {
         detail: format!("stored {what} is unreadable: {e}"),
     })
@@ -37,11 +40,11 @@ fn subject_key(case: &Case) -> Option<String> {
         .map(|s| format!("{}:{s}", case.event.source))
 }
 
-fn etag(version: i64) -> ETag {
+pub(crate) fn etag(version: i64) -> ETag {
     ETag(format!("\"{version}\""))
 }
 
-fn version_of(tag: &ETag) -> Option<i64> {
+pub(crate) fn version_of(tag: &ETag) -> Option<i64> {
     tag.0.trim_matches('"').parse().ok()
 }
 
@@ -53,6 +56,22 @@ const OPEN_STATUSES: [CaseStatus; 3] = [
 
 #[async_trait]
 impl CaseStore for Embedded {
+    async fn create_claim(&self, claim: &Claim) -> Result<Created<Claim>, StoreError> {
+        crate::claims::create(self, claim).await
+    }
+
+    async fn get_claim(&self, key: &str) -> Result<Option<Versioned<Claim>>, StoreError> {
+        crate::claims::get(self, key).await
+    }
+
+    async fn replace_claim(
+        &self,
+        claim: &Claim,
+        tag: &ETag,
+    ) -> Result<Versioned<Claim>, StoreError> {
+        crate::claims::replace(self, claim, tag).await
+    }
+
     async fn create(&self, case: &Case) -> Result<Created<Case>, StoreError> {
         let case = case.clone();
         let doc = to_json(&case)?;
@@ -80,7 +99,7 @@ impl CaseStore for Embedded {
                 params![
                     case.id.as_str(),
                     case.status.as_str(),
-                    millis(case.event.effective_at),
+                    millis(case.due_at()),
                     millis(case.updated_at),
                     subject_key(&case),
                     doc
@@ -135,7 +154,7 @@ impl CaseStore for Embedded {
                     params![
                         case.id.as_str(),
                         case.status.as_str(),
-                        millis(case.event.effective_at),
+                        millis(case.due_at()),
                         millis(case.updated_at),
                         subject_key(&case),
                         doc,

@@ -13,6 +13,7 @@ pub struct Problem {
     title: &'static str,
     detail: String,
     pointer: Option<String>,
+    case_id: Option<String>,
 }
 
 impl Problem {
@@ -29,12 +30,19 @@ impl Problem {
             title,
             detail: detail.into(),
             pointer: None,
+            case_id: None,
         }
     }
 
     /// Names the field at fault (a JSON pointer into the request body).
     pub fn at(mut self, pointer: impl Into<String>) -> Self {
         self.pointer = Some(pointer.into());
+        self
+    }
+
+    /// Names the case the problem is about (`caseId` in the answer).
+    pub fn about_case(mut self, case_id: impl Into<String>) -> Self {
+        self.case_id = Some(case_id.into());
         self
     }
 
@@ -109,6 +117,9 @@ impl Problem {
             "status": self.status.as_u16(),
             "detail": self.detail,
         });
+        if let Some(id) = &self.case_id {
+            body["caseId"] = json!(id);
+        }
         if let Some(p) = &self.pointer {
             body["errors"] = json!([{ "pointer": format!("#{p}"), "detail": self.detail }]);
         }
@@ -155,6 +166,14 @@ impl From<offboard_service::IntakeError> for Problem {
                 "Not allowed now",
                 t.to_string(),
             ),
+            // Logged and notified by intake; the answer names the case of the first use.
+            IntakeError::EventIdReused { original, .. } => Problem::new(
+                StatusCode::CONFLICT,
+                "event-id-conflict",
+                "Event id already used for a different termination",
+                e.to_string(),
+            )
+            .about_case(original.as_str()),
             _ if e.is_transient() => Problem::unavailable(
                 "offboard could not store the request right now; nothing was kept — retry the same request",
             ),

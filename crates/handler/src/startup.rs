@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use offboard_core::effective::EffectivePolicy;
 use offboard_service::compliance::Compliance;
-use offboard_service::engine::Engine;
+use offboard_service::engine::{Engine, QueueNotifier};
 use offboard_service::evidence::Evidence;
+use offboard_service::m365::GraphDirectory;
 use offboard_service::scim::ScimService;
 use offboard_service::settings::{IntakeSecrets, Settings};
 use offboard_service::sinks::Sinks;
@@ -73,12 +74,16 @@ impl Application {
             Some(tenant.graph.clone()),
         )?);
         let compliance = Compliance::new(backends.cases.clone(), evidence.clone());
+        // Intake resolves each leaver first (one person, one active offboarding), through the
+        // HTTP-side Graph client, and notifies a reused event id on the notify queue.
         let intake = Intake::new(
             backends.cases.clone(),
             backends.queue.clone(),
             evidence,
             clock.clone(),
-        );
+        )
+        .with_directory(Arc::new(GraphDirectory::new(tenant.clone())))
+        .with_notifier(Arc::new(QueueNotifier::new(backends.queue.clone())));
         let scim = ScimService::new(
             backends.scim_users.clone(),
             intake.clone(),

@@ -5,6 +5,13 @@
 //! plan message is enqueued. If the enqueue fails the request fails (the sender retries);
 //! the retry finds the case and enqueues again. Planning is idempotent, so a second plan
 //! message for the same case changes nothing.
+//!
+//! One person, one active offboarding (`intake/person.rs`): before deciding, intake resolves
+//! the leaver to their Entra object id and claims the person (create-if-absent); a
+//! termination of a person whose case is open joins that case instead of opening a second
+//! one. An event id seen before with a different termination is refused as a conflict.
+
+mod person;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,11 +20,13 @@ use offboard_core::case::{Case, CaseStatus, CaseTransitionError};
 use offboard_core::event::{Source, TerminationEvent};
 use offboard_core::ids::CaseId;
 use offboard_core::messages::{self, PLAN_QUEUE, PlanMessage};
-use offboard_core::ports::{CaseStore, MessageQueue, QueueError, StoreError};
+use offboard_core::ports::{CaseStore, Created, MessageQueue, QueueError, StoreError};
 
 use crate::clock::Clock;
+use crate::directory::Directory;
 use crate::etag::{self, Change};
 use crate::evidence::{Evidence, EvidenceFailure};
+use crate::notifier::Notifier;
 
 /// What intake answers: the case and its status.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +35,12 @@ pub struct Receipt {
     pub case_id: CaseId,
     /// Its status now.
     pub status: CaseStatus,
-    /// Whether this request created it (false for a redelivery).
+    /// Whether this request created the case — or, when `attached`, attached the event to
+    /// it (false for a redelivery).
     pub created: bool,
+    /// Set when the termination joined the open case of the same person instead of opening
+    /// its own: `case_id` is then that case.
+    pub attached: bool,
 }
 
 /// What a rescind did.
@@ -57,6 +70,22 @@ pub enum IntakeError {
     /// Evidence could not be written.
     #[error(transparent)]
     Evidence(#[from] EvidenceFailure),
+    /// The event id was received before with a different termination (another person,
+    /// kind or effective time): nothing was changed.
+    #[error(
+        "{sender} event `{event_id}` was received before with different content (case {original}); nothing was changed — a new termination needs a new event id"
+    )]
+    EventIdReused {
+        /// The source that sent it.
+        sender: Source,
+        /// The reused event id.
+        event_id: String,
+        /// The case the first use of the id belongs to.
+        original: CaseId,
+    },
+    /// The directory could not tell who the leaver is right now (throttled, unavailable).
+    #[error("the directory could not resolve the leaver right now: {0}")]
+    DirectoryUnavailable(String),
 }
 
 impl IntakeError {
@@ -66,7 +95,8 @@ impl IntakeError {
             Self::Store(e) => e.is_transient(),
             Self::Queue(e) => matches!(e, QueueError::Unavailable { .. }),
             Self::Evidence(e) => e.is_transient(),
-            Self::Transition(_) | Self::Encode(_) => false,
+            Self::DirectoryUnavailable(_) => true,
+            Self::Transition(_) | Self::Encode(_) | Self::EventIdReused { .. } => false,
         }
     }
 }
@@ -78,6 +108,8 @@ pub struct Intake {
     queue: Arc<dyn MessageQueue>,
     evidence: Evidence,
     clock: Arc<dyn Clock>,
+    directory: Option<Arc<dyn Directory>>,
+    notifier: Option<Arc<dyn Notifier>>,
 }
 
 /// How many times an ETag conflict is retried before giving up.
@@ -96,7 +128,22 @@ impl Intake {
             queue,
             evidence,
             clock,
+            directory: None,
+            notifier: None,
         }
+    }
+
+    /// Resolves each leaver in `directory` before deciding, so that one person has at most
+    /// one active offboarding. Without it every event opens its own case.
+    pub fn with_directory(mut self, directory: Arc<dyn Directory>) -> Self {
+        self.directory = Some(directory);
+        self
+    }
+
+    /// Notifies through `notifier` when an event id is reused for a different termination.
+    pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.notifier = Some(notifier);
+        self
     }
 
     /// The evidence service.
@@ -114,14 +161,38 @@ impl Intake {
         &self.cases
     }
 
-    /// Opens the case for `event`, or finds it when the event was delivered before.
-    /// A due case is sent to planning.
+    /// Opens the case for `event`, finds it when the event was delivered before, or — when
+    /// the same person already has an open case — attaches the event to that case. A due
+    /// case is sent to planning. An event id seen before with a different termination is
+    /// refused ([`IntakeError::EventIdReused`]).
     #[tracing::instrument(skip_all, fields(case_id = %event.case_id(), leaver = %event.employee.display_name(), source = %event.source))]
     pub async fn open(&self, event: TerminationEvent) -> Result<Receipt, IntakeError> {
+        if let Some(seen) = self.cases.get(&event.case_id()).await? {
+            self.same_or_conflict(&seen.value.event, &event, &seen.value.id)
+                .await?;
+            return self.open_own(event).await;
+        }
+        if let Some(receipt) = self.attached_before(&event).await? {
+            return Ok(receipt);
+        }
+        match self.resolve_person(&event).await? {
+            Some(person) => self.open_for_person(&person, event).await,
+            None => self.open_own(event).await,
+        }
+    }
+
+    /// Opens the case `event` itself opens (create-if-absent), records its HR trigger and
+    /// sends it to planning when due.
+    async fn open_own(&self, event: TerminationEvent) -> Result<Receipt, IntakeError> {
         let now = self.clock.now();
-        let case = Case::open(event, now);
+        let case = Case::open(event.clone(), now);
         let created = self.cases.create(&case).await?;
         let is_new = created.is_new();
+        if let Created::Existing(seen) = &created {
+            // Two requests with the same event id raced past the first check.
+            self.same_or_conflict(&seen.value.event, &event, &seen.value.id)
+                .await?;
+        }
         let stored = created.into_inner().value;
         // The HR trigger is the first evidence record. Written on every delivery until it
         // exists, so a failure here is healed by the sender's retry.
@@ -136,6 +207,7 @@ impl Intake {
             case_id: stored.id,
             status: stored.status,
             created: is_new,
+            attached: false,
         })
     }
 
@@ -184,6 +256,7 @@ impl Intake {
             case_id: value.id,
             status: value.status,
             created: false,
+            attached: false,
         }))
     }
 

@@ -23,7 +23,9 @@ use chrono::{DateTime, Utc};
 use offboard_core::case::{Case, CaseStatus};
 use offboard_core::event::Source;
 use offboard_core::ids::CaseId;
-use offboard_core::ports::{CaseQuery, CaseStore, Created, ETag, Page, StoreError, Versioned};
+use offboard_core::ports::{
+    CaseQuery, CaseStore, Claim, Created, ETag, Page, StoreError, Versioned,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -53,7 +55,9 @@ struct CaseDocument<'a> {
 
 impl<'a> CaseDocument<'a> {
     fn of(case: &'a Case) -> Self {
-        let effective_at = instant_text(case.event.effective_at);
+        // The tightened due time (an attached earlier termination), so the scheduler's
+        // query releases the case when the earliest of its terminations falls due.
+        let effective_at = instant_text(case.due_at());
         Self {
             id: case.id.as_str(),
             schema_version: SCHEMA_VERSION,
@@ -126,6 +130,7 @@ fn what(id: &str) -> String {
 #[derive(Clone)]
 pub struct CosmosCaseStore {
     container: ContainerClient,
+    claims: ContainerClient,
 }
 
 impl std::fmt::Debug for CosmosCaseStore {
@@ -135,8 +140,8 @@ impl std::fmt::Debug for CosmosCaseStore {
 }
 
 impl CosmosCaseStore {
-    pub(super) fn new(container: ContainerClient) -> Self {
-        Self { container }
+    pub(super) fn new(container: ContainerClient, claims: ContainerClient) -> Self {
+        Self { container, claims }
     }
 
     fn decode(
@@ -181,6 +186,22 @@ impl CosmosCaseStore {
 
 #[async_trait]
 impl CaseStore for CosmosCaseStore {
+    async fn create_claim(&self, claim: &Claim) -> Result<Created<Claim>, StoreError> {
+        super::claims::create(&self.claims, claim).await
+    }
+
+    async fn get_claim(&self, key: &str) -> Result<Option<Versioned<Claim>>, StoreError> {
+        super::claims::read(&self.claims, key).await
+    }
+
+    async fn replace_claim(
+        &self,
+        claim: &Claim,
+        etag: &ETag,
+    ) -> Result<Versioned<Claim>, StoreError> {
+        super::claims::replace(&self.claims, claim, etag).await
+    }
+
     #[tracing::instrument(skip_all, fields(case_id = %case.id))]
     async fn create(&self, case: &Case) -> Result<Created<Case>, StoreError> {
         let id = case.id.as_str();

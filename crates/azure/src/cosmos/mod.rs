@@ -1,7 +1,7 @@
 //! Cosmos DB (NoSQL API) adapters through the official `azure_data_cosmos` SDK, authenticated
 //! with an Entra ID token credential (the app's managed identity).
 //!
-//! Four containers in one database:
+//! Six containers in one database:
 //!
 //! | container        | partition key | document                                  | why that key                                |
 //! |------------------|---------------|-------------------------------------------|---------------------------------------------|
@@ -9,6 +9,8 @@
 //! | `scimUsers`      | `/id`         | [`CosmosScimUserStore`]'s user documents  | point reads by the server-assigned id       |
 //! | `scimUserNames`  | `/id`         | one guard per lower-cased `userName`      | makes `userName` unique across partitions   |
 //! | `caseIndex`      | `/period`     | [`CosmosCaseIndex`]'s compliance entries  | the auditor asks for a period: one period is one single-partition query |
+//! | `remediations`   | `/id`         | [`CosmosRemediationStore`]'s items        | point reads by `{caseId}:{step}`            |
+//! | `claims`         | `/id`         | a person's active case, an attached event | create-if-absent on `person-{objectId}` decides, across instances, which of two terminations of one person opens the case |
 //!
 //! Queries that span partitions (listing by period, due cases, a subject's open cases, SCIM
 //! lookups by `externalId`) filter on top-level fields written for that purpose and never use
@@ -20,6 +22,7 @@
 //! and development use.
 
 mod cases;
+mod claims;
 mod index;
 mod remediation;
 #[cfg(feature = "dev-schema")]
@@ -59,6 +62,9 @@ pub struct ContainerNames {
     pub case_index: String,
     /// Remediation items, partitioned by `/id` (default `remediations`).
     pub remediations: String,
+    /// Claims (a person's active case; events attached to it), partitioned by `/id`
+    /// (default `claims`).
+    pub claims: String,
 }
 
 impl Default for ContainerNames {
@@ -69,6 +75,7 @@ impl Default for ContainerNames {
             scim_user_names: "scimUserNames".into(),
             case_index: "caseIndex".into(),
             remediations: "remediations".into(),
+            claims: "claims".into(),
         }
     }
 }
@@ -163,10 +170,11 @@ impl CosmosDb {
         &self.config
     }
 
-    /// The case store on the `cases` container.
+    /// The case store on the `cases` and `claims` containers.
     pub async fn case_store(&self) -> Result<CosmosCaseStore, SetupError> {
         let container = self.container(&self.config.containers.cases).await?;
-        Ok(CosmosCaseStore::new(container))
+        let claims = self.container(&self.config.containers.claims).await?;
+        Ok(CosmosCaseStore::new(container, claims))
     }
 
     /// The SCIM user store on the `scimUsers` and `scimUserNames` containers.

@@ -32,6 +32,7 @@ impl CosmosDb {
             (&names.scim_user_names, "/id"),
             (&names.case_index, "/period"),
             (&names.remediations, "/id"),
+            (&names.claims, "/id"),
         ] {
             let properties = ContainerProperties::new(name.clone(), partition_key.into());
             match db.create_container(properties, None).await {

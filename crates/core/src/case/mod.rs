@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 
 pub use status::CaseStatus;
 
-use crate::event::TerminationEvent;
-use crate::ids::CaseId;
+use crate::event::{Source, TerminationEvent, TerminationKind};
+use crate::ids::{CaseId, Sha256Digest};
 
 /// A refused change to a case.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,6 +81,63 @@ pub struct Case {
     /// When an SLA breach was flagged (once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla_breached_at: Option<DateTime<Utc>>,
+    /// Later terminations of the same person that joined this case instead of opening their
+    /// own (one person, one active offboarding), in the order they arrived.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attached: Vec<AttachedEvent>,
+}
+
+/// A termination of the same person that arrived while this case was open and joined it:
+/// its HR record is in this case's evidence chain, and an earlier effective time or a harsher
+/// kind tightens the case ([`Case::due_at`], [`Case::plan_kind`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachedEvent {
+    /// Where it came from.
+    pub source: Source,
+    /// The id its source gave it.
+    pub source_event_id: String,
+    /// Its kind.
+    pub kind: TerminationKind,
+    /// Its effective instant.
+    pub effective_at: DateTime<Utc>,
+    /// When offboard received it.
+    pub received_at: DateTime<Utc>,
+    /// SHA-256 of its request body.
+    pub body_sha256: Sha256Digest,
+    /// Whether its HR record has been appended to the evidence chain.
+    #[serde(default)]
+    pub recorded: bool,
+}
+
+impl AttachedEvent {
+    /// The summary of `event` as attached.
+    pub fn of(event: &TerminationEvent) -> Self {
+        Self {
+            source: event.source,
+            source_event_id: event.source_event_id.clone(),
+            kind: event.kind,
+            effective_at: event.effective_at,
+            received_at: event.received_at,
+            body_sha256: event.body_sha256.clone(),
+            recorded: false,
+        }
+    }
+
+    /// Whether this entry is `event`.
+    pub fn is(&self, event: &TerminationEvent) -> bool {
+        self.source == event.source && self.source_event_id == event.source_event_id
+    }
+}
+
+/// How hard a kind cuts: dismissal for cause above the company ending the employment above
+/// everything else (which follow HR's date). Used to pick the stricter of two terminations.
+fn severity(kind: TerminationKind) -> u8 {
+    match kind {
+        TerminationKind::ForCause => 2,
+        TerminationKind::Involuntary => 1,
+        _ => 0,
+    }
 }
 
 impl Case {
@@ -117,13 +174,34 @@ impl Case {
             plan: None,
             planning_exception: None,
             sla_breached_at: None,
+            attached: Vec::new(),
             event,
         }
     }
 
+    /// When access must go: the opening event's effective time, or an attached event's if
+    /// earlier. (The evidence period stays the opening event's: the chain never moves.)
+    pub fn due_at(&self) -> DateTime<Utc> {
+        self.attached
+            .iter()
+            .map(|a| a.effective_at)
+            .fold(self.event.effective_at, DateTime::min)
+    }
+
+    /// The kind the case is planned under: the harshest of the opening and attached events
+    /// (the opening event's on a tie).
+    pub fn plan_kind(&self) -> TerminationKind {
+        self.attached
+            .iter()
+            .map(|a| a.kind)
+            .fold(self.event.kind, |k, a| {
+                if severity(a) > severity(k) { a } else { k }
+            })
+    }
+
     /// Whether a scheduled case has fallen due at `now`.
     pub fn is_due(&self, now: DateTime<Utc>) -> bool {
-        self.status == CaseStatus::Scheduled && self.event.effective_at <= now
+        self.status == CaseStatus::Scheduled && self.due_at() <= now
     }
 
     /// Moves to `to`, recording `note`.
@@ -154,7 +232,7 @@ impl Case {
         if self.status == CaseStatus::Cancelled {
             return Ok(false);
         }
-        if now >= self.event.effective_at || !self.status.can_become(CaseStatus::Cancelled) {
+        if now >= self.due_at() || !self.status.can_become(CaseStatus::Cancelled) {
             return Err(CaseTransitionError::AlreadyEffective {
                 effective_at: self.event.effective_at,
                 status: self.status,
@@ -231,6 +309,29 @@ mod tests {
             case.cancel("too late", now),
             Err(CaseTransitionError::AlreadyEffective { .. })
         ));
+    }
+
+    #[test]
+    fn an_earlier_or_harsher_attached_termination_tightens_the_case() {
+        let now = t("2026-11-26T10:00:00Z");
+        let mut case = Case::open(event("2026-11-30T17:00:00Z", now), now);
+        assert_eq!(case.plan_kind(), TerminationKind::Voluntary);
+        let mut dismissal = event("2026-11-26T09:00:00Z", now);
+        dismissal.kind = TerminationKind::ForCause;
+        dismissal.source_event_id = "evt-2".into();
+        case.attached.push(AttachedEvent::of(&dismissal));
+        assert_eq!(case.due_at(), t("2026-11-26T09:00:00Z"));
+        assert!(case.is_due(now));
+        assert_eq!(case.plan_kind(), TerminationKind::ForCause);
+        assert!(case.attached[0].is(&dismissal));
+        // The evidence period stays the opening event's.
+        assert_eq!(case.event.effective_at, t("2026-11-30T17:00:00Z"));
+        // A later, milder one changes nothing.
+        let mut later = event("2026-12-30T17:00:00Z", now);
+        later.kind = TerminationKind::Retirement;
+        case.attached.push(AttachedEvent::of(&later));
+        assert_eq!(case.due_at(), t("2026-11-26T09:00:00Z"));
+        assert_eq!(case.plan_kind(), TerminationKind::ForCause);
     }
 
     #[test]

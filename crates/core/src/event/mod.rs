@@ -133,11 +133,60 @@ impl TerminationEvent {
     pub fn case_id(&self) -> CaseId {
         CaseId::derive(self.source.as_str(), &self.source_event_id)
     }
+
+    /// Whether `other` (with the same source and event id) reports the same termination:
+    /// the same person named the same way, the same kind, the same effective time as HR sent
+    /// it. The facts are compared rather than the body digest because a sender may deliver
+    /// the same termination in different bytes — BambooHR batches several employees into
+    /// one body and derives the event id from one of them, an integration tool re-serialises
+    /// on retry — and the time offboard computed is not compared because it depends on when
+    /// the request arrived. The operator's free-text reason is not a fact of the termination.
+    pub fn is_same_termination(&self, other: &TerminationEvent) -> bool {
+        self.source == other.source
+            && self.source_event_id == other.source_event_id
+            && self.source_subject_id == other.source_subject_id
+            && self.employee == other.employee
+            && self.kind == other.kind
+            && self.hr_effective == other.hr_effective
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_termination_is_judged_by_its_facts_not_its_bytes() {
+        use crate::effective::HrEffectiveTime;
+        use crate::ids::EmployeeIdentifiers;
+        let received = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let event = |employee: &str, body: &[u8], reason: Option<&str>| {
+            let facts = TerminationFacts {
+                source: Source::Generic,
+                source_event_id: "evt-1".into(),
+                source_subject_id: None,
+                employee: EmployeeIdentifiers::new(Some(employee.into()), None, None, None)
+                    .unwrap(),
+                kind: TerminationKind::Voluntary,
+                hr_effective: HrEffectiveTime::instant("2026-11-30T17:00:00Z").unwrap(),
+                reason: reason.map(str::to_owned),
+            };
+            TerminationEvent::new(
+                facts,
+                &Verified::by_function_key(body, received),
+                &EffectivePolicy::default(),
+            )
+            .unwrap()
+        };
+        let first = event("E1", b"{\"a\":1}", None);
+        assert!(first.is_same_termination(&event("E1", b"{ \"a\": 1 }", Some("again"))));
+        assert!(!first.is_same_termination(&event("E2", b"{\"a\":1}", None)));
+        let mut harsher = first.clone();
+        harsher.kind = TerminationKind::ForCause;
+        assert!(!first.is_same_termination(&harsher));
+    }
 
     #[test]
     fn kinds_parse_api_names_and_hr_labels() {

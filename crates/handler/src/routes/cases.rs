@@ -49,6 +49,9 @@ pub struct CaseView {
     /// When an SLA breach was flagged.
     #[serde(skip_serializing_if = "Option::is_none")]
     sla_breached_at: Option<DateTime<Utc>>,
+    /// Later terminations of the same person that joined this case.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attached: Vec<offboard_core::case::AttachedEvent>,
 }
 
 impl From<Case> for CaseView {
@@ -72,6 +75,7 @@ impl From<Case> for CaseView {
             plan: c.plan,
             planning_exception: c.planning_exception,
             sla_breached_at: c.sla_breached_at,
+            attached: c.attached,
         }
     }
 }

@@ -30,6 +30,23 @@ pub struct CaseReceipt {
     pub status: CaseStatus,
     /// True when the event had been delivered before and nothing new was created.
     pub duplicate: bool,
+    /// Set when the termination joined the open offboarding of the same person instead of
+    /// opening its own (one person, one active offboarding): the case it joined, also in
+    /// `caseId`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attached_to: Option<CaseId>,
+}
+
+impl CaseReceipt {
+    /// The answer for what intake did.
+    pub fn of(r: &offboard_service::Receipt) -> Self {
+        Self {
+            case_id: r.case_id.clone(),
+            status: r.status,
+            duplicate: !r.created,
+            attached_to: r.attached.then(|| r.case_id.clone()),
+        }
+    }
 }
 
 /// Routes to the provider's handler.
@@ -88,11 +105,7 @@ async fn bamboohr_webhook(state: &AppState, req: &Request) -> Result<Response, P
     let mut receipts = Vec::new();
     for ev in events {
         let r = state.intake.open(ev).await?;
-        receipts.push(CaseReceipt {
-            case_id: r.case_id,
-            status: r.status,
-            duplicate: !r.created,
-        });
+        receipts.push(CaseReceipt::of(&r));
     }
     let mut cancelled = Vec::new();
     for subject in &reinstated {
@@ -175,11 +188,7 @@ async fn generic_webhook(state: &AppState, req: &Request) -> Result<Response, Pr
                 .at("/data")
             })?;
             let r = state.intake.open(ev).await?;
-            let receipt = CaseReceipt {
-                case_id: r.case_id.clone(),
-                status: r.status,
-                duplicate: !r.created,
-            };
+            let receipt = CaseReceipt::of(&r);
             Ok(with_location(
                 json(StatusCode::ACCEPTED, &receipt),
                 &r.case_id,
@@ -199,6 +208,7 @@ async fn generic_webhook(state: &AppState, req: &Request) -> Result<Response, Pr
                         case_id: r.case_id.clone(),
                         status: r.status,
                         duplicate: false,
+                        attached_to: None,
                     };
                     Ok(with_location(json(StatusCode::ACCEPTED, &receipt), &r.case_id))
                 }

@@ -84,11 +84,7 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
         )
     })?;
     let r = state.intake.open(ev).await?;
-    let receipt = CaseReceipt {
-        case_id: r.case_id.clone(),
-        status: r.status,
-        duplicate: !r.created,
-    };
+    let receipt = CaseReceipt::of(&r);
     Ok(with_location(
         json(StatusCode::ACCEPTED, &receipt),
         &r.case_id,

@@ -112,7 +112,7 @@ impl Engine {
                     return Ok(Change::Keep(None));
                 }
                 let mut plan =
-                    plan::build(facts.clone(), self.policy.for_kind(case.event.kind), now);
+                    plan::build(facts.clone(), self.policy.for_kind(case.plan_kind()), now);
                 if case.status == CaseStatus::Scheduled {
                     case.transition(CaseStatus::Received, "effective time reached", now)
                         .map_err(|e| EngineError::Refused(e.to_string()))?;

@@ -780,7 +780,7 @@ mod tests {
     use offboard_core::case::Case;
     use offboard_core::event::{Source, TerminationKind};
     use offboard_core::ports::{
-        CaseQuery, CaseStore, Created, ETag, MessageQueue, Page, QueueError, ReceivedMessage,
+        CaseQuery, CaseStore, Claim, Created, ETag, MessageQueue, Page, QueueError, ReceivedMessage,
     };
     use offboard_core::scim::{ENTERPRISE_USER_SCHEMA, OFFBOARD_USER_SCHEMA, USER_SCHEMA};
     use offboard_core::signature::verify_bearer;
@@ -928,10 +928,54 @@ mod tests {
     #[derive(Default)]
     struct MemCases {
         cases: Mutex<HashMap<CaseId, (Case, u64)>>,
+        claims: Mutex<HashMap<String, (Claim, u64)>>,
     }
 
     #[async_trait]
     impl CaseStore for MemCases {
+        async fn create_claim(&self, claim: &Claim) -> Result<Created<Claim>, StoreError> {
+            let mut map = lock(&self.claims);
+            if let Some((c, v)) = map.get(&claim.key) {
+                return Ok(Created::Existing(Versioned {
+                    value: c.clone(),
+                    etag: ETag(v.to_string()),
+                }));
+            }
+            map.insert(claim.key.clone(), (claim.clone(), 1));
+            Ok(Created::New(Versioned {
+                value: claim.clone(),
+                etag: ETag("1".into()),
+            }))
+        }
+
+        async fn get_claim(&self, key: &str) -> Result<Option<Versioned<Claim>>, StoreError> {
+            Ok(lock(&self.claims).get(key).map(|(c, v)| Versioned {
+                value: c.clone(),
+                etag: ETag(v.to_string()),
+            }))
+        }
+
+        async fn replace_claim(
+            &self,
+            claim: &Claim,
+            etag: &ETag,
+        ) -> Result<Versioned<Claim>, StoreError> {
+            let mut map = lock(&self.claims);
+            let next = match map.get(&claim.key) {
+                Some((_, v)) if v.to_string() == etag.0 => v + 1,
+                _ => {
+                    return Err(StoreError::PreconditionFailed {
+                        what: "claim".into(),
+                    });
+                }
+            };
+            map.insert(claim.key.clone(), (claim.clone(), next));
+            Ok(Versioned {
+                value: claim.clone(),
+                etag: ETag(next.to_string()),
+            })
+        }
+
         async fn create(&self, case: &Case) -> Result<Created<Case>, StoreError> {
             let mut map = lock(&self.cases);
             if let Some((c, v)) = map.get(&case.id) {
