@@ -17,6 +17,8 @@ pub mod body;
 pub mod engine;
 pub mod problem;
 pub mod protocol;
+pub mod reply;
+pub mod request;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -13,10 +13,11 @@ use warp::reply::Response;
 use offboard_core::case::{Case, CaseStatus, HistoryEntry};
 use offboard_core::ids::{CaseId, EmployeeIdentifiers, Sha256Digest};
 use offboard_core::signature::Scheme;
-use offboard_service::compliance::{CaseListQuery, ComplianceError, Timeline};
+use offboard_service::compliance::{CaseListQuery, Timeline};
 
-use super::{Request, json};
 use crate::problem::Problem;
+use crate::reply::json;
+use crate::request::Request;
 use crate::startup::AppState;
 
 /// A case as the case store holds it (the authoritative status and history).
@@ -81,24 +82,6 @@ struct TimelineView {
     timeline: Timeline,
 }
 
-/// Maps a compliance failure to a problem answer.
-pub fn problem(e: ComplianceError) -> Problem {
-    match &e {
-        ComplianceError::BadRequest { .. } => Problem::new(
-            StatusCode::BAD_REQUEST,
-            "malformed",
-            "Bad query parameter",
-            e.to_string(),
-        ),
-        ComplianceError::NoSuchCase(_) => Problem::not_found(e.to_string()),
-        _ if e.is_transient() => Problem::unavailable(format!("{e}; retry later")),
-        _ => {
-            tracing::error!(error = %e, "compliance query failed");
-            Problem::internal(e.to_string())
-        }
-    }
-}
-
 fn case_id(id: &str) -> Result<CaseId, Problem> {
     CaseId::parse(id).map_err(|_| {
         Problem::not_found(format!(
@@ -111,7 +94,7 @@ fn case_id(id: &str) -> Result<CaseId, Problem> {
 pub async fn get(state: &AppState, id: &str) -> Response {
     let run = async {
         let id = case_id(id)?;
-        let t = state.compliance.timeline(&id).await.map_err(problem)?;
+        let t = state.compliance.timeline(&id).await?;
         let view = TimelineView {
             case: CaseView::from(t.case.clone()),
             timeline: t,
@@ -125,7 +108,7 @@ pub async fn get(state: &AppState, id: &str) -> Response {
 pub async fn evidence(state: &AppState, id: &str) -> Response {
     let run = async {
         let id = case_id(id)?;
-        let v = state.compliance.evidence(&id).await.map_err(problem)?;
+        let v = state.compliance.evidence(&id).await?;
         let mut resp = json(StatusCode::OK, &v);
         resp.headers_mut().insert(
             "offboard-verification",
@@ -136,41 +119,13 @@ pub async fn evidence(state: &AppState, id: &str) -> Response {
     run.await.unwrap_or_else(Problem::into_response)
 }
 
-/// 400 naming the query parameter at fault (the detail names it).
-pub fn bad(detail: impl Into<String>) -> Problem {
-    Problem::new(
-        StatusCode::BAD_REQUEST,
-        "malformed",
-        "Bad query parameter",
-        detail,
-    )
-}
-
-/// Reads query parameter `name` as an instant: a date (`YYYY-MM-DD`, UTC midnight; as an
-/// end (`end = true`) the whole day is included) or an RFC 3339 date-time.
-pub fn instant(
-    req: &Request,
-    name: &'static str,
-    end: bool,
-) -> Result<Option<(DateTime<Utc>, String)>, Problem> {
-    let Some(v) = req.query_param(name) else {
-        return Ok(None);
-    };
-    if let Some(t) = offboard_service::report::parse_bound(&v, end) {
-        return Ok(Some((t, v)));
-    }
-    Err(bad(format!(
-        "`{name}` must be a date (YYYY-MM-DD) or an RFC 3339 date-time such as 2026-11-30T17:00:00Z (got `{v}`)"
-    )))
-}
-
 /// Cases by effective time, from the compliance index.
 pub async fn list(state: &AppState, req: &Request) -> Response {
     let run = async {
         let status = match req.query_param("status") {
             None => None,
             Some(s) => Some(CaseStatus::parse(&s).ok_or_else(|| {
-                bad(format!(
+                Problem::bad_query(format!(
                         "`status` must be one of received, scheduled, running, completed, completed_with_exceptions, cancelled (got `{s}`)"
                     ),
                 )
@@ -183,19 +138,19 @@ pub async fn list(state: &AppState, req: &Request) -> Response {
                 .ok()
                 .filter(|n| (1..=1000).contains(n))
                 .ok_or_else(|| {
-                    bad(format!(
+                    Problem::bad_query(format!(
                         "`limit` must be a whole number from 1 to 1000 (got `{l}`)"
                     ))
                 })?,
         };
         let query = CaseListQuery {
-            from: instant(req, "from", false)?.map(|(t, _)| t),
-            to: instant(req, "to", true)?.map(|(t, _)| t),
+            from: req.instant("from", false)?.map(|(t, _)| t),
+            to: req.instant("to", true)?.map(|(t, _)| t),
             status,
             limit,
             continuation: req.query_param("continuation"),
         };
-        let page = state.compliance.list_cases(&query).await.map_err(problem)?;
+        let page = state.compliance.list_cases(&query).await?;
         Ok::<_, Problem>(json(StatusCode::OK, &page))
     };
     run.await.unwrap_or_else(Problem::into_response)

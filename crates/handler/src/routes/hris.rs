@@ -13,8 +13,9 @@ use offboard_core::{CaseId, CaseStatus};
 use offboard_service::RescindOutcome;
 use offboard_service::settings::{OFFBOARD_BAMBOOHR_SECRET, OFFBOARD_GENERIC_WEBHOOK_SECRET};
 
-use super::{Request, json, with_location};
 use crate::problem::Problem;
+use crate::reply::{json, with_location};
+use crate::request::Request;
 use crate::startup::AppState;
 
 /// The providers offboard accepts, for the 404 message.

@@ -10,8 +10,9 @@ use offboard_core::intake::operator;
 use offboard_core::signature::Verified;
 
 use super::hris::CaseReceipt;
-use super::{Request, json, with_location};
 use crate::problem::Problem;
+use crate::reply::{json, with_location};
+use crate::request::Request;
 use crate::startup::AppState;
 
 /// Creates (or finds, by request id) the operator's case.
