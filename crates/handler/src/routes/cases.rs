@@ -5,82 +5,17 @@
 //! - `GET /api/cases/{caseId}`: the case's timeline;
 //! - `GET /api/cases/{caseId}/evidence`: the evidence packet with its verification.
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
 use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 
-use offboard_core::case::{Case, CaseStatus, HistoryEntry};
-use offboard_core::ids::{CaseId, EmployeeIdentifiers, Sha256Digest};
-use offboard_core::signature::Scheme;
-use offboard_service::compliance::{CaseListQuery, Timeline};
+use offboard_core::case::CaseStatus;
+use offboard_core::ids::CaseId;
+use offboard_service::compliance::CaseListQuery;
 
 use crate::problem::Problem;
 use crate::reply::json;
 use crate::request::Request;
 use crate::startup::AppState;
-
-/// A case as the case store holds it (the authoritative status and history).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CaseView {
-    case_id: CaseId,
-    status: CaseStatus,
-    source: String,
-    source_event_id: String,
-    employee: EmployeeIdentifiers,
-    kind: String,
-    hr_effective_as_sent: Option<String>,
-    effective_at: DateTime<Utc>,
-    received_at: DateTime<Utc>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    body_sha256: Sha256Digest,
-    authenticated_by: Scheme,
-    history: Vec<HistoryEntry>,
-    /// The plan and where each step stands (absent until planned).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    plan: Option<offboard_core::plan::Plan>,
-    /// Why the case could not be planned, if so.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    planning_exception: Option<String>,
-    /// When an SLA breach was flagged.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sla_breached_at: Option<DateTime<Utc>>,
-}
-
-impl From<Case> for CaseView {
-    fn from(c: Case) -> Self {
-        Self {
-            case_id: c.id,
-            status: c.status,
-            source: c.event.source.to_string(),
-            source_event_id: c.event.source_event_id,
-            employee: c.event.employee,
-            kind: c.event.kind.to_string(),
-            hr_effective_as_sent: c.event.hr_effective.as_sent().map(str::to_owned),
-            effective_at: c.event.effective_at,
-            received_at: c.event.received_at,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-            body_sha256: c.event.body_sha256,
-            authenticated_by: c.event.authenticated_by,
-            history: c.history,
-            plan: c.plan,
-            planning_exception: c.planning_exception,
-            sla_breached_at: c.sla_breached_at,
-        }
-    }
-}
-
-/// The timeline answer: the case, and what its evidence shows.
-#[derive(Serialize)]
-struct TimelineView {
-    #[serde(flatten)]
-    case: CaseView,
-    #[serde(flatten)]
-    timeline: Timeline,
-}
 
 fn case_id(id: &str) -> Result<CaseId, Problem> {
     CaseId::parse(id).map_err(|_| {
@@ -95,11 +30,7 @@ pub async fn get(state: &AppState, id: &str) -> Response {
     let run = async {
         let id = case_id(id)?;
         let t = state.compliance.timeline(&id).await?;
-        let view = TimelineView {
-            case: CaseView::from(t.case.clone()),
-            timeline: t,
-        };
-        Ok::<_, Problem>(json(StatusCode::OK, &view))
+        Ok::<_, Problem>(json(StatusCode::OK, &t))
     };
     run.await.unwrap_or_else(Problem::into_response)
 }

@@ -1,17 +1,18 @@
 //! `POST /api/hris/{provider}`: signed HR webhooks.
 
 use secrecy::ExposeSecret;
-use serde::Serialize;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use offboard_core::CaseId;
 use offboard_core::event::{Source, TerminationEvent};
 use offboard_core::intake::bamboohr::{self, BambooEntry};
 use offboard_core::intake::generic::{self, GenericEvent};
 use offboard_core::signature::{self, Verified, WebhookSecret};
-use offboard_core::{CaseId, CaseStatus};
 use offboard_service::RescindOutcome;
 use offboard_service::settings::{OFFBOARD_BAMBOOHR_SECRET, OFFBOARD_GENERIC_WEBHOOK_SECRET};
+
+use offboard_api::CaseReceipt;
 
 use crate::problem::Problem;
 use crate::reply::{json, with_location};
@@ -20,18 +21,6 @@ use crate::startup::AppState;
 
 /// The providers offboard accepts, for the 404 message.
 const PROVIDERS: &str = "bamboohr, generic";
-
-/// The answer for one case.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CaseReceipt {
-    /// The case id.
-    pub case_id: CaseId,
-    /// Its status.
-    pub status: CaseStatus,
-    /// True when the event had been delivered before and nothing new was created.
-    pub duplicate: bool,
-}
 
 /// Routes to the provider's handler.
 pub async fn handle(state: &AppState, provider: &str, req: &Request) -> Response {

@@ -9,11 +9,11 @@ use offboard_core::event::TerminationEvent;
 use offboard_core::intake::operator;
 use offboard_core::signature::Verified;
 
-use super::hris::CaseReceipt;
 use crate::problem::Problem;
 use crate::reply::{json, with_location};
 use crate::request::Request;
 use crate::startup::AppState;
+use offboard_api::CaseReceipt;
 
 /// Creates (or finds, by request id) the operator's case.
 pub async fn create(state: &AppState, req: &Request) -> Response {

@@ -15,7 +15,8 @@
 use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 
-use offboard_service::report::{ReportFormat, ReportMeta, ReportQuery};
+use offboard_api::{ReportFormat, ReportMeta};
+use offboard_service::report::ReportQuery;
 
 use crate::problem::Problem;
 use crate::request::Request;
@@ -108,13 +109,13 @@ pub fn meta_headers(meta: &ReportMeta) -> Vec<(&'static str, String)> {
         ("offboard-report-sha256", meta.sha256.clone()),
         ("offboard-report-rows", meta.row_count.to_string()),
         ("offboard-report-generated-at", meta.generated_at.clone()),
-        ("offboard-report-query", ascii(meta.query)),
+        ("offboard-report-query", ascii(&meta.query)),
         (
             "offboard-report-parameters",
             ascii(&serde_json::to_string(&meta.parameters).unwrap_or_default()),
         ),
         ("offboard-report-periods", meta.periods.join(",")),
-        ("offboard-report-sha256-of", meta.sha256_of.to_owned()),
+        ("offboard-report-sha256-of", meta.sha256_of.clone()),
         (
             "offboard-worm",
             ascii(meta.warning.as_deref().unwrap_or("enforced")),
