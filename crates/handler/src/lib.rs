@@ -12,7 +12,6 @@
 //!
 //! Each route translates its request into a call on `offboard-service` and back.
 
-pub mod backends;
 pub mod body;
 pub mod engine;
 pub mod problem;
