@@ -3,6 +3,13 @@
 //! verification, the terminations report (JSON and CSV, with its meta and hash), the ledger
 //! and the OpenAPI document.
 
+use offboard_api::{
+    CasePage, CaseReceipt, ClockForm, LedgerStatus, ReportFormat, ReportMeta, TerminationsReport,
+    VerifiedPacket, VerifyOutcome,
+};
+use offboard_core::case::CaseStatus;
+use offboard_core::evidence::WormStatus;
+use offboard_core::evidence::verify::Finding;
 use offboard_core::ids::Sha256Digest;
 use offboard_testkit::TestApp;
 use serde_json::{Value, json};
@@ -11,40 +18,34 @@ use crate::helpers::*;
 use crate::on_every_backend;
 use crate::tamper::{offboard, sealed_case};
 
-fn ms_time(v: &Value) -> bool {
-    // `2026-11-26T10:00:00.123Z`
-    v.as_str()
-        .is_some_and(|s| s.len() == 24 && s.ends_with('Z') && s.as_bytes()[19] == b'.')
-}
-
 on_every_backend!(
     the_timeline_shows_the_clock_every_step_the_seal_and_the_ledger,
     |app: TestApp| async move {
         let (id, period) = sealed_case(&app).await;
-        let t = app.get(&format!("/api/cases/{id}")).await.json;
-        assert_eq!(t["status"], "cancelled");
-        assert_eq!(t["clock"]["form"], "instant");
-        assert!(ms_time(&t["clock"]["effectiveAt"]), "{t}");
-        assert!(ms_time(&t["clock"]["receivedAt"]), "{t}");
-        assert_eq!(period, &t["clock"]["effectiveAt"].as_str().unwrap()[..7]);
-        let steps = t["steps"].as_array().unwrap();
-        assert_eq!(steps.len(), 2, "{t}");
-        assert_eq!(steps[0]["step"], "hr-trigger");
-        assert_eq!(steps[0]["targetSystem"], "hr:generic");
-        assert_eq!(steps[0]["outcome"], "received");
-        assert_eq!(steps[1]["step"], "case");
-        assert!(ms_time(&steps[1]["startedAt"]) && ms_time(&steps[1]["endedAt"]));
-        assert_eq!(t["sla"]["state"], "no_target");
-        let e = &t["evidence"];
-        assert_eq!(e["indexed"], true);
-        assert_eq!(e["recordCount"], 2);
-        assert_eq!(e["ledgerSeq"], 0);
-        assert_eq!(e["sealHash"].as_str().unwrap().len(), 64);
-        assert!(ms_time(&e["sealedAt"]), "{t}");
-        assert_eq!(e["worm"]["mode"], "not_enforced");
+        // Reading the answer as offboard_api types also checks every time in it is UTC with
+        // milliseconds (`2026-11-26T10:00:00.123Z`).
+        let t = app.timeline(&id).await;
+        assert_eq!(t.case.status, CaseStatus::Cancelled);
+        let t = t.timeline;
+        assert_eq!(t.clock.form, ClockForm::Instant);
+        assert_eq!(period, t.clock.effective_at.format("%Y-%m").to_string());
+        let steps = &t.steps;
+        assert_eq!(steps.len(), 2, "{t:?}");
+        assert_eq!(steps[0].step, "hr-trigger");
+        assert_eq!(steps[0].target_system, "hr:generic");
+        assert_eq!(steps[0].outcome, "received");
+        assert_eq!(steps[1].step, "case");
+        assert_eq!(t.sla.state, "no_target");
+        let e = &t.evidence;
+        assert!(e.indexed);
+        assert_eq!(e.record_count, 2);
+        assert_eq!(e.ledger_seq, Some(0));
+        assert_eq!(e.seal_hash.as_ref().unwrap().len(), 64);
+        assert!(e.sealed_at.is_some(), "{t:?}");
+        assert!(matches!(e.worm, WormStatus::NotEnforced { .. }));
         assert!(
-            e["warning"]
-                .as_str()
+            e.warning
+                .as_deref()
                 .unwrap()
                 .starts_with("WORM not enforced")
         );
@@ -64,16 +65,14 @@ crate::on_embedded!(
         let a = app.get(&format!("/api/cases/{id}/evidence")).await;
         assert_eq!(a.status, 200);
         assert_eq!(a.headers["offboard-verification"], "ok");
-        let v = &a.json["verification"];
-        assert_eq!(v["ok"], true, "{}", a.json);
-        assert_eq!(v["recordsChecked"], 2);
-        assert_eq!(v["sealsChecked"], 1);
-        assert!(
-            v["warnings"][0]
-                .as_str()
-                .unwrap()
-                .starts_with("WORM not enforced")
-        );
+        let answer: VerifiedPacket = a.body();
+        let v = &answer.verification;
+        assert!(v.ok, "{}", a.json);
+        assert_eq!(v.records_checked, 2);
+        assert_eq!(v.seals_checked, 1);
+        assert!(v.warnings[0].starts_with("WORM not enforced"));
+        // The packet's own fields are the evidence format (offboard-core), read raw here as
+        // an auditor's tool would.
         let p = &a.json["packet"];
         assert_eq!(p["schema"], "offboard.evidence.packet/v1");
         assert_eq!(p["records"].as_array().unwrap().len(), 2);
@@ -100,15 +99,14 @@ crate::on_embedded!(
         let a = app.get(&format!("/api/cases/{id}/evidence")).await;
         assert_eq!(a.status, 200);
         assert_eq!(a.headers["offboard-verification"], "failed");
-        let f = &a.json["verification"]["findings"][0];
-        assert_eq!(f["kind"], "record_modified", "{}", a.json);
-        assert_eq!(f["seq"], 1);
+        let answer: VerifiedPacket = a.body();
+        let f = &answer.verification.findings[0];
         assert!(
-            f["description"]
-                .as_str()
-                .unwrap()
-                .contains("record 1 was modified")
+            matches!(f.finding, Finding::RecordModified { seq: 1, .. }),
+            "{}",
+            a.json
         );
+        assert!(f.description.contains("record 1 was modified"));
         app.shutdown().await;
     }
 );
@@ -125,31 +123,30 @@ on_every_backend!(
                     "voluntary",
                 ))
                 .await;
-            ids.push((days, a.json["caseId"].as_str().unwrap().to_owned()));
+            ids.push((days, a.body::<CaseReceipt>().case_id.to_string()));
         }
         ids.sort();
         let first = app.get("/api/cases?limit=2").await;
         assert_eq!(first.status, 200, "{}", first.json);
-        let items = first.json["items"].as_array().unwrap();
+        let page: CasePage = first.body();
+        let items = &page.items;
         assert_eq!(items.len(), 2);
-        assert_eq!(items[0]["caseId"], ids[0].1.as_str());
-        assert_eq!(items[1]["caseId"], ids[1].1.as_str());
-        assert!(ms_time(&items[0]["effectiveAt"]));
-        let cont = first.json["continuation"].as_str().expect("continuation");
+        assert_eq!(items[0].case_id.as_str(), ids[0].1);
+        assert_eq!(items[1].case_id.as_str(), ids[1].1);
+        let cont = page.continuation.as_deref().expect("continuation");
         let second = app
             .get(&format!("/api/cases?limit=2&continuation={cont}"))
             .await;
-        let items = second.json["items"].as_array().unwrap();
-        assert_eq!(items.len(), 1);
-        assert_eq!(items[0]["caseId"], ids[2].1.as_str());
-        assert!(second.json.get("continuation").is_none(), "{}", second.json);
+        let page: CasePage = second.body();
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.items[0].case_id.as_str(), ids[2].1);
+        assert!(page.continuation.is_none(), "{}", second.json);
 
         let (cancelled, _) = sealed_case(&app).await;
-        let c = app.get("/api/cases?status=cancelled").await.json;
-        let items = c["items"].as_array().unwrap();
-        assert_eq!(items.len(), 1);
-        assert_eq!(items[0]["caseId"], cancelled.as_str());
-        assert_eq!(items[0]["sealHash"].as_str().unwrap().len(), 64);
+        let c: CasePage = app.get("/api/cases?status=cancelled").await.body();
+        assert_eq!(c.items.len(), 1);
+        assert_eq!(c.items[0].case_id.as_str(), cancelled);
+        assert_eq!(c.items[0].seal_hash.as_ref().unwrap().len(), 64);
 
         for (query, names) in [
             ("continuation=garbage", "`continuation`"),
@@ -195,33 +192,31 @@ crate::on_embedded!(
             .await;
         assert_eq!(status, 200);
         let v: Value = serde_json::from_slice(&body).unwrap();
-        let meta = &v["meta"];
-        assert_eq!(meta["rowCount"], 2, "{v}");
-        assert_eq!(meta["parameters"]["from"], from.to_string());
-        assert_eq!(meta["parameters"]["format"], "json");
-        assert!(meta["query"].as_str().unwrap().contains("one row per case"));
+        let report: TerminationsReport = serde_json::from_value(v.clone()).unwrap();
+        let meta = &report.meta;
+        assert_eq!(meta.row_count, 2, "{v}");
+        assert_eq!(meta.parameters.from, from.to_string());
+        assert_eq!(meta.parameters.format, ReportFormat::Json);
+        assert!(meta.query.contains("one row per case"));
         assert!(
-            meta["warning"]
-                .as_str()
+            meta.warning
+                .as_deref()
                 .unwrap()
                 .starts_with("WORM not enforced")
         );
+        // The hash is over the rows exactly as delivered, not as re-read.
         let canonical = serde_json_canonicalizer::to_vec(&v["rows"]).unwrap();
-        assert_eq!(meta["sha256"], Sha256Digest::of(&canonical).to_hex());
-        assert_eq!(
-            headers["offboard-report-sha256"],
-            meta["sha256"].as_str().unwrap()
-        );
-        let row = v["rows"]
-            .as_array()
-            .unwrap()
+        assert_eq!(meta.sha256, Sha256Digest::of(&canonical).to_hex());
+        assert_eq!(headers["offboard-report-sha256"], meta.sha256.as_str());
+        let row = report
+            .rows
             .iter()
-            .find(|r| r["caseId"] == sealed.as_str())
+            .find(|r| r.case_id == sealed)
             .expect("the sealed case is a row");
-        assert_eq!(row["caseStatus"], "cancelled");
-        assert_eq!(row["sla"], "no_target");
-        assert_eq!(row["sealHash"].as_str().unwrap().len(), 64);
-        assert_eq!(row["employeeId"], "1042");
+        assert_eq!(row.case_status, "cancelled");
+        assert_eq!(row.sla, "no_target");
+        assert_eq!(row.seal_hash.as_ref().unwrap().len(), 64);
+        assert_eq!(row.employee_id.as_deref(), Some("1042"));
 
         let (status, headers, body) = app
             .get_bytes(&format!("/api/reports/terminations?{q}&format=csv"))
@@ -273,14 +268,14 @@ crate::on_embedded!(
         ]);
         assert_eq!(code, 0, "{printed}");
         let file = std::fs::read(&out).unwrap();
-        let meta: Value = serde_json::from_slice(
+        let meta: ReportMeta = serde_json::from_slice(
             &std::fs::read(dir.path().join("terminations.csv.meta.json")).unwrap(),
         )
         .unwrap();
-        assert_eq!(meta["sha256"], Sha256Digest::of(&file).to_hex());
-        assert_eq!(meta["rowCount"], 2);
-        assert_eq!(meta["parameters"]["to"], to.to_string());
-        assert!(meta["generatedAt"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(meta.sha256, Sha256Digest::of(&file).to_hex());
+        assert_eq!(meta.row_count, 2);
+        assert_eq!(meta.parameters.to, to.to_string());
+        assert!(offboard_api::ms::parse(&meta.generated_at).is_some());
         // Same rows as the API: the body differs from the API's only if the data changed.
         assert_eq!(
             file, body,
@@ -309,19 +304,21 @@ on_every_backend!(
     |app: TestApp| async move {
         let empty = app.get("/api/ledger").await;
         assert_eq!(empty.status, 200);
-        assert_eq!(empty.json["length"], 0);
-        assert!(empty.json.get("head").is_none());
+        let empty: LedgerStatus = empty.body();
+        assert_eq!(empty.length, 0);
+        assert!(empty.head.is_none());
         sealed_case(&app).await;
         let (second, period) = sealed_case(&app).await;
-        let l = app.get("/api/ledger").await.json;
-        assert_eq!(l["length"], 2);
-        assert_eq!(l["head"]["seq"], 1);
-        assert_eq!(l["head"]["caseId"], second.as_str());
-        assert_eq!(l["head"]["period"], period.as_str());
-        assert_eq!(l["head"]["hash"].as_str().unwrap().len(), 64);
+        let l: LedgerStatus = app.get("/api/ledger").await.body();
+        assert_eq!(l.length, 2);
+        let head = l.head.expect("a head");
+        assert_eq!(head.seq, 1);
+        assert_eq!(head.case_id.as_str(), second);
+        assert_eq!(head.period, period);
+        assert_eq!(head.hash.len(), 64);
         assert!(
-            l["warning"]
-                .as_str()
+            l.warning
+                .as_deref()
                 .unwrap()
                 .starts_with("WORM not enforced")
         );
@@ -354,9 +351,9 @@ on_every_backend!(
         let (code, out, err) =
             offboard_with_settings(&app, &["verify", "--case", &id, "--json"]).await;
         assert_eq!(code, 0, "{out}{err}");
-        let v: Value = serde_json::from_str(&out).expect("--json prints JSON only");
-        assert_eq!(v["verification"]["ok"], true, "{v}");
-        assert_eq!(v["verification"]["recordsChecked"], 2, "{v}");
+        let v: VerifyOutcome = serde_json::from_str(&out).expect("--json prints JSON only");
+        assert!(v.verification.ok, "{out}");
+        assert_eq!(v.verification.records_checked, 2, "{out}");
         let (code, out, err) = offboard_with_settings(&app, &["verify", "--ledger"]).await;
         assert_eq!(code, 0, "{out}{err}");
         assert!(out.contains("seals checked:          1"), "{out}");
@@ -374,11 +371,10 @@ on_every_backend!(
         )
         .await;
         assert_eq!(code, 0, "{out}{err}");
-        let r: Value = serde_json::from_str(&out).expect("report JSON");
-        let rows = r["rows"].as_array().unwrap();
-        assert_eq!(rows.len(), 1, "{r}");
-        assert_eq!(rows[0]["caseId"], id.as_str());
-        assert_eq!(rows[0]["caseStatus"], "cancelled");
+        let r: TerminationsReport = serde_json::from_str(&out).expect("report JSON");
+        assert_eq!(r.rows.len(), 1, "{out}");
+        assert_eq!(r.rows[0].case_id, id);
+        assert_eq!(r.rows[0].case_status, "cancelled");
         app.shutdown().await;
     }
 );

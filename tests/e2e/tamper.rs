@@ -4,6 +4,8 @@
 //! `offboard verify` binary must fail with exit code 1 and name what was done. Untouched
 //! evidence must verify with exit code 0.
 
+use offboard_api::CaseReceipt;
+use offboard_core::case::CaseStatus;
 use offboard_core::evidence::{Chain, EvidenceRecord, Outcome, RecordBody};
 use offboard_testkit::{TestApp, offboard_executable};
 use serde_json::Value;
@@ -21,14 +23,9 @@ pub async fn sealed_case(app: &TestApp) -> (String, String) {
     assert_eq!(a.status, 202, "{}", a.json);
     let r = app.post_generic(&generic_rescind(&event_id(), &id)).await;
     assert_eq!(r.status, 202, "{}", r.json);
-    assert_eq!(r.json["status"], "cancelled");
-    let case_id = a.json["caseId"].as_str().expect("case id").to_owned();
-    let t = app.get(&format!("/api/cases/{case_id}")).await;
-    assert_eq!(t.status, 200, "{}", t.json);
-    let period = t.json["evidence"]["period"]
-        .as_str()
-        .expect("period")
-        .to_owned();
+    assert_eq!(r.body::<CaseReceipt>().status, CaseStatus::Cancelled);
+    let case_id = a.body::<CaseReceipt>().case_id.to_string();
+    let period = app.timeline(&case_id).await.timeline.evidence.period;
     (case_id, period)
 }
 

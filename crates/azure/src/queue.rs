@@ -26,7 +26,7 @@ use azure_storage_queue::models::{
 };
 use azure_storage_queue::{QueueClient, QueueClientOptions};
 use chrono::{DateTime, Utc};
-use offboard_core::ports::{MessageQueue, QueueError, ReceivedMessage};
+use offboard_core::ports::{MessageQueue, QueueError, ReceivedMessage, check_queue_name};
 
 use crate::error::{QueueCall, SetupError, queue_error};
 
@@ -142,27 +142,6 @@ impl AzureQueue {
         let client = Arc::new(client);
         clients.insert(queue.to_owned(), client.clone());
         Ok(client)
-    }
-}
-
-/// Azure's queue naming rule: 3–63 characters, lowercase letters, digits and single dashes,
-/// starting and ending with a letter or digit.
-fn check_queue_name(queue: &str) -> Result<(), QueueError> {
-    let ok = (3..=63).contains(&queue.len())
-        && queue
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !queue.starts_with('-')
-        && !queue.ends_with('-')
-        && !queue.contains("--");
-    if ok {
-        Ok(())
-    } else {
-        Err(QueueError::Permanent {
-            detail: format!(
-                "`{queue}` is not a valid queue name: use 3-63 lowercase letters, digits and single dashes"
-            ),
-        })
     }
 }
 
@@ -313,17 +292,6 @@ impl MessageQueue for AzureQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn queue_names_follow_azure_rules() {
-        assert!(check_queue_name("plan").is_ok());
-        assert!(check_queue_name("plan-poison").is_ok());
-        assert!(check_queue_name("Plan").is_err());
-        assert!(check_queue_name("pl").is_err());
-        assert!(check_queue_name("a--b").is_err());
-        assert!(check_queue_name("-ab").is_err());
-        assert!(check_queue_name("../x").is_err());
-    }
 
     #[test]
     fn seconds_round_up_and_cap() {

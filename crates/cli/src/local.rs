@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use offboard_backends::Backends;
 use offboard_core::ports::MessageQueue;
 use offboard_embedded::{Embedded, FileEvidenceStore};
-use offboard_handler::backends::Backends;
 use offboard_handler::startup::Application;
 use offboard_service::SystemClock;
 use offboard_service::settings::{self, IntakeSecrets, Settings};
@@ -166,7 +166,7 @@ pub async fn start_embedded(
             log_file: Some(data.join("handler.log")),
         },
     };
-    for q in offboard_handler::backends::queues() {
+    for q in offboard_backends::queues() {
         db.ensure_queue(&q).await?;
     }
     let queue: Arc<dyn MessageQueue> = Arc::new(db.clone());

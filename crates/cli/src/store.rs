@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use offboard_backends::{Backends, Identity};
 use offboard_core::ports::{CaseIndex, CaseStore, EvidenceStore};
 use offboard_embedded::{Embedded, FileEvidenceStore};
-use offboard_handler::backends::{Backends, Identity};
 use offboard_service::SystemClock;
 use offboard_service::compliance::Compliance;
 use offboard_service::evidence::Evidence;

@@ -13,10 +13,11 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use offboard_api::VerifyOutcome;
 use offboard_core::evidence::Packet;
 use offboard_core::evidence::verify::{Finding, Report};
 use offboard_core::ids::CaseId;
-use offboard_service::compliance::{Verification, dedupe, verify_packet_strict};
+use offboard_service::compliance::{dedupe, verification, verify_packet_strict};
 
 use crate::show::Layout;
 use crate::store;
@@ -231,12 +232,12 @@ fn print(o: &Outcome, json: bool, layout: Layout) {
     dedupe(&mut report.findings);
     let nothing = report.findings.is_empty() && report.cases_checked == 0;
     if json {
-        let v = serde_json::json!({
-            "target": o.target,
-            "source": o.source,
-            "nothingToVerify": nothing,
-            "verification": Verification::from(report),
-        });
+        let v = VerifyOutcome {
+            nothing_to_verify: nothing,
+            source: o.source.clone(),
+            target: o.target.clone(),
+            verification: verification(report),
+        };
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return;
     }

@@ -260,6 +260,28 @@ pub enum QueueError {
     },
 }
 
+/// Checks a queue name against Azure's naming rule, which every [`MessageQueue`] keeps (the
+/// embedded one too, so a name that works locally works in Azure): 3–63 characters, lowercase
+/// letters, digits and single dashes, starting and ending with a letter or digit.
+pub fn check_queue_name(queue: &str) -> Result<(), QueueError> {
+    let ok = (3..=63).contains(&queue.len())
+        && queue
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !queue.starts_with('-')
+        && !queue.ends_with('-')
+        && !queue.contains("--");
+    if ok {
+        Ok(())
+    } else {
+        Err(QueueError::Permanent {
+            detail: format!(
+                "`{queue}` is not a valid queue name: use 3-63 lowercase letters, digits and single dashes"
+            ),
+        })
+    }
+}
+
 /// Storage queues with Azure Storage Queue semantics: at-least-once delivery, visibility
 /// timeouts, dequeue counts. Message text is stored as given (encoding is the caller's
 /// business: the Functions host expects base64).
@@ -465,4 +487,20 @@ pub trait RemediationStore: Send + Sync {
     /// Items in `status` (all when `None`), oldest first.
     async fn list(&self, status: Option<RemediationStatus>)
     -> Result<Vec<Remediation>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_names_follow_azure_rules() {
+        assert!(check_queue_name("plan").is_ok());
+        assert!(check_queue_name("plan-poison").is_ok());
+        assert!(check_queue_name("Plan").is_err());
+        assert!(check_queue_name("pl").is_err());
+        assert!(check_queue_name("a--b").is_err());
+        assert!(check_queue_name("-ab").is_err());
+        assert!(check_queue_name("../x").is_err());
+    }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use std::time::Duration;
 
-use offboard_core::ports::{MessageQueue, QueueError, ReceivedMessage};
+use offboard_core::ports::{MessageQueue, QueueError, ReceivedMessage, check_queue_name};
 
 use crate::db::{Embedded, queue_err};
 
@@ -26,25 +26,6 @@ fn at(ms: i64) -> DateTime<Utc> {
 
 fn dur_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-/// Azure's queue naming rules: 3–63 characters, lowercase letters, digits and single
-/// hyphens, starting and ending with a letter or digit.
-fn check_name(name: &str) -> Result<(), QueueError> {
-    let ok = (3..=63).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-        && !name.contains("--");
-    if ok {
-        Ok(())
-    } else {
-        Err(QueueError::Permanent {
-            detail: format!("`{name}` is not a valid queue name"),
-        })
-    }
 }
 
 fn require_queue(conn: &rusqlite::Connection, queue: &str) -> Result<(), QueueError> {
@@ -69,7 +50,7 @@ fn require_queue(conn: &rusqlite::Connection, queue: &str) -> Result<(), QueueEr
 #[async_trait]
 impl MessageQueue for Embedded {
     async fn ensure_queue(&self, queue: &str) -> Result<(), QueueError> {
-        check_name(queue)?;
+        check_queue_name(queue)?;
         let queue = queue.to_owned();
         self.with(move |conn| {
             conn.execute(
@@ -83,7 +64,7 @@ impl MessageQueue for Embedded {
     }
 
     async fn send(&self, queue: &str, text: &str, delay: Duration) -> Result<String, QueueError> {
-        check_name(queue)?;
+        check_queue_name(queue)?;
         if text.len() > 64 * 1024 {
             return Err(QueueError::Permanent {
                 detail: "message larger than 64 KiB".into(),
@@ -112,7 +93,7 @@ impl MessageQueue for Embedded {
         max: u32,
         visibility: Duration,
     ) -> Result<Vec<ReceivedMessage>, QueueError> {
-        check_name(queue)?;
+        check_queue_name(queue)?;
         let queue = queue.to_owned();
         let max = max.clamp(1, MAX_BATCH);
         self.with(move |conn| {

@@ -19,7 +19,7 @@ use offboard_service::settings::{
 use offboard_service::steps::{self, StepRegistry};
 use secrecy::ExposeSecret;
 
-use crate::backends::Backends;
+use offboard_backends::Backends;
 
 /// The engine for these settings and backends, and the Microsoft 365 tenant it acts on
 /// (the notification mail sink sends through the same Graph client).

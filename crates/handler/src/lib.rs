@@ -12,11 +12,12 @@
 //!
 //! Each route translates its request into a call on `offboard-service` and back.
 
-pub mod backends;
 pub mod body;
 pub mod engine;
 pub mod problem;
 pub mod protocol;
+pub mod reply;
+pub mod request;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -46,6 +46,16 @@ impl Problem {
         self
     }
 
+    /// 400 for a query parameter offboard cannot read (the detail names it).
+    pub fn bad_query(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "Bad query parameter",
+            detail,
+        )
+    }
+
     /// 404 for a path offboard does not serve.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
@@ -182,6 +192,21 @@ impl From<offboard_service::IntakeError> for Problem {
                 Problem::internal(
                     "offboard could not store the request; nothing was kept — retry later or contact the operator",
                 )
+            }
+        }
+    }
+}
+
+impl From<offboard_service::compliance::ComplianceError> for Problem {
+    fn from(e: offboard_service::compliance::ComplianceError) -> Self {
+        use offboard_service::compliance::ComplianceError;
+        match &e {
+            ComplianceError::BadRequest { .. } => Problem::bad_query(e.to_string()),
+            ComplianceError::NoSuchCase(_) => Problem::not_found(e.to_string()),
+            _ if e.is_transient() => Problem::unavailable(format!("{e}; retry later")),
+            _ => {
+                tracing::error!(error = %e, "compliance query failed");
+                Problem::internal(e.to_string())
             }
         }
     }

@@ -14,8 +14,8 @@ use offboard_service::sinks::Sinks;
 use offboard_service::{Clock, Intake, SystemClock};
 use tokio::net::TcpListener;
 
-use crate::backends::Backends;
 use crate::routes;
+use offboard_backends::Backends;
 
 /// Everything a request needs.
 #[derive(Clone)]

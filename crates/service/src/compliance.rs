@@ -21,9 +21,16 @@ use std::sync::Arc;
 
 use offboard_core::case::{Case, CaseStatus};
 use offboard_core::evidence::verify::{self, Finding, Report};
-use offboard_core::evidence::{IndexEntry, LedgerEntry, Packet, WormStatus, period_of};
+use offboard_core::evidence::{IndexEntry, LedgerEntry, Packet, period_of};
 use offboard_core::ids::CaseId;
 use offboard_core::ports::{CaseStore, StoreError};
+
+use offboard_api::ms;
+use offboard_api::{
+    CasePage, CaseSummary, CaseTimeline, CaseView, ClockForm, ClockView, DescribedFinding,
+    EvidenceSummary, LedgerHead, LedgerStatus, SlaView, Timeline, TimelineStep, Verification,
+    VerifiedPacket,
+};
 
 use crate::evidence::{Evidence, EvidenceFailure};
 
@@ -82,77 +89,24 @@ pub struct CaseListQuery {
 }
 
 /// One case in a listing: what the index holds about it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CaseSummary {
-    /// The case.
-    pub case_id: CaseId,
-    /// The evidence period (`YYYY-MM` of the effective time).
-    pub period: String,
-    /// The status the evidence shows.
-    pub status: String,
-    /// Where the termination came from.
-    pub source: String,
-    /// The source's event id.
-    pub source_event_id: String,
-    /// The leaver.
-    pub employee: offboard_core::ids::EmployeeIdentifiers,
-    /// The termination kind.
-    pub kind: String,
-    /// HR's effective time as sent (absent when the source gave none).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hr_effective_as_sent: Option<String>,
-    /// The computed effective instant (UTC, ms).
-    #[serde(with = "ms")]
-    pub effective_at: DateTime<Utc>,
-    /// When offboard received the termination (UTC, ms).
-    #[serde(with = "ms")]
-    pub received_at: DateTime<Utc>,
-    /// Evidence records so far.
-    pub record_count: u64,
-    /// Hash of the last record.
-    pub chain_head: String,
-    /// The seal's hash, once sealed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seal_hash: Option<String>,
-    /// Met (true), breached (false); absent until sealed or without a target.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sla_met: Option<bool>,
-    /// How many actions failed or were excepted.
-    pub exception_count: usize,
-}
-
-impl From<&IndexEntry> for CaseSummary {
-    fn from(e: &IndexEntry) -> Self {
-        Self {
-            case_id: e.id.clone(),
-            period: e.period.clone(),
-            status: e.status.clone(),
-            source: e.source.clone(),
-            source_event_id: e.source_event_id.clone(),
-            employee: e.employee.clone(),
-            kind: e.kind.clone(),
-            hr_effective_as_sent: e.hr_effective_as_sent.clone(),
-            effective_at: e.effective_at,
-            received_at: e.received_at,
-            record_count: e.record_count,
-            chain_head: e.chain_head.to_hex(),
-            seal_hash: e.seal_hash.as_ref().map(|h| h.to_hex()),
-            sla_met: e.sla.as_ref().and_then(|s| s.met),
-            exception_count: e.exceptions.len(),
-        }
+fn summary(e: &IndexEntry) -> CaseSummary {
+    CaseSummary {
+        case_id: e.id.clone(),
+        period: e.period.clone(),
+        status: e.status.clone(),
+        source: e.source.clone(),
+        source_event_id: e.source_event_id.clone(),
+        employee: e.employee.clone(),
+        kind: e.kind.clone(),
+        hr_effective_as_sent: e.hr_effective_as_sent.clone(),
+        effective_at: e.effective_at,
+        received_at: e.received_at,
+        record_count: e.record_count,
+        chain_head: e.chain_head.to_hex(),
+        seal_hash: e.seal_hash.as_ref().map(|h| h.to_hex()),
+        sla_met: e.sla.as_ref().and_then(|s| s.met),
+        exception_count: e.exceptions.len(),
     }
-}
-
-/// One page of cases.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CasePage {
-    /// The cases, by effective time then case id.
-    pub items: Vec<CaseSummary>,
-    /// Pass back as `continuation` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub continuation: Option<String>,
 }
 
 /// Where a page ended: the last (effective time, case id) returned.
@@ -189,181 +143,50 @@ impl Cursor {
     }
 }
 
-/// Where the auditor's clock starts: HR's effective time as sent and as computed, and when
-/// offboard received the termination.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClockView {
-    /// `instant`, `date` or `immediate`.
-    pub form: &'static str,
-    /// The text HR sent (absent for `immediate`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub as_sent: Option<String>,
-    /// The IANA zone the source named for a date.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time_zone: Option<String>,
-    /// The computed instant at which access must go (UTC, ms): the SLA clock starts here.
-    #[serde(with = "ms")]
-    pub effective_at: DateTime<Utc>,
-    /// When offboard received the termination (UTC, ms).
-    #[serde(with = "ms")]
-    pub received_at: DateTime<Utc>,
+/// A verification report as the API and `offboard verify --json` show it: repeated findings
+/// once, each with its sentence for people.
+pub fn verification(mut r: Report) -> Verification {
+    dedupe(&mut r.findings);
+    Verification {
+        ok: r.findings.is_empty(),
+        cases_checked: r.cases_checked,
+        records_checked: r.records_checked,
+        seals_checked: r.seals_checked,
+        ledger_entries_checked: r.ledger_entries_checked,
+        findings: r
+            .findings
+            .into_iter()
+            .map(|f| DescribedFinding {
+                description: f.describe(),
+                finding: f,
+            })
+            .collect(),
+        warnings: r.warnings,
+    }
 }
 
-/// One recorded action of a case.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TimelineStep {
-    /// The record's position in the case's chain.
-    pub seq: u64,
-    /// The step (`hr-trigger`, `block-sign-in`, `case`, ...).
-    pub step: String,
-    /// The system acted on.
-    pub target_system: String,
-    /// The action in words.
-    pub action: String,
-    /// `received`, `verified`, `failed`, `not_applicable`, `exception` or `noted`.
-    pub outcome: String,
-    /// Why, for anything but verified.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Started (UTC, ms).
-    #[serde(with = "ms")]
-    pub started_at: DateTime<Utc>,
-    /// Ended (UTC, ms).
-    #[serde(with = "ms")]
-    pub ended_at: DateTime<Utc>,
-    /// The record's hash.
-    pub hash: String,
-}
-
-/// The SLA of a case.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SlaView {
-    /// `met`, `breached`, `no_target` (sealed without a deadline) or `pending` (not sealed).
-    pub state: &'static str,
-    /// The deadline after the effective time, minutes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_minutes: Option<u32>,
-    /// The clock's start: HR's effective time (UTC, ms).
-    #[serde(with = "ms")]
-    pub measured_from: DateTime<Utc>,
-    /// When sign-in was cut and verified (UTC, ms).
-    #[serde(skip_serializing_if = "Option::is_none", with = "ms::option")]
-    pub access_removed_at: Option<DateTime<Utc>>,
-}
-
-/// Where the case's evidence stands.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EvidenceSummary {
-    /// The evidence period.
-    pub period: String,
-    /// Whether the compliance index has the case (it should, always).
-    pub indexed: bool,
-    /// Records so far.
-    pub record_count: u64,
-    /// Hash of the last record.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub chain_head: Option<String>,
-    /// The seal's hash, once sealed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seal_hash: Option<String>,
-    /// When it was sealed (UTC, ms).
-    #[serde(skip_serializing_if = "Option::is_none", with = "ms::option")]
-    pub sealed_at: Option<DateTime<Utc>>,
-    /// The case's position in the ledger, once appended.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ledger_seq: Option<u64>,
-    /// Whether the store enforces immutability.
-    pub worm: WormStatus,
-    /// `WORM not enforced: ...` when it does not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
-}
-
-/// A case's timeline: the auditor's sample in one answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Timeline {
-    /// The case as the case store holds it (authoritative status and history).
-    #[serde(skip)]
-    pub case: Case,
-    /// HR's effective time as sent and computed, and the time of receipt.
-    pub clock: ClockView,
-    /// Every recorded action, in chain order.
-    pub steps: Vec<TimelineStep>,
-    /// Per system, when access there was last verified removed (UTC, ms).
-    pub access_removed_at: std::collections::BTreeMap<String, String>,
-    /// Failed or excepted actions, with their reasons.
-    pub exceptions: Vec<String>,
-    /// The SLA.
-    pub sla: SlaView,
-    /// The evidence's state.
-    pub evidence: EvidenceSummary,
-}
-
-/// A packet with its verification.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VerifiedPacket {
-    /// The packet, or `None` when stored evidence is unreadable (the verification says why).
-    pub packet: Option<Packet>,
-    /// The result of verifying it.
-    pub verification: Verification,
-}
-
-/// A verification result as the API and `offboard verify --json` show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Verification {
-    /// True when nothing failed.
-    pub ok: bool,
-    /// Cases whose evidence was checked.
-    pub cases_checked: u64,
-    /// Records whose hashes were recomputed.
-    pub records_checked: u64,
-    /// Seals checked.
-    pub seals_checked: u64,
-    /// Ledger entries checked.
-    pub ledger_entries_checked: u64,
-    /// What failed, each with a sentence for people.
-    pub findings: Vec<DescribedFinding>,
-    /// What must be said though it is not a failure (`WORM not enforced: ...`).
-    pub warnings: Vec<String>,
-}
-
-/// A finding with its description.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DescribedFinding {
-    /// The finding (its `kind` and fields).
-    #[serde(flatten)]
-    pub finding: Finding,
-    /// What it means, in one line.
-    pub description: String,
-}
-
-impl From<Report> for Verification {
-    fn from(mut r: Report) -> Self {
-        dedupe(&mut r.findings);
-        Self {
-            ok: r.findings.is_empty(),
-            cases_checked: r.cases_checked,
-            records_checked: r.records_checked,
-            seals_checked: r.seals_checked,
-            ledger_entries_checked: r.ledger_entries_checked,
-            findings: r
-                .findings
-                .into_iter()
-                .map(|f| DescribedFinding {
-                    description: f.describe(),
-                    finding: f,
-                })
-                .collect(),
-            warnings: r.warnings,
-        }
+/// The case as the case store holds it, for the timeline answer.
+fn case_view(c: &Case) -> CaseView {
+    CaseView {
+        case_id: c.id.clone(),
+        status: c.status,
+        source: c.event.source.to_string(),
+        source_event_id: c.event.source_event_id.clone(),
+        employee: c.event.employee.clone(),
+        kind: c.event.kind.to_string(),
+        hr_effective_as_sent: c.event.hr_effective.as_sent().map(str::to_owned),
+        effective_at: c.event.effective_at,
+        received_at: c.event.received_at,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        body_sha256: c.event.body_sha256.clone(),
+        authenticated_by: c.event.authenticated_by,
+        host_assertion: c.event.host_assertion.clone(),
+        history: c.history.clone(),
+        plan: c.plan.clone(),
+        planning_exception: c.planning_exception.clone(),
+        sla_breached_at: c.sla_breached_at,
+        attached: c.attached.clone(),
     }
 }
 
@@ -372,39 +195,6 @@ pub fn dedupe(findings: &mut Vec<Finding>) {
     let mut seen = std::collections::HashSet::with_capacity(findings.len());
     // Findings are compared by their JSON form (the type has no `Hash`), in linear time.
     findings.retain(|f| seen.insert(serde_json::to_string(f).unwrap_or_else(|_| f.describe())));
-}
-
-/// The ledger's state.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LedgerStatus {
-    /// Number of entries (sealed cases).
-    pub length: u64,
-    /// The last entry, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub head: Option<LedgerHead>,
-    /// Whether the store enforces immutability.
-    pub worm: WormStatus,
-    /// `WORM not enforced: ...` when it does not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
-}
-
-/// The last ledger entry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LedgerHead {
-    /// Its position.
-    pub seq: u64,
-    /// Its hash: the head of the ledger.
-    pub hash: String,
-    /// The case it seals.
-    pub case_id: CaseId,
-    /// The case's evidence period.
-    pub period: String,
-    /// When the case was sealed (UTC, ms).
-    #[serde(with = "ms")]
-    pub sealed_at: DateTime<Utc>,
 }
 
 /// Verifies a downloaded packet with nothing but its content: the core's checks, plus the
@@ -546,7 +336,7 @@ impl Compliance {
                     more = true;
                     break 'periods;
                 }
-                items.push(CaseSummary::from(e));
+                items.push(summary(e));
             }
         }
         let continuation = match (more, items.last()) {
@@ -573,8 +363,8 @@ impl Compliance {
             .ok_or_else(|| ComplianceError::NoSuchCase(id.clone()))
     }
 
-    /// One case's timeline.
-    pub async fn timeline(&self, id: &CaseId) -> Result<Timeline, ComplianceError> {
+    /// One case's timeline: the case as stored and what its evidence shows.
+    pub async fn timeline(&self, id: &CaseId) -> Result<CaseTimeline, ComplianceError> {
         let case = self.case(id).await?;
         let period = period_of(case.event.effective_at);
         let entry = self
@@ -599,15 +389,18 @@ impl Compliance {
         };
         let worm = self.evidence.worm();
         let (form, time_zone) = match &case.event.hr_effective {
-            offboard_core::effective::HrEffectiveTime::Instant { .. } => ("instant", None),
+            offboard_core::effective::HrEffectiveTime::Instant { .. } => (ClockForm::Instant, None),
             offboard_core::effective::HrEffectiveTime::Date { time_zone, .. } => {
-                ("date", time_zone.clone())
+                (ClockForm::Date, time_zone.clone())
             }
-            offboard_core::effective::HrEffectiveTime::Immediate => ("immediate", None),
+            offboard_core::effective::HrEffectiveTime::Immediate => (ClockForm::Immediate, None),
         };
         let sla = match entry.as_ref().and_then(|e| e.sla.as_ref()) {
             Some(s) => SlaView {
-                state: entry.as_ref().map_or("pending", |e| e.sla_state()),
+                state: entry
+                    .as_ref()
+                    .map_or("pending", |e| e.sla_state())
+                    .to_owned(),
                 target_minutes: s.target_minutes,
                 measured_from: s.measured_from,
                 access_removed_at: s.access_removed_at,
@@ -617,7 +410,8 @@ impl Compliance {
                     (_, Some(_)) => "breached",
                     (Some(e), None) => e.sla_state(),
                     (None, None) => "pending",
-                },
+                }
+                .to_owned(),
                 target_minutes: None,
                 measured_from: case.event.effective_at,
                 access_removed_at: None,
@@ -642,7 +436,7 @@ impl Compliance {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(Timeline {
+        let timeline = Timeline {
             clock: ClockView {
                 form,
                 as_sent: case.event.hr_effective.as_sent().map(str::to_owned),
@@ -678,7 +472,10 @@ impl Compliance {
                 warning: worm.warning(),
                 worm,
             },
-            case,
+        };
+        Ok(CaseTimeline {
+            case: case_view(&case),
+            timeline,
         })
     }
 
@@ -697,12 +494,12 @@ impl Compliance {
                 }
                 Ok(VerifiedPacket {
                     packet: Some(packet),
-                    verification: report.into(),
+                    verification: verification(report),
                 })
             }
             Err(EvidenceFailure::Corrupt { .. }) => Ok(VerifiedPacket {
                 packet: None,
-                verification: self.verify_case(id).await?.into(),
+                verification: verification(self.verify_case(id).await?),
             }),
             Err(e) => Err(e.into()),
         }
@@ -854,38 +651,6 @@ pub fn is_period(p: &str) -> bool {
             &p[5..],
             "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12"
         )
-}
-
-/// Timestamps in compliance answers: UTC with exactly three fraction digits, like evidence.
-pub mod ms {
-    use chrono::{DateTime, Utc};
-    use serde::Serializer;
-
-    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-    pub fn text(t: &DateTime<Utc>) -> String {
-        t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-    }
-
-    /// Serialises as [`text`].
-    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&text(t))
-    }
-
-    /// The same for optional timestamps.
-    pub mod option {
-        use super::*;
-
-        /// `Some` as [`text`], `None` as null.
-        pub fn serialize<S: Serializer>(
-            t: &Option<DateTime<Utc>>,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            match t {
-                Some(t) => s.serialize_str(&text(t)),
-                None => s.serialize_none(),
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -17,13 +17,15 @@
 //! begin with those characters except a negative time to removal, which is prefixed too.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use offboard_core::evidence::{IndexEntry, ResolvedLeaver, WormStatus};
+use offboard_core::evidence::{IndexEntry, WormStatus};
 use offboard_core::ids::Sha256Digest;
 
-use crate::compliance::{Compliance, ComplianceError, ms};
+use offboard_api::ms;
+pub use offboard_api::{ReportFormat, ReportMeta, ReportParameters, ReportRow};
+
+use crate::compliance::{Compliance, ComplianceError};
 
 /// The systems every CSV export has a removal column for, whether or not a row has a value:
 /// a fixed set keeps the columns stable between periods. Other systems found in the rows get
@@ -38,43 +40,6 @@ pub const REPORT_QUERY: &str = "Every case in the compliance index whose compute
 
 /// What the neutralisation of CSV cells does (part of the meta of a CSV export).
 pub const CSV_NEUTRALISATION: &str = "cells beginning with =, +, -, @, a tab or a carriage return are prefixed with an apostrophe (') so that a spreadsheet shows them as text; the apostrophe is part of the export and of its SHA-256";
-
-/// The export format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ReportFormat {
-    /// RFC 4180 CSV with the meta beside it.
-    Csv,
-    /// `{"meta", "rows"}`.
-    Json,
-}
-
-impl ReportFormat {
-    /// Parses `csv` or `json`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "csv" => Some(Self::Csv),
-            "json" => Some(Self::Json),
-            _ => None,
-        }
-    }
-
-    /// The name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Csv => "csv",
-            Self::Json => "json",
-        }
-    }
-
-    /// The media type of the export.
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Self::Csv => "text/csv; charset=utf-8; header=present",
-            Self::Json => "application/json",
-        }
-    }
-}
 
 /// What a report is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,168 +56,48 @@ pub struct ReportQuery {
     pub format: ReportFormat,
 }
 
-/// The parameters of a report, as given and as applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReportParameters {
-    /// `from` as given.
-    pub from: String,
-    /// `to` as given.
-    pub to: String,
-    /// `csv` or `json`.
-    pub format: ReportFormat,
-    /// The instant `from` was read as (inclusive, UTC, ms).
-    pub effective_from: String,
-    /// The instant `to` was read as (exclusive, UTC, ms).
-    pub effective_to: String,
-}
-
-/// The facts an auditor needs to rely on the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReportMeta {
-    /// `offboard.report.terminations/v1`.
-    pub schema: &'static str,
-    /// The query in words.
-    pub query: &'static str,
-    /// Its parameters.
-    pub parameters: ReportParameters,
-    /// The evidence periods read.
-    pub periods: Vec<String>,
-    /// The number of rows.
-    pub row_count: usize,
-    /// The columns, in order (CSV header names).
-    pub columns: Vec<String>,
-    /// When the report was generated (UTC, ms).
-    pub generated_at: String,
-    /// What generated it.
-    pub generated_by: String,
-    /// SHA-256 of the export (hex).
-    pub sha256: String,
-    /// What `sha256` is computed over.
-    pub sha256_of: &'static str,
-    /// How CSV cells were neutralised (CSV only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub csv_neutralisation: Option<&'static str>,
-    /// Whether the evidence store enforces immutability.
-    pub worm: WormStatus,
-    /// `WORM not enforced: ...` when it does not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
-}
-
-/// One leaver.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReportRow {
-    /// The case.
-    pub case_id: String,
-    /// Where the termination came from.
-    pub source: String,
-    /// The source's event id.
-    pub source_event_id: String,
-    /// HR's employee number, as HR sent it.
-    pub employee_id: Option<String>,
-    /// The UPN, as HR sent it.
-    pub user_principal_name: Option<String>,
-    /// The mail address, as HR sent it.
-    pub mail: Option<String>,
-    /// The on-premises account name, as HR sent it.
-    pub on_premises_sam_account_name: Option<String>,
-    /// The account the case resolved in Entra ID (object id, UPN, display name, employee
-    /// id, on-premises account when synced); none when it could not be resolved.
-    pub leaver: Option<ResolvedLeaver>,
-    /// Termination kind.
-    pub kind: String,
-    /// HR's effective time as sent.
-    pub hr_effective_as_sent: Option<String>,
-    /// The computed effective instant (UTC, ms).
-    pub effective_at: String,
-    /// When offboard received it (UTC, ms).
-    pub received_at: String,
-    /// The case status the evidence shows.
-    pub case_status: String,
-    /// When cloud sign-in was cut and verified (UTC, ms): what the SLA is measured on.
-    pub sign_in_cut_at: Option<String>,
-    /// From the effective time to the sign-in cut, seconds (ms precision).
-    pub time_to_sign_in_cut_seconds: Option<f64>,
-    /// How long after the effective time HR's event reached offboard, seconds (0 when it
-    /// arrived before): the part of the time to the cut that was HR's.
-    pub hr_delay_seconds: f64,
-    /// offboard's own time to the cut: from when the termination was both received and
-    /// effective, seconds.
-    pub offboard_time_to_sign_in_cut_seconds: Option<f64>,
-    /// Per system, when access there was verified removed (UTC, ms).
-    pub removed_at: BTreeMap<String, String>,
-    /// When the last access was verified removed (UTC, ms) — only for a `completed` case;
-    /// empty while it runs and when exceptions remain (access not shown removed).
-    pub all_access_removed_at: Option<String>,
-    /// From the effective time to `all_access_removed_at`, seconds (ms precision).
-    pub time_to_removal_seconds: Option<f64>,
-    /// The SLA target, minutes.
-    pub sla_target_minutes: Option<u32>,
-    /// `met`, `breached` (sealed late, or flagged by the SLA timer while running),
-    /// `no_target`, or `pending` (not sealed yet, no breach).
-    pub sla: &'static str,
-    /// Failed or excepted actions.
-    pub exception_count: usize,
-    /// Their descriptions.
-    pub exceptions: Vec<String>,
-    /// Evidence records.
-    pub record_count: u64,
-    /// Hash of the last record.
-    pub chain_head: String,
-    /// The seal's hash.
-    pub seal_hash: Option<String>,
-    /// The ledger position.
-    pub ledger_seq: Option<u64>,
-    /// Whether the store enforced immutability for this case.
-    pub worm_enforced: bool,
-}
-
-impl From<&IndexEntry> for ReportRow {
-    fn from(e: &IndexEntry) -> Self {
-        let last = e.all_access_removed_at();
-        let sla = e.sla_state();
-        let target = e.sla.as_ref().and_then(|s| s.target_minutes);
-        let seconds = |d: chrono::Duration| d.num_milliseconds() as f64 / 1000.0;
-        let cut = e.sign_in_cut_at();
-        Self {
-            case_id: e.id.to_string(),
-            source: e.source.clone(),
-            source_event_id: e.source_event_id.clone(),
-            employee_id: e.employee.employee_id.clone(),
-            user_principal_name: e.employee.user_principal_name.clone(),
-            mail: e.employee.mail.clone(),
-            on_premises_sam_account_name: e.employee.on_premises_sam_account_name.clone(),
-            leaver: e.leaver.clone(),
-            kind: e.kind.clone(),
-            hr_effective_as_sent: e.hr_effective_as_sent.clone(),
-            effective_at: ms::text(&e.effective_at),
-            received_at: ms::text(&e.received_at),
-            case_status: e.status.clone(),
-            sign_in_cut_at: cut.as_ref().map(ms::text),
-            time_to_sign_in_cut_seconds: cut.map(|t| seconds(t - e.effective_at)),
-            hr_delay_seconds: seconds(e.hr_delay()),
-            offboard_time_to_sign_in_cut_seconds: e.own_time_to_sign_in_cut().map(seconds),
-            removed_at: e
-                .access_removed_at
-                .iter()
-                .map(|(k, v)| (k.clone(), ms::text(v)))
-                .collect(),
-            all_access_removed_at: last.as_ref().map(ms::text),
-            time_to_removal_seconds: last
-                .map(|t| (t - e.effective_at).num_milliseconds() as f64 / 1000.0),
-            sla_target_minutes: target,
-            sla,
-            exception_count: e.exceptions.len(),
-            exceptions: e.exceptions.clone(),
-            record_count: e.record_count,
-            chain_head: e.chain_head.to_hex(),
-            seal_hash: e.seal_hash.as_ref().map(Sha256Digest::to_hex),
-            ledger_seq: e.ledger_seq,
-            worm_enforced: e.worm_enforced,
-        }
+/// One leaver's row, from the compliance index.
+pub fn row(e: &IndexEntry) -> ReportRow {
+    let last = e.all_access_removed_at();
+    let sla = e.sla_state();
+    let target = e.sla.as_ref().and_then(|s| s.target_minutes);
+    let seconds = |d: chrono::Duration| d.num_milliseconds() as f64 / 1000.0;
+    let cut = e.sign_in_cut_at();
+    ReportRow {
+        case_id: e.id.to_string(),
+        source: e.source.clone(),
+        source_event_id: e.source_event_id.clone(),
+        employee_id: e.employee.employee_id.clone(),
+        user_principal_name: e.employee.user_principal_name.clone(),
+        mail: e.employee.mail.clone(),
+        on_premises_sam_account_name: e.employee.on_premises_sam_account_name.clone(),
+        leaver: e.leaver.clone(),
+        kind: e.kind.clone(),
+        hr_effective_as_sent: e.hr_effective_as_sent.clone(),
+        effective_at: ms::text(&e.effective_at),
+        received_at: ms::text(&e.received_at),
+        case_status: e.status.clone(),
+        sign_in_cut_at: cut.as_ref().map(ms::text),
+        time_to_sign_in_cut_seconds: cut.map(|t| seconds(t - e.effective_at)),
+        hr_delay_seconds: seconds(e.hr_delay()),
+        offboard_time_to_sign_in_cut_seconds: e.own_time_to_sign_in_cut().map(seconds),
+        removed_at: e
+            .access_removed_at
+            .iter()
+            .map(|(k, v)| (k.clone(), ms::text(v)))
+            .collect(),
+        all_access_removed_at: last.as_ref().map(ms::text),
+        time_to_removal_seconds: last
+            .map(|t| (t - e.effective_at).num_milliseconds() as f64 / 1000.0),
+        sla_target_minutes: target,
+        sla: sla.to_owned(),
+        exception_count: e.exceptions.len(),
+        exceptions: e.exceptions.clone(),
+        record_count: e.record_count,
+        chain_head: e.chain_head.to_hex(),
+        seal_hash: e.seal_hash.as_ref().map(Sha256Digest::to_hex),
+        ledger_seq: e.ledger_seq,
+        worm_enforced: e.worm_enforced,
     }
 }
 
@@ -376,7 +221,7 @@ fn csv_cells(r: &ReportRow, systems: &[String]) -> Vec<String> {
         r.sla_target_minutes
             .map(|m| m.to_string())
             .unwrap_or_default(),
-        r.sla.to_owned(),
+        r.sla.clone(),
         r.exception_count.to_string(),
         r.exceptions.join(" | "),
         r.record_count.to_string(),
@@ -425,7 +270,7 @@ impl Compliance {
             });
         }
         let (periods, entries) = self.entries_between(Some(q.from), Some(q.to)).await?;
-        let rows: Vec<ReportRow> = entries.iter().map(ReportRow::from).collect();
+        let rows: Vec<ReportRow> = entries.iter().map(row).collect();
         build(
             q,
             periods,
@@ -457,8 +302,8 @@ pub fn build(
     );
     let columns = columns(&systems);
     let mut meta = ReportMeta {
-        schema: REPORT_SCHEMA,
-        query: REPORT_QUERY,
+        schema: REPORT_SCHEMA.to_owned(),
+        query: REPORT_QUERY.to_owned(),
         parameters: ReportParameters {
             from: q.from_as_given.clone(),
             to: q.to_as_given.clone(),
@@ -475,8 +320,9 @@ pub fn build(
         sha256_of: match q.format {
             ReportFormat::Csv => "the CSV body exactly as delivered",
             ReportFormat::Json => "the RFC 8785 canonical JSON of `rows`",
-        },
-        csv_neutralisation: (q.format == ReportFormat::Csv).then_some(CSV_NEUTRALISATION),
+        }
+        .to_owned(),
+        csv_neutralisation: (q.format == ReportFormat::Csv).then(|| CSV_NEUTRALISATION.to_owned()),
         warning: worm.warning(),
         worm,
     };
@@ -500,6 +346,7 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn row(name: &str) -> ReportRow {
         ReportRow {
@@ -527,7 +374,7 @@ mod tests {
             all_access_removed_at: Some("2026-12-01T05:02:00.000Z".into()),
             time_to_removal_seconds: Some(120.0),
             sla_target_minutes: Some(60),
-            sla: "met",
+            sla: "met".into(),
             exception_count: 1,
             exceptions: vec!["remove-group (entra): dynamic group, \"rule\" change needed".into()],
             record_count: 5,

@@ -2,6 +2,9 @@
 
 use anyhow::Context;
 use base64::Engine;
+use offboard_api::CaseTimeline;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -319,6 +322,30 @@ pub struct Answer {
     pub json: Value,
 }
 
+impl Answer {
+    /// The body as the API type `T`. Panics (this is test code) when the body does not read as
+    /// `T`, or when `T` written back is not exactly the JSON received — so a field the type
+    /// does not know, a renamed one, or `null` where the API omits a field fails the test.
+    pub fn body<T: DeserializeOwned + Serialize>(&self) -> T {
+        let typed: T = serde_json::from_value(self.json.clone()).unwrap_or_else(|e| {
+            panic!(
+                "the {} answer does not read as {}: {e}\n{}",
+                self.status,
+                std::any::type_name::<T>(),
+                self.json
+            )
+        });
+        let back = serde_json::to_value(&typed).expect("typed answers serialise");
+        assert_eq!(
+            back,
+            self.json,
+            "{} does not say exactly what the API answered",
+            std::any::type_name::<T>()
+        );
+        typed
+    }
+}
+
 impl TestApp {
     /// The embedded backend's directory (`offboard.db` and `evidence/`), as `offboard local
     /// --data DIR` lays it out: what `offboard verify --data` and `offboard report --data` read.
@@ -484,6 +511,13 @@ impl TestApp {
             .get(format!("{}/api/scim/v2/Users", self.base_url))
             .bearer_auth(token);
         Self::read(req.send().await.expect("request")).await
+    }
+
+    /// `GET /api/cases/{id}`, which must answer 200.
+    pub async fn timeline(&self, id: &str) -> CaseTimeline {
+        let a = self.get(&format!("/api/cases/{id}")).await;
+        assert_eq!(a.status, 200, "GET /api/cases/{id}: {}", a.json);
+        a.body()
     }
 
     /// Polls `GET /api/cases/{id}` until `done` holds or `within` passes.

@@ -150,22 +150,13 @@ impl CosmosCaseStore {
         stored: StoredCase,
         etag: Option<String>,
     ) -> Result<Versioned<Case>, StoreError> {
-        if stored.schema_version > SCHEMA_VERSION {
-            return Err(corrupt(
-                &what(id),
-                format!(
-                    "document schema version {} is newer than this offboard ({SCHEMA_VERSION}): upgrade offboard",
-                    stored.schema_version
-                ),
-            ));
-        }
-        let etag = etag.or(stored.etag).ok_or_else(|| StoreError::Permanent {
-            detail: format!("{}: Cosmos DB returned no ETag", what(id)),
-        })?;
-        Ok(Versioned {
-            value: stored.case,
-            etag: ETag(etag),
-        })
+        super::versioned(
+            &what(id),
+            stored.schema_version,
+            SCHEMA_VERSION,
+            stored.case,
+            etag.or(stored.etag),
+        )
     }
 
     async fn read(&self, id: &str) -> Result<Option<Versioned<Case>>, StoreError> {

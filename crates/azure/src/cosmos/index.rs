@@ -93,22 +93,13 @@ impl CosmosCaseIndex {
         stored: StoredEntry,
         etag: Option<String>,
     ) -> Result<Versioned<IndexEntry>, StoreError> {
-        if stored.schema_version > SCHEMA_VERSION {
-            return Err(corrupt(
-                &what(id),
-                format!(
-                    "document schema version {} is newer than this offboard ({SCHEMA_VERSION}): upgrade offboard",
-                    stored.schema_version
-                ),
-            ));
-        }
-        let etag = etag.or(stored.etag).ok_or_else(|| StoreError::Permanent {
-            detail: format!("{}: Cosmos DB returned no ETag", what(id)),
-        })?;
-        Ok(Versioned {
-            value: stored.entry,
-            etag: ETag(etag),
-        })
+        super::versioned(
+            &what(id),
+            stored.schema_version,
+            SCHEMA_VERSION,
+            stored.entry,
+            etag.or(stored.etag),
+        )
     }
 
     async fn read(

@@ -39,10 +39,10 @@ use azure_data_cosmos::{
 };
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt as _;
-use offboard_core::ports::StoreError;
+use offboard_core::ports::{ETag, StoreError, Versioned};
 use serde::de::DeserializeOwned;
 
-use crate::error::{SetupError, redact, store_error};
+use crate::error::{SetupError, corrupt, redact, store_error};
 
 pub use cases::CosmosCaseStore;
 pub use index::CosmosCaseIndex;
@@ -208,6 +208,34 @@ impl CosmosDb {
                 detail: redact(&e.to_string()),
             })
     }
+}
+
+/// A document read back as its value with its ETag. A document written by a newer offboard
+/// (`schema_version` above `supported`) is refused rather than half-read; the ETag of the
+/// response is preferred to the document's `_etag`, and one of them must be there (the next
+/// replace is conditional on it). `what` names the document in errors.
+pub(crate) fn versioned<T>(
+    what: &str,
+    schema_version: u32,
+    supported: u32,
+    value: T,
+    etag: Option<String>,
+) -> Result<Versioned<T>, StoreError> {
+    if schema_version > supported {
+        return Err(corrupt(
+            what,
+            format!(
+                "document schema version {schema_version} is newer than this offboard ({supported}): upgrade offboard"
+            ),
+        ));
+    }
+    let etag = etag.ok_or_else(|| StoreError::Permanent {
+        detail: format!("{what}: Cosmos DB returned no ETag"),
+    })?;
+    Ok(Versioned {
+        value,
+        etag: ETag(etag),
+    })
 }
 
 /// The fixed text form of an instant in stored documents and query parameters:

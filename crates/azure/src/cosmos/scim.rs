@@ -295,22 +295,13 @@ fn decode(
     stored: StoredUser,
     etag: Option<String>,
 ) -> Result<Versioned<ScimUser>, StoreError> {
-    if stored.schema_version > SCHEMA_VERSION {
-        return Err(corrupt(
-            &what(id),
-            format!(
-                "document schema version {} is newer than this offboard ({SCHEMA_VERSION}): upgrade offboard",
-                stored.schema_version
-            ),
-        ));
-    }
-    let etag = etag.or(stored.etag).ok_or_else(|| StoreError::Permanent {
-        detail: format!("{}: Cosmos DB returned no ETag", what(id)),
-    })?;
-    Ok(Versioned {
-        value: stored.user,
-        etag: ETag(etag),
-    })
+    super::versioned(
+        &what(id),
+        stored.schema_version,
+        SCHEMA_VERSION,
+        stored.user,
+        etag.or(stored.etag),
+    )
 }
 
 #[async_trait]

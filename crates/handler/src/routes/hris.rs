@@ -1,53 +1,26 @@
 //! `POST /api/hris/{provider}`: signed HR webhooks.
 
 use secrecy::ExposeSecret;
-use serde::Serialize;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use offboard_core::CaseId;
 use offboard_core::event::{Source, TerminationEvent};
 use offboard_core::intake::bamboohr::{self, BambooEntry};
 use offboard_core::intake::generic::{self, GenericEvent};
 use offboard_core::signature::{self, Verified, WebhookSecret};
-use offboard_core::{CaseId, CaseStatus};
 use offboard_service::RescindOutcome;
 use offboard_service::settings::{OFFBOARD_BAMBOOHR_SECRET, OFFBOARD_GENERIC_WEBHOOK_SECRET};
 
-use super::{Request, json, with_location};
+use offboard_api::CaseReceipt;
+
 use crate::problem::Problem;
+use crate::reply::{json, receipt, with_location};
+use crate::request::Request;
 use crate::startup::AppState;
 
 /// The providers offboard accepts, for the 404 message.
 const PROVIDERS: &str = "bamboohr, generic";
-
-/// The answer for one case.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CaseReceipt {
-    /// The case id.
-    pub case_id: CaseId,
-    /// Its status.
-    pub status: CaseStatus,
-    /// True when the event had been delivered before and nothing new was created.
-    pub duplicate: bool,
-    /// Set when the termination joined the open offboarding of the same person instead of
-    /// opening its own (one person, one active offboarding): the case it joined, also in
-    /// `caseId`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attached_to: Option<CaseId>,
-}
-
-impl CaseReceipt {
-    /// The answer for what intake did.
-    pub fn of(r: &offboard_service::Receipt) -> Self {
-        Self {
-            case_id: r.case_id.clone(),
-            status: r.status,
-            duplicate: !r.created,
-            attached_to: r.attached.then(|| r.case_id.clone()),
-        }
-    }
-}
 
 /// Routes to the provider's handler.
 pub async fn handle(state: &AppState, provider: &str, req: &Request) -> Response {
@@ -105,7 +78,7 @@ async fn bamboohr_webhook(state: &AppState, req: &Request) -> Result<Response, P
     let mut receipts = Vec::new();
     for ev in events {
         let r = state.intake.open(ev).await?;
-        receipts.push(CaseReceipt::of(&r));
+        receipts.push(receipt(&r));
     }
     let mut cancelled = Vec::new();
     for subject in &reinstated {
@@ -188,7 +161,7 @@ async fn generic_webhook(state: &AppState, req: &Request) -> Result<Response, Pr
                 .at("/data")
             })?;
             let r = state.intake.open(ev).await?;
-            let receipt = CaseReceipt::of(&r);
+            let receipt = receipt(&r);
             Ok(with_location(
                 json(StatusCode::ACCEPTED, &receipt),
                 &r.case_id,

@@ -12,9 +12,10 @@ use offboard_core::plan::StepKind;
 use offboard_service::engine::{EngineError, Handled};
 use offboard_service::scheduler;
 
-use super::{Request, json};
 use crate::problem::Problem;
 use crate::protocol::{InvocationRequest, InvocationResponse};
+use crate::reply::json;
+use crate::request::Request;
 use crate::startup::AppState;
 
 /// The queue trigger binding name used by every queue function.

@@ -3,14 +3,14 @@
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::cases::problem;
-use super::json;
+use crate::problem::Problem;
+use crate::reply::json;
 use crate::startup::AppState;
 
 /// The ledger's state.
 pub async fn get(state: &AppState) -> Response {
     match state.compliance.ledger().await {
         Ok(status) => json(StatusCode::OK, &status),
-        Err(e) => problem(e).into_response(),
+        Err(e) => Problem::from(e).into_response(),
     }
 }

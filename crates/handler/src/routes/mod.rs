@@ -12,8 +12,6 @@ mod remediation;
 mod reports;
 mod scim;
 
-use bytes::Bytes;
-use serde::Serialize;
 use warp::Filter;
 use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Response;
@@ -22,33 +20,7 @@ use crate::body::{self, BodyError, MAX_BODY};
 use crate::problem::Problem;
 use crate::startup::AppState;
 
-/// A request as offboard's routes see it: everything read, body bounded.
-pub struct Request {
-    /// HTTP method.
-    pub method: Method,
-    /// Path, percent-decoded segments are not applied (ids are ASCII).
-    pub path: String,
-    /// Raw query string.
-    pub query: String,
-    /// Headers.
-    pub headers: HeaderMap,
-    /// The raw body bytes, exactly as received.
-    pub body: Bytes,
-}
-
-impl Request {
-    /// A header as text, if present and valid UTF-8.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The value of query parameter `name`.
-    pub fn query_param(&self, name: &str) -> Option<String> {
-        url::form_urlencoded::parse(self.query.as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    }
-}
+use crate::request::Request;
 
 /// The warp filter serving everything.
 pub fn filter(
@@ -205,28 +177,6 @@ where
     .into_response();
     if let Ok(v) = HeaderValue::from_str(&allow) {
         resp.headers_mut().insert("allow", v);
-    }
-    resp
-}
-
-/// A JSON answer.
-pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(bytes) => {
-            let mut resp = Response::new(bytes.into());
-            *resp.status_mut() = status;
-            resp.headers_mut()
-                .insert("content-type", HeaderValue::from_static("application/json"));
-            resp
-        }
-        Err(e) => Problem::internal(format!("could not encode the answer: {e}")).into_response(),
-    }
-}
-
-/// Adds `Location: /api/cases/{id}`.
-pub fn with_location(mut resp: Response, case_id: &offboard_core::CaseId) -> Response {
-    if let Ok(v) = HeaderValue::from_str(&format!("/api/cases/{case_id}")) {
-        resp.headers_mut().insert("location", v);
     }
     resp
 }

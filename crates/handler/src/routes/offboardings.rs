@@ -11,9 +11,9 @@ use offboard_core::event::TerminationEvent;
 use offboard_core::intake::operator;
 use offboard_core::signature::{HostAssertion, KeyLocation, Verified};
 
-use super::hris::CaseReceipt;
-use super::{Request, json, with_location};
 use crate::problem::Problem;
+use crate::reply::{json, receipt, with_location};
+use crate::request::Request;
 use crate::startup::AppState;
 
 /// The `authLevel` of `handlers/offboardings/function.json` (a test keeps them equal).
@@ -84,7 +84,7 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
         )
     })?;
     let r = state.intake.open(ev).await?;
-    let receipt = CaseReceipt::of(&r);
+    let receipt = receipt(&r);
     Ok(with_location(
         json(StatusCode::ACCEPTED, &receipt),
         &r.case_id,

@@ -9,8 +9,9 @@ use offboard_core::plan::StepKind;
 use offboard_core::ports::RemediationStatus;
 use offboard_service::engine::EngineError;
 
-use super::{Request, json, with_location};
 use crate::problem::Problem;
+use crate::reply::{json, with_location};
+use crate::request::Request;
 use crate::startup::AppState;
 
 /// Lists remediation items (`?status=open|retrying|resolved`, default open).
@@ -21,12 +22,9 @@ pub async fn list(state: &AppState, req: &Request) -> Response {
         Some("resolved") => Some(RemediationStatus::Resolved),
         Some("all") => None,
         Some(other) => {
-            return Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed",
-                "Bad query parameter",
-                format!("`status` must be open, retrying, resolved or all (got `{other}`)"),
-            )
+            return Problem::bad_query(format!(
+                "`status` must be open, retrying, resolved or all (got `{other}`)"
+            ))
             .into_response();
         }
     };

@@ -15,11 +15,11 @@
 use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 
-use offboard_service::report::{ReportFormat, ReportMeta, ReportQuery};
+use offboard_api::{ReportFormat, ReportMeta};
+use offboard_service::report::ReportQuery;
 
-use super::Request;
-use super::cases::{bad, instant, problem};
 use crate::problem::Problem;
+use crate::request::Request;
 use crate::startup::AppState;
 
 /// The terminations report.
@@ -28,16 +28,17 @@ pub async fn terminations(state: &AppState, req: &Request) -> Response {
 }
 
 async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
-    let (from, from_as_given) = instant(req, "from", false)?.ok_or_else(|| {
-        bad("`from` is required: the first day of the report period (YYYY-MM-DD) or an RFC 3339 date-time")
+    let (from, from_as_given) = req.instant("from", false)?.ok_or_else(|| {
+        Problem::bad_query("`from` is required: the first day of the report period (YYYY-MM-DD) or an RFC 3339 date-time")
     })?;
-    let (to, to_as_given) = instant(req, "to", true)?.ok_or_else(|| {
-        bad("`to` is required: the last day of the report period (YYYY-MM-DD, included) or an RFC 3339 date-time (excluded)")
+    let (to, to_as_given) = req.instant("to", true)?.ok_or_else(|| {
+        Problem::bad_query("`to` is required: the last day of the report period (YYYY-MM-DD, included) or an RFC 3339 date-time (excluded)")
     })?;
     let format = match req.query_param("format") {
         None => ReportFormat::Json,
-        Some(f) => ReportFormat::parse(&f)
-            .ok_or_else(|| bad(format!("`format` must be csv or json (got `{f}`)")))?,
+        Some(f) => ReportFormat::parse(&f).ok_or_else(|| {
+            Problem::bad_query(format!("`format` must be csv or json (got `{f}`)"))
+        })?,
     };
     let q = ReportQuery {
         from,
@@ -54,8 +55,7 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
     let report = state
         .compliance
         .termination_report(&q, state.clock.now(), &generated_by)
-        .await
-        .map_err(problem)?;
+        .await?;
     let mut resp = Response::new(report.body.into());
     *resp.status_mut() = StatusCode::OK;
     let h = resp.headers_mut();
@@ -109,13 +109,13 @@ pub fn meta_headers(meta: &ReportMeta) -> Vec<(&'static str, String)> {
         ("offboard-report-sha256", meta.sha256.clone()),
         ("offboard-report-rows", meta.row_count.to_string()),
         ("offboard-report-generated-at", meta.generated_at.clone()),
-        ("offboard-report-query", ascii(meta.query)),
+        ("offboard-report-query", ascii(&meta.query)),
         (
             "offboard-report-parameters",
             ascii(&serde_json::to_string(&meta.parameters).unwrap_or_default()),
         ),
         ("offboard-report-periods", meta.periods.join(",")),
-        ("offboard-report-sha256-of", meta.sha256_of.to_owned()),
+        ("offboard-report-sha256-of", meta.sha256_of.clone()),
         (
             "offboard-worm",
             ascii(meta.warning.as_deref().unwrap_or("enforced")),

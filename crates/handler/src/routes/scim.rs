@@ -9,7 +9,7 @@ use offboard_core::signature;
 use offboard_service::scim::ScimRequest;
 use offboard_service::settings::OFFBOARD_SCIM_TOKEN;
 
-use super::Request;
+use crate::request::Request;
 use crate::startup::AppState;
 
 fn scim_error(status: StatusCode, detail: &str) -> Response {

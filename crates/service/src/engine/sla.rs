@@ -15,8 +15,8 @@ use offboard_core::ports::CaseQuery;
 
 use super::Engine;
 use super::outcome::{EngineError, SlaReport};
-use crate::compliance::ms;
 use crate::etag::Change;
+use offboard_api::ms;
 
 impl Engine {
     /// Checks every open case against its deadline.

@@ -1,4 +1,10 @@
-//! Builds the storage and queue adapters the settings ask for.
+//! # offboard-backends
+//!
+//! Builds the storage and queue adapters the settings ask for: one SQLite file and a file
+//! evidence store (embedded), or Cosmos DB, Storage queues and the blob evidence store
+//! (Azure). The handler connects as the app's managed identity; `offboard verify`, `report`
+//! and `rebuild-index` may connect as the signed-in operator. Its own crate so that `offboard`
+//! can open a deployment's stores without linking the HTTP handler.
 
 use std::sync::Arc;
 
