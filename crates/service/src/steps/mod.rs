@@ -21,6 +21,7 @@ mod auto_reply;
 mod block_sign_in;
 mod common;
 mod convert_mailbox;
+mod emptied;
 mod hide_from_address_lists;
 mod mailbox_manager_access;
 mod onedrive_manager_access;
@@ -32,6 +33,7 @@ mod remove_licences;
 mod reset_password;
 mod retire_devices;
 mod revoke_sessions;
+mod stamped;
 mod verify_cloud_disabled;
 
 pub use ad_cleanup::AdCleanup;
