@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use offboard_core::case::CaseStatus;
-use offboard_core::evidence::Outcome;
+use offboard_core::evidence::{Outcome, millis};
 use offboard_core::ids::CaseId;
 use offboard_core::messages::StepMessage;
 use offboard_core::notify::NotificationKind;
@@ -153,9 +153,7 @@ impl Engine {
                 (!exceptions.is_empty()).then(|| exceptions.join("; ")),
             );
             if let Some(d) = body.details.as_mut() {
-                d["signInCutAt"] = serde_json::json!(
-                    cut_at.map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-                );
+                d["signInCutAt"] = serde_json::json!(cut_at.map(millis::text));
             }
             self.evidence.append(&final_case, body).await?;
             self.evidence

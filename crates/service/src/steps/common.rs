@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::future::Future;
 use std::time::Duration;
 
-use offboard_core::evidence::{Outcome, ReadBack, RequestOutline};
+use offboard_core::evidence::{Outcome, ReadBack, RequestOutline, millis};
 use offboard_graph::{GraphError, Reply};
 
 use crate::attempt::{ActionEvidence, StepContext, StepFailure, StepReport};
@@ -322,6 +322,6 @@ pub(crate) fn at_or_after(observed: Option<DateTime<Utc>>, from: DateTime<Utc>) 
 
 /// An instant as evidence writes it (UTC, milliseconds).
 pub(crate) fn instant(t: Option<DateTime<Utc>>) -> Value {
-    t.map(|t| Value::String(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()))
+    t.map(|t| Value::String(millis::text(t)))
         .unwrap_or(Value::Null)
 }
