@@ -15,7 +15,7 @@ use offboard_core::ports::Versioned;
 
 use super::Engine;
 use super::outcome::{EngineError, Handled};
-use crate::attempt::{ActionEvidence, StepReport};
+use crate::attempt::{ActionEvidence, StepReport, TargetSystem};
 
 impl Engine {
     /// Records a step's report as evidence, stores its status, escalates a failure and
@@ -95,9 +95,9 @@ impl Engine {
         let now = self.clock.now();
         let action = action.unwrap_or_else(|| ActionEvidence {
             target_system: if kind.is_on_prem() {
-                "ad".into()
+                TargetSystem::Ad
             } else {
-                "entra".into()
+                TargetSystem::Entra
             },
             action: kind.as_str().to_owned(),
             target_ids: vec![],

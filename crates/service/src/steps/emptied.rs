@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use offboard_graph::{GraphError, Reply};
 
 use super::common::{Attempt, gone_counts_as_sent, read_back};
-use crate::attempt::{ActionEvidence, StepFailure, StepReport};
+use crate::attempt::{ActionEvidence, StepFailure, StepReport, TargetSystem};
 
 /// A removal Graph accepted (or found already done), waiting for the second listing.
 struct Sent {
@@ -129,7 +129,7 @@ impl Emptying {
     /// A member the planner saw that the first listing (`before`) no longer holds.
     pub(crate) fn already_absent<T>(
         &mut self,
-        system: &'static str,
+        system: TargetSystem,
         action: String,
         target_ids: Vec<String>,
         before: &Reply<T>,

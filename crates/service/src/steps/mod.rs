@@ -55,7 +55,9 @@ pub use retire_devices::RetireDevices;
 pub use revoke_sessions::RevokeSessions;
 pub use verify_cloud_disabled::{RECHECK_EVERY, VerifyCloudDisabled};
 
-pub use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+pub use crate::attempt::{
+    ActionEvidence, StepAction, StepContext, StepFailure, StepReport, TargetSystem,
+};
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -177,7 +179,7 @@ impl StepAction for AgentUnavailable {
         Err(StepFailure::Permanent {
             detail: detail.clone(),
             action: Some(Box::new(ActionEvidence {
-                target_system: "ad".into(),
+                target_system: TargetSystem::Ad,
                 action: self.kind.as_str().to_owned(),
                 target_ids: ctx
                     .facts
