@@ -35,11 +35,53 @@ pub struct StepContext<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// A system a step acts on, as evidence names it (`target_system`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TargetSystem {
+    /// Entra ID through Microsoft Graph.
+    Entra,
+    /// Exchange Online.
+    Exchange,
+    /// OneDrive for Business.
+    Onedrive,
+    /// Intune.
+    Intune,
+    /// On-premises Active Directory, through the agent.
+    Ad,
+}
+
+impl TargetSystem {
+    /// The name in evidence records (`entra`, `exchange`, `onedrive`, `intune`, `ad`);
+    /// evidence already written uses these names, so they never change.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Entra => "entra",
+            Self::Exchange => "exchange",
+            Self::Onedrive => "onedrive",
+            Self::Intune => "intune",
+            Self::Ad => "ad",
+        }
+    }
+}
+
+impl std::fmt::Display for TargetSystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compares with the name evidence records hold.
+impl PartialEq<&str> for TargetSystem {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// One action attempt and its outcome, as evidence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionEvidence {
-    /// The system acted on (`entra`, `exchange`, `onedrive`, `intune`, `ad`).
-    pub target_system: String,
+    /// The system acted on.
+    pub target_system: TargetSystem,
     /// The action in words.
     pub action: String,
     /// Ids of the objects acted on.
@@ -69,7 +111,7 @@ impl ActionEvidence {
     pub fn record_body(&self, step: StepKind, actor: &str) -> RecordBody {
         RecordBody {
             step: step.as_str().to_owned(),
-            target_system: self.target_system.clone(),
+            target_system: self.target_system.as_str().to_owned(),
             action: self.action.clone(),
             target_ids: self.target_ids.clone(),
             request: self.request.clone(),

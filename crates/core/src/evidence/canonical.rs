@@ -29,9 +29,16 @@ pub mod millis {
         t.trunc_subsecs(3)
     }
 
-    /// Serialises as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    /// The one text form of an instant in anything offboard hashes:
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`. Evidence already written was hashed over this form, so
+    /// it must never change.
+    pub fn text(t: DateTime<Utc>) -> String {
+        t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    }
+
+    /// Serialises as [`text`].
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        s.serialize_str(&text(*t))
     }
 
     /// Parses any RFC 3339 instant.

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use offboard_core::case::CaseStatus;
-use offboard_core::evidence::Outcome;
+use offboard_core::evidence::{Outcome, millis};
 use offboard_core::ids::CaseId;
 use offboard_core::messages::StepMessage;
 use offboard_core::notify::NotificationKind;
@@ -15,7 +15,7 @@ use offboard_core::ports::Versioned;
 
 use super::Engine;
 use super::outcome::{EngineError, Handled};
-use crate::attempt::{ActionEvidence, StepReport};
+use crate::attempt::{ActionEvidence, StepReport, TargetSystem};
 
 impl Engine {
     /// Records a step's report as evidence, stores its status, escalates a failure and
@@ -95,9 +95,9 @@ impl Engine {
         let now = self.clock.now();
         let action = action.unwrap_or_else(|| ActionEvidence {
             target_system: if kind.is_on_prem() {
-                "ad".into()
+                TargetSystem::Ad
             } else {
-                "entra".into()
+                TargetSystem::Entra
             },
             action: kind.as_str().to_owned(),
             target_ids: vec![],
@@ -153,9 +153,7 @@ impl Engine {
                 (!exceptions.is_empty()).then(|| exceptions.join("; ")),
             );
             if let Some(d) = body.details.as_mut() {
-                d["signInCutAt"] = serde_json::json!(
-                    cut_at.map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-                );
+                d["signInCutAt"] = serde_json::json!(cut_at.map(millis::text));
             }
             self.evidence.append(&final_case, body).await?;
             self.evidence

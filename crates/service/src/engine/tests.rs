@@ -71,7 +71,7 @@ impl StepAction for Scripted {
         };
         let outcome = next?;
         Ok(StepReport::from_actions(vec![ActionEvidence {
-            target_system: "entra".into(),
+            target_system: crate::attempt::TargetSystem::Entra,
             action: format!("{} action", self.kind),
             target_ids: vec![ctx.facts.user.id.clone()],
             request: None,
@@ -502,7 +502,7 @@ async fn on_prem_steps_wait_for_the_agent_and_the_case_does_not_complete() {
         .conclude(
             &msg,
             StepReport::from_actions(vec![ActionEvidence {
-                target_system: "ad".into(),
+                target_system: crate::attempt::TargetSystem::Ad,
                 action: "disable".into(),
                 target_ids: vec!["ada".into()],
                 request: None,

@@ -29,11 +29,11 @@ use offboard_core::evidence::{Outcome, ReadBack, RequestOutline};
 use offboard_core::notify::{Notification, NotificationKind};
 use offboard_relay::RelayError;
 
-use crate::attempt::{ActionEvidence, StepContext, StepFailure};
+use crate::attempt::{ActionEvidence, StepContext, StepFailure, TargetSystem};
 use crate::onprem::{OnPremAgent, UNREACHABLE_AFTER_ATTEMPTS};
 
 /// Target system as evidence names it.
-pub(crate) const AD: &str = "ad";
+pub(crate) const AD: TargetSystem = TargetSystem::Ad;
 
 /// How the agent finds the leaver: the synced account's `onPremisesSamAccountName` (what Entra
 /// Connect wrote; else the one HR sent), else HR's employee id (AD `employeeID`), else the UPN.
@@ -105,7 +105,7 @@ fn failed_attempt(
     started_at: DateTime<Utc>,
 ) -> ActionEvidence {
     ActionEvidence {
-        target_system: AD.to_owned(),
+        target_system: AD,
         action: what.to_owned(),
         target_ids: locator(ctx)
             .map(|l| vec![l.to_string()])
@@ -404,7 +404,7 @@ impl AdRecord<'_> {
         let read_back =
             (ex.after().is_some() && outcome != Outcome::NotApplicable).then_some(self.read_back);
         ActionEvidence {
-            target_system: AD.to_owned(),
+            target_system: AD,
             action: self.what,
             target_ids: ex.target_ids(),
             request: Some(RequestOutline {
@@ -426,7 +426,7 @@ impl AdRecord<'_> {
 /// Evidence for an action the agent did not report (an agent that skipped it): failed.
 pub(crate) fn missing_action(executed: &Executed, name: &str, what: &str) -> ActionEvidence {
     ActionEvidence {
-        target_system: AD.to_owned(),
+        target_system: AD,
         action: what.to_owned(),
         target_ids: executed.target_ids(),
         request: None,

@@ -7,20 +7,20 @@ use serde_json::Value;
 use std::future::Future;
 use std::time::Duration;
 
-use offboard_core::evidence::{Outcome, ReadBack, RequestOutline};
+use offboard_core::evidence::{Outcome, ReadBack, RequestOutline, millis};
 use offboard_graph::{GraphError, Reply};
 
-use crate::attempt::{ActionEvidence, StepContext, StepFailure, StepReport};
+use crate::attempt::{ActionEvidence, StepContext, StepFailure, StepReport, TargetSystem};
 use crate::m365::{advice, step_failure};
 
-/// Target systems as evidence names them.
-pub(crate) const ENTRA: &str = "entra";
+/// Entra ID, the target of most cloud steps.
+pub(crate) const ENTRA: TargetSystem = TargetSystem::Entra;
 /// Exchange Online.
-pub(crate) const EXCHANGE: &str = "exchange";
+pub(crate) const EXCHANGE: TargetSystem = TargetSystem::Exchange;
 /// OneDrive for Business.
-pub(crate) const ONEDRIVE: &str = "onedrive";
+pub(crate) const ONEDRIVE: TargetSystem = TargetSystem::Onedrive;
 /// Intune.
-pub(crate) const INTUNE: &str = "intune";
+pub(crate) const INTUNE: TargetSystem = TargetSystem::Intune;
 
 /// The Exchange admin endpoint as a request outline names it.
 pub(crate) const INVOKE_COMMAND: &str = "/adminapi/beta/{tenantId}/InvokeCommand";
@@ -100,7 +100,7 @@ where
 /// One action attempt on its way to becoming evidence.
 #[derive(Debug, Clone)]
 pub(crate) struct Attempt {
-    system: &'static str,
+    system: TargetSystem,
     action: String,
     target_ids: Vec<String>,
     request: Option<RequestOutline>,
@@ -110,7 +110,7 @@ pub(crate) struct Attempt {
 impl Attempt {
     /// An attempt on `system` to do `action` to `target_ids`, starting now.
     pub(crate) fn new(
-        system: &'static str,
+        system: TargetSystem,
         action: impl Into<String>,
         target_ids: Vec<String>,
     ) -> Self {
@@ -142,7 +142,7 @@ impl Attempt {
         details: Option<Value>,
     ) -> ActionEvidence {
         ActionEvidence {
-            target_system: self.system.to_owned(),
+            target_system: self.system,
             action: self.action,
             target_ids: self.target_ids,
             request: self.request,
@@ -322,6 +322,6 @@ pub(crate) fn at_or_after(observed: Option<DateTime<Utc>>, from: DateTime<Utc>) 
 
 /// An instant as evidence writes it (UTC, milliseconds).
 pub(crate) fn instant(t: Option<DateTime<Utc>>) -> Value {
-    t.map(|t| Value::String(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()))
+    t.map(|t| Value::String(millis::text(t)))
         .unwrap_or(Value::Null)
 }

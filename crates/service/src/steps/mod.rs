@@ -21,6 +21,7 @@ mod auto_reply;
 mod block_sign_in;
 mod common;
 mod convert_mailbox;
+mod emptied;
 mod hide_from_address_lists;
 mod mailbox_manager_access;
 mod onedrive_manager_access;
@@ -32,6 +33,7 @@ mod remove_licences;
 mod reset_password;
 mod retire_devices;
 mod revoke_sessions;
+mod stamped;
 mod verify_cloud_disabled;
 
 pub use ad_cleanup::AdCleanup;
@@ -53,7 +55,9 @@ pub use retire_devices::RetireDevices;
 pub use revoke_sessions::RevokeSessions;
 pub use verify_cloud_disabled::{RECHECK_EVERY, VerifyCloudDisabled};
 
-pub use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+pub use crate::attempt::{
+    ActionEvidence, StepAction, StepContext, StepFailure, StepReport, TargetSystem,
+};
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -175,7 +179,7 @@ impl StepAction for AgentUnavailable {
         Err(StepFailure::Permanent {
             detail: detail.clone(),
             action: Some(Box::new(ActionEvidence {
-                target_system: "ad".into(),
+                target_system: TargetSystem::Ad,
                 action: self.kind.as_str().to_owned(),
                 target_ids: ctx
                     .facts

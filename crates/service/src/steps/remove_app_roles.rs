@@ -16,15 +16,17 @@
 //! that shows it absent.
 
 use async_trait::async_trait;
-use serde_json::json;
 use std::sync::Arc;
 
 use offboard_core::plan::StepKind;
-use offboard_graph::GraphError;
 
-use super::common::{Attempt, ENTRA, gone_counts_as_sent, read_back, user_id};
-use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+use super::common::{Attempt, ENTRA, user_id};
+use super::emptied::Emptying;
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
+
+/// Why an assignment the planner saw was already gone.
+const ABSENT: &str = "absent when this attempt read the assignments: removed by an earlier attempt of this step or outside offboard";
 
 /// Removes app role assignments.
 #[derive(Debug, Clone)]
@@ -51,14 +53,18 @@ impl StepAction for RemoveAppRoles {
         let list_outline = format!("/users/{id}/appRoleAssignments");
 
         // Act: read first.
-        let read = Attempt::new(ENTRA, "list app role assignments", vec![id.to_owned()])
-            .request("GET", list_outline.clone());
+        let mut run = Emptying::new(
+            Attempt::new(ENTRA, "list app role assignments", vec![id.to_owned()])
+                .request("GET", list_outline.clone()),
+            list_outline,
+            "assigned",
+            "assignments",
+            ABSENT,
+        );
         let before = graph
             .app_role_assignments(id)
             .await
-            .map_err(|e| read.clone().fail(&e))?;
-        let mut actions: Vec<ActionEvidence> = Vec::new();
-        let mut deleted: Vec<(Attempt, String, u16, Option<String>)> = Vec::new();
+            .map_err(|e| run.read().clone().fail(&e))?;
         for a in &before.value {
             let app = a
                 .resource_display_name
@@ -70,42 +76,26 @@ impl StepAction for RemoveAppRoles {
                 vec![id.to_owned(), a.id.clone(), a.resource_id.clone()],
             )
             .request("DELETE", format!("/users/{id}/appRoleAssignments/{}", a.id));
-            match gone_counts_as_sent(graph.remove_app_role_assignment(id, &a.id).await) {
-                Ok(r) => deleted.push((act, a.id.clone(), r.status, r.request_id)),
-                Err(e @ (GraphError::Permanent(_) | GraphError::NotApplicable { .. })) => {
-                    actions.push(act.failed(&e))
-                }
-                Err(e) => return Err(act.fail(&e)),
-            }
+            run.remove(
+                act,
+                &a.id,
+                graph.remove_app_role_assignment(id, &a.id).await,
+            )?;
         }
 
         // Verify.
-        let after = if deleted.is_empty() {
-            before.clone()
-        } else {
+        let after = if run.sent_any() {
             graph
                 .app_role_assignments(id)
                 .await
-                .map_err(|e| read.clone().fail(&e))?
+                .map_err(|e| run.read().clone().fail(&e))?
+        } else {
+            before.clone()
         };
-        let present = |aid: &str| after.value.iter().any(|a| a.id == aid);
-        for (act, aid, status, request_id) in deleted {
-            actions.push(act.checked(
-                status,
-                request_id,
-                read_back(
-                    json!({ "assigned": false }),
-                    json!({ "assigned": present(&aid) }),
-                ),
-                Some(json!({ "readBackRequestId": after.request_id })),
-            ));
-        }
+        run.check(&after, |aid| after.value.iter().any(|a| a.id == aid));
         for f in &ctx.facts.app_roles {
-            if before.value.iter().any(|a| a.id == f.assignment_id) {
-                continue;
-            }
-            actions.push(
-                Attempt::new(
+            if !before.value.iter().any(|a| a.id == f.assignment_id) {
+                run.already_absent(
                     ENTRA,
                     format!(
                         "access to {} (app role assignment {}) already removed",
@@ -113,27 +103,10 @@ impl StepAction for RemoveAppRoles {
                         f.assignment_id
                     ),
                     vec![id.to_owned(), f.assignment_id.clone()],
-                )
-                .request("GET", list_outline.clone())
-                .checked(
-                    before.status,
-                    before.request_id.clone(),
-                    read_back(json!({ "assigned": false }), json!({ "assigned": false })),
-                    Some(json!({ "note": "absent when this attempt read the assignments: removed by an earlier attempt of this step or outside offboard" })),
-                ),
-            );
+                    &before,
+                );
+            }
         }
-        if actions.is_empty() {
-            actions.push(read.checked(
-                after.status,
-                after.request_id.clone(),
-                read_back(
-                    json!({ "assignments": 0 }),
-                    json!({ "assignments": after.value.len() }),
-                ),
-                None,
-            ));
-        }
-        Ok(StepReport::from_actions(actions))
+        Ok(run.report(&after))
     }
 }

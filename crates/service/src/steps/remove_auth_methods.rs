@@ -26,7 +26,8 @@ use offboard_core::plan::StepKind;
 use offboard_graph::{AuthMethod, AuthMethodKind, GraphError};
 
 use super::common::{Attempt, ENTRA, gone_counts_as_sent, read_back, user_id};
-use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+use super::emptied::Emptying;
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::{Tenant, method_name};
 
 /// Removes authentication methods.
@@ -41,6 +42,9 @@ impl RemoveAuthMethods {
         Self { tenant }
     }
 }
+
+/// Why a method the planner saw was already gone.
+const ABSENT: &str = "absent when this attempt read the methods: removed by an earlier attempt of this step or outside offboard";
 
 fn describe(m: &AuthMethod) -> String {
     match &m.display_name {
@@ -61,21 +65,24 @@ impl StepAction for RemoveAuthMethods {
         let list_outline = format!("/users/{id}/authentication/methods");
 
         // Act: read first.
-        let read = Attempt::new(ENTRA, "list authentication methods", vec![id.to_owned()])
-            .request("GET", list_outline.clone());
+        let mut run = Emptying::new(
+            Attempt::new(ENTRA, "list authentication methods", vec![id.to_owned()])
+                .request("GET", list_outline.clone()),
+            list_outline,
+            "registered",
+            "methodsBesidesPassword",
+            ABSENT,
+        );
         let before = graph
             .authentication_methods(id)
             .await
-            .map_err(|e| read.clone().fail(&e))?;
-        let mut actions: Vec<ActionEvidence> = Vec::new();
-        // (attempt, status, request id) of each delete that Graph accepted or found gone.
-        let mut deleted: Vec<(Attempt, AuthMethod, u16, Option<String>)> = Vec::new();
+            .map_err(|e| run.read().clone().fail(&e))?;
         for m in before.value.iter() {
             if m.kind == AuthMethodKind::Password {
                 continue;
             }
             let Some(collection) = m.kind.collection() else {
-                actions.push(
+                run.actions.push(
                     Attempt::new(ENTRA, format!("delete {}", describe(m)), vec![id.to_owned(), m.id.clone()])
                         .exception(
                             "Graph has no delete endpoint for this kind of authentication method: remove it by hand in the Entra admin center (user > Authentication methods)",
@@ -97,66 +104,46 @@ impl StepAction for RemoveAuthMethods {
                 format!("/users/{id}/authentication/{collection}/{}", m.id),
             );
             match gone_counts_as_sent(graph.delete_authentication_method(id, m).await) {
-                Ok(r) => deleted.push((act, m.clone(), r.status, r.request_id)),
-                Err(e @ GraphError::NotApplicable { .. }) => actions.push(act.exception(
+                Ok(r) => run.sent(act, &m.id, r, json!({})),
+                Err(e @ GraphError::NotApplicable { .. }) => run.actions.push(act.exception(
                     format!("{}; remove it by hand", e.info()),
                     e.status(),
                     e.request_id().map(str::to_owned),
                     None,
                     None,
                 )),
-                Err(e @ GraphError::Permanent(_)) => actions.push(act.failed(&e)),
+                Err(e @ GraphError::Permanent(_)) => run.actions.push(act.failed(&e)),
                 Err(e) => return Err(act.fail(&e)),
             }
         }
 
         // Verify.
-        let after = if deleted.is_empty() {
-            before.clone()
-        } else {
+        let after = if run.sent_any() {
             graph
                 .authentication_methods(id)
                 .await
-                .map_err(|e| read.clone().fail(&e))?
+                .map_err(|e| run.read().clone().fail(&e))?
+        } else {
+            before.clone()
         };
-        let present = |mid: &str| after.value.iter().any(|m| m.id == mid);
-        for (act, m, status, request_id) in deleted {
-            actions.push(act.checked(
-                status,
-                request_id,
-                read_back(
-                    json!({ "registered": false }),
-                    json!({ "registered": present(&m.id) }),
-                ),
-                Some(json!({ "readBackRequestId": after.request_id })),
-            ));
-        }
+        run.check(&after, |mid| after.value.iter().any(|m| m.id == mid));
         // Methods the planner saw that were already gone when this attempt looked.
         for f in &ctx.facts.auth_methods {
             if f.method_type == "password" || before.value.iter().any(|m| m.id == f.id) {
                 continue;
             }
-            actions.push(
-                Attempt::new(
-                    ENTRA,
-                    format!("{} method {} already removed", f.method_type, f.id),
-                    vec![id.to_owned(), f.id.clone()],
-                )
-                .request("GET", list_outline.clone())
-                .checked(
-                    before.status,
-                    before.request_id.clone(),
-                    read_back(
-                        json!({ "registered": false }),
-                        json!({ "registered": false }),
-                    ),
-                    Some(json!({ "note": "absent when this attempt read the methods: removed by an earlier attempt of this step or outside offboard" })),
-                ),
+            run.already_absent(
+                ENTRA,
+                format!("{} method {} already removed", f.method_type, f.id),
+                vec![id.to_owned(), f.id.clone()],
+                &before,
             );
         }
-        if actions.is_empty() {
+        if run.actions.is_empty() {
+            // Nothing to remove: the listing is the evidence, with what remains (the password).
             let remaining: Vec<String> = after.value.iter().map(describe).collect();
-            actions.push(read.checked(
+            let read = run.read().clone();
+            run.actions.push(read.checked(
                 after.status,
                 after.request_id.clone(),
                 read_back(
@@ -166,6 +153,6 @@ impl StepAction for RemoveAuthMethods {
                 Some(json!({ "remaining": remaining })),
             ));
         }
-        Ok(StepReport::from_actions(actions))
+        Ok(StepReport::from_actions(run.actions))
     }
 }

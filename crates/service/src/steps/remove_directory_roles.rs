@@ -18,15 +18,18 @@
 //! that shows it absent.
 
 use async_trait::async_trait;
-use serde_json::json;
 use std::sync::Arc;
 
 use offboard_core::plan::StepKind;
-use offboard_graph::{GraphError, RoleAssignment};
+use offboard_graph::RoleAssignment;
 
-use super::common::{Attempt, ENTRA, gone_counts_as_sent, read_back, user_id};
-use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+use super::common::{Attempt, ENTRA, user_id};
+use super::emptied::Emptying;
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
+
+/// Why an assignment the planner saw was already gone.
+const ABSENT: &str = "absent when this attempt read the assignments: removed by an earlier attempt of this step or outside offboard";
 
 /// Removes directory role assignments.
 #[derive(Debug, Clone)]
@@ -61,18 +64,22 @@ impl StepAction for RemoveDirectoryRoles {
             format!("/roleManagement/directory/roleAssignments?$filter=principalId eq '{id}'");
 
         // Act: read first.
-        let read = Attempt::new(
-            ENTRA,
-            "list directory role assignments",
-            vec![id.to_owned()],
-        )
-        .request("GET", list_outline.clone());
+        let mut run = Emptying::new(
+            Attempt::new(
+                ENTRA,
+                "list directory role assignments",
+                vec![id.to_owned()],
+            )
+            .request("GET", list_outline.clone()),
+            list_outline,
+            "assigned",
+            "assignments",
+            ABSENT,
+        );
         let before = graph
             .role_assignments_of(id)
             .await
-            .map_err(|e| read.clone().fail(&e))?;
-        let mut actions: Vec<ActionEvidence> = Vec::new();
-        let mut deleted: Vec<(Attempt, String, u16, Option<String>)> = Vec::new();
+            .map_err(|e| run.read().clone().fail(&e))?;
         for a in &before.value {
             let act = Attempt::new(
                 ENTRA,
@@ -87,42 +94,22 @@ impl StepAction for RemoveDirectoryRoles {
                 "DELETE",
                 format!("/roleManagement/directory/roleAssignments/{}", a.id),
             );
-            match gone_counts_as_sent(graph.remove_role_assignment(&a.id).await) {
-                Ok(r) => deleted.push((act, a.id.clone(), r.status, r.request_id)),
-                Err(e @ (GraphError::Permanent(_) | GraphError::NotApplicable { .. })) => {
-                    actions.push(act.failed(&e))
-                }
-                Err(e) => return Err(act.fail(&e)),
-            }
+            run.remove(act, &a.id, graph.remove_role_assignment(&a.id).await)?;
         }
 
         // Verify.
-        let after = if deleted.is_empty() {
-            before.clone()
-        } else {
+        let after = if run.sent_any() {
             graph
                 .role_assignments_of(id)
                 .await
-                .map_err(|e| read.clone().fail(&e))?
+                .map_err(|e| run.read().clone().fail(&e))?
+        } else {
+            before.clone()
         };
-        let present = |aid: &str| after.value.iter().any(|a| a.id == aid);
-        for (act, aid, status, request_id) in deleted {
-            actions.push(act.checked(
-                status,
-                request_id,
-                read_back(
-                    json!({ "assigned": false }),
-                    json!({ "assigned": present(&aid) }),
-                ),
-                Some(json!({ "readBackRequestId": after.request_id })),
-            ));
-        }
+        run.check(&after, |aid| after.value.iter().any(|a| a.id == aid));
         for f in &ctx.facts.directory_roles {
-            if before.value.iter().any(|a| a.id == f.assignment_id) {
-                continue;
-            }
-            actions.push(
-                Attempt::new(
+            if !before.value.iter().any(|a| a.id == f.assignment_id) {
+                run.already_absent(
                     ENTRA,
                     format!(
                         "directory role {} (assignment {}) already removed",
@@ -130,27 +117,10 @@ impl StepAction for RemoveDirectoryRoles {
                         f.assignment_id
                     ),
                     vec![id.to_owned(), f.assignment_id.clone()],
-                )
-                .request("GET", list_outline.clone())
-                .checked(
-                    before.status,
-                    before.request_id.clone(),
-                    read_back(json!({ "assigned": false }), json!({ "assigned": false })),
-                    Some(json!({ "note": "absent when this attempt read the assignments: removed by an earlier attempt of this step or outside offboard" })),
-                ),
-            );
+                    &before,
+                );
+            }
         }
-        if actions.is_empty() {
-            actions.push(read.checked(
-                after.status,
-                after.request_id.clone(),
-                read_back(
-                    json!({ "assignments": 0 }),
-                    json!({ "assignments": after.value.len() }),
-                ),
-                None,
-            ));
-        }
-        Ok(StepReport::from_actions(actions))
+        Ok(run.report(&after))
     }
 }

@@ -32,7 +32,8 @@ use offboard_core::plan::StepKind;
 use offboard_graph::{GraphError, Group, GroupKind};
 
 use super::common::{Attempt, ENTRA, gone_counts_as_sent, read_back, upn, user_id};
-use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+use super::emptied::Emptying;
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::{Tenant, kind_name};
 
 /// Removes cloud group memberships.
@@ -47,6 +48,9 @@ impl RemoveGroups {
         Self { tenant }
     }
 }
+
+/// Why a membership the planner saw was already gone.
+const ABSENT: &str = "absent when this attempt read the memberships: removed by an earlier attempt of this step or outside offboard";
 
 fn name(g: &Group) -> String {
     g.display_name.clone().unwrap_or_else(|| g.id.clone())
@@ -101,24 +105,28 @@ impl StepAction for RemoveGroups {
         let list_outline = format!("/users/{id}/memberOf/microsoft.graph.group");
 
         // Act: read first.
-        let read = Attempt::new(ENTRA, "list direct group memberships", vec![id.to_owned()])
-            .request("GET", list_outline.clone());
+        let mut run = Emptying::new(
+            Attempt::new(ENTRA, "list direct group memberships", vec![id.to_owned()])
+                .request("GET", list_outline.clone()),
+            list_outline,
+            "member",
+            "groups",
+            ABSENT,
+        );
         let before = graph
             .member_of_groups(id)
             .await
-            .map_err(|e| read.clone().fail(&e))?;
-        let mut actions: Vec<ActionEvidence> = Vec::new();
-        let mut removed: Vec<(Attempt, Group, u16, Option<String>)> = Vec::new();
+            .map_err(|e| run.read().clone().fail(&e))?;
         for g in &before.value {
             let targets = vec![id.to_owned(), g.id.clone()];
             if let Some(why) = not_here(g, leaver) {
-                actions.push(
+                run.actions.push(
                     Attempt::new(
                         ENTRA,
                         format!("remove from {} group {}", kind_name(g.kind()), name(g)),
                         targets,
                     )
-                    .request("GET", list_outline.clone())
+                    .request("GET", run.list_outline().to_owned())
                     .exception(
                         why,
                         Some(before.status),
@@ -139,8 +147,8 @@ impl StepAction for RemoveGroups {
             )
             .request("DELETE", format!("/groups/{}/members/{id}/$ref", g.id));
             match gone_counts_as_sent(graph.remove_group_member(&g.id, id).await) {
-                Ok(r) => removed.push((act, g.clone(), r.status, r.request_id)),
-                Err(e @ GraphError::NotApplicable { .. }) => actions.push(act.exception(
+                Ok(r) => run.sent(act, &g.id, r, licence_note(g)),
+                Err(e @ GraphError::NotApplicable { .. }) => run.actions.push(act.exception(
                     format!(
                         "Graph refused to remove the member: {}; {}",
                         e.info(),
@@ -154,44 +162,30 @@ impl StepAction for RemoveGroups {
                     )),
                     Some(licence_note(g)),
                 )),
-                Err(e @ GraphError::Permanent(_)) => actions.push(act.failed(&e)),
+                Err(e @ GraphError::Permanent(_)) => run.actions.push(act.failed(&e)),
                 Err(e) => return Err(act.fail(&e)),
             }
         }
 
         // Verify.
-        let after = if removed.is_empty() {
-            before.clone()
-        } else {
+        let after = if run.sent_any() {
             graph
                 .member_of_groups(id)
                 .await
-                .map_err(|e| read.clone().fail(&e))?
+                .map_err(|e| run.read().clone().fail(&e))?
+        } else {
+            before.clone()
         };
-        let member = |gid: &str| after.value.iter().any(|g| g.id.eq_ignore_ascii_case(gid));
-        for (act, g, status, request_id) in removed {
-            let mut details = licence_note(&g);
-            details["readBackRequestId"] = json!(after.request_id);
-            actions.push(act.checked(
-                status,
-                request_id,
-                read_back(
-                    json!({ "member": false }),
-                    json!({ "member": member(&g.id) }),
-                ),
-                Some(details),
-            ));
-        }
+        run.check(&after, |gid| {
+            after.value.iter().any(|g| g.id.eq_ignore_ascii_case(gid))
+        });
         for f in ctx.facts.groups.iter().filter(|f| f.direct) {
-            if before
+            if !before
                 .value
                 .iter()
                 .any(|g| g.id.eq_ignore_ascii_case(&f.id))
             {
-                continue;
-            }
-            actions.push(
-                Attempt::new(
+                run.already_absent(
                     ENTRA,
                     format!(
                         "{} group {} already left",
@@ -199,27 +193,10 @@ impl StepAction for RemoveGroups {
                         f.display_name.as_deref().unwrap_or(&f.id)
                     ),
                     vec![id.to_owned(), f.id.clone()],
-                )
-                .request("GET", list_outline.clone())
-                .checked(
-                    before.status,
-                    before.request_id.clone(),
-                    read_back(json!({ "member": false }), json!({ "member": false })),
-                    Some(json!({ "note": "absent when this attempt read the memberships: removed by an earlier attempt of this step or outside offboard" })),
-                ),
-            );
+                    &before,
+                );
+            }
         }
-        if actions.is_empty() {
-            actions.push(read.checked(
-                after.status,
-                after.request_id.clone(),
-                read_back(
-                    json!({ "groups": 0 }),
-                    json!({ "groups": after.value.len() }),
-                ),
-                None,
-            ));
-        }
-        Ok(StepReport::from_actions(actions))
+        Ok(run.report(&after))
     }
 }

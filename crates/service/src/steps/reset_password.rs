@@ -31,9 +31,8 @@ use std::sync::Arc;
 use offboard_core::plan::StepKind;
 use offboard_graph::{GraphError, NotApplicableReason};
 
-use super::common::{
-    Attempt, ENTRA, at_or_after, instant, read_back_if, read_until, started, user_id,
-};
+use super::common::{Attempt, ENTRA, instant, user_id};
+use super::stamped::Stamped;
 use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
@@ -90,8 +89,9 @@ impl StepAction for ResetPassword {
     async fn run(&self, ctx: &StepContext<'_>) -> Result<StepReport, StepFailure> {
         let graph = &self.tenant.graph;
         let id = user_id(ctx);
-        let from = started(ctx);
-        let expected = json!({ "lastPasswordChangeDateTime": format!(">= {}", instant(Some(from)).as_str().unwrap_or_default()) });
+        let run = Stamped::new(ctx, "lastPasswordChangeDateTime", |u| {
+            u.last_password_change_date_time
+        });
 
         // Act: read first.
         let read = Attempt::new(
@@ -100,23 +100,10 @@ impl StepAction for ResetPassword {
             vec![id.to_owned()],
         )
         .request("GET", format!("/users/{id}"));
-        let before = graph
-            .get_user(id)
-            .await
-            .map_err(|e| read.clone().fail(&e))?;
-        let changed_at = before.value.last_password_change_date_time;
-        if at_or_after(changed_at, from) {
-            return Ok(StepReport::from_actions(vec![read.checked(
-                before.status,
-                before.request_id,
-                read_back_if(
-                    expected,
-                    json!({ "lastPasswordChangeDateTime": instant(changed_at) }),
-                    true,
-                ),
-                Some(json!({ "changed": false })),
-            )]));
-        }
+        let changed_at = match run.read_first(graph, id, read).await? {
+            Ok(changed_at) => changed_at,
+            Err(done) => return Ok(done),
+        };
 
         let act = Attempt::new(
             ENTRA,
@@ -153,28 +140,13 @@ impl StepAction for ResetPassword {
         };
 
         // Verify.
-        let after = read_until(
-            || graph.get_user(id),
-            |u| at_or_after(u.last_password_change_date_time, from),
-        )
-        .await
-        .map_err(|e| act.clone().fail(&e))?;
-        let observed = after.value.last_password_change_date_time;
-        Ok(StepReport::from_actions(vec![act.checked(
-            done.status,
-            done.request_id,
-            read_back_if(
-                expected,
-                json!({ "lastPasswordChangeDateTime": instant(observed) }),
-                at_or_after(observed, from),
-            ),
-            Some(json!({
-                "changed": true,
-                "body": body,
-                "previousChange": instant(changed_at),
-                "readBackRequestId": after.request_id,
-            })),
-        )]))
+        let details = json!({
+            "changed": true,
+            "body": body,
+            "previousChange": instant(changed_at),
+        });
+        run.read_back(graph, id, act, (done.status, done.request_id), details)
+            .await
     }
 }
 

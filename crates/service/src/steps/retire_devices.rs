@@ -27,7 +27,8 @@ use offboard_graph::{GraphError, ManagedDevice, Reply};
 use super::common::{
     Attempt, INTUNE, already_gone, gone_counts_as_sent, read_back, read_until, user_id,
 };
-use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
+use super::emptied::Emptying;
+use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
 /// Retires managed devices.
@@ -42,6 +43,9 @@ impl RetireDevices {
         Self { tenant }
     }
 }
+
+/// Why a device the planner saw was no longer listed.
+const ABSENT: &str = "absent when this attempt read the devices: retired by an earlier attempt of this step, or removed from Intune";
 
 fn state(d: &ManagedDevice) -> Option<String> {
     d.device_action_results
@@ -71,19 +75,24 @@ impl StepAction for RetireDevices {
         let expected = json!({ "retire": "pending or done" });
 
         // Act: read first.
-        let read = Attempt::new(INTUNE, "list managed devices", vec![id.to_owned()])
-            .request("GET", list_outline.clone());
+        let mut run = Emptying::new(
+            Attempt::new(INTUNE, "list managed devices", vec![id.to_owned()])
+                .request("GET", list_outline.clone()),
+            list_outline,
+            "managed",
+            "devices",
+            ABSENT,
+        );
         let before = graph
             .managed_devices(id)
             .await
-            .map_err(|e| read.clone().fail(&e))?;
-        let mut actions: Vec<ActionEvidence> = Vec::new();
+            .map_err(|e| run.read().clone().fail(&e))?;
         for d in &before.value {
             let targets = vec![id.to_owned(), d.id.clone()];
             if d.retire_requested() {
-                actions.push(
+                run.actions.push(
                     Attempt::new(INTUNE, format!("{} already retired", name(d)), targets)
-                        .request("GET", list_outline.clone())
+                        .request("GET", run.list_outline().to_owned())
                         .checked(
                             before.status,
                             before.request_id.clone(),
@@ -100,7 +109,7 @@ impl StepAction for RetireDevices {
             let done: Reply<()> = match gone_counts_as_sent(graph.retire_device(&d.id).await) {
                 Ok(r) => r,
                 Err(e @ (GraphError::Permanent(_) | GraphError::NotApplicable { .. })) => {
-                    actions.push(act.failed(&e));
+                    run.actions.push(act.failed(&e));
                     continue;
                 }
                 Err(e) => return Err(act.fail(&e)),
@@ -122,7 +131,7 @@ impl StepAction for RetireDevices {
                 Err(e) if already_gone(&e) => (expected.clone(), e.request_id().map(str::to_owned)),
                 Err(e) => return Err(act.fail(&e)),
             };
-            actions.push(act.checked(
+            run.actions.push(act.checked(
                 done.status,
                 done.request_id,
                 read_back(expected.clone(), observed),
@@ -130,42 +139,19 @@ impl StepAction for RetireDevices {
             ));
         }
         for f in &ctx.facts.devices {
-            if before
+            if !before
                 .value
                 .iter()
                 .any(|d| d.id.eq_ignore_ascii_case(&f.id))
             {
-                continue;
-            }
-            actions.push(
-                Attempt::new(
+                run.already_absent(
                     INTUNE,
-                    format!(
-                        "{} no longer managed",
-                        f.name.as_deref().unwrap_or(&f.id)
-                    ),
+                    format!("{} no longer managed", f.name.as_deref().unwrap_or(&f.id)),
                     vec![id.to_owned(), f.id.clone()],
-                )
-                .request("GET", list_outline.clone())
-                .checked(
-                    before.status,
-                    before.request_id.clone(),
-                    read_back(json!({ "managed": false }), json!({ "managed": false })),
-                    Some(json!({ "note": "absent when this attempt read the devices: retired by an earlier attempt of this step, or removed from Intune" })),
-                ),
-            );
+                    &before,
+                );
+            }
         }
-        if actions.is_empty() {
-            actions.push(read.checked(
-                before.status,
-                before.request_id.clone(),
-                read_back(
-                    json!({ "devices": 0 }),
-                    json!({ "devices": before.value.len() }),
-                ),
-                None,
-            ));
-        }
-        Ok(StepReport::from_actions(actions))
+        Ok(run.report(&before))
     }
 }

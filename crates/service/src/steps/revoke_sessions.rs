@@ -23,9 +23,8 @@ use std::sync::Arc;
 
 use offboard_core::plan::StepKind;
 
-use super::common::{
-    Attempt, ENTRA, at_or_after, instant, read_back_if, read_until, started, user_id,
-};
+use super::common::{Attempt, ENTRA, instant, user_id};
+use super::stamped::Stamped;
 use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
@@ -51,8 +50,9 @@ impl StepAction for RevokeSessions {
     async fn run(&self, ctx: &StepContext<'_>) -> Result<StepReport, StepFailure> {
         let graph = &self.tenant.graph;
         let id = user_id(ctx);
-        let from = started(ctx);
-        let expected = json!({ "signInSessionsValidFromDateTime": format!(">= {}", instant(Some(from)).as_str().unwrap_or_default()) });
+        let run = Stamped::new(ctx, "signInSessionsValidFromDateTime", |u| {
+            u.sign_in_sessions_valid_from_date_time
+        });
 
         // Act: read first.
         let read = Attempt::new(
@@ -61,23 +61,10 @@ impl StepAction for RevokeSessions {
             vec![id.to_owned()],
         )
         .request("GET", format!("/users/{id}"));
-        let before = graph
-            .get_user(id)
-            .await
-            .map_err(|e| read.clone().fail(&e))?;
-        let valid_from = before.value.sign_in_sessions_valid_from_date_time;
-        if at_or_after(valid_from, from) {
-            return Ok(StepReport::from_actions(vec![read.checked(
-                before.status,
-                before.request_id,
-                read_back_if(
-                    expected,
-                    json!({ "signInSessionsValidFromDateTime": instant(valid_from) }),
-                    true,
-                ),
-                Some(json!({ "changed": false })),
-            )]));
-        }
+        let valid_from = match run.read_first(graph, id, read).await? {
+            Ok(valid_from) => valid_from,
+            Err(done) => return Ok(done),
+        };
 
         let act = Attempt::new(
             ENTRA,
@@ -91,27 +78,12 @@ impl StepAction for RevokeSessions {
             .map_err(|e| act.clone().fail(&e))?;
 
         // Verify.
-        let after = read_until(
-            || graph.get_user(id),
-            |u| at_or_after(u.sign_in_sessions_valid_from_date_time, from),
-        )
-        .await
-        .map_err(|e| act.clone().fail(&e))?;
-        let observed = after.value.sign_in_sessions_valid_from_date_time;
-        Ok(StepReport::from_actions(vec![act.checked(
-            done.status,
-            done.request_id,
-            read_back_if(
-                expected,
-                json!({ "signInSessionsValidFromDateTime": instant(observed) }),
-                at_or_after(observed, from),
-            ),
-            Some(json!({
-                "changed": true,
-                "graphAnswered": done.value,
-                "previousValidFrom": instant(valid_from),
-                "readBackRequestId": after.request_id,
-            })),
-        )]))
+        let details = json!({
+            "changed": true,
+            "graphAnswered": done.value,
+            "previousValidFrom": instant(valid_from),
+        });
+        run.read_back(graph, id, act, (done.status, done.request_id), details)
+            .await
     }
 }
