@@ -240,8 +240,8 @@ pub(crate) enum EvidenceCall {
     Upload,
     /// Get Blob, Get Blob Properties, List Blobs.
     Read,
-    /// Set Blob Legal Hold or Set Blob Immutability Policy.
-    Worm,
+    /// Reading the evidence account's immutability policy (resource manager).
+    Protection,
 }
 
 const WORM_UNSUPPORTED: &str = "the storage service does not implement blob legal holds / immutability policies (501): it is an emulator such as Azurite, not Azure Storage, so this evidence cannot be made immutable. Set OFFBOARD_EVIDENCE_WORM=off only for an emulator (every packet, report and verification then says \"WORM not enforced\"); in production point OFFBOARD_STORAGE_BLOB_ENDPOINT at the evidence account, whose container has version-level immutability";
@@ -289,7 +289,7 @@ pub(crate) fn evidence_error(
                         detail()
                     ),
                 },
-                (400 | 409, _, EvidenceCall::Upload | EvidenceCall::Worm)
+                (400 | 409, _, EvidenceCall::Upload | EvidenceCall::Protection)
                     if error_code_mentions_immutability(error_code.as_deref()) =>
                 {
                     EvidenceStoreError::Permanent {
@@ -304,7 +304,7 @@ pub(crate) fn evidence_error(
                 }
                 (401 | 403, _, _) => EvidenceStoreError::Permanent {
                     detail: format!(
-                        "{}; the identity may not do this on the evidence container: grant it the offboard evidence writer role (blob read, write, add and immutableStorage/runAsSuperUser)",
+                        "{}; the identity may not do this on the evidence container: grant it the offboard evidence writer role (blob read and add) and, for the account's immutability policy, the offboard evidence protection reader role (storageAccounts/read)",
                         detail()
                     ),
                 },
@@ -427,7 +427,7 @@ mod tests {
         );
         match evidence_error(
             "record 1",
-            EvidenceCall::Worm,
+            EvidenceCall::Upload,
             &http(501, "APINotImplemented"),
         ) {
             EvidenceStoreError::Permanent { detail } => {
@@ -451,7 +451,7 @@ mod tests {
         assert!(matches!(
             evidence_error(
                 "x",
-                EvidenceCall::Worm,
+                EvidenceCall::Upload,
                 &http(409, "BlobImmutableDueToPolicy")
             ),
             EvidenceStoreError::Permanent { .. }

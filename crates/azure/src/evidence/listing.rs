@@ -2,7 +2,9 @@
 //! periods and cases that `azure_storage_blob` does not offer.
 
 use azure_core::http::{Context, Method, Request};
-use azure_storage_blob::models::BlobContainerClientListBlobsOptions;
+use std::collections::BTreeMap;
+
+use azure_storage_blob::models::{BlobContainerClientListBlobsOptions, ListBlobsIncludeItem};
 use futures::TryStreamExt as _;
 use offboard_core::ports::EvidenceStoreError;
 use serde::Deserialize;
@@ -14,27 +16,43 @@ use crate::error::{EvidenceCall as Call, evidence_error, redact};
 const LIST_PAGE: i32 = 5000;
 
 impl BlobEvidenceStore {
-    /// The names of the blobs under `prefix` (flat listing, every page).
-    pub(super) async fn list_names(&self, prefix: &str) -> Result<Vec<String>, EvidenceStoreError> {
+    /// The blobs under `prefix` (flat listing, every page), each with its version ids, oldest
+    /// first. With WORM on the listing includes every version (so an overwrite shows as a
+    /// second version); with WORM off (an emulator keeps none) the lists are empty.
+    pub(super) async fn list_versions(
+        &self,
+        prefix: &str,
+    ) -> Result<BTreeMap<String, Vec<String>>, EvidenceStoreError> {
         let what = format!("listing {prefix}");
         let options = BlobContainerClientListBlobsOptions {
             prefix: Some(prefix.to_owned()),
             maxresults: Some(LIST_PAGE),
+            include: self
+                .config
+                .worm
+                .then(|| vec![ListBlobsIncludeItem::Versions]),
             ..Default::default()
         };
         let mut items = self
             .container
             .list_blobs(Some(options))
             .map_err(|e| evidence_error(&what, Call::Read, &e))?;
-        let mut names = Vec::new();
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
         while let Some(item) = items
             .try_next()
             .await
             .map_err(|e| evidence_error(&what, Call::Read, &e))?
         {
-            names.extend(item.name);
+            if let Some(name) = item.name {
+                let versions = out.entry(name).or_default();
+                versions.extend(item.version_id);
+            }
         }
-        Ok(names)
+        // Version ids are timestamps: their order is the order of writing.
+        for versions in out.values_mut() {
+            versions.sort();
+        }
+        Ok(out)
     }
 
     /// The "directories" directly under `prefix`: List Blobs with `delimiter=/`, which

@@ -17,35 +17,47 @@
 //! `cases/`. A case's records list under their own prefix in position order, because the
 //! positions are zero-padded.
 //!
-//! # Write once, under legal hold and retention, confirmed by reading back
+//! # Write once, protected by a retention the app cannot unlock
 //!
 //! Every record, seal and ledger entry is written with one Put Blob carrying
 //! `If-None-Match: *` (a second write to the same name is refused with 409
-//! `BlobAlreadyExists`: [`EvidenceStoreError::Conflict`]) and, with WORM on, the headers that
-//! make the new blob version immutable in the same request: `x-ms-legal-hold: true`,
-//! `x-ms-immutability-policy-mode: Unlocked` and `x-ms-immutability-policy-until-date`
-//! (now + the retention days, RFC 1123). The blob is then read back (Get Blob: content and the
-//! immutability headers). A write counts only if the bytes are the bytes sent and, with WORM on,
-//! the service reports the legal hold and a policy that lasts at least until the date asked
-//! for. If the hold or the policy is missing after the upload, the dedicated calls (Set Blob
-//! Legal Hold, Set Blob Immutability Policy) are made and the blob is read back again; if it is
-//! still missing, the write is [`EvidenceStoreError::NotConfirmed`].
+//! `BlobAlreadyExists`: [`EvidenceStoreError::Conflict`]) and nothing else: no legal hold, no
+//! per-blob policy. The protection is the evidence account's **locked** version-level default
+//! retention, which every version inherits and which nobody — not the app, not an admin — can
+//! shorten or remove; the app's role can only add blobs and read them (no `blobs/write`, no
+//! delete, no `runAsSuperUser`; infra/README.md). A per-blob *Unlocked* policy would take
+//! precedence over the locked default and could be shortened, so the app sets none and a write
+//! that shows one does not count.
 //!
-//! A service that does not implement legal holds (Azurite answers 501) fails the write with
-//! [`EvidenceStoreError::Permanent`] saying so: a WORM store never continues silently without
-//! WORM. Only [`BlobEvidenceConfig::worm`] `false` (`OFFBOARD_EVIDENCE_WORM=off`, for emulators)
-//! skips the hold and the policy, and then [`EvidenceStore::worm`] reports
-//! [`WormStatus::NotEnforced`], which every packet, report and verification repeats.
+//! The blob is then read back (Get Blob). A write counts only if the bytes are the bytes sent
+//! and, with WORM on, the service shows a blob version and the account's default policy —
+//! read from the account's own properties through the resource manager
+//! (`OFFBOARD_EVIDENCE_ACCOUNT_ID`), not from headers the app sent — is `Locked` and at least
+//! the configured retention; otherwise the write is [`EvidenceStoreError::NotConfirmed`] (an
+//! alert, never a silent success). [`BlobEvidenceStore::check_container`] makes the same check
+//! at start-up, and the handler refuses to start with WORM on when it fails.
 //!
-//! The REST shape of these requests is pinned by `tests/azure/evidence_rest.rs` against the
-//! documentation (shared/reference/platform-facts.md §5).
+//! Evidence is read by the version written: the listing includes versions, and a blob with more
+//! than one (something wrote over it — impossible for the app's role, but not for every role)
+//! is reported as tampered instead of read.
+//!
+//! Only [`BlobEvidenceConfig::worm`] `false` (`OFFBOARD_EVIDENCE_WORM=off`, for emulators such
+//! as Azurite, which keeps no versions and has no immutability) skips those checks, and then
+//! [`EvidenceStore::worm`] reports [`WormStatus::NotEnforced`], which every packet, report and
+//! verification repeats.
+//!
+//! The REST shape of these requests is pinned by `tests/azure/evidence_rest.rs`, and what
+//! the service's immutability contract does with them by `tests/azure/evidence_worm.rs` against
+//! the `standin-blob-worm` stand-in (shared/reference/platform-facts.md §5).
 
 mod layout;
 mod listing;
+mod protection;
 mod store;
 mod worm;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
 
 use azure_core::credentials::TokenCredential;
 use azure_core::error::ErrorKind;
@@ -55,10 +67,10 @@ use azure_storage_blob::models::BlobContainerClientGetPropertiesResultHeaders as
 use azure_storage_blob::{
     BlobClient, BlobClientOptions, BlobContainerClient, BlobContainerClientOptions,
 };
+use offboard_core::evidence::{WormProtection, WormStatus};
 use offboard_core::ports::EvidenceStoreError;
 
 use crate::error::{EvidenceCall as Call, SetupError, evidence_error, redact};
-use worm::DocumentedPolicyModeCasing;
 
 /// Seven years, the default retention of every evidence blob.
 pub const DEFAULT_RETENTION_DAYS: u32 = 2555;
@@ -79,12 +91,18 @@ pub struct BlobEvidenceConfig {
     /// The container (`OFFBOARD_EVIDENCE_CONTAINER`, default `evidence`). In production it
     /// lives in an account with version-level immutability (the infrastructure creates both).
     pub container: String,
-    /// Whether every blob gets a legal hold and a time-based retention policy, confirmed by
-    /// reading back (`OFFBOARD_EVIDENCE_WORM`, default on). Off is for emulators only.
+    /// Whether every write must be confirmed as protected by the account's locked default
+    /// retention (`OFFBOARD_EVIDENCE_WORM`, default on). Off is for emulators only.
     pub worm: bool,
-    /// How long each blob's retention policy lasts from its write, in days
+    /// The retention the account's locked default must at least have, in days
     /// (`OFFBOARD_EVIDENCE_RETENTION_DAYS`, default 2555).
     pub retention_days: u32,
+    /// The evidence storage account's resource id (`OFFBOARD_EVIDENCE_ACCOUNT_ID`), where its
+    /// immutability policy is read; required with WORM on.
+    pub account_id: Option<String>,
+    /// The resource manager endpoint (`OFFBOARD_ARM_ENDPOINT`, default
+    /// `https://management.azure.com`).
+    pub arm_endpoint: String,
 }
 
 impl BlobEvidenceConfig {
@@ -96,9 +114,14 @@ impl BlobEvidenceConfig {
             container: "evidence".into(),
             worm: true,
             retention_days: DEFAULT_RETENTION_DAYS,
+            account_id: None,
+            arm_endpoint: DEFAULT_ARM_ENDPOINT.into(),
         }
     }
 }
+
+/// The public cloud's resource manager.
+pub const DEFAULT_ARM_ENDPOINT: &str = "https://management.azure.com";
 
 /// Options of [`BlobEvidenceStore`], in the SDK's style:
 /// `BlobEvidenceOptions { ..Default::default() }`.
@@ -122,6 +145,10 @@ pub struct BlobEvidenceStore {
     /// The `x-ms-version` the SDK sends, reused for the delimiter listing.
     version: String,
     container: BlobContainerClient,
+    /// For the resource manager read of the account's immutability policy.
+    arm_pipeline: Pipeline,
+    /// The last protection read and when.
+    protection: RwLock<Option<(Instant, WormProtection)>>,
 }
 
 impl std::fmt::Debug for BlobEvidenceStore {
@@ -204,9 +231,6 @@ impl BlobEvidenceStore {
             )))),
             ..Default::default()
         };
-        client_options
-            .per_call_policies
-            .push(Arc::new(DocumentedPolicyModeCasing));
         if let Some(retry) = options.retry {
             client_options.retry = retry;
         }
@@ -231,6 +255,17 @@ impl BlobEvidenceStore {
             }),
         )
         .map_err(|e| invalid(redact(&e.to_string())))?;
+        let arm_pipeline = Pipeline::new(
+            option_env!("CARGO_PKG_NAME"),
+            option_env!("CARGO_PKG_VERSION"),
+            client_options.clone(),
+            Vec::new(),
+            vec![Arc::new(BearerTokenAuthorizationPolicy::new(
+                credential.clone(),
+                vec!["https://management.azure.com/.default"],
+            ))],
+            None,
+        );
         Ok(Self {
             config,
             container_url: url,
@@ -239,6 +274,8 @@ impl BlobEvidenceStore {
             list_pipeline,
             version,
             container,
+            arm_pipeline,
+            protection: RwLock::new(None),
         })
     }
 
@@ -248,9 +285,10 @@ impl BlobEvidenceStore {
     }
 
     /// Checks at start-up that the container exists and, with WORM on, that the service reports
-    /// version-level immutability on it (`x-ms-immutable-storage-with-versioning-enabled`), so
-    /// a misconfigured deployment fails before the first leaver rather than at the first write.
-    /// The per-blob read-back remains the guarantee; this is the early warning.
+    /// version-level immutability on it (`x-ms-immutable-storage-with-versioning-enabled`) and
+    /// that the account's default retention — read from the account's properties — is Locked
+    /// and at least the configured retention. The handler refuses to start when this fails, so
+    /// a deployment whose evidence the app (or anyone) could unlock never takes a leaver.
     pub async fn check_container(&self) -> Result<(), EvidenceStoreError> {
         let what = format!("evidence container {}", self.config.container);
         let response = self.container.get_properties(None).await.map_err(|e| {
@@ -271,15 +309,33 @@ impl BlobEvidenceStore {
         let versioned_worm = response
             .is_immutable_storage_with_versioning_enabled()
             .map_err(|e| evidence_error(&what, Call::Read, &e))?;
-        if versioned_worm == Some(true) {
-            Ok(())
-        } else {
-            Err(EvidenceStoreError::Permanent {
+        if versioned_worm != Some(true) {
+            return Err(EvidenceStoreError::Permanent {
                 detail: format!(
                     "{what} does not report version-level immutability (x-ms-immutable-storage-with-versioning-enabled: {}); evidence written there could not be held. Deploy the evidence account from infra/ (immutableStorageWithVersioning), or set OFFBOARD_EVIDENCE_WORM=off only for an emulator",
                     versioned_worm.map_or("absent".to_owned(), |v| v.to_string())
                 ),
+            });
+        }
+        let protection = self.protection().await?;
+        self.locked_enough(&protection)
+            .map_err(|why| EvidenceStoreError::Permanent {
+                detail: format!("OFFBOARD_EVIDENCE_WORM is on but {why}"),
             })
+    }
+
+    /// What this store enforces: with WORM on, the retention asked for and the protection the
+    /// service last reported (none before the first read).
+    pub fn worm_status(&self) -> WormStatus {
+        if self.config.worm {
+            WormStatus::Enforced {
+                retention_days: self.config.retention_days,
+                protection: self.last_protection(),
+            }
+        } else {
+            WormStatus::NotEnforced {
+                reason: WORM_OFF_REASON.into(),
+            }
         }
     }
 
@@ -327,7 +383,6 @@ impl BlobEvidenceStore {
 mod tests {
     use super::*;
     use async_trait::async_trait;
-    use offboard_core::evidence::WormStatus;
     use offboard_core::ports::EvidenceStore as _;
 
     #[test]
@@ -393,7 +448,8 @@ mod tests {
         assert_eq!(
             ok.worm(),
             WormStatus::Enforced {
-                retention_days: 2555
+                retention_days: 2555,
+                protection: None
             }
         );
         assert_eq!(

@@ -7,11 +7,11 @@ use offboard_core::evidence::{EvidenceRecord, LedgerEntry, Seal, WormStatus};
 use offboard_core::ids::CaseId;
 use offboard_core::ports::{EvidenceStore, EvidenceStoreError, StoredRecord};
 
+use super::BlobEvidenceStore;
 use super::layout::{
     case_prefix, check_period, ledger_name, position_of, record_name, seal_generation_name,
     seal_name,
 };
-use super::{BlobEvidenceStore, WORM_OFF_REASON};
 
 /// How many blobs are read at once when a case's records are read.
 const READ_CONCURRENCY: usize = 8;
@@ -25,15 +25,7 @@ fn encode<T: serde::Serialize>(what: &str, v: &T) -> Result<Vec<u8>, EvidenceSto
 #[async_trait]
 impl EvidenceStore for BlobEvidenceStore {
     fn worm(&self) -> WormStatus {
-        if self.config.worm {
-            WormStatus::Enforced {
-                retention_days: self.config.retention_days,
-            }
-        } else {
-            WormStatus::NotEnforced {
-                reason: WORM_OFF_REASON.into(),
-            }
-        }
+        self.worm_status()
     }
 
     #[tracing::instrument(skip_all, fields(case_id = %record.case_id, seq = record.seq))]
@@ -51,6 +43,7 @@ impl EvidenceStore for BlobEvidenceStore {
             &what,
         )
         .await
+        .map(drop)
     }
 
     #[tracing::instrument(skip_all, fields(case_id = %seal.case_id))]
@@ -64,13 +57,16 @@ impl EvidenceStore for BlobEvidenceStore {
             &what,
         )
         .await
+        .map(drop)
     }
 
     #[tracing::instrument(skip_all, fields(seq = entry.seq))]
     async fn put_ledger_entry(&self, entry: &LedgerEntry) -> Result<(), EvidenceStoreError> {
         let what = format!("ledger entry {}", entry.seq);
         let bytes = encode(&what, entry)?;
-        self.write_once(&ledger_name(entry.seq), bytes, &what).await
+        self.write_once(&ledger_name(entry.seq), bytes, &what)
+            .await
+            .map(drop)
     }
 
     async fn records(
@@ -80,19 +76,22 @@ impl EvidenceStore for BlobEvidenceStore {
     ) -> Result<Vec<StoredRecord>, EvidenceStoreError> {
         check_period(period)?;
         let prefix = format!("{}records/", case_prefix(period, case_id));
-        let mut positions: Vec<(u64, String)> = self
-            .list_names(&prefix)
+        let mut positions: Vec<(u64, String, Vec<String>)> = self
+            .list_versions(&prefix)
             .await?
             .into_iter()
-            .filter_map(|name| position_of(&name, &prefix).map(|p| (p, name)))
+            .filter_map(|(name, versions)| position_of(&name, &prefix).map(|p| (p, name, versions)))
             .collect();
         positions.sort();
-        let reads =
-            futures::stream::iter(positions.into_iter().map(|(position, name)| async move {
-                let record = self.read_json::<EvidenceRecord>(&name).await?;
+        let reads = futures::stream::iter(positions.into_iter().map(
+            |(position, name, versions)| async move {
+                let record = self
+                    .read_versioned::<EvidenceRecord>(&name, &versions)
+                    .await?;
                 Ok::<_, EvidenceStoreError>(record.map(|record| StoredRecord { position, record }))
-            }))
-            .buffered(READ_CONCURRENCY);
+            },
+        ))
+        .buffered(READ_CONCURRENCY);
         let read: Vec<Option<StoredRecord>> = reads.try_collect().await?;
         // A blob listed then gone (it cannot be deleted under WORM; with WORM off it can) is
         // left out, as a file removed meanwhile is by the file store.
@@ -107,16 +106,16 @@ impl EvidenceStore for BlobEvidenceStore {
         check_period(period)?;
         let prefix = format!("{}records/", case_prefix(period, case_id));
         let last = self
-            .list_names(&prefix)
+            .list_versions(&prefix)
             .await?
             .into_iter()
-            .filter_map(|name| position_of(&name, &prefix).map(|p| (p, name)))
+            .filter_map(|(name, versions)| position_of(&name, &prefix).map(|p| (p, name, versions)))
             .max();
-        let Some((position, name)) = last else {
+        let Some((position, name, versions)) = last else {
             return Ok(None);
         };
         Ok(self
-            .read_json::<EvidenceRecord>(&name)
+            .read_versioned::<EvidenceRecord>(&name, &versions)
             .await?
             .map(|record| StoredRecord { position, record }))
     }

@@ -1,157 +1,113 @@
-//! Writing once under legal hold and retention, and reading back what the service shows.
+//! Writing once and reading back what the service shows: the bytes, the version the write
+//! created, and the protection in effect for it.
+//!
+//! The app sets no legal hold and no per-blob policy: a blob's own policy takes precedence over
+//! the account's default, so an *Unlocked* per-blob policy would make locked evidence
+//! shortenable by anyone holding `runAsSuperUser` (the app included, when it held it). Every
+//! version inherits the account's locked default instead ([`super::protection`]).
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
-use azure_core::error::ErrorKind;
-use azure_core::http::headers::HeaderName;
-use azure_core::http::policies::{Policy, PolicyResult};
-use azure_core::http::{Context, Request, RequestContent};
-use azure_core::time::OffsetDateTime;
-use azure_storage_blob::models::{
-    BlobClientDownloadResult, BlobClientUploadOptions, ImmutabilityPolicyMode,
-};
-use chrono::Utc;
+use azure_core::http::{Context, Method, Request, RequestContent, Url};
+use azure_storage_blob::models::{BlobClientUploadOptions, ImmutabilityPolicyMode};
 use offboard_core::ports::EvidenceStoreError;
 
 use super::BlobEvidenceStore;
-use crate::error::{EvidenceCall as Call, evidence_error, is_blob_not_found};
+use crate::error::{EvidenceCall as Call, evidence_error, is_blob_not_found, redact};
 
-/// The request header whose value the SDK writes in lower case and the REST documentation in
-/// upper case (see [`DocumentedPolicyModeCasing`]).
-const POLICY_MODE: HeaderName = HeaderName::from_static("x-ms-immutability-policy-mode");
-
-/// and so does offboard: this per-call policy rewrites the request header, nothing else.
-#[derive(Debug)]
-pub(super) struct DocumentedPolicyModeCasing;
-
-#[async_trait]
-impl Policy for DocumentedPolicyModeCasing {
-    async fn send(
-        &self,
-        ctx: &Context,
-        request: &mut Request,
-        next: &[Arc<dyn Policy>],
-    ) -> PolicyResult {
-        let documented = match request.headers().get_optional_str(&POLICY_MODE) {
-            Some(v) if v.eq_ignore_ascii_case("unlocked") => Some("Unlocked"),
-            Some(v) if v.eq_ignore_ascii_case("locked") => Some("Locked"),
-            _ => None,
-        };
-        if let Some(value) = documented {
-            request.insert_header(POLICY_MODE, value);
-        }
-        match next.split_first() {
-            Some((policy, rest)) => policy.send(ctx, request, rest).await,
-            None => Err(azure_core::Error::with_message(
-                ErrorKind::Other,
-                "the policy-mode casing policy must not be the last policy of a pipeline",
-            )),
-        }
-    }
-}
-
-/// Whole seconds since the epoch as the SDK's time type.
-fn offset_time(t: chrono::DateTime<Utc>) -> Result<OffsetDateTime, EvidenceStoreError> {
-    OffsetDateTime::from_unix_timestamp(t.timestamp()).map_err(|e| EvidenceStoreError::Permanent {
-        detail: format!("retention date {t} is out of range: {e}"),
-    })
-}
-
-/// RFC 1123, as the service and its documentation write dates.
-fn rfc1123(t: &OffsetDateTime) -> String {
-    azure_core::time::to_rfc7231(t)
-}
-
-/// What Get Blob showed.
-struct ReadBack {
-    bytes: Vec<u8>,
+/// What Get Blob showed for one version.
+pub(super) struct ReadBack {
+    pub(super) bytes: Vec<u8>,
+    /// `x-ms-version-id`: present where the account keeps versions (version-level WORM).
+    pub(super) version_id: Option<String>,
     legal_hold: Option<bool>,
-    mode: Option<ImmutabilityPolicyMode>,
-    until: Option<OffsetDateTime>,
+    /// A policy of the version's own (`x-ms-immutability-policy-mode`), if any.
+    own_policy: Option<ImmutabilityPolicyMode>,
 }
 
 impl ReadBack {
-    fn hold_ok(&self) -> bool {
-        self.legal_hold == Some(true)
-    }
-
-    fn policy_ok(&self, until: &OffsetDateTime) -> bool {
-        matches!(
-            self.mode,
-            Some(ImmutabilityPolicyMode::Unlocked | ImmutabilityPolicyMode::Locked)
-        ) && self.until.is_some_and(|u| u >= *until)
-    }
-
     fn describe(&self) -> String {
         format!(
-            "legal hold {}, immutability policy {} until {}",
+            "version {}, legal hold {}, own policy {}",
+            self.version_id.as_deref().unwrap_or("(none)"),
             match self.legal_hold {
                 Some(true) => "on",
                 Some(false) => "off",
                 None => "absent",
             },
-            self.mode
-                .map_or_else(|| "absent".to_owned(), |m| m.to_string()),
-            self.until
-                .as_ref()
-                .map_or_else(|| "(none)".to_owned(), rfc1123)
+            self.own_policy
+                .map_or_else(|| "none".to_owned(), |m| m.to_string()),
         )
     }
 }
-impl BlobEvidenceStore {
-    /// The until-date of a retention policy that starts now: whole seconds, as RFC 1123 carries.
-    pub(super) fn retention_until(&self) -> Result<OffsetDateTime, EvidenceStoreError> {
-        let until = Utc::now() + chrono::Duration::days(i64::from(self.config.retention_days));
-        offset_time(until)
-    }
 
-    /// Get Blob: the content and the immutability headers; `None` if there is no such blob.
-    async fn read_blob(&self, name: &str) -> Result<Option<ReadBack>, EvidenceStoreError> {
-        let client = self.blob(name)?;
-        let result: BlobClientDownloadResult = match client.download(None).await {
+impl BlobEvidenceStore {
+    /// Get Blob of the current version, or of `version`: content and the version and
+    /// protection headers; `None` if there is no such blob (or version).
+    pub(super) async fn read_blob(
+        &self,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Option<ReadBack>, EvidenceStoreError> {
+        let mut url: Url = self.blob_url(name)?;
+        if let Some(v) = version {
+            url.query_pairs_mut().append_pair("versionid", v);
+        }
+        let mut request = Request::new(url, Method::Get);
+        request.insert_header("x-ms-version", self.version.clone());
+        let response = match self
+            .list_pipeline
+            .send(&Context::new(), &mut request, None)
+            .await
+        {
             Ok(r) => r,
             Err(e) if is_blob_not_found(&e) => return Ok(None),
             Err(e) => return Err(evidence_error(name, Call::Read, &e)),
         };
-        let props = result.properties;
-        let bytes = result
-            .body
-            .collect()
-            .await
-            .map_err(|e| evidence_error(name, Call::Read, &e))?;
+        let status = u16::from(response.status());
+        if status == 404 {
+            return Ok(None);
+        }
+        if !(200..300).contains(&status) {
+            return Err(EvidenceStoreError::Permanent {
+                detail: redact(&format!("{status} on reading blob {name}")),
+            });
+        }
+        let headers = response.headers().clone();
+        let text = |h: &'static str| {
+            headers
+                .get_optional_str(&azure_core::http::headers::HeaderName::from_static(h))
+                .map(str::to_owned)
+        };
+        let own_policy = text("x-ms-immutability-policy-mode").and_then(|m| {
+            match m.to_ascii_lowercase().as_str() {
+                "locked" => Some(ImmutabilityPolicyMode::Locked),
+                "unlocked" => Some(ImmutabilityPolicyMode::Unlocked),
+                "mutable" => Some(ImmutabilityPolicyMode::Mutable),
+                _ => None,
+            }
+        });
         Ok(Some(ReadBack {
-            bytes: bytes.to_vec(),
-            legal_hold: props.legal_hold,
-            mode: props.immutability_policy_mode,
-            until: props.immutability_policy_expires_on,
+            version_id: text("x-ms-version-id"),
+            legal_hold: text("x-ms-legal-hold").map(|v| v.eq_ignore_ascii_case("true")),
+            own_policy,
+            bytes: response.into_body().to_vec(),
         }))
     }
 
-    /// Writes `bytes` at `name` create-only (under hold and retention with WORM on) and reads
-    /// it back; see the module documentation.
+    /// Writes `bytes` at `name` create-only and reads it back; with WORM on, the write counts
+    /// only if the service shows a new version, no unlocked policy of the blob's own, and the
+    /// account's locked default retention in effect. Returns the version id.
     pub(super) async fn write_once(
         &self,
         name: &str,
         bytes: Vec<u8>,
         what: &str,
-    ) -> Result<(), EvidenceStoreError> {
+    ) -> Result<Option<String>, EvidenceStoreError> {
         let client = self.blob(name)?;
-        let until = if self.config.worm {
-            Some(self.retention_until()?)
-        } else {
-            None
-        };
-        let mut options = BlobClientUploadOptions {
+        let options = BlobClientUploadOptions {
             blob_content_type: Some("application/json".into()),
             ..Default::default()
         }
         .if_not_exists();
-        if let Some(until) = until {
-            options.legal_hold = Some(true);
-            options.immutability_policy_mode = Some(ImmutabilityPolicyMode::Unlocked);
-            options.immutability_policy_expiry = Some(until);
-        }
         let content: RequestContent<azure_core::Bytes, azure_core::http::NoFormat> =
             azure_core::Bytes::from(bytes.clone()).into();
         client
@@ -163,8 +119,8 @@ impl BlobEvidenceStore {
             what: what.to_owned(),
             detail,
         };
-        let mut back = self
-            .read_blob(name)
+        let back = self
+            .read_blob(name, None)
             .await?
             .ok_or_else(|| not_confirmed("the blob was not found when read back".into()))?;
         if back.bytes != bytes {
@@ -174,57 +130,69 @@ impl BlobEvidenceStore {
                 back.bytes.len()
             )));
         }
-        let Some(until) = until else {
-            return Ok(());
-        };
-        if back.hold_ok() && back.policy_ok(&until) {
-            return Ok(());
+        if !self.config.worm {
+            return Ok(back.version_id);
         }
-        // The upload's headers did not take (or not all): ask with the dedicated calls, then
-        // look again. A service without WORM answers 501 here and the write fails loudly.
-        tracing::warn!(
-            blob = name,
-            observed = %back.describe(),
-            "evidence blob lacks its hold or retention after upload; setting them with the dedicated calls"
-        );
-        if !back.hold_ok() {
-            client
-                .set_legal_hold(true, None)
-                .await
-                .map_err(|e| evidence_error(what, Call::Worm, &e))?;
-        }
-        if !back.policy_ok(&until) {
-            let options = azure_storage_blob::models::BlobClientSetImmutabilityPolicyOptions {
-                immutability_policy_mode: Some(ImmutabilityPolicyMode::Unlocked),
-                ..Default::default()
-            };
-            client
-                .set_immutability_policy(&until, Some(options))
-                .await
-                .map_err(|e| evidence_error(what, Call::Worm, &e))?;
-        }
-        back = self
-            .read_blob(name)
-            .await?
-            .ok_or_else(|| not_confirmed("the blob was not found when read back".into()))?;
-        if back.bytes == bytes && back.hold_ok() && back.policy_ok(&until) {
-            Ok(())
-        } else {
-            Err(not_confirmed(format!(
-                "expected legal hold on and an unlocked or locked policy until at least {}, the service shows {}",
-                rfc1123(&until),
+        if back.version_id.is_none() {
+            return Err(not_confirmed(format!(
+                "the service shows no blob version ({}): the account does not keep versions, so no version-level retention protects this evidence (an emulator such as Azurite keeps none: Set OFFBOARD_EVIDENCE_WORM=off only for an emulator)",
                 back.describe()
-            )))
+            )));
         }
+        if matches!(
+            back.own_policy,
+            Some(ImmutabilityPolicyMode::Unlocked | ImmutabilityPolicyMode::Mutable)
+        ) {
+            return Err(not_confirmed(format!(
+                "the blob carries a policy of its own that is not locked ({}); it takes precedence over the account's locked default and can be shortened",
+                back.describe()
+            )));
+        }
+        let protection = self.protection().await?;
+        if let Err(why) = self.locked_enough(&protection) {
+            tracing::error!(blob = name, %why, "evidence written without effective locked retention");
+            return Err(not_confirmed(format!(
+                "no effective locked retention: {why}"
+            )));
+        }
+        Ok(back.version_id)
     }
 
-    /// Reads and parses one JSON blob; `Err` inside if it does not parse (tampering).
+    /// Reads and parses one piece of evidence whose versions are `versions` (oldest first, from
+    /// a listing; empty where the service keeps none). More than one version means something
+    /// wrote over the evidence after it was written: reported as `Err` inside, never read as
+    /// the record.
+    pub(super) async fn read_versioned<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        versions: &[String],
+    ) -> Result<Option<Result<T, String>>, EvidenceStoreError> {
+        if versions.len() > 1 {
+            return Ok(Some(Err(format!(
+                "blob {name} has {} versions ({}): it was written over after the evidence was written; the first version is the evidence",
+                versions.len(),
+                versions.join(", ")
+            ))));
+        }
+        Ok(self
+            .read_blob(name, versions.first().map(String::as_str))
+            .await?
+            .map(|back| {
+                serde_json::from_slice(&back.bytes).map_err(|e| format!("blob {name}: {e}"))
+            }))
+    }
+
+    /// Reads and parses the evidence at `name` by the version written (see
+    /// [`Self::read_versioned`]).
     pub(super) async fn read_json<T: serde::de::DeserializeOwned>(
         &self,
         name: &str,
     ) -> Result<Option<Result<T, String>>, EvidenceStoreError> {
-        Ok(self.read_blob(name).await?.map(|back| {
-            serde_json::from_slice(&back.bytes).map_err(|e| format!("blob {name}: {e}"))
-        }))
+        let versions = self
+            .list_versions(name)
+            .await?
+            .remove(name)
+            .unwrap_or_default();
+        self.read_versioned(name, &versions).await
     }
 }

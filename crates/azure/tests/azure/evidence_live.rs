@@ -117,7 +117,13 @@ async fn evidence_live_worm_on_a_real_storage_account() {
         },
     )
     .expect("store");
-    assert_eq!(store.worm(), WormStatus::Enforced { retention_days });
+    assert_eq!(
+        store.worm(),
+        WormStatus::Enforced {
+            retention_days,
+            protection: None
+        }
+    );
     store
         .check_container()
         .await
