@@ -11,3 +11,4 @@ mod pipeline;
 mod queues;
 mod scim;
 mod tamper;
+mod worm;
