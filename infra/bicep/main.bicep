@@ -6,7 +6,8 @@
 //   - a Flex Consumption (FC1, Linux) function app running the Rust custom handler, with
 //     identity-based host storage and Key Vault references for the few secrets;
 //   - a host storage account (queues, Functions host blobs, the deployment package container);
-//   - an evidence storage account whose blobs are version-level WORM from the first write;
+//   - an evidence storage account whose blobs are version-level WORM from the first write,
+//     under a locked default retention (deploy with infra/scripts/deploy-bicep.sh, which locks it);
 //   - Cosmos DB for NoSQL (serverless) with key auth off and data-plane RBAC;
 //   - an Azure Relay namespace + hybrid connection to the on-premises AD agent;
 //   - Key Vault (RBAC mode, purge protection), Log Analytics + Application Insights,
@@ -57,7 +58,7 @@ param policyFile string = ''
 @maxValue(146000)
 param evidenceRetentionDays int = 2555
 
-@description('State of the evidence default retention policy. Deploy Unlocked; after infra/scripts/lock-evidence-retention.sh has locked it, redeploy with Locked (a locked policy cannot be unlocked).')
+@description('State of the evidence default retention policy as this template declares it. Azure creates a policy Unlocked only; infra/scripts/deploy-bicep.sh deploys, then locks it with infra/scripts/lock-evidence-retention.sh, and passes Locked on every later deployment (a locked policy cannot be unlocked). The handler refuses to start while it is not Locked.')
 @allowed(['Unlocked', 'Locked'])
 param evidenceImmutabilityState string = 'Unlocked'
 
@@ -408,8 +409,9 @@ resource evidenceStorage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     immutableStorageWithVersioning: {
       enabled: true
       immutabilityPolicy: {
-        // Unlocked at deployment so a mistaken retention can still be corrected; lock it with
-        // infra/scripts/lock-evidence-retention.sh once the deployment is verified.
+        // Azure creates the policy Unlocked only; infra/scripts/deploy-bicep.sh locks it right
+        // after this deployment (infra/scripts/lock-evidence-retention.sh, the same script
+        // Terraform runs). The handler refuses to start with WORM on until it is Locked.
         state: evidenceImmutabilityState
         immutabilityPeriodSinceCreationInDays: evidenceRetentionDays
         allowProtectedAppendWrites: false
@@ -625,6 +627,8 @@ var appSettings = {
   OFFBOARD_EVIDENCE_CONTAINER: evidenceContainerName
   OFFBOARD_EVIDENCE_WORM: 'true'
   OFFBOARD_EVIDENCE_RETENTION_DAYS: string(evidenceRetentionDays)
+  OFFBOARD_EVIDENCE_ACCOUNT_ID: evidenceStorage.id
+  OFFBOARD_ARM_ENDPOINT: 'https://management.azure.com'
   OFFBOARD_RELAY_NAMESPACE: '${relay.name}.servicebus.windows.net'
   OFFBOARD_RELAY_HYBRID_CONNECTION: hybridConnectionName
   // The handler sends to the agent with its managed identity (Azure Relay Sender role below).
@@ -782,36 +786,75 @@ resource hostBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Evidence: a custom role with exactly the data actions the evidence store uses — read (read
-// back, verify, list), write + add (create-only upload with If-None-Match: *), and
-// immutableStorage/runAsSuperUser, the data action Azure checks for setting a legal hold and a
-// blob immutability policy (at upload or afterwards). Storage Blob Data Contributor would add
-// delete and tag writes; Storage Blob Data Owner would add ACL/ownership changes too. Neither
-// is needed. Scoped to the evidence container.
+// Evidence: the app may add blobs and read them, nothing else. Protection does not depend on
+// the app's good behaviour: every version inherits the account's *locked* default retention
+// (above), and the app holds no data action that could overwrite (blobs/write), delete
+// (blobs/delete, deleteBlobVersion) or change a hold or a policy
+// (immutableStorage/runAsSuperUser). Create-only Put Blob needs only blobs/add/action.
+// containers/read lets the handler read the container's properties at start-up (does it
+// report version-level immutability). Scoped to the evidence container.
+var evidenceWriterActions = [
+  'Microsoft.Storage/storageAccounts/blobServices/containers/read'
+]
 var evidenceWriterDataActions = [
   'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'
-  'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'
   'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'
-  'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/immutableStorage/runAsSuperUser/action'
 ]
 
 resource evidenceWriterRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(resourceGroup().id, 'offboard-evidence-writer', suffix)
   properties: {
     roleName: 'offboard evidence writer (${suffix})'
-    description: 'Create, read and put legal holds / immutability policies on offboard evidence blobs. No delete.'
+    description: 'Add new offboard evidence blobs and read them. No overwrite, no delete, no change to holds or retention.'
     type: 'CustomRole'
     assignableScopes: [
       resourceGroup().id
     ]
     permissions: [
       {
-        actions: []
+        actions: evidenceWriterActions
         notActions: []
         dataActions: evidenceWriterDataActions
         notDataActions: []
       }
     ]
+  }
+}
+
+// The handler reads the evidence account's effective protection (the locked default retention
+// and its period) from the account's properties: a control-plane read, no keys, no writes.
+var evidenceProtectionReaderActions = [
+  'Microsoft.Storage/storageAccounts/read'
+]
+
+resource evidenceProtectionReaderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(resourceGroup().id, 'offboard-evidence-protection-reader', suffix)
+  properties: {
+    roleName: 'offboard evidence protection reader (${suffix})'
+    description: 'Read the offboard evidence account properties (its immutability policy). No keys, no data.'
+    type: 'CustomRole'
+    assignableScopes: [
+      resourceGroup().id
+    ]
+    permissions: [
+      {
+        actions: evidenceProtectionReaderActions
+        notActions: []
+        dataActions: []
+        notDataActions: []
+      }
+    ]
+  }
+}
+
+resource evidenceProtectionReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(evidenceStorage.id, identity.id, 'offboard-evidence-protection-reader')
+  scope: evidenceStorage
+  properties: {
+    roleDefinitionId: evidenceProtectionReaderRole.id
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+    description: 'offboard: read the evidence account immutability policy (locked, period)'
   }
 }
 
@@ -822,7 +865,7 @@ resource evidenceWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: evidenceWriterRole.id
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
-    description: 'offboard: write evidence records under legal hold and retention'
+    description: 'offboard: add evidence blobs and read them (no overwrite, no delete)'
   }
 }
 

@@ -109,6 +109,12 @@ TF_NETWORK_KINDS = {
 }
 
 # Known, intended differences between the two sets. Each one is explained where it is used.
+TF_ONLY_KINDS = {
+    # Terraform locks the evidence retention inside `terraform apply`; the Bicep deployment runs
+    # the same script (infra/scripts/lock-evidence-retention.sh) from infra/scripts/deploy-bicep.sh,
+    # since ARM creates the policy Unlocked only. test_evidence_protection.py checks both.
+    "terraform_data": "the evidence retention lock step",
+}
 TF_ONLY_APP_SETTINGS = {
     # azurerm writes a key-based AzureWebJobsStorage string for Flex apps; the explicit empty value
     # overrides it (see infra/terraform/main.tf). Bicep never writes the setting at all.

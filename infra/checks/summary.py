@@ -20,6 +20,7 @@ from iac import (
     TF_KINDS,
     TF_NETWORK_KINDS,
     TF_ONLY_APP_SETTINGS,
+    TF_ONLY_KINDS,
     BicepFile,
     TerraformConfig,
     dig,
@@ -194,7 +195,10 @@ def bicep_summary(variant: str = "public") -> dict:
         ras.append((snake(sym), role, _bicep_scope_name(b, body["scope"])))
     s["role_assignments"] = sorted(ras)
     s["custom_roles"] = {
-        snake(sym): sorted(b.value(b.body(sym)["properties"]["permissions"][0]["dataActions"]))
+        snake(sym): {
+            "actions": sorted(b.value(b.body(sym)["properties"]["permissions"][0]["actions"])),
+            "data_actions": sorted(b.value(b.body(sym)["properties"]["permissions"][0]["dataActions"])),
+        }
         for sym, r in res.items()
         if r["type"] == "Microsoft.Authorization/roleDefinitions"
     }
@@ -267,7 +271,9 @@ def _tf_ref_name(text: str) -> str:
 def terraform_summary(variant: str = "public") -> dict:
     t = load_terraform(variant=variant)
     s: dict[str, Any] = {}
-    unknown = {rt for rt, _ in t.resources} - TF_KINDS.keys() - TF_GRAPH_KINDS - TF_NETWORK_KINDS
+    unknown = (
+        {rt for rt, _ in t.resources} - TF_KINDS.keys() - TF_GRAPH_KINDS - TF_NETWORK_KINDS - TF_ONLY_KINDS.keys()
+    )
     assert not unknown, f"resource types the parity summary does not know: {unknown}"
     s["resources"] = sorted((n, TF_KINDS[rt]) for rt, n in t.resources if rt in TF_KINDS)
 
@@ -392,7 +398,10 @@ def terraform_summary(variant: str = "public") -> dict:
         ras.append((name, role, _tf_ref_name(body["scope"].split("/")[-1]) if "containers/" in body["scope"] else _tf_ref_name(body["scope"])))
     s["role_assignments"] = sorted(ras)
     s["custom_roles"] = {
-        name: sorted(t.value(dig(body, "permissions.data_actions")))
+        name: {
+            "actions": sorted(t.value(dig(body, "permissions.actions"))),
+            "data_actions": sorted(t.value(dig(body, "permissions.data_actions"))),
+        }
         for (rt, name), body in t.resources.items()
         if rt == "azurerm_role_definition"
     }

@@ -21,7 +21,7 @@ from variants import VARIANTS
 PARAMETER_EXCEPTIONS = {
     "location": "Bicep defaults to resourceGroup().location; Terraform's empty default means the same (local.location).",
     "suffix": "Bicep derives a unique default with uniqueString(); Terraform has no such function, so the deployer supplies it.",
-    "evidence_immutability_state": "Bicep redeploys must say Locked once the policy is locked; Terraform ignores the state after creation (lifecycle.ignore_changes), since azurerm would replace the account.",
+    "evidence_immutability_state": "Bicep redeploys must say Locked once the policy is locked (deploy-bicep.sh reads it first); Terraform ignores the state after creation (lifecycle.ignore_changes) and locks it in the same apply (terraform_data.evidence_retention_lock).",
     "resource_group_name": "Terraform needs the resource group's name; a Bicep deployment is scoped to it by the CLI.",
 }
 

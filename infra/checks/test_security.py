@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-EVIDENCE_WRITER_ACTIONS = {
+EVIDENCE_WRITER_DATA_ACTIONS = {
     "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
-    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
     "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
-    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/immutableStorage/runAsSuperUser/action",
 }
 
 
@@ -66,14 +64,14 @@ def test_role_assignments_are_exactly_what_the_code_does(infra):
         ("Storage Queue Data Contributor", "host_storage"),
         ("Storage Blob Data Owner", "host_storage"),
         ("custom:evidence_writer_role", "evidence_container"),
+        ("custom:evidence_protection_reader_role", "evidence_storage"),
         ("Key Vault Secrets User", "vault"),
         ("Azure Relay Sender", "hybrid_connection"),
         ("Monitoring Metrics Publisher", "app_insights"),
     }
     # Nothing broad: no subscription/resource-group scope, no Owner/Contributor.
     assert all(scope not in ("rg", "resource_group", "subscription") for _, _, scope in s["role_assignments"])
-    assert set(s["custom_roles"]["evidence_writer_role"]) == EVIDENCE_WRITER_ACTIONS
-    assert not any(a.endswith(("/delete", "deleteBlobVersion/action", "permanentDelete/action")) for a in s["custom_roles"]["evidence_writer_role"])
+    assert set(s["custom_roles"]["evidence_writer_role"]["data_actions"]) == EVIDENCE_WRITER_DATA_ACTIONS
 
 
 def test_function_app_is_flex_custom_handler_with_user_assigned_identity(infra):

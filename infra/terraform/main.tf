@@ -115,16 +115,22 @@ locals {
   # Cosmos DB Built-in Data Contributor (a data-plane role of the account, not an Azure RBAC role).
   cosmos_data_contributor_role_id = "00000000-0000-0000-0000-000000000002"
 
-  # Evidence writer custom role: read (read back, verify, list), write + add (create-only
-  # upload with If-None-Match: *), and immutableStorage/runAsSuperUser — the data action Azure
-  # checks for setting a legal hold and a blob immutability policy (at upload or afterwards).
-  # Storage Blob Data Contributor would add delete and tag writes; Storage Blob Data Owner
-  # would add ACL/ownership changes too. Neither is needed.
+  # Evidence writer custom role: the app may add blobs and read them, nothing else. Every
+  # version inherits the account's locked default retention; the app holds no data action that
+  # could overwrite (blobs/write), delete (blobs/delete, deleteBlobVersion) or change a hold or
+  # a policy (immutableStorage/runAsSuperUser). Create-only Put Blob needs only blobs/add/action;
+  # containers/read lets the handler read the container's properties at start-up.
+  evidence_writer_actions = [
+    "Microsoft.Storage/storageAccounts/blobServices/containers/read",
+  ]
   evidence_writer_data_actions = [
     "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
-    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
     "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
-    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/immutableStorage/runAsSuperUser/action",
+  ]
+  # The handler reads the evidence account's effective protection (locked default retention and
+  # its period) from the account's properties: a control-plane read, no keys, no data.
+  evidence_protection_reader_actions = [
+    "Microsoft.Storage/storageAccounts/read",
   ]
 
   # Every app setting of the function app. Secrets are Key Vault references (versionless, so a
@@ -160,6 +166,8 @@ locals {
     OFFBOARD_EVIDENCE_CONTAINER         = local.evidence_container_name
     OFFBOARD_EVIDENCE_WORM              = "true"
     OFFBOARD_EVIDENCE_RETENTION_DAYS    = tostring(var.evidence_retention_days)
+    OFFBOARD_EVIDENCE_ACCOUNT_ID        = azurerm_storage_account.evidence_storage.id
+    OFFBOARD_ARM_ENDPOINT               = "https://management.azure.com"
     OFFBOARD_RELAY_NAMESPACE            = "${azurerm_relay_namespace.relay.name}.servicebus.windows.net"
     OFFBOARD_RELAY_HYBRID_CONNECTION    = var.hybrid_connection_name
     # The handler sends to the agent with its managed identity (Azure Relay Sender role below).
@@ -315,8 +323,9 @@ resource "azurerm_storage_account" "evidence_storage" {
   tags                             = var.tags
 
   immutability_policy {
-    # Unlocked at deployment so a mistaken retention can still be corrected; lock it with
-    # infra/scripts/lock-evidence-retention.sh once the deployment is verified.
+    # Azure creates the policy Unlocked only; terraform_data.evidence_retention_lock locks it
+    # in the same apply (infra/scripts/lock-evidence-retention.sh, the script the Bicep
+    # deployment runs too). The handler refuses to start with WORM on until it is Locked.
     state                         = "Unlocked"
     period_since_creation_in_days = var.evidence_retention_days
     allow_protected_append_writes = false
@@ -339,9 +348,22 @@ resource "azurerm_storage_account" "evidence_storage" {
   lifecycle {
     # Evidence outlives any `terraform destroy`.
     prevent_destroy = true
-    # The policy is created Unlocked and locked later by infra/scripts/lock-evidence-retention.sh
-    # (a policy cannot be created Locked); the provider would otherwise replace the account.
+    # The policy is created Unlocked and locked in the same apply by
+    # terraform_data.evidence_retention_lock (a policy cannot be created Locked); the provider
+    # would otherwise try to unlock it, which Azure refuses.
     ignore_changes = [immutability_policy[0].state]
+  }
+}
+
+# Part of every apply, not an optional step: lock the default retention right after the account
+# exists. Azure creates an account-level policy Unlocked only, and azurerm cannot lock it, so
+# this runs the script the Bicep deployment runs too (az CLI, already signed in for azurerm).
+# Idempotent: an already Locked policy is left as it is; a changed period re-runs it.
+resource "terraform_data" "evidence_retention_lock" {
+  triggers_replace = [azurerm_storage_account.evidence_storage.id, var.evidence_retention_days]
+
+  provisioner "local-exec" {
+    command = "${path.module}/../scripts/lock-evidence-retention.sh --yes ${data.azurerm_resource_group.rg.name} ${azurerm_storage_account.evidence_storage.name}"
   }
 }
 
@@ -579,10 +601,10 @@ resource "azurerm_role_assignment" "host_blob_owner" {
 resource "azurerm_role_definition" "evidence_writer_role" {
   name        = "offboard evidence writer (${var.suffix})"
   scope       = data.azurerm_resource_group.rg.id
-  description = "Create, read and put legal holds / immutability policies on offboard evidence blobs. No delete."
+  description = "Add new offboard evidence blobs and read them. No overwrite, no delete, no change to holds or retention."
 
   permissions {
-    actions          = []
+    actions          = local.evidence_writer_actions
     not_actions      = []
     data_actions     = local.evidence_writer_data_actions
     not_data_actions = []
@@ -596,7 +618,30 @@ resource "azurerm_role_assignment" "evidence_writer" {
   role_definition_id = azurerm_role_definition.evidence_writer_role.role_definition_resource_id
   principal_id       = azurerm_user_assigned_identity.identity.principal_id
   principal_type     = "ServicePrincipal"
-  description        = "offboard: write evidence records under legal hold and retention"
+  description        = "offboard: add evidence blobs and read them (no overwrite, no delete)"
+}
+
+resource "azurerm_role_definition" "evidence_protection_reader_role" {
+  name        = "offboard evidence protection reader (${var.suffix})"
+  scope       = data.azurerm_resource_group.rg.id
+  description = "Read the offboard evidence account properties (its immutability policy). No keys, no data."
+
+  permissions {
+    actions          = local.evidence_protection_reader_actions
+    not_actions      = []
+    data_actions     = []
+    not_data_actions = []
+  }
+
+  assignable_scopes = [data.azurerm_resource_group.rg.id]
+}
+
+resource "azurerm_role_assignment" "evidence_protection_reader" {
+  scope              = azurerm_storage_account.evidence_storage.id
+  role_definition_id = azurerm_role_definition.evidence_protection_reader_role.role_definition_resource_id
+  principal_id       = azurerm_user_assigned_identity.identity.principal_id
+  principal_type     = "ServicePrincipal"
+  description        = "offboard: read the evidence account immutability policy (locked, period)"
 }
 
 resource "azurerm_cosmosdb_sql_role_assignment" "cosmos_data_contributor" {

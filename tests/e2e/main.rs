@@ -12,3 +12,4 @@ mod pipeline;
 mod queues;
 mod scim;
 mod tamper;
+mod worm;

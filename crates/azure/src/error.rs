@@ -8,7 +8,7 @@
 
 use azure_core::error::ErrorKind;
 use azure_data_cosmos::CosmosError;
-use offboard_core::ports::{QueueError, StoreError};
+use offboard_core::ports::{EvidenceStoreError, QueueError, StoreError};
 
 /// Why an adapter could not be built. These are configuration or deployment problems: each
 /// message says which setting or which piece of infrastructure to check.
@@ -233,6 +233,112 @@ pub(crate) fn queue_error(
     }
 }
 
+/// What a failed call was, to word its error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EvidenceCall {
+    /// Put Blob.
+    Upload,
+    /// Get Blob, Get Blob Properties, List Blobs.
+    Read,
+    /// Reading the evidence account's immutability policy (resource manager).
+    Protection,
+}
+
+const WORM_UNSUPPORTED: &str = "the storage service does not implement blob legal holds / immutability policies (501): it is an emulator such as Azurite, not Azure Storage, so this evidence cannot be made immutable. Set OFFBOARD_EVIDENCE_WORM=off only for an emulator (every packet, report and verification then says \"WORM not enforced\"); in production point OFFBOARD_STORAGE_BLOB_ENDPOINT at the evidence account, whose container has version-level immutability";
+
+/// Maps an Azure Storage failure about `what` to an [`EvidenceStoreError`].
+///
+/// 409 `BlobAlreadyExists` (and 412 on a create-only upload) → `Conflict`; 501 on anything →
+/// `Permanent` saying the service has no WORM; 408, 429, 500, 502, 503, 504, I/O and token
+/// failures → `Unavailable`; 401/403 → `Permanent` naming the role; the rest `Permanent`.
+pub(crate) fn evidence_error(
+    what: &str,
+    call: EvidenceCall,
+    err: &azure_core::Error,
+) -> EvidenceStoreError {
+    let detail = || {
+        let base = match err.kind() {
+            ErrorKind::HttpResponse {
+                status, error_code, ..
+            } => format!(
+                "{} {} on {what}",
+                u16::from(*status),
+                error_code.as_deref().unwrap_or("(no error code)")
+            ),
+            kind => format!("{kind} on {what}"),
+        };
+        redact(&format!("{base}: {err}"))
+    };
+    match err.kind() {
+        ErrorKind::HttpResponse {
+            status, error_code, ..
+        } => {
+            let code = u16::from(*status);
+            match (code, error_code.as_deref().unwrap_or(""), call) {
+                (409, "BlobAlreadyExists", _) | (412, _, EvidenceCall::Upload) => {
+                    EvidenceStoreError::Conflict {
+                        what: what.to_owned(),
+                    }
+                }
+                (501, _, _) => EvidenceStoreError::Permanent {
+                    detail: format!("{}; {WORM_UNSUPPORTED}", detail()),
+                },
+                (404, "ContainerNotFound", _) => EvidenceStoreError::Permanent {
+                    detail: format!(
+                        "{}; the evidence container does not exist: the infrastructure creates it (check OFFBOARD_EVIDENCE_CONTAINER)",
+                        detail()
+                    ),
+                },
+                (400 | 409, _, EvidenceCall::Upload | EvidenceCall::Protection)
+                    if error_code_mentions_immutability(error_code.as_deref()) =>
+                {
+                    EvidenceStoreError::Permanent {
+                        detail: format!(
+                            "{}; the container does not accept legal holds or immutability policies: it needs version-level immutability (the infrastructure enables it on the evidence account)",
+                            detail()
+                        ),
+                    }
+                }
+                (408 | 429 | 500 | 502 | 503 | 504, _, _) => {
+                    EvidenceStoreError::Unavailable { detail: detail() }
+                }
+                (401 | 403, _, _) => EvidenceStoreError::Permanent {
+                    detail: format!(
+                        "{}; the identity may not do this on the evidence container: grant it the offboard evidence writer role (blob read and add) and, for the account's immutability policy, the offboard evidence protection reader role (storageAccounts/read)",
+                        detail()
+                    ),
+                },
+                _ => EvidenceStoreError::Permanent { detail: detail() },
+            }
+        }
+        ErrorKind::Io | ErrorKind::Connection => {
+            EvidenceStoreError::Unavailable { detail: detail() }
+        }
+        ErrorKind::Credential => EvidenceStoreError::Unavailable {
+            detail: format!(
+                "{}; no token from the managed identity: check the app's identity (OFFBOARD_MANAGED_IDENTITY_CLIENT_ID)",
+                detail()
+            ),
+        },
+        _ => EvidenceStoreError::Permanent { detail: detail() },
+    }
+}
+
+fn error_code_mentions_immutability(code: Option<&str>) -> bool {
+    code.is_some_and(|c| {
+        let c = c.to_ascii_lowercase();
+        c.contains("immutab") || c.contains("legalhold") || c.contains("worm")
+    })
+}
+
+pub(crate) fn is_blob_not_found(err: &azure_core::Error) -> bool {
+    matches!(
+        err.kind(),
+        ErrorKind::HttpResponse { status, error_code, .. }
+            if u16::from(*status) == 404 && error_code.as_deref() != Some("ContainerNotFound")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +400,61 @@ mod tests {
                 &http(403, "AuthorizationPermissionMismatch")
             ),
             QueueError::Permanent { .. }
+        ));
+    }
+
+    #[test]
+    fn evidence_errors_map_to_what_a_caller_can_do() {
+        let http = |status: u16, code: &str| {
+            azure_core::Error::new(
+                ErrorKind::HttpResponse {
+                    status: status.into(),
+                    error_code: Some(code.to_owned()),
+                    raw_response: None,
+                },
+                "boom",
+            )
+        };
+        assert_eq!(
+            evidence_error(
+                "record 1",
+                EvidenceCall::Upload,
+                &http(409, "BlobAlreadyExists")
+            ),
+            EvidenceStoreError::Conflict {
+                what: "record 1".into()
+            }
+        );
+        match evidence_error(
+            "record 1",
+            EvidenceCall::Upload,
+            &http(501, "APINotImplemented"),
+        ) {
+            EvidenceStoreError::Permanent { detail } => {
+                assert!(detail.contains("OFFBOARD_EVIDENCE_WORM=off"), "{detail}");
+                assert!(detail.contains("only for an emulator"), "{detail}");
+            }
+            other => panic!("501 must be permanent, got {other:?}"),
+        }
+        assert!(matches!(
+            evidence_error("x", EvidenceCall::Read, &http(503, "ServerBusy")),
+            EvidenceStoreError::Unavailable { .. }
+        ));
+        assert!(matches!(
+            evidence_error(
+                "x",
+                EvidenceCall::Upload,
+                &http(403, "AuthorizationPermissionMismatch")
+            ),
+            EvidenceStoreError::Permanent { .. }
+        ));
+        assert!(matches!(
+            evidence_error(
+                "x",
+                EvidenceCall::Upload,
+                &http(409, "BlobImmutableDueToPolicy")
+            ),
+            EvidenceStoreError::Permanent { .. }
         ));
     }
 }

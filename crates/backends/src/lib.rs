@@ -98,10 +98,21 @@ impl Backends {
                         container: settings.evidence.container.clone(),
                         worm: settings.evidence.worm,
                         retention_days: settings.evidence.retention_days,
+                        account_id: settings.evidence.account_id.clone(),
+                        arm_endpoint: settings.evidence.arm_endpoint.clone(),
                     },
                     credential.clone(),
                     offboard_azure::BlobEvidenceOptions::default(),
                 )?;
+                // The app refuses to run against evidence it (or anyone) could unlock: with WORM
+                // on, the container must report version-level immutability and the account's
+                // default retention must be Locked. Read-only commands of an operator skip it.
+                if identity == Identity::App {
+                    evidence
+                        .check_container()
+                        .await
+                        .map_err(|e| anyhow::anyhow!("the evidence store refuses to start: {e}"))?;
+                }
                 let queue = offboard_azure::AzureQueue::new(
                     &az.queue_endpoint,
                     credential,

@@ -254,6 +254,9 @@ fn print(o: &Outcome, json: bool, layout: Layout) {
         "  ledger entries checked: {} ({})",
         report.ledger_entries_checked, o.ledger_note
     );
+    for w in &report.worm {
+        println!("  WORM    {w}");
+    }
     for w in &report.warnings {
         layout.print("  WARNING ", w);
     }

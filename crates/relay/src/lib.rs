@@ -3,7 +3,7 @@
 //! - [`RelaySender`] (feature `sender`, on by default): the handler's side. It POSTs a signed agent
 //!   command to `https://{namespace}/{path}/commands`, authenticated with a SAS token
 //!   (`ServiceBusAuthorization` header) or an Entra ID token of the managed identity
-//!   (`Authorization: Bearer`), and classifies what comes back into a [`RelayError`] a caller can
+//!   (the raw JWT in `Authorization`, as Microsoft's Relay RBAC sample sends it), and classifies what comes back into a [`RelayError`] a caller can
 //!   act on: no listener (502) and timeout (504) are transient; 401/403/404 are configuration.
 //! - [`SasKey`] / [`SasToken`]: Shared Access Signature tokens as the Relay service expects them.
 //! - [`protocol`]: the listener's control-channel frames (`accept`, `request`, `response`,

@@ -33,8 +33,11 @@ pub enum RelayCredential {
     /// `ServiceBusAuthorization: SharedAccessSignature ...`.
     SharedAccessKey(SasKey),
     /// An Entra ID token (the identity needs the "Azure Relay Sender" role on the hybrid
-    /// connection). Sent as `Authorization: Bearer <jwt>`, which the relay evaluates and strips
-    /// when no `ServiceBusAuthorization` header or `sb-hc-token` is present.
+    /// connection). Sent as the raw JWT in `Authorization`, without a `Bearer ` prefix: the form
+    /// Microsoft's Relay role-based-access sample sends (`Authorization: <token.TokenString>`,
+    /// where the Relay SDK's `JsonSecurityToken.TokenString` is the raw JWT), and the relay
+    /// evaluates and strips `Authorization` when no `ServiceBusAuthorization` header or
+    /// `sb-hc-token` is present. The SAS key stays the documented fallback.
     EntraId(Arc<dyn EntraTokenSource>),
 }
 
@@ -247,10 +250,9 @@ impl RelaySender {
                 let jwt = source.relay_token().await.map_err(|e| RelayError::Token {
                     detail: e.to_string(),
                 })?;
-                request.header(
-                    reqwest::header::AUTHORIZATION,
-                    format!("Bearer {}", jwt.expose_secret()),
-                )
+                // The raw token, as the Relay SDK and its RBAC sample send it; the protocol
+                // guide names no `Bearer` scheme for relay tokens.
+                request.header(reqwest::header::AUTHORIZATION, jwt.expose_secret())
             }
         };
         let response = request.send().await.map_err(|e| self.transport_error(e))?;

@@ -88,7 +88,7 @@ impl EntraTokenSource for FixedToken {
 }
 
 #[tokio::test]
-async fn sas_goes_in_servicebusauthorization_and_entra_in_authorization_bearer() {
+async fn sas_goes_in_servicebusauthorization_and_entra_raw_in_authorization() {
     let (ns, seen) = server(403, true, Duration::ZERO).await;
     let sas = RelayCredential::SharedAccessKey(SasKey::new("send", SecretString::from("k")));
     let answer = sender(&ns, sas, Duration::from_secs(5))
@@ -112,7 +112,8 @@ async fn sas_goes_in_servicebusauthorization_and_entra_in_authorization_bearer()
         "{sas_value}"
     );
     assert!(!seen[0].contains_key("authorization"));
-    assert_eq!(seen[1]["authorization"], "Bearer eyJ.test.jwt");
+    // The raw JWT, as Microsoft's Relay RBAC sample sends it: no `Bearer ` scheme.
+    assert_eq!(seen[1]["authorization"], "eyJ.test.jwt");
     assert!(!seen[1].contains_key("servicebusauthorization"));
 }
 

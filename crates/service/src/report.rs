@@ -464,6 +464,7 @@ mod tests {
             vec![row("evt-1")],
             WormStatus::Enforced {
                 retention_days: 2555,
+                protection: None,
             },
             "2026-12-02T00:00:00Z".parse().unwrap(),
             "offboard test",

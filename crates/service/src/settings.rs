@@ -51,6 +51,11 @@ pub const OFFBOARD_EVIDENCE_CONTAINER: &str = "OFFBOARD_EVIDENCE_CONTAINER";
 pub const OFFBOARD_EVIDENCE_WORM: &str = "OFFBOARD_EVIDENCE_WORM";
 /// Days an evidence blob is retained under its time-based policy (default 2555, seven years).
 pub const OFFBOARD_EVIDENCE_RETENTION_DAYS: &str = "OFFBOARD_EVIDENCE_RETENTION_DAYS";
+/// Resource id of the evidence storage account, where the handler reads its (locked) default
+/// immutability policy; required with `OFFBOARD_EVIDENCE_WORM` on and the azure backend.
+pub const OFFBOARD_EVIDENCE_ACCOUNT_ID: &str = "OFFBOARD_EVIDENCE_ACCOUNT_ID";
+/// The Azure Resource Manager endpoint (default `https://management.azure.com`).
+pub const OFFBOARD_ARM_ENDPOINT: &str = "OFFBOARD_ARM_ENDPOINT";
 /// The Microsoft Teams webhook URL notifications are posted to: a Workflows "When a Teams
 /// webhook request is received" URL, or a legacy Incoming Webhook URL. A secret (whoever holds
 /// the URL can post to the channel; Workflows URLs carry a `sig=` signature), so it is a Key
@@ -148,6 +153,10 @@ pub struct EvidenceSettings {
     pub worm: bool,
     /// Retention of each blob, days.
     pub retention_days: u32,
+    /// The evidence storage account's resource id (its immutability policy is read there).
+    pub account_id: Option<String>,
+    /// The resource manager endpoint.
+    pub arm_endpoint: String,
 }
 
 /// Where Microsoft 365 is reached.
@@ -472,6 +481,9 @@ impl Settings {
                 container: val(OFFBOARD_EVIDENCE_CONTAINER).unwrap_or_else(|| "evidence".into()),
                 worm,
                 retention_days,
+                account_id: val(OFFBOARD_EVIDENCE_ACCOUNT_ID),
+                arm_endpoint: val(OFFBOARD_ARM_ENDPOINT)
+                    .unwrap_or_else(|| "https://management.azure.com".into()),
             },
             effective: EffectivePolicy { time_zone, cutoff },
             secrets: IntakeSecrets {

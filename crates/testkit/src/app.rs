@@ -230,7 +230,9 @@ async fn try_spawn_with(
                     endpoint: st.get("OFFBOARD_STORAGE_BLOB_ENDPOINT")?.to_owned(),
                     container: "evidence".into(),
                     worm: false,
-                    retention_days: offboard_azure::DEFAULT_RETENTION_DAYS,
+                    ..offboard_azure::BlobEvidenceConfig::new(
+                        st.get("OFFBOARD_STORAGE_BLOB_ENDPOINT")?,
+                    )
                 },
                 credential.clone(),
                 offboard_azure::BlobEvidenceOptions::default(),

@@ -23,7 +23,9 @@ pub use adsync::{AdSync, SyncLink, SyncedChange};
 pub use hybrid::{Hybrid, RunningAgent};
 pub use samba::Samba;
 
-pub use app::{Answer, Backend, TestApp, offboard_executable, spawn_app, spawn_app_with};
+pub use app::{
+    Answer, Backend, TestApp, handler_executable, offboard_executable, spawn_app, spawn_app_with,
+};
 pub use credential::SimCredential;
 pub use signing::Secrets;
 pub use stack::Stack;

@@ -67,18 +67,19 @@ async fn worm_on_against_azurite_fails_loudly_instead_of_storing_unprotected_evi
     assert_eq!(
         store.worm(),
         WormStatus::Enforced {
-            retention_days: 2555
+            retention_days: 2555,
+            protection: None
         }
     );
     let case = new_case();
     let record = &chain(&case, 1)[0];
     let err = store.put_record("2026-11", record).await.unwrap_err();
-    let EvidenceStoreError::Permanent { detail } = &err else {
-        panic!("a store without WORM must fail permanently, got {err:?}");
+    let EvidenceStoreError::NotConfirmed { detail, .. } = &err else {
+        panic!("a write without WORM must not count, got {err:?}");
     };
-    // Azurite accepted the upload's hold headers and ignored them; the read-back showed no
-    // hold, and the dedicated Set Blob Legal Hold call was answered 501.
-    assert!(detail.contains("501"), "{detail}");
+    // Azurite keeps no blob versions, so no version-level retention can protect the blob: the
+    // read-back shows no version id and the write does not count.
+    assert!(detail.contains("no blob version"), "{detail}");
     assert!(
         detail.contains("Set OFFBOARD_EVIDENCE_WORM=off only for an emulator"),
         "{detail}"
@@ -90,12 +91,12 @@ async fn worm_on_against_azurite_fails_loudly_instead_of_storing_unprotected_evi
     let seal = seal_of(&case, &chain(&case, 1));
     assert!(matches!(
         store.put_seal("2026-11", &seal).await,
-        Err(EvidenceStoreError::Permanent { .. })
+        Err(EvidenceStoreError::NotConfirmed { .. })
     ));
     let entry = LedgerEntry::next(None, &seal, "2026-11").unwrap();
     assert!(matches!(
         store.put_ledger_entry(&entry).await,
-        Err(EvidenceStoreError::Permanent { .. })
+        Err(EvidenceStoreError::NotConfirmed { .. })
     ));
 }
 

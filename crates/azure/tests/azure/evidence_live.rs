@@ -10,6 +10,7 @@
 //!   account with version-level immutability (the evidence account `infra/` deploys, or a test
 //!   account made the same way);
 //! - `OFFBOARD_LIVE_EVIDENCE_CONTAINER` — the container (default `evidence`);
+//! - `OFFBOARD_LIVE_EVIDENCE_ACCOUNT_ID` — the account's resource id (its default retention must be Locked);
 //! - `OFFBOARD_LIVE_RETENTION_DAYS` — retention of the test blobs (default 1: they stay
 //!   undeletable for one day);
 //! - `OFFBOARD_LIVE_CREDENTIAL` — `azure-cli` (your `az login`), `managed-identity`
@@ -109,6 +110,8 @@ async fn evidence_live_worm_on_a_real_storage_account() {
             container: container.clone(),
             worm: true,
             retention_days,
+            // The account's locked default retention is read there (resource id).
+            account_id: std::env::var("OFFBOARD_LIVE_EVIDENCE_ACCOUNT_ID").ok(),
             ..BlobEvidenceConfig::new(&endpoint)
         },
         credential.clone(),
@@ -117,7 +120,13 @@ async fn evidence_live_worm_on_a_real_storage_account() {
         },
     )
     .expect("store");
-    assert_eq!(store.worm(), WormStatus::Enforced { retention_days });
+    assert_eq!(
+        store.worm(),
+        WormStatus::Enforced {
+            retention_days,
+            protection: None
+        }
+    );
     store
         .check_container()
         .await

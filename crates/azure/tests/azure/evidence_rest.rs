@@ -1,27 +1,21 @@
-//! The REST shape of the WORM requests, checked on the wire.
+//! The REST shape of the evidence writes, checked on the wire.
 //!
-//! Azurite answers 501 to legal holds and immutability policies, so the requests that protect
-//! production evidence cannot be exercised against it. Here the store (WORM on, production
-//! code, production credential) talks HTTPS to a small local server that records every request
-//! and answers as the Blob service documents it. Each expectation names its source:
+//! Here the store (production code, production credential) talks HTTPS to a small local server
+//! that records every request and answers as the Blob service documents it. What the service's
+//! immutability contract then does with those requests — and with an attacker's — is the
+//! business of `evidence_worm.rs` and the `standin-blob-worm` stand-in. Each expectation names
+//! its source:
 //!
 //! - Put Blob — https://learn.microsoft.com/rest/api/storageservices/put-blob : `PUT
 //!   /{container}/{blob}`, `x-ms-blob-type: BlockBlob`, `If-None-Match: *` refuses an existing
-//!   blob with 409 `BlobAlreadyExists`; since version 2020-06-12 the optional
-//!   `x-ms-immutability-policy-until-date` (RFC 1123), `x-ms-immutability-policy-mode`
-//!   (`Unlocked` | `Locked`) and `x-ms-legal-hold: true|false` protect the new blob in the same
-//!   request; answers 201 Created.
-//! - Set Blob Legal Hold — https://learn.microsoft.com/rest/api/storageservices/set-blob-legal-hold :
-//!   `PUT …/{blob}?comp=legalhold` with `x-ms-legal-hold: true`, version 2020-04-08 or later;
-//!   answers 200 echoing `x-ms-legal-hold`.
-//! - Set Blob Immutability Policy — https://learn.microsoft.com/rest/api/storageservices/set-blob-immutability-policy :
-//!   `PUT …/{blob}?comp=immutabilityPolicies` with `x-ms-immutability-policy-until-date` (RFC
-//!   1123, e.g. `Mon, 10 Oct 2033 00:00:00 GMT`) and `x-ms-immutability-policy-mode: Unlocked`,
-//!   version 2020-06-12 or later; answers 200 echoing both.
-//! - Get Blob — https://learn.microsoft.com/rest/api/storageservices/get-blob : 200 (206 for a
-//!   range, with `Content-Range`) carrying `x-ms-legal-hold`, `x-ms-immutability-policy-mode`
-//!   and `x-ms-immutability-policy-until-date`. The service writes the mode in lower case
-//!   (`unlocked`), as https://github.com/Azure/azure-sdk-for-go/issues/21685 shows.
+//!   blob with 409 `BlobAlreadyExists`; answers 201 Created with `x-ms-version-id` where the
+//!   account keeps versions. The optional `x-ms-legal-hold` and `x-ms-immutability-policy-*`
+//!   headers are **not** sent: a blob's own policy takes precedence over the account's locked
+//!   default (Set Blob Immutability Policy reference), so an Unlocked one would weaken it, and
+//!   setting either needs `runAsSuperUser`, which the app does not hold.
+//! - Get Blob — https://learn.microsoft.com/rest/api/storageservices/get-blob : 200 with
+//!   `x-ms-version-id`, `x-ms-legal-hold` and, only for a policy of the blob's own,
+//!   `x-ms-immutability-policy-mode` / `-until-date`.
 //! - Errors — https://learn.microsoft.com/rest/api/storageservices/blob-service-error-codes :
 //!   `x-ms-error-code` header and `<Error><Code>…</Code><Message>…</Message></Error>`.
 //!
@@ -33,7 +27,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use azure_core::http::RetryOptions;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use offboard_azure::{BlobEvidenceConfig, BlobEvidenceOptions, BlobEvidenceStore};
 use offboard_core::evidence::LedgerEntry;
 use offboard_core::ports::{EvidenceStore, EvidenceStoreError};
@@ -378,6 +372,7 @@ fn respond(r: &Recorded, state: &mut State) -> Vec<u8> {
             h.push(("x-ms-server-encrypted", "true".into()));
             h.push(("Accept-Ranges", "bytes".into()));
             h.push(("x-ms-legal-hold", blob.legal_hold.to_string()));
+            h.push(("x-ms-version-id", "2026-11-30T17:00:00.0000000Z".into()));
             if let (Some(mode), Some(until)) = (&blob.mode, &blob.until) {
                 h.push(("x-ms-immutability-policy-mode", mode.clone()));
                 h.push(("x-ms-immutability-policy-until-date", until.clone()));
@@ -409,26 +404,6 @@ fn respond(r: &Recorded, state: &mut State) -> Vec<u8> {
 
 // --- what the requests must look like ---------------------------------------------------------
 
-fn parse_rfc1123(value: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc2822(value)
-        .unwrap_or_else(|e| panic!("`{value}` is not an RFC 1123 date: {e}"))
-        .with_timezone(&Utc)
-}
-
-/// The until-date is RFC 1123 (`Mon, 10 Oct 2033 00:00:00 GMT`) and lies `days` from now.
-fn assert_until(value: &str, days: i64) {
-    assert!(
-        value.ends_with(" GMT"),
-        "until-date must be RFC 1123 GMT: {value}"
-    );
-    let until = parse_rfc1123(value);
-    let expected = Utc::now() + Duration::days(days);
-    assert!(
-        (until - expected).num_seconds().abs() < 300,
-        "until-date {value} is not {days} days from now"
-    );
-}
-
 fn assert_version(r: &Recorded, min: &str) {
     let v = r.header("x-ms-version").expect("x-ms-version is sent");
     // Versions are dates: comparing the strings compares the dates.
@@ -444,8 +419,9 @@ fn assert_authenticated(r: &Recorded) {
     );
 }
 
-/// Put Blob with the WORM headers (https://learn.microsoft.com/rest/api/storageservices/put-blob).
-fn assert_worm_put(r: &Recorded, blob: &str, body: &[u8], days: i64) {
+/// Put Blob, create-only, with no hold and no policy of its own
+/// (https://learn.microsoft.com/rest/api/storageservices/put-blob).
+fn assert_create_only_put(r: &Recorded, blob: &str, body: &[u8]) {
     assert_eq!(r.method, "PUT");
     assert_eq!(
         r.path,
@@ -455,13 +431,17 @@ fn assert_worm_put(r: &Recorded, blob: &str, body: &[u8], days: i64) {
     assert_eq!(r.comp(), None);
     assert_eq!(r.header("x-ms-blob-type"), Some("BlockBlob"));
     assert_eq!(r.header("if-none-match"), Some("*"), "create-only");
-    assert_eq!(r.header("x-ms-legal-hold"), Some("true"));
-    assert_eq!(r.header("x-ms-immutability-policy-mode"), Some("Unlocked"));
-    assert_until(
-        r.header("x-ms-immutability-policy-until-date")
-            .expect("until-date on the upload"),
-        days,
-    );
+    for h in [
+        "x-ms-legal-hold",
+        "x-ms-immutability-policy-mode",
+        "x-ms-immutability-policy-until-date",
+    ] {
+        assert_eq!(
+            r.header(h),
+            None,
+            "{h}: the app sets no hold and no per-blob policy (an unlocked one would override the locked default)"
+        );
+    }
     // The stored Content-Type property (the request's own Content-Type is the transfer's).
     assert_eq!(r.header("x-ms-blob-content-type"), Some("application/json"));
     assert_version(r, MIN_VERSION);
@@ -477,145 +457,60 @@ fn assert_read_back(r: &Recorded, blob: &str) {
 }
 
 #[tokio::test]
-async fn a_worm_record_is_created_by_one_put_with_hold_and_policy_then_read_back() {
-    let fake = FakeBlobService::start(AZURE);
-    let store = fake.store(true, 2555);
-    let case = new_case();
-    let record = &chain(&case, 1)[0];
-    store.put_record("2026-11", record).await.unwrap();
-
-    let blob = format!("cases/2026-11/{case}/records/000000.json");
-    let requests = fake.requests();
-    assert_eq!(requests.len(), 2, "{requests:#?}");
-    assert_worm_put(
-        &requests[0],
-        &blob,
-        &serde_json::to_vec_pretty(record).unwrap(),
-        2555,
-    );
-    assert_read_back(&requests[1], &blob);
-
-    // The position is taken: the service's 409 BlobAlreadyExists is a Conflict.
-    let err = store.put_record("2026-11", record).await.unwrap_err();
-    assert!(
-        matches!(err, EvidenceStoreError::Conflict { .. }),
-        "{err:?}"
-    );
-    let requests = fake.requests();
-    assert_eq!(requests.len(), 3);
-    assert_eq!(requests[2].header("if-none-match"), Some("*"));
+async fn a_record_is_one_create_only_put_without_hold_or_policy_then_a_read_back() {
+    for worm in [true, false] {
+        let fake = FakeBlobService::start(AZURE);
+        let store = fake.store(worm, 2555);
+        let case = new_case();
+        let record = &chain(&case, 1)[0];
+        let result = store.put_record("2026-11", record).await;
+        let requests = fake.requests();
+        assert_eq!(requests.len(), 2, "worm {worm}: {requests:?}");
+        let blob = format!("cases/2026-11/{case}/records/000000.json");
+        assert_create_only_put(
+            &requests[0],
+            &blob,
+            &serde_json::to_vec_pretty(record).unwrap(),
+        );
+        assert_read_back(&requests[1], &blob);
+        // No Set Blob Legal Hold, no Set Blob Immutability Policy, ever.
+        assert!(requests.iter().all(|r| r.comp().is_none()));
+        if worm {
+            // This fake has no resource manager: without the account's locked default read
+            // from the service, the write does not count.
+            match result {
+                Err(EvidenceStoreError::Permanent { detail }) => {
+                    assert!(detail.contains("OFFBOARD_EVIDENCE_ACCOUNT_ID"), "{detail}")
+                }
+                other => panic!("worm on without the account's policy must fail, got {other:?}"),
+            }
+        } else {
+            result.expect("worm off: written and read back");
+        }
+    }
 }
 
 #[tokio::test]
-async fn seals_and_ledger_entries_get_the_same_protection() {
+async fn seals_and_ledger_entries_are_written_the_same_way() {
     let fake = FakeBlobService::start(AZURE);
-    let store = fake.store(true, 2555);
+    let store = fake.store(false, 2555);
     let case = new_case();
-    let seal = seal_of(&case, &chain(&case, 2));
+    let records = chain(&case, 2);
+    let seal = seal_of(&case, &records);
     store.put_seal("2026-11", &seal).await.unwrap();
     let entry = LedgerEntry::next(None, &seal, "2026-11").unwrap();
     store.put_ledger_entry(&entry).await.unwrap();
     let requests = fake.requests();
-    assert_eq!(requests.len(), 4, "{requests:#?}");
-    assert_worm_put(
+    assert_create_only_put(
         &requests[0],
         &format!("cases/2026-11/{case}/seal.json"),
         &serde_json::to_vec_pretty(&seal).unwrap(),
-        2555,
     );
-    assert_worm_put(
+    assert_create_only_put(
         &requests[2],
         "ledger/000000000000.json",
         &serde_json::to_vec_pretty(&entry).unwrap(),
-        2555,
     );
-}
-
-#[tokio::test]
-async fn when_the_upload_headers_do_not_take_the_dedicated_calls_follow_the_documented_shape() {
-    let fake = FakeBlobService::start(Behaviour {
-        upload_applies_worm: false,
-        dedicated_calls_apply: true,
-        corrupt_reads: false,
-    });
-    let store = fake.store(true, 30);
-    let case = new_case();
-    let record = &chain(&case, 1)[0];
-    store.put_record("2026-11", record).await.unwrap();
-
-    let blob = format!("cases/2026-11/{case}/records/000000.json");
-    let requests = fake.requests();
-    let shape: Vec<(&str, Option<&str>)> = requests
-        .iter()
-        .map(|r| (r.method.as_str(), r.comp()))
-        .collect();
-    assert_eq!(
-        shape,
-        [
-            ("PUT", None),
-            ("GET", None),
-            ("PUT", Some("legalhold")),
-            ("PUT", Some("immutabilityPolicies")),
-            ("GET", None),
-        ]
-    );
-    assert_worm_put(
-        &requests[0],
-        &blob,
-        &serde_json::to_vec_pretty(record).unwrap(),
-        30,
-    );
-
-    // https://learn.microsoft.com/rest/api/storageservices/set-blob-legal-hold
-    let hold = &requests[2];
-    assert_eq!(hold.path, format!("/acct/evidence/{blob}"));
-    assert_eq!(hold.header("x-ms-legal-hold"), Some("true"));
-    assert_version(hold, "2020-04-08");
-    assert_authenticated(hold);
-    assert!(hold.body.is_empty());
-
-    // https://learn.microsoft.com/rest/api/storageservices/set-blob-immutability-policy
-    let policy = &requests[3];
-    assert_eq!(policy.path, format!("/acct/evidence/{blob}"));
-    assert_eq!(
-        policy.header("x-ms-immutability-policy-mode"),
-        Some("Unlocked")
-    );
-    let until = policy
-        .header("x-ms-immutability-policy-until-date")
-        .expect("until-date");
-    assert_until(until, 30);
-    assert_eq!(
-        Some(until),
-        requests[0].header("x-ms-immutability-policy-until-date"),
-        "the same date as asked at upload"
-    );
-    assert_version(policy, MIN_VERSION);
-    assert_authenticated(policy);
-    assert_read_back(&requests[4], &blob);
-}
-
-#[tokio::test]
-async fn a_hold_the_service_does_not_show_afterwards_is_not_confirmed() {
-    let fake = FakeBlobService::start(Behaviour {
-        upload_applies_worm: false,
-        dedicated_calls_apply: false,
-        corrupt_reads: false,
-    });
-    let store = fake.store(true, 2555);
-    let case = new_case();
-    let err = store
-        .put_record("2026-11", &chain(&case, 1)[0])
-        .await
-        .unwrap_err();
-    match err {
-        EvidenceStoreError::NotConfirmed { what, detail } => {
-            assert!(what.contains(case.as_str()), "{what}");
-            assert!(detail.contains("legal hold off"), "{detail}");
-            assert!(detail.contains("policy absent"), "{detail}");
-        }
-        other => panic!("expected NotConfirmed, got {other:?}"),
-    }
 }
 
 #[tokio::test]
@@ -638,24 +533,13 @@ async fn content_that_reads_back_different_is_not_confirmed() {
 }
 
 #[tokio::test]
-async fn worm_off_sends_no_hold_and_no_policy() {
+async fn a_second_write_to_the_same_name_is_a_conflict() {
     let fake = FakeBlobService::start(AZURE);
     let store = fake.store(false, 2555);
-    let case = new_case();
-    store
-        .put_record("2026-11", &chain(&case, 1)[0])
-        .await
-        .unwrap();
-    let requests = fake.requests();
-    assert_eq!(requests.len(), 2);
-    let put = &requests[0];
-    assert_eq!(put.header("if-none-match"), Some("*"), "still create-only");
-    for h in [
-        "x-ms-legal-hold",
-        "x-ms-immutability-policy-mode",
-        "x-ms-immutability-policy-until-date",
-    ] {
-        assert_eq!(put.header(h), None, "{h} must not be sent with WORM off");
-    }
-    assert!(requests.iter().all(|r| r.comp().is_none()));
+    let record = &chain(&new_case(), 1)[0];
+    store.put_record("2026-11", record).await.unwrap();
+    assert!(matches!(
+        store.put_record("2026-11", record).await,
+        Err(EvidenceStoreError::Conflict { .. })
+    ));
 }

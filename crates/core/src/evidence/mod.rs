@@ -34,7 +34,7 @@ pub use record::{
     Chain, EvidenceError, EvidenceRecord, Outcome, ReadBack, RecordBody, RequestOutline,
     hr_trigger_body,
 };
-pub use seal::{Seal, SealEntry, SlaOutcome, WormStatus};
+pub use seal::{Seal, SealEntry, SlaOutcome, WormProtection, WormStatus};
 
 /// The month (`YYYY-MM`, UTC) of a case's effective time: evidence and index entries are
 /// grouped by it, so a period's cases are listed without scanning everything.

@@ -14,11 +14,15 @@ pub const SEAL_SCHEMA: &str = "offboard.evidence.seal/v1";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum WormStatus {
-    /// Every blob carries a legal hold and a time-based retention policy, read back after
-    /// writing.
+    /// Every blob version is immutable for the retention period, as the storage service
+    /// reports it.
     Enforced {
         /// Retention from the write, in days.
         retention_days: u32,
+        /// The protection the service reported in effect (absent in evidence written before
+        /// it was read back).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        protection: Option<WormProtection>,
     },
     /// The store cannot enforce immutability (Azurite, the demo's files): every packet,
     /// report and verification says so.
@@ -28,7 +32,40 @@ pub enum WormStatus {
     },
 }
 
+/// The immutability the storage service reports in effect for evidence, read from the
+/// service's own properties, not from headers the app sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WormProtection {
+    /// What protects each version: `version-level default policy of the account`.
+    pub scope: String,
+    /// `Locked` (can only be extended) or what else the service reported.
+    pub state: String,
+    /// The policy's period from each version's creation, in days.
+    pub period_days: u32,
+}
+
 impl WormStatus {
+    /// One line for packets, reports and `verify`: the WORM mode, period and lock state.
+    pub fn statement(&self) -> String {
+        match self {
+            Self::Enforced {
+                retention_days,
+                protection: Some(p),
+            } => format!(
+                "WORM enforced: {} {}, {} days from each version's creation (offboard asks {retention_days})",
+                p.state, p.scope, p.period_days
+            ),
+            Self::Enforced {
+                retention_days,
+                protection: None,
+            } => format!(
+                "WORM enforced: {retention_days} days per blob (lock state not recorded with this evidence)"
+            ),
+            Self::NotEnforced { reason } => format!("WORM not enforced: {reason}"),
+        }
+    }
+
     /// The sentence every output carries when immutability is not enforced.
     pub fn warning(&self) -> Option<String> {
         match self {
@@ -178,5 +215,42 @@ impl Seal {
     /// Recomputes the seal's hash from its content.
     pub fn compute_hash(&self) -> Result<Sha256Digest, serde_json::Error> {
         hash_of(self)
+    }
+}
+
+#[cfg(test)]
+mod worm_statement_tests {
+    use super::*;
+
+    #[test]
+    fn the_statement_names_mode_period_and_lock_state() {
+        let locked = WormStatus::Enforced {
+            retention_days: 2555,
+            protection: Some(WormProtection {
+                scope: "version-level default policy of the account".into(),
+                state: "Locked".into(),
+                period_days: 2555,
+            }),
+        };
+        assert_eq!(
+            locked.statement(),
+            "WORM enforced: Locked version-level default policy of the account, 2555 days from each version's creation (offboard asks 2555)"
+        );
+        // Evidence sealed before the protection was read back says so instead of guessing.
+        let older: WormStatus =
+            serde_json::from_str(r#"{"mode":"enforced","retention_days":2555}"#).unwrap();
+        assert!(older.statement().contains("lock state not recorded"));
+        // Absent protection is not serialized: old seals keep their hashes.
+        assert_eq!(
+            serde_json::to_string(&older).unwrap(),
+            r#"{"mode":"enforced","retention_days":2555}"#
+        );
+        let off = WormStatus::NotEnforced {
+            reason: "OFFBOARD_EVIDENCE_WORM=off".into(),
+        };
+        assert_eq!(
+            off.statement(),
+            "WORM not enforced: OFFBOARD_EVIDENCE_WORM=off"
+        );
     }
 }

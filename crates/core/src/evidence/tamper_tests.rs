@@ -69,6 +69,7 @@ fn sealed_packet() -> Packet {
         },
         WormStatus::Enforced {
             retention_days: 2555,
+            protection: None,
         },
         t(),
     )
@@ -86,6 +87,7 @@ fn sealed_packet() -> Packet {
         },
         WormStatus::Enforced {
             retention_days: 2555,
+            protection: None,
         },
         t(),
     )
@@ -96,6 +98,7 @@ fn sealed_packet() -> Packet {
         id,
         WormStatus::Enforced {
             retention_days: 2555,
+            protection: None,
         },
         records,
         Some(seal),

@@ -198,6 +198,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Things that are not failures but must be said (`WORM not enforced: ...`).
     pub warnings: Vec<String>,
+    /// The WORM mode, period and lock state each checked seal or packet states (one line
+    /// each, deduplicated): `WORM enforced: Locked …` or `WORM not enforced: …`.
+    #[serde(default)]
+    pub worm: Vec<String>,
 }
 
 impl Report {
@@ -216,6 +220,11 @@ impl Report {
         for w in other.warnings {
             if !self.warnings.contains(&w) {
                 self.warnings.push(w);
+            }
+        }
+        for w in other.worm {
+            if !self.worm.contains(&w) {
+                self.worm.push(w);
             }
         }
     }
@@ -392,6 +401,7 @@ pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
             if let Some(w) = seal.worm.warning() {
                 report.warnings.push(w);
             }
+            report.worm.push(seal.worm.statement());
         }
     }
 
@@ -456,6 +466,10 @@ pub fn verify_packet(p: &Packet) -> Report {
         && !report.warnings.contains(&w)
     {
         report.warnings.push(w);
+    }
+    let statement = p.worm.statement();
+    if !report.worm.contains(&statement) {
+        report.worm.push(statement);
     }
     report
 }
