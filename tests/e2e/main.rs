@@ -10,5 +10,6 @@ mod logs;
 mod oneperson;
 mod pipeline;
 mod queues;
+mod refusals;
 mod scim;
 mod tamper;
