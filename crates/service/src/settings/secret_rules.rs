@@ -86,7 +86,6 @@ pub fn bamboohr_key(name: &'static str, value: &str) -> Result<(), SettingsError
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::settings::*;
     use std::collections::HashMap;
 
