@@ -418,11 +418,11 @@ impl Settings {
         };
         // A secret that is set must be usable: weak or malformed stops the start, naming it.
         let checked = |name: &'static str,
-                       rule: fn(&'static str, &str) -> Result<(), SettingsError>|
+                       rule: fn(&str) -> Result<(), String>|
          -> Result<Option<SecretString>, SettingsError> {
             let value = secret(name);
             if let Some(v) = &value {
-                rule(name, v.expose_secret())?;
+                rule(v.expose_secret()).map_err(|detail| SettingsError { name, detail })?;
             }
             Ok(value)
         };

@@ -3,11 +3,10 @@
 //! Webhooks secret started with the banner saying "configured" and every request then got
 //! 503, and a one-character SCIM token was accepted.
 //!
-//! The rules never quote the value (it is a secret); they say what shape is expected.
+//! The rules never quote the value (it is a secret); they say what shape is expected. Each
+//! returns what is wrong, and the settings reader names the setting it came from.
 
 use offboard_core::signature::{MIN_WEBHOOK_SECRET_BYTES, WebhookSecret};
-
-use super::SettingsError;
 
 /// The shortest SCIM bearer token accepted, in characters: 128 bits as hex
 /// (`openssl rand -hex 16`) is 32 characters.
@@ -19,67 +18,56 @@ pub const MIN_BAMBOOHR_KEY_CHARS: usize = 16;
 
 /// A Standard Webhooks secret: `whsec_` and base64 of at least
 /// [`MIN_WEBHOOK_SECRET_BYTES`] bytes.
-pub fn webhook_secret(name: &'static str, value: &str) -> Result<(), SettingsError> {
-    WebhookSecret::parse(value)
-        .map(|_| ())
-        .map_err(|_| SettingsError {
-            name,
-            detail: format!(
-                "is not a usable Standard Webhooks secret: expected whsec_ followed by standard \
+pub fn webhook_secret(value: &str) -> Result<(), String> {
+    WebhookSecret::parse(value).map(|_| ()).map_err(|_| {
+        format!(
+            "is not a usable Standard Webhooks secret: expected whsec_ followed by standard \
              base64 of at least {MIN_WEBHOOK_SECRET_BYTES} random bytes (for example whsec_ \
              and the output of `openssl rand -base64 32`)"
-            ),
-        })
+        )
+    })
 }
 
 /// The SCIM bearer token: at least [`MIN_SCIM_TOKEN_CHARS`] characters, all of them allowed
 /// in a bearer token (RFC 6750 §2.1 `b64token`), so a client can send it as configured.
-pub fn scim_token(name: &'static str, value: &str) -> Result<(), SettingsError> {
+pub fn scim_token(value: &str) -> Result<(), String> {
     let body = value.trim_end_matches('=');
     let allowed = !body.is_empty()
         && body
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '+' | '/'));
     if !allowed {
-        return Err(SettingsError {
-            name,
-            detail: "is not a bearer token: use only letters, digits and - . _ ~ + / (for \
+        return Err(
+            "is not a bearer token: use only letters, digits and - . _ ~ + / (for \
                      example the output of `openssl rand -hex 32`)"
                 .into(),
-        });
+        );
     }
     if value.chars().count() < MIN_SCIM_TOKEN_CHARS {
-        return Err(SettingsError {
-            name,
-            detail: format!(
-                "is too short to be a secret: use at least {MIN_SCIM_TOKEN_CHARS} random \
+        return Err(format!(
+            "is too short to be a secret: use at least {MIN_SCIM_TOKEN_CHARS} random \
                  characters (for example the output of `openssl rand -hex 32`)"
-            ),
-        });
+        ));
     }
     Ok(())
 }
 
 /// The BambooHR private key: at least [`MIN_BAMBOOHR_KEY_CHARS`] characters, printable and
 /// without spaces (as BambooHR shows it when the webhook is created).
-pub fn bamboohr_key(name: &'static str, value: &str) -> Result<(), SettingsError> {
+pub fn bamboohr_key(value: &str) -> Result<(), String> {
     if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(SettingsError {
-            name,
-            detail: "contains spaces or control characters: paste the webhook's private key \
+        return Err(
+            "contains spaces or control characters: paste the webhook's private key \
                      exactly as BambooHR showed it"
                 .into(),
-        });
+        );
     }
     if value.chars().count() < MIN_BAMBOOHR_KEY_CHARS {
-        return Err(SettingsError {
-            name,
-            detail: format!(
-                "is too short to be the webhook's private key (at least \
+        return Err(format!(
+            "is too short to be the webhook's private key (at least \
                  {MIN_BAMBOOHR_KEY_CHARS} characters): paste the key BambooHR showed when the \
                  webhook was created"
-            ),
-        });
+        ));
     }
     Ok(())
 }
