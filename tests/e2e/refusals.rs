@@ -147,7 +147,7 @@ async fn weak_or_malformed_secrets_stop_the_handler_naming_the_setting() {
     // "configured" for a secret every request then failed on).
     let dir = tempfile::tempdir().unwrap();
     let out = tokio::process::Command::new(offboard_executable().unwrap())
-        .args(["local", "--in-process", "--port", "0", "--data"])
+        .args(["local", "--port", "0", "--data"])
         .arg(dir.path().join("data"))
         .arg("--settings")
         .arg(dir.path().join("no-local.settings.json"))
