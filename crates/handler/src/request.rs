@@ -49,7 +49,7 @@ impl Request {
             return Ok(Some((t, v)));
         }
         Err(Problem::bad_query(format!(
-            "`{name}` must be a date (YYYY-MM-DD) or an RFC 3339 date-time such as 2026-11-30T17:00:00Z (got `{v}`)"
+            "`{name}` must be a date (YYYY-MM-DD) or an RFC 3339 date-time such as 2026-11-30T17:00:00Z, in the years 0000 to 9999 (got `{v}`)"
         )))
     }
 }

@@ -16,7 +16,7 @@
 //! of the export (and of its hash). Values offboard generates (times, hashes, counts) never
 //! begin with those characters except a negative time to removal, which is prefixed too.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use std::collections::BTreeSet;
 
 use offboard_core::evidence::{IndexEntry, WormStatus};
@@ -101,14 +101,24 @@ pub fn row(e: &IndexEntry) -> ReportRow {
     }
 }
 
+/// The years a period bound may name. The index is partitioned by `YYYY-MM` periods that
+/// compare as text, so a five-digit or negative year (`+10000-01-01`) would sort before
+/// `2026-11` and silently select nothing; such a bound is refused instead.
+pub const SUPPORTED_YEARS: std::ops::RangeInclusive<i32> = 0..=9999;
+
 /// Reads a period bound as the API and the CLI accept it: an RFC 3339 date-time, or a date
 /// (`YYYY-MM-DD`) meaning UTC midnight — as an end bound (`end = true`) the whole day is
-/// included, so `to=2026-11-30` reads as `2026-12-01T00:00:00Z` (exclusive).
+/// included, so `to=2026-11-30` reads as `2026-12-01T00:00:00Z` (exclusive). `None` for
+/// anything else, including a date outside [`SUPPORTED_YEARS`] (in UTC).
 pub fn parse_bound(text: &str, end: bool) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
+        let t = t.with_timezone(&Utc);
+        return SUPPORTED_YEARS.contains(&t.year()).then_some(t);
     }
     let d = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    if !SUPPORTED_YEARS.contains(&d.year()) {
+        return None;
+    }
     let d = if end { d.succ_opt()? } else { d };
     Some(d.and_time(chrono::NaiveTime::MIN).and_utc())
 }
@@ -347,6 +357,25 @@ pub fn build(
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn bounds_outside_the_supported_years_are_refused() {
+        for bad in [
+            "+10000-01-01",
+            "10000-01-01",
+            "-0001-12-31",
+            "+10000-01-01T00:00:00Z",
+            "9999-12-31T23:30:00-01:00",
+        ] {
+            assert_eq!(parse_bound(bad, true), None, "{bad}");
+            assert_eq!(parse_bound(bad, false), None, "{bad}");
+        }
+        // The last day there is still counts whole, and the first one.
+        let end = parse_bound("9999-12-31", true).unwrap();
+        assert_eq!(end.to_rfc3339(), "+10000-01-01T00:00:00+00:00");
+        assert!(parse_bound("0000-01-01", false).is_some());
+        assert!(parse_bound("9999-12-31T23:59:59Z", true).is_some());
+    }
 
     fn row(name: &str) -> ReportRow {
         ReportRow {

@@ -7,8 +7,10 @@
 
 use chrono_tz::Tz;
 use offboard_core::effective::{Cutoff, EffectivePolicy};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
+
+pub mod secret_rules;
 
 /// `azure` (Cosmos DB + Storage, managed identity) or `embedded` (SQLite + files).
 pub const OFFBOARD_BACKEND: &str = "OFFBOARD_BACKEND";
@@ -423,6 +425,16 @@ impl Settings {
                 .filter(|v| !v.starts_with("@Microsoft.KeyVault("))
                 .map(SecretString::from)
         };
+        // A secret that is set must be usable: weak or malformed stops the start, naming it.
+        let checked = |name: &'static str,
+                       rule: fn(&str) -> Result<(), String>|
+         -> Result<Option<SecretString>, SettingsError> {
+            let value = secret(name);
+            if let Some(v) = &value {
+                rule(v.expose_secret()).map_err(|detail| SettingsError { name, detail })?;
+            }
+            Ok(value)
+        };
         let worm = match val(OFFBOARD_EVIDENCE_WORM).as_deref().unwrap_or("on") {
             "on" | "true" => true,
             "off" | "false" => false,
@@ -450,7 +462,7 @@ impl Settings {
             webhook_url: val(OFFBOARD_NOTIFY_WEBHOOK_URL)
                 .map(|u| parse_webhook_url(&u))
                 .transpose()?,
-            webhook_secret: secret(OFFBOARD_NOTIFY_WEBHOOK_SECRET),
+            webhook_secret: checked(OFFBOARD_NOTIFY_WEBHOOK_SECRET, secret_rules::webhook_secret)?,
             mail: parse_mail(val(OFFBOARD_NOTIFY_MAIL_FROM), val(OFFBOARD_NOTIFY_MAIL_TO))?,
         };
         let agent = match val(OFFBOARD_RELAY_NAMESPACE) {
@@ -487,9 +499,12 @@ impl Settings {
             },
             effective: EffectivePolicy { time_zone, cutoff },
             secrets: IntakeSecrets {
-                bamboohr: secret(OFFBOARD_BAMBOOHR_SECRET),
-                generic: secret(OFFBOARD_GENERIC_WEBHOOK_SECRET),
-                scim: secret(OFFBOARD_SCIM_TOKEN),
+                bamboohr: checked(OFFBOARD_BAMBOOHR_SECRET, secret_rules::bamboohr_key)?,
+                generic: checked(
+                    OFFBOARD_GENERIC_WEBHOOK_SECRET,
+                    secret_rules::webhook_secret,
+                )?,
+                scim: checked(OFFBOARD_SCIM_TOKEN, secret_rules::scim_token)?,
             },
             notify,
             agent,
@@ -672,7 +687,7 @@ mod tests {
                 "https://a.queue.core.windows.net/",
             ),
             (OFFBOARD_TIME_ZONE, "Europe/Berlin"),
-            (OFFBOARD_SCIM_TOKEN, "t0ken"),
+            (OFFBOARD_SCIM_TOKEN, "t0ken-0123456789abcdef0123456789ab"),
         ]))
         .unwrap();
         assert!(matches!(s.backend, Backend::Azure(_)));
@@ -702,7 +717,7 @@ mod tests {
                 OFFBOARD_BAMBOOHR_SECRET,
                 "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/bamboohr/)",
             ),
-            (OFFBOARD_SCIM_TOKEN, "real-token"),
+            (OFFBOARD_SCIM_TOKEN, "real-token-0123456789abcdef0123456789"),
         ]))
         .unwrap();
         assert!(s.secrets.bamboohr.is_none());
@@ -736,7 +751,7 @@ mod tests {
             ),
             (
                 OFFBOARD_NOTIFY_WEBHOOK_SECRET,
-                "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTEyMw==",
+                "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTAxMjM0NTY3ODk=",
             ),
             (OFFBOARD_NOTIFY_MAIL_FROM, "offboard@contoso.com"),
             (

@@ -383,7 +383,7 @@ async fn the_webhook_is_signed_per_standard_webhooks_and_carries_the_notificatio
     let mut tampered = req.body.clone();
     tampered[10] ^= 1;
     assert!(verify(&tampered).is_err(), "the signature covers the body");
-    let other = WebhookSecret::parse("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap();
+    let other = WebhookSecret::parse("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap();
     assert!(
         verify_standard_webhooks(
             &other,

@@ -47,10 +47,12 @@ async fn spawn_child(spec: &WorkerSpec, port: u16) -> anyhow::Result<Child> {
         cmd.current_dir(dir);
     }
     if let Some(path) = &spec.log_file {
-        let out = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+        // The handler's log can hold leavers' names: owner-only, like the data beside it.
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let out = opts.open(path)?;
         let err = out.try_clone()?;
         cmd.stdout(out).stderr(err);
     }

@@ -24,6 +24,18 @@ use super::attr::{AttrName, truncate};
 use super::error::ScimError;
 use super::schema::{AttrType, AttributeDef};
 
+/// The longest filter offboard parses, in bytes. Identity providers send one short
+/// comparison (`userName eq "…"`); the limit keeps a hostile filter from costing more than a
+/// few microseconds to refuse.
+pub const MAX_FILTER_LENGTH: usize = 4096;
+/// How deeply parentheses, `not (…)` and value filters (`emails[…]`) may nest. The parser
+/// recurses once per level, so without a limit a filter of a few kilobytes of `(` overflowed
+/// the handler's stack and took every in-flight request down with it.
+pub const MAX_FILTER_DEPTH: usize = 32;
+/// How many comparisons (`attr op value`, `attr pr`) one filter may hold. `and` / `or`
+/// chains build a tree as deep as they are long, and evaluating or dropping it recurses.
+pub const MAX_FILTER_TERMS: usize = 64;
+
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
@@ -164,6 +176,10 @@ fn lex(text: &str) -> Result<Vec<Token>, ScimError> {
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    /// Open `(`, `not (` and `[` around the current position.
+    depth: usize,
+    /// Comparisons read so far.
+    terms: usize,
 }
 
 fn is_keyword(token: Option<&Token>, keyword: &str) -> bool {
@@ -189,6 +205,18 @@ impl Parser {
         }
     }
 
+    /// Enters one level of nesting, refusing the filter past [`MAX_FILTER_DEPTH`].
+    fn descend(&mut self) -> Result<(), ScimError> {
+        self.depth += 1;
+        if self.depth > MAX_FILTER_DEPTH {
+            return Err(ScimError::invalid_filter(format!(
+                "the filter nests parentheses or value filters more than {MAX_FILTER_DEPTH} \
+                 levels deep"
+            )));
+        }
+        Ok(())
+    }
+
     fn or(&mut self, in_value_path: bool) -> Result<Filter, ScimError> {
         let mut left = self.and(in_value_path)?;
         while is_keyword(self.peek(), "or") {
@@ -212,14 +240,18 @@ impl Parser {
     fn unary(&mut self, in_value_path: bool) -> Result<Filter, ScimError> {
         if is_keyword(self.peek(), "not") && self.tokens.get(self.pos + 1) == Some(&Token::Open) {
             self.pos += 2;
+            self.descend()?;
             let inner = self.or(in_value_path)?;
             self.expect(Token::Close, "`)` to close `not (`")?;
+            self.depth -= 1;
             return Ok(Filter::Not(Box::new(inner)));
         }
         match self.next() {
             Some(Token::Open) => {
+                self.descend()?;
                 let inner = self.or(in_value_path)?;
                 self.expect(Token::Close, "`)`")?;
+                self.depth -= 1;
                 Ok(inner)
             }
             Some(Token::Word(word)) => {
@@ -235,8 +267,10 @@ impl Parser {
                         return Err(ScimError::invalid_filter("value filters cannot be nested"));
                     }
                     self.pos += 1;
+                    self.descend()?;
                     let inner = self.or(true)?;
                     self.expect(Token::CloseBracket, "`]` to close the value filter")?;
+                    self.depth -= 1;
                     return Ok(Filter::ValuePath {
                         path,
                         filter: Box::new(inner),
@@ -255,6 +289,12 @@ impl Parser {
     }
 
     fn comparison(&mut self, path: AttrName) -> Result<Filter, ScimError> {
+        self.terms += 1;
+        if self.terms > MAX_FILTER_TERMS {
+            return Err(ScimError::invalid_filter(format!(
+                "the filter holds more than {MAX_FILTER_TERMS} comparisons"
+            )));
+        }
         let op_word = match self.next() {
             Some(Token::Word(w)) => w,
             _ => {
@@ -315,13 +355,26 @@ fn describe(token: &Token) -> &'static str {
 
 impl Filter {
     /// Parses a filter; any syntax error is a 400 `invalidFilter` that says what was
-    /// expected.
+    /// expected, and so is a filter longer than [`MAX_FILTER_LENGTH`], nested deeper than
+    /// [`MAX_FILTER_DEPTH`] or holding more than [`MAX_FILTER_TERMS`] comparisons.
     pub fn parse(text: &str) -> Result<Self, ScimError> {
+        if text.len() > MAX_FILTER_LENGTH {
+            return Err(ScimError::invalid_filter(format!(
+                "the filter is {} bytes long; offboard parses filters of at most \
+                 {MAX_FILTER_LENGTH} bytes",
+                text.len()
+            )));
+        }
         let tokens = lex(text)?;
         if tokens.is_empty() {
             return Err(ScimError::invalid_filter("the filter is empty"));
         }
-        let mut parser = Parser { tokens, pos: 0 };
+        let mut parser = Parser {
+            tokens,
+            pos: 0,
+            depth: 0,
+            terms: 0,
+        };
         let filter = parser.or(false)?;
         if let Some(extra) = parser.peek() {
             return Err(ScimError::invalid_filter(format!(

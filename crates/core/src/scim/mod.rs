@@ -44,6 +44,9 @@ pub mod termination;
 pub mod urn;
 pub mod user;
 
+#[cfg(test)]
+mod limits_tests;
+
 pub use error::{ScimError, ScimType};
 pub use list::{ListFilter, ListQuery};
 pub use patch::PatchRequest;

@@ -15,6 +15,10 @@ use super::error::ScimError;
 use super::filter::Filter;
 use super::schema::{AttributeDef, SchemaId};
 
+/// The longest PATCH `path` offboard parses, in bytes: an attribute name, a value filter of
+/// at most [`super::filter::MAX_FILTER_LENGTH`] bytes and a sub-attribute.
+pub const MAX_PATH_LENGTH: usize = super::filter::MAX_FILTER_LENGTH + 512;
+
 /// An attribute of offboard's User, located.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttrPath {
@@ -95,7 +99,15 @@ pub enum PatchTarget {
 impl PatchTarget {
     /// Parses a PATCH `path`. A malformed path is `invalidPath`; a malformed value filter
     /// is `invalidFilter` (RFC 7644 §3.12 lists it for PATCH path filters).
+    /// A path longer than [`MAX_PATH_LENGTH`] is `invalidPath` before anything else is read.
     pub fn parse(text: &str) -> Result<Self, ScimError> {
+        if text.len() > MAX_PATH_LENGTH {
+            return Err(ScimError::invalid_path(format!(
+                "the path is {} bytes long; offboard parses paths of at most {MAX_PATH_LENGTH} \
+                 bytes",
+                text.len()
+            )));
+        }
         let text = text.trim();
         let Some(open) = text.find('[') else {
             let name = AttrName::parse(text).map_err(ScimError::invalid_path)?;

@@ -88,7 +88,7 @@ impl SignedWebhookSink {
     pub fn new(url: url::Url, secret: &str, clock: Arc<dyn Clock>) -> Result<Self, SettingsError> {
         let secret = WebhookSecret::parse(secret).map_err(|e| SettingsError {
             name: OFFBOARD_NOTIFY_WEBHOOK_SECRET,
-            detail: format!("{e}: set the receiver's signing secret, whsec_ followed by base64 of at least 16 random bytes"),
+            detail: format!("{e}: set the receiver's signing secret, whsec_ followed by base64 of at least 24 random bytes"),
         })?;
         let http = http::client().map_err(|detail| SettingsError {
             name: OFFBOARD_NOTIFY_WEBHOOK_URL,
