@@ -15,9 +15,11 @@ mod adsync;
 mod app;
 mod credential;
 mod hybrid;
+pub mod leavers;
 pub mod samba;
 mod signing;
 mod stack;
+pub mod writes;
 
 pub use adsync::{AdSync, SyncLink, SyncedChange};
 pub use hybrid::{Hybrid, RunningAgent};
