@@ -287,8 +287,11 @@ pub fn secs(d: chrono::TimeDelta) -> f64 {
 
 /// Keeps the handler's log next to the build output, for a look after the run.
 pub fn keep_log(app: &TestApp, name: &str) -> String {
-    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
-    let path = std::path::Path::new(&dir).join(name);
+    // Benchmarks run in the crate's directory: the workspace's target/ unless told otherwise.
+    let dir = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| crate::app::repo_root().join("target"));
+    let path = dir.join(name);
     match std::fs::write(&path, app.handler_log()) {
         Ok(()) => path.display().to_string(),
         Err(e) => format!("(not kept: {e})"),

@@ -13,6 +13,7 @@
 
 mod adsync;
 mod app;
+pub mod chaos;
 mod credential;
 mod hybrid;
 pub mod leavers;
