@@ -400,7 +400,7 @@ pub async fn run(options: ChaosOptions) -> anyhow::Result<ChaosReport> {
         })
         .sum();
     let evidence_gaps = evidence_gaps(&app, &leavers, &cases, &log).await?;
-    let verify_ledger = verify_ledger(&app)?;
+    let verify_ledger = verify_ledger(&app).await?;
     let handler_log = keep_logs(&app, "chaos-handler.log");
     let restarts = app.hosts().iter().map(|h| h.handler_restarts()).sum();
     let report = ChaosReport {
@@ -524,12 +524,14 @@ async fn evidence_gaps(
 }
 
 /// `offboard verify --ledger` against the app's store, run as an operator would with the
-/// deployment's settings.
-fn verify_ledger(app: &TestApp) -> anyhow::Result<(i32, String)> {
-    let out = std::process::Command::new(offboard_executable()?)
+/// deployment's settings. Asynchronous: on Azure the command asks the managed-identity
+/// endpoint this process serves for its tokens.
+async fn verify_ledger(app: &TestApp) -> anyhow::Result<(i32, String)> {
+    let out = tokio::process::Command::new(offboard_executable()?)
         .args(["verify", "--ledger"])
         .envs(&app.settings)
         .output()
+        .await
         .context("running offboard verify --ledger")?;
     Ok((
         out.status.code().unwrap_or(-1),
