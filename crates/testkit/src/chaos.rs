@@ -175,6 +175,11 @@ impl ChaosReport {
             "  verify --ledger:          exit {} ({verified})\n",
             self.verify_ledger.0
         ));
+        if self.verify_ledger.0 != 0 {
+            for l in self.verify_ledger.1.lines().take(20) {
+                out.push_str(&format!("    verify: {l}\n"));
+            }
+        }
         out.push_str(&format!(
             "  time to all sealed:       {}\n",
             self.all_sealed_after
