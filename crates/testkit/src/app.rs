@@ -36,6 +36,8 @@ pub enum Backend {
 /// A running offboard for one test.
 pub struct TestApp {
     host: Option<HostHandle>,
+    /// Further host + handler instances over the same queues and stores (scale-out).
+    more_hosts: Vec<HostHandle>,
     /// The secrets the app was configured with.
     pub secrets: Secrets,
     /// Key for `authLevel: function` endpoints.
@@ -56,6 +58,7 @@ pub struct TestApp {
     data_dir: PathBuf,
     base_url: String,
     handler_log: PathBuf,
+    app_dir: PathBuf,
     _stack: Option<Stack>,
     _dir: tempfile::TempDir,
 }
@@ -298,6 +301,8 @@ async fn try_spawn_with(
     Ok(TestApp {
         base_url: host.base_url(),
         host: Some(host),
+        more_hosts: Vec::new(),
+        app_dir: dir.path().to_owned(),
         secrets,
         function_key,
         client: reqwest::Client::builder().no_proxy().build()?,
@@ -579,8 +584,54 @@ impl TestApp {
         self.host.as_ref().expect("host running")
     }
 
-    /// Stops the host and the handler.
+    /// Starts one more local Functions host with its own handler process over the same
+    /// queues and stores, as Flex Consumption scales an app out: every instance polls the
+    /// same queues and claims steps on the same cases, so only leases and ETags keep them
+    /// from doing anything twice. Its handler logs to `handler-<n>.log` next to the first.
+    pub async fn add_instance(&mut self) -> anyhow::Result<()> {
+        let n = self.more_hosts.len() + 1;
+        let app = AppDefinition::load(
+            &self.app_dir.join("host.json"),
+            &self.app_dir.join("functions"),
+        )?;
+        let queue = self.queue.clone();
+        let host = LocalHost::start(HostOptions {
+            app,
+            handler: HandlerSpec::Process {
+                executable: handler_executable()?,
+                log_file: Some(self.app_dir.join(format!("handler-{n}.log"))),
+            },
+            app_settings: self.settings.clone(),
+            port: 0,
+            function_key: self.function_key.clone(),
+            queues: Arc::new(move |_connection| Ok(queue.clone())),
+        })
+        .await?;
+        self.more_hosts.push(host);
+        Ok(())
+    }
+
+    /// Every running host instance, the first one (`host()`, `base_url()`) first.
+    pub fn hosts(&self) -> Vec<&HostHandle> {
+        self.host.iter().chain(self.more_hosts.iter()).collect()
+    }
+
+    /// What every handler process wrote, instance by instance.
+    pub fn handler_logs(&self) -> String {
+        let mut all = self.handler_log();
+        for n in 1..=self.more_hosts.len() {
+            let path = self.app_dir.join(format!("handler-{n}.log"));
+            all.push_str(&format!("\n--- instance {n} ---\n"));
+            all.push_str(&std::fs::read_to_string(path).unwrap_or_default());
+        }
+        all
+    }
+
+    /// Stops every host and its handler.
     pub async fn shutdown(mut self) {
+        for h in self.more_hosts.drain(..) {
+            h.shutdown().await;
+        }
         if let Some(h) = self.host.take() {
             h.shutdown().await;
         }

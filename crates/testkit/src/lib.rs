@@ -13,11 +13,14 @@
 
 mod adsync;
 mod app;
+pub mod chaos;
 mod credential;
 mod hybrid;
+pub mod leavers;
 pub mod samba;
 mod signing;
 mod stack;
+pub mod writes;
 
 pub use adsync::{AdSync, SyncLink, SyncedChange};
 pub use hybrid::{Hybrid, RunningAgent};
