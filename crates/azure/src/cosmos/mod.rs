@@ -62,8 +62,7 @@ pub struct ContainerNames {
     pub case_index: String,
     /// Remediation items, partitioned by `/id` (default `remediations`).
     pub remediations: String,
-    /// Claims (a person's active case; events attached to it), partitioned by `/id`
-    /// (default `claims`).
+    /// A person's active case and its attached events, partitioned by `/id` (default `claims`).
     pub claims: String,
 }
 
