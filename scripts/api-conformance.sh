@@ -27,7 +27,7 @@ log="$data/offboard-local.log"
 OFFBOARD_SCIM_TOKEN="$scim_token" \
 OFFBOARD_BAMBOOHR_SECRET="$(secret)" \
 OFFBOARD_GENERIC_WEBHOOK_SECRET="whsec_$(python3 -c 'import base64,secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())')" \
-    "$target/debug/offboard" local --in-process --port "$port" \
+    "$target/debug/offboard" local --port "$port" \
     --data "$data/state" --settings "$data/no-local-settings.json" >"$log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }

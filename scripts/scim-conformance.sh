@@ -20,7 +20,7 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 data="$(mktemp -d)"
 token="$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
 log="$data/offboard-local.log"
-OFFBOARD_SCIM_TOKEN="$token" "$target/debug/offboard" local --in-process --port "$port" \
+OFFBOARD_SCIM_TOKEN="$token" "$target/debug/offboard" local --port "$port" \
     --data "$data/state" --settings "$data/no-local-settings.json" >"$log" 2>&1 &
 pid=$!
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data"; }
