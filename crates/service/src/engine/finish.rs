@@ -156,10 +156,14 @@ impl Engine {
                 d["signInCutAt"] = serde_json::json!(cut_at.map(millis::text));
             }
             self.evidence.append(&final_case, body).await?;
-            self.evidence
-                .seal(&final_case, self.sla(&final_case, cut_at))
-                .await?;
         }
+        // Always, even when a seal already covers every record: a worker killed after writing
+        // the seal but before its ledger entry or index row would otherwise leave a sealed
+        // case the ledger never heard of. Sealing again reuses the seal, finds or appends its
+        // ledger entry and rewrites the index row, so a redelivered message completes the work.
+        self.evidence
+            .seal(&final_case, self.sla(&final_case, cut_at))
+            .await?;
         let stored = self
             .update_case(id, |c, now| {
                 let mut changed = false;

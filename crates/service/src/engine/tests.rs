@@ -308,6 +308,37 @@ async fn a_case_runs_every_step_once_in_order_and_is_sealed() {
 }
 
 #[tokio::test]
+async fn a_seal_message_redelivered_after_a_crash_before_the_ledger_completes_the_ledger() {
+    let h = harness(vec![], facts()).await;
+    let case = h.open_case("1042").await;
+    h.engine.plan(&case.id).await.unwrap();
+    h.drain().await;
+    let done = h.case(&case).await;
+    assert_eq!(done.status, CaseStatus::Completed);
+    assert_eq!(h.engine.evidence.ledger_len().await.unwrap(), 1);
+    // A worker killed after writing the seal but before appending its ledger entry: the
+    // seal is there, the entry is not.
+    std::fs::remove_file(h._dir.path().join("evidence/ledger/000000000000.json")).unwrap();
+    assert_eq!(h.engine.evidence.ledger_len().await.unwrap(), 0);
+    assert!(h.engine.evidence.is_sealed(&done).await.unwrap());
+
+    // The redelivered seal message finishes the work instead of trusting the seal alone.
+    h.engine.seal(&case.id).await.unwrap();
+    assert_eq!(h.engine.evidence.ledger_len().await.unwrap(), 1);
+    let period = offboard_core::evidence::period_of(done.event.effective_at);
+    let report = h
+        .engine
+        .evidence
+        .verify_period(&period, &period)
+        .await
+        .unwrap();
+    assert!(report.ok(), "{:?}", report.findings);
+    // And a second redelivery appends nothing more.
+    h.engine.seal(&case.id).await.unwrap();
+    assert_eq!(h.engine.evidence.ledger_len().await.unwrap(), 1);
+}
+
+#[tokio::test]
 async fn throttling_defers_without_spending_attempts_and_permanent_failure_is_remediated() {
     let h = harness(
         vec![
