@@ -64,6 +64,7 @@ async fn chaos_smoke_leaves_no_evidence_gap() {
 }
 
 #[tokio::test]
+#[ignore = "flaky (issue 11): on Azurite a kill can leave a case's messages unprocessed for minutes; it passed in 36.7 s in one full-suite run and had not finished after 7 minutes in the next"]
 async fn chaos_smoke_two_instances_on_azure() {
     smoke(
         ChaosOptions {
