@@ -165,6 +165,22 @@ pub(crate) enum QueueCall {
     Message,
 }
 
+/// What failed, for an error message: the status and Storage error code (or the failure's
+/// kind) on `on`, then the service's text, with anything secret-looking redacted.
+fn describe(err: &azure_core::Error, on: &str) -> String {
+    let base = match err.kind() {
+        ErrorKind::HttpResponse {
+            status, error_code, ..
+        } => format!(
+            "{} {} on {on}",
+            u16::from(*status),
+            error_code.as_deref().unwrap_or("(no error code)")
+        ),
+        kind => format!("{kind} on {on}"),
+    };
+    redact(&format!("{base}: {err}"))
+}
+
 /// Maps an Azure Storage queue failure to a [`QueueError`].
 ///
 /// A message call answered 404 `MessageNotFound` or 400 `PopReceiptMismatch` means the pop
@@ -176,19 +192,7 @@ pub(crate) fn queue_error(
     call: QueueCall,
     err: &azure_core::Error,
 ) -> QueueError {
-    let detail = || {
-        let base = match err.kind() {
-            ErrorKind::HttpResponse {
-                status, error_code, ..
-            } => format!(
-                "{} {} on queue {queue}",
-                u16::from(*status),
-                error_code.as_deref().unwrap_or("(no error code)")
-            ),
-            kind => format!("{kind} on queue {queue}"),
-        };
-        redact(&format!("{base}: {err}"))
-    };
+    let detail = || describe(err, &format!("queue {queue}"));
     match err.kind() {
         ErrorKind::HttpResponse {
             status, error_code, ..
@@ -256,19 +260,7 @@ pub(crate) fn evidence_error(
     call: EvidenceCall,
     err: &azure_core::Error,
 ) -> EvidenceStoreError {
-    let detail = || {
-        let base = match err.kind() {
-            ErrorKind::HttpResponse {
-                status, error_code, ..
-            } => format!(
-                "{} {} on {what}",
-                u16::from(*status),
-                error_code.as_deref().unwrap_or("(no error code)")
-            ),
-            kind => format!("{kind} on {what}"),
-        };
-        redact(&format!("{base}: {err}"))
-    };
+    let detail = || describe(err, what);
     match err.kind() {
         ErrorKind::HttpResponse {
             status, error_code, ..
