@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
 
 mod agent;
+mod connectors;
 mod names;
 mod notify;
 pub mod secret_rules;
@@ -19,6 +20,10 @@ mod tests;
 
 use agent::parse_relay;
 pub use agent::{AgentSettings, DEFAULT_HYBRID_CONNECTION, RelayAuth};
+pub use connectors::{
+    CONNECTOR_SETTING_PREFIX, ConnectorAction, ConnectorConfig, ConnectorKind, FindBy, LeaverValue,
+    ScimAttribute, ScimAuth, ScimConnector, connectors_from_lookup, parse_connectors,
+};
 pub use names::*;
 pub(crate) use notify::url_is_allowed;
 pub use notify::{MailSettings, NotifySettings};
@@ -121,6 +126,8 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// The on-prem agent, when a relay is configured.
     pub agent: Option<AgentSettings>,
+    /// The systems outside Microsoft the leaver is deprovisioned in (the connector file).
+    pub connectors: Vec<ConnectorConfig>,
 }
 
 /// A setting with a value offboard cannot use.
@@ -331,6 +338,7 @@ impl Settings {
             },
             notify,
             agent,
+            connectors: connectors_from_lookup(&get)?,
         })
     }
 
