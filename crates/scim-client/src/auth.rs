@@ -118,18 +118,22 @@ async fn fetch_token(
         #[serde(default)]
         expires_in: Option<u64>,
     }
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", "client_credentials")
-        .append_pair("client_id", client_id)
-        .append_pair("client_secret", client_secret.expose_secret());
-    if let Some(scope) = scope {
-        form.append_pair("scope", scope);
-    }
+    // Built before the request so no encoder is held across an await (it is not Send).
+    let form = {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("grant_type", "client_credentials")
+            .append_pair("client_id", client_id)
+            .append_pair("client_secret", client_secret.expose_secret());
+        if let Some(scope) = scope {
+            form.append_pair("scope", scope);
+        }
+        form.finish()
+    };
     let response = http
         .post(token_url.clone())
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Accept", "application/json")
-        .body(form.finish())
+        .body(form)
         .send()
         .await
         .map_err(|e| ScimError::Transient {
