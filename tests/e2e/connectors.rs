@@ -187,7 +187,7 @@ with_connectors!(
             "{}",
             ev.json["verification"]
         );
-        let records = ev.json["records"].as_array().expect("records");
+        let records = ev.json["packet"]["records"].as_array().expect("records");
         for system in ["crm", "code"] {
             let r = records
                 .iter()
@@ -223,7 +223,7 @@ with_connectors!(
         assert_eq!(patches(&proxy), 1, "{:?}", proxy.seen());
         let again = app.get(&format!("/api/cases/{id}/evidence")).await;
         assert_eq!(
-            again.json["records"].as_array().map(Vec::len),
+            again.json["packet"]["records"].as_array().map(Vec::len),
             Some(records.len()),
             "no new evidence"
         );
