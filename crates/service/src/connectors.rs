@@ -67,13 +67,6 @@ pub fn planned(
                         )]
                     }
                 }
-                ConnectorKind::EntraProvisioning {
-                    service_principal_id,
-                    window_minutes,
-                } => vec![format!(
-                    "{}: read Entra ID's provisioning logs for the leaver and app {service_principal_id} until the provisioning service reports the account disabled (within {window_minutes} min, else an exception)",
-                    c.name
-                )],
             };
             (c.name, preview)
         })

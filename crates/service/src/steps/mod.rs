@@ -214,9 +214,7 @@ pub fn with_connector_steps(
     use offboard_scim_client::{Credential, ScimClient, ScimClientOptions};
     let mut registry = registry;
     for c in connectors {
-        let ConnectorKind::Scim(scim) = &c.kind else {
-            continue;
-        };
+        let ConnectorKind::Scim(scim) = &c.kind;
         let credential = match &scim.auth {
             ScimAuth::Bearer { token, .. } => Credential::Bearer(token.clone()),
             ScimAuth::ClientCredentials {
