@@ -392,9 +392,7 @@ auth = { type = "oauth2-client-credentials", token_url = "https://login.example.
         let c = parse_connectors(GOOD, &env).expect("good file");
         let names: Vec<_> = c.iter().map(|c| (c.name.as_str(), c.line)).collect();
         assert_eq!(names, [("salesforce", 2), ("github", 10)]);
-        let ConnectorKind::Scim(sf) = &c[0].kind else {
-            panic!("scim")
-        };
+        let ConnectorKind::Scim(sf) = &c[0].kind;
         assert_eq!(sf.action, ConnectorAction::Deactivate);
         assert_eq!(sf.find[1].from, LeaverValue::HrMail);
         let ScimAuth::Bearer { token, .. } = &sf.auth else {
@@ -403,9 +401,7 @@ auth = { type = "oauth2-client-credentials", token_url = "https://login.example.
         assert_eq!(token.expose_secret(), "sf-token");
         assert!(!format!("{:?}", c).contains("sf-token"));
         assert!(!format!("{:?}", c).contains("gh-secret"));
-        let ConnectorKind::Scim(gh) = &c[1].kind else {
-            panic!("scim")
-        };
+        let ConnectorKind::Scim(gh) = &c[1].kind;
         assert_eq!(gh.action, ConnectorAction::Delete);
     }
 
