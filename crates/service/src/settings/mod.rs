@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
 
 mod agent;
+mod error;
 mod names;
 mod notify;
 pub mod secret_rules;
@@ -19,6 +20,7 @@ mod tests;
 
 use agent::parse_relay;
 pub use agent::{AgentSettings, DEFAULT_HYBRID_CONNECTION, RelayAuth};
+pub use error::SettingsError;
 pub use names::*;
 pub(crate) use notify::url_is_allowed;
 pub use notify::{MailSettings, NotifySettings};
@@ -121,16 +123,6 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// The on-prem agent, when a relay is configured.
     pub agent: Option<AgentSettings>,
-}
-
-/// A setting with a value offboard cannot use.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("setting {name}: {detail}")]
-pub struct SettingsError {
-    /// The setting.
-    pub name: &'static str,
-    /// What is wrong and what to set.
-    pub detail: String,
 }
 
 /// The Graph base URL with its version: `https://graph.microsoft.com` (as templates and
