@@ -95,7 +95,7 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 fn leaver_name(case: &Case) -> String {
-    case.event.employee.display_name().to_owned()
+    case.event.employee().display_name().to_owned()
 }
 
 impl Engine {
@@ -206,11 +206,11 @@ impl Engine {
     }
 
     fn sla(&self, case: &Case, cut_at: Option<DateTime<Utc>>) -> SlaOutcome {
-        let minutes = self.policy.for_kind(case.event.kind).sla_minutes;
-        let deadline = case.event.effective_at + ChronoDuration::minutes(i64::from(minutes));
+        let minutes = self.policy.for_kind(case.event.kind()).sla_minutes;
+        let deadline = case.event.effective_at() + ChronoDuration::minutes(i64::from(minutes));
         SlaOutcome {
             target_minutes: Some(minutes),
-            measured_from: case.event.effective_at,
+            measured_from: case.event.effective_at(),
             access_removed_at: cut_at,
             met: Some(cut_at.is_some_and(|t| t <= deadline)),
         }

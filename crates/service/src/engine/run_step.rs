@@ -57,7 +57,7 @@ impl Engine {
             plan,
             step,
             facts: &plan.facts,
-            policy: self.policy.for_kind(case.event.kind),
+            policy: self.policy.for_kind(case.event.kind()),
             since,
             now: self.clock.now(),
         };

@@ -288,7 +288,7 @@ async fn a_case_runs_every_step_once_in_order_and_is_sealed() {
         .engine
         .evidence
         .verify_stored_case(
-            &offboard_core::evidence::period_of(done.event.effective_at),
+            &offboard_core::evidence::period_of(done.event.effective_at()),
             &done.id,
         )
         .await
@@ -325,7 +325,7 @@ async fn a_seal_message_redelivered_after_a_crash_before_the_ledger_completes_th
     // The redelivered seal message finishes the work instead of trusting the seal alone.
     h.engine.seal(&case.id).await.unwrap();
     assert_eq!(h.engine.evidence.ledger_len().await.unwrap(), 1);
-    let period = offboard_core::evidence::period_of(done.event.effective_at);
+    let period = offboard_core::evidence::period_of(done.event.effective_at());
     let report = h
         .engine
         .evidence
@@ -402,7 +402,7 @@ async fn throttling_defers_without_spending_attempts_and_permanent_failure_is_re
             .len(),
         1
     );
-    let period = offboard_core::evidence::period_of(c.event.effective_at);
+    let period = offboard_core::evidence::period_of(c.event.effective_at());
     let report = h
         .engine
         .evidence
@@ -580,7 +580,7 @@ async fn a_termination_that_arrives_after_its_sla_ran_out_is_alerted_and_recorde
     );
 
     // Evidence: one SLA record that separates HR's delay from offboard's time.
-    let period = offboard_core::evidence::period_of(c.event.effective_at);
+    let period = offboard_core::evidence::period_of(c.event.effective_at());
     let packet = h.engine.evidence.packet(&period, &c.id).await.unwrap();
     let sla: Vec<_> = packet
         .records
