@@ -998,6 +998,19 @@ module graphGrants 'modules/graph-grants.bicep' = {
 }
 
 // ---------------------------------------------------------------------------------------------
+// offboard's app registration: sign-in for people and GRC tools, and its app roles
+// ---------------------------------------------------------------------------------------------
+
+module signin 'modules/signin.bicep' = {
+  name: 'offboard-signin'
+  params: {
+    uniqueName: functionAppName
+    displayName: functionAppName
+    redirectUri: 'https://${functionApp.properties.defaultHostName}/api/signin/callback'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Outputs (no secret, no key, no connection string)
 // ---------------------------------------------------------------------------------------------
 
@@ -1008,6 +1021,7 @@ output identityPrincipalId string = identity.properties.principalId
 output identityResourceId string = identity.id
 output relayNamespace string = '${relay.name}.servicebus.windows.net'
 output relayNamespaceName string = relay.name
+output signinClientId string = signin.outputs.clientId
 output hybridConnectionName string = hybridConnectionName
 output agentListenRuleName string = agentListen.name
 output keyVaultName string = vault.name
