@@ -295,6 +295,10 @@ class BicepFile:
         if head in self.resources:
             last = re.split(r"[.:]+", text)[-1]
             return f"ref:{snake(head)}:{hint(last)}"
+        if head in self.modules and ".outputs." in text:
+            # A module's output stands for the resource it wraps (Terraform names it directly).
+            last = re.split(r"[.:]+", text)[-1]
+            return f"ref:{snake(head)}:{hint(last)}"
         return f"expr:{text}"
 
     def sig(self, v: Any) -> str:

@@ -37,5 +37,5 @@ def test_the_registration_declares_the_roles_the_code_checks(summarise, variant)
     assert s["access_token_version"] == 2, "the handler accepts only v2.0 tokens"
     assert s["assignment_required"] is True, "people without a role must not get a token at all"
     assert s["id_token_issuance"] is True and s["access_token_issuance"] is False
-    assert s["redirect_path"] == "/api/signin/callback"
+    assert s["redirect_path"] == ".azurewebsites.net/api/signin/callback", "the default host name (WEBSITE_HOSTNAME)"
     assert s["sign_in_audience"] == "AzureADMyOrg"

@@ -45,7 +45,9 @@ resource "azuread_application" "signin" {
   }
 
   web {
-    redirect_uris = ["https://${azurerm_function_app_flex_consumption.function_app.default_hostname}/api/signin/callback"]
+    # The app's default host name (WEBSITE_HOSTNAME), not the function app's attribute: the
+    # app's settings name this registration, so it must exist first.
+    redirect_uris = ["https://${local.function_app_name}.azurewebsites.net/api/signin/callback"]
     implicit_grant {
       id_token_issuance_enabled     = true
       access_token_issuance_enabled = false

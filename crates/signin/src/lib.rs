@@ -15,7 +15,7 @@ mod session;
 mod validate;
 
 pub use principal::{Principal, PrincipalKind, Role};
-pub use session::{SESSION_COOKIE, Session, SessionKey};
+pub use session::{PENDING_COOKIE, PendingSignIn, SESSION_COOKIE, Session, SessionKey};
 pub use validate::{SigninSettings, TokenUse, TokenValidator};
 
 /// Why a caller was not let in. No variant ever holds the token or the session's content.

@@ -102,6 +102,16 @@ impl TokenValidator {
         }
     }
 
+    /// A validator with its own HTTP client (10 s to read the keys, no proxy from the
+    /// environment's defaults beyond reqwest's).
+    pub fn for_settings(settings: SigninSettings) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        Self::new(settings, http)
+    }
+
     /// The settings it checks against.
     pub fn settings(&self) -> &SigninSettings {
         &self.settings

@@ -261,7 +261,7 @@ async fn the_sign_in_page_returns_an_id_token_bound_to_the_nonce_and_the_chosen_
     let e = entra().await;
     let http = reqwest::Client::new();
     let authorize = format!("{}/{TENANT}/oauth2/v2.0/authorize", e.authority_host());
-    let redirect = "http://127.0.0.1:7071/.auth/login/aad/callback";
+    let redirect = "http://127.0.0.1:7071/api/signin/callback";
     let params = |redirect: &str| {
         vec![
             ("client_id", APP.to_owned()),
@@ -384,4 +384,25 @@ async fn a_session_cookie_opens_only_as_signed_and_until_it_ends() {
     let short = SessionKey::from_secret(&"c2hvcnQ=".into());
     assert!(matches!(short, Err(SigninError::SessionKey(m)) if m.contains("at least 32")));
     assert_eq!(SESSION_COOKIE, "__Host-offboard-session");
+}
+
+#[test]
+fn a_pending_sign_in_opens_only_as_one_and_lapses_after_ten_minutes() {
+    use offboard_signin::PendingSignIn;
+    let key =
+        SessionKey::from_secret(&"c2Vzc2lvbi1rZXktZm9yLXRlc3RzLW9ubHktMzItYnl0ZXMhIQ==".into())
+            .unwrap();
+    let now = Utc::now();
+    let pending = PendingSignIn::new("/api/me".into(), now);
+    assert_ne!(pending.nonce, pending.state);
+    let cookie = key.seal_pending(&pending);
+    assert_eq!(key.open_pending(&cookie, now).unwrap(), pending);
+    assert!(
+        key.open(&cookie, now).is_err(),
+        "a sign-in cookie is not a session"
+    );
+    assert!(matches!(
+        key.open_pending(&cookie, now + Duration::minutes(11)),
+        Err(SigninError::Session(m)) if m.contains("too long")
+    ));
 }

@@ -88,7 +88,7 @@ impl EntraConfig {
         Self {
             tenant_id: tenant_id.to_owned(),
             app_client_id: app_client_id.to_owned(),
-            redirect_uris: vec!["http://127.0.0.1/.auth/login/aad/callback".to_owned()],
+            redirect_uris: vec!["http://127.0.0.1/api/signin/callback".to_owned()],
             app_roles: OFFBOARD_ROLES.iter().map(|r| (*r).to_owned()).collect(),
             people: vec![
                 Person {
