@@ -456,9 +456,10 @@ async fn wait_all(
     }
 }
 
-/// What is missing from the evidence: a successful change in the tenant whose request id no
-/// record of the leaver's cases carries, a finished step without a record, a packet that
-/// does not verify.
+/// What is missing from the evidence: a successful change in the tenant whose request no
+/// record of the leaver's cases names — by the service's `request-id` (the step's own
+/// record) or by the `client-request-id` it was announced with before it was sent — a
+/// finished step without a record, a packet that does not verify.
 async fn evidence_gaps(
     app: &TestApp,
     leavers: &[Leaver],
@@ -506,13 +507,22 @@ async fn evidence_gaps(
             if let Some(rid) = r["serviceRequestId"].as_str() {
                 ids.insert(rid.to_owned());
             }
+            // A change announced before it was sent names its client-request-id: the one
+            // id of a request known before its answer (which may never be seen).
+            if let Some(cid) = r["details"]["clientRequestId"].as_str() {
+                ids.insert(cid.to_owned());
+            }
         }
     }
     for (leaver, reqs) in by_leaver(log, leavers) {
         let ids = recorded.get(&leaver);
         for r in reqs.into_iter().filter(|r| write_key(r).is_some()) {
             let known = ids.is_some_and(|ids| {
-                ids.contains(&r.request_id) || r.batch_id.as_ref().is_some_and(|b| ids.contains(b))
+                ids.contains(&r.request_id)
+                    || r.batch_id.as_ref().is_some_and(|b| ids.contains(b))
+                    || r.client_request_id
+                        .as_ref()
+                        .is_some_and(|c| ids.contains(c))
             });
             if !known {
                 gaps.push(format!(

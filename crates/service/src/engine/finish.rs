@@ -23,9 +23,16 @@ impl Engine {
     pub(super) async fn conclude(
         &self,
         msg: &StepMessage,
-        report: StepReport,
+        mut report: StepReport,
     ) -> Result<Handled, EngineError> {
         let Versioned { value: case, .. } = self.load(&msg.case_id).await?;
+        let attempt = case
+            .plan
+            .as_ref()
+            .and_then(|p| p.step(msg.step))
+            .map_or(0, |s| s.attempts);
+        self.attribute_earlier_changes(&case, msg.step, attempt, &mut report)
+            .await?;
         let mut last_seq = None;
         for a in &report.actions {
             let r = self

@@ -15,6 +15,8 @@
 //!   first steps — or stop with an exception when the leaver cannot be resolved;
 //! - [`run_step`](Engine::run_step) (`run_step.rs`): claim a step with its lease, run it
 //!   within its deadline, and decide what a failure means (wait, back off, give up);
+//! - `journal.rs`: every change a step sends is recorded before it is sent, and a retry
+//!   that finds the change made names the attempt that announced it;
 //! - `finish.rs`: conclude a step (its evidence, its status, its successors) and
 //!   [`seal`](Engine::seal) the case when every step is terminal;
 //! - `remediation.rs`: a failed step's remediation item, the poison queue and the
@@ -26,6 +28,7 @@
 
 mod dry_run;
 mod finish;
+mod journal;
 mod outcome;
 mod plan;
 mod remediation;

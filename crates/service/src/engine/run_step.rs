@@ -12,6 +12,7 @@ use offboard_core::ids::CaseId;
 use offboard_core::messages::StepMessage;
 use offboard_core::plan::{StepKind, StepStatus};
 
+use super::journal::StepJournal;
 use super::outcome::{EngineError, Handled};
 use super::{Engine, MAX_TRANSIENT_ATTEMPTS, STEP_DEADLINE, STEP_LEASE, backoff, leaver_name};
 use crate::attempt::{StepContext, StepFailure};
@@ -63,7 +64,15 @@ impl Engine {
         };
         // Never past the claim: at the deadline the step's future is dropped (no further
         // call is made) and the step is retried from a new message, which re-reads the state.
-        let result = match tokio::time::timeout(STEP_DEADLINE, action.run(&ctx)).await {
+        // Every change the step sends is recorded first (`journal.rs`).
+        let journal = StepJournal::new(
+            self.evidence.clone(),
+            case.as_ref().clone(),
+            msg.step,
+            step.attempts,
+        );
+        let run = offboard_graph::with_journal(journal, action.run(&ctx));
+        let result = match tokio::time::timeout(STEP_DEADLINE, run).await {
             Ok(result) => result,
             Err(_) => Err(StepFailure::Transient {
                 detail: format!(
