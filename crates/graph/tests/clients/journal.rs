@@ -88,10 +88,7 @@ async fn a_change_that_cannot_be_announced_is_not_sent() {
         e.sim.requests().iter().all(|r| r.method != "PATCH"),
         "the refused change reached the tenant"
     );
-    assert_eq!(
-        e.sim.state().user(ids::ADELE).unwrap().account_enabled,
-        true
-    );
+    assert!(e.sim.state().user(ids::ADELE).unwrap().account_enabled);
 }
 
 #[tokio::test]
