@@ -227,3 +227,59 @@ async fn a_running_step_renews_its_lease() {
     let block = s.step(StepKind::BlockSignIn).unwrap();
     assert_eq!((block.lease_until, &block.lease_holder), (None, &None));
 }
+
+#[tokio::test]
+async fn two_seal_messages_at_once_seal_the_case_once() {
+    let h = harness(vec![], facts()).await;
+    let case = h.open_case("81").await;
+    h.engine.plan(&case.id).await.unwrap();
+    // Run every step but the seal, whose message is lost; two copies of it then arrive at
+    // once (a redelivered plan message re-sends queued steps, the seal among them).
+    while deliver_all_but_the_seal(&h).await > 0 {}
+    assert!(h.case(&case).await.plan.unwrap().is_finished());
+    lose_messages(&h.db).await;
+    let seal = message(&case.id, StepKind::Seal);
+    let (a, b) = tokio::join!(h.engine.run_step(&seal), h.engine.run_step(&seal));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    h.drain().await;
+    let done = h.case(&case).await;
+    assert_eq!(done.status, CaseStatus::Completed, "{a:?} {b:?}");
+    assert_eq!(
+        h.engine.evidence.ledger_len().await.unwrap(),
+        1,
+        "{a:?} {b:?}"
+    );
+    let period = offboard_core::evidence::period_of(done.event.effective_at);
+    let report = h
+        .engine
+        .evidence
+        .verify_period(&period, &period)
+        .await
+        .unwrap();
+    assert!(report.ok(), "{:?}", report.findings);
+}
+
+/// Delivers every visible step message but the seal's; returns how many.
+async fn deliver_all_but_the_seal(h: &Harness) -> usize {
+    let mut n = 0;
+    for k in StepKind::ALL.into_iter().filter(|k| *k != StepKind::Seal) {
+        for m in
+            h.db.receive(&k.queue(), 32, Duration::from_secs(60))
+                .await
+                .unwrap()
+        {
+            use base64::Engine as _;
+            let text = base64::engine::general_purpose::STANDARD
+                .decode(&m.text)
+                .unwrap();
+            let msg: StepMessage =
+                offboard_core::messages::decode("step", &String::from_utf8(text).unwrap()).unwrap();
+            h.engine.run_step(&msg).await.unwrap();
+            h.db.delete(&k.queue(), &m.id, &m.pop_receipt)
+                .await
+                .unwrap();
+            n += 1;
+        }
+    }
+    n
+}

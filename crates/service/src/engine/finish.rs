@@ -227,6 +227,8 @@ impl Engine {
                 {
                     s.status = StepStatus::Verified;
                     s.finished_at = Some(now);
+                    s.lease_until = None;
+                    s.lease_holder = None;
                     changed = true;
                 }
                 Ok(changed)

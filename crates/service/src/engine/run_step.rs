@@ -21,15 +21,38 @@ use crate::attempt::{StepContext, StepFailure};
 use crate::etag::Change;
 
 impl Engine {
-    /// A step queue function (`step-<kind>`). The seal message is not a step to claim: it
-    /// ends the case ([`Engine::seal`]). Every other step is claimed, run and concluded.
+    /// A step queue function (`step-<kind>`). The seal message ends the case
+    /// ([`Engine::seal`]) under the seal step's lease; every other step is claimed, run and
+    /// concluded.
     ///
     /// Log lines carry the case through the caller's span, as for [`Engine::plan`].
     pub async fn run_step(&self, msg: &StepMessage) -> Result<Handled, EngineError> {
         match msg.step {
-            StepKind::Seal => self.seal(&msg.case_id).await,
+            StepKind::Seal => self.run_seal(msg).await,
             _ => self.run_claimed(msg).await,
         }
+    }
+
+    /// The seal message, claimed like a step: two copies at once (a redelivered plan or
+    /// finished step re-sends what is queued, the seal among them) would otherwise both seal
+    /// — two seal generations and two ledger entries for one ending.
+    async fn run_seal(&self, msg: &StepMessage) -> Result<Handled, EngineError> {
+        match self.claim(msg).await? {
+            Claim::Claimed { .. } => {}
+            Claim::Finished(why) | Claim::Skip(why) => return Ok(Handled::Skipped(why)),
+            Claim::Later(delay, why) => {
+                self.enqueue_step(msg, delay).await?;
+                return Ok(Handled::Deferred(why));
+            }
+        }
+        let sealed = self.seal(&msg.case_id).await;
+        if !matches!(sealed, Ok(Handled::Done(_))) {
+            // Not sealed this time: the next message may seal at once.
+            if let Err(e) = self.release(msg).await {
+                tracing::warn!(error = %e, "could not release the seal's lease");
+            }
+        }
+        sealed
     }
 
     /// Claims the step with its lease, runs it within [`STEP_DEADLINE`] and decides what
