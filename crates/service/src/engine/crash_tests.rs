@@ -16,6 +16,7 @@ use offboard_embedded::Embedded;
 
 use super::tests::{Harness, facts, harness, harness_with};
 use super::*;
+use super::lease::RENEW_EVERY;
 use crate::steps::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 
 fn message(case_id: &offboard_core::ids::CaseId, step: StepKind) -> StepMessage {
@@ -249,7 +250,7 @@ async fn two_seal_messages_at_once_seal_the_case_once() {
         1,
         "{a:?} {b:?}"
     );
-    let period = offboard_core::evidence::period_of(done.event.effective_at);
+    let period = offboard_core::evidence::period_of(done.event.effective_at());
     let report = h
         .engine
         .evidence
