@@ -187,6 +187,7 @@ locals {
     OFFBOARD_NOTIFY_WEBHOOK_SECRET           = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/notify-webhook-secret/)"
     OFFBOARD_NOTIFY_MAIL_FROM                = var.notify_mail_from
     OFFBOARD_NOTIFY_MAIL_TO                  = var.notify_mail_to
+    OFFBOARD_SIGN_IN_CUT_BUDGET_MS           = tostring(var.sign_in_cut_budget_ms)
   }
 }
 

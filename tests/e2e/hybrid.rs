@@ -20,22 +20,22 @@ use std::time::Duration;
 use crate::helpers::event_id;
 
 /// Diego Siciliani, the demo tenant's synced leaver.
-const DIEGO: &str = "a97733ce-92a4-4e7e-8d45-8e1f3e6a69d8";
+pub(crate) const DIEGO: &str = "a97733ce-92a4-4e7e-8d45-8e1f3e6a69d8";
 /// `userAccountControl` of a normal account whose password does not expire (0x10200): the
 /// disable must add 0x2 and keep 0x10000.
-const UAC_BEFORE: u32 = 0x10200;
+pub(crate) const UAC_BEFORE: u32 = 0x10200;
 
-fn must<T>(r: anyhow::Result<T>) -> T {
+pub(crate) fn must<T>(r: anyhow::Result<T>) -> T {
     r.unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// A hybrid test: the app, its relay and key, Samba, and the AD account that Diego's cloud
 /// account is synced from.
-struct Rig {
-    app: TestApp,
-    hybrid: Hybrid,
+pub(crate) struct Rig {
+    pub(crate) app: TestApp,
+    pub(crate) hybrid: Hybrid,
     samba: Samba,
-    user: AdUser,
+    pub(crate) user: AdUser,
     groups: Vec<String>,
     _policy_dir: tempfile::TempDir,
 }
@@ -58,7 +58,7 @@ fn policy_with_window(dir: &std::path::Path, minutes: u32) -> String {
 
 /// Creates the AD account (in the managed OU, in two managed groups) and an app whose
 /// simulator knows Diego as synced from it: same sAMAccountName and employee id.
-async fn rig(sim: SimConfig, sync_window_minutes: Option<u32>) -> Rig {
+pub(crate) async fn rig(sim: SimConfig, sync_window_minutes: Option<u32>) -> Rig {
     let samba = must(Samba::from_env());
     let mut admin = must(samba.admin().await);
     let user = must(create_user(&mut admin, &samba.users_ou, UAC_BEFORE).await);
@@ -105,7 +105,7 @@ async fn rig(sim: SimConfig, sync_window_minutes: Option<u32>) -> Rig {
 
 impl Rig {
     /// The directory-sync stand-in for Diego, polling AD every 250 ms.
-    async fn sync(&self) -> AdSync {
+    pub(crate) async fn sync(&self) -> AdSync {
         must(
             AdSync::start(
                 &self.samba,
@@ -120,7 +120,7 @@ impl Rig {
         )
     }
 
-    async fn terminate(&self) -> String {
+    pub(crate) async fn terminate(&self) -> String {
         let body = json!({
             "type": "employee.terminated",
             "timestamp": chrono::Utc::now().to_rfc3339(),
@@ -132,7 +132,7 @@ impl Rig {
         a.json["caseId"].as_str().unwrap().to_owned()
     }
 
-    async fn finished(&self, id: &str, within: Duration) -> Value {
+    pub(crate) async fn finished(&self, id: &str, within: Duration) -> Value {
         self.app
             .wait_case(id, within, |c| {
                 matches!(
@@ -144,7 +144,7 @@ impl Rig {
     }
 
     /// The AD account as the domain admin reads it now.
-    async fn ad(&self) -> ldap3::SearchEntry {
+    pub(crate) async fn ad(&self) -> ldap3::SearchEntry {
         let mut admin = must(self.samba.admin().await);
         let e = must(read_user(&mut admin, &self.samba.base_dn, &self.user.sam).await);
         let _ = admin.unbind().await;
@@ -152,7 +152,7 @@ impl Rig {
     }
 
     /// Evidence records of `step`.
-    async fn evidence(&self, id: &str) -> Value {
+    pub(crate) async fn evidence(&self, id: &str) -> Value {
         let ev = self.app.get(&format!("/api/cases/{id}/evidence")).await;
         assert_eq!(ev.status, 200, "{}", ev.json);
         assert_eq!(
@@ -185,7 +185,7 @@ fn step<'a>(case: &'a Value, kind: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no step {kind} in {}", case["plan"]))
 }
 
-fn records<'a>(evidence: &'a Value, step: &str) -> Vec<&'a Value> {
+pub(crate) fn records<'a>(evidence: &'a Value, step: &str) -> Vec<&'a Value> {
     evidence["packet"]["records"]
         .as_array()
         .unwrap()
@@ -194,7 +194,7 @@ fn records<'a>(evidence: &'a Value, step: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-fn uac(e: &ldap3::SearchEntry) -> u32 {
+pub(crate) fn uac(e: &ldap3::SearchEntry) -> u32 {
     attr(e, "userAccountControl").unwrap().parse().unwrap()
 }
 

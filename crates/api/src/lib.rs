@@ -23,5 +23,5 @@ pub use cases::{
 pub use evidence::{
     DescribedFinding, LedgerHead, LedgerStatus, Verification, VerifiedPacket, VerifyOutcome,
 };
-pub use intake::CaseReceipt;
+pub use intake::{CaseReceipt, SignInCut, SignInCutStatus};
 pub use report::{ReportFormat, ReportMeta, ReportParameters, ReportRow, TerminationsReport};

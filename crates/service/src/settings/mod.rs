@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
 
 mod agent;
+mod kill_switch;
 mod names;
 mod notify;
 pub mod secret_rules;
@@ -19,6 +20,7 @@ mod tests;
 
 use agent::parse_relay;
 pub use agent::{AgentSettings, DEFAULT_HYBRID_CONNECTION, RelayAuth};
+pub use kill_switch::DEFAULT_SIGN_IN_CUT_BUDGET;
 pub use names::*;
 pub(crate) use notify::url_is_allowed;
 pub use notify::{MailSettings, NotifySettings};
@@ -121,6 +123,8 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// The on-prem agent, when a relay is configured.
     pub agent: Option<AgentSettings>,
+    /// How long intake may spend cutting sign-in before answering.
+    pub sign_in_cut_budget: std::time::Duration,
 }
 
 /// A setting with a value offboard cannot use.
@@ -331,6 +335,7 @@ impl Settings {
             },
             notify,
             agent,
+            sign_in_cut_budget: kill_switch::budget(val(OFFBOARD_SIGN_IN_CUT_BUDGET_MS))?,
         })
     }
 

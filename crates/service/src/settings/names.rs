@@ -85,3 +85,8 @@ pub const OFFBOARD_RELAY_SAS_KEY: &str = "OFFBOARD_RELAY_SAS_KEY";
 /// as `offboard-agent keygen` writes it. A secret (Key Vault reference in Azure); the agent
 /// trusts its public half.
 pub const OFFBOARD_AGENT_SIGNING_KEY: &str = "OFFBOARD_AGENT_SIGNING_KEY";
+
+/// How long the intake request may spend cutting the leaver's sign-in before answering, in
+/// milliseconds (the kill switch; 3000 when unset, 100 to 60000). Past it the queued steps
+/// cut sign-in.
+pub const OFFBOARD_SIGN_IN_CUT_BUDGET_MS: &str = "OFFBOARD_SIGN_IN_CUT_BUDGET_MS";
