@@ -101,10 +101,8 @@ struct LatencyRun {
 
 /// The built-in policy with the inline sign-in cut off for every kind, in `dir`.
 fn policy_without_inline_cut(dir: &std::path::Path) -> anyhow::Result<String> {
-    let text = offboard_core::policy::DEFAULT_POLICY.replace(
-        "inline_sign_in_cut = true",
-        "inline_sign_in_cut = false",
-    );
+    let text = offboard_core::policy::DEFAULT_POLICY
+        .replace("inline_sign_in_cut = true", "inline_sign_in_cut = false");
     anyhow::ensure!(text.contains("inline_sign_in_cut = false"));
     let path = dir.join("policy.toml");
     std::fs::write(&path, text)?;
