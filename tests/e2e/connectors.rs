@@ -3,7 +3,10 @@
 //! seeded with the leaver through its own API; the handler deprovisions and reads back, and
 //! the tests read the systems' own state and request log, not only offboard's.
 
+use offboard_api::CaseTimeline;
 use offboard_api::report::TerminationsReport;
+use offboard_core::case::CaseStatus;
+use offboard_core::plan::{Step, StepKind, StepStatus};
 use offboard_testkit::{Backend, SimConfig, TestApp, spawn_app_with};
 use serde_json::{Value, json};
 use standin_scim_proxy::{Implementation, ScimProxy, ScimServer, user};
@@ -75,11 +78,13 @@ async fn terminate(app: &TestApp, employee_id: &str) -> String {
     a.json["caseId"].as_str().expect("case id").to_owned()
 }
 
-fn step<'a>(case: &'a Value, kind: &str) -> &'a Value {
-    case["plan"]["steps"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["kind"] == kind))
-        .unwrap_or_else(|| panic!("no step {kind} in {}", case["plan"]))
+fn step<'a>(case: &'a CaseTimeline, kind: &str) -> &'a Step {
+    let kind = StepKind::parse(kind).unwrap_or_else(|| panic!("{kind} is a step kind"));
+    case.case
+        .plan
+        .as_ref()
+        .and_then(|p| p.step(kind))
+        .unwrap_or_else(|| panic!("no step {kind} in {:?}", case.case.plan))
 }
 
 /// The user as the system itself holds it.
@@ -162,11 +167,16 @@ with_connectors!(
 
         let id = terminate(&app, "E1001").await;
         let case = finished(&app, &id).await;
-        assert_eq!(case["status"], "completed", "{}", case["plan"]);
+        assert_eq!(
+            case.case.status,
+            CaseStatus::Completed,
+            "{:?}",
+            case.case.plan
+        );
         for name in ["connector:crm", "connector:code"] {
             let s = step(&case, name);
-            assert_eq!(s["status"], "verified", "{s}");
-            assert_eq!(s["dependsOn"], json!(["block-sign-in"]), "{s}");
+            assert_eq!(s.status, StepStatus::Verified, "{s:?}");
+            assert_eq!(s.depends_on, [StepKind::BlockSignIn], "{s:?}");
         }
         // The systems themselves show the leaver inactive, and only the leaver.
         assert_eq!(in_system(&crm, &in_crm).await["active"], false);
@@ -282,26 +292,27 @@ with_connectors!(
         let case = app
             .wait_case(&id, Duration::from_secs(240), |c| {
                 matches!(
-                    c["status"].as_str(),
-                    Some("completed" | "completed_with_exceptions")
+                    c.case.status,
+                    CaseStatus::Completed | CaseStatus::CompletedWithExceptions
                 )
             })
             .await;
-        assert_eq!(step(&case, "connector:crm")["status"], "verified");
+        assert_eq!(step(&case, "connector:crm").status, StepStatus::Verified);
         let code_step = step(&case, "connector:code");
-        assert_eq!(code_step["status"], "not_applicable", "{code_step}");
+        assert_eq!(code_step.status, StepStatus::NotApplicable, "{code_step:?}");
         assert!(
-            code_step["reason"]
-                .as_str()
+            code_step
+                .reason
+                .as_deref()
                 .unwrap_or_default()
                 .contains("no account in code matches"),
-            "{code_step}"
+            "{code_step:?}"
         );
         // Down: retried, then failed — never done — with a remediation item and a notice.
         let t = step(&case, "connector:ticketing");
-        assert_eq!(t["status"], "failed", "{t}");
-        assert!(t["attempts"].as_u64().unwrap_or_default() > 1, "{t}");
-        assert_eq!(case["status"], "completed_with_exceptions");
+        assert_eq!(t.status, StepStatus::Failed, "{t:?}");
+        assert!(t.attempts > 1, "{t:?}");
+        assert_eq!(case.case.status, CaseStatus::CompletedWithExceptions);
         let open = app.get("/api/remediations").await;
         let items = open.json["items"].as_array().expect("items");
         assert!(

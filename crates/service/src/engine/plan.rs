@@ -63,7 +63,7 @@ impl Engine {
                 )));
             }
         }
-        let facts = match self.facts_for(&case.event.employee).await {
+        let facts = match self.facts_for(case.event.employee()).await {
             Ok(f) => f,
             Err(StepFailure::Throttled {
                 retry_after,
@@ -117,7 +117,7 @@ impl Engine {
                 plan.add_connectors(crate::connectors::planned(
                     &self.connectors,
                     &facts,
-                    &case.event.employee,
+                    case.event.employee(),
                 ));
                 if case.status == CaseStatus::Scheduled {
                     case.transition(CaseStatus::Received, "effective time reached", now)

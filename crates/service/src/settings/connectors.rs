@@ -25,7 +25,8 @@ use url::Url;
 
 use offboard_core::plan::ConnectorName;
 
-use super::{OFFBOARD_CONNECTORS_FILE, SettingsError};
+use super::error::SettingsError;
+use super::names::OFFBOARD_CONNECTORS_FILE;
 
 /// The prefix every setting a connector file names must have, so a connector file cannot
 /// make offboard read (and send to another system) one of its own secrets.

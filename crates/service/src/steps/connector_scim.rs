@@ -85,7 +85,7 @@ impl ScimConnectorStep {
         self.find
             .iter()
             .filter_map(|f| {
-                let v = leaver_value(ctx.facts, &ctx.case.event.employee, f.from)?;
+                let v = leaver_value(ctx.facts, ctx.case.event.employee(), f.from)?;
                 Some(match f.attribute {
                     ScimAttribute::UserName => UserFilter::UserName(v),
                     ScimAttribute::ExternalId => UserFilter::ExternalId(v),
