@@ -157,9 +157,19 @@ async fn queued_steps_found_it_done(app: &TestApp, receipt: &CaseReceipt, kinds:
             2,
             "{kind}: the cut's record and the step's: {recs:?}"
         );
-        assert_eq!(recs[0].body.outcome, Outcome::Verified, "{kind}: {:?}", recs[0]);
+        assert_eq!(
+            recs[0].body.outcome,
+            Outcome::Verified,
+            "{kind}: {:?}",
+            recs[0]
+        );
         assert_eq!(Some(recs[0].seq), done.evidence_seq, "{kind}");
-        assert_eq!(recs[1].body.outcome, Outcome::Noted, "{kind}: {:?}", recs[1]);
+        assert_eq!(
+            recs[1].body.outcome,
+            Outcome::Noted,
+            "{kind}: {:?}",
+            recs[1]
+        );
         assert!(
             recs[1]
                 .body
@@ -205,7 +215,8 @@ on_every_backend!(
         );
         assert_eq!(cut_writes(&app, ADELE), (1, 1));
 
-        queued_steps_found_it_done(&app, &r, [StepKind::BlockSignIn, StepKind::RevokeSessions]).await;
+        queued_steps_found_it_done(&app, &r, [StepKind::BlockSignIn, StepKind::RevokeSessions])
+            .await;
         let case = finished(&app, r.case_id.as_str()).await;
         completed(&case);
         // The queued steps wrote nothing: still exactly one block and one revocation, and no
@@ -315,7 +326,8 @@ on_every_backend!(
         assert_eq!(cut_writes(&app, ADELE), (0, 0));
 
         // The scheduler timer (every two seconds here) releases it when due.
-        queued_steps_found_it_done(&app, &r, [StepKind::BlockSignIn, StepKind::RevokeSessions]).await;
+        queued_steps_found_it_done(&app, &r, [StepKind::BlockSignIn, StepKind::RevokeSessions])
+            .await;
         let case = stored(&app, &r.case_id).await;
         let cut = case.sign_in_cut.as_ref().unwrap();
         assert!(cut.verified_at().is_some(), "{cut:?}");
@@ -407,7 +419,12 @@ async fn a_synced_leaver_is_disabled_in_ad_through_the_agent_before_the_answer()
     );
     assert_eq!(cut_writes(&r.app, DIEGO), (0, 1));
 
-    queued_steps_found_it_done(&r.app, &receipt, [StepKind::AdDisable, StepKind::RevokeSessions]).await;
+    queued_steps_found_it_done(
+        &r.app,
+        &receipt,
+        [StepKind::AdDisable, StepKind::RevokeSessions],
+    )
+    .await;
     let id = receipt.case_id.as_str();
     let case = r.finished(id, Duration::from_secs(240)).await;
     completed(&case);
@@ -420,7 +437,12 @@ async fn a_synced_leaver_is_disabled_in_ad_through_the_agent_before_the_answer()
     // other AD record of the case disabled anything.
     let ev = evidence(&r.app, id).await;
     let disable = records(&ev, "ad-disable");
-    assert_eq!(disable[0].body.outcome, Outcome::Verified, "{:?}", disable[0]);
+    assert_eq!(
+        disable[0].body.outcome,
+        Outcome::Verified,
+        "{:?}",
+        disable[0]
+    );
     assert_eq!(disable[1].body.outcome, Outcome::Noted, "{:?}", disable[1]);
     assert_eq!(uac(&r.ad().await), UAC_BEFORE | 0x2);
 }

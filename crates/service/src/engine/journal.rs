@@ -28,8 +28,8 @@ use offboard_core::plan::StepKind;
 use offboard_graph::{WriteAnnouncement, WriteJournal};
 
 use super::Engine;
-use super::sign_in_cut::is_cut_kind;
 use super::outcome::EngineError;
+use super::sign_in_cut::is_cut_kind;
 use crate::attempt::{ActionEvidence, StepReport, TargetSystem};
 use crate::evidence::{Evidence, EvidenceFailure};
 use crate::steps::INVOKE_COMMAND;
