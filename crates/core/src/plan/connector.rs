@@ -9,9 +9,6 @@
 
 use std::fmt;
 
-use super::dag::Plan;
-use super::step::{Step, StepKind};
-
 /// The prefix of a connector step's name (`connector:salesforce`).
 pub const CONNECTOR_STEP_PREFIX: &str = "connector:";
 
@@ -90,34 +87,6 @@ impl fmt::Debug for ConnectorName {
     }
 }
 
-impl Plan {
-    /// Adds one step per connector (its name and what it would change), after the sign-in
-    /// cut (`block-sign-in`, or `revoke-sessions` for a synced leaver, as the builder cuts)
-    /// and beside the Microsoft 365 steps; the seal waits for them too.
-    pub fn add_connectors(&mut self, connectors: Vec<(ConnectorName, Vec<String>)>) {
-        if connectors.is_empty() {
-            return;
-        }
-        let cut = if self.facts.synced {
-            StepKind::RevokeSessions
-        } else {
-            StepKind::BlockSignIn
-        };
-        let after: Vec<StepKind> = self.step(cut).map(|s| s.kind).into_iter().collect();
-        for (name, preview) in connectors {
-            let kind = StepKind::Connector(name);
-            if self.step(kind).is_some() {
-                continue;
-            }
-            self.steps.push(Step::pending(kind, after.clone(), preview));
-            if let Some(seal) = self.step_mut(StepKind::Seal) {
-                seal.depends_on.push(kind);
-            }
-        }
-        self.steps.sort_by_key(|s| s.kind.display_order());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,22 +110,5 @@ mod tests {
             assert!(ConnectorName::parse(bad).is_err(), "{bad:?}");
         }
         assert!(ConnectorName::parse(&"a".repeat(MAX_CONNECTOR_NAME + 1)).is_err());
-    }
-
-    #[test]
-    fn a_step_name_and_its_queue_read_back() {
-        let k = StepKind::Connector(ConnectorName::parse("salesforce").unwrap());
-        assert_eq!(k.as_str(), "connector:salesforce");
-        assert_eq!(k.queue(), CONNECTOR_QUEUE);
-        assert_eq!(StepKind::parse("connector:salesforce"), Some(k));
-        assert_eq!(StepKind::parse("connector:Bad Name"), None);
-        let json = serde_json::to_string(&k).unwrap();
-        assert_eq!(json, "\"connector:salesforce\"");
-        assert_eq!(serde_json::from_str::<StepKind>(&json).unwrap(), k);
-        // The built-in kinds are written as before.
-        assert_eq!(
-            serde_json::to_string(&StepKind::RemoveLicences).unwrap(),
-            "\"remove-licences\""
-        );
     }
 }

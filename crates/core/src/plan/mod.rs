@@ -16,6 +16,7 @@
 
 mod build;
 pub mod connector;
+mod connector_steps;
 mod dag;
 pub(crate) mod facts;
 pub(crate) mod step;
