@@ -169,6 +169,8 @@ var queueNames = [
   'step-remove-licences-poison'
   'step-seal'
   'step-seal-poison'
+  'step-connector'
+  'step-connector-poison'
 ]
 
 // Cosmos DB for NoSQL: database and containers with the partition keys the code uses

@@ -63,6 +63,8 @@ locals {
     "step-remove-licences-poison",
     "step-seal",
     "step-seal-poison",
+    "step-connector",
+    "step-connector-poison",
   ]
 
   # Cosmos DB for NoSQL: database and containers with the partition keys the code uses

@@ -53,6 +53,8 @@ pub fn queues() -> Vec<String> {
         offboard_core::messages::NOTIFY_QUEUE.to_owned(),
     ];
     q.extend(offboard_core::plan::StepKind::ALL.iter().map(|k| k.queue()));
+    // Every connector of the connector file runs through this one queue.
+    q.push(offboard_core::plan::CONNECTOR_QUEUE.to_owned());
     q
 }
 

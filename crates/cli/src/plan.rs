@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use offboard_core::event::TerminationKind;
 use offboard_core::ids::EmployeeIdentifiers;
-use offboard_service::engine::dry_run;
+use offboard_service::engine::dry_run_with_connectors;
 use offboard_service::m365::{GraphDirectory, Tenant};
 use offboard_service::settings::{self, TenantSettings};
 use offboard_service::steps::StepFailure;
@@ -59,11 +59,30 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<()> {
     let who = identifiers(&args.user)?;
     let lookup = |k: &str| std::env::var(k).ok();
     let policy = settings::policy_from_lookup(&lookup)?;
+    // The dry run calls no connector, so the secrets the connector file names need not be
+    // on the operator's machine: the file is checked as at start, its secrets stood in for.
+    let without_secrets = |k: &str| {
+        if k.starts_with(settings::CONNECTOR_SETTING_PREFIX) {
+            Some("not-needed-for-a-dry-run".to_owned())
+        } else {
+            lookup(k)
+        }
+    };
+    let connectors = settings::connectors_from_lookup(&without_secrets)?;
 
     // The demo tenant's simulator runs until the dry run is done.
     let (tenant, _simulator) = tenant(&args, &lookup).await?;
     let directory = GraphDirectory::new(Arc::new(tenant));
-    let dry = match dry_run(&directory, &policy, &who, kind, chrono::Utc::now()).await {
+    let dry = match dry_run_with_connectors(
+        &directory,
+        &policy,
+        &connectors,
+        &who,
+        kind,
+        chrono::Utc::now(),
+    )
+    .await
+    {
         Ok(dry) => dry,
         Err(StepFailure::Throttled { retry_after, .. }) => anyhow::bail!(
             "Microsoft Graph is throttling; run the dry run again in {} s",

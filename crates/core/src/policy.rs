@@ -119,7 +119,11 @@ fn steps(names: &[String]) -> Result<BTreeSet<StepKind>, PolicyError> {
             StepKind::parse(n).ok_or_else(|| {
                 PolicyError(format!(
                     "`{n}` in skip is not a step (steps: {})",
-                    StepKind::ALL.map(|k| k.as_str()).join(", ")
+                    StepKind::ALL
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             })
         })

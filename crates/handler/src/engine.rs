@@ -58,6 +58,11 @@ pub fn build(
         settings.policy.sync_verify_window_minutes,
     );
     let registry = with_agent(registry, settings.agent.as_ref(), credential, &notifier);
+    let registry = steps::with_connector_steps(registry, &settings.connectors)
+        .map_err(|why| anyhow::anyhow!("{why}"))?;
+    for c in &settings.connectors {
+        tracing::info!(connector = %c.name, line = c.line, "connector configured");
+    }
     let engine = Engine::new(
         backends.cases.clone(),
         backends.queue.clone(),
@@ -68,7 +73,8 @@ pub fn build(
         Arc::new(registry),
         notifier,
         backends.remediations.clone(),
-    );
+    )
+    .with_connectors(settings.connectors.clone());
     Ok((engine, tenant))
 }
 

@@ -48,13 +48,18 @@ pub enum TargetSystem {
     Intune,
     /// On-premises Active Directory, through the agent.
     Ad,
+    /// A system outside Microsoft, reached through the connector of this name (evidence and
+    /// the report name it as configured: `salesforce`).
+    Connector(offboard_core::plan::ConnectorName),
 }
 
 impl TargetSystem {
-    /// The name in evidence records (`entra`, `exchange`, `onedrive`, `intune`, `ad`);
-    /// evidence already written uses these names, so they never change.
-    pub fn as_str(self) -> &'static str {
+    /// The name in evidence records (`entra`, `exchange`, `onedrive`, `intune`, `ad`, or
+    /// the connector's name); evidence already written uses these names, so they never
+    /// change.
+    pub fn as_str(&self) -> &str {
         match self {
+            Self::Connector(name) => name.as_str(),
             Self::Entra => "entra",
             Self::Exchange => "exchange",
             Self::Onedrive => "onedrive",

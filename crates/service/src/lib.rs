@@ -7,6 +7,7 @@
 pub mod attempt;
 pub mod clock;
 pub mod compliance;
+pub mod connectors;
 pub mod directory;
 pub mod engine;
 pub mod etag;

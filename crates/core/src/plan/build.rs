@@ -373,7 +373,7 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
     ));
 
     // Topological order for display: the order of StepKind::ALL is one.
-    steps.sort_by_key(|s| StepKind::ALL.iter().position(|k| *k == s.kind));
+    steps.sort_by_key(|s| s.kind.display_order());
     Plan {
         planned_at: now,
         facts,

@@ -15,11 +15,14 @@
 //! - the case is sealed last.
 
 mod build;
+pub mod connector;
+mod connector_steps;
 mod dag;
 pub(crate) mod facts;
 pub(crate) mod step;
 
 pub use build::build;
+pub use connector::{CONNECTOR_QUEUE, ConnectorName};
 pub use dag::Plan;
 pub use facts::{
     AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts, GroupFact,

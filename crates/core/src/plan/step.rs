@@ -1,13 +1,16 @@
 //! Steps and their states.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
-/// Every kind of step offboard knows. Each has its own queue and queue-triggered function
-/// (same name), so steps scale and retry independently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+use super::connector::{CONNECTOR_QUEUE, CONNECTOR_STEP_PREFIX, ConnectorName};
+
+/// Every kind of step offboard knows. Each built-in kind has its own queue and
+/// queue-triggered function (same name), so steps scale and retry independently; the
+/// connectors declared in configuration share one (`step-connector`), each message naming
+/// its connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StepKind {
     /// Disable the on-premises AD account (through the agent).
     AdDisable,
@@ -47,6 +50,9 @@ pub enum StepKind {
     RemoveLicences,
     /// Seal the case's evidence.
     Seal,
+    /// Deprovision and verify the leaver in a system outside Microsoft (a configured
+    /// connector: SCIM, or Entra ID's own provisioning service), after the sign-in cut.
+    Connector(ConnectorName),
 }
 
 impl StepKind {
@@ -73,9 +79,11 @@ impl StepKind {
         Self::Seal,
     ];
 
-    /// The name used in plans, evidence, URLs, queue and function names.
-    pub fn as_str(self) -> &'static str {
+    /// The name used in plans, evidence and URLs (`remove-licences`,
+    /// `connector:salesforce`).
+    pub fn as_str(&self) -> &str {
         match self {
+            Self::Connector(name) => name.step_name(),
             Self::AdDisable => "ad-disable",
             Self::AdResetPassword => "ad-reset-password",
             Self::AdCleanup => "ad-cleanup",
@@ -100,12 +108,40 @@ impl StepKind {
 
     /// Parses the name.
     pub fn parse(name: &str) -> Option<Self> {
+        if let Some(connector) = name.strip_prefix(CONNECTOR_STEP_PREFIX) {
+            return ConnectorName::parse(connector).ok().map(Self::Connector);
+        }
         Self::ALL.into_iter().find(|k| k.as_str() == name)
     }
 
-    /// The queue (and function) that runs this step.
+    /// The queue (and function) that runs this step: `step-<kind>`, or `step-connector` for
+    /// every connector.
     pub fn queue(self) -> String {
-        format!("step-{}", self.as_str())
+        match self {
+            Self::Connector(_) => CONNECTOR_QUEUE.to_owned(),
+            _ => format!("step-{}", self.as_str()),
+        }
+    }
+
+    /// The connector this step deprovisions in, if it is a connector step.
+    pub fn connector(self) -> Option<ConnectorName> {
+        match self {
+            Self::Connector(name) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Where the step sits in a plan shown to people: the built-in kinds in the order of
+    /// [`StepKind::ALL`], connectors (by name) just before the seal.
+    pub fn display_order(self) -> (usize, Option<ConnectorName>) {
+        match self {
+            Self::Connector(name) => (Self::ALL.len() - 1, Some(name)),
+            Self::Seal => (Self::ALL.len(), None),
+            k => (
+                Self::ALL.iter().position(|a| *a == k).unwrap_or_default(),
+                None,
+            ),
+        }
     }
 
     /// Whether the on-prem agent performs it.
@@ -114,6 +150,25 @@ impl StepKind {
             self,
             Self::AdDisable | Self::AdResetPassword | Self::AdCleanup
         )
+    }
+}
+
+/// Written as its name (`remove-licences`, `connector:salesforce`).
+impl Serialize for StepKind {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for StepKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::parse(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown step kind `{name}`: one of {}, or connector:<name>",
+                Self::ALL.map(|k| k.as_str().to_owned()).join(", ")
+            ))
+        })
     }
 }
 

@@ -230,3 +230,57 @@ fn outcome_is_completed_only_when_everything_is_verified_or_not_applicable() {
         crate::case::CaseStatus::CompletedWithExceptions
     );
 }
+
+#[test]
+fn connectors_run_after_the_sign_in_cut_beside_microsoft_365_and_before_the_seal() {
+    let policy = Policy::builtin();
+    let sf = ConnectorName::parse("salesforce").unwrap();
+    let gh = ConnectorName::parse("github").unwrap();
+    let mut plan = build(
+        full_cloud_user(),
+        policy.for_kind(TerminationKind::Voluntary),
+        t(),
+    );
+    plan.add_connectors(vec![
+        (sf, vec!["deactivate in salesforce".into()]),
+        (gh, vec!["deactivate in github".into()]),
+    ]);
+    plan.validate().unwrap();
+    for name in [sf, gh] {
+        let s = plan.step(StepKind::Connector(name)).expect("planned");
+        assert_eq!(s.depends_on, [StepKind::BlockSignIn]);
+        assert_eq!(s.status, StepStatus::Pending);
+        assert!(
+            plan.step(StepKind::Seal)
+                .unwrap()
+                .depends_on
+                .contains(&s.kind)
+        );
+    }
+    // Shown just before the seal, by name.
+    let tail: Vec<String> = plan
+        .steps
+        .iter()
+        .rev()
+        .take(3)
+        .map(|s| s.kind.to_string())
+        .collect();
+    assert_eq!(tail, ["seal", "connector:salesforce", "connector:github"]);
+    // Adding them again (a replayed plan) changes nothing.
+    let before = plan.clone();
+    plan.add_connectors(vec![(sf, vec!["again".into()])]);
+    assert_eq!(plan, before);
+    // A synced leaver's cut is the session revocation (AD is disabled beside it).
+    let mut synced = full_cloud_user();
+    synced.synced = true;
+    let mut plan = build(synced, policy.for_kind(TerminationKind::Voluntary), t());
+    plan.add_connectors(vec![(sf, vec![])]);
+    assert_eq!(
+        plan.step(StepKind::Connector(sf)).unwrap().depends_on,
+        [StepKind::RevokeSessions]
+    );
+    // Ready once the cut is terminal, in parallel with the Microsoft 365 steps.
+    plan.step_mut(StepKind::RevokeSessions).unwrap().status = StepStatus::Verified;
+    plan.step_mut(StepKind::AdDisable).unwrap().status = StepStatus::Verified;
+    assert!(plan.ready().contains(&StepKind::Connector(sf)));
+}

@@ -24,6 +24,7 @@ pub const QUEUE_BINDING: &str = "message";
 /// Whether `name` is a non-HTTP function this handler serves.
 pub fn is_function(name: &str) -> bool {
     matches!(name, "plan" | "scheduler" | "notify" | "sla" | "poison")
+        || name == offboard_core::plan::CONNECTOR_QUEUE
         || name
             .strip_prefix("step-")
             .is_some_and(|k| StepKind::parse(k).is_some())

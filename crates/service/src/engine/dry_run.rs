@@ -10,6 +10,7 @@ use offboard_core::policy::Policy;
 
 use crate::attempt::StepFailure;
 use crate::directory::{Directory, Resolution};
+use crate::settings::ConnectorConfig;
 
 /// What a dry run shows.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -51,11 +52,28 @@ pub async fn dry_run(
     kind: TerminationKind,
     now: DateTime<Utc>,
 ) -> Result<DryRun, StepFailure> {
+    dry_run_with_connectors(directory, policy, &[], who, kind, now).await
+}
+
+/// [`dry_run`] with the connector file's systems: each shows what would change there.
+pub async fn dry_run_with_connectors(
+    directory: &dyn Directory,
+    policy: &Policy,
+    connectors: &[ConnectorConfig],
+    who: &EmployeeIdentifiers,
+    kind: TerminationKind,
+    now: DateTime<Utc>,
+) -> Result<DryRun, StepFailure> {
     Ok(match facts_for(directory, who).await? {
-        Ok(facts) => DryRun {
-            plan: Some(plan::build(facts, policy.for_kind(kind), now)),
-            exception: None,
-        },
+        Ok(facts) => {
+            let systems = crate::connectors::planned(connectors, &facts, who);
+            let mut plan = plan::build(facts, policy.for_kind(kind), now);
+            plan.add_connectors(systems);
+            DryRun {
+                plan: Some(plan),
+                exception: None,
+            }
+        }
         Err(why) => DryRun {
             plan: None,
             exception: Some(why),

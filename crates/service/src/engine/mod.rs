@@ -45,7 +45,7 @@ mod sweep;
 
 pub use crate::directory::{Directory, Resolution};
 pub use crate::notifier::{Notifier, QueueNotifier};
-pub use dry_run::{DryRun, dry_run};
+pub use dry_run::{DryRun, dry_run, dry_run_with_connectors};
 pub use outcome::{EngineError, Handled, SlaReport};
 pub use sign_in_cut::{SignInCutOutcome, cut_kinds, is_cut_kind};
 
@@ -104,6 +104,8 @@ pub struct Engine {
     steps: Arc<StepRegistry>,
     notifier: Arc<dyn Notifier>,
     remediations: Arc<dyn RemediationStore>,
+    /// The connector file's systems: each is planned as a step of its own.
+    connectors: Arc<Vec<crate::settings::ConnectorConfig>>,
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -140,7 +142,15 @@ impl Engine {
             steps,
             notifier,
             remediations,
+            connectors: Arc::new(Vec::new()),
         }
+    }
+
+    /// The engine planning a step for each of `connectors` (the connector file's systems);
+    /// their actions are in the step registry ([`crate::steps::with_connector_steps`]).
+    pub fn with_connectors(mut self, connectors: Vec<crate::settings::ConnectorConfig>) -> Self {
+        self.connectors = Arc::new(connectors);
+        self
     }
 
     /// The policy.

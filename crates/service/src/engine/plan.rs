@@ -12,7 +12,7 @@ use offboard_core::notify::NotificationKind;
 use offboard_core::plan::{self, StepKind, StepStatus};
 use offboard_core::ports::Versioned;
 
-use super::dry_run::{DryRun, dry_run, facts_for};
+use super::dry_run::{DryRun, dry_run_with_connectors, facts_for};
 use super::outcome::{EngineError, Handled};
 use super::{Engine, leaver_name};
 use crate::attempt::StepFailure;
@@ -33,9 +33,10 @@ impl Engine {
         who: &EmployeeIdentifiers,
         kind: offboard_core::event::TerminationKind,
     ) -> Result<DryRun, StepFailure> {
-        dry_run(
+        dry_run_with_connectors(
             self.directory.as_ref(),
             &self.policy,
+            &self.connectors,
             who,
             kind,
             self.clock.now(),
@@ -113,6 +114,11 @@ impl Engine {
                 }
                 let mut plan =
                     plan::build(facts.clone(), self.policy.for_kind(case.plan_kind()), now);
+                plan.add_connectors(crate::connectors::planned(
+                    &self.connectors,
+                    &facts,
+                    case.event.employee(),
+                ));
                 if case.status == CaseStatus::Scheduled {
                     case.transition(CaseStatus::Received, "effective time reached", now)
                         .map_err(|e| EngineError::Refused(e.to_string()))?;

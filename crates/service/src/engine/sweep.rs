@@ -54,6 +54,7 @@ impl Engine {
             .iter()
             .map(|k| format!("{}-poison", k.queue()))
             .collect();
+        queues.push(format!("{}-poison", offboard_core::plan::CONNECTOR_QUEUE));
         queues.push(format!("{PLAN_QUEUE}-poison"));
         queues.push(format!("{NOTIFY_QUEUE}-poison"));
         for q in queues {

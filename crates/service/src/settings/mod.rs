@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
 
 mod agent;
+mod connectors;
 mod error;
 mod kill_switch;
 mod names;
@@ -22,6 +23,10 @@ mod tests;
 
 use agent::parse_relay;
 pub use agent::{AgentSettings, DEFAULT_HYBRID_CONNECTION, RelayAuth};
+pub use connectors::{
+    CONNECTOR_SETTING_PREFIX, ConnectorAction, ConnectorConfig, ConnectorKind, FindBy, LeaverValue,
+    ScimAttribute, ScimAuth, ScimConnector, connectors_from_lookup, parse_connectors,
+};
 pub use error::SettingsError;
 pub use kill_switch::DEFAULT_SIGN_IN_CUT_BUDGET;
 pub use names::*;
@@ -128,6 +133,8 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// The on-prem agent, when a relay is configured.
     pub agent: Option<AgentSettings>,
+    /// The systems outside Microsoft the leaver is deprovisioned in (the connector file).
+    pub connectors: Vec<ConnectorConfig>,
     /// Sign-in of people and GRC tools, when offboard's app registration is configured.
     pub signin: Option<SigninConfig>,
     /// How long intake may spend cutting sign-in before answering.
@@ -332,6 +339,7 @@ impl Settings {
             },
             notify,
             agent,
+            connectors: connectors_from_lookup(&get)?,
             signin: parse_signin(
                 val(OFFBOARD_SIGNIN_CLIENT_ID),
                 val(OFFBOARD_SIGNIN_AUTHORITY),

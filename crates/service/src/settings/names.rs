@@ -85,6 +85,11 @@ pub const OFFBOARD_RELAY_SAS_KEY: &str = "OFFBOARD_RELAY_SAS_KEY";
 /// as `offboard-agent keygen` writes it. A secret (Key Vault reference in Azure); the agent
 /// trusts its public half.
 pub const OFFBOARD_AGENT_SIGNING_KEY: &str = "OFFBOARD_AGENT_SIGNING_KEY";
+/// Path of the connector file: the systems outside Microsoft (SCIM, or fed by Entra ID
+/// provisioning) the leaver is deprovisioned and verified in. Unset: none. The secrets it
+/// names are settings of their own, `OFFBOARD_CONNECTOR_<SYSTEM>_<WHAT>` (Key Vault references
+/// in Azure).
+pub const OFFBOARD_CONNECTORS_FILE: &str = "OFFBOARD_CONNECTORS_FILE";
 
 /// offboard's app registration (its client id): people and GRC tools sign in to it with Entra
 /// ID, and the tokens offboard accepts name it as their audience. Unset: sign-in is off.

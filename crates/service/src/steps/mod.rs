@@ -20,6 +20,7 @@ mod ad_tests;
 mod auto_reply;
 mod block_sign_in;
 mod common;
+mod connector_scim;
 mod convert_mailbox;
 mod emptied;
 mod hide_from_address_lists;
@@ -41,6 +42,7 @@ pub use ad_disable::{ACCOUNTDISABLE, AdDisable};
 pub use ad_reset_password::AdResetPassword;
 pub use auto_reply::AutoReply;
 pub use block_sign_in::BlockSignIn;
+pub use connector_scim::ScimConnectorStep;
 pub use convert_mailbox::ConvertMailbox;
 pub use hide_from_address_lists::HideFromAddressLists;
 pub use mailbox_manager_access::MailboxManagerAccess;
@@ -201,4 +203,47 @@ impl StepAction for AgentUnavailable {
             })),
         })
     }
+}
+
+/// `registry` with one step per SCIM connector of the connector file, each with its own
+/// client (queue-worker options: a `Retry-After` goes back to the engine). A connector whose
+/// client cannot be built fails the start with its name.
+pub fn with_connector_steps(
+    registry: StepRegistry,
+    connectors: &[crate::settings::ConnectorConfig],
+) -> Result<StepRegistry, String> {
+    use crate::settings::{ConnectorKind, ScimAuth};
+    use offboard_scim_client::{Credential, ScimClient, ScimClientOptions};
+    let mut registry = registry;
+    for c in connectors {
+        let ConnectorKind::Scim(scim) = &c.kind;
+        let credential = match &scim.auth {
+            ScimAuth::Bearer { token, .. } => Credential::Bearer(token.clone()),
+            ScimAuth::ClientCredentials {
+                token_url,
+                client_id,
+                client_secret,
+                scope,
+                ..
+            } => Credential::ClientCredentials {
+                token_url: token_url.clone(),
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
+                scope: scope.clone(),
+            },
+        };
+        let client = ScimClient::new(
+            scim.base_url.clone(),
+            credential,
+            ScimClientOptions::for_queue_workers(),
+        )
+        .map_err(|e| format!("connector {} (line {}): {e}", c.name, c.line))?;
+        registry = registry.with(Arc::new(ScimConnectorStep::new(
+            c.name,
+            client,
+            scim.find.clone(),
+            scim.action,
+        )));
+    }
+    Ok(registry)
 }
