@@ -249,7 +249,7 @@ async fn two_seal_messages_at_once_seal_the_case_once() {
         1,
         "{a:?} {b:?}"
     );
-    let period = offboard_core::evidence::period_of(done.event.effective_at);
+    let period = offboard_core::evidence::period_of(done.event.effective_at());
     let report = h
         .engine
         .evidence

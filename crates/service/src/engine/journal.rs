@@ -160,7 +160,7 @@ impl Engine {
         if attempt <= 1 || !report.actions.iter().any(verified_by_reading) {
             return Ok(());
         }
-        let period = period_of(case.event.effective_at);
+        let period = period_of(case.event.effective_at());
         let records = self
             .evidence
             .store()

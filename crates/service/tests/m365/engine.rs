@@ -284,7 +284,7 @@ async fn a_change_whose_attempt_ended_early_is_announced_and_its_retry_names_tha
         .collect();
     assert_eq!(patches.len(), 1, "{patches:?}");
     let sent_as = patches[0].client_request_id.clone().unwrap();
-    let period = offboard_core::evidence::period_of(done.event.effective_at);
+    let period = offboard_core::evidence::period_of(done.event.effective_at());
     let records: Vec<_> = s
         .evidence
         .store()
