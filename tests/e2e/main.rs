@@ -12,6 +12,7 @@ mod oneperson;
 mod pipeline;
 mod queues;
 mod refusals;
+mod roles;
 mod scim;
 mod signin;
 mod tamper;

@@ -12,6 +12,7 @@
 //!
 //! Each route translates its request into a call on `offboard-service` and back.
 
+pub mod access;
 pub mod body;
 pub mod engine;
 pub mod problem;
