@@ -3,6 +3,7 @@
 
 mod chaos;
 mod compliance;
+mod dashboard;
 mod helpers;
 mod host_boundary;
 mod hybrid;

@@ -14,6 +14,7 @@
 
 pub mod access;
 pub mod body;
+pub mod dashboard;
 pub mod engine;
 pub mod problem;
 pub mod protocol;

@@ -157,6 +157,12 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
             .await
         }
         ["api", "keyed", rest @ ..] => keyed(state, &req, rest).await,
+        ["api", "dashboard", rest @ ..] => {
+            only(&req, &[Method::GET, Method::POST], || {
+                crate::dashboard::serve(state, &req, rest)
+            })
+            .await
+        }
         ["api", rest @ ..] if is_read(rest) => {
             only(&req, &[Method::GET], || async {
                 match access::require(state, &req, Role::Auditor).await {
