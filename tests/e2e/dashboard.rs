@@ -39,13 +39,16 @@ async fn page(app: &TestApp, s: &BrowserSession, path: &str) -> (u16, String) {
     (status, text)
 }
 
-/// No script element but the one the layout loads from this site, no inline handler.
+/// No script element but the two files the layout loads from this site, no inline handler.
 fn only_own_script(html: &str) {
     let scripts = html.matches("<script").count();
     assert_eq!(
         scripts,
         html.matches(r#"<script src="/api/dashboard/assets/dashboard.js""#)
-            .count(),
+            .count()
+            + html
+                .matches(r#"<script src="/api/dashboard/assets/verify.js""#)
+                .count(),
         "only the dashboard's own script file: {html}"
     );
     assert!(!html.contains("onerror=") && !html.contains("onclick="));
@@ -142,6 +145,11 @@ on_embedded!(
             !case.contains("Retry "),
             "no retry button on a completed case"
         );
+        assert!(
+            case.contains(&format!(r#"data-evidence="/api/cases/{id}/evidence""#))
+                && case.contains("Verify in this browser"),
+            "the case page offers the in-browser verifier"
+        );
         only_own_script(&case);
 
         let (s, reports) = page(
@@ -195,6 +203,7 @@ on_embedded!(
         for (asset, ty) in [
             ("dashboard.css", "text/css"),
             ("dashboard.js", "text/javascript"),
+            ("verify.js", "text/javascript"),
         ] {
             let r = browser()
                 .get(format!("{}/api/dashboard/assets/{asset}", app.base_url()))

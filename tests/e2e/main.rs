@@ -17,4 +17,5 @@ mod roles;
 mod scim;
 mod signin;
 mod tamper;
+mod verifier;
 mod worm;

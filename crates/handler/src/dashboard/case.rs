@@ -190,6 +190,16 @@ pub async fn page(
                     }
                 }
             }
+            section id="verify" aria-labelledby="h-verify" data-evidence={ "/api/cases/" (c.case_id) "/evidence" } {
+                h3 id="h-verify" { "Verify in this browser" }
+                p { "Your browser recomputes every record hash, every link, the seal and the ledger entry from the packet itself (SHA-256 over RFC 8785 canonical JSON), independently of offboard's own check." }
+                button type="button" id="verify-server" { "Verify this case's packet" }
+                " "
+                label for="verify-file" { "or check a downloaded packet file (or drop it here):" }
+                " "
+                input type="file" id="verify-file" accept=".json,application/json";
+                div id="verify-result" role="status" aria-live="polite" {}
+            }
             @if let Some(p) = &ev.packet {
                 @if let Some(seal) = &p.seal {
                     h3 { "Seal" }

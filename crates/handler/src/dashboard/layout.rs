@@ -91,6 +91,7 @@ pub fn page(caller: &Caller, title: &str, current: &str, body: Markup) -> Markup
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " — offboard" }
                 link rel="stylesheet" href={ (BASE) "/assets/dashboard.css" };
+                script src={ (BASE) "/assets/verify.js" } defer {}
                 script src={ (BASE) "/assets/dashboard.js" } defer {}
             }
             body {

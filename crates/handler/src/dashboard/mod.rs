@@ -37,12 +37,15 @@ pub const BASE: &str = "/api/dashboard";
 /// The stylesheet and script the pages load (from this site only, as the CSP says).
 const CSS: &str = include_str!("assets/dashboard.css");
 const JS: &str = include_str!("assets/dashboard.js");
+/// The in-browser evidence verifier (also run by the tests under Node, beside `offboard verify`).
+const VERIFY_JS: &str = include_str!("assets/verify.js");
 
 /// Serves `/api/dashboard/{rest}`.
 pub async fn serve(state: &AppState, req: &Request, rest: &[&str]) -> Response {
     match rest {
         ["assets", "dashboard.css"] => return asset(CSS, "text/css; charset=utf-8"),
         ["assets", "dashboard.js"] => return asset(JS, "text/javascript; charset=utf-8"),
+        ["assets", "verify.js"] => return asset(VERIFY_JS, "text/javascript; charset=utf-8"),
         _ => {}
     }
     let needed = match (&req.method, rest) {
