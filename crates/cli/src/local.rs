@@ -184,7 +184,15 @@ pub async fn start_embedded(
         HandlerMode::InProcess => {
             // The in-process handler's managed-identity credential reads its endpoint from
             // the process environment, as it does in Azure.
-            for k in ["IDENTITY_ENDPOINT", "IDENTITY_HEADER"] {
+            // The platform tells the app its own address in WEBSITE_HOSTNAME (browser sign-in
+            // builds its redirect URI from it); the local host sets it for a handler process,
+            // and here it is the port the host is asked to take.
+            if port != 0 {
+                app_settings
+                    .entry("WEBSITE_HOSTNAME".to_owned())
+                    .or_insert_with(|| format!("127.0.0.1:{port}"));
+            }
+            for k in ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "WEBSITE_HOSTNAME"] {
                 if let Some(v) = app_settings.get(k) {
                     // SAFETY: set before the handler (the only reader) is built; no other
                     // thread reads the environment at this point.
