@@ -16,6 +16,7 @@ use offboard_embedded::Embedded;
 
 use super::tests::{Harness, facts, harness, harness_with};
 use super::*;
+use super::lease::RENEW_EVERY;
 use crate::steps::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 
 fn message(case_id: &offboard_core::ids::CaseId, step: StepKind) -> StepMessage {

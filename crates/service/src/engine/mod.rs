@@ -42,7 +42,6 @@ mod sweep;
 pub use crate::directory::{Directory, Resolution};
 pub use crate::notifier::{Notifier, QueueNotifier};
 pub use dry_run::{DryRun, dry_run};
-pub use lease::{RENEW_EVERY, RENEW_MARGIN};
 pub use outcome::{EngineError, Handled, SlaReport};
 
 #[cfg(test)]
@@ -71,7 +70,7 @@ use crate::evidence::Evidence;
 use crate::steps::StepRegistry;
 
 /// How long a step's claim lasts without renewal: the invocation running the step renews
-/// it every [`RENEW_EVERY`], so a handler that dies mid-step holds it this long at most
+/// it every `lease::RENEW_EVERY`, so a handler that dies mid-step holds it this long at most
 /// after it last showed life (less on the same host: `holder.rs`).
 pub const STEP_LEASE: ChronoDuration = ChronoDuration::seconds(40);
 
