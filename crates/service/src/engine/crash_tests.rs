@@ -14,9 +14,9 @@ use offboard_core::plan::{LeaseHolder, StepKind, StepStatus};
 use offboard_core::ports::{CaseStore, MessageQueue};
 use offboard_embedded::Embedded;
 
+use super::lease::RENEW_EVERY;
 use super::tests::{Harness, facts, harness, harness_with};
 use super::*;
-use super::lease::RENEW_EVERY;
 use crate::steps::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 
 fn message(case_id: &offboard_core::ids::CaseId, step: StepKind) -> StepMessage {
