@@ -304,3 +304,55 @@ on_embedded!(
         app.shutdown().await;
     }
 );
+
+on_embedded!(
+    the_cases_list_pages_by_fifty_and_keeps_its_filters_across_pages,
+    |app: TestApp| async move {
+        // 51 terminations due tomorrow: each is a scheduled case in the index at once.
+        for _ in 0..51 {
+            let id = crate::helpers::event_id();
+            let a = app
+                .post_generic(&crate::helpers::generic_termination(
+                    &id,
+                    &crate::helpers::in_secs(86_400),
+                    "voluntary",
+                ))
+                .await;
+            assert_eq!(a.status, 202, "{}", a.json);
+        }
+        let auditor = app
+            .sign_in(AUDITOR_UPN, &["Offboard.Auditor"])
+            .await
+            .unwrap();
+        let rows = |html: &str| {
+            html.matches("<tr><td><a href=\"/api/dashboard/cases/")
+                .count()
+        };
+        let (s, first) = page(&app, &auditor, "/api/dashboard/cases?status=scheduled").await;
+        assert_eq!(s, 200);
+        assert!(
+            first.contains("51 cases") && first.contains("page 1 of 2"),
+            "{first}"
+        );
+        assert_eq!(rows(&first), 50);
+        let next = "status=scheduled&amp;page=2";
+        assert!(
+            first.contains(next),
+            "the next page keeps the filter: {first}"
+        );
+        assert!(!first.contains("rel=\"prev\""));
+        let (_, second) = page(
+            &app,
+            &auditor,
+            "/api/dashboard/cases?status=scheduled&page=2",
+        )
+        .await;
+        assert!(second.contains("page 2 of 2"), "{second}");
+        assert_eq!(rows(&second), 1);
+        assert!(second.contains("rel=\"prev\"") && !second.contains("rel=\"next\""));
+        // A page past the end shows the last one.
+        let (_, past) = page(&app, &auditor, "/api/dashboard/cases?page=9").await;
+        assert!(past.contains("page 2 of 2"));
+        app.shutdown().await;
+    }
+);
