@@ -4,7 +4,7 @@
 
 use offboard_api::Me;
 use offboard_service::settings;
-use offboard_testkit::{Backend, SimConfig, TestApp, spawn_app, spawn_app_with};
+use offboard_testkit::{Backend, SimConfig, TestApp, spawn_app_with};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use standin_entra::{EntraConfig, EntraHandle};
 use standin_tenant::demo::DEMO_TENANT_ID;
