@@ -5,7 +5,8 @@
 //! critical violation), checks that the CSP blocked nothing, uses a filter and the keyboard,
 //! runs the in-browser verifier on the served packet (passes) and on a tampered file (fails),
 //! checks the auditor has no retry button and gets 403 from the retry API, retries as the
-//! operator, and saves the README's screenshots in `docs/screenshots/`. Here the operator's
+//! operator, and takes the README's screenshots (kept in `docs/screenshots/` when run with
+//! `OFFBOARD_UPDATE_SCREENSHOTS=1`). Here the operator's
 //! retry is then read back from the evidence. Chromium and the npm packages are installed by
 //! `scripts/ensure-tools.sh`; their absence fails the test.
 
@@ -35,6 +36,13 @@ on_embedded!(
         std::fs::write(&tampered, serde_json::to_vec_pretty(&bad).unwrap()).unwrap();
 
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        // The README's screenshots are replaced only when asked (OFFBOARD_UPDATE_SCREENSHOTS=1),
+        // so a test run leaves the tree as it was.
+        let shots = if std::env::var("OFFBOARD_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+            root.join("docs/screenshots")
+        } else {
+            dir.path().join("screenshots")
+        };
         // Async: the Entra ID stand-in and the tenant simulator serve from this test's runtime
         // while the browser runs.
         let out = tokio::process::Command::new("node")
@@ -44,7 +52,7 @@ on_embedded!(
             .env("OFFBOARD_FAILED_CASE", &failed)
             .env("OFFBOARD_TAMPERED", &tampered)
             .env("OFFBOARD_PLAN_FOR", upn(&app, ALEX))
-            .env("OFFBOARD_SCREENSHOTS", root.join("docs/screenshots"))
+            .env("OFFBOARD_SCREENSHOTS", &shots)
             .output()
             .await
             .expect("node is on PATH (`. scripts/ensure-tools.sh` puts Node 20 there)");
@@ -88,10 +96,7 @@ on_embedded!(
         assert_eq!(retry[0]["details"]["by"]["userPrincipalName"], OPERATOR_UPN);
         assert_eq!(retry[0]["details"]["by"]["signedInWith"], "session");
         for shot in ["overview", "cases", "case", "verify", "reports", "plan"] {
-            assert!(
-                root.join(format!("docs/screenshots/{shot}.png")).exists(),
-                "{shot}"
-            );
+            assert!(shots.join(format!("{shot}.png")).exists(), "{shot}");
         }
         app.shutdown().await;
     }
