@@ -196,6 +196,7 @@ locals {
     # Function keys do not read the compliance API (/api/keyed/...): people and GRC tools sign
     # in with Entra ID, so every read names who made it. "on" only for a machine that cannot.
     OFFBOARD_COMPLIANCE_FUNCTION_KEYS = "off"
+    OFFBOARD_SIGN_IN_CUT_BUDGET_MS           = tostring(var.sign_in_cut_budget_ms)
   }
 }
 

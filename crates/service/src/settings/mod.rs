@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 mod agent;
 mod error;
+mod kill_switch;
 mod names;
 mod notify;
 pub mod secret_rules;
@@ -22,6 +23,7 @@ mod tests;
 use agent::parse_relay;
 pub use agent::{AgentSettings, DEFAULT_HYBRID_CONNECTION, RelayAuth};
 pub use error::SettingsError;
+pub use kill_switch::DEFAULT_SIGN_IN_CUT_BUDGET;
 pub use names::*;
 pub(crate) use notify::url_is_allowed;
 pub use notify::{MailSettings, NotifySettings};
@@ -131,6 +133,8 @@ pub struct Settings {
     /// Whether the compliance API's reads are also served to function-key callers
     /// ([`OFFBOARD_COMPLIANCE_FUNCTION_KEYS`]; off unless set).
     pub compliance_function_keys: bool,
+    /// How long intake may spend cutting sign-in before answering.
+    pub sign_in_cut_budget: std::time::Duration,
 }
 
 /// The Graph base URL with its version: `https://graph.microsoft.com` (as templates and
@@ -351,6 +355,7 @@ impl Settings {
                 secret(OFFBOARD_SIGNIN_SESSION_KEY),
             )?,
             compliance_function_keys,
+            sign_in_cut_budget: kill_switch::budget(val(OFFBOARD_SIGN_IN_CUT_BUDGET_MS))?,
         })
     }
 

@@ -101,3 +101,7 @@ pub const OFFBOARD_SIGNIN_SESSION_KEY: &str = "OFFBOARD_SIGNIN_SESSION_KEY";
 /// (default, and what the templates set). People and GRC tools use Entra ID either way; what
 /// changes a case always needs a signed-in operator.
 pub const OFFBOARD_COMPLIANCE_FUNCTION_KEYS: &str = "OFFBOARD_COMPLIANCE_FUNCTION_KEYS";
+/// How long the intake request may spend cutting the leaver's sign-in before answering, in
+/// milliseconds (the kill switch; 3000 when unset, 100 to 15000). Past it the queued steps
+/// cut sign-in.
+pub const OFFBOARD_SIGN_IN_CUT_BUDGET_MS: &str = "OFFBOARD_SIGN_IN_CUT_BUDGET_MS";
