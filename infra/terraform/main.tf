@@ -195,6 +195,9 @@ locals {
     OFFBOARD_SIGNIN_CLIENT_ID   = azuread_application.signin.client_id
     OFFBOARD_SIGNIN_AUTHORITY   = "https://login.microsoftonline.com"
     OFFBOARD_SIGNIN_SESSION_KEY = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/signin-session-key/)"
+    # Function keys do not read the compliance API (/api/keyed/...): people and GRC tools sign
+    # in with Entra ID, so every read names who made it. "on" only for a machine that cannot.
+    OFFBOARD_COMPLIANCE_FUNCTION_KEYS = "off"
     OFFBOARD_SIGN_IN_CUT_BUDGET_MS           = tostring(var.sign_in_cut_budget_ms)
   }
 }

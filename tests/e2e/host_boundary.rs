@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use offboard_testkit::TestApp;
+use offboard_testkit::{OPERATOR_UPN, TestApp};
 
 use crate::on_embedded;
 
@@ -92,7 +92,7 @@ on_embedded!(
             );
         }
         assert_eq!(case_count(&app).await, 1, "no case opened by the attack");
-        // The same resources through their own route still need the key.
+        // The same resources through their own route still need a signed-in caller.
         let (status, _) = raw(&app, "GET /api/cases HTTP/1.1", b"").await;
         assert_eq!(status, 401);
         app.shutdown().await;
@@ -164,7 +164,7 @@ fn details_of_record_zero(evidence: &Value) -> &Value {
 }
 
 on_embedded!(
-    an_operator_case_records_what_the_host_asserted_not_a_key_check,
+    an_operator_case_records_who_asked_as_offboard_checked_them,
     |app: TestApp| async move {
         let a = app
             .post_offboarding(&json!({"employee": {"userPrincipalName": "eve@contoso.example"}}))
@@ -172,52 +172,38 @@ on_embedded!(
         assert_eq!(a.status, 202, "{}", a.json);
         let id = a.json["caseId"].as_str().unwrap().to_owned();
         let case = app.get(&format!("/api/cases/{id}")).await;
-        assert_eq!(
-            case.json["authenticatedBy"], "functions-host",
-            "{}",
-            case.json
-        );
-        assert_eq!(
-            case.json["hostAssertion"],
-            json!({"authLevel": "function", "function": "offboardings", "keyPresentedIn": "header"})
-        );
+        assert_eq!(case.json["authenticatedBy"], "entra-id", "{}", case.json);
+        let otto = app.entra.person(OPERATOR_UPN).unwrap().object_id.clone();
+        assert_eq!(case.json["requestedBy"]["objectId"], otto.as_str());
+        assert_eq!(case.json["requestedBy"]["userPrincipalName"], OPERATOR_UPN);
+        assert_eq!(case.json["requestedBy"]["signedInWith"], "bearer");
+        assert!(case.json.get("hostAssertion").is_none(), "{}", case.json);
         let ev = app.get(&format!("/api/cases/{id}/evidence")).await;
         assert_eq!(ev.status, 200, "{}", ev.json);
         let d = details_of_record_zero(&ev.json);
-        assert_eq!(d["authenticatedBy"], "functions-host");
-        assert_eq!(
-            d["signatureVerified"], false,
-            "offboard checked no signature"
+        assert_eq!(d["authenticatedBy"], "entra-id");
+        assert_eq!(d["signatureVerified"], true, "offboard checked the token");
+        assert_eq!(d["requestedBy"]["objectId"], otto.as_str());
+        assert_eq!(d["requestedBy"]["userPrincipalName"], OPERATOR_UPN);
+        let (_, _, evidence) = app.get_bytes(&format!("/api/cases/{id}/evidence")).await;
+        let evidence = String::from_utf8_lossy(&evidence);
+        let token_signature = app.operator_token.rsplit('.').next().unwrap();
+        assert!(
+            !evidence.contains(token_signature),
+            "the token is not in the evidence"
         );
-        assert_eq!(d["hostAssertion"]["keyPresentedIn"], "header");
 
-        // The key in the query instead: recorded as such; the key itself is never kept.
+        // A function key no longer opens the operator route: the host lets the request
+        // through (anonymous) and offboard finds no caller.
         let resp = app
             .client
-            .post(format!(
-                "{}/api/offboardings?code={}",
-                app.base_url(),
-                app.function_key
-            ))
+            .post(format!("{}/api/offboardings", app.base_url()))
+            .header("x-functions-key", &app.function_key)
             .json(&json!({"employee": {"userPrincipalName": "frank@contoso.example"}}))
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status().as_u16(), 202);
-        let id: Value = resp.json().await.unwrap();
-        let id = id["caseId"].as_str().unwrap().to_owned();
-        let case = app.get(&format!("/api/cases/{id}")).await;
-        assert_eq!(
-            case.json["hostAssertion"]["keyPresentedIn"],
-            "queryParameter"
-        );
-        let (_, _, evidence) = app.get_bytes(&format!("/api/cases/{id}/evidence")).await;
-        let evidence = String::from_utf8_lossy(&evidence);
-        assert!(
-            !evidence.contains(&app.function_key),
-            "the key is not in the evidence"
-        );
-        assert!(!case.json.to_string().contains(&app.function_key));
+        assert_eq!(resp.status().as_u16(), 401);
         app.shutdown().await;
     }
 );

@@ -83,6 +83,7 @@ on_every_backend!(
             &app.secrets.bamboohr,
             &app.secrets.scim,
             &app.function_key,
+            &app.operator_token,
             "wrong-token",
         ] {
             assert!(!log.contains(secret), "a secret reached the handler log");

@@ -1,9 +1,11 @@
 //! End-to-end tests: real signed requests through the local Functions host into the real
 //! `handler` executable, on each backend.
 
+mod browser;
 mod chaos;
 mod compliance;
 mod connectors;
+mod dashboard;
 mod helpers;
 mod host_boundary;
 mod hybrid;
@@ -14,7 +16,9 @@ mod oneperson;
 mod pipeline;
 mod queues;
 mod refusals;
+mod roles;
 mod scim;
 mod signin;
 mod tamper;
+mod verifier;
 mod worm;

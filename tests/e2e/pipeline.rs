@@ -18,10 +18,10 @@ pub(crate) const ADELE: &str = "87d349ed-44d7-43e1-9a83-5f2406dee5bd";
 pub(crate) const JOHANNA: &str = "6e7b768e-07e2-4810-8459-485f84f8f204";
 const ISAIAH: &str = "8e07b731-5ba7-4081-b482-15e6eca35c45";
 const LYNNE: &str = "10a1d484-cd1a-4162-a5a4-832370bac356";
-const ALEX: &str = "ace08ec9-aa11-4ada-9145-addf0398233e";
+pub(crate) const ALEX: &str = "ace08ec9-aa11-4ada-9145-addf0398233e";
 
 /// Sends a signed involuntary termination effective now; returns the case id.
-async fn terminate(app: &TestApp, employee_id: &str) -> String {
+pub(crate) async fn terminate(app: &TestApp, employee_id: &str) -> String {
     let body = json!({
         "type": "employee.terminated",
         "timestamp": chrono::Utc::now().to_rfc3339(),
@@ -45,7 +45,7 @@ pub(crate) async fn finished(app: &TestApp, id: &str) -> CaseTimeline {
 }
 
 /// The case's planned step of `kind`.
-fn step(case: &CaseTimeline, kind: StepKind) -> &Step {
+pub(crate) fn step(case: &CaseTimeline, kind: StepKind) -> &Step {
     case.case
         .plan
         .as_ref()
@@ -408,17 +408,8 @@ on_every_backend!(
 
         // A person gives the role back and retries the step.
         app.sim.with_state(|t| t.role_assignments.extend(removed));
-        let r = app
-            .client
-            .post(format!(
-                "{}/api/cases/{id}/steps/reset-password/retry",
-                app.base_url()
-            ))
-            .header("x-functions-key", &app.function_key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 202);
+        let r = app.retry(id.as_str(), "reset-password").await;
+        assert_eq!(r.status, 202, "{}", r.json);
         let case = app
             .wait_case(&id, Duration::from_secs(120), |c| {
                 c.case.status == CaseStatus::Completed

@@ -4,7 +4,7 @@
 
 use offboard_api::Me;
 use offboard_service::settings;
-use offboard_testkit::{Backend, SimConfig, TestApp, spawn_app, spawn_app_with};
+use offboard_testkit::{Backend, SimConfig, TestApp, spawn_app_with};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use standin_entra::{EntraConfig, EntraHandle};
 use standin_tenant::demo::DEMO_TENANT_ID;
@@ -279,7 +279,11 @@ async fn a_person_without_a_role_or_a_foreign_return_path_gets_no_session() {
 
 #[tokio::test]
 async fn without_an_app_registration_sign_in_says_which_setting_turns_it_on() {
-    let app = spawn_app(Backend::Embedded).await;
+    // The test apps are registered by default; this one is not.
+    let app = spawn_app_with(Backend::Embedded, SimConfig::default(), |s| {
+        s.remove(settings::OFFBOARD_SIGNIN_CLIENT_ID);
+    })
+    .await;
     let (status, detail) = problem(
         browser()
             .get(format!("{}/api/me", app.base_url()))
@@ -290,4 +294,14 @@ async fn without_an_app_registration_sign_in_says_which_setting_turns_it_on() {
     .await;
     assert_eq!(status, 503);
     assert!(detail.contains("OFFBOARD_SIGNIN_CLIENT_ID"), "{detail}");
+    // The compliance API and the dashboard are closed then, never open.
+    let (status, _) = problem(
+        browser()
+            .get(format!("{}/api/cases", app.base_url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 503);
 }

@@ -101,6 +101,12 @@ pub struct CaseView {
     /// What the Functions host asserted, when it (not offboard) authorised the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_assertion: Option<offboard_core::signature::HostAssertion>,
+    /// Who asked for an operator's offboarding, when offboard checked their Entra ID sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<offboard_core::actor::HumanActor>,
+    /// Why, as the operator or HR gave it (free text, never a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Every transition of the case.
     pub history: Vec<HistoryEntry>,
     /// The plan and where each step stands (absent until planned).

@@ -68,6 +68,8 @@ pub struct Instance {
     pub function_key: String,
     /// The tenant simulator, when no real tenant is configured.
     pub sim: Option<standin_tenant::SimHandle>,
+    /// The Entra ID stand-in people sign in on, when no sign-in authority is configured.
+    pub entra: Option<standin_entra::EntraHandle>,
     /// The embedded database (for the demo's read-outs).
     pub db: Embedded,
     /// The embedded evidence store.
@@ -104,6 +106,45 @@ async fn tenant(
     Ok(Some(sim))
 }
 
+/// offboard's app registration in the local Entra ID stand-in.
+pub const LOCAL_SIGNIN_APP_ID: &str = "0f1e2d3c-1111-4b5a-9c8d-7e6f5a4b3c2d";
+
+/// Starts the Entra ID stand-in for people to sign in on (its page picks a test person and
+/// their app roles) unless the settings name a sign-in authority, and configures offboard
+/// for it: the human-facing API and the dashboard need a signed-in caller.
+async fn signin(
+    app_settings: &mut BTreeMap<String, String>,
+) -> anyhow::Result<Option<standin_entra::EntraHandle>> {
+    if app_settings.contains_key(settings::OFFBOARD_SIGNIN_AUTHORITY) {
+        return Ok(None);
+    }
+    let tenant = app_settings
+        .get(settings::OFFBOARD_TENANT_ID)
+        .cloned()
+        .unwrap_or_else(|| "contoso.onmicrosoft.com".to_owned());
+    let entra = standin_entra::EntraHandle::spawn(standin_entra::EntraConfig::sample(
+        &tenant,
+        LOCAL_SIGNIN_APP_ID,
+    ))
+    .await?;
+    let key: [u8; 32] = rand::random();
+    app_settings.insert(
+        settings::OFFBOARD_SIGNIN_CLIENT_ID.into(),
+        LOCAL_SIGNIN_APP_ID.into(),
+    );
+    app_settings.insert(
+        settings::OFFBOARD_SIGNIN_AUTHORITY.into(),
+        entra.authority_host(),
+    );
+    app_settings
+        .entry(settings::OFFBOARD_SIGNIN_SESSION_KEY.into())
+        .or_insert_with(|| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(key)
+        });
+    Ok(Some(entra))
+}
+
 /// How the handler runs.
 pub enum HandlerMode {
     /// In this process (the demo).
@@ -127,6 +168,7 @@ pub async fn start_embedded(
     let db = Embedded::open(&data).context("opening the embedded backend")?;
     let evidence = FileEvidenceStore::open(&data.join("evidence"))?;
     let sim = tenant(&mut app_settings).await?;
+    let entra = signin(&mut app_settings).await?;
     app_settings.insert(settings::OFFBOARD_BACKEND.into(), "embedded".into());
     app_settings.insert(
         settings::OFFBOARD_EMBEDDED_PATH.into(),
@@ -142,7 +184,15 @@ pub async fn start_embedded(
         HandlerMode::InProcess => {
             // The in-process handler's managed-identity credential reads its endpoint from
             // the process environment, as it does in Azure.
-            for k in ["IDENTITY_ENDPOINT", "IDENTITY_HEADER"] {
+            // The platform tells the app its own address in WEBSITE_HOSTNAME (browser sign-in
+            // builds its redirect URI from it); the local host sets it for a handler process,
+            // and here it is the port the host is asked to take.
+            if port != 0 {
+                app_settings
+                    .entry("WEBSITE_HOSTNAME".to_owned())
+                    .or_insert_with(|| format!("127.0.0.1:{port}"));
+            }
+            for k in ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "WEBSITE_HOSTNAME"] {
                 if let Some(v) = app_settings.get(k) {
                     // SAFETY: set before the handler (the only reader) is built; no other
                     // thread reads the environment at this point.
@@ -183,6 +233,7 @@ pub async fn start_embedded(
         host,
         function_key,
         sim,
+        entra,
         db,
         evidence,
     })
@@ -274,8 +325,13 @@ fn print_banner(instance: &Instance, data: &Path, settings_file: &Path, secrets:
         "       {base}/api/scim/v2         {}",
         state(&secrets.scim, settings::OFFBOARD_SCIM_TOKEN)
     );
-    println!("  POST {base}/api/offboardings    function key required");
-    println!("  GET  {base}/api/cases           function key required");
+    println!("  POST {base}/api/offboardings    signed-in Offboard.Operator");
+    println!("  GET  {base}/api/cases           signed-in Offboard.Auditor or Operator");
+    if instance.entra.is_some() {
+        println!(
+            "  Dashboard: {base}/api/dashboard (sign in on the local Entra ID page: pick Ada Auditor or Otto Operator and the roles)"
+        );
+    }
     if let Some(sim) = &instance.sim {
         println!(
             "  Microsoft 365: the tenant simulator at {} (configure OFFBOARD_GRAPH_ENDPOINT and IDENTITY_ENDPOINT for a real tenant)",
@@ -283,7 +339,8 @@ fn print_banner(instance: &Instance, data: &Path, settings_file: &Path, secrets:
         );
     }
     println!(
-        "  function key (header x-functions-key): in {}",
+        "  function key (header x-functions-key, for {base}/api/keyed/… while {} is on): in {}",
+        settings::OFFBOARD_COMPLIANCE_FUNCTION_KEYS,
         data.join("function-key").display()
     );
     if secrets.generic.is_none() && secrets.bamboohr.is_none() && secrets.scim.is_none() {

@@ -2,7 +2,7 @@
 //! built handler, says how to get secrets, `--init` writes them (0600) and prints how to start
 //! and how to sign a request — and each of those printed commands is run here, as printed.
 //! Logs are JSON when the output is not a terminal, and every line about a case names the case
-//! and the leaver; a request without a function key is refused with problem JSON.
+//! and the leaver; a request without a signed-in caller is refused with problem JSON.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -141,7 +141,8 @@ fn local_starts_on_a_fresh_checkout_and_every_command_it_prints_works() {
         problem["detail"]
             .as_str()
             .unwrap_or_default()
-            .contains("x-functions-key")
+            .contains("/api/signin"),
+        "{problem}"
     );
 
     // An empty store has nothing to verify, which is not "verified".

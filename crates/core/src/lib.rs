@@ -7,6 +7,7 @@
 //! Nothing in this crate performs I/O or knows about Azure: adapters implement the ports,
 //! and the handler wires them together.
 
+pub mod actor;
 pub mod case;
 pub mod effective;
 pub mod event;

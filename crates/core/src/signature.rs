@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::actor::HumanActor;
 use crate::ids::Sha256Digest;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -39,6 +40,10 @@ pub enum Scheme {
     /// forwarding it; offboard itself checked no credential. What the host asserted, and where
     /// the caller presented its key, is the [`HostAssertion`] recorded with it.
     FunctionsHost,
+    /// An Entra ID token offboard checked itself (`offboard-signin`): a signed-in person's
+    /// session or a bearer token, with offboard's Operator role. Who it was is the
+    /// [`HumanActor`] recorded with it.
+    EntraId,
 }
 
 impl Scheme {
@@ -47,7 +52,7 @@ impl Scheme {
     pub fn checked_by_offboard(self) -> bool {
         matches!(
             self,
-            Self::BamboohrHmacSha256 | Self::StandardWebhooksV1 | Self::ScimBearer
+            Self::BamboohrHmacSha256 | Self::StandardWebhooksV1 | Self::ScimBearer | Self::EntraId
         )
     }
 }
@@ -89,6 +94,8 @@ pub struct Verified {
     received_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     host: Option<HostAssertion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signed_in: Option<HumanActor>,
 }
 
 impl Verified {
@@ -109,12 +116,27 @@ impl Verified {
         self.host.as_ref()
     }
 
+    /// For [`Scheme::EntraId`]: who signed in.
+    pub fn signed_in(&self) -> Option<&HumanActor> {
+        self.signed_in.as_ref()
+    }
+
     fn new(scheme: Scheme, body: &[u8], received_at: DateTime<Utc>) -> Self {
         Self {
             scheme,
             body_sha256: Sha256Digest::of(body),
             received_at,
             host: None,
+            signed_in: None,
+        }
+    }
+
+    /// For requests whose caller offboard checked itself (an Entra ID token or a session it
+    /// signed, with the role the request needs): records who it was.
+    pub fn by_entra_id(body: &[u8], received_at: DateTime<Utc>, actor: HumanActor) -> Self {
+        Self {
+            signed_in: Some(actor),
+            ..Self::new(Scheme::EntraId, body, received_at)
         }
     }
 

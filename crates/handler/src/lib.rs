@@ -12,7 +12,9 @@
 //!
 //! Each route translates its request into a call on `offboard-service` and back.
 
+pub mod access;
 pub mod body;
+pub mod dashboard;
 pub mod engine;
 pub mod problem;
 pub mod protocol;

@@ -114,6 +114,11 @@ impl Problem {
         )
     }
 
+    /// The title and the detail, for a page that shows the problem to a person.
+    pub fn words(&self) -> (&'static str, &str) {
+        (self.title, &self.detail)
+    }
+
     /// The status code.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -3,11 +3,13 @@
 //! routes share.
 
 use chrono::{DateTime, Utc};
+use offboard_core::actor::{ActorKind, HumanActor, SignedInWith};
 use offboard_service::settings::{
     OFFBOARD_SIGNIN_CLIENT_ID, OFFBOARD_SIGNIN_SESSION_KEY, SigninConfig,
 };
 use offboard_signin::{
-    Principal, SESSION_COOKIE, SessionKey, SigninError, SigninSettings, TokenUse, TokenValidator,
+    Principal, PrincipalKind, SESSION_COOKIE, SessionKey, SigninError, SigninSettings, TokenUse,
+    TokenValidator,
 };
 use secrecy::SecretString;
 use warp::http::StatusCode;
@@ -65,6 +67,16 @@ impl SignIn {
         req: &Request,
         now: DateTime<Utc>,
     ) -> Result<Option<Principal>, Problem> {
+        Ok(self.caller(req, now).await?.map(|c| c.principal))
+    }
+
+    /// The caller with how they came (bearer token, or a session and its anti-forgery
+    /// token), if the request carries either.
+    pub async fn caller(
+        &self,
+        req: &Request,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Caller>, Problem> {
         if let Some(auth) = req.header("authorization") {
             let token = auth
                 .strip_prefix("Bearer ")
@@ -76,7 +88,12 @@ impl SignIn {
                 .validator
                 .validate(token.trim(), TokenUse::Access)
                 .await
-                .map(Some)
+                .map(|principal| {
+                    Some(Caller {
+                        principal,
+                        session_csrf: None,
+                    })
+                })
                 .map_err(refused);
         }
         let Some(cookie) = cookie(req, SESSION_COOKIE) else {
@@ -84,8 +101,45 @@ impl SignIn {
         };
         let key = self.session_key()?;
         key.open(cookie, now)
-            .map(|s| Some(s.principal))
+            .map(|s| {
+                Some(Caller {
+                    principal: s.principal,
+                    session_csrf: Some(s.csrf),
+                })
+            })
             .map_err(refused)
+    }
+}
+
+/// A caller offboard has checked: who, and — for a browser session — the anti-forgery token
+/// its state-changing requests must echo.
+pub struct Caller {
+    /// Who is calling.
+    pub principal: Principal,
+    /// The session's anti-forgery token; `None` for a bearer token (which a browser never
+    /// sends by itself, so it needs none).
+    pub session_csrf: Option<String>,
+}
+
+impl Caller {
+    /// The caller as the evidence names a human action's actor.
+    pub fn actor(&self) -> HumanActor {
+        let p = &self.principal;
+        HumanActor {
+            object_id: p.object_id.clone(),
+            user_principal_name: p.user_principal_name.clone(),
+            app_id: p.app_id.clone(),
+            kind: match p.kind {
+                PrincipalKind::Person => ActorKind::Person,
+                PrincipalKind::Application => ActorKind::Application,
+            },
+            signed_in_with: if self.session_csrf.is_some() {
+                SignedInWith::Session
+            } else {
+                SignedInWith::Bearer
+            },
+            roles: p.roles.iter().map(|r| r.value().to_owned()).collect(),
+        }
     }
 }
 

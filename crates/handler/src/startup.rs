@@ -40,6 +40,9 @@ pub struct AppState {
     pub compliance: Compliance,
     /// Sign-in of people and GRC tools, when configured.
     pub signin: Option<Arc<crate::signin::SignIn>>,
+    /// Whether the compliance API's reads are served to function-key callers under
+    /// `/api/keyed/...` (`OFFBOARD_COMPLIANCE_FUNCTION_KEYS`).
+    pub compliance_function_keys: bool,
 }
 
 /// The running handler.
@@ -93,6 +96,7 @@ impl Application {
             intake.clone(),
             settings.effective.clone(),
         );
+        let compliance_function_keys = settings.compliance_function_keys;
         let state = AppState {
             intake,
             scim,
@@ -107,6 +111,7 @@ impl Application {
                 .signin
                 .as_ref()
                 .map(|c| Arc::new(crate::signin::SignIn::new(c))),
+            compliance_function_keys,
         };
         // The host calls the handler on loopback only.
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;

@@ -179,6 +179,8 @@ fn case_view(c: &Case) -> CaseView {
         body_sha256: c.event.body_sha256().clone(),
         authenticated_by: c.event.authenticated_by(),
         host_assertion: c.event.host_assertion().cloned(),
+        requested_by: c.event.requested_by().cloned(),
+        reason: c.event.reason().map(str::to_owned),
         history: c.history.clone(),
         plan: c.plan.clone(),
         planning_exception: c.planning_exception.clone(),

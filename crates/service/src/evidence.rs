@@ -234,6 +234,38 @@ impl Evidence {
         }
     }
 
+    /// Records a person's (or GRC application's) action on the case — a retry, a remediation —
+    /// with who did it (Entra object id, UPN, how they signed in, their roles) and when, so the
+    /// chain says who did what. The record also carries the case's status for the index.
+    pub async fn record_human_action(
+        &self,
+        case: &Case,
+        action: &str,
+        by: &offboard_core::actor::HumanActor,
+        details: serde_json::Value,
+    ) -> Result<EvidenceRecord, EvidenceFailure> {
+        let mut all = serde_json::json!({
+            "caseStatus": case.status,
+            "by": by,
+        });
+        if let (Some(all), serde_json::Value::Object(more)) = (all.as_object_mut(), details) {
+            all.extend(more);
+        }
+        let body = RecordBody {
+            target_ids: vec![case.id.to_string()],
+            actor: by.describe(),
+            details: Some(all),
+            ..self.body(
+                "human-action",
+                "offboard",
+                action,
+                Outcome::Noted,
+                self.clock.now(),
+            )
+        };
+        self.append(case, body).await
+    }
+
     /// Records that the case moved to its current status (`note` says why), so the index
     /// and the evidence show every transition.
     pub async fn record_status(

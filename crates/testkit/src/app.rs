@@ -16,6 +16,7 @@ use offboard_core::ports::{CaseIndex, CaseStore, MessageQueue};
 use offboard_core::signature::{WebhookSecret, sign_bamboohr};
 use offboard_embedded::Embedded;
 use offboard_service::settings;
+use standin_entra::{EntraConfig, EntraHandle};
 use standin_funchost::{AppDefinition, HandlerSpec, HostHandle, HostOptions, LocalHost};
 use standin_tenant::{SimConfig, SimHandle, TenantSim};
 
@@ -42,6 +43,13 @@ pub struct TestApp {
     pub secrets: Secrets,
     /// Key for `authLevel: function` endpoints.
     pub function_key: String,
+    /// The app's Entra ID (its sign-in authority): people and GRC tools get their tokens
+    /// here, and the browser tests sign in on its page.
+    pub entra: Arc<EntraHandle>,
+    /// An access token of Otto Operator (`Offboard.Operator`), which the typed helpers
+    /// (`get`, `post_offboarding`, `retry`) present: the human-facing API needs a
+    /// signed-in caller.
+    pub operator_token: String,
     /// An HTTP client (no proxy).
     pub client: reqwest::Client,
     /// The queues the host polls (to inspect or inject messages).
@@ -62,6 +70,13 @@ pub struct TestApp {
     _stack: Option<Stack>,
     _dir: tempfile::TempDir,
 }
+
+/// offboard's app registration (client id) in the test apps' Entra ID stand-in.
+pub const SIGNIN_APP_ID: &str = "0f1e2d3c-2222-4b5a-9c8d-7e6f5a4b3c2d";
+/// The sample directory's operator (`Offboard.Operator`), whose token the helpers present.
+pub const OPERATOR_UPN: &str = "otto.operator@contoso.example";
+/// The sample directory's auditor.
+pub const AUDITOR_UPN: &str = "ada.auditor@contoso.example";
 
 /// Where the root of the repository is (for host.json and handlers/).
 pub fn repo_root() -> PathBuf {
@@ -202,6 +217,24 @@ async fn try_spawn_with(
         ),
         (settings::OFFBOARD_TENANT_ID.to_owned(), sim.tenant_id()),
     ]);
+    // People and GRC tools sign in with Entra ID: the stand-in is the app's authority.
+    let entra =
+        Arc::new(EntraHandle::spawn(EntraConfig::sample(&sim.tenant_id(), SIGNIN_APP_ID)).await?);
+    let session_key: [u8; 32] = rand::random();
+    for (k, v) in [
+        (
+            settings::OFFBOARD_SIGNIN_CLIENT_ID,
+            SIGNIN_APP_ID.to_owned(),
+        ),
+        (settings::OFFBOARD_SIGNIN_AUTHORITY, entra.authority_host()),
+        (
+            settings::OFFBOARD_SIGNIN_SESSION_KEY,
+            base64::engine::general_purpose::STANDARD.encode(session_key),
+        ),
+    ] {
+        app_settings.insert(k.to_owned(), v);
+    }
+    let operator_token = entra.user_access_token(OPERATOR_UPN, &["Offboard.Operator"])?;
     let mut stack = None;
     let data = dir.path().join("data");
     let (queue, cases, index): (
@@ -305,6 +338,8 @@ async fn try_spawn_with(
         app_dir: dir.path().to_owned(),
         secrets,
         function_key,
+        entra,
+        operator_token,
         client: reqwest::Client::builder().no_proxy().build()?,
         queue,
         cases,
@@ -366,12 +401,12 @@ impl TestApp {
         Self::read(req.send().await.expect("request")).await
     }
 
-    /// GETs a path with the function key and returns status, headers and the raw body.
+    /// GETs a path as the operator and returns status, headers and the raw body.
     pub async fn get_bytes(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
         let resp = self
             .client
             .get(format!("{}{path}", self.base_url))
-            .header("x-functions-key", &self.function_key)
+            .bearer_auth(&self.operator_token)
             .send()
             .await
             .expect("request");
@@ -470,23 +505,51 @@ impl TestApp {
         self.post_raw("/api/hris/bamboohr", &headers, bytes).await
     }
 
-    /// POSTs an operator offboarding with the function key.
+    /// POSTs an operator offboarding as the operator (bearer token).
     pub async fn post_offboarding(&self, body: &Value) -> Answer {
+        self.post_as(&self.operator_token, "/api/offboardings", body)
+            .await
+    }
+
+    /// GETs a compliance or operator API path as the operator (bearer token).
+    pub async fn get(&self, path: &str) -> Answer {
+        self.get_as(&self.operator_token, path).await
+    }
+
+    /// GETs a path with `token` as the bearer.
+    pub async fn get_as(&self, token: &str, path: &str) -> Answer {
         let req = self
             .client
-            .post(format!("{}/api/offboardings", self.base_url))
-            .header("x-functions-key", &self.function_key)
+            .get(format!("{}{path}", self.base_url))
+            .bearer_auth(token);
+        Self::read(req.send().await.expect("request")).await
+    }
+
+    /// POSTs JSON to a path with `token` as the bearer.
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Answer {
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base_url))
+            .bearer_auth(token)
             .json(body);
         Self::read(req.send().await.expect("request")).await
     }
 
-    /// GETs an operator API path with the function key.
-    pub async fn get(&self, path: &str) -> Answer {
-        let req = self
-            .client
-            .get(format!("{}{path}", self.base_url))
-            .header("x-functions-key", &self.function_key);
-        Self::read(req.send().await.expect("request")).await
+    /// Retries a step of a case as the operator.
+    pub async fn retry(&self, case_id: &str, step: &str) -> Answer {
+        self.post_as(
+            &self.operator_token,
+            &format!("/api/cases/{case_id}/steps/{step}/retry"),
+            &Value::Null,
+        )
+        .await
+    }
+
+    /// An access token of the sample directory's person `upn` holding `roles`.
+    pub fn token(&self, upn: &str, roles: &[&str]) -> String {
+        self.entra
+            .user_access_token(upn, roles)
+            .expect("a person of the sample directory")
     }
 
     /// A SCIM request with the bearer token.

@@ -13,6 +13,7 @@
 
 mod adsync;
 mod app;
+mod browser;
 pub mod chaos;
 mod credential;
 mod hybrid;
@@ -23,11 +24,13 @@ mod stack;
 pub mod writes;
 
 pub use adsync::{AdSync, SyncLink, SyncedChange};
+pub use browser::{BrowserSession, browser};
 pub use hybrid::{Hybrid, RunningAgent};
 pub use samba::Samba;
 
 pub use app::{
-    Answer, Backend, TestApp, handler_executable, offboard_executable, spawn_app, spawn_app_with,
+    AUDITOR_UPN, Answer, Backend, OPERATOR_UPN, SIGNIN_APP_ID, TestApp, handler_executable,
+    offboard_executable, spawn_app, spawn_app_with,
 };
 pub use credential::SimCredential;
 pub use signing::Secrets;

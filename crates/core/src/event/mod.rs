@@ -8,6 +8,7 @@ pub(crate) mod kind;
 
 pub use kind::TerminationKind;
 
+use crate::actor::HumanActor;
 use crate::effective::{EffectivePolicy, EffectiveTimeError, HrEffectiveTime};
 use crate::ids::{CaseId, EmployeeIdentifiers, Sha256Digest};
 use crate::signature::{HostAssertion, Scheme, Verified};
@@ -79,6 +80,9 @@ pub struct TerminationEvent {
     /// key was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     host_assertion: Option<HostAssertion>,
+    /// For [`Scheme::EntraId`]: the person or application that asked for the offboarding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    requested_by: Option<HumanActor>,
     /// Free text from an operator (why), never a secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
@@ -127,6 +131,7 @@ impl TerminationEvent {
             body_sha256: verified.body_sha256().clone(),
             authenticated_by: verified.scheme(),
             host_assertion: verified.host_assertion().cloned(),
+            requested_by: verified.signed_in().cloned(),
             reason: facts.reason,
         })
     }
@@ -185,6 +190,11 @@ impl TerminationEvent {
     /// key was.
     pub fn host_assertion(&self) -> Option<&HostAssertion> {
         self.host_assertion.as_ref()
+    }
+
+    /// For [`Scheme::EntraId`]: the person or application that asked for the offboarding.
+    pub fn requested_by(&self) -> Option<&HumanActor> {
+        self.requested_by.as_ref()
     }
 
     /// Free text from an operator (why), never a secret.

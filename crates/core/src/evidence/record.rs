@@ -269,6 +269,10 @@ pub fn hr_trigger_body(event: &TerminationEvent, actor: &str, case_status: &str)
     if let Some(a) = &event.host_assertion() {
         details["hostAssertion"] = serde_json::to_value(a).unwrap_or(Value::Null);
     }
+    // The person or application offboard checked: who asked for this offboarding.
+    if let Some(by) = event.requested_by() {
+        details["requestedBy"] = serde_json::to_value(by).unwrap_or(Value::Null);
+    }
     RecordBody {
         step: "hr-trigger".into(),
         target_system: format!("hr:{}", event.source()),

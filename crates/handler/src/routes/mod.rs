@@ -18,6 +18,10 @@ use warp::Filter;
 use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Response;
 
+use offboard_service::settings::OFFBOARD_COMPLIANCE_FUNCTION_KEYS;
+use offboard_signin::Role;
+
+use crate::access;
 use crate::body::{self, BodyError, MAX_BODY};
 use crate::problem::Problem;
 use crate::startup::AppState;
@@ -93,6 +97,12 @@ pub const SERVED: &[(&str, &str)] = &[
     ("get", "/api/ledger"),
     ("get", "/api/remediations"),
     ("post", "/api/cases/{caseId}/steps/{step}/retry"),
+    ("get", "/api/keyed/cases"),
+    ("get", "/api/keyed/cases/{caseId}"),
+    ("get", "/api/keyed/cases/{caseId}/evidence"),
+    ("get", "/api/keyed/reports/terminations"),
+    ("get", "/api/keyed/ledger"),
+    ("get", "/api/keyed/remediations"),
     ("get", "/api/openapi.json"),
     ("get", "/api/me"),
     ("get", "/api/signin"),
@@ -129,26 +139,39 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
             scim::handle(state, rest, &req).await
         }
         ["api", "offboardings"] => {
-            only(&req, &[Method::POST], || offboardings::create(state, &req)).await
-        }
-        ["api", "cases"] => only(&req, &[Method::GET], || cases::list(state, &req)).await,
-        ["api", "cases", id] => only(&req, &[Method::GET], || cases::get(state, id)).await,
-        ["api", "cases", id, "steps", step, "retry"] => {
-            only(&req, &[Method::POST], || {
-                remediation::retry(state, id, step)
+            only(&req, &[Method::POST], || async {
+                match access::require(state, &req, Role::Operator).await {
+                    Ok(caller) => offboardings::create(state, &req, &caller.actor()).await,
+                    Err(p) => p.into_response(),
+                }
             })
             .await
         }
-        ["api", "remediations"] => {
-            only(&req, &[Method::GET], || remediation::list(state, &req)).await
+        ["api", "cases", id, "steps", step, "retry"] => {
+            only(&req, &[Method::POST], || async {
+                match access::require(state, &req, Role::Operator).await {
+                    Ok(caller) => remediation::retry(state, id, step, &caller.actor()).await,
+                    Err(p) => p.into_response(),
+                }
+            })
+            .await
         }
-        ["api", "cases", id, "evidence"] => {
-            only(&req, &[Method::GET], || cases::evidence(state, id)).await
+        ["api", "keyed", rest @ ..] => keyed(state, &req, rest).await,
+        ["api", "dashboard", rest @ ..] => {
+            only(&req, &[Method::GET, Method::POST], || {
+                crate::dashboard::serve(state, &req, rest)
+            })
+            .await
         }
-        ["api", "reports", "terminations"] => {
-            only(&req, &[Method::GET], || reports::terminations(state, &req)).await
+        ["api", rest @ ..] if is_read(rest) => {
+            only(&req, &[Method::GET], || async {
+                match access::require(state, &req, Role::Auditor).await {
+                    Ok(_) => read(state, &req, rest).await,
+                    Err(p) => p.into_response(),
+                }
+            })
+            .await
         }
-        ["api", "ledger"] => only(&req, &[Method::GET], || ledger::get(state)).await,
         ["api", "me"] => only(&req, &[Method::GET], || me::get(state, &req)).await,
         ["api", "signin"] => only(&req, &[Method::GET], || signin::start(state, &req)).await,
         ["api", "signin", "callback"] => {
@@ -165,6 +188,56 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
         _ => Problem::not_found(format!("offboard serves no resource at {}", req.path))
             .into_response(),
     }
+}
+
+/// Whether `/api/{rest}` is one of the compliance API's reads (cases, evidence, reports,
+/// ledger, remediations): what an auditor may do, and what function keys may do when the
+/// setting lets them.
+fn is_read(rest: &[&str]) -> bool {
+    matches!(
+        rest,
+        ["cases"]
+            | ["cases", _]
+            | ["cases", _, "evidence"]
+            | ["remediations"]
+            | ["reports", "terminations"]
+            | ["ledger"]
+    )
+}
+
+/// Serves a compliance read to a caller already let in.
+async fn read(state: &AppState, req: &Request, rest: &[&str]) -> Response {
+    match rest {
+        ["cases"] => cases::list(state, req).await,
+        ["cases", id] => cases::get(state, id).await,
+        ["cases", id, "evidence"] => cases::evidence(state, id).await,
+        ["remediations"] => remediation::list(state, req).await,
+        ["reports", "terminations"] => reports::terminations(state, req).await,
+        ["ledger"] => ledger::get(state).await,
+        _ => Problem::not_found(format!("offboard serves no resource at {}", req.path))
+            .into_response(),
+    }
+}
+
+/// `GET /api/keyed/{read}`: the compliance reads for machines holding a function key (the
+/// `compliance-keys` function, `authLevel: function`, so the host has checked the key before
+/// the request arrives), only while `OFFBOARD_COMPLIANCE_FUNCTION_KEYS` is on. Nothing that
+/// changes a case is served here: a change needs a named operator.
+async fn keyed(state: &AppState, req: &Request, rest: &[&str]) -> Response {
+    if !state.compliance_function_keys {
+        return access::forbidden(format!(
+            "function keys are switched off for the compliance API ({OFFBOARD_COMPLIANCE_FUNCTION_KEYS} is off): sign in with Entra ID, or send an Entra ID access token with the Offboard.Auditor role"
+        ))
+        .into_response();
+    }
+    if !is_read(rest) {
+        return Problem::not_found(format!(
+            "a function key reads only the compliance API (cases, evidence, reports, ledger, remediations), not {}",
+            req.path
+        ))
+        .into_response();
+    }
+    only(req, &[Method::GET], || read(state, req, rest)).await
 }
 
 async fn only<'a, F, Fut>(req: &Request, methods: &[Method], f: F) -> Response

@@ -1,51 +1,39 @@
-//! `POST /api/offboardings`: an operator's immediate or scheduled offboarding. The Functions
-//! host authorises the caller with a function key (`authLevel: function`) before the request
-//! reaches offboard. offboard holds no function key and checks none, so the case records the
-//! host's assertion — the level the function requires and where the caller's key was — never
-//! a key check of its own.
+//! `POST /api/offboardings`: an operator's immediate or scheduled offboarding, or its dry run.
+//! The caller is a person signed in with Entra ID (or an application with its own token)
+//! holding `Offboard.Operator`, checked by offboard (`access::require`) before this route runs;
+//! the case's trigger record names them (`requestedBy`: object id, UPN, how they signed in).
 
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use offboard_core::actor::HumanActor;
 use offboard_core::event::TerminationEvent;
 use offboard_core::intake::operator;
-use offboard_core::signature::{HostAssertion, KeyLocation, Verified};
+use offboard_core::signature::Verified;
 
 use crate::problem::Problem;
 use crate::reply::{json, receipt, with_location};
 use crate::request::Request;
 use crate::startup::AppState;
 
-/// The `authLevel` of `handlers/offboardings/function.json` (a test keeps them equal).
-const AUTH_LEVEL: &str = "function";
-
-/// What the host asserted by forwarding `req`: the function's level, and where the caller's
-/// key was (the host forwards the request's headers and query verbatim; the key's value is
-/// never read, logged or kept).
-fn assertion(req: &Request) -> HostAssertion {
-    let key_presented_in = if req.headers.contains_key("x-functions-key") {
-        KeyLocation::Header
-    } else if url::form_urlencoded::parse(req.query.as_bytes()).any(|(k, _)| k == "code") {
-        KeyLocation::QueryParameter
-    } else {
-        KeyLocation::NotForwarded
-    };
-    HostAssertion {
-        auth_level: AUTH_LEVEL.to_owned(),
-        function: "offboardings".to_owned(),
-        key_presented_in,
-    }
+/// Creates (or finds, by request id) the operator's case, or answers the dry run.
+pub async fn create(state: &AppState, req: &Request, by: &HumanActor) -> Response {
+    run(state, req, by)
+        .await
+        .unwrap_or_else(Problem::into_response)
 }
 
-/// Creates (or finds, by request id) the operator's case.
-pub async fn create(state: &AppState, req: &Request) -> Response {
-    run(state, req).await.unwrap_or_else(Problem::into_response)
-}
-
-async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
-    let verified = Verified::by_functions_host(&req.body, state.clock.now(), assertion(req));
+async fn run(state: &AppState, req: &Request, by: &HumanActor) -> Result<Response, Problem> {
+    let verified = Verified::by_entra_id(&req.body, state.clock.now(), by.clone());
     let request = operator::parse(&req.body)?;
     if request.dry_run {
+        // A dry run changes nothing and opens no case, so there is no chain to record it in:
+        // the log names who asked, for whom, and when.
+        tracing::info!(
+            by = %by.describe(),
+            kind = %request.facts.kind,
+            "dry run asked for"
+        );
         // Reads the tenant only: no case, no queue message, no change anywhere.
         return match state
             .engine
@@ -93,20 +81,38 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
 
 #[cfg(test)]
 mod tests {
-    use super::AUTH_LEVEL;
-
+    /// The functions offboard guards itself (a role from an Entra ID sign-in) are anonymous at
+    /// the host, or a browser's session could never reach them; the one keyed function is the
+    /// read-only twin that `OFFBOARD_COMPLIANCE_FUNCTION_KEYS` switches.
     #[test]
-    fn the_recorded_auth_level_is_the_functions_own() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../handlers/offboardings/function.json");
-        let def: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let trigger = def["bindings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|b| b["type"] == "httpTrigger")
+    fn guarded_functions_are_anonymous_at_the_host_and_only_the_keyed_twin_needs_a_key() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../handlers");
+        let level = |function: &str| {
+            let def: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(root.join(function).join("function.json")).unwrap(),
+            )
             .unwrap();
-        assert_eq!(trigger["authLevel"], AUTH_LEVEL);
+            def["bindings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|b| b["type"] == "httpTrigger")
+                .unwrap()["authLevel"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        for f in [
+            "offboardings",
+            "cases",
+            "case-evidence",
+            "case-steps",
+            "reports",
+            "ledger",
+            "remediations",
+        ] {
+            assert_eq!(level(f), "anonymous", "{f}");
+        }
+        assert_eq!(level("compliance-keys"), "function");
     }
 }

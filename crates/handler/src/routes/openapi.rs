@@ -71,20 +71,27 @@ mod tests {
     }
 
     #[test]
-    fn compliance_endpoints_need_the_function_key_and_the_document_does_not() {
+    fn the_human_api_needs_entra_id_keys_only_read_under_keyed_and_the_document_needs_nothing() {
         let d = doc();
         for (method, path) in SERVED {
             let op = &d["paths"][*path][*method];
             let security = op["security"].to_string();
-            if path.starts_with("/api/cases")
+            if path.starts_with("/api/keyed/") {
+                assert_eq!(security, r#"[{"functionKey":[]}]"#, "{method} {path}");
+                assert_eq!(*method, "get", "a function key never changes a case");
+            } else if path.starts_with("/api/cases")
                 || path.starts_with("/api/reports")
                 || *path == "/api/ledger"
+                || *path == "/api/remediations"
                 || *path == "/api/offboardings"
             {
                 assert!(
-                    security.contains("functionKey"),
+                    security.contains("entraBearer")
+                        && security.contains("session")
+                        && !security.contains("functionKey"),
                     "{method} {path}: {security}"
                 );
+                assert!(op["responses"].get("403").is_some(), "{method} {path}");
             }
             if path.starts_with("/api/scim") {
                 assert!(security.contains("scimBearer"), "{method} {path}");

@@ -4,6 +4,7 @@
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use offboard_core::actor::HumanActor;
 use offboard_core::ids::CaseId;
 use offboard_core::plan::StepKind;
 use offboard_core::ports::RemediationStatus;
@@ -34,15 +35,16 @@ pub async fn list(state: &AppState, req: &Request) -> Response {
     }
 }
 
-/// Retries a failed (or waiting) step of a case.
-pub async fn retry(state: &AppState, case_id: &str, step: &str) -> Response {
+/// Retries a failed (or waiting) step of a case, for the operator `by` (recorded in the
+/// case's evidence).
+pub async fn retry(state: &AppState, case_id: &str, step: &str, by: &HumanActor) -> Response {
     let Ok(id) = CaseId::parse(case_id) else {
         return Problem::not_found(format!("`{case_id}` is not a case id")).into_response();
     };
     let Some(kind) = StepKind::parse(step) else {
         return Problem::not_found(format!("`{step}` is not a step")).into_response();
     };
-    match state.engine.retry_step(&id, kind).await {
+    match state.engine.retry_step(&id, kind, by).await {
         Ok(case) => with_location(
             json(
                 StatusCode::ACCEPTED,

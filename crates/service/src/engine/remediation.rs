@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use offboard_core::actor::HumanActor;
 use offboard_core::case::{Case, CaseStatus};
 use offboard_core::ids::CaseId;
 use offboard_core::messages::StepMessage;
@@ -129,8 +130,14 @@ impl Engine {
     }
 
     /// The retry endpoint: a failed (or waiting) step runs again; a case that had finished
-    /// with exceptions is reopened and will be sealed again.
-    pub async fn retry_step(&self, id: &CaseId, kind: StepKind) -> Result<Case, EngineError> {
+    /// with exceptions is reopened and will be sealed again. The operator who asked (`by`) is
+    /// recorded in the case's evidence before the step is queued.
+    pub async fn retry_step(
+        &self,
+        id: &CaseId,
+        kind: StepKind,
+        by: &HumanActor,
+    ) -> Result<Case, EngineError> {
         let case = self
             .update_case(id, |case, now| {
                 let Some(plan) = case.plan.as_mut() else {
@@ -160,7 +167,7 @@ impl Engine {
                 if case.status == CaseStatus::CompletedWithExceptions {
                     case.transition(
                         CaseStatus::Running,
-                        format!("reopened: {kind} retried by an operator"),
+                        format!("reopened: {kind} retried by {}", by.describe()),
                         now,
                     )
                     .map_err(|e| EngineError::Refused(e.to_string()))?;
@@ -174,7 +181,12 @@ impl Engine {
             self.remediations.put(&item).await?;
         }
         self.evidence
-            .record_status(&case, &format!("{kind} retried by an operator"))
+            .record_human_action(
+                &case,
+                &format!("retry {kind}"),
+                by,
+                serde_json::json!({ "retriedStep": kind }),
+            )
             .await?;
         self.enqueue_step(
             &StepMessage {

@@ -399,10 +399,33 @@ async fn throttling_defers_without_spending_attempts_and_permanent_failure_is_re
     );
 
     // Fixed by a person: retry reopens, runs, completes, and seals a second generation.
+    let operator = offboard_core::actor::HumanActor {
+        object_id: "0b0e0e0e-0000-4000-8000-000000000001".into(),
+        user_principal_name: Some("otto.operator@contoso.example".into()),
+        app_id: None,
+        kind: offboard_core::actor::ActorKind::Person,
+        signed_in_with: offboard_core::actor::SignedInWith::Session,
+        roles: vec!["Offboard.Operator".into()],
+    };
     h.engine
-        .retry_step(&case.id, StepKind::RemoveLicences)
+        .retry_step(&case.id, StepKind::RemoveLicences, &operator)
         .await
         .unwrap();
+    let period = offboard_core::evidence::period_of(case.event.effective_at());
+    let packet = h.engine.evidence.packet(&period, &case.id).await.unwrap();
+    let retry = packet
+        .records
+        .iter()
+        .find(|r| r.body.step == "human-action")
+        .expect("the retry is in the evidence");
+    assert_eq!(
+        retry.body.actor,
+        "otto.operator@contoso.example (0b0e0e0e-0000-4000-8000-000000000001)"
+    );
+    let by = &retry.body.details.as_ref().unwrap()["by"];
+    assert_eq!(by["objectId"], "0b0e0e0e-0000-4000-8000-000000000001");
+    assert_eq!(by["userPrincipalName"], "otto.operator@contoso.example");
+    assert_eq!(retry.body.action, "retry remove-licences");
     assert_eq!(h.case(&case).await.status, CaseStatus::Running);
     h.drain().await;
     let c = h.case(&case).await;

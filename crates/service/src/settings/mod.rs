@@ -137,6 +137,9 @@ pub struct Settings {
     pub connectors: Vec<ConnectorConfig>,
     /// Sign-in of people and GRC tools, when offboard's app registration is configured.
     pub signin: Option<SigninConfig>,
+    /// Whether the compliance API's reads are also served to function-key callers
+    /// ([`OFFBOARD_COMPLIANCE_FUNCTION_KEYS`]; off unless set).
+    pub compliance_function_keys: bool,
     /// How long intake may spend cutting sign-in before answering.
     pub sign_in_cut_budget: std::time::Duration,
 }
@@ -276,6 +279,19 @@ impl Settings {
                 });
             }
         };
+        let compliance_function_keys = match val(OFFBOARD_COMPLIANCE_FUNCTION_KEYS)
+            .as_deref()
+            .unwrap_or("off")
+        {
+            "on" | "true" => true,
+            "off" | "false" => false,
+            other => {
+                return Err(SettingsError {
+                    name: OFFBOARD_COMPLIANCE_FUNCTION_KEYS,
+                    detail: format!("`{other}`: use on or off"),
+                });
+            }
+        };
         let retention_days = match val(OFFBOARD_EVIDENCE_RETENTION_DAYS) {
             None => 2555,
             Some(d) => d
@@ -346,6 +362,7 @@ impl Settings {
                 val(OFFBOARD_TENANT_ID),
                 secret(OFFBOARD_SIGNIN_SESSION_KEY),
             )?,
+            compliance_function_keys,
             sign_in_cut_budget: kill_switch::budget(val(OFFBOARD_SIGN_IN_CUT_BUDGET_MS))?,
         })
     }

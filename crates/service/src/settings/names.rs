@@ -101,6 +101,11 @@ pub const OFFBOARD_SIGNIN_AUTHORITY: &str = "OFFBOARD_SIGNIN_AUTHORITY";
 /// (`openssl rand -base64 32`). A secret (Key Vault reference in Azure). Unset: bearer tokens
 /// work, browser sign-in answers 503 naming this setting.
 pub const OFFBOARD_SIGNIN_SESSION_KEY: &str = "OFFBOARD_SIGNIN_SESSION_KEY";
+/// Whether machines may read the compliance API with a function key, under
+/// `/api/keyed/...` (the `compliance-keys` function, `authLevel: function`): `on` or `off`
+/// (default, and what the templates set). People and GRC tools use Entra ID either way; what
+/// changes a case always needs a signed-in operator.
+pub const OFFBOARD_COMPLIANCE_FUNCTION_KEYS: &str = "OFFBOARD_COMPLIANCE_FUNCTION_KEYS";
 /// How long the intake request may spend cutting the leaver's sign-in before answering, in
 /// milliseconds (the kill switch; 3000 when unset, 100 to 15000). Past it the queued steps
 /// cut sign-in.

@@ -1,0 +1,119 @@
+//! The overview: open cases, SLA states, breaches, exceptions, the remediation queue and the
+//! ledger's head, over every period with evidence.
+
+use std::collections::BTreeMap;
+
+use maud::{Markup, html};
+use offboard_core::case::CaseStatus;
+use offboard_core::ports::RemediationStatus;
+
+use super::BASE;
+use super::layout::{at, badge, page as chrome};
+use crate::problem::Problem;
+use crate::signin::Caller;
+use crate::startup::AppState;
+
+/// The overview page.
+pub async fn page(state: &AppState, caller: &Caller) -> Result<Markup, Problem> {
+    let (_, entries) = state.compliance.entries_between(None, None).await?;
+    let mut by_status: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut by_sla: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for e in &entries {
+        *by_status.entry(e.status.as_str()).or_default() += 1;
+        *by_sla.entry(e.sla_state()).or_default() += 1;
+    }
+    let open = entries
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.status,
+                CaseStatus::Received | CaseStatus::Scheduled | CaseStatus::Running
+            )
+        })
+        .count();
+    let breaches: Vec<_> = entries
+        .iter()
+        .filter(|e| e.sla_state() == "breached")
+        .collect();
+    let exceptions: Vec<_> = entries
+        .iter()
+        .filter(|e| e.status == CaseStatus::CompletedWithExceptions)
+        .collect();
+    let remediations = state
+        .engine
+        .remediations()
+        .list(Some(RemediationStatus::Open))
+        .await
+        .map_err(|e| Problem::unavailable(e.to_string()))?;
+    let ledger = state.compliance.ledger().await?;
+    let body = html! {
+        section aria-labelledby="h-counts" {
+            h2 id="h-counts" { "Cases" }
+            dl class="tiles" {
+                div { dt { "All cases" } dd { (entries.len()) } }
+                div { dt { "Open" } dd { a href={ (BASE) "/cases?open=1" } { (open) } } }
+                div { dt { "SLA breached" } dd { a href={ (BASE) "/cases?sla=breached" } { (breaches.len()) } } }
+                div { dt { "With exceptions" } dd { a href={ (BASE) "/cases?status=completed_with_exceptions" } { (exceptions.len()) } } }
+                div { dt { "Remediation queue" } dd { (remediations.len()) } }
+            }
+        }
+        div class="columns" {
+            section aria-labelledby="h-status" {
+                h2 id="h-status" { "By status" }
+                table {
+                    thead { tr { th scope="col" { "Status" } th scope="col" class="num" { "Cases" } } }
+                    tbody {
+                        @for (s, n) in &by_status {
+                            tr { td { a href={ (BASE) "/cases?status=" (s) } { (badge(s)) } } td class="num" { (n) } }
+                        }
+                    }
+                }
+            }
+            section aria-labelledby="h-sla" {
+                h2 id="h-sla" { "By SLA state" }
+                table {
+                    thead { tr { th scope="col" { "SLA" } th scope="col" class="num" { "Cases" } } }
+                    tbody {
+                        @for (s, n) in &by_sla {
+                            tr { td { a href={ (BASE) "/cases?sla=" (s) } { (badge(s)) } } td class="num" { (n) } }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="h-rem" {
+            h2 id="h-rem" { "Remediation queue" }
+            @if remediations.is_empty() {
+                p { "Nothing waits for a person." }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { "Case" } th scope="col" { "Leaver" } th scope="col" { "Step" }
+                        th scope="col" { "Why" } th scope="col" { "Opened" }
+                    } }
+                    tbody {
+                        @for r in &remediations {
+                            tr {
+                                td { a href={ (BASE) "/cases/" (r.case_id) } { (r.case_id) } }
+                                td { (r.leaver) }
+                                td { (r.step) }
+                                td { (r.reason) }
+                                td { (at(r.opened_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="h-ledger" {
+            h2 id="h-ledger" { "Ledger" }
+            p {
+                (ledger.length) " sealed case endings in the ledger."
+                @if let Some(head) = &ledger.head {
+                    " Head: entry " (head.seq) ", " code class="hash" { (head.hash) }
+                }
+            }
+        }
+    };
+    Ok(chrome(caller, "Overview", "Overview", body))
+}

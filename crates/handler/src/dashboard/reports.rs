@@ -1,0 +1,88 @@
+//! Reports: the terminations report for a period, with the facts an auditor relies on to use
+//! it (parameters, row count, SHA-256 of the export: information produced by the entity), and
+//! the CSV and JSON downloads from the compliance API (the session's cookie opens them).
+
+use chrono::Datelike;
+use maud::{Markup, html};
+use offboard_api::ReportFormat;
+use offboard_service::report::ReportQuery;
+
+use super::layout::page as chrome;
+use crate::problem::Problem;
+use crate::request::Request;
+use crate::signin::Caller;
+use crate::startup::AppState;
+
+/// The reports page.
+pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Markup, Problem> {
+    let today = state.clock.now().date_naive();
+    let first = today.with_day(1).unwrap_or(today);
+    let from_default = first.format("%Y-%m-%d").to_string();
+    let to_default = today.format("%Y-%m-%d").to_string();
+    let asked = req.query_param("from").is_some() || req.query_param("to").is_some();
+    let from_text = req.query_param("from").unwrap_or(from_default);
+    let to_text = req.query_param("to").unwrap_or(to_default);
+    let report = if asked {
+        let (from, _) = req
+            .instant("from", false)?
+            .ok_or_else(|| Problem::bad_query("`from` is required"))?;
+        let (to, _) = req
+            .instant("to", true)?
+            .ok_or_else(|| Problem::bad_query("`to` is required"))?;
+        let q = ReportQuery {
+            from,
+            to,
+            from_as_given: from_text.clone(),
+            to_as_given: to_text.clone(),
+            format: ReportFormat::Csv,
+        };
+        let by = caller.actor().describe();
+        // An export is a person's action: the log names who pulled which population.
+        tracing::info!(by = %by, from = %from_text, to = %to_text, "terminations report viewed");
+        Some(
+            state
+                .compliance
+                .termination_report(&q, state.clock.now(), &format!("dashboard, for {by}"))
+                .await?,
+        )
+    } else {
+        None
+    };
+    let query = |format: &str| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("from", &from_text)
+            .append_pair("to", &to_text)
+            .append_pair("format", format)
+            .finish()
+    };
+    let body = html! {
+        form method="get" class="filters" aria-label="Report period" {
+            label for="r-from" { "From (first day)" }
+            input id="r-from" type="date" name="from" value=(from_text) required;
+            label for="r-to" { "To (last day, included)" }
+            input id="r-to" type="date" name="to" value=(to_text) required;
+            button type="submit" { "Show the report" }
+        }
+        @if let Some(r) = &report {
+            section aria-labelledby="h-meta" {
+                h2 id="h-meta" { "Terminations report" }
+                dl class="facts" {
+                    div { dt { "Query" } dd { (r.meta.query) } }
+                    div { dt { "Parameters" } dd { code { (serde_json::to_string(&r.meta.parameters).unwrap_or_default()) } } }
+                    div { dt { "Rows" } dd { (r.meta.row_count) } }
+                    div { dt { "SHA-256 (" (r.meta.sha256_of) ")" } dd { code class="hash" { (r.meta.sha256) } } }
+                    div { dt { "Periods read" } dd { (r.meta.periods.join(", ")) } }
+                    div { dt { "Generated" } dd { (r.meta.generated_at) } }
+                    @if let Some(w) = &r.meta.warning { div { dt { "Storage" } dd class="warning" { (w) } } }
+                }
+                p class="downloads" {
+                    a href={ "/api/reports/terminations?" (query("csv")) } download { "Download CSV" }
+                    " · "
+                    a href={ "/api/reports/terminations?" (query("json")) } download { "Download JSON" }
+                }
+                p { small { "The download is generated again: its rows and their SHA-256 are the same while the evidence is; the generation time differs." } }
+            }
+        }
+    };
+    Ok(chrome(caller, "Reports", "Reports", body))
+}
