@@ -147,6 +147,35 @@ fn cloud_user_blocks_first_and_removes_licences_after_the_mailbox() {
 }
 
 #[test]
+fn an_admin_leaver_loses_the_roles_before_anything_acts_on_the_account() {
+    let mut facts = full_cloud_user();
+    facts.directory_roles = vec![super::DirectoryRoleFact {
+        assignment_id: "a1".into(),
+        role_definition_id: "62e90394-69f5-4237-9190-012177145e10".into(),
+        role_name: Some("Global Administrator".into()),
+    }];
+    let p = plan(facts, TerminationKind::Voluntary);
+    // One step is ready, the same one every time: the roles.
+    assert_eq!(p.ready(), vec![StepKind::RemoveDirectoryRoles]);
+    assert!(deps(&p, StepKind::RemoveDirectoryRoles).is_empty());
+    assert_eq!(
+        deps(&p, StepKind::BlockSignIn),
+        vec![StepKind::RemoveDirectoryRoles]
+    );
+    for k in [StepKind::RevokeSessions, StepKind::ResetPassword] {
+        assert_eq!(deps(&p, k), vec![StepKind::BlockSignIn], "{k}");
+    }
+    // Shown in an order where each step follows what it waits for.
+    let order: Vec<StepKind> = p.steps.iter().map(|s| s.kind).collect();
+    for (i, s) in p.steps.iter().enumerate() {
+        for d in &s.depends_on {
+            let at = order.iter().position(|k| k == d).unwrap();
+            assert!(at < i, "{} listed before {d}: {order:?}", s.kind);
+        }
+    }
+}
+
+#[test]
 fn synced_user_disables_in_ad_and_verifies_after_sync() {
     let mut f = full_cloud_user();
     f.synced = true;
