@@ -23,6 +23,7 @@
 
 pub mod csdl;
 pub mod demo;
+pub mod demo_doors;
 pub mod engine;
 pub mod exchange;
 pub mod graph;

@@ -187,6 +187,29 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
                 .collect(),
         );
     }
+    // A third-party app the leaver consented to keeps getting tokens for them until its grant
+    // goes; admin consent for all users is not the leaver's and stays.
+    if facts.oauth_grants.is_empty() {
+        b.na(
+            RemoveOauthGrants,
+            "no delegated permission grants the leaver consented to",
+        );
+    } else {
+        b.add(
+            RemoveOauthGrants,
+            vec![cut],
+            facts
+                .oauth_grants
+                .iter()
+                .map(|g| {
+                    format!(
+                        "delete grant {}: app {} may act as the leaver on {} ({})",
+                        g.grant_id, g.client_id, g.resource_id, g.scope
+                    )
+                })
+                .collect(),
+        );
+    }
     match (facts.devices.is_empty(), policy.device_action) {
         (true, _) => b.na(RetireDevices, "no Intune-managed devices"),
         (false, DeviceAction::None) => b.na(

@@ -23,7 +23,7 @@ pub use build::build;
 pub use dag::Plan;
 pub use facts::{
     AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts, GroupFact,
-    LicenceFact, MailboxFact, PersonRef,
+    LicenceFact, MailboxFact, OAuthGrantFact, PersonRef,
 };
 pub use step::{Step, StepKind, StepStatus};
 

@@ -66,6 +66,12 @@ fn full_cloud_user() -> Facts {
             assignment_id: "ar1".into(),
             resource_name: Some("Salesforce".into()),
         }],
+        oauth_grants: vec![OAuthGrantFact {
+            grant_id: "gr1".into(),
+            client_id: "sp-expense".into(),
+            resource_id: "sp-graph".into(),
+            scope: "Mail.Read offline_access".into(),
+        }],
         auth_methods: vec![
             AuthMethodFact {
                 id: "pw".into(),
@@ -258,4 +264,35 @@ fn outcome_is_completed_only_when_everything_is_verified_or_not_applicable() {
         p.outcome(),
         crate::case::CaseStatus::CompletedWithExceptions
     );
+}
+
+#[test]
+fn consented_apps_lose_their_grants_after_sign_in_is_cut() {
+    let p = plan(full_cloud_user(), TerminationKind::Voluntary);
+    assert_eq!(
+        deps(&p, StepKind::RemoveOauthGrants),
+        vec![StepKind::BlockSignIn]
+    );
+    let preview = &p.step(StepKind::RemoveOauthGrants).unwrap().preview;
+    assert_eq!(preview.len(), 1);
+    assert!(
+        preview[0].contains("gr1")
+            && preview[0].contains("sp-expense")
+            && preview[0].contains("Mail.Read"),
+        "{preview:?}"
+    );
+
+    let mut none = full_cloud_user();
+    none.oauth_grants.clear();
+    let p = plan(none, TerminationKind::Voluntary);
+    assert_eq!(
+        status(&p, StepKind::RemoveOauthGrants),
+        StepStatus::NotApplicable
+    );
+
+    // A plan stored before the step existed still reads: no grants, nothing to do.
+    let mut old = serde_json::to_value(full_cloud_user()).unwrap();
+    old.as_object_mut().unwrap().remove("oauthGrants");
+    let old: Facts = serde_json::from_value(old).unwrap();
+    assert!(old.oauth_grants.is_empty());
 }
