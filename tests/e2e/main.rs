@@ -14,5 +14,6 @@ mod pipeline;
 mod queues;
 mod refusals;
 mod scim;
+mod signin;
 mod tamper;
 mod worm;

@@ -38,6 +38,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Compliance queries, reports and verification.
     pub compliance: Compliance,
+    /// Sign-in of people and GRC tools, when configured.
+    pub signin: Option<Arc<crate::signin::SignIn>>,
 }
 
 /// The running handler.
@@ -99,6 +101,10 @@ impl Application {
             effective: settings.effective,
             clock,
             compliance,
+            signin: settings
+                .signin
+                .as_ref()
+                .map(|c| Arc::new(crate::signin::SignIn::new(c))),
         };
         // The host calls the handler on loopback only.
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;

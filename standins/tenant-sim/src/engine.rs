@@ -84,6 +84,10 @@ pub struct LoggedRequest {
     pub app_id: Option<String>,
     /// `request-id` answered.
     pub request_id: String,
+    /// The `client-request-id` the caller sent (a batch item carries its batch's), if any:
+    /// what a caller can know of its request before the answer arrives.
+    #[serde(default)]
+    pub client_request_id: Option<String>,
     /// For a `$batch` item: the `request-id` of its batch.
     pub batch_id: Option<String>,
     /// For Exchange: the cmdlet.
@@ -300,9 +304,9 @@ impl Shared {
         let now = Utc::now();
         eng.sync.before_request(&mut eng.tenant, now);
         let request_id = uuid::Uuid::new_v4().to_string();
-        let client_request_id = req
-            .header("client-request-id")
-            .map(str::to_owned)
+        let sent_client_request_id = req.header("client-request-id").map(str::to_owned);
+        let client_request_id = sent_client_request_id
+            .clone()
             .unwrap_or_else(|| request_id.clone());
         let seq = eng.next_seq();
         // Batch items are logged while the batch runs; the batch itself goes before them.
@@ -360,6 +364,7 @@ impl Shared {
                 status: resp.status,
                 app_id,
                 request_id,
+                client_request_id: sent_client_request_id,
                 batch_id: None,
                 cmdlet: None,
                 retry_after: resp.header("Retry-After").map(str::to_owned),
@@ -565,6 +570,7 @@ impl Shared {
                 status: resp.status,
                 app_id: Some(token.app_id.clone()),
                 request_id,
+                client_request_id: req.header("client-request-id").map(str::to_owned),
                 batch_id: Some(batch_id.to_owned()),
                 cmdlet: None,
                 retry_after: resp.header("Retry-After").map(str::to_owned),
@@ -655,6 +661,7 @@ impl Shared {
             status: resp.status,
             app_id,
             request_id,
+            client_request_id: req.header("client-request-id").map(str::to_owned),
             batch_id: None,
             cmdlet,
             retry_after: resp.header("Retry-After").map(str::to_owned),
