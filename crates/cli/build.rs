@@ -6,7 +6,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // Read at run time: a build script compiled in another checkout (a copied target/) would
+    // otherwise keep embedding that checkout's functions.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("../..");
     let host = root.join("host.json");
     let handlers = root.join("handlers");
     println!("cargo:rerun-if-changed={}", host.display());

@@ -151,6 +151,8 @@ var queueNames = [
   'step-remove-directory-roles-poison'
   'step-remove-app-roles'
   'step-remove-app-roles-poison'
+  'step-remove-oauth-grants'
+  'step-remove-oauth-grants-poison'
   'step-remove-groups'
   'step-remove-groups-poison'
   'step-convert-mailbox'
@@ -198,6 +200,7 @@ var deploymentContainerName = 'app-package'
 // declares. Resolved by value name in modules/graph-grants.bicep, never by hard-coded GUID.
 var graphAppRoles = [
   'AppRoleAssignment.ReadWrite.All'
+  'DelegatedPermissionGrant.ReadWrite.All'
   'DeviceManagementManagedDevices.PrivilegedOperations.All'
   'DeviceManagementManagedDevices.Read.All'
   'Files.ReadWrite.All'

@@ -10,6 +10,7 @@
 locals {
   graph_app_roles = [
     "AppRoleAssignment.ReadWrite.All",
+    "DelegatedPermissionGrant.ReadWrite.All",
     "DeviceManagementManagedDevices.PrivilegedOperations.All",
     "DeviceManagementManagedDevices.Read.All",
     "Files.ReadWrite.All",

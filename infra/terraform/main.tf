@@ -45,6 +45,8 @@ locals {
     "step-remove-directory-roles-poison",
     "step-remove-app-roles",
     "step-remove-app-roles-poison",
+    "step-remove-oauth-grants",
+    "step-remove-oauth-grants-poison",
     "step-remove-groups",
     "step-remove-groups-poison",
     "step-convert-mailbox",

@@ -6,6 +6,7 @@ mod chaos;
 mod compliance;
 mod connectors;
 mod dashboard;
+mod doors;
 mod helpers;
 mod host_boundary;
 mod hybrid;

@@ -209,6 +209,20 @@ impl BatchRequest {
             ),
         )
     }
+    /// [`GraphClient::oauth_grants_of`] (first page).
+    pub fn oauth_grants_of(id: &str, principal_id: &str) -> Self {
+        Self::new(
+            id,
+            "GET",
+            q(
+                "/oauth2PermissionGrants".to_owned(),
+                &[(
+                    "$filter",
+                    format!("principalId eq '{}'", principal_id.replace('\'', "''")),
+                )],
+            ),
+        )
+    }
     /// [`GraphClient::authentication_methods`] (first page).
     pub fn authentication_methods(id: &str, user: &str) -> Self {
         Self::new(

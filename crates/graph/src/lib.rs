@@ -3,7 +3,7 @@
 //!
 //! - [`GraphClient`]: typed calls for every Graph operation offboarding needs (find the leaver,
 //!   block sign-in, revoke sessions, reset the password, licences, groups, roles, app roles,
-//!   MFA methods, Intune devices, OneDrive, mailbox settings, mail) and JSON `$batch`.
+//!   MFA methods, delegated permission grants, Intune devices, OneDrive, mailbox settings, mail) and JSON `$batch`.
 //! - [`ExchangeClient`]: the Exchange Online cmdlets Graph lacks, on the same credential.
 //! - [`GraphError`]: what a caller can do about a failure (retry later, wait as told, give up,
 //!   or record that the action does not apply), always with the service's request id.
@@ -29,6 +29,7 @@ pub mod journal;
 pub mod licenses;
 pub mod mail;
 pub mod model;
+pub mod oauth_grants;
 pub mod onedrive;
 pub mod permissions;
 pub mod roles;
@@ -45,4 +46,5 @@ pub use exchange::{
 };
 pub use journal::{WriteAnnouncement, WriteJournal, with_journal};
 pub use model::*;
+pub use oauth_grants::OAuth2PermissionGrant;
 pub use users::{USER_SELECT, UserLookup};

@@ -235,8 +235,9 @@ pub struct RoleDefinition {
     pub id: String,
     /// Display name, e.g. `Global Administrator`.
     pub display_name: Option<String>,
-    /// Whether Entra marks the role privileged.
-    pub is_privileged: Option<bool>,
+    // No `isPrivileged`: it is beta-only. Whether a role stands in the way of resetting the
+    // leaver's password depends on holding a role at all (Graph's reset rules), so the
+    // planner orders by "holds a directory role", not by a privilege label.
 }
 
 /// An app role assignment granted to a user.

@@ -78,6 +78,14 @@ pub const GRAPH: &[Permission] = &[
         ],
     },
     Permission {
+        name: "DelegatedPermissionGrant.ReadWrite.All",
+        why: "List and delete the delegated permission grants the leaver consented to, so no third-party app keeps acting as the leaver (the least privileged permission that may delete a grant; it also lists them).",
+        calls: &[
+            "GET /oauth2PermissionGrants?$filter=principalId eq '{id}'",
+            "DELETE /oauth2PermissionGrants/{id}",
+        ],
+    },
+    Permission {
         name: "UserAuthenticationMethod.ReadWrite.All",
         why: "List and delete the leaver's MFA methods so a recovered account cannot reuse them.",
         calls: &[

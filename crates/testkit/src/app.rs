@@ -178,6 +178,9 @@ async fn try_spawn_with(
     adjust: impl FnOnce(&mut BTreeMap<String, String>),
 ) -> anyhow::Result<TestApp> {
     let dir = tempfile::tempdir()?;
+    // Every test's Graph traffic is held to Microsoft's v1.0 metadata (checked on drop).
+    let mut sim_config = sim_config;
+    sim_config.settings.check_metadata = true;
     let sim = TenantSim::spawn(sim_config).await?;
     let app = copy_app_definition(dir.path())?;
     let secrets = Secrets::random();
@@ -385,6 +388,26 @@ impl Answer {
             std::any::type_name::<T>()
         );
         typed
+    }
+}
+
+/// A test whose app sent Graph a request v1.0 does not declare, or got an answer from the
+/// simulator that v1.0 does not declare, fails here: the simulator would be standing in for a
+/// Graph that does not exist.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() || !self.sim.settings().check_metadata {
+            return;
+        }
+        let findings = self.sim.metadata_findings();
+        if !findings.is_empty() {
+            let lines: Vec<String> = findings.iter().map(ToString::to_string).collect();
+            panic!(
+                "Graph traffic that Microsoft's v1.0 metadata does not declare ({}):\n{}",
+                lines.len(),
+                lines.join("\n")
+            );
+        }
     }
 }
 

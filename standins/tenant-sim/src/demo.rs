@@ -4,7 +4,7 @@
 //!
 //! | who | what makes them interesting |
 //! |---|---|
-//! | Adele Vance | cloud-only leaver: direct E3 + Visio, M365/security/dynamic/mail-enabled/distribution/role-assignable groups, mailbox, OneDrive, two Intune devices, four MFA methods, two app roles, manager Megan |
+//! | Adele Vance | cloud-only leaver: direct E3 + Visio, M365/security/dynamic/mail-enabled/distribution/role-assignable groups, mailbox, OneDrive, two Intune devices, four MFA methods, two app roles, a consent to a third-party app (`demo_doors`), manager Megan |
 //! | Diego Siciliani | synced leaver: `onPremisesSyncEnabled`, group-based E3, a synced group, mailbox, OneDrive, manager Lee |
 //! | Isaiah Langer | admin: Exchange Administrator role (privileged target) |
 //! | Johanna Lorenz | the same SKU direct and group-based |
@@ -31,6 +31,7 @@ pub const DEFAULT_GRAPH_APP_ROLES: &[&str] = &[
     "GroupMember.ReadWrite.All",
     "RoleManagement.ReadWrite.Directory",
     "AppRoleAssignment.ReadWrite.All",
+    "DelegatedPermissionGrant.ReadWrite.All",
     "UserAuthenticationMethod.ReadWrite.All",
     "DeviceManagementManagedDevices.Read.All",
     "DeviceManagementManagedDevices.PrivilegedOperations.All",
@@ -749,7 +750,7 @@ pub fn demo_tenant() -> Tenant {
         mailbox(GRADY, 49),
     ];
 
-    Tenant {
+    let mut tenant = Tenant {
         tenant_id: DEMO_TENANT_ID.to_owned(),
         domain: domain.to_owned(),
         identities: Identities {
@@ -775,11 +776,14 @@ pub fn demo_tenant() -> Tenant {
         role_assignments,
         service_principals,
         app_role_assignments,
+        oauth2_permission_grants: Vec::new(),
         authentication_methods,
         managed_devices,
         drives,
         mailboxes,
         sent_mail: Vec::new(),
         deleted_users: Vec::new(),
-    }
+    };
+    crate::demo_doors::add(&mut tenant);
+    tenant
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use standin_identity::{EXCHANGE_RESOURCE, GRAPH_RESOURCE, TokenIssuer, ValidatedToken};
 
+use crate::csdl::{self, MetadataFinding};
 use crate::exchange::{self, EXCHANGE_ROLES, ExoError};
 use crate::graph::{self, Ctx};
 use crate::http::{ApiError, SimRequest, SimResponse};
@@ -39,6 +40,9 @@ pub struct Settings {
     pub latency_ms: u64,
     /// Page size of collections when the request has no `$top`.
     pub page_size: usize,
+    /// Check every Graph request and answer against Microsoft's v1.0 metadata and keep what
+    /// does not resolve ([`crate::csdl`]); the end-to-end suite turns it on.
+    pub check_metadata: bool,
 }
 
 impl Default for Settings {
@@ -51,6 +55,7 @@ impl Default for Settings {
             fault_retry_after_secs: Some(1),
             latency_ms: 0,
             page_size: 100,
+            check_metadata: false,
         }
     }
 }
@@ -95,6 +100,8 @@ pub(crate) struct Engine {
     pub tenant: Tenant,
     pub settings: Settings,
     pub log: Vec<LoggedRequest>,
+    /// What the metadata check found (when `settings.check_metadata`).
+    pub metadata_findings: Vec<MetadataFinding>,
     writes: HashMap<String, VecDeque<Instant>>,
     pub throttle_next: VecDeque<u64>,
     pub fault_next: VecDeque<u16>,
@@ -108,6 +115,7 @@ impl Engine {
             tenant,
             settings,
             log: Vec::new(),
+            metadata_findings: Vec::new(),
             writes: HashMap::new(),
             throttle_next: VecDeque::new(),
             fault_next: VecDeque::new(),
@@ -197,6 +205,36 @@ impl Engine {
     /// Clears the write-quota history (used when settings change).
     pub fn reset_quota(&mut self) {
         self.writes.clear();
+    }
+
+    /// Checks a Graph request and its answer against the v1.0 metadata, when asked to.
+    fn check_metadata(&mut self, seq: u64, req: &SimRequest, resp: &SimResponse) {
+        if !self.settings.check_metadata {
+            return;
+        }
+        let finding = |what: String| MetadataFinding {
+            seq,
+            method: req.method.clone(),
+            path: req.path.clone(),
+            query: req.query.clone(),
+            what,
+        };
+        match csdl::graph_v1() {
+            Ok(model) => {
+                let found = csdl::check(
+                    model,
+                    &req.method,
+                    &req.path,
+                    &req.query,
+                    req.body.as_ref(),
+                    resp.status,
+                    resp.body.as_ref(),
+                );
+                self.metadata_findings
+                    .extend(found.into_iter().map(finding));
+            }
+            Err(e) => self.metadata_findings.push(finding(e.to_string())),
+        }
     }
 }
 
@@ -310,6 +348,9 @@ impl Shared {
             .push(("request-id".to_owned(), request_id.clone()));
         resp.headers
             .push(("client-request-id".to_owned(), client_request_id));
+        if req.path != "/$batch" {
+            eng.check_metadata(seq, &req, &resp);
+        }
         eng.log.insert(
             log_pos,
             LoggedRequest {
@@ -517,6 +558,7 @@ impl Shared {
             responses.push(Value::Object(entry));
             done.push((item.id.clone(), resp.status));
             let seq = eng.next_seq();
+            eng.check_metadata(seq, &sub, &resp);
             eng.log.push(LoggedRequest {
                 seq,
                 time: Utc::now(),

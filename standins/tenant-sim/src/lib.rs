@@ -21,7 +21,9 @@
 #![warn(missing_docs)]
 #![recursion_limit = "256"]
 
+pub mod csdl;
 pub mod demo;
+pub mod demo_doors;
 pub mod engine;
 pub mod exchange;
 pub mod graph;
@@ -283,6 +285,10 @@ impl SimHandle {
     /// Empties the request log.
     pub fn clear_requests(&self) {
         self.shared.lock().log.clear();
+    }
+    /// What the metadata check found so far (empty unless `Settings::check_metadata`).
+    pub fn metadata_findings(&self) -> Vec<csdl::MetadataFinding> {
+        self.shared.lock().metadata_findings.clone()
     }
     /// A snapshot of the tenant.
     pub fn state(&self) -> Tenant {

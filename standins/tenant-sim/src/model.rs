@@ -42,6 +42,9 @@ pub struct Tenant {
     /// App role assignments granted to users.
     #[serde(default)]
     pub app_role_assignments: Vec<AppRoleAssignment>,
+    /// Delegated permission grants (user consent and admin consent for all users).
+    #[serde(default)]
+    pub oauth2_permission_grants: Vec<OAuth2PermissionGrant>,
     /// Authentication methods registered by users.
     #[serde(default)]
     pub authentication_methods: Vec<AuthenticationMethod>,
@@ -354,6 +357,27 @@ pub struct ServicePrincipal {
     pub app_id: String,
     /// Display name.
     pub display_name: String,
+}
+
+/// A delegated permission grant (`oAuth2PermissionGrant`): a client app may call an API
+/// (`resourceId`) with `scope` on behalf of one user (`consentType = Principal`) or of every
+/// user (`AllPrincipals`, admin consent).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuth2PermissionGrant {
+    /// Grant id.
+    pub id: String,
+    /// Object id of the client app's service principal.
+    pub client_id: String,
+    /// `Principal` or `AllPrincipals`.
+    pub consent_type: String,
+    /// The user, for `Principal` grants.
+    #[serde(default)]
+    pub principal_id: Option<String>,
+    /// Object id of the API's service principal.
+    pub resource_id: String,
+    /// Space-separated delegated scopes.
+    pub scope: String,
 }
 
 /// An app role assignment granted to a user.

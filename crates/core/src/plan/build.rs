@@ -51,6 +51,13 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
         policy,
     };
 
+    // 0. Directory roles before anything that acts on the account (cloud-only leavers).
+    let roles_first = if facts.synced || facts.directory_roles.is_empty() {
+        Vec::new()
+    } else {
+        vec![RemoveDirectoryRoles]
+    };
+
     // 1. Cut sign-in. For a synced user AD is the master: disable there (agent), revoke
     //    cloud sessions at once, and verify the cloud account after directory sync.
     let cut = if facts.synced {
@@ -93,7 +100,10 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
         } else {
             format!("{upn} is already disabled: read back and record it")
         };
-        b.add(BlockSignIn, vec![], vec![note]);
+        // An admin leaver loses the roles first: Graph lets the app disable or reset a user
+        // who holds a directory role only with a higher role than its own, so with the roles
+        // still there these steps would fail or not depending on which landed first.
+        b.add(BlockSignIn, roles_first.clone(), vec![note]);
         b.add(
             RevokeSessions,
             vec![BlockSignIn],
@@ -140,7 +150,11 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
     } else {
         b.add(
             RemoveDirectoryRoles,
-            vec![cut],
+            if roles_first.is_empty() {
+                vec![cut]
+            } else {
+                Vec::new()
+            },
             facts
                 .directory_roles
                 .iter()
@@ -168,6 +182,29 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
                         "remove app role assignment {} ({})",
                         r.assignment_id,
                         r.resource_name.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect(),
+        );
+    }
+    // A third-party app the leaver consented to keeps getting tokens for them until its grant
+    // goes; admin consent for all users is not the leaver's and stays.
+    if facts.oauth_grants.is_empty() {
+        b.na(
+            RemoveOauthGrants,
+            "no delegated permission grants the leaver consented to",
+        );
+    } else {
+        b.add(
+            RemoveOauthGrants,
+            vec![cut],
+            facts
+                .oauth_grants
+                .iter()
+                .map(|g| {
+                    format!(
+                        "delete grant {}: app {} may act as the leaver on {} ({})",
+                        g.grant_id, g.client_id, g.resource_id, g.scope
                     )
                 })
                 .collect(),
@@ -372,11 +409,30 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
         vec!["seal the case's evidence and append it to the ledger".to_owned()],
     ));
 
-    // Topological order for display: the order of StepKind::ALL is one.
-    steps.sort_by_key(|s| s.kind.display_order());
     Plan {
         planned_at: now,
         facts,
-        steps,
+        steps: in_order(steps),
     }
+}
+
+/// The steps in an order that puts every step after what it depends on, and otherwise in the
+/// order of `StepKind::ALL` (an admin leaver's `remove-directory-roles` comes before
+/// `block-sign-in`, which `ALL` lists first).
+fn in_order(mut steps: Vec<Step>) -> Vec<Step> {
+    steps.sort_by_key(|s| s.kind.display_order());
+    let mut placed: Vec<Step> = Vec::with_capacity(steps.len());
+    while !steps.is_empty() {
+        let next = steps
+            .iter()
+            .position(|s| {
+                s.depends_on.iter().all(|d| {
+                    placed.iter().any(|p| p.kind == *d) || !steps.iter().any(|o| o.kind == *d)
+                })
+            })
+            // A cycle cannot be ordered; keep the rest as they are (`Plan::validate` names it).
+            .unwrap_or(0);
+        placed.push(steps.remove(next));
+    }
+    placed
 }

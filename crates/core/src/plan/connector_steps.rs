@@ -30,7 +30,17 @@ impl Plan {
                 seal.depends_on.push(kind);
             }
         }
-        self.steps.sort_by_key(|s| s.kind.display_order());
+        // Shown after the plan's own steps (whose order puts each after what it needs), by
+        // name, and before the seal.
+        let (mut connectors, mut rest): (Vec<Step>, Vec<Step>) = std::mem::take(&mut self.steps)
+            .into_iter()
+            .partition(|s| s.kind.connector().is_some());
+        connectors.sort_by_key(|s| s.kind.display_order());
+        let seal = rest.iter().position(|s| s.kind == StepKind::Seal);
+        let seal = seal.map(|i| rest.remove(i));
+        rest.extend(connectors);
+        rest.extend(seal);
+        self.steps = rest;
     }
 }
 

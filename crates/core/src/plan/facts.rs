@@ -79,6 +79,20 @@ pub struct AppRoleFact {
     pub resource_name: Option<String>,
 }
 
+/// A delegated permission grant the leaver consented to (`consentType = Principal`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthGrantFact {
+    /// Grant id.
+    pub grant_id: String,
+    /// Object id of the client app's service principal (the app acting as the leaver).
+    pub client_id: String,
+    /// Object id of the API's service principal.
+    pub resource_id: String,
+    /// The delegated scopes, space-separated.
+    pub scope: String,
+}
+
 /// An authentication method.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -150,6 +164,10 @@ pub struct Facts {
     pub directory_roles: Vec<DirectoryRoleFact>,
     /// App roles.
     pub app_roles: Vec<AppRoleFact>,
+    /// Delegated permission grants the leaver consented to (absent in plans made before
+    /// the step existed).
+    #[serde(default)]
+    pub oauth_grants: Vec<OAuthGrantFact>,
     /// Authentication methods.
     pub auth_methods: Vec<AuthMethodFact>,
     /// Managed devices.

@@ -26,7 +26,7 @@ pub use connector::{CONNECTOR_QUEUE, ConnectorName};
 pub use dag::Plan;
 pub use facts::{
     AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts, GroupFact,
-    LicenceFact, MailboxFact, PersonRef,
+    LicenceFact, MailboxFact, OAuthGrantFact, PersonRef,
 };
 pub use step::{LeaseHolder, Step, StepKind, StepStatus};
 

@@ -32,6 +32,8 @@ pub enum StepKind {
     RemoveDirectoryRoles,
     /// Remove app role assignments.
     RemoveAppRoles,
+    /// Delete the delegated permission grants the leaver consented to.
+    RemoveOauthGrants,
     /// Remove cloud group memberships (Graph-editable groups).
     RemoveGroups,
     /// Convert the mailbox to shared.
@@ -57,7 +59,7 @@ pub enum StepKind {
 
 impl StepKind {
     /// Every kind, in planning order.
-    pub const ALL: [StepKind; 19] = [
+    pub const ALL: [StepKind; 20] = [
         Self::AdDisable,
         Self::BlockSignIn,
         Self::RevokeSessions,
@@ -67,6 +69,7 @@ impl StepKind {
         Self::RemoveAuthMethods,
         Self::RemoveDirectoryRoles,
         Self::RemoveAppRoles,
+        Self::RemoveOauthGrants,
         Self::RetireDevices,
         Self::ConvertMailbox,
         Self::MailboxManagerAccess,
@@ -94,6 +97,7 @@ impl StepKind {
             Self::RemoveAuthMethods => "remove-auth-methods",
             Self::RemoveDirectoryRoles => "remove-directory-roles",
             Self::RemoveAppRoles => "remove-app-roles",
+            Self::RemoveOauthGrants => "remove-oauth-grants",
             Self::RemoveGroups => "remove-groups",
             Self::ConvertMailbox => "convert-mailbox",
             Self::MailboxManagerAccess => "mailbox-manager-access",

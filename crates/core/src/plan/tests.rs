@@ -66,6 +66,12 @@ fn full_cloud_user() -> Facts {
             assignment_id: "ar1".into(),
             resource_name: Some("Salesforce".into()),
         }],
+        oauth_grants: vec![OAuthGrantFact {
+            grant_id: "gr1".into(),
+            client_id: "sp-expense".into(),
+            resource_id: "sp-graph".into(),
+            scope: "Mail.Read offline_access".into(),
+        }],
         auth_methods: vec![
             AuthMethodFact {
                 id: "pw".into(),
@@ -144,6 +150,35 @@ fn cloud_user_blocks_first_and_removes_licences_after_the_mailbox() {
         p.step(StepKind::Seal).unwrap().depends_on.len(),
         p.steps.len() - 1
     );
+}
+
+#[test]
+fn an_admin_leaver_loses_the_roles_before_anything_acts_on_the_account() {
+    let mut facts = full_cloud_user();
+    facts.directory_roles = vec![super::DirectoryRoleFact {
+        assignment_id: "a1".into(),
+        role_definition_id: "62e90394-69f5-4237-9190-012177145e10".into(),
+        role_name: Some("Global Administrator".into()),
+    }];
+    let p = plan(facts, TerminationKind::Voluntary);
+    // One step is ready, the same one every time: the roles.
+    assert_eq!(p.ready(), vec![StepKind::RemoveDirectoryRoles]);
+    assert!(deps(&p, StepKind::RemoveDirectoryRoles).is_empty());
+    assert_eq!(
+        deps(&p, StepKind::BlockSignIn),
+        vec![StepKind::RemoveDirectoryRoles]
+    );
+    for k in [StepKind::RevokeSessions, StepKind::ResetPassword] {
+        assert_eq!(deps(&p, k), vec![StepKind::BlockSignIn], "{k}");
+    }
+    // Shown in an order where each step follows what it waits for.
+    let order: Vec<StepKind> = p.steps.iter().map(|s| s.kind).collect();
+    for (i, s) in p.steps.iter().enumerate() {
+        for d in &s.depends_on {
+            let at = order.iter().position(|k| k == d).unwrap();
+            assert!(at < i, "{} listed before {d}: {order:?}", s.kind);
+        }
+    }
 }
 
 #[test]
@@ -283,4 +318,35 @@ fn connectors_run_after_the_sign_in_cut_beside_microsoft_365_and_before_the_seal
     plan.step_mut(StepKind::RevokeSessions).unwrap().status = StepStatus::Verified;
     plan.step_mut(StepKind::AdDisable).unwrap().status = StepStatus::Verified;
     assert!(plan.ready().contains(&StepKind::Connector(sf)));
+}
+
+#[test]
+fn consented_apps_lose_their_grants_after_sign_in_is_cut() {
+    let p = plan(full_cloud_user(), TerminationKind::Voluntary);
+    assert_eq!(
+        deps(&p, StepKind::RemoveOauthGrants),
+        vec![StepKind::BlockSignIn]
+    );
+    let preview = &p.step(StepKind::RemoveOauthGrants).unwrap().preview;
+    assert_eq!(preview.len(), 1);
+    assert!(
+        preview[0].contains("gr1")
+            && preview[0].contains("sp-expense")
+            && preview[0].contains("Mail.Read"),
+        "{preview:?}"
+    );
+
+    let mut none = full_cloud_user();
+    none.oauth_grants.clear();
+    let p = plan(none, TerminationKind::Voluntary);
+    assert_eq!(
+        status(&p, StepKind::RemoveOauthGrants),
+        StepStatus::NotApplicable
+    );
+
+    // A plan stored before the step existed still reads: no grants, nothing to do.
+    let mut old = serde_json::to_value(full_cloud_user()).unwrap();
+    old.as_object_mut().unwrap().remove("oauthGrants");
+    let old: Facts = serde_json::from_value(old).unwrap();
+    assert!(old.oauth_grants.is_empty());
 }

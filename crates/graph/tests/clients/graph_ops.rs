@@ -258,7 +258,10 @@ async fn removes_directory_roles_and_app_roles() {
     assert_eq!(roles.len(), 1);
     let def = roles[0].role_definition.as_ref().unwrap();
     assert_eq!(def.display_name.as_deref(), Some("Exchange Administrator"));
-    assert_eq!(def.is_privileged, Some(true));
+    assert_eq!(
+        def.id,
+        standin_tenant::demo::role_ids::EXCHANGE_ADMINISTRATOR
+    );
     assert_eq!(
         e.graph
             .remove_role_assignment(&roles[0].id)

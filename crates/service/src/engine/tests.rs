@@ -117,6 +117,7 @@ pub(super) fn facts() -> Facts {
         groups: vec![],
         directory_roles: vec![],
         app_roles: vec![],
+        oauth_grants: vec![],
         auth_methods: vec![],
         devices: vec![],
         mailbox: Some(plan::MailboxFact {

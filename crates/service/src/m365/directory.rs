@@ -7,9 +7,9 @@
 //! and any other identifier that matches must match the same account — a UPN that now belongs
 //! to someone else is a conflict for a human, not a guess for offboard.
 //!
-//! The facts come from one `$batch` of ten reads (user with `licenseAssignmentStates`,
-//! licence details, direct and nested groups, directory and app role assignments,
-//! authentication methods, Intune devices, OneDrive, manager), then `Get-Mailbox` in Exchange
+//! The facts come from one `$batch` of eleven reads (user with `licenseAssignmentStates`,
+//! licence details, direct and nested groups, directory and app role assignments, delegated
+//! permission grants, authentication methods, Intune devices, OneDrive, manager), then `Get-Mailbox` in Exchange
 //! by UPN. A listing longer than one page is read again with paging.
 
 use async_trait::async_trait;
@@ -20,13 +20,13 @@ use std::sync::Arc;
 use offboard_core::ids::EmployeeIdentifiers;
 use offboard_core::plan::{
     AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts, GroupFact,
-    LicenceFact, MailboxFact, PersonRef,
+    LicenceFact, MailboxFact, OAuthGrantFact, PersonRef,
 };
 use offboard_graph::exchange::Mailbox;
 use offboard_graph::{
     AppRoleAssignment, AuthMethod, AuthMethodKind, BatchRequest, BatchResponse, Drive, GraphError,
-    Group, GroupKind, LicenseDetails, ManagedDevice, NotApplicableReason, Reply, RoleAssignment,
-    User, UserLookup,
+    Group, GroupKind, LicenseDetails, ManagedDevice, NotApplicableReason, OAuth2PermissionGrant,
+    Reply, RoleAssignment, User, UserLookup,
 };
 
 use super::tenant::{Tenant, step_failure};
@@ -289,6 +289,7 @@ impl Directory for GraphDirectory {
             groups: Vec::new(),
             directory_roles: Vec::new(),
             app_roles: Vec::new(),
+            oauth_grants: Vec::new(),
             auth_methods: Vec::new(),
             devices: Vec::new(),
             mailbox: None,
@@ -306,6 +307,7 @@ impl Directory for GraphDirectory {
             BatchRequest::transitive_member_of_groups("nested", user_id),
             BatchRequest::role_assignments_of("roles", user_id),
             BatchRequest::app_role_assignments("appRoles", user_id),
+            BatchRequest::oauth_grants_of("grants", user_id),
             BatchRequest::authentication_methods("methods", user_id),
             BatchRequest::managed_devices("devices", user_id),
             BatchRequest::user_drive("drive", user_id),
@@ -357,6 +359,12 @@ impl Directory for GraphDirectory {
             take("appRoles")?,
             || graph.app_role_assignments(user_id),
             "read the leaver's app role assignments",
+        )
+        .await?;
+        let grants: Vec<OAuth2PermissionGrant> = full_list(
+            take("grants")?,
+            || graph.oauth_grants_of(user_id),
+            "read the delegated permission grants the leaver consented to",
         )
         .await?;
         let methods: Vec<AuthMethod> = full_list(
@@ -419,6 +427,18 @@ impl Directory for GraphDirectory {
                 .map(|a| AppRoleFact {
                     assignment_id: a.id.clone(),
                     resource_name: a.resource_display_name.clone(),
+                })
+                .collect(),
+            // Listing by principal returns only the leaver's own consents; admin consent for
+            // all users has no principal and is not the leaver's to lose.
+            oauth_grants: grants
+                .iter()
+                .filter(|g| g.consent_type.as_deref().is_none_or(|c| c == "Principal"))
+                .map(|g| OAuthGrantFact {
+                    grant_id: g.id.clone(),
+                    client_id: g.client_id.clone(),
+                    resource_id: g.resource_id.clone(),
+                    scope: g.scope.clone().unwrap_or_default(),
                 })
                 .collect(),
             auth_methods: methods

@@ -130,6 +130,7 @@ fn leaver() -> Leaver {
         groups: vec![],
         directory_roles: vec![],
         app_roles: vec![],
+        oauth_grants: vec![],
         auth_methods: vec![],
         devices: vec![],
         mailbox: None,

@@ -31,6 +31,7 @@ mod remove_auth_methods;
 mod remove_directory_roles;
 mod remove_groups;
 mod remove_licences;
+mod remove_oauth_grants;
 mod reset_password;
 mod retire_devices;
 mod revoke_sessions;
@@ -52,6 +53,7 @@ pub use remove_auth_methods::RemoveAuthMethods;
 pub use remove_directory_roles::RemoveDirectoryRoles;
 pub use remove_groups::RemoveGroups;
 pub use remove_licences::RemoveLicences;
+pub use remove_oauth_grants::RemoveOauthGrants;
 pub use reset_password::{PASSWORD_LENGTH, ResetPassword, random_password};
 pub use retire_devices::RetireDevices;
 pub use revoke_sessions::RevokeSessions;
@@ -123,6 +125,7 @@ pub fn registry_with_sync_window(
         .with(Arc::new(RemoveAuthMethods::new(t())))
         .with(Arc::new(RemoveDirectoryRoles::new(t())))
         .with(Arc::new(RemoveAppRoles::new(t())))
+        .with(Arc::new(RemoveOauthGrants::new(t())))
         .with(Arc::new(RetireDevices::new(t())))
         .with(Arc::new(ConvertMailbox::new(t())))
         .with(Arc::new(MailboxManagerAccess::new(t())))

@@ -5,7 +5,7 @@ use offboard_core::evidence::Outcome;
 use offboard_core::plan::{StepKind, StepStatus};
 use offboard_service::steps::{
     RemoveAppRoles, RemoveAuthMethods, RemoveDirectoryRoles, RemoveGroups, RemoveLicences,
-    RetireDevices,
+    RemoveOauthGrants, RetireDevices,
 };
 use standin_tenant::SimHandle;
 
@@ -358,4 +358,54 @@ async fn a_licence_both_direct_and_group_based_loses_only_the_direct_assignment(
         states[0].assigned_by_group.as_deref(),
         Some(ids::GROUP_LICENSING_E3)
     );
+}
+
+#[tokio::test]
+async fn the_grants_the_leaver_consented_to_are_deleted_and_admin_consent_stays() {
+    use standin_tenant::demo_doors::ids as doors;
+    let e = env().await;
+    let adele = leaver(&e, ids::ADELE).await;
+    // The planner saw her consent, not the tenant-wide admin consent.
+    let grants: Vec<&str> = adele
+        .plan
+        .facts
+        .oauth_grants
+        .iter()
+        .map(|g| g.grant_id.as_str())
+        .collect();
+    assert_eq!(grants, vec![doors::GRANT_ADELE_EXPENSE_BUDDY]);
+    let step = RemoveOauthGrants::new(e.tenant.clone());
+    let (first, second) = twice(&step, &adele, &e.sim).await;
+    assert_eq!(first.status, StepStatus::Verified);
+    assert_eq!(first.actions.len(), 1);
+    let a = &first.actions[0];
+    assert_eq!(a.outcome, Outcome::Verified);
+    assert_eq!(a.response_status, Some(204));
+    assert!(a.service_request_id.is_some());
+    assert_eq!(a.read_back.as_ref().unwrap().observed["granted"], false);
+    // The evidence names the app and the scopes it had.
+    assert!(
+        a.action.contains(doors::SP_EXPENSE_BUDDY) && a.action.contains("Mail.Read"),
+        "{}",
+        a.action
+    );
+    assert_eq!(
+        writes(&e.sim),
+        vec![format!(
+            "DELETE /oauth2PermissionGrants/{}",
+            doors::GRANT_ADELE_EXPENSE_BUDDY
+        )]
+    );
+    let left: Vec<String> = e
+        .sim
+        .state()
+        .oauth2_permission_grants
+        .iter()
+        .map(|g| g.id.clone())
+        .collect();
+    assert_eq!(left, vec![doors::GRANT_ALL_PRINCIPALS.to_owned()]);
+    // The replay finds the grant gone and says so, with the listing as its evidence.
+    assert_eq!(second.status, StepStatus::Verified);
+    assert_eq!(second.actions.len(), 1);
+    assert_eq!(second.actions[0].request.as_ref().unwrap().method, "GET");
 }

@@ -219,11 +219,18 @@ async fn facts_of_a_cloud_only_leaver_with_everything() {
     assert_eq!(f.drive.as_ref().unwrap().id, ids::DRIVE_ADELE);
     assert_eq!(f.manager.as_ref().unwrap().id, ids::MEGAN);
 
-    // Reads only: one Graph $batch of ten reads and one Exchange Get-Mailbox.
+    // Her own consent, not the admin consent for everyone.
+    let grants: Vec<&str> = f.oauth_grants.iter().map(|g| g.grant_id.as_str()).collect();
+    assert_eq!(
+        grants,
+        vec![standin_tenant::demo_doors::ids::GRANT_ADELE_EXPENSE_BUDDY]
+    );
+
+    // Reads only: one Graph $batch of eleven reads and one Exchange Get-Mailbox.
     let log = e.sim.requests();
     assert!(writes(&e.sim).is_empty(), "{:?}", writes(&e.sim));
     assert_eq!(log.iter().filter(|l| l.path == "/$batch").count(), 1);
-    assert_eq!(log.iter().filter(|l| l.batch_id.is_some()).count(), 10);
+    assert_eq!(log.iter().filter(|l| l.batch_id.is_some()).count(), 11);
     assert_eq!(
         log.iter()
             .filter(|l| l.cmdlet.as_deref() == Some("Get-Mailbox"))
@@ -325,6 +332,7 @@ async fn the_plan_follows_the_facts() {
         StepKind::ResetPassword,
         StepKind::RemoveAuthMethods,
         StepKind::RemoveAppRoles,
+        StepKind::RemoveOauthGrants,
         StepKind::RetireDevices,
         StepKind::ConvertMailbox,
         StepKind::MailboxManagerAccess,

@@ -37,7 +37,7 @@ async fn a_whole_cloud_only_leaver_runs_once_and_replays_as_a_no_op() {
         .filter(|s| s.status == StepStatus::Pending && s.kind != StepKind::Seal)
         .map(|s| s.kind)
         .collect();
-    assert_eq!(planned.len(), 13, "{planned:?}");
+    assert_eq!(planned.len(), 14, "{planned:?}");
     for k in &planned {
         let report = run(steps.get(*k).unwrap().as_ref(), &adele).await.unwrap();
         let expected = if *k == StepKind::RemoveGroups {
@@ -73,6 +73,11 @@ async fn a_whole_cloud_only_leaver_runs_once_and_replays_as_a_no_op() {
         !t.app_role_assignments
             .iter()
             .any(|a| a.principal_id == ids::ADELE)
+    );
+    assert!(
+        !t.oauth2_permission_grants
+            .iter()
+            .any(|g| g.principal_id.as_deref() == Some(ids::ADELE))
     );
     let mb = t.mailbox(ids::ADELE).unwrap();
     assert_eq!(mb.recipient_type_details, "SharedMailbox");

@@ -17,15 +17,29 @@ pub(super) fn method_json(m: &AuthenticationMethod) -> Value {
         "phoneAuthenticationMethod" => json!({
             "phoneNumber": m.phone_number, "phoneType": m.phone_type, "smsSignInState": "notSupported",
         }),
+        // v1.0 names the FIDO2 registration time `createdDateTime` like every other method
+        // (beta's `creationDateTime` is not in v1.0).
         "fido2AuthenticationMethod" => json!({
-            "displayName": m.display_name, "creationDateTime": created,
+            "displayName": m.display_name, "createdDateTime": created,
             "aaGuid": "2fc0579f-8113-47ea-b116-555a8db9202a", "model": "NFC key",
             "attestationCertificates": ["5e4f1b2c3d4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c"], "attestationLevel": "attested",
         }),
         "windowsHelloForBusinessAuthenticationMethod" => json!({
             "displayName": m.display_name, "createdDateTime": created, "keyStrength": "normal",
         }),
-        _ => json!({"displayName": m.display_name, "createdDateTime": created}),
+        // Email, software OATH and Temporary Access Pass methods have no `displayName` in v1.0;
+        // the seed's display name is the address of an email method.
+        "emailAuthenticationMethod" => {
+            json!({"emailAddress": m.display_name, "createdDateTime": created})
+        }
+        "temporaryAccessPassAuthenticationMethod" => json!({
+            "createdDateTime": created, "startDateTime": created, "lifetimeInMinutes": 60,
+            "isUsableOnce": true, "isUsable": true, "methodUsabilityReason": "EnabledByPolicy",
+        }),
+        "softwareOathAuthenticationMethod" => {
+            json!({"secretKey": null, "createdDateTime": created})
+        }
+        _ => json!({"createdDateTime": created}),
     };
     if let (Some(o), Value::Object(e)) = (v.as_object_mut(), extra) {
         o.extend(e);

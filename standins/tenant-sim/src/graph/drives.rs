@@ -25,10 +25,10 @@ pub(super) fn drive_json(t: &Tenant, ctx: &Ctx<'_>, d: &Drive) -> Value {
         "name": "OneDrive",
         "webUrl": d.web_url,
         "createdDateTime": owner.map(|o| ts(&o.created_date_time)),
+        // `identity` has only `id` and `displayName` in v1.0.
         "owner": {"user": {
             "id": d.owner_id,
             "displayName": owner.map(|o| o.display_name.clone()),
-            "email": owner.and_then(|o| o.mail.clone()),
         }},
         "quota": {
             "deleted": 0,
@@ -65,7 +65,10 @@ pub(super) fn drive_by_id(
 
 pub(super) fn permission_json(t: &Tenant, p: &DrivePermission) -> Value {
     let u = t.user(&p.user_id);
+    // The address rides on the derived `emailIdentity`, named by `@odata.type` (v1.0's
+    // `identity` has only `id` and `displayName`).
     let who = json!({
+        "@odata.type": "#microsoft.graph.emailIdentity",
         "id": p.user_id,
         "displayName": u.map(|u| u.display_name.clone()),
         "email": u.and_then(|u| u.mail.clone().or_else(|| Some(u.user_principal_name.clone()))),

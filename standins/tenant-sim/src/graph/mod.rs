@@ -19,6 +19,7 @@ mod drives;
 mod groups;
 mod licences;
 mod mail;
+mod oauth_grants;
 pub mod perms;
 mod roles;
 mod users;
@@ -31,6 +32,7 @@ pub use groups::group_full;
 use groups::*;
 use licences::*;
 use mail::*;
+use oauth_grants::*;
 use roles::*;
 pub use users::user_full;
 use users::*;
@@ -222,6 +224,8 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         ("DELETE", ["servicePrincipals", sp, "appRoleAssignedTo", aid]) => {
             delete_app_role(t, ctx, None, Some(sp), aid)
         }
+        ("GET", ["oauth2PermissionGrants"]) => list_oauth_grants(t, ctx, req, &q),
+        ("DELETE", ["oauth2PermissionGrants", gid]) => delete_oauth_grant(t, ctx, gid),
         ("GET", ["users", id, "authentication", "methods"]) => auth_methods(t, ctx, req, &q, id),
         ("DELETE", ["users", id, "authentication", kind, mid]) => {
             delete_auth_method(t, ctx, id, kind, mid)
@@ -274,7 +278,8 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         | (_, ["roleManagement", ..])
         | (_, ["deviceManagement", ..])
         | (_, ["drives", ..])
-        | (_, ["servicePrincipals", ..]) => Err(ApiError::new(
+        | (_, ["servicePrincipals", ..])
+        | (_, ["oauth2PermissionGrants", ..]) => Err(ApiError::new(
             405,
             "Request_BadRequest",
             "Specified HTTP method is not allowed for the request target.",

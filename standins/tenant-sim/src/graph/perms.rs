@@ -86,6 +86,17 @@ pub const APP_ROLE_READ: &[&str] = &[
 ];
 /// Delete app role assignments.
 pub const APP_ROLE_WRITE: &[&str] = &["AppRoleAssignment.ReadWrite.All", "Directory.ReadWrite.All"];
+/// List delegated permission grants ("List oauth2PermissionGrants", application).
+pub const DELEGATED_GRANT_READ: &[&str] = &[
+    "Directory.Read.All",
+    "DelegatedPermissionGrant.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
+/// Delete a delegated permission grant ("Delete oAuth2PermissionGrant", application).
+pub const DELEGATED_GRANT_WRITE: &[&str] = &[
+    "DelegatedPermissionGrant.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
 /// List authentication methods.
 pub const AUTH_READ: &[&str] = &[
     "UserAuthenticationMethod.Read.All",

@@ -17,11 +17,11 @@ pub(super) fn directory_role_object(d: &RoleDefinition) -> Map<String, Value> {
     }
 }
 
+// `resourceScope` and `isPrivileged` are beta-only; v1.0 answers without them.
 pub(super) fn role_assignment_json(t: &Tenant, a: &RoleAssignment, q: &Query) -> Value {
     let mut v = json!({
         "id": a.id,
         "principalId": a.principal_id,
-        "resourceScope": a.directory_scope_id,
         "directoryScopeId": a.directory_scope_id,
         "roleDefinitionId": a.role_definition_id,
     });
@@ -39,7 +39,6 @@ pub(super) fn role_assignment_json(t: &Tenant, a: &RoleAssignment, q: &Query) ->
                     "templateId": a.role_definition_id,
                     "isBuiltIn": true,
                     "isEnabled": true,
-                    "isPrivileged": d.map(|d| d.is_privileged),
                 }),
             );
         }
