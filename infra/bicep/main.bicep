@@ -181,6 +181,8 @@ var cosmosContainerSpecs = [
   // One person, one active offboarding: the claim on person-{objectId} (created if absent)
   // decides which of two terminations of the same person opens the case.
   { name: 'claims', partitionKey: '/id' }
+  // Ghost-access scan findings (GET /api/findings), one per {kind}:{subject}.
+  { name: 'findings', partitionKey: '/id' }
 ]
 
 var evidenceContainerName = 'evidence'

@@ -80,6 +80,8 @@ locals {
     # One person, one active offboarding: the claim on person-{objectId} (created if absent)
     # decides which of two terminations of the same person opens the case.
     { name = "claims", partition_key = "/id" },
+    # Ghost-access scan findings (GET /api/findings), one per {kind}:{subject}.
+    { name = "findings", partition_key = "/id" },
   ]
 
   evidence_container_name   = "evidence"

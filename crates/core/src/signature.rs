@@ -39,6 +39,10 @@ pub enum Scheme {
     /// forwarding it; offboard itself checked no credential. What the host asserted, and where
     /// the caller presented its key, is the [`HostAssertion`] recorded with it.
     FunctionsHost,
+    /// The reconciliation scan read the termination from an HR population source itself
+    /// (over HTTPS with the source's credential, or from Entra ID): there is no request to
+    /// check, and the recorded digest is the snapshot's.
+    PopulationScan,
 }
 
 impl Scheme {
@@ -129,6 +133,12 @@ impl Verified {
             host: Some(assertion),
             ..Self::new(Scheme::FunctionsHost, body, received_at)
         }
+    }
+
+    /// A termination the reconciliation scan read from HR's population: `snapshot` is the
+    /// exact bytes the source returned, so the case's HR digest is the snapshot's SHA-256.
+    pub fn by_population_scan(snapshot: &[u8], read_at: DateTime<Utc>) -> Self {
+        Self::new(Scheme::PopulationScan, snapshot, read_at)
     }
 
     /// A request the Functions host authorised, for tests and tools that do not model where
