@@ -242,6 +242,12 @@ pub struct User {
     /// Last interactive sign-in (signInActivity).
     #[serde(default)]
     pub last_sign_in_date_time: Option<DateTime<Utc>>,
+    /// `employeeType` (`Employee`, `Contractor`, or a company's own value such as `Service`).
+    #[serde(default)]
+    pub employee_type: Option<String>,
+    /// `employeeLeaveDateTime`: when the person leaves, as HR inbound provisioning writes it.
+    #[serde(default)]
+    pub employee_leave_date_time: Option<DateTime<Utc>>,
     /// Creation time.
     pub created_date_time: DateTime<Utc>,
     /// The on-premises AD side of a synced user (simulator only).

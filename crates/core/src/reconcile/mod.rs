@@ -11,9 +11,7 @@ pub mod scan;
 #[cfg(test)]
 mod tests;
 
-pub use finding::{
-    Finding, FindingKind, FindingQuery, FindingStatus, FindingStore, Observation,
-};
+pub use finding::{Finding, FindingKind, FindingQuery, FindingStatus, FindingStore, Observation};
 pub use policy::ReconcilePolicy;
 pub use population::{ColumnMapping, Employment, PopulationError, PopulationRow, Snapshot};
 pub use record::{SCAN_STEP, ScanRecord, SourceSummary};

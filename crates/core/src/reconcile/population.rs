@@ -170,12 +170,12 @@ fn termination(
         Employment::Current
     };
     let terminated = match (&employment, date) {
-        (Employment::Terminated, Some(d)) => Some(
-            HrEffectiveTime::parse_any(&d, None).map_err(|e| PopulationError::BadRow {
+        (Employment::Terminated, Some(d)) => Some(HrEffectiveTime::parse_any(&d, None).map_err(
+            |e| PopulationError::BadRow {
                 row,
                 detail: e.to_string(),
-            })?,
-        ),
+            },
+        )?),
         _ => None,
     };
     let kind = kind
@@ -274,16 +274,16 @@ fn json_rows(
             i + 1,
             get(&map.status).as_deref(),
             get(&map.termination_date).as_deref(),
-            map.termination_type
-                .as_deref()
-                .and_then(get)
-                .as_deref(),
+            map.termination_type.as_deref().and_then(get).as_deref(),
             &map.terminated_values,
         )?;
         rows.push(PopulationRow {
             employee_id: blank_to_none(get(&map.employee_id).as_deref()),
             email: blank_to_none(get(&map.email).as_deref()),
-            name: map.name.as_deref().and_then(|n| blank_to_none(get(n).as_deref())),
+            name: map
+                .name
+                .as_deref()
+                .and_then(|n| blank_to_none(get(n).as_deref())),
             employment,
             terminated,
             kind,
@@ -294,7 +294,10 @@ fn json_rows(
 
 /// Reads a JSON report: an array of objects, or an object holding one under `Report_Entry`
 /// (Workday RaaS), `value`, `data` or `employees`.
-pub fn parse_json(bytes: &[u8], map: &ColumnMapping) -> Result<Vec<PopulationRow>, PopulationError> {
+pub fn parse_json(
+    bytes: &[u8],
+    map: &ColumnMapping,
+) -> Result<Vec<PopulationRow>, PopulationError> {
     let v: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| PopulationError::Malformed(e.to_string()))?;
     let items = match &v {
@@ -337,9 +340,9 @@ pub fn parse_bamboohr(bytes: &[u8]) -> Result<Vec<PopulationRow>, PopulationErro
         })?;
     let mut rows = Vec::new();
     for (i, e) in employees.iter().enumerate() {
-        let obj = e
-            .as_object()
-            .ok_or_else(|| PopulationError::Malformed(format!("employee {} is not an object", i + 1)))?;
+        let obj = e.as_object().ok_or_else(|| {
+            PopulationError::Malformed(format!("employee {} is not an object", i + 1))
+        })?;
         if !obj.contains_key("status") {
             return Err(PopulationError::MissingColumn {
                 column: "status".into(),
@@ -349,8 +352,8 @@ pub fn parse_bamboohr(bytes: &[u8]) -> Result<Vec<PopulationRow>, PopulationErro
         let get = |c: &str| text(obj.get(c));
         let status = get("status").unwrap_or_default();
         let history = get("employmentHistoryStatus").unwrap_or_default();
-        let inactive = status.eq_ignore_ascii_case("inactive")
-            || history.eq_ignore_ascii_case("terminated");
+        let inactive =
+            status.eq_ignore_ascii_case("inactive") || history.eq_ignore_ascii_case("terminated");
         let (employment, terminated, kind) = termination(
             i + 1,
             Some(if inactive { "terminated" } else { "active" }),
@@ -407,7 +410,11 @@ impl<'a> PopulationIndex<'a> {
     }
 
     /// The row for an account with these identifiers, employee id first.
-    pub fn find(&self, employee_id: Option<&str>, emails: &[Option<&str>]) -> Option<&'a PopulationRow> {
+    pub fn find(
+        &self,
+        employee_id: Option<&str>,
+        emails: &[Option<&str>],
+    ) -> Option<&'a PopulationRow> {
         employee_id
             .and_then(|id| self.by_employee_id.get(id).copied())
             .or_else(|| {
@@ -444,9 +451,13 @@ mod tests {
         let missing = "Employee_ID,Email,Termination_Date\nE1,a@x.test,\n";
         assert!(matches!(
             parse_csv(missing.as_bytes(), &ColumnMapping::default()),
-            Err(PopulationError::MissingColumn { field: "status", .. })
+            Err(PopulationError::MissingColumn {
+                field: "status",
+                ..
+            })
         ));
-        let ragged = "Employee_ID,Email,Status,Termination_Date,Termination_Type,Full_Name\nE1,a@x.test\n";
+        let ragged =
+            "Employee_ID,Email,Status,Termination_Date,Termination_Type,Full_Name\nE1,a@x.test\n";
         assert!(matches!(
             parse_csv(ragged.as_bytes(), &ColumnMapping::default()),
             Err(PopulationError::Malformed(_))

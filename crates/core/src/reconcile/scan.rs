@@ -254,7 +254,10 @@ pub fn reconcile(input: &ScanInput<'_>) -> Vec<Observation> {
         let population = PopulationIndex::new(input.snapshots);
         for a in input.accounts.iter().filter(|a| a.enabled && a.member) {
             if population
-                .find(a.employee_id.as_deref(), &[a.upn.as_deref(), a.mail.as_deref()])
+                .find(
+                    a.employee_id.as_deref(),
+                    &[a.upn.as_deref(), a.mail.as_deref()],
+                )
                 .is_some()
                 || input
                     .policy
