@@ -206,6 +206,8 @@ var graphAppRoles = [
   'User.Read.All'
   'User.RevokeSessions.All'
   'UserAuthenticationMethod.ReadWrite.All'
+  'AuditLog.Read.All'
+  'User-LifeCycleInfo.Read.All'
 ]
 var exchangeAppRoles = [
   'Exchange.ManageAsApp'

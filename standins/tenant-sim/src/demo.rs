@@ -37,6 +37,8 @@ pub const DEFAULT_GRAPH_APP_ROLES: &[&str] = &[
     "Files.ReadWrite.All",
     "MailboxSettings.ReadWrite",
     "Mail.Send",
+    "AuditLog.Read.All",
+    "User-LifeCycleInfo.Read.All",
 ];
 
 /// The Exchange Online application permission the demo grants.
