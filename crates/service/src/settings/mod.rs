@@ -13,6 +13,7 @@ use std::path::PathBuf;
 mod agent;
 mod names;
 mod notify;
+mod population;
 pub mod secret_rules;
 #[cfg(test)]
 mod tests;
@@ -22,6 +23,7 @@ pub use agent::{AgentSettings, DEFAULT_HYBRID_CONNECTION, RelayAuth};
 pub use names::*;
 pub(crate) use notify::url_is_allowed;
 pub use notify::{MailSettings, NotifySettings};
+pub use population::{PopulationSettings, PopulationSource};
 use notify::{parse_mail, parse_webhook_url};
 
 /// Which storage backend the handler uses.
@@ -121,6 +123,8 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// The on-prem agent, when a relay is configured.
     pub agent: Option<AgentSettings>,
+    /// HR population sources of the ghost-access scan.
+    pub population: PopulationSettings,
 }
 
 /// A setting with a value offboard cannot use.
@@ -308,6 +312,7 @@ impl Settings {
                 })
             }
         };
+        let population = PopulationSettings::from_lookup(&val, &secret)?;
         Ok(Self {
             tenant: TenantSettings::from_lookup(&get),
             policy: std::sync::Arc::new(policy),
@@ -331,6 +336,7 @@ impl Settings {
             },
             notify,
             agent,
+            population,
         })
     }
 

@@ -85,3 +85,26 @@ pub const OFFBOARD_RELAY_SAS_KEY: &str = "OFFBOARD_RELAY_SAS_KEY";
 /// as `offboard-agent keygen` writes it. A secret (Key Vault reference in Azure); the agent
 /// trusts its public half.
 pub const OFFBOARD_AGENT_SIGNING_KEY: &str = "OFFBOARD_AGENT_SIGNING_KEY";
+
+/// NCRONTAB schedule of the `reconcile` timer (the ghost-access scan), default
+/// `0 0 2 * * *` (daily at 02:00 UTC); read by the Functions host from `handlers/reconcile`.
+pub const OFFBOARD_RECONCILE_SCHEDULE: &str = "OFFBOARD_RECONCILE_SCHEDULE";
+/// HR population sources the scan reads, comma-separated: `bamboohr`, `report`, `entra`.
+/// Unset: the scan judges only offboard's own cases (no orphans, no missed terminations).
+pub const OFFBOARD_POPULATION_SOURCES: &str = "OFFBOARD_POPULATION_SOURCES";
+/// BambooHR API base, `https://api.bamboohr.com/api/gateway.php/{companyDomain}`.
+pub const OFFBOARD_POPULATION_BAMBOOHR_URL: &str = "OFFBOARD_POPULATION_BAMBOOHR_URL";
+/// BambooHR API key with read access to the employees' report fields (the Basic-auth user
+/// name). A secret (Key Vault reference in Azure).
+pub const OFFBOARD_POPULATION_BAMBOOHR_KEY: &str = "OFFBOARD_POPULATION_BAMBOOHR_KEY";
+/// HTTPS URL of the `report` source: a CSV or JSON export (Workday RaaS, ADP, SuccessFactors),
+/// columns mapped in the policy file's `[reconcile.report_columns]`.
+pub const OFFBOARD_POPULATION_REPORT_URL: &str = "OFFBOARD_POPULATION_REPORT_URL";
+/// The report's Basic-auth user name, or its OAuth client id when
+/// [`OFFBOARD_POPULATION_REPORT_TOKEN_URL`] is set.
+pub const OFFBOARD_POPULATION_REPORT_USER: &str = "OFFBOARD_POPULATION_REPORT_USER";
+/// The report's Basic-auth password or OAuth client secret. A secret (Key Vault reference).
+pub const OFFBOARD_POPULATION_REPORT_SECRET: &str = "OFFBOARD_POPULATION_REPORT_SECRET";
+/// OAuth 2.0 token endpoint: when set, the report is read with a client-credentials token
+/// (`report_oauth_scope` in the policy file) instead of Basic auth.
+pub const OFFBOARD_POPULATION_REPORT_TOKEN_URL: &str = "OFFBOARD_POPULATION_REPORT_TOKEN_URL";
