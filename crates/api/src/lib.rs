@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod intake;
 pub mod ms;
 pub mod report;
+pub mod scans;
 
 pub use cases::{
     CasePage, CaseSummary, CaseTimeline, CaseView, ClockForm, ClockView, EvidenceSummary, SlaView,
@@ -25,3 +26,4 @@ pub use evidence::{
 };
 pub use intake::CaseReceipt;
 pub use report::{ReportFormat, ReportMeta, ReportParameters, ReportRow, TerminationsReport};
+pub use scans::{FindingsPage, ScanAnswer};

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::evidence::millis;
 use crate::ids::CaseId;
 use crate::ports::StoreError;
 
@@ -103,7 +104,7 @@ pub struct Observation {
     /// What was seen.
     pub what: String,
     /// Since when it has been true (HR's leave time, the sign-in, the SLA deadline...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "millis::option")]
     pub since: Option<DateTime<Utc>>,
     /// What to do about it.
     pub action: String,
@@ -121,13 +122,15 @@ pub struct Finding {
     /// The scan that first raised it.
     pub first_scan: String,
     /// When it was first raised.
+    #[serde(with = "millis")]
     pub first_seen: DateTime<Utc>,
     /// The latest scan that saw it.
     pub last_scan: String,
     /// When it was last seen.
+    #[serde(with = "millis")]
     pub last_seen: DateTime<Utc>,
     /// When a scan found it resolved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "millis::option")]
     pub resolved_at: Option<DateTime<Utc>>,
     /// What the scan did about it (a case opened, steps re-run), if anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -12,7 +12,9 @@ pub mod scan;
 mod tests;
 
 pub use finding::{Finding, FindingKind, FindingQuery, FindingStatus, FindingStore, Observation};
-pub use policy::ReconcilePolicy;
+pub use policy::{ReconcilePolicy, ReportFormat};
 pub use population::{ColumnMapping, Employment, PopulationError, PopulationRow, Snapshot};
 pub use record::{SCAN_STEP, ScanRecord, SourceSummary};
-pub use scan::{Account, CaseView, CompletenessRow, ScanInput, completeness, reconcile};
+pub use scan::{
+    Account, CaseView, CompletenessRow, ScanInput, completeness, person_key, reconcile,
+};

@@ -23,8 +23,22 @@ pub struct ReconcilePolicy {
     /// Distinguished-name suffixes of AD OUs holding service accounts (synced accounts under
     /// them are never orphans).
     pub exclude_ous: Vec<String>,
+    /// Format of the `report` source: `csv` or `json`.
+    pub report_format: ReportFormat,
+    /// OAuth scope asked for when the report is read with client credentials.
+    pub report_oauth_scope: Option<String>,
     /// Column mapping of the `report` source.
     pub report_columns: ColumnMapping,
+}
+
+/// How the `report` source is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    /// CSV with a header row.
+    Csv,
+    /// JSON rows.
+    Json,
 }
 
 impl Default for ReconcilePolicy {
@@ -36,6 +50,8 @@ impl Default for ReconcilePolicy {
             exclude_groups: Vec::new(),
             exclude_employee_types: vec!["Service".into(), "Shared".into()],
             exclude_ous: Vec::new(),
+            report_format: ReportFormat::Csv,
+            report_oauth_scope: None,
             report_columns: ColumnMapping::default(),
         }
     }

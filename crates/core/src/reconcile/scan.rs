@@ -185,7 +185,8 @@ impl<'a> AccountIndex<'a> {
     }
 }
 
-fn person_key(row: &PopulationRow) -> String {
+/// The key a person is known by across scans: employee id, else lower-cased email, else name.
+pub fn person_key(row: &PopulationRow) -> String {
     row.employee_id
         .clone()
         .or_else(|| row.email.as_deref().map(norm))

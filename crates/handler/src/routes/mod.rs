@@ -3,6 +3,7 @@
 //! low.
 
 mod cases;
+mod findings;
 mod hris;
 mod invocations;
 mod ledger;
@@ -10,6 +11,7 @@ mod offboardings;
 pub mod openapi;
 mod remediation;
 mod reports;
+mod scans;
 mod scim;
 
 use warp::Filter;
@@ -105,6 +107,8 @@ pub const SERVED: &[(&str, &str)] = &[
     ("put", "/api/scim/v2/Users/{id}"),
     ("patch", "/api/scim/v2/Users/{id}"),
     ("delete", "/api/scim/v2/Users/{id}"),
+    ("post", "/api/scans"),
+    ("get", "/api/findings"),
 ];
 
 /// Routes one request.
@@ -143,6 +147,8 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
             only(&req, &[Method::GET], || reports::terminations(state, &req)).await
         }
         ["api", "ledger"] => only(&req, &[Method::GET], || ledger::get(state)).await,
+        ["api", "scans"] => only(&req, &[Method::POST], || scans::run(state, &req)).await,
+        ["api", "findings"] => only(&req, &[Method::GET], || findings::list(state, &req)).await,
         ["api", "openapi.json"] => only(&req, &[Method::GET], || async { openapi::get() }).await,
         [function] if invocations::is_function(function) => {
             only(&req, &[Method::POST], || {
