@@ -97,6 +97,8 @@ locals {
     OFFBOARD_RELAY_SAS_KEY                   = "relay-send-key"
     OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET = "notify-teams-webhook-url"
     OFFBOARD_NOTIFY_WEBHOOK_SECRET           = "notify-webhook-secret"
+    OFFBOARD_POPULATION_BAMBOOHR_KEY         = "population-bamboohr-key"
+    OFFBOARD_POPULATION_REPORT_SECRET        = "population-report-secret"
   }
 
   # -------------------------------------------------------------------------------------------
@@ -189,6 +191,15 @@ locals {
     OFFBOARD_NOTIFY_WEBHOOK_SECRET           = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/notify-webhook-secret/)"
     OFFBOARD_NOTIFY_MAIL_FROM                = var.notify_mail_from
     OFFBOARD_NOTIFY_MAIL_TO                  = var.notify_mail_to
+    # The ghost-access scan (README, "Ghost access"): its timer and HR population sources.
+    OFFBOARD_RECONCILE_SCHEDULE          = var.reconcile_schedule
+    OFFBOARD_POPULATION_SOURCES          = var.population_sources
+    OFFBOARD_POPULATION_BAMBOOHR_URL     = var.population_bamboohr_url
+    OFFBOARD_POPULATION_BAMBOOHR_KEY     = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/population-bamboohr-key/)"
+    OFFBOARD_POPULATION_REPORT_URL       = var.population_report_url
+    OFFBOARD_POPULATION_REPORT_USER      = var.population_report_user
+    OFFBOARD_POPULATION_REPORT_SECRET    = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/population-report-secret/)"
+    OFFBOARD_POPULATION_REPORT_TOKEN_URL = var.population_report_token_url
   }
 }
 
