@@ -98,9 +98,6 @@ param notifyMailFrom string = ''
 @description('Recipients of notification mail, separated by commas; empty for no mail. Set together with notifyMailFrom.')
 param notifyMailTo string = ''
 
-@description('NCRONTAB schedule of the reconcile timer (the ghost-access scan); default daily at 02:00 UTC.')
-param reconcileSchedule string = '0 0 2 * * *'
-
 @description('HR population sources of the ghost-access scan, comma-separated: bamboohr, report, entra; empty for none (the scan then judges only offboard\'s own cases).')
 param populationSources string = ''
 
@@ -671,8 +668,7 @@ var appSettings = {
   OFFBOARD_NOTIFY_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/notify-webhook-secret/)'
   OFFBOARD_NOTIFY_MAIL_FROM: notifyMailFrom
   OFFBOARD_NOTIFY_MAIL_TO: notifyMailTo
-  // The ghost-access scan (README, "Ghost access"): its timer and HR population sources.
-  OFFBOARD_RECONCILE_SCHEDULE: reconcileSchedule
+  // The ghost-access scan's HR population sources (README, "Ghost access").
   OFFBOARD_POPULATION_SOURCES: populationSources
   OFFBOARD_POPULATION_BAMBOOHR_URL: populationBamboohrUrl
   OFFBOARD_POPULATION_BAMBOOHR_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/population-bamboohr-key/)'

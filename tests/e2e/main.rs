@@ -11,6 +11,7 @@ mod logs;
 mod oneperson;
 mod pipeline;
 mod queues;
+mod reconcile;
 mod refusals;
 mod scim;
 mod tamper;

@@ -84,7 +84,11 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<()> {
     println!(
         "Scan {}{}: {} account(s), {} Graph request(s), {} s.",
         r.scan_id,
-        if r.dry_run { " (dry run: nothing stored)" } else { "" },
+        if r.dry_run {
+            " (dry run: nothing stored)"
+        } else {
+            ""
+        },
         r.accounts.values().sum::<u64>(),
         r.graph_requests,
         (r.ended_at - r.started_at).num_milliseconds() as f64 / 1000.0
@@ -127,10 +131,24 @@ fn print_table(findings: &[Finding]) {
             .unwrap_or_else(|| "-".into())
     };
     let (wk, ww, ws) = (width(kind).max(4), width(who).max(3), width(since).max(5));
-    println!("{:wk$}  {:ww$}  {:ws$}  WHAT / TO DO", "TYPE", "WHO", "SINCE");
+    println!(
+        "{:wk$}  {:ww$}  {:ws$}  WHAT / TO DO",
+        "TYPE", "WHO", "SINCE"
+    );
     for f in findings {
-        println!("{:wk$}  {:ww$}  {:ws$}  {}", kind(f), who(f), since(f), f.observation.what);
-        let mut todo = format!("{:w$}  -> {}", "", f.observation.action, w = wk + ww + ws + 4);
+        println!(
+            "{:wk$}  {:ww$}  {:ws$}  {}",
+            kind(f),
+            who(f),
+            since(f),
+            f.observation.what
+        );
+        let mut todo = format!(
+            "{:w$}  -> {}",
+            "",
+            f.observation.action,
+            w = wk + ww + ws + 4
+        );
         if let Some(h) = &f.handled {
             todo.push_str(&format!(" [{h}]"));
         }

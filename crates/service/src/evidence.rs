@@ -698,12 +698,13 @@ impl Evidence {
         let scan = positioned
             .iter()
             .any(|(p, r)| *p == 0 && r.body.step == offboard_core::reconcile::SCAN_STEP);
-        let final_status = scan || index.as_ref().is_some_and(|e| {
-            matches!(
-                e.status.as_str(),
-                "completed" | "completed_with_exceptions" | "cancelled"
-            )
-        }) || seal.is_some();
+        let final_status =
+            scan || index.as_ref().is_some_and(|e| {
+                matches!(
+                    e.status.as_str(),
+                    "completed" | "completed_with_exceptions" | "cancelled"
+                )
+            }) || seal.is_some();
         let entry = match index.as_ref().and_then(|e| e.ledger_seq) {
             Some(seq) => self.ledger_at(seq).await?,
             None if seal.is_some() => self.find_ledger_entry(case_id, None).await?,

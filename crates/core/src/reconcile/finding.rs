@@ -104,7 +104,11 @@ pub struct Observation {
     /// What was seen.
     pub what: String,
     /// Since when it has been true (HR's leave time, the sign-in, the SLA deadline...).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "millis::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "millis::option"
+    )]
     pub since: Option<DateTime<Utc>>,
     /// What to do about it.
     pub action: String,
@@ -130,7 +134,11 @@ pub struct Finding {
     #[serde(with = "millis")]
     pub last_seen: DateTime<Utc>,
     /// When a scan found it resolved.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "millis::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "millis::option"
+    )]
     pub resolved_at: Option<DateTime<Utc>>,
     /// What the scan did about it (a case opened, steps re-run), if anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]

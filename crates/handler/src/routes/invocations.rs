@@ -26,10 +26,9 @@ pub fn is_function(name: &str) -> bool {
     matches!(
         name,
         "plan" | "scheduler" | "notify" | "sla" | "poison" | "reconcile"
-    )
-        || name
-            .strip_prefix("step-")
-            .is_some_and(|k| StepKind::parse(k).is_some())
+    ) || name
+        .strip_prefix("step-")
+        .is_some_and(|k| StepKind::parse(k).is_some())
 }
 
 enum Failure {

@@ -33,7 +33,11 @@ pub async fn run(state: &AppState, req: &Request) -> Response {
                 .into_response();
         }
     };
-    match state.reconciler.scan(Trigger::OnDemand("api"), dry_run).await {
+    match state
+        .reconciler
+        .scan(Trigger::OnDemand("api"), dry_run)
+        .await
+    {
         Ok(o) => json(StatusCode::OK, &answer(o)),
         Err(e) if e.is_transient() => Problem::unavailable(e.to_string()).into_response(),
         Err(e) => Problem::bad_gateway(e.to_string()).into_response(),

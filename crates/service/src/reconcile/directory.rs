@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use offboard_core::plan::{StepKind, StepStatus};
-use offboard_core::reconcile::{Account, Observation, FindingKind};
 use offboard_core::case::Case;
+use offboard_core::plan::{StepKind, StepStatus};
+use offboard_core::reconcile::{Account, FindingKind, Observation};
 use offboard_graph::directory::DirectoryUser;
 use offboard_graph::{BatchRequest, GraphClient, GraphError, MAX_BATCH_REQUESTS};
 

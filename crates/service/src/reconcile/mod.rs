@@ -26,11 +26,11 @@ use offboard_core::ids::{CaseId, Sha256Digest};
 use offboard_core::plan::StepKind;
 use offboard_core::policy::Policy;
 use offboard_core::ports::{CaseStore, StoreError};
-use offboard_core::reconcile::{
-    Finding, FindingKind, FindingStore, Observation, PopulationRow, SCAN_STEP,
-    ScanInput, ScanRecord, Snapshot, SourceSummary, person_key,
-};
 use offboard_core::reconcile::population::PopulationIndex;
+use offboard_core::reconcile::{
+    Finding, FindingKind, FindingStore, Observation, PopulationRow, SCAN_STEP, ScanInput,
+    ScanRecord, Snapshot, SourceSummary, person_key,
+};
 use offboard_graph::{GraphClient, GraphError};
 
 use crate::clock::Clock;
@@ -160,11 +160,7 @@ impl Reconciler {
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
         let rp = &self.policy.reconcile;
-        let wants_entra = self
-            .population
-            .sources
-            .iter()
-            .any(|s| s.name() == "entra");
+        let wants_entra = self.population.sources.iter().any(|s| s.name() == "entra");
         let mut dir = directory::read(&self.graph, wants_entra, &rp.exclude_groups).await?;
         let mut graph_requests = dir.requests;
 
@@ -187,7 +183,12 @@ impl Reconciler {
                     snapshots.push(read.snapshot);
                 }
                 Err(e) => {
-                    tracing::error!(source = source.name(), setting = e.setting, "population source failed: {}", e.detail);
+                    tracing::error!(
+                        source = source.name(),
+                        setting = e.setting,
+                        "population source failed: {}",
+                        e.detail
+                    );
                     summaries.push(SourceSummary {
                         source: source.name().into(),
                         setting: e.setting.into(),
@@ -225,7 +226,10 @@ impl Reconciler {
             let mut suspects = BTreeSet::new();
             for a in &dir.accounts {
                 if population
-                    .find(a.employee_id.as_deref(), &[a.upn.as_deref(), a.mail.as_deref()])
+                    .find(
+                        a.employee_id.as_deref(),
+                        &[a.upn.as_deref(), a.mail.as_deref()],
+                    )
                     .and_then(|r| r.leave_at(&self.effective))
                     .is_some_and(|t| t <= started_at)
                 {
@@ -233,7 +237,8 @@ impl Reconciler {
                 }
             }
             suspects.extend(views.iter().filter_map(|v| v.object_id.clone()));
-            graph_requests += directory::sign_ins(&self.graph, &mut dir.accounts, &suspects).await?;
+            graph_requests +=
+                directory::sign_ins(&self.graph, &mut dir.accounts, &suspects).await?;
         }
 
         observations.extend(offboard_core::reconcile::reconcile(&ScanInput {
@@ -300,16 +305,21 @@ impl Reconciler {
         let mut cases_opened = Vec::new();
         if rp.auto_open && !dry_run {
             let rows = rows_by_person(&snapshots);
-            for f in stored
-                .iter_mut()
-                .filter(|f| f.observation.kind == FindingKind::MissedTermination && f.handled.is_none())
-            {
+            for f in stored.iter_mut().filter(|f| {
+                f.observation.kind == FindingKind::MissedTermination && f.handled.is_none()
+            }) {
                 let key = f.observation.id.trim_start_matches("missed_termination:");
                 let Some((source, row)) = rows.get(key) else {
                     continue;
                 };
                 let bytes = raw.get(*source).map(Vec::as_slice).unwrap_or_default();
-                let opened = match cases::missed_termination(row, source, bytes, started_at, &self.effective) {
+                let opened = match cases::missed_termination(
+                    row,
+                    source,
+                    bytes,
+                    started_at,
+                    &self.effective,
+                ) {
                     Ok(event) => self.intake.open(event).await.map_err(|e| e.to_string()),
                     Err(e) => Err(e),
                 };
@@ -317,7 +327,11 @@ impl Reconciler {
                     Ok(receipt) => {
                         cases_opened.push(receipt.case_id.clone());
                         f.observation.case_id = Some(receipt.case_id.clone());
-                        format!("case {} opened by the scan ({})", receipt.case_id, receipt.status.as_str())
+                        format!(
+                            "case {} opened by the scan ({})",
+                            receipt.case_id,
+                            receipt.status.as_str()
+                        )
                     }
                     Err(e) => format!("could not open a case: {e}"),
                 });
@@ -327,8 +341,15 @@ impl Reconciler {
 
         if !dry_run {
             for f in stored.iter().filter(|f| raised.contains(f.id())) {
-                if let Err(e) = self.notifier.notify(&findings::notification(f, &chain)).await {
-                    tracing::warn!(finding = f.id(), "could not queue the finding's notification: {e}");
+                if let Err(e) = self
+                    .notifier
+                    .notify(&findings::notification(f, &chain))
+                    .await
+                {
+                    tracing::warn!(
+                        finding = f.id(),
+                        "could not queue the finding's notification: {e}"
+                    );
                 }
             }
         }

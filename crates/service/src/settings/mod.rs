@@ -23,8 +23,8 @@ pub use agent::{AgentSettings, DEFAULT_HYBRID_CONNECTION, RelayAuth};
 pub use names::*;
 pub(crate) use notify::url_is_allowed;
 pub use notify::{MailSettings, NotifySettings};
-pub use population::{PopulationSettings, PopulationSource};
 use notify::{parse_mail, parse_webhook_url};
+pub use population::{PopulationSettings, PopulationSource};
 
 /// Which storage backend the handler uses.
 #[derive(Debug, Clone, PartialEq, Eq)]

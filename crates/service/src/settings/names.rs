@@ -86,9 +86,6 @@ pub const OFFBOARD_RELAY_SAS_KEY: &str = "OFFBOARD_RELAY_SAS_KEY";
 /// trusts its public half.
 pub const OFFBOARD_AGENT_SIGNING_KEY: &str = "OFFBOARD_AGENT_SIGNING_KEY";
 
-/// NCRONTAB schedule of the `reconcile` timer (the ghost-access scan), default
-/// `0 0 2 * * *` (daily at 02:00 UTC); read by the Functions host from `handlers/reconcile`.
-pub const OFFBOARD_RECONCILE_SCHEDULE: &str = "OFFBOARD_RECONCILE_SCHEDULE";
 /// HR population sources the scan reads, comma-separated: `bamboohr`, `report`, `entra`.
 /// Unset: the scan judges only offboard's own cases (no orphans, no missed terminations).
 pub const OFFBOARD_POPULATION_SOURCES: &str = "OFFBOARD_POPULATION_SOURCES";

@@ -1,0 +1,319 @@
+//! Ghost access, end to end through the local Functions host: HR's population from the
+//! BambooHR stand-in, the tenant simulator's directory, `POST /api/scans` and
+//! `GET /api/findings`, on both backends. A termination whose webhook never came is found and
+//! offboarded to a sealed case; an orphan is found and a service account is not; a sign-in
+//! after the cut is found; access that comes back (re-enabled, group re-added) is found; a
+//! second scan raises nothing twice; a failing source fails the scan with a finding naming the
+//! setting and never turns anyone into an orphan; a tampered scan record fails
+//! `offboard verify --ledger`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::Utc;
+use offboard_api::{FindingsPage, ScanAnswer};
+use offboard_core::reconcile::ScanRecord;
+use offboard_testkit::{Backend, TestApp, spawn_app_with};
+use serde_json::{Map, Value, json};
+use standin_bamboohr::{BambooHr, Seed};
+
+use crate::pipeline::{ADELE, JOHANNA, finished, only_removable_groups};
+use crate::tamper::{offboard, verify_ledger};
+
+const SERVICE_TYPE: &str = "Service";
+
+async fn scan(app: &TestApp) -> ScanAnswer {
+    let a = app
+        .client
+        .post(format!("{}/api/scans", app.base_url()))
+        .header("x-functions-key", &app.function_key)
+        .send()
+        .await
+        .expect("POST /api/scans");
+    let status = a.status().as_u16();
+    let text = a.text().await.unwrap_or_default();
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str(&text).expect("a scan answer")
+}
+
+fn ids(findings: &[offboard_core::reconcile::Finding]) -> Vec<String> {
+    findings.iter().map(|f| f.id().to_owned()).collect()
+}
+
+/// Every account in the tenant is a current employee in BambooHR, except `leavers` (inactive,
+/// terminated three days ago) and `missing` (not in HR at all).
+fn population(app: &TestApp, leavers: &[&str], missing: &[&str]) -> Vec<Map<String, Value>> {
+    let left = (Utc::now() - chrono::Duration::days(3))
+        .format("%Y-%m-%d")
+        .to_string();
+    app.sim
+        .state()
+        .users
+        .iter()
+        .filter(|u| !missing.contains(&u.id.as_str()))
+        .enumerate()
+        .map(|(i, u)| {
+            let leaver = leavers.contains(&u.id.as_str());
+            let v = json!({
+                "id": (i + 1).to_string(),
+                "employeeNumber": u.employee_id,
+                "firstName": u.given_name,
+                "lastName": u.surname,
+                "workEmail": u.user_principal_name,
+                "status": if leaver { "Inactive" } else { "Active" },
+                "terminationDate": if leaver { Value::String(left.clone()) } else { Value::Null },
+                "terminationType": if leaver { "Voluntary" } else { "" },
+            });
+            v.as_object().cloned().unwrap_or_default()
+        })
+        .collect()
+}
+
+async fn ghost_access(backend: Backend) {
+    let bamboo = BambooHr::start(Seed {
+        company_domain: "contoso".into(),
+        api_key: "bamboo-api-key-for-tests".into(),
+        employees: Vec::new(),
+    })
+    .await
+    .expect("BambooHR stand-in");
+    let (url, key) = (bamboo.api_base(), bamboo.api_key().to_owned());
+    let app = spawn_app_with(backend, Default::default(), |s| {
+        s.insert("OFFBOARD_POPULATION_SOURCES".into(), "bamboohr".into());
+        s.insert("OFFBOARD_POPULATION_BAMBOOHR_URL".into(), url);
+        s.insert("OFFBOARD_POPULATION_BAMBOOHR_KEY".into(), key);
+    })
+    .await;
+    only_removable_groups(&app, ADELE);
+    only_removable_groups(&app, JOHANNA);
+    // The orphan and the service account: enabled members HR does not know.
+    let (orphan, service) = app.sim.with_state(|t| {
+        let mut others = t.users.iter_mut().filter(|u| {
+            u.account_enabled
+                && u.user_type == "Member"
+                && ![ADELE, JOHANNA].contains(&u.id.as_str())
+        });
+        let orphan = others.next().expect("an orphan candidate").id.clone();
+        let svc = others.next().expect("a service account candidate");
+        svc.employee_type = Some(SERVICE_TYPE.into());
+        let service = svc.id.clone();
+        // Johanna signed in an hour ago, three days after she left.
+        if let Some(j) = t.users.iter_mut().find(|u| u.id == JOHANNA) {
+            j.last_sign_in_date_time = Some(Utc::now() - chrono::Duration::hours(1));
+        }
+        (orphan, service)
+    });
+    let employees = population(&app, &[ADELE, JOHANNA], &[&orphan, &service]);
+    let put = app
+        .client
+        .put(format!("{}/_sim/employees", bamboo.base()))
+        .json(&employees)
+        .send()
+        .await
+        .expect("seed BambooHR");
+    assert!(put.status().is_success());
+    let adele_emp = app
+        .sim
+        .state()
+        .user(ADELE)
+        .and_then(|u| u.employee_id.clone())
+        .expect("E#");
+
+    // 1. The first scan: the missed terminations (opened as cases), the orphan, the sign-in.
+    let first = scan(&app).await;
+    let seen = ids(&first.findings);
+    assert!(first.scan.complete(), "{:?}", first.scan.sources);
+    assert_eq!(first.scan.sources[0].rows, employees.len() as u64);
+    let missed = format!("missed_termination:{adele_emp}");
+    assert!(seen.contains(&missed), "{seen:?}");
+    assert!(
+        seen.contains(&format!("orphaned_account:entra:{orphan}")),
+        "{seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|i| i.contains(&service)),
+        "a service account is no orphan: {seen:?}"
+    );
+    assert!(
+        seen.contains(&format!("signin_after_termination:{JOHANNA}")),
+        "{seen:?}"
+    );
+    assert_eq!(
+        first
+            .findings
+            .iter()
+            .filter(|f| f.observation.kind.as_str() == "orphaned_account")
+            .count(),
+        1,
+        "{seen:?}"
+    );
+    let adele_case = first
+        .findings
+        .iter()
+        .find(|f| f.id() == missed)
+        .and_then(|f| f.observation.case_id.clone())
+        .expect("auto_open opened a case for the missed termination")
+        .to_string();
+    assert!(
+        first
+            .scan
+            .cases_opened
+            .iter()
+            .any(|c| c.as_str() == adele_case)
+    );
+    let case = finished(&app, &adele_case).await;
+    assert_eq!(case["status"], "completed", "{}", case["plan"]);
+    assert_eq!(
+        app.cases
+            .get(&offboard_core::ids::CaseId::parse(&adele_case).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .value
+            .event
+            .body_sha256
+            .to_hex(),
+        first.scan.sources[0].sha256.as_ref().unwrap().to_hex(),
+        "the case's trigger is the population snapshot"
+    );
+    // Sealed: wait for the ledger to hold it.
+    app.wait_case(&adele_case, Duration::from_secs(60), |c| {
+        !c["evidence"]["sealHash"].is_null()
+    })
+    .await;
+
+    // 2. A second scan raises nothing again; the offboarded leaver's finding is resolved.
+    let second = scan(&app).await;
+    assert!(
+        second.scan.raised.is_empty(),
+        "raised twice: {:?}",
+        second.scan.raised
+    );
+    assert!(
+        ids(&second.resolved).contains(&missed),
+        "{:?}",
+        ids(&second.resolved)
+    );
+    assert!(ids(&second.findings).contains(&format!("orphaned_account:entra:{orphan}")));
+
+    // 3. Access comes back behind offboard's back: re-enabled, and a group re-added.
+    let group = case["plan"]["facts"]["groups"]
+        .as_array()
+        .and_then(|gs| gs.iter().find(|g| g["removable"] == true))
+        .and_then(|g| g["id"].as_str())
+        .expect("the case removed a group")
+        .to_owned();
+    app.sim.with_state(|t| {
+        if let Some(g) = t.groups.iter_mut().find(|g| g.id == group) {
+            g.members.push(ADELE.to_owned());
+        }
+        if let Some(u) = t.users.iter_mut().find(|u| u.id == ADELE) {
+            u.account_enabled = true;
+        }
+    });
+    let third = scan(&app).await;
+    let raised: Vec<String> = third
+        .findings
+        .iter()
+        .filter(|f| f.first_scan == third.scan.scan_id)
+        .map(|f| f.id().to_owned())
+        .collect();
+    assert_eq!(
+        raised,
+        [
+            format!("access_returned:{adele_case}:account-enabled"),
+            format!("access_returned:{adele_case}:group:{group}"),
+        ],
+        "exactly the two regressions are raised"
+    );
+
+    // 4. A source that fails: a finding naming the setting, and no orphan from missing rows.
+    let fault = app
+        .client
+        .post(format!("{}/_sim/faults", bamboo.base()))
+        .json(&json!({"count": 1, "status": 401}))
+        .send()
+        .await
+        .expect("fault");
+    assert!(fault.status().is_success());
+    let fourth = scan(&app).await;
+    assert!(!fourth.scan.complete());
+    let failed = fourth
+        .findings
+        .iter()
+        .find(|f| f.id() == "source_failed:bamboohr")
+        .expect("the failing source is a finding");
+    assert!(
+        failed
+            .observation
+            .what
+            .contains("OFFBOARD_POPULATION_BAMBOOHR_KEY"),
+        "{}",
+        failed.observation.what
+    );
+    assert!(
+        fourth
+            .resolved
+            .iter()
+            .all(|f| !f.id().starts_with("orphaned_account")),
+        "{:?}",
+        ids(&fourth.resolved)
+    );
+    assert!(
+        fourth
+            .findings
+            .iter()
+            .all(|f| f.observation.kind.as_str() != "orphaned_account")
+    );
+    let open: FindingsPage = app.get("/api/findings?type=orphaned_account").await.body();
+    assert_eq!(
+        ids(&open.findings),
+        [format!("orphaned_account:entra:{orphan}")]
+    );
+
+    if backend == Backend::Embedded {
+        tamper_with_a_scan(&app, &first.scan);
+    }
+    app.shutdown().await;
+}
+
+/// The scans verify in the ledger; a scan record changed afterwards does not.
+fn tamper_with_a_scan(app: &TestApp, scan: &ScanRecord) {
+    let (code, out) = verify_ledger(app);
+    assert_eq!(code, 0, "untouched scans and cases verify:\n{out}");
+    let period = scan.started_at.format("%Y-%m").to_string();
+    let chain = ScanRecord::chain_id(&scan.scan_id);
+    let path = app
+        .data_dir()
+        .join("evidence/cases")
+        .join(&period)
+        .join(chain.as_str())
+        .join("records/000000.json");
+    edit(&path, |v| {
+        v["details"]["found"]["orphaned_account"] = json!(0)
+    });
+    let (code, out) = verify_ledger(app);
+    assert_eq!(code, 1, "a tampered scan must fail verification:\n{out}");
+    assert!(out.contains(chain.as_str()), "{out}");
+    let _ = offboard;
+}
+
+fn edit(path: &Path, f: impl FnOnce(&mut Value)) {
+    let mut perms = std::fs::metadata(path).expect("scan record").permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(path, perms).expect("chmod");
+    let mut v: Value = serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json");
+    f(&mut v);
+    std::fs::write(path, serde_json::to_vec_pretty(&v).expect("json")).expect("write");
+}
+
+#[tokio::test]
+async fn ghost_access_embedded() {
+    ghost_access(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn ghost_access_azure() {
+    ghost_access(Backend::Azure).await;
+}
