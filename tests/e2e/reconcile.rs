@@ -2,10 +2,11 @@
 //! BambooHR stand-in, the tenant simulator's directory, `POST /api/scans` and
 //! `GET /api/findings`, on both backends. A termination whose webhook never came is found and
 //! offboarded to a sealed case; an orphan is found and a service account is not; a sign-in
-//! after the cut is found; access that comes back (re-enabled, group re-added) is found; a
-//! second scan raises nothing twice; a failing source fails the scan with a finding naming the
-//! setting and never turns anyone into an orphan; a tampered scan record fails
-//! `offboard verify --ledger`.
+//! after the cut is found; access that comes back (re-enabled, group re-added) is found and,
+//! with `auto_remediate`, just those two steps re-run and verify under a new seal generation; a
+//! second scan raises nothing twice; a failing source (unreachable, 401, malformed CSV, a
+//! missing column) fails the scan with a finding and a notification naming the setting and
+//! never turns anyone into an orphan; a tampered scan record fails `offboard verify --ledger`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -69,7 +70,35 @@ fn population(app: &TestApp, leavers: &[&str], missing: &[&str]) -> Vec<Map<Stri
         .collect()
 }
 
+/// The built-in policy with `auto_remediate` on, written into `dir`.
+fn policy_with_auto_remediate(dir: &Path) -> String {
+    let builtin =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/policy.toml"))
+            .expect("config/policy.toml");
+    assert!(builtin.contains("auto_remediate = false"));
+    let path = dir.join("policy.toml");
+    std::fs::write(
+        &path,
+        builtin.replace("auto_remediate = false", "auto_remediate = true"),
+    )
+    .expect("policy file");
+    path.display().to_string()
+}
+
+/// How many evidence records each step of the case has.
+async fn records_by_step(app: &TestApp, case: &str) -> std::collections::BTreeMap<String, usize> {
+    let ev = app.get(&format!("/api/cases/{case}/evidence")).await;
+    let mut out = std::collections::BTreeMap::new();
+    for r in ev.json["packet"]["records"].as_array().expect("records") {
+        *out.entry(r["step"].as_str().unwrap_or_default().to_owned())
+            .or_insert(0) += 1;
+    }
+    out
+}
+
 async fn ghost_access(backend: Backend) {
+    let policy_dir = tempfile::tempdir().expect("tempdir");
+    let policy = policy_with_auto_remediate(policy_dir.path());
     let bamboo = BambooHr::start(Seed {
         company_domain: "contoso".into(),
         api_key: "bamboo-api-key-for-tests".into(),
@@ -82,6 +111,7 @@ async fn ghost_access(backend: Backend) {
         s.insert("OFFBOARD_POPULATION_SOURCES".into(), "bamboohr".into());
         s.insert("OFFBOARD_POPULATION_BAMBOOHR_URL".into(), url);
         s.insert("OFFBOARD_POPULATION_BAMBOOHR_KEY".into(), key);
+        s.insert("OFFBOARD_POLICY_FILE".into(), policy);
     })
     .await;
     only_removable_groups(&app, ADELE);
@@ -176,11 +206,18 @@ async fn ghost_access(backend: Backend) {
         first.scan.sources[0].sha256.as_ref().unwrap().to_hex(),
         "the case's trigger is the population snapshot"
     );
-    // Sealed: wait for the ledger to hold it.
-    app.wait_case(&adele_case, Duration::from_secs(60), |c| {
-        !c["evidence"]["sealHash"].is_null()
-    })
-    .await;
+    // Sealed: wait for the ledger to hold it. Johanna's case, opened the same way, finishes
+    // too (an unfinished case past its SLA would rightly be a finding of its own).
+    let case = app
+        .wait_case(&adele_case, Duration::from_secs(60), |c| {
+            !c["evidence"]["sealHash"].is_null()
+        })
+        .await;
+    for id in &first.scan.cases_opened {
+        let c = finished(&app, id.as_str()).await;
+        assert_eq!(c["status"], "completed", "{}", c["plan"]);
+    }
+    let before = records_by_step(&app, &adele_case).await;
 
     // 2. A second scan raises nothing again; the offboarded leaver's finding is resolved.
     let second = scan(&app).await;
@@ -218,14 +255,73 @@ async fn ghost_access(backend: Backend) {
         .filter(|f| f.first_scan == third.scan.scan_id)
         .map(|f| f.id().to_owned())
         .collect();
+    let returned = [
+        format!("access_returned:{adele_case}:account-enabled"),
+        format!("access_returned:{adele_case}:group:{group}"),
+    ];
+    assert_eq!(raised, returned, "exactly the two regressions are raised");
+    for f in third
+        .findings
+        .iter()
+        .filter(|f| returned.contains(&f.id().to_owned()))
+    {
+        let handled = f.handled.as_deref().unwrap_or_default();
+        assert!(
+            handled.contains("block-sign-in") && handled.contains("remove-groups"),
+            "{handled}"
+        );
+    }
+    // auto_remediate: the same case reopens, only those two steps run again and verify, and
+    // the case is sealed a second time (a new generation; nothing rewritten).
+    let resealed = app
+        .wait_case(&adele_case, Duration::from_secs(120), |c| {
+            c["status"] == "completed"
+                && !c["evidence"]["sealHash"].is_null()
+                && c["evidence"]["sealHash"] != case["evidence"]["sealHash"]
+        })
+        .await;
+    let ev = app.get(&format!("/api/cases/{adele_case}/evidence")).await;
     assert_eq!(
-        raised,
-        [
-            format!("access_returned:{adele_case}:account-enabled"),
-            format!("access_returned:{adele_case}:group:{group}"),
-        ],
-        "exactly the two regressions are raised"
+        ev.json["verification"]["ok"], true,
+        "{}",
+        ev.json["verification"]
     );
+    assert_eq!(ev.json["packet"]["seal"]["generation"], 1);
+    let after = records_by_step(&app, &adele_case).await;
+    let steps: Vec<&str> = resealed["plan"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["kind"].as_str())
+        .filter(|k| *k != "seal")
+        .collect();
+    let rerun: Vec<&str> = steps
+        .iter()
+        .copied()
+        .filter(|k| after.get(*k) != before.get(*k))
+        .collect();
+    assert_eq!(
+        rerun,
+        ["block-sign-in", "remove-groups"],
+        "only the two steps re-ran: {before:?} -> {after:?}"
+    );
+    let t = app.sim.state();
+    assert!(!t.user(ADELE).expect("Adele").account_enabled);
+    assert!(
+        t.groups
+            .iter()
+            .find(|g| g.id == group)
+            .is_some_and(|g| !g.members.iter().any(|m| m == ADELE))
+    );
+    let fixed = scan(&app).await;
+    assert!(fixed.scan.raised.is_empty(), "{:?}", fixed.scan.raised);
+    for id in &returned {
+        assert!(
+            ids(&fixed.resolved).contains(id),
+            "{:?}",
+            ids(&fixed.resolved)
+        );
+    }
 
     // 4. A source that fails: a finding naming the setting, and no orphan from missing rows.
     let fault = app
@@ -316,4 +412,216 @@ async fn ghost_access_embedded() {
 #[tokio::test]
 async fn ghost_access_azure() {
     ghost_access(Backend::Azure).await;
+}
+
+/// Who the bad-source test knows: HR's report as CSV (everyone current except `orphan`, who
+/// is not in it), with the given header.
+fn report_csv(app: &TestApp, orphan: &str, header: &[&str]) -> String {
+    let mut out = header.join(",");
+    out.push('\n');
+    for u in app.sim.state().users.iter().filter(|u| u.id != orphan) {
+        let cells: Vec<String> = header
+            .iter()
+            .map(|h| match *h {
+                "Employee_ID" => u.employee_id.clone().unwrap_or_default(),
+                "Email" => u.user_principal_name.clone(),
+                "Status" => "Active".into(),
+                "Full_Name" => u.display_name.replace(',', " "),
+                _ => String::new(),
+            })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+const FULL: [&str; 6] = [
+    "Employee_ID",
+    "Email",
+    "Status",
+    "Termination_Date",
+    "Termination_Type",
+    "Full_Name",
+];
+
+/// One scan whose `report` source fails: the scan is incomplete, the failure is a finding
+/// and a notification (mail through the tenant) naming `setting`, and the orphan found by the
+/// last good scan is neither resolved nor joined by anyone whose row did not load.
+async fn fails_naming(app: &TestApp, orphan_finding: &str, setting: &str) {
+    let mails_before = source_mails(app).len();
+    let s = scan(app).await;
+    assert!(!s.scan.complete(), "{:?}", s.scan.sources);
+    let src = &s.scan.sources[0];
+    assert!(src.sha256.is_none() && src.rows == 0, "{src:?}");
+    assert!(
+        src.error.as_deref().is_some_and(|e| e.contains(setting)),
+        "{src:?}"
+    );
+    let failed = s
+        .findings
+        .iter()
+        .find(|f| f.id() == "source_failed:report")
+        .expect("the failing source is a finding");
+    assert!(
+        failed.observation.what.contains(setting) && failed.observation.action.contains(setting),
+        "{failed:?}"
+    );
+    assert!(
+        s.scan.raised.contains_key("source_failed"),
+        "{:?}",
+        s.scan.raised
+    );
+    assert!(
+        s.findings
+            .iter()
+            .chain(&s.resolved)
+            .all(|f| f.observation.kind.as_str() != "orphaned_account"),
+        "no orphan judged or resolved from a failed source: {:?} / {:?}",
+        ids(&s.findings),
+        ids(&s.resolved)
+    );
+    let open: FindingsPage = app
+        .get("/api/findings?type=orphaned_account&status=open")
+        .await
+        .body();
+    assert_eq!(ids(&open.findings), [orphan_finding.to_owned()]);
+    // The notification names the setting (the notify queue delivers it as mail).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mails = source_mails(app);
+        if mails.len() > mails_before {
+            let last = mails.last().expect("a mail");
+            assert!(last.body.contains(setting), "{}", last.body);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no notification naming {setting}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn source_mails(app: &TestApp) -> Vec<standin_tenant::model::SentMail> {
+    app.sim
+        .state()
+        .sent_mail
+        .into_iter()
+        .filter(|m| m.subject.contains("HR population source failed"))
+        .collect()
+}
+
+/// A good scan in between: the report loads again and the source's finding is resolved (so
+/// the next failure is raised, and notified, anew).
+async fn loads_again(app: &TestApp, bamboo: &BambooHr, csv: &str, orphan_finding: &str) {
+    put_export(app, bamboo, csv).await;
+    let s = scan(app).await;
+    assert!(s.scan.complete(), "{:?}", s.scan.sources);
+    assert!(ids(&s.findings).contains(&orphan_finding.to_owned()));
+}
+
+async fn put_export(app: &TestApp, bamboo: &BambooHr, body: &str) {
+    let put = app
+        .client
+        .put(format!("{}/_sim/export", bamboo.base()))
+        .header("content-type", "text/csv")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("set the export");
+    assert!(put.status().is_success());
+}
+
+async fn a_bad_source_fails_the_scan_naming_the_setting(backend: Backend) {
+    let bamboo = BambooHr::start(Seed {
+        company_domain: "contoso".into(),
+        api_key: "raas-password-for-tests".into(),
+        employees: Vec::new(),
+    })
+    .await
+    .expect("HR export stand-in");
+    let url = format!(
+        "{}/ccx/service/customreport2/contoso/offboard/Worker_Data?format=csv",
+        bamboo.base()
+    );
+    let secret = bamboo.api_key().to_owned();
+    let app = spawn_app_with(backend, Default::default(), |s| {
+        s.insert("OFFBOARD_POPULATION_SOURCES".into(), "report".into());
+        s.insert("OFFBOARD_POPULATION_REPORT_URL".into(), url);
+        s.insert("OFFBOARD_POPULATION_REPORT_USER".into(), "raas".into());
+        s.insert("OFFBOARD_POPULATION_REPORT_SECRET".into(), secret);
+        s.insert(
+            "OFFBOARD_NOTIFY_MAIL_FROM".into(),
+            "GradyA@contoso.com".into(),
+        );
+        s.insert(
+            "OFFBOARD_NOTIFY_MAIL_TO".into(),
+            "compliance@contoso.com".into(),
+        );
+    })
+    .await;
+    let orphan = app
+        .sim
+        .state()
+        .users
+        .iter()
+        .find(|u| u.account_enabled && u.user_type == "Member")
+        .expect("an orphan candidate")
+        .id
+        .clone();
+    let orphan_finding = format!("orphaned_account:entra:{orphan}");
+    let good = report_csv(&app, &orphan, &FULL);
+    loads_again(&app, &bamboo, &good, &orphan_finding).await;
+    let open: FindingsPage = app.get("/api/findings?type=orphaned_account").await.body();
+    assert_eq!(ids(&open.findings), [orphan_finding.clone()]);
+
+    // A malformed CSV (a ragged row): the whole source fails, never half of it.
+    let mut ragged = good.clone();
+    ragged.push_str("E9999,late@contoso.com\n");
+    put_export(&app, &bamboo, &ragged).await;
+    fails_naming(&app, &orphan_finding, "OFFBOARD_POPULATION_REPORT_URL").await;
+    loads_again(&app, &bamboo, &good, &orphan_finding).await;
+
+    // A column missing (the export lost `Status`): names the column and the mapping.
+    let no_status: Vec<&str> = FULL.iter().copied().filter(|c| *c != "Status").collect();
+    put_export(&app, &bamboo, &report_csv(&app, &orphan, &no_status)).await;
+    fails_naming(&app, &orphan_finding, "OFFBOARD_POPULATION_REPORT_URL").await;
+    let f: FindingsPage = app.get("/api/findings?type=source_failed").await.body();
+    assert!(
+        f.findings
+            .iter()
+            .any(|f| f.observation.what.contains("Status")
+                && f.observation.what.contains("report_columns")),
+        "{:?}",
+        f.findings
+    );
+    loads_again(&app, &bamboo, &good, &orphan_finding).await;
+
+    // The credential refused (401): names the secret's setting.
+    let fault = app
+        .client
+        .post(format!("{}/_sim/faults", bamboo.base()))
+        .json(&json!({"count": 1, "status": 401}))
+        .send()
+        .await
+        .expect("fault");
+    assert!(fault.status().is_success());
+    fails_naming(&app, &orphan_finding, "OFFBOARD_POPULATION_REPORT_SECRET").await;
+    loads_again(&app, &bamboo, &good, &orphan_finding).await;
+
+    // Unreachable (the export server is gone): names the URL's setting.
+    drop(bamboo);
+    fails_naming(&app, &orphan_finding, "OFFBOARD_POPULATION_REPORT_URL").await;
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_bad_source_fails_the_scan_naming_the_setting_embedded() {
+    a_bad_source_fails_the_scan_naming_the_setting(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn a_bad_source_fails_the_scan_naming_the_setting_azure() {
+    a_bad_source_fails_the_scan_naming_the_setting(Backend::Azure).await;
 }

@@ -94,7 +94,7 @@ struct File {
     kinds: BTreeMap<String, Section>,
     sync: SyncSection,
     #[serde(default)]
-    reconcile: crate::reconcile::ReconcilePolicy,
+    reconcile: crate::reconcile::policy::ReconcilePolicy,
 }
 
 /// A policy file offboard cannot use.
@@ -109,7 +109,7 @@ pub struct Policy {
     /// Minutes directory sync may take to disable a synced cloud account.
     pub sync_verify_window_minutes: u32,
     /// What the reconciliation scan may do and which accounts it leaves alone.
-    pub reconcile: crate::reconcile::ReconcilePolicy,
+    pub reconcile: crate::reconcile::policy::ReconcilePolicy,
 }
 
 fn steps(names: &[String]) -> Result<BTreeSet<StepKind>, PolicyError> {

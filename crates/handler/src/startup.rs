@@ -98,7 +98,8 @@ impl Application {
             settings.policy.clone(),
             settings.effective.clone(),
             clock.clone(),
-        );
+        )
+        .with_engine(engine.clone());
         let scim = ScimService::new(
             backends.scim_users.clone(),
             intake.clone(),

@@ -16,7 +16,14 @@
 //! test routes under `/_sim`: `PUT /_sim/employees` replaces the employees, `POST /_sim/faults`
 //! `{"count", "status"}` answers the next requests with that status, `POST /_sim/garbage`
 //! `{"count"}` answers them with a body that is not a report, `GET /_sim/requests` counts the
-//! report requests served.
+//! report requests served, `POST /_sim/hide` `{"fields": [...]}` leaves those fields out of
+//! every answer (what BambooHR does with fields the API key's user may not see).
+//!
+//! It also serves a generic HR export the way Workday RaaS (and ADP, SuccessFactors exports)
+//! are read — `GET /ccx/service/customreport2/{tenant}/{owner}/{report}` with HTTP Basic auth
+//! (user `raas`, the API key as password) — answering whatever body `PUT /_sim/export` set
+//! (a CSV or JSON report, well formed or not), so the `report` source can be tested with it.
+//! The fault queue applies to it too.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -56,6 +63,8 @@ struct State {
     faults: Vec<u16>,
     garbage: usize,
     served: u64,
+    hidden: Vec<String>,
+    export: Option<(String, bytes::Bytes)>,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -119,6 +128,11 @@ impl Drop for BambooHr {
 struct ReportRequest {
     #[serde(default)]
     title: Option<String>,
+    fields: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Hide {
     fields: Vec<String>,
 }
 
@@ -200,6 +214,14 @@ fn report(state: &Shared, company: &str, query: &str, auth: Option<&str>, body: 
         );
     };
     st.served += 1;
+    let req = ReportRequest {
+        title: req.title,
+        fields: req
+            .fields
+            .into_iter()
+            .filter(|f| !st.hidden.contains(f))
+            .collect(),
+    };
     let params: Vec<(String, String)> = url_pairs(query);
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let only_current = get("onlyCurrent").is_none_or(|v| v != "false");
@@ -250,6 +272,41 @@ fn report(state: &Shared, company: &str, query: &str, auth: Option<&str>, body: 
             "employees": employees,
         }),
     )
+}
+
+/// The generic HR export: Basic auth `raas` + the API key, the body `PUT /_sim/export` set.
+fn export(state: &Shared, auth: Option<&str>) -> Response {
+    let mut st = lock(state);
+    if let Some(status) = (!st.faults.is_empty()).then(|| st.faults.remove(0)) {
+        return reply(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            &json!({"error": "injected fault"}),
+        );
+    }
+    if !basic_is(auth, "raas", &st.seed.api_key) {
+        return reply(StatusCode::UNAUTHORIZED, &json!({"error": "unauthorized"}));
+    }
+    let Some((content_type, body)) = st.export.clone() else {
+        return reply(StatusCode::NOT_FOUND, &json!({"error": "no export set"}));
+    };
+    st.served += 1;
+    let mut r = Response::new(body.into());
+    if let Ok(v) = warp::http::HeaderValue::from_str(&content_type) {
+        r.headers_mut().insert("content-type", v);
+    }
+    r
+}
+
+/// Whether `header` is HTTP Basic with exactly this user and password (constant time).
+fn basic_is(header: Option<&str>, user: &str, password: &str) -> bool {
+    let Some(b64) = header.and_then(|h| h.strip_prefix("Basic ")) else {
+        return false;
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
+        return false;
+    };
+    let expected = format!("{user}:{password}");
+    decoded.len() == expected.len() && bool::from(decoded.ct_eq(expected.as_bytes()))
 }
 
 fn url_pairs(query: &str) -> Vec<(String, String)> {
@@ -312,6 +369,36 @@ fn routes(state: Shared) -> warp::filters::BoxedFilter<(Response,)> {
             lock(&s).garbage += f.count;
             reply(StatusCode::OK, &json!({"queued": f.count}))
         });
+    let export_route = warp::get()
+        .and(warp::path!(
+            "ccx" / "service" / "customreport2" / String / String / String
+        ))
+        .and(warp::header::optional::<String>("authorization"))
+        .and(with())
+        .map(
+            |_: String, _: String, _: String, auth: Option<String>, s: Shared| {
+                export(&s, auth.as_deref())
+            },
+        );
+    let set_export = warp::put()
+        .and(warp::path!("_sim" / "export"))
+        .and(warp::header::optional::<String>("content-type"))
+        .and(warp::body::content_length_limit(256 * 1024 * 1024).and(warp::body::bytes()))
+        .and(with())
+        .map(|ct: Option<String>, body: bytes::Bytes, s: Shared| {
+            let n = body.len();
+            lock(&s).export = Some((ct.unwrap_or_else(|| "text/csv".into()), body));
+            reply(StatusCode::OK, &json!({"bytes": n}))
+        });
+    let hide = warp::post()
+        .and(warp::path!("_sim" / "hide"))
+        .and(warp::body::json())
+        .and(with())
+        .map(|h: Hide, s: Shared| {
+            let n = h.fields.len();
+            lock(&s).hidden = h.fields;
+            reply(StatusCode::OK, &json!({"hidden": n}))
+        });
     let requests = warp::get()
         .and(warp::path!("_sim" / "requests"))
         .and(with())
@@ -324,6 +411,12 @@ fn routes(state: Shared) -> warp::filters::BoxedFilter<(Response,)> {
         .or(garbage)
         .unify()
         .or(requests)
+        .unify()
+        .or(export_route)
+        .unify()
+        .or(set_export)
+        .unify()
+        .or(hide)
         .unify()
         .boxed()
 }

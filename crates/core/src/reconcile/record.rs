@@ -10,7 +10,7 @@ use crate::evidence::millis;
 use crate::ids::{CaseId, Sha256Digest};
 
 /// The step name of a scan's record: how the verifier tells a scan's chain from a case's.
-pub const SCAN_STEP: &str = "reconcile-scan";
+pub const SCAN_STEP: &str = crate::evidence::verify::SCAN_STEP;
 
 /// What one population source gave a scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

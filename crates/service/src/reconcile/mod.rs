@@ -34,6 +34,7 @@ use offboard_core::reconcile::{
 use offboard_graph::{GraphClient, GraphError};
 
 use crate::clock::Clock;
+use crate::engine::Engine;
 use crate::evidence::{Evidence, EvidenceFailure};
 use crate::intake::Intake;
 use crate::notifier::Notifier;
@@ -113,6 +114,7 @@ pub struct Reconciler {
     effective: EffectivePolicy,
     clock: Arc<dyn Clock>,
     http: reqwest::Client,
+    engine: Option<Engine>,
 }
 
 impl Reconciler {
@@ -142,7 +144,15 @@ impl Reconciler {
             effective,
             clock,
             http: sources::http_client(),
+            engine: None,
         }
+    }
+
+    /// The engine that re-runs the steps whose removal came back (policy `auto_remediate`);
+    /// without it, access that returned is only reported.
+    pub fn with_engine(mut self, engine: Engine) -> Self {
+        self.engine = Some(engine);
+        self
     }
 
     /// The findings store.
@@ -339,6 +349,14 @@ impl Reconciler {
             }
         }
 
+        // Access that came back: re-run just the affected steps on the same case.
+        if rp.auto_remediate
+            && !dry_run
+            && let Some(engine) = &self.engine
+        {
+            self.remediate(engine, &mut stored).await?;
+        }
+
         if !dry_run {
             for f in stored.iter().filter(|f| raised.contains(f.id())) {
                 if let Err(e) = self
@@ -397,6 +415,58 @@ impl Reconciler {
             resolved,
             ledger_seq,
         })
+    }
+
+    /// For each case with unhandled `access_returned` findings, re-runs the steps that
+    /// established what came back (`block-sign-in` for an enabled account, `remove-groups` for
+    /// a group) and notes on each finding what was done.
+    async fn remediate(&self, engine: &Engine, stored: &mut [Finding]) -> Result<(), ScanError> {
+        let mut by_case: BTreeMap<CaseId, BTreeSet<StepKind>> = BTreeMap::new();
+        for f in stored
+            .iter()
+            .filter(|f| f.observation.kind == FindingKind::AccessReturned && f.handled.is_none())
+        {
+            if let (Some(case), Some(step)) = (&f.observation.case_id, remedy(&f.observation.id)) {
+                by_case.entry(case.clone()).or_default().insert(step);
+            }
+        }
+        for (case, steps) in by_case {
+            let steps: Vec<StepKind> = steps.into_iter().collect();
+            let handled = match engine
+                .remediate_drift(
+                    &case,
+                    &steps,
+                    "the ghost-access scan found access that came back",
+                )
+                .await
+            {
+                Ok(rerun) if rerun.is_empty() => {
+                    format!("case {case} is not sealed with these steps verified; nothing re-run")
+                }
+                Ok(rerun) => format!(
+                    "re-running {} on case {case} (auto_remediate)",
+                    rerun
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Err(e) => {
+                    tracing::warn!(case = %case, "could not re-run the steps: {e}");
+                    format!("could not re-run the steps on case {case}: {e}")
+                }
+            };
+            for f in stored.iter_mut().filter(|f| {
+                f.observation.kind == FindingKind::AccessReturned
+                    && f.handled.is_none()
+                    && f.observation.case_id.as_ref() == Some(&case)
+                    && remedy(&f.observation.id).is_some()
+            }) {
+                f.handled = Some(handled.clone());
+                self.findings.put(f).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Seals the scan's record into the ledger (its own chain, in the month it started).
@@ -458,6 +528,17 @@ fn drift_due(case: &Case, drift_days: &[u32], now: DateTime<Utc>) -> bool {
         let at = done + Duration::days(i64::from(*d));
         at <= now && now < at + Duration::days(1)
     })
+}
+
+/// The step whose removal an `access_returned` finding says came back.
+fn remedy(finding_id: &str) -> Option<StepKind> {
+    if finding_id.ends_with(":account-enabled") {
+        Some(StepKind::BlockSignIn)
+    } else if finding_id.contains(":group:") {
+        Some(StepKind::RemoveGroups)
+    } else {
+        None
+    }
 }
 
 /// Each leaver's row and the source it came from, by the key findings use.

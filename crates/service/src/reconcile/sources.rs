@@ -46,7 +46,11 @@ fn fail(setting: &'static str, detail: impl Into<String>) -> SourceFailure {
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
+        .connect_timeout(Duration::from_secs(15))
         .redirect(reqwest::redirect::Policy::none())
+        // A scan reads each source once: no idle connection is kept between scans, so every
+        // scan finds out afresh whether the source is reachable.
+        .pool_max_idle_per_host(0)
         .build()
         .unwrap_or_default()
 }
