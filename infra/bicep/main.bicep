@@ -98,6 +98,9 @@ param notifyMailFrom string = ''
 @description('Recipients of notification mail, separated by commas; empty for no mail. Set together with notifyMailFrom.')
 param notifyMailTo string = ''
 
+@description('NCRONTAB schedule of the daily ghost-access scan (the reconcile timer).')
+param reconcileSchedule string = '0 0 2 * * *'
+
 @description('HR population sources of the ghost-access scan, comma-separated: bamboohr, report, entra; empty for none (the scan then judges only offboard\'s own cases).')
 param populationSources string = ''
 
@@ -669,6 +672,7 @@ var appSettings = {
   OFFBOARD_NOTIFY_MAIL_FROM: notifyMailFrom
   OFFBOARD_NOTIFY_MAIL_TO: notifyMailTo
   // The ghost-access scan's HR population sources (README, "Ghost access").
+  OFFBOARD_RECONCILE_SCHEDULE: reconcileSchedule
   OFFBOARD_POPULATION_SOURCES: populationSources
   OFFBOARD_POPULATION_BAMBOOHR_URL: populationBamboohrUrl
   OFFBOARD_POPULATION_BAMBOOHR_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/population-bamboohr-key/)'

@@ -192,6 +192,7 @@ locals {
     OFFBOARD_NOTIFY_MAIL_FROM                = var.notify_mail_from
     OFFBOARD_NOTIFY_MAIL_TO                  = var.notify_mail_to
     # The ghost-access scan's HR population sources (README, "Ghost access").
+    OFFBOARD_RECONCILE_SCHEDULE          = var.reconcile_schedule
     OFFBOARD_POPULATION_SOURCES          = var.population_sources
     OFFBOARD_POPULATION_BAMBOOHR_URL     = var.population_bamboohr_url
     OFFBOARD_POPULATION_BAMBOOHR_KEY     = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/population-bamboohr-key/)"

@@ -134,6 +134,12 @@ variable "notify_mail_to" {
   default     = ""
 }
 
+variable "reconcile_schedule" {
+  description = "NCRONTAB schedule of the daily ghost-access scan (the reconcile timer)."
+  type        = string
+  default     = "0 0 2 * * *"
+}
+
 variable "population_sources" {
   description = "HR population sources of the ghost-access scan, comma-separated: bamboohr, report, entra; empty for none (the scan then judges only offboard's own cases)."
   type        = string

@@ -86,6 +86,13 @@ pub const OFFBOARD_RELAY_SAS_KEY: &str = "OFFBOARD_RELAY_SAS_KEY";
 /// trusts its public half.
 pub const OFFBOARD_AGENT_SIGNING_KEY: &str = "OFFBOARD_AGENT_SIGNING_KEY";
 
+/// NCRONTAB schedule of the `reconcile` timer (the daily ghost-access scan): the Functions
+/// host reads it from `handlers/reconcile/function.json` (`%OFFBOARD_RECONCILE_SCHEDULE%`);
+/// the templates and `offboard local` default it to `0 0 2 * * *` (02:00 UTC daily).
+pub const OFFBOARD_RECONCILE_SCHEDULE: &str = "OFFBOARD_RECONCILE_SCHEDULE";
+/// The schedule when [`OFFBOARD_RECONCILE_SCHEDULE`] is not given: daily at 02:00 UTC.
+pub const DEFAULT_RECONCILE_SCHEDULE: &str = "0 0 2 * * *";
+
 /// HR population sources the scan reads, comma-separated: `bamboohr`, `report`, `entra`.
 /// Unset: the scan judges only offboard's own cases (no orphans, no missed terminations).
 pub const OFFBOARD_POPULATION_SOURCES: &str = "OFFBOARD_POPULATION_SOURCES";

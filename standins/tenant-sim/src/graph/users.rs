@@ -68,7 +68,7 @@ pub(super) fn user_filterable(u: &User) -> Map<String, Value> {
 
 /// The full property set of a user (what `$select` picks from).
 pub fn user_full(t: &Tenant, u: &User) -> Map<String, Value> {
-    let states = t.license_states(&u.id);
+    let states = t.license_states_of(u);
     let mut assigned: Vec<Value> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for s in &states {
