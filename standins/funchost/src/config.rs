@@ -734,6 +734,36 @@ mod tests {
     }
 
     #[test]
+    fn a_timer_schedule_can_name_an_app_setting() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let app = AppDefinition::load(&root.join("host.json"), &root.join("handlers")).unwrap();
+        let Trigger::Timer { schedule, .. } = &app.functions["reconcile"].trigger else {
+            panic!("reconcile is a timer");
+        };
+        assert_eq!(
+            schedule,
+            &TimerSchedule::Setting("OFFBOARD_RECONCILE_SCHEDULE".into())
+        );
+        let mut settings = std::collections::BTreeMap::new();
+        let err = schedule.resolve(&settings).unwrap_err();
+        assert!(err.contains("OFFBOARD_RECONCILE_SCHEDULE"), "{err}");
+        settings.insert(
+            "OFFBOARD_RECONCILE_SCHEDULE".into(),
+            "not a schedule".into(),
+        );
+        assert!(schedule.resolve(&settings).is_err());
+        settings.insert("OFFBOARD_RECONCILE_SCHEDULE".into(), "0 0 2 * * *".into());
+        let s = schedule.resolve(&settings).unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-06T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            s.next_after(now).map(|t| t.to_rfc3339()),
+            Some("2026-12-07T02:00:00+00:00".to_owned())
+        );
+    }
+
+    #[test]
     fn unknown_bindings_and_keys_are_refused_loudly() {
         let dir = tempfile::tempdir().unwrap();
         write(
