@@ -249,6 +249,7 @@ var secretSettings = {
   OFFBOARD_NOTIFY_WEBHOOK_SECRET: 'notify-webhook-secret'
   OFFBOARD_POPULATION_BAMBOOHR_KEY: 'population-bamboohr-key'
   OFFBOARD_POPULATION_REPORT_SECRET: 'population-report-secret'
+  OFFBOARD_SIGNIN_SESSION_KEY: 'signin-session-key'
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -680,6 +681,11 @@ var appSettings = {
   OFFBOARD_POPULATION_REPORT_USER: populationReportUser
   OFFBOARD_POPULATION_REPORT_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/population-report-secret/)'
   OFFBOARD_POPULATION_REPORT_TOKEN_URL: populationReportTokenUrl
+  // Sign-in of people and GRC tools (crates/signin): offboard's app registration
+  // (modules/signin.bicep), the tenant's authority, and the key of browser sessions.
+  OFFBOARD_SIGNIN_CLIENT_ID: signin.outputs.clientId
+  OFFBOARD_SIGNIN_AUTHORITY: 'https://login.microsoftonline.com'
+  OFFBOARD_SIGNIN_SESSION_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/signin-session-key/)'
 }
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
@@ -1031,6 +1037,21 @@ module graphGrants 'modules/graph-grants.bicep' = {
 }
 
 // ---------------------------------------------------------------------------------------------
+// offboard's app registration: sign-in for people and GRC tools, and its app roles
+// ---------------------------------------------------------------------------------------------
+
+module signin 'modules/signin.bicep' = {
+  name: 'offboard-signin'
+  params: {
+    uniqueName: functionAppName
+    displayName: functionAppName
+    // The app's default host name (what the platform gives the app as WEBSITE_HOSTNAME), not
+    // functionApp.properties: the app's settings name this registration, so it must exist first.
+    redirectUri: 'https://${functionAppName}.azurewebsites.net/api/signin/callback'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Outputs (no secret, no key, no connection string)
 // ---------------------------------------------------------------------------------------------
 
@@ -1041,6 +1062,7 @@ output identityPrincipalId string = identity.properties.principalId
 output identityResourceId string = identity.id
 output relayNamespace string = '${relay.name}.servicebus.windows.net'
 output relayNamespaceName string = relay.name
+output signinClientId string = signin.outputs.clientId
 output hybridConnectionName string = hybridConnectionName
 output agentListenRuleName string = agentListen.name
 output keyVaultName string = vault.name

@@ -99,6 +99,7 @@ locals {
     OFFBOARD_NOTIFY_WEBHOOK_SECRET           = "notify-webhook-secret"
     OFFBOARD_POPULATION_BAMBOOHR_KEY         = "population-bamboohr-key"
     OFFBOARD_POPULATION_REPORT_SECRET        = "population-report-secret"
+    OFFBOARD_SIGNIN_SESSION_KEY              = "signin-session-key"
   }
 
   # -------------------------------------------------------------------------------------------
@@ -200,6 +201,11 @@ locals {
     OFFBOARD_POPULATION_REPORT_USER      = var.population_report_user
     OFFBOARD_POPULATION_REPORT_SECRET    = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/population-report-secret/)"
     OFFBOARD_POPULATION_REPORT_TOKEN_URL = var.population_report_token_url
+    # Sign-in of people and GRC tools (crates/signin): offboard's app registration (signin.tf),
+    # the tenant's authority, and the key of browser sessions.
+    OFFBOARD_SIGNIN_CLIENT_ID   = azuread_application.signin.client_id
+    OFFBOARD_SIGNIN_AUTHORITY   = "https://login.microsoftonline.com"
+    OFFBOARD_SIGNIN_SESSION_KEY = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/signin-session-key/)"
   }
 }
 

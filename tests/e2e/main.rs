@@ -14,5 +14,6 @@ mod queues;
 mod reconcile;
 mod refusals;
 mod scim;
+mod signin;
 mod tamper;
 mod worm;

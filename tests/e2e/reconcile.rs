@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use offboard_api::{FindingsPage, ScanAnswer};
+use offboard_core::case::CaseStatus;
 use offboard_core::reconcile::ScanRecord;
 use offboard_testkit::{Backend, TestApp, spawn_app_with};
 use serde_json::{Map, Value, json};
@@ -192,7 +193,12 @@ async fn ghost_access(backend: Backend) {
             .any(|c| c.as_str() == adele_case)
     );
     let case = finished(&app, &adele_case).await;
-    assert_eq!(case["status"], "completed", "{}", case["plan"]);
+    assert_eq!(
+        case.case.status,
+        CaseStatus::Completed,
+        "{:?}",
+        case.case.plan
+    );
     assert_eq!(
         app.cases
             .get(&offboard_core::ids::CaseId::parse(&adele_case).unwrap())
@@ -201,7 +207,7 @@ async fn ghost_access(backend: Backend) {
             .unwrap()
             .value
             .event
-            .body_sha256
+            .body_sha256()
             .to_hex(),
         first.scan.sources[0].sha256.as_ref().unwrap().to_hex(),
         "the case's trigger is the population snapshot"
@@ -210,12 +216,12 @@ async fn ghost_access(backend: Backend) {
     // too (an unfinished case past its SLA would rightly be a finding of its own).
     let case = app
         .wait_case(&adele_case, Duration::from_secs(60), |c| {
-            !c["evidence"]["sealHash"].is_null()
+            c.timeline.evidence.seal_hash.is_some()
         })
         .await;
     for id in &first.scan.cases_opened {
         let c = finished(&app, id.as_str()).await;
-        assert_eq!(c["status"], "completed", "{}", c["plan"]);
+        assert_eq!(c.case.status, CaseStatus::Completed, "{:?}", c.case.plan);
     }
     let before = records_by_step(&app, &adele_case).await;
 
@@ -234,12 +240,13 @@ async fn ghost_access(backend: Backend) {
     assert!(ids(&second.findings).contains(&format!("orphaned_account:entra:{orphan}")));
 
     // 3. Access comes back behind offboard's back: re-enabled, and a group re-added.
-    let group = case["plan"]["facts"]["groups"]
-        .as_array()
-        .and_then(|gs| gs.iter().find(|g| g["removable"] == true))
-        .and_then(|g| g["id"].as_str())
-        .expect("the case removed a group")
-        .to_owned();
+    let group = case
+        .case
+        .plan
+        .as_ref()
+        .and_then(|p| p.facts.groups.iter().find(|g| g.removable))
+        .map(|g| g.id.clone())
+        .expect("the case removed a group");
     app.sim.with_state(|t| {
         if let Some(g) = t.groups.iter_mut().find(|g| g.id == group) {
             g.members.push(ADELE.to_owned());
@@ -275,9 +282,9 @@ async fn ghost_access(backend: Backend) {
     // the case is sealed a second time (a new generation; nothing rewritten).
     let resealed = app
         .wait_case(&adele_case, Duration::from_secs(120), |c| {
-            c["status"] == "completed"
-                && !c["evidence"]["sealHash"].is_null()
-                && c["evidence"]["sealHash"] != case["evidence"]["sealHash"]
+            c.case.status == CaseStatus::Completed
+                && c.timeline.evidence.seal_hash.is_some()
+                && c.timeline.evidence.seal_hash != case.timeline.evidence.seal_hash
         })
         .await;
     let ev = app.get(&format!("/api/cases/{adele_case}/evidence")).await;
@@ -288,11 +295,14 @@ async fn ghost_access(backend: Backend) {
     );
     assert_eq!(ev.json["packet"]["seal"]["generation"], 1);
     let after = records_by_step(&app, &adele_case).await;
-    let steps: Vec<&str> = resealed["plan"]["steps"]
-        .as_array()
-        .expect("steps")
+    let steps: Vec<&str> = resealed
+        .case
+        .plan
+        .as_ref()
+        .expect("a plan")
+        .steps
         .iter()
-        .filter_map(|s| s["kind"].as_str())
+        .map(|s| s.kind.as_str())
         .filter(|k| *k != "seal")
         .collect();
     let rerun: Vec<&str> = steps

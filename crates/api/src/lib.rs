@@ -13,6 +13,7 @@
 pub mod cases;
 pub mod evidence;
 pub mod intake;
+pub mod me;
 pub mod ms;
 pub mod report;
 pub mod scans;
@@ -25,5 +26,6 @@ pub use evidence::{
     DescribedFinding, LedgerHead, LedgerStatus, Verification, VerifiedPacket, VerifyOutcome,
 };
 pub use intake::CaseReceipt;
+pub use me::Me;
 pub use report::{ReportFormat, ReportMeta, ReportParameters, ReportRow, TerminationsReport};
 pub use scans::{FindingsPage, ScanAnswer};

@@ -41,6 +41,8 @@ pub struct AppState {
     pub compliance: Compliance,
     /// The ghost-access scan.
     pub reconciler: Reconciler,
+    /// Sign-in of people and GRC tools, when configured.
+    pub signin: Option<Arc<crate::signin::SignIn>>,
 }
 
 /// The running handler.
@@ -116,6 +118,10 @@ impl Application {
             clock,
             compliance,
             reconciler,
+            signin: settings
+                .signin
+                .as_ref()
+                .map(|c| Arc::new(crate::signin::SignIn::new(c))),
         };
         // The host calls the handler on loopback only.
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;

@@ -165,7 +165,7 @@ impl Intake {
     /// the same person already has an open case — attaches the event to that case. A due
     /// case is sent to planning. An event id seen before with a different termination is
     /// refused ([`IntakeError::EventIdReused`]).
-    #[tracing::instrument(skip_all, fields(case_id = %event.case_id(), leaver = %event.employee.display_name(), source = %event.source))]
+    #[tracing::instrument(skip_all, fields(case_id = %event.case_id(), leaver = %event.employee().display_name(), source = %event.source()))]
     pub async fn open(&self, event: TerminationEvent) -> Result<Receipt, IntakeError> {
         if let Some(seen) = self.cases.get(&event.case_id()).await? {
             self.same_or_conflict(&seen.value.event, &event, &seen.value.id)
@@ -261,14 +261,14 @@ impl Intake {
     }
 
     async fn finish_cancelled(&self, case: &Case, note: &str) -> Result<(), IntakeError> {
-        let period = offboard_core::evidence::period_of(case.event.effective_at);
+        let period = offboard_core::evidence::period_of(case.event.effective_at());
         let recorded = self
             .evidence
             .index()
             .get(&period, &case.id)
             .await
             .map_err(EvidenceFailure::from)?
-            .is_some_and(|v| v.value.status == CaseStatus::Cancelled.as_str());
+            .is_some_and(|v| v.value.status == CaseStatus::Cancelled);
         if !recorded {
             let body = self.evidence.case_status_body(
                 case,

@@ -7,12 +7,14 @@ mod findings;
 mod hris;
 mod invocations;
 mod ledger;
+mod me;
 mod offboardings;
 pub mod openapi;
 mod remediation;
 mod reports;
 mod scans;
 mod scim;
+mod signin;
 
 use warp::Filter;
 use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -94,6 +96,10 @@ pub const SERVED: &[(&str, &str)] = &[
     ("get", "/api/remediations"),
     ("post", "/api/cases/{caseId}/steps/{step}/retry"),
     ("get", "/api/openapi.json"),
+    ("get", "/api/me"),
+    ("get", "/api/signin"),
+    ("post", "/api/signin/callback"),
+    ("post", "/api/signout"),
     ("get", "/api/scim/v2/ServiceProviderConfig"),
     ("get", "/api/scim/v2/ResourceTypes"),
     ("get", "/api/scim/v2/ResourceTypes/{id}"),
@@ -149,6 +155,12 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
         ["api", "ledger"] => only(&req, &[Method::GET], || ledger::get(state)).await,
         ["api", "scans"] => only(&req, &[Method::POST], || scans::run(state, &req)).await,
         ["api", "findings"] => only(&req, &[Method::GET], || findings::list(state, &req)).await,
+        ["api", "me"] => only(&req, &[Method::GET], || me::get(state, &req)).await,
+        ["api", "signin"] => only(&req, &[Method::GET], || signin::start(state, &req)).await,
+        ["api", "signin", "callback"] => {
+            only(&req, &[Method::POST], || signin::callback(state, &req)).await
+        }
+        ["api", "signout"] => only(&req, &[Method::POST], || signin::signout(state, &req)).await,
         ["api", "openapi.json"] => only(&req, &[Method::GET], || async { openapi::get() }).await,
         [function] if invocations::is_function(function) => {
             only(&req, &[Method::POST], || {

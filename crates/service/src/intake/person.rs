@@ -58,32 +58,32 @@ impl Intake {
         }
         tracing::warn!(
             %original,
-            event_id = %event.source_event_id,
-            first_leaver = first.employee.display_name(),
-            leaver = event.employee.display_name(),
+            event_id = %event.source_event_id(),
+            first_leaver = first.employee().display_name(),
+            leaver = event.employee().display_name(),
             "an event id was reused for a different termination; refused"
         );
         if let Some(notifier) = &self.notifier {
             let n = Notification {
                 kind: NotificationKind::EventIdConflict,
                 case_id: original.clone(),
-                leaver: first.employee.display_name().to_owned(),
+                leaver: first.employee().display_name().to_owned(),
                 what: format!(
                     "{} sent event `{}` again for a different termination ({}, {}, effective {}) than the first time ({}, {}, effective {}); the second request was refused with 409 and changed nothing",
-                    event.source,
-                    event.source_event_id,
-                    event.employee.display_name(),
-                    event.kind,
-                    event.hr_effective.as_sent().unwrap_or("now"),
-                    first.employee.display_name(),
-                    first.kind,
-                    first.hr_effective.as_sent().unwrap_or("now"),
+                    event.source(),
+                    event.source_event_id(),
+                    event.employee().display_name(),
+                    event.kind(),
+                    event.hr_effective().as_sent().unwrap_or("now"),
+                    first.employee().display_name(),
+                    first.kind(),
+                    first.hr_effective().as_sent().unwrap_or("now"),
                 ),
                 action: "Check the sender's event ids: a new termination needs a new event id. If the second termination is real, send it again with its own id.".into(),
                 at: self.clock.now(),
                 key: format!(
                     "{original}:EventIdConflict:{}",
-                    event.body_sha256.to_hex()
+                    event.body_sha256().to_hex()
                 ),
             };
             // The refusal stands even if the notification cannot be queued: the sender gets
@@ -93,8 +93,8 @@ impl Intake {
             }
         }
         Err(IntakeError::EventIdReused {
-            sender: event.source,
-            event_id: event.source_event_id.clone(),
+            sender: event.source(),
+            event_id: event.source_event_id().to_owned(),
             original: original.clone(),
         })
     }
@@ -140,7 +140,7 @@ impl Intake {
         let Some(directory) = &self.directory else {
             return Ok(None);
         };
-        match directory.resolve(&event.employee).await {
+        match directory.resolve(event.employee()).await {
             Ok(Resolution::Found { user_id, .. }) => Ok(Some(user_id)),
             Ok(Resolution::NotFound { .. } | Resolution::Ambiguous { .. }) => Ok(None),
             Err(StepFailure::Throttled { detail, .. } | StepFailure::Transient { detail }) => {
@@ -246,7 +246,7 @@ impl Intake {
         }
         tracing::info!(
             attached_to = %case.id,
-            event_id = %event.source_event_id,
+            event_id = %event.source_event_id(),
             written,
             "termination attached to the person's open case"
         );
@@ -362,16 +362,16 @@ fn join(
     event: &TerminationEvent,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, IntakeError> {
-    let earlier = event.effective_at < case.due_at();
+    let earlier = event.effective_at() < case.due_at();
     let kind_before = case.plan_kind();
     case.attached.push(AttachedEvent::of(event));
     let mut note = format!(
         "termination {}/{} of the same person ({}, effective {}) attached",
-        event.source,
-        event.source_event_id,
-        event.kind,
+        event.source(),
+        event.source_event_id(),
+        event.kind(),
         event
-            .effective_at
+            .effective_at()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     );
     if case.plan_kind() != kind_before {

@@ -46,7 +46,7 @@ fn sign_in_cut(case: &Case) -> Option<DateTime<Utc>> {
 
 /// A case as the scan judges it.
 pub fn view(case: &Case, policy: &Policy) -> CaseView {
-    let e = &case.event.employee;
+    let e = case.event.employee();
     let facts = case.plan.as_ref().map(|p| &p.facts);
     let mut emails: Vec<String> = [&e.user_principal_name, &e.mail]
         .into_iter()
@@ -72,7 +72,7 @@ pub fn view(case: &Case, policy: &Policy) -> CaseView {
         // late webhook) is judged incomplete from when offboard learned of it.
         sla_deadline: Some(case.due_at().max(case.created_at) + Duration::minutes(sla)),
         sign_in_cut: sign_in_cut(case),
-        effective_at: case.event.effective_at,
+        effective_at: case.event.effective_at(),
         leaver: e.display_name().to_owned(),
     }
 }

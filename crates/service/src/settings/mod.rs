@@ -11,20 +11,25 @@ use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
 
 mod agent;
+mod error;
 mod names;
 mod notify;
 mod population;
 pub mod secret_rules;
+mod signin;
 #[cfg(test)]
 mod tests;
 
 use agent::parse_relay;
 pub use agent::{AgentSettings, DEFAULT_HYBRID_CONNECTION, RelayAuth};
+pub use error::SettingsError;
 pub use names::*;
 pub(crate) use notify::url_is_allowed;
 pub use notify::{MailSettings, NotifySettings};
 use notify::{parse_mail, parse_webhook_url};
 pub use population::{PopulationSettings, PopulationSource};
+pub use signin::SigninConfig;
+use signin::parse_signin;
 
 /// Which storage backend the handler uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,16 +130,8 @@ pub struct Settings {
     pub agent: Option<AgentSettings>,
     /// HR population sources of the ghost-access scan.
     pub population: PopulationSettings,
-}
-
-/// A setting with a value offboard cannot use.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("setting {name}: {detail}")]
-pub struct SettingsError {
-    /// The setting.
-    pub name: &'static str,
-    /// What is wrong and what to set.
-    pub detail: String,
+    /// Sign-in of people and GRC tools, when offboard's app registration is configured.
+    pub signin: Option<SigninConfig>,
 }
 
 /// The Graph base URL with its version: `https://graph.microsoft.com` (as templates and
@@ -337,6 +334,12 @@ impl Settings {
             notify,
             agent,
             population,
+            signin: parse_signin(
+                val(OFFBOARD_SIGNIN_CLIENT_ID),
+                val(OFFBOARD_SIGNIN_AUTHORITY),
+                val(OFFBOARD_TENANT_ID),
+                secret(OFFBOARD_SIGNIN_SESSION_KEY),
+            )?,
         })
     }
 

@@ -112,3 +112,14 @@ pub const OFFBOARD_POPULATION_REPORT_SECRET: &str = "OFFBOARD_POPULATION_REPORT_
 /// OAuth 2.0 token endpoint: when set, the report is read with a client-credentials token
 /// (`report_oauth_scope` in the policy file) instead of Basic auth.
 pub const OFFBOARD_POPULATION_REPORT_TOKEN_URL: &str = "OFFBOARD_POPULATION_REPORT_TOKEN_URL";
+
+/// offboard's app registration (its client id): people and GRC tools sign in to it with Entra
+/// ID, and the tokens offboard accepts name it as their audience. Unset: sign-in is off.
+pub const OFFBOARD_SIGNIN_CLIENT_ID: &str = "OFFBOARD_SIGNIN_CLIENT_ID";
+/// The Entra ID authority host (default `https://login.microsoftonline.com`; a national
+/// cloud's, or the local stand-in's `http://127.0.0.1:P`). The tenant is [`OFFBOARD_TENANT_ID`].
+pub const OFFBOARD_SIGNIN_AUTHORITY: &str = "OFFBOARD_SIGNIN_AUTHORITY";
+/// The key that signs a signed-in browser's session cookie: base64 of at least 32 random bytes
+/// (`openssl rand -base64 32`). A secret (Key Vault reference in Azure). Unset: bearer tokens
+/// work, browser sign-in answers 503 naming this setting.
+pub const OFFBOARD_SIGNIN_SESSION_KEY: &str = "OFFBOARD_SIGNIN_SESSION_KEY";

@@ -4,8 +4,9 @@
 
 use secrecy::SecretString;
 
+use super::error::SettingsError;
 use super::names::*;
-use super::url_is_allowed;
+use super::notify::url_is_allowed;
 
 /// One HR population source.
 #[derive(Clone)]
@@ -100,7 +101,7 @@ impl PopulationSettings {
     pub(super) fn from_lookup(
         val: &impl Fn(&str) -> Option<String>,
         secret: &impl Fn(&str) -> Option<SecretString>,
-    ) -> Result<Self, super::SettingsError> {
+    ) -> Result<Self, SettingsError> {
         let mut sources = Vec::new();
         for name in val(OFFBOARD_POPULATION_SOURCES)
             .unwrap_or_default()
@@ -121,7 +122,7 @@ impl PopulationSettings {
                 },
                 "entra" => PopulationSource::Entra,
                 other => {
-                    return Err(super::SettingsError {
+                    return Err(SettingsError {
                         name: OFFBOARD_POPULATION_SOURCES,
                         detail: format!(
                             "`{other}` is not a population source: use bamboohr, report or entra"
