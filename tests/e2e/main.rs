@@ -7,6 +7,7 @@ mod helpers;
 mod host_boundary;
 mod hybrid;
 mod intake;
+mod kill_switch;
 mod logs;
 mod oneperson;
 mod pipeline;

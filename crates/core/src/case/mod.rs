@@ -11,11 +11,13 @@
 //! reactivation) cancels it only before its effective time: after that, access is already
 //! being removed and a reinstatement is a new onboarding, not an undo.
 
+mod cut;
 pub(crate) mod status;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use cut::{CutStep, SignInCut};
 pub use status::CaseStatus;
 
 use crate::event::{Source, TerminationEvent, TerminationKind};
@@ -85,6 +87,9 @@ pub struct Case {
     /// own (one person, one active offboarding), in the order they arrived.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attached: Vec<AttachedEvent>,
+    /// The sign-in cut made inline at intake, once claimed (the kill switch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_cut: Option<SignInCut>,
 }
 
 /// A termination of the same person that arrived while this case was open and joined it:
@@ -175,6 +180,7 @@ impl Case {
             planning_exception: None,
             sla_breached_at: None,
             attached: Vec::new(),
+            sign_in_cut: None,
             event,
         }
     }

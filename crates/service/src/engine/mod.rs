@@ -22,7 +22,9 @@
 //!   [`seal`](Engine::seal) the case when every step is terminal;
 //! - `remediation.rs`: a failed step's remediation item, the poison queue and the
 //!   operator's retry;
-//! - `sla.rs` and `sweep.rs`: the timers; `dry_run.rs`: the plan without a case.
+//! - `sla.rs` and `sweep.rs`: the timers; `dry_run.rs`: the plan without a case;
+//! - `kill_switch.rs`: the sign-in cut intake makes inline before answering, and what a
+//!   queued step of the cut's kinds does when it finds the cut done or still running.
 //!
 //! Every change to a case goes through [`crate::etag::update`] (read, change, replace
 //! with the ETag, read again when another invocation wrote first).
@@ -31,11 +33,13 @@ mod dry_run;
 mod finish;
 mod holder;
 mod journal;
+mod kill_switch;
 mod lease;
 mod outcome;
 mod plan;
 mod remediation;
 mod run_step;
+mod sign_in_cut;
 mod sla;
 mod sweep;
 
@@ -43,6 +47,7 @@ pub use crate::directory::{Directory, Resolution};
 pub use crate::notifier::{Notifier, QueueNotifier};
 pub use dry_run::{DryRun, dry_run};
 pub use outcome::{EngineError, Handled, SlaReport};
+pub use sign_in_cut::{SignInCutOutcome, cut_kinds, is_cut_kind};
 
 #[cfg(test)]
 mod crash_tests;
