@@ -103,6 +103,24 @@ param notifyMailFrom string = ''
 @description('Recipients of notification mail, separated by commas; empty for no mail. Set together with notifyMailFrom.')
 param notifyMailTo string = ''
 
+@description('NCRONTAB schedule of the daily ghost-access scan (the reconcile timer).')
+param reconcileSchedule string = '0 0 2 * * *'
+
+@description('HR population sources of the ghost-access scan, comma-separated: bamboohr, report, entra; empty for none (the scan then judges only offboard\'s own cases).')
+param populationSources string = ''
+
+@description('BambooHR API base for the population source, https://api.bamboohr.com/api/gateway.php/{companyDomain}; its API key is the Key Vault secret population-bamboohr-key.')
+param populationBamboohrUrl string = ''
+
+@description('HTTPS URL of the population report (CSV or JSON export); its password or OAuth client secret is the Key Vault secret population-report-secret.')
+param populationReportUrl string = ''
+
+@description('Basic-auth user (or OAuth client id) of the population report.')
+param populationReportUser string = ''
+
+@description('OAuth token endpoint of the population report (client credentials); empty for Basic auth.')
+param populationReportTokenUrl string = ''
+
 @description('Network-hardened deployment (what regulated customers require): the function app joins a virtual network (Flex Consumption VNet integration, outbound through a NAT gateway), Storage, Cosmos DB, Key Vault and the app itself get private endpoints and private DNS zones, and public network access is off on all of them. Operators, HR intake and deployments must then come from inside (or through) the network: infra/README.md, "Network-hardened deployment".')
 param privateNetworking bool = false
 
@@ -190,6 +208,8 @@ var cosmosContainerSpecs = [
   // One person, one active offboarding: the claim on person-{objectId} (created if absent)
   // decides which of two terminations of the same person opens the case.
   { name: 'claims', partitionKey: '/id' }
+  // Ghost-access scan findings (GET /api/findings), one per {kind}:{subject}.
+  { name: 'findings', partitionKey: '/id' }
 ]
 
 var evidenceContainerName = 'evidence'
@@ -214,6 +234,8 @@ var graphAppRoles = [
   'User.Read.All'
   'User.RevokeSessions.All'
   'UserAuthenticationMethod.ReadWrite.All'
+  'AuditLog.Read.All'
+  'User-LifeCycleInfo.Read.All'
 ]
 var exchangeAppRoles = [
   'Exchange.ManageAsApp'
@@ -235,6 +257,8 @@ var secretSettings = {
   OFFBOARD_RELAY_SAS_KEY: 'relay-send-key'
   OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET: 'notify-teams-webhook-url'
   OFFBOARD_NOTIFY_WEBHOOK_SECRET: 'notify-webhook-secret'
+  OFFBOARD_POPULATION_BAMBOOHR_KEY: 'population-bamboohr-key'
+  OFFBOARD_POPULATION_REPORT_SECRET: 'population-report-secret'
   OFFBOARD_SIGNIN_SESSION_KEY: 'signin-session-key'
 }
 
@@ -658,6 +682,15 @@ var appSettings = {
   OFFBOARD_NOTIFY_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/notify-webhook-secret/)'
   OFFBOARD_NOTIFY_MAIL_FROM: notifyMailFrom
   OFFBOARD_NOTIFY_MAIL_TO: notifyMailTo
+  // The ghost-access scan's HR population sources (README, "Ghost access").
+  OFFBOARD_RECONCILE_SCHEDULE: reconcileSchedule
+  OFFBOARD_POPULATION_SOURCES: populationSources
+  OFFBOARD_POPULATION_BAMBOOHR_URL: populationBamboohrUrl
+  OFFBOARD_POPULATION_BAMBOOHR_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/population-bamboohr-key/)'
+  OFFBOARD_POPULATION_REPORT_URL: populationReportUrl
+  OFFBOARD_POPULATION_REPORT_USER: populationReportUser
+  OFFBOARD_POPULATION_REPORT_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/population-report-secret/)'
+  OFFBOARD_POPULATION_REPORT_TOKEN_URL: populationReportTokenUrl
   // Sign-in of people and GRC tools (crates/signin): offboard's app registration
   // (modules/signin.bicep), the tenant's authority, and the key of browser sessions.
   OFFBOARD_SIGNIN_CLIENT_ID: signin.outputs.clientId

@@ -10,7 +10,9 @@
 # to app settings). agent-signing-key is the seed `offboard-agent keygen` writes (the agent gets
 # the public half); signin-session-key signs browser sessions: `openssl rand -base64 32`. Optional, never asked for by default: relay-send-key, the key of a relay SAS
 # rule with the Send right, only if the handler must not use its managed identity for the relay
-# (then also deploy with relaySasKeyName / relay_sas_key_name). Each value is read from the terminal without echo (or one line from stdin
+# (then also deploy with relaySasKeyName / relay_sas_key_name); population-bamboohr-key and
+# population-report-secret, the credentials of the ghost-access scan's HR population sources
+# (with populationSources / population_sources). Each value is read from the terminal without echo (or one line from stdin
 # when not a terminal) and handed to az through a private temporary file.
 # Needs: az CLI signed in with Key Vault Secrets Officer on the vault (RBAC mode).
 set -euo pipefail

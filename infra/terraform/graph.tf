@@ -24,6 +24,8 @@ locals {
     "User.Read.All",
     "User.RevokeSessions.All",
     "UserAuthenticationMethod.ReadWrite.All",
+    "AuditLog.Read.All",
+    "User-LifeCycleInfo.Read.All",
   ]
   exchange_app_roles = [
     "Exchange.ManageAsApp",

@@ -84,6 +84,8 @@ locals {
     # One person, one active offboarding: the claim on person-{objectId} (created if absent)
     # decides which of two terminations of the same person opens the case.
     { name = "claims", partition_key = "/id" },
+    # Ghost-access scan findings (GET /api/findings), one per {kind}:{subject}.
+    { name = "findings", partition_key = "/id" },
   ]
 
   evidence_container_name   = "evidence"
@@ -99,6 +101,8 @@ locals {
     OFFBOARD_RELAY_SAS_KEY                   = "relay-send-key"
     OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET = "notify-teams-webhook-url"
     OFFBOARD_NOTIFY_WEBHOOK_SECRET           = "notify-webhook-secret"
+    OFFBOARD_POPULATION_BAMBOOHR_KEY         = "population-bamboohr-key"
+    OFFBOARD_POPULATION_REPORT_SECRET        = "population-report-secret"
     OFFBOARD_SIGNIN_SESSION_KEY              = "signin-session-key"
   }
 
@@ -192,6 +196,15 @@ locals {
     OFFBOARD_NOTIFY_WEBHOOK_SECRET           = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/notify-webhook-secret/)"
     OFFBOARD_NOTIFY_MAIL_FROM                = var.notify_mail_from
     OFFBOARD_NOTIFY_MAIL_TO                  = var.notify_mail_to
+    # The ghost-access scan's HR population sources (README, "Ghost access").
+    OFFBOARD_RECONCILE_SCHEDULE          = var.reconcile_schedule
+    OFFBOARD_POPULATION_SOURCES          = var.population_sources
+    OFFBOARD_POPULATION_BAMBOOHR_URL     = var.population_bamboohr_url
+    OFFBOARD_POPULATION_BAMBOOHR_KEY     = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/population-bamboohr-key/)"
+    OFFBOARD_POPULATION_REPORT_URL       = var.population_report_url
+    OFFBOARD_POPULATION_REPORT_USER      = var.population_report_user
+    OFFBOARD_POPULATION_REPORT_SECRET    = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/population-report-secret/)"
+    OFFBOARD_POPULATION_REPORT_TOKEN_URL = var.population_report_token_url
     # Sign-in of people and GRC tools (crates/signin): offboard's app registration (signin.tf),
     # the tenant's authority, and the key of browser sessions.
     OFFBOARD_SIGNIN_CLIENT_ID   = azuread_application.signin.client_id

@@ -134,6 +134,42 @@ variable "notify_mail_to" {
   default     = ""
 }
 
+variable "reconcile_schedule" {
+  description = "NCRONTAB schedule of the daily ghost-access scan (the reconcile timer)."
+  type        = string
+  default     = "0 0 2 * * *"
+}
+
+variable "population_sources" {
+  description = "HR population sources of the ghost-access scan, comma-separated: bamboohr, report, entra; empty for none (the scan then judges only offboard's own cases)."
+  type        = string
+  default     = ""
+}
+
+variable "population_bamboohr_url" {
+  description = "BambooHR API base for the population source, https://api.bamboohr.com/api/gateway.php/{companyDomain}; its API key is the Key Vault secret population-bamboohr-key."
+  type        = string
+  default     = ""
+}
+
+variable "population_report_url" {
+  description = "HTTPS URL of the population report (CSV or JSON export); its password or OAuth client secret is the Key Vault secret population-report-secret."
+  type        = string
+  default     = ""
+}
+
+variable "population_report_user" {
+  description = "Basic-auth user (or OAuth client id) of the population report."
+  type        = string
+  default     = ""
+}
+
+variable "population_report_token_url" {
+  description = "OAuth token endpoint of the population report (client credentials); empty for Basic auth."
+  type        = string
+  default     = ""
+}
+
 variable "private_networking" {
   description = "Network-hardened deployment (what regulated customers require): the function app joins a virtual network (Flex Consumption VNet integration, outbound through a NAT gateway), Storage, Cosmos DB, Key Vault and the app itself get private endpoints and private DNS zones, and public network access is off on all of them. Operators, HR intake and deployments must then come from inside (or through) the network: infra/README.md, \"Network-hardened deployment\"."
   type        = bool

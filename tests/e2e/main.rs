@@ -16,6 +16,7 @@ mod logs;
 mod oneperson;
 mod pipeline;
 mod queues;
+mod reconcile;
 mod refusals;
 mod roles;
 mod scim;

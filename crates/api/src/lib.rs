@@ -16,6 +16,7 @@ pub mod intake;
 pub mod me;
 pub mod ms;
 pub mod report;
+pub mod scans;
 
 pub use cases::{
     CasePage, CaseSummary, CaseTimeline, CaseView, ClockForm, ClockView, EvidenceSummary, SlaView,
@@ -27,3 +28,4 @@ pub use evidence::{
 pub use intake::{CaseReceipt, SignInCut, SignInCutStatus};
 pub use me::Me;
 pub use report::{ReportFormat, ReportMeta, ReportParameters, ReportRow, TerminationsReport};
+pub use scans::{FindingsPage, ScanAnswer};

@@ -12,6 +12,7 @@ use offboard_core::messages::PLAN_QUEUE;
 use offboard_core::ports::{
     CaseIndex, CaseStore, EvidenceStore, MessageQueue, RemediationStore, ScimUserStore,
 };
+use offboard_core::reconcile::FindingStore;
 use offboard_embedded::{Embedded, FileEvidenceStore};
 use offboard_service::settings::{Backend, Settings};
 
@@ -41,6 +42,8 @@ pub struct Backends {
     pub index: Arc<dyn CaseIndex>,
     /// Remediation items.
     pub remediations: Arc<dyn RemediationStore>,
+    /// Ghost-access scan findings.
+    pub findings: Arc<dyn FindingStore>,
     /// Who acts, as recorded in evidence.
     pub actor: String,
 }
@@ -136,6 +139,7 @@ impl Backends {
                     evidence: Arc::new(evidence),
                     index: Arc::new(cosmos.case_index().await?),
                     remediations: Arc::new(cosmos.remediation_store().await?),
+                    findings: Arc::new(cosmos.finding_store().await?),
                     actor,
                 })
             }
@@ -151,7 +155,8 @@ impl Backends {
             queue: db.clone(),
             evidence: Arc::new(evidence),
             index: db.clone(),
-            remediations: db,
+            remediations: db.clone(),
+            findings: db,
             actor: "offboard (embedded backend)".into(),
         }
     }

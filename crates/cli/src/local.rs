@@ -174,6 +174,10 @@ pub async fn start_embedded(
         settings::OFFBOARD_EMBEDDED_PATH.into(),
         data.display().to_string(),
     );
+    // As the templates deploy it: the ghost-access scan daily at 02:00 UTC.
+    app_settings
+        .entry(settings::OFFBOARD_RECONCILE_SCHEDULE.into())
+        .or_insert_with(|| settings::DEFAULT_RECONCILE_SCHEDULE.into());
     // As deployed: the host refuses bodies over offboard's 1 MiB before the handler sees them.
     app_settings
         .entry("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT".into())

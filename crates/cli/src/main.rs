@@ -9,6 +9,7 @@ mod rebuild;
 mod report;
 #[cfg(feature = "demo")]
 mod sample;
+mod scan;
 mod show;
 mod store;
 mod verify;
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 #[command(
     name = "offboard",
     version,
-    about = "offboard: HR-triggered, verified, audit-ready deprovisioning for Microsoft 365 and hybrid AD. Commands: demo, local, plan, verify, report, rebuild-index (`offboard <command> --help` for each)."
+    about = "offboard: HR-triggered, verified, audit-ready deprovisioning for Microsoft 365 and hybrid AD. Commands: demo, local, plan, scan, verify, report, rebuild-index (`offboard <command> --help` for each)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -46,6 +47,9 @@ enum Command {
     /// The terminations report (one row per leaver) as CSV or JSON, with its meta. Exit code
     /// 0 when written, 2 when it could not run (as `verify`).
     Report(report::ReportArgs),
+    /// The ghost-access scan: reconcile HR's population with every account and find access
+    /// that came back. `--dry-run` only reads.
+    Scan(scan::ScanArgs),
     /// Rebuild the compliance index from the evidence store (the source of truth), for
     /// every case in the given periods.
     RebuildIndex(rebuild::RebuildArgs),
@@ -60,6 +64,7 @@ async fn main() -> ExitCode {
         #[cfg(feature = "demo")]
         Command::Local(args) => local::run(args).await,
         Command::Plan(args) => plan::run(args).await,
+        Command::Scan(args) => scan::run(args).await,
         Command::Verify(args) => return verify::run(args).await,
         Command::Report(args) => {
             return match report::run(args).await {

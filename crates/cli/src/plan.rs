@@ -187,7 +187,7 @@ async fn tenant(
     ))
 }
 
-fn configured_tenant(t: &TenantSettings) -> anyhow::Result<Tenant> {
+pub(crate) fn configured_tenant(t: &TenantSettings) -> anyhow::Result<Tenant> {
     let tenant_id = t.tenant_id.clone().with_context(|| {
         format!(
             "{} is not set: say which tenant to read (or use --demo-tenant for the built-in demo tenant)",

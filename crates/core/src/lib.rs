@@ -19,6 +19,7 @@ pub mod notify;
 pub mod plan;
 pub mod policy;
 pub mod ports;
+pub mod reconcile;
 pub mod scim;
 pub mod signature;
 

@@ -22,6 +22,11 @@ pub enum NotificationKind {
     AgentUnreachable,
     /// An event id was reused with different content: the second request was refused.
     EventIdConflict,
+    /// The ghost-access scan raised a finding (a missed termination, an orphan, a sign-in
+    /// after the cut, access that came back, a case past its SLA).
+    GhostAccessFound,
+    /// A population source could not be read: the scan is incomplete until it is fixed.
+    PopulationSourceFailed,
 }
 
 impl NotificationKind {
@@ -34,6 +39,8 @@ impl NotificationKind {
             Self::LeaverNotResolved => "Leaver not found",
             Self::AgentUnreachable => "On-prem agent unreachable",
             Self::EventIdConflict => "Event id reused for a different termination",
+            Self::GhostAccessFound => "Ghost access found",
+            Self::PopulationSourceFailed => "HR population source failed",
         }
     }
 }

@@ -97,6 +97,8 @@ struct File {
     #[serde(default)]
     kinds: BTreeMap<String, Section>,
     sync: SyncSection,
+    #[serde(default)]
+    reconcile: crate::reconcile::policy::ReconcilePolicy,
 }
 
 /// A policy file offboard cannot use.
@@ -110,6 +112,8 @@ pub struct Policy {
     kinds: BTreeMap<TerminationKind, KindPolicy>,
     /// Minutes directory sync may take to disable a synced cloud account.
     pub sync_verify_window_minutes: u32,
+    /// What the reconciliation scan may do and which accounts it leaves alone.
+    pub reconcile: crate::reconcile::policy::ReconcilePolicy,
 }
 
 fn steps(names: &[String]) -> Result<BTreeSet<StepKind>, PolicyError> {
@@ -201,6 +205,7 @@ impl Policy {
         Ok(Self {
             kinds,
             sync_verify_window_minutes: file.sync.verify_window_minutes,
+            reconcile: file.reconcile,
         })
     }
 

@@ -44,6 +44,10 @@ pub enum Scheme {
     /// session or a bearer token, with offboard's Operator role. Who it was is the
     /// [`HumanActor`] recorded with it.
     EntraId,
+    /// The reconciliation scan read the termination from an HR population source itself
+    /// (over HTTPS with the source's credential, or from Entra ID): there is no request to
+    /// check, and the recorded digest is the snapshot's.
+    PopulationScan,
 }
 
 impl Scheme {
@@ -151,6 +155,12 @@ impl Verified {
             host: Some(assertion),
             ..Self::new(Scheme::FunctionsHost, body, received_at)
         }
+    }
+
+    /// A termination the reconciliation scan read from HR's population: `snapshot` is the
+    /// exact bytes the source returned, so the case's HR digest is the snapshot's SHA-256.
+    pub fn by_population_scan(snapshot: &[u8], read_at: DateTime<Utc>) -> Self {
+        Self::new(Scheme::PopulationScan, snapshot, read_at)
     }
 
     /// A request the Functions host authorised, for tests and tools that do not model where

@@ -10,6 +10,7 @@
 mod claims;
 mod db;
 mod evidence;
+mod findings;
 mod index;
 mod private;
 mod queue;

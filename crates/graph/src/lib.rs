@@ -22,6 +22,7 @@ pub mod auth_methods;
 pub mod batch;
 pub mod client;
 pub mod devices;
+pub mod directory;
 pub mod error;
 pub mod exchange;
 pub mod groups;

@@ -128,6 +128,16 @@ pub const GRAPH: &[Permission] = &[
         why: "Send completion, failure and SLA notifications from the service mailbox; scope it to that mailbox with an Exchange application access policy.",
         calls: &["POST /users/{id}/sendMail"],
     },
+    Permission {
+        name: "AuditLog.Read.All",
+        why: "Read signInActivity of leavers during the ghost-access scan: a successful sign-in after the sign-in cut is the strongest sign of ghost access.",
+        calls: &["GET /users/{id}?$select=signInActivity"],
+    },
+    Permission {
+        name: "User-LifeCycleInfo.Read.All",
+        why: "Read employeeLeaveDateTime (what HR inbound provisioning writes) when Entra ID is a population source of the ghost-access scan.",
+        calls: &["GET /users?$select=employeeLeaveDateTime"],
+    },
 ];
 
 /// Office 365 Exchange Online application permissions (app roles on the service principal with

@@ -8,6 +8,7 @@ use offboard_service::compliance::Compliance;
 use offboard_service::engine::{Engine, QueueNotifier};
 use offboard_service::evidence::Evidence;
 use offboard_service::m365::GraphDirectory;
+use offboard_service::reconcile::Reconciler;
 use offboard_service::scim::ScimService;
 use offboard_service::settings::{IntakeSecrets, Settings};
 use offboard_service::sinks::Sinks;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Compliance queries, reports and verification.
     pub compliance: Compliance,
+    /// The ghost-access scan.
+    pub reconciler: Reconciler,
     /// Sign-in of people and GRC tools, when configured.
     pub signin: Option<Arc<crate::signin::SignIn>>,
     /// Whether the compliance API's reads are served to function-key callers under
@@ -84,13 +87,26 @@ impl Application {
         let intake = Intake::new(
             backends.cases.clone(),
             backends.queue.clone(),
-            evidence,
+            evidence.clone(),
             clock.clone(),
         )
         .with_directory(Arc::new(GraphDirectory::new(tenant.clone())))
         .with_notifier(Arc::new(QueueNotifier::new(backends.queue.clone())))
         // The kill switch: a due termination has sign-in cut before HR gets its answer.
         .with_kill_switch(engine.clone(), settings.sign_in_cut_budget);
+        let reconciler = Reconciler::new(
+            backends.cases.clone(),
+            backends.findings.clone(),
+            evidence.clone(),
+            intake.clone(),
+            tenant.graph.clone(),
+            Arc::new(QueueNotifier::new(backends.queue.clone())),
+            settings.population.clone(),
+            settings.policy.clone(),
+            settings.effective.clone(),
+            clock.clone(),
+        )
+        .with_engine(engine.clone());
         let scim = ScimService::new(
             backends.scim_users.clone(),
             intake.clone(),
@@ -107,6 +123,7 @@ impl Application {
             effective: settings.effective,
             clock,
             compliance,
+            reconciler,
             signin: settings
                 .signin
                 .as_ref()

@@ -346,6 +346,10 @@ impl Evidence {
         let mut report = RebuildReport::default();
         let total = cases.len();
         for (i, (period, id)) in cases.into_iter().enumerate() {
+            if self.is_scan(&period, &id).await? {
+                progress(i + 1, total);
+                continue;
+            }
             match self.rebuild_entry(&period, &id).await {
                 Ok(_) => report.rebuilt += 1,
                 Err(EvidenceFailure::Corrupt { case_id, detail }) => {
@@ -507,6 +511,53 @@ impl Evidence {
         .await?
         .ok_or_else(|| EvidenceFailure::Contended(case.id.clone()))?;
         Ok((seal, entry))
+    }
+
+    /// Writes a ghost-access scan's one record under its own chain (`chain_id`, in `period`),
+    /// seals it and appends the seal to the ledger, so `offboard verify --ledger` covers scans
+    /// as it covers cases. A scan has no index row: it is not a termination.
+    pub async fn seal_scan(
+        &self,
+        period: &str,
+        chain_id: &CaseId,
+        body: RecordBody,
+        digest: offboard_core::ids::Sha256Digest,
+    ) -> Result<(Seal, LedgerEntry), EvidenceFailure> {
+        let record = Chain::new(chain_id.clone()).next(body)?;
+        self.store.put_record(period, &record).await?;
+        let now = self.clock.now();
+        let seal = Seal::new(
+            chain_id.clone(),
+            std::slice::from_ref(&record),
+            digest,
+            "completed",
+            SlaOutcome {
+                target_minutes: None,
+                measured_from: record.body.started_at,
+                access_removed_at: None,
+                met: None,
+            },
+            self.store.worm(),
+            now,
+        )?;
+        self.store.put_seal(period, &seal).await?;
+        let entry = self.append_ledger(&seal, period).await?;
+        Ok((seal, entry))
+    }
+
+    /// Whether the chain `case_id` is a ghost-access scan's (its first record is the scan's),
+    /// which has no index row by design.
+    async fn is_scan(&self, period: &str, case_id: &CaseId) -> Result<bool, EvidenceFailure> {
+        Ok(self
+            .store
+            .records(period, case_id)
+            .await?
+            .first()
+            .is_some_and(|r| {
+                r.record
+                    .as_ref()
+                    .is_ok_and(|r| r.body.step == offboard_core::reconcile::SCAN_STEP)
+            }))
     }
 
     /// Whether the case's latest seal covers every record it has.
@@ -676,12 +727,16 @@ impl Evidence {
             None => None,
         };
         let index = self.index.get(period, case_id).await?.map(|v| v.value);
-        let final_status = index.as_ref().is_some_and(|e| {
-            matches!(
-                e.status.as_str(),
-                "completed" | "completed_with_exceptions" | "cancelled"
-            )
-        }) || seal.is_some();
+        let scan = positioned
+            .iter()
+            .any(|(p, r)| *p == 0 && r.body.step == offboard_core::reconcile::SCAN_STEP);
+        let final_status =
+            scan || index.as_ref().is_some_and(|e| {
+                matches!(
+                    e.status.as_str(),
+                    "completed" | "completed_with_exceptions" | "cancelled"
+                )
+            }) || seal.is_some();
         let entry = match index.as_ref().and_then(|e| e.ledger_seq) {
             Some(seq) => self.ledger_at(seq).await?,
             None if seal.is_some() => self.find_ledger_entry(case_id, None).await?,
@@ -696,6 +751,8 @@ impl Evidence {
         });
         report.findings.splice(0..0, findings);
         match index {
+            // A scan is sealed evidence without an index row (it is not a termination).
+            None if scan => {}
             None => report.findings.push(Finding::IndexMismatch {
                 case_id: case_id.clone(),
                 detail: "evidence exists but the index has no entry".into(),

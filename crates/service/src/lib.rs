@@ -16,6 +16,7 @@ pub mod intake;
 pub mod m365;
 pub mod notifier;
 pub mod onprem;
+pub mod reconcile;
 pub mod report;
 pub mod scheduler;
 pub mod scim;

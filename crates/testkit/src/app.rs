@@ -131,9 +131,14 @@ fn copy_app_definition(dir: &Path) -> anyhow::Result<AppDefinition> {
         let dest = functions.join(entry.file_name());
         std::fs::create_dir_all(&dest)?;
         let mut json: Value = serde_json::from_str(&std::fs::read_to_string(&src)?)?;
+        // Fixed timers fire every 2 s so tests need not wait. A schedule read from an app
+        // setting (`%NAME%`: the daily ghost-access scan) keeps the setting's value: tests run
+        // the scan on demand (`POST /api/scans`), and a scan every 2 s would race them and seal
+        // a scan record into every other test's ledger.
         if let Some(bindings) = json["bindings"].as_array_mut() {
             for b in bindings {
-                if b["type"] == "timerTrigger" {
+                let from_setting = b["schedule"].as_str().is_some_and(|s| s.starts_with('%'));
+                if b["type"] == "timerTrigger" && !from_setting {
                     b["schedule"] = Value::String("*/2 * * * * *".into());
                 }
             }
@@ -202,6 +207,11 @@ async fn try_spawn_with(
             "America/New_York".to_owned(),
         ),
         ("RUST_LOG".to_owned(), "info".to_owned()),
+        // The ghost-access scan on its deployed daily schedule (tests run it on demand).
+        (
+            settings::OFFBOARD_RECONCILE_SCHEDULE.to_owned(),
+            settings::DEFAULT_RECONCILE_SCHEDULE.to_owned(),
+        ),
         // The host refuses bodies over offboard's own limit, as the deployment sets it.
         (
             "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT".to_owned(),

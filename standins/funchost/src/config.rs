@@ -122,11 +122,40 @@ pub enum Trigger {
     Timer {
         /// Binding name.
         name: String,
-        /// NCRONTAB schedule.
-        schedule: Box<Schedule>,
+        /// NCRONTAB schedule, or the app setting holding it.
+        schedule: TimerSchedule,
         /// Fire once at start-up.
         run_on_startup: bool,
     },
+}
+
+/// A timer's schedule as `function.json` gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimerSchedule {
+    /// An NCRONTAB expression.
+    Fixed(Box<Schedule>),
+    /// `%NAME%`: the app setting `NAME` holds the expression (read when the host starts; a
+    /// missing or unreadable setting stops the start, as the Functions host refuses to index
+    /// the function).
+    Setting(String),
+}
+
+impl TimerSchedule {
+    /// The schedule, reading an app-setting expression from `settings`.
+    pub fn resolve(
+        &self,
+        settings: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Schedule, String> {
+        match self {
+            Self::Fixed(s) => Ok((**s).clone()),
+            Self::Setting(name) => {
+                let text = settings.get(name).ok_or_else(|| {
+                    format!("the app setting {name} (the timer's schedule) is not set")
+                })?;
+                Schedule::parse(text).map_err(|e| format!("the app setting {name}: {e}"))
+            }
+        }
+    }
 }
 
 /// An output binding.
@@ -593,14 +622,21 @@ impl FunctionDef {
                     )?;
                     let text = string(&path, b, "schedule", &at)?
                         .ok_or_else(|| unsupported(&path, format!("`{at}schedule` is required")))?;
-                    let schedule = Schedule::parse(&text)
-                        .map_err(|e| unsupported(&path, format!("`{at}schedule`: {e}")))?;
+                    let schedule = match text.strip_prefix('%').and_then(|t| t.strip_suffix('%')) {
+                        Some(name) if !name.is_empty() && !name.contains('%') => {
+                            TimerSchedule::Setting(name.to_owned())
+                        }
+                        _ => TimerSchedule::Fixed(Box::new(
+                            Schedule::parse(&text)
+                                .map_err(|e| unsupported(&path, format!("`{at}schedule`: {e}")))?,
+                        )),
+                    };
                     let run_on_startup = get(b, "runOnStartup")
                         .and_then(Value::as_bool)
                         .unwrap_or(false);
                     trigger = Some(Trigger::Timer {
                         name: bname,
-                        schedule: Box::new(schedule),
+                        schedule,
                         run_on_startup,
                     });
                 }
@@ -695,6 +731,36 @@ mod tests {
             app.functions["plan"].trigger,
             Trigger::Queue { .. }
         ));
+    }
+
+    #[test]
+    fn a_timer_schedule_can_name_an_app_setting() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let app = AppDefinition::load(&root.join("host.json"), &root.join("handlers")).unwrap();
+        let Trigger::Timer { schedule, .. } = &app.functions["reconcile"].trigger else {
+            panic!("reconcile is a timer");
+        };
+        assert_eq!(
+            schedule,
+            &TimerSchedule::Setting("OFFBOARD_RECONCILE_SCHEDULE".into())
+        );
+        let mut settings = std::collections::BTreeMap::new();
+        let err = schedule.resolve(&settings).unwrap_err();
+        assert!(err.contains("OFFBOARD_RECONCILE_SCHEDULE"), "{err}");
+        settings.insert(
+            "OFFBOARD_RECONCILE_SCHEDULE".into(),
+            "not a schedule".into(),
+        );
+        assert!(schedule.resolve(&settings).is_err());
+        settings.insert("OFFBOARD_RECONCILE_SCHEDULE".into(), "0 0 2 * * *".into());
+        let s = schedule.resolve(&settings).unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-06T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            s.next_after(now).map(|t| t.to_rfc3339()),
+            Some("2026-12-07T02:00:00+00:00".to_owned())
+        );
     }
 
     #[test]

@@ -81,6 +81,16 @@ impl LocalHost {
     pub async fn start(opts: HostOptions) -> anyhow::Result<HostHandle> {
         let app = Arc::new(opts.app);
         let body_limit = body_limit(&opts.app_settings)?;
+        // Timer schedules written `%NAME%` read the app setting, before anything starts.
+        let mut timers = Vec::new();
+        for f in app.functions.values() {
+            if let Trigger::Timer { schedule, .. } = &f.trigger {
+                let schedule = schedule
+                    .resolve(&opts.app_settings)
+                    .map_err(|e| anyhow::anyhow!("function {}: {e}", f.name))?;
+                timers.push((f.clone(), schedule));
+            }
+        }
         // Resolve every queue connection before starting, so a missing setting fails now.
         let mut queue_functions = Vec::new();
         for f in app.functions.values() {
@@ -144,15 +154,14 @@ impl LocalHost {
                 stop.clone(),
             )));
         }
-        for f in app.functions.values() {
-            if matches!(f.trigger, Trigger::Timer { .. }) {
-                tasks.push(tokio::spawn(timer_trigger::run(
-                    f.clone(),
-                    worker.clone(),
-                    client.clone(),
-                    stop.clone(),
-                )));
-            }
+        for (f, schedule) in timers {
+            tasks.push(tokio::spawn(timer_trigger::run(
+                f,
+                schedule,
+                worker.clone(),
+                client.clone(),
+                stop.clone(),
+            )));
         }
         let front = Front {
             app: app.clone(),

@@ -34,5 +34,7 @@ pub mod routes;
 mod timer_trigger;
 mod worker;
 
-pub use config::{AppDefinition, AuthLevel, Binding, ConfigError, FunctionDef, HostJson, Trigger};
+pub use config::{
+    AppDefinition, AuthLevel, Binding, ConfigError, FunctionDef, HostJson, TimerSchedule, Trigger,
+};
 pub use host::{HandlerSpec, HostHandle, HostOptions, LocalHost, QueueResolver};

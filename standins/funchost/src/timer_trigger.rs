@@ -8,17 +8,19 @@ use crate::config::{FunctionDef, Trigger};
 use crate::invoke;
 use crate::worker::Worker;
 
-/// Fires one timer function until `stop`.
+/// Fires one timer function on `schedule` (resolved from its app setting if it names one)
+/// until `stop`.
 pub(crate) async fn run(
     f: FunctionDef,
+    schedule: crate::ncrontab::Schedule,
     worker: Arc<Worker>,
     client: reqwest::Client,
     stop: Arc<Notify>,
 ) {
     let Trigger::Timer {
         name,
-        schedule,
         run_on_startup,
+        ..
     } = &f.trigger
     else {
         return;

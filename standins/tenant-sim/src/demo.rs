@@ -38,6 +38,8 @@ pub const DEFAULT_GRAPH_APP_ROLES: &[&str] = &[
     "Files.ReadWrite.All",
     "MailboxSettings.ReadWrite",
     "Mail.Send",
+    "AuditLog.Read.All",
+    "User-LifeCycleInfo.Read.All",
 ];
 
 /// The Exchange Online application permission the demo grants.
@@ -216,6 +218,8 @@ fn user(u: U<'_>, domain: &str) -> User {
         last_password_change_date_time: Some(t(2024, 11, 2)),
         force_change_password_next_sign_in: false,
         last_sign_in_date_time: Some(t(2025, 1, 5)),
+        employee_type: Some("Employee".to_owned()),
+        employee_leave_date_time: None,
         created_date_time: t(2021, 6, 1),
         on_premises: u.synced.then_some(OnPremisesState {
             account_enabled: u.enabled,

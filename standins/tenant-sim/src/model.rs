@@ -245,6 +245,12 @@ pub struct User {
     /// Last interactive sign-in (signInActivity).
     #[serde(default)]
     pub last_sign_in_date_time: Option<DateTime<Utc>>,
+    /// `employeeType` (`Employee`, `Contractor`, or a company's own value such as `Service`).
+    #[serde(default)]
+    pub employee_type: Option<String>,
+    /// `employeeLeaveDateTime`: when the person leaves, as HR inbound provisioning writes it.
+    #[serde(default)]
+    pub employee_leave_date_time: Option<DateTime<Utc>>,
     /// Creation time.
     pub created_date_time: DateTime<Utc>,
     /// The on-premises AD side of a synced user (simulator only).
@@ -730,8 +736,16 @@ impl Tenant {
     /// The user's effective licences: direct ones, then those inherited from groups (a SKU can
     /// appear twice, once direct and once per licensing group, as in `licenseAssignmentStates`).
     pub fn license_states(&self, user_id: &str) -> Vec<LicenseState> {
+        self.user(user_id)
+            .map(|u| self.license_states_of(u))
+            .unwrap_or_default()
+    }
+
+    /// [`Tenant::license_states`] of a user already in hand (no lookup by id: listing a
+    /// 100,000-user tenant must not search the users once per user listed).
+    pub fn license_states_of(&self, user: &User) -> Vec<LicenseState> {
         let mut out = Vec::new();
-        if let Some(user) = self.user(user_id) {
+        {
             for l in &user.assigned_licenses {
                 out.push(LicenseState {
                     sku_id: l.sku_id.clone(),

@@ -1,7 +1,7 @@
 //! Cosmos DB (NoSQL API) adapters through the official `azure_data_cosmos` SDK, authenticated
 //! with an Entra ID token credential (the app's managed identity).
 //!
-//! Six containers in one database:
+//! Seven containers in one database:
 //!
 //! | container        | partition key | document                                  | why that key                                |
 //! |------------------|---------------|-------------------------------------------|---------------------------------------------|
@@ -11,6 +11,7 @@
 //! | `caseIndex`      | `/period`     | [`CosmosCaseIndex`]'s compliance entries  | the auditor asks for a period: one period is one single-partition query |
 //! | `remediations`   | `/id`         | [`CosmosRemediationStore`]'s items        | point reads by `{caseId}:{step}`            |
 //! | `claims`         | `/id`         | a person's active case, an attached event | create-if-absent on `person-{objectId}` decides, across instances, which of two terminations of one person opens the case |
+//! | `findings`       | `/id`         | [`CosmosFindingStore`]'s scan findings    | point reads by `{kind}:{subject}`: a scan never raises the same finding twice |
 //!
 //! Queries that span partitions (listing by period, due cases, a subject's open cases, SCIM
 //! lookups by `externalId`) filter on top-level fields written for that purpose and never use
@@ -23,6 +24,7 @@
 
 mod cases;
 mod claims;
+mod findings;
 mod index;
 mod remediation;
 #[cfg(feature = "dev-schema")]
@@ -45,6 +47,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{SetupError, corrupt, redact, store_error};
 
 pub use cases::CosmosCaseStore;
+pub use findings::CosmosFindingStore;
 pub use index::CosmosCaseIndex;
 pub use remediation::CosmosRemediationStore;
 pub use scim::CosmosScimUserStore;
@@ -64,6 +67,8 @@ pub struct ContainerNames {
     pub remediations: String,
     /// A person's active case and its attached events, partitioned by `/id` (default `claims`).
     pub claims: String,
+    /// Reconciliation findings, partitioned by `/id` (default `findings`).
+    pub findings: String,
 }
 
 impl Default for ContainerNames {
@@ -75,6 +80,7 @@ impl Default for ContainerNames {
             case_index: "caseIndex".into(),
             remediations: "remediations".into(),
             claims: "claims".into(),
+            findings: "findings".into(),
         }
     }
 }
@@ -189,6 +195,12 @@ impl CosmosDb {
     pub async fn remediation_store(&self) -> Result<CosmosRemediationStore, SetupError> {
         let container = self.container(&self.config.containers.remediations).await?;
         Ok(CosmosRemediationStore::new(container))
+    }
+
+    /// Reconciliation findings on the `findings` container.
+    pub async fn finding_store(&self) -> Result<CosmosFindingStore, SetupError> {
+        let container = self.container(&self.config.containers.findings).await?;
+        Ok(CosmosFindingStore::new(container))
     }
 
     /// The compliance index.

@@ -70,6 +70,8 @@ impl CaseStatus {
                 | (Running, Completed)
                 | (Running, CompletedWithExceptions)
                 | (CompletedWithExceptions, Running)
+                // Access came back after sealing: the scan re-runs just those steps.
+                | (Completed, Running)
         )
     }
 }

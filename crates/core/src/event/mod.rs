@@ -27,6 +27,9 @@ pub enum Source {
     Scim,
     /// An operator through `POST /api/offboardings`.
     Operator,
+    /// The reconciliation scan: HR's population reported a leaver whose termination never
+    /// reached offboard (the population snapshot is the trigger).
+    Reconcile,
 }
 
 impl Source {
@@ -37,6 +40,7 @@ impl Source {
             Self::Generic => "generic",
             Self::Scim => "scim",
             Self::Operator => "operator",
+            Self::Reconcile => "reconcile",
         }
     }
 }

@@ -11,7 +11,12 @@ use super::ledger::LedgerEntry;
 use super::packet::Packet;
 use super::record::EvidenceRecord;
 use super::seal::Seal;
-use crate::ids::CaseId;
+use crate::ids::{CaseId, Sha256Digest};
+
+/// The step of a ghost-access scan's one record. A scan's chain starts with it instead of
+/// the HR trigger, and its seal's `hrEventSha256` is the SHA-256 of the record's canonical
+/// `details` (the scan's parameters, sources' digests, counts and finding ids).
+pub const SCAN_STEP: &str = "reconcile-scan";
 
 /// One thing that does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -329,6 +334,7 @@ pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
     }
     if let Some(first) = by_seq.get(&0)
         && first[0].body.step != "hr-trigger"
+        && first[0].body.step != SCAN_STEP
     {
         f.push(Finding::TriggerMissing {
             case_id: case_id.clone(),
@@ -379,13 +385,18 @@ pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
                 });
             }
             if let Some(first) = by_seq.get(&0) {
-                let digest = first[0]
-                    .body
-                    .details
-                    .as_ref()
-                    .and_then(|d| d.get("bodySha256"))
-                    .and_then(|v| v.as_str());
-                if digest != Some(seal.hr_event_sha256.to_hex().as_str()) {
+                let details = first[0].body.details.as_ref();
+                let digest = if first[0].body.step == SCAN_STEP {
+                    details
+                        .and_then(|d| serde_json_canonicalizer::to_vec(d).ok())
+                        .map(|b| Sha256Digest::of(&b).to_hex())
+                } else {
+                    details
+                        .and_then(|d| d.get("bodySha256"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned)
+                };
+                if digest.as_deref() != Some(seal.hr_event_sha256.to_hex().as_str()) {
                     f.push(Finding::SealMismatch {
                         case_id: case_id.clone(),
                         detail: "HR event digest differs from the trigger record".into(),

@@ -23,8 +23,10 @@ pub const QUEUE_BINDING: &str = "message";
 
 /// Whether `name` is a non-HTTP function this handler serves.
 pub fn is_function(name: &str) -> bool {
-    matches!(name, "plan" | "scheduler" | "notify" | "sla" | "poison")
-        || name == offboard_core::plan::CONNECTOR_QUEUE
+    matches!(
+        name,
+        "plan" | "scheduler" | "notify" | "sla" | "poison" | "reconcile"
+    ) || name == offboard_core::plan::CONNECTOR_QUEUE
         || name
             .strip_prefix("step-")
             .is_some_and(|k| StepKind::parse(k).is_some())
@@ -65,6 +67,7 @@ pub async fn invoke(state: &AppState, function: &str, req: &Request) -> Response
         "notify" => notify(state, &invocation).await,
         "sla" => sla(state).await,
         "poison" => poison(state).await,
+        "reconcile" => reconcile(state).await,
         step => run_step(state, step, &invocation).await,
     };
     match result {
@@ -156,6 +159,28 @@ async fn sla(state: &AppState) -> Result<String, Failure> {
     Ok(format!(
         "SLA: {} open case(s) checked, {} breach(es) flagged",
         r.checked, r.breached
+    ))
+}
+
+/// The `reconcile` timer: the daily ghost-access scan.
+async fn reconcile(state: &AppState) -> Result<String, Failure> {
+    let o = state
+        .reconciler
+        .scan(offboard_service::reconcile::Trigger::Timer, false)
+        .await
+        .map_err(|e| {
+            if e.is_transient() {
+                Failure::Retry(e.to_string())
+            } else {
+                Failure::Permanent(e.to_string())
+            }
+        })?;
+    Ok(format!(
+        "scan {}: {} finding(s) seen, {} raised, {} resolved",
+        o.record.scan_id,
+        o.findings.len(),
+        o.record.raised.values().sum::<u64>(),
+        o.resolved.len()
     ))
 }
 

@@ -3,6 +3,7 @@
 //! low.
 
 mod cases;
+mod findings;
 mod hris;
 mod invocations;
 mod ledger;
@@ -11,6 +12,7 @@ mod offboardings;
 pub mod openapi;
 mod remediation;
 mod reports;
+mod scans;
 mod scim;
 mod signin;
 
@@ -103,6 +105,7 @@ pub const SERVED: &[(&str, &str)] = &[
     ("get", "/api/keyed/reports/terminations"),
     ("get", "/api/keyed/ledger"),
     ("get", "/api/keyed/remediations"),
+    ("get", "/api/keyed/findings"),
     ("get", "/api/openapi.json"),
     ("get", "/api/me"),
     ("get", "/api/signin"),
@@ -121,6 +124,8 @@ pub const SERVED: &[(&str, &str)] = &[
     ("put", "/api/scim/v2/Users/{id}"),
     ("patch", "/api/scim/v2/Users/{id}"),
     ("delete", "/api/scim/v2/Users/{id}"),
+    ("post", "/api/scans"),
+    ("get", "/api/findings"),
 ];
 
 /// Routes one request.
@@ -172,6 +177,15 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
             })
             .await
         }
+        ["api", "scans"] => {
+            only(&req, &[Method::POST], || async {
+                match access::require(state, &req, Role::Operator).await {
+                    Ok(_) => scans::run(state, &req).await,
+                    Err(p) => p.into_response(),
+                }
+            })
+            .await
+        }
         ["api", "me"] => only(&req, &[Method::GET], || me::get(state, &req)).await,
         ["api", "signin"] => only(&req, &[Method::GET], || signin::start(state, &req)).await,
         ["api", "signin", "callback"] => {
@@ -191,7 +205,7 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
 }
 
 /// Whether `/api/{rest}` is one of the compliance API's reads (cases, evidence, reports,
-/// ledger, remediations): what an auditor may do, and what function keys may do when the
+/// ledger, remediations, ghost-access findings): what an auditor may do, and what function keys may do when the
 /// setting lets them.
 fn is_read(rest: &[&str]) -> bool {
     matches!(
@@ -202,6 +216,7 @@ fn is_read(rest: &[&str]) -> bool {
             | ["remediations"]
             | ["reports", "terminations"]
             | ["ledger"]
+            | ["findings"]
     )
 }
 
@@ -214,6 +229,7 @@ async fn read(state: &AppState, req: &Request, rest: &[&str]) -> Response {
         ["remediations"] => remediation::list(state, req).await,
         ["reports", "terminations"] => reports::terminations(state, req).await,
         ["ledger"] => ledger::get(state).await,
+        ["findings"] => findings::list(state, req).await,
         _ => Problem::not_found(format!("offboard serves no resource at {}", req.path))
             .into_response(),
     }
@@ -232,7 +248,7 @@ async fn keyed(state: &AppState, req: &Request, rest: &[&str]) -> Response {
     }
     if !is_read(rest) {
         return Problem::not_found(format!(
-            "a function key reads only the compliance API (cases, evidence, reports, ledger, remediations), not {}",
+            "a function key reads only the compliance API (cases, evidence, reports, ledger, remediations, findings), not {}",
             req.path
         ))
         .into_response();

@@ -84,6 +84,8 @@ mod tests {
                 || *path == "/api/ledger"
                 || *path == "/api/remediations"
                 || *path == "/api/offboardings"
+                || *path == "/api/findings"
+                || *path == "/api/scans"
             {
                 assert!(
                     security.contains("entraBearer")

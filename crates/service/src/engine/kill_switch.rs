@@ -7,7 +7,8 @@
 //! planner, and the queued steps after it, come later. Intake sends the case to planning only
 //! once the cut has ended. A queued `block-sign-in`, `revoke-sessions` or `ad-disable` step
 //! then finds its kind verified on the case and records it as already verified without
-//! calling Microsoft 365 (`Engine::after_inline_cut`); finds the cut still held (a redelivery
+//! calling Microsoft 365 (`Engine::after_inline_cut`; not once the case has concluded: a step
+//! the ghost-access scan re-runs after sealing acts itself); finds the cut still held (a redelivery
 //! raced it, or its invocation died) and waits for the lease; or finds it ended without that
 //! kind verified and does the work itself — reading first, with the cut's start as its own,
 //! so a write the cut made before giving up is recognised and not made again.
@@ -339,7 +340,19 @@ impl Engine {
         case: &Case,
         since: DateTime<Utc>,
     ) -> Result<AfterCut, EngineError> {
-        let Some(cut) = case.sign_in_cut.as_ref().filter(|_| is_cut_kind(msg.step)) else {
+        // The cut speaks for the case's first run only: once the case has been concluded, a
+        // step run again (access that came back after sealing) acts and verifies itself.
+        let concluded_before = case.history.iter().any(|h| {
+            matches!(
+                h.status,
+                CaseStatus::Completed | CaseStatus::CompletedWithExceptions
+            )
+        });
+        let Some(cut) = case
+            .sign_in_cut
+            .as_ref()
+            .filter(|_| is_cut_kind(msg.step) && !concluded_before)
+        else {
             return Ok(AfterCut::Run(since));
         };
         if let Some(done) = cut.verified(msg.step) {

@@ -199,4 +199,79 @@ impl Engine {
         .await?;
         Ok(case)
     }
+
+    /// Access a sealed case removed came back (the ghost-access scan saw it, policy
+    /// `auto_remediate`): re-runs just `kinds` on the same case. The case reopens, the steps
+    /// act and verify again with new records, and the seal step seals a new generation over
+    /// every record; nothing already recorded is rewritten. Steps not in the plan, or not
+    /// verified before, are left alone; returns the steps re-run (none: nothing changed).
+    pub async fn remediate_drift(
+        &self,
+        id: &CaseId,
+        kinds: &[StepKind],
+        why: &str,
+    ) -> Result<Vec<StepKind>, EngineError> {
+        let mut rerun = Vec::new();
+        let case = self
+            .update_case(id, |case, now| {
+                rerun.clear();
+                if !matches!(
+                    case.status,
+                    CaseStatus::Completed | CaseStatus::CompletedWithExceptions
+                ) {
+                    return Ok(false);
+                }
+                let Some(plan) = case.plan.as_mut() else {
+                    return Ok(false);
+                };
+                for kind in kinds {
+                    let Some(s) = plan.step_mut(*kind) else {
+                        continue;
+                    };
+                    if s.status != StepStatus::Verified {
+                        continue;
+                    }
+                    s.status = StepStatus::Queued;
+                    s.reason = None;
+                    s.finished_at = None;
+                    s.lease_until = None;
+                    s.started_at = Some(now);
+                    rerun.push(*kind);
+                }
+                if rerun.is_empty() {
+                    return Ok(false);
+                }
+                if let Some(seal) = plan.step_mut(StepKind::Seal) {
+                    seal.status = StepStatus::Pending;
+                    seal.finished_at = None;
+                }
+                let names: Vec<&str> = rerun.iter().map(|k| k.as_str()).collect();
+                case.transition(
+                    CaseStatus::Running,
+                    format!("reopened: {why}; re-running {}", names.join(", ")),
+                    now,
+                )
+                .map_err(|e| EngineError::Refused(e.to_string()))?;
+                Ok(true)
+            })
+            .await?;
+        if rerun.is_empty() {
+            return Ok(rerun);
+        }
+        self.evidence
+            .record_status(&case, &format!("access returned after sealing: {why}"))
+            .await?;
+        for kind in &rerun {
+            self.enqueue_step(
+                &StepMessage {
+                    case_id: id.clone(),
+                    step: *kind,
+                    attempt: 0,
+                },
+                Duration::ZERO,
+            )
+            .await?;
+        }
+        Ok(rerun)
+    }
 }

@@ -16,6 +16,7 @@ mod error;
 mod kill_switch;
 mod names;
 mod notify;
+mod population;
 pub mod secret_rules;
 mod signin;
 #[cfg(test)]
@@ -33,6 +34,7 @@ pub use names::*;
 pub(crate) use notify::url_is_allowed;
 pub use notify::{MailSettings, NotifySettings};
 use notify::{parse_mail, parse_webhook_url};
+pub use population::{PopulationSettings, PopulationSource};
 pub use signin::SigninConfig;
 use signin::parse_signin;
 
@@ -135,6 +137,8 @@ pub struct Settings {
     pub agent: Option<AgentSettings>,
     /// The systems outside Microsoft the leaver is deprovisioned in (the connector file).
     pub connectors: Vec<ConnectorConfig>,
+    /// HR population sources of the ghost-access scan.
+    pub population: PopulationSettings,
     /// Sign-in of people and GRC tools, when offboard's app registration is configured.
     pub signin: Option<SigninConfig>,
     /// Whether the compliance API's reads are also served to function-key callers
@@ -332,6 +336,7 @@ impl Settings {
                 })
             }
         };
+        let population = PopulationSettings::from_lookup(&val, &secret)?;
         Ok(Self {
             tenant: TenantSettings::from_lookup(&get),
             policy: std::sync::Arc::new(policy),
@@ -356,6 +361,7 @@ impl Settings {
             notify,
             agent,
             connectors: connectors_from_lookup(&get)?,
+            population,
             signin: parse_signin(
                 val(OFFBOARD_SIGNIN_CLIENT_ID),
                 val(OFFBOARD_SIGNIN_AUTHORITY),

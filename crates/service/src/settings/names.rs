@@ -91,6 +91,33 @@ pub const OFFBOARD_AGENT_SIGNING_KEY: &str = "OFFBOARD_AGENT_SIGNING_KEY";
 /// in Azure).
 pub const OFFBOARD_CONNECTORS_FILE: &str = "OFFBOARD_CONNECTORS_FILE";
 
+/// NCRONTAB schedule of the `reconcile` timer (the daily ghost-access scan): the Functions
+/// host reads it from `handlers/reconcile/function.json` (`%OFFBOARD_RECONCILE_SCHEDULE%`);
+/// the templates and `offboard local` default it to `0 0 2 * * *` (02:00 UTC daily).
+pub const OFFBOARD_RECONCILE_SCHEDULE: &str = "OFFBOARD_RECONCILE_SCHEDULE";
+/// The schedule when [`OFFBOARD_RECONCILE_SCHEDULE`] is not given: daily at 02:00 UTC.
+pub const DEFAULT_RECONCILE_SCHEDULE: &str = "0 0 2 * * *";
+
+/// HR population sources the scan reads, comma-separated: `bamboohr`, `report`, `entra`.
+/// Unset: the scan judges only offboard's own cases (no orphans, no missed terminations).
+pub const OFFBOARD_POPULATION_SOURCES: &str = "OFFBOARD_POPULATION_SOURCES";
+/// BambooHR API base, `https://api.bamboohr.com/api/gateway.php/{companyDomain}`.
+pub const OFFBOARD_POPULATION_BAMBOOHR_URL: &str = "OFFBOARD_POPULATION_BAMBOOHR_URL";
+/// BambooHR API key with read access to the employees' report fields (the Basic-auth user
+/// name). A secret (Key Vault reference in Azure).
+pub const OFFBOARD_POPULATION_BAMBOOHR_KEY: &str = "OFFBOARD_POPULATION_BAMBOOHR_KEY";
+/// HTTPS URL of the `report` source: a CSV or JSON export (Workday RaaS, ADP, SuccessFactors),
+/// columns mapped in the policy file's `[reconcile.report_columns]`.
+pub const OFFBOARD_POPULATION_REPORT_URL: &str = "OFFBOARD_POPULATION_REPORT_URL";
+/// The report's Basic-auth user name, or its OAuth client id when
+/// [`OFFBOARD_POPULATION_REPORT_TOKEN_URL`] is set.
+pub const OFFBOARD_POPULATION_REPORT_USER: &str = "OFFBOARD_POPULATION_REPORT_USER";
+/// The report's Basic-auth password or OAuth client secret. A secret (Key Vault reference).
+pub const OFFBOARD_POPULATION_REPORT_SECRET: &str = "OFFBOARD_POPULATION_REPORT_SECRET";
+/// OAuth 2.0 token endpoint: when set, the report is read with a client-credentials token
+/// (`report_oauth_scope` in the policy file) instead of Basic auth.
+pub const OFFBOARD_POPULATION_REPORT_TOKEN_URL: &str = "OFFBOARD_POPULATION_REPORT_TOKEN_URL";
+
 /// offboard's app registration (its client id): people and GRC tools sign in to it with Entra
 /// ID, and the tokens offboard accepts name it as their audience. Unset: sign-in is off.
 pub const OFFBOARD_SIGNIN_CLIENT_ID: &str = "OFFBOARD_SIGNIN_CLIENT_ID";

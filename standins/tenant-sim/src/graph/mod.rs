@@ -127,10 +127,30 @@ fn select_context(entity: &str, q: &Query, suffix: &str) -> String {
 
 /// Builds a page of a collection with `@odata.nextLink` when more remain.
 fn page(ctx: &Ctx<'_>, req: &SimRequest, q: &Query, context: String, items: Vec<Value>) -> Value {
-    let size = q.top.unwrap_or(ctx.page_size);
     let total = items.len();
+    let (start, end) = page_window(ctx, q, total);
+    let window = items.into_iter().skip(start).take(end - start).collect();
+    page_of(ctx, req, q, context, total, end, window)
+}
+
+/// The `[start, end)` slice of `total` items the request's `$top` and `$skiptoken` ask for.
+fn page_window(ctx: &Ctx<'_>, q: &Query, total: usize) -> (usize, usize) {
+    let size = q.top.unwrap_or(ctx.page_size);
     let start = q.skip.min(total);
-    let end = (start + size).min(total);
+    (start, (start + size).min(total))
+}
+
+/// A collection page holding `window` (the items up to `end` of `total`), with the
+/// `@odata.nextLink` to the rest.
+fn page_of(
+    ctx: &Ctx<'_>,
+    req: &SimRequest,
+    q: &Query,
+    context: String,
+    total: usize,
+    end: usize,
+    window: Vec<Value>,
+) -> Value {
     let mut body = Map::new();
     body.insert(
         "@odata.context".to_owned(),
@@ -152,10 +172,7 @@ fn page(ctx: &Ctx<'_>, req: &SimRequest, q: &Query, context: String, items: Vec<
             Value::String(format!("{}{}?{}", ctx.base, req.path, ser.finish())),
         );
     }
-    body.insert(
-        "value".to_owned(),
-        Value::Array(items.into_iter().skip(start).take(end - start).collect()),
-    );
+    body.insert("value".to_owned(), Value::Array(window));
     Value::Object(body)
 }
 

@@ -128,6 +128,12 @@ pub const MAILBOX_SETTINGS_WRITE: &[&str] = &["MailboxSettings.ReadWrite"];
 pub const MAIL_SEND: &[&str] = &["Mail.Send"];
 /// `signInActivity` on users.
 pub const SIGN_IN_ACTIVITY: &[&str] = &["AuditLog.Read.All"];
+/// Read `employeeLeaveDateTime` (the user resource: "Returned only on $select ... requires
+/// User-LifeCycleInfo.Read.All"), on top of a user read permission.
+pub const LIFECYCLE_INFO_READ: &[&str] = &[
+    "User-LifeCycleInfo.Read.All",
+    "User-LifeCycleInfo.ReadWrite.All",
+];
 /// Delete a group.
 pub const GROUP_DELETE: &[&str] = &["Group.ReadWrite.All", "Directory.ReadWrite.All"];
 /// Delete a user object.

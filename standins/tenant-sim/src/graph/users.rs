@@ -34,6 +34,7 @@ pub(super) const USER_FILTERABLE: &[&str] = &[
     "department",
     "jobTitle",
     "city",
+    "employeeType",
 ];
 
 /// The properties `$filter` may name on users ([`USER_FILTERABLE`]), as [`user_full`] has
@@ -57,6 +58,7 @@ pub(super) fn user_filterable(u: &User) -> Map<String, Value> {
         "department": u.department,
         "jobTitle": u.job_title,
         "city": u.city,
+        "employeeType": u.employee_type,
     });
     match v {
         Value::Object(m) => m,
@@ -66,7 +68,7 @@ pub(super) fn user_filterable(u: &User) -> Map<String, Value> {
 
 /// The full property set of a user (what `$select` picks from).
 pub fn user_full(t: &Tenant, u: &User) -> Map<String, Value> {
-    let states = t.license_states(&u.id);
+    let states = t.license_states_of(u);
     let mut assigned: Vec<Value> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for s in &states {
@@ -115,6 +117,8 @@ pub fn user_full(t: &Tenant, u: &User) -> Map<String, Value> {
         "userPrincipalName": u.user_principal_name,
         "accountEnabled": u.account_enabled,
         "employeeId": u.employee_id,
+        "employeeType": u.employee_type,
+        "employeeLeaveDateTime": u.employee_leave_date_time.as_ref().map(ts),
         "department": u.department,
         "companyName": u.company_name,
         "city": u.city,
@@ -167,9 +171,19 @@ pub(super) fn select_user(
     if wants_sign_in {
         ctx.require(perms::SIGN_IN_ACTIVITY)?;
     }
+    let wants_leave = q.select.as_ref().is_some_and(|s| {
+        s.iter()
+            .any(|p| p.eq_ignore_ascii_case("employeeLeaveDateTime"))
+    });
+    if wants_leave {
+        ctx.require(perms::LIFECYCLE_INFO_READ)?;
+    }
     let mut full = user_full(t, u);
     if !wants_sign_in {
         full.remove("signInActivity");
+    }
+    if !wants_leave {
+        full.remove("employeeLeaveDateTime");
     }
     project(
         &full,
@@ -200,17 +214,32 @@ pub(super) fn list_users(
             }
         }
     }
-    let mut items = Vec::new();
-    for u in &t.users {
-        if q.filter
-            .as_ref()
-            .is_none_or(|f: &Filter| f.matches(&user_filterable(u)))
-        {
-            items.push(Value::Object(select_user(t, ctx, u, q)?));
-        }
+    let matching: Vec<&User> = t
+        .users
+        .iter()
+        .filter(|u| {
+            q.filter
+                .as_ref()
+                .is_none_or(|f: &Filter| f.matches(&user_filterable(u)))
+        })
+        .collect();
+    // Only the page's users are projected: a 100,000-user tenant read in pages of 999 would
+    // otherwise build every user's full property set on every page.
+    let (start, end) = page_window(ctx, q, matching.len());
+    let mut items = Vec::with_capacity(end - start);
+    for u in &matching[start..end] {
+        items.push(Value::Object(select_user(t, ctx, u, q)?));
     }
     let context = select_context("users", q, "");
-    Ok(SimResponse::ok(page(ctx, req, q, context, items)))
+    Ok(SimResponse::ok(page_of(
+        ctx,
+        req,
+        q,
+        context,
+        matching.len(),
+        end,
+        items,
+    )))
 }
 
 pub(super) fn get_user(

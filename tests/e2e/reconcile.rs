@@ -1,0 +1,637 @@
+//! Ghost access, end to end through the local Functions host: HR's population from the
+//! BambooHR stand-in, the tenant simulator's directory, `POST /api/scans` and
+//! `GET /api/findings`, on both backends. A termination whose webhook never came is found and
+//! offboarded to a sealed case; an orphan is found and a service account is not; a sign-in
+//! after the cut is found; access that comes back (re-enabled, group re-added) is found and,
+//! with `auto_remediate`, just those two steps re-run and verify under a new seal generation; a
+//! second scan raises nothing twice; a failing source (unreachable, 401, malformed CSV, a
+//! missing column) fails the scan with a finding and a notification naming the setting and
+//! never turns anyone into an orphan; a tampered scan record fails `offboard verify --ledger`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::Utc;
+use offboard_api::{FindingsPage, ScanAnswer};
+use offboard_core::case::CaseStatus;
+use offboard_core::reconcile::ScanRecord;
+use offboard_testkit::{Backend, TestApp, spawn_app_with};
+use serde_json::{Map, Value, json};
+use standin_bamboohr::{BambooHr, Seed};
+
+use crate::pipeline::{ADELE, JOHANNA, finished, only_removable_groups};
+use crate::tamper::{offboard, verify_ledger};
+
+const SERVICE_TYPE: &str = "Service";
+
+async fn scan(app: &TestApp) -> ScanAnswer {
+    let a = app
+        .client
+        .post(format!("{}/api/scans", app.base_url()))
+        .bearer_auth(&app.operator_token)
+        .send()
+        .await
+        .expect("POST /api/scans");
+    let status = a.status().as_u16();
+    let text = a.text().await.unwrap_or_default();
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str(&text).expect("a scan answer")
+}
+
+fn ids(findings: &[offboard_core::reconcile::Finding]) -> Vec<String> {
+    findings.iter().map(|f| f.id().to_owned()).collect()
+}
+
+/// Every account in the tenant is a current employee in BambooHR, except `leavers` (inactive,
+/// terminated three days ago) and `missing` (not in HR at all).
+fn population(app: &TestApp, leavers: &[&str], missing: &[&str]) -> Vec<Map<String, Value>> {
+    let left = (Utc::now() - chrono::Duration::days(3))
+        .format("%Y-%m-%d")
+        .to_string();
+    app.sim
+        .state()
+        .users
+        .iter()
+        .filter(|u| !missing.contains(&u.id.as_str()))
+        .enumerate()
+        .map(|(i, u)| {
+            let leaver = leavers.contains(&u.id.as_str());
+            let v = json!({
+                "id": (i + 1).to_string(),
+                "employeeNumber": u.employee_id,
+                "firstName": u.given_name,
+                "lastName": u.surname,
+                "workEmail": u.user_principal_name,
+                "status": if leaver { "Inactive" } else { "Active" },
+                "terminationDate": if leaver { Value::String(left.clone()) } else { Value::Null },
+                "terminationType": if leaver { "Voluntary" } else { "" },
+            });
+            v.as_object().cloned().unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The built-in policy with `auto_remediate` on, written into `dir`.
+fn policy_with_auto_remediate(dir: &Path) -> String {
+    let builtin =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/policy.toml"))
+            .expect("config/policy.toml");
+    assert!(builtin.contains("auto_remediate = false"));
+    let path = dir.join("policy.toml");
+    std::fs::write(
+        &path,
+        builtin.replace("auto_remediate = false", "auto_remediate = true"),
+    )
+    .expect("policy file");
+    path.display().to_string()
+}
+
+/// How many evidence records each step of the case has.
+async fn records_by_step(app: &TestApp, case: &str) -> std::collections::BTreeMap<String, usize> {
+    let ev = app.get(&format!("/api/cases/{case}/evidence")).await;
+    let mut out = std::collections::BTreeMap::new();
+    for r in ev.json["packet"]["records"].as_array().expect("records") {
+        *out.entry(r["step"].as_str().unwrap_or_default().to_owned())
+            .or_insert(0) += 1;
+    }
+    out
+}
+
+async fn ghost_access(backend: Backend) {
+    let policy_dir = tempfile::tempdir().expect("tempdir");
+    let policy = policy_with_auto_remediate(policy_dir.path());
+    let bamboo = BambooHr::start(Seed {
+        company_domain: "contoso".into(),
+        api_key: "bamboo-api-key-for-tests".into(),
+        employees: Vec::new(),
+    })
+    .await
+    .expect("BambooHR stand-in");
+    let (url, key) = (bamboo.api_base(), bamboo.api_key().to_owned());
+    let app = spawn_app_with(backend, Default::default(), |s| {
+        s.insert("OFFBOARD_POPULATION_SOURCES".into(), "bamboohr".into());
+        s.insert("OFFBOARD_POPULATION_BAMBOOHR_URL".into(), url);
+        s.insert("OFFBOARD_POPULATION_BAMBOOHR_KEY".into(), key);
+        s.insert("OFFBOARD_POLICY_FILE".into(), policy);
+    })
+    .await;
+    only_removable_groups(&app, ADELE);
+    only_removable_groups(&app, JOHANNA);
+    // The orphan and the service account: enabled members HR does not know.
+    let (orphan, service) = app.sim.with_state(|t| {
+        let mut others = t.users.iter_mut().filter(|u| {
+            u.account_enabled
+                && u.user_type == "Member"
+                && ![ADELE, JOHANNA].contains(&u.id.as_str())
+        });
+        let orphan = others.next().expect("an orphan candidate").id.clone();
+        let svc = others.next().expect("a service account candidate");
+        svc.employee_type = Some(SERVICE_TYPE.into());
+        let service = svc.id.clone();
+        // Johanna signed in an hour ago, three days after she left.
+        if let Some(j) = t.users.iter_mut().find(|u| u.id == JOHANNA) {
+            j.last_sign_in_date_time = Some(Utc::now() - chrono::Duration::hours(1));
+        }
+        (orphan, service)
+    });
+    let employees = population(&app, &[ADELE, JOHANNA], &[&orphan, &service]);
+    let put = app
+        .client
+        .put(format!("{}/_sim/employees", bamboo.base()))
+        .json(&employees)
+        .send()
+        .await
+        .expect("seed BambooHR");
+    assert!(put.status().is_success());
+    let adele_emp = app
+        .sim
+        .state()
+        .user(ADELE)
+        .and_then(|u| u.employee_id.clone())
+        .expect("E#");
+
+    // 1. The first scan: the missed terminations (opened as cases), the orphan, the sign-in.
+    let first = scan(&app).await;
+    let seen = ids(&first.findings);
+    assert!(first.scan.complete(), "{:?}", first.scan.sources);
+    assert_eq!(first.scan.sources[0].rows, employees.len() as u64);
+    let missed = format!("missed_termination:{adele_emp}");
+    assert!(seen.contains(&missed), "{seen:?}");
+    assert!(
+        seen.contains(&format!("orphaned_account:entra:{orphan}")),
+        "{seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|i| i.contains(&service)),
+        "a service account is no orphan: {seen:?}"
+    );
+    assert!(
+        seen.contains(&format!("signin_after_termination:{JOHANNA}")),
+        "{seen:?}"
+    );
+    assert_eq!(
+        first
+            .findings
+            .iter()
+            .filter(|f| f.observation.kind.as_str() == "orphaned_account")
+            .count(),
+        1,
+        "{seen:?}"
+    );
+    let adele_case = first
+        .findings
+        .iter()
+        .find(|f| f.id() == missed)
+        .and_then(|f| f.observation.case_id.clone())
+        .expect("auto_open opened a case for the missed termination")
+        .to_string();
+    assert!(
+        first
+            .scan
+            .cases_opened
+            .iter()
+            .any(|c| c.as_str() == adele_case)
+    );
+    let case = finished(&app, &adele_case).await;
+    assert_eq!(
+        case.case.status,
+        CaseStatus::Completed,
+        "{:?}",
+        case.case.plan
+    );
+    assert_eq!(
+        app.cases
+            .get(&offboard_core::ids::CaseId::parse(&adele_case).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .value
+            .event
+            .body_sha256()
+            .to_hex(),
+        first.scan.sources[0].sha256.as_ref().unwrap().to_hex(),
+        "the case's trigger is the population snapshot"
+    );
+    // Sealed: wait for the ledger to hold it. Johanna's case, opened the same way, finishes
+    // too (an unfinished case past its SLA would rightly be a finding of its own).
+    let case = app
+        .wait_case(&adele_case, Duration::from_secs(60), |c| {
+            c.timeline.evidence.seal_hash.is_some()
+        })
+        .await;
+    for id in &first.scan.cases_opened {
+        let c = finished(&app, id.as_str()).await;
+        assert_eq!(c.case.status, CaseStatus::Completed, "{:?}", c.case.plan);
+    }
+    let before = records_by_step(&app, &adele_case).await;
+
+    // 2. A second scan raises nothing again; the offboarded leaver's finding is resolved.
+    let second = scan(&app).await;
+    assert!(
+        second.scan.raised.is_empty(),
+        "raised twice: {:?}",
+        second.scan.raised
+    );
+    assert!(
+        ids(&second.resolved).contains(&missed),
+        "{:?}",
+        ids(&second.resolved)
+    );
+    assert!(ids(&second.findings).contains(&format!("orphaned_account:entra:{orphan}")));
+
+    // 3. Access comes back behind offboard's back: re-enabled, and a group re-added.
+    let group = case
+        .case
+        .plan
+        .as_ref()
+        .and_then(|p| p.facts.groups.iter().find(|g| g.removable))
+        .map(|g| g.id.clone())
+        .expect("the case removed a group");
+    app.sim.with_state(|t| {
+        if let Some(g) = t.groups.iter_mut().find(|g| g.id == group) {
+            g.members.push(ADELE.to_owned());
+        }
+        if let Some(u) = t.users.iter_mut().find(|u| u.id == ADELE) {
+            u.account_enabled = true;
+        }
+    });
+    let third = scan(&app).await;
+    let raised: Vec<String> = third
+        .findings
+        .iter()
+        .filter(|f| f.first_scan == third.scan.scan_id)
+        .map(|f| f.id().to_owned())
+        .collect();
+    let returned = [
+        format!("access_returned:{adele_case}:account-enabled"),
+        format!("access_returned:{adele_case}:group:{group}"),
+    ];
+    assert_eq!(raised, returned, "exactly the two regressions are raised");
+    for f in third
+        .findings
+        .iter()
+        .filter(|f| returned.contains(&f.id().to_owned()))
+    {
+        let handled = f.handled.as_deref().unwrap_or_default();
+        assert!(
+            handled.contains("block-sign-in") && handled.contains("remove-groups"),
+            "{handled}"
+        );
+    }
+    // auto_remediate: the same case reopens, only those two steps run again and verify, and
+    // the case is sealed a second time (a new generation; nothing rewritten).
+    let resealed = app
+        .wait_case(&adele_case, Duration::from_secs(120), |c| {
+            c.case.status == CaseStatus::Completed
+                && c.timeline.evidence.seal_hash.is_some()
+                && c.timeline.evidence.seal_hash != case.timeline.evidence.seal_hash
+        })
+        .await;
+    let ev = app.get(&format!("/api/cases/{adele_case}/evidence")).await;
+    assert_eq!(
+        ev.json["verification"]["ok"], true,
+        "{}",
+        ev.json["verification"]
+    );
+    assert_eq!(ev.json["packet"]["seal"]["generation"], 1);
+    let after = records_by_step(&app, &adele_case).await;
+    let steps: Vec<&str> = resealed
+        .case
+        .plan
+        .as_ref()
+        .expect("a plan")
+        .steps
+        .iter()
+        .map(|s| s.kind.as_str())
+        .filter(|k| *k != "seal")
+        .collect();
+    let rerun: Vec<&str> = steps
+        .iter()
+        .copied()
+        .filter(|k| after.get(*k) != before.get(*k))
+        .collect();
+    assert_eq!(
+        rerun,
+        ["block-sign-in", "remove-groups"],
+        "only the two steps re-ran: {before:?} -> {after:?}"
+    );
+    let t = app.sim.state();
+    assert!(!t.user(ADELE).expect("Adele").account_enabled);
+    assert!(
+        t.groups
+            .iter()
+            .find(|g| g.id == group)
+            .is_some_and(|g| !g.members.iter().any(|m| m == ADELE))
+    );
+    let fixed = scan(&app).await;
+    assert!(fixed.scan.raised.is_empty(), "{:?}", fixed.scan.raised);
+    for id in &returned {
+        assert!(
+            ids(&fixed.resolved).contains(id),
+            "{:?}",
+            ids(&fixed.resolved)
+        );
+    }
+
+    // 4. A source that fails: a finding naming the setting, and no orphan from missing rows.
+    let fault = app
+        .client
+        .post(format!("{}/_sim/faults", bamboo.base()))
+        .json(&json!({"count": 1, "status": 401}))
+        .send()
+        .await
+        .expect("fault");
+    assert!(fault.status().is_success());
+    let fourth = scan(&app).await;
+    assert!(!fourth.scan.complete());
+    let failed = fourth
+        .findings
+        .iter()
+        .find(|f| f.id() == "source_failed:bamboohr")
+        .expect("the failing source is a finding");
+    assert!(
+        failed
+            .observation
+            .what
+            .contains("OFFBOARD_POPULATION_BAMBOOHR_KEY"),
+        "{}",
+        failed.observation.what
+    );
+    assert!(
+        fourth
+            .resolved
+            .iter()
+            .all(|f| !f.id().starts_with("orphaned_account")),
+        "{:?}",
+        ids(&fourth.resolved)
+    );
+    assert!(
+        fourth
+            .findings
+            .iter()
+            .all(|f| f.observation.kind.as_str() != "orphaned_account")
+    );
+    let open: FindingsPage = app.get("/api/findings?type=orphaned_account").await.body();
+    assert_eq!(
+        ids(&open.findings),
+        [format!("orphaned_account:entra:{orphan}")]
+    );
+
+    if backend == Backend::Embedded {
+        tamper_with_a_scan(&app, &first.scan);
+    }
+    app.shutdown().await;
+}
+
+/// The scans verify in the ledger; a scan record changed afterwards does not.
+fn tamper_with_a_scan(app: &TestApp, scan: &ScanRecord) {
+    let (code, out) = verify_ledger(app);
+    assert_eq!(code, 0, "untouched scans and cases verify:\n{out}");
+    let period = scan.started_at.format("%Y-%m").to_string();
+    let chain = ScanRecord::chain_id(&scan.scan_id);
+    let path = app
+        .data_dir()
+        .join("evidence/cases")
+        .join(&period)
+        .join(chain.as_str())
+        .join("records/000000.json");
+    edit(&path, |v| {
+        v["details"]["found"]["orphaned_account"] = json!(0)
+    });
+    let (code, out) = verify_ledger(app);
+    assert_eq!(code, 1, "a tampered scan must fail verification:\n{out}");
+    assert!(out.contains(chain.as_str()), "{out}");
+    let _ = offboard;
+}
+
+fn edit(path: &Path, f: impl FnOnce(&mut Value)) {
+    let mut perms = std::fs::metadata(path).expect("scan record").permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(path, perms).expect("chmod");
+    let mut v: Value = serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json");
+    f(&mut v);
+    std::fs::write(path, serde_json::to_vec_pretty(&v).expect("json")).expect("write");
+}
+
+#[tokio::test]
+async fn ghost_access_embedded() {
+    ghost_access(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn ghost_access_azure() {
+    ghost_access(Backend::Azure).await;
+}
+
+/// Who the bad-source test knows: HR's report as CSV (everyone current except `orphan`, who
+/// is not in it), with the given header.
+fn report_csv(app: &TestApp, orphan: &str, header: &[&str]) -> String {
+    let mut out = header.join(",");
+    out.push('\n');
+    for u in app.sim.state().users.iter().filter(|u| u.id != orphan) {
+        let cells: Vec<String> = header
+            .iter()
+            .map(|h| match *h {
+                "Employee_ID" => u.employee_id.clone().unwrap_or_default(),
+                "Email" => u.user_principal_name.clone(),
+                "Status" => "Active".into(),
+                "Full_Name" => u.display_name.replace(',', " "),
+                _ => String::new(),
+            })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+const FULL: [&str; 6] = [
+    "Employee_ID",
+    "Email",
+    "Status",
+    "Termination_Date",
+    "Termination_Type",
+    "Full_Name",
+];
+
+/// One scan whose `report` source fails: the scan is incomplete, the failure is a finding
+/// and a notification (mail through the tenant) naming `setting`, and the orphan found by the
+/// last good scan is neither resolved nor joined by anyone whose row did not load.
+async fn fails_naming(app: &TestApp, orphan_finding: &str, setting: &str) {
+    let mails_before = source_mails(app).len();
+    let s = scan(app).await;
+    assert!(!s.scan.complete(), "{:?}", s.scan.sources);
+    let src = &s.scan.sources[0];
+    assert!(src.sha256.is_none() && src.rows == 0, "{src:?}");
+    assert!(
+        src.error.as_deref().is_some_and(|e| e.contains(setting)),
+        "{src:?}"
+    );
+    let failed = s
+        .findings
+        .iter()
+        .find(|f| f.id() == "source_failed:report")
+        .expect("the failing source is a finding");
+    assert!(
+        failed.observation.what.contains(setting) && failed.observation.action.contains(setting),
+        "{failed:?}"
+    );
+    assert!(
+        s.scan.raised.contains_key("source_failed"),
+        "{:?}",
+        s.scan.raised
+    );
+    assert!(
+        s.findings
+            .iter()
+            .chain(&s.resolved)
+            .all(|f| f.observation.kind.as_str() != "orphaned_account"),
+        "no orphan judged or resolved from a failed source: {:?} / {:?}",
+        ids(&s.findings),
+        ids(&s.resolved)
+    );
+    let open: FindingsPage = app
+        .get("/api/findings?type=orphaned_account&status=open")
+        .await
+        .body();
+    assert_eq!(ids(&open.findings), [orphan_finding.to_owned()]);
+    // The notification names the setting (the notify queue delivers it as mail).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mails = source_mails(app);
+        if mails.len() > mails_before {
+            let last = mails.last().expect("a mail");
+            assert!(last.body.contains(setting), "{}", last.body);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no notification naming {setting}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn source_mails(app: &TestApp) -> Vec<standin_tenant::model::SentMail> {
+    app.sim
+        .state()
+        .sent_mail
+        .into_iter()
+        .filter(|m| m.subject.contains("HR population source failed"))
+        .collect()
+}
+
+/// A good scan in between: the report loads again and the source's finding is resolved (so
+/// the next failure is raised, and notified, anew).
+async fn loads_again(app: &TestApp, bamboo: &BambooHr, csv: &str, orphan_finding: &str) {
+    put_export(app, bamboo, csv).await;
+    let s = scan(app).await;
+    assert!(s.scan.complete(), "{:?}", s.scan.sources);
+    assert!(ids(&s.findings).contains(&orphan_finding.to_owned()));
+}
+
+async fn put_export(app: &TestApp, bamboo: &BambooHr, body: &str) {
+    let put = app
+        .client
+        .put(format!("{}/_sim/export", bamboo.base()))
+        .header("content-type", "text/csv")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("set the export");
+    assert!(put.status().is_success());
+}
+
+async fn a_bad_source_fails_the_scan_naming_the_setting(backend: Backend) {
+    let bamboo = BambooHr::start(Seed {
+        company_domain: "contoso".into(),
+        api_key: "raas-password-for-tests".into(),
+        employees: Vec::new(),
+    })
+    .await
+    .expect("HR export stand-in");
+    let url = format!(
+        "{}/ccx/service/customreport2/contoso/offboard/Worker_Data?format=csv",
+        bamboo.base()
+    );
+    let secret = bamboo.api_key().to_owned();
+    let app = spawn_app_with(backend, Default::default(), |s| {
+        s.insert("OFFBOARD_POPULATION_SOURCES".into(), "report".into());
+        s.insert("OFFBOARD_POPULATION_REPORT_URL".into(), url);
+        s.insert("OFFBOARD_POPULATION_REPORT_USER".into(), "raas".into());
+        s.insert("OFFBOARD_POPULATION_REPORT_SECRET".into(), secret);
+        s.insert(
+            "OFFBOARD_NOTIFY_MAIL_FROM".into(),
+            "GradyA@contoso.com".into(),
+        );
+        s.insert(
+            "OFFBOARD_NOTIFY_MAIL_TO".into(),
+            "compliance@contoso.com".into(),
+        );
+    })
+    .await;
+    let orphan = app
+        .sim
+        .state()
+        .users
+        .iter()
+        .find(|u| u.account_enabled && u.user_type == "Member")
+        .expect("an orphan candidate")
+        .id
+        .clone();
+    let orphan_finding = format!("orphaned_account:entra:{orphan}");
+    let good = report_csv(&app, &orphan, &FULL);
+    loads_again(&app, &bamboo, &good, &orphan_finding).await;
+    let open: FindingsPage = app.get("/api/findings?type=orphaned_account").await.body();
+    assert_eq!(ids(&open.findings), std::slice::from_ref(&orphan_finding));
+
+    // A malformed CSV (a ragged row): the whole source fails, never half of it.
+    let mut ragged = good.clone();
+    ragged.push_str("E9999,late@contoso.com\n");
+    put_export(&app, &bamboo, &ragged).await;
+    fails_naming(&app, &orphan_finding, "OFFBOARD_POPULATION_REPORT_URL").await;
+    loads_again(&app, &bamboo, &good, &orphan_finding).await;
+
+    // A column missing (the export lost `Status`): names the column and the mapping.
+    let no_status: Vec<&str> = FULL.iter().copied().filter(|c| *c != "Status").collect();
+    put_export(&app, &bamboo, &report_csv(&app, &orphan, &no_status)).await;
+    fails_naming(&app, &orphan_finding, "OFFBOARD_POPULATION_REPORT_URL").await;
+    let f: FindingsPage = app.get("/api/findings?type=source_failed").await.body();
+    assert!(
+        f.findings
+            .iter()
+            .any(|f| f.observation.what.contains("Status")
+                && f.observation.what.contains("report_columns")),
+        "{:?}",
+        f.findings
+    );
+    loads_again(&app, &bamboo, &good, &orphan_finding).await;
+
+    // The credential refused (401): names the secret's setting.
+    let fault = app
+        .client
+        .post(format!("{}/_sim/faults", bamboo.base()))
+        .json(&json!({"count": 1, "status": 401}))
+        .send()
+        .await
+        .expect("fault");
+    assert!(fault.status().is_success());
+    fails_naming(&app, &orphan_finding, "OFFBOARD_POPULATION_REPORT_SECRET").await;
+    loads_again(&app, &bamboo, &good, &orphan_finding).await;
+
+    // Unreachable (the export server is gone): names the URL's setting.
+    drop(bamboo);
+    fails_naming(&app, &orphan_finding, "OFFBOARD_POPULATION_REPORT_URL").await;
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_bad_source_fails_the_scan_naming_the_setting_embedded() {
+    a_bad_source_fails_the_scan_naming_the_setting(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn a_bad_source_fails_the_scan_naming_the_setting_azure() {
+    a_bad_source_fails_the_scan_naming_the_setting(Backend::Azure).await;
+}
