@@ -24,8 +24,10 @@
 pub mod demo;
 pub mod engine;
 pub mod exchange;
+mod exchange_doors;
 pub mod graph;
 pub mod http;
+pub mod mailbox_doors;
 pub mod model;
 pub mod odata;
 mod server;

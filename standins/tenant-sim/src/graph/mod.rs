@@ -21,6 +21,7 @@ mod licences;
 mod mail;
 pub mod perms;
 mod roles;
+mod rules;
 mod users;
 
 use app_roles::*;
@@ -32,6 +33,7 @@ use groups::*;
 use licences::*;
 use mail::*;
 use roles::*;
+use rules::*;
 pub use users::user_full;
 use users::*;
 
@@ -255,6 +257,13 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         ("GET", ["users", id, "mailboxSettings"]) => get_mailbox_settings(t, ctx, id),
         ("PATCH", ["users", id, "mailboxSettings"]) => patch_mailbox_settings(t, ctx, id, req),
         ("POST", ["users", id, "sendMail"]) => send_mail(t, ctx, id, req),
+        ("GET", ["users", id, "mailFolders", "inbox", "messageRules"]) => {
+            list_rules(t, ctx, req, &q, id)
+        }
+        ("PATCH", ["users", id, "mailFolders", "inbox", "messageRules", rule]) => {
+            patch_rule(t, ctx, id, rule, req)
+        }
+        ("GET", ["organization"]) => organization(t, ctx, req, &q),
         ("GET", ["groups", gid]) => get_group(t, ctx, gid, &q),
         ("GET", ["groups", gid, "members"]) => group_members(t, ctx, req, &q, gid),
         ("DELETE", ["groups", gid]) => delete_group(t, ctx, gid),

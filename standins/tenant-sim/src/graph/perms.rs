@@ -121,3 +121,14 @@ pub const SIGN_IN_ACTIVITY: &[&str] = &["AuditLog.Read.All"];
 pub const GROUP_DELETE: &[&str] = &["Group.ReadWrite.All", "Directory.ReadWrite.All"];
 /// Delete a user object.
 pub const USER_DELETE: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
+/// Read the organisation (`GET /organization`).
+pub const ORGANIZATION_READ: &[&str] = &[
+    "Organization.Read.All",
+    "Organization.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+/// Read calendars (`calendarView`, events).
+pub const CALENDARS_READ: &[&str] = &["Calendars.Read", "Calendars.ReadWrite"];
+/// Cancel or change events.
+pub const CALENDARS_WRITE: &[&str] = &["Calendars.ReadWrite"];
