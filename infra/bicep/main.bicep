@@ -164,6 +164,16 @@ var queueNames = [
   'step-remove-licences-poison'
   'step-seal'
   'step-seal-poison'
+  'step-stop-forwarding'
+  'step-stop-forwarding-poison'
+  'step-hold-mailbox'
+  'step-hold-mailbox-poison'
+  'step-remove-mailbox-rights-elsewhere'
+  'step-remove-mailbox-rights-elsewhere-poison'
+  'step-wipe-mobile-mail'
+  'step-wipe-mobile-mail-poison'
+  'step-cancel-meetings'
+  'step-cancel-meetings-poison'
 ]
 
 // Cosmos DB for NoSQL: database and containers with the partition keys the code uses
@@ -204,6 +214,8 @@ var graphAppRoles = [
   'User.Read.All'
   'User.RevokeSessions.All'
   'UserAuthenticationMethod.ReadWrite.All'
+  'Organization.Read.All'
+  'Calendars.ReadWrite'
 ]
 var exchangeAppRoles = [
   'Exchange.ManageAsApp'
@@ -213,6 +225,7 @@ var exchangeAppRoles = [
 var directoryRoles = [
   'Exchange Recipient Administrator'
   'User Administrator'
+  'Compliance Administrator'
 ]
 
 // Secrets: app setting name -> Key Vault secret name. The values are put into Key Vault by

@@ -23,6 +23,8 @@ locals {
     "User.Read.All",
     "User.RevokeSessions.All",
     "UserAuthenticationMethod.ReadWrite.All",
+    "Organization.Read.All",
+    "Calendars.ReadWrite",
   ]
   exchange_app_roles = [
     "Exchange.ManageAsApp",
@@ -32,6 +34,7 @@ locals {
   directory_roles = [
     "Exchange Recipient Administrator",
     "User Administrator",
+    "Compliance Administrator",
   ]
 
   # Well-known application ids of the first-party resource applications (the same in every tenant).

@@ -63,6 +63,16 @@ locals {
     "step-remove-licences-poison",
     "step-seal",
     "step-seal-poison",
+    "step-stop-forwarding",
+    "step-stop-forwarding-poison",
+    "step-hold-mailbox",
+    "step-hold-mailbox-poison",
+    "step-remove-mailbox-rights-elsewhere",
+    "step-remove-mailbox-rights-elsewhere-poison",
+    "step-wipe-mobile-mail",
+    "step-wipe-mobile-mail-poison",
+    "step-cancel-meetings",
+    "step-cancel-meetings-poison",
   ]
 
   # Cosmos DB for NoSQL: database and containers with the partition keys the code uses

@@ -8,6 +8,7 @@ mod host_boundary;
 mod hybrid;
 mod intake;
 mod logs;
+mod mailbox_doors;
 mod oneperson;
 mod pipeline;
 mod queues;

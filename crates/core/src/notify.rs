@@ -22,6 +22,8 @@ pub enum NotificationKind {
     AgentUnreachable,
     /// An event id was reused with different content: the second request was refused.
     EventIdConflict,
+    /// The leaver's mail was forwarded outside the organisation (found by stop-forwarding).
+    PossibleExfiltration,
 }
 
 impl NotificationKind {
@@ -34,6 +36,7 @@ impl NotificationKind {
             Self::LeaverNotResolved => "Leaver not found",
             Self::AgentUnreachable => "On-prem agent unreachable",
             Self::EventIdConflict => "Event id reused for a different termination",
+            Self::PossibleExfiltration => "Possible exfiltration: leaver's mail forwarded outside",
         }
     }
 }

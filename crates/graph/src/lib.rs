@@ -23,9 +23,11 @@ pub mod client;
 pub mod devices;
 pub mod error;
 pub mod exchange;
+pub mod exchange_doors;
 pub mod groups;
 pub mod licenses;
 pub mod mail;
+pub mod mail_rules;
 pub mod model;
 pub mod onedrive;
 pub mod permissions;
@@ -41,5 +43,7 @@ pub use exchange::{
     AutoReplyConfig, AutoReplyState, DEFAULT_EXCHANGE_ENDPOINT, EXCHANGE_SCOPE, ExchangeClient,
     ExchangeClientOptions,
 };
+pub use exchange_doors::{MobileDevice, RecipientPermission};
+pub use mail_rules::{MessageRule, MessageRuleActions, VerifiedDomain};
 pub use model::*;
 pub use users::{USER_SELECT, UserLookup};

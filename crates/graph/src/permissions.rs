@@ -120,6 +120,20 @@ pub const GRAPH: &[Permission] = &[
         why: "Send completion, failure and SLA notifications from the service mailbox; scope it to that mailbox with an Exchange application access policy.",
         calls: &["POST /users/{id}/sendMail"],
     },
+    Permission {
+        name: "Organization.Read.All",
+        why: "Read the organisation's verified domains, so stop-forwarding can tell a forwarding address outside the organisation (possible exfiltration) from one inside it.",
+        calls: &["GET /organization?$select=verifiedDomains"],
+    },
+    Permission {
+        name: "Calendars.ReadWrite",
+        why: "List the future meetings the leaver organises and cancel them (series end at the effective time), then read them back.",
+        calls: &[
+            "GET /users/{id}/calendarView",
+            "POST /users/{id}/events/{id}/cancel",
+            "PATCH /users/{id}/events/{id}",
+        ],
+    },
 ];
 
 /// Office 365 Exchange Online application permissions (app roles on the service principal with
@@ -144,7 +158,19 @@ pub const DIRECTORY_ROLES: &[Permission] = &[
             "Set-Mailbox",
             "Add-MailboxPermission",
             "Set-MailboxAutoReplyConfiguration",
+            "Set-Mailbox -ForwardingSmtpAddress/-ForwardingAddress/-GrantSendOnBehalfTo",
+            "Get-RecipientPermission",
+            "Remove-RecipientPermission",
+            "Remove-MailboxPermission",
+            "Get-MobileDevice",
+            "Clear-MobileDevice",
+            "Remove-MobileDevice",
         ],
+    },
+    Permission {
+        name: "Compliance Administrator",
+        why: "hold-mailbox sets LitigationHoldEnabled, which Exchange allows only with its Legal Hold role; Exchange Recipient Administrator lacks it and Compliance Administrator is the narrowest built-in Entra role Exchange Online accepts app-only that carries it (a custom Exchange role group holding only Legal Hold, with the app's service principal as member, is narrower). Not needed when the policy sets mailbox_hold = \"none\".",
+        calls: &["Set-Mailbox -LitigationHoldEnabled -LitigationHoldDuration"],
     },
 ];
 

@@ -11,11 +11,13 @@
 //! reactivation) cancels it only before its effective time: after that, access is already
 //! being removed and a reinstatement is a new onboarding, not an undo.
 
+mod flag;
 pub(crate) mod status;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use flag::{CaseFlag, CaseFlagKind};
 pub use status::CaseStatus;
 
 use crate::event::{Source, TerminationEvent, TerminationKind};
@@ -85,6 +87,9 @@ pub struct Case {
     /// own (one person, one active offboarding), in the order they arrived.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attached: Vec<AttachedEvent>,
+    /// What steps found that a person must look at (possible exfiltration), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<CaseFlag>,
 }
 
 /// A termination of the same person that arrived while this case was open and joined it:
@@ -175,6 +180,7 @@ impl Case {
             planning_exception: None,
             sla_breached_at: None,
             attached: Vec::new(),
+            flags: Vec::new(),
             event,
         }
     }

@@ -47,11 +47,21 @@ pub enum StepKind {
     RemoveLicences,
     /// Seal the case's evidence.
     Seal,
+    /// Clear mailbox forwarding and disable forwarding inbox rules (right after the cut).
+    StopForwarding,
+    /// Litigation hold on the mailbox before any licence goes.
+    HoldMailbox,
+    /// Remove the leaver's FullAccess, SendAs and SendOnBehalf on other mailboxes.
+    RemoveMailboxRightsElsewhere,
+    /// Account-only wipe of mobile mail partnerships, then remove them.
+    WipeMobileMail,
+    /// Cancel the future meetings the leaver organises.
+    CancelMeetings,
 }
 
 impl StepKind {
     /// Every kind, in planning order.
-    pub const ALL: [StepKind; 19] = [
+    pub const ALL: [StepKind; 24] = [
         Self::AdDisable,
         Self::BlockSignIn,
         Self::RevokeSessions,
@@ -62,11 +72,16 @@ impl StepKind {
         Self::RemoveDirectoryRoles,
         Self::RemoveAppRoles,
         Self::RetireDevices,
+        Self::StopForwarding,
+        Self::RemoveMailboxRightsElsewhere,
+        Self::WipeMobileMail,
         Self::ConvertMailbox,
         Self::MailboxManagerAccess,
         Self::AutoReply,
         Self::HideFromAddressLists,
         Self::OnedriveManagerAccess,
+        Self::CancelMeetings,
+        Self::HoldMailbox,
         Self::RemoveGroups,
         Self::AdCleanup,
         Self::RemoveLicences,
@@ -95,6 +110,11 @@ impl StepKind {
             Self::RetireDevices => "retire-devices",
             Self::RemoveLicences => "remove-licences",
             Self::Seal => "seal",
+            Self::StopForwarding => "stop-forwarding",
+            Self::HoldMailbox => "hold-mailbox",
+            Self::RemoveMailboxRightsElsewhere => "remove-mailbox-rights-elsewhere",
+            Self::WipeMobileMail => "wipe-mobile-mail",
+            Self::CancelMeetings => "cancel-meetings",
         }
     }
 

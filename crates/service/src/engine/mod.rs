@@ -26,6 +26,7 @@
 
 mod dry_run;
 mod finish;
+mod flags;
 mod outcome;
 mod plan;
 mod remediation;

@@ -17,7 +17,9 @@ pub fn case_link(case: &CaseId) -> String {
 /// "What happened" for a breach of the SLA (nothing failed; time ran out).
 pub fn what_label(kind: NotificationKind) -> &'static str {
     match kind {
-        NotificationKind::SlaBreached | NotificationKind::EventIdConflict => "What happened",
+        NotificationKind::SlaBreached
+        | NotificationKind::EventIdConflict
+        | NotificationKind::PossibleExfiltration => "What happened",
         NotificationKind::StepFailed
         | NotificationKind::CaseCompletedWithExceptions
         | NotificationKind::LeaverNotResolved

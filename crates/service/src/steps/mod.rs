@@ -35,6 +35,9 @@ mod retire_devices;
 mod revoke_sessions;
 mod stamped;
 mod verify_cloud_disabled;
+// Issue 17: the mailbox's doors.
+mod hold_mailbox;
+mod stop_forwarding;
 
 pub use ad_cleanup::AdCleanup;
 pub use ad_disable::{ACCOUNTDISABLE, AdDisable};
@@ -54,6 +57,9 @@ pub use reset_password::{PASSWORD_LENGTH, ResetPassword, random_password};
 pub use retire_devices::RetireDevices;
 pub use revoke_sessions::RevokeSessions;
 pub use verify_cloud_disabled::{RECHECK_EVERY, VerifyCloudDisabled};
+// Issue 17: the mailbox's doors.
+pub use hold_mailbox::HoldMailbox;
+pub use stop_forwarding::StopForwarding;
 
 pub use crate::attempt::{
     ActionEvidence, StepAction, StepContext, StepFailure, StepReport, TargetSystem,
@@ -127,6 +133,9 @@ pub fn registry_with_sync_window(
         .with(Arc::new(OnedriveManagerAccess::new(t())))
         .with(Arc::new(RemoveGroups::new(t())))
         .with(Arc::new(RemoveLicences::new(t())))
+        // Issue 17: the mailbox's doors.
+        .with(Arc::new(StopForwarding::new(t())))
+        .with(Arc::new(HoldMailbox::new(t())))
 }
 
 /// `registry` with the three AD steps (`ad-disable`, `ad-reset-password`, `ad-cleanup`) run

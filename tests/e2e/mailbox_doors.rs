@@ -1,0 +1,324 @@
+//! The mailbox's doors (issue 17), end to end on both backends against the tenant simulator:
+//! forwarding stopped (and flagged when it leaves the organisation) right after the cut and
+//! before the conversion; the mailbox held before any licence goes. Each step: something to
+//! do, nothing to do, a refusal, and a replay that writes nothing twice — asserted from the
+//! simulator's state and request log.
+
+use offboard_testkit::TestApp;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+use standin_tenant::mailbox_doors::MessageRule;
+
+use crate::helpers::*;
+use crate::on_every_backend;
+use crate::pipeline::{ADELE, finished, no_write_twice, only_removable_groups, upn, writes_about};
+
+const PERSONAL: &str = "ada.personal@gmail.example";
+
+async fn terminate(app: &TestApp, employee_id: &str) -> String {
+    let body = json!({
+        "type": "employee.terminated",
+        "timestamp": chrono::Utc::now().to_rfc3339(),
+        "data": {"eventId": event_id(), "employee": {"employeeId": employee_id},
+                 "effectiveAt": chrono::Utc::now().to_rfc3339(), "kind": "involuntary"}
+    });
+    let a = app.post_generic(&body).await;
+    assert_eq!(a.status, 202, "{}", a.json);
+    a.json["caseId"].as_str().unwrap().to_owned()
+}
+
+fn step<'a>(case: &'a Value, kind: &str) -> &'a Value {
+    case["plan"]["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["kind"] == kind))
+        .unwrap_or_else(|| panic!("no step {kind} in {}", case["plan"]))
+}
+
+fn rule(id: &str, name: &str, enabled: bool, actions: Value) -> MessageRule {
+    MessageRule {
+        id: id.to_owned(),
+        display_name: name.to_owned(),
+        sequence: id.len() as i64,
+        is_enabled: enabled,
+        conditions: json!({"senderContains": ["invoices"]}),
+        actions,
+    }
+}
+
+/// Adele forwards everything to a personal address, has a rule forwarding invoices outside,
+/// one redirecting to her manager, one that only files mail, and a disabled one.
+fn forwarding_adele(app: &TestApp) {
+    only_removable_groups(app, ADELE);
+    app.sim.with_state(|t| {
+        let m = t.mailbox_mut(ADELE).unwrap();
+        m.doors.forwarding_smtp_address = Some(PERSONAL.to_owned());
+        m.doors.deliver_to_mailbox_and_forward = true;
+        m.doors.message_rules = vec![
+            rule("AQAAAJ5dZp8=", "Invoices to home", true,
+                json!({"forwardTo": [{"emailAddress": {"name": "Ada", "address": PERSONAL}}], "stopProcessingRules": true})),
+            rule("AQAAAJ5dZp9=", "To Megan", true,
+                json!({"redirectTo": [{"emailAddress": {"name": "Megan Bowen", "address": "MeganB@contoso.com"}}]})),
+            rule("AQAAAJ5dZqA=", "File newsletters", true,
+                json!({"moveToFolder": "AAMkAGI2TGuLAAA=", "markAsRead": true})),
+            rule("AQAAAJ5dZqB=", "Old attachment rule", false,
+                json!({"forwardAsAttachmentTo": [{"emailAddress": {"address": "someone@fabrikam.example"}}]})),
+        ];
+    });
+}
+
+/// Position in the request log of the first successful cmdlet whose parameters name `param`.
+fn first_cmdlet(app: &TestApp, cmdlet: &str, param: &str) -> Option<usize> {
+    app.sim.requests().iter().position(|r| {
+        (200..300).contains(&r.status)
+            && r.cmdlet.as_deref() == Some(cmdlet)
+            && r.body.as_ref().is_some_and(|b| {
+                b["CmdletInput"]["Parameters"]
+                    .as_object()
+                    .is_some_and(|p| p.contains_key(param))
+            })
+    })
+}
+
+fn first_path(app: &TestApp, method: &str, suffix: &str) -> Option<usize> {
+    app.sim.requests().iter().position(|r| {
+        (200..300).contains(&r.status) && r.method == method && r.path.ends_with(suffix)
+    })
+}
+
+on_every_backend!(
+    forwarding_outside_is_flagged_notified_and_stopped_before_the_conversion,
+    |app: TestApp| async move {
+        forwarding_adele(&app);
+        let id = terminate(&app, "E1001").await;
+        let case = finished(&app, &id).await;
+        assert_eq!(case["status"], "completed", "{}", case["plan"]);
+        assert_eq!(step(&case, "stop-forwarding")["status"], "verified");
+        assert_eq!(step(&case, "hold-mailbox")["status"], "verified");
+
+        // The tenant: forwarding off, forwarding rules disabled, the filing rule untouched.
+        let t = app.sim.state();
+        let m = t.mailbox(ADELE).unwrap();
+        assert_eq!(m.doors.forwarding_smtp_address, None);
+        assert!(!m.doors.deliver_to_mailbox_and_forward);
+        let enabled: Vec<&str> = m
+            .doors
+            .message_rules
+            .iter()
+            .filter(|r| r.is_enabled)
+            .map(|r| r.display_name.as_str())
+            .collect();
+        assert_eq!(enabled, vec!["File newsletters"]);
+        assert!(m.litigation_hold_enabled);
+        assert_eq!(m.doors.litigation_hold_days, None, "unlimited by default");
+
+        // The flag on the case names both ways out, and the notification went.
+        let view = app.get(&format!("/api/cases/{id}")).await.json;
+        let flags = view["case"]["flags"]
+            .as_array()
+            .or(view["flags"].as_array())
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(flags.len(), 1, "{view}");
+        assert_eq!(flags[0]["kind"], "possible_exfiltration");
+        let detail = flags[0]["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("mailbox forwarding to ada.personal@gmail.example")
+                && detail.contains("Invoices to home"),
+            "{detail}"
+        );
+        assert!(
+            !detail.contains("MeganB"),
+            "an internal redirect is not exfiltration: {detail}"
+        );
+        app.wait_log(
+            Duration::from_secs(30),
+            "stop-forwarding: mailbox forwarding to ada.personal@gmail.example",
+        )
+        .await;
+
+        // The evidence recorded what was forwarded before the change.
+        let ev = app.get(&format!("/api/cases/{id}/evidence")).await;
+        assert_eq!(
+            ev.json["verification"]["ok"], true,
+            "{}",
+            ev.json["verification"]
+        );
+        let text = ev.json.to_string();
+        for needle in [
+            PERSONAL,
+            "Invoices to home",
+            "To Megan",
+            "invoices",
+            "Old attachment rule",
+        ] {
+            assert!(text.contains(needle), "evidence lacks {needle}");
+        }
+
+        // Order, from the simulator's log: forwarding stopped before the conversion, rules
+        // disabled before it too; the hold before any licence or licensing group goes.
+        let forwarding = first_cmdlet(&app, "Set-Mailbox", "ForwardingSmtpAddress").unwrap();
+        let rules = first_path(&app, "PATCH", "/messageRules/AQAAAJ5dZp8=").unwrap();
+        let shared = first_cmdlet(&app, "Set-Mailbox", "Type").unwrap();
+        assert!(
+            forwarding < shared && rules < shared,
+            "{forwarding} {rules} {shared}"
+        );
+        let block = first_path(&app, "PATCH", &format!("/users/{ADELE}")).unwrap();
+        assert!(block < forwarding, "sign-in is cut first");
+        let hold = first_cmdlet(&app, "Set-Mailbox", "LitigationHoldEnabled").unwrap();
+        let licence = first_path(&app, "POST", "/assignLicense").unwrap();
+        let group = first_path(&app, "DELETE", "/$ref").unwrap();
+        assert!(hold < licence && hold < group, "{hold} {licence} {group}");
+
+        // A replay of both steps writes nothing twice.
+        let before = writes_about(&app, ADELE, &upn(&app, ADELE));
+        for s in ["stop-forwarding", "hold-mailbox"] {
+            app.enqueue(
+                &format!("step-{s}"),
+                &json!({"caseId": id, "step": s, "attempt": 0}).to_string(),
+            )
+            .await;
+        }
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        for s in ["stop-forwarding", "hold-mailbox"] {
+            assert_eq!(
+                app.queue
+                    .approximate_len(&format!("step-{s}"))
+                    .await
+                    .unwrap(),
+                0,
+                "{s} message not consumed"
+            );
+        }
+        let after = writes_about(&app, ADELE, &upn(&app, ADELE));
+        assert_eq!(after, before, "a replay must change nothing");
+        no_write_twice(&after);
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    nothing_forwards_and_the_hold_is_already_on,
+    |app: TestApp| async move {
+        only_removable_groups(&app, ADELE);
+        app.sim.with_state(|t| {
+            t.mailbox_mut(ADELE).unwrap().litigation_hold_enabled = true;
+        });
+        let id = terminate(&app, "E1001").await;
+        let case = finished(&app, &id).await;
+        assert_eq!(case["status"], "completed", "{}", case["plan"]);
+        assert_eq!(step(&case, "stop-forwarding")["status"], "verified");
+        assert_eq!(step(&case, "hold-mailbox")["status"], "verified");
+        assert!(first_cmdlet(&app, "Set-Mailbox", "ForwardingSmtpAddress").is_none());
+        assert!(first_cmdlet(&app, "Set-Mailbox", "LitigationHoldEnabled").is_none());
+        assert!(
+            app.sim
+                .requests()
+                .iter()
+                .all(|r| !r.path.contains("/messageRules/")),
+            "no rule existed, so none was patched"
+        );
+        let view = app.get(&format!("/api/cases/{id}")).await.json;
+        assert!(
+            view["flags"].is_null() && view["case"]["flags"].is_null(),
+            "{view}"
+        );
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    a_hold_without_its_licence_is_an_exception_and_without_its_role_a_failure,
+    |app: TestApp| async move {
+        only_removable_groups(&app, ADELE);
+        // Adele: E3 without its Exchange Online (Plan 2) plan, so no licence allows a hold.
+        app.sim.with_state(|t| {
+            let plan = t
+                .skus
+                .iter()
+                .flat_map(|s| s.service_plans.iter())
+                .find(|p| p.service_plan_name == "EXCHANGE_S_ENTERPRISE")
+                .unwrap()
+                .service_plan_id
+                .clone();
+            for l in t.user_mut(ADELE).unwrap().assigned_licenses.iter_mut() {
+                l.disabled_plans.push(plan.clone());
+            }
+        });
+        let id = terminate(&app, "E1001").await;
+        let case = finished(&app, &id).await;
+        assert_eq!(case["status"], "completed_with_exceptions");
+        let hold = step(&case, "hold-mailbox");
+        assert_eq!(hold["status"], "exception", "{hold}");
+        assert!(
+            hold["reason"]
+                .as_str()
+                .unwrap()
+                .contains("Exchange Online (Plan 2)"),
+            "{hold}"
+        );
+        assert!(
+            !app.sim
+                .state()
+                .mailbox(ADELE)
+                .unwrap()
+                .litigation_hold_enabled
+        );
+        assert!(first_cmdlet(&app, "Set-Mailbox", "LitigationHoldEnabled").is_none());
+
+        // Diego's case: the identity has lost the role that carries Legal Hold; Exchange
+        // refuses, the step fails with a remediation item, and nothing was held.
+        let mi = app
+            .sim
+            .state()
+            .identities
+            .system_assigned
+            .clone()
+            .unwrap()
+            .object_id;
+        app.sim.with_state(|t| {
+            t.role_assignments.retain(|a| {
+                !(a.principal_id == mi
+                    && a.role_definition_id
+                        == standin_tenant::demo::role_ids::COMPLIANCE_ADMINISTRATOR)
+            })
+        });
+        let diego = standin_tenant::demo::ids::DIEGO;
+        let emp = app
+            .sim
+            .state()
+            .user(diego)
+            .unwrap()
+            .employee_id
+            .clone()
+            .unwrap();
+        let d = terminate(&app, &emp).await;
+        let case = app
+            .wait_case(&d, Duration::from_secs(180), |c| {
+                c["plan"]["steps"]
+                    .as_array()
+                    .and_then(|s| s.iter().find(|s| s["kind"] == "hold-mailbox"))
+                    .is_some_and(|s| s["status"] == "failed")
+            })
+            .await;
+        let hold = step(&case, "hold-mailbox");
+        assert!(hold["reason"].as_str().unwrap().contains("403"), "{hold}");
+        assert!(
+            !app.sim
+                .state()
+                .mailbox(diego)
+                .unwrap()
+                .litigation_hold_enabled
+        );
+        // The plan put the hold before anything that can take a licence away.
+        let deps = step(&case, "remove-groups")["dependsOn"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert!(deps.contains(&json!("hold-mailbox")), "{deps:?}");
+        let open = app.get("/api/remediations").await.json;
+        assert!(open.to_string().contains("hold-mailbox"), "{open}");
+        app.shutdown().await;
+    }
+);
