@@ -224,6 +224,9 @@ on_every_backend!(
             view["flags"].is_null() && view["case"]["flags"].is_null(),
             "{view}"
         );
+        // No phone: nothing wiped.
+        assert_eq!(step(&case, "wipe-mobile-mail")["status"], "verified");
+        assert!(cmdlets(&app, "Clear-MobileDevice").is_empty());
         app.shutdown().await;
     }
 );
@@ -319,6 +322,141 @@ on_every_backend!(
         assert!(deps.contains(&json!("hold-mailbox")), "{deps:?}");
         let open = app.get("/api/remediations").await.json;
         assert!(open.to_string().contains("hold-mailbox"), "{open}");
+        app.shutdown().await;
+    }
+);
+
+fn phone(
+    id: &str,
+    client: &str,
+    model: &str,
+    online: bool,
+) -> standin_tenant::mailbox_doors::MobileDevice {
+    standin_tenant::mailbox_doors::MobileDevice {
+        device_id: id.to_owned(),
+        client_type: client.to_owned(),
+        device_model: model.to_owned(),
+        device_os: if model.contains("iPhone") {
+            "iOS 18.1"
+        } else {
+            "Android 15"
+        }
+        .to_owned(),
+        first_sync_time: chrono::Utc::now() - chrono::Duration::days(200),
+        online,
+        ..Default::default()
+    }
+}
+
+fn cmdlets(app: &TestApp, name: &str) -> Vec<Value> {
+    app.sim
+        .requests()
+        .into_iter()
+        .filter(|r| (200..300).contains(&r.status) && r.cmdlet.as_deref() == Some(name))
+        .map(|r| r.body.unwrap_or_default()["CmdletInput"]["Parameters"].clone())
+        .collect()
+}
+
+on_every_backend!(
+    phones_get_an_account_only_wipe_then_lose_the_partnership,
+    |app: TestApp| async move {
+        only_removable_groups(&app, ADELE);
+        app.sim.with_state(|t| {
+            t.mailbox_mut(ADELE).unwrap().doors.mobile_devices = vec![
+                phone(
+                    "5eec4e941e0748a264512fd83770d5ac",
+                    "REST",
+                    "Outlook for iOS and Android iPhone",
+                    true,
+                ),
+                phone("ANDROIDC1A2B3C4D5E6F7", "EAS", "Pixel 8", true),
+            ];
+        });
+        let id = terminate(&app, "E1001").await;
+        let case = finished(&app, &id).await;
+        assert_eq!(case["status"], "completed", "{}", case["plan"]);
+        assert_eq!(step(&case, "wipe-mobile-mail")["status"], "verified");
+        assert!(
+            app.sim
+                .state()
+                .mailbox(ADELE)
+                .unwrap()
+                .doors
+                .mobile_devices
+                .is_empty()
+        );
+        // Each phone got an account-only wipe, and only then lost its partnership.
+        let clears = cmdlets(&app, "Clear-MobileDevice");
+        assert_eq!(clears.len(), 2, "{clears:?}");
+        assert!(
+            clears.iter().all(|p| p["AccountOnly"] == true),
+            "{clears:?}"
+        );
+        let log = app.sim.requests();
+        for device in ["5eec4e941e0748a264512fd83770d5ac", "ANDROIDC1A2B3C4D5E6F7"] {
+            let at = |c: &str| {
+                log.iter().position(|r| {
+                    r.cmdlet.as_deref() == Some(c)
+                        && r.body
+                            .as_ref()
+                            .is_some_and(|b| b.to_string().contains(device))
+                })
+            };
+            assert!(at("Clear-MobileDevice").unwrap() < at("Remove-MobileDevice").unwrap());
+        }
+        // A replay finds nothing left and writes nothing.
+        let before = writes_about(&app, ADELE, &upn(&app, ADELE));
+        app.enqueue(
+            "step-wipe-mobile-mail",
+            &json!({"caseId": id, "step": "wipe-mobile-mail", "attempt": 0}).to_string(),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        assert_eq!(writes_about(&app, ADELE, &upn(&app, ADELE)), before);
+        assert_eq!(cmdlets(&app, "Clear-MobileDevice").len(), 2);
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    a_phone_that_never_picks_up_the_wipe_keeps_its_partnership,
+    |app: TestApp| async move {
+        only_removable_groups(&app, ADELE);
+        app.sim.with_state(|t| {
+            t.mailbox_mut(ADELE).unwrap().doors.mobile_devices =
+                vec![phone("OFFLINE9F8E7D6C", "EAS", "Galaxy S23", false)];
+        });
+        let id = terminate(&app, "E1001").await;
+        // The wipe is sent once; the step keeps waiting for the phone and never removes the
+        // partnership it would drop the wipe with.
+        let case = app
+            .wait_case(&id, Duration::from_secs(120), |c| {
+                c["plan"]["steps"].as_array().is_some_and(|s| {
+                    s.iter()
+                        .filter(|s| s["kind"] != "wipe-mobile-mail" && s["kind"] != "seal")
+                        .all(|s| {
+                            matches!(s["status"].as_str(), Some("verified" | "not_applicable"))
+                        })
+                })
+            })
+            .await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let s = step(&case, "wipe-mobile-mail");
+        assert!(
+            !matches!(s["status"].as_str(), Some("verified" | "failed")),
+            "{s}"
+        );
+        let t = app.sim.state();
+        let d = &t.mailbox(ADELE).unwrap().doors.mobile_devices;
+        assert_eq!(d.len(), 1);
+        assert!(d[0].wipe_requested_at.is_some() && d[0].wipe_account_only);
+        assert!(cmdlets(&app, "Remove-MobileDevice").is_empty());
+        assert_eq!(
+            cmdlets(&app, "Clear-MobileDevice").len(),
+            1,
+            "the wipe is sent once"
+        );
+        assert_ne!(case["status"], "completed");
         app.shutdown().await;
     }
 );

@@ -41,11 +41,13 @@ pub struct MobileDevice {
     pub client_type: Option<String>,
     /// Partnership created.
     pub first_sync_time: Option<String>,
-    /// Whether a wipe is pending or done for this partnership.
-    pub device_wipe_status: Option<String>,
-    /// When the wipe was requested.
+    /// `DeviceOk`, `DeviceWipePending`, `DeviceWipeSucceeded`… (`Get-MobileDeviceStatistics`).
+    pub status: Option<String>,
+    /// When a wipe was requested (`Get-MobileDeviceStatistics`).
     pub device_wipe_request_time: Option<String>,
-    /// Whether the wipe is account-only (company mail) or the whole device.
+    /// When the device acknowledged the wipe (`Get-MobileDeviceStatistics`).
+    pub device_wipe_ack_time: Option<String>,
+    /// Whether the requested wipe is account-only (company mail) rather than the whole device.
     pub device_wipe_account_only: Option<bool>,
 }
 
@@ -233,6 +235,21 @@ impl ExchangeClient {
             )
             .await?;
         rows("Get-MobileDevice", r)
+    }
+
+    /// `Get-MobileDeviceStatistics -Mailbox …`: each partnership with its wipe state.
+    pub async fn mobile_device_statistics(
+        &self,
+        mailbox: &str,
+    ) -> Result<Reply<Vec<MobileDevice>>, GraphError> {
+        let r = self
+            .invoke(
+                "Get-MobileDeviceStatistics",
+                Self::params(&[("Mailbox", json!(mailbox))]),
+                Some(mailbox),
+            )
+            .await?;
+        rows("Get-MobileDeviceStatistics", r)
     }
 
     /// `Clear-MobileDevice -Identity … [-AccountOnly] -Confirm:$false`: a wipe of company

@@ -390,12 +390,13 @@ pub(crate) fn invoke(
                         "FirstSyncTime": ts(&d.first_sync_time),
                     });
                     if name == "get-mobiledevicestatistics" {
-                        v["Status"] = json!(if d.wipe_requested_at.is_some() {
-                            "DeviceWipePending"
-                        } else {
-                            "DeviceOk"
+                        v["Status"] = json!(match (d.wipe_requested_at, d.wipe_acknowledged_at) {
+                            (None, _) => "DeviceOk",
+                            (Some(_), None) => "DeviceWipePending",
+                            (Some(_), Some(_)) => "DeviceWipeSucceeded",
                         });
                         v["DeviceWipeRequestTime"] = json!(d.wipe_requested_at.as_ref().map(ts));
+                        v["DeviceWipeAckTime"] = json!(d.wipe_acknowledged_at.as_ref().map(ts));
                         v["DeviceWipeAccountOnly"] =
                             json!(d.wipe_requested_at.is_some() && d.wipe_account_only);
                     }
@@ -413,7 +414,10 @@ pub(crate) fn invoke(
             {
                 // Outlook mobile ("REST") only ever gets an account-only wipe.
                 d.wipe_account_only = account_only || d.client_type.eq_ignore_ascii_case("REST");
-                d.wipe_requested_at = Some(Utc::now());
+                let now = Utc::now();
+                d.wipe_requested_at = Some(now);
+                // A device that syncs picks the wipe up and acknowledges it (DeviceWipeAckTime).
+                d.wipe_acknowledged_at = d.online.then_some(now);
             }
             Ok(Vec::new())
         }

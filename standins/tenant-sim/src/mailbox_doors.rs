@@ -79,6 +79,13 @@ pub struct MobileDevice {
     /// The requested wipe is account-only.
     #[serde(default)]
     pub wipe_account_only: bool,
+    /// The device syncs now and then: a requested wipe is acknowledged at once. An offline
+    /// device leaves it pending.
+    #[serde(default)]
+    pub online: bool,
+    /// The device acknowledged the wipe at this time.
+    #[serde(default)]
+    pub wipe_acknowledged_at: Option<DateTime<Utc>>,
 }
 
 /// A calendar event (the fields `cancel-meetings` reads).

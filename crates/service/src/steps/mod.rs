@@ -38,6 +38,7 @@ mod verify_cloud_disabled;
 // Issue 17: the mailbox's doors.
 mod hold_mailbox;
 mod stop_forwarding;
+mod wipe_mobile_mail;
 
 pub use ad_cleanup::AdCleanup;
 pub use ad_disable::{ACCOUNTDISABLE, AdDisable};
@@ -60,6 +61,7 @@ pub use verify_cloud_disabled::{RECHECK_EVERY, VerifyCloudDisabled};
 // Issue 17: the mailbox's doors.
 pub use hold_mailbox::HoldMailbox;
 pub use stop_forwarding::StopForwarding;
+pub use wipe_mobile_mail::WipeMobileMail;
 
 pub use crate::attempt::{
     ActionEvidence, StepAction, StepContext, StepFailure, StepReport, TargetSystem,
@@ -136,6 +138,7 @@ pub fn registry_with_sync_window(
         // Issue 17: the mailbox's doors.
         .with(Arc::new(StopForwarding::new(t())))
         .with(Arc::new(HoldMailbox::new(t())))
+        .with(Arc::new(WipeMobileMail::new(t())))
 }
 
 /// `registry` with the three AD steps (`ad-disable`, `ad-reset-password`, `ad-cleanup`) run
