@@ -215,7 +215,6 @@ var graphAppRoles = [
   'User.RevokeSessions.All'
   'UserAuthenticationMethod.ReadWrite.All'
   'Organization.Read.All'
-  'Calendars.ReadWrite'
 ]
 var exchangeAppRoles = [
   'Exchange.ManageAsApp'

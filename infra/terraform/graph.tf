@@ -24,7 +24,6 @@ locals {
     "User.RevokeSessions.All",
     "UserAuthenticationMethod.ReadWrite.All",
     "Organization.Read.All",
-    "Calendars.ReadWrite",
   ]
   exchange_app_roles = [
     "Exchange.ManageAsApp",

@@ -177,6 +177,22 @@ pub struct Policy {
     pub sync_verify_window_minutes: u32,
 }
 
+/// Refuses the options whose steps are planned but not built yet, so a policy never asks for
+/// something that would silently not happen.
+fn not_built_yet(p: &KindPolicy) -> Result<(), PolicyError> {
+    if p.mailbox_rights_elsewhere != RightsScope::None {
+        return Err(PolicyError(
+            "mailbox_rights_elsewhere: remove-mailbox-rights-elsewhere is not built yet; only \"none\" is accepted".into(),
+        ));
+    }
+    if p.meetings != MeetingsAction::Leave {
+        return Err(PolicyError(
+            "meetings: cancel-meetings is not built yet; only \"leave\" is accepted".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn steps(names: &[String]) -> Result<BTreeSet<StepKind>, PolicyError> {
     names
         .iter()
@@ -223,6 +239,7 @@ impl Policy {
         if base.skip.contains(&StepKind::Seal) {
             return Err(PolicyError("the seal step cannot be skipped".into()));
         }
+        not_built_yet(&base)?;
         let mut kinds = BTreeMap::new();
         for kind in TerminationKind::ALL {
             kinds.insert(kind, base.clone());
@@ -277,6 +294,7 @@ impl Policy {
             if let Some(v) = s.mobile_wipe {
                 p.mobile_wipe = v;
             }
+            not_built_yet(&p)?;
             kinds.insert(kind, p);
         }
         Ok(Self {
@@ -314,6 +332,10 @@ mod tests {
         assert_eq!(p.for_kind(TerminationKind::Voluntary).sla_minutes, 240);
         assert!(p.for_kind(TerminationKind::Voluntary).skip.is_empty());
         assert_eq!(p.sync_verify_window_minutes, 60);
+        let v = p.for_kind(TerminationKind::Voluntary);
+        assert_eq!(v.mailbox_hold, MailboxHold::Litigation);
+        assert_eq!(v.mailbox_hold_days, None);
+        assert_eq!(v.mobile_wipe, MobileWipe::AccountOnly);
         let text = p
             .for_kind(TerminationKind::Voluntary)
             .auto_reply_text("Ada", Some(("Grace", "grace@contoso.com")));
@@ -339,6 +361,16 @@ mod tests {
                 .0
                 .contains("sabbatical")
         );
+        let rights = DEFAULT_POLICY.replace(
+            "mailbox_rights_elsewhere = \"none\"",
+            "mailbox_rights_elsewhere = \"all\"",
+        );
+        assert!(Policy::parse(&rights).unwrap_err().0.contains("not built"));
+        let hold = DEFAULT_POLICY.replace(
+            "mailbox_hold = \"litigation\"",
+            "mailbox_hold = \"forever\"",
+        );
+        assert!(Policy::parse(&hold).is_err());
         let seal = DEFAULT_POLICY.replace("skip = []", "skip = [\"seal\"]");
         assert!(Policy::parse(&seal).is_err());
         assert!(Policy::parse("[default]\nsla = 1").is_err());

@@ -109,10 +109,12 @@ pub const GRAPH: &[Permission] = &[
     },
     Permission {
         name: "MailboxSettings.ReadWrite",
-        why: "Set and read back the leaver's automatic replies.",
+        why: "Set and read back the leaver's automatic replies; list and disable inbox rules that forward the leaver's mail (stop-forwarding).",
         calls: &[
             "GET /users/{id}/mailboxSettings",
             "PATCH /users/{id}/mailboxSettings",
+            "GET /users/{id}/mailFolders/inbox/messageRules",
+            "PATCH /users/{id}/mailFolders/inbox/messageRules/{id}",
         ],
     },
     Permission {
@@ -125,22 +127,13 @@ pub const GRAPH: &[Permission] = &[
         why: "Read the organisation's verified domains, so stop-forwarding can tell a forwarding address outside the organisation (possible exfiltration) from one inside it.",
         calls: &["GET /organization?$select=verifiedDomains"],
     },
-    Permission {
-        name: "Calendars.ReadWrite",
-        why: "List the future meetings the leaver organises and cancel them (series end at the effective time), then read them back.",
-        calls: &[
-            "GET /users/{id}/calendarView",
-            "POST /users/{id}/events/{id}/cancel",
-            "PATCH /users/{id}/events/{id}",
-        ],
-    },
 ];
 
 /// Office 365 Exchange Online application permissions (app roles on the service principal with
 /// appId `00000002-0000-0ff1-ce00-000000000000`).
 pub const EXCHANGE: &[Permission] = &[Permission {
     name: "Exchange.ManageAsApp",
-    why: "Call Exchange Online cmdlets app-only: convert to shared, hide from the address list, grant the manager FullAccess, set automatic replies.",
+    why: "Call Exchange Online cmdlets app-only: convert to shared, hide from the address list, grant the manager FullAccess, set automatic replies, stop forwarding, set litigation hold, wipe mobile mail and remove mobile partnerships.",
     calls: &["POST /adminapi/beta/{tenantId}/InvokeCommand"],
 }];
 

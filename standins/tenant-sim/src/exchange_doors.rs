@@ -304,10 +304,8 @@ pub(crate) fn invoke(
                 Some(id) => Some(mailbox_user(t, id)?.0.id.clone()),
                 None => None,
             };
-            let trustee = match param_str(p, "Trustee") {
-                Some(x) => Some(upn_of(t, x).unwrap_or_else(|_| x.to_owned())),
-                None => None,
-            };
+            let trustee =
+                param_str(p, "Trustee").map(|x| upn_of(t, x).unwrap_or_else(|_| x.to_owned()));
             let mut out = Vec::new();
             for m in &t.mailboxes {
                 if on.as_ref().is_some_and(|o| *o != m.user_id) {
@@ -339,12 +337,8 @@ pub(crate) fn invoke(
             let uid = mailbox_user(t, id)?.0.id.clone();
             let who = upn_of(t, trustee).unwrap_or_else(|_| trustee.to_owned());
             let m = t.mailbox_mut(&uid).ok_or_else(|| ExoError::not_found(id))?;
-            let before = m.doors.send_as.len();
+            // Exchange warns and changes nothing when the entry is not there.
             m.doors.send_as.retain(|x| !x.eq_ignore_ascii_case(&who));
-            if m.doors.send_as.len() == before {
-                // Exchange warns and changes nothing when the entry is not there.
-                return Ok(Vec::new());
-            }
             Ok(Vec::new())
         }
         "remove-mailboxpermission" => {

@@ -230,3 +230,45 @@ fn outcome_is_completed_only_when_everything_is_verified_or_not_applicable() {
         crate::case::CaseStatus::CompletedWithExceptions
     );
 }
+
+#[test]
+fn forwarding_stops_right_after_the_cut_and_the_hold_comes_before_any_licence() {
+    let p = plan(full_cloud_user(), TerminationKind::Voluntary);
+    assert_eq!(
+        deps(&p, StepKind::StopForwarding),
+        vec![StepKind::BlockSignIn]
+    );
+    assert_eq!(
+        deps(&p, StepKind::ConvertMailbox),
+        vec![StepKind::StopForwarding]
+    );
+    assert_eq!(
+        deps(&p, StepKind::HoldMailbox),
+        vec![StepKind::StopForwarding]
+    );
+    assert_eq!(
+        deps(&p, StepKind::WipeMobileMail),
+        vec![StepKind::StopForwarding]
+    );
+    for k in [StepKind::RemoveGroups, StepKind::RemoveLicences] {
+        assert!(deps(&p, k).contains(&StepKind::HoldMailbox), "{k}");
+    }
+    // The steps not built yet are planned as not applicable under the built-in policy.
+    for k in [
+        StepKind::RemoveMailboxRightsElsewhere,
+        StepKind::CancelMeetings,
+    ] {
+        assert_eq!(status(&p, k), StepStatus::NotApplicable, "{k}");
+    }
+    // Without a mailbox none of the mailbox's doors apply.
+    let mut f = full_cloud_user();
+    f.mailbox = None;
+    let p = plan(f, TerminationKind::Voluntary);
+    for k in [
+        StepKind::StopForwarding,
+        StepKind::HoldMailbox,
+        StepKind::WipeMobileMail,
+    ] {
+        assert_eq!(status(&p, k), StepStatus::NotApplicable, "{k}");
+    }
+}

@@ -128,7 +128,3 @@ pub const ORGANIZATION_READ: &[&str] = &[
     "Directory.Read.All",
     "Directory.ReadWrite.All",
 ];
-/// Read calendars (`calendarView`, events).
-pub const CALENDARS_READ: &[&str] = &["Calendars.Read", "Calendars.ReadWrite"];
-/// Cancel or change events.
-pub const CALENDARS_WRITE: &[&str] = &["Calendars.ReadWrite"];
