@@ -174,7 +174,7 @@ fn mailbox_json(u: &User, m: &Mailbox) -> Value {
         "ForwardingSmtpAddress": m.doors.forwarding_smtp_address.as_ref().map(|a| format!("smtp:{a}")),
         "ForwardingAddress": m.doors.forwarding_address,
         "DeliverToMailboxAndForward": m.doors.deliver_to_mailbox_and_forward,
-        "LitigationHoldDuration": m.doors.litigation_hold_days.map_or("Unlimited".to_owned(), |d| d.to_string()),
+        "LitigationHoldDuration": m.doors.litigation_hold_days.map_or("Unlimited".to_owned(), |d| format!("{d}.00:00:00")),
         "GrantSendOnBehalfTo": m.doors.grant_send_on_behalf_to,
     })
 }

@@ -40,6 +40,7 @@ const BINDING: &str = "System.Management.Automation.ParameterBindingException";
 const TASK: &str = "Microsoft.Exchange.Management.Tasks.TaskException";
 
 const CMDLETS: &[&str] = &[
+    "add-recipientpermission",
     "get-recipientpermission",
     "remove-recipientpermission",
     "remove-mailboxpermission",
@@ -322,6 +323,28 @@ pub(crate) fn invoke(
                 }
             }
             Ok(out)
+        }
+        "add-recipientpermission" => {
+            let id = require_identity(p)?;
+            let trustee = required(p, "Trustee")?;
+            if !rights(p).iter().any(|x| x.eq_ignore_ascii_case("SendAs")) {
+                return Err(ExoError::new(
+                    400,
+                    BINDING,
+                    "Cannot process command because of one or more missing mandatory parameters: AccessRights.",
+                ));
+            }
+            let uid = mailbox_user(t, id)?.0.id.clone();
+            let who = upn_of(t, trustee)?;
+            let identity = alias(t, &uid);
+            if let Some(m) = t.mailbox_mut(&uid)
+                && !m.doors.send_as.iter().any(|x| x.eq_ignore_ascii_case(&who))
+            {
+                m.doors.send_as.push(who.clone());
+            }
+            Ok(vec![
+                json!({"Identity": identity, "Trustee": who, "AccessControlType": "Allow", "AccessRights": ["SendAs"], "IsInherited": false, "InheritanceType": "None"}),
+            ])
         }
         "remove-recipientpermission" => {
             let id = require_identity(p)?;

@@ -50,17 +50,24 @@ impl HoldMailbox {
     }
 }
 
-/// The duration as Exchange shows it: days, or `Unlimited`.
+/// The duration in days as text, or `Unlimited`.
 fn duration_text(days: Option<u32>) -> String {
     days.map_or("Unlimited".to_owned(), |d| d.to_string())
+}
+
+/// Exchange shows a duration as a time span (`2555.00:00:00`) or `Unlimited`: the days.
+fn duration_days(shown: &str) -> String {
+    if shown.eq_ignore_ascii_case("unlimited") {
+        "Unlimited".to_owned()
+    } else {
+        shown.split('.').next().unwrap_or(shown).trim().to_owned()
+    }
 }
 
 fn observed(m: &Mailbox) -> serde_json::Value {
     json!({
         "LitigationHoldEnabled": m.litigation_hold_enabled.unwrap_or(false),
-        "LitigationHoldDuration": m.litigation_hold_duration.as_deref().map(|d| {
-            if d.eq_ignore_ascii_case("unlimited") { "Unlimited".to_owned() } else { d.to_owned() }
-        }),
+        "LitigationHoldDuration": m.litigation_hold_duration.as_deref().map(duration_days),
     })
 }
 
@@ -171,5 +178,17 @@ impl StepAction for HoldMailbox {
                 "readBackRequestId": after.request_id,
             })),
         )]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration_days;
+
+    #[test]
+    fn a_time_span_reads_as_its_days() {
+        assert_eq!(duration_days("2555.00:00:00"), "2555");
+        assert_eq!(duration_days("Unlimited"), "Unlimited");
+        assert_eq!(duration_days("unlimited"), "Unlimited");
     }
 }
