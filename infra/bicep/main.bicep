@@ -174,6 +174,8 @@ var queueNames = [
   'step-wipe-mobile-mail-poison'
   'step-cancel-meetings'
   'step-cancel-meetings-poison'
+  'rights-index'
+  'rights-index-poison'
 ]
 
 // Cosmos DB for NoSQL: database and containers with the partition keys the code uses
@@ -191,6 +193,9 @@ var cosmosContainerSpecs = [
   // One person, one active offboarding: the claim on person-{objectId} (created if absent)
   // decides which of two terminations of the same person opens the case.
   { name: 'claims', partitionKey: '/id' }
+  // Who holds FullAccess or SendOnBehalf on which mailbox, refreshed by the rights-index timer,
+  // so a leaver's rights elsewhere are one point read (remove-mailbox-rights-elsewhere).
+  { name: 'rightsIndex', partitionKey: '/id' }
 ]
 
 var evidenceContainerName = 'evidence'
@@ -215,6 +220,7 @@ var graphAppRoles = [
   'User.RevokeSessions.All'
   'UserAuthenticationMethod.ReadWrite.All'
   'Organization.Read.All'
+  'Calendars.ReadWrite'
 ]
 var exchangeAppRoles = [
   'Exchange.ManageAsApp'

@@ -24,6 +24,7 @@ locals {
     "User.RevokeSessions.All",
     "UserAuthenticationMethod.ReadWrite.All",
     "Organization.Read.All",
+    "Calendars.ReadWrite",
   ]
   exchange_app_roles = [
     "Exchange.ManageAsApp",

@@ -73,6 +73,8 @@ locals {
     "step-wipe-mobile-mail-poison",
     "step-cancel-meetings",
     "step-cancel-meetings-poison",
+    "rights-index",
+    "rights-index-poison",
   ]
 
   # Cosmos DB for NoSQL: database and containers with the partition keys the code uses
@@ -90,6 +92,9 @@ locals {
     # One person, one active offboarding: the claim on person-{objectId} (created if absent)
     # decides which of two terminations of the same person opens the case.
     { name = "claims", partition_key = "/id" },
+    # Who holds FullAccess or SendOnBehalf on which mailbox, refreshed by the rights-index timer,
+    # so a leaver's rights elsewhere are one point read (remove-mailbox-rights-elsewhere).
+    { name = "rightsIndex", partition_key = "/id" },
   ]
 
   evidence_container_name   = "evidence"

@@ -224,8 +224,10 @@ on_every_backend!(
             view["flags"].is_null() && view["case"]["flags"].is_null(),
             "{view}"
         );
-        // No phone: nothing wiped.
+        // No phone: nothing wiped. No meeting: nothing cancelled.
         assert_eq!(step(&case, "wipe-mobile-mail")["status"], "verified");
+        assert_eq!(step(&case, "cancel-meetings")["status"], "verified");
+        assert!(first_path(&app, "POST", "/cancel").is_none());
         assert!(cmdlets(&app, "Clear-MobileDevice").is_empty());
         app.shutdown().await;
     }
@@ -457,6 +459,349 @@ on_every_backend!(
             "the wipe is sent once"
         );
         assert_ne!(case["status"], "completed");
+        app.shutdown().await;
+    }
+);
+
+/// Asks the `rights-index` function for a refresh and waits until it is done.
+async fn refresh_rights_index(app: &TestApp) {
+    let before = app.handler_logs().matches("rights index refreshed").count();
+    app.enqueue(
+        "rights-index",
+        &json!({"requestedAt": chrono::Utc::now(), "by": "test"}).to_string(),
+    )
+    .await;
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    while app.handler_logs().matches("rights index refreshed").count() == before {
+        assert!(
+            std::time::Instant::now() < until,
+            "no refresh: {}",
+            app.handler_logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Adele holds FullAccess on Lee's mailbox, made a shared mailbox (the finance mailbox), and
+/// SendAs and SendOnBehalf on Megan's.
+fn adele_with_rights_elsewhere(app: &TestApp) -> String {
+    use standin_tenant::demo::ids::{LEE, MEGAN};
+    only_removable_groups(app, ADELE);
+    let adele = upn(app, ADELE);
+    app.sim.with_state(|t| {
+        let lee = t.mailbox_mut(LEE).unwrap();
+        lee.recipient_type_details = "SharedMailbox".to_owned();
+        lee.permissions
+            .push(standin_tenant::model::MailboxPermission {
+                user: adele.clone(),
+                access_rights: vec!["FullAccess".to_owned()],
+                auto_mapping: true,
+            });
+        let megan = t.mailbox_mut(MEGAN).unwrap();
+        megan.doors.send_as.push(adele.clone());
+        megan.doors.grant_send_on_behalf_to.push(adele.clone());
+    });
+    adele
+}
+
+fn holds_anything(app: &TestApp, adele: &str) -> Vec<String> {
+    use standin_tenant::demo::ids::{LEE, MEGAN};
+    let t = app.sim.state();
+    let mut out = Vec::new();
+    let lee = t.mailbox(LEE).unwrap();
+    if lee
+        .permissions
+        .iter()
+        .any(|p| p.user.eq_ignore_ascii_case(adele))
+    {
+        out.push("FullAccess on Lee".to_owned());
+    }
+    let megan = t.mailbox(MEGAN).unwrap();
+    if megan
+        .doors
+        .send_as
+        .iter()
+        .any(|x| x.eq_ignore_ascii_case(adele))
+    {
+        out.push("SendAs on Megan".to_owned());
+    }
+    if megan
+        .doors
+        .grant_send_on_behalf_to
+        .iter()
+        .any(|x| x.eq_ignore_ascii_case(adele))
+    {
+        out.push("SendOnBehalf on Megan".to_owned());
+    }
+    out
+}
+
+on_every_backend!(
+    rights_on_other_mailboxes_go_shared_first_found_in_the_index,
+    |app: TestApp| async move {
+        let adele = adele_with_rights_elsewhere(&app);
+        refresh_rights_index(&app).await;
+        let refresh_calls = cmdlets(&app, "Get-MailboxPermission").len();
+        assert!(refresh_calls >= 9, "the refresh asks every mailbox once");
+        let id = terminate(&app, "E1001").await;
+        let case = finished(&app, &id).await;
+        assert_eq!(case["status"], "completed", "{}", case["plan"]);
+        let s = step(&case, "remove-mailbox-rights-elsewhere");
+        assert_eq!(s["status"], "verified", "{s}");
+        assert!(holds_anything(&app, &adele).is_empty());
+
+        // Finding them cost one index read and one tenant-wide SendAs call, not one call per
+        // mailbox: a mailbox the leaver holds nothing on (Diego's) was asked only by the
+        // refreshes.
+        let refreshes = app.handler_logs().matches("rights index refreshed").count();
+        let diego = cmdlets(&app, "Get-MailboxPermission")
+            .into_iter()
+            .filter(|p| {
+                p["Identity"]
+                    .as_str()
+                    .is_some_and(|i| i.eq_ignore_ascii_case("DiegoS@contoso.com"))
+            })
+            .count();
+        assert_eq!(
+            diego, refreshes,
+            "{refresh_calls} calls in the first refresh"
+        );
+        let by_trustee = cmdlets(&app, "Get-RecipientPermission")
+            .into_iter()
+            .filter(|p| p.get("Trustee").is_some())
+            .count();
+        assert_eq!(by_trustee, 1);
+
+        // Shared mailboxes first: Lee's FullAccess went before Megan's SendAs.
+        let log = app.sim.requests();
+        let at = |c: &str| {
+            log.iter()
+                .position(|r| r.cmdlet.as_deref() == Some(c) && (200..300).contains(&r.status))
+                .unwrap()
+        };
+        assert!(at("Remove-MailboxPermission") < at("Remove-RecipientPermission"));
+        let behalf = first_cmdlet(&app, "Set-Mailbox", "GrantSendOnBehalfTo").unwrap();
+        assert!(at("Remove-RecipientPermission") < behalf);
+
+        // The evidence names each mailbox, what was held and the refresh it relied on.
+        let ev = app.get(&format!("/api/cases/{id}/evidence")).await;
+        assert_eq!(ev.json["verification"]["ok"], true);
+        let text = ev.json.to_string();
+        for needle in ["indexRefreshedAt", "FullAccess", "SendOnBehalf", "SendAs"] {
+            assert!(text.contains(needle), "evidence lacks {needle}");
+        }
+
+        // A replay writes nothing: the index still lists both mailboxes, the live reads find
+        // nothing left.
+        let before = writes_about(&app, ADELE, &adele);
+        app.enqueue(
+            "step-remove-mailbox-rights-elsewhere",
+            &json!({"caseId": id, "step": "remove-mailbox-rights-elsewhere", "attempt": 0})
+                .to_string(),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        assert_eq!(
+            app.queue
+                .approximate_len("step-remove-mailbox-rights-elsewhere")
+                .await
+                .unwrap(),
+            0
+        );
+        let after = writes_about(&app, ADELE, &adele);
+        assert_eq!(after, before, "a replay must change nothing");
+        no_write_twice(&after);
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    no_rights_elsewhere_found_in_the_first_refresh,
+    |app: TestApp| async move {
+        only_removable_groups(&app, ADELE);
+        // No refresh was asked for by the test: the first one (the timer's, or the step's own
+        // request when it finds no index) finds nothing on Adele.
+        let id = terminate(&app, "E1001").await;
+        let case = finished(&app, &id).await;
+        assert_eq!(case["status"], "completed", "{}", case["plan"]);
+        let s = step(&case, "remove-mailbox-rights-elsewhere");
+        assert_eq!(s["status"], "verified", "{s}");
+        assert!(app.handler_logs().contains("rights index refreshed"));
+        assert!(cmdlets(&app, "Remove-MailboxPermission").is_empty());
+        assert!(cmdlets(&app, "Remove-RecipientPermission").is_empty());
+        assert!(first_cmdlet(&app, "Set-Mailbox", "GrantSendOnBehalfTo").is_none());
+        app.shutdown().await;
+    }
+);
+
+on_every_backend!(
+    rights_elsewhere_refused_by_exchange_fail_with_a_remediation_item,
+    |app: TestApp| async move {
+        let adele = adele_with_rights_elsewhere(&app);
+        // Megan's mailbox sits in an exclusive management scope the app's role does not cover.
+        app.sim.with_state(|t| {
+            t.mailbox_mut(standin_tenant::demo::ids::MEGAN)
+                .unwrap()
+                .doors
+                .exclusive_scope = true;
+        });
+        refresh_rights_index(&app).await;
+        let id = terminate(&app, "E1001").await;
+        let case = app
+            .wait_case(&id, Duration::from_secs(180), |c| {
+                c["plan"]["steps"]
+                    .as_array()
+                    .and_then(|s| {
+                        s.iter()
+                            .find(|s| s["kind"] == "remove-mailbox-rights-elsewhere")
+                    })
+                    .is_some_and(|s| s["status"] == "failed")
+            })
+            .await;
+        let s = step(&case, "remove-mailbox-rights-elsewhere");
+        assert!(s["reason"].as_str().unwrap().contains("write scope"), "{s}");
+        // The shared mailbox came first and lost Adele's FullAccess; Megan's keep both.
+        assert_eq!(
+            holds_anything(&app, &adele),
+            vec![
+                "SendAs on Megan".to_owned(),
+                "SendOnBehalf on Megan".to_owned()
+            ]
+        );
+        let open = app.get("/api/remediations").await.json;
+        assert!(
+            open.to_string().contains("remove-mailbox-rights-elsewhere"),
+            "{open}"
+        );
+        app.shutdown().await;
+    }
+);
+
+fn meeting(
+    id: &str,
+    subject: &str,
+    start: chrono::DateTime<chrono::Utc>,
+    organizer: bool,
+    weekly: bool,
+) -> standin_tenant::mailbox_doors::Event {
+    standin_tenant::mailbox_doors::Event {
+        id: id.to_owned(),
+        subject: subject.to_owned(),
+        start,
+        end: start + chrono::Duration::minutes(30),
+        is_organizer: organizer,
+        attendees: vec!["MeganB@contoso.com".to_owned(), "LeeG@contoso.com".to_owned()],
+        event_type: if weekly { "seriesMaster" } else { "singleInstance" }.to_owned(),
+        recurrence: weekly.then(|| {
+            json!({
+                "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": [start.format("%A").to_string().to_lowercase()]},
+                "range": {"type": "noEnd", "startDate": start.date_naive().to_string()}
+            })
+        }),
+        ..Default::default()
+    }
+}
+
+fn adele_with_meetings(app: &TestApp) {
+    only_removable_groups(app, ADELE);
+    let now = chrono::Utc::now();
+    let day = chrono::Duration::days(1);
+    app.sim.with_state(|t| {
+        t.mailbox_mut(ADELE).unwrap().doors.events = vec![
+            meeting("AAMkAGE1=", "Quarterly review", now + day, true, false),
+            meeting("AAMkAGE2=", "Last week's retro", now - day * 7, true, false),
+            meeting("AAMkAGE3=", "Megan's all-hands", now + day, false, false),
+            meeting(
+                "AAMkAGE4=",
+                "Weekly sync",
+                now - day * 28 - chrono::Duration::hours(1),
+                true,
+                true,
+            ),
+            meeting("AAMkAGE5=", "New-year planning", now + day * 8, true, true),
+        ];
+    });
+}
+
+on_every_backend!(
+    future_meetings_are_cancelled_and_series_end_at_the_effective_time,
+    |app: TestApp| async move {
+        adele_with_meetings(&app);
+        let id = terminate(&app, "E1001").await;
+        let case = finished(&app, &id).await;
+        assert_eq!(case["status"], "completed", "{}", case["plan"]);
+        let s = step(&case, "cancel-meetings");
+        assert_eq!(s["status"], "verified", "{s}");
+
+        let t = app.sim.state();
+        let events = &t.mailbox(ADELE).unwrap().doors.events;
+        let by = |id: &str| events.iter().find(|e| e.id == id).unwrap().clone();
+        let review = by("AAMkAGE1=");
+        assert!(review.is_cancelled);
+        assert!(
+            review
+                .cancel_comment
+                .as_deref()
+                .is_some_and(|c| c.contains("has left")),
+            "{review:?}"
+        );
+        assert!(!by("AAMkAGE2=").is_cancelled, "the past stays as it was");
+        assert!(!by("AAMkAGE3=").is_cancelled, "not hers to cancel");
+        assert!(
+            by("AAMkAGE5=").is_cancelled,
+            "a series that starts later goes whole"
+        );
+        let sync = by("AAMkAGE4=");
+        assert!(!sync.is_cancelled);
+        let range = &sync.recurrence.as_ref().unwrap()["range"];
+        assert_eq!(range["type"], "endDate", "{range}");
+        let effective: chrono::DateTime<chrono::Utc> =
+            case["effectiveAt"].as_str().unwrap().parse().unwrap();
+        let end = chrono::NaiveDate::parse_from_str(range["endDate"].as_str().unwrap(), "%Y-%m-%d")
+            .unwrap();
+        // The series ends on the last day whose occurrence starts before the effective time.
+        let last_occurrence = end.and_time(sync.start.time()).and_utc();
+        assert!(last_occurrence < effective, "{end} {effective}");
+        assert!(
+            last_occurrence + chrono::Duration::days(1) >= effective,
+            "{end} {effective}"
+        );
+
+        // Read back and recorded; before any licence went.
+        let ev = app.get(&format!("/api/cases/{id}/evidence")).await;
+        assert_eq!(ev.json["verification"]["ok"], true);
+        let text = ev.json.to_string();
+        for needle in [
+            "Quarterly review",
+            "Weekly sync",
+            "New-year planning",
+            "endDate",
+        ] {
+            assert!(text.contains(needle), "evidence lacks {needle}");
+        }
+        assert!(!text.contains("Megan's all-hands"));
+        let cancel = first_path(&app, "POST", "/cancel").unwrap();
+        let licence = first_path(&app, "POST", "/assignLicense").unwrap();
+        assert!(cancel < licence, "{cancel} {licence}");
+
+        // A replay writes nothing.
+        let before = writes_about(&app, ADELE, &upn(&app, ADELE));
+        app.enqueue(
+            "step-cancel-meetings",
+            &json!({"caseId": id, "step": "cancel-meetings", "attempt": 0}).to_string(),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        assert_eq!(
+            app.queue
+                .approximate_len("step-cancel-meetings")
+                .await
+                .unwrap(),
+            0
+        );
+        let after = writes_about(&app, ADELE, &upn(&app, ADELE));
+        assert_eq!(after, before, "a replay must change nothing");
+        no_write_twice(&after);
         app.shutdown().await;
     }
 );

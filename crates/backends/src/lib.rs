@@ -41,6 +41,8 @@ pub struct Backends {
     pub index: Arc<dyn CaseIndex>,
     /// Remediation items.
     pub remediations: Arc<dyn RemediationStore>,
+    /// Who holds rights on which mailbox (remove-mailbox-rights-elsewhere).
+    pub rights: Arc<dyn offboard_core::ports::RightsIndex>,
     /// Who acts, as recorded in evidence.
     pub actor: String,
 }
@@ -51,6 +53,7 @@ pub fn queues() -> Vec<String> {
     let mut q = vec![
         PLAN_QUEUE.to_owned(),
         offboard_core::messages::NOTIFY_QUEUE.to_owned(),
+        offboard_core::messages::RIGHTS_INDEX_QUEUE.to_owned(),
     ];
     q.extend(offboard_core::plan::StepKind::ALL.iter().map(|k| k.queue()));
     q
@@ -134,6 +137,7 @@ impl Backends {
                     evidence: Arc::new(evidence),
                     index: Arc::new(cosmos.case_index().await?),
                     remediations: Arc::new(cosmos.remediation_store().await?),
+                    rights: Arc::new(cosmos.rights_index().await?),
                     actor,
                 })
             }
@@ -149,7 +153,8 @@ impl Backends {
             queue: db.clone(),
             evidence: Arc::new(evidence),
             index: db.clone(),
-            remediations: db,
+            remediations: db.clone(),
+            rights: db,
             actor: "offboard (embedded backend)".into(),
         }
     }

@@ -177,22 +177,6 @@ pub struct Policy {
     pub sync_verify_window_minutes: u32,
 }
 
-/// Refuses the options whose steps are planned but not built yet, so a policy never asks for
-/// something that would silently not happen.
-fn not_built_yet(p: &KindPolicy) -> Result<(), PolicyError> {
-    if p.mailbox_rights_elsewhere != RightsScope::None {
-        return Err(PolicyError(
-            "mailbox_rights_elsewhere: remove-mailbox-rights-elsewhere is not built yet; only \"none\" is accepted".into(),
-        ));
-    }
-    if p.meetings != MeetingsAction::Leave {
-        return Err(PolicyError(
-            "meetings: cancel-meetings is not built yet; only \"leave\" is accepted".into(),
-        ));
-    }
-    Ok(())
-}
-
 fn steps(names: &[String]) -> Result<BTreeSet<StepKind>, PolicyError> {
     names
         .iter()
@@ -239,7 +223,6 @@ impl Policy {
         if base.skip.contains(&StepKind::Seal) {
             return Err(PolicyError("the seal step cannot be skipped".into()));
         }
-        not_built_yet(&base)?;
         let mut kinds = BTreeMap::new();
         for kind in TerminationKind::ALL {
             kinds.insert(kind, base.clone());
@@ -294,7 +277,6 @@ impl Policy {
             if let Some(v) = s.mobile_wipe {
                 p.mobile_wipe = v;
             }
-            not_built_yet(&p)?;
             kinds.insert(kind, p);
         }
         Ok(Self {
@@ -362,10 +344,23 @@ mod tests {
                 .contains("sabbatical")
         );
         let rights = DEFAULT_POLICY.replace(
-            "mailbox_rights_elsewhere = \"none\"",
             "mailbox_rights_elsewhere = \"all\"",
+            "mailbox_rights_elsewhere = \"shared_only\"",
         );
-        assert!(Policy::parse(&rights).unwrap_err().0.contains("not built"));
+        assert_eq!(
+            Policy::parse(&rights)
+                .unwrap()
+                .for_kind(TerminationKind::Voluntary)
+                .mailbox_rights_elsewhere,
+            RightsScope::SharedOnly
+        );
+        let meetings = DEFAULT_POLICY.replace("meetings = \"leave\"", "meetings = \"cancel\"");
+        assert!(
+            Policy::parse(&meetings)
+                .unwrap_err()
+                .0
+                .contains("not built")
+        );
         let hold = DEFAULT_POLICY.replace(
             "mailbox_hold = \"litigation\"",
             "mailbox_hold = \"forever\"",

@@ -14,6 +14,7 @@ mod index;
 mod private;
 mod queue;
 mod remediation;
+mod rights;
 mod store;
 
 pub use db::{Embedded, EmbeddedError};

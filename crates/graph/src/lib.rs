@@ -19,6 +19,7 @@
 
 pub mod auth_methods;
 pub mod batch;
+pub mod calendar;
 pub mod client;
 pub mod devices;
 pub mod error;
@@ -35,6 +36,7 @@ pub mod roles;
 pub mod users;
 
 pub use batch::{BatchRequest, BatchResponse, MAX_BATCH_REQUESTS};
+pub use calendar::{DateTimeTimeZone, Event};
 pub use client::{
     DEFAULT_GRAPH_ENDPOINT, GRAPH_SCOPE, GraphClient, GraphClientOptions, Reply, RetryOptions,
 };

@@ -127,13 +127,22 @@ pub const GRAPH: &[Permission] = &[
         why: "Read the organisation's verified domains, so stop-forwarding can tell a forwarding address outside the organisation (possible exfiltration) from one inside it.",
         calls: &["GET /organization?$select=verifiedDomains"],
     },
+    Permission {
+        name: "Calendars.ReadWrite",
+        why: "List the future meetings the leaver organises and cancel them (series end at the effective time), then read them back (cancel-meetings). Not needed when the policy sets meetings = \"leave\".",
+        calls: &[
+            "GET /users/{id}/events",
+            "POST /users/{id}/events/{id}/cancel",
+            "PATCH /users/{id}/events/{id}",
+        ],
+    },
 ];
 
 /// Office 365 Exchange Online application permissions (app roles on the service principal with
 /// appId `00000002-0000-0ff1-ce00-000000000000`).
 pub const EXCHANGE: &[Permission] = &[Permission {
     name: "Exchange.ManageAsApp",
-    why: "Call Exchange Online cmdlets app-only: convert to shared, hide from the address list, grant the manager FullAccess, set automatic replies, stop forwarding, set litigation hold, wipe mobile mail and remove mobile partnerships.",
+    why: "Call Exchange Online cmdlets app-only: convert to shared, hide from the address list, grant the manager FullAccess, set automatic replies, stop forwarding, set litigation hold, wipe mobile mail and remove mobile partnerships, read every mailbox's FullAccess for the rights index and remove the leaver's FullAccess, SendAs and SendOnBehalf on other mailboxes.",
     calls: &["POST /adminapi/beta/{tenantId}/InvokeCommand"],
 }];
 
@@ -146,7 +155,7 @@ pub const DIRECTORY_ROLES: &[Permission] = &[
     },
     Permission {
         name: "Exchange Recipient Administrator",
-        why: "Exchange Online accepts app-only recipient cmdlets only from an identity holding an Exchange role; this is the narrowest built-in one (an Exchange RBAC role group with Mail Recipients is an alternative).",
+        why: "Exchange Online accepts app-only recipient cmdlets only from an identity holding an Exchange role; this is the narrowest built-in one (an Exchange RBAC role group with Mail Recipients is an alternative). Its Mail Recipients role also covers `Get-/Remove-MailboxPermission` and `Get-/Remove-RecipientPermission` (rights elsewhere), so that step needs nothing more; a mailbox in an exclusive management scope the role does not cover is refused, and the step fails naming it.",
         calls: &[
             "Set-Mailbox",
             "Add-MailboxPermission",
@@ -155,6 +164,8 @@ pub const DIRECTORY_ROLES: &[Permission] = &[
             "Get-RecipientPermission",
             "Remove-RecipientPermission",
             "Remove-MailboxPermission",
+            "Get-MailboxPermission",
+            "Get-Mailbox -ResultSize Unlimited",
             "Get-MobileDevice",
             "Clear-MobileDevice",
             "Remove-MobileDevice",

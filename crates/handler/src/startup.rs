@@ -38,6 +38,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Compliance queries, reports and verification.
     pub compliance: Compliance,
+    /// Who holds rights on which mailbox (the `rights-index` functions refresh it).
+    pub rights: offboard_service::rights_index::RightsIndexService,
 }
 
 /// The running handler.
@@ -74,6 +76,7 @@ impl Application {
             Some(tenant.graph.clone()),
         )?);
         let compliance = Compliance::new(backends.cases.clone(), evidence.clone());
+        let rights = crate::engine::rights_index(&tenant, &backends);
         // Intake resolves each leaver first (one person, one active offboarding), through the
         // HTTP-side Graph client, and notifies a reused event id on the notify queue.
         let intake = Intake::new(
@@ -99,6 +102,7 @@ impl Application {
             effective: settings.effective,
             clock,
             compliance,
+            rights,
         };
         // The host calls the handler on loopback only.
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;

@@ -16,6 +16,7 @@ pub mod m365;
 pub mod notifier;
 pub mod onprem;
 pub mod report;
+pub mod rights_index;
 pub mod scheduler;
 pub mod scim;
 pub mod settings;

@@ -38,6 +38,7 @@ pub const DEFAULT_GRAPH_APP_ROLES: &[&str] = &[
     "MailboxSettings.ReadWrite",
     "Mail.Send",
     "Organization.Read.All",
+    "Calendars.ReadWrite",
 ];
 
 /// The Exchange Online application permission the demo grants.

@@ -203,6 +203,9 @@ pub(crate) fn set_mailbox(
             ));
         }
     };
+    if !add.is_empty() || !remove.is_empty() {
+        in_write_scope(t, uid, "Set-Mailbox", uid)?;
+    }
     let add: Vec<String> = add.iter().map(|a| upn_of(t, a)).collect::<Result<_, _>>()?;
     let remove: Vec<String> = remove
         .iter()
@@ -237,6 +240,21 @@ pub(crate) fn set_mailbox(
         }
         d.grant_send_on_behalf_to
             .retain(|x| !remove.iter().any(|r| r.eq_ignore_ascii_case(x)));
+    }
+    Ok(())
+}
+
+/// Refuses a change to the permissions of a mailbox in an exclusive management scope. The
+/// text is the simulator's own, after Exchange's "out of the current user's write scope".
+fn in_write_scope(t: &Tenant, uid: &str, cmdlet: &str, id: &str) -> Result<(), ExoError> {
+    if t.mailbox(uid).is_some_and(|m| m.doors.exclusive_scope) {
+        return Err(ExoError::new(
+            400,
+            TASK,
+            format!(
+                "The operation couldn't be performed because object '{id}' is out of the current user's write scope. The action '{cmdlet}' can't be performed on an object in an exclusive management scope."
+            ),
+        ));
     }
     Ok(())
 }
@@ -358,6 +376,7 @@ pub(crate) fn invoke(
                 ));
             }
             let uid = mailbox_user(t, id)?.0.id.clone();
+            in_write_scope(t, &uid, "Remove-RecipientPermission", id)?;
             let who = upn_of(t, trustee).unwrap_or_else(|_| trustee.to_owned());
             let m = t.mailbox_mut(&uid).ok_or_else(|| ExoError::not_found(id))?;
             // Exchange warns and changes nothing when the entry is not there.
@@ -376,6 +395,7 @@ pub(crate) fn invoke(
                 ));
             }
             let uid = mailbox_user(t, id)?.0.id.clone();
+            in_write_scope(t, &uid, "Remove-MailboxPermission", id)?;
             let who = upn_of(t, user).unwrap_or_else(|_| user.to_owned());
             if let Some(m) = t.mailbox_mut(&uid) {
                 for e in m

@@ -37,6 +37,10 @@ pub struct MailboxDoors {
     /// Calendar events in this mailbox.
     #[serde(default)]
     pub events: Vec<Event>,
+    /// The mailbox is in an exclusive management scope (an executive's, say) that the app's
+    /// Exchange role assignment does not cover: Exchange refuses to change its permissions.
+    #[serde(default)]
+    pub exclusive_scope: bool,
 }
 
 /// An inbox rule, as Graph's `messageRule` (conditions and actions kept as Graph JSON).

@@ -1,7 +1,7 @@
 //! Cosmos DB (NoSQL API) adapters through the official `azure_data_cosmos` SDK, authenticated
 //! with an Entra ID token credential (the app's managed identity).
 //!
-//! Six containers in one database:
+//! Seven containers in one database:
 //!
 //! | container        | partition key | document                                  | why that key                                |
 //! |------------------|---------------|-------------------------------------------|---------------------------------------------|
@@ -11,6 +11,7 @@
 //! | `caseIndex`      | `/period`     | [`CosmosCaseIndex`]'s compliance entries  | the auditor asks for a period: one period is one single-partition query |
 //! | `remediations`   | `/id`         | [`CosmosRemediationStore`]'s items        | point reads by `{caseId}:{step}`            |
 //! | `claims`         | `/id`         | a person's active case, an attached event | create-if-absent on `person-{objectId}` decides, across instances, which of two terminations of one person opens the case |
+//! | `rightsIndex`    | `/id`         | [`CosmosRightsIndex`]'s entries            | point reads by `trustee-{upn}`: a leaver's rights on other mailboxes in one read |
 //!
 //! Queries that span partitions (listing by period, due cases, a subject's open cases, SCIM
 //! lookups by `externalId`) filter on top-level fields written for that purpose and never use
@@ -25,6 +26,7 @@ mod cases;
 mod claims;
 mod index;
 mod remediation;
+mod rights;
 #[cfg(feature = "dev-schema")]
 mod schema;
 mod scim;
@@ -47,6 +49,7 @@ use crate::error::{SetupError, corrupt, redact, store_error};
 pub use cases::CosmosCaseStore;
 pub use index::CosmosCaseIndex;
 pub use remediation::CosmosRemediationStore;
+pub use rights::CosmosRightsIndex;
 pub use scim::CosmosScimUserStore;
 
 /// Names of the containers offboard uses, with the defaults the infrastructure creates.
@@ -64,6 +67,8 @@ pub struct ContainerNames {
     pub remediations: String,
     /// A person's active case and its attached events, partitioned by `/id` (default `claims`).
     pub claims: String,
+    /// The rights index, partitioned by `/id` (default `rightsIndex`).
+    pub rights_index: String,
 }
 
 impl Default for ContainerNames {
@@ -75,6 +80,7 @@ impl Default for ContainerNames {
             case_index: "caseIndex".into(),
             remediations: "remediations".into(),
             claims: "claims".into(),
+            rights_index: "rightsIndex".into(),
         }
     }
 }
@@ -189,6 +195,12 @@ impl CosmosDb {
     pub async fn remediation_store(&self) -> Result<CosmosRemediationStore, SetupError> {
         let container = self.container(&self.config.containers.remediations).await?;
         Ok(CosmosRemediationStore::new(container))
+    }
+
+    /// The rights index on the `rightsIndex` container.
+    pub async fn rights_index(&self) -> Result<CosmosRightsIndex, SetupError> {
+        let container = self.container(&self.config.containers.rights_index).await?;
+        Ok(CosmosRightsIndex::new(container))
     }
 
     /// The compliance index.

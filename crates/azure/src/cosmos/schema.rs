@@ -33,6 +33,7 @@ impl CosmosDb {
             (&names.case_index, "/period"),
             (&names.remediations, "/id"),
             (&names.claims, "/id"),
+            (&names.rights_index, "/id"),
         ] {
             let properties = ContainerProperties::new(name.clone(), partition_key.into());
             match db.create_container(properties, None).await {

@@ -253,13 +253,21 @@ fn forwarding_stops_right_after_the_cut_and_the_hold_comes_before_any_licence() 
     for k in [StepKind::RemoveGroups, StepKind::RemoveLicences] {
         assert!(deps(&p, k).contains(&StepKind::HoldMailbox), "{k}");
     }
-    // The steps not built yet are planned as not applicable under the built-in policy.
-    for k in [
-        StepKind::RemoveMailboxRightsElsewhere,
-        StepKind::CancelMeetings,
-    ] {
-        assert_eq!(status(&p, k), StepStatus::NotApplicable, "{k}");
-    }
+    // Rights elsewhere are taken after the cut; meetings are cancelled before licences go.
+    assert_eq!(
+        status(&p, StepKind::RemoveMailboxRightsElsewhere),
+        StepStatus::Pending
+    );
+    assert_eq!(
+        deps(&p, StepKind::RemoveMailboxRightsElsewhere),
+        deps(&p, StepKind::StopForwarding)
+    );
+    assert_eq!(status(&p, StepKind::CancelMeetings), StepStatus::Pending);
+    assert_eq!(
+        deps(&p, StepKind::CancelMeetings),
+        vec![StepKind::StopForwarding]
+    );
+    assert!(deps(&p, StepKind::RemoveLicences).contains(&StepKind::CancelMeetings));
     // Without a mailbox none of the mailbox's doors apply.
     let mut f = full_cloud_user();
     f.mailbox = None;
@@ -268,7 +276,13 @@ fn forwarding_stops_right_after_the_cut_and_the_hold_comes_before_any_licence() 
         StepKind::StopForwarding,
         StepKind::HoldMailbox,
         StepKind::WipeMobileMail,
+        StepKind::CancelMeetings,
     ] {
         assert_eq!(status(&p, k), StepStatus::NotApplicable, "{k}");
     }
+    // Rights on other mailboxes need no mailbox of the leaver's own.
+    assert_eq!(
+        status(&p, StepKind::RemoveMailboxRightsElsewhere),
+        StepStatus::Pending
+    );
 }

@@ -10,6 +10,7 @@ use offboard_core::messages::{self, PlanMessage, StepMessage};
 use offboard_core::notify::Notification;
 use offboard_core::plan::StepKind;
 use offboard_service::engine::{EngineError, Handled};
+use offboard_service::rights_index::{RefreshMessage, RightsIndexError};
 use offboard_service::scheduler;
 
 use crate::problem::Problem;
@@ -23,10 +24,12 @@ pub const QUEUE_BINDING: &str = "message";
 
 /// Whether `name` is a non-HTTP function this handler serves.
 pub fn is_function(name: &str) -> bool {
-    matches!(name, "plan" | "scheduler" | "notify" | "sla" | "poison")
-        || name
-            .strip_prefix("step-")
-            .is_some_and(|k| StepKind::parse(k).is_some())
+    matches!(
+        name,
+        "plan" | "scheduler" | "notify" | "sla" | "poison" | "rights-index" | "rights-index-timer"
+    ) || name
+        .strip_prefix("step-")
+        .is_some_and(|k| StepKind::parse(k).is_some())
 }
 
 enum Failure {
@@ -64,6 +67,8 @@ pub async fn invoke(state: &AppState, function: &str, req: &Request) -> Response
         "notify" => notify(state, &invocation).await,
         "sla" => sla(state).await,
         "poison" => poison(state).await,
+        "rights-index" => rights_refresh(state, &invocation).await,
+        "rights-index-timer" => rights_timer(state).await,
         step => run_step(state, step, &invocation).await,
     };
     match result {
@@ -156,6 +161,50 @@ async fn sla(state: &AppState) -> Result<String, Failure> {
         "SLA: {} open case(s) checked, {} breach(es) flagged",
         r.checked, r.breached
     ))
+}
+
+fn rights_failure(e: RightsIndexError) -> Failure {
+    if e.is_transient() {
+        Failure::Retry(e.to_string())
+    } else {
+        Failure::Permanent(e.to_string())
+    }
+}
+
+/// The `rights-index` queue function: refreshes the rights index.
+async fn rights_refresh(state: &AppState, inv: &InvocationRequest) -> Result<String, Failure> {
+    let msg: RefreshMessage = messages::decode("rights index refresh", &message_text(inv)?)
+        .map_err(|e| Failure::Permanent(e.to_string()))?;
+    let r = state
+        .rights
+        .refresh(state.clock.now())
+        .await
+        .map_err(rights_failure)?;
+    tracing::info!(
+        by = %msg.by,
+        mailboxes = r.mailboxes,
+        trustees = r.trustees,
+        calls = r.calls,
+        "rights index refreshed"
+    );
+    Ok(format!(
+        "rights index: {} mailbox(es) read, {} trustee(s) written, {} Exchange call(s)",
+        r.mailboxes, r.trustees, r.calls
+    ))
+}
+
+/// The `rights-index-timer` function: asks for the nightly refresh.
+async fn rights_timer(state: &AppState) -> Result<String, Failure> {
+    let sent = state
+        .rights
+        .request_refresh("timer", state.clock.now())
+        .await
+        .map_err(rights_failure)?;
+    Ok(if sent {
+        "rights index refresh requested".to_owned()
+    } else {
+        "a rights index refresh was requested within the hour".to_owned()
+    })
 }
 
 async fn poison(state: &AppState) -> Result<String, Failure> {

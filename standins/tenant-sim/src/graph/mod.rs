@@ -16,6 +16,7 @@ mod app_roles;
 mod auth_methods;
 mod devices;
 mod drives;
+mod events;
 mod groups;
 mod licences;
 mod mail;
@@ -28,6 +29,7 @@ use app_roles::*;
 use auth_methods::*;
 use devices::*;
 use drives::*;
+use events::*;
 pub use groups::group_full;
 use groups::*;
 use licences::*;
@@ -263,6 +265,10 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         ("PATCH", ["users", id, "mailFolders", "inbox", "messageRules", rule]) => {
             patch_rule(t, ctx, id, rule, req)
         }
+        ("GET", ["users", id, "events"]) => list_events(t, ctx, req, &q, id),
+        ("GET", ["users", id, "events", event]) => get_event(t, ctx, id, event),
+        ("PATCH", ["users", id, "events", event]) => patch_event(t, ctx, id, event, req),
+        ("POST", ["users", id, "events", event, "cancel"]) => cancel_event(t, ctx, id, event, req),
         ("GET", ["organization"]) => organization(t, ctx, req, &q),
         ("GET", ["groups", gid]) => get_group(t, ctx, gid, &q),
         ("GET", ["groups", gid, "members"]) => group_members(t, ctx, req, &q, gid),

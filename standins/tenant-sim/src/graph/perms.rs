@@ -113,6 +113,10 @@ pub const FILES_WRITE: &[&str] = &["Files.ReadWrite.All", "Sites.ReadWrite.All"]
 pub const MAILBOX_SETTINGS_READ: &[&str] = &["MailboxSettings.Read", "MailboxSettings.ReadWrite"];
 /// Update mailboxSettings.
 pub const MAILBOX_SETTINGS_WRITE: &[&str] = &["MailboxSettings.ReadWrite"];
+/// Read calendars (events).
+pub const CALENDARS_READ: &[&str] = &["Calendars.Read", "Calendars.ReadWrite"];
+/// Cancel or change events.
+pub const CALENDARS_WRITE: &[&str] = &["Calendars.ReadWrite"];
 /// `sendMail`.
 pub const MAIL_SEND: &[&str] = &["Mail.Send"];
 /// `signInActivity` on users.
