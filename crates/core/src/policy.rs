@@ -354,12 +354,13 @@ mod tests {
                 .mailbox_rights_elsewhere,
             RightsScope::SharedOnly
         );
-        let meetings = DEFAULT_POLICY.replace("meetings = \"leave\"", "meetings = \"cancel\"");
-        assert!(
+        let meetings = DEFAULT_POLICY.replace("meetings = \"cancel\"", "meetings = \"leave\"");
+        assert_eq!(
             Policy::parse(&meetings)
-                .unwrap_err()
-                .0
-                .contains("not built")
+                .unwrap()
+                .for_kind(TerminationKind::Voluntary)
+                .meetings,
+            MeetingsAction::Leave
         );
         let hold = DEFAULT_POLICY.replace(
             "mailbox_hold = \"litigation\"",
