@@ -28,6 +28,21 @@ async fn terminate(app: &TestApp, employee_id: &str) -> String {
     a.json["caseId"].as_str().unwrap().to_owned()
 }
 
+/// `TestApp::wait_case` on the case's JSON (the mailbox tests read steps by kind).
+async fn wait_json(
+    app: &TestApp,
+    id: &str,
+    within: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let t = app
+        .wait_case(id, within, |c| {
+            serde_json::to_value(c).is_ok_and(|v| done(&v))
+        })
+        .await;
+    serde_json::to_value(t).unwrap()
+}
+
 fn step<'a>(case: &'a Value, kind: &str) -> &'a Value {
     case["plan"]["steps"]
         .as_array()
@@ -91,7 +106,7 @@ on_every_backend!(
     |app: TestApp| async move {
         forwarding_adele(&app);
         let id = terminate(&app, "E1001").await;
-        let case = finished(&app, &id).await;
+        let case = serde_json::to_value(finished(&app, &id).await).unwrap();
         assert_eq!(case["status"], "completed", "{}", case["plan"]);
         assert_eq!(step(&case, "stop-forwarding")["status"], "verified");
         assert_eq!(step(&case, "hold-mailbox")["status"], "verified");
@@ -206,7 +221,7 @@ on_every_backend!(
             t.mailbox_mut(ADELE).unwrap().litigation_hold_enabled = true;
         });
         let id = terminate(&app, "E1001").await;
-        let case = finished(&app, &id).await;
+        let case = serde_json::to_value(finished(&app, &id).await).unwrap();
         assert_eq!(case["status"], "completed", "{}", case["plan"]);
         assert_eq!(step(&case, "stop-forwarding")["status"], "verified");
         assert_eq!(step(&case, "hold-mailbox")["status"], "verified");
@@ -252,7 +267,7 @@ on_every_backend!(
             }
         });
         let id = terminate(&app, "E1001").await;
-        let case = finished(&app, &id).await;
+        let case = serde_json::to_value(finished(&app, &id).await).unwrap();
         assert_eq!(case["status"], "completed_with_exceptions");
         let hold = step(&case, "hold-mailbox");
         assert_eq!(hold["status"], "exception", "{hold}");
@@ -299,14 +314,13 @@ on_every_backend!(
             .clone()
             .unwrap();
         let d = terminate(&app, &emp).await;
-        let case = app
-            .wait_case(&d, Duration::from_secs(180), |c| {
-                c["plan"]["steps"]
-                    .as_array()
-                    .and_then(|s| s.iter().find(|s| s["kind"] == "hold-mailbox"))
-                    .is_some_and(|s| s["status"] == "failed")
-            })
-            .await;
+        let case = wait_json(&app, &d, Duration::from_secs(180), |c| {
+            c["plan"]["steps"]
+                .as_array()
+                .and_then(|s| s.iter().find(|s| s["kind"] == "hold-mailbox"))
+                .is_some_and(|s| s["status"] == "failed")
+        })
+        .await;
         let hold = step(&case, "hold-mailbox");
         assert!(hold["reason"].as_str().unwrap().contains("403"), "{hold}");
         assert!(
@@ -375,7 +389,7 @@ on_every_backend!(
             ];
         });
         let id = terminate(&app, "E1001").await;
-        let case = finished(&app, &id).await;
+        let case = serde_json::to_value(finished(&app, &id).await).unwrap();
         assert_eq!(case["status"], "completed", "{}", case["plan"]);
         assert_eq!(step(&case, "wipe-mobile-mail")["status"], "verified");
         assert!(
@@ -431,17 +445,14 @@ on_every_backend!(
         let id = terminate(&app, "E1001").await;
         // The wipe is sent once; the step keeps waiting for the phone and never removes the
         // partnership it would drop the wipe with.
-        let case = app
-            .wait_case(&id, Duration::from_secs(120), |c| {
-                c["plan"]["steps"].as_array().is_some_and(|s| {
-                    s.iter()
-                        .filter(|s| s["kind"] != "wipe-mobile-mail" && s["kind"] != "seal")
-                        .all(|s| {
-                            matches!(s["status"].as_str(), Some("verified" | "not_applicable"))
-                        })
-                })
+        let case = wait_json(&app, &id, Duration::from_secs(120), |c| {
+            c["plan"]["steps"].as_array().is_some_and(|s| {
+                s.iter()
+                    .filter(|s| s["kind"] != "wipe-mobile-mail" && s["kind"] != "seal")
+                    .all(|s| matches!(s["status"].as_str(), Some("verified" | "not_applicable")))
             })
-            .await;
+        })
+        .await;
         tokio::time::sleep(Duration::from_secs(3)).await;
         let s = step(&case, "wipe-mobile-mail");
         assert!(
@@ -544,7 +555,7 @@ on_every_backend!(
         let refresh_calls = cmdlets(&app, "Get-MailboxPermission").len();
         assert!(refresh_calls >= 9, "the refresh asks every mailbox once");
         let id = terminate(&app, "E1001").await;
-        let case = finished(&app, &id).await;
+        let case = serde_json::to_value(finished(&app, &id).await).unwrap();
         assert_eq!(case["status"], "completed", "{}", case["plan"]);
         let s = step(&case, "remove-mailbox-rights-elsewhere");
         assert_eq!(s["status"], "verified", "{s}");
@@ -622,7 +633,7 @@ on_every_backend!(
         // No refresh was asked for by the test: the first one (the timer's, or the step's own
         // request when it finds no index) finds nothing on Adele.
         let id = terminate(&app, "E1001").await;
-        let case = finished(&app, &id).await;
+        let case = serde_json::to_value(finished(&app, &id).await).unwrap();
         assert_eq!(case["status"], "completed", "{}", case["plan"]);
         let s = step(&case, "remove-mailbox-rights-elsewhere");
         assert_eq!(s["status"], "verified", "{s}");
@@ -647,17 +658,16 @@ on_every_backend!(
         });
         refresh_rights_index(&app).await;
         let id = terminate(&app, "E1001").await;
-        let case = app
-            .wait_case(&id, Duration::from_secs(180), |c| {
-                c["plan"]["steps"]
-                    .as_array()
-                    .and_then(|s| {
-                        s.iter()
-                            .find(|s| s["kind"] == "remove-mailbox-rights-elsewhere")
-                    })
-                    .is_some_and(|s| s["status"] == "failed")
-            })
-            .await;
+        let case = wait_json(&app, &id, Duration::from_secs(180), |c| {
+            c["plan"]["steps"]
+                .as_array()
+                .and_then(|s| {
+                    s.iter()
+                        .find(|s| s["kind"] == "remove-mailbox-rights-elsewhere")
+                })
+                .is_some_and(|s| s["status"] == "failed")
+        })
+        .await;
         let s = step(&case, "remove-mailbox-rights-elsewhere");
         assert!(s["reason"].as_str().unwrap().contains("write scope"), "{s}");
         // The shared mailbox came first and lost Adele's FullAccess; Megan's keep both.
@@ -728,7 +738,7 @@ on_every_backend!(
     |app: TestApp| async move {
         adele_with_meetings(&app);
         let id = terminate(&app, "E1001").await;
-        let case = finished(&app, &id).await;
+        let case = serde_json::to_value(finished(&app, &id).await).unwrap();
         assert_eq!(case["status"], "completed", "{}", case["plan"]);
         let s = step(&case, "cancel-meetings");
         assert_eq!(s["status"], "verified", "{s}");

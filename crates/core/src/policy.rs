@@ -96,6 +96,9 @@ pub struct KindPolicy {
     pub meeting_cancel_message: String,
     /// Mobile mail partnerships.
     pub mobile_wipe: MobileWipe,
+    /// Whether intake cuts sign-in itself, before answering (the kill switch), instead of
+    /// leaving it to the queued steps.
+    pub inline_sign_in_cut: bool,
 }
 
 impl KindPolicy {
@@ -147,6 +150,7 @@ struct Section {
     meetings: Option<MeetingsAction>,
     meeting_cancel_message: Option<String>,
     mobile_wipe: Option<MobileWipe>,
+    inline_sign_in_cut: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -219,6 +223,7 @@ impl Policy {
             meetings: d.meetings.unwrap_or(MeetingsAction::Leave),
             meeting_cancel_message: d.meeting_cancel_message.clone().unwrap_or_default(),
             mobile_wipe: d.mobile_wipe.unwrap_or(MobileWipe::None),
+            inline_sign_in_cut: d.inline_sign_in_cut.unwrap_or(true),
         };
         if base.skip.contains(&StepKind::Seal) {
             return Err(PolicyError("the seal step cannot be skipped".into()));
@@ -276,6 +281,9 @@ impl Policy {
             }
             if let Some(v) = s.mobile_wipe {
                 p.mobile_wipe = v;
+            }
+            if let Some(v) = s.inline_sign_in_cut {
+                p.inline_sign_in_cut = v;
             }
             kinds.insert(kind, p);
         }
@@ -370,5 +378,19 @@ mod tests {
         let seal = DEFAULT_POLICY.replace("skip = []", "skip = [\"seal\"]");
         assert!(Policy::parse(&seal).is_err());
         assert!(Policy::parse("[default]\nsla = 1").is_err());
+    }
+
+    #[test]
+    fn the_inline_sign_in_cut_is_on_by_default_and_off_per_kind() {
+        let p = Policy::builtin();
+        assert!(
+            TerminationKind::ALL
+                .iter()
+                .all(|k| p.for_kind(*k).inline_sign_in_cut)
+        );
+        let off = format!("{DEFAULT_POLICY}\n[kinds.retirement]\ninline_sign_in_cut = false\n");
+        let p = Policy::parse(&off).unwrap();
+        assert!(!p.for_kind(TerminationKind::Retirement).inline_sign_in_cut);
+        assert!(p.for_kind(TerminationKind::Voluntary).inline_sign_in_cut);
     }
 }

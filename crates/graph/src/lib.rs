@@ -8,6 +8,7 @@
 //! - [`GraphError`]: what a caller can do about a failure (retry later, wait as told, give up,
 //!   or record that the action does not apply), always with the service's request id.
 //! - [`permissions`]: the least-privilege set, declared once.
+//! - [`journal`]: every change announced, with its `client-request-id`, before it is sent.
 //!
 //! Both clients take an endpoint, an `azure_core` [`TokenCredential`](azure_core::credentials::TokenCredential)
 //! (in production `azure_identity::ManagedIdentityCredential`, which caches tokens and refreshes
@@ -26,6 +27,7 @@ pub mod error;
 pub mod exchange;
 pub mod exchange_doors;
 pub mod groups;
+pub mod journal;
 pub mod licenses;
 pub mod mail;
 pub mod mail_rules;
@@ -46,6 +48,7 @@ pub use exchange::{
     ExchangeClientOptions,
 };
 pub use exchange_doors::{MobileDevice, RecipientPermission};
+pub use journal::{WriteAnnouncement, WriteJournal, with_journal};
 pub use mail_rules::{MessageRule, MessageRuleActions, VerifiedDomain};
 pub use model::*;
 pub use users::{USER_SELECT, UserLookup};

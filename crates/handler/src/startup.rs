@@ -40,6 +40,8 @@ pub struct AppState {
     pub compliance: Compliance,
     /// Who holds rights on which mailbox (the `rights-index` functions refresh it).
     pub rights: offboard_service::rights_index::RightsIndexService,
+    /// Sign-in of people and GRC tools, when configured.
+    pub signin: Option<Arc<crate::signin::SignIn>>,
 }
 
 /// The running handler.
@@ -86,7 +88,9 @@ impl Application {
             clock.clone(),
         )
         .with_directory(Arc::new(GraphDirectory::new(tenant.clone())))
-        .with_notifier(Arc::new(QueueNotifier::new(backends.queue.clone())));
+        .with_notifier(Arc::new(QueueNotifier::new(backends.queue.clone())))
+        // The kill switch: a due termination has sign-in cut before HR gets its answer.
+        .with_kill_switch(engine.clone(), settings.sign_in_cut_budget);
         let scim = ScimService::new(
             backends.scim_users.clone(),
             intake.clone(),
@@ -103,6 +107,10 @@ impl Application {
             clock,
             compliance,
             rights,
+            signin: settings
+                .signin
+                .as_ref()
+                .map(|c| Arc::new(crate::signin::SignIn::new(c))),
         };
         // The host calls the handler on loopback only.
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;

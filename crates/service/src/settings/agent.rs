@@ -1,6 +1,6 @@
 //! How the handler reaches the on-prem agent through Azure Relay.
 
-use super::SettingsError;
+use super::error::SettingsError;
 use super::names::*;
 use super::notify::url_is_allowed;
 use secrecy::SecretString;

@@ -11,18 +11,25 @@ use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
 
 mod agent;
+mod error;
+mod kill_switch;
 mod names;
 mod notify;
 pub mod secret_rules;
+mod signin;
 #[cfg(test)]
 mod tests;
 
 use agent::parse_relay;
 pub use agent::{AgentSettings, DEFAULT_HYBRID_CONNECTION, RelayAuth};
+pub use error::SettingsError;
+pub use kill_switch::DEFAULT_SIGN_IN_CUT_BUDGET;
 pub use names::*;
 pub(crate) use notify::url_is_allowed;
 pub use notify::{MailSettings, NotifySettings};
 use notify::{parse_mail, parse_webhook_url};
+pub use signin::SigninConfig;
+use signin::parse_signin;
 
 /// Which storage backend the handler uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,16 +128,10 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// The on-prem agent, when a relay is configured.
     pub agent: Option<AgentSettings>,
-}
-
-/// A setting with a value offboard cannot use.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("setting {name}: {detail}")]
-pub struct SettingsError {
-    /// The setting.
-    pub name: &'static str,
-    /// What is wrong and what to set.
-    pub detail: String,
+    /// Sign-in of people and GRC tools, when offboard's app registration is configured.
+    pub signin: Option<SigninConfig>,
+    /// How long intake may spend cutting sign-in before answering.
+    pub sign_in_cut_budget: std::time::Duration,
 }
 
 /// The Graph base URL with its version: `https://graph.microsoft.com` (as templates and
@@ -331,6 +332,13 @@ impl Settings {
             },
             notify,
             agent,
+            signin: parse_signin(
+                val(OFFBOARD_SIGNIN_CLIENT_ID),
+                val(OFFBOARD_SIGNIN_AUTHORITY),
+                val(OFFBOARD_TENANT_ID),
+                secret(OFFBOARD_SIGNIN_SESSION_KEY),
+            )?,
+            sign_in_cut_budget: kill_switch::budget(val(OFFBOARD_SIGN_IN_CUT_BUDGET_MS))?,
         })
     }
 

@@ -85,3 +85,18 @@ pub const OFFBOARD_RELAY_SAS_KEY: &str = "OFFBOARD_RELAY_SAS_KEY";
 /// as `offboard-agent keygen` writes it. A secret (Key Vault reference in Azure); the agent
 /// trusts its public half.
 pub const OFFBOARD_AGENT_SIGNING_KEY: &str = "OFFBOARD_AGENT_SIGNING_KEY";
+
+/// offboard's app registration (its client id): people and GRC tools sign in to it with Entra
+/// ID, and the tokens offboard accepts name it as their audience. Unset: sign-in is off.
+pub const OFFBOARD_SIGNIN_CLIENT_ID: &str = "OFFBOARD_SIGNIN_CLIENT_ID";
+/// The Entra ID authority host (default `https://login.microsoftonline.com`; a national
+/// cloud's, or the local stand-in's `http://127.0.0.1:P`). The tenant is [`OFFBOARD_TENANT_ID`].
+pub const OFFBOARD_SIGNIN_AUTHORITY: &str = "OFFBOARD_SIGNIN_AUTHORITY";
+/// The key that signs a signed-in browser's session cookie: base64 of at least 32 random bytes
+/// (`openssl rand -base64 32`). A secret (Key Vault reference in Azure). Unset: bearer tokens
+/// work, browser sign-in answers 503 naming this setting.
+pub const OFFBOARD_SIGNIN_SESSION_KEY: &str = "OFFBOARD_SIGNIN_SESSION_KEY";
+/// How long the intake request may spend cutting the leaver's sign-in before answering, in
+/// milliseconds (the kill switch; 3000 when unset, 100 to 15000). Past it the queued steps
+/// cut sign-in.
+pub const OFFBOARD_SIGN_IN_CUT_BUDGET_MS: &str = "OFFBOARD_SIGN_IN_CUT_BUDGET_MS";

@@ -1,6 +1,6 @@
 //! Where notifications go: the Teams webhook, the signed webhook and mail through Graph.
 
-use super::SettingsError;
+use super::error::SettingsError;
 use super::names::*;
 use secrecy::SecretString;
 

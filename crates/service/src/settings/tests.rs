@@ -263,3 +263,63 @@ fn bad_values_are_refused_with_the_setting_name() {
     .unwrap_err();
     assert_eq!(err.name, OFFBOARD_TIME_ZONE);
 }
+
+#[test]
+fn sign_in_is_off_without_a_client_id_and_needs_the_tenant_with_one() {
+    let base = [
+        (OFFBOARD_BACKEND, "embedded"),
+        (OFFBOARD_EMBEDDED_PATH, "/tmp/x"),
+    ];
+    assert!(
+        Settings::from_lookup(lookup(&base))
+            .unwrap()
+            .signin
+            .is_none()
+    );
+    let with = |extra: &[(&str, &str)]| {
+        let mut all = base.to_vec();
+        all.extend_from_slice(extra);
+        Settings::from_lookup(lookup(&all))
+    };
+    let err = with(&[(OFFBOARD_SIGNIN_CLIENT_ID, "app")]).unwrap_err();
+    assert_eq!(err.name, OFFBOARD_TENANT_ID);
+    let s = with(&[
+        (OFFBOARD_SIGNIN_CLIENT_ID, "app"),
+        (OFFBOARD_TENANT_ID, "tenant"),
+        (
+            OFFBOARD_SIGNIN_SESSION_KEY,
+            "c2VjcmV0LXNlc3Npb24ta2V5LXRoYXQtaXMtbG9uZy1lbm91Z2g=",
+        ),
+    ])
+    .unwrap()
+    .signin
+    .unwrap();
+    assert_eq!(s.authority_host, "https://login.microsoftonline.com");
+    assert!(
+        !format!("{s:?}").contains("c2Vj"),
+        "the session key is never shown"
+    );
+    for bad in [
+        "http://login.example.com",
+        "https://login.example.com/tenant/v2.0",
+        "nope",
+    ] {
+        let err = with(&[
+            (OFFBOARD_SIGNIN_CLIENT_ID, "app"),
+            (OFFBOARD_TENANT_ID, "tenant"),
+            (OFFBOARD_SIGNIN_AUTHORITY, bad),
+        ])
+        .unwrap_err();
+        assert_eq!(err.name, OFFBOARD_SIGNIN_AUTHORITY, "{bad}");
+    }
+    let local = with(&[
+        (OFFBOARD_SIGNIN_CLIENT_ID, "app"),
+        (OFFBOARD_TENANT_ID, "tenant"),
+        (OFFBOARD_SIGNIN_AUTHORITY, "http://127.0.0.1:4711/"),
+    ])
+    .unwrap();
+    assert_eq!(
+        local.signin.unwrap().authority_host,
+        "http://127.0.0.1:4711"
+    );
+}

@@ -122,7 +122,7 @@ impl StepAction for CancelMeetings {
         let graph = &self.tenant.graph;
         let id = user_id(ctx);
         let who = upn(ctx);
-        let cut = ctx.case.event.effective_at;
+        let cut = ctx.case.event.effective_at();
         let targets = vec![id.to_owned(), who.to_owned()];
         let name = ctx.facts.user.display_name.as_deref().unwrap_or(who);
         let comment = ctx.policy.meeting_cancel_text(name);

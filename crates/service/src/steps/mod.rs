@@ -67,6 +67,8 @@ pub use remove_mailbox_rights_elsewhere::RemoveMailboxRightsElsewhere;
 pub use stop_forwarding::StopForwarding;
 pub use wipe_mobile_mail::WipeMobileMail;
 
+pub(crate) use common::INVOKE_COMMAND;
+
 pub use crate::attempt::{
     ActionEvidence, StepAction, StepContext, StepFailure, StepReport, TargetSystem,
 };
