@@ -191,6 +191,18 @@ var queueNames = [
   'step-seal-poison'
   'step-connector'
   'step-connector-poison'
+  'step-stop-forwarding'
+  'step-stop-forwarding-poison'
+  'step-hold-mailbox'
+  'step-hold-mailbox-poison'
+  'step-remove-mailbox-rights-elsewhere'
+  'step-remove-mailbox-rights-elsewhere-poison'
+  'step-wipe-mobile-mail'
+  'step-wipe-mobile-mail-poison'
+  'step-cancel-meetings'
+  'step-cancel-meetings-poison'
+  'rights-index'
+  'rights-index-poison'
 ]
 
 // Cosmos DB for NoSQL: database and containers with the partition keys the code uses
@@ -210,6 +222,9 @@ var cosmosContainerSpecs = [
   { name: 'claims', partitionKey: '/id' }
   // Ghost-access scan findings (GET /api/findings), one per {kind}:{subject}.
   { name: 'findings', partitionKey: '/id' }
+  // Who holds FullAccess or SendOnBehalf on which mailbox, refreshed by the rights-index timer,
+  // so a leaver's rights elsewhere are one point read (remove-mailbox-rights-elsewhere).
+  { name: 'rightsIndex', partitionKey: '/id' }
 ]
 
 var evidenceContainerName = 'evidence'
@@ -236,6 +251,8 @@ var graphAppRoles = [
   'UserAuthenticationMethod.ReadWrite.All'
   'AuditLog.Read.All'
   'User-LifeCycleInfo.Read.All'
+  'Organization.Read.All'
+  'Calendars.ReadWrite'
 ]
 var exchangeAppRoles = [
   'Exchange.ManageAsApp'
@@ -245,6 +262,7 @@ var exchangeAppRoles = [
 var directoryRoles = [
   'Exchange Recipient Administrator'
   'User Administrator'
+  'Compliance Administrator'
 ]
 
 // Secrets: app setting name -> Key Vault secret name. The values are put into Key Vault by

@@ -26,6 +26,8 @@ locals {
     "UserAuthenticationMethod.ReadWrite.All",
     "AuditLog.Read.All",
     "User-LifeCycleInfo.Read.All",
+    "Organization.Read.All",
+    "Calendars.ReadWrite",
   ]
   exchange_app_roles = [
     "Exchange.ManageAsApp",
@@ -35,6 +37,7 @@ locals {
   directory_roles = [
     "Exchange Recipient Administrator",
     "User Administrator",
+    "Compliance Administrator",
   ]
 
   # Well-known application ids of the first-party resource applications (the same in every tenant).

@@ -67,6 +67,18 @@ locals {
     "step-seal-poison",
     "step-connector",
     "step-connector-poison",
+    "step-stop-forwarding",
+    "step-stop-forwarding-poison",
+    "step-hold-mailbox",
+    "step-hold-mailbox-poison",
+    "step-remove-mailbox-rights-elsewhere",
+    "step-remove-mailbox-rights-elsewhere-poison",
+    "step-wipe-mobile-mail",
+    "step-wipe-mobile-mail-poison",
+    "step-cancel-meetings",
+    "step-cancel-meetings-poison",
+    "rights-index",
+    "rights-index-poison",
   ]
 
   # Cosmos DB for NoSQL: database and containers with the partition keys the code uses
@@ -86,6 +98,9 @@ locals {
     { name = "claims", partition_key = "/id" },
     # Ghost-access scan findings (GET /api/findings), one per {kind}:{subject}.
     { name = "findings", partition_key = "/id" },
+    # Who holds FullAccess or SendOnBehalf on which mailbox, refreshed by the rights-index timer,
+    # so a leaver's rights elsewhere are one point read (remove-mailbox-rights-elsewhere).
+    { name = "rightsIndex", partition_key = "/id" },
   ]
 
   evidence_container_name   = "evidence"

@@ -13,6 +13,7 @@ mod hybrid;
 mod intake;
 mod kill_switch;
 mod logs;
+mod mailbox_doors;
 mod oneperson;
 mod pipeline;
 mod queues;

@@ -121,6 +121,9 @@ pub struct CaseView {
     /// Later terminations of the same person that joined this case.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attached: Vec<offboard_core::case::AttachedEvent>,
+    /// What steps found that a person must look at (possible exfiltration).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<offboard_core::case::CaseFlag>,
 }
 
 /// How HR gave the effective time.

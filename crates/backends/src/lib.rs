@@ -44,6 +44,8 @@ pub struct Backends {
     pub remediations: Arc<dyn RemediationStore>,
     /// Ghost-access scan findings.
     pub findings: Arc<dyn FindingStore>,
+    /// Who holds rights on which mailbox (remove-mailbox-rights-elsewhere).
+    pub rights: Arc<dyn offboard_core::ports::RightsIndex>,
     /// Who acts, as recorded in evidence.
     pub actor: String,
 }
@@ -54,6 +56,7 @@ pub fn queues() -> Vec<String> {
     let mut q = vec![
         PLAN_QUEUE.to_owned(),
         offboard_core::messages::NOTIFY_QUEUE.to_owned(),
+        offboard_core::messages::RIGHTS_INDEX_QUEUE.to_owned(),
     ];
     q.extend(offboard_core::plan::StepKind::ALL.iter().map(|k| k.queue()));
     // Every connector of the connector file runs through this one queue.
@@ -140,6 +143,7 @@ impl Backends {
                     index: Arc::new(cosmos.case_index().await?),
                     remediations: Arc::new(cosmos.remediation_store().await?),
                     findings: Arc::new(cosmos.finding_store().await?),
+                    rights: Arc::new(cosmos.rights_index().await?),
                     actor,
                 })
             }
@@ -156,7 +160,8 @@ impl Backends {
             evidence: Arc::new(evidence),
             index: db.clone(),
             remediations: db.clone(),
-            findings: db,
+            findings: db.clone(),
+            rights: db,
             actor: "offboard (embedded backend)".into(),
         }
     }

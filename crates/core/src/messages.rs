@@ -37,6 +37,10 @@ pub struct StepMessage {
 /// The queue notifications go through, so a failed delivery is retried.
 pub const NOTIFY_QUEUE: &str = "notify";
 
+/// The queue that carries requests to refresh the rights index (who holds rights on which
+/// mailbox).
+pub const RIGHTS_INDEX_QUEUE: &str = "rights-index";
+
 /// Encodes a message for a queue the Functions host reads: JSON, then base64.
 pub fn encode<T: Serialize>(message: &T) -> Result<String, serde_json::Error> {
     Ok(BASE64.encode(serde_json::to_vec(message)?))

@@ -27,6 +27,8 @@ pub enum NotificationKind {
     GhostAccessFound,
     /// A population source could not be read: the scan is incomplete until it is fixed.
     PopulationSourceFailed,
+    /// The leaver's mail was forwarded outside the organisation (found by stop-forwarding).
+    PossibleExfiltration,
 }
 
 impl NotificationKind {
@@ -41,6 +43,7 @@ impl NotificationKind {
             Self::EventIdConflict => "Event id reused for a different termination",
             Self::GhostAccessFound => "Ghost access found",
             Self::PopulationSourceFailed => "HR population source failed",
+            Self::PossibleExfiltration => "Possible exfiltration: leaver's mail forwarded outside",
         }
     }
 }

@@ -21,6 +21,50 @@ pub enum DeviceAction {
     None,
 }
 
+/// Whether the leaver's mailbox is put on hold before any licence goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailboxHold {
+    /// Litigation hold (`LitigationHoldEnabled`), for `mailbox_hold_days` or unlimited.
+    Litigation,
+    /// No hold: the mailbox is kept as a shared mailbox only.
+    None,
+}
+
+/// Whose mailboxes `remove-mailbox-rights-elsewhere` takes the leaver's rights off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RightsScope {
+    /// Every mailbox (shared mailboxes first).
+    All,
+    /// Shared mailboxes only.
+    SharedOnly,
+    /// Leave rights on other mailboxes alone.
+    None,
+}
+
+/// What happens to the future meetings the leaver organises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingsAction {
+    /// Cancel them (series end at the effective time) with the policy's message.
+    Cancel,
+    /// Leave them for the manager.
+    Leave,
+}
+
+/// What `wipe-mobile-mail` sends to the leaver's mobile mail partnerships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MobileWipe {
+    /// Wipe company mail only (`Clear-MobileDevice -AccountOnly`), then remove the partnership.
+    AccountOnly,
+    /// Wipe the whole phone (factory reset), then remove the partnership.
+    Full,
+    /// Leave phones alone.
+    None,
+}
+
 /// The effective policy for one termination kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KindPolicy {
@@ -40,12 +84,31 @@ pub struct KindPolicy {
     pub auto_reply_manager: String,
     /// The company's name for messages.
     pub company_name: String,
+    /// Mailbox hold before licences go.
+    pub mailbox_hold: MailboxHold,
+    /// Days a litigation hold keeps items; `None` is unlimited.
+    pub mailbox_hold_days: Option<u32>,
+    /// Rights on other mailboxes to remove.
+    pub mailbox_rights_elsewhere: RightsScope,
+    /// Future meetings the leaver organises.
+    pub meetings: MeetingsAction,
+    /// The cancellation message attendees receive.
+    pub meeting_cancel_message: String,
+    /// Mobile mail partnerships.
+    pub mobile_wipe: MobileWipe,
     /// Whether intake cuts sign-in itself, before answering (the kill switch), instead of
     /// leaving it to the queued steps.
     pub inline_sign_in_cut: bool,
 }
 
 impl KindPolicy {
+    /// The message attendees of a cancelled meeting receive, for the leaver `name`.
+    pub fn meeting_cancel_text(&self, name: &str) -> String {
+        self.meeting_cancel_message
+            .replace("{name}", name)
+            .replace("{company}", &self.company_name)
+    }
+
     /// The automatic reply for `name`, with the manager's sentence when there is one.
     pub fn auto_reply_text(&self, name: &str, manager: Option<(&str, &str)>) -> String {
         let fill = |t: &str| {
@@ -81,6 +144,12 @@ struct Section {
     auto_reply: Option<String>,
     auto_reply_manager: Option<String>,
     company_name: Option<String>,
+    mailbox_hold: Option<MailboxHold>,
+    mailbox_hold_days: Option<u32>,
+    mailbox_rights_elsewhere: Option<RightsScope>,
+    meetings: Option<MeetingsAction>,
+    meeting_cancel_message: Option<String>,
+    mobile_wipe: Option<MobileWipe>,
     inline_sign_in_cut: Option<bool>,
 }
 
@@ -156,6 +225,12 @@ impl Policy {
                 .company_name
                 .clone()
                 .unwrap_or_else(|| "the company".into()),
+            mailbox_hold: d.mailbox_hold.unwrap_or(MailboxHold::None),
+            mailbox_hold_days: d.mailbox_hold_days.filter(|d| *d > 0),
+            mailbox_rights_elsewhere: d.mailbox_rights_elsewhere.unwrap_or(RightsScope::None),
+            meetings: d.meetings.unwrap_or(MeetingsAction::Leave),
+            meeting_cancel_message: d.meeting_cancel_message.clone().unwrap_or_default(),
+            mobile_wipe: d.mobile_wipe.unwrap_or(MobileWipe::None),
             inline_sign_in_cut: d.inline_sign_in_cut.unwrap_or(true),
         };
         if base.skip.contains(&StepKind::Seal) {
@@ -196,6 +271,24 @@ impl Policy {
             }
             if let Some(v) = &s.company_name {
                 p.company_name = v.clone();
+            }
+            if let Some(v) = s.mailbox_hold {
+                p.mailbox_hold = v;
+            }
+            if let Some(v) = s.mailbox_hold_days {
+                p.mailbox_hold_days = (v > 0).then_some(v);
+            }
+            if let Some(v) = s.mailbox_rights_elsewhere {
+                p.mailbox_rights_elsewhere = v;
+            }
+            if let Some(v) = s.meetings {
+                p.meetings = v;
+            }
+            if let Some(v) = &s.meeting_cancel_message {
+                p.meeting_cancel_message = v.clone();
+            }
+            if let Some(v) = s.mobile_wipe {
+                p.mobile_wipe = v;
             }
             if let Some(v) = s.inline_sign_in_cut {
                 p.inline_sign_in_cut = v;
@@ -238,6 +331,10 @@ mod tests {
         assert_eq!(p.for_kind(TerminationKind::Voluntary).sla_minutes, 240);
         assert!(p.for_kind(TerminationKind::Voluntary).skip.is_empty());
         assert_eq!(p.sync_verify_window_minutes, 60);
+        let v = p.for_kind(TerminationKind::Voluntary);
+        assert_eq!(v.mailbox_hold, MailboxHold::Litigation);
+        assert_eq!(v.mailbox_hold_days, None);
+        assert_eq!(v.mobile_wipe, MobileWipe::AccountOnly);
         let text = p
             .for_kind(TerminationKind::Voluntary)
             .auto_reply_text("Ada", Some(("Grace", "grace@contoso.com")));
@@ -263,6 +360,30 @@ mod tests {
                 .0
                 .contains("sabbatical")
         );
+        let rights = DEFAULT_POLICY.replace(
+            "mailbox_rights_elsewhere = \"all\"",
+            "mailbox_rights_elsewhere = \"shared_only\"",
+        );
+        assert_eq!(
+            Policy::parse(&rights)
+                .unwrap()
+                .for_kind(TerminationKind::Voluntary)
+                .mailbox_rights_elsewhere,
+            RightsScope::SharedOnly
+        );
+        let meetings = DEFAULT_POLICY.replace("meetings = \"cancel\"", "meetings = \"leave\"");
+        assert_eq!(
+            Policy::parse(&meetings)
+                .unwrap()
+                .for_kind(TerminationKind::Voluntary)
+                .meetings,
+            MeetingsAction::Leave
+        );
+        let hold = DEFAULT_POLICY.replace(
+            "mailbox_hold = \"litigation\"",
+            "mailbox_hold = \"forever\"",
+        );
+        assert!(Policy::parse(&hold).is_err());
         let seal = DEFAULT_POLICY.replace("skip = []", "skip = [\"seal\"]");
         assert!(Policy::parse(&seal).is_err());
         assert!(Policy::parse("[default]\nsla = 1").is_err());

@@ -489,6 +489,62 @@ pub trait RemediationStore: Send + Sync {
     -> Result<Vec<Remediation>, StoreError>;
 }
 
+/// One mailbox on which a person holds rights, as the rights index last read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldRight {
+    /// The mailbox (its UPN).
+    pub mailbox: String,
+    /// A shared mailbox (`RecipientTypeDetails = SharedMailbox`).
+    pub shared: bool,
+    /// `FullAccess`, `SendOnBehalf`.
+    pub rights: Vec<String>,
+}
+
+/// An entry of the rights index: what one person holds on other mailboxes
+/// ([`RightsEntry::trustee_key`]), or the last completed refresh ([`RightsEntry::RUN`]) or the
+/// last refresh asked for ([`RightsEntry::REQUEST`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RightsEntry {
+    /// `trustee-{upn in lower case}`, [`RightsEntry::RUN`] or [`RightsEntry::REQUEST`].
+    pub id: String,
+    /// When the refresh that wrote it began (for a request: when it was asked for).
+    pub refreshed_at: DateTime<Utc>,
+    /// A trustee's rights, shared mailboxes first.
+    #[serde(default)]
+    pub grants: Vec<HeldRight>,
+    /// A run: mailboxes read.
+    #[serde(default)]
+    pub mailboxes: u32,
+    /// A run: Exchange calls made.
+    #[serde(default)]
+    pub calls: u32,
+}
+
+impl RightsEntry {
+    /// The id of the last completed refresh.
+    pub const RUN: &'static str = "run";
+    /// The id of the last refresh asked for.
+    pub const REQUEST: &'static str = "request";
+
+    /// The id of a trustee's entry.
+    pub fn trustee_key(upn: &str) -> String {
+        format!("trustee-{}", upn.to_lowercase())
+    }
+}
+
+/// Where the rights index lives: which mailboxes each person holds FullAccess or SendOnBehalf
+/// on, so a leaver's rights elsewhere are found with one read instead of one Exchange call per
+/// mailbox in the tenant. A timer refreshes it.
+#[async_trait]
+pub trait RightsIndex: Send + Sync {
+    /// Reads an entry.
+    async fn get(&self, id: &str) -> Result<Option<RightsEntry>, StoreError>;
+    /// Creates or replaces an entry.
+    async fn put(&self, entry: &RightsEntry) -> Result<(), StoreError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,6 +70,10 @@ CREATE TABLE IF NOT EXISTS case_index (
     doc TEXT NOT NULL,
     PRIMARY KEY (period, id)
 );
+CREATE TABLE IF NOT EXISTS rights_index (
+    id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS remediations (
     id TEXT PRIMARY KEY,
     status TEXT NOT NULL,

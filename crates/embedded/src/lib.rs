@@ -15,6 +15,7 @@ mod index;
 mod private;
 mod queue;
 mod remediation;
+mod rights;
 mod store;
 
 pub use db::{Embedded, EmbeddedError};

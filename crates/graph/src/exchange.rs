@@ -64,6 +64,17 @@ pub struct Mailbox {
     pub is_dir_synced: Option<bool>,
     /// Litigation hold.
     pub litigation_hold_enabled: Option<bool>,
+    /// How long a litigation hold keeps items: days as text, or `Unlimited`.
+    pub litigation_hold_duration: Option<String>,
+    /// Forwarding to an SMTP address (`smtp:someone@example.com`), often outside the
+    /// organisation.
+    pub forwarding_smtp_address: Option<String>,
+    /// Forwarding to a recipient inside the organisation.
+    pub forwarding_address: Option<String>,
+    /// Whether forwarded mail is also delivered to the mailbox.
+    pub deliver_to_mailbox_and_forward: Option<bool>,
+    /// Who may send on behalf of this mailbox.
+    pub grant_send_on_behalf_to: Vec<String>,
 }
 
 impl Mailbox {
@@ -239,7 +250,7 @@ impl ExchangeClient {
         })
     }
 
-    fn params(pairs: &[(&str, Value)]) -> Map<String, Value> {
+    pub(crate) fn params(pairs: &[(&str, Value)]) -> Map<String, Value> {
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))

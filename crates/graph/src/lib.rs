@@ -20,15 +20,18 @@
 
 pub mod auth_methods;
 pub mod batch;
+pub mod calendar;
 pub mod client;
 pub mod devices;
 pub mod directory;
 pub mod error;
 pub mod exchange;
+pub mod exchange_doors;
 pub mod groups;
 pub mod journal;
 pub mod licenses;
 pub mod mail;
+pub mod mail_rules;
 pub mod model;
 pub mod oauth_grants;
 pub mod onedrive;
@@ -37,6 +40,7 @@ pub mod roles;
 pub mod users;
 
 pub use batch::{BatchRequest, BatchResponse, MAX_BATCH_REQUESTS};
+pub use calendar::{DateTimeTimeZone, Event};
 pub use client::{
     DEFAULT_GRAPH_ENDPOINT, GRAPH_SCOPE, GraphClient, GraphClientOptions, Reply, RetryOptions,
 };
@@ -45,7 +49,9 @@ pub use exchange::{
     AutoReplyConfig, AutoReplyState, DEFAULT_EXCHANGE_ENDPOINT, EXCHANGE_SCOPE, ExchangeClient,
     ExchangeClientOptions,
 };
+pub use exchange_doors::{MobileDevice, RecipientPermission};
 pub use journal::{WriteAnnouncement, WriteJournal, with_journal};
+pub use mail_rules::{MessageRule, MessageRuleActions, VerifiedDomain};
 pub use model::*;
 pub use oauth_grants::OAuth2PermissionGrant;
 pub use users::{USER_SELECT, UserLookup};

@@ -117,10 +117,12 @@ pub const GRAPH: &[Permission] = &[
     },
     Permission {
         name: "MailboxSettings.ReadWrite",
-        why: "Set and read back the leaver's automatic replies.",
+        why: "Set and read back the leaver's automatic replies; list and disable inbox rules that forward the leaver's mail (stop-forwarding).",
         calls: &[
             "GET /users/{id}/mailboxSettings",
             "PATCH /users/{id}/mailboxSettings",
+            "GET /users/{id}/mailFolders/inbox/messageRules",
+            "PATCH /users/{id}/mailFolders/inbox/messageRules/{id}",
         ],
     },
     Permission {
@@ -138,13 +140,27 @@ pub const GRAPH: &[Permission] = &[
         why: "Read employeeLeaveDateTime (what HR inbound provisioning writes) when Entra ID is a population source of the ghost-access scan.",
         calls: &["GET /users?$select=employeeLeaveDateTime"],
     },
+    Permission {
+        name: "Organization.Read.All",
+        why: "Read the organisation's verified domains, so stop-forwarding can tell a forwarding address outside the organisation (possible exfiltration) from one inside it.",
+        calls: &["GET /organization?$select=verifiedDomains"],
+    },
+    Permission {
+        name: "Calendars.ReadWrite",
+        why: "List the future meetings the leaver organises and cancel them (series end at the effective time), then read them back (cancel-meetings). Not needed when the policy sets meetings = \"leave\".",
+        calls: &[
+            "GET /users/{id}/events",
+            "POST /users/{id}/events/{id}/cancel",
+            "PATCH /users/{id}/events/{id}",
+        ],
+    },
 ];
 
 /// Office 365 Exchange Online application permissions (app roles on the service principal with
 /// appId `00000002-0000-0ff1-ce00-000000000000`).
 pub const EXCHANGE: &[Permission] = &[Permission {
     name: "Exchange.ManageAsApp",
-    why: "Call Exchange Online cmdlets app-only: convert to shared, hide from the address list, grant the manager FullAccess, set automatic replies.",
+    why: "Call Exchange Online cmdlets app-only: convert to shared, hide from the address list, grant the manager FullAccess, set automatic replies, stop forwarding, set litigation hold, wipe mobile mail and remove mobile partnerships, read every mailbox's FullAccess for the rights index and remove the leaver's FullAccess, SendAs and SendOnBehalf on other mailboxes.",
     calls: &["POST /adminapi/beta/{tenantId}/InvokeCommand"],
 }];
 
@@ -157,12 +173,26 @@ pub const DIRECTORY_ROLES: &[Permission] = &[
     },
     Permission {
         name: "Exchange Recipient Administrator",
-        why: "Exchange Online accepts app-only recipient cmdlets only from an identity holding an Exchange role; this is the narrowest built-in one (an Exchange RBAC role group with Mail Recipients is an alternative).",
+        why: "Exchange Online accepts app-only recipient cmdlets only from an identity holding an Exchange role; this is the narrowest built-in one (an Exchange RBAC role group with Mail Recipients is an alternative). Its Mail Recipients role also covers `Get-/Remove-MailboxPermission` and `Get-/Remove-RecipientPermission` (rights elsewhere), so that step needs nothing more; a mailbox in an exclusive management scope the role does not cover is refused, and the step fails naming it.",
         calls: &[
             "Set-Mailbox",
             "Add-MailboxPermission",
             "Set-MailboxAutoReplyConfiguration",
+            "Set-Mailbox -ForwardingSmtpAddress/-ForwardingAddress/-GrantSendOnBehalfTo",
+            "Get-RecipientPermission",
+            "Remove-RecipientPermission",
+            "Remove-MailboxPermission",
+            "Get-MailboxPermission",
+            "Get-Mailbox -ResultSize Unlimited",
+            "Get-MobileDevice",
+            "Clear-MobileDevice",
+            "Remove-MobileDevice",
         ],
+    },
+    Permission {
+        name: "Compliance Administrator",
+        why: "hold-mailbox sets LitigationHoldEnabled, which Exchange allows only with its Legal Hold role; Exchange Recipient Administrator lacks it and Compliance Administrator is the narrowest built-in Entra role Exchange Online accepts app-only that carries it (a custom Exchange role group holding only Legal Hold, with the app's service principal as member, is narrower). Not needed when the policy sets mailbox_hold = \"none\".",
+        calls: &["Set-Mailbox -LitigationHoldEnabled -LitigationHoldDuration"],
     },
 ];
 

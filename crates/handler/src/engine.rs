@@ -12,6 +12,7 @@ use offboard_service::engine::{Engine, Notifier, QueueNotifier};
 use offboard_service::evidence::Evidence;
 use offboard_service::m365::{GraphDirectory, Tenant, TenantOptions};
 use offboard_service::onprem::{ManagedIdentityRelayToken, OnPremAgent};
+use offboard_service::rights_index::RightsIndexService;
 use offboard_service::settings::{
     AgentSettings, OFFBOARD_AGENT_SIGNING_KEY, OFFBOARD_RELAY_NAMESPACE, OFFBOARD_RELAY_SAS_KEY,
     OFFBOARD_RELAY_SAS_KEY_NAME, OFFBOARD_TENANT_ID, RelayAuth, Settings,
@@ -57,6 +58,8 @@ pub fn build(
         workers.clone(),
         settings.policy.sync_verify_window_minutes,
     );
+    let registry =
+        steps::with_rights_index(registry, workers.clone(), rights_index(&tenant, backends));
     let registry = with_agent(registry, settings.agent.as_ref(), credential, &notifier);
     let registry = steps::with_connector_steps(registry, &settings.connectors)
         .map_err(|why| anyhow::anyhow!("{why}"))?;
@@ -76,6 +79,16 @@ pub fn build(
     )
     .with_connectors(settings.connectors.clone());
     Ok((engine, tenant))
+}
+
+/// The rights index (who holds rights on which mailbox) on these backends, refreshed from
+/// `tenant`.
+pub fn rights_index(tenant: &Arc<Tenant>, backends: &Backends) -> RightsIndexService {
+    RightsIndexService::new(
+        tenant.clone(),
+        backends.rights.clone(),
+        backends.queue.clone(),
+    )
 }
 
 /// Adds the AD steps to `registry` as the settings allow: through the agent when the relay and

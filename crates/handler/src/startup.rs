@@ -41,6 +41,8 @@ pub struct AppState {
     pub compliance: Compliance,
     /// The ghost-access scan.
     pub reconciler: Reconciler,
+    /// Who holds rights on which mailbox (the `rights-index` functions refresh it).
+    pub rights: offboard_service::rights_index::RightsIndexService,
     /// Sign-in of people and GRC tools, when configured.
     pub signin: Option<Arc<crate::signin::SignIn>>,
     /// Whether the compliance API's reads are served to function-key callers under
@@ -82,6 +84,7 @@ impl Application {
             Some(tenant.graph.clone()),
         )?);
         let compliance = Compliance::new(backends.cases.clone(), evidence.clone());
+        let rights = crate::engine::rights_index(&tenant, &backends);
         // Intake resolves each leaver first (one person, one active offboarding), through the
         // HTTP-side Graph client, and notifies a reused event id on the notify queue.
         let intake = Intake::new(
@@ -124,6 +127,7 @@ impl Application {
             clock,
             compliance,
             reconciler,
+            rights,
             signin: settings
                 .signin
                 .as_ref()

@@ -186,6 +186,7 @@ fn case_view(c: &Case) -> CaseView {
         planning_exception: c.planning_exception.clone(),
         sla_breached_at: c.sla_breached_at,
         attached: c.attached.clone(),
+        flags: c.flags.clone(),
     }
 }
 

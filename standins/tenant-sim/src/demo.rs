@@ -40,14 +40,19 @@ pub const DEFAULT_GRAPH_APP_ROLES: &[&str] = &[
     "Mail.Send",
     "AuditLog.Read.All",
     "User-LifeCycleInfo.Read.All",
+    "Organization.Read.All",
+    "Calendars.ReadWrite",
 ];
 
 /// The Exchange Online application permission the demo grants.
 pub const DEFAULT_EXCHANGE_APP_ROLES: &[&str] = &["Exchange.ManageAsApp"];
 
 /// The Entra directory roles the demo assigns to the managed identity's service principal.
-pub const DEFAULT_DIRECTORY_ROLES: &[&str] =
-    &["User Administrator", "Exchange Recipient Administrator"];
+pub const DEFAULT_DIRECTORY_ROLES: &[&str] = &[
+    "User Administrator",
+    "Exchange Recipient Administrator",
+    "Compliance Administrator",
+];
 
 /// Built-in role template ids (stable across tenants).
 pub mod role_ids {
@@ -68,6 +73,8 @@ pub mod role_ids {
     pub const HELPDESK_ADMINISTRATOR: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
     /// Global Reader.
     pub const GLOBAL_READER: &str = "f2ef992c-3afb-46b9-b7cf-a126ee74c451";
+    /// Compliance Administrator.
+    pub const COMPLIANCE_ADMINISTRATOR: &str = "17315797-102d-40b4-93e0-432062caca18";
 }
 
 /// Well-known ids in the demo tenant, for tests and the demo.
@@ -259,6 +266,7 @@ fn mailbox(user_id: &str, size_gb: u64) -> Mailbox {
         time_zone: "Pacific Standard Time".to_owned(),
         auto_reply: AutoReply::default(),
         permissions: Vec::new(),
+        doors: Default::default(),
     }
 }
 
@@ -565,6 +573,11 @@ pub fn demo_tenant() -> Tenant {
             true,
         ),
         (role_ids::GLOBAL_READER, "Global Reader", true),
+        (
+            role_ids::COMPLIANCE_ADMINISTRATOR,
+            "Compliance Administrator",
+            false,
+        ),
     ]
     .into_iter()
     .map(|(id, name, p)| RoleDefinition {
@@ -598,6 +611,12 @@ pub fn demo_tenant() -> Tenant {
             id: "mi-exo-recipient-admin-0001".to_owned(),
             principal_id: mi_object_id.to_owned(),
             role_definition_id: role_ids::EXCHANGE_RECIPIENT_ADMINISTRATOR.to_owned(),
+            directory_scope_id: "/".to_owned(),
+        },
+        RoleAssignment {
+            id: "mi-compliance-admin-0001".to_owned(),
+            principal_id: mi_object_id.to_owned(),
+            role_definition_id: role_ids::COMPLIANCE_ADMINISTRATOR.to_owned(),
             directory_scope_id: "/".to_owned(),
         },
     ];

@@ -640,6 +640,7 @@ impl Shared {
                     ),
                 });
             }
+            crate::exchange_doors::authorise(&eng.tenant, &req, &token.object_id)?;
             exchange::invoke(&mut eng.tenant, &req)
         })();
         let mut resp = match result {

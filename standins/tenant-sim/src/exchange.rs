@@ -7,7 +7,9 @@
 //!
 //! Cmdlets: `Get-Mailbox`, `Set-Mailbox` (`-Type Shared|Regular`,
 //! `-HiddenFromAddressListsEnabled`), `Add-MailboxPermission`, `Get-MailboxPermission`,
-//! `Set-MailboxAutoReplyConfiguration`, `Get-MailboxAutoReplyConfiguration`.
+//! `Set-MailboxAutoReplyConfiguration`, `Get-MailboxAutoReplyConfiguration`; forwarding,
+//! litigation hold, SendAs, SendOnBehalf, FullAccess removal and mobile devices in
+//! `exchange_doors.rs`.
 //!
 //! Errors have the body public clients observe (Microsoft365DSC#2998; conformance fixture
 //! `exchange/12`): `error.code` (`NotFound`, `BadRequest`…), a generic `error.message`
@@ -47,7 +49,7 @@ pub struct ExoError {
 }
 
 impl ExoError {
-    fn new(status: u16, exception: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, exception: &str, message: impl Into<String>) -> Self {
         Self {
             status,
             exception: exception.to_owned(),
@@ -55,7 +57,7 @@ impl ExoError {
         }
     }
 
-    fn not_found(identity: &str) -> Self {
+    pub(crate) fn not_found(identity: &str) -> Self {
         Self::new(
             404,
             NOT_FOUND_EXCEPTION,
@@ -127,7 +129,7 @@ fn dt(t: &Option<DateTime<Utc>>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn resolve<'t>(t: &'t Tenant, identity: &str) -> Option<&'t User> {
+pub(crate) fn resolve<'t>(t: &'t Tenant, identity: &str) -> Option<&'t User> {
     t.users.iter().find(|u| {
         u.id.eq_ignore_ascii_case(identity)
             || u.user_principal_name.eq_ignore_ascii_case(identity)
@@ -141,7 +143,10 @@ fn resolve<'t>(t: &'t Tenant, identity: &str) -> Option<&'t User> {
     })
 }
 
-fn mailbox_user<'t>(t: &'t Tenant, identity: &str) -> Result<(&'t User, &'t Mailbox), ExoError> {
+pub(crate) fn mailbox_user<'t>(
+    t: &'t Tenant,
+    identity: &str,
+) -> Result<(&'t User, &'t Mailbox), ExoError> {
     let u = resolve(t, identity).ok_or_else(|| ExoError::not_found(identity))?;
     let m = t
         .mailbox(&u.id)
@@ -166,20 +171,25 @@ fn mailbox_json(u: &User, m: &Mailbox) -> Value {
         "LitigationHoldEnabled": m.litigation_hold_enabled,
         "AccountDisabled": !u.account_enabled,
         "EmailAddresses": u.mail.iter().map(|a| format!("SMTP:{a}")).collect::<Vec<_>>(),
+        "ForwardingSmtpAddress": m.doors.forwarding_smtp_address.as_ref().map(|a| format!("smtp:{a}")),
+        "ForwardingAddress": m.doors.forwarding_address,
+        "DeliverToMailboxAndForward": m.doors.deliver_to_mailbox_and_forward,
+        "LitigationHoldDuration": m.doors.litigation_hold_days.map_or("Unlimited".to_owned(), |d| format!("{d}.00:00:00")),
+        "GrantSendOnBehalfTo": m.doors.grant_send_on_behalf_to,
     })
 }
 
-fn param<'a>(p: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+pub(crate) fn param<'a>(p: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     p.iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v)
 }
 
-fn param_str<'a>(p: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+pub(crate) fn param_str<'a>(p: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     param(p, name).and_then(Value::as_str)
 }
 
-fn param_bool(p: &Map<String, Value>, name: &str) -> Result<Option<bool>, ExoError> {
+pub(crate) fn param_bool(p: &Map<String, Value>, name: &str) -> Result<Option<bool>, ExoError> {
     match param(p, name) {
         None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -197,7 +207,7 @@ fn param_bool(p: &Map<String, Value>, name: &str) -> Result<Option<bool>, ExoErr
     }
 }
 
-fn require_identity(p: &Map<String, Value>) -> Result<&str, ExoError> {
+pub(crate) fn require_identity(p: &Map<String, Value>) -> Result<&str, ExoError> {
     param_str(p, "Identity").ok_or_else(|| {
         ExoError::new(
             400,
@@ -352,6 +362,7 @@ pub fn invoke(t: &mut Tenant, req: &SimRequest) -> Result<SimResponse, ExoError>
                     ));
                 }
             };
+            crate::exchange_doors::set_mailbox(t, &uid, p)?;
             if let Some(m) = t.mailbox_mut(&uid) {
                 if let Some(r) = recipient {
                     m.recipient_type_details = r.to_owned();
@@ -544,6 +555,7 @@ pub fn invoke(t: &mut Tenant, req: &SimRequest) -> Result<SimResponse, ExoError>
                 "EndTime": dt(&a.scheduled_end_date_time),
             })]
         }
+        other if crate::exchange_doors::knows(other) => crate::exchange_doors::invoke(t, other, p)?,
         _ => {
             return Err(ExoError::new(
                 400,

@@ -612,6 +612,9 @@ pub struct Mailbox {
     /// Delegated permissions.
     #[serde(default)]
     pub permissions: Vec<MailboxPermission>,
+    /// Forwarding, hold duration, delegates, rules, phones and meetings.
+    #[serde(default, flatten)]
+    pub doors: crate::mailbox_doors::MailboxDoors,
 }
 
 fn utc() -> String {

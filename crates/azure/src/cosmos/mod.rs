@@ -12,6 +12,7 @@
 //! | `remediations`   | `/id`         | [`CosmosRemediationStore`]'s items        | point reads by `{caseId}:{step}`            |
 //! | `claims`         | `/id`         | a person's active case, an attached event | create-if-absent on `person-{objectId}` decides, across instances, which of two terminations of one person opens the case |
 //! | `findings`       | `/id`         | [`CosmosFindingStore`]'s scan findings    | point reads by `{kind}:{subject}`: a scan never raises the same finding twice |
+//! | `rightsIndex`    | `/id`         | [`CosmosRightsIndex`]'s entries            | point reads by `trustee-{upn}`: a leaver's rights on other mailboxes in one read |
 //!
 //! Queries that span partitions (listing by period, due cases, a subject's open cases, SCIM
 //! lookups by `externalId`) filter on top-level fields written for that purpose and never use
@@ -27,6 +28,7 @@ mod claims;
 mod findings;
 mod index;
 mod remediation;
+mod rights;
 #[cfg(feature = "dev-schema")]
 mod schema;
 mod scim;
@@ -50,6 +52,7 @@ pub use cases::CosmosCaseStore;
 pub use findings::CosmosFindingStore;
 pub use index::CosmosCaseIndex;
 pub use remediation::CosmosRemediationStore;
+pub use rights::CosmosRightsIndex;
 pub use scim::CosmosScimUserStore;
 
 /// Names of the containers offboard uses, with the defaults the infrastructure creates.
@@ -69,6 +72,8 @@ pub struct ContainerNames {
     pub claims: String,
     /// Reconciliation findings, partitioned by `/id` (default `findings`).
     pub findings: String,
+    /// The rights index, partitioned by `/id` (default `rightsIndex`).
+    pub rights_index: String,
 }
 
 impl Default for ContainerNames {
@@ -81,6 +86,7 @@ impl Default for ContainerNames {
             remediations: "remediations".into(),
             claims: "claims".into(),
             findings: "findings".into(),
+            rights_index: "rightsIndex".into(),
         }
     }
 }
@@ -201,6 +207,12 @@ impl CosmosDb {
     pub async fn finding_store(&self) -> Result<CosmosFindingStore, SetupError> {
         let container = self.container(&self.config.containers.findings).await?;
         Ok(CosmosFindingStore::new(container))
+    }
+
+    /// The rights index on the `rightsIndex` container.
+    pub async fn rights_index(&self) -> Result<CosmosRightsIndex, SetupError> {
+        let container = self.container(&self.config.containers.rights_index).await?;
+        Ok(CosmosRightsIndex::new(container))
     }
 
     /// The compliance index.

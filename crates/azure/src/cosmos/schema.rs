@@ -34,6 +34,7 @@ impl CosmosDb {
             (&names.remediations, "/id"),
             (&names.claims, "/id"),
             (&names.findings, "/id"),
+            (&names.rights_index, "/id"),
         ] {
             let properties = ContainerProperties::new(name.clone(), partition_key.into());
             match db.create_container(properties, None).await {

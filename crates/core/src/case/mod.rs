@@ -12,12 +12,14 @@
 //! being removed and a reinstatement is a new onboarding, not an undo.
 
 mod cut;
+mod flag;
 pub(crate) mod status;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use cut::{CutStep, SignInCut};
+pub use flag::{CaseFlag, CaseFlagKind};
 pub use status::CaseStatus;
 
 use crate::event::{Source, TerminationEvent, TerminationKind};
@@ -87,6 +89,9 @@ pub struct Case {
     /// own (one person, one active offboarding), in the order they arrived.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attached: Vec<AttachedEvent>,
+    /// What steps found that a person must look at (possible exfiltration), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<CaseFlag>,
     /// The sign-in cut made inline at intake, once claimed (the kill switch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in_cut: Option<SignInCut>,
@@ -180,6 +185,7 @@ impl Case {
             planning_exception: None,
             sla_breached_at: None,
             attached: Vec::new(),
+            flags: Vec::new(),
             sign_in_cut: None,
             event,
         }

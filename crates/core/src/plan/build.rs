@@ -3,40 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::builder::Builder;
 use super::dag::Plan;
 use super::facts::Facts;
 use super::step::{Step, StepKind, StepStatus};
 use crate::policy::{DeviceAction, KindPolicy};
-
-/// A step that will not run, with the reason.
-fn not_applicable(kind: StepKind, reason: impl Into<String>) -> Step {
-    let reason = reason.into();
-    let mut s = Step::pending(kind, Vec::new(), vec![reason.clone()]);
-    s.status = StepStatus::NotApplicable;
-    s.reason = Some(reason);
-    s
-}
-
-struct Builder<'a> {
-    steps: Vec<Step>,
-    policy: &'a KindPolicy,
-}
-
-impl Builder<'_> {
-    /// Plans `kind` unless the policy leaves it out.
-    fn add(&mut self, kind: StepKind, depends_on: Vec<StepKind>, preview: Vec<String>) {
-        if self.policy.skip.contains(&kind) {
-            self.na(kind, "left out by the policy for this termination kind");
-        } else {
-            self.steps.push(Step::pending(kind, depends_on, preview));
-        }
-    }
-
-    /// Records `kind` as not applicable.
-    fn na(&mut self, kind: StepKind, reason: impl Into<String>) {
-        self.steps.push(not_applicable(kind, reason));
-    }
-}
 
 /// Builds the plan for `facts` under `policy`.
 pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
@@ -233,8 +204,10 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
         ),
     }
 
-    // 3. Mailbox and OneDrive, before any licence goes.
+    // 3. Mailbox and OneDrive, before any licence goes. Forwarding stops first, before
+    //    anything else touches the mailbox (the doors it leaves open: mailbox_doors).
     let mut before_licences = Vec::new();
+    let mailbox_first = super::mailbox_doors::plan(&mut b, &facts, cut, &mut before_licences);
     match &facts.mailbox {
         None => {
             for (k, why) in [
@@ -255,7 +228,7 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
                     mb.recipient_type
                 )
             };
-            b.add(ConvertMailbox, vec![cut], vec![note]);
+            b.add(ConvertMailbox, vec![mailbox_first], vec![note]);
             before_licences.push(ConvertMailbox);
             match (&facts.manager, policy.manager_mailbox_access) {
                 (_, false) => b.na(

@@ -12,13 +12,18 @@
 //! - the mailbox becomes shared and the manager gets access before any licence goes
 //!   (removing the Exchange licence starts the mailbox deletion clock), and group removal,
 //!   which takes group-based licences with it, waits for the same;
+//! - forwarding stops right after the cut, before anything else touches the mailbox, and
+//!   the mailbox is put on hold before any licence goes (a licence removed first would
+//!   start the deletion clock of a mailbox that should become inactive);
 //! - the case is sealed last.
 
 mod build;
 pub mod connector;
 mod connector_steps;
+mod builder;
 mod dag;
 pub(crate) mod facts;
+mod mailbox_doors;
 pub(crate) mod step;
 
 pub use build::build;

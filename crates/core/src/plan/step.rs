@@ -55,11 +55,21 @@ pub enum StepKind {
     /// Deprovision and verify the leaver in a system outside Microsoft (a configured
     /// connector: SCIM, or Entra ID's own provisioning service), after the sign-in cut.
     Connector(ConnectorName),
+    /// Clear mailbox forwarding and disable forwarding inbox rules (right after the cut).
+    StopForwarding,
+    /// Litigation hold on the mailbox before any licence goes.
+    HoldMailbox,
+    /// Remove the leaver's FullAccess, SendAs and SendOnBehalf on other mailboxes.
+    RemoveMailboxRightsElsewhere,
+    /// Account-only wipe of mobile mail partnerships, then remove them.
+    WipeMobileMail,
+    /// Cancel the future meetings the leaver organises.
+    CancelMeetings,
 }
 
 impl StepKind {
     /// Every kind, in planning order.
-    pub const ALL: [StepKind; 20] = [
+    pub const ALL: [StepKind; 25] = [
         Self::AdDisable,
         Self::BlockSignIn,
         Self::RevokeSessions,
@@ -71,11 +81,16 @@ impl StepKind {
         Self::RemoveAppRoles,
         Self::RemoveOauthGrants,
         Self::RetireDevices,
+        Self::StopForwarding,
+        Self::RemoveMailboxRightsElsewhere,
+        Self::WipeMobileMail,
         Self::ConvertMailbox,
         Self::MailboxManagerAccess,
         Self::AutoReply,
         Self::HideFromAddressLists,
         Self::OnedriveManagerAccess,
+        Self::CancelMeetings,
+        Self::HoldMailbox,
         Self::RemoveGroups,
         Self::AdCleanup,
         Self::RemoveLicences,
@@ -107,6 +122,11 @@ impl StepKind {
             Self::RetireDevices => "retire-devices",
             Self::RemoveLicences => "remove-licences",
             Self::Seal => "seal",
+            Self::StopForwarding => "stop-forwarding",
+            Self::HoldMailbox => "hold-mailbox",
+            Self::RemoveMailboxRightsElsewhere => "remove-mailbox-rights-elsewhere",
+            Self::WipeMobileMail => "wipe-mobile-mail",
+            Self::CancelMeetings => "cancel-meetings",
         }
     }
 

@@ -350,3 +350,59 @@ fn consented_apps_lose_their_grants_after_sign_in_is_cut() {
     let old: Facts = serde_json::from_value(old).unwrap();
     assert!(old.oauth_grants.is_empty());
 }
+
+#[test]
+fn forwarding_stops_right_after_the_cut_and_the_hold_comes_before_any_licence() {
+    let p = plan(full_cloud_user(), TerminationKind::Voluntary);
+    assert_eq!(
+        deps(&p, StepKind::StopForwarding),
+        vec![StepKind::BlockSignIn]
+    );
+    assert_eq!(
+        deps(&p, StepKind::ConvertMailbox),
+        vec![StepKind::StopForwarding]
+    );
+    assert_eq!(
+        deps(&p, StepKind::HoldMailbox),
+        vec![StepKind::StopForwarding]
+    );
+    assert_eq!(
+        deps(&p, StepKind::WipeMobileMail),
+        vec![StepKind::StopForwarding]
+    );
+    for k in [StepKind::RemoveGroups, StepKind::RemoveLicences] {
+        assert!(deps(&p, k).contains(&StepKind::HoldMailbox), "{k}");
+    }
+    // Rights elsewhere are taken after the cut; meetings are cancelled before licences go.
+    assert_eq!(
+        status(&p, StepKind::RemoveMailboxRightsElsewhere),
+        StepStatus::Pending
+    );
+    assert_eq!(
+        deps(&p, StepKind::RemoveMailboxRightsElsewhere),
+        deps(&p, StepKind::StopForwarding)
+    );
+    assert_eq!(status(&p, StepKind::CancelMeetings), StepStatus::Pending);
+    assert_eq!(
+        deps(&p, StepKind::CancelMeetings),
+        vec![StepKind::StopForwarding]
+    );
+    assert!(deps(&p, StepKind::RemoveLicences).contains(&StepKind::CancelMeetings));
+    // Without a mailbox none of the mailbox's doors apply.
+    let mut f = full_cloud_user();
+    f.mailbox = None;
+    let p = plan(f, TerminationKind::Voluntary);
+    for k in [
+        StepKind::StopForwarding,
+        StepKind::HoldMailbox,
+        StepKind::WipeMobileMail,
+        StepKind::CancelMeetings,
+    ] {
+        assert_eq!(status(&p, k), StepStatus::NotApplicable, "{k}");
+    }
+    // Rights on other mailboxes need no mailbox of the leaver's own.
+    assert_eq!(
+        status(&p, StepKind::RemoveMailboxRightsElsewhere),
+        StepStatus::Pending
+    );
+}

@@ -10,6 +10,7 @@ use offboard_core::messages::{self, PlanMessage, StepMessage};
 use offboard_core::notify::Notification;
 use offboard_core::plan::StepKind;
 use offboard_service::engine::{EngineError, Handled};
+use offboard_service::rights_index::{RefreshMessage, RightsIndexError};
 use offboard_service::scheduler;
 
 use crate::problem::Problem;
@@ -25,7 +26,14 @@ pub const QUEUE_BINDING: &str = "message";
 pub fn is_function(name: &str) -> bool {
     matches!(
         name,
-        "plan" | "scheduler" | "notify" | "sla" | "poison" | "reconcile"
+        "plan"
+            | "scheduler"
+            | "notify"
+            | "sla"
+            | "poison"
+            | "reconcile"
+            | "rights-index"
+            | "rights-index-timer"
     ) || name == offboard_core::plan::CONNECTOR_QUEUE
         || name
             .strip_prefix("step-")
@@ -68,6 +76,8 @@ pub async fn invoke(state: &AppState, function: &str, req: &Request) -> Response
         "sla" => sla(state).await,
         "poison" => poison(state).await,
         "reconcile" => reconcile(state).await,
+        "rights-index" => rights_refresh(state, &invocation).await,
+        "rights-index-timer" => rights_timer(state).await,
         step => run_step(state, step, &invocation).await,
     };
     match result {
@@ -182,6 +192,50 @@ async fn reconcile(state: &AppState) -> Result<String, Failure> {
         o.record.raised.values().sum::<u64>(),
         o.resolved.len()
     ))
+}
+
+fn rights_failure(e: RightsIndexError) -> Failure {
+    if e.is_transient() {
+        Failure::Retry(e.to_string())
+    } else {
+        Failure::Permanent(e.to_string())
+    }
+}
+
+/// The `rights-index` queue function: refreshes the rights index.
+async fn rights_refresh(state: &AppState, inv: &InvocationRequest) -> Result<String, Failure> {
+    let msg: RefreshMessage = messages::decode("rights index refresh", &message_text(inv)?)
+        .map_err(|e| Failure::Permanent(e.to_string()))?;
+    let r = state
+        .rights
+        .refresh(state.clock.now())
+        .await
+        .map_err(rights_failure)?;
+    tracing::info!(
+        by = %msg.by,
+        mailboxes = r.mailboxes,
+        trustees = r.trustees,
+        calls = r.calls,
+        "rights index refreshed"
+    );
+    Ok(format!(
+        "rights index: {} mailbox(es) read, {} trustee(s) written, {} Exchange call(s)",
+        r.mailboxes, r.trustees, r.calls
+    ))
+}
+
+/// The `rights-index-timer` function: asks for the nightly refresh.
+async fn rights_timer(state: &AppState) -> Result<String, Failure> {
+    let sent = state
+        .rights
+        .request_refresh("timer", state.clock.now())
+        .await
+        .map_err(rights_failure)?;
+    Ok(if sent {
+        "rights index refresh requested".to_owned()
+    } else {
+        "a rights index refresh was requested within the hour".to_owned()
+    })
 }
 
 async fn poison(state: &AppState) -> Result<String, Failure> {

@@ -43,10 +43,12 @@ impl Engine {
         }
         let mut ready = Vec::new();
         let mut finished = false;
+        let raised = super::flags::raised(&report, msg.step, self.clock.now());
         let case = self
             .update_case(&msg.case_id, |case, now| {
                 ready.clear();
                 finished = false;
+                super::flags::add(case, &raised);
                 let Some(plan) = case.plan.as_mut() else {
                     return Ok(false);
                 };
@@ -64,6 +66,7 @@ impl Engine {
                 Ok(true)
             })
             .await?;
+        self.notify_flags(&case, &raised).await?;
         if report.status == StepStatus::Failed {
             self.escalate(
                 &case,

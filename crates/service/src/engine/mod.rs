@@ -31,6 +31,7 @@
 
 mod dry_run;
 mod finish;
+mod flags;
 mod holder;
 mod journal;
 mod kill_switch;

@@ -19,7 +19,8 @@ pub fn what_label(kind: NotificationKind) -> &'static str {
     match kind {
         NotificationKind::SlaBreached
         | NotificationKind::EventIdConflict
-        | NotificationKind::GhostAccessFound => "What happened",
+        | NotificationKind::GhostAccessFound
+        | NotificationKind::PossibleExfiltration => "What happened",
         NotificationKind::StepFailed
         | NotificationKind::CaseCompletedWithExceptions
         | NotificationKind::LeaverNotResolved

@@ -37,6 +37,12 @@ mod retire_devices;
 mod revoke_sessions;
 mod stamped;
 mod verify_cloud_disabled;
+// Issue 17: the mailbox's doors.
+mod cancel_meetings;
+mod hold_mailbox;
+mod remove_mailbox_rights_elsewhere;
+mod stop_forwarding;
+mod wipe_mobile_mail;
 
 pub use ad_cleanup::AdCleanup;
 pub use ad_disable::{ACCOUNTDISABLE, AdDisable};
@@ -58,6 +64,12 @@ pub use reset_password::{PASSWORD_LENGTH, ResetPassword, random_password};
 pub use retire_devices::RetireDevices;
 pub use revoke_sessions::RevokeSessions;
 pub use verify_cloud_disabled::{RECHECK_EVERY, VerifyCloudDisabled};
+// Issue 17: the mailbox's doors.
+pub use cancel_meetings::CancelMeetings;
+pub use hold_mailbox::HoldMailbox;
+pub use remove_mailbox_rights_elsewhere::RemoveMailboxRightsElsewhere;
+pub use stop_forwarding::StopForwarding;
+pub use wipe_mobile_mail::WipeMobileMail;
 
 pub(crate) use common::INVOKE_COMMAND;
 
@@ -134,6 +146,21 @@ pub fn registry_with_sync_window(
         .with(Arc::new(OnedriveManagerAccess::new(t())))
         .with(Arc::new(RemoveGroups::new(t())))
         .with(Arc::new(RemoveLicences::new(t())))
+        // Issue 17: the mailbox's doors.
+        .with(Arc::new(StopForwarding::new(t())))
+        .with(Arc::new(HoldMailbox::new(t())))
+        .with(Arc::new(WipeMobileMail::new(t())))
+        .with(Arc::new(CancelMeetings::new(t())))
+}
+
+/// `registry` with `remove-mailbox-rights-elsewhere`, which finds the leaver's rights on other
+/// mailboxes in the rights `index` (without it the engine shows the step as waiting for it).
+pub fn with_rights_index(
+    registry: StepRegistry,
+    tenant: Arc<crate::m365::Tenant>,
+    index: crate::rights_index::RightsIndexService,
+) -> StepRegistry {
+    registry.with(Arc::new(RemoveMailboxRightsElsewhere::new(tenant, index)))
 }
 
 /// `registry` with the three AD steps (`ad-disable`, `ad-reset-password`, `ad-cleanup`) run

@@ -16,24 +16,28 @@ mod app_roles;
 mod auth_methods;
 mod devices;
 mod drives;
+mod events;
 mod groups;
 mod licences;
 mod mail;
 mod oauth_grants;
 pub mod perms;
 mod roles;
+mod rules;
 mod users;
 
 use app_roles::*;
 use auth_methods::*;
 use devices::*;
 use drives::*;
+use events::*;
 pub use groups::group_full;
 use groups::*;
 use licences::*;
 use mail::*;
 use oauth_grants::*;
 use roles::*;
+use rules::*;
 pub use users::user_full;
 use users::*;
 
@@ -276,6 +280,17 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         ("GET", ["users", id, "mailboxSettings"]) => get_mailbox_settings(t, ctx, id),
         ("PATCH", ["users", id, "mailboxSettings"]) => patch_mailbox_settings(t, ctx, id, req),
         ("POST", ["users", id, "sendMail"]) => send_mail(t, ctx, id, req),
+        ("GET", ["users", id, "mailFolders", "inbox", "messageRules"]) => {
+            list_rules(t, ctx, req, &q, id)
+        }
+        ("PATCH", ["users", id, "mailFolders", "inbox", "messageRules", rule]) => {
+            patch_rule(t, ctx, id, rule, req)
+        }
+        ("GET", ["users", id, "events"]) => list_events(t, ctx, req, &q, id),
+        ("GET", ["users", id, "events", event]) => get_event(t, ctx, id, event),
+        ("PATCH", ["users", id, "events", event]) => patch_event(t, ctx, id, event, req),
+        ("POST", ["users", id, "events", event, "cancel"]) => cancel_event(t, ctx, id, event, req),
+        ("GET", ["organization"]) => organization(t, ctx, req, &q),
         ("GET", ["groups", gid]) => get_group(t, ctx, gid, &q),
         ("GET", ["groups", gid, "members"]) => group_members(t, ctx, req, &q, gid),
         ("DELETE", ["groups", gid]) => delete_group(t, ctx, gid),

@@ -124,6 +124,10 @@ pub const FILES_WRITE: &[&str] = &["Files.ReadWrite.All", "Sites.ReadWrite.All"]
 pub const MAILBOX_SETTINGS_READ: &[&str] = &["MailboxSettings.Read", "MailboxSettings.ReadWrite"];
 /// Update mailboxSettings.
 pub const MAILBOX_SETTINGS_WRITE: &[&str] = &["MailboxSettings.ReadWrite"];
+/// Read calendars (events).
+pub const CALENDARS_READ: &[&str] = &["Calendars.Read", "Calendars.ReadWrite"];
+/// Cancel or change events.
+pub const CALENDARS_WRITE: &[&str] = &["Calendars.ReadWrite"];
 /// `sendMail`.
 pub const MAIL_SEND: &[&str] = &["Mail.Send"];
 /// `signInActivity` on users.
@@ -138,3 +142,10 @@ pub const LIFECYCLE_INFO_READ: &[&str] = &[
 pub const GROUP_DELETE: &[&str] = &["Group.ReadWrite.All", "Directory.ReadWrite.All"];
 /// Delete a user object.
 pub const USER_DELETE: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
+/// Read the organisation (`GET /organization`).
+pub const ORGANIZATION_READ: &[&str] = &[
+    "Organization.Read.All",
+    "Organization.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
