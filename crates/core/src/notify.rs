@@ -22,6 +22,12 @@ pub enum NotificationKind {
     AgentUnreachable,
     /// An event id was reused with different content: the second request was refused.
     EventIdConflict,
+    /// A source passed the blast-radius brake: its next terminations are held for approval.
+    BrakeTripped,
+    /// A protected person's termination is held for approval.
+    HeldForApproval,
+    /// A held case expired without a decision and was rejected: nothing was changed.
+    HoldExpired,
 }
 
 impl NotificationKind {
@@ -34,6 +40,9 @@ impl NotificationKind {
             Self::LeaverNotResolved => "Leaver not found",
             Self::AgentUnreachable => "On-prem agent unreachable",
             Self::EventIdConflict => "Event id reused for a different termination",
+            Self::BrakeTripped => "Terminations held: blast-radius brake",
+            Self::HeldForApproval => "Termination of a protected person held for approval",
+            Self::HoldExpired => "Held termination expired and was rejected",
         }
     }
 }

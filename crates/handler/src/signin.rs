@@ -122,3 +122,39 @@ pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim_matches('"'))
 }
+
+/// Who is acting on an operator route: the signed-in person or application when the request
+/// carries a token or a session (an operator role required, 403 otherwise), else a caller
+/// the Functions host let through with a function key — recorded as such, since offboard
+/// cannot tell who that is.
+pub async fn operator_actor(
+    state: &crate::startup::AppState,
+    req: &Request,
+) -> Result<offboard_core::case::Actor, Problem> {
+    use offboard_core::case::{Actor, ActorKind};
+    let Some(sign_in) = state.signin.as_ref() else {
+        return Ok(Actor::function_key());
+    };
+    let Some(p) = sign_in.principal(req, state.clock.now()).await? else {
+        return Ok(Actor::function_key());
+    };
+    if !p.may(offboard_signin::Role::Operator) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Operator role required",
+            format!(
+                "{} is signed in without offboard's Offboard.Operator role",
+                p.describe()
+            ),
+        ));
+    }
+    Ok(Actor {
+        kind: match p.kind {
+            offboard_signin::PrincipalKind::Person => ActorKind::Person,
+            offboard_signin::PrincipalKind::Application => ActorKind::Application,
+        },
+        object_id: Some(p.object_id.clone()),
+        name: p.user_principal_name.clone().or(p.display_name.clone()),
+    })
+}

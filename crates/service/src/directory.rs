@@ -38,4 +38,6 @@ pub trait Directory: Send + Sync {
     async fn resolve(&self, who: &EmployeeIdentifiers) -> Result<Resolution, StepFailure>;
     /// Gathers the facts the plan is built from. Reads only.
     async fn facts(&self, user_id: &str, resolved_by: &str) -> Result<Facts, StepFailure>;
+    /// How many accounts in the tenant can sign in (for the brake's share of the tenant).
+    async fn enabled_accounts(&self) -> Result<u64, StepFailure>;
 }

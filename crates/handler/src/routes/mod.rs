@@ -2,6 +2,7 @@
 //! out of warp's type-level combinators keeps 404/405/413 answers uniform and compile times
 //! low.
 
+mod approvals;
 mod cases;
 mod hris;
 mod invocations;
@@ -93,6 +94,8 @@ pub const SERVED: &[(&str, &str)] = &[
     ("get", "/api/ledger"),
     ("get", "/api/remediations"),
     ("post", "/api/cases/{caseId}/steps/{step}/retry"),
+    ("post", "/api/cases/{caseId}/approve"),
+    ("post", "/api/cases/{caseId}/reject"),
     ("get", "/api/openapi.json"),
     ("get", "/api/me"),
     ("get", "/api/signin"),
@@ -136,6 +139,18 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
         ["api", "cases", id, "steps", step, "retry"] => {
             only(&req, &[Method::POST], || {
                 remediation::retry(state, id, step)
+            })
+            .await
+        }
+        ["api", "cases", id, "approve"] => {
+            only(&req, &[Method::POST], || {
+                approvals::decide(state, id, &req, true)
+            })
+            .await
+        }
+        ["api", "cases", id, "reject"] => {
+            only(&req, &[Method::POST], || {
+                approvals::decide(state, id, &req, false)
             })
             .await
         }

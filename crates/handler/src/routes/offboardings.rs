@@ -83,7 +83,12 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
             e.to_string(),
         )
     })?;
+    // Who raised it, when they signed in (four eyes: they cannot approve its hold).
+    let raiser = crate::signin::operator_actor(state, req).await?;
     let r = state.intake.open(ev).await?;
+    if r.created && !r.attached && raiser.object_id.is_some() {
+        state.intake.record_raiser(&r.case_id, raiser).await?;
+    }
     let receipt = receipt(&r);
     Ok(with_location(
         json(StatusCode::ACCEPTED, &receipt),

@@ -19,13 +19,18 @@
 //!   [`seal`](Engine::seal) the case when every step is terminal;
 //! - `remediation.rs`: a failed step's remediation item, the poison queue and the
 //!   operator's retry;
+//! - `hold.rs` and `brake.rs`: holding a case for approval before planning (a protected
+//!   leaver, or its source past the blast-radius brake), the operator's decision on it and
+//!   the expiry of undecided holds;
 //! - `sla.rs` and `sweep.rs`: the timers; `dry_run.rs`: the plan without a case.
 //!
 //! Every change to a case goes through [`crate::etag::update`] (read, change, replace
 //! with the ETag, read again when another invocation wrote first).
 
+mod brake;
 mod dry_run;
 mod finish;
+mod hold;
 mod outcome;
 mod plan;
 mod remediation;

@@ -56,6 +56,13 @@ impl Engine {
             CaseStatus::Received => {}
             CaseStatus::Scheduled if case.is_due(now) => {}
             CaseStatus::Running if case.plan.is_some() => return self.resume(id).await,
+            CaseStatus::AwaitingApproval => {
+                // A redelivery after the hold was stored: finish its evidence, nothing more.
+                self.record_hold(&case).await?;
+                return Ok(Handled::Skipped(
+                    "case is awaiting approval; nothing to plan until someone decides".into(),
+                ));
+            }
             other => {
                 return Ok(Handled::Skipped(format!(
                     "case is {other}; nothing to plan"
@@ -83,7 +90,10 @@ impl Engine {
             Err(StepFailure::Permanent { detail, .. }) => Err(detail),
         };
         match facts {
-            Ok(facts) => self.store_plan(id, facts).await,
+            Ok(facts) => match self.hold_if_needed(&case, &facts).await? {
+                Some(held) => Ok(held),
+                None => self.store_plan(id, facts).await,
+            },
             Err(why) => self.unresolvable(id, &why).await,
         }
     }
