@@ -3,6 +3,7 @@
 
 mod chaos;
 mod compliance;
+mod guardrails;
 mod helpers;
 mod host_boundary;
 mod hybrid;

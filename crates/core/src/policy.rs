@@ -117,7 +117,7 @@ struct ApprovalSection {
     protected_groups: Vec<String>,
     #[serde(default = "yes")]
     protect_privileged_roles: bool,
-    expire_after_hours: u32,
+    expire_after_minutes: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -183,8 +183,8 @@ pub struct ApprovalPolicy {
     pub protected_groups: Vec<String>,
     /// Holders of a directory role Entra ID marks privileged are protected.
     pub protect_privileged_roles: bool,
-    /// A held case nobody decided on is rejected after this many hours.
-    pub expire_after_hours: u32,
+    /// A held case nobody decided on is rejected after this many minutes.
+    pub expire_after_minutes: u32,
 }
 
 impl ApprovalPolicy {
@@ -362,9 +362,9 @@ impl Policy {
             }
             kinds.insert(kind, p);
         }
-        if file.approval.expire_after_hours == 0 {
+        if file.approval.expire_after_minutes == 0 {
             return Err(PolicyError(
-                "[approval] `expire_after_hours` must be at least 1".into(),
+                "[approval] `expire_after_minutes` must be at least 1".into(),
             ));
         }
         Ok(Self {
@@ -374,7 +374,7 @@ impl Policy {
             approval: ApprovalPolicy {
                 protected_groups: file.approval.protected_groups.clone(),
                 protect_privileged_roles: file.approval.protect_privileged_roles,
-                expire_after_hours: file.approval.expire_after_hours,
+                expire_after_minutes: file.approval.expire_after_minutes,
             },
         })
     }
@@ -523,6 +523,6 @@ mod tests {
             why.contains("break glass") && why.contains("Message Center Reader"),
             "{why}"
         );
-        assert_eq!(p.approval.expire_after_hours, 72);
+        assert_eq!(p.approval.expire_after_minutes, 4320);
     }
 }

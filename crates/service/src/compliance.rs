@@ -184,6 +184,8 @@ fn case_view(c: &Case) -> CaseView {
         planning_exception: c.planning_exception.clone(),
         sla_breached_at: c.sla_breached_at,
         attached: c.attached.clone(),
+        raised_by: c.raised_by.clone(),
+        approval: c.approval.clone(),
     }
 }
 

@@ -39,7 +39,7 @@ use offboard_testkit::leavers::{
     Leaver, conditions, keep_log, secs, seed_leavers, terminate, wait_sealed, warm_up,
 };
 use offboard_testkit::writes::{admitted_graph_write, duplicated_writes, lost_writes, manager_upn};
-use offboard_testkit::{Backend, spawn_app};
+use offboard_testkit::{Backend, spawn_app_without_brake};
 use standin_tenant::engine::LoggedRequest;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -87,7 +87,7 @@ fn cpu_secs(pid: &str) -> f64 {
 }
 
 async fn latency(backend: Backend, n: usize, per_second: Option<f64>) -> anyhow::Result<()> {
-    let app = Arc::new(spawn_app(backend).await);
+    let app = Arc::new(spawn_app_without_brake(backend).await);
     warm_up(&app).await?;
     let leavers = seed_leavers(&app, n, "l")?;
     let start = Instant::now();
@@ -160,7 +160,7 @@ async fn mass(
     target_secs: f64,
     window_secs: f64,
 ) -> anyhow::Result<()> {
-    let app = Arc::new(spawn_app(backend).await);
+    let app = Arc::new(spawn_app_without_brake(backend).await);
     warm_up(&app).await?;
     let leavers = seed_leavers(&app, n, "m")?;
     let needed: usize = leavers.iter().map(Leaver::graph_writes).sum();

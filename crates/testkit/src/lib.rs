@@ -28,6 +28,7 @@ pub use samba::Samba;
 
 pub use app::{
     Answer, Backend, TestApp, handler_executable, offboard_executable, spawn_app, spawn_app_with,
+    spawn_app_without_brake,
 };
 pub use credential::SimCredential;
 pub use signing::Secrets;

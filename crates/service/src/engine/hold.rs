@@ -45,7 +45,7 @@ impl Engine {
         }
         let now = self.clock.now();
         let expires_at =
-            now + ChronoDuration::hours(i64::from(self.policy.approval.expire_after_hours));
+            now + ChronoDuration::minutes(i64::from(self.policy.approval.expire_after_minutes));
         if let Some(why) = self.policy.approval.protected(facts) {
             let hold = Hold {
                 reason: HoldReason::Protected,
@@ -109,8 +109,8 @@ impl Engine {
 
     fn decide_action(&self) -> String {
         format!(
-            "Approve with POST /api/cases/{{id}}/approve or reject with POST /api/cases/{{id}}/reject, each with {{\"reason\": \"...\"}}. Without a decision the case is rejected after {} hours and nothing is changed.",
-            self.policy.approval.expire_after_hours
+            "Approve with POST /api/cases/{{id}}/approve or reject with POST /api/cases/{{id}}/reject, each with {{\"reason\": \"...\"}}. Without a decision the case is rejected after {} minutes and nothing is changed.",
+            self.policy.approval.expire_after_minutes
         )
     }
 
@@ -260,8 +260,8 @@ impl Engine {
                     continue;
                 }
                 let reason = format!(
-                    "nobody approved or rejected it within {} hours of the hold ({}); rejected, nothing was changed",
-                    self.policy.approval.expire_after_hours, hold.detail
+                    "nobody approved or rejected it within {} minutes of the hold ({}); rejected, nothing was changed",
+                    self.policy.approval.expire_after_minutes, hold.detail
                 );
                 let decision = Decision {
                     approved: false,

@@ -161,9 +161,9 @@ async fn a_rejected_or_expired_hold_is_sealed_with_nothing_changed() {
     );
 
     // Not yet expired.
-    h.clock.set(h.clock.now() + ChronoDuration::hours(71));
+    h.clock.set(h.clock.now() + ChronoDuration::minutes(4319));
     assert_eq!(h.engine.expire_holds().await.unwrap(), 0);
-    h.clock.set(h.clock.now() + ChronoDuration::hours(2));
+    h.clock.set(h.clock.now() + ChronoDuration::minutes(2));
     assert_eq!(h.engine.expire_holds().await.unwrap(), 1);
     let expired = h.case(&b).await;
     assert_eq!(expired.status, CaseStatus::Rejected);
