@@ -242,3 +242,27 @@ async fn the_person_who_raised_a_termination_cannot_approve_it() {
         .unwrap();
     assert_eq!(approved.status, CaseStatus::Received);
 }
+
+#[tokio::test]
+async fn the_brake_takes_its_share_of_the_enabled_accounts_from_the_directory() {
+    // 0.2 % of the directory's 1,000 enabled accounts is 2, below the count of 25.
+    let text = DEFAULT_POLICY.replace(
+        "# max_percent_of_enabled = 2.0",
+        "max_percent_of_enabled = 0.2",
+    );
+    let h = harness_with(vec![], facts(), Policy::parse(&text).unwrap()).await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let c = h.open_case(&format!("P{i}")).await;
+        h.engine.plan(&c.id).await.unwrap();
+        statuses.push(h.status(&c).await);
+    }
+    assert_eq!(
+        statuses,
+        [
+            CaseStatus::Running,
+            CaseStatus::Running,
+            CaseStatus::AwaitingApproval
+        ]
+    );
+}
