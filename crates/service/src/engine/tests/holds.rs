@@ -266,3 +266,28 @@ async fn the_brake_takes_its_share_of_the_enabled_accounts_from_the_directory() 
         ]
     );
 }
+
+#[tokio::test]
+async fn the_plan_record_keeps_a_snapshot_of_what_the_leaver_had() {
+    let h = harness(vec![], facts()).await;
+    let c = h.open_case("SNAP").await;
+    h.engine.plan(&c.id).await.unwrap();
+    let period = offboard_core::evidence::period_of(c.event.effective_at());
+    let plan = h
+        .engine
+        .evidence
+        .store()
+        .records(&period, &c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| r.record.ok())
+        .find(|r| r.body.step == "plan")
+        .expect("the plan record");
+    let snapshot = &plan.body.details.as_ref().expect("details")["snapshot"];
+    let before: Facts =
+        serde_json::from_value(snapshot.clone()).expect("the snapshot is the facts");
+    assert_eq!(before, facts());
+    assert_eq!(snapshot["licences"][0]["skuId"], "e3");
+    assert_eq!(snapshot["mailbox"]["recipientType"], "UserMailbox");
+}
