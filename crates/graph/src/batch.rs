@@ -454,9 +454,14 @@ impl GraphClient {
                 .iter()
                 .filter_map(|id| by_id.get(id))
                 .all(|r| r.idempotent);
+            let writes = pending
+                .iter()
+                .filter_map(|id| by_id.get(id))
+                .any(|r| !r.method.eq_ignore_ascii_case("GET"));
             let call = Call::new(Method::POST, "/$batch".to_owned(), "batch")
                 .json(json!({ "requests": items }))
-                .idempotent(all_idempotent);
+                .idempotent(all_idempotent)
+                .writes(writes);
             let raw = self.execute(&call).await?;
             if first.is_none() {
                 first = Some((raw.status, raw.request_id.clone()));

@@ -14,6 +14,7 @@ use serde_json::Value;
 use tracing::{debug, warn};
 
 use crate::error::{ErrorInfo, GraphError, classify};
+use crate::journal::{self, WriteAnnouncement};
 
 /// Microsoft Graph v1.0 in the global cloud.
 pub const DEFAULT_GRAPH_ENDPOINT: &str = "https://graph.microsoft.com/v1.0";
@@ -110,11 +111,15 @@ pub(crate) struct Call {
     /// Operation name for logs (`getUser`, `assignLicense`…), never ids or secrets.
     pub op: &'static str,
     pub headers: Vec<(&'static str, String)>,
+    /// Can change the tenant, so it is announced to the task's journal before it is sent
+    /// (`crate::journal`).
+    pub writes: bool,
 }
 
 impl Call {
     pub fn new(method: Method, path: String, op: &'static str) -> Self {
         let idempotent = method != Method::POST;
+        let writes = method != Method::GET;
         Self {
             method,
             path,
@@ -123,7 +128,13 @@ impl Call {
             idempotent,
             op,
             headers: Vec::new(),
+            writes,
         }
+    }
+    /// Whether the call can change the tenant (by default: anything but a GET).
+    pub fn writes(mut self, yes: bool) -> Self {
+        self.writes = yes;
+        self
     }
     pub fn query(mut self, k: &str, v: impl Into<String>) -> Self {
         self.query.push((k.to_owned(), v.into()));
@@ -499,6 +510,31 @@ fn jitter(max: Duration) -> Duration {
     Duration::from_millis(rand::rng().random_range(0..=ms))
 }
 
+/// Announces a change to the task's journal before it is sent; a journal that cannot record
+/// it keeps it from being sent (a transient failure: the caller retries later).
+async fn announce(call: &Call, client_request_id: &str) -> Result<(), GraphError> {
+    let exchange = call.path.is_empty();
+    let write = WriteAnnouncement {
+        service: if exchange { "exchange" } else { "graph" },
+        method: call.method.as_str(),
+        path: call.path.split('?').next().unwrap_or_default(),
+        operation: call.op,
+        client_request_id,
+    };
+    journal::announce(write).await.map_err(|why| {
+        GraphError::Transient(ErrorInfo {
+            status: None,
+            code: "NotAnnounced".to_owned(),
+            message: format!(
+                "{}: not sent, because it could not be recorded first: {why}",
+                call.op
+            ),
+            request_id: None,
+            client_request_id: Some(client_request_id.to_owned()),
+        })
+    })
+}
+
 /// The retry loop shared by Graph and Exchange calls.
 pub(crate) async fn send_with_retries(
     http: &reqwest::Client,
@@ -509,6 +545,9 @@ pub(crate) async fn send_with_retries(
     call: &Call,
 ) -> Result<Raw, GraphError> {
     let client_request_id = uuid::Uuid::new_v4().to_string();
+    if call.writes {
+        announce(call, &client_request_id).await?;
+    }
     let mut attempt: u32 = 0;
     let mut refreshed = false;
     loop {

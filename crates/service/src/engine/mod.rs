@@ -15,6 +15,9 @@
 //!   first steps — or stop with an exception when the leaver cannot be resolved;
 //! - [`run_step`](Engine::run_step) (`run_step.rs`): claim a step with its lease, run it
 //!   within its deadline, and decide what a failure means (wait, back off, give up);
+//!   `lease.rs` keeps the lease while the step runs, `holder.rs` tells a dead holder;
+//! - `journal.rs`: every change a step sends is recorded before it is sent, and a retry
+//!   that finds the change made names the attempt that announced it;
 //! - `finish.rs`: conclude a step (its evidence, its status, its successors) and
 //!   [`seal`](Engine::seal) the case when every step is terminal;
 //! - `remediation.rs`: a failed step's remediation item, the poison queue and the
@@ -31,6 +34,9 @@ mod brake;
 mod dry_run;
 mod finish;
 mod hold;
+mod holder;
+mod journal;
+mod lease;
 mod outcome;
 mod plan;
 mod remediation;
@@ -43,6 +49,8 @@ pub use crate::notifier::{Notifier, QueueNotifier};
 pub use dry_run::{DryRun, dry_run};
 pub use outcome::{EngineError, Handled, SlaReport};
 
+#[cfg(test)]
+mod crash_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -66,12 +74,17 @@ use crate::etag::{self, Change};
 use crate::evidence::Evidence;
 use crate::steps::StepRegistry;
 
-/// How long a step's claim lasts; a handler that dies mid-step holds it this long at most.
-pub const STEP_LEASE: ChronoDuration = ChronoDuration::minutes(2);
+/// How long a step's claim lasts without renewal: the invocation running the step renews
+/// it every `lease::RENEW_EVERY`, so a handler that dies mid-step holds it this long at most
+/// after it last showed life (less on the same host: `holder.rs`).
+pub const STEP_LEASE: ChronoDuration = ChronoDuration::seconds(40);
 
-/// How long one invocation may run a step: well inside [`STEP_LEASE`], so a duplicate
-/// message can never run the same step while the first invocation still acts.
+/// How long one invocation may run a step before it gives up (its lease renewed meanwhile).
 pub const STEP_DEADLINE: Duration = Duration::from_secs(100);
+
+/// A dead holder's lease is taken over no sooner than this after the holder last claimed or
+/// renewed it, so that a request it had just sent has been answered or dropped.
+pub const DEAD_HOLDER_GRACE: ChronoDuration = ChronoDuration::seconds(5);
 /// Transient failures retried before the step fails.
 pub const MAX_TRANSIENT_ATTEMPTS: u32 = 6;
 /// Longest backoff between transient retries.

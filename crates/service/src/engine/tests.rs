@@ -92,15 +92,15 @@ impl StepAction for Scripted {
     }
 }
 
-struct Harness {
-    engine: Engine,
-    db: Arc<Embedded>,
-    runs: Arc<Mutex<HashMap<StepKind, u32>>>,
-    clock: Arc<ManualClock>,
+pub(super) struct Harness {
+    pub(super) engine: Engine,
+    pub(super) db: Arc<Embedded>,
+    pub(super) runs: Arc<Mutex<HashMap<StepKind, u32>>>,
+    pub(super) clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
 }
 
-fn facts() -> Facts {
+pub(super) fn facts() -> Facts {
     Facts {
         user: PersonRef {
             id: "u-ada".into(),
@@ -133,16 +133,35 @@ fn facts() -> Facts {
     }
 }
 
-async fn harness(
+pub(super) async fn harness(
     scripts: Vec<(StepKind, Vec<Result<Outcome, StepFailure>>)>,
     facts: Facts,
 ) -> Harness {
-    harness_with(scripts, facts, Policy::builtin()).await
+    harness_full(scripts, facts, Vec::new(), Policy::builtin()).await
 }
 
-async fn harness_with(
+/// A harness whose registry holds `steps` instead of the scripted step of their kind.
+pub(super) async fn harness_with(
     scripts: Vec<(StepKind, Vec<Result<Outcome, StepFailure>>)>,
     facts: Facts,
+    steps: Vec<Arc<dyn StepAction>>,
+) -> Harness {
+    harness_full(scripts, facts, steps, Policy::builtin()).await
+}
+
+/// A harness under `policy`.
+async fn harness_under(
+    scripts: Vec<(StepKind, Vec<Result<Outcome, StepFailure>>)>,
+    facts: Facts,
+    policy: Policy,
+) -> Harness {
+    harness_full(scripts, facts, Vec::new(), policy).await
+}
+
+async fn harness_full(
+    scripts: Vec<(StepKind, Vec<Result<Outcome, StepFailure>>)>,
+    facts: Facts,
+    steps: Vec<Arc<dyn StepAction>>,
     policy: Policy,
 ) -> Harness {
     let dir = tempfile::tempdir().unwrap();
@@ -174,6 +193,9 @@ async fn harness_with(
             runs: runs.clone(),
         }));
     }
+    for step in steps {
+        registry = registry.with(step);
+    }
     let engine = Engine::new(
         db.clone(),
         db.clone(),
@@ -195,7 +217,7 @@ async fn harness_with(
 }
 
 impl Harness {
-    async fn open_case(&self, employee_id: &str) -> Case {
+    pub(super) async fn open_case(&self, employee_id: &str) -> Case {
         self.open_case_effective(employee_id, HrEffectiveTime::Immediate)
             .await
     }
@@ -240,7 +262,7 @@ impl Harness {
     }
 
     /// Delivers every visible message until the queues are quiet; returns how many.
-    async fn drain(&self) -> usize {
+    pub(super) async fn drain(&self) -> usize {
         let mut n = 0;
         loop {
             let mut any = false;
@@ -271,7 +293,7 @@ impl Harness {
         }
     }
 
-    async fn case(&self, c: &Case) -> Case {
+    pub(super) async fn case(&self, c: &Case) -> Case {
         CaseStore::get(&*self.db, &c.id)
             .await
             .unwrap()

@@ -67,7 +67,7 @@ impl Harness {
 
 #[tokio::test]
 async fn past_the_brake_cases_are_held_once_notified_and_run_after_approval() {
-    let h = harness_with(vec![], facts(), policy(2)).await;
+    let h = harness_under(vec![], facts(), policy(2)).await;
     let mut cases = Vec::new();
     for i in 0..4 {
         let c = h.open_case(&format!("E{i}")).await;
@@ -128,7 +128,7 @@ async fn past_the_brake_cases_are_held_once_notified_and_run_after_approval() {
 
 #[tokio::test]
 async fn a_rejected_or_expired_hold_is_sealed_with_nothing_changed() {
-    let h = harness_with(vec![], facts(), policy(0)).await;
+    let h = harness_under(vec![], facts(), policy(0)).await;
     let a = h.open_case("A").await;
     let b = h.open_case("B").await;
     h.engine.plan(&a.id).await.unwrap();
@@ -184,7 +184,7 @@ async fn a_protected_leaver_is_held_whatever_the_count_but_not_an_operators_dism
         role_name: Some("Global Administrator".into()),
         privileged: true,
     });
-    let h = harness_with(vec![], f, policy(25)).await;
+    let h = harness_under(vec![], f, policy(25)).await;
     let c = h.open_case("ADMIN").await;
     h.engine.plan(&c.id).await.unwrap();
     let held = h.case(&c).await;
@@ -214,7 +214,7 @@ async fn a_protected_leaver_is_held_whatever_the_count_but_not_an_operators_dism
 
 #[tokio::test]
 async fn the_person_who_raised_a_termination_cannot_approve_it() {
-    let h = harness_with(vec![], facts(), policy(0)).await;
+    let h = harness_under(vec![], facts(), policy(0)).await;
     let c = h
         .open_case_from(
             "RAISED",
@@ -250,7 +250,7 @@ async fn the_brake_takes_its_share_of_the_enabled_accounts_from_the_directory() 
         "# max_percent_of_enabled = 2.0",
         "max_percent_of_enabled = 0.2",
     );
-    let h = harness_with(vec![], facts(), Policy::parse(&text).unwrap()).await;
+    let h = harness_under(vec![], facts(), Policy::parse(&text).unwrap()).await;
     let mut statuses = Vec::new();
     for i in 0..3 {
         let c = h.open_case(&format!("P{i}")).await;
