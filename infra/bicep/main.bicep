@@ -58,6 +58,11 @@ param policyFile string = ''
 @maxValue(146000)
 param evidenceRetentionDays int = 2555
 
+@description('How long an intake request may spend cutting the leaver\'s sign-in before answering HR, in milliseconds (the kill switch); past it the queued steps cut sign-in.')
+@minValue(100)
+@maxValue(15000)
+param signInCutBudgetMs int = 3000
+
 @description('State of the evidence default retention policy as this template declares it. Azure creates a policy Unlocked only; infra/scripts/deploy-bicep.sh deploys, then locks it with infra/scripts/lock-evidence-retention.sh, and passes Locked on every later deployment (a locked policy cannot be unlocked). The handler refuses to start while it is not Locked.')
 @allowed(['Unlocked', 'Locked'])
 param evidenceImmutabilityState string = 'Unlocked'
@@ -653,6 +658,7 @@ var appSettings = {
   OFFBOARD_SIGNIN_CLIENT_ID: signin.outputs.clientId
   OFFBOARD_SIGNIN_AUTHORITY: 'https://login.microsoftonline.com'
   OFFBOARD_SIGNIN_SESSION_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/signin-session-key/)'
+  OFFBOARD_SIGN_IN_CUT_BUDGET_MS: string(signInCutBudgetMs)
 }
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {

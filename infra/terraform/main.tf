@@ -193,6 +193,7 @@ locals {
     OFFBOARD_SIGNIN_CLIENT_ID   = azuread_application.signin.client_id
     OFFBOARD_SIGNIN_AUTHORITY   = "https://login.microsoftonline.com"
     OFFBOARD_SIGNIN_SESSION_KEY = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/signin-session-key/)"
+    OFFBOARD_SIGN_IN_CUT_BUDGET_MS           = tostring(var.sign_in_cut_budget_ms)
   }
 }
 

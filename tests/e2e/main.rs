@@ -8,6 +8,7 @@ mod helpers;
 mod host_boundary;
 mod hybrid;
 mod intake;
+mod kill_switch;
 mod logs;
 mod oneperson;
 mod pipeline;

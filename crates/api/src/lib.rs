@@ -24,6 +24,6 @@ pub use cases::{
 pub use evidence::{
     DescribedFinding, LedgerHead, LedgerStatus, Verification, VerifiedPacket, VerifyOutcome,
 };
-pub use intake::CaseReceipt;
+pub use intake::{CaseReceipt, SignInCut, SignInCutStatus};
 pub use me::Me;
 pub use report::{ReportFormat, ReportMeta, ReportParameters, ReportRow, TerminationsReport};

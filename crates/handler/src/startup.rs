@@ -85,7 +85,9 @@ impl Application {
             clock.clone(),
         )
         .with_directory(Arc::new(GraphDirectory::new(tenant.clone())))
-        .with_notifier(Arc::new(QueueNotifier::new(backends.queue.clone())));
+        .with_notifier(Arc::new(QueueNotifier::new(backends.queue.clone())))
+        // The kill switch: a due termination has sign-in cut before HR gets its answer.
+        .with_kill_switch(engine.clone(), settings.sign_in_cut_budget);
         let scim = ScimService::new(
             backends.scim_users.clone(),
             intake.clone(),

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo build --release -p offboard-handler --bin handler
-//! cargo bench -p offboard-testkit --bench offboarding -- latency [leavers=200] [per-second=1|burst] [embedded|azure]
+//! cargo bench -p offboard-testkit --bench offboarding -- latency [leavers=200] [per-second=1|burst] [embedded|azure] [--latency-ms N] [--inline-cut off]
 //! cargo bench -p offboard-testkit --bench offboarding -- mass [leavers=1000] [seconds=60] [window-secs=5] [embedded|azure]
 //! ```
 //!
@@ -15,7 +15,11 @@
 //! simulator's default write quota (Graph's 3,000 writes per 150 s). Per leaver it measures,
 //! from the instant the webhook request was sent, the time to `Plan::sign_in_cut_at()` (block
 //! and revoke both verified) and to the seal step's `finishedAt`, both as the handler
-//! recorded them on the case; it prints min/p50/p99/max.
+//! recorded them on the case, and how long the HR sender waited for its answer; it prints
+//! min/p50/p99/max. `--latency-ms N` makes the simulator answer every request after N ms
+//! (Graph's own latency is about 100 ms); `--inline-cut off` runs with the policy's inline
+//! sign-in cut (the kill switch) off for every kind, which is the queued path alone — the
+//! figures before the kill switch, measured in the same run conditions.
 //!
 //! **mass**: `leavers` synthetic leavers are terminated at once with the simulator's write
 //! quota scaled so that the Graph writes they need take `seconds` at the quota
@@ -39,7 +43,8 @@ use offboard_testkit::leavers::{
     Leaver, conditions, keep_log, secs, seed_leavers, terminate, wait_sealed, warm_up,
 };
 use offboard_testkit::writes::{admitted_graph_write, duplicated_writes, lost_writes, manager_upn};
-use offboard_testkit::{Backend, spawn_app_without_brake};
+use offboard_testkit::{Backend, spawn_app_with, spawn_app_without_brake};
+use standin_tenant::SimConfig;
 use standin_tenant::engine::LoggedRequest;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -86,9 +91,47 @@ fn cpu_secs(pid: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-async fn latency(backend: Backend, n: usize, per_second: Option<f64>) -> anyhow::Result<()> {
-    let app = Arc::new(spawn_app_without_brake(backend).await);
+/// How the latency run is set up beyond its size and pace.
+struct LatencyRun {
+    /// Milliseconds the simulator waits before answering any request.
+    sim_latency_ms: u64,
+    /// Whether intake cuts sign-in inline (the policy's `inline_sign_in_cut`).
+    inline_cut: bool,
+}
+
+/// The built-in policy for a mass run, in `dir`: the blast-radius brake off (the run is a
+/// planned bulk offboarding), and the inline sign-in cut off for every kind unless `inline_cut`.
+fn policy_for_run(dir: &std::path::Path, inline_cut: bool) -> anyhow::Result<String> {
+    let mut text =
+        offboard_core::policy::DEFAULT_POLICY.replace("enabled = true", "enabled = false");
+    anyhow::ensure!(text.contains("enabled = false"));
+    if !inline_cut {
+        text = text.replace("inline_sign_in_cut = true", "inline_sign_in_cut = false");
+        anyhow::ensure!(text.contains("inline_sign_in_cut = false"));
+    }
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, text)?;
+    Ok(path.display().to_string())
+}
+
+async fn latency(
+    backend: Backend,
+    n: usize,
+    per_second: Option<f64>,
+    run: LatencyRun,
+) -> anyhow::Result<()> {
+    let policy_dir = tempfile::tempdir()?;
+    let policy = policy_for_run(policy_dir.path(), run.inline_cut)?;
+    let app = Arc::new(
+        spawn_app_with(backend, SimConfig::default(), |s| {
+            s.insert("OFFBOARD_POLICY_FILE".into(), policy);
+        })
+        .await,
+    );
     warm_up(&app).await?;
+    let mut knobs = app.sim.settings();
+    knobs.latency_ms = run.sim_latency_ms;
+    app.sim.set_settings(knobs);
     let leavers = seed_leavers(&app, n, "l")?;
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(n);
@@ -98,11 +141,18 @@ async fn latency(backend: Backend, n: usize, per_second: Option<f64>) -> anyhow:
             tokio::time::sleep_until(at.into()).await;
         }
         let app = app.clone();
-        tasks.push(tokio::spawn(async move { terminate(&app, &l).await }));
+        tasks.push(tokio::spawn(async move {
+            let asked = Instant::now();
+            let sent = terminate(&app, &l).await?;
+            anyhow::Ok((sent, asked.elapsed().as_secs_f64()))
+        }));
     }
     let mut sent: Vec<(CaseId, DateTime<Utc>)> = Vec::with_capacity(n);
+    let mut answered = Vec::with_capacity(n);
     for t in tasks {
-        sent.push(t.await??);
+        let (s, waited) = t.await??;
+        sent.push(s);
+        answered.push(waited);
     }
     let ids: Vec<CaseId> = sent.iter().map(|(id, _)| id.clone()).collect();
     let cases = wait_sealed(
@@ -142,9 +192,12 @@ async fn latency(backend: Backend, n: usize, per_second: Option<f64>) -> anyhow:
         None => "one burst".to_owned(),
     };
     println!(
-        "offboarding latency {backend:?}: {n} leavers ({mode}), default Graph write quota; {} completed with exceptions; {throttled} 429s",
+        "offboarding latency {backend:?}: {n} leavers ({mode}), default Graph write quota, simulator latency {} ms, inline sign-in cut {}; {} completed with exceptions; {throttled} 429s",
+        run.sim_latency_ms,
+        if run.inline_cut { "on" } else { "off" },
         exceptions
     );
+    println!("{}", summary("HR sender's answer", answered));
     println!("{}", summary("HR event → sign-in cut", cut));
     println!("{}", summary("HR event → sealed case", sealed));
     println!("conditions: {}", conditions());
@@ -298,12 +351,24 @@ async fn mass(
     Ok(())
 }
 
+/// Takes `--name value` out of `args`.
+fn take_flag(args: &mut Vec<String>, name: &str) -> Option<String> {
+    let i = args.iter().position(|a| a == name)?;
+    let value = args.get(i + 1).cloned();
+    args.drain(i..(i + 2).min(args.len()));
+    value
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    let mut raw: Vec<String> = std::env::args().skip(1).collect();
+    let sim_latency_ms = take_flag(&mut raw, "--latency-ms")
+        .map(|v| v.parse::<u64>())
+        .transpose()
+        .context("--latency-ms takes a number of milliseconds")?
+        .unwrap_or(0);
+    let inline_cut = take_flag(&mut raw, "--inline-cut").as_deref() != Some("off");
+    let args: Vec<String> = raw.into_iter().filter(|a| !a.starts_with('-')).collect();
     let backend = if args.iter().any(|a| a == "azure") {
         Backend::Azure
     } else {
@@ -325,7 +390,11 @@ async fn main() -> anyhow::Result<()> {
                 Some(&"burst") => None,
                 _ => Some(num(1, 1.0)),
             };
-            latency(backend, num(0, 200.0) as usize, rate).await
+            let run = LatencyRun {
+                sim_latency_ms,
+                inline_cut,
+            };
+            latency(backend, num(0, 200.0) as usize, rate, run).await
         }
         Some(other) => anyhow::bail!("unknown benchmark {other}: latency or mass"),
     }

@@ -19,12 +19,14 @@
 //! being removed and a reinstatement is a new onboarding, not an undo.
 
 pub mod approval;
+mod cut;
 pub(crate) mod status;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use approval::{Actor, ActorKind, Approval, Decision, DecisionError, Hold, HoldReason};
+pub use cut::{CutStep, SignInCut};
 pub use status::CaseStatus;
 
 use crate::event::{Source, TerminationEvent, TerminationKind};
@@ -101,6 +103,9 @@ pub struct Case {
     /// The hold and its decision, when the case was held for approval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<Approval>,
+    /// The sign-in cut made inline at intake, once claimed (the kill switch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_cut: Option<SignInCut>,
 }
 
 /// A termination of the same person that arrived while this case was open and joined it:
@@ -193,6 +198,7 @@ impl Case {
             attached: Vec::new(),
             raised_by: None,
             approval: None,
+            sign_in_cut: None,
             event,
         }
     }

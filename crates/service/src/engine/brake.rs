@@ -6,7 +6,8 @@
 //! when it creates a slot, or replaces (under the slot's ETag) one taken longer ago than the
 //! window; so no `limit + 1` cases start within any one window, whichever instances plan them
 //! and however they race — the store's create-if-absent and ETag decide, as for the person
-//! claim. The scan starts at a random slot, so a wide limit costs a few reads, not `limit`.
+//! claim. The scan goes in slot order (a burst fills the first slots), so a case that took a
+//! slot when intake cut its sign-in inline finds that slot again at planning.
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
@@ -60,13 +61,9 @@ impl Engine {
         };
         let window = ChronoDuration::minutes(i64::from(limits.window_minutes));
         let mut started = Vec::new();
-        let first = if limit == 0 {
-            0
-        } else {
-            rand::random_range(0..limit)
-        };
-        for i in 0..limit {
-            let n = (first + i) % limit + 1;
+        // Slots are scanned in order, so a case that took one at intake (the inline cut)
+        // finds it again at planning before any free slot, and never takes two.
+        for n in 1..=limit {
             let now = self.clock.now();
             let claim = Claim {
                 key: slot_key(case, n),

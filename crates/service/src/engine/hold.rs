@@ -29,18 +29,21 @@ use crate::evidence::Evidence;
 const SAMPLE: usize = 10;
 
 impl Engine {
+    /// Whether the guard rails apply to `case`: not once approved, and never to an
+    /// operator's own dismissal for cause (the kill switch goes at once).
+    pub(super) fn is_guarded(&self, case: &Case) -> bool {
+        !case.is_approved()
+            && !(case.event.source() == Source::Operator
+                && case.plan_kind() == TerminationKind::ForCause)
+    }
+
     /// Holds `case` when the policy says a person must decide first; `None` to plan it.
     pub(super) async fn hold_if_needed(
         &self,
         case: &Case,
         facts: &Facts,
     ) -> Result<Option<Handled>, EngineError> {
-        if case.is_approved() {
-            return Ok(None);
-        }
-        if case.event.source() == Source::Operator && case.plan_kind() == TerminationKind::ForCause
-        {
-            // The kill switch: an operator's own dismissal for cause goes at once.
+        if !self.is_guarded(case) {
             return Ok(None);
         }
         let now = self.clock.now();

@@ -29,6 +29,7 @@ use offboard_graph::{WriteAnnouncement, WriteJournal};
 
 use super::Engine;
 use super::outcome::EngineError;
+use super::sign_in_cut::is_cut_kind;
 use crate::attempt::{ActionEvidence, StepReport, TargetSystem};
 use crate::evidence::{Evidence, EvidenceFailure};
 use crate::steps::INVOKE_COMMAND;
@@ -149,7 +150,9 @@ fn verified_by_reading(a: &ActionEvidence) -> bool {
 impl Engine {
     /// Adds to each action of `report` that found its change already made the earlier
     /// attempt of this step that announced it (`details.changedBy`). Reads the case's
-    /// records only when this is a retry and some action verified by reading alone.
+    /// records only when this is a retry (or a queued step of the sign-in cut after intake's
+    /// inline cut, whose announcements are attempt 0) and some action verified by reading
+    /// alone.
     pub(super) async fn attribute_earlier_changes(
         &self,
         case: &Case,
@@ -157,7 +160,8 @@ impl Engine {
         attempt: u32,
         report: &mut StepReport,
     ) -> Result<(), EngineError> {
-        if attempt <= 1 || !report.actions.iter().any(verified_by_reading) {
+        let after_inline_cut = is_cut_kind(kind) && case.sign_in_cut.is_some();
+        if (attempt <= 1 && !after_inline_cut) || !report.actions.iter().any(verified_by_reading) {
             return Ok(());
         }
         let period = period_of(case.event.effective_at());

@@ -25,7 +25,9 @@
 //! - `hold.rs` and `brake.rs`: holding a case for approval before planning (a protected
 //!   leaver, or its source past the blast-radius brake), the operator's decision on it and
 //!   the expiry of undecided holds;
-//! - `sla.rs` and `sweep.rs`: the timers; `dry_run.rs`: the plan without a case.
+//! - `sla.rs` and `sweep.rs`: the timers; `dry_run.rs`: the plan without a case;
+//! - `kill_switch.rs`: the sign-in cut intake makes inline before answering, and what a
+//!   queued step of the cut's kinds does when it finds the cut done or still running.
 //!
 //! Every change to a case goes through [`crate::etag::update`] (read, change, replace
 //! with the ETag, read again when another invocation wrote first).
@@ -36,11 +38,13 @@ mod finish;
 mod hold;
 mod holder;
 mod journal;
+mod kill_switch;
 mod lease;
 mod outcome;
 mod plan;
 mod remediation;
 mod run_step;
+mod sign_in_cut;
 mod sla;
 mod sweep;
 
@@ -48,6 +52,7 @@ pub use crate::directory::{Directory, Resolution};
 pub use crate::notifier::{Notifier, QueueNotifier};
 pub use dry_run::{DryRun, dry_run};
 pub use outcome::{EngineError, Handled, SlaReport};
+pub use sign_in_cut::{SignInCutOutcome, cut_kinds, is_cut_kind};
 
 #[cfg(test)]
 mod crash_tests;

@@ -13,6 +13,7 @@ use offboard_core::messages::StepMessage;
 use offboard_core::plan::{StepKind, StepStatus};
 
 use super::journal::StepJournal;
+use super::kill_switch::AfterCut;
 use super::outcome::{EngineError, Handled};
 use super::{
     DEAD_HOLDER_GRACE, Engine, MAX_TRANSIENT_ATTEMPTS, STEP_LEASE, backoff, holder, leaver_name,
@@ -72,6 +73,11 @@ impl Engine {
                 self.enqueue_step(msg, delay).await?;
                 return Ok(Handled::Deferred(why));
             }
+        };
+        // The sign-in cut at intake may have done this step, or may still be doing it.
+        let since = match self.after_inline_cut(msg, &case, since).await? {
+            AfterCut::Run(since) => since,
+            AfterCut::Handled(handled) => return Ok(handled),
         };
         let Some(action) = self.steps.get(msg.step).cloned() else {
             return self.wait_outside(&msg.case_id, msg.step).await;

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 mod agent;
 mod error;
+mod kill_switch;
 mod names;
 mod notify;
 pub mod secret_rules;
@@ -22,6 +23,7 @@ mod tests;
 use agent::parse_relay;
 pub use agent::{AgentSettings, DEFAULT_HYBRID_CONNECTION, RelayAuth};
 pub use error::SettingsError;
+pub use kill_switch::DEFAULT_SIGN_IN_CUT_BUDGET;
 pub use names::*;
 pub(crate) use notify::url_is_allowed;
 pub use notify::{MailSettings, NotifySettings};
@@ -128,6 +130,8 @@ pub struct Settings {
     pub agent: Option<AgentSettings>,
     /// Sign-in of people and GRC tools, when offboard's app registration is configured.
     pub signin: Option<SigninConfig>,
+    /// How long intake may spend cutting sign-in before answering.
+    pub sign_in_cut_budget: std::time::Duration,
 }
 
 /// The Graph base URL with its version: `https://graph.microsoft.com` (as templates and
@@ -334,6 +338,7 @@ impl Settings {
                 val(OFFBOARD_TENANT_ID),
                 secret(OFFBOARD_SIGNIN_SESSION_KEY),
             )?,
+            sign_in_cut_budget: kill_switch::budget(val(OFFBOARD_SIGN_IN_CUT_BUDGET_MS))?,
         })
     }
 

@@ -96,3 +96,7 @@ pub const OFFBOARD_SIGNIN_AUTHORITY: &str = "OFFBOARD_SIGNIN_AUTHORITY";
 /// (`openssl rand -base64 32`). A secret (Key Vault reference in Azure). Unset: bearer tokens
 /// work, browser sign-in answers 503 naming this setting.
 pub const OFFBOARD_SIGNIN_SESSION_KEY: &str = "OFFBOARD_SIGNIN_SESSION_KEY";
+/// How long the intake request may spend cutting the leaver's sign-in before answering, in
+/// milliseconds (the kill switch; 3000 when unset, 100 to 15000). Past it the queued steps
+/// cut sign-in.
+pub const OFFBOARD_SIGN_IN_CUT_BUDGET_MS: &str = "OFFBOARD_SIGN_IN_CUT_BUDGET_MS";

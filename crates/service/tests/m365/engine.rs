@@ -338,3 +338,122 @@ async fn a_change_whose_attempt_ended_early_is_announced_and_its_retry_names_tha
         .unwrap();
     assert!(report.ok(), "{report:?}");
 }
+
+/// How many of the tenant's changes are `change` (`METHOD path`); a `PATCH` of the user
+/// counts only when it sets `accountEnabled` (the password reset patches the same path).
+fn count(e: &Env, change: &str) -> usize {
+    e.sim
+        .requests()
+        .iter()
+        .filter(|r| format!("{} {}", r.method, r.path) == change)
+        .filter(|r| {
+            r.method != "PATCH"
+                || r.body
+                    .as_ref()
+                    .is_some_and(|b| b.get("accountEnabled").is_some())
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn the_inline_cut_writes_once_and_the_queued_steps_adopt_it_without_a_call() {
+    use offboard_service::engine::SignInCutOutcome;
+    let e = env().await;
+    let s = stack(&e).await;
+    let case = s.open("E1001").await;
+    let block = format!("PATCH /users/{}", ids::ADELE);
+    let revoke = format!("POST /users/{}/revokeSignInSessions", ids::ADELE);
+
+    let cut = s
+        .engine
+        .cut_sign_in(&case.id, None, Duration::from_secs(3))
+        .await
+        .unwrap();
+    assert!(matches!(cut, SignInCutOutcome::Verified { .. }), "{cut:?}");
+    assert_eq!((count(&e, &block), count(&e, &revoke)), (1, 1));
+    // Claimed once: asking again answers from the case and sends nothing.
+    let again = s
+        .engine
+        .cut_sign_in(&case.id, None, Duration::from_secs(3))
+        .await
+        .unwrap();
+    assert_eq!(again, cut);
+    assert_eq!((count(&e, &block), count(&e, &revoke)), (1, 1));
+
+    s.engine.plan(&case.id).await.unwrap();
+    // Planned: a cut can no longer be claimed (the queued steps own the case now).
+    let stored = s.case(&case).await;
+    assert!(stored.sign_in_cut.as_ref().unwrap().finished_at.is_some());
+    s.drain().await;
+    let done = s.case(&case).await;
+    let plan = done.plan.as_ref().unwrap();
+    let kept = done.sign_in_cut.as_ref().unwrap();
+    for kind in [StepKind::BlockSignIn, StepKind::RevokeSessions] {
+        let st = plan.step(kind).unwrap();
+        let inline = kept.verified(kind).unwrap();
+        assert_eq!(st.status, StepStatus::Verified, "{kind}");
+        assert_eq!(st.evidence_seq, inline.evidence_seq, "{kind}");
+        assert_eq!(
+            st.finished_at,
+            Some(inline.at),
+            "{kind}: cut when the cut read it back"
+        );
+    }
+    assert_eq!(plan.sign_in_cut_at(), kept.verified_at());
+    assert_eq!(
+        (count(&e, &block), count(&e, &revoke)),
+        (1, 1),
+        "the queued steps sent nothing"
+    );
+    assert!(s.evidence.is_sealed(&done).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_step_that_finds_the_cut_held_waits_and_never_writes_beside_it() {
+    use offboard_core::case::SignInCut;
+    use offboard_service::engine::SignInCutOutcome;
+    let e = env().await;
+    let s = stack(&e).await;
+    let case = s.open("E1001").await;
+    // Another invocation holds the cut (claimed, still inside its lease) — as when the intake
+    // that claimed it died and the scheduler sent the case to planning.
+    let held = CaseStore::get(&*s.db, &case.id).await.unwrap().unwrap();
+    let mut c = held.value.clone();
+    let now = chrono::Utc::now();
+    c.sign_in_cut = Some(SignInCut::claimed(now, now + chrono::Duration::minutes(2)));
+    CaseStore::replace(&*s.db, &c, &held.etag).await.unwrap();
+
+    // A second cut is refused while the first holds it.
+    let second = s
+        .engine
+        .cut_sign_in(&case.id, None, Duration::from_secs(3))
+        .await
+        .unwrap();
+    assert!(
+        matches!(second, SignInCutOutcome::Queued { .. }),
+        "{second:?}"
+    );
+    s.engine.plan(&case.id).await.unwrap();
+    s.drain().await;
+    let waiting = s.case(&case).await;
+    let block = waiting
+        .plan
+        .as_ref()
+        .unwrap()
+        .step(StepKind::BlockSignIn)
+        .unwrap();
+    assert_eq!(
+        block.status,
+        StepStatus::Queued,
+        "deferred until the claim ends"
+    );
+    assert!(
+        block.lease_until.is_none(),
+        "the step gave its own lease back"
+    );
+    assert!(
+        writes(&e.sim).is_empty(),
+        "nothing written beside the held cut: {:?}",
+        writes(&e.sim)
+    );
+}
