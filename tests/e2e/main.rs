@@ -7,6 +7,7 @@ mod compliance;
 mod connectors;
 mod dashboard;
 mod doors;
+mod guardrails;
 mod helpers;
 mod host_boundary;
 mod hybrid;

@@ -124,6 +124,12 @@ pub struct CaseView {
     /// What steps found that a person must look at (possible exfiltration).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<offboard_core::case::CaseFlag>,
+    /// Who raised the termination, when a signed-in operator did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raised_by: Option<offboard_core::case::Actor>,
+    /// Why the case was held for approval, and the decision on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<offboard_core::case::Approval>,
 }
 
 /// How HR gave the effective time.

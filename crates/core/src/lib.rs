@@ -18,6 +18,7 @@ pub mod messages;
 pub mod notify;
 pub mod plan;
 pub mod policy;
+pub mod privileged_roles;
 pub mod ports;
 pub mod reconcile;
 pub mod scim;

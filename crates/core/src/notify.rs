@@ -29,6 +29,12 @@ pub enum NotificationKind {
     PopulationSourceFailed,
     /// The leaver's mail was forwarded outside the organisation (found by stop-forwarding).
     PossibleExfiltration,
+    /// A source passed the blast-radius brake: its next terminations are held for approval.
+    BrakeTripped,
+    /// A protected person's termination is held for approval.
+    HeldForApproval,
+    /// A held case expired without a decision and was rejected: nothing was changed.
+    HoldExpired,
 }
 
 impl NotificationKind {
@@ -44,6 +50,9 @@ impl NotificationKind {
             Self::GhostAccessFound => "Ghost access found",
             Self::PopulationSourceFailed => "HR population source failed",
             Self::PossibleExfiltration => "Possible exfiltration: leaver's mail forwarded outside",
+            Self::BrakeTripped => "Terminations held: blast-radius brake",
+            Self::HeldForApproval => "Termination of a protected person held for approval",
+            Self::HoldExpired => "Held termination expired and was rejected",
         }
     }
 }

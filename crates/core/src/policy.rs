@@ -5,7 +5,8 @@
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::event::TerminationKind;
+use crate::event::{Source, TerminationKind};
+use crate::plan::facts::Facts;
 use crate::plan::step::StepKind;
 
 /// The built-in policy (the repository's `config/policy.toml`).
@@ -159,6 +160,39 @@ struct SyncSection {
     verify_window_minutes: u32,
 }
 
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BrakeLimitsSection {
+    window_minutes: Option<u32>,
+    max_leavers: Option<u32>,
+    max_percent_of_enabled: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BrakeSection {
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(flatten)]
+    limits: BrakeLimitsSection,
+    #[serde(default)]
+    sources: BTreeMap<String, BrakeLimitsSection>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApprovalSection {
+    #[serde(default)]
+    protected_groups: Vec<String>,
+    #[serde(default = "yes")]
+    protect_privileged_roles: bool,
+    expire_after_minutes: u32,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
@@ -168,6 +202,149 @@ struct File {
     sync: SyncSection,
     #[serde(default)]
     reconcile: crate::reconcile::policy::ReconcilePolicy,
+    brake: Option<BrakeSection>,
+    approval: ApprovalSection,
+}
+
+/// The blast-radius brake for one source: how many terminations it may start in a sliding
+/// window before the next ones are held for approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrakeLimits {
+    /// The window, in minutes.
+    pub window_minutes: u32,
+    /// At most this many terminations per window.
+    pub max_leavers: Option<u32>,
+    /// At most this share of the tenant's enabled accounts per window, in hundredths of a
+    /// percent (`2.0` % is 200).
+    pub max_percent_hundredths: Option<u32>,
+}
+
+impl BrakeLimits {
+    /// How many terminations the window admits, given the tenant's enabled accounts (read
+    /// only when a percentage is set): the lower of the two limits; `None` when neither is
+    /// set (no brake).
+    pub fn admitted(&self, enabled_accounts: Option<u64>) -> Option<u32> {
+        let by_share = self
+            .max_percent_hundredths
+            .zip(enabled_accounts)
+            .map(|(p, n)| {
+                u32::try_from(n.saturating_mul(u64::from(p)) / 10_000).unwrap_or(u32::MAX)
+            });
+        match (self.max_leavers, by_share) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// The blast-radius brake: limits per source (or none, when the policy has no `[brake]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrakePolicy {
+    sources: BTreeMap<Source, BrakeLimits>,
+}
+
+impl BrakePolicy {
+    /// The limits for terminations from `source`; `None` when the brake is off.
+    pub fn for_source(&self, source: Source) -> Option<BrakeLimits> {
+        self.sources.get(&source).copied()
+    }
+}
+
+/// Who is always held for a second person's approval, and how long a hold lasts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalPolicy {
+    /// Groups (object ids or display names) whose members are protected: break-glass
+    /// accounts, executives, Tier-0 administrators.
+    pub protected_groups: Vec<String>,
+    /// Holders of a directory role Entra ID marks privileged are protected.
+    pub protect_privileged_roles: bool,
+    /// A held case nobody decided on is rejected after this many minutes.
+    pub expire_after_minutes: u32,
+}
+
+impl ApprovalPolicy {
+    /// Whether anyone can be protected (a group named, or privileged roles protected).
+    pub fn protects_anyone(&self) -> bool {
+        self.protect_privileged_roles || !self.protected_groups.is_empty()
+    }
+
+    /// Why the leaver described by `facts` is protected, if they are.
+    pub fn protected(&self, facts: &Facts) -> Option<String> {
+        let mut why = Vec::new();
+        for g in &facts.groups {
+            let named = self.protected_groups.iter().any(|p| {
+                p.eq_ignore_ascii_case(&g.id)
+                    || g.display_name
+                        .as_deref()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(p))
+            });
+            if named {
+                why.push(format!(
+                    "member of protected group {}",
+                    g.display_name.as_deref().unwrap_or(&g.id)
+                ));
+            }
+        }
+        if self.protect_privileged_roles {
+            for r in facts.directory_roles.iter().filter(|r| r.privileged) {
+                why.push(format!(
+                    "holds privileged role {}",
+                    r.role_name.as_deref().unwrap_or(&r.role_definition_id)
+                ));
+            }
+        }
+        (!why.is_empty()).then(|| why.join("; "))
+    }
+}
+
+fn limits(
+    base: &BrakeLimitsSection,
+    over: Option<&BrakeLimitsSection>,
+) -> Result<BrakeLimits, PolicyError> {
+    let pick = |f: fn(&BrakeLimitsSection) -> Option<f64>| over.and_then(f).or(f(base));
+    let window_minutes = over
+        .and_then(|o| o.window_minutes)
+        .or(base.window_minutes)
+        .ok_or_else(|| PolicyError("[brake] needs `window_minutes`".into()))?;
+    if window_minutes == 0 {
+        return Err(PolicyError(
+            "[brake] `window_minutes` must be at least 1".into(),
+        ));
+    }
+    let percent = pick(|s| s.max_percent_of_enabled);
+    let max_percent_hundredths = match percent {
+        None => None,
+        Some(p) if p > 0.0 && p <= 100.0 => Some((p * 100.0).round() as u32),
+        Some(p) => {
+            return Err(PolicyError(format!(
+                "[brake] `max_percent_of_enabled` must be above 0 and at most 100 (got {p})"
+            )));
+        }
+    };
+    Ok(BrakeLimits {
+        window_minutes,
+        max_leavers: over.and_then(|o| o.max_leavers).or(base.max_leavers),
+        max_percent_hundredths,
+    })
+}
+
+fn brake(section: Option<&BrakeSection>) -> Result<BrakePolicy, PolicyError> {
+    let mut sources = BTreeMap::new();
+    let Some(b) = section.filter(|b| b.enabled) else {
+        return Ok(BrakePolicy { sources });
+    };
+    for name in b.sources.keys() {
+        if Source::ALL.iter().all(|s| s.as_str() != name) {
+            return Err(PolicyError(format!(
+                "[brake.sources.{name}] is not a source (sources: {})",
+                Source::ALL.map(|s| s.as_str()).join(", ")
+            )));
+        }
+    }
+    for source in Source::ALL {
+        sources.insert(source, limits(&b.limits, b.sources.get(source.as_str()))?);
+    }
+    Ok(BrakePolicy { sources })
 }
 
 /// A policy file offboard cannot use.
@@ -183,6 +360,10 @@ pub struct Policy {
     pub sync_verify_window_minutes: u32,
     /// What the reconciliation scan may do and which accounts it leaves alone.
     pub reconcile: crate::reconcile::policy::ReconcilePolicy,
+    /// The blast-radius brake.
+    pub brake: BrakePolicy,
+    /// Protected people and how long a hold lasts.
+    pub approval: ApprovalPolicy,
 }
 
 fn steps(names: &[String]) -> Result<BTreeSet<StepKind>, PolicyError> {
@@ -295,10 +476,21 @@ impl Policy {
             }
             kinds.insert(kind, p);
         }
+        if file.approval.expire_after_minutes == 0 {
+            return Err(PolicyError(
+                "[approval] `expire_after_minutes` must be at least 1".into(),
+            ));
+        }
         Ok(Self {
             kinds,
             sync_verify_window_minutes: file.sync.verify_window_minutes,
             reconcile: file.reconcile,
+            brake: brake(file.brake.as_ref())?,
+            approval: ApprovalPolicy {
+                protected_groups: file.approval.protected_groups.clone(),
+                protect_privileged_roles: file.approval.protect_privileged_roles,
+                expire_after_minutes: file.approval.expire_after_minutes,
+            },
         })
     }
 
@@ -387,6 +579,94 @@ mod tests {
         let seal = DEFAULT_POLICY.replace("skip = []", "skip = [\"seal\"]");
         assert!(Policy::parse(&seal).is_err());
         assert!(Policy::parse("[default]\nsla = 1").is_err());
+    }
+
+    #[test]
+    fn the_brake_admits_the_lower_of_count_and_share_per_source() {
+        let p = Policy::builtin();
+        let generic = p.brake.for_source(Source::Generic).unwrap();
+        assert_eq!(generic.window_minutes, 60);
+        assert_eq!(generic.admitted(None), Some(25));
+        let text = DEFAULT_POLICY
+            .replace(
+                "# max_percent_of_enabled = 2.0",
+                "max_percent_of_enabled = 2.0",
+            )
+            .replace(
+                "# [brake.sources.scim]\n# max_leavers = 10",
+                "[brake.sources.scim]\nmax_leavers = 10",
+            );
+        let p = Policy::parse(&text).unwrap();
+        let generic = p.brake.for_source(Source::Generic).unwrap();
+        assert_eq!(generic.max_percent_hundredths, Some(200));
+        assert_eq!(generic.admitted(Some(10_000)), Some(25));
+        assert_eq!(generic.admitted(Some(500)), Some(10));
+        assert_eq!(generic.admitted(Some(20)), Some(0));
+        let scim = p.brake.for_source(Source::Scim).unwrap();
+        assert_eq!(scim.admitted(Some(10_000)), Some(10));
+        let off =
+            Policy::parse(&DEFAULT_POLICY.replace("enabled = true", "enabled = false")).unwrap();
+        assert_eq!(off.brake.for_source(Source::Generic), None);
+        let bad = DEFAULT_POLICY.replace("# [brake.sources.scim]", "[brake.sources.workday]");
+        assert!(Policy::parse(&bad).unwrap_err().0.contains("workday"));
+        let pct = DEFAULT_POLICY.replace(
+            "# max_percent_of_enabled = 2.0",
+            "max_percent_of_enabled = 200.0",
+        );
+        assert!(Policy::parse(&pct).is_err());
+    }
+
+    #[test]
+    fn protected_people_are_named_groups_and_privileged_role_holders() {
+        use crate::plan::facts::{DirectoryRoleFact, GroupFact, PersonRef};
+        let text = DEFAULT_POLICY.replace(
+            "protected_groups = []",
+            "protected_groups = [\"Break Glass\"]",
+        );
+        let p = Policy::parse(&text).unwrap();
+        let mut facts = Facts {
+            user: PersonRef {
+                id: "u".into(),
+                user_principal_name: None,
+                display_name: None,
+                mail: None,
+            },
+            resolved_by: "employeeId".into(),
+            synced: false,
+            employee_id: None,
+            on_premises_sam_account_name: None,
+            account_enabled: true,
+            licences: vec![],
+            groups: vec![],
+            directory_roles: vec![DirectoryRoleFact {
+                assignment_id: "a".into(),
+                role_definition_id: "r".into(),
+                role_name: Some("Message Center Reader".into()),
+                privileged: false,
+            }],
+            app_roles: vec![],
+            auth_methods: vec![],
+            devices: vec![],
+            mailbox: None,
+            drive: None,
+            manager: None,
+        };
+        assert_eq!(p.approval.protected(&facts), None);
+        facts.groups.push(GroupFact {
+            id: "g-1".into(),
+            display_name: Some("break glass".into()),
+            kind: "security".into(),
+            removable: true,
+            assigns_licences: false,
+            direct: true,
+        });
+        facts.directory_roles[0].privileged = true;
+        let why = p.approval.protected(&facts).unwrap();
+        assert!(
+            why.contains("break glass") && why.contains("Message Center Reader"),
+            "{why}"
+        );
+        assert_eq!(p.approval.expire_after_minutes, 4320);
     }
 
     #[test]

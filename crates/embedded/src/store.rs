@@ -48,10 +48,11 @@ pub(crate) fn version_of(tag: &ETag) -> Option<i64> {
     tag.0.trim_matches('"').parse().ok()
 }
 
-const OPEN_STATUSES: [CaseStatus; 3] = [
+const OPEN_STATUSES: [CaseStatus; 4] = [
     CaseStatus::Received,
     CaseStatus::Scheduled,
     CaseStatus::Running,
+    CaseStatus::AwaitingApproval,
 ];
 
 #[async_trait]

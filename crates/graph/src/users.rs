@@ -77,6 +77,26 @@ impl GraphClient {
         self.list(call).await
     }
 
+    /// How many accounts can sign in: `GET /users?$filter=accountEnabled eq true&$count=true`
+    /// with `ConsistencyLevel: eventual` (Graph counts directory objects only with that
+    /// header), one item per page since only `@odata.count` is wanted.
+    pub async fn count_enabled_users(&self) -> Result<Reply<u64>, GraphError> {
+        let mut call = Call::new(Method::GET, "/users".to_owned(), "countEnabledUsers")
+            .query("$filter", "accountEnabled eq true")
+            .query("$count", "true")
+            .query("$top", "1")
+            .query("$select", "id");
+        call.headers
+            .push(("ConsistencyLevel", "eventual".to_owned()));
+        #[derive(serde::Deserialize)]
+        struct Counted {
+            #[serde(rename = "@odata.count")]
+            count: u64,
+        }
+        let reply: Reply<Counted> = self.execute_json(&call).await?;
+        Ok(reply.map(|c| c.count))
+    }
+
     /// Blocks or allows sign-in: `PATCH /users/{id}` `{"accountEnabled": …}` → 204.
     /// A synced user gives [`GraphError::NotApplicable`] (`SyncedFromOnPremises`): disable in AD.
     pub async fn set_account_enabled(

@@ -176,3 +176,4 @@ pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim_matches('"'))
 }
+

@@ -187,6 +187,8 @@ fn case_view(c: &Case) -> CaseView {
         sla_breached_at: c.sla_breached_at,
         attached: c.attached.clone(),
         flags: c.flags.clone(),
+        raised_by: c.raised_by.clone(),
+        approval: c.approval.clone(),
     }
 }
 

@@ -21,7 +21,7 @@ mod person;
 use std::sync::Arc;
 use std::time::Duration;
 
-use offboard_core::case::{Case, CaseStatus, CaseTransitionError};
+use offboard_core::case::{Actor, Case, CaseStatus, CaseTransitionError};
 use offboard_core::event::{Source, TerminationEvent};
 use offboard_core::ids::CaseId;
 use offboard_core::messages::{self, PLAN_QUEUE, PlanMessage};
@@ -256,6 +256,26 @@ impl Intake {
             attached: false,
             sign_in_cut,
         })
+    }
+
+    /// Records who raised the case `id` (a signed-in operator), once: four eyes then refuse
+    /// their own approval of its hold.
+    pub async fn record_raiser(&self, id: &CaseId, raiser: Actor) -> Result<(), IntakeError> {
+        let cases = self.cases.as_ref();
+        etag::update(
+            MAX_CONFLICT_RETRIES,
+            || async move { Ok::<_, IntakeError>(cases.get(id).await?) },
+            |slot: &mut Option<Case>| match slot.as_mut() {
+                Some(case) if case.raised_by.is_none() => {
+                    case.raised_by = Some(raiser.clone());
+                    Ok(Change::Write(()))
+                }
+                _ => Ok(Change::Keep(())),
+            },
+            |case, etag| etag::replace_case(cases, case, etag),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Cuts the leaver's sign-in inline when intake has a kill switch, then sends the case

@@ -43,7 +43,7 @@ use offboard_testkit::leavers::{
     Leaver, conditions, keep_log, secs, seed_leavers, terminate, wait_sealed, warm_up,
 };
 use offboard_testkit::writes::{admitted_graph_write, duplicated_writes, lost_writes, manager_upn};
-use offboard_testkit::{Backend, spawn_app, spawn_app_with};
+use offboard_testkit::{Backend, spawn_app_with, spawn_app_without_brake};
 use standin_tenant::SimConfig;
 use standin_tenant::engine::LoggedRequest;
 
@@ -99,11 +99,16 @@ struct LatencyRun {
     inline_cut: bool,
 }
 
-/// The built-in policy with the inline sign-in cut off for every kind, in `dir`.
-fn policy_without_inline_cut(dir: &std::path::Path) -> anyhow::Result<String> {
-    let text = offboard_core::policy::DEFAULT_POLICY
-        .replace("inline_sign_in_cut = true", "inline_sign_in_cut = false");
-    anyhow::ensure!(text.contains("inline_sign_in_cut = false"));
+/// The built-in policy for a mass run, in `dir`: the blast-radius brake off (the run is a
+/// planned bulk offboarding), and the inline sign-in cut off for every kind unless `inline_cut`.
+fn policy_for_run(dir: &std::path::Path, inline_cut: bool) -> anyhow::Result<String> {
+    let mut text =
+        offboard_core::policy::DEFAULT_POLICY.replace("enabled = true", "enabled = false");
+    anyhow::ensure!(text.contains("enabled = false"));
+    if !inline_cut {
+        text = text.replace("inline_sign_in_cut = true", "inline_sign_in_cut = false");
+        anyhow::ensure!(text.contains("inline_sign_in_cut = false"));
+    }
     let path = dir.join("policy.toml");
     std::fs::write(&path, text)?;
     Ok(path.display().to_string())
@@ -116,14 +121,10 @@ async fn latency(
     run: LatencyRun,
 ) -> anyhow::Result<()> {
     let policy_dir = tempfile::tempdir()?;
-    let policy = (!run.inline_cut)
-        .then(|| policy_without_inline_cut(policy_dir.path()))
-        .transpose()?;
+    let policy = policy_for_run(policy_dir.path(), run.inline_cut)?;
     let app = Arc::new(
         spawn_app_with(backend, SimConfig::default(), |s| {
-            if let Some(p) = policy {
-                s.insert("OFFBOARD_POLICY_FILE".into(), p);
-            }
+            s.insert("OFFBOARD_POLICY_FILE".into(), policy);
         })
         .await,
     );
@@ -212,7 +213,7 @@ async fn mass(
     target_secs: f64,
     window_secs: f64,
 ) -> anyhow::Result<()> {
-    let app = Arc::new(spawn_app(backend).await);
+    let app = Arc::new(spawn_app_without_brake(backend).await);
     warm_up(&app).await?;
     let leavers = seed_leavers(&app, n, "m")?;
     let needed: usize = leavers.iter().map(Leaver::graph_writes).sum();

@@ -69,6 +69,7 @@ pub struct TestApp {
     app_dir: PathBuf,
     _stack: Option<Stack>,
     _dir: tempfile::TempDir,
+    _policy_dir: Option<tempfile::TempDir>,
 }
 
 /// offboard's app registration (client id) in the test apps' Entra ID stand-in.
@@ -158,6 +159,29 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         Ok(app) => app,
         Err(e) => panic!("could not start the test app: {e:#}"),
     }
+}
+
+/// Starts offboard for a mass run (the benchmarks, the chaos run): the built-in policy with
+/// the blast-radius brake off, as an operator would set it for an expected bulk offboarding.
+/// Everything else is [`spawn_app`]'s.
+pub async fn spawn_app_without_brake(backend: Backend) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("policy.toml");
+    let text = offboard_core::policy::DEFAULT_POLICY.replace("enabled = true", "enabled = false");
+    assert!(
+        text.contains("enabled = false"),
+        "the built-in policy has a [brake] switch"
+    );
+    std::fs::write(&path, text).expect("the policy file");
+    let mut app = spawn_app_with(backend, SimConfig::default(), |s| {
+        s.insert(
+            settings::OFFBOARD_POLICY_FILE.to_owned(),
+            path.display().to_string(),
+        );
+    })
+    .await;
+    app._policy_dir = Some(dir);
+    app
 }
 
 async fn try_spawn(backend: Backend) -> anyhow::Result<TestApp> {
@@ -363,6 +387,7 @@ async fn try_spawn_with(
         sim,
         _stack: stack,
         _dir: dir,
+        _policy_dir: None,
     })
 }
 

@@ -23,7 +23,7 @@ use offboard_core::plan::StepKind;
 use rand::Rng as _;
 use serde_json::{Value, json};
 
-use crate::app::{Backend, TestApp, offboard_executable, spawn_app};
+use crate::app::{Backend, TestApp, offboard_executable, spawn_app_without_brake};
 use crate::leavers::{Leaver, is_final, secs, seed_leavers, warm_up};
 use crate::writes::{by_leaver, duplicated_writes, lost_writes, manager_upn, write_key};
 
@@ -320,7 +320,8 @@ async fn killer(app: Arc<TestApp>, start: Instant, mut at: Vec<Duration>) -> usi
 
 /// Runs the chaos described by `options` on a fresh app and reports.
 pub async fn run(options: ChaosOptions) -> anyhow::Result<ChaosReport> {
-    let mut app = spawn_app(options.backend).await;
+    // Thirty or more leavers at once: the run is a bulk offboarding, not a runaway feed.
+    let mut app = spawn_app_without_brake(options.backend).await;
     for _ in 1..options.instances.max(1) {
         app.add_instance().await?;
     }

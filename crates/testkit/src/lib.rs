@@ -30,7 +30,7 @@ pub use samba::Samba;
 
 pub use app::{
     AUDITOR_UPN, Answer, Backend, OPERATOR_UPN, SIGNIN_APP_ID, TestApp, handler_executable,
-    offboard_executable, spawn_app, spawn_app_with,
+    offboard_executable, spawn_app, spawn_app_with, spawn_app_without_brake,
 };
 pub use credential::SimCredential;
 pub use signing::Secrets;

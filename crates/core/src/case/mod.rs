@@ -5,12 +5,20 @@
 //!      ▲   \                    │   └──► completed_with_exceptions
 //!      │    └──► cancelled      │  ▲ (a remediation retry reopens a case completed with exceptions)
 //!  scheduled ──► cancelled      (planning, steps)
+//!
+//!  received / scheduled ──► awaiting_approval ──► received (approved, then planned)
+//!                                 │   └─────────► rejected (rejected, or expired)
+//!                                 └─────────────► cancelled (rescinded)
 //! ```
+//! A case is held (`awaiting_approval`) at planning, before anything is changed, when its
+//! source passed the policy's blast-radius brake or the leaver is protected
+//! ([`approval`]). A held case can be rescinded at any time: nothing was changed.
 //! A case whose effective time is in the future is `scheduled`; the scheduler moves it to
 //! `received` when it falls due, which sends it to planning. A rescind (or a SCIM
 //! reactivation) cancels it only before its effective time: after that, access is already
 //! being removed and a reinstatement is a new onboarding, not an undo.
 
+pub mod approval;
 mod cut;
 mod flag;
 pub(crate) mod status;
@@ -18,6 +26,7 @@ pub(crate) mod status;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use approval::{Actor, ActorKind, Approval, Decision, DecisionError, Hold, HoldReason};
 pub use cut::{CutStep, SignInCut};
 pub use flag::{CaseFlag, CaseFlagKind};
 pub use status::CaseStatus;
@@ -92,6 +101,13 @@ pub struct Case {
     /// What steps found that a person must look at (possible exfiltration), oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<CaseFlag>,
+    /// Who raised the termination, when a signed-in operator did (four eyes: they cannot
+    /// approve its hold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raised_by: Option<Actor>,
+    /// The hold and its decision, when the case was held for approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
     /// The sign-in cut made inline at intake, once claimed (the kill switch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in_cut: Option<SignInCut>,
@@ -186,6 +202,8 @@ impl Case {
             sla_breached_at: None,
             attached: Vec::new(),
             flags: Vec::new(),
+            raised_by: None,
+            approval: None,
             sign_in_cut: None,
             event,
         }
@@ -244,13 +262,84 @@ impl Case {
         if self.status == CaseStatus::Cancelled {
             return Ok(false);
         }
-        if now >= self.due_at() || !self.status.can_become(CaseStatus::Cancelled) {
+        // A held case changed nothing yet: it can be rescinded whenever.
+        let held = self.status == CaseStatus::AwaitingApproval;
+        if (!held && now >= self.due_at()) || !self.status.can_become(CaseStatus::Cancelled) {
             return Err(CaseTransitionError::AlreadyEffective {
                 effective_at: self.event.effective_at(),
                 status: self.status,
             });
         }
         self.transition(CaseStatus::Cancelled, note, now)?;
+        Ok(true)
+    }
+
+    /// Whether an operator approved this case's hold: the planner then plans it without
+    /// holding it again.
+    pub fn is_approved(&self) -> bool {
+        self.approval
+            .as_ref()
+            .and_then(|a| a.decision.as_ref())
+            .is_some_and(|d| d.approved)
+    }
+
+    /// Holds the case for approval before planning; nothing has been changed.
+    pub fn hold(&mut self, hold: Hold, now: DateTime<Utc>) -> Result<(), CaseTransitionError> {
+        let note = format!(
+            "held for approval ({}): {}; nothing was changed",
+            hold.reason, hold.detail
+        );
+        self.transition(CaseStatus::AwaitingApproval, note, now)?;
+        self.approval = Some(Approval {
+            hold,
+            decision: None,
+        });
+        Ok(())
+    }
+
+    /// Records `decision` on a held case: approved → `received` (to be planned), rejected →
+    /// `rejected`. `Ok(false)` when the same decision was already recorded (a retried
+    /// request); a signed-in person cannot approve a termination they raised.
+    pub fn decide(
+        &mut self,
+        decision: Decision,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DecisionError> {
+        if decision.reason.trim().is_empty() {
+            return Err(DecisionError::NoReason);
+        }
+        if let Some(previous) = self.approval.as_ref().and_then(|a| a.decision.as_ref())
+            && previous.approved == decision.approved
+            && previous.by == decision.by
+        {
+            return Ok(false);
+        }
+        if self.status != CaseStatus::AwaitingApproval {
+            return Err(DecisionError::NotHeld {
+                status: self.status,
+            });
+        }
+        if decision.approved
+            && let Some(raiser) = &self.raised_by
+            && raiser.is_same_identity(&decision.by)
+        {
+            return Err(DecisionError::SelfApproval {
+                who: decision.by.describe(),
+            });
+        }
+        let (to, verb) = if decision.approved {
+            (CaseStatus::Received, "approved")
+        } else {
+            (CaseStatus::Rejected, "rejected")
+        };
+        let note = format!("{verb} by {}: {}", decision.by.describe(), decision.reason);
+        self.transition(to, note, now)
+            .map_err(|_| DecisionError::NotHeld {
+                status: self.status,
+            })?;
+        if let Some(a) = self.approval.as_mut() {
+            a.decision = Some(decision);
+        }
         Ok(true)
     }
 
@@ -379,5 +468,73 @@ mod tests {
             );
             assert_eq!(CaseStatus::parse(s.as_str()), Some(s));
         }
+    }
+
+    fn held(now: DateTime<Utc>) -> Case {
+        let mut case = Case::open(event("2026-11-25T17:00:00Z", now), now);
+        case.hold(
+            Hold {
+                reason: HoldReason::Brake,
+                detail: "generic is past the brake".into(),
+                held_at: now,
+                expires_at: now + chrono::Duration::hours(72),
+            },
+            now,
+        )
+        .unwrap();
+        case
+    }
+
+    fn person(id: &str) -> Actor {
+        Actor {
+            kind: ActorKind::Person,
+            object_id: Some(id.into()),
+            name: None,
+        }
+    }
+
+    #[test]
+    fn a_held_case_is_approved_by_another_person_or_rejected_and_can_be_rescinded() {
+        let now = t("2026-11-26T10:00:00Z");
+        let mut case = held(now);
+        assert_eq!(case.status, CaseStatus::AwaitingApproval);
+        assert!(!case.status.is_final());
+        case.raised_by = Some(person("op-1"));
+        let by = |who: Actor, approved: bool, reason: &str| Decision {
+            approved,
+            by: who,
+            at: now,
+            reason: reason.into(),
+        };
+        assert_eq!(
+            case.decide(by(person("op-2"), true, " "), now),
+            Err(DecisionError::NoReason)
+        );
+        assert!(matches!(
+            case.decide(by(person("op-1"), true, "fine"), now),
+            Err(DecisionError::SelfApproval { .. })
+        ));
+        // Function-key callers are not known to be the raiser, nor anyone else.
+        assert!(!Actor::function_key().is_same_identity(&Actor::function_key()));
+        assert_eq!(case.decide(by(person("op-2"), true, "fine"), now), Ok(true));
+        assert_eq!(case.status, CaseStatus::Received);
+        assert!(case.is_approved());
+        assert_eq!(
+            case.decide(by(person("op-2"), true, "fine"), now),
+            Ok(false)
+        );
+
+        let mut other = held(now);
+        assert_eq!(
+            other.decide(by(person("op-1"), false, "not ours"), now),
+            Ok(true)
+        );
+        assert_eq!(other.status, CaseStatus::Rejected);
+        assert!(other.status.is_final());
+
+        // Held after the effective time, it can still be rescinded: nothing was changed.
+        let mut rescinded = held(now);
+        assert_eq!(rescinded.cancel("rescinded", now), Ok(true));
+        assert_eq!(rescinded.status, CaseStatus::Cancelled);
     }
 }

@@ -20,17 +20,24 @@ pub enum CaseStatus {
     CompletedWithExceptions,
     /// Rescinded before it took effect.
     Cancelled,
+    /// Held before any change: past the blast-radius brake, or a protected person. Waits
+    /// for an operator to approve (back to `received`, then planned) or reject it.
+    AwaitingApproval,
+    /// A held case an operator rejected, or that nobody approved in time: nothing was changed.
+    Rejected,
 }
 
 impl CaseStatus {
     /// Every status.
-    pub const ALL: [CaseStatus; 6] = [
+    pub const ALL: [CaseStatus; 8] = [
         Self::Received,
         Self::Scheduled,
         Self::Running,
         Self::Completed,
         Self::CompletedWithExceptions,
         Self::Cancelled,
+        Self::AwaitingApproval,
+        Self::Rejected,
     ];
 
     /// The API name.
@@ -42,6 +49,8 @@ impl CaseStatus {
             Self::Completed => "completed",
             Self::CompletedWithExceptions => "completed_with_exceptions",
             Self::Cancelled => "cancelled",
+            Self::AwaitingApproval => "awaiting_approval",
+            Self::Rejected => "rejected",
         }
     }
 
@@ -54,7 +63,7 @@ impl CaseStatus {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            Self::Completed | Self::CompletedWithExceptions | Self::Cancelled
+            Self::Completed | Self::CompletedWithExceptions | Self::Cancelled | Self::Rejected
         )
     }
 
@@ -72,6 +81,11 @@ impl CaseStatus {
                 | (CompletedWithExceptions, Running)
                 // Access came back after sealing: the scan re-runs just those steps.
                 | (Completed, Running)
+                | (Received, AwaitingApproval)
+                | (Scheduled, AwaitingApproval)
+                | (AwaitingApproval, Received)
+                | (AwaitingApproval, Rejected)
+                | (AwaitingApproval, Cancelled)
         )
     }
 }

@@ -15,7 +15,7 @@ use crate::signature::{HostAssertion, Scheme, Verified};
 
 /// Where a termination came from. Part of the case id, so the same event id from two sources
 /// never collides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// BambooHR field-based webhook.
@@ -33,6 +33,9 @@ pub enum Source {
 }
 
 impl Source {
+    /// Every source.
+    pub const ALL: [Source; 4] = [Self::Bamboohr, Self::Generic, Self::Scim, Self::Operator];
+
     /// The name used in URLs, ids and evidence.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -66,6 +66,10 @@ pub struct DirectoryRoleFact {
     /// Role name, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
+    /// Whether Entra ID marks the role privileged (`isPrivileged`): its holder is protected
+    /// when the policy says so.
+    #[serde(default)]
+    pub privileged: bool,
 }
 
 /// An app role assignment.

@@ -56,6 +56,36 @@ async fn finds_the_leaver_by_employee_id_upn_and_mail() {
 }
 
 #[tokio::test]
+async fn counts_the_enabled_accounts_for_the_brake() {
+    let e = env().await;
+    let expected = e
+        .sim
+        .state()
+        .users
+        .iter()
+        .filter(|u| u.account_enabled)
+        .count() as u64;
+    let counted = e.graph.count_enabled_users().await.unwrap();
+    assert_eq!(counted.value, expected);
+    assert!(counted.request_id.is_some());
+    e.graph
+        .set_account_enabled(ids::ADELE, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        e.graph.count_enabled_users().await.unwrap().value,
+        expected - 1
+    );
+    let asked = e
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == "/users" && r.query.contains("%24count=true"))
+        .count();
+    assert_eq!(asked, 2, "one request per count, a page of one");
+}
+
+#[tokio::test]
 async fn blocks_sign_in_and_revokes_sessions() {
     let e = env().await;
     let before = e.graph.get_user(ids::ADELE).await.unwrap().value;

@@ -164,10 +164,12 @@ async fn notify(state: &AppState, inv: &InvocationRequest) -> Result<String, Fai
     ))
 }
 
+/// The `sla` timer function: the SLA watch, and held cases whose hold expired (rejected).
 async fn sla(state: &AppState) -> Result<String, Failure> {
     let r = state.engine.sla_tick().await?;
+    let expired = state.engine.expire_holds().await?;
     Ok(format!(
-        "SLA: {} open case(s) checked, {} breach(es) flagged",
+        "SLA: {} open case(s) checked, {} breach(es) flagged; {expired} expired hold(s) rejected",
         r.checked, r.breached
     ))
 }

@@ -2,6 +2,7 @@
 //! out of warp's type-level combinators keeps 404/405/413 answers uniform and compile times
 //! low.
 
+mod approvals;
 mod cases;
 mod findings;
 mod hris;
@@ -106,6 +107,8 @@ pub const SERVED: &[(&str, &str)] = &[
     ("get", "/api/keyed/ledger"),
     ("get", "/api/keyed/remediations"),
     ("get", "/api/keyed/findings"),
+    ("post", "/api/cases/{caseId}/approve"),
+    ("post", "/api/cases/{caseId}/reject"),
     ("get", "/api/openapi.json"),
     ("get", "/api/me"),
     ("get", "/api/signin"),
@@ -156,6 +159,19 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
             only(&req, &[Method::POST], || async {
                 match access::require(state, &req, Role::Operator).await {
                     Ok(caller) => remediation::retry(state, id, step, &caller.actor()).await,
+                    Err(p) => p.into_response(),
+                }
+            })
+            .await
+        }
+        ["api", "cases", id, decision @ ("approve" | "reject")] => {
+            let approved = *decision == "approve";
+            only(&req, &[Method::POST], || async {
+                match access::require(state, &req, Role::Operator).await {
+                    Ok(caller) => {
+                        let by = offboard_core::case::Actor::signed_in(&caller.actor());
+                        approvals::decide(state, id, &req, approved, by).await
+                    },
                     Err(p) => p.into_response(),
                 }
             })

@@ -71,7 +71,14 @@ async fn run(state: &AppState, req: &Request, by: &HumanActor) -> Result<Respons
             e.to_string(),
         )
     })?;
+    // Who raised it, when they signed in (four eyes: they cannot approve its hold).
     let r = state.intake.open(ev).await?;
+    if r.created && !r.attached {
+        state
+            .intake
+            .record_raiser(&r.case_id, offboard_core::case::Actor::signed_in(by))
+            .await?;
+    }
     let receipt = receipt(&r);
     Ok(with_location(
         json(StatusCode::ACCEPTED, &receipt),

@@ -145,10 +145,36 @@ impl Engine {
                 Err(e) => return Some(format!("the leaver could not be resolved: {e}")),
             },
         };
-        let facts = match self.directory.account(&user_id, &by).await {
+        // The guard rails come first: a protected leaver, or a source past its brake, is
+        // held by the planner with nothing changed — so nothing is cut here either. Protection
+        // needs the leaver's groups and roles: the whole read, when the policy protects anyone.
+        let guarded = self.is_guarded(case);
+        let read = if guarded && self.policy.approval.protects_anyone() {
+            self.directory.facts(&user_id, &by).await
+        } else {
+            self.directory.account(&user_id, &by).await
+        };
+        let facts = match read {
             Ok(f) => f,
             Err(e) => return Some(format!("the leaver's account could not be read: {e}")),
         };
+        if guarded {
+            if let Some(why) = self.policy.approval.protected(&facts) {
+                return Some(format!(
+                    "the leaver is protected ({why}): nothing is cut until a second person approves"
+                ));
+            }
+            match self.brake(case).await {
+                Ok(super::brake::Admission::Admitted) => {}
+                Ok(super::brake::Admission::Held { .. }) => {
+                    return Some(format!(
+                        "{} is past the blast-radius brake: nothing is cut until an operator approves",
+                        case.event.source()
+                    ));
+                }
+                Err(e) => return Some(format!("the brake could not be checked: {e}")),
+            }
+        }
         let policy = self.policy.for_kind(case.plan_kind());
         // The plan the planner would make of the account alone: it names the cut's steps as
         // the policy has them (a skipped step is not applicable) and gives each its context.

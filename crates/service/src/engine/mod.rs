@@ -22,6 +22,9 @@
 //!   [`seal`](Engine::seal) the case when every step is terminal;
 //! - `remediation.rs`: a failed step's remediation item, the poison queue and the
 //!   operator's retry;
+//! - `hold.rs` and `brake.rs`: holding a case for approval before planning (a protected
+//!   leaver, or its source past the blast-radius brake), the operator's decision on it and
+//!   the expiry of undecided holds;
 //! - `sla.rs` and `sweep.rs`: the timers; `dry_run.rs`: the plan without a case;
 //! - `kill_switch.rs`: the sign-in cut intake makes inline before answering, and what a
 //!   queued step of the cut's kinds does when it finds the cut done or still running.
@@ -29,9 +32,11 @@
 //! Every change to a case goes through [`crate::etag::update`] (read, change, replace
 //! with the ETag, read again when another invocation wrote first).
 
+mod brake;
 mod dry_run;
 mod finish;
 mod flags;
+mod hold;
 mod holder;
 mod journal;
 mod kill_switch;

@@ -1,6 +1,7 @@
 //! What the engine's entry points come to: done, skipped or deferred ([`Handled`]), what an
 //! SLA tick found ([`SlaReport`]), or why the message must be retried ([`EngineError`]).
 
+use offboard_core::case::DecisionError;
 use offboard_core::ids::CaseId;
 use offboard_core::ports::{QueueError, StoreError};
 
@@ -33,6 +34,9 @@ pub enum EngineError {
     /// No such case.
     #[error("no case {0}")]
     NoSuchCase(CaseId),
+    /// A decision on a held case that offboard refuses (not held, self-approval, no reason).
+    #[error(transparent)]
+    Decision(#[from] DecisionError),
 }
 
 impl EngineError {
@@ -43,7 +47,7 @@ impl EngineError {
             Self::Queue(e) => matches!(e, QueueError::Unavailable { .. }),
             Self::Evidence(e) => e.is_transient(),
             Self::Contended(_) | Self::Unavailable(_) => true,
-            Self::Encode(_) | Self::Refused(_) | Self::NoSuchCase(_) => false,
+            Self::Encode(_) | Self::Refused(_) | Self::NoSuchCase(_) | Self::Decision(_) => false,
         }
     }
 }

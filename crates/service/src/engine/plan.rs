@@ -1,6 +1,8 @@
 //! Planning a case: resolve the leaver in the directory, build the plan under the policy,
 //! store it on the case and enqueue the first steps; or, when the leaver cannot be resolved,
-//! stop the case with the exception, seal it and notify.
+//! stop the case with the exception, seal it and notify. The plan's evidence record carries
+//! the snapshot of what the leaver had before any change (the facts the planner read), in the
+//! same record as the plan so that one never exists without the other.
 
 use std::time::Duration;
 
@@ -57,6 +59,13 @@ impl Engine {
             CaseStatus::Received => {}
             CaseStatus::Scheduled if case.is_due(now) => {}
             CaseStatus::Running if case.plan.is_some() => return self.resume(id).await,
+            CaseStatus::AwaitingApproval => {
+                // A redelivery after the hold was stored: finish its evidence, nothing more.
+                self.record_hold(&case).await?;
+                return Ok(Handled::Skipped(
+                    "case is awaiting approval; nothing to plan until someone decides".into(),
+                ));
+            }
             other => {
                 return Ok(Handled::Skipped(format!(
                     "case is {other}; nothing to plan"
@@ -84,7 +93,10 @@ impl Engine {
             Err(StepFailure::Permanent { detail, .. }) => Err(detail),
         };
         match facts {
-            Ok(facts) => self.store_plan(id, facts).await,
+            Ok(facts) => match self.hold_if_needed(&case, &facts).await? {
+                Some(held) => Ok(held),
+                None => self.store_plan(id, facts).await,
+            },
             Err(why) => self.unresolvable(id, &why).await,
         }
     }
@@ -155,6 +167,9 @@ impl Engine {
             "steps": plan.steps.iter().map(|s| serde_json::json!({
                 "step": s.kind, "status": s.status, "dependsOn": s.depends_on, "preview": s.preview, "reason": s.reason,
             })).collect::<Vec<_>>(),
+            // What the leaver had before any change, as the planner read it (names and ids,
+            // never a secret): the record a restore would be planned from.
+            "snapshot": plan.facts,
         });
         let body = RecordBody {
             target_ids: vec![facts.user.id.clone()],

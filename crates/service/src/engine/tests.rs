@@ -23,6 +23,8 @@ use super::*;
 use crate::clock::ManualClock;
 use crate::steps::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 
+mod holds;
+
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
@@ -44,6 +46,9 @@ impl Directory for FixedDirectory {
     }
     async fn facts(&self, _: &str, _: &str) -> Result<Facts, StepFailure> {
         Ok(self.0.clone())
+    }
+    async fn enabled_accounts(&self) -> Result<u64, StepFailure> {
+        Ok(1_000)
     }
 }
 
@@ -133,7 +138,7 @@ pub(super) async fn harness(
     scripts: Vec<(StepKind, Vec<Result<Outcome, StepFailure>>)>,
     facts: Facts,
 ) -> Harness {
-    harness_with(scripts, facts, Vec::new()).await
+    harness_full(scripts, facts, Vec::new(), Policy::builtin()).await
 }
 
 /// A harness whose registry holds `steps` instead of the scripted step of their kind.
@@ -141,6 +146,24 @@ pub(super) async fn harness_with(
     scripts: Vec<(StepKind, Vec<Result<Outcome, StepFailure>>)>,
     facts: Facts,
     steps: Vec<Arc<dyn StepAction>>,
+) -> Harness {
+    harness_full(scripts, facts, steps, Policy::builtin()).await
+}
+
+/// A harness under `policy`.
+async fn harness_under(
+    scripts: Vec<(StepKind, Vec<Result<Outcome, StepFailure>>)>,
+    facts: Facts,
+    policy: Policy,
+) -> Harness {
+    harness_full(scripts, facts, Vec::new(), policy).await
+}
+
+async fn harness_full(
+    scripts: Vec<(StepKind, Vec<Result<Outcome, StepFailure>>)>,
+    facts: Facts,
+    steps: Vec<Arc<dyn StepAction>>,
+    policy: Policy,
 ) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Embedded::open(&dir.path().join("db")).unwrap());
@@ -179,7 +202,7 @@ pub(super) async fn harness_with(
         db.clone(),
         evidence,
         clock.clone(),
-        Arc::new(Policy::builtin()),
+        Arc::new(policy),
         Arc::new(FixedDirectory(facts)),
         Arc::new(registry),
         Arc::new(QueueNotifier::new(db.clone())),
@@ -201,12 +224,28 @@ impl Harness {
     }
 
     async fn open_case_effective(&self, employee_id: &str, hr_effective: HrEffectiveTime) -> Case {
+        self.open_case_from(
+            employee_id,
+            hr_effective,
+            Source::Generic,
+            TerminationKind::Involuntary,
+        )
+        .await
+    }
+
+    async fn open_case_from(
+        &self,
+        employee_id: &str,
+        hr_effective: HrEffectiveTime,
+        source: Source,
+        kind: TerminationKind,
+    ) -> Case {
         let facts = TerminationFacts {
-            source: Source::Generic,
+            source,
             source_event_id: format!("e-{employee_id}"),
             source_subject_id: None,
             employee: EmployeeIdentifiers::new(Some(employee_id.into()), None, None, None).unwrap(),
-            kind: TerminationKind::Involuntary,
+            kind,
             hr_effective,
             reason: None,
         };

@@ -185,6 +185,15 @@ fn groups(direct: &[Group], transitive: &[Group]) -> Vec<GroupFact> {
 
 #[async_trait]
 impl Directory for GraphDirectory {
+    async fn enabled_accounts(&self) -> Result<u64, StepFailure> {
+        self.tenant
+            .graph
+            .count_enabled_users()
+            .await
+            .map(|r| r.value)
+            .map_err(|e| step_failure(&e, "count the tenant's enabled accounts"))
+    }
+
     async fn resolve(&self, who_: &EmployeeIdentifiers) -> Result<Resolution, StepFailure> {
         let mut lookups: Vec<(&'static str, String, UserLookup)> = Vec::new();
         if let Some(v) = &who_.employee_id {
@@ -420,6 +429,9 @@ impl Directory for GraphDirectory {
                         .role_definition
                         .as_ref()
                         .and_then(|d| d.display_name.clone()),
+                    privileged: offboard_core::privileged_roles::is_privileged(
+                        &r.role_definition_id,
+                    ),
                 })
                 .collect(),
             app_roles: app_roles

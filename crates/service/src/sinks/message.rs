@@ -20,7 +20,10 @@ pub fn what_label(kind: NotificationKind) -> &'static str {
         NotificationKind::SlaBreached
         | NotificationKind::EventIdConflict
         | NotificationKind::GhostAccessFound
-        | NotificationKind::PossibleExfiltration => "What happened",
+        | NotificationKind::PossibleExfiltration
+        | NotificationKind::BrakeTripped
+        | NotificationKind::HeldForApproval
+        | NotificationKind::HoldExpired => "What happened",
         NotificationKind::StepFailed
         | NotificationKind::CaseCompletedWithExceptions
         | NotificationKind::LeaverNotResolved
@@ -39,9 +42,18 @@ pub(crate) fn bounded(text: &str) -> String {
     cut
 }
 
-/// The facts every sink shows, in order: label and value.
+/// Whether the notice asks for a decision on a held case (it then carries the decision links).
+fn asks_decision(kind: NotificationKind) -> bool {
+    matches!(
+        kind,
+        NotificationKind::BrakeTripped | NotificationKind::HeldForApproval
+    )
+}
+
+/// The facts every sink shows, in order: label and value. A notice about a held case
+/// carries the approve and reject links (`POST`, with a reason, function key or sign-in).
 pub(crate) fn facts(n: &Notification) -> Vec<(&'static str, String)> {
-    vec![
+    let mut out = vec![
         ("Leaver", bounded(&n.leaver)),
         (what_label(n.kind), bounded(&n.what)),
         ("What to do", bounded(&n.action)),
@@ -51,7 +63,12 @@ pub(crate) fn facts(n: &Notification) -> Vec<(&'static str, String)> {
             "When",
             n.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         ),
-    ]
+    ];
+    if asks_decision(n.kind) {
+        out.push(("Approve", format!("POST {}/approve", case_link(&n.case_id))));
+        out.push(("Reject", format!("POST {}/reject", case_link(&n.case_id))));
+    }
+    out
 }
 
 /// Subject line of a mail: the kind and the leaver.

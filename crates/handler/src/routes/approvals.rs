@@ -1,0 +1,96 @@
+//! `POST /api/cases/{caseId}/approve` and `POST /api/cases/{caseId}/reject`: an operator's
+//! decision on a held case (`awaiting_approval`), with a reason. The decider is the signed-in
+//! operator the router checked (`Offboard.Operator`), recorded with the decision; a person
+//! cannot approve a termination they raised themselves.
+
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use offboard_core::case::{Actor, Decision, DecisionError};
+use offboard_core::ids::CaseId;
+use offboard_service::engine::EngineError;
+
+use crate::problem::Problem;
+use crate::reply::{json, with_location};
+use crate::request::Request;
+use crate::startup::AppState;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionBody {
+    reason: String,
+}
+
+/// Approves (`approved`) or rejects a held case.
+pub async fn decide(
+    state: &AppState,
+    case_id: &str,
+    req: &Request,
+    approved: bool,
+    by: Actor,
+) -> Response {
+    run(state, case_id, req, approved, by)
+        .await
+        .unwrap_or_else(Problem::into_response)
+}
+
+async fn run(
+    state: &AppState,
+    case_id: &str,
+    req: &Request,
+    approved: bool,
+    by: Actor,
+) -> Result<Response, Problem> {
+    let id = CaseId::parse(case_id)
+        .map_err(|_| Problem::not_found(format!("`{case_id}` is not a case id")))?;
+    let body: DecisionBody = serde_json::from_slice(&req.body).map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "Malformed decision",
+            format!("the body must be {{\"reason\": \"...\"}}: {e}"),
+        )
+    })?;
+    let decision = Decision {
+        approved,
+        by,
+        at: state.clock.now(),
+        reason: body.reason,
+    };
+    match state.engine.decide(&id, decision).await {
+        Ok(case) => Ok(with_location(
+            json(
+                StatusCode::OK,
+                &serde_json::json!({
+                    "caseId": case.id,
+                    "status": case.status,
+                    "approval": case.approval,
+                }),
+            ),
+            &case.id,
+        )),
+        Err(EngineError::NoSuchCase(id)) => Err(Problem::not_found(format!("no case {id}"))),
+        Err(EngineError::Decision(e @ DecisionError::SelfApproval { .. })) => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "self-approval",
+            "Four eyes: not the same person",
+            e.to_string(),
+        )
+        .about_case(case_id)),
+        Err(EngineError::Decision(e @ DecisionError::NoReason)) => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "no-reason",
+            "A reason is required",
+            e.to_string(),
+        )),
+        Err(EngineError::Decision(e)) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "Not awaiting approval",
+            e.to_string(),
+        )
+        .about_case(case_id)),
+        Err(e) if e.is_transient() => Err(Problem::unavailable(e.to_string())),
+        Err(e) => Err(Problem::internal(e.to_string())),
+    }
+}
