@@ -117,6 +117,10 @@ mod tests {
             "reports",
             "ledger",
             "remediations",
+            "scans",
+            "findings",
+            "case-approve",
+            "case-reject",
         ] {
             assert_eq!(level(f), "anonymous", "{f}");
         }
