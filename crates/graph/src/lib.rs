@@ -28,6 +28,7 @@ pub mod licenses;
 pub mod mail;
 pub mod model;
 pub mod onedrive;
+pub mod pace;
 pub mod permissions;
 pub mod roles;
 pub mod users;
@@ -42,4 +43,5 @@ pub use exchange::{
     ExchangeClientOptions,
 };
 pub use model::*;
+pub use pace::{WriteClass, WritePacer, WriteQuota};
 pub use users::{USER_SELECT, UserLookup};

@@ -95,6 +95,10 @@ pub const OFFBOARD_RELAY_SAS_KEY: &str = "OFFBOARD_RELAY_SAS_KEY";
 /// as `offboard-agent keygen` writes it. A secret (Key Vault reference in Azure); the agent
 /// trusts its public half.
 pub const OFFBOARD_AGENT_SIGNING_KEY: &str = "OFFBOARD_AGENT_SIGNING_KEY";
+/// Graph's write quota for this app in the tenant, as `WRITES/SECONDS` (default `3000/150`,
+/// Graph's identity and access write limit): every Graph client of an instance paces its
+/// writes to it. Lower it when several instances or other apps share the app registration.
+pub const OFFBOARD_GRAPH_WRITE_QUOTA: &str = "OFFBOARD_GRAPH_WRITE_QUOTA";
 
 /// Which storage backend the handler uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +176,9 @@ pub struct TenantSettings {
     pub tenant_id: Option<String>,
     /// User-assigned identity client id.
     pub managed_identity_client_id: Option<String>,
+    /// [`OFFBOARD_GRAPH_WRITE_QUOTA`] as set, read by the handler (which names the setting
+    /// if it is malformed); unset means Graph's documented quota.
+    pub graph_write_quota: Option<String>,
 }
 
 /// Where notifications go (see [`crate::sinks`]). Every field unset means no sink: each
@@ -343,6 +350,7 @@ impl TenantSettings {
                 .unwrap_or_else(|| "https://outlook.office365.com".into()),
             tenant_id: trimmed(get, OFFBOARD_TENANT_ID),
             managed_identity_client_id: trimmed(get, OFFBOARD_MANAGED_IDENTITY_CLIENT_ID),
+            graph_write_quota: trimmed(get, OFFBOARD_GRAPH_WRITE_QUOTA),
         }
     }
 }
