@@ -214,7 +214,7 @@ impl WritePacer {
                 let mut st = self.lock();
                 match self.room(&mut st, class, writes, now) {
                     None => {
-                        st.in_flight += writes;
+                        st.in_flight = st.in_flight.saturating_add(writes);
                         if waiting && class == WriteClass::SignInCut {
                             st.cuts_waiting = st.cuts_waiting.saturating_sub(writes);
                         }
@@ -236,7 +236,7 @@ impl WritePacer {
                     }
                     Some(at) => {
                         if !waiting && class == WriteClass::SignInCut {
-                            st.cuts_waiting += writes;
+                            st.cuts_waiting = st.cuts_waiting.saturating_add(writes);
                         }
                         waiting = true;
                         at
@@ -272,22 +272,23 @@ impl WritePacer {
         {
             st.sent.pop_front();
         }
-        let capacity = self.quota.writes.max(1);
+        let capacity = u64::from(self.quota.writes.max(1));
         let limit = match class {
             WriteClass::SignInCut => capacity,
             WriteClass::CleanUp => {
-                let reserve = (capacity * RESERVE_PERCENT).div_ceil(100);
+                let reserve = (capacity * u64::from(RESERVE_PERCENT)).div_ceil(100);
                 capacity.saturating_sub(reserve).max(1)
             }
         };
-        let used = st.sent.len() as u32 + st.in_flight;
+        let (writes, limit) = (u64::from(writes), limit.max(u64::from(writes)));
+        let used = st.sent.len() as u64 + u64::from(st.in_flight);
         let paused = st.paused_until.filter(|p| *p > now);
         let behind_cuts = class == WriteClass::CleanUp && st.cuts_waiting > 0;
-        if paused.is_none() && !behind_cuts && used + writes <= limit.max(writes) {
+        if paused.is_none() && !behind_cuts && used + writes <= limit {
             return None;
         }
         // How many of the logged writes must leave the window first.
-        let excess = (used + writes).saturating_sub(limit.max(writes)) as usize;
+        let excess = usize::try_from((used + writes).saturating_sub(limit)).unwrap_or(usize::MAX);
         let mut at = if excess == 0 {
             now
         } else if excess <= st.sent.len() {

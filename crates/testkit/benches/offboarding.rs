@@ -27,6 +27,9 @@
 //! successful write more than once), and the handler process's peak resident memory
 //! (`VmHWM`).
 
+#[path = "offboarding/compare.rs"]
+mod compare;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,12 +38,15 @@ use chrono::{DateTime, Utc};
 use offboard_core::case::CaseStatus;
 use offboard_core::ids::CaseId;
 use offboard_core::plan::StepKind;
+use offboard_service::settings::OFFBOARD_GRAPH_WRITE_QUOTA;
 use offboard_testkit::leavers::{
     Leaver, conditions, keep_log, secs, seed_leavers, terminate, wait_sealed, warm_up,
+    writes_per_leaver,
 };
 use offboard_testkit::writes::{admitted_graph_write, duplicated_writes, lost_writes, manager_upn};
-use offboard_testkit::{Backend, spawn_app};
+use offboard_testkit::{Backend, SimConfig, spawn_app_with};
 use standin_tenant::engine::LoggedRequest;
+use standin_tenant::engine::Settings;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -86,10 +92,63 @@ fn cpu_secs(pid: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-async fn latency(backend: Backend, n: usize, per_second: Option<f64>) -> anyhow::Result<()> {
-    let app = Arc::new(spawn_app(backend).await);
+/// What one offboard run measured.
+struct Run {
+    /// HR event → sign-in cut verified, per leaver (s).
+    cut: Vec<f64>,
+    /// HR event → sealed, per leaver (s).
+    sealed: Vec<f64>,
+    /// First HR event → last seal (s).
+    span: f64,
+    /// Graph and Exchange HTTP requests ($batch counted once).
+    http_requests: usize,
+    /// Graph and Exchange operations ($batch items counted each).
+    operations: usize,
+    /// 429s answered.
+    throttled: usize,
+    /// Admitted clean-up writes made before the last sign-in cut.
+    clean_up_before_last_cut: usize,
+    /// Cases completed with exceptions.
+    exceptions: usize,
+}
+
+/// A write that cuts sign-in: `accountEnabled: false` or `revokeSignInSessions`.
+fn is_cut_write(r: &LoggedRequest) -> bool {
+    r.path.ends_with("/revokeSignInSessions")
+        || (r.method == "PATCH"
+            && r.body
+                .as_ref()
+                .is_some_and(|b| b.get("accountEnabled") == Some(&serde_json::Value::Bool(false))))
+}
+
+/// HTTP requests and operations in the simulator's log: a `$batch` is one request, its items
+/// are operations.
+fn request_counts(log: &[LoggedRequest]) -> (usize, usize) {
+    let http = log.iter().filter(|r| r.batch_id.is_none()).count();
+    let ops = log.iter().filter(|r| r.path != "/$batch").count();
+    (http, ops)
+}
+
+fn sim_config(latency_ms: u64) -> SimConfig {
+    SimConfig {
+        settings: Settings {
+            latency_ms,
+            ..Settings::default()
+        },
+        ..SimConfig::default()
+    }
+}
+
+async fn offboard_run(
+    backend: Backend,
+    n: usize,
+    per_second: Option<f64>,
+    latency_ms: u64,
+) -> anyhow::Result<Run> {
+    let app = Arc::new(spawn_app_with(backend, sim_config(latency_ms), |_| {}).await);
     warm_up(&app).await?;
     let leavers = seed_leavers(&app, n, "l")?;
+    app.sim.clear_requests();
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(n);
     for (i, l) in leavers.into_iter().enumerate() {
@@ -108,18 +167,28 @@ async fn latency(backend: Backend, n: usize, per_second: Option<f64>) -> anyhow:
     let cases = wait_sealed(
         &app,
         &ids,
-        Duration::from_secs(1800),
+        Duration::from_secs(3600),
         Duration::from_millis(500),
     )
     .await?;
-    let mut cut = Vec::new();
-    let mut sealed = Vec::new();
-    let mut exceptions = 0;
+    let mut run = Run {
+        cut: Vec::new(),
+        sealed: Vec::new(),
+        span: 0.0,
+        http_requests: 0,
+        operations: 0,
+        throttled: 0,
+        clean_up_before_last_cut: 0,
+        exceptions: 0,
+    };
+    let first_sent = sent.iter().map(|(_, at)| *at).min().context("sent")?;
+    let mut last_cut = first_sent;
+    let mut last_seal = first_sent;
     for (id, at) in &sent {
         let c = &cases[id];
         let plan = c.plan.as_ref().context("a sealed case has a plan")?;
         if c.status != CaseStatus::Completed {
-            exceptions += 1;
+            run.exceptions += 1;
         }
         let cut_at = plan
             .sign_in_cut_at()
@@ -128,29 +197,49 @@ async fn latency(backend: Backend, n: usize, per_second: Option<f64>) -> anyhow:
             .step(StepKind::Seal)
             .and_then(|s| s.finished_at)
             .context("the seal step has finishedAt")?;
-        cut.push(secs(cut_at - *at));
-        sealed.push(secs(seal_at - *at));
+        last_cut = last_cut.max(cut_at);
+        last_seal = last_seal.max(seal_at);
+        run.cut.push(secs(cut_at - *at));
+        run.sealed.push(secs(seal_at - *at));
     }
-    let throttled = app
-        .sim
-        .requests()
+    run.span = secs(last_seal - first_sent);
+    let log = app.sim.requests();
+    (run.http_requests, run.operations) = request_counts(&log);
+    run.throttled = log.iter().filter(|r| r.status == 429).count();
+    run.clean_up_before_last_cut = log
         .iter()
-        .filter(|r| r.status == 429)
+        .filter(|r| admitted_graph_write(r) && !is_cut_write(r) && r.time < last_cut)
         .count();
+    if let Ok(app) = Arc::try_unwrap(app) {
+        app.shutdown().await;
+    }
+    Ok(run)
+}
+
+async fn latency(
+    backend: Backend,
+    n: usize,
+    per_second: Option<f64>,
+    latency_ms: u64,
+) -> anyhow::Result<()> {
+    let run = offboard_run(backend, n, per_second, latency_ms).await?;
     let mode = match per_second {
         Some(r) => format!("paced at {r}/s"),
         None => "one burst".to_owned(),
     };
     println!(
-        "offboarding latency {backend:?}: {n} leavers ({mode}), default Graph write quota; {} completed with exceptions; {throttled} 429s",
-        exceptions
+        "offboarding latency {backend:?}: {n} leavers ({mode}), default Graph write quota, simulator latency {latency_ms} ms; {} completed with exceptions; {} 429s",
+        run.exceptions, run.throttled
     );
-    println!("{}", summary("HR event → sign-in cut", cut));
-    println!("{}", summary("HR event → sealed case", sealed));
+    println!("{}", summary("HR event → sign-in cut", run.cut));
+    println!("{}", summary("HR event → sealed case", run.sealed));
+    println!(
+        "clean-up writes made before the last sign-in cut: {}; Graph/Exchange per leaver: {:.1} HTTP requests, {:.1} operations",
+        run.clean_up_before_last_cut,
+        run.http_requests as f64 / n as f64,
+        run.operations as f64 / n as f64
+    );
     println!("conditions: {}", conditions());
-    if let Ok(app) = Arc::try_unwrap(app) {
-        app.shutdown().await;
-    }
     Ok(())
 }
 
@@ -159,19 +248,31 @@ async fn mass(
     n: usize,
     target_secs: f64,
     window_secs: f64,
+    latency_ms: u64,
 ) -> anyhow::Result<()> {
-    let app = Arc::new(spawn_app(backend).await);
-    warm_up(&app).await?;
-    let leavers = seed_leavers(&app, n, "m")?;
-    let needed: usize = leavers.iter().map(Leaver::graph_writes).sum();
+    // The handler is told the quota the simulator enforces, as a deployment is told Graph's.
+    let needed = n * writes_per_leaver()?;
     let quota = ((needed as f64) * window_secs / target_secs).ceil() as u32;
     let window = Duration::from_secs_f64(window_secs);
     let quota_rate = f64::from(quota) / window_secs;
+    let app = Arc::new(
+        spawn_app_with(backend, sim_config(latency_ms), |s| {
+            s.insert(
+                OFFBOARD_GRAPH_WRITE_QUOTA.to_owned(),
+                format!("{quota}/{window_secs}"),
+            );
+        })
+        .await,
+    );
+    app.sim.set_write_quota(quota, window);
+    warm_up(&app).await?;
+    let leavers = seed_leavers(&app, n, "m")?;
+    anyhow::ensure!(needed == leavers.iter().map(Leaver::graph_writes).sum::<usize>());
     app.sim.clear_requests();
     app.sim.set_write_quota(quota, window);
     let manager_upn = manager_upn(&app.sim.state()).context("Megan")?;
     println!(
-        "mass termination {backend:?}: {n} leavers, {needed} Graph writes needed; quota {quota} writes per {window_secs} s ({quota_rate:.1}/s, {:.0} s of writes at the quota)",
+        "mass termination {backend:?}: {n} leavers, {needed} Graph writes needed; quota {quota} writes per {window_secs} s ({quota_rate:.1}/s, {:.0} s of writes at the quota); simulator latency {latency_ms} ms",
         needed as f64 / quota_rate
     );
 
@@ -268,7 +369,14 @@ async fn mass(
         steady_rate / quota_rate
     );
     println!("  rate ÷ quota per 5 s: {}", profile.join(" "));
-    println!("  429s seen (simulator log): {throttled}");
+    let write_requests = log
+        .iter()
+        .filter(|r| r.service == "graph" && r.method != "GET" && r.path != "/$batch")
+        .count();
+    println!(
+        "  429s seen (simulator log): {throttled} of {write_requests} Graph write requests ({:.2} %)",
+        100.0 * throttled as f64 / write_requests.max(1) as f64
+    );
     println!(
         "  actions required {required}; lost {}; duplicated {duplicate_writes}",
         lost.len()
@@ -309,24 +417,42 @@ async fn main() -> anyhow::Result<()> {
     } else {
         Backend::Embedded
     };
+    // `latency-ms=100`: the simulator answers every request after that long.
+    let latency_ms: u64 = args
+        .iter()
+        .find_map(|a| a.strip_prefix("latency-ms="))
+        .map(str::parse)
+        .transpose()
+        .context("latency-ms=N")?
+        .unwrap_or(0);
     let nums: Vec<&str> = args
         .iter()
         .skip(1)
         .map(String::as_str)
-        .filter(|a| *a != "azure" && *a != "embedded")
+        .filter(|a| *a != "azure" && *a != "embedded" && !a.contains('='))
         .collect();
     let num = |i: usize, default: f64| -> f64 {
         nums.get(i).and_then(|a| a.parse().ok()).unwrap_or(default)
     };
     match args.first().map(String::as_str) {
-        Some("mass") => mass(backend, num(0, 1000.0) as usize, num(1, 60.0), num(2, 5.0)).await,
+        Some("mass") => {
+            mass(
+                backend,
+                num(0, 1000.0) as usize,
+                num(1, 60.0),
+                num(2, 5.0),
+                latency_ms,
+            )
+            .await
+        }
+        Some("compare") => compare::run(backend, num(0, 50.0) as usize).await,
         Some("latency") | None => {
             let rate = match nums.get(1) {
                 Some(&"burst") => None,
                 _ => Some(num(1, 1.0)),
             };
-            latency(backend, num(0, 200.0) as usize, rate).await
+            latency(backend, num(0, 200.0) as usize, rate, latency_ms).await
         }
-        Some(other) => anyhow::bail!("unknown benchmark {other}: latency or mass"),
+        Some(other) => anyhow::bail!("unknown benchmark {other}: latency, mass or compare"),
     }
 }

@@ -17,6 +17,7 @@ pub mod chaos;
 mod credential;
 mod hybrid;
 pub mod leavers;
+pub mod runbook;
 pub mod samba;
 mod signing;
 mod stack;

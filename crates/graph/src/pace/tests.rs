@@ -201,3 +201,18 @@ async fn refused_writes_do_not_count_and_a_dropped_permit_counts_as_sent() {
         .sent();
     assert_eq!(Instant::now(), start + Duration::from_secs(10));
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_unbounded_quota_never_holds_a_write() {
+    let pacer = WritePacer::new(WriteQuota {
+        writes: u32::MAX,
+        window: Duration::from_secs(1),
+    });
+    for class in [WriteClass::CleanUp, WriteClass::SignInCut] {
+        pacer
+            .acquire(class, 20, Duration::ZERO)
+            .await
+            .expect("room")
+            .sent();
+    }
+}
