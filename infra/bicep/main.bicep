@@ -647,6 +647,8 @@ var appSettings = {
   OFFBOARD_NOTIFY_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/notify-webhook-secret/)'
   OFFBOARD_NOTIFY_MAIL_FROM: notifyMailFrom
   OFFBOARD_NOTIFY_MAIL_TO: notifyMailTo
+  // Graph's write quota per app and tenant, which every Graph client of an instance paces to.
+  OFFBOARD_GRAPH_WRITE_QUOTA: '3000/150'
 }
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {

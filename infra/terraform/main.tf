@@ -187,6 +187,8 @@ locals {
     OFFBOARD_NOTIFY_WEBHOOK_SECRET           = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/notify-webhook-secret/)"
     OFFBOARD_NOTIFY_MAIL_FROM                = var.notify_mail_from
     OFFBOARD_NOTIFY_MAIL_TO                  = var.notify_mail_to
+    # Graph's write quota per app and tenant, which every Graph client of an instance paces to.
+    OFFBOARD_GRAPH_WRITE_QUOTA = "3000/150"
   }
 }
 
