@@ -395,6 +395,19 @@ async fn mass(
     println!(
         "  CPU during the run: handler {handler_cpu:.1} s, this process (host, simulator, poller) {bench_cpu:.1} s, over {total_secs:.1} s"
     );
+    let counts =
+        offboard_testkit::cost::count(&app.handler_log(), &app.data_dir().join("evidence"), &ids);
+    let graph_requests = log.iter().filter(|r| r.batch_id.is_none()).count();
+    let per = |x: usize| x as f64 / n as f64;
+    println!(
+        "  per leaver: {:.1} function executions ({:.1} HTTP, {:.1} queue, of which {:.1} deferred steps); {:.1} evidence files (each a create-only put + a read-back get on Blob storage); {:.1} Graph/Exchange HTTP requests; queue transactions ≈ 3 per queue execution (put, get, delete); Cosmos DB operations not counted",
+        per(counts.http_executions + counts.queue_executions),
+        per(counts.http_executions),
+        per(counts.queue_executions),
+        per(counts.deferred),
+        per(counts.evidence_files),
+        per(graph_requests),
+    );
     println!(
         "  handler log: {}",
         keep_log(&app, "offboarding-mass-handler.log")

@@ -14,6 +14,7 @@
 mod adsync;
 mod app;
 pub mod chaos;
+pub mod cost;
 mod credential;
 mod hybrid;
 pub mod leavers;
