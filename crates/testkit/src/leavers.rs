@@ -243,7 +243,15 @@ pub async fn terminate(app: &TestApp, l: &Leaver) -> anyhow::Result<(CaseId, Dat
             "kind": "involuntary"
         }
     });
-    let a = app.post_generic(&body).await;
+    // A 503 says nothing was kept and to send the same request again, as HR senders do.
+    let mut a = app.post_generic(&body).await;
+    for attempt in 1..=10 {
+        if a.status != 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+        a = app.post_generic(&body).await;
+    }
     anyhow::ensure!(a.status == 202, "intake answered {}: {}", a.status, a.json);
     let id = a.json["caseId"]
         .as_str()

@@ -47,6 +47,7 @@ async fn runbook_run(n: usize, latency_ms: u64) -> anyhow::Result<Run> {
     let (http_requests, operations) = request_counts(&log);
     let span = done.iter().copied().fold(0.0, f64::max);
     Ok(Run {
+        last_cut: cut.iter().copied().fold(0.0, f64::max),
         cut,
         sealed: done,
         span,
