@@ -9,9 +9,10 @@
 //! the instance until its `Retry-After` has passed, as Graph's throttling guidance asks.
 //!
 //! Two classes of write share the window. The sign-in cut (block sign-in, revoke sessions) is
-//! served before clean-up whenever both wait, and clean-up never takes the last
-//! [`RESERVE_PERCENT`] % of the window, so a leaver's cut finds room even while a layoff's
-//! clean-up keeps the quota busy.
+//! served before clean-up whenever both wait, and while cuts are being asked for (one in the
+//! last window) clean-up leaves the last [`RESERVE_PERCENT`] % of the window free, so a
+//! leaver's cut finds room even while a layoff's clean-up keeps the quota busy. Once a window
+//! passes without a cut, clean-up may use the whole quota.
 //!
 //! A write that would wait longer than the caller allows is not sent: the caller gets the wait
 //! back and re-enqueues the step (a queue worker must not sit on its claim), staggered so that
@@ -26,7 +27,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Share of the window clean-up writes leave free for sign-in cuts.
+/// Share of the window clean-up writes leave free for sign-in cuts while cuts are asked for.
 pub const RESERVE_PERCENT: u32 = 10;
 
 /// Writes allowed per window: what Graph enforces per app and tenant.
@@ -158,6 +159,8 @@ struct State {
     paused_until: Option<Instant>,
     /// Sign-in-cut writes waiting for room.
     cuts_waiting: u32,
+    /// When a sign-in cut last asked for room.
+    last_cut: Option<Instant>,
     /// The time handed to the last write sent away to come back later.
     deferred_until: Option<Instant>,
 }
@@ -181,6 +184,7 @@ impl WritePacer {
                 in_flight: 0,
                 paused_until: None,
                 cuts_waiting: 0,
+                last_cut: None,
                 deferred_until: None,
             }),
             notify: Notify::new(),
@@ -212,6 +216,9 @@ impl WritePacer {
             let now = Instant::now();
             let free_at = {
                 let mut st = self.lock();
+                if class == WriteClass::SignInCut {
+                    st.last_cut = Some(now);
+                }
                 match self.room(&mut st, class, writes, now) {
                     None => {
                         st.in_flight = st.in_flight.saturating_add(writes);
@@ -273,8 +280,12 @@ impl WritePacer {
             st.sent.pop_front();
         }
         let capacity = u64::from(self.quota.writes.max(1));
+        let cuts_recently = st
+            .last_cut
+            .is_some_and(|t| now.saturating_duration_since(t) < window);
         let limit = match class {
             WriteClass::SignInCut => capacity,
+            WriteClass::CleanUp if !cuts_recently => capacity,
             WriteClass::CleanUp => {
                 let reserve = (capacity * u64::from(RESERVE_PERCENT)).div_ceil(100);
                 capacity.saturating_sub(reserve).max(1)

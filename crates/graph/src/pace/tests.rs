@@ -36,17 +36,17 @@ fn a_quota_reads_as_writes_per_seconds() {
 async fn writes_inside_the_quota_go_at_once_and_the_next_waits_for_the_oldest_to_leave() {
     let pacer = WritePacer::new(quota(10, 10));
     let start = Instant::now();
-    for _ in 0..9 {
+    for _ in 0..10 {
         pacer
             .acquire(WriteClass::CleanUp, 1, LONG)
             .await
             .expect("room")
             .sent();
     }
-    assert_eq!(Instant::now(), start, "nine of ten fit the empty window");
+    assert_eq!(Instant::now(), start, "ten of ten fit the empty window");
     tokio::time::advance(Duration::from_secs(2)).await;
-    // Clean-up leaves the tenth slot to cuts: its next write waits until the first of the
-    // nine leaves the window, ten seconds after it was answered.
+    // The next write waits until the first leaves the window, ten seconds after it was
+    // answered.
     pacer
         .acquire(WriteClass::CleanUp, 1, LONG)
         .await
@@ -56,10 +56,15 @@ async fn writes_inside_the_quota_go_at_once_and_the_next_waits_for_the_oldest_to
 }
 
 #[tokio::test(start_paused = true)]
-async fn clean_up_leaves_the_reserve_to_the_sign_in_cut() {
+async fn while_cuts_are_asked_for_clean_up_leaves_them_the_reserve() {
     let pacer = WritePacer::new(quota(10, 10));
     let start = Instant::now();
-    for _ in 0..9 {
+    pacer
+        .acquire(WriteClass::SignInCut, 1, LONG)
+        .await
+        .expect("room")
+        .sent();
+    for _ in 0..8 {
         pacer
             .acquire(WriteClass::CleanUp, 1, LONG)
             .await
@@ -79,6 +84,24 @@ async fn clean_up_leaves_the_reserve_to_the_sign_in_cut() {
         .expect("the cut takes the reserved slot")
         .sent();
     assert_eq!(Instant::now(), start);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_window_without_cuts_gives_clean_up_the_whole_quota() {
+    let pacer = WritePacer::new(quota(10, 10));
+    pacer
+        .acquire(WriteClass::SignInCut, 1, LONG)
+        .await
+        .expect("room")
+        .sent();
+    tokio::time::advance(Duration::from_secs(10)).await;
+    for _ in 0..10 {
+        pacer
+            .acquire(WriteClass::CleanUp, 1, Duration::ZERO)
+            .await
+            .expect("the whole window")
+            .sent();
+    }
 }
 
 #[tokio::test(start_paused = true)]
