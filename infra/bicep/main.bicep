@@ -58,6 +58,11 @@ param policyFile string = ''
 @maxValue(146000)
 param evidenceRetentionDays int = 2555
 
+@description('How long an intake request may spend cutting the leaver\'s sign-in before answering HR, in milliseconds (the kill switch); past it the queued steps cut sign-in.')
+@minValue(100)
+@maxValue(15000)
+param signInCutBudgetMs int = 3000
+
 @description('State of the evidence default retention policy as this template declares it. Azure creates a policy Unlocked only; infra/scripts/deploy-bicep.sh deploys, then locks it with infra/scripts/lock-evidence-retention.sh, and passes Locked on every later deployment (a locked policy cannot be unlocked). The handler refuses to start while it is not Locked.')
 @allowed(['Unlocked', 'Locked'])
 param evidenceImmutabilityState string = 'Unlocked'
@@ -225,6 +230,7 @@ var secretSettings = {
   OFFBOARD_RELAY_SAS_KEY: 'relay-send-key'
   OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET: 'notify-teams-webhook-url'
   OFFBOARD_NOTIFY_WEBHOOK_SECRET: 'notify-webhook-secret'
+  OFFBOARD_SIGNIN_SESSION_KEY: 'signin-session-key'
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -647,6 +653,12 @@ var appSettings = {
   OFFBOARD_NOTIFY_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/notify-webhook-secret/)'
   OFFBOARD_NOTIFY_MAIL_FROM: notifyMailFrom
   OFFBOARD_NOTIFY_MAIL_TO: notifyMailTo
+  // Sign-in of people and GRC tools (crates/signin): offboard's app registration
+  // (modules/signin.bicep), the tenant's authority, and the key of browser sessions.
+  OFFBOARD_SIGNIN_CLIENT_ID: signin.outputs.clientId
+  OFFBOARD_SIGNIN_AUTHORITY: 'https://login.microsoftonline.com'
+  OFFBOARD_SIGNIN_SESSION_KEY: '@Microsoft.KeyVault(SecretUri=${vault.properties.vaultUri}secrets/signin-session-key/)'
+  OFFBOARD_SIGN_IN_CUT_BUDGET_MS: string(signInCutBudgetMs)
   // Graph's write quota per app and tenant, which every Graph client of an instance paces to.
   OFFBOARD_GRAPH_WRITE_QUOTA: '3000/150'
 }
@@ -1000,6 +1012,21 @@ module graphGrants 'modules/graph-grants.bicep' = {
 }
 
 // ---------------------------------------------------------------------------------------------
+// offboard's app registration: sign-in for people and GRC tools, and its app roles
+// ---------------------------------------------------------------------------------------------
+
+module signin 'modules/signin.bicep' = {
+  name: 'offboard-signin'
+  params: {
+    uniqueName: functionAppName
+    displayName: functionAppName
+    // The app's default host name (what the platform gives the app as WEBSITE_HOSTNAME), not
+    // functionApp.properties: the app's settings name this registration, so it must exist first.
+    redirectUri: 'https://${functionAppName}.azurewebsites.net/api/signin/callback'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Outputs (no secret, no key, no connection string)
 // ---------------------------------------------------------------------------------------------
 
@@ -1010,6 +1037,7 @@ output identityPrincipalId string = identity.properties.principalId
 output identityResourceId string = identity.id
 output relayNamespace string = '${relay.name}.servicebus.windows.net'
 output relayNamespaceName string = relay.name
+output signinClientId string = signin.outputs.clientId
 output hybridConnectionName string = hybridConnectionName
 output agentListenRuleName string = agentListen.name
 output keyVaultName string = vault.name

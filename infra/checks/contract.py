@@ -1,7 +1,7 @@
 """What the code needs from the infrastructure, read from the code at check time.
 
 Nothing here is a copy of the code's lists: functions come from ``handlers/*/function.json``,
-settings from ``crates/service/src/settings.rs``, queues the code sends to from ``*_QUEUE``
+settings from ``crates/service/src/settings/names.rs``, queues the code sends to from ``*_QUEUE``
 string constants in the crates, and the permission set from the code's own declaration
 (``cargo run -q -p offboard-graph --example permissions``).
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 from iac import REPO_ROOT, keyvault_secret_name
 
 HANDLERS_DIR = REPO_ROOT / "handlers"
-SETTINGS_RS = REPO_ROOT / "crates" / "service" / "src" / "settings.rs"
+SETTINGS_RS = REPO_ROOT / "crates" / "service" / "src" / "settings" / "names.rs"
 PERMISSIONS_EXAMPLE = REPO_ROOT / "crates" / "graph" / "examples" / "permissions.rs"
 CRATES_DIR = REPO_ROOT / "crates"
 

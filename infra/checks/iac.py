@@ -31,6 +31,7 @@ BICEP_DIR = INFRA_DIR / "bicep"
 BICEP_MAIN = BICEP_DIR / "main.bicep"
 BICEP_GRAPH_MODULE = BICEP_DIR / "modules" / "graph-grants.bicep"
 BICEP_NETWORK_MODULE = BICEP_DIR / "modules" / "network.bicep"
+BICEP_SIGNIN_MODULE = BICEP_DIR / "modules" / "signin.bicep"
 BICEP_ENDPOINT_MODULE = BICEP_DIR / "modules" / "private-endpoint.bicep"
 TF_DIR = INFRA_DIR / "terraform"
 
@@ -98,7 +99,11 @@ TF_KINDS = {
 }
 # Graph-side resources live in modules/graph-grants.bicep (Bicep) and graph.tf (Terraform);
 # they are compared as the `graph` part of the summary.
-TF_GRAPH_KINDS = {"azuread_app_role_assignment", "azuread_directory_role", "azuread_directory_role_assignment"}
+# offboard's app registration (signin.tf / modules/signin.bicep) is compared as the `signin` part.
+TF_GRAPH_KINDS = {
+    "azuread_app_role_assignment", "azuread_directory_role", "azuread_directory_role_assignment",
+    "azuread_application", "azuread_service_principal",
+}
 # The network-hardened variant's resources live in modules/network.bicep (+ the app's endpoint
 # module in main.bicep) and network.tf; they are compared as the `network` part of the summary.
 TF_NETWORK_KINDS = {
@@ -288,6 +293,10 @@ class BicepFile:
         if head in self.variables:
             return self.sig(self.variables[head]["value"])
         if head in self.resources:
+            last = re.split(r"[.:]+", text)[-1]
+            return f"ref:{snake(head)}:{hint(last)}"
+        if head in self.modules and ".outputs." in text:
+            # A module's output stands for the resource it wraps (Terraform names it directly).
             last = re.split(r"[.:]+", text)[-1]
             return f"ref:{snake(head)}:{hint(last)}"
         return f"expr:{text}"

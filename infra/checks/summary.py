@@ -26,6 +26,7 @@ from iac import (
     dig,
     enabled,
     BICEP_NETWORK_MODULE,
+    BICEP_SIGNIN_MODULE,
     load_bicep,
     load_bicep_module,
     load_terraform,
@@ -224,6 +225,7 @@ def bicep_summary(variant: str = "public") -> dict:
         "exchange": sorted(b.value(mod["exchangeAppRoles"])),
         "directoryRoles": sorted(b.value("directoryRoles")),
     }
+    s["signin"] = bicep_signin(b)
     s["network"] = bicep_network(b)
     s["variant"] = variant
     s["secrets"] = dict(sorted(b.value("secretSettings").items()))
@@ -427,6 +429,7 @@ def terraform_summary(variant: str = "public") -> dict:
         "exchange": sorted(t.locals["exchange_app_roles"]),
         "directoryRoles": sorted(t.locals["directory_roles"]),
     }
+    s["signin"] = terraform_signin(t)
     s["network"] = terraform_network(t)
     s["variant"] = variant
     s["secrets"] = dict(sorted(t.locals["secret_settings"].items()))
@@ -447,3 +450,46 @@ def _tf_subnet_name(t: TerraformConfig, subnet: Any) -> str | None:
 
 def _tf_param_default(name: str, v: dict) -> Any:
     return v.get("default")
+
+
+# ---------------------------------------------------------------------------------------------
+# offboard's app registration (sign-in and app roles)
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_list(v: Any) -> list:
+    """`dig` looks through a list of one block; a repeated block stays a list."""
+    return v if isinstance(v, list) else [v]
+
+
+def bicep_signin(b: BicepFile) -> dict:
+    m = load_bicep_module(b, "signin", BICEP_SIGNIN_MODULE)
+    types = {r["type"] for r in m.resources.values()}
+    assert types == {"Microsoft.Graph/applications", "Microsoft.Graph/servicePrincipals"}, types
+    app = m.body("app")
+    sp = m.body("servicePrincipal")
+    return {
+        "app_roles": sorted((r["value"], r["description"]) for r in m.value("appRoles")),
+        "sign_in_audience": app["signInAudience"],
+        "access_token_version": dig(app, "api.requestedAccessTokenVersion"),
+        "id_token_issuance": dig(app, "web.implicitGrantSettings.enableIdTokenIssuance"),
+        "access_token_issuance": dig(app, "web.implicitGrantSettings.enableAccessTokenIssuance"),
+        "redirect_path": str(m.value("redirectUri")).split("}", 1)[-1],
+        "access_token_claims": sorted(c["name"] for c in _as_list(dig(app, "optionalClaims.accessToken"))),
+        "assignment_required": sp["appRoleAssignmentRequired"],
+    }
+
+
+def terraform_signin(t: TerraformConfig) -> dict:
+    app = t.resources[("azuread_application", "signin")]
+    sp = t.resources[("azuread_service_principal", "signin")]
+    return {
+        "app_roles": sorted((k, v["description"]) for k, v in t.locals["signin_app_roles"].items()),
+        "sign_in_audience": app["sign_in_audience"],
+        "access_token_version": dig(app, "api.requested_access_token_version"),
+        "id_token_issuance": dig(app, "web.implicit_grant.id_token_issuance_enabled"),
+        "access_token_issuance": dig(app, "web.implicit_grant.access_token_issuance_enabled"),
+        "redirect_path": _as_list(dig(app, "web.redirect_uris"))[0].split("}", 1)[-1],
+        "access_token_claims": sorted(c["name"] for c in _as_list(dig(app, "optional_claims.access_token"))),
+        "assignment_required": sp["app_role_assignment_required"],
+    }

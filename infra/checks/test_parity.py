@@ -28,7 +28,7 @@ PARAMETER_EXCEPTIONS = {
 KEYS = [
     "resources", "queues", "cosmos_database", "cosmos_containers", "blob_containers", "container_public_access",
     "security", "locks", "app_settings", "role_assignments", "custom_roles", "cosmos_role_assignments", "diagnostics",
-    "graph", "secrets", "outputs", "network",
+    "graph", "secrets", "outputs", "network", "signin",
 ]
 # Keys that are empty on purpose in a variant: the public variant deploys no network.
 EMPTY_IN = {"public": {"network"}, "private": set()}

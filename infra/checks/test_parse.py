@@ -26,7 +26,7 @@ def test_network_modules_parse_with_pycep():
     }
     main = load_bicep()
     assert {m["detail"]["path"] for m in main.modules.values()} == {
-        "modules/graph-grants.bicep", "modules/network.bicep", "modules/private-endpoint.bicep",
+        "modules/graph-grants.bicep", "modules/network.bicep", "modules/private-endpoint.bicep", "modules/signin.bicep",
     }
 
 

@@ -1,5 +1,5 @@
 """App settings: every OFFBOARD_* setting the code reads (the single list in
-crates/service/src/settings.rs) is set in both template sets, and every secret is a Key Vault
+crates/service/src/settings/names.rs) is set in both template sets, and every secret is a Key Vault
 reference."""
 
 from __future__ import annotations

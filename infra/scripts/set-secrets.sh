@@ -6,9 +6,9 @@
 #   infra/scripts/set-secrets.sh <key-vault-name> [secret-name ...]
 #
 # Secret names (default: all of them): bamboohr-secret, generic-webhook-secret,
-# scim-token, agent-signing-key (the `secretNames` / `secret_names` deployment output maps them
+# scim-token, agent-signing-key, signin-session-key (the `secretNames` / `secret_names` deployment output maps them
 # to app settings). agent-signing-key is the seed `offboard-agent keygen` writes (the agent gets
-# the public half). Optional, never asked for by default: relay-send-key, the key of a relay SAS
+# the public half); signin-session-key signs browser sessions: `openssl rand -base64 32`. Optional, never asked for by default: relay-send-key, the key of a relay SAS
 # rule with the Send right, only if the handler must not use its managed identity for the relay
 # (then also deploy with relaySasKeyName / relay_sas_key_name). Each value is read from the terminal without echo (or one line from stdin
 # when not a terminal) and handed to az through a private temporary file.
@@ -18,7 +18,7 @@ set -euo pipefail
 vault="${1:?usage: $0 <key-vault-name> [secret-name ...]}"
 shift
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(bamboohr-secret generic-webhook-secret scim-token agent-signing-key)
+[[ ${#names[@]} -gt 0 ]] || names=(bamboohr-secret generic-webhook-secret scim-token agent-signing-key signin-session-key)
 
 umask 077
 tmp="$(mktemp)"

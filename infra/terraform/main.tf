@@ -95,6 +95,7 @@ locals {
     OFFBOARD_RELAY_SAS_KEY                   = "relay-send-key"
     OFFBOARD_NOTIFY_TEAMS_WEBHOOK_URL_SECRET = "notify-teams-webhook-url"
     OFFBOARD_NOTIFY_WEBHOOK_SECRET           = "notify-webhook-secret"
+    OFFBOARD_SIGNIN_SESSION_KEY              = "signin-session-key"
   }
 
   # -------------------------------------------------------------------------------------------
@@ -187,6 +188,12 @@ locals {
     OFFBOARD_NOTIFY_WEBHOOK_SECRET           = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/notify-webhook-secret/)"
     OFFBOARD_NOTIFY_MAIL_FROM                = var.notify_mail_from
     OFFBOARD_NOTIFY_MAIL_TO                  = var.notify_mail_to
+    # Sign-in of people and GRC tools (crates/signin): offboard's app registration (signin.tf),
+    # the tenant's authority, and the key of browser sessions.
+    OFFBOARD_SIGNIN_CLIENT_ID   = azuread_application.signin.client_id
+    OFFBOARD_SIGNIN_AUTHORITY   = "https://login.microsoftonline.com"
+    OFFBOARD_SIGNIN_SESSION_KEY = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault.vault.vault_uri}secrets/signin-session-key/)"
+    OFFBOARD_SIGN_IN_CUT_BUDGET_MS           = tostring(var.sign_in_cut_budget_ms)
     # Graph's write quota per app and tenant, which every Graph client of an instance paces to.
     OFFBOARD_GRAPH_WRITE_QUOTA = "3000/150"
   }

@@ -28,6 +28,11 @@ output "relay_namespace_name" {
   value = azurerm_relay_namespace.relay.name
 }
 
+output "signin_client_id" {
+  description = "Client id of offboard's app registration (people and GRC tools sign in to it)."
+  value       = azuread_application.signin.client_id
+}
+
 output "hybrid_connection_name" {
   value = azurerm_relay_hybrid_connection.hybrid_connection.name
 }

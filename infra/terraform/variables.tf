@@ -165,3 +165,13 @@ variable "tags" {
     application = "offboard"
   }
 }
+
+variable "sign_in_cut_budget_ms" {
+  description = "How long an intake request may spend cutting the leaver's sign-in before answering HR, in milliseconds (the kill switch); past it the queued steps cut sign-in."
+  type        = number
+  default     = 3000
+  validation {
+    condition     = var.sign_in_cut_budget_ms >= 100 && var.sign_in_cut_budget_ms <= 15000
+    error_message = "sign_in_cut_budget_ms: 100-15000."
+  }
+}

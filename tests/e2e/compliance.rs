@@ -213,7 +213,7 @@ crate::on_embedded!(
             .iter()
             .find(|r| r.case_id == sealed)
             .expect("the sealed case is a row");
-        assert_eq!(row.case_status, "cancelled");
+        assert_eq!(row.case_status, CaseStatus::Cancelled);
         assert_eq!(row.sla, "no_target");
         assert_eq!(row.seal_hash.as_ref().unwrap().len(), 64);
         assert_eq!(row.employee_id.as_deref(), Some("1042"));
@@ -374,7 +374,7 @@ on_every_backend!(
         let r: TerminationsReport = serde_json::from_str(&out).expect("report JSON");
         assert_eq!(r.rows.len(), 1, "{out}");
         assert_eq!(r.rows[0].case_id, id);
-        assert_eq!(r.rows[0].case_status, "cancelled");
+        assert_eq!(r.rows[0].case_status, CaseStatus::Cancelled);
         app.shutdown().await;
     }
 );

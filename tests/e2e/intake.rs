@@ -1,5 +1,10 @@
 //! Intake through the local Functions host: every answer of the intake contract.
 
+use offboard_api::{CasePage, CaseReceipt};
+use offboard_core::case::CaseStatus;
+use offboard_core::event::{Source, TerminationKind};
+use offboard_core::ids::Sha256Digest;
+use offboard_core::signature::Scheme;
 use offboard_testkit::TestApp;
 use serde_json::json;
 use std::time::Duration;
@@ -22,7 +27,7 @@ fn tenant_writes(app: &TestApp) -> usize {
 async fn stored_cases(app: &TestApp) -> usize {
     let a = app.get("/api/cases").await;
     assert_eq!(a.status, 200, "{}", a.json);
-    a.json["items"].as_array().map(Vec::len).unwrap_or(0)
+    a.body::<CasePage>().items.len()
 }
 
 on_every_backend!(
@@ -32,10 +37,10 @@ on_every_backend!(
         let body = generic_termination(&id, &in_secs(-60), "voluntary");
         let first = app.post_generic(&body).await;
         assert_eq!(first.status, 202, "{}", first.json);
-        let case_id = first.json["caseId"].as_str().unwrap().to_owned();
-        assert!(case_id.starts_with("c-"));
-        assert_eq!(first.json["status"], "received");
-        assert_eq!(first.json["duplicate"], false);
+        let receipt: CaseReceipt = first.body();
+        let case_id = receipt.case_id.to_string();
+        assert_eq!(receipt.status, CaseStatus::Received);
+        assert!(!receipt.duplicate);
         assert_eq!(
             first.headers["location"],
             format!("/api/cases/{case_id}").as_str()
@@ -44,21 +49,27 @@ on_every_backend!(
         // HR platforms redeliver: a new webhook id and signature, the same event.
         let again = app.post_generic(&body).await;
         assert_eq!(again.status, 202);
-        assert_eq!(again.json["caseId"], case_id.as_str());
-        assert_eq!(again.json["duplicate"], true);
+        let again: CaseReceipt = again.body();
+        assert_eq!(again.case_id, receipt.case_id);
+        assert!(again.duplicate);
         assert_eq!(stored_cases(&app).await, 1);
 
         let case = app
             .wait_case(&case_id, Duration::from_secs(20), |c| {
-                c["status"] == "completed_with_exceptions"
+                c.case.status == CaseStatus::CompletedWithExceptions
             })
-            .await;
-        assert_eq!(case["source"], "generic");
-        assert_eq!(case["employee"]["employeeId"], "1042");
-        assert_eq!(case["authenticatedBy"], "standard-webhooks-v1");
-        assert_eq!(case["bodySha256"].as_str().unwrap().len(), 64);
+            .await
+            .case;
+        assert_eq!(case.source, Source::Generic);
+        assert_eq!(case.employee.employee_id.as_deref(), Some("1042"));
+        assert_eq!(case.authenticated_by, Scheme::StandardWebhooksV1);
+        assert_eq!(
+            case.body_sha256,
+            Sha256Digest::of(&serde_json::to_vec(&body).unwrap()),
+            "the digest of the bytes HR sent"
+        );
         // Employee 1042 has no account in the tenant: the planner stops and never guesses.
-        let why = case["planningException"].as_str().unwrap();
+        let why = case.planning_exception.unwrap_or_default();
         assert!(why.contains("no account"), "{why}");
         assert_eq!(tenant_writes(&app), 0, "nothing may change in the tenant");
         app.shutdown().await;
@@ -72,19 +83,17 @@ on_every_backend!(
             .post_bamboohr(&bamboohr_termination("318", "2031-03-14"))
             .await;
         assert_eq!(a.status, 202, "{}", a.json);
-        assert_eq!(a.json["status"], "scheduled");
-        let case = app
-            .get(&format!(
-                "/api/cases/{}",
-                a.json["caseId"].as_str().unwrap()
-            ))
-            .await
-            .json;
-        assert_eq!(case["hrEffectiveAsSent"], "2031-03-14");
+        let receipt: CaseReceipt = a.body();
+        assert_eq!(receipt.status, CaseStatus::Scheduled);
+        let case = app.timeline(receipt.case_id.as_str()).await.case;
+        assert_eq!(case.hr_effective_as_sent.as_deref(), Some("2031-03-14"));
         // End of 14 March 2031 in New York (EDT, UTC-4) is 04:00 UTC on the 15th.
-        assert_eq!(case["effectiveAt"], "2031-03-15T04:00:00Z");
-        assert_eq!(case["kind"], "voluntary");
-        assert_eq!(case["employee"]["mail"], "grace.hopper@contoso.example");
+        assert_eq!(case.effective_at.to_rfc3339(), "2031-03-15T04:00:00+00:00");
+        assert_eq!(case.kind, TerminationKind::Voluntary);
+        assert_eq!(
+            case.employee.mail.as_deref(),
+            Some("grace.hopper@contoso.example")
+        );
         app.shutdown().await;
     }
 );
@@ -95,14 +104,16 @@ on_every_backend!(
         let future = event_id();
         let a = app
             .post_generic(&generic_termination(&future, &in_secs(86_400), "voluntary"))
-            .await;
-        assert_eq!(a.json["status"], "scheduled");
+            .await
+            .body::<CaseReceipt>();
+        assert_eq!(a.status, CaseStatus::Scheduled);
         let r = app
             .post_generic(&generic_rescind(&event_id(), &future))
             .await;
         assert_eq!(r.status, 202, "{}", r.json);
-        assert_eq!(r.json["status"], "cancelled");
-        assert_eq!(r.json["caseId"], a.json["caseId"]);
+        let r: CaseReceipt = r.body();
+        assert_eq!(r.status, CaseStatus::Cancelled);
+        assert_eq!(r.case_id, a.case_id);
 
         let past = event_id();
         let b = app
@@ -137,12 +148,13 @@ on_every_backend!(
         let a = app
             .post_bamboohr(&bamboohr_termination("500", "2031-01-10"))
             .await;
-        assert_eq!(a.json["status"], "scheduled");
+        let opened: CaseReceipt = a.body();
+        assert_eq!(opened.status, CaseStatus::Scheduled);
         let reinstated = json!({"employees": [{"id": "500", "fields": {"Work Email": "grace.hopper@contoso.example",
         "Employment Status": "Full-Time"}, "changedFields": ["Employment Status"]}]});
         let r = app.post_bamboohr(&reinstated).await;
         assert_eq!(r.status, 202, "{}", r.json);
-        assert_eq!(r.json["cancelled"][0]["caseId"], a.json["caseId"]);
+        assert_eq!(r.json["cancelled"][0]["caseId"], opened.case_id.as_str());
         assert_eq!(r.json["cancelled"][0]["status"], "cancelled");
         app.shutdown().await;
     }
@@ -282,10 +294,11 @@ on_every_backend!(
         "reason": "ticket HR-77", "requestId": "HR-77"});
         let a = app.post_offboarding(&req).await;
         assert_eq!(a.status, 202, "{}", a.json);
-        assert_eq!(a.json["status"], "received");
-        let again = app.post_offboarding(&req).await;
-        assert_eq!(again.json["caseId"], a.json["caseId"]);
-        assert_eq!(again.json["duplicate"], true);
+        let a: CaseReceipt = a.body();
+        assert_eq!(a.status, CaseStatus::Received);
+        let again: CaseReceipt = app.post_offboarding(&req).await.body();
+        assert_eq!(again.case_id, a.case_id);
+        assert!(again.duplicate);
         // A dry run for a real leaver: the plan and what each step would change, and nothing
         // changed anywhere — no case, no message, no write in the tenant.
         let tenant_before = serde_json::to_value(app.sim.state()).unwrap();
@@ -333,20 +346,15 @@ on_every_backend!(
     |app: TestApp| async move {
         let a = app
             .post_generic(&generic_termination(&event_id(), &in_secs(3), "retirement"))
-            .await;
-        assert_eq!(a.json["status"], "scheduled");
-        let id = a.json["caseId"].as_str().unwrap().to_owned();
+            .await
+            .body::<CaseReceipt>();
+        assert_eq!(a.status, CaseStatus::Scheduled);
         let case = app
-            .wait_case(&id, Duration::from_secs(30), |c| {
-                c["status"] != "scheduled" && c["status"] != "received"
+            .wait_case(a.case_id.as_str(), Duration::from_secs(30), |c| {
+                !matches!(c.case.status, CaseStatus::Scheduled | CaseStatus::Received)
             })
             .await;
-        let notes: Vec<&str> = case["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["note"].as_str().unwrap())
-            .collect();
+        let notes: Vec<&str> = case.case.history.iter().map(|h| h.note.as_str()).collect();
         assert!(
             notes.iter().any(|n| n.contains("effective time reached")),
             "{notes:?}"
@@ -374,7 +382,12 @@ on_every_backend!(
             .get(&format!("/api/cases?from={from}&to={to}&status=scheduled"))
             .await;
         assert_eq!(a.status, 200, "{}", a.json);
-        assert_eq!(a.json["items"].as_array().unwrap().len(), 2);
+        let page: CasePage = a.body();
+        assert_eq!(page.items.len(), 2);
+        assert!(
+            page.items.iter().all(|c| c.status == CaseStatus::Scheduled),
+            "{page:?}"
+        );
         let a = app.get("/api/cases?status=nonsense").await;
         assert_eq!(a.status, 400);
         app.shutdown().await;

@@ -2,6 +2,7 @@
 //! several senders at once, and an event id reused for someone else. Both read the tenant
 //! simulator's request log: nothing may be written twice, and a refused event writes nothing.
 
+use offboard_core::case::CaseStatus;
 use offboard_testkit::TestApp;
 use serde_json::{Value, json};
 
@@ -79,20 +80,13 @@ on_every_backend!(
         assert_eq!(again.json["duplicate"], true, "{}", again.json);
         // The earlier, harsher terminations tightened the scheduled case: it runs now, as
         // for cause, once.
-        let case = finished(&app, &case_id).await;
-        assert_eq!(case["status"], "completed", "{}", case["plan"]);
-        assert_eq!(
-            case["attached"].as_array().map(Vec::len),
-            Some(12),
-            "{case}"
-        );
+        let case = finished(&app, &case_id).await.case;
+        assert_eq!(case.status, CaseStatus::Completed, "{:?}", case.plan);
+        assert_eq!(case.attached.len(), 12, "{:?}", case.attached);
         assert!(
-            case["attached"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|a| a["recorded"] == true),
-            "{case}"
+            case.attached.iter().all(|a| a.recorded),
+            "{:?}",
+            case.attached
         );
         // Nothing in the tenant was done twice, and it was done.
         let writes = writes_about(&app, ADELE, &adele_upn);

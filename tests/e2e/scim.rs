@@ -1,5 +1,9 @@
-//! SCIM 2.0 through the local Functions host: deactivation opens a case.
+//! SCIM 2.0 through the local Functions host: deactivation opens a case. The SCIM answers are
+//! the SCIM protocol's JSON (RFC 7643), read as such; offboard's own answers are read typed.
 
+use offboard_api::CasePage;
+use offboard_core::case::CaseStatus;
+use offboard_core::event::Source;
 use offboard_testkit::TestApp;
 use reqwest::Method;
 use serde_json::json;
@@ -44,12 +48,12 @@ on_every_backend!(
             .to_str()
             .unwrap()
             .to_owned();
-        let case = app.get(&format!("/api/cases/{case_id}")).await.json;
-        assert_eq!(case["status"], "scheduled");
-        assert_eq!(case["source"], "scim");
+        let case = app.timeline(&case_id).await.case;
+        assert_eq!(case.status, CaseStatus::Scheduled);
+        assert_eq!(case.source, Source::Scim);
         assert_eq!(
-            case["employee"]["userPrincipalName"],
-            "ada.lovelace@contoso.example"
+            case.employee.user_principal_name.as_deref(),
+            Some("ada.lovelace@contoso.example")
         );
 
         // Redelivered deactivation: same case.
@@ -64,10 +68,12 @@ on_every_backend!(
             .scim(Method::PATCH, &format!("/Users/{id}"), Some(&reactivate))
             .await;
         assert_eq!(r.status, 200, "{}", r.json);
-        let case = app.get(&format!("/api/cases/{case_id}")).await.json;
-        assert_eq!(case["status"], "cancelled");
-        let all = app.get("/api/cases").await.json;
-        assert_eq!(all["items"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            app.timeline(&case_id).await.case.status,
+            CaseStatus::Cancelled
+        );
+        let all: CasePage = app.get("/api/cases").await.body();
+        assert_eq!(all.items.len(), 1);
         app.shutdown().await;
     }
 );

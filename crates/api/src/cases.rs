@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use offboard_core::case::{CaseStatus, HistoryEntry};
+use offboard_core::event::{Source, TerminationKind};
 use offboard_core::evidence::WormStatus;
 use offboard_core::ids::{CaseId, EmployeeIdentifiers, Sha256Digest};
 use offboard_core::plan::Plan;
@@ -23,15 +24,15 @@ pub struct CaseSummary {
     /// The evidence period (`YYYY-MM` of the effective time).
     pub period: String,
     /// The status the evidence shows.
-    pub status: String,
+    pub status: CaseStatus,
     /// Where the termination came from.
-    pub source: String,
+    pub source: Source,
     /// The source's event id.
     pub source_event_id: String,
     /// The leaver.
     pub employee: EmployeeIdentifiers,
     /// The termination kind.
-    pub kind: String,
+    pub kind: TerminationKind,
     /// HR's effective time as sent (absent when the source gave none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hr_effective_as_sent: Option<String>,
@@ -76,13 +77,13 @@ pub struct CaseView {
     /// Where the case stands.
     pub status: CaseStatus,
     /// Where the termination came from (`bamboohr`, `generic`, `operator`, `scim`).
-    pub source: String,
+    pub source: Source,
     /// The source's event id.
     pub source_event_id: String,
     /// The leaver as HR named them.
     pub employee: EmployeeIdentifiers,
     /// The termination kind.
-    pub kind: String,
+    pub kind: TerminationKind,
     /// HR's effective time as sent (absent when the source gave none).
     pub hr_effective_as_sent: Option<String>,
     /// The computed effective instant.

@@ -13,6 +13,7 @@
 pub mod cases;
 pub mod evidence;
 pub mod intake;
+pub mod me;
 pub mod ms;
 pub mod report;
 
@@ -23,5 +24,6 @@ pub use cases::{
 pub use evidence::{
     DescribedFinding, LedgerHead, LedgerStatus, Verification, VerifiedPacket, VerifyOutcome,
 };
-pub use intake::CaseReceipt;
+pub use intake::{CaseReceipt, SignInCut, SignInCutStatus};
+pub use me::Me;
 pub use report::{ReportFormat, ReportMeta, ReportParameters, ReportRow, TerminationsReport};

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use offboard_core::case::CaseStatus;
+use offboard_core::event::{Source, TerminationKind};
 use offboard_core::evidence::{ResolvedLeaver, WormStatus};
 
 /// The export format.
@@ -102,7 +104,7 @@ pub struct ReportRow {
     /// The case.
     pub case_id: String,
     /// Where the termination came from.
-    pub source: String,
+    pub source: Source,
     /// The source's event id.
     pub source_event_id: String,
     /// HR's employee number, as HR sent it.
@@ -117,7 +119,7 @@ pub struct ReportRow {
     /// id, on-premises account when synced); none when it could not be resolved.
     pub leaver: Option<ResolvedLeaver>,
     /// Termination kind.
-    pub kind: String,
+    pub kind: TerminationKind,
     /// HR's effective time as sent.
     pub hr_effective_as_sent: Option<String>,
     /// The computed effective instant (UTC, ms).
@@ -125,7 +127,7 @@ pub struct ReportRow {
     /// When offboard received it (UTC, ms).
     pub received_at: String,
     /// The case status the evidence shows.
-    pub case_status: String,
+    pub case_status: CaseStatus,
     /// When cloud sign-in was cut and verified (UTC, ms): what the SLA is measured on.
     pub sign_in_cut_at: Option<String>,
     /// From the effective time to the sign-in cut, seconds (ms precision).

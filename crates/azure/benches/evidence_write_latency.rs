@@ -124,7 +124,7 @@ fn report(what: &str, f: &Figures) {
 /// `put_record` alone: one case, records 0..n in order.
 async fn bench_put(store: &dyn EvidenceStore, n: usize) -> Figures {
     let case = case();
-    let period = period_of(case.event.effective_at);
+    let period = period_of(case.event.effective_at());
     let mut chain = Chain::new(case.id.clone());
     let mut samples = Vec::with_capacity(n);
     let mut total = Duration::ZERO;

@@ -97,10 +97,10 @@ fn case_records(case: &Case, steps: usize) -> Vec<EvidenceRecord> {
             .expect("trigger"),
     ];
     for i in 0..steps {
-        let at = case.event.effective_at + Duration::seconds(30 * i as i64);
+        let at = case.event.effective_at() + Duration::seconds(30 * i as i64);
         out.push(chain.push(step_body(i, at)).expect("record"));
     }
-    let mut done = step_body(99, case.event.effective_at + Duration::minutes(10));
+    let mut done = step_body(99, case.event.effective_at() + Duration::minutes(10));
     done.step = "case".into();
     done.target_system = "offboard".into();
     done.outcome = Outcome::Noted;
@@ -113,8 +113,8 @@ fn case_records(case: &Case, steps: usize) -> Vec<EvidenceRecord> {
 fn sla(case: &Case) -> SlaOutcome {
     SlaOutcome {
         target_minutes: Some(1440),
-        measured_from: case.event.effective_at,
-        access_removed_at: Some(case.event.effective_at + Duration::minutes(5)),
+        measured_from: case.event.effective_at(),
+        access_removed_at: Some(case.event.effective_at() + Duration::minutes(5)),
         met: Some(true),
     }
 }
@@ -142,14 +142,14 @@ fn verify_in_memory(cases: u64, steps: usize) {
         let seal = Seal::new(
             case.id.clone(),
             &records,
-            case.event.body_sha256.clone(),
+            case.event.body_sha256().clone(),
             "completed",
             sla(&case),
             worm(),
-            case.event.effective_at + Duration::minutes(11),
+            case.event.effective_at() + Duration::minutes(11),
         )
         .expect("seal");
-        let entry = LedgerEntry::next(prev.as_ref(), &seal, &period_of(case.event.effective_at))
+        let entry = LedgerEntry::next(prev.as_ref(), &seal, &period_of(case.event.effective_at()))
             .expect("entry");
         packets.push(Packet::new(
             case.id.clone(),
@@ -190,7 +190,7 @@ async fn verify_store(cases: u64, steps: usize) {
         db.create(&case).await.expect("case");
         evidence.record_trigger(&case).await.expect("trigger");
         for i in 0..steps {
-            let at = case.event.effective_at + Duration::seconds(30 * i as i64);
+            let at = case.event.effective_at() + Duration::seconds(30 * i as i64);
             evidence
                 .append(&case, step_body(i, at))
                 .await
@@ -207,7 +207,7 @@ async fn verify_store(cases: u64, steps: usize) {
     let compliance = Compliance::new(db.clone(), evidence);
     let started = Instant::now();
     let report = compliance
-        .verify_ledger("0000-01", "9999-12")
+        .verify_ledger(offboard_core::evidence::PeriodRange::ALL)
         .await
         .expect("verify");
     let secs = started.elapsed().as_secs_f64();
@@ -229,7 +229,7 @@ async fn seed(dir: &Path, cases: u64, steps: usize) {
         let effective = base() + Duration::seconds((n as i64 * 31_536_000) / cases as i64);
         let mut case = Case::open(event(n, effective), base() - Duration::days(10));
         case.status = CaseStatus::Completed;
-        let period = period_of(case.event.effective_at);
+        let period = period_of(case.event.effective_at());
         let records = case_records(&case, steps);
         let mut entry = IndexEntry::from_trigger(&period, &records[0], false).expect("entry");
         for r in &records[1..] {
@@ -238,7 +238,7 @@ async fn seed(dir: &Path, cases: u64, steps: usize) {
         let seal = Seal::new(
             case.id.clone(),
             &records,
-            case.event.body_sha256.clone(),
+            case.event.body_sha256().clone(),
             "completed",
             sla(&case),
             worm(),

@@ -146,7 +146,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "offboard demo",
         Arc::new(SystemClock),
     );
-    let period = period_of(case.event.effective_at);
+    let period = period_of(case.event.effective_at());
     let packet = evidence.packet(&period, &case.id).await?;
     println!("\n3. Each action, verified by reading the real state back (expected -> observed):");
     for r in packet
@@ -322,7 +322,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         Some(dir) => {
             let me = invocation();
             let dir = shell_word(&dir.display().to_string());
-            let day = case.event.effective_at.format("%Y-%m-%d");
+            let day = case.event.effective_at().format("%Y-%m-%d");
             println!("\nThe demo's data is kept in {dir}. Next, as an auditor would:");
             println!("   {me} verify --ledger --data {dir}");
             println!("   {me} report --data {dir} --from {day} --to {day} --format csv");

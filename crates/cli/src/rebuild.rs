@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use offboard_core::evidence::{Period, PeriodRange};
 
 use crate::store;
 
@@ -24,22 +25,19 @@ pub struct RebuildArgs {
     data: Option<PathBuf>,
 }
 
-fn period(value: Option<&str>, default: &str, name: &str) -> anyhow::Result<String> {
-    let Some(v) = value else {
-        return Ok(default.to_owned());
-    };
-    let ok = v.len() == 7
-        && v.as_bytes()[4] == b'-'
-        && v[..4].bytes().all(|b| b.is_ascii_digit())
-        && v[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
-    anyhow::ensure!(ok, "--{name} `{v}` is not a period: use YYYY-MM");
-    Ok(v.to_owned())
+fn period(value: Option<&str>, name: &str) -> anyhow::Result<Option<Period>> {
+    value
+        .map(|v| Period::parse(v).map_err(|e| anyhow::anyhow!("--{name} {e}")))
+        .transpose()
 }
 
 /// Rebuilds and reports; an error (exit code 1) when any case could not be rebuilt.
 pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
-    let from = period(args.from.as_deref(), "0000-01", "from")?;
-    let to = period(args.to.as_deref(), "9999-12", "to")?;
+    let range = PeriodRange::new(
+        period(args.from.as_deref(), "from")?,
+        period(args.to.as_deref(), "to")?,
+    )?;
+    let (from, to) = (range.from().to_string(), range.to().to_string());
     let lost_db = args
         .data
         .as_deref()

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use offboard_api::VerifyOutcome;
-use offboard_core::evidence::Packet;
 use offboard_core::evidence::verify::{Finding, Report};
+use offboard_core::evidence::{Packet, Period, PeriodError, PeriodRange};
 use offboard_core::ids::CaseId;
 use offboard_service::compliance::{dedupe, verification, verify_packet_strict};
 
@@ -171,13 +171,13 @@ fn seq_of_path(path: &str) -> u64 {
 }
 
 async fn verify_store(args: &VerifyArgs) -> anyhow::Result<Outcome> {
-    if let (Some(from), Some(to)) = (&args.from, &args.to)
-        && from > to
-    {
-        anyhow::bail!(
+    let period = |v: &Option<String>| v.as_deref().map(Period::parse).transpose();
+    let range = match PeriodRange::new(period(&args.from)?, period(&args.to)?) {
+        Err(PeriodError::Backwards { from, to }) => anyhow::bail!(
             "the period runs backwards: --to {to} is before --from {from} (did you mean --from {to} --to {from}?)"
-        );
-    }
+        ),
+        other => other?,
+    };
     let opened = store::open(args.data.as_deref()).await?;
     let c = &opened.compliance;
     if let Some(id) = &args.case {
@@ -194,10 +194,9 @@ async fn verify_store(args: &VerifyArgs) -> anyhow::Result<Outcome> {
             report,
         });
     }
-    let from = args.from.clone().unwrap_or_else(|| "0000-01".into());
-    let to = args.to.clone().unwrap_or_else(|| "9999-12".into());
+    let (from, to) = (range.from(), range.to());
     let report = c
-        .verify_ledger(&from, &to)
+        .verify_ledger(range)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (target, scope) = match (&args.from, &args.to) {

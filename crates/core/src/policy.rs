@@ -40,6 +40,9 @@ pub struct KindPolicy {
     pub auto_reply_manager: String,
     /// The company's name for messages.
     pub company_name: String,
+    /// Whether intake cuts sign-in itself, before answering (the kill switch), instead of
+    /// leaving it to the queued steps.
+    pub inline_sign_in_cut: bool,
 }
 
 impl KindPolicy {
@@ -78,6 +81,7 @@ struct Section {
     auto_reply: Option<String>,
     auto_reply_manager: Option<String>,
     company_name: Option<String>,
+    inline_sign_in_cut: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -144,6 +148,7 @@ impl Policy {
                 .company_name
                 .clone()
                 .unwrap_or_else(|| "the company".into()),
+            inline_sign_in_cut: d.inline_sign_in_cut.unwrap_or(true),
         };
         if base.skip.contains(&StepKind::Seal) {
             return Err(PolicyError("the seal step cannot be skipped".into()));
@@ -183,6 +188,9 @@ impl Policy {
             }
             if let Some(v) = &s.company_name {
                 p.company_name = v.clone();
+            }
+            if let Some(v) = s.inline_sign_in_cut {
+                p.inline_sign_in_cut = v;
             }
             kinds.insert(kind, p);
         }
@@ -249,5 +257,19 @@ mod tests {
         let seal = DEFAULT_POLICY.replace("skip = []", "skip = [\"seal\"]");
         assert!(Policy::parse(&seal).is_err());
         assert!(Policy::parse("[default]\nsla = 1").is_err());
+    }
+
+    #[test]
+    fn the_inline_sign_in_cut_is_on_by_default_and_off_per_kind() {
+        let p = Policy::builtin();
+        assert!(
+            TerminationKind::ALL
+                .iter()
+                .all(|k| p.for_kind(*k).inline_sign_in_cut)
+        );
+        let off = format!("{DEFAULT_POLICY}\n[kinds.retirement]\ninline_sign_in_cut = false\n");
+        let p = Policy::parse(&off).unwrap();
+        assert!(!p.for_kind(TerminationKind::Retirement).inline_sign_in_cut);
+        assert!(p.for_kind(TerminationKind::Voluntary).inline_sign_in_cut);
     }
 }

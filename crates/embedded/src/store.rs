@@ -35,9 +35,9 @@ fn millis(t: DateTime<Utc>) -> i64 {
 
 fn subject_key(case: &Case) -> Option<String> {
     case.event
-        .source_subject_id
+        .source_subject_id()
         .as_ref()
-        .map(|s| format!("{}:{s}", case.event.source))
+        .map(|s| format!("{}:{s}", case.event.source()))
 }
 
 pub(crate) fn etag(version: i64) -> ETag {
@@ -556,7 +556,7 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(page.items.len(), 2);
-        assert_eq!(page.items[0].event.source_event_id, "c");
+        assert_eq!(page.items[0].event.source_event_id(), "c");
         let rest = CaseStore::list(
             &store,
             &CaseQuery {

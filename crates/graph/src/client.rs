@@ -14,6 +14,7 @@ use serde_json::Value;
 use tracing::{debug, warn};
 
 use crate::error::{ErrorInfo, GraphError, classify};
+use crate::journal::{self, WriteAnnouncement};
 use crate::pace::{WriteClass, WritePacer, WriteQuota};
 
 /// Microsoft Graph v1.0 in the global cloud.
@@ -122,6 +123,8 @@ pub(crate) struct Call {
     pub op: &'static str,
     pub headers: Vec<(&'static str, String)>,
     /// Writes the call makes against Graph's quota (0 for reads; a batch counts its items).
+    /// A call with any write can change the tenant, so it is announced to the task's journal
+    /// before it is sent (`crate::journal`).
     pub writes: u32,
     /// Who goes first when writes wait for the quota.
     pub class: WriteClass,
@@ -146,6 +149,12 @@ impl Call {
     /// Marks the call as part of the sign-in cut, which the pacer serves first.
     pub fn sign_in_cut(mut self) -> Self {
         self.class = WriteClass::SignInCut;
+        self
+    }
+    /// Whether the call can change the tenant (by default: anything but a GET or HEAD); a
+    /// batch sets its count of write items instead.
+    pub fn writes(mut self, yes: bool) -> Self {
+        self.writes = u32::from(yes);
         self
     }
     pub fn query(mut self, k: &str, v: impl Into<String>) -> Self {
@@ -563,6 +572,31 @@ fn paced(call: &Call, pacer: &WritePacer, wait: Duration, client_request_id: &st
     }
 }
 
+/// Announces a change to the task's journal before it is sent; a journal that cannot record
+/// it keeps it from being sent (a transient failure: the caller retries later).
+async fn announce(call: &Call, client_request_id: &str) -> Result<(), GraphError> {
+    let exchange = call.path.is_empty();
+    let write = WriteAnnouncement {
+        service: if exchange { "exchange" } else { "graph" },
+        method: call.method.as_str(),
+        path: call.path.split('?').next().unwrap_or_default(),
+        operation: call.op,
+        client_request_id,
+    };
+    journal::announce(write).await.map_err(|why| {
+        GraphError::Transient(ErrorInfo {
+            status: None,
+            code: "NotAnnounced".to_owned(),
+            message: format!(
+                "{}: not sent, because it could not be recorded first: {why}",
+                call.op
+            ),
+            request_id: None,
+            client_request_id: Some(client_request_id.to_owned()),
+        })
+    })
+}
+
 /// The retry loop shared by Graph and Exchange calls.
 pub(crate) async fn send_with_retries(
     http: &reqwest::Client,
@@ -574,6 +608,7 @@ pub(crate) async fn send_with_retries(
     call: &Call,
 ) -> Result<Raw, GraphError> {
     let client_request_id = uuid::Uuid::new_v4().to_string();
+    let mut announced = false;
     let mut attempt: u32 = 0;
     let mut refreshed = false;
     loop {
@@ -587,6 +622,12 @@ pub(crate) async fn send_with_retries(
             }
             _ => None,
         };
+        // Announced once the pacer lets it go (a write the pacer holds back was not sent and
+        // is not announced), and once for all in-client retries, which carry the same id.
+        if call.writes > 0 && !announced {
+            announce(call, &client_request_id).await?;
+            announced = true;
+        }
         let token = token_for(credential, scope).await?;
         let mut rb = http
             .request(call.method.clone(), url)

@@ -206,7 +206,8 @@ impl ExchangeClient {
     ) -> Result<Reply<Vec<Value>>, GraphError> {
         let mut call = Call::new(Method::POST, String::new(), cmdlet)
             .json(json!({ "CmdletInput": { "CmdletName": cmdlet, "Parameters": parameters } }))
-            .idempotent(true);
+            .idempotent(true)
+            .writes(!cmdlet.starts_with("Get-"));
         // Routing hint the EXO module sends: the target mailbox, or the system mailbox.
         let anchor = match anchor {
             Some(a) if a.contains('@') => format!("UPN:{a}"),

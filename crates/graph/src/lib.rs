@@ -8,6 +8,7 @@
 //! - [`GraphError`]: what a caller can do about a failure (retry later, wait as told, give up,
 //!   or record that the action does not apply), always with the service's request id.
 //! - [`permissions`]: the least-privilege set, declared once.
+//! - [`journal`]: every change announced, with its `client-request-id`, before it is sent.
 //!
 //! Both clients take an endpoint, an `azure_core` [`TokenCredential`](azure_core::credentials::TokenCredential)
 //! (in production `azure_identity::ManagedIdentityCredential`, which caches tokens and refreshes
@@ -24,6 +25,7 @@ pub mod devices;
 pub mod error;
 pub mod exchange;
 pub mod groups;
+pub mod journal;
 pub mod licenses;
 pub mod mail;
 pub mod model;
@@ -42,6 +44,7 @@ pub use exchange::{
     AutoReplyConfig, AutoReplyState, DEFAULT_EXCHANGE_ENDPOINT, EXCHANGE_SCOPE, ExchangeClient,
     ExchangeClientOptions,
 };
+pub use journal::{WriteAnnouncement, WriteJournal, with_journal};
 pub use model::*;
 pub use pace::{WriteClass, WritePacer, WriteQuota};
 pub use users::{USER_SELECT, UserLookup};

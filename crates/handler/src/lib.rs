@@ -19,5 +19,6 @@ pub mod protocol;
 pub mod reply;
 pub mod request;
 pub mod routes;
+pub mod signin;
 pub mod startup;
 pub mod telemetry;

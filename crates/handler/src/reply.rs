@@ -35,5 +35,26 @@ pub fn receipt(r: &offboard_service::Receipt) -> offboard_api::CaseReceipt {
         status: r.status,
         duplicate: !r.created,
         attached_to: r.attached.then(|| r.case_id.clone()),
+        sign_in_cut: r.sign_in_cut.as_ref().map(sign_in_cut),
     }
+}
+
+/// The sign-in cut as the intake answer reports it.
+fn sign_in_cut(o: &offboard_service::engine::SignInCutOutcome) -> offboard_api::SignInCut {
+    use offboard_api::SignInCutStatus as S;
+    use offboard_service::engine::SignInCutOutcome as O;
+    let (status, at, reason) = match o {
+        O::Verified { at } => (S::Verified, Some(*at), None),
+        O::Queued { reason } => (S::Queued, None, Some(reason.clone())),
+        O::Scheduled { due_at } => (
+            S::Scheduled,
+            None,
+            Some(format!(
+                "the termination takes effect at {}; sign-in is cut then",
+                offboard_api::ms::text(due_at)
+            )),
+        ),
+        O::Off { reason } => (S::Off, None, Some(reason.clone())),
+    };
+    offboard_api::SignInCut { status, at, reason }
 }

@@ -38,6 +38,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Compliance queries, reports and verification.
     pub compliance: Compliance,
+    /// Sign-in of people and GRC tools, when configured.
+    pub signin: Option<Arc<crate::signin::SignIn>>,
 }
 
 /// The running handler.
@@ -83,7 +85,9 @@ impl Application {
             clock.clone(),
         )
         .with_directory(Arc::new(GraphDirectory::new(tenant.clone())))
-        .with_notifier(Arc::new(QueueNotifier::new(backends.queue.clone())));
+        .with_notifier(Arc::new(QueueNotifier::new(backends.queue.clone())))
+        // The kill switch: a due termination has sign-in cut before HR gets its answer.
+        .with_kill_switch(engine.clone(), settings.sign_in_cut_budget);
         let scim = ScimService::new(
             backends.scim_users.clone(),
             intake.clone(),
@@ -99,6 +103,10 @@ impl Application {
             effective: settings.effective,
             clock,
             compliance,
+            signin: settings
+                .signin
+                .as_ref()
+                .map(|c| Arc::new(crate::signin::SignIn::new(c))),
         };
         // The host calls the handler on loopback only.
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await?;

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use offboard_core::case::{Case, CaseStatus};
 use offboard_core::evidence::verify::{self, Finding, Report};
-use offboard_core::evidence::{IndexEntry, LedgerEntry, Packet, period_of};
+use offboard_core::evidence::{IndexEntry, LedgerEntry, Packet, PeriodRange, period_of};
 use offboard_core::ids::CaseId;
 use offboard_core::ports::{CaseStore, StoreError};
 
@@ -33,9 +33,6 @@ use offboard_api::{
 };
 
 use crate::evidence::{Evidence, EvidenceFailure};
-
-/// Statuses after which nothing more happens to a case, as the evidence spells them.
-const FINAL_STATUSES: [&str; 3] = ["completed", "completed_with_exceptions", "cancelled"];
 
 /// Why a compliance query failed.
 #[derive(Debug, thiserror::Error)]
@@ -93,11 +90,11 @@ fn summary(e: &IndexEntry) -> CaseSummary {
     CaseSummary {
         case_id: e.id.clone(),
         period: e.period.clone(),
-        status: e.status.clone(),
-        source: e.source.clone(),
+        status: e.status,
+        source: e.source,
         source_event_id: e.source_event_id.clone(),
         employee: e.employee.clone(),
-        kind: e.kind.clone(),
+        kind: e.kind,
         hr_effective_as_sent: e.hr_effective_as_sent.clone(),
         effective_at: e.effective_at,
         received_at: e.received_at,
@@ -170,18 +167,18 @@ fn case_view(c: &Case) -> CaseView {
     CaseView {
         case_id: c.id.clone(),
         status: c.status,
-        source: c.event.source.to_string(),
-        source_event_id: c.event.source_event_id.clone(),
-        employee: c.event.employee.clone(),
-        kind: c.event.kind.to_string(),
-        hr_effective_as_sent: c.event.hr_effective.as_sent().map(str::to_owned),
-        effective_at: c.event.effective_at,
-        received_at: c.event.received_at,
+        source: c.event.source(),
+        source_event_id: c.event.source_event_id().to_owned(),
+        employee: c.event.employee().clone(),
+        kind: c.event.kind(),
+        hr_effective_as_sent: c.event.hr_effective().as_sent().map(str::to_owned),
+        effective_at: c.event.effective_at(),
+        received_at: c.event.received_at(),
         created_at: c.created_at,
         updated_at: c.updated_at,
-        body_sha256: c.event.body_sha256.clone(),
-        authenticated_by: c.event.authenticated_by,
-        host_assertion: c.event.host_assertion.clone(),
+        body_sha256: c.event.body_sha256().clone(),
+        authenticated_by: c.event.authenticated_by(),
+        host_assertion: c.event.host_assertion().cloned(),
         history: c.history.clone(),
         plan: c.plan.clone(),
         planning_exception: c.planning_exception.clone(),
@@ -214,8 +211,8 @@ pub fn verify_packet_strict(p: &Packet) -> Report {
             .max_by_key(|r| r.seq)
             .and_then(|r| r.body.details.as_ref())
             .and_then(|d| d.get("caseStatus"))
-            .and_then(|s| s.as_str())
-            .is_some_and(|s| FINAL_STATUSES.contains(&s));
+            .and_then(|s| CaseStatus::deserialize(s).ok())
+            .is_some_and(CaseStatus::is_final);
         if last_final || p.ledger_entry.is_some() {
             report.findings.push(Finding::SealMissing {
                 case_id: p.case_id.clone(),
@@ -328,7 +325,7 @@ impl Compliance {
                 if after.as_ref().is_some_and(|a| key <= *a)
                     || q.from.is_some_and(|f| e.effective_at < f)
                     || q.to.is_some_and(|t| e.effective_at >= t)
-                    || q.status.is_some_and(|s| s.as_str() != e.status)
+                    || q.status.is_some_and(|s| s != e.status)
                 {
                     continue;
                 }
@@ -366,7 +363,7 @@ impl Compliance {
     /// One case's timeline: the case as stored and what its evidence shows.
     pub async fn timeline(&self, id: &CaseId) -> Result<CaseTimeline, ComplianceError> {
         let case = self.case(id).await?;
-        let period = period_of(case.event.effective_at);
+        let period = period_of(case.event.effective_at());
         let entry = self
             .evidence
             .index()
@@ -388,7 +385,7 @@ impl Compliance {
             None => None,
         };
         let worm = self.evidence.worm();
-        let (form, time_zone) = match &case.event.hr_effective {
+        let (form, time_zone) = match case.event.hr_effective() {
             offboard_core::effective::HrEffectiveTime::Instant { .. } => (ClockForm::Instant, None),
             offboard_core::effective::HrEffectiveTime::Date { time_zone, .. } => {
                 (ClockForm::Date, time_zone.clone())
@@ -413,7 +410,7 @@ impl Compliance {
                 }
                 .to_owned(),
                 target_minutes: None,
-                measured_from: case.event.effective_at,
+                measured_from: case.event.effective_at(),
                 access_removed_at: None,
             },
         };
@@ -439,10 +436,10 @@ impl Compliance {
         let timeline = Timeline {
             clock: ClockView {
                 form,
-                as_sent: case.event.hr_effective.as_sent().map(str::to_owned),
+                as_sent: case.event.hr_effective().as_sent().map(str::to_owned),
                 time_zone,
-                effective_at: case.event.effective_at,
-                received_at: case.event.received_at,
+                effective_at: case.event.effective_at(),
+                received_at: case.event.received_at(),
             },
             steps,
             access_removed_at: entry
@@ -483,7 +480,7 @@ impl Compliance {
     /// the answer then carries no packet and a verification that says what is wrong.
     pub async fn evidence(&self, id: &CaseId) -> Result<VerifiedPacket, ComplianceError> {
         let case = self.case(id).await?;
-        let period = period_of(case.event.effective_at);
+        let period = period_of(case.event.effective_at());
         match self.evidence.packet(&period, id).await {
             Ok(packet) => {
                 let mut report = verify_packet_strict(&packet);
@@ -547,7 +544,10 @@ impl Compliance {
         id: &CaseId,
     ) -> Result<Option<(String, Option<Case>)>, ComplianceError> {
         if let Some(v) = self.cases.get(id).await? {
-            return Ok(Some((period_of(v.value.event.effective_at), Some(v.value))));
+            return Ok(Some((
+                period_of(v.value.event.effective_at()),
+                Some(v.value),
+            )));
         }
         let store = self.evidence.store();
         for p in store.periods().await.map_err(EvidenceFailure::from)? {
@@ -607,24 +607,11 @@ impl Compliance {
         Ok(report)
     }
 
-    /// Verifies the whole ledger, every case in the periods `[from, to]` (`YYYY-MM`,
-    /// inclusive) and that the index and the evidence store agree on them.
-    pub async fn verify_ledger(&self, from: &str, to: &str) -> Result<Report, ComplianceError> {
-        for (name, p) in [("from", from), ("to", to)] {
-            if !is_period(p) {
-                return Err(ComplianceError::BadRequest {
-                    parameter: if name == "from" { "from" } else { "to" },
-                    detail: format!("`{p}` is not a period: use YYYY-MM (for example 2026-11)"),
-                });
-            }
-        }
-        if from > to {
-            return Err(ComplianceError::BadRequest {
-                parameter: "to",
-                detail: format!("the period runs backwards: `to` ({to}) is before `from` ({from})"),
-            });
-        }
-        let mut report = self.evidence.verify_period(from, to).await?;
+    /// Verifies the whole ledger, every case in the periods of `range` and that the index
+    /// and the evidence store agree on them.
+    pub async fn verify_ledger(&self, range: PeriodRange) -> Result<Report, ComplianceError> {
+        let (from, to) = (range.from().to_string(), range.to().to_string());
+        let mut report = self.evidence.verify_period(&from, &to).await?;
         dedupe(&mut report.findings);
         Ok(report)
     }
@@ -638,19 +625,6 @@ fn head_of(e: &LedgerEntry) -> LedgerHead {
         period: e.period.clone(),
         sealed_at: e.sealed_at,
     }
-}
-
-/// Whether `p` is a `YYYY-MM` period.
-pub fn is_period(p: &str) -> bool {
-    let b = p.as_bytes();
-    b.len() == 7
-        && b[4] == b'-'
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[5..].iter().all(u8::is_ascii_digit)
-        && matches!(
-            &p[5..],
-            "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12"
-        )
 }
 
 #[cfg(test)]
@@ -689,13 +663,5 @@ mod tests {
         let mut f = vec![gone.clone(), seal.clone(), gone.clone(), seal.clone()];
         dedupe(&mut f);
         assert_eq!(f, vec![gone, seal]);
-    }
-
-    #[test]
-    fn periods_are_checked() {
-        assert!(is_period("2026-11"));
-        assert!(!is_period("2026-13"));
-        assert!(!is_period("2026-1"));
-        assert!(!is_period("26-11-01"));
     }
 }

@@ -38,4 +38,10 @@ pub trait Directory: Send + Sync {
     async fn resolve(&self, who: &EmployeeIdentifiers) -> Result<Resolution, StepFailure>;
     /// Gathers the facts the plan is built from. Reads only.
     async fn facts(&self, user_id: &str, resolved_by: &str) -> Result<Facts, StepFailure>;
+    /// The leaver's account alone — what the sign-in cut needs (ids, synced or not,
+    /// enabled) — with every list of the facts left empty. One read where the directory
+    /// allows it; by default all of [`Directory::facts`].
+    async fn account(&self, user_id: &str, resolved_by: &str) -> Result<Facts, StepFailure> {
+        self.facts(user_id, resolved_by).await
+    }
 }

@@ -141,7 +141,7 @@ impl Evidence {
     /// Records HR's trigger as the case's first record. Idempotent: if the case already has
     /// evidence, nothing is written.
     pub async fn record_trigger(&self, case: &Case) -> Result<(), EvidenceFailure> {
-        let period = period_of(case.event.effective_at);
+        let period = period_of(case.event.effective_at());
         if self.head(&period, &case.id).await?.is_some() {
             return Ok(());
         }
@@ -165,7 +165,7 @@ impl Evidence {
         case: &Case,
         body: RecordBody,
     ) -> Result<EvidenceRecord, EvidenceFailure> {
-        let period = period_of(case.event.effective_at);
+        let period = period_of(case.event.effective_at());
         for _ in 0..RETRIES {
             let chain = match self.head(&period, &case.id).await? {
                 None => {
@@ -389,7 +389,7 @@ impl Evidence {
         case: &Case,
         sla: SlaOutcome,
     ) -> Result<(Seal, LedgerEntry), EvidenceFailure> {
-        let period = period_of(case.event.effective_at);
+        let period = period_of(case.event.effective_at());
         let mut records = Vec::new();
         for r in self.store.records(&period, &case.id).await? {
             records.push(r.record.map_err(|e| EvidenceFailure::Corrupt {
@@ -414,7 +414,7 @@ impl Evidence {
                     None => Seal::new(
                         case.id.clone(),
                         &records,
-                        case.event.body_sha256.clone(),
+                        case.event.body_sha256().clone(),
                         case.status.as_str(),
                         sla,
                         self.store.worm(),
@@ -422,7 +422,7 @@ impl Evidence {
                     )?,
                     Some(p) => p.next_generation(
                         &records,
-                        case.event.body_sha256.clone(),
+                        case.event.body_sha256().clone(),
                         case.status.as_str(),
                         sla,
                         self.store.worm(),
@@ -479,7 +479,7 @@ impl Evidence {
 
     /// Whether the case's latest seal covers every record it has.
     pub async fn is_sealed(&self, case: &Case) -> Result<bool, EvidenceFailure> {
-        let period = period_of(case.event.effective_at);
+        let period = period_of(case.event.effective_at());
         let Some(Ok(seal)) = self.store.seal(&period, &case.id).await? else {
             return Ok(false);
         };
@@ -837,7 +837,7 @@ impl Evidence {
     pub fn no_sla(case: &Case, access_removed_at: Option<DateTime<Utc>>) -> SlaOutcome {
         SlaOutcome {
             target_minutes: None,
-            measured_from: case.event.effective_at,
+            measured_from: case.event.effective_at(),
             access_removed_at,
             met: None,
         }

@@ -6,6 +6,11 @@
 //! the retry finds the case and enqueues again. Planning is idempotent, so a second plan
 //! message for the same case changes nothing.
 //!
+//! The kill switch: a due case has the leaver's sign-in cut by this invocation, after the
+//! case and its HR record are durable and before the plan message is sent
+//! ([`Engine::cut_sign_in`], within the budget set by `with_kill_switch`); the answer says
+//! what came of it. Whatever the cut did not verify, the queued steps do.
+//!
 //! One person, one active offboarding (`intake/person.rs`): before deciding, intake resolves
 //! the leaver to their Entra object id and claims the person (create-if-absent); a
 //! termination of a person whose case is open joins that case instead of opening a second
@@ -24,6 +29,7 @@ use offboard_core::ports::{CaseStore, Created, MessageQueue, QueueError, StoreEr
 
 use crate::clock::Clock;
 use crate::directory::Directory;
+use crate::engine::{Engine, SignInCutOutcome};
 use crate::etag::{self, Change};
 use crate::evidence::{Evidence, EvidenceFailure};
 use crate::notifier::Notifier;
@@ -41,6 +47,9 @@ pub struct Receipt {
     /// Set when the termination joined the open case of the same person instead of opening
     /// its own: `case_id` is then that case.
     pub attached: bool,
+    /// What this request did about the leaver's sign-in (the kill switch); `None` when the
+    /// termination joined another case or intake has no kill switch.
+    pub sign_in_cut: Option<SignInCutOutcome>,
 }
 
 /// What a rescind did.
@@ -110,7 +119,18 @@ pub struct Intake {
     clock: Arc<dyn Clock>,
     directory: Option<Arc<dyn Directory>>,
     notifier: Option<Arc<dyn Notifier>>,
+    kill_switch: Option<KillSwitch>,
 }
+
+/// The engine that cuts sign-in inline, and how long the cut may take.
+#[derive(Clone)]
+struct KillSwitch {
+    engine: Engine,
+    budget: Duration,
+}
+
+/// The leaver as intake resolved them: their object id, and the identifier that found them.
+pub(crate) type Known = (String, String);
 
 /// How many times an ETag conflict is retried before giving up.
 const MAX_CONFLICT_RETRIES: usize = 5;
@@ -130,7 +150,15 @@ impl Intake {
             clock,
             directory: None,
             notifier: None,
+            kill_switch: None,
         }
+    }
+
+    /// Cuts the leaver's sign-in inline through `engine` before a due case is sent to
+    /// planning (the kill switch), giving up after `budget` (the queued steps then do it).
+    pub fn with_kill_switch(mut self, engine: Engine, budget: Duration) -> Self {
+        self.kill_switch = Some(KillSwitch { engine, budget });
+        self
     }
 
     /// Resolves each leaver in `directory` before deciding, so that one person has at most
@@ -165,25 +193,30 @@ impl Intake {
     /// the same person already has an open case — attaches the event to that case. A due
     /// case is sent to planning. An event id seen before with a different termination is
     /// refused ([`IntakeError::EventIdReused`]).
-    #[tracing::instrument(skip_all, fields(case_id = %event.case_id(), leaver = %event.employee.display_name(), source = %event.source))]
+    #[tracing::instrument(skip_all, fields(case_id = %event.case_id(), leaver = %event.employee().display_name(), source = %event.source()))]
     pub async fn open(&self, event: TerminationEvent) -> Result<Receipt, IntakeError> {
         if let Some(seen) = self.cases.get(&event.case_id()).await? {
             self.same_or_conflict(&seen.value.event, &event, &seen.value.id)
                 .await?;
-            return self.open_own(event).await;
+            return self.open_own(event, None).await;
         }
         if let Some(receipt) = self.attached_before(&event).await? {
             return Ok(receipt);
         }
         match self.resolve_person(&event).await? {
             Some(person) => self.open_for_person(&person, event).await,
-            None => self.open_own(event).await,
+            None => self.open_own(event, None).await,
         }
     }
 
-    /// Opens the case `event` itself opens (create-if-absent), records its HR trigger and
-    /// sends it to planning when due.
-    async fn open_own(&self, event: TerminationEvent) -> Result<Receipt, IntakeError> {
+    /// Opens the case `event` itself opens (create-if-absent), records its HR trigger and,
+    /// when due, cuts sign-in and sends it to planning. `known` is the leaver, when intake
+    /// resolved them.
+    async fn open_own(
+        &self,
+        event: TerminationEvent,
+        known: Option<&Known>,
+    ) -> Result<Receipt, IntakeError> {
         let now = self.clock.now();
         let case = Case::open(event.clone(), now);
         let created = self.cases.create(&case).await?;
@@ -197,18 +230,63 @@ impl Intake {
         // The HR trigger is the first evidence record. Written on every delivery until it
         // exists, so a failure here is healed by the sender's retry.
         self.evidence.record_trigger(&stored).await?;
-        if stored.status == CaseStatus::Received {
+        let sign_in_cut = match stored.status {
             // Also on redelivery: the first delivery may have stored the case and then
-            // failed to enqueue. Planning ignores a second message for the same case.
-            self.send_to_planning(&stored.id).await?;
-        }
+            // failed to enqueue. Planning ignores a second message for the same case, and
+            // the cut is claimed once.
+            CaseStatus::Received => self.cut_then_plan(&stored.id, known).await?,
+            CaseStatus::Scheduled => {
+                self.kill_switch
+                    .as_ref()
+                    .map(|_| SignInCutOutcome::Scheduled {
+                        due_at: stored.due_at(),
+                    })
+            }
+            _ => stored
+                .sign_in_cut
+                .as_ref()
+                .filter(|_| self.kill_switch.is_some())
+                .map(SignInCutOutcome::of),
+        };
         tracing::info!(created = is_new, status = %stored.status, "case opened");
         Ok(Receipt {
             case_id: stored.id,
             status: stored.status,
             created: is_new,
             attached: false,
+            sign_in_cut,
         })
+    }
+
+    /// Cuts the leaver's sign-in inline when intake has a kill switch, then sends the case
+    /// to planning — after the cut, so that no queued step runs while it does. A cut that
+    /// cannot run at all is logged and left to the queued steps; the case is planned either
+    /// way.
+    pub(crate) async fn cut_then_plan(
+        &self,
+        id: &CaseId,
+        known: Option<&Known>,
+    ) -> Result<Option<SignInCutOutcome>, IntakeError> {
+        let outcome = match &self.kill_switch {
+            None => None,
+            Some(k) => {
+                let known = known.map(|(u, b)| (u.as_str(), b.as_str()));
+                Some(match k.engine.cut_sign_in(id, known, k.budget).await {
+                    Ok(outcome) => outcome,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the inline sign-in cut could not run; the queued steps cut sign-in");
+                        SignInCutOutcome::Queued {
+                            reason: format!("the inline cut could not run: {e}"),
+                        }
+                    }
+                })
+            }
+        };
+        if let Some(o) = &outcome {
+            tracing::info!(sign_in_cut = ?o, "sign-in cut at intake");
+        }
+        self.send_to_planning(id).await?;
+        Ok(outcome)
     }
 
     /// Sends a case to the planner.
@@ -257,18 +335,19 @@ impl Intake {
             status: value.status,
             created: false,
             attached: false,
+            sign_in_cut: None,
         }))
     }
 
     async fn finish_cancelled(&self, case: &Case, note: &str) -> Result<(), IntakeError> {
-        let period = offboard_core::evidence::period_of(case.event.effective_at);
+        let period = offboard_core::evidence::period_of(case.event.effective_at());
         let recorded = self
             .evidence
             .index()
             .get(&period, &case.id)
             .await
             .map_err(EvidenceFailure::from)?
-            .is_some_and(|v| v.value.status == CaseStatus::Cancelled.as_str());
+            .is_some_and(|v| v.value.status == CaseStatus::Cancelled);
         if !recorded {
             let body = self.evidence.case_status_body(
                 case,

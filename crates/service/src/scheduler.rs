@@ -1,8 +1,9 @@
 //! The scheduler (timer function, every minute): releases scheduled cases that have fallen
-//! due, and re-sends to planning any case that has waited in `received` too long (its plan
+//! due — cutting sign-in inline first, as intake does for a termination due at once — and re-sends to planning any case that has waited in `received` too long (its plan
 //! message was lost — for example the enqueue failed after the case was stored).
 
 use chrono::Duration;
+use futures::StreamExt;
 use offboard_core::case::CaseStatus;
 use offboard_core::ports::{CaseQuery, StoreError};
 
@@ -11,6 +12,9 @@ use crate::intake::{Intake, IntakeError};
 
 /// How many due cases one tick releases; the next tick takes the rest.
 pub const RELEASE_BATCH: u32 = 200;
+
+/// How many due cases one tick releases at the same time.
+pub const RELEASE_CONCURRENCY: usize = 8;
 
 /// A `received` case older than this without being picked up is sent to planning again.
 pub const STUCK_AFTER: Duration = Duration::minutes(5);
@@ -32,8 +36,13 @@ pub async fn tick(intake: &Intake) -> Result<TickReport, IntakeError> {
     let now = intake.clock().now();
     let mut report = TickReport::default();
     let due = intake.cases().due_scheduled(now, RELEASE_BATCH).await?;
-    for id in due {
-        match release(intake, &id).await {
+    // Several at a time: each release cuts its leaver's sign-in inline, and a midnight
+    // cut-off can make many cases due in the same tick.
+    let mut releases = futures::stream::iter(due)
+        .map(|id| async move { (release(intake, &id).await, id) })
+        .buffer_unordered(RELEASE_CONCURRENCY);
+    while let Some((result, id)) = releases.next().await {
+        match result {
             Ok(true) => report.released += 1,
             Ok(false) => {}
             Err(e) => {
@@ -100,6 +109,7 @@ async fn release(intake: &Intake, id: &offboard_core::CaseId) -> Result<bool, In
         .evidence()
         .record_status(&case, "effective time reached; sent to planning")
         .await?;
-    intake.send_to_planning(id).await?;
+    // The same fast path as a termination due at intake: sign-in is cut first.
+    intake.cut_then_plan(id, None).await?;
     Ok(true)
 }

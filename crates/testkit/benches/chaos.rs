@@ -7,8 +7,8 @@
 //!
 //! ```text
 //! cargo build --release -p offboard-handler --bin handler && cargo build --release -p offboard-cli
-//! cargo bench -p offboard-testkit --bench chaos -- [leavers=1000] [kills=5] [instances=1] [kill-window-secs=120] [fault-percent=10] [embedded|azure]
-//! cargo bench -p offboard-testkit --bench chaos -- 200 5 3 120 azure
+//! cargo bench -p offboard-testkit --bench chaos -- [leavers=1000] [kills=5] [instances=1] [kill-window-secs=120] [fault-percent=10] [kill-from-secs=0] [embedded|azure]
+//! cargo bench -p offboard-testkit --bench chaos -- 200 5 3 120 10 azure
 //! ```
 //!
 //! It prints cases terminal / total, duplicate side effects (the same successful write more
@@ -47,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
         instances: num(2, 1.0) as usize,
         kill_window: Duration::from_secs_f64(num(3, 120.0)),
         fault_rate: num(4, 10.0) / 100.0,
+        kill_from: Duration::from_secs_f64(num(5, 0.0)),
         within: Duration::from_secs(3 * 3600),
         ..ChaosOptions::default()
     };

@@ -4,9 +4,13 @@
 //!
 //! ```text
 //! cargo build --release -p offboard-handler --bin handler
-//! cargo bench -p offboard-testkit --bench offboarding -- latency [leavers=200] [per-second=1|burst] [embedded|azure]
-//! cargo bench -p offboard-testkit --bench offboarding -- mass [leavers=1000] [seconds=60] [window-secs=5] [embedded|azure]
+//! cargo bench -p offboard-testkit --bench offboarding -- latency [leavers=200] [per-second=1|burst] [embedded|azure] [--latency-ms N] [--inline-cut off]
+//! cargo bench -p offboard-testkit --bench offboarding -- mass [leavers=1000] [seconds=60] [window-secs=5] [embedded|azure] [--latency-ms N]
+//! cargo bench -p offboard-testkit --bench offboarding -- compare [leavers=50] [embedded|azure]
 //! ```
+//!
+//! `--latency-ms N` makes the simulator answer every request after N ms (Graph's own latency
+//! is about 100 ms) in every mode; `compare` runs itself at 0 and at 100 ms.
 //!
 //! **latency**: `leavers` synthetic cloud-only leavers (clones of the demo's Adele: direct E3
 //! and Visio, a mailbox, a OneDrive, two Intune devices, four MFA methods besides the
@@ -15,7 +19,11 @@
 //! simulator's default write quota (Graph's 3,000 writes per 150 s). Per leaver it measures,
 //! from the instant the webhook request was sent, the time to `Plan::sign_in_cut_at()` (block
 //! and revoke both verified) and to the seal step's `finishedAt`, both as the handler
-//! recorded them on the case; it prints min/p50/p99/max.
+//! recorded them on the case, and how long the HR sender waited for its answer; it prints
+//! min/p50/p99/max, the first HR event to the last cut and seal, and the clean-up writes made
+//! before the last cut. `--inline-cut off` runs with the policy's inline
+//! sign-in cut (the kill switch) off for every kind, which is the queued path alone — the
+//! figures before the kill switch, measured in the same run conditions.
 //!
 //! **mass**: `leavers` synthetic leavers are terminated at once with the simulator's write
 //! quota scaled so that the Graph writes they need take `seconds` at the quota
@@ -112,6 +120,8 @@ struct Run {
     exceptions: usize,
     /// First HR event → last sign-in cut (s).
     last_cut: f64,
+    /// How long each HR sender waited for its answer (s).
+    answered: Vec<f64>,
 }
 
 /// A write that cuts sign-in: `accountEnabled: false` or `revokeSignInSessions`.
@@ -131,6 +141,24 @@ fn request_counts(log: &[LoggedRequest]) -> (usize, usize) {
     (http, ops)
 }
 
+/// How the latency run is set up beyond its size and pace.
+struct LatencyRun {
+    /// Milliseconds the simulator waits before answering any request.
+    sim_latency_ms: u64,
+    /// Whether intake cuts sign-in inline (the policy's `inline_sign_in_cut`).
+    inline_cut: bool,
+}
+
+/// The built-in policy with the inline sign-in cut off for every kind, in `dir`.
+fn policy_without_inline_cut(dir: &std::path::Path) -> anyhow::Result<String> {
+    let text = offboard_core::policy::DEFAULT_POLICY
+        .replace("inline_sign_in_cut = true", "inline_sign_in_cut = false");
+    anyhow::ensure!(text.contains("inline_sign_in_cut = false"));
+    let path = dir.join("policy.toml");
+    std::fs::write(&path, text)?;
+    Ok(path.display().to_string())
+}
+
 fn sim_config(latency_ms: u64) -> SimConfig {
     SimConfig {
         settings: Settings {
@@ -145,10 +173,24 @@ async fn offboard_run(
     backend: Backend,
     n: usize,
     per_second: Option<f64>,
-    latency_ms: u64,
+    opts: &LatencyRun,
 ) -> anyhow::Result<Run> {
-    let app = Arc::new(spawn_app_with(backend, sim_config(latency_ms), |_| {}).await);
+    let policy_dir = tempfile::tempdir()?;
+    let policy = (!opts.inline_cut)
+        .then(|| policy_without_inline_cut(policy_dir.path()))
+        .transpose()?;
+    let app = Arc::new(
+        spawn_app_with(backend, SimConfig::default(), |s| {
+            if let Some(p) = policy {
+                s.insert("OFFBOARD_POLICY_FILE".into(), p);
+            }
+        })
+        .await,
+    );
     warm_up(&app).await?;
+    let mut knobs = app.sim.settings();
+    knobs.latency_ms = opts.sim_latency_ms;
+    app.sim.set_settings(knobs);
     let leavers = seed_leavers(&app, n, "l")?;
     app.sim.clear_requests();
     let start = Instant::now();
@@ -164,12 +206,17 @@ async fn offboard_run(
         let wire = wire.clone();
         tasks.push(tokio::spawn(async move {
             let _permit = wire.acquire_owned().await?;
-            terminate(&app, &l).await
+            let asked = Instant::now();
+            let sent = terminate(&app, &l).await?;
+            anyhow::Ok((sent, asked.elapsed().as_secs_f64()))
         }));
     }
     let mut sent: Vec<(CaseId, DateTime<Utc>)> = Vec::with_capacity(n);
+    let mut answered = Vec::with_capacity(n);
     for t in tasks {
-        sent.push(t.await??);
+        let (s, waited) = t.await??;
+        sent.push(s);
+        answered.push(waited);
     }
     let ids: Vec<CaseId> = sent.iter().map(|(id, _)| id.clone()).collect();
     let cases = wait_sealed(
@@ -189,6 +236,7 @@ async fn offboard_run(
         clean_up_before_last_cut: 0,
         exceptions: 0,
         last_cut: 0.0,
+        answered,
     };
     let first_sent = sent.iter().map(|(_, at)| *at).min().context("sent")?;
     let mut last_cut = first_sent;
@@ -230,17 +278,21 @@ async fn latency(
     backend: Backend,
     n: usize,
     per_second: Option<f64>,
-    latency_ms: u64,
+    opts: &LatencyRun,
 ) -> anyhow::Result<()> {
-    let run = offboard_run(backend, n, per_second, latency_ms).await?;
+    let run = offboard_run(backend, n, per_second, opts).await?;
     let mode = match per_second {
         Some(r) => format!("paced at {r}/s"),
         None => "one burst".to_owned(),
     };
     println!(
-        "offboarding latency {backend:?}: {n} leavers ({mode}), default Graph write quota, simulator latency {latency_ms} ms; {} completed with exceptions; {} 429s",
-        run.exceptions, run.throttled
+        "offboarding latency {backend:?}: {n} leavers ({mode}), default Graph write quota, simulator latency {} ms, inline sign-in cut {}; {} completed with exceptions; {} 429s",
+        opts.sim_latency_ms,
+        if opts.inline_cut { "on" } else { "off" },
+        run.exceptions,
+        run.throttled
     );
+    println!("{}", summary("HR sender's answer", run.answered));
     println!("{}", summary("HR event → sign-in cut", run.cut));
     println!("{}", summary("HR event → sealed case", run.sealed));
     println!(
@@ -433,25 +485,29 @@ async fn mass(
     Ok(())
 }
 
+/// Takes `--name value` out of `args`.
+fn take_flag(args: &mut Vec<String>, name: &str) -> Option<String> {
+    let i = args.iter().position(|a| a == name)?;
+    let value = args.get(i + 1).cloned();
+    args.drain(i..(i + 2).min(args.len()));
+    value
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    let mut raw: Vec<String> = std::env::args().skip(1).collect();
+    let sim_latency_ms = take_flag(&mut raw, "--latency-ms")
+        .map(|v| v.parse::<u64>())
+        .transpose()
+        .context("--latency-ms takes a number of milliseconds")?
+        .unwrap_or(0);
+    let inline_cut = take_flag(&mut raw, "--inline-cut").as_deref() != Some("off");
+    let args: Vec<String> = raw.into_iter().filter(|a| !a.starts_with('-')).collect();
     let backend = if args.iter().any(|a| a == "azure") {
         Backend::Azure
     } else {
         Backend::Embedded
     };
-    // `latency-ms=100`: the simulator answers every request after that long.
-    let latency_ms: u64 = args
-        .iter()
-        .find_map(|a| a.strip_prefix("latency-ms="))
-        .map(str::parse)
-        .transpose()
-        .context("latency-ms=N")?
-        .unwrap_or(0);
     let nums: Vec<&str> = args
         .iter()
         .skip(1)
@@ -468,7 +524,7 @@ async fn main() -> anyhow::Result<()> {
                 num(0, 1000.0) as usize,
                 num(1, 60.0),
                 num(2, 5.0),
-                latency_ms,
+                sim_latency_ms,
             )
             .await
         }
@@ -478,7 +534,11 @@ async fn main() -> anyhow::Result<()> {
                 Some(&"burst") => None,
                 _ => Some(num(1, 1.0)),
             };
-            latency(backend, num(0, 200.0) as usize, rate, latency_ms).await
+            let opts = LatencyRun {
+                sim_latency_ms,
+                inline_cut,
+            };
+            latency(backend, num(0, 200.0) as usize, rate, &opts).await
         }
         Some(other) => anyhow::bail!("unknown benchmark {other}: latency, mass or compare"),
     }

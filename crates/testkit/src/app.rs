@@ -527,18 +527,22 @@ impl TestApp {
         a.body()
     }
 
-    /// Polls `GET /api/cases/{id}` until `done` holds or `within` passes.
+    /// Polls `GET /api/cases/{id}` until `done` holds for its typed answer or `within`
+    /// passes; every 200 answer on the way must read as a [`CaseTimeline`].
     pub async fn wait_case(
         &self,
         id: &str,
         within: Duration,
-        done: impl Fn(&Value) -> bool,
-    ) -> Value {
+        done: impl Fn(&CaseTimeline) -> bool,
+    ) -> CaseTimeline {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let a = self.get(&format!("/api/cases/{id}")).await;
-            if a.status == 200 && done(&a.json) {
-                return a.json;
+            if a.status == 200 {
+                let case: CaseTimeline = a.body();
+                if done(&case) {
+                    return case;
+                }
             }
             if tokio::time::Instant::now() > deadline {
                 panic!(

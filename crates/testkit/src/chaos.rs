@@ -36,9 +36,11 @@ pub struct ChaosOptions {
     pub leavers: usize,
     /// Host + handler instances over the same queues and stores (1 = no scale-out).
     pub instances: usize,
-    /// Handler processes killed (SIGKILL), each at a random moment of `kill_window` after
-    /// the first delivery, on a random instance.
+    /// Handler processes killed (SIGKILL), each at a random moment of `kill_window` starting
+    /// `kill_from` after the first delivery, on a random instance.
     pub kills: usize,
+    /// When the kill window opens, after the first delivery.
+    pub kill_from: Duration,
     /// The window the kills fall in.
     pub kill_window: Duration,
     /// Share (0..1) of Graph and Exchange requests answered with a transient 503 or 504.
@@ -59,6 +61,7 @@ impl Default for ChaosOptions {
             leavers: 30,
             instances: 1,
             kills: 1,
+            kill_from: Duration::ZERO,
             kill_window: Duration::from_secs(5),
             fault_rate: 0.10,
             deliveries: 3,
@@ -134,11 +137,13 @@ impl ChaosReport {
     pub fn render(&self) -> String {
         let o = &self.options;
         let mut out = format!(
-            "chaos {:?}: {} leavers, {} instance(s), {} kills, {:.0} % injected faults, every event delivered {}× (every {} leaver also by BambooHR)\n",
+            "chaos {:?}: {} leavers, {} instance(s), {} kills ({:.0}–{:.0} s after the first delivery), {:.0} % injected faults, every event delivered {}× (every {} leaver also by BambooHR)\n",
             o.backend,
             o.leavers,
             o.instances,
             o.kills,
+            o.kill_from.as_secs_f64(),
+            (o.kill_from + o.kill_window).as_secs_f64(),
             o.fault_rate * 100.0,
             o.deliveries,
             o.second_provider_every,
@@ -332,7 +337,7 @@ pub async fn run(options: ChaosOptions) -> anyhow::Result<ChaosReport> {
     let started = Instant::now();
     let started_at = Utc::now();
     let kill_at: Vec<Duration> = (0..options.kills)
-        .map(|_| options.kill_window.mul_f64(rand::rng().random::<f64>()))
+        .map(|_| options.kill_from + options.kill_window.mul_f64(rand::rng().random::<f64>()))
         .collect();
     let killing = tokio::spawn(killer(app.clone(), started, kill_at));
 
@@ -456,9 +461,10 @@ async fn wait_all(
     }
 }
 
-/// What is missing from the evidence: a successful change in the tenant whose request id no
-/// record of the leaver's cases carries, a finished step without a record, a packet that
-/// does not verify.
+/// What is missing from the evidence: a successful change in the tenant whose request no
+/// record of the leaver's cases names — by the service's `request-id` (the step's own
+/// record) or by the `client-request-id` it was announced with before it was sent — a
+/// finished step without a record, a packet that does not verify.
 async fn evidence_gaps(
     app: &TestApp,
     leavers: &[Leaver],
@@ -506,13 +512,22 @@ async fn evidence_gaps(
             if let Some(rid) = r["serviceRequestId"].as_str() {
                 ids.insert(rid.to_owned());
             }
+            // A change announced before it was sent names its client-request-id: the one
+            // id of a request known before its answer (which may never be seen).
+            if let Some(cid) = r["details"]["clientRequestId"].as_str() {
+                ids.insert(cid.to_owned());
+            }
         }
     }
     for (leaver, reqs) in by_leaver(log, leavers) {
         let ids = recorded.get(&leaver);
         for r in reqs.into_iter().filter(|r| write_key(r).is_some()) {
             let known = ids.is_some_and(|ids| {
-                ids.contains(&r.request_id) || r.batch_id.as_ref().is_some_and(|b| ids.contains(b))
+                ids.contains(&r.request_id)
+                    || r.batch_id.as_ref().is_some_and(|b| ids.contains(b))
+                    || r.client_request_id
+                        .as_ref()
+                        .is_some_and(|c| ids.contains(c))
             });
             if !known {
                 gaps.push(format!(

@@ -1,6 +1,6 @@
-//! The local Samba AD DC (`local/samba/ensure.sh`) as end-to-end tests use it: its connection
-//! facts from the env file, a domain-admin LDAPS session for fixtures and independent
-//! read-backs, and uniquely named users and groups.
+//! The local Samba AD DC (`local/samba/ensure.sh`) as the end-to-end tests and the agent's
+//! tests use it: either test domain's connection facts from the env file, a domain-admin
+//! LDAPS session for fixtures and independent read-backs, and uniquely named users and groups.
 //!
 //! A missing Samba is an error that says to run `local/samba/ensure.sh`: the tests that need
 //! it fail with that message, they never pass without it.
@@ -14,12 +14,24 @@ use std::time::Duration;
 /// Where `local/samba/start.sh` writes the connection facts (overridden by `OFFBOARD_SAMBA_ENV`).
 pub const DEFAULT_SAMBA_ENV: &str = "/var/tmp/offboard-samba/samba.env";
 
-/// The `exch` test domain (its schema has `msExchHideFromAddressLists`): what the agent and
-/// the sync stand-in connect to.
+/// Which test domain: `Exch` has the Exchange schema extension (`msExchHideFromAddressLists`),
+/// `Plain` has not; both have the same OUs and groups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Instance {
+    /// With the Exchange schema extension: what the agent and the sync stand-in connect to
+    /// in the hybrid end-to-end tests.
+    Exch,
+    /// Without it.
+    Plain,
+}
+
+/// One test domain's connection facts.
 #[derive(Clone, Debug)]
 pub struct Samba {
     /// `ldaps://127.0.0.1:PORT`.
     pub ldaps_url: String,
+    /// `ldap://127.0.0.1:PORT`, for StartTLS.
+    pub starttls_url: String,
     /// The test CA that signed the DC's certificate (every connection verifies it).
     pub ca_file: PathBuf,
     /// The agent's service account (only the delegated rights).
@@ -44,7 +56,8 @@ pub struct Samba {
     pub admin_group: String,
 }
 
-fn read_secret(path: &PathBuf) -> anyhow::Result<String> {
+/// A password file's content (without the trailing newline).
+pub fn read_secret(path: &PathBuf) -> anyhow::Result<String> {
     Ok(std::fs::read_to_string(path)
         .with_context(|| format!("cannot read {}", path.display()))?
         .trim_end()
@@ -52,8 +65,14 @@ fn read_secret(path: &PathBuf) -> anyhow::Result<String> {
 }
 
 impl Samba {
-    /// Reads the env file; the error says to run `local/samba/ensure.sh`.
+    /// The `Exch` domain's facts from the env file; the error says to run
+    /// `local/samba/ensure.sh`.
     pub fn from_env() -> anyhow::Result<Self> {
+        Self::instance(Instance::Exch)
+    }
+
+    /// One domain's facts from the env file; the error says to run `local/samba/ensure.sh`.
+    pub fn instance(instance: Instance) -> anyhow::Result<Self> {
         let path = std::env::var("OFFBOARD_SAMBA_ENV").unwrap_or_else(|_| DEFAULT_SAMBA_ENV.into());
         let text = std::fs::read_to_string(&path).map_err(|e| {
             anyhow!(
@@ -68,16 +87,22 @@ impl Samba {
             .collect();
         let get = |k: &str| {
             vars.get(k).cloned().ok_or_else(|| {
-                anyhow!("{k} missing from {path}: Samba is not fully set up; run `local/samba/ensure.sh`")
+                anyhow!("{k} missing from {path}: the {instance:?} Samba domain is not set up; run `local/samba/ensure.sh`")
             })
         };
+        let prefix = match instance {
+            Instance::Exch => "OFFBOARD_SAMBA_EXCH_",
+            Instance::Plain => "OFFBOARD_SAMBA_PLAIN_",
+        };
+        let own = |k: &str| get(&format!("{prefix}{k}"));
         Ok(Self {
-            ldaps_url: get("OFFBOARD_SAMBA_EXCH_LDAPS_URL")?,
-            ca_file: get("OFFBOARD_SAMBA_EXCH_CA_FILE")?.into(),
-            agent_bind_dn: get("OFFBOARD_SAMBA_EXCH_AGENT_BIND_DN")?,
-            agent_password_file: get("OFFBOARD_SAMBA_EXCH_AGENT_PASSWORD_FILE")?.into(),
-            admin_bind_dn: get("OFFBOARD_SAMBA_EXCH_ADMIN_BIND_DN")?,
-            admin_password_file: get("OFFBOARD_SAMBA_EXCH_ADMIN_PASSWORD_FILE")?.into(),
+            ldaps_url: own("LDAPS_URL")?,
+            starttls_url: own("STARTTLS_URL")?,
+            ca_file: own("CA_FILE")?.into(),
+            agent_bind_dn: own("AGENT_BIND_DN")?,
+            agent_password_file: own("AGENT_PASSWORD_FILE")?.into(),
+            admin_bind_dn: own("ADMIN_BIND_DN")?,
+            admin_password_file: own("ADMIN_PASSWORD_FILE")?.into(),
             base_dn: get("OFFBOARD_SAMBA_BASE_DN")?,
             users_ou: get("OFFBOARD_SAMBA_USERS_OU")?,
             disabled_ou: get("OFFBOARD_SAMBA_DISABLED_OU")?,
@@ -141,6 +166,8 @@ pub struct AdUser {
     pub sam: String,
     /// DN at creation.
     pub dn: String,
+    /// `userPrincipalName`.
+    pub upn: String,
     /// `employeeID`.
     pub employee_id: String,
     /// The password it was created with (tests check it never appears anywhere).
@@ -151,6 +178,7 @@ pub struct AdUser {
 pub async fn create_user(ldap: &mut ldap3::Ldap, ou: &str, uac: u32) -> anyhow::Result<AdUser> {
     let sam = unique("t");
     let dn = format!("CN={sam},{ou}");
+    let upn = format!("{sam}@offboard.test");
     let employee_id = unique("E");
     let password = format!("{}Aa1!", unique("Pw"));
     let quoted: Vec<u8> = format!("\"{password}\"")
@@ -167,10 +195,7 @@ pub async fn create_user(ldap: &mut ldap3::Ldap, ou: &str, uac: u32) -> anyhow::
                 .collect(),
         ),
         (b"sAMAccountName".to_vec(), text(&sam)),
-        (
-            b"userPrincipalName".to_vec(),
-            text(&format!("{sam}@offboard.test")),
-        ),
+        (b"userPrincipalName".to_vec(), text(&upn)),
         (b"employeeID".to_vec(), text(&employee_id)),
         (b"description".to_vec(), text("HR Manager")),
         (b"unicodePwd".to_vec(), HashSet::from([quoted])),
@@ -183,6 +208,7 @@ pub async fn create_user(ldap: &mut ldap3::Ldap, ou: &str, uac: u32) -> anyhow::
     Ok(AdUser {
         sam,
         dn,
+        upn,
         employee_id,
         password,
     })
@@ -256,6 +282,8 @@ pub async fn read_user(
                 "description",
                 "info",
                 "msExchHideFromAddressLists",
+                "uSNChanged",
+                "whenChanged",
             ],
         )
         .await?

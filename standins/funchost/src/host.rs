@@ -98,6 +98,16 @@ impl LocalHost {
                 queue_functions.push((f.clone(), q));
             }
         }
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, opts.port)))
+                .await?;
+        let port = listener.local_addr()?.port();
+        // The platform tells the app its own host name in WEBSITE_HOSTNAME; here it is the
+        // loopback address the front end listens on.
+        let mut app_settings = opts.app_settings;
+        app_settings
+            .entry("WEBSITE_HOSTNAME".to_owned())
+            .or_insert_with(|| format!("127.0.0.1:{port}"));
         let worker = Arc::new(match opts.handler {
             HandlerSpec::Process {
                 executable,
@@ -107,7 +117,7 @@ impl LocalHost {
                     executable,
                     arguments: app.host.arguments.clone(),
                     working_directory: app.host.working_directory.as_ref().map(PathBuf::from),
-                    env: opts.app_settings,
+                    env: app_settings,
                     log_file,
                 })
                 .await?
@@ -116,6 +126,9 @@ impl LocalHost {
         });
         let client = reqwest::Client::builder()
             .no_proxy()
+            // The host hands the handler's answer back as it is: a redirect is the caller's to
+            // follow (the sign-in's 302 to Entra ID), never the host's.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(230))
             .build()?;
         let stop = Arc::new(Notify::new());
@@ -148,10 +161,6 @@ impl LocalHost {
             function_key: Arc::new(opts.function_key),
             body_limit,
         };
-        let listener =
-            tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, opts.port)))
-                .await?;
-        let port = listener.local_addr()?.port();
         let filter = warp::any()
             .map(move || front.clone())
             .and(warp::method())

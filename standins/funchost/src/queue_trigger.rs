@@ -1,7 +1,8 @@
 //! Queue triggers with the Storage queue extension's semantics.
 //!
 //! The host takes a batch with a long processing visibility (10 minutes), invokes the
-//! function for each message, deletes it on success, and on failure either makes it visible
+//! function for each message (fetching the next batch once no more than `newBatchThreshold`
+//! invocations are still running), deletes it on success, and on failure either makes it visible
 //! again after `visibilityTimeout` or — once it has been dequeued `maxDequeueCount` times —
 //! copies it to `<queue>-poison` and deletes it.
 
@@ -11,6 +12,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
+use tokio::task::JoinSet;
 
 use offboard_core::ports::{MessageQueue, ReceivedMessage};
 
@@ -34,11 +36,26 @@ pub(crate) async fn run(
     client: reqwest::Client,
     stop: Arc<Notify>,
 ) {
-    let Trigger::Queue { queue_name, .. } = &f.trigger else {
-        return;
+    let queue_name = match &f.trigger {
+        Trigger::Queue { queue_name, .. } => queue_name.clone(),
+        _ => return,
     };
+    let queue_name = queue_name.as_str();
     let mut backoff = MIN_POLL;
+    // Invocations in flight. As the host does, a new batch is fetched as soon as no more
+    // than `newBatchThreshold` are still running, so one long invocation does not hold back
+    // the messages behind it.
+    let mut in_flight = JoinSet::new();
+    let f = Arc::new(f);
+    let settings = Arc::new(settings);
     loop {
+        if in_flight.len() > settings.new_batch_threshold as usize {
+            tokio::select! {
+                _ = stop.notified() => return,
+                _ = in_flight.join_next() => {}
+            }
+            continue;
+        }
         let batch = tokio::select! {
             _ = stop.notified() => return,
             r = queue.receive(queue_name, settings.batch_size, PROCESSING_VISIBILITY) => r,
@@ -54,6 +71,7 @@ pub(crate) async fn run(
             tokio::select! {
                 _ = stop.notified() => return,
                 _ = tokio::time::sleep(backoff) => {}
+                Some(_) = in_flight.join_next() => {}
             }
             // Random exponential back-off up to maxPollingInterval, as the host does.
             let jitter = rand::random_range(0.8..1.2);
@@ -64,12 +82,32 @@ pub(crate) async fn run(
             continue;
         }
         backoff = MIN_POLL;
-        let tasks = messages.into_iter().map(|m| {
-            process(
-                &f, queue_name, &queue, &resolver, &settings, &worker, &client, m,
-            )
-        });
-        futures::future::join_all(tasks).await;
+        for m in messages {
+            let (f, queue_name, queue, resolver, settings, worker, client) = (
+                f.clone(),
+                queue_name.to_owned(),
+                queue.clone(),
+                resolver.clone(),
+                settings.clone(),
+                worker.clone(),
+                client.clone(),
+            );
+            in_flight.spawn(async move {
+                process(
+                    &f,
+                    &queue_name,
+                    &queue,
+                    &resolver,
+                    &settings,
+                    &worker,
+                    &client,
+                    m,
+                )
+                .await
+            });
+        }
+        // Finished invocations are reaped as they end; their results are logged inside.
+        while in_flight.try_join_next().is_some() {}
     }
 }
 

@@ -36,7 +36,11 @@
 #![warn(missing_docs)]
 
 mod credential;
+mod endpoint;
+mod validate;
 pub use credential::EndpointCredential;
+pub use endpoint::{IdentityEndpoint, IdentityHandle};
+pub use validate::{TokenRejection, TokenValidator, ValidatedToken};
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -48,10 +52,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
 use warp::Filter as _;
 use warp::http::StatusCode;
 
@@ -705,240 +708,5 @@ impl TokenIssuer {
             }
         };
         self.issue(&resource, &selector)
-    }
-}
-
-/// A token that passed validation: who called and with which application permissions.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ValidatedToken {
-    /// Client id of the caller (`appid`).
-    pub app_id: String,
-    /// Object id of the caller's service principal (`oid`).
-    pub object_id: String,
-    /// Tenant id (`tid`).
-    pub tenant_id: String,
-    /// Audience as in the token.
-    pub audience: String,
-    /// Application permissions on this audience.
-    pub roles: Vec<String>,
-    /// Expiry (epoch seconds).
-    pub expires_at: i64,
-}
-
-impl ValidatedToken {
-    /// Whether the token carries `role`.
-    pub fn has_role(&self, role: &str) -> bool {
-        self.roles.iter().any(|r| r == role)
-    }
-}
-
-/// Why a resource server refuses a bearer token. Each has the message Entra-protected services
-/// give, so a client sees what a real 401 would tell it.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum TokenRejection {
-    /// No `Authorization: Bearer` header.
-    #[error("Access token is empty.")]
-    Missing,
-    /// Not a JWT of this issuer, or unreadable.
-    #[error("IDX14100: JWT is not well formed.")]
-    Malformed,
-    /// The signature does not verify.
-    #[error("Access token validation failure. Invalid signature.")]
-    BadSignature,
-    /// Issued by another authority.
-    #[error("Access token validation failure. Invalid issuer.")]
-    WrongIssuer,
-    /// For another resource.
-    #[error("Access token validation failure. Invalid audience.")]
-    WrongAudience,
-    /// `exp` has passed (or the token was expired by the test).
-    #[error("Lifetime validation failed, the token is expired.")]
-    Expired,
-    /// `nbf` is in the future.
-    #[error("Lifetime validation failed, the token is not yet valid.")]
-    NotYetValid,
-}
-
-/// Verifies tokens of one [`TokenIssuer`] for one resource server.
-#[derive(Clone, Debug)]
-pub struct TokenValidator {
-    issuer: TokenIssuer,
-    leeway_secs: i64,
-}
-
-impl TokenValidator {
-    /// Allows clock skew of `secs` seconds on `exp`/`nbf` (Entra services allow about 5 minutes;
-    /// the default here is 0 so tests of expiry are exact).
-    pub fn with_leeway(mut self, secs: u32) -> Self {
-        self.leeway_secs = i64::from(secs);
-        self
-    }
-
-    /// Checks an `Authorization` header value (`Bearer <jwt>`) for `resource`.
-    pub fn verify_header(
-        &self,
-        authorization: Option<&str>,
-        resource: &str,
-    ) -> Result<ValidatedToken, TokenRejection> {
-        let token = authorization
-            .and_then(|h| {
-                let (scheme, rest) = h.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-            })
-            .filter(|t| !t.is_empty())
-            .ok_or(TokenRejection::Missing)?;
-        self.verify(token, resource)
-    }
-
-    /// Checks a raw JWT: signature, issuer, audience (trailing slash ignored), `nbf`/`exp`.
-    pub fn verify(&self, token: &str, resource: &str) -> Result<ValidatedToken, TokenRejection> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims.clear();
-        let key = DecodingKey::from_secret(&self.issuer.inner.signing_key);
-        let data = jsonwebtoken::decode::<AccessTokenClaims>(token, &key, &validation).map_err(
-            |e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenRejection::BadSignature,
-                _ => TokenRejection::Malformed,
-            },
-        )?;
-        let claims = data.claims;
-        if claims.iss != self.issuer.issuer_url() {
-            return Err(TokenRejection::WrongIssuer);
-        }
-        if normalize_resource(&claims.aud) != normalize_resource(resource) {
-            return Err(TokenRejection::WrongAudience);
-        }
-        let now = Utc::now().timestamp();
-        if claims.nbf > now + self.leeway_secs {
-            return Err(TokenRejection::NotYetValid);
-        }
-        if claims.exp <= now - self.leeway_secs {
-            return Err(TokenRejection::Expired);
-        }
-        let serial = URL_SAFE_NO_PAD
-            .decode(&claims.uti)
-            .ok()
-            .and_then(|b| b.get(..8).and_then(|s| <[u8; 8]>::try_from(s).ok()))
-            .map(u64::from_be_bytes)
-            .ok_or(TokenRejection::Malformed)?;
-        if serial <= self.issuer.inner.expired_through.load(Ordering::SeqCst) {
-            return Err(TokenRejection::Expired);
-        }
-        Ok(ValidatedToken {
-            app_id: claims.appid,
-            object_id: claims.oid,
-            tenant_id: claims.tid,
-            audience: claims.aud,
-            roles: claims.roles,
-            expires_at: claims.exp,
-        })
-    }
-}
-
-/// Starts the stand-in as a server of its own.
-#[derive(Debug)]
-pub struct IdentityEndpoint;
-
-impl IdentityEndpoint {
-    /// Binds 127.0.0.1 on the configured port (0 = any free one), serves `GET /msi/token` in a
-    /// background task and returns the handle with the values for `IDENTITY_ENDPOINT` and
-    /// `IDENTITY_HEADER`. Must be called inside a Tokio runtime.
-    pub async fn spawn(config: IdentityConfig) -> Result<IdentityHandle, IdentityError> {
-        let addr = SocketAddr::from(([127, 0, 0, 1], config.port));
-        let issuer = TokenIssuer::new(config)?;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| IdentityError::Bind { addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| IdentityError::Bind { addr, source })?;
-        let (tx, rx) = oneshot::channel::<()>();
-        let routes = issuer.filter().or(warp::any().map(|| {
-            warp::reply::with_status(
-                warp::reply::json(&serde_json::json!({"statusCode": 404, "message": "Not found"})),
-                StatusCode::NOT_FOUND,
-            )
-        }));
-        let server = warp::serve(routes).incoming(listener).graceful(async {
-            let _ = rx.await;
-        });
-        let task = tokio::spawn(server.run());
-        tracing::info!(%addr, "managed-identity stand-in listening");
-        Ok(IdentityHandle {
-            addr,
-            issuer,
-            shutdown: Some(tx),
-            task: Some(task),
-        })
-    }
-}
-
-/// A running identity endpoint. Dropping it stops the server.
-pub struct IdentityHandle {
-    addr: SocketAddr,
-    issuer: TokenIssuer,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl fmt::Debug for IdentityHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IdentityHandle")
-            .field("addr", &self.addr)
-            .field("issuer", &self.issuer)
-            .finish_non_exhaustive()
-    }
-}
-
-impl IdentityHandle {
-    /// The value for `IDENTITY_ENDPOINT`, e.g. `http://127.0.0.1:PORT/msi/token`.
-    pub fn endpoint_url(&self) -> String {
-        format!("http://{}{}", self.addr, TOKEN_PATH)
-    }
-
-    /// The value for `IDENTITY_HEADER`.
-    pub fn header_secret(&self) -> &str {
-        self.issuer.header_secret()
-    }
-
-    /// The socket address the endpoint listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// The issuer behind the endpoint: counters, lifetime, roles, [`TokenIssuer::validator`].
-    pub fn issuer(&self) -> &TokenIssuer {
-        &self.issuer
-    }
-
-    /// A validator for tokens of this endpoint.
-    pub fn validator(&self) -> TokenValidator {
-        self.issuer.validator()
-    }
-
-    /// Total tokens issued so far.
-    pub fn tokens_issued(&self) -> u64 {
-        self.issuer.tokens_issued()
-    }
-
-    /// Stops the server and waits until it has finished serving open requests.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for IdentityHandle {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }

@@ -79,6 +79,10 @@ pub struct LoggedRequest {
     pub app_id: Option<String>,
     /// `request-id` answered.
     pub request_id: String,
+    /// The `client-request-id` the caller sent (a batch item carries its batch's), if any:
+    /// what a caller can know of its request before the answer arrives.
+    #[serde(default)]
+    pub client_request_id: Option<String>,
     /// For a `$batch` item: the `request-id` of its batch.
     pub batch_id: Option<String>,
     /// For Exchange: the cmdlet.
@@ -262,9 +266,9 @@ impl Shared {
         let now = Utc::now();
         eng.sync.before_request(&mut eng.tenant, now);
         let request_id = uuid::Uuid::new_v4().to_string();
-        let client_request_id = req
-            .header("client-request-id")
-            .map(str::to_owned)
+        let sent_client_request_id = req.header("client-request-id").map(str::to_owned);
+        let client_request_id = sent_client_request_id
+            .clone()
             .unwrap_or_else(|| request_id.clone());
         let seq = eng.next_seq();
         // Batch items are logged while the batch runs; the batch itself goes before them.
@@ -319,6 +323,7 @@ impl Shared {
                 status: resp.status,
                 app_id,
                 request_id,
+                client_request_id: sent_client_request_id,
                 batch_id: None,
                 cmdlet: None,
                 retry_after: resp.header("Retry-After").map(str::to_owned),
@@ -523,6 +528,7 @@ impl Shared {
                 status: resp.status,
                 app_id: Some(token.app_id.clone()),
                 request_id,
+                client_request_id: req.header("client-request-id").map(str::to_owned),
                 batch_id: Some(batch_id.to_owned()),
                 cmdlet: None,
                 retry_after: resp.header("Retry-After").map(str::to_owned),
@@ -613,6 +619,7 @@ impl Shared {
             status: resp.status,
             app_id,
             request_id,
+            client_request_id: req.header("client-request-id").map(str::to_owned),
             batch_id: None,
             cmdlet,
             retry_after: resp.header("Retry-After").map(str::to_owned),

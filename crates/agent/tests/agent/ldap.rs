@@ -30,15 +30,15 @@ fn outcomes(result: &offboard_agent_proto::CommandResult) -> Vec<(&'static str, 
 #[tokio::test]
 async fn every_action_is_done_read_back_and_a_rerun_changes_nothing() {
     let samba = samba(Instance::Exch);
-    let mut admin = samba.admin().await;
+    let mut admin = must(samba.admin().await);
     // 0x10200 = NORMAL_ACCOUNT | DONT_EXPIRE_PASSWORD: the extra bit must survive the disable.
-    let user = create_user(&mut admin, &samba.users_ou, 0x10200).await;
-    let g1 = create_group(&mut admin, &samba.groups_ou).await;
-    let g2 = create_group(&mut admin, &samba.groups_ou).await;
-    add_member(&mut admin, &g1, &user.dn).await;
-    add_member(&mut admin, &g2, &user.dn).await;
+    let user = must(create_user(&mut admin, &samba.users_ou, 0x10200).await);
+    let g1 = must(create_group(&mut admin, &samba.groups_ou).await);
+    let g2 = must(create_group(&mut admin, &samba.groups_ou).await);
+    must(add_member(&mut admin, &g1, &user.dn).await);
+    must(add_member(&mut admin, &g2, &user.dn).await);
     assert_eq!(
-        bind_rc(&samba, &user.dn, &user.password).await,
+        must(samba.bind_rc(&user.dn, &user.password).await),
         0,
         "fixture user can log on"
     );
@@ -92,7 +92,7 @@ async fn every_action_is_done_read_back_and_a_rerun_changes_nothing() {
         Some("TRUE")
     );
     // The disabled account can no longer log on (rc 49, data 533); the old password is gone too.
-    assert_eq!(bind_rc(&samba, &after.dn, &user.password).await, 49);
+    assert_eq!(must(samba.bind_rc(&after.dn, &user.password).await), 49);
 
     // The result carries before/after as the agent saw them.
     let b = result.before.as_ref().unwrap();
@@ -132,9 +132,9 @@ async fn every_action_is_done_read_back_and_a_rerun_changes_nothing() {
 #[tokio::test]
 async fn a_password_set_just_before_is_still_reset_and_a_retry_is_known_by_its_marker() {
     let samba = samba(Instance::Exch);
-    let mut admin = samba.admin().await;
+    let mut admin = must(samba.admin().await);
     // Created (password set) a moment ago: a clock window would take that for the reset.
-    let user = create_user(&mut admin, &samba.users_ou, 512).await;
+    let user = must(create_user(&mut admin, &samba.users_ou, 512).await);
     let created = read_sam(&samba, &mut admin, &user.sam).await;
     let executor = samba.executor();
     let case = case();
@@ -189,8 +189,8 @@ async fn a_password_set_just_before_is_still_reset_and_a_retry_is_known_by_its_m
 #[tokio::test]
 async fn finds_the_user_by_each_locator() {
     let samba = samba(Instance::Exch);
-    let mut admin = samba.admin().await;
-    let user = create_user(&mut admin, &samba.users_ou, 512).await;
+    let mut admin = must(samba.admin().await);
+    let user = must(create_user(&mut admin, &samba.users_ou, 512).await);
     let executor = samba.executor();
     let case = case();
     let first = executor
@@ -245,8 +245,8 @@ async fn an_unknown_user_is_not_found() {
 #[tokio::test]
 async fn a_user_outside_the_managed_ous_is_refused_and_untouched() {
     let samba = samba(Instance::Exch);
-    let mut admin = samba.admin().await;
-    let user = create_user(&mut admin, &samba.outside_ou, 512).await;
+    let mut admin = must(samba.admin().await);
+    let user = must(create_user(&mut admin, &samba.outside_ou, 512).await);
     let before = read_sam(&samba, &mut admin, &user.sam).await;
     let r = samba
         .executor()
@@ -273,13 +273,13 @@ async fn a_user_outside_the_managed_ous_is_refused_and_untouched() {
 #[tokio::test]
 async fn members_of_protected_groups_are_refused_even_when_nested() {
     let samba = samba(Instance::Exch);
-    let mut admin = samba.admin().await;
-    let direct = create_user(&mut admin, &samba.users_ou, 512).await;
-    let nested = create_user(&mut admin, &samba.users_ou, 512).await;
-    let helpdesk = create_group(&mut admin, &samba.groups_ou).await;
-    add_member(&mut admin, &samba.admin_group, &direct.dn).await;
-    add_member(&mut admin, &helpdesk, &nested.dn).await;
-    add_member(&mut admin, &samba.admin_group, &helpdesk).await;
+    let mut admin = must(samba.admin().await);
+    let direct = must(create_user(&mut admin, &samba.users_ou, 512).await);
+    let nested = must(create_user(&mut admin, &samba.users_ou, 512).await);
+    let helpdesk = must(create_group(&mut admin, &samba.groups_ou).await);
+    must(add_member(&mut admin, &samba.admin_group, &direct.dn).await);
+    must(add_member(&mut admin, &helpdesk, &nested.dn).await);
+    must(add_member(&mut admin, &samba.admin_group, &helpdesk).await);
     let executor = samba.executor();
     for user in [&direct, &nested] {
         let r = executor
@@ -322,12 +322,12 @@ async fn members_of_protected_groups_are_refused_even_when_nested() {
 #[tokio::test]
 async fn groups_outside_the_managed_group_ous_are_refused_per_group() {
     let samba = samba(Instance::Exch);
-    let mut admin = samba.admin().await;
-    let user = create_user(&mut admin, &samba.users_ou, 512).await;
-    let managed = create_group(&mut admin, &samba.groups_ou).await;
-    let foreign = create_group(&mut admin, &samba.outside_ou).await;
-    add_member(&mut admin, &managed, &user.dn).await;
-    add_member(&mut admin, &foreign, &user.dn).await;
+    let mut admin = must(samba.admin().await);
+    let user = must(create_user(&mut admin, &samba.users_ou, 512).await);
+    let managed = must(create_group(&mut admin, &samba.groups_ou).await);
+    let foreign = must(create_group(&mut admin, &samba.outside_ou).await);
+    must(add_member(&mut admin, &managed, &user.dn).await);
+    must(add_member(&mut admin, &foreign, &user.dn).await);
     let r = samba
         .executor()
         .execute(&command(
@@ -413,8 +413,8 @@ async fn a_dc_certificate_from_another_ca_is_refused_permanently() {
 #[tokio::test]
 async fn without_the_exchange_schema_hiding_is_not_applicable_and_the_rest_works() {
     let samba = samba(Instance::Plain);
-    let mut admin = samba.admin().await;
-    let user = create_user(&mut admin, &samba.users_ou, 512).await;
+    let mut admin = must(samba.admin().await);
+    let user = must(create_user(&mut admin, &samba.users_ou, 512).await);
     let r = samba
         .executor()
         .execute(&command(
@@ -438,8 +438,8 @@ async fn without_the_exchange_schema_hiding_is_not_applicable_and_the_rest_works
 #[tokio::test]
 async fn starttls_on_plain_ldap_works_with_verification() {
     let samba = samba(Instance::Plain);
-    let mut admin = samba.admin().await;
-    let user = create_user(&mut admin, &samba.users_ou, 512).await;
+    let mut admin = must(samba.admin().await);
+    let user = must(create_user(&mut admin, &samba.users_ou, 512).await);
     let mut directory = samba.directory();
     directory.url = samba.starttls_url.clone();
     directory.starttls = true;

@@ -163,8 +163,8 @@ pub fn send_sender(relay: &LocalRelayHandle) -> RelaySender {
 #[tokio::test]
 async fn a_command_goes_through_the_relay_to_ad_and_back() {
     let samba = samba(Instance::Exch);
-    let mut admin = samba.admin().await;
-    let user = create_user(&mut admin, &samba.users_ou, 512).await;
+    let mut admin = must(samba.admin().await);
+    let user = must(create_user(&mut admin, &samba.users_ou, 512).await);
     let relay = relay_with_timeout(Duration::from_secs(30)).await;
     let key = signing_key();
     let agent = spawn_agent(&relay, &samba, &key, AgentOptions::default()).await;
@@ -192,8 +192,8 @@ async fn a_command_goes_through_the_relay_to_ad_and_back() {
 #[tokio::test]
 async fn expired_forged_altered_and_replayed_commands_are_refused_by_the_agent() {
     let samba = samba(Instance::Exch);
-    let mut admin = samba.admin().await;
-    let user = create_user(&mut admin, &samba.users_ou, 512).await;
+    let mut admin = must(samba.admin().await);
+    let user = must(create_user(&mut admin, &samba.users_ou, 512).await);
     let relay = relay_with_timeout(Duration::from_secs(30)).await;
     let key = signing_key();
     let agent = spawn_agent(&relay, &samba, &key, AgentOptions::default()).await;
@@ -321,8 +321,8 @@ async fn a_slow_agent_makes_the_relay_answer_504_which_is_transient() {
 #[tokio::test]
 async fn the_agent_reconnects_after_the_relay_drops_it() {
     let samba = samba(Instance::Exch);
-    let mut admin = samba.admin().await;
-    let user = create_user(&mut admin, &samba.users_ou, 512).await;
+    let mut admin = must(samba.admin().await);
+    let user = must(create_user(&mut admin, &samba.users_ou, 512).await);
     let relay = relay_with_timeout(Duration::from_secs(30)).await;
     let key = signing_key();
     let agent = spawn_agent(&relay, &samba, &key, AgentOptions::default()).await;

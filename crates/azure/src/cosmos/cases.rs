@@ -100,9 +100,8 @@ fn subject_key(source: Source, subject: &str) -> String {
 
 fn subject_key_of(case: &Case) -> Option<String> {
     case.event
-        .source_subject_id
-        .as_deref()
-        .map(|s| subject_key(case.event.source, s))
+        .source_subject_id()
+        .map(|s| subject_key(case.event.source(), s))
 }
 
 fn encode_token(sort_key: &str) -> String {

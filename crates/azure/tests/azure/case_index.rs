@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
+use offboard_core::case::CaseStatus;
+use offboard_core::event::{Source, TerminationKind};
 use offboard_core::evidence::IndexEntry;
 use offboard_core::ids::{CaseId, EmployeeIdentifiers, Sha256Digest};
 use offboard_core::ports::{CaseIndex, ETag, StoreError};
@@ -18,12 +20,12 @@ fn entry(period: &str, effective: DateTime<Utc>) -> IndexEntry {
     IndexEntry {
         id: CaseId::derive("generic", &format!("evt-{}", unique())),
         period: period.into(),
-        status: "received".into(),
-        source: "generic".into(),
+        status: CaseStatus::Received,
+        source: Source::Generic,
         source_event_id: "evt".into(),
         employee: EmployeeIdentifiers::new(Some("1042".into()), None, None, None).unwrap(),
         leaver: None,
-        kind: "voluntary".into(),
+        kind: TerminationKind::Voluntary,
         hr_effective_as_sent: Some(effective.to_rfc3339()),
         effective_at: effective,
         received_at: t("2026-11-01T08:00:00Z"),
@@ -59,7 +61,7 @@ async fn create_is_create_if_absent_and_replace_needs_the_current_etag() {
     let err = index.put(&e, None).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
 
-    e.status = "completed".into();
+    e.status = CaseStatus::Completed;
     e.record_count = 5;
     e.access_removed_at
         .insert("entra".into(), t("2026-11-30T17:01:00Z"));
@@ -68,7 +70,7 @@ async fn create_is_create_if_absent_and_replace_needs_the_current_etag() {
     assert_eq!(index.get("2026-11", &e.id).await.unwrap().unwrap().value, e);
 
     // The old ETag is stale now.
-    e.status = "cancelled".into();
+    e.status = CaseStatus::Cancelled;
     let err = index.put(&e, Some(&v1.etag)).await.unwrap_err();
     assert!(
         matches!(err, StoreError::PreconditionFailed { .. }),
@@ -83,7 +85,7 @@ async fn create_is_create_if_absent_and_replace_needs_the_current_etag() {
             .unwrap()
             .value
             .status,
-        "completed"
+        CaseStatus::Completed
     );
 
     // Replacing an entry that does not exist is stale too (as on the embedded index).
@@ -135,6 +137,9 @@ async fn a_period_lists_from_its_partition_in_effective_time_order() {
     assert!(index.list_period("2027-01").await.unwrap().is_empty());
 
     // The report's aggregates are computed in Rust from the one-partition listing.
-    let count = listed.iter().filter(|e| e.status == "received").count();
+    let count = listed
+        .iter()
+        .filter(|e| e.status == CaseStatus::Received)
+        .count();
     assert_eq!(count, 4);
 }

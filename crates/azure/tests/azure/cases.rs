@@ -133,7 +133,7 @@ async fn seed(store: &dyn CaseStore) -> Vec<Case> {
 fn ordered(cases: &[Case]) -> Vec<CaseId> {
     let mut v: Vec<&Case> = cases.iter().collect();
     v.sort_by(|a, b| {
-        (a.event.effective_at, a.id.as_str()).cmp(&(b.event.effective_at, b.id.as_str()))
+        (a.event.effective_at(), a.id.as_str()).cmp(&(b.event.effective_at(), b.id.as_str()))
     });
     v.into_iter().map(|c| c.id.clone()).collect()
 }
@@ -182,7 +182,7 @@ async fn list_pages_in_effective_order_and_filters_by_period_and_status() {
     let (ids, _) = list_all(&store, period.clone()).await;
     let expected: Vec<Case> = cases
         .iter()
-        .filter(|c| ["b", "c", "d", "g", "h"].contains(&c.event.source_event_id.as_str()))
+        .filter(|c| ["b", "c", "d", "g", "h"].contains(&c.event.source_event_id()))
         .cloned()
         .collect();
     assert_eq!(ids, ordered(&expected));
@@ -198,7 +198,7 @@ async fn list_pages_in_effective_order_and_filters_by_period_and_status() {
     .await;
     let expected: Vec<Case> = cases
         .iter()
-        .filter(|c| ["d", "h"].contains(&c.event.source_event_id.as_str()))
+        .filter(|c| ["d", "h"].contains(&c.event.source_event_id()))
         .cloned()
         .collect();
     assert_eq!(ids, ordered(&expected));
@@ -235,7 +235,7 @@ async fn due_scheduled_returns_due_scheduled_cases_oldest_first() {
     let id = |event: &str| {
         cases
             .iter()
-            .find(|c| c.event.source_event_id == event)
+            .find(|c| c.event.source_event_id() == event)
             .unwrap()
             .id
             .clone()
@@ -288,7 +288,7 @@ async fn open_for_subject_finds_the_subjects_cases_that_are_not_final() {
     let id = |event: &str| {
         cases
             .iter()
-            .find(|c| c.event.source_event_id == event)
+            .find(|c| c.event.source_event_id() == event)
             .unwrap()
             .id
             .clone()

@@ -216,7 +216,7 @@ async fn the_service_evidence_path_runs_on_blobs_and_the_cosmos_index_and_verify
         Arc::new(SystemClock),
     );
     let case = case();
-    let period = period_of(case.event.effective_at);
+    let period = period_of(case.event.effective_at());
     evidence.record_trigger(&case).await.unwrap();
     evidence.record_trigger(&case).await.unwrap(); // idempotent
     for i in 1..=3 {
@@ -227,8 +227,8 @@ async fn the_service_evidence_path_runs_on_blobs_and_the_cosmos_index_and_verify
     }
     let sla = SlaOutcome {
         target_minutes: Some(60),
-        measured_from: case.event.effective_at,
-        access_removed_at: Some(case.event.effective_at),
+        measured_from: case.event.effective_at(),
+        access_removed_at: Some(case.event.effective_at()),
         met: Some(true),
     };
     let (seal, entry) = evidence.seal(&case, sla).await.unwrap();

@@ -11,11 +11,13 @@
 //! reactivation) cancels it only before its effective time: after that, access is already
 //! being removed and a reinstatement is a new onboarding, not an undo.
 
+mod cut;
 pub(crate) mod status;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use cut::{CutStep, SignInCut};
 pub use status::CaseStatus;
 
 use crate::event::{Source, TerminationEvent, TerminationKind};
@@ -85,6 +87,9 @@ pub struct Case {
     /// own (one person, one active offboarding), in the order they arrived.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attached: Vec<AttachedEvent>,
+    /// The sign-in cut made inline at intake, once claimed (the kill switch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_cut: Option<SignInCut>,
 }
 
 /// A termination of the same person that arrived while this case was open and joined it:
@@ -114,19 +119,19 @@ impl AttachedEvent {
     /// The summary of `event` as attached.
     pub fn of(event: &TerminationEvent) -> Self {
         Self {
-            source: event.source,
-            source_event_id: event.source_event_id.clone(),
-            kind: event.kind,
-            effective_at: event.effective_at,
-            received_at: event.received_at,
-            body_sha256: event.body_sha256.clone(),
+            source: event.source(),
+            source_event_id: event.source_event_id().to_owned(),
+            kind: event.kind(),
+            effective_at: event.effective_at(),
+            received_at: event.received_at(),
+            body_sha256: event.body_sha256().clone(),
             recorded: false,
         }
     }
 
     /// Whether this entry is `event`.
     pub fn is(&self, event: &TerminationEvent) -> bool {
-        self.source == event.source && self.source_event_id == event.source_event_id
+        self.source == event.source() && self.source_event_id == event.source_event_id()
     }
 }
 
@@ -143,7 +148,7 @@ fn severity(kind: TerminationKind) -> u8 {
 impl Case {
     /// Opens a case for `event`: `scheduled` if it takes effect after `now`, else `received`.
     pub fn open(event: TerminationEvent, now: DateTime<Utc>) -> Self {
-        let status = if event.effective_at > now {
+        let status = if event.effective_at() > now {
             CaseStatus::Scheduled
         } else {
             CaseStatus::Received
@@ -151,14 +156,14 @@ impl Case {
         let note = match status {
             CaseStatus::Scheduled => format!(
                 "termination received from {}; scheduled for {}",
-                event.source,
+                event.source(),
                 event
-                    .effective_at
+                    .effective_at()
                     .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
             ),
             _ => format!(
                 "termination received from {}; effective now, sent to planning",
-                event.source
+                event.source()
             ),
         };
         Self {
@@ -175,6 +180,7 @@ impl Case {
             planning_exception: None,
             sla_breached_at: None,
             attached: Vec::new(),
+            sign_in_cut: None,
             event,
         }
     }
@@ -185,7 +191,7 @@ impl Case {
         self.attached
             .iter()
             .map(|a| a.effective_at)
-            .fold(self.event.effective_at, DateTime::min)
+            .fold(self.event.effective_at(), DateTime::min)
     }
 
     /// The kind the case is planned under: the harshest of the opening and attached events
@@ -194,7 +200,7 @@ impl Case {
         self.attached
             .iter()
             .map(|a| a.kind)
-            .fold(self.event.kind, |k, a| {
+            .fold(self.event.kind(), |k, a| {
                 if severity(a) > severity(k) { a } else { k }
             })
     }
@@ -234,7 +240,7 @@ impl Case {
         }
         if now >= self.due_at() || !self.status.can_become(CaseStatus::Cancelled) {
             return Err(CaseTransitionError::AlreadyEffective {
-                effective_at: self.event.effective_at,
+                effective_at: self.event.effective_at(),
                 status: self.status,
             });
         }
@@ -266,12 +272,21 @@ mod tests {
     use crate::signature::Verified;
 
     fn event(effective: &str, received: DateTime<Utc>) -> TerminationEvent {
+        event_of("evt-1", TerminationKind::Voluntary, effective, received)
+    }
+
+    fn event_of(
+        id: &str,
+        kind: TerminationKind,
+        effective: &str,
+        received: DateTime<Utc>,
+    ) -> TerminationEvent {
         let facts = TerminationFacts {
             source: Source::Generic,
-            source_event_id: "evt-1".into(),
+            source_event_id: id.into(),
             source_subject_id: None,
             employee: EmployeeIdentifiers::new(Some("1".into()), None, None, None).unwrap(),
-            kind: TerminationKind::Voluntary,
+            kind,
             hr_effective: HrEffectiveTime::instant(effective).unwrap(),
             reason: None,
         };
@@ -316,19 +331,26 @@ mod tests {
         let now = t("2026-11-26T10:00:00Z");
         let mut case = Case::open(event("2026-11-30T17:00:00Z", now), now);
         assert_eq!(case.plan_kind(), TerminationKind::Voluntary);
-        let mut dismissal = event("2026-11-26T09:00:00Z", now);
-        dismissal.kind = TerminationKind::ForCause;
-        dismissal.source_event_id = "evt-2".into();
+        let dismissal = event_of(
+            "evt-2",
+            TerminationKind::ForCause,
+            "2026-11-26T09:00:00Z",
+            now,
+        );
         case.attached.push(AttachedEvent::of(&dismissal));
         assert_eq!(case.due_at(), t("2026-11-26T09:00:00Z"));
         assert!(case.is_due(now));
         assert_eq!(case.plan_kind(), TerminationKind::ForCause);
         assert!(case.attached[0].is(&dismissal));
         // The evidence period stays the opening event's.
-        assert_eq!(case.event.effective_at, t("2026-11-30T17:00:00Z"));
+        assert_eq!(case.event.effective_at(), t("2026-11-30T17:00:00Z"));
         // A later, milder one changes nothing.
-        let mut later = event("2026-12-30T17:00:00Z", now);
-        later.kind = TerminationKind::Retirement;
+        let later = event_of(
+            "evt-1",
+            TerminationKind::Retirement,
+            "2026-12-30T17:00:00Z",
+            now,
+        );
         case.attached.push(AttachedEvent::of(&later));
         assert_eq!(case.due_at(), t("2026-11-26T09:00:00Z"));
         assert_eq!(case.plan_kind(), TerminationKind::ForCause);

@@ -47,39 +47,41 @@ impl fmt::Display for Source {
 }
 
 /// A verified termination, the input of a case. It can only be built from a [`Verified`]
-/// request, so its digest and authentication scheme are always those of the bytes received.
+/// request ([`TerminationEvent::new`]), so its digest and authentication scheme are always
+/// those of the bytes received; its fields are read through accessors and never changed.
+/// (It also reads back from the case store, which only ever held events built that way.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TerminationEvent {
     /// Where the event came from.
-    pub source: Source,
+    source: Source,
     /// The id the source gave the event (or a stable id offboard derived from it).
-    pub source_event_id: String,
+    source_event_id: String,
     /// The source's own id for the person (BambooHR employee id, SCIM user id), when it has
     /// one: lets a later "reinstated" message find the open case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_subject_id: Option<String>,
+    source_subject_id: Option<String>,
     /// How the leaver is identified.
-    pub employee: EmployeeIdentifiers,
+    employee: EmployeeIdentifiers,
     /// The kind of termination.
-    pub kind: TerminationKind,
+    kind: TerminationKind,
     /// HR's effective time as sent.
-    pub hr_effective: HrEffectiveTime,
+    hr_effective: HrEffectiveTime,
     /// The computed UTC instant at which access must go.
-    pub effective_at: DateTime<Utc>,
+    effective_at: DateTime<Utc>,
     /// When offboard received the request.
-    pub received_at: DateTime<Utc>,
+    received_at: DateTime<Utc>,
     /// SHA-256 of the raw request body.
-    pub body_sha256: Sha256Digest,
+    body_sha256: Sha256Digest,
     /// How the request was authenticated.
-    pub authenticated_by: Scheme,
+    authenticated_by: Scheme,
     /// For [`Scheme::FunctionsHost`]: what the Functions host asserted and where the caller's
     /// key was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host_assertion: Option<HostAssertion>,
+    host_assertion: Option<HostAssertion>,
     /// Free text from an operator (why), never a secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    reason: Option<String>,
 }
 
 /// The parts of a termination a parser extracts from a payload, before it is bound to the
@@ -127,6 +129,67 @@ impl TerminationEvent {
             host_assertion: verified.host_assertion().cloned(),
             reason: facts.reason,
         })
+    }
+
+    /// Where the event came from.
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    /// The id the source gave the event (or a stable id offboard derived from it).
+    pub fn source_event_id(&self) -> &str {
+        &self.source_event_id
+    }
+
+    /// The source's own id for the person (BambooHR employee id, SCIM user id), if it has one.
+    pub fn source_subject_id(&self) -> Option<&str> {
+        self.source_subject_id.as_deref()
+    }
+
+    /// How the leaver is identified.
+    pub fn employee(&self) -> &EmployeeIdentifiers {
+        &self.employee
+    }
+
+    /// The kind of termination.
+    pub fn kind(&self) -> TerminationKind {
+        self.kind
+    }
+
+    /// HR's effective time as sent.
+    pub fn hr_effective(&self) -> &HrEffectiveTime {
+        &self.hr_effective
+    }
+
+    /// The computed UTC instant at which access must go.
+    pub fn effective_at(&self) -> DateTime<Utc> {
+        self.effective_at
+    }
+
+    /// When offboard received the request.
+    pub fn received_at(&self) -> DateTime<Utc> {
+        self.received_at
+    }
+
+    /// SHA-256 of the raw request body.
+    pub fn body_sha256(&self) -> &Sha256Digest {
+        &self.body_sha256
+    }
+
+    /// How the request was authenticated.
+    pub fn authenticated_by(&self) -> Scheme {
+        self.authenticated_by
+    }
+
+    /// For [`Scheme::FunctionsHost`]: what the Functions host asserted and where the caller's
+    /// key was.
+    pub fn host_assertion(&self) -> Option<&HostAssertion> {
+        self.host_assertion.as_ref()
+    }
+
+    /// Free text from an operator (why), never a secret.
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
     }
 
     /// The deterministic id of the case this event opens.

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use super::canonical::millis;
 use super::record::{EvidenceRecord, Outcome};
 use super::seal::{Seal, SlaOutcome};
+use crate::case::CaseStatus;
+use crate::event::{Source, TerminationKind};
 use crate::ids::{CaseId, EmployeeIdentifiers, Sha256Digest};
 
 /// The step name of the record the SLA timer writes when it flags a breach.
@@ -86,9 +88,9 @@ pub struct IndexEntry {
     /// The evidence period (`YYYY-MM`): the partition key.
     pub period: String,
     /// The case status as the evidence shows it (`received` ... `cancelled`).
-    pub status: String,
+    pub status: CaseStatus,
     /// Where the termination came from.
-    pub source: String,
+    pub source: Source,
     /// The source's event id.
     pub source_event_id: String,
     /// The leaver as HR identified them.
@@ -98,7 +100,7 @@ pub struct IndexEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leaver: Option<ResolvedLeaver>,
     /// Termination kind.
-    pub kind: String,
+    pub kind: TerminationKind,
     /// HR's effective time as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hr_effective_as_sent: Option<String>,
@@ -170,7 +172,7 @@ impl IndexEntry {
     /// (every step verified or not applicable). `None` while the case runs, and when
     /// exceptions remain (access the evidence does not show removed).
     pub fn all_access_removed_at(&self) -> Option<DateTime<Utc>> {
-        if self.status == "completed" {
+        if self.status == CaseStatus::Completed {
             self.access_removed_at.values().max().copied()
         } else {
             None
@@ -231,13 +233,20 @@ impl IndexEntry {
         let mut entry = Self {
             id: trigger.case_id.clone(),
             period: period.to_owned(),
-            status: "received".into(),
-            source: text("source").ok_or_else(|| err("trigger has no source"))?,
+            status: CaseStatus::Received,
+            source: d
+                .get("source")
+                .and_then(|v| Source::deserialize(v).ok())
+                .ok_or_else(|| err("trigger has no known source"))?,
             source_event_id: text("sourceEventId").unwrap_or_default(),
             employee: serde_json::from_value(d.get("employee").cloned().unwrap_or_default())
                 .map_err(|_| err("trigger has no employee"))?,
             leaver: None,
-            kind: text("kind").unwrap_or_else(|| "unspecified".into()),
+            kind: match d.get("kind") {
+                None => TerminationKind::Unspecified,
+                Some(v) => TerminationKind::deserialize(v)
+                    .map_err(|_| err("trigger has an unknown termination kind"))?,
+            },
             hr_effective_as_sent: d
                 .get("hrEffective")
                 .and_then(|h| h.get("as_sent"))
@@ -316,9 +325,9 @@ impl IndexEntry {
             .details
             .as_ref()
             .and_then(|d| d.get("caseStatus"))
-            .and_then(|v| v.as_str())
+            .and_then(|v| CaseStatus::deserialize(v).ok())
         {
-            self.status = status.to_owned();
+            self.status = status;
         }
         self.record_count = self.record_count.max(r.seq + 1);
         if let Some(last) = self.timeline.last() {
@@ -328,7 +337,11 @@ impl IndexEntry {
 
     /// Records the seal.
     pub fn apply_seal(&mut self, seal: &Seal) {
-        self.status = seal.case_status.clone();
+        // The seal keeps its status as text so the offline verifier can read any seal, even
+        // a forged one; a status offboard never writes leaves the evidence's own status.
+        if let Some(status) = CaseStatus::parse(&seal.case_status) {
+            self.status = status;
+        }
         self.seal_hash = Some(seal.hash.clone());
         self.sla = Some(seal.sla.clone());
     }
@@ -342,16 +355,16 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn entry(status: &str) -> IndexEntry {
+    fn entry(status: CaseStatus) -> IndexEntry {
         IndexEntry {
             id: CaseId::derive("generic", "E-1"),
             period: "2026-11".into(),
-            status: status.into(),
-            source: "generic".into(),
+            status,
+            source: Source::Generic,
             source_event_id: "E-1".into(),
             employee: EmployeeIdentifiers::new(Some("1042".into()), None, None, None).unwrap(),
             leaver: None,
-            kind: "voluntary".into(),
+            kind: TerminationKind::Voluntary,
             hr_effective_as_sent: None,
             effective_at: at("2026-11-26T09:00:00Z"),
             received_at: at("2026-11-26T09:00:01Z"),
@@ -385,20 +398,62 @@ mod tests {
         }
     }
 
+    /// A row as the index stored it while status, source and kind were strings: it reads into
+    /// the typed entry and writes back byte for byte, so stored rows and API JSON keep their
+    /// form.
+    #[test]
+    fn a_row_stored_before_the_types_reads_and_writes_back_unchanged() {
+        let hex = |c: char| c.to_string().repeat(64);
+        let row = format!(
+            concat!(
+                r#"{{"id":"c-6f1d2c3a-0b4e-5f60-8a71-92b3c4d5e6f7","period":"2026-11","status":"completed_with_exceptions","#,
+                r#""source":"bamboohr","sourceEventId":"E-1","employee":{{"employeeId":"1042","#,
+                r#""mail":"adele@contoso.example"}},"leaver":{{"objectId":"u-1","displayName":"Adele"}},"#,
+                r#""kind":"for_cause","hrEffectiveAsSent":"2026-11-26","#,
+                r#""effectiveAt":"2026-11-26T09:00:00.000Z","receivedAt":"2026-11-26T09:00:01.250Z","#,
+                r#""hrEventSha256":"{a}","timeline":[{{"seq":0,"step":"hr-trigger","#,
+                r#""targetSystem":"offboard","action":"receive","outcome":"verified","#,
+                r#""startedAt":"2026-11-26T09:00:01.250Z","endedAt":"2026-11-26T09:00:01.250Z","#,
+                r#""hash":"{b}"}}],"accessRemovedAt":{{"entra":"2026-11-26T09:01:00Z"}},"#,
+                r#""exceptions":["remove-licences (entra): 403"],"recordCount":1,"chainHead":"{b}","#,
+                r#""sealHash":"{c}","sla":{{"targetMinutes":60,"measuredFrom":"2026-11-26T09:00:00.000Z","#,
+                r#""met":false}},"ledgerSeq":4,"wormEnforced":true}}"#
+            ),
+            a = hex('a'),
+            b = hex('b'),
+            c = hex('c'),
+        );
+        let e: IndexEntry = serde_json::from_str(&row).unwrap();
+        assert_eq!(e.status, CaseStatus::CompletedWithExceptions);
+        assert_eq!(e.source, Source::Bamboohr);
+        assert_eq!(e.kind, TerminationKind::ForCause);
+        assert_eq!(serde_json::to_string(&e).unwrap(), row);
+
+        let unknown = row.replace(r#""source":"bamboohr""#, r#""source":"workday""#);
+        assert!(
+            serde_json::from_str::<IndexEntry>(&unknown).is_err(),
+            "a source offboard never wrote is refused, not carried as text"
+        );
+    }
+
     #[test]
     fn all_access_is_removed_only_when_the_case_completed() {
         assert_eq!(
-            entry("completed").all_access_removed_at(),
+            entry(CaseStatus::Completed).all_access_removed_at(),
             Some(at("2026-11-26T09:03:00Z"))
         );
-        for status in ["running", "completed_with_exceptions", "received"] {
+        for status in [
+            CaseStatus::Running,
+            CaseStatus::CompletedWithExceptions,
+            CaseStatus::Received,
+        ] {
             assert_eq!(entry(status).all_access_removed_at(), None, "{status}");
         }
     }
 
     #[test]
     fn a_breach_shows_before_the_seal() {
-        let mut e = entry("running");
+        let mut e = entry(CaseStatus::Running);
         assert_eq!(e.sla_state(), "pending");
         e.timeline.push(item(3, SLA_STEP, Outcome::Exception));
         assert_eq!(e.sla_state(), "breached");

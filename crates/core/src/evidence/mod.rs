@@ -18,6 +18,7 @@ mod canonical;
 mod index;
 mod ledger;
 mod packet;
+mod period;
 mod record;
 pub mod redact;
 mod seal;
@@ -30,6 +31,7 @@ pub use canonical::{GENESIS, hash_of, millis};
 pub use index::{IndexEntry, IndexError, ResolvedLeaver, SLA_STEP, TimelineItem};
 pub use ledger::LedgerEntry;
 pub use packet::Packet;
+pub use period::{Period, PeriodError, PeriodRange};
 pub use record::{
     Chain, EvidenceError, EvidenceRecord, Outcome, ReadBack, RecordBody, RequestOutline,
     hr_trigger_body,
@@ -39,5 +41,5 @@ pub use seal::{Seal, SealEntry, SlaOutcome, WormProtection, WormStatus};
 /// The month (`YYYY-MM`, UTC) of a case's effective time: evidence and index entries are
 /// grouped by it, so a period's cases are listed without scanning everything.
 pub fn period_of(effective_at: chrono::DateTime<chrono::Utc>) -> String {
-    effective_at.format("%Y-%m").to_string()
+    Period::of(effective_at).to_string()
 }

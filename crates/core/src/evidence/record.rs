@@ -253,33 +253,33 @@ impl Chain {
 /// case opened in (`received` or `scheduled`).
 pub fn hr_trigger_body(event: &TerminationEvent, actor: &str, case_status: &str) -> RecordBody {
     let mut details = json!({
-        "source": event.source,
-        "sourceEventId": event.source_event_id,
-        "signatureVerified": event.authenticated_by.checked_by_offboard(),
-        "authenticatedBy": event.authenticated_by,
-        "bodySha256": event.body_sha256,
-        "hrEffective": event.hr_effective,
-        "effectiveAt": millis::text(event.effective_at),
-        "receivedAt": millis::text(event.received_at),
-        "kind": event.kind,
-        "employee": event.employee,
+        "source": event.source(),
+        "sourceEventId": event.source_event_id(),
+        "signatureVerified": event.authenticated_by().checked_by_offboard(),
+        "authenticatedBy": event.authenticated_by(),
+        "bodySha256": event.body_sha256(),
+        "hrEffective": event.hr_effective(),
+        "effectiveAt": millis::text(event.effective_at()),
+        "receivedAt": millis::text(event.received_at()),
+        "kind": event.kind(),
+        "employee": event.employee(),
         "caseStatus": case_status,
     });
     // The host's assertion, not a signature: what it checked and where the key was.
-    if let Some(a) = &event.host_assertion {
+    if let Some(a) = &event.host_assertion() {
         details["hostAssertion"] = serde_json::to_value(a).unwrap_or(Value::Null);
     }
     RecordBody {
         step: "hr-trigger".into(),
-        target_system: format!("hr:{}", event.source),
+        target_system: format!("hr:{}", event.source()),
         action: "termination received and authenticated".into(),
-        target_ids: vec![event.source_event_id.clone()],
+        target_ids: vec![event.source_event_id().to_owned()],
         request: None,
         response_status: None,
         service_request_id: None,
         read_back: None,
-        started_at: event.received_at,
-        ended_at: event.received_at,
+        started_at: event.received_at(),
+        ended_at: event.received_at(),
         actor: actor.to_owned(),
         outcome: Outcome::Received,
         reason: None,

@@ -25,7 +25,7 @@ pub use facts::{
     AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts, GroupFact,
     LicenceFact, MailboxFact, PersonRef,
 };
-pub use step::{Step, StepKind, StepStatus};
+pub use step::{LeaseHolder, Step, StepKind, StepStatus};
 
 #[cfg(test)]
 mod tests;

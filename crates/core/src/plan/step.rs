@@ -194,10 +194,33 @@ pub struct Step {
     /// The evidence record of its outcome.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence_seq: Option<u64>,
-    /// While an invocation runs the step, it holds it until this instant; a duplicate
-    /// message waits, and a crashed invocation's claim simply expires.
+    /// While an invocation runs the step, it holds it until this instant (renewed while it
+    /// runs); a duplicate message waits, and a crashed invocation's claim expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<DateTime<Utc>>,
+    /// Who holds the lease: a holder known to be dead can be taken over before it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_holder: Option<LeaseHolder>,
+}
+
+/// The invocation holding a step's lease, and the process it runs in: enough for another
+/// process on the same host to tell that the holder died (its process is gone, or the
+/// process id now belongs to a later process).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaseHolder {
+    /// This claim's own id (one per invocation that took the lease).
+    pub claim: String,
+    /// Where process ids can be compared: the kernel's boot id and the process-id
+    /// namespace (`{bootId}/{pidNamespace}`); none when it could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The holder's process id on that host.
+    pub pid: u32,
+    /// When that process started, in the kernel's clock ticks since boot (a reused process
+    /// id has another start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_start: Option<u64>,
 }
 
 impl Step {
@@ -214,6 +237,7 @@ impl Step {
             finished_at: None,
             evidence_seq: None,
             lease_until: None,
+            lease_holder: None,
         }
     }
 }

@@ -5,6 +5,7 @@ mod batch;
 mod exchange;
 mod graph_ops;
 mod helpers;
+mod journal;
 mod least_privilege;
 mod refusals;
 mod resilience;

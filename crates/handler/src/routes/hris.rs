@@ -182,6 +182,7 @@ async fn generic_webhook(state: &AppState, req: &Request) -> Result<Response, Pr
                         status: r.status,
                         duplicate: false,
                         attached_to: None,
+                        sign_in_cut: None,
                     };
                     Ok(with_location(json(StatusCode::ACCEPTED, &receipt), &r.case_id))
                 }

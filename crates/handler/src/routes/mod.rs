@@ -6,11 +6,13 @@ mod cases;
 mod hris;
 mod invocations;
 mod ledger;
+mod me;
 mod offboardings;
 pub mod openapi;
 mod remediation;
 mod reports;
 mod scim;
+mod signin;
 
 use warp::Filter;
 use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -92,6 +94,10 @@ pub const SERVED: &[(&str, &str)] = &[
     ("get", "/api/remediations"),
     ("post", "/api/cases/{caseId}/steps/{step}/retry"),
     ("get", "/api/openapi.json"),
+    ("get", "/api/me"),
+    ("get", "/api/signin"),
+    ("post", "/api/signin/callback"),
+    ("post", "/api/signout"),
     ("get", "/api/scim/v2/ServiceProviderConfig"),
     ("get", "/api/scim/v2/ResourceTypes"),
     ("get", "/api/scim/v2/ResourceTypes/{id}"),
@@ -143,6 +149,12 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
             only(&req, &[Method::GET], || reports::terminations(state, &req)).await
         }
         ["api", "ledger"] => only(&req, &[Method::GET], || ledger::get(state)).await,
+        ["api", "me"] => only(&req, &[Method::GET], || me::get(state, &req)).await,
+        ["api", "signin"] => only(&req, &[Method::GET], || signin::start(state, &req)).await,
+        ["api", "signin", "callback"] => {
+            only(&req, &[Method::POST], || signin::callback(state, &req)).await
+        }
+        ["api", "signout"] => only(&req, &[Method::POST], || signin::signout(state, &req)).await,
         ["api", "openapi.json"] => only(&req, &[Method::GET], || async { openapi::get() }).await,
         [function] if invocations::is_function(function) => {
             only(&req, &[Method::POST], || {

@@ -23,9 +23,16 @@ impl Engine {
     pub(super) async fn conclude(
         &self,
         msg: &StepMessage,
-        report: StepReport,
+        mut report: StepReport,
     ) -> Result<Handled, EngineError> {
         let Versioned { value: case, .. } = self.load(&msg.case_id).await?;
+        let attempt = case
+            .plan
+            .as_ref()
+            .and_then(|p| p.step(msg.step))
+            .map_or(0, |s| s.attempts);
+        self.attribute_earlier_changes(&case, msg.step, attempt, &mut report)
+            .await?;
         let mut last_seq = None;
         for a in &report.actions {
             let r = self
@@ -50,6 +57,7 @@ impl Engine {
                 s.reason = report.reason.clone();
                 s.finished_at = Some(now);
                 s.lease_until = None;
+                s.lease_holder = None;
                 s.evidence_seq = last_seq.or(s.evidence_seq);
                 ready = Self::take_ready(plan, now);
                 finished = ready.contains(&StepKind::Seal);
@@ -84,6 +92,48 @@ impl Engine {
             report.status.as_str(),
             report.reason.map(|r| format!(": {r}")).unwrap_or_default()
         )))
+    }
+
+    /// A message for a step that is already terminal: its conclusion may have stored the
+    /// case and then died before enqueueing what became ready (the host redelivers the
+    /// message because the invocation failed). Every successor still queued without a live
+    /// lease is sent again — a duplicate is harmless, since a claim skips a terminal or
+    /// leased step — so the case goes on now instead of after the stuck-step sweep.
+    pub(super) async fn resend_successors(
+        &self,
+        msg: &StepMessage,
+        why: String,
+    ) -> Result<Handled, EngineError> {
+        let Versioned { value: case, .. } = self.load(&msg.case_id).await?;
+        let now = self.clock.now();
+        let Some(plan) = case.plan.as_ref() else {
+            return Ok(Handled::Skipped(why));
+        };
+        let waiting: Vec<StepKind> = plan
+            .steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Queued && s.lease_until.is_none_or(|l| l <= now))
+            .filter(|s| {
+                s.depends_on.contains(&msg.step) || (s.kind == StepKind::Seal && plan.is_finished())
+            })
+            .map(|s| s.kind)
+            .collect();
+        for k in &waiting {
+            self.enqueue_step(
+                &StepMessage {
+                    case_id: msg.case_id.clone(),
+                    step: *k,
+                    attempt: 0,
+                },
+                Duration::ZERO,
+            )
+            .await?;
+        }
+        Ok(Handled::Skipped(if waiting.is_empty() {
+            why
+        } else {
+            format!("{why}; re-sent {} queued successor(s)", waiting.len())
+        }))
     }
 
     pub(super) fn failure_report(
@@ -177,6 +227,8 @@ impl Engine {
                 {
                     s.status = StepStatus::Verified;
                     s.finished_at = Some(now);
+                    s.lease_until = None;
+                    s.lease_holder = None;
                     changed = true;
                 }
                 Ok(changed)

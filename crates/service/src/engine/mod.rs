@@ -15,21 +15,31 @@
 //!   first steps — or stop with an exception when the leaver cannot be resolved;
 //! - [`run_step`](Engine::run_step) (`run_step.rs`): claim a step with its lease, run it
 //!   within its deadline, and decide what a failure means (wait, back off, give up);
+//!   `lease.rs` keeps the lease while the step runs, `holder.rs` tells a dead holder;
+//! - `journal.rs`: every change a step sends is recorded before it is sent, and a retry
+//!   that finds the change made names the attempt that announced it;
 //! - `finish.rs`: conclude a step (its evidence, its status, its successors) and
 //!   [`seal`](Engine::seal) the case when every step is terminal;
 //! - `remediation.rs`: a failed step's remediation item, the poison queue and the
 //!   operator's retry;
-//! - `sla.rs` and `sweep.rs`: the timers; `dry_run.rs`: the plan without a case.
+//! - `sla.rs` and `sweep.rs`: the timers; `dry_run.rs`: the plan without a case;
+//! - `kill_switch.rs`: the sign-in cut intake makes inline before answering, and what a
+//!   queued step of the cut's kinds does when it finds the cut done or still running.
 //!
 //! Every change to a case goes through [`crate::etag::update`] (read, change, replace
 //! with the ETag, read again when another invocation wrote first).
 
 mod dry_run;
 mod finish;
+mod holder;
+mod journal;
+mod kill_switch;
+mod lease;
 mod outcome;
 mod plan;
 mod remediation;
 mod run_step;
+mod sign_in_cut;
 mod sla;
 mod sweep;
 
@@ -37,7 +47,10 @@ pub use crate::directory::{Directory, Resolution};
 pub use crate::notifier::{Notifier, QueueNotifier};
 pub use dry_run::{DryRun, dry_run};
 pub use outcome::{EngineError, Handled, SlaReport};
+pub use sign_in_cut::{SignInCutOutcome, cut_kinds, is_cut_kind};
 
+#[cfg(test)]
+mod crash_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -61,12 +74,17 @@ use crate::etag::{self, Change};
 use crate::evidence::Evidence;
 use crate::steps::StepRegistry;
 
-/// How long a step's claim lasts; a handler that dies mid-step holds it this long at most.
-pub const STEP_LEASE: ChronoDuration = ChronoDuration::minutes(2);
+/// How long a step's claim lasts without renewal: the invocation running the step renews
+/// it every `lease::RENEW_EVERY`, so a handler that dies mid-step holds it this long at most
+/// after it last showed life (less on the same host: `holder.rs`).
+pub const STEP_LEASE: ChronoDuration = ChronoDuration::seconds(40);
 
-/// How long one invocation may run a step: well inside [`STEP_LEASE`], so a duplicate
-/// message can never run the same step while the first invocation still acts.
+/// How long one invocation may run a step before it gives up (its lease renewed meanwhile).
 pub const STEP_DEADLINE: Duration = Duration::from_secs(100);
+
+/// A dead holder's lease is taken over no sooner than this after the holder last claimed or
+/// renewed it, so that a request it had just sent has been answered or dropped.
+pub const DEAD_HOLDER_GRACE: ChronoDuration = ChronoDuration::seconds(5);
 /// Transient failures retried before the step fails.
 pub const MAX_TRANSIENT_ATTEMPTS: u32 = 6;
 /// Longest backoff between transient retries.
@@ -95,7 +113,7 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 fn leaver_name(case: &Case) -> String {
-    case.event.employee.display_name().to_owned()
+    case.event.employee().display_name().to_owned()
 }
 
 impl Engine {
@@ -206,11 +224,11 @@ impl Engine {
     }
 
     fn sla(&self, case: &Case, cut_at: Option<DateTime<Utc>>) -> SlaOutcome {
-        let minutes = self.policy.for_kind(case.event.kind).sla_minutes;
-        let deadline = case.event.effective_at + ChronoDuration::minutes(i64::from(minutes));
+        let minutes = self.policy.for_kind(case.event.kind()).sla_minutes;
+        let deadline = case.event.effective_at() + ChronoDuration::minutes(i64::from(minutes));
         SlaOutcome {
             target_minutes: Some(minutes),
-            measured_from: case.event.effective_at,
+            measured_from: case.event.effective_at(),
             access_removed_at: cut_at,
             met: Some(cut_at.is_some_and(|t| t <= deadline)),
         }

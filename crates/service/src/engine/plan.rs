@@ -62,7 +62,7 @@ impl Engine {
                 )));
             }
         }
-        let facts = match self.facts_for(&case.event.employee).await {
+        let facts = match self.facts_for(case.event.employee()).await {
             Ok(f) => f,
             Err(StepFailure::Throttled {
                 retry_after,

@@ -151,6 +151,7 @@ impl Engine {
                 s.reason = None;
                 s.finished_at = None;
                 s.lease_until = None;
+                s.lease_holder = None;
                 s.started_at = Some(now);
                 if let Some(seal) = plan.step_mut(StepKind::Seal) {
                     seal.status = StepStatus::Pending;

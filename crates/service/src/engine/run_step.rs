@@ -12,34 +12,72 @@ use offboard_core::ids::CaseId;
 use offboard_core::messages::StepMessage;
 use offboard_core::plan::{StepKind, StepStatus};
 
+use super::journal::StepJournal;
+use super::kill_switch::AfterCut;
 use super::outcome::{EngineError, Handled};
-use super::{Engine, MAX_TRANSIENT_ATTEMPTS, STEP_DEADLINE, STEP_LEASE, backoff, leaver_name};
+use super::{
+    DEAD_HOLDER_GRACE, Engine, MAX_TRANSIENT_ATTEMPTS, STEP_LEASE, backoff, holder, leaver_name,
+};
 use crate::attempt::{StepContext, StepFailure};
 use crate::etag::Change;
 
 impl Engine {
-    /// A step queue function (`step-<kind>`). The seal message is not a step to claim: it
-    /// ends the case ([`Engine::seal`]). Every other step is claimed, run and concluded.
+    /// A step queue function (`step-<kind>`). The seal message ends the case
+    /// ([`Engine::seal`]) under the seal step's lease; every other step is claimed, run and
+    /// concluded.
     ///
     /// Log lines carry the case through the caller's span, as for [`Engine::plan`].
     pub async fn run_step(&self, msg: &StepMessage) -> Result<Handled, EngineError> {
         match msg.step {
-            StepKind::Seal => self.seal(&msg.case_id).await,
+            StepKind::Seal => self.run_seal(msg).await,
             _ => self.run_claimed(msg).await,
         }
+    }
+
+    /// The seal message, claimed like a step: two copies at once (a redelivered plan or
+    /// finished step re-sends what is queued, the seal among them) would otherwise both seal
+    /// — two seal generations and two ledger entries for one ending.
+    async fn run_seal(&self, msg: &StepMessage) -> Result<Handled, EngineError> {
+        match self.claim(msg).await? {
+            Claim::Claimed { .. } => {}
+            Claim::Finished(why) | Claim::Skip(why) => return Ok(Handled::Skipped(why)),
+            Claim::Later(delay, why) => {
+                self.enqueue_step(msg, delay).await?;
+                return Ok(Handled::Deferred(why));
+            }
+        }
+        let sealed = self.seal(&msg.case_id).await;
+        if !matches!(sealed, Ok(Handled::Done(_))) {
+            // Not sealed this time: the next message may seal at once.
+            if let Err(e) = self.release(msg).await {
+                tracing::warn!(error = %e, "could not release the seal's lease");
+            }
+        }
+        sealed
     }
 
     /// Claims the step with its lease, runs it within [`STEP_DEADLINE`] and decides what
     /// its failure means: wait as the service said, back off, or give up.
     pub(super) async fn run_claimed(&self, msg: &StepMessage) -> Result<Handled, EngineError> {
         // 1. Claim the step.
-        let (case, since) = match self.claim(msg).await? {
-            Claim::Claimed { case, since } => (case, since),
+        let (case, since, claim, lease_until) = match self.claim(msg).await? {
+            Claim::Claimed {
+                case,
+                since,
+                claim,
+                lease_until,
+            } => (case, since, claim, lease_until),
             Claim::Skip(why) => return Ok(Handled::Skipped(why)),
+            Claim::Finished(why) => return self.resend_successors(msg, why).await,
             Claim::Later(delay, why) => {
                 self.enqueue_step(msg, delay).await?;
                 return Ok(Handled::Deferred(why));
             }
+        };
+        // The sign-in cut at intake may have done this step, or may still be doing it.
+        let since = match self.after_inline_cut(msg, &case, since).await? {
+            AfterCut::Run(since) => since,
+            AfterCut::Handled(handled) => return Ok(handled),
         };
         let Some(action) = self.steps.get(msg.step).cloned() else {
             return self.wait_outside(&msg.case_id, msg.step).await;
@@ -57,22 +95,21 @@ impl Engine {
             plan,
             step,
             facts: &plan.facts,
-            policy: self.policy.for_kind(case.event.kind),
+            policy: self.policy.for_kind(case.event.kind()),
             since,
             now: self.clock.now(),
         };
-        // Never past the claim: at the deadline the step's future is dropped (no further
-        // call is made) and the step is retried from a new message, which re-reads the state.
-        let result = match tokio::time::timeout(STEP_DEADLINE, action.run(&ctx)).await {
-            Ok(result) => result,
-            Err(_) => Err(StepFailure::Transient {
-                detail: format!(
-                    "the step did not finish within {} s (its claim lasts {} s)",
-                    STEP_DEADLINE.as_secs(),
-                    STEP_LEASE.num_seconds()
-                ),
-            }),
-        };
+        // Every change the step sends is recorded first (`journal.rs`); the step runs under
+        // its lease, renewed while it runs and given up before it could pass to another
+        // invocation (`lease.rs`).
+        let journal = StepJournal::new(
+            self.evidence.clone(),
+            case.as_ref().clone(),
+            msg.step,
+            step.attempts,
+        );
+        let run = offboard_graph::with_journal(journal, action.run(&ctx));
+        let result = self.run_leased(msg, &claim, lease_until, run).await;
         match result {
             Ok(report) => self.conclude(msg, report).await,
             Err(StepFailure::Throttled {
@@ -130,7 +167,7 @@ impl Engine {
                 ))));
             };
             if step.status.is_terminal() {
-                return Ok(Change::Keep(Claim::Skip(format!(
+                return Ok(Change::Keep(Claim::Finished(format!(
                     "{} is already {}",
                     msg.step,
                     step.status.as_str()
@@ -145,19 +182,37 @@ impl Engine {
             if let Some(until) = step.lease_until
                 && until > now
             {
-                let wait = (until - now).to_std().unwrap_or_default() + Duration::from_secs(1);
-                return Ok(Change::Keep(Claim::Later(
-                    wait,
-                    format!("{} is being run by another invocation", msg.step),
-                )));
+                // A holder known dead is taken over once a request it had just sent has had
+                // time to land; any other holder keeps the lease until it ends.
+                let last_alive = until - STEP_LEASE;
+                let dead = step.lease_holder.as_ref().is_some_and(holder::is_dead);
+                let open_at = if dead {
+                    last_alive + DEAD_HOLDER_GRACE
+                } else {
+                    until
+                };
+                if open_at > now {
+                    let wait =
+                        (open_at - now).to_std().unwrap_or_default() + Duration::from_secs(1);
+                    return Ok(Change::Keep(Claim::Later(
+                        wait,
+                        format!("{} is being run by another invocation", msg.step),
+                    )));
+                }
+                tracing::warn!(step = %msg.step, holder = ?step.lease_holder, "taking over the lease of a holder whose process has ended");
             }
+            let claim = uuid::Uuid::new_v4().to_string();
+            let lease_until = now + STEP_LEASE;
             step.status = StepStatus::Queued;
-            step.lease_until = Some(now + STEP_LEASE);
+            step.lease_until = Some(lease_until);
+            step.lease_holder = Some(holder::this_holder(claim.clone()));
             step.attempts += 1;
             let since = *step.started_at.get_or_insert(now);
             Ok(Change::Write(Claim::Claimed {
                 case: Box::new(case.clone()),
                 since,
+                claim,
+                lease_until,
             }))
         })
         .await
@@ -169,6 +224,7 @@ impl Engine {
         self.update_case(&msg.case_id, |case, _| {
             if let Some(s) = case.plan.as_mut().and_then(|p| p.step_mut(msg.step)) {
                 s.lease_until = None;
+                s.lease_holder = None;
             }
             Ok(true)
         })
@@ -195,6 +251,7 @@ impl Engine {
             s.status = StepStatus::Waiting;
             s.reason = Some(why.to_owned());
             s.lease_until = None;
+            s.lease_holder = None;
             Ok(true)
         })
         .await?;
@@ -207,12 +264,17 @@ impl Engine {
 
 /// What claiming a step came to.
 pub(super) enum Claim {
-    /// The lease is ours (`case` as claimed); the step was first started at `since`.
+    /// The lease is ours (`case` as claimed) as `claim`, until `lease_until` unless renewed;
+    /// the step was first started at `since`.
     Claimed {
         case: Box<Case>,
         since: DateTime<Utc>,
+        claim: String,
+        lease_until: DateTime<Utc>,
     },
-    /// Nothing to run (done, not planned, waiting for predecessors).
+    /// The step is already terminal.
+    Finished(String),
+    /// Nothing to run (not planned, waiting for predecessors).
     Skip(String),
     /// Another invocation holds the lease: look again after the delay.
     Later(Duration, String),

@@ -45,9 +45,9 @@ impl Engine {
                     if case.sla_breached_at.is_some() {
                         continue;
                     }
-                    let minutes = self.policy.for_kind(case.event.kind).sla_minutes;
+                    let minutes = self.policy.for_kind(case.event.kind()).sla_minutes;
                     let deadline =
-                        case.event.effective_at + ChronoDuration::minutes(i64::from(minutes));
+                        case.event.effective_at() + ChronoDuration::minutes(i64::from(minutes));
                     let now = self.clock.now();
                     let cut = case.plan.as_ref().and_then(|p| p.sign_in_cut_at());
                     if now <= deadline || cut.is_some_and(|c| c <= deadline) {
@@ -55,7 +55,7 @@ impl Engine {
                     }
                     let what = format!(
                         "sign-in was not cut within {minutes} minutes of the effective time ({}); deadline {}",
-                        case.event.effective_at.format("%Y-%m-%d %H:%M UTC"),
+                        case.event.effective_at().format("%Y-%m-%d %H:%M UTC"),
                         deadline.format("%Y-%m-%d %H:%M UTC")
                     );
                     let breach = Breach {
@@ -82,17 +82,17 @@ impl Engine {
     /// Flags the breach of a termination that reached offboard after its SLA deadline: it is
     /// breached before offboard could act, and HR's delay is the reason.
     pub(super) async fn flag_if_arrived_late(&self, case: &Case) -> Result<(), EngineError> {
-        let minutes = self.policy.for_kind(case.event.kind).sla_minutes;
-        let deadline = case.event.effective_at + ChronoDuration::minutes(i64::from(minutes));
-        let received = case.event.received_at;
+        let minutes = self.policy.for_kind(case.event.kind()).sla_minutes;
+        let deadline = case.event.effective_at() + ChronoDuration::minutes(i64::from(minutes));
+        let received = case.event.received_at();
         if received <= deadline || case.sla_breached_at.is_some() {
             return Ok(());
         }
-        let hr_delay = received - case.event.effective_at;
+        let hr_delay = received - case.event.effective_at();
         let what = format!(
             "the termination reached offboard {} after its effective time ({}), {} after its {minutes}-minute SLA had run out (deadline {}): HR's delay, not offboard's; offboard's own time is measured from its arrival ({})",
             human(hr_delay),
-            case.event.effective_at.format("%Y-%m-%d %H:%M UTC"),
+            case.event.effective_at().format("%Y-%m-%d %H:%M UTC"),
             human(received - deadline),
             deadline.format("%Y-%m-%d %H:%M UTC"),
             received.format("%Y-%m-%d %H:%M:%S UTC"),

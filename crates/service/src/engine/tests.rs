@@ -87,15 +87,15 @@ impl StepAction for Scripted {
     }
 }
 
-struct Harness {
-    engine: Engine,
-    db: Arc<Embedded>,
-    runs: Arc<Mutex<HashMap<StepKind, u32>>>,
-    clock: Arc<ManualClock>,
+pub(super) struct Harness {
+    pub(super) engine: Engine,
+    pub(super) db: Arc<Embedded>,
+    pub(super) runs: Arc<Mutex<HashMap<StepKind, u32>>>,
+    pub(super) clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
 }
 
-fn facts() -> Facts {
+pub(super) fn facts() -> Facts {
     Facts {
         user: PersonRef {
             id: "u-ada".into(),
@@ -128,9 +128,18 @@ fn facts() -> Facts {
     }
 }
 
-async fn harness(
+pub(super) async fn harness(
     scripts: Vec<(StepKind, Vec<Result<Outcome, StepFailure>>)>,
     facts: Facts,
+) -> Harness {
+    harness_with(scripts, facts, Vec::new()).await
+}
+
+/// A harness whose registry holds `steps` instead of the scripted step of their kind.
+pub(super) async fn harness_with(
+    scripts: Vec<(StepKind, Vec<Result<Outcome, StepFailure>>)>,
+    facts: Facts,
+    steps: Vec<Arc<dyn StepAction>>,
 ) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Embedded::open(&dir.path().join("db")).unwrap());
@@ -161,6 +170,9 @@ async fn harness(
             runs: runs.clone(),
         }));
     }
+    for step in steps {
+        registry = registry.with(step);
+    }
     let engine = Engine::new(
         db.clone(),
         db.clone(),
@@ -182,7 +194,7 @@ async fn harness(
 }
 
 impl Harness {
-    async fn open_case(&self, employee_id: &str) -> Case {
+    pub(super) async fn open_case(&self, employee_id: &str) -> Case {
         self.open_case_effective(employee_id, HrEffectiveTime::Immediate)
             .await
     }
@@ -211,7 +223,7 @@ impl Harness {
     }
 
     /// Delivers every visible message until the queues are quiet; returns how many.
-    async fn drain(&self) -> usize {
+    pub(super) async fn drain(&self) -> usize {
         let mut n = 0;
         loop {
             let mut any = false;
@@ -242,7 +254,7 @@ impl Harness {
         }
     }
 
-    async fn case(&self, c: &Case) -> Case {
+    pub(super) async fn case(&self, c: &Case) -> Case {
         CaseStore::get(&*self.db, &c.id)
             .await
             .unwrap()
@@ -288,7 +300,7 @@ async fn a_case_runs_every_step_once_in_order_and_is_sealed() {
         .engine
         .evidence
         .verify_stored_case(
-            &offboard_core::evidence::period_of(done.event.effective_at),
+            &offboard_core::evidence::period_of(done.event.effective_at()),
             &done.id,
         )
         .await
@@ -325,7 +337,7 @@ async fn a_seal_message_redelivered_after_a_crash_before_the_ledger_completes_th
     // The redelivered seal message finishes the work instead of trusting the seal alone.
     h.engine.seal(&case.id).await.unwrap();
     assert_eq!(h.engine.evidence.ledger_len().await.unwrap(), 1);
-    let period = offboard_core::evidence::period_of(done.event.effective_at);
+    let period = offboard_core::evidence::period_of(done.event.effective_at());
     let report = h
         .engine
         .evidence
@@ -402,7 +414,7 @@ async fn throttling_defers_without_spending_attempts_and_permanent_failure_is_re
             .len(),
         1
     );
-    let period = offboard_core::evidence::period_of(c.event.effective_at);
+    let period = offboard_core::evidence::period_of(c.event.effective_at());
     let report = h
         .engine
         .evidence
@@ -580,7 +592,7 @@ async fn a_termination_that_arrives_after_its_sla_ran_out_is_alerted_and_recorde
     );
 
     // Evidence: one SLA record that separates HR's delay from offboard's time.
-    let period = offboard_core::evidence::period_of(c.event.effective_at);
+    let period = offboard_core::evidence::period_of(c.event.effective_at());
     let packet = h.engine.evidence.packet(&period, &c.id).await.unwrap();
     let sla: Vec<_> = packet
         .records

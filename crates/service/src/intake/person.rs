@@ -26,7 +26,7 @@ use offboard_core::ids::CaseId;
 use offboard_core::notify::{Notification, NotificationKind};
 use offboard_core::ports::{Claim, Created, ETag, StoreError};
 
-use super::{Intake, IntakeError, MAX_CONFLICT_RETRIES, Receipt};
+use super::{Intake, IntakeError, Known, MAX_CONFLICT_RETRIES, Receipt};
 use crate::attempt::StepFailure;
 use crate::directory::Resolution;
 use crate::etag::{self, Change};
@@ -58,32 +58,32 @@ impl Intake {
         }
         tracing::warn!(
             %original,
-            event_id = %event.source_event_id,
-            first_leaver = first.employee.display_name(),
-            leaver = event.employee.display_name(),
+            event_id = %event.source_event_id(),
+            first_leaver = first.employee().display_name(),
+            leaver = event.employee().display_name(),
             "an event id was reused for a different termination; refused"
         );
         if let Some(notifier) = &self.notifier {
             let n = Notification {
                 kind: NotificationKind::EventIdConflict,
                 case_id: original.clone(),
-                leaver: first.employee.display_name().to_owned(),
+                leaver: first.employee().display_name().to_owned(),
                 what: format!(
                     "{} sent event `{}` again for a different termination ({}, {}, effective {}) than the first time ({}, {}, effective {}); the second request was refused with 409 and changed nothing",
-                    event.source,
-                    event.source_event_id,
-                    event.employee.display_name(),
-                    event.kind,
-                    event.hr_effective.as_sent().unwrap_or("now"),
-                    first.employee.display_name(),
-                    first.kind,
-                    first.hr_effective.as_sent().unwrap_or("now"),
+                    event.source(),
+                    event.source_event_id(),
+                    event.employee().display_name(),
+                    event.kind(),
+                    event.hr_effective().as_sent().unwrap_or("now"),
+                    first.employee().display_name(),
+                    first.kind(),
+                    first.hr_effective().as_sent().unwrap_or("now"),
                 ),
                 action: "Check the sender's event ids: a new termination needs a new event id. If the second termination is real, send it again with its own id.".into(),
                 at: self.clock.now(),
                 key: format!(
                     "{original}:EventIdConflict:{}",
-                    event.body_sha256.to_hex()
+                    event.body_sha256().to_hex()
                 ),
             };
             // The refusal stands even if the notification cannot be queued: the sender gets
@@ -93,8 +93,8 @@ impl Intake {
             }
         }
         Err(IntakeError::EventIdReused {
-            sender: event.source,
-            event_id: event.source_event_id.clone(),
+            sender: event.source(),
+            event_id: event.source_event_id().to_owned(),
             original: original.clone(),
         })
     }
@@ -115,7 +115,7 @@ impl Intake {
         let claim = claim.value;
         self.same_or_conflict(&claim.event, event, &claim.case_id)
             .await?;
-        if let Some(receipt) = self.attach(&claim.case_id, event).await? {
+        if let Some(receipt) = self.attach(&claim.case_id, event, None).await? {
             return Ok(Some(receipt));
         }
         // The case it joined has finished since: the same answer, with the case as it is.
@@ -128,20 +128,22 @@ impl Intake {
             status,
             created: false,
             attached: true,
+            sign_in_cut: None,
         }))
     }
 
-    /// The leaver's Entra object id, or `None` when the directory cannot name exactly one
-    /// account (the planner then stops the case with the reason) or no directory is set.
+    /// The leaver's Entra object id (with the identifier that found it), or `None` when the
+    /// directory cannot name exactly one account (the planner then stops the case with the
+    /// reason) or no directory is set.
     pub(super) async fn resolve_person(
         &self,
         event: &TerminationEvent,
-    ) -> Result<Option<String>, IntakeError> {
+    ) -> Result<Option<Known>, IntakeError> {
         let Some(directory) = &self.directory else {
             return Ok(None);
         };
-        match directory.resolve(&event.employee).await {
-            Ok(Resolution::Found { user_id, .. }) => Ok(Some(user_id)),
+        match directory.resolve(event.employee()).await {
+            Ok(Resolution::Found { user_id, by }) => Ok(Some((user_id, by))),
             Ok(Resolution::NotFound { .. } | Resolution::Ambiguous { .. }) => Ok(None),
             Err(StepFailure::Throttled { detail, .. } | StepFailure::Transient { detail }) => {
                 Err(IntakeError::DirectoryUnavailable(detail))
@@ -157,9 +159,10 @@ impl Intake {
     /// Opens the person's case, or attaches `event` to the one already open.
     pub(super) async fn open_for_person(
         &self,
-        person: &str,
+        known: &Known,
         event: TerminationEvent,
     ) -> Result<Receipt, IntakeError> {
+        let person = known.0.as_str();
         let mine = Claim {
             key: Claim::person_key(person),
             case_id: event.case_id(),
@@ -168,27 +171,27 @@ impl Intake {
         };
         for _ in 0..MAX_CONFLICT_RETRIES {
             let held = match self.cases.create_claim(&mine).await? {
-                Created::New(_) => return self.open_own(event).await,
+                Created::New(_) => return self.open_own(event, Some(known)).await,
                 Created::Existing(held) => held,
             };
             if held.value.case_id == mine.case_id {
-                return self.open_own(event).await;
+                return self.open_own(event, Some(known)).await;
             }
             // The holder's case, finished here if its opener stopped after claiming.
             let holder = match self.cases.get(&held.value.case_id).await? {
                 Some(c) => c.value,
                 None => {
-                    self.open_own(held.value.event.clone()).await?;
+                    self.open_own(held.value.event.clone(), Some(known)).await?;
                     continue;
                 }
             };
             if holder.status.is_final() {
                 if self.take_over(&mine, &held.etag).await? {
-                    return self.open_own(event).await;
+                    return self.open_own(event, Some(known)).await;
                 }
                 continue;
             }
-            if let Some(receipt) = self.attach(&holder.id, &event).await? {
+            if let Some(receipt) = self.attach(&holder.id, &event, Some(known)).await? {
                 return Ok(receipt);
             }
         }
@@ -214,6 +217,7 @@ impl Intake {
         &self,
         holder: &CaseId,
         event: &TerminationEvent,
+        known: Option<&Known>,
     ) -> Result<Option<Receipt>, IntakeError> {
         let now = self.clock.now();
         let (case, answer, written) = self
@@ -242,11 +246,12 @@ impl Intake {
                     "an attached termination is effective now; sent to planning",
                 )
                 .await?;
-            self.send_to_planning(&case.id).await?;
+            // The attached termination made the case due: cut sign-in as for a new one.
+            self.cut_then_plan(&case.id, known).await?;
         }
         tracing::info!(
             attached_to = %case.id,
-            event_id = %event.source_event_id,
+            event_id = %event.source_event_id(),
             written,
             "termination attached to the person's open case"
         );
@@ -255,6 +260,7 @@ impl Intake {
             status: case.status,
             created: written,
             attached: true,
+            sign_in_cut: None,
         }))
     }
 
@@ -362,16 +368,16 @@ fn join(
     event: &TerminationEvent,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, IntakeError> {
-    let earlier = event.effective_at < case.due_at();
+    let earlier = event.effective_at() < case.due_at();
     let kind_before = case.plan_kind();
     case.attached.push(AttachedEvent::of(event));
     let mut note = format!(
         "termination {}/{} of the same person ({}, effective {}) attached",
-        event.source,
-        event.source_event_id,
-        event.kind,
+        event.source(),
+        event.source_event_id(),
+        event.kind(),
         event
-            .effective_at
+            .effective_at()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     );
     if case.plan_kind() != kind_before {

@@ -267,6 +267,36 @@ impl Directory for GraphDirectory {
         })
     }
 
+    async fn account(&self, user_id: &str, resolved_by: &str) -> Result<Facts, StepFailure> {
+        let user = self
+            .tenant
+            .graph
+            .get_user(user_id)
+            .await
+            .map_err(|e| step_failure(&e, "read the leaver's account"))?
+            .value;
+        Ok(Facts {
+            user: person(&user),
+            resolved_by: resolved_by.to_owned(),
+            synced: user.is_synced(),
+            employee_id: user.employee_id.clone(),
+            on_premises_sam_account_name: user
+                .on_premises_sam_account_name
+                .clone()
+                .filter(|_| user.is_synced()),
+            account_enabled: user.account_enabled.unwrap_or(true),
+            licences: Vec::new(),
+            groups: Vec::new(),
+            directory_roles: Vec::new(),
+            app_roles: Vec::new(),
+            auth_methods: Vec::new(),
+            devices: Vec::new(),
+            mailbox: None,
+            drive: None,
+            manager: None,
+        })
+    }
+
     async fn facts(&self, user_id: &str, resolved_by: &str) -> Result<Facts, StepFailure> {
         let graph = &self.tenant.graph;
         let reads = vec![

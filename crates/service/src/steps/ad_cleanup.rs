@@ -58,7 +58,7 @@ impl StepAction for AdCleanup {
     }
 
     async fn run(&self, ctx: &StepContext<'_>) -> Result<StepReport, StepFailure> {
-        let date = ctx.case.event.effective_at.date_naive();
+        let date = ctx.case.event.effective_at().date_naive();
         let ex = execute(
             &self.agent,
             ctx,

@@ -42,11 +42,11 @@ pub(crate) fn locator(ctx: &StepContext<'_>) -> Option<UserLocator> {
         s.as_deref().map(str::trim).filter(|s| !s.is_empty())
     }
     let sam = nonempty(&ctx.facts.on_premises_sam_account_name)
-        .or_else(|| nonempty(&ctx.case.event.employee.on_premises_sam_account_name));
+        .or_else(|| nonempty(&ctx.case.event.employee().on_premises_sam_account_name));
     if let Some(sam) = sam {
         return Some(UserLocator::SamAccountName(sam.to_owned()));
     }
-    if let Some(e) = nonempty(&ctx.case.event.employee.employee_id) {
+    if let Some(e) = nonempty(&ctx.case.event.employee().employee_id) {
         return Some(UserLocator::EmployeeId(e.to_owned()));
     }
     nonempty(&ctx.facts.user.user_principal_name)
@@ -276,7 +276,7 @@ async fn unreachable_alert(agent: &OnPremAgent, ctx: &StepContext<'_>, error: &R
     let n = Notification {
         kind,
         case_id: ctx.case.id.clone(),
-        leaver: ctx.case.event.employee.display_name().to_owned(),
+        leaver: ctx.case.event.employee().display_name().to_owned(),
         what: format!(
             "{} could not reach the on-prem agent in {} attempts: {error}",
             ctx.step.kind, ctx.step.attempts

@@ -55,6 +55,8 @@ pub use retire_devices::RetireDevices;
 pub use revoke_sessions::RevokeSessions;
 pub use verify_cloud_disabled::{RECHECK_EVERY, VerifyCloudDisabled};
 
+pub(crate) use common::INVOKE_COMMAND;
+
 pub use crate::attempt::{
     ActionEvidence, StepAction, StepContext, StepFailure, StepReport, TargetSystem,
 };

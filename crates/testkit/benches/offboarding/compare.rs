@@ -2,7 +2,7 @@
 //! leavers and removals against the same simulator, at 0 ms and at 100 ms simulator latency.
 //! Both get every leaver at once (a layoff): HR event → sign-in cut p50/p99, leavers per hour
 //! (leavers ÷ first HR event to last leaver done), Graph and Exchange requests per leaver, and
-//! offboard ÷ runbook.
+//! offboard ÷ runbook. offboard runs with the built-in policy (inline sign-in cut on).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +14,7 @@ use offboard_testkit::writes::manager_upn;
 use offboard_testkit::{Backend, SimConfig, SimCredential, runbook};
 use standin_tenant::TenantSim;
 
-use super::{Run, offboard_run, percentile, request_counts, sim_config};
+use super::{LatencyRun, Run, offboard_run, percentile, request_counts, sim_config};
 
 /// The runbook's figures, shaped like offboard's.
 async fn runbook_run(n: usize, latency_ms: u64) -> anyhow::Result<Run> {
@@ -56,6 +56,8 @@ async fn runbook_run(n: usize, latency_ms: u64) -> anyhow::Result<Run> {
         throttled: log.iter().filter(|r| r.status == 429).count(),
         clean_up_before_last_cut: 0,
         exceptions: errors,
+        // A runbook has no HR sender waiting on it.
+        answered: Vec::new(),
     })
 }
 
@@ -75,7 +77,11 @@ pub async fn run(backend: Backend, n: usize) -> anyhow::Result<()> {
     );
     println!("|---|---|---|---|---|---|---|");
     for latency_ms in [0, 100] {
-        let ours = offboard_run(backend, n, None, latency_ms).await?;
+        let opts = LatencyRun {
+            sim_latency_ms: latency_ms,
+            inline_cut: true,
+        };
+        let ours = offboard_run(backend, n, None, &opts).await?;
         let theirs = runbook_run(n, latency_ms).await?;
         let per_hour = |r: &Run| n as f64 / r.span.max(1e-3) * 3600.0;
         for (who, r) in [("offboard", &ours), ("runbook", &theirs)] {

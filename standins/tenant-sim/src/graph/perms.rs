@@ -1,0 +1,123 @@
+//! Permission sets per operation (application permissions, least to most privileged).
+
+/// Read users (`GET /users`, `/users/{id}`, manager).
+pub const USER_READ: &[&str] = &[
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+/// Write `accountEnabled`.
+pub const ENABLE_DISABLE: &[&str] = &[
+    "User.EnableDisableAccount.All",
+    "User.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
+/// Write `passwordProfile`.
+pub const PASSWORD: &[&str] = &[
+    "User-PasswordProfile.ReadWrite.All",
+    "User.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
+/// Write other user properties.
+pub const USER_WRITE: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
+/// `revokeSignInSessions`.
+pub const REVOKE: &[&str] = &[
+    "User.RevokeSessions.All",
+    "User.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
+/// `licenseDetails`.
+pub const LICENSE_READ: &[&str] = &[
+    "LicenseAssignment.Read.All",
+    "LicenseAssignment.ReadWrite.All",
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+/// `assignLicense`.
+pub const LICENSE_WRITE: &[&str] = &[
+    "LicenseAssignment.ReadWrite.All",
+    "User.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
+/// `memberOf` / `transitiveMemberOf`.
+pub const MEMBER_OF: &[&str] = &[
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "GroupMember.Read.All",
+    "GroupMember.ReadWrite.All",
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+/// Read a group and its members.
+pub const GROUP_READ: &[&str] = &[
+    "GroupMember.Read.All",
+    "GroupMember.ReadWrite.All",
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+/// Remove a group member.
+pub const MEMBER_REMOVE: &[&str] = &[
+    "GroupMember.ReadWrite.All",
+    "Group.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
+/// List role assignments.
+pub const ROLE_READ: &[&str] = &[
+    "RoleManagement.Read.Directory",
+    "RoleManagement.Read.All",
+    "Directory.Read.All",
+    "RoleManagement.ReadWrite.Directory",
+    "Directory.ReadWrite.All",
+];
+/// Delete role assignments; also needed to change role-assignable groups.
+pub const ROLE_WRITE: &[&str] = &["RoleManagement.ReadWrite.Directory"];
+/// List a user's app role assignments.
+pub const APP_ROLE_READ: &[&str] = &[
+    "Directory.Read.All",
+    "AppRoleAssignment.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
+/// Delete app role assignments.
+pub const APP_ROLE_WRITE: &[&str] = &["AppRoleAssignment.ReadWrite.All", "Directory.ReadWrite.All"];
+/// List authentication methods.
+pub const AUTH_READ: &[&str] = &[
+    "UserAuthenticationMethod.Read.All",
+    "UserAuthenticationMethod.ReadWrite.All",
+];
+/// Delete authentication methods.
+pub const AUTH_WRITE: &[&str] = &["UserAuthenticationMethod.ReadWrite.All"];
+/// Read Intune managed devices.
+pub const DEVICES_READ: &[&str] = &[
+    "DeviceManagementManagedDevices.Read.All",
+    "DeviceManagementManagedDevices.ReadWrite.All",
+];
+/// `retire`.
+pub const DEVICES_RETIRE: &[&str] = &["DeviceManagementManagedDevices.PrivilegedOperations.All"];
+/// Read drives and permissions.
+pub const FILES_READ: &[&str] = &[
+    "Files.Read.All",
+    "Files.ReadWrite.All",
+    "Sites.Read.All",
+    "Sites.ReadWrite.All",
+];
+/// `invite`.
+pub const FILES_WRITE: &[&str] = &["Files.ReadWrite.All", "Sites.ReadWrite.All"];
+/// Read mailboxSettings.
+pub const MAILBOX_SETTINGS_READ: &[&str] = &["MailboxSettings.Read", "MailboxSettings.ReadWrite"];
+/// Update mailboxSettings.
+pub const MAILBOX_SETTINGS_WRITE: &[&str] = &["MailboxSettings.ReadWrite"];
+/// `sendMail`.
+pub const MAIL_SEND: &[&str] = &["Mail.Send"];
+/// `signInActivity` on users.
+pub const SIGN_IN_ACTIVITY: &[&str] = &["AuditLog.Read.All"];
+/// Delete a group.
+pub const GROUP_DELETE: &[&str] = &["Group.ReadWrite.All", "Directory.ReadWrite.All"];
+/// Delete a user object.
+pub const USER_DELETE: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
