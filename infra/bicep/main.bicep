@@ -718,6 +718,8 @@ var appSettings = {
   // in with Entra ID, so every read names who made it. `on` only for a machine that cannot.
   OFFBOARD_COMPLIANCE_FUNCTION_KEYS: 'off'
   OFFBOARD_SIGN_IN_CUT_BUDGET_MS: string(signInCutBudgetMs)
+  // Graph's write quota per app and tenant, which every Graph client of an instance paces to.
+  OFFBOARD_GRAPH_WRITE_QUOTA: '3000/150'
 }
 
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {

@@ -229,6 +229,8 @@ locals {
     # in with Entra ID, so every read names who made it. "on" only for a machine that cannot.
     OFFBOARD_COMPLIANCE_FUNCTION_KEYS = "off"
     OFFBOARD_SIGN_IN_CUT_BUDGET_MS           = tostring(var.sign_in_cut_budget_ms)
+    # Graph's write quota per app and tenant, which every Graph client of an instance paces to.
+    OFFBOARD_GRAPH_WRITE_QUOTA = "3000/150"
   }
 }
 

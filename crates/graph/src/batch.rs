@@ -72,6 +72,19 @@ impl BatchRequest {
         self.depends_on = ids.iter().map(|s| (*s).to_owned()).collect();
         self
     }
+    /// Whether the item counts against Graph's write quota.
+    fn is_write(&self) -> bool {
+        !matches!(self.method.as_str(), "GET" | "HEAD")
+    }
+    /// Whether the item is part of the sign-in cut (block sign-in, revoke sessions).
+    fn is_sign_in_cut(&self) -> bool {
+        self.url.ends_with("/revokeSignInSessions")
+            || (self.method == "PATCH"
+                && self
+                    .body
+                    .as_ref()
+                    .is_some_and(|b| b.get("accountEnabled") == Some(&Value::Bool(false))))
+    }
     fn idem(mut self, yes: bool) -> Self {
         self.idempotent = yes;
         self
@@ -468,14 +481,16 @@ impl GraphClient {
                 .iter()
                 .filter_map(|id| by_id.get(id))
                 .all(|r| r.idempotent);
-            let writes = pending
-                .iter()
-                .filter_map(|id| by_id.get(id))
-                .any(|r| !r.method.eq_ignore_ascii_case("GET"));
-            let call = Call::new(Method::POST, "/$batch".to_owned(), "batch")
+            let sending: Vec<&BatchRequest> =
+                pending.iter().filter_map(|id| by_id.get(id)).collect();
+            let mut call = Call::new(Method::POST, "/$batch".to_owned(), "batch")
                 .json(json!({ "requests": items }))
-                .idempotent(all_idempotent)
-                .writes(writes);
+                .idempotent(all_idempotent);
+            // The batch itself is not a write; its write items each count against the quota.
+            call.writes = sending.iter().filter(|r| r.is_write()).count() as u32;
+            if sending.iter().any(|r| r.is_sign_in_cut()) {
+                call = call.sign_in_cut();
+            }
             let raw = self.execute(&call).await?;
             if first.is_none() {
                 first = Some((raw.status, raw.request_id.clone()));
@@ -514,6 +529,16 @@ impl GraphClient {
                     id: id.clone(),
                 };
                 results.insert(id, resp);
+            }
+            // Graph refused items for the quota: every write of the instance waits it out.
+            if let Some(ra) = pending
+                .iter()
+                .filter_map(|id| results.get(id))
+                .filter(|r| r.status == 429)
+                .map(|r| r.retry_after.unwrap_or(Duration::from_secs(1)))
+                .max()
+            {
+                self.inner.pacer.throttled(ra);
             }
             // What to send again: throttled or transient items, and their dependants that got 424.
             let mut again: Vec<String> = Vec::new();

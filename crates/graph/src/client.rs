@@ -15,6 +15,7 @@ use tracing::{debug, warn};
 
 use crate::error::{ErrorInfo, GraphError, classify};
 use crate::journal::{self, WriteAnnouncement};
+use crate::pace::{WriteClass, WritePacer, WriteQuota};
 
 /// Microsoft Graph v1.0 in the global cloud.
 pub const DEFAULT_GRAPH_ENDPOINT: &str = "https://graph.microsoft.com/v1.0";
@@ -62,6 +63,14 @@ pub struct GraphClientOptions {
     pub scope: String,
     /// Most pages followed through `@odata.nextLink` in one listing.
     pub max_pages: usize,
+    /// The instance's write pacer, shared by every client of the instance so that together
+    /// they stay inside Graph's write quota; `None` gives the client its own, paced to
+    /// [`WriteQuota::GRAPH`].
+    pub pacer: Option<Arc<WritePacer>>,
+    /// The longest a write waits for room in the quota; a write further away is not sent and
+    /// comes back as [`GraphError::Throttled`] with the wait, so a queued step is re-enqueued
+    /// instead of holding its claim.
+    pub max_pace_wait: Duration,
 }
 
 impl Default for GraphClientOptions {
@@ -71,6 +80,8 @@ impl Default for GraphClientOptions {
             timeout: Duration::from_secs(30),
             scope: GRAPH_SCOPE.to_owned(),
             max_pages: 50,
+            pacer: None,
+            max_pace_wait: Duration::from_secs(30),
         }
     }
 }
@@ -111,15 +122,18 @@ pub(crate) struct Call {
     /// Operation name for logs (`getUser`, `assignLicense`…), never ids or secrets.
     pub op: &'static str,
     pub headers: Vec<(&'static str, String)>,
-    /// Can change the tenant, so it is announced to the task's journal before it is sent
-    /// (`crate::journal`).
-    pub writes: bool,
+    /// Writes the call makes against Graph's quota (0 for reads; a batch counts its items).
+    /// A call with any write can change the tenant, so it is announced to the task's journal
+    /// before it is sent (`crate::journal`).
+    pub writes: u32,
+    /// Who goes first when writes wait for the quota.
+    pub class: WriteClass,
 }
 
 impl Call {
     pub fn new(method: Method, path: String, op: &'static str) -> Self {
         let idempotent = method != Method::POST;
-        let writes = method != Method::GET;
+        let writes = u32::from(method != Method::GET && method != Method::HEAD);
         Self {
             method,
             path,
@@ -129,11 +143,18 @@ impl Call {
             op,
             headers: Vec::new(),
             writes,
+            class: WriteClass::CleanUp,
         }
     }
-    /// Whether the call can change the tenant (by default: anything but a GET).
+    /// Marks the call as part of the sign-in cut, which the pacer serves first.
+    pub fn sign_in_cut(mut self) -> Self {
+        self.class = WriteClass::SignInCut;
+        self
+    }
+    /// Whether the call can change the tenant (by default: anything but a GET or HEAD); a
+    /// batch sets its count of write items instead.
     pub fn writes(mut self, yes: bool) -> Self {
-        self.writes = yes;
+        self.writes = u32::from(yes);
         self
     }
     pub fn query(mut self, k: &str, v: impl Into<String>) -> Self {
@@ -163,6 +184,7 @@ pub(crate) struct Inner {
     pub endpoint: String,
     pub credential: Arc<dyn TokenCredential>,
     pub options: GraphClientOptions,
+    pub pacer: Arc<WritePacer>,
 }
 
 /// Microsoft Graph v1.0 client authenticated by a managed identity (or any
@@ -309,12 +331,17 @@ impl GraphClient {
             }));
         }
         let http = build_http(options.timeout)?;
+        let pacer = options
+            .pacer
+            .clone()
+            .unwrap_or_else(|| Arc::new(WritePacer::new(WriteQuota::GRAPH)));
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
                 endpoint,
                 credential,
                 options,
+                pacer,
             }),
         })
     }
@@ -322,6 +349,11 @@ impl GraphClient {
     /// The endpoint this client calls.
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint
+    }
+
+    /// The write pacer this client's writes go through.
+    pub fn pacer(&self) -> &Arc<WritePacer> {
+        &self.inner.pacer
     }
 
     fn url_for(&self, path: &str) -> Result<String, GraphError> {
@@ -349,6 +381,10 @@ impl GraphClient {
             &*self.inner.credential,
             &self.inner.options.scope,
             &self.inner.options.retry,
+            Some(Pace {
+                pacer: &self.inner.pacer,
+                max_wait: self.inner.options.max_pace_wait,
+            }),
             &url,
             call,
         )
@@ -510,6 +546,32 @@ fn jitter(max: Duration) -> Duration {
     Duration::from_millis(rand::rng().random_range(0..=ms))
 }
 
+/// The write pacing a call goes through (Graph's writes; Exchange has no such quota).
+pub(crate) struct Pace<'a> {
+    pub pacer: &'a WritePacer,
+    pub max_wait: Duration,
+}
+
+/// What a write held back by the pacer reports: nothing was sent.
+fn paced(call: &Call, pacer: &WritePacer, wait: Duration, client_request_id: &str) -> GraphError {
+    GraphError::Throttled {
+        retry_after: wait,
+        info: ErrorInfo {
+            status: None,
+            code: "PacedByClient".to_owned(),
+            message: format!(
+                "{}: not sent; the instance's writes are paced to Graph's write quota ({} writes per {} s) and the next free slot is {} ms away",
+                call.op,
+                pacer.quota().writes,
+                pacer.quota().window.as_secs_f64(),
+                wait.as_millis()
+            ),
+            request_id: None,
+            client_request_id: Some(client_request_id.to_owned()),
+        },
+    }
+}
+
 /// Announces a change to the task's journal before it is sent; a journal that cannot record
 /// it keeps it from being sent (a transient failure: the caller retries later).
 async fn announce(call: &Call, client_request_id: &str) -> Result<(), GraphError> {
@@ -541,17 +603,31 @@ pub(crate) async fn send_with_retries(
     credential: &dyn TokenCredential,
     scope: &str,
     retry: &RetryOptions,
+    pace: Option<Pace<'_>>,
     url: &str,
     call: &Call,
 ) -> Result<Raw, GraphError> {
     let client_request_id = uuid::Uuid::new_v4().to_string();
-    if call.writes {
-        announce(call, &client_request_id).await?;
-    }
+    let mut announced = false;
     let mut attempt: u32 = 0;
     let mut refreshed = false;
     loop {
         attempt += 1;
+        let permit = match &pace {
+            Some(p) if call.writes > 0 => {
+                match p.pacer.acquire(call.class, call.writes, p.max_wait).await {
+                    Ok(permit) => Some(permit),
+                    Err(wait) => return Err(paced(call, p.pacer, wait, &client_request_id)),
+                }
+            }
+            _ => None,
+        };
+        // Announced once the pacer lets it go (a write the pacer holds back was not sent and
+        // is not announced), and once for all in-client retries, which carry the same id.
+        if call.writes > 0 && !announced {
+            announce(call, &client_request_id).await?;
+            announced = true;
+        }
         let token = token_for(credential, scope).await?;
         let mut rb = http
             .request(call.method.clone(), url)
@@ -589,6 +665,14 @@ pub(crate) async fn send_with_retries(
                 };
                 let request_id = header("request-id");
                 let retry_after = header("retry-after").as_deref().and_then(parse_retry_after);
+                if let Some(permit) = permit {
+                    if status == 429 {
+                        permit
+                            .throttled(call.writes, retry_after.unwrap_or(Duration::from_secs(1)));
+                    } else {
+                        permit.sent();
+                    }
+                }
                 let bytes = resp.bytes().await.unwrap_or_default();
                 if (200..300).contains(&status) {
                     let body = if bytes.iter().all(u8::is_ascii_whitespace) {

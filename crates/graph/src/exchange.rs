@@ -232,6 +232,8 @@ impl ExchangeClient {
             &*self.credential,
             &self.options.base.scope,
             &self.options.base.retry,
+            // Exchange's admin API does not count against Graph's write quota.
+            None,
             &self.url,
             &call,
         )

@@ -106,6 +106,8 @@ impl GraphClient {
     ) -> Result<Reply<()>, GraphError> {
         let call = Call::new(Method::PATCH, user_path(user), "setAccountEnabled")
             .json(json!({ "accountEnabled": enabled }));
+        // Blocking sign-in is the cut the pacer serves first; re-enabling is not.
+        let call = if enabled { call } else { call.sign_in_cut() };
         self.execute_empty(&call).await
     }
 
@@ -140,7 +142,8 @@ impl GraphClient {
             format!("{}/revokeSignInSessions", user_path(user)),
             "revokeSignInSessions",
         )
-        .idempotent(true);
+        .idempotent(true)
+        .sign_in_cut();
         let raw = self.execute(&call).await?;
         // Known issue: the API can answer 204 instead of 200 with a body; both mean done.
         let value = match raw.body {

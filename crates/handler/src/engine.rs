@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use azure_core::credentials::TokenCredential;
 use offboard_agent_proto::CommandSigningKey;
+use offboard_graph::{WritePacer, WriteQuota};
 use offboard_relay::{RelayCredential, RelaySender, RelaySenderOptions, SasKey};
 use offboard_service::Clock;
 use offboard_service::engine::{Engine, Notifier, QueueNotifier};
@@ -14,8 +15,9 @@ use offboard_service::m365::{GraphDirectory, Tenant, TenantOptions};
 use offboard_service::onprem::{ManagedIdentityRelayToken, OnPremAgent};
 use offboard_service::rights_index::RightsIndexService;
 use offboard_service::settings::{
-    AgentSettings, OFFBOARD_AGENT_SIGNING_KEY, OFFBOARD_RELAY_NAMESPACE, OFFBOARD_RELAY_SAS_KEY,
-    OFFBOARD_RELAY_SAS_KEY_NAME, OFFBOARD_TENANT_ID, RelayAuth, Settings,
+    AgentSettings, OFFBOARD_AGENT_SIGNING_KEY, OFFBOARD_GRAPH_WRITE_QUOTA,
+    OFFBOARD_RELAY_NAMESPACE, OFFBOARD_RELAY_SAS_KEY, OFFBOARD_RELAY_SAS_KEY_NAME,
+    OFFBOARD_TENANT_ID, RelayAuth, Settings,
 };
 use offboard_service::steps::{self, StepRegistry};
 use secrecy::ExposeSecret;
@@ -38,6 +40,15 @@ pub fn build(
     })?;
     let credential =
         offboard_azure::managed_identity_credential(t.managed_identity_client_id.as_deref())?;
+    // One write pacer for every Graph client of the instance: together they stay inside the
+    // app's write quota, sign-in cuts first.
+    let quota = match &t.graph_write_quota {
+        Some(q) => q
+            .parse::<WriteQuota>()
+            .map_err(|e| anyhow::anyhow!("{OFFBOARD_GRAPH_WRITE_QUOTA}: {e}"))?,
+        None => WriteQuota::GRAPH,
+    };
+    let pacer = Arc::new(WritePacer::new(quota));
     // The steps hand every 429 back to the engine, which re-enqueues them; the mail sink
     // (one notification per invocation) waits out a short Retry-After in the call instead.
     let workers = Arc::new(Tenant::with_options(
@@ -45,13 +56,14 @@ pub fn build(
         &t.exchange_endpoint,
         tenant_id.clone(),
         credential.clone(),
-        TenantOptions::for_queue_workers(),
+        TenantOptions::for_queue_workers().with_pacer(pacer.clone()),
     )?);
-    let tenant = Arc::new(Tenant::new(
+    let tenant = Arc::new(Tenant::with_options(
         &t.graph_endpoint,
         &t.exchange_endpoint,
         tenant_id,
         credential.clone(),
+        TenantOptions::default().with_pacer(pacer),
     )?);
     let notifier: Arc<dyn Notifier> = Arc::new(QueueNotifier::new(backends.queue.clone()));
     let registry = steps::registry_with_sync_window(

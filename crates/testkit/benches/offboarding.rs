@@ -5,8 +5,12 @@
 //! ```text
 //! cargo build --release -p offboard-handler --bin handler
 //! cargo bench -p offboard-testkit --bench offboarding -- latency [leavers=200] [per-second=1|burst] [embedded|azure] [--latency-ms N] [--inline-cut off]
-//! cargo bench -p offboard-testkit --bench offboarding -- mass [leavers=1000] [seconds=60] [window-secs=5] [embedded|azure]
+//! cargo bench -p offboard-testkit --bench offboarding -- mass [leavers=1000] [seconds=60] [window-secs=5] [embedded|azure] [--latency-ms N]
+//! cargo bench -p offboard-testkit --bench offboarding -- compare [leavers=50] [embedded|azure]
 //! ```
+//!
+//! `--latency-ms N` makes the simulator answer every request after N ms (Graph's own latency
+//! is about 100 ms) in every mode; `compare` runs itself at 0 and at 100 ms.
 //!
 //! **latency**: `leavers` synthetic cloud-only leavers (clones of the demo's Adele: direct E3
 //! and Visio, a mailbox, a OneDrive, two Intune devices, four MFA methods besides the
@@ -16,8 +20,8 @@
 //! from the instant the webhook request was sent, the time to `Plan::sign_in_cut_at()` (block
 //! and revoke both verified) and to the seal step's `finishedAt`, both as the handler
 //! recorded them on the case, and how long the HR sender waited for its answer; it prints
-//! min/p50/p99/max. `--latency-ms N` makes the simulator answer every request after N ms
-//! (Graph's own latency is about 100 ms); `--inline-cut off` runs with the policy's inline
+//! min/p50/p99/max, the first HR event to the last cut and seal, and the clean-up writes made
+//! before the last cut. `--inline-cut off` runs with the policy's inline
 //! sign-in cut (the kill switch) off for every kind, which is the queued path alone — the
 //! figures before the kill switch, measured in the same run conditions.
 //!
@@ -31,6 +35,9 @@
 //! successful write more than once), and the handler process's peak resident memory
 //! (`VmHWM`).
 
+#[path = "offboarding/compare.rs"]
+mod compare;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,13 +46,15 @@ use chrono::{DateTime, Utc};
 use offboard_core::case::CaseStatus;
 use offboard_core::ids::CaseId;
 use offboard_core::plan::StepKind;
+use offboard_service::settings::OFFBOARD_GRAPH_WRITE_QUOTA;
 use offboard_testkit::leavers::{
     Leaver, conditions, keep_log, secs, seed_leavers, terminate, wait_sealed, warm_up,
+    writes_per_leaver,
 };
 use offboard_testkit::writes::{admitted_graph_write, duplicated_writes, lost_writes, manager_upn};
-use offboard_testkit::{Backend, spawn_app_with, spawn_app_without_brake};
-use standin_tenant::SimConfig;
+use offboard_testkit::{Backend, SimConfig, spawn_app_with};
 use standin_tenant::engine::LoggedRequest;
+use standin_tenant::engine::Settings;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -91,6 +100,47 @@ fn cpu_secs(pid: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// What one offboard run measured.
+struct Run {
+    /// HR event → sign-in cut verified, per leaver (s).
+    cut: Vec<f64>,
+    /// HR event → sealed, per leaver (s).
+    sealed: Vec<f64>,
+    /// First HR event → last seal (s).
+    span: f64,
+    /// Graph and Exchange HTTP requests ($batch counted once).
+    http_requests: usize,
+    /// Graph and Exchange operations ($batch items counted each).
+    operations: usize,
+    /// 429s answered.
+    throttled: usize,
+    /// Admitted clean-up writes made before the last sign-in cut.
+    clean_up_before_last_cut: usize,
+    /// Cases completed with exceptions.
+    exceptions: usize,
+    /// First HR event → last sign-in cut (s).
+    last_cut: f64,
+    /// How long each HR sender waited for its answer (s).
+    answered: Vec<f64>,
+}
+
+/// A write that cuts sign-in: `accountEnabled: false` or `revokeSignInSessions`.
+fn is_cut_write(r: &LoggedRequest) -> bool {
+    r.path.ends_with("/revokeSignInSessions")
+        || (r.method == "PATCH"
+            && r.body
+                .as_ref()
+                .is_some_and(|b| b.get("accountEnabled") == Some(&serde_json::Value::Bool(false))))
+}
+
+/// HTTP requests and operations in the simulator's log: a `$batch` is one request, its items
+/// are operations.
+fn request_counts(log: &[LoggedRequest]) -> (usize, usize) {
+    let http = log.iter().filter(|r| r.batch_id.is_none()).count();
+    let ops = log.iter().filter(|r| r.path != "/$batch").count();
+    (http, ops)
+}
+
 /// How the latency run is set up beyond its size and pace.
 struct LatencyRun {
     /// Milliseconds the simulator waits before answering any request.
@@ -114,14 +164,24 @@ fn policy_for_run(dir: &std::path::Path, inline_cut: bool) -> anyhow::Result<Str
     Ok(path.display().to_string())
 }
 
-async fn latency(
+fn sim_config(latency_ms: u64) -> SimConfig {
+    SimConfig {
+        settings: Settings {
+            latency_ms,
+            ..Settings::default()
+        },
+        ..SimConfig::default()
+    }
+}
+
+async fn offboard_run(
     backend: Backend,
     n: usize,
     per_second: Option<f64>,
-    run: LatencyRun,
-) -> anyhow::Result<()> {
+    opts: &LatencyRun,
+) -> anyhow::Result<Run> {
     let policy_dir = tempfile::tempdir()?;
-    let policy = policy_for_run(policy_dir.path(), run.inline_cut)?;
+    let policy = policy_for_run(policy_dir.path(), opts.inline_cut)?;
     let app = Arc::new(
         spawn_app_with(backend, SimConfig::default(), |s| {
             s.insert("OFFBOARD_POLICY_FILE".into(), policy);
@@ -130,18 +190,23 @@ async fn latency(
     );
     warm_up(&app).await?;
     let mut knobs = app.sim.settings();
-    knobs.latency_ms = run.sim_latency_ms;
+    knobs.latency_ms = opts.sim_latency_ms;
     app.sim.set_settings(knobs);
     let leavers = seed_leavers(&app, n, "l")?;
+    app.sim.clear_requests();
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(n);
+    // A burst goes out 16 requests at a time, as the mass benchmark sends it.
+    let wire = Arc::new(tokio::sync::Semaphore::new(16));
     for (i, l) in leavers.into_iter().enumerate() {
         if let Some(rate) = per_second {
             let at = start + Duration::from_secs_f64(i as f64 / rate);
             tokio::time::sleep_until(at.into()).await;
         }
         let app = app.clone();
+        let wire = wire.clone();
         tasks.push(tokio::spawn(async move {
+            let _permit = wire.acquire_owned().await?;
             let asked = Instant::now();
             let sent = terminate(&app, &l).await?;
             anyhow::Ok((sent, asked.elapsed().as_secs_f64()))
@@ -158,18 +223,30 @@ async fn latency(
     let cases = wait_sealed(
         &app,
         &ids,
-        Duration::from_secs(1800),
+        Duration::from_secs(3600),
         Duration::from_millis(500),
     )
     .await?;
-    let mut cut = Vec::new();
-    let mut sealed = Vec::new();
-    let mut exceptions = 0;
+    let mut run = Run {
+        cut: Vec::new(),
+        sealed: Vec::new(),
+        span: 0.0,
+        http_requests: 0,
+        operations: 0,
+        throttled: 0,
+        clean_up_before_last_cut: 0,
+        exceptions: 0,
+        last_cut: 0.0,
+        answered,
+    };
+    let first_sent = sent.iter().map(|(_, at)| *at).min().context("sent")?;
+    let mut last_cut = first_sent;
+    let mut last_seal = first_sent;
     for (id, at) in &sent {
         let c = &cases[id];
         let plan = c.plan.as_ref().context("a sealed case has a plan")?;
         if c.status != CaseStatus::Completed {
-            exceptions += 1;
+            run.exceptions += 1;
         }
         let cut_at = plan
             .sign_in_cut_at()
@@ -178,32 +255,58 @@ async fn latency(
             .step(StepKind::Seal)
             .and_then(|s| s.finished_at)
             .context("the seal step has finishedAt")?;
-        cut.push(secs(cut_at - *at));
-        sealed.push(secs(seal_at - *at));
+        last_cut = last_cut.max(cut_at);
+        last_seal = last_seal.max(seal_at);
+        run.cut.push(secs(cut_at - *at));
+        run.sealed.push(secs(seal_at - *at));
     }
-    let throttled = app
-        .sim
-        .requests()
+    run.span = secs(last_seal - first_sent);
+    run.last_cut = secs(last_cut - first_sent);
+    let log = app.sim.requests();
+    (run.http_requests, run.operations) = request_counts(&log);
+    run.throttled = log.iter().filter(|r| r.status == 429).count();
+    run.clean_up_before_last_cut = log
         .iter()
-        .filter(|r| r.status == 429)
+        .filter(|r| admitted_graph_write(r) && !is_cut_write(r) && r.time < last_cut)
         .count();
+    if let Ok(app) = Arc::try_unwrap(app) {
+        app.shutdown().await;
+    }
+    Ok(run)
+}
+
+async fn latency(
+    backend: Backend,
+    n: usize,
+    per_second: Option<f64>,
+    opts: &LatencyRun,
+) -> anyhow::Result<()> {
+    let run = offboard_run(backend, n, per_second, opts).await?;
     let mode = match per_second {
         Some(r) => format!("paced at {r}/s"),
         None => "one burst".to_owned(),
     };
     println!(
-        "offboarding latency {backend:?}: {n} leavers ({mode}), default Graph write quota, simulator latency {} ms, inline sign-in cut {}; {} completed with exceptions; {throttled} 429s",
-        run.sim_latency_ms,
-        if run.inline_cut { "on" } else { "off" },
-        exceptions
+        "offboarding latency {backend:?}: {n} leavers ({mode}), default Graph write quota, simulator latency {} ms, inline sign-in cut {}; {} completed with exceptions; {} 429s",
+        opts.sim_latency_ms,
+        if opts.inline_cut { "on" } else { "off" },
+        run.exceptions,
+        run.throttled
     );
-    println!("{}", summary("HR sender's answer", answered));
-    println!("{}", summary("HR event → sign-in cut", cut));
-    println!("{}", summary("HR event → sealed case", sealed));
+    println!("{}", summary("HR sender's answer", run.answered));
+    println!("{}", summary("HR event → sign-in cut", run.cut));
+    println!("{}", summary("HR event → sealed case", run.sealed));
+    println!(
+        "first HR event → last sign-in cut {:.1} s, → last seal {:.1} s",
+        run.last_cut, run.span
+    );
+    println!(
+        "clean-up writes made before the last sign-in cut: {}; Graph/Exchange per leaver: {:.1} HTTP requests, {:.1} operations",
+        run.clean_up_before_last_cut,
+        run.http_requests as f64 / n as f64,
+        run.operations as f64 / n as f64
+    );
     println!("conditions: {}", conditions());
-    if let Ok(app) = Arc::try_unwrap(app) {
-        app.shutdown().await;
-    }
     Ok(())
 }
 
@@ -212,19 +315,35 @@ async fn mass(
     n: usize,
     target_secs: f64,
     window_secs: f64,
+    latency_ms: u64,
 ) -> anyhow::Result<()> {
-    let app = Arc::new(spawn_app_without_brake(backend).await);
-    warm_up(&app).await?;
-    let leavers = seed_leavers(&app, n, "m")?;
-    let needed: usize = leavers.iter().map(Leaver::graph_writes).sum();
+    // The handler is told the quota the simulator enforces, as a deployment is told Graph's.
+    let needed = n * writes_per_leaver()?;
     let quota = ((needed as f64) * window_secs / target_secs).ceil() as u32;
     let window = Duration::from_secs_f64(window_secs);
     let quota_rate = f64::from(quota) / window_secs;
+    // The brake off, as an operator sets it for an expected bulk offboarding.
+    let policy_dir = tempfile::tempdir()?;
+    let policy = policy_for_run(policy_dir.path(), true)?;
+    let app = Arc::new(
+        spawn_app_with(backend, sim_config(latency_ms), |s| {
+            s.insert(
+                OFFBOARD_GRAPH_WRITE_QUOTA.to_owned(),
+                format!("{quota}/{window_secs}"),
+            );
+            s.insert("OFFBOARD_POLICY_FILE".into(), policy);
+        })
+        .await,
+    );
+    app.sim.set_write_quota(quota, window);
+    warm_up(&app).await?;
+    let leavers = seed_leavers(&app, n, "m")?;
+    anyhow::ensure!(needed == leavers.iter().map(Leaver::graph_writes).sum::<usize>());
     app.sim.clear_requests();
     app.sim.set_write_quota(quota, window);
     let manager_upn = manager_upn(&app.sim.state()).context("Megan")?;
     println!(
-        "mass termination {backend:?}: {n} leavers, {needed} Graph writes needed; quota {quota} writes per {window_secs} s ({quota_rate:.1}/s, {:.0} s of writes at the quota)",
+        "mass termination {backend:?}: {n} leavers, {needed} Graph writes needed; quota {quota} writes per {window_secs} s ({quota_rate:.1}/s, {:.0} s of writes at the quota); simulator latency {latency_ms} ms",
         needed as f64 / quota_rate
     );
 
@@ -321,7 +440,14 @@ async fn mass(
         steady_rate / quota_rate
     );
     println!("  rate ÷ quota per 5 s: {}", profile.join(" "));
-    println!("  429s seen (simulator log): {throttled}");
+    let write_requests = log
+        .iter()
+        .filter(|r| r.service == "graph" && r.method != "GET" && r.path != "/$batch")
+        .count();
+    println!(
+        "  429s seen (simulator log): {throttled} of {write_requests} Graph write requests ({:.2} %)",
+        100.0 * throttled as f64 / write_requests.max(1) as f64
+    );
     println!(
         "  actions required {required}; lost {}; duplicated {duplicate_writes}",
         lost.len()
@@ -339,6 +465,19 @@ async fn mass(
     );
     println!(
         "  CPU during the run: handler {handler_cpu:.1} s, this process (host, simulator, poller) {bench_cpu:.1} s, over {total_secs:.1} s"
+    );
+    let counts =
+        offboard_testkit::cost::count(&app.handler_log(), &app.data_dir().join("evidence"), &ids);
+    let graph_requests = log.iter().filter(|r| r.batch_id.is_none()).count();
+    let per = |x: usize| x as f64 / n as f64;
+    println!(
+        "  per leaver: {:.1} function executions ({:.1} HTTP, {:.1} queue, of which {:.1} deferred steps); {:.1} evidence files (each a create-only put + a read-back get on Blob storage); {:.1} Graph/Exchange HTTP requests; queue transactions ≈ 3 per queue execution (put, get, delete); Cosmos DB operations not counted",
+        per(counts.http_executions + counts.queue_executions),
+        per(counts.http_executions),
+        per(counts.queue_executions),
+        per(counts.deferred),
+        per(counts.evidence_files),
+        per(graph_requests),
     );
     println!(
         "  handler log: {}",
@@ -378,24 +517,34 @@ async fn main() -> anyhow::Result<()> {
         .iter()
         .skip(1)
         .map(String::as_str)
-        .filter(|a| *a != "azure" && *a != "embedded")
+        .filter(|a| *a != "azure" && *a != "embedded" && !a.contains('='))
         .collect();
     let num = |i: usize, default: f64| -> f64 {
         nums.get(i).and_then(|a| a.parse().ok()).unwrap_or(default)
     };
     match args.first().map(String::as_str) {
-        Some("mass") => mass(backend, num(0, 1000.0) as usize, num(1, 60.0), num(2, 5.0)).await,
+        Some("mass") => {
+            mass(
+                backend,
+                num(0, 1000.0) as usize,
+                num(1, 60.0),
+                num(2, 5.0),
+                sim_latency_ms,
+            )
+            .await
+        }
+        Some("compare") => compare::run(backend, num(0, 50.0) as usize).await,
         Some("latency") | None => {
             let rate = match nums.get(1) {
                 Some(&"burst") => None,
                 _ => Some(num(1, 1.0)),
             };
-            let run = LatencyRun {
+            let opts = LatencyRun {
                 sim_latency_ms,
                 inline_cut,
             };
-            latency(backend, num(0, 200.0) as usize, rate, run).await
+            latency(backend, num(0, 200.0) as usize, rate, &opts).await
         }
-        Some(other) => anyhow::bail!("unknown benchmark {other}: latency or mass"),
+        Some(other) => anyhow::bail!("unknown benchmark {other}: latency, mass or compare"),
     }
 }

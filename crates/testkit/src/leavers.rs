@@ -78,135 +78,155 @@ fn uuid() -> String {
 
 /// Adds `n` leavers to the simulator's tenant, each a clone of Adele with fresh ids.
 pub fn seed_leavers(app: &TestApp, n: usize, tag: &str) -> anyhow::Result<Vec<Leaver>> {
-    app.sim.with_state(|t: &mut Tenant| {
-        let adele = t.user(ids::ADELE).cloned().context("the demo has Adele")?;
-        let methods: Vec<_> = t
-            .authentication_methods
-            .iter()
-            .filter(|m| m.user_id == ids::ADELE)
-            .cloned()
-            .collect();
-        let roles: Vec<_> = t
-            .app_role_assignments
-            .iter()
-            .filter(|a| a.principal_id == ids::ADELE)
-            .cloned()
-            .collect();
-        let devices: Vec<_> = t
-            .managed_devices
-            .iter()
-            .filter(|d| d.user_id == ids::ADELE)
-            .cloned()
-            .collect();
-        let drive = t
-            .drives
-            .iter()
-            .find(|d| d.owner_id == ids::ADELE)
-            .cloned()
-            .context("Adele has a OneDrive")?;
-        let mailbox = t
-            .mailbox(ids::ADELE)
-            .cloned()
-            .context("Adele has a mailbox")?;
-        // Dynamic, Exchange-mastered and synced groups are exceptions, not writes: the
-        // synthetic leavers keep the Graph-removable ones (M365, security, role-assignable).
-        let groups: Vec<String> = t
-            .direct_groups(ids::ADELE)
-            .iter()
-            .filter(|g| !(g.is_dynamic() || g.is_exchange_mastered() || g.is_synced()))
-            .map(|g| g.id.clone())
-            .collect();
-        let domain = t.domain.clone();
-        let mut out = Vec::with_capacity(n);
-        for i in 0..n {
-            let given = GIVEN[i % GIVEN.len()];
-            let surname = SURNAMES[(i / GIVEN.len()) % SURNAMES.len()];
-            let alias = format!(
-                "{}.{}.{tag}{i:04}",
-                given.to_lowercase(),
-                surname.to_lowercase()
-            );
-            let upn = format!("{alias}@{domain}");
-            let id = uuid();
-            let employee_id = format!("{}{i:05}", tag.to_uppercase());
-            let mut u = adele.clone();
-            u.id = id.clone();
-            u.user_principal_name = upn.clone();
-            u.display_name = format!("{given} {surname}");
-            u.given_name = Some(given.to_owned());
-            u.surname = Some(surname.to_owned());
-            u.mail = Some(upn.clone());
-            u.mail_nickname = Some(alias.clone());
-            u.employee_id = Some(employee_id.clone());
-            u.manager_id = Some(ids::MEGAN.to_owned());
-            t.users.push(u);
+    app.sim.with_state(|t: &mut Tenant| seed_into(t, n, tag))
+}
 
-            let mut leaver = Leaver {
-                id: id.clone(),
-                upn: upn.clone(),
-                employee_id,
-                methods: Vec::new(),
-                app_roles: Vec::new(),
-                devices: Vec::new(),
-                drive: format!("b!{}", uuid::Uuid::new_v4().simple()),
-                groups: groups.clone(),
-            };
-            for m in &methods {
-                let mut m = m.clone();
-                m.user_id = id.clone();
-                // Graph fixes the ids of the password and the mobile phone methods.
-                if m.method_type != "passwordAuthenticationMethod"
-                    && m.method_type != "phoneAuthenticationMethod"
-                {
-                    m.id = uuid();
-                }
-                if m.method_type != "passwordAuthenticationMethod" {
-                    leaver.methods.push(m.id.clone());
-                }
-                t.authentication_methods.push(m);
+/// [`seed_leavers`] into a simulator running without offboard (the runbook baseline).
+pub fn seed_sim(
+    sim: &standin_tenant::SimHandle,
+    n: usize,
+    tag: &str,
+) -> anyhow::Result<Vec<Leaver>> {
+    sim.with_state(|t: &mut Tenant| seed_into(t, n, tag))
+}
+
+/// The Graph writes one synthetic leaver needs (all are alike), read from the demo tenant
+/// without starting anything: a benchmark tells the handler the quota before it seeds.
+pub fn writes_per_leaver() -> anyhow::Result<usize> {
+    let mut t = standin_tenant::demo::demo_tenant();
+    let one = seed_into(&mut t, 1, "probe")?;
+    Ok(one.first().map(Leaver::graph_writes).unwrap_or(0))
+}
+
+/// Adds `n` leavers to `t`, each a clone of Adele with fresh ids.
+fn seed_into(t: &mut Tenant, n: usize, tag: &str) -> anyhow::Result<Vec<Leaver>> {
+    let adele = t.user(ids::ADELE).cloned().context("the demo has Adele")?;
+    let methods: Vec<_> = t
+        .authentication_methods
+        .iter()
+        .filter(|m| m.user_id == ids::ADELE)
+        .cloned()
+        .collect();
+    let roles: Vec<_> = t
+        .app_role_assignments
+        .iter()
+        .filter(|a| a.principal_id == ids::ADELE)
+        .cloned()
+        .collect();
+    let devices: Vec<_> = t
+        .managed_devices
+        .iter()
+        .filter(|d| d.user_id == ids::ADELE)
+        .cloned()
+        .collect();
+    let drive = t
+        .drives
+        .iter()
+        .find(|d| d.owner_id == ids::ADELE)
+        .cloned()
+        .context("Adele has a OneDrive")?;
+    let mailbox = t
+        .mailbox(ids::ADELE)
+        .cloned()
+        .context("Adele has a mailbox")?;
+    // Dynamic, Exchange-mastered and synced groups are exceptions, not writes: the
+    // synthetic leavers keep the Graph-removable ones (M365, security, role-assignable).
+    let groups: Vec<String> = t
+        .direct_groups(ids::ADELE)
+        .iter()
+        .filter(|g| !(g.is_dynamic() || g.is_exchange_mastered() || g.is_synced()))
+        .map(|g| g.id.clone())
+        .collect();
+    let domain = t.domain.clone();
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let given = GIVEN[i % GIVEN.len()];
+        let surname = SURNAMES[(i / GIVEN.len()) % SURNAMES.len()];
+        let alias = format!(
+            "{}.{}.{tag}{i:04}",
+            given.to_lowercase(),
+            surname.to_lowercase()
+        );
+        let upn = format!("{alias}@{domain}");
+        let id = uuid();
+        let employee_id = format!("{}{i:05}", tag.to_uppercase());
+        let mut u = adele.clone();
+        u.id = id.clone();
+        u.user_principal_name = upn.clone();
+        u.display_name = format!("{given} {surname}");
+        u.given_name = Some(given.to_owned());
+        u.surname = Some(surname.to_owned());
+        u.mail = Some(upn.clone());
+        u.mail_nickname = Some(alias.clone());
+        u.employee_id = Some(employee_id.clone());
+        u.manager_id = Some(ids::MEGAN.to_owned());
+        t.users.push(u);
+
+        let mut leaver = Leaver {
+            id: id.clone(),
+            upn: upn.clone(),
+            employee_id,
+            methods: Vec::new(),
+            app_roles: Vec::new(),
+            devices: Vec::new(),
+            drive: format!("b!{}", uuid::Uuid::new_v4().simple()),
+            groups: groups.clone(),
+        };
+        for m in &methods {
+            let mut m = m.clone();
+            m.user_id = id.clone();
+            // Graph fixes the ids of the password and the mobile phone methods.
+            if m.method_type != "passwordAuthenticationMethod"
+                && m.method_type != "phoneAuthenticationMethod"
+            {
+                m.id = uuid();
             }
-            for a in &roles {
-                let mut a = a.clone();
-                a.id = uuid::Uuid::new_v4().simple().to_string();
-                a.principal_id = id.clone();
-                leaver.app_roles.push(a.id.clone());
-                t.app_role_assignments.push(a);
+            if m.method_type != "passwordAuthenticationMethod" {
+                leaver.methods.push(m.id.clone());
             }
-            for (k, d) in devices.iter().enumerate() {
-                let mut d = d.clone();
-                d.id = uuid();
-                d.user_id = id.clone();
-                d.azure_ad_device_id = Some(uuid());
-                d.device_name = format!("{}-{tag}{i:04}-{k}", d.device_name);
-                d.serial_number = Some(format!("SN{tag}{i:04}{k}"));
-                leaver.devices.push(d.id.clone());
-                t.managed_devices.push(d);
-            }
-            let mut dr = drive.clone();
-            dr.id = leaver.drive.clone();
-            dr.owner_id = id.clone();
-            dr.web_url = format!(
-                "https://contoso-my.sharepoint.com/personal/{}/Documents",
-                upn.replace(['@', '.'], "_")
-            );
-            dr.root_id = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
-            for p in dr.root_permissions.iter_mut() {
-                p.id = uuid();
-                p.user_id = id.clone();
-            }
-            t.drives.push(dr);
-            let mut mb = mailbox.clone();
-            mb.user_id = id.clone();
-            t.mailboxes.push(mb);
-            for g in t.groups.iter_mut() {
-                if groups.contains(&g.id) {
-                    g.members.push(id.clone());
-                }
-            }
-            out.push(leaver);
+            t.authentication_methods.push(m);
         }
-        Ok(out)
-    })
+        for a in &roles {
+            let mut a = a.clone();
+            a.id = uuid::Uuid::new_v4().simple().to_string();
+            a.principal_id = id.clone();
+            leaver.app_roles.push(a.id.clone());
+            t.app_role_assignments.push(a);
+        }
+        for (k, d) in devices.iter().enumerate() {
+            let mut d = d.clone();
+            d.id = uuid();
+            d.user_id = id.clone();
+            d.azure_ad_device_id = Some(uuid());
+            d.device_name = format!("{}-{tag}{i:04}-{k}", d.device_name);
+            d.serial_number = Some(format!("SN{tag}{i:04}{k}"));
+            leaver.devices.push(d.id.clone());
+            t.managed_devices.push(d);
+        }
+        let mut dr = drive.clone();
+        dr.id = leaver.drive.clone();
+        dr.owner_id = id.clone();
+        dr.web_url = format!(
+            "https://contoso-my.sharepoint.com/personal/{}/Documents",
+            upn.replace(['@', '.'], "_")
+        );
+        dr.root_id = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+        for p in dr.root_permissions.iter_mut() {
+            p.id = uuid();
+            p.user_id = id.clone();
+        }
+        t.drives.push(dr);
+        let mut mb = mailbox.clone();
+        mb.user_id = id.clone();
+        t.mailboxes.push(mb);
+        for g in t.groups.iter_mut() {
+            if groups.contains(&g.id) {
+                g.members.push(id.clone());
+            }
+        }
+        out.push(leaver);
+    }
+    Ok(out)
 }
 
 /// A signed generic termination of `l`, effective now; returns the case id and the instant
@@ -223,7 +243,15 @@ pub async fn terminate(app: &TestApp, l: &Leaver) -> anyhow::Result<(CaseId, Dat
             "kind": "involuntary"
         }
     });
-    let a = app.post_generic(&body).await;
+    // A 503 says nothing was kept and to send the same request again, as HR senders do.
+    let mut a = app.post_generic(&body).await;
+    for attempt in 1..=10 {
+        if a.status != 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+        a = app.post_generic(&body).await;
+    }
     anyhow::ensure!(a.status == 202, "intake answered {}: {}", a.status, a.json);
     let id = a.json["caseId"]
         .as_str()

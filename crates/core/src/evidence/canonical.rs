@@ -1,6 +1,7 @@
 //! Hashing over RFC 8785 canonical JSON.
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::ids::Sha256Digest;
 
@@ -15,8 +16,95 @@ pub fn hash_of<T: Serialize>(value: &T) -> Result<Sha256Digest, serde_json::Erro
     if let Some(obj) = v.as_object_mut() {
         obj.remove("hash");
     }
-    let bytes = serde_json_canonicalizer::to_vec(&v)?;
+    let mut bytes = Vec::with_capacity(1024);
+    write_canonical(&v, &mut bytes);
     Ok(Sha256Digest::of(&bytes))
+}
+
+/// Appends the RFC 8785 canonical form of `v` to `out`: members sorted by their names' UTF-16
+/// code units, no whitespace, strings with only the escapes JSON requires (`\b \f \n \r \t`,
+/// `\"`, `\\`, other controls as lowercase `\u00xx`), numbers as ECMAScript prints a double.
+///
+/// The same bytes as `serde_json_canonicalizer::to_vec` (the tests compare them), written
+/// straight into one buffer: that crate re-parses every member name and buffers every member
+/// separately, which made canonicalisation most of an auditor's verification time.
+pub fn write_canonical(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => {
+            // Every JSON number is a double to JCS; serde_json's are always finite.
+            let f = n.as_f64().unwrap_or(0.0);
+            out.extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
+        }
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(members) => {
+            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
+            // serde_json keeps names in byte order, which is UTF-16 order unless a name mixes
+            // characters above U+FFFF with ones in U+E000..U+FFFF: sort only then.
+            let astral = sorted
+                .iter()
+                .any(|(k, _)| k.chars().any(|c| c > '\u{FFFF}'));
+            if astral {
+                sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            } else if !sorted.is_sorted_by(|a, b| a.0 <= b.0) {
+                sorted.sort_by(|a, b| a.0.cmp(b.0));
+            }
+            out.push(b'{');
+            for (i, (k, item)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(k, out);
+                out.push(b':');
+                write_canonical(item, out);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+fn write_string(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 0xf) as usize],
+            ],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escape);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
 }
 
 /// Timestamps in evidence: UTC with exactly three fraction digits (`2026-11-26T10:00:00.123Z`).
@@ -94,5 +182,48 @@ mod tests {
             hash_of(&b).unwrap(),
             Sha256Digest::of(br#"{"a":"x","b":1}"#)
         );
+    }
+
+    /// The fast writer must give the reference implementation's bytes exactly: evidence
+    /// already written was hashed over them.
+    #[test]
+    fn the_canonical_writer_matches_the_reference_implementation_byte_for_byte() {
+        let values = vec![
+            json!(null),
+            json!([true, false, null, [], {}]),
+            json!({"b": 1, "a": "x", "é": 2, "z": {"y": [1, 2.5, -0.0]}}),
+            json!({"\u{10000}": 1, "\u{FB33}": 2, "a": 3, "\u{e000}": 4}),
+            json!({"s": "quote \" backslash \\ slash / nl \n cr \r tab \t bs \u{8} ff \u{c} nul \u{0} us \u{1f} del \u{7f} é 𝄞 \u{2028}"}),
+            json!([
+                0,
+                1,
+                -1,
+                9007199254740991_i64,
+                9007199254740993_u64,
+                u64::MAX,
+                i64::MIN
+            ]),
+            json!([
+                0.1,
+                1e21,
+                1e-7,
+                123456789.125,
+                5e-324,
+                1.7976931348623157e308,
+                -1.5e-10,
+                100.0
+            ]),
+            json!({"details": {"attempt": 1, "bodySha256": "ab", "nested": [{"k": "v", "a": [1]}]}}),
+        ];
+        for v in values {
+            let mut ours = Vec::new();
+            write_canonical(&v, &mut ours);
+            let reference = serde_json_canonicalizer::to_vec(&v).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&reference),
+                "{v}"
+            );
+        }
     }
 }

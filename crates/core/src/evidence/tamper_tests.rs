@@ -231,3 +231,17 @@ fn worm_not_enforced_is_always_said() {
         vec!["WORM not enforced: OFFBOARD_EVIDENCE_WORM=off (Azurite)".to_owned()]
     );
 }
+
+/// A packet written and hashed before the canonical writer changed (the fuzzing seed): it must
+/// still verify, byte for byte, and an edit to it must still be caught.
+#[test]
+fn evidence_hashed_by_the_earlier_writer_still_verifies() {
+    let text = include_str!("../../../../fuzz/seeds/evidence_packet/sealed.json");
+    let p: Packet = serde_json::from_str(text).expect("the seed is a packet");
+    assert!(!p.records.is_empty());
+    let report = verify_packet(&p);
+    assert!(report.ok(), "{:?}", report.findings);
+    let mut edited = p.clone();
+    edited.records[1].body.action.push('!');
+    assert!(!verify_packet(&edited).ok());
+}

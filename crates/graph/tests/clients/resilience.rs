@@ -1,10 +1,13 @@
 //! Throttling, faults and the bounds of in-process retries; secrets stay out of errors.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use offboard_graph::{GraphError, MailMessage};
+use offboard_graph::{
+    GraphClient, GraphClientOptions, GraphError, MailMessage, WritePacer, WriteQuota,
+};
 
-use crate::helpers::{env, ids, statuses};
+use crate::helpers::{env, graph_options, ids, statuses};
 
 #[tokio::test]
 async fn waits_as_told_by_retry_after_and_succeeds() {
@@ -133,4 +136,35 @@ async fn tokens_never_appear_in_errors_or_debug_output() {
         assert!(!text.contains(&token));
         assert!(!text.contains(&e.sim.identity_header()));
     }
+}
+
+#[tokio::test]
+async fn writes_paced_to_the_quota_are_held_back_instead_of_refused_by_graph() {
+    let e = env().await;
+    e.sim.set_write_quota(2, Duration::from_secs(60));
+    // Two clients of one instance share its pacer, told the tenant's quota.
+    let pacer = Arc::new(WritePacer::new(WriteQuota {
+        writes: 2,
+        window: Duration::from_secs(60),
+    }));
+    let options = || GraphClientOptions {
+        pacer: Some(pacer.clone()),
+        max_pace_wait: Duration::ZERO,
+        ..graph_options()
+    };
+    let steps = GraphClient::new(e.sim.graph_base(), e.cred.clone(), options()).unwrap();
+    let intake = GraphClient::new(e.sim.graph_base(), e.cred.clone(), options()).unwrap();
+    steps.revoke_sign_in_sessions(ids::ADELE).await.unwrap();
+    intake.revoke_sign_in_sessions(ids::ALEX).await.unwrap();
+    let err = steps
+        .revoke_sign_in_sessions(ids::JOHANNA)
+        .await
+        .unwrap_err();
+    // Not sent: the step is re-enqueued with the wait, and Graph never had to refuse.
+    assert!(matches!(err, GraphError::Throttled { .. }), "{err:?}");
+    assert!(err.retry_after().unwrap() > Duration::from_secs(50));
+    assert_eq!(err.info().code, "PacedByClient");
+    assert_eq!(statuses(&e.sim, "revokeSignInSessions"), vec![200, 200]);
+    // Reads are not paced.
+    intake.get_user(ids::JOHANNA).await.unwrap();
 }

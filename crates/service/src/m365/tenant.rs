@@ -45,12 +45,23 @@ impl TenantOptions {
         let graph = GraphClientOptions {
             retry: retry.clone(),
             timeout,
+            // A write a few seconds from a free slot waits for it; one further away goes back
+            // to the queue with the wait, like a 429 but without asking Graph.
+            max_pace_wait: std::time::Duration::from_secs(5),
             ..GraphClientOptions::default()
         };
         let mut exchange = ExchangeClientOptions::default();
         exchange.base.retry = retry;
         exchange.base.timeout = timeout;
         Self { graph, exchange }
+    }
+}
+
+impl TenantOptions {
+    /// The same options with the instance's shared write pacer.
+    pub fn with_pacer(mut self, pacer: Arc<offboard_graph::WritePacer>) -> Self {
+        self.graph.pacer = Some(pacer);
+        self
     }
 }
 

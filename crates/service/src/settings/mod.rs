@@ -114,6 +114,9 @@ pub struct TenantSettings {
     pub tenant_id: Option<String>,
     /// User-assigned identity client id.
     pub managed_identity_client_id: Option<String>,
+    /// [`OFFBOARD_GRAPH_WRITE_QUOTA`] as set, read by the handler (which names the setting
+    /// if it is malformed); unset means Graph's documented quota.
+    pub graph_write_quota: Option<String>,
 }
 
 /// All of offboard's settings.
@@ -181,6 +184,7 @@ impl TenantSettings {
                 .unwrap_or_else(|| "https://outlook.office365.com".into()),
             tenant_id: trimmed(get, OFFBOARD_TENANT_ID),
             managed_identity_client_id: trimmed(get, OFFBOARD_MANAGED_IDENTITY_CLIENT_ID),
+            graph_write_quota: trimmed(get, OFFBOARD_GRAPH_WRITE_QUOTA),
         }
     }
 }

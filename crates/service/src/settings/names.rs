@@ -117,6 +117,10 @@ pub const OFFBOARD_POPULATION_REPORT_SECRET: &str = "OFFBOARD_POPULATION_REPORT_
 /// OAuth 2.0 token endpoint: when set, the report is read with a client-credentials token
 /// (`report_oauth_scope` in the policy file) instead of Basic auth.
 pub const OFFBOARD_POPULATION_REPORT_TOKEN_URL: &str = "OFFBOARD_POPULATION_REPORT_TOKEN_URL";
+/// Graph's write quota for this app in the tenant, as `WRITES/SECONDS` (default `3000/150`,
+/// Graph's identity and access write limit): every Graph client of an instance paces its
+/// writes to it. Lower it when several instances or other apps share the app registration.
+pub const OFFBOARD_GRAPH_WRITE_QUOTA: &str = "OFFBOARD_GRAPH_WRITE_QUOTA";
 
 /// offboard's app registration (its client id): people and GRC tools sign in to it with Entra
 /// ID, and the tokens offboard accepts name it as their audience. Unset: sign-in is off.

@@ -1,0 +1,333 @@
+//! Client-side pacing of Graph writes: one [`WritePacer`] per handler instance keeps the
+//! instance's writes inside Graph's write quota instead of learning it from `429`s.
+//!
+//! Graph limits writes per app and tenant over a sliding window (identity and access: 3,000
+//! per 2 min 30 s). The pacer keeps the same kind of log of the writes this instance made and
+//! lets a write go only when the window has room, so Graph is asked at the rate it allows
+//! rather than hammered and refused. What Graph says still wins: a `429` (other instances of
+//! the app share its quota, or the quota configured is not the tenant's) pauses every write of
+//! the instance until its `Retry-After` has passed, as Graph's throttling guidance asks.
+//!
+//! Two classes of write share the window. The sign-in cut (block sign-in, revoke sessions) is
+//! served before clean-up whenever both wait, and while cuts are being asked for (one in the
+//! last window) clean-up leaves the last [`RESERVE_PERCENT`] % of the window free, so a
+//! leaver's cut finds room even while a layoff's clean-up keeps the quota busy. Once a window
+//! passes without a cut, clean-up may use the whole quota.
+//!
+//! A write that would wait longer than the caller allows is not sent: the caller gets the wait
+//! back and re-enqueues the step (a queue worker must not sit on its claim), staggered so that
+//! deferred steps come back one quota slot apart instead of all at once.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Share of the window clean-up writes leave free for sign-in cuts while cuts are asked for.
+pub const RESERVE_PERCENT: u32 = 10;
+
+/// Writes allowed per window: what Graph enforces per app and tenant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteQuota {
+    /// Writes per window.
+    pub writes: u32,
+    /// The sliding window.
+    pub window: Duration,
+}
+
+impl WriteQuota {
+    /// Graph's identity and access write limit: 3,000 requests per 2 min 30 s per app and
+    /// tenant.
+    pub const GRAPH: Self = Self {
+        writes: 3_000,
+        window: Duration::from_secs(150),
+    };
+
+    /// One quota slot: the window divided by the writes it allows.
+    pub fn interval(&self) -> Duration {
+        self.window / self.writes.max(1)
+    }
+}
+
+impl Default for WriteQuota {
+    fn default() -> Self {
+        Self::GRAPH
+    }
+}
+
+impl fmt::Display for WriteQuota {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.writes, self.window.as_secs_f64())
+    }
+}
+
+/// Why a quota setting could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a write quota: write WRITES/SECONDS, e.g. 3000/150")]
+pub struct BadQuota(String);
+
+impl FromStr for WriteQuota {
+    type Err = BadQuota;
+
+    /// `WRITES/SECONDS` (`3000/150`); the seconds may have a fraction.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadQuota(s.to_owned());
+        let (w, secs) = s.trim().split_once('/').ok_or_else(bad)?;
+        let writes: u32 = w.trim().parse().map_err(|_| bad())?;
+        let secs: f64 = secs
+            .trim()
+            .trim_end_matches('s')
+            .parse()
+            .map_err(|_| bad())?;
+        if writes == 0 || !secs.is_finite() || secs <= 0.0 || secs > 86_400.0 {
+            return Err(bad());
+        }
+        Ok(Self {
+            writes,
+            window: Duration::from_secs_f64(secs),
+        })
+    }
+}
+
+/// What a write does for the leaver, which decides who goes first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WriteClass {
+    /// Cuts the leaver's sign-in (block sign-in, revoke sessions): served first.
+    SignInCut,
+    /// Everything after the cut (licences, groups, devices, mailbox…).
+    CleanUp,
+}
+
+/// Leave to send `writes` writes now. Report how it went with [`WritePermit::sent`] or
+/// [`WritePermit::throttled`]; dropped unreported, the writes count as sent.
+#[must_use = "a permit holds quota until it is reported or dropped"]
+pub struct WritePermit<'a> {
+    pacer: &'a WritePacer,
+    writes: u32,
+    done: bool,
+}
+
+impl WritePermit<'_> {
+    /// The writes reached Graph and count against its window from now.
+    pub fn sent(mut self) {
+        self.finish(self.writes);
+    }
+
+    /// Graph refused `refused` of the writes with `429` and `Retry-After`: they did not count,
+    /// and every write waits until `retry_after` has passed.
+    pub fn throttled(mut self, refused: u32, retry_after: Duration) {
+        let counted = self.writes.saturating_sub(refused);
+        self.finish(counted);
+        self.pacer.throttled(retry_after);
+    }
+
+    fn finish(&mut self, counted: u32) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let mut st = self.pacer.lock();
+        let now = Instant::now();
+        st.in_flight = st.in_flight.saturating_sub(self.writes);
+        for _ in 0..counted {
+            // Stamped when the answer came: Graph logged the write no later than that, so the
+            // pacer's copy of the window never frees a slot before Graph's does.
+            st.sent.push_back(now);
+        }
+        drop(st);
+        self.pacer.notify.notify_waiters();
+    }
+}
+
+impl Drop for WritePermit<'_> {
+    fn drop(&mut self) {
+        self.finish(self.writes);
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    /// When each write of the current window was answered, oldest first.
+    sent: VecDeque<Instant>,
+    /// Writes sent and not yet answered.
+    in_flight: u32,
+    /// No write before this (a `429`'s `Retry-After`).
+    paused_until: Option<Instant>,
+    /// Sign-in-cut writes waiting for room.
+    cuts_waiting: u32,
+    /// When a sign-in cut last asked for room.
+    last_cut: Option<Instant>,
+    /// The time handed to the last write sent away to come back later.
+    deferred_until: Option<Instant>,
+}
+
+/// Paces one instance's Graph writes under the quota; share it (`Arc`) between every client
+/// of the instance.
+#[derive(Debug)]
+pub struct WritePacer {
+    quota: WriteQuota,
+    state: Mutex<State>,
+    notify: Notify,
+}
+
+impl WritePacer {
+    /// A pacer for `quota`.
+    pub fn new(quota: WriteQuota) -> Self {
+        Self {
+            quota,
+            state: Mutex::new(State {
+                sent: VecDeque::new(),
+                in_flight: 0,
+                paused_until: None,
+                cuts_waiting: 0,
+                last_cut: None,
+                deferred_until: None,
+            }),
+            notify: Notify::new(),
+        }
+    }
+
+    /// The quota it paces to.
+    pub fn quota(&self) -> WriteQuota {
+        self.quota
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits for room for `writes` writes of `class` and returns the permit, or — when the
+    /// room is more than `max_wait` away — returns at once with the time after which the
+    /// caller should try again (it sent nothing).
+    pub async fn acquire(
+        &self,
+        class: WriteClass,
+        writes: u32,
+        max_wait: Duration,
+    ) -> Result<WritePermit<'_>, Duration> {
+        let writes = writes.max(1);
+        let mut waiting = false;
+        let result = loop {
+            let notified = self.notify.notified();
+            let now = Instant::now();
+            let free_at = {
+                let mut st = self.lock();
+                if class == WriteClass::SignInCut {
+                    st.last_cut = Some(now);
+                }
+                match self.room(&mut st, class, writes, now) {
+                    None => {
+                        st.in_flight = st.in_flight.saturating_add(writes);
+                        if waiting && class == WriteClass::SignInCut {
+                            st.cuts_waiting = st.cuts_waiting.saturating_sub(writes);
+                        }
+                        break Ok(());
+                    }
+                    Some(at) if at.saturating_duration_since(now) > max_wait => {
+                        if waiting && class == WriteClass::SignInCut {
+                            st.cuts_waiting = st.cuts_waiting.saturating_sub(writes);
+                        }
+                        // Come back one slot after the last deferred write, so deferred steps
+                        // return spread at the quota's rate rather than together.
+                        let back = st
+                            .deferred_until
+                            .map_or(at, |d| d.max(at))
+                            .checked_add(self.quota.interval() * writes)
+                            .unwrap_or(at);
+                        st.deferred_until = Some(back);
+                        break Err(back.saturating_duration_since(now));
+                    }
+                    Some(at) => {
+                        if !waiting && class == WriteClass::SignInCut {
+                            st.cuts_waiting = st.cuts_waiting.saturating_add(writes);
+                        }
+                        waiting = true;
+                        at
+                    }
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep_until(free_at) => {}
+                _ = notified => {}
+            }
+        };
+        result.map(|()| WritePermit {
+            pacer: self,
+            writes,
+            done: false,
+        })
+    }
+
+    /// `None` when `writes` writes of `class` may go now, else the earliest instant they
+    /// might.
+    fn room(
+        &self,
+        st: &mut State,
+        class: WriteClass,
+        writes: u32,
+        now: Instant,
+    ) -> Option<Instant> {
+        let window = self.quota.window;
+        while st
+            .sent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= window)
+        {
+            st.sent.pop_front();
+        }
+        let capacity = u64::from(self.quota.writes.max(1));
+        let cuts_recently = st
+            .last_cut
+            .is_some_and(|t| now.saturating_duration_since(t) < window);
+        let limit = match class {
+            WriteClass::SignInCut => capacity,
+            WriteClass::CleanUp if !cuts_recently => capacity,
+            WriteClass::CleanUp => {
+                let reserve = (capacity * u64::from(RESERVE_PERCENT)).div_ceil(100);
+                capacity.saturating_sub(reserve).max(1)
+            }
+        };
+        let (writes, limit) = (u64::from(writes), limit.max(u64::from(writes)));
+        let used = st.sent.len() as u64 + u64::from(st.in_flight);
+        let paused = st.paused_until.filter(|p| *p > now);
+        let behind_cuts = class == WriteClass::CleanUp && st.cuts_waiting > 0;
+        if paused.is_none() && !behind_cuts && used + writes <= limit {
+            return None;
+        }
+        // How many of the logged writes must leave the window first.
+        let excess = usize::try_from((used + writes).saturating_sub(limit)).unwrap_or(usize::MAX);
+        let mut at = if excess == 0 {
+            now
+        } else if excess <= st.sent.len() {
+            st.sent[excess - 1] + window
+        } else {
+            // Writes in flight will be logged when answered, a window before they expire.
+            now + window
+        };
+        if let Some(p) = paused {
+            at = at.max(p);
+        }
+        if behind_cuts {
+            // Woken when the cuts are sent; this is only the latest it waits without news.
+            at = at.max(now + self.quota.interval());
+        }
+        Some(at)
+    }
+
+    /// Graph answered `429` with `Retry-After`: every write of the instance waits it out.
+    pub fn throttled(&self, retry_after: Duration) {
+        let until = Instant::now() + retry_after;
+        {
+            let mut st = self.lock();
+            st.paused_until = Some(st.paused_until.map_or(until, |p| p.max(until)));
+        }
+        self.notify.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests;
