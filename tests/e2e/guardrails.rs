@@ -14,7 +14,6 @@ use offboard_core::case::{ActorKind, CaseStatus, HoldReason};
 use offboard_service::settings;
 use offboard_testkit::leavers::{seed_leavers, terminate};
 use offboard_testkit::{Backend, SimConfig, TestApp, spawn_app_with};
-use standin_tenant::demo::DEMO_TENANT_ID;
 use standin_tenant::demo::ids::{GRADY, ISAIAH};
 use standin_tenant::demo::role_ids;
 use standin_tenant::model::RoleAssignment;

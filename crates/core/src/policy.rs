@@ -647,6 +647,7 @@ mod tests {
             app_roles: vec![],
             auth_methods: vec![],
             devices: vec![],
+            oauth_grants: vec![],
             mailbox: None,
             drive: None,
             manager: None,

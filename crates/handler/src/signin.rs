@@ -176,4 +176,3 @@ pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim_matches('"'))
 }
-

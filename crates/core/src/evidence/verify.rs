@@ -387,9 +387,11 @@ pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
             if let Some(first) = by_seq.get(&0) {
                 let details = first[0].body.details.as_ref();
                 let digest = if first[0].body.step == SCAN_STEP {
-                    details
-                        .and_then(|d| serde_json_canonicalizer::to_vec(d).ok())
-                        .map(|b| Sha256Digest::of(&b).to_hex())
+                    details.map(|d| {
+                        let mut canonical = Vec::new();
+                        super::canonical::write_canonical(d, &mut canonical);
+                        Sha256Digest::of(&canonical).to_hex()
+                    })
                 } else {
                     details
                         .and_then(|d| d.get("bodySha256"))

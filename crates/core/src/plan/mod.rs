@@ -18,9 +18,9 @@
 //! - the case is sealed last.
 
 mod build;
+mod builder;
 pub mod connector;
 mod connector_steps;
-mod builder;
 mod dag;
 pub(crate) mod facts;
 mod mailbox_doors;

@@ -159,6 +159,7 @@ fn an_admin_leaver_loses_the_roles_before_anything_acts_on_the_account() {
         assignment_id: "a1".into(),
         role_definition_id: "62e90394-69f5-4237-9190-012177145e10".into(),
         role_name: Some("Global Administrator".into()),
+        privileged: true,
     }];
     let p = plan(facts, TerminationKind::Voluntary);
     // One step is ready, the same one every time: the roles.

@@ -171,7 +171,7 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
                     Ok(caller) => {
                         let by = offboard_core::case::Actor::signed_in(&caller.actor());
                         approvals::decide(state, id, &req, approved, by).await
-                    },
+                    }
                     Err(p) => p.into_response(),
                 }
             })

@@ -32,9 +32,9 @@ impl Engine {
     /// Whether the guard rails apply to `case`: not once approved, and never to an
     /// operator's own dismissal for cause (the kill switch goes at once).
     pub(super) fn is_guarded(&self, case: &Case) -> bool {
-        !case.is_approved()
-            && !(case.event.source() == Source::Operator
-                && case.plan_kind() == TerminationKind::ForCause)
+        let kill_switch = case.event.source() == Source::Operator
+            && case.plan_kind() == TerminationKind::ForCause;
+        !case.is_approved() && !kill_switch
     }
 
     /// Holds `case` when the policy says a person must decide first; `None` to plan it.
