@@ -146,7 +146,7 @@ async fn terminate_now(app: &TestApp, employee_id: &str) -> String {
                  "effectiveAt": chrono::Utc::now().to_rfc3339(), "kind": "voluntary"}
     });
     let a = app.post_generic(&body).await;
-    assert_eq!(a.status, 202, "{}", a.json);
+    assert_eq!(a.status, 202, "{}\n{}", a.json, app.handler_log());
     a.json["caseId"].as_str().unwrap().to_owned()
 }
 
@@ -394,7 +394,7 @@ async fn a_refused_deletion_is_a_failure_for_a_human(backend: Backend) {
                 "{}/api/cases/{id}/steps/remove-oauth-grants/retry",
                 app.base_url()
             ))
-            .header("x-functions-key", &app.function_key)
+            .bearer_auth(&app.operator_token)
             .send()
             .await
             .unwrap();

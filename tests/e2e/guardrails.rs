@@ -207,7 +207,11 @@ on_every_backend!(
             )
             .await;
             assert_eq!(status, 200, "{body}");
-            assert_eq!(body["approval"]["decision"]["by"]["kind"], "functionKey");
+            assert_eq!(body["approval"]["decision"]["by"]["kind"], "person");
+            assert_eq!(
+                body["approval"]["decision"]["by"]["name"],
+                offboard_testkit::OPERATOR_UPN
+            );
         }
         for &i in &held {
             let c = app

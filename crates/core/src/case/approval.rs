@@ -35,8 +35,6 @@ impl fmt::Display for HoldReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ActorKind {
-    /// A caller the Functions host let through with a function key: offboard cannot tell who.
-    FunctionKey,
     /// A person signed in with Entra ID.
     Person,
     /// An application signed in with Entra ID.
@@ -60,15 +58,6 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// A caller authorised by a function key (recorded as such: offboard never sees the key).
-    pub fn function_key() -> Self {
-        Self {
-            kind: ActorKind::FunctionKey,
-            object_id: None,
-            name: None,
-        }
-    }
-
     /// offboard itself.
     pub fn offboard() -> Self {
         Self {
@@ -93,8 +82,8 @@ impl Actor {
         }
     }
 
-    /// Whether `self` and `other` are the same signed-in identity. Function-key callers are
-    /// never known to be the same (nor different) person.
+    /// Whether `self` and `other` are the same signed-in identity (offboard itself is never
+    /// anyone's same identity).
     pub fn is_same_identity(&self, other: &Actor) -> bool {
         matches!(self.kind, ActorKind::Person | ActorKind::Application)
             && self.kind == other.kind
@@ -105,7 +94,6 @@ impl Actor {
     /// Words for evidence and notices.
     pub fn describe(&self) -> String {
         match (self.kind, &self.name, &self.object_id) {
-            (ActorKind::FunctionKey, _, _) => "a caller with a function key".into(),
             (ActorKind::Offboard, _, _) => "offboard (hold expired)".into(),
             (_, Some(n), Some(id)) => format!("{n} ({id})"),
             (_, None, Some(id)) => id.clone(),

@@ -144,7 +144,9 @@ impl StepAction for RemoveMailboxRightsElsewhere {
             Lookup::NeverBuilt => {
                 let sent = self
                     .index
-                    .request_refresh(&format!("case {}", ctx.case.id), ctx.now)
+                    // Named by the step, not the case: the refresh runs in its own
+                    // invocation, outside the case's log span (which names the leaver).
+                    .request_refresh("remove-mailbox-rights-elsewhere", ctx.now)
                     .await
                     .map_err(index_failure)?;
                 if ctx.now - ctx.since < INDEX_WINDOW {
