@@ -100,7 +100,7 @@ async fn past_the_brake_cases_are_held_once_notified_and_run_after_approval() {
     // Approved: planned past the brake, and its steps run.
     let c = h
         .engine
-        .decide(&cases[2].id, decision(true, Actor::function_key()))
+        .decide(&cases[2].id, decision(true, person("op-2")))
         .await
         .unwrap();
     assert_eq!(c.status, CaseStatus::Received);
@@ -109,12 +109,12 @@ async fn past_the_brake_cases_are_held_once_notified_and_run_after_approval() {
     assert_eq!(h.status(&cases[2]).await, CaseStatus::Running);
     // The same decision again changes nothing; the other one is refused.
     h.engine
-        .decide(&cases[2].id, decision(true, Actor::function_key()))
+        .decide(&cases[2].id, decision(true, person("op-2")))
         .await
         .unwrap();
     assert!(matches!(
         h.engine
-            .decide(&cases[2].id, decision(false, Actor::function_key()))
+            .decide(&cases[2].id, decision(false, person("op-2")))
             .await,
         Err(EngineError::Decision(DecisionError::NotHeld { .. }))
     ));
