@@ -25,7 +25,7 @@ use crate::pipeline::{finished, only_removable_groups};
 const OTTO: &str = offboard_testkit::OPERATOR_UPN;
 const ADA: &str = offboard_testkit::AUDITOR_UPN;
 
-/// Waits until case `id` is held, then approves it with the function key.
+/// Waits until case `id` is held, then approves it as the test app's operator.
 pub(crate) async fn approve_when_held(app: &TestApp, id: &str) {
     held(app, id).await;
     let (status, body) = decide(app, id, "approve", None, "checked with HR").await;
@@ -39,7 +39,7 @@ async fn held(app: &TestApp, id: &str) -> CaseTimeline {
     .await
 }
 
-/// `POST /api/cases/{id}/{verb}` with a reason, the function key and, if given, a bearer token.
+/// `POST /api/cases/{id}/{verb}` with a reason, as `bearer` (the test app's operator if none).
 async fn decide(
     app: &TestApp,
     id: &str,

@@ -122,6 +122,18 @@ fn requests_resolve_or_are_named() {
         ),
     );
     ok("DELETE", "/groups/g1/members/u1/$ref", "", None);
+    // The metadata declares sendMail's parameters in PascalCase; Graph's documentation (and
+    // offboard) send them in camelCase, which Graph accepts.
+    ok(
+        "POST",
+        "/users/u1/sendMail",
+        "",
+        Some(
+            json!({"message": {"subject": "s", "body": {"contentType": "text", "content": "c"},
+                    "toRecipients": [{"emailAddress": {"address": "a@contoso.com"}}]},
+                    "saveToSentItems": false}),
+        ),
+    );
     ok(
         "POST",
         "/deviceManagement/managedDevices/d1/retire",
@@ -163,6 +175,17 @@ fn requests_resolve_or_are_named() {
         .len(),
         2,
         "an unknown parameter and an unknown property of a driveRecipient"
+    );
+    assert_eq!(
+        found(
+            "POST",
+            "/users/u1/sendMail",
+            "",
+            Some(json!({"message": {"subject": "s"}, "saveToOutbox": true})),
+        )
+        .len(),
+        1,
+        "an action's unknown parameter, whatever the case of the declared ones"
     );
     assert_eq!(
         found("GET", "/users/u1/revokeSignInSessions", "", None).len(),

@@ -22,6 +22,9 @@ use offboard_service::steps::{
 };
 use offboard_service::{Clock, SystemClock};
 
+use offboard_service::rights_index::RightsIndexService;
+use offboard_service::steps::with_rights_index;
+
 use crate::helpers::{Env, env, ids, writes};
 
 struct Stack {
@@ -45,6 +48,11 @@ async fn stack_with(e: &Env, steps: StepRegistry) -> Stack {
     {
         db.ensure_queue(&q).await.unwrap();
     }
+    db.ensure_queue("rights-index").await.unwrap();
+    // remove-mailbox-rights-elsewhere reads the rights index: built once before the case.
+    let rights = RightsIndexService::new(e.tenant.clone(), db.clone(), db.clone());
+    rights.refresh(chrono::Utc::now()).await.unwrap();
+    let steps = with_rights_index(steps, e.tenant.clone(), rights);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let evidence = Evidence::new(
         Arc::new(FileEvidenceStore::open(&dir.path().join("evidence")).unwrap()),

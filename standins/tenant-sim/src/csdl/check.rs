@@ -240,8 +240,15 @@ fn check_parameters(
     body: &Map<String, Value>,
     out: &mut Vec<String>,
 ) {
+    // Action parameter names are matched without case: the metadata declares a few in
+    // PascalCase (`sendMail`'s `Message`, `SaveToSentItems`) that Graph accepts, and its
+    // documentation sends, in camelCase. Property names stay case-sensitive.
     for (k, v) in body {
-        match op.parameters.iter().find(|(n, _)| n == k) {
+        match op
+            .parameters
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+        {
             Some((_, t)) if is_structured(model, &t.name) => {
                 check_value(model, &t.name, v, &format!("request {k}"), out);
             }
