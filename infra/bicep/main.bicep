@@ -53,6 +53,9 @@ param effectiveCutoff string = 'end-of-day'
 @description('Path of the offboarding policy file in the deployed package (empty: the built-in config/policy.toml).')
 param policyFile string = ''
 
+@description('Path of the connector file in the deployed package: the systems outside Microsoft (SCIM) the leaver is deprovisioned in (empty: none). Its tokens are app settings of their own, OFFBOARD_CONNECTOR_<SYSTEM>_<WHAT>, as Key Vault references.')
+param connectorsFile string = ''
+
 @description('Default (and minimum) retention of evidence blobs, in days. 2555 days = 7 years.')
 @minValue(1)
 @maxValue(146000)
@@ -669,6 +672,7 @@ var appSettings = {
   OFFBOARD_TIME_ZONE: timeZone
   OFFBOARD_EFFECTIVE_CUTOFF: effectiveCutoff
   OFFBOARD_POLICY_FILE: policyFile
+  OFFBOARD_CONNECTORS_FILE: connectorsFile
   OFFBOARD_TENANT_ID: tenant().tenantId
   OFFBOARD_MANAGED_IDENTITY_CLIENT_ID: identity.properties.clientId
   OFFBOARD_GRAPH_ENDPOINT: 'https://graph.microsoft.com'

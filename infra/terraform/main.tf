@@ -179,6 +179,7 @@ locals {
     OFFBOARD_TIME_ZONE                  = var.time_zone
     OFFBOARD_EFFECTIVE_CUTOFF           = var.effective_cutoff
     OFFBOARD_POLICY_FILE                = var.policy_file
+    OFFBOARD_CONNECTORS_FILE            = var.connectors_file
     OFFBOARD_TENANT_ID                  = data.azurerm_client_config.current.tenant_id
     OFFBOARD_MANAGED_IDENTITY_CLIENT_ID = azurerm_user_assigned_identity.identity.client_id
     OFFBOARD_GRAPH_ENDPOINT             = "https://graph.microsoft.com"

@@ -48,6 +48,12 @@ variable "policy_file" {
   default     = ""
 }
 
+variable "connectors_file" {
+  description = "Path of the connector file in the deployed package: the systems outside Microsoft (SCIM) the leaver is deprovisioned in (empty: none). Its tokens are app settings of their own, OFFBOARD_CONNECTOR_<SYSTEM>_<WHAT>, as Key Vault references."
+  type        = string
+  default     = ""
+}
+
 variable "evidence_retention_days" {
   description = "Default (and minimum) retention of evidence blobs, in days. 2555 days = 7 years."
   type        = number
