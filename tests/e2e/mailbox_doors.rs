@@ -815,3 +815,203 @@ on_every_backend!(
         app.shutdown().await;
     }
 );
+
+/// Waits until every one of `kinds` has failed.
+async fn wait_failed(app: &TestApp, id: &str, kinds: &[&str]) -> Value {
+    wait_json(app, id, Duration::from_secs(180), |c| {
+        kinds.iter().all(|k| {
+            c["plan"]["steps"]
+                .as_array()
+                .and_then(|s| s.iter().find(|s| s["kind"] == *k))
+                .is_some_and(|s| s["status"] == "failed")
+        })
+    })
+    .await
+}
+
+/// The open remediation item of each of `kinds`, with Exchange's or Graph's 403 in its reason.
+async fn remediation_items_name_a_403(app: &TestApp, kinds: &[&str]) {
+    let open = app.get("/api/remediations").await.json;
+    for k in kinds {
+        let item = open["items"]
+            .as_array()
+            .and_then(|i| i.iter().find(|i| i["step"] == *k))
+            .unwrap_or_else(|| panic!("no remediation item for {k}: {open}"));
+        assert!(
+            item["reason"].as_str().is_some_and(|r| r.contains("403")),
+            "{item}"
+        );
+    }
+}
+
+/// Every request of the log that `matches`, as its status: the refused write was sent once,
+/// not retried.
+fn statuses(app: &TestApp, matches: impl Fn(&standin_tenant::LoggedRequest) -> bool) -> Vec<u16> {
+    app.sim
+        .requests()
+        .iter()
+        .filter(|r| matches(r))
+        .map(|r| r.status)
+        .collect()
+}
+
+on_every_backend!(
+    a_view_only_exchange_role_leaves_forwarding_and_phones_as_they_were_and_fails,
+    |app: TestApp| async move {
+        forwarding_adele(&app);
+        app.sim.with_state(|t| {
+            t.mailbox_mut(ADELE).unwrap().doors.mobile_devices =
+                vec![phone("ANDROIDC1A2B3C4D5E6F7", "EAS", "Pixel 8", true)];
+        });
+        // The identity holds Global Reader instead of Exchange Recipient Administrator:
+        // Exchange answers its Get- cmdlets and refuses every change.
+        let mi = app
+            .sim
+            .state()
+            .identities
+            .system_assigned
+            .clone()
+            .unwrap()
+            .object_id;
+        app.sim.with_state(|t| {
+            for a in t.role_assignments.iter_mut().filter(|a| {
+                a.principal_id == mi
+                    && a.role_definition_id
+                        == standin_tenant::demo::role_ids::EXCHANGE_RECIPIENT_ADMINISTRATOR
+            }) {
+                a.role_definition_id = standin_tenant::demo::role_ids::GLOBAL_READER.to_owned();
+            }
+        });
+        let id = terminate(&app, "E1001").await;
+        let case = wait_failed(&app, &id, &["stop-forwarding", "wipe-mobile-mail"]).await;
+        for k in ["stop-forwarding", "wipe-mobile-mail"] {
+            let s = step(&case, k);
+            assert!(s["reason"].as_str().unwrap().contains("403"), "{s}");
+        }
+        remediation_items_name_a_403(&app, &["stop-forwarding", "wipe-mobile-mail"]).await;
+
+        // The tenant: forwarding still set and every rule as it was (the rules come after the
+        // refused Set-Mailbox); the phone neither wiped nor unpaired.
+        let t = app.sim.state();
+        let m = t.mailbox(ADELE).unwrap();
+        assert_eq!(m.doors.forwarding_smtp_address.as_deref(), Some(PERSONAL));
+        assert!(m.doors.deliver_to_mailbox_and_forward);
+        assert_eq!(
+            m.doors
+                .message_rules
+                .iter()
+                .filter(|r| r.is_enabled)
+                .count(),
+            3
+        );
+        assert_eq!(m.doors.mobile_devices.len(), 1);
+        assert!(m.doors.mobile_devices[0].wipe_requested_at.is_none());
+
+        // From the log: each refused write went once and was answered 403; nothing else wrote.
+        let set_forwarding = |r: &standin_tenant::LoggedRequest| {
+            r.cmdlet.as_deref() == Some("Set-Mailbox")
+                && r.body.as_ref().is_some_and(|b| {
+                    b["CmdletInput"]["Parameters"]
+                        .as_object()
+                        .is_some_and(|p| p.contains_key("ForwardingSmtpAddress"))
+                })
+        };
+        assert_eq!(statuses(&app, set_forwarding), vec![403]);
+        assert_eq!(
+            statuses(&app, |r| r.cmdlet.as_deref() == Some("Clear-MobileDevice")),
+            vec![403]
+        );
+        assert!(statuses(&app, |r| r.cmdlet.as_deref() == Some("Remove-MobileDevice")).is_empty());
+        assert!(statuses(&app, |r| r.path.contains("/messageRules/")).is_empty());
+        assert_ne!(case["status"], "completed");
+        app.shutdown().await;
+    }
+);
+
+/// Gives the app's Graph token `swap`'s permissions instead of the default ones. A managed
+/// identity's token is cached, so the handler is restarted and fetches a fresh one.
+async fn graph_permissions_swapped(app: &TestApp, swap: &[(&str, &str)]) {
+    let roles = standin_tenant::demo::DEFAULT_GRAPH_APP_ROLES
+        .iter()
+        .map(|r| {
+            swap.iter()
+                .find(|(from, _)| from == r)
+                .map_or(*r, |(_, to)| *to)
+                .to_owned()
+        })
+        .collect();
+    assert!(app.sim.issuer().set_roles(
+        standin_identity::DEMO_CLIENT_ID,
+        standin_identity::GRAPH_RESOURCE,
+        roles
+    ));
+    app.host().kill_handler().await;
+    // The host answers 502 until it has started the handler again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = app.get("/api/remediations").await;
+        if r.status == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", r.status);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+on_every_backend!(
+    graph_without_write_permissions_leaves_rules_and_meetings_as_they_were_and_fails,
+    |app: TestApp| async move {
+        forwarding_adele(&app);
+        adele_with_meetings(&app);
+        app.sim.with_state(|t| {
+            let d = &mut t.mailbox_mut(ADELE).unwrap().doors;
+            d.forwarding_smtp_address = None;
+            d.deliver_to_mailbox_and_forward = false;
+        });
+        // Read, not write: Graph answers the rules and events and refuses every change.
+        graph_permissions_swapped(
+            &app,
+            &[
+                ("MailboxSettings.ReadWrite", "MailboxSettings.Read"),
+                ("Calendars.ReadWrite", "Calendars.Read"),
+            ],
+        )
+        .await;
+        let before = app.sim.state().mailbox(ADELE).unwrap().doors.events.clone();
+        let id = terminate(&app, "E1001").await;
+        let case = wait_failed(&app, &id, &["stop-forwarding", "cancel-meetings"]).await;
+        for k in ["stop-forwarding", "cancel-meetings"] {
+            let s = step(&case, k);
+            assert!(s["reason"].as_str().unwrap().contains("403"), "{s}");
+        }
+        remediation_items_name_a_403(&app, &["stop-forwarding", "cancel-meetings"]).await;
+
+        // The tenant: every rule as it was, every meeting as it was (none cancelled, the
+        // weekly series still without an end).
+        let t = app.sim.state();
+        let m = t.mailbox(ADELE).unwrap();
+        assert_eq!(
+            m.doors
+                .message_rules
+                .iter()
+                .filter(|r| r.is_enabled)
+                .count(),
+            3
+        );
+        assert_eq!(m.doors.events, before);
+        assert!(m.doors.events.iter().all(|e| !e.is_cancelled));
+
+        // From the log: the first write of each step went once and was answered 403
+        // (ErrorAccessDenied); nothing was written after it.
+        let rule_writes = statuses(&app, |r| {
+            r.method == "PATCH" && r.path.contains("/messageRules/")
+        });
+        assert_eq!(rule_writes, vec![403]);
+        let event_writes = statuses(&app, |r| {
+            r.path.contains("/events/") && (r.method == "PATCH" || r.path.ends_with("/cancel"))
+        });
+        assert_eq!(event_writes, vec![403]);
+        assert_ne!(case["status"], "completed");
+        app.shutdown().await;
+    }
+);

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use standin_identity::{EXCHANGE_RESOURCE, GRAPH_RESOURCE, TokenIssuer, ValidatedToken};
 
 use crate::csdl::{self, MetadataFinding};
-use crate::exchange::{self, EXCHANGE_ROLES, ExoError};
+use crate::exchange::{self, EXCHANGE_READ_ROLES, EXCHANGE_ROLES, ExoError};
 use crate::graph::{self, Ctx};
 use crate::http::{ApiError, SimRequest, SimResponse};
 use crate::model::Tenant;
@@ -630,7 +630,11 @@ impl Shared {
                     message: "The access token doesn't have the Exchange.ManageAsApp role; grant it to the app's service principal.".to_owned(),
                 });
             }
-            if !t.has_role_named(&token.object_id, EXCHANGE_ROLES) {
+            let reader = !t.has_role_named(&token.object_id, EXCHANGE_ROLES)
+                && t.has_role_named(&token.object_id, EXCHANGE_READ_ROLES);
+            if reader {
+                exchange::view_only(&req)?;
+            } else if !t.has_role_named(&token.object_id, EXCHANGE_ROLES) {
                 return Err(ExoError {
                     status: 403,
                     exception: "System.UnauthorizedAccessException".to_owned(),

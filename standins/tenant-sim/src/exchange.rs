@@ -3,7 +3,8 @@
 //! PowerShell V3 module uses (undocumented by Microsoft; shape as used by the EXO V3 module and
 //! CIPP, see platform-facts §3). App-only callers need the `Exchange.ManageAsApp` role in a token
 //! for `https://outlook.office365.com` and an Exchange-capable Entra role on their service
-//! principal.
+//! principal; with only a view-only one (Global Reader) the `Get-` cmdlets answer and every
+//! other cmdlet is refused (403).
 //!
 //! Cmdlets: `Get-Mailbox`, `Set-Mailbox` (`-Type Shared|Regular`,
 //! `-HiddenFromAddressListsEnabled`), `Add-MailboxPermission`, `Get-MailboxPermission`,
@@ -29,6 +30,33 @@ pub const EXCHANGE_ROLES: &[&str] = &[
     "Exchange Recipient Administrator",
     "Global Administrator",
 ];
+
+/// Entra roles that let an app-only caller run only the `Get-` cmdlets: Microsoft's app-only
+/// authentication article lists Global Reader among the roles Exchange Online PowerShell
+/// supports, and it carries Exchange's view-only roles, so a change is refused.
+pub const EXCHANGE_READ_ROLES: &[&str] = &["Global Reader"];
+
+/// Refuses a cmdlet that changes something from a caller whose roles are view-only. The
+/// text is the simulator's own (no public capture shows it), after PowerShell's "is not
+/// recognized as the name of a cmdlet" for a cmdlet outside the caller's roles.
+pub(crate) fn view_only(req: &SimRequest) -> Result<(), ExoError> {
+    let name = req
+        .body
+        .as_ref()
+        .and_then(|b| b.pointer("/CmdletInput/CmdletName"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if name.to_ascii_lowercase().starts_with("get-") {
+        return Ok(());
+    }
+    Err(ExoError::new(
+        403,
+        "System.UnauthorizedAccessException",
+        format!(
+            "The term '{name}' is not recognized as a cmdlet the caller's roles allow: they are view-only (Global Reader); assign Exchange Recipient Administrator, or a role group holding Mail Recipients."
+        ),
+    ))
+}
 
 const NOT_FOUND_EXCEPTION: &str =
     "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException";
