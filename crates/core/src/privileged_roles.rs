@@ -43,8 +43,9 @@ pub const PRIVILEGED_ROLE_TEMPLATES: [&str; 29] = [
 
 /// Whether the role with this definition (template) id is labelled privileged.
 pub fn is_privileged(role_definition_id: &str) -> bool {
+    let id = role_definition_id.to_ascii_lowercase();
     PRIVILEGED_ROLE_TEMPLATES
-        .binary_search_by(|t| t.cmp(&role_definition_id.to_ascii_lowercase().as_str()))
+        .binary_search(&id.as_str())
         .is_ok()
 }
 
