@@ -217,6 +217,17 @@ crate::on_embedded!(
         assert_eq!(row.sla, "no_target");
         assert_eq!(row.seal_hash.as_ref().unwrap().len(), 64);
         assert_eq!(row.employee_id.as_deref(), Some("1042"));
+        // No scan has read HR's population here: the completeness section says so.
+        assert!(report.completeness.scan.is_none() && report.completeness.rows.is_empty());
+        assert!(
+            report
+                .completeness
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("OFFBOARD_POPULATION_SOURCES")),
+            "{:?}",
+            report.completeness
+        );
 
         let (status, headers, body) = app
             .get_bytes(&format!("/api/reports/terminations?{q}&format=csv"))
@@ -282,6 +293,34 @@ crate::on_embedded!(
             "the CLI and the API render the same report from the same store"
         );
 
+        // The completeness table, from the API and from the command line.
+        let (status, headers, api_section) = app
+            .get_bytes(&format!(
+                "/api/reports/terminations?{q}&format=csv&section=completeness"
+            ))
+            .await;
+        assert_eq!(status, 200);
+        assert!(headers.contains_key("offboard-report-note"));
+        let section = dir.path().join("completeness.csv");
+        let (code, printed) = offboard(&[
+            "report",
+            "--from",
+            &from.to_string(),
+            "--to",
+            &to.to_string(),
+            "--format",
+            "csv",
+            "--section",
+            "completeness",
+            "--out",
+            section.to_str().unwrap(),
+            "--data",
+            app.data_dir().to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{printed}");
+        assert_eq!(std::fs::read(&section).unwrap(), api_section);
+        assert!(printed.contains("NOTE no ghost-access scan"), "{printed}");
+
         let bad = app.get("/api/reports/terminations?from=2026-01-01").await;
         assert_eq!(bad.status, 400);
         assert!(
@@ -295,6 +334,11 @@ crate::on_embedded!(
             .await;
         assert_eq!(bad.status, 400);
         assert!(bad.json["detail"].as_str().unwrap().contains("`format`"));
+        let bad = app
+            .get(&format!("/api/reports/terminations?{q}&section=people"))
+            .await;
+        assert_eq!(bad.status, 400);
+        assert!(bad.json["detail"].as_str().unwrap().contains("`section`"));
         app.shutdown().await;
     }
 );

@@ -12,9 +12,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::Utc;
-use offboard_api::{FindingsPage, ScanAnswer};
+use offboard_api::{FindingsPage, ScanAnswer, TerminationsReport};
 use offboard_core::case::CaseStatus;
-use offboard_core::reconcile::ScanRecord;
+use offboard_core::reconcile::{CompletenessStatus, ScanRecord};
 use offboard_testkit::{Backend, TestApp, spawn_app_with};
 use serde_json::{Map, Value, json};
 use standin_bamboohr::{BambooHr, Seed};
@@ -42,12 +42,17 @@ fn ids(findings: &[offboard_core::reconcile::Finding]) -> Vec<String> {
     findings.iter().map(|f| f.id().to_owned()).collect()
 }
 
+/// HR's termination date of the test's leavers: three days ago.
+fn left_three_days_ago() -> String {
+    (Utc::now() - chrono::Duration::days(3))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
 /// Every account in the tenant is a current employee in BambooHR, except `leavers` (inactive,
 /// terminated three days ago) and `missing` (not in HR at all).
 fn population(app: &TestApp, leavers: &[&str], missing: &[&str]) -> Vec<Map<String, Value>> {
-    let left = (Utc::now() - chrono::Duration::days(3))
-        .format("%Y-%m-%d")
-        .to_string();
+    let left = left_three_days_ago();
     app.sim
         .state()
         .users
@@ -134,7 +139,20 @@ async fn ghost_access(backend: Backend) {
         }
         (orphan, service)
     });
-    let employees = population(&app, &[ADELE, JOHANNA], &[&orphan, &service]);
+    let mut employees = population(&app, &[ADELE, JOHANNA], &[&orphan, &service]);
+    // A leaver whose account is already gone: nothing to offboard, but HR reports them, so
+    // the report's completeness section names them.
+    let gone = json!({
+        "id": "999999",
+        "employeeNumber": "E-GONE-1",
+        "firstName": "Gone",
+        "lastName": "Leaver",
+        "workEmail": "gone.leaver@contoso.com",
+        "status": "Inactive",
+        "terminationDate": left_three_days_ago(),
+        "terminationType": "Voluntary",
+    });
+    employees.extend(gone.as_object().cloned());
     let put = app
         .client
         .put(format!("{}/_sim/employees", bamboo.base()))
@@ -223,6 +241,13 @@ async fn ghost_access(backend: Backend) {
         let c = finished(&app, id.as_str()).await;
         assert_eq!(c.case.status, CaseStatus::Completed, "{:?}", c.case.plan);
     }
+    let johanna_case = first
+        .scan
+        .cases_opened
+        .iter()
+        .map(|c| c.to_string())
+        .find(|c| *c != adele_case)
+        .expect("a case opened for Johanna");
     let before = records_by_step(&app, &adele_case).await;
 
     // 2. A second scan raises nothing again; the offboarded leaver's finding is resolved.
@@ -238,6 +263,7 @@ async fn ghost_access(backend: Backend) {
         ids(&second.resolved)
     );
     assert!(ids(&second.findings).contains(&format!("orphaned_account:entra:{orphan}")));
+    completeness_section(&app, &second.scan, [&adele_case, &johanna_case]).await;
 
     // 3. Access comes back behind offboard's back: re-enabled, and a group re-added.
     let group = case
@@ -381,6 +407,65 @@ async fn ghost_access(backend: Backend) {
         tamper_with_a_scan(&app, &first.scan);
     }
     app.shutdown().await;
+}
+
+/// The termination report's completeness section for the week of the leavers: HR's three
+/// leavers, read from `scan`; the two offboarded have their case, the one without an account
+/// is a difference; the CSV of the section says the same.
+async fn completeness_section(app: &TestApp, scan: &ScanRecord, cases: [&str; 2]) {
+    let from = (Utc::now() - chrono::Duration::days(7)).date_naive();
+    let to = Utc::now().date_naive();
+    let q = format!("from={from}&to={to}");
+    let (status, _, body) = app
+        .get_bytes(&format!("/api/reports/terminations?{q}&format=json"))
+        .await;
+    assert_eq!(status, 200);
+    let report: TerminationsReport = serde_json::from_slice(&body).expect("a report");
+    let c = report.completeness;
+    assert_eq!(
+        c.scan.as_ref().map(|s| s.scan_id.as_str()),
+        Some(scan.scan_id.as_str())
+    );
+    assert_eq!(
+        (c.hr_leavers, c.with_case, c.differences),
+        (3, 2, 1),
+        "{c:#?}"
+    );
+    let mut with_case: Vec<String> = c
+        .rows
+        .iter()
+        .filter(|r| r.status == CompletenessStatus::Case)
+        .filter_map(|r| r.case_id.as_ref().map(|id| id.to_string()))
+        .collect();
+    with_case.sort();
+    let mut expected = cases.map(str::to_owned).to_vec();
+    expected.sort();
+    assert_eq!(with_case, expected);
+    let gone = c
+        .rows
+        .iter()
+        .find(|r| r.status == CompletenessStatus::NoAccount)
+        .expect("the leaver without an account is named");
+    assert_eq!(gone.person, "Gone Leaver");
+    let (status, headers, body) = app
+        .get_bytes(&format!(
+            "/api/reports/terminations?{q}&format=csv&section=completeness"
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["offboard-report-rows"], "3");
+    assert!(
+        headers["offboard-report-population"]
+            .to_str()
+            .unwrap()
+            .contains(&scan.scan_id)
+    );
+    let text = String::from_utf8(body).unwrap();
+    assert!(
+        text.contains("\r\nGone Leaver,E-GONE-1,gone.leaver@contoso.com,"),
+        "{text}"
+    );
+    assert!(text.contains(",bamboohr,no_account,,"), "{text}");
 }
 
 /// The scans verify in the ledger; a scan record changed afterwards does not.

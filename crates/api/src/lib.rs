@@ -27,5 +27,8 @@ pub use evidence::{
 };
 pub use intake::{CaseReceipt, SignInCut, SignInCutStatus};
 pub use me::Me;
-pub use report::{ReportFormat, ReportMeta, ReportParameters, ReportRow, TerminationsReport};
+pub use report::{
+    Completeness, ReportFormat, ReportMeta, ReportParameters, ReportRow, ReportSection,
+    TerminationsReport,
+};
 pub use scans::{FindingsPage, ScanAnswer};

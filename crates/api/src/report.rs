@@ -1,6 +1,8 @@
 //! The terminations report: `GET /api/reports/terminations` and `offboard report`. The JSON
-//! export is a [`TerminationsReport`]; the CSV export carries the same [`ReportRow`]s as
-//! columns and its [`ReportMeta`] beside it (response headers, or `FILE.meta.json`).
+//! export is a [`TerminationsReport`]: the cases of the period and the population-completeness
+//! section ([`Completeness`]). A CSV export is one table, chosen by [`ReportSection`] — the
+//! cases ([`ReportRow`]s as columns) or the completeness rows — with its [`ReportMeta`] beside
+//! it (response headers, or `FILE.meta.json`).
 
 use std::collections::BTreeMap;
 
@@ -9,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use offboard_core::case::CaseStatus;
 use offboard_core::event::{Source, TerminationKind};
 use offboard_core::evidence::{ResolvedLeaver, WormStatus};
+pub use offboard_core::reconcile::{CompletenessRow, CompletenessStatus, PopulationScan};
 
 /// The export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +50,37 @@ impl ReportFormat {
     }
 }
 
+/// Which table a CSV export holds (the JSON export always holds both).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportSection {
+    /// One row per case of the period.
+    #[default]
+    Terminations,
+    /// The population-completeness section: HR's leavers of the period, the case offboard
+    /// holds for each, and every difference.
+    Completeness,
+}
+
+impl ReportSection {
+    /// Parses `terminations` or `completeness`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "terminations" => Some(Self::Terminations),
+            "completeness" => Some(Self::Completeness),
+            _ => None,
+        }
+    }
+
+    /// The name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Terminations => "terminations",
+            Self::Completeness => "completeness",
+        }
+    }
+}
+
 /// The parameters of a report, as given and as applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -57,6 +91,9 @@ pub struct ReportParameters {
     pub to: String,
     /// `csv` or `json`.
     pub format: ReportFormat,
+    /// The table a CSV export holds (`terminations` unless asked otherwise).
+    #[serde(default)]
+    pub section: ReportSection,
     /// The instant `from` was read as (inclusive, UTC, ms).
     pub effective_from: String,
     /// The instant `to` was read as (exclusive, UTC, ms).
@@ -95,6 +132,14 @@ pub struct ReportMeta {
     /// `WORM not enforced: ...` when it does not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// The scan whose HR population the completeness table was read from (CSV export of the
+    /// `completeness` section only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<PopulationScan>,
+    /// Why the completeness table has no rows to show, when it cannot (CSV export of the
+    /// `completeness` section only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One leaver.
@@ -166,11 +211,41 @@ pub struct ReportRow {
     pub worm_enforced: bool,
 }
 
-/// The JSON export: the meta, and the rows whose canonical JSON `meta.sha256` hashes.
+/// The population-completeness section: the leavers HR reports for the period (from the
+/// latest scan that read every population source), the case offboard holds for each, and
+/// every difference by name, both ways.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Completeness {
+    /// What the section selects, in words.
+    pub query: String,
+    /// The scan HR's leavers were read from: its id, ledger position, end, and each source's
+    /// snapshot digest and row count. Absent when no scan has read every source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<PopulationScan>,
+    /// Why there are no rows to show, when there cannot be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Leavers HR reports for the period.
+    pub hr_leavers: usize,
+    /// Of them, those offboard holds a case for.
+    pub with_case: usize,
+    /// Rows that are a difference (`no_case`, `no_account`, `not_in_hr`).
+    pub differences: usize,
+    /// SHA-256 (hex) of the RFC 8785 canonical JSON of `rows`.
+    pub sha256: String,
+    /// One row per person, by time then name.
+    pub rows: Vec<CompletenessRow>,
+}
+
+/// The JSON export: the meta, the rows whose canonical JSON `meta.sha256` hashes, and the
+/// population-completeness section (hashed on its own).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TerminationsReport {
     /// The facts about the export.
     pub meta: ReportMeta,
     /// One row per leaver, by effective time then case id.
     pub rows: Vec<ReportRow>,
+    /// HR's leavers of the period against offboard's cases.
+    pub completeness: Completeness,
 }

@@ -204,7 +204,7 @@ async fn verify_store(cases: u64, steps: usize) {
         evidence.seal(&case, sla(&case)).await.expect("seal");
     }
     let written = write_started.elapsed().as_secs_f64();
-    let compliance = Compliance::new(db.clone(), evidence);
+    let compliance = Compliance::new(db.clone(), db.clone(), evidence);
     let started = Instant::now();
     let report = compliance
         .verify_ledger(offboard_core::evidence::PeriodRange::ALL)

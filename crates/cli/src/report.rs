@@ -1,12 +1,13 @@
 //! `offboard report`: the terminations report of `GET /api/reports/terminations`, from the
-//! command line, through the same service code. With `--out FILE` the export goes to FILE
+//! command line, through the same service code: the cases of the period and the
+//! population-completeness section (both in JSON; `--section` picks the CSV table). With `--out FILE` the export goes to FILE
 //! and its meta (query, parameters, row count, generation time, SHA-256) to `FILE.meta.json`;
 //! without it the export goes to standard output and the meta to standard error.
 
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
-use offboard_service::report::{ReportFormat, ReportQuery, parse_bound};
+use offboard_service::report::{ReportFormat, ReportQuery, ReportSection, parse_bound};
 
 use crate::store;
 
@@ -22,6 +23,10 @@ pub struct ReportArgs {
     /// Export format.
     #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
     format: String,
+    /// The table a CSV export holds: the cases of the period, or the population-completeness
+    /// section (HR's leavers of the period against offboard's cases). JSON holds both.
+    #[arg(long, default_value = "terminations", value_parser = ["terminations", "completeness"])]
+    section: String,
     /// Write the export to FILE and its meta to FILE.meta.json.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -43,6 +48,8 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         from_as_given: args.from.clone(),
         to_as_given: args.to.clone(),
         format: ReportFormat::parse(&args.format).context("--format must be csv or json")?,
+        section: ReportSection::parse(&args.section)
+            .context("--section must be terminations or completeness")?,
     };
     let opened = store::open(args.data.as_deref()).await?;
     let generated_by = format!("offboard {} ({})", env!("CARGO_PKG_VERSION"), opened.actor);
@@ -68,6 +75,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
             );
             if let Some(w) = &report.meta.warning {
                 eprintln!("WARNING {w}");
+            }
+            if let Some(n) = &report.meta.note {
+                eprintln!("NOTE {n}");
             }
         }
         None => {

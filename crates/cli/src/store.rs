@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use offboard_backends::{Backends, Identity};
 use offboard_core::ports::{CaseIndex, CaseStore, EvidenceStore};
+use offboard_core::reconcile::FindingStore;
 use offboard_embedded::{Embedded, FileEvidenceStore};
 use offboard_service::SystemClock;
 use offboard_service::compliance::Compliance;
@@ -90,11 +91,12 @@ fn open_embedded(dir: &Path, purpose: Purpose) -> anyhow::Result<Opened> {
     let db = Arc::new(Embedded::open(dir)?);
     let store: Arc<dyn EvidenceStore> = Arc::new(FileEvidenceStore::open(&evidence_dir)?);
     let index: Arc<dyn CaseIndex> = db.clone();
+    let findings: Arc<dyn FindingStore> = db.clone();
     let cases: Arc<dyn CaseStore> = db;
     let actor = "offboard CLI (embedded backend)".to_owned();
     let evidence = Evidence::new(store, index, actor.clone(), Arc::new(SystemClock));
     Ok(Opened {
-        compliance: Compliance::new(cases, evidence),
+        compliance: Compliance::new(cases, findings, evidence),
         describe: format!("embedded store at {}", dir.display()),
         actor,
     })
@@ -116,7 +118,7 @@ async fn open_azure(settings: &Settings, cosmos_endpoint: &str) -> anyhow::Resul
         Arc::new(SystemClock),
     );
     Ok(Opened {
-        compliance: Compliance::new(backends.cases, evidence),
+        compliance: Compliance::new(backends.cases, backends.findings, evidence),
         describe: format!(
             "Azure deployment (Cosmos DB {cosmos_endpoint}, evidence container {})",
             settings.evidence.container

@@ -83,7 +83,11 @@ impl Application {
             &settings.notify,
             Some(tenant.graph.clone()),
         )?);
-        let compliance = Compliance::new(backends.cases.clone(), evidence.clone());
+        let compliance = Compliance::new(
+            backends.cases.clone(),
+            backends.findings.clone(),
+            evidence.clone(),
+        );
         let rights = crate::engine::rights_index(&tenant, &backends);
         // Intake resolves each leaver first (one person, one active offboarding), through the
         // HTTP-side Graph client, and notifies a reused event id on the notify queue.

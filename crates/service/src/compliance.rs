@@ -24,6 +24,7 @@ use offboard_core::evidence::verify::{self, Finding, Report};
 use offboard_core::evidence::{IndexEntry, LedgerEntry, Packet, PeriodRange, period_of};
 use offboard_core::ids::CaseId;
 use offboard_core::ports::{CaseStore, StoreError};
+use offboard_core::reconcile::FindingStore;
 
 use offboard_api::ms;
 use offboard_api::{
@@ -231,13 +232,29 @@ pub fn verify_packet_strict(p: &Packet) -> Report {
 #[derive(Clone)]
 pub struct Compliance {
     cases: Arc<dyn CaseStore>,
+    findings: Arc<dyn FindingStore>,
     evidence: Evidence,
 }
 
 impl Compliance {
-    /// Compliance queries over the case store and the evidence service.
-    pub fn new(cases: Arc<dyn CaseStore>, evidence: Evidence) -> Self {
-        Self { cases, evidence }
+    /// Compliance queries over the case store, what the ghost-access scan keeps (the report's
+    /// completeness section reads which scan last read HR's whole population) and the
+    /// evidence service.
+    pub fn new(
+        cases: Arc<dyn CaseStore>,
+        findings: Arc<dyn FindingStore>,
+        evidence: Evidence,
+    ) -> Self {
+        Self {
+            cases,
+            findings,
+            evidence,
+        }
+    }
+
+    /// What the ghost-access scan keeps.
+    pub fn findings(&self) -> &Arc<dyn FindingStore> {
+        &self.findings
     }
 
     /// The evidence service.

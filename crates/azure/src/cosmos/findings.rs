@@ -1,12 +1,16 @@
 //! Reconciliation findings ([`FindingStore`]) on Cosmos DB: one small document per finding in
 //! the `findings` container, partitioned by `/id` (`{kind}:{subject}`), so a scan's "seen
 //! before?" is a point read. Open findings are few; listing reads the container and filters
-//! and orders in Rust rather than relying on a cross-partition `ORDER BY`.
+//! and orders in Rust rather than relying on a cross-partition `ORDER BY`. The pointer to the
+//! latest scan that read HR's whole population is one more document there, under
+//! [`POPULATION_SCAN_ID`], which listing skips.
 
 use async_trait::async_trait;
 use azure_data_cosmos::clients::ContainerClient;
 use offboard_core::ports::StoreError;
-use offboard_core::reconcile::{Finding, FindingQuery, FindingStore};
+use offboard_core::reconcile::{
+    Finding, FindingQuery, FindingStore, POPULATION_SCAN_ID, PopulationScan,
+};
 
 use super::{query, query_all};
 use crate::error::{corrupt, store_error};
@@ -65,6 +69,9 @@ impl FindingStore for CosmosFindingStore {
                 .and_then(|v| v.as_str())
                 .unwrap_or("(no id)")
                 .to_owned();
+            if id == POPULATION_SCAN_ID {
+                continue;
+            }
             let f: Finding = serde_json::from_value(row).map_err(|e| corrupt(&what(&id), e))?;
             if q.matches(&f) {
                 out.push(f);
@@ -76,5 +83,37 @@ impl FindingStore for CosmosFindingStore {
                 .then_with(|| a.id().cmp(b.id()))
         });
         Ok(out)
+    }
+
+    async fn put_population_scan(&self, scan: &PopulationScan) -> Result<(), StoreError> {
+        if let Some(newer) = self.population_scan().await?
+            && newer.ended_at > scan.ended_at
+        {
+            return Ok(());
+        }
+        let mut doc = serde_json::to_value(scan).map_err(|e| corrupt(POPULATION_SCAN_ID, e))?;
+        doc["id"] = serde_json::Value::String(POPULATION_SCAN_ID.to_owned());
+        self.container
+            .upsert_item(POPULATION_SCAN_ID.to_owned(), POPULATION_SCAN_ID, doc, None)
+            .await
+            .map_err(|e| store_error(POPULATION_SCAN_ID, &e))?;
+        Ok(())
+    }
+
+    async fn population_scan(&self) -> Result<Option<PopulationScan>, StoreError> {
+        match self
+            .container
+            .read_item(POPULATION_SCAN_ID.to_owned(), POPULATION_SCAN_ID, None)
+            .await
+        {
+            Ok(r) => r
+                .into_model()
+                .map(Some)
+                .map_err(|e| corrupt(POPULATION_SCAN_ID, e)),
+            Err(e) => match store_error(POPULATION_SCAN_ID, &e) {
+                StoreError::NotFound { .. } => Ok(None),
+                other => Err(other),
+            },
+        }
     }
 }

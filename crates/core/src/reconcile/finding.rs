@@ -9,6 +9,8 @@ use crate::evidence::millis;
 use crate::ids::CaseId;
 use crate::ports::StoreError;
 
+use super::record::PopulationScan;
+
 /// What a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -175,7 +177,9 @@ impl FindingQuery {
     }
 }
 
-/// Where findings live (a table in SQLite, a container in Cosmos DB partitioned by `/id`).
+/// What the scan keeps between runs: its findings, and where the latest scan that read HR's
+/// whole population is sealed (a table in SQLite; in Cosmos DB the `findings` container,
+/// partitioned by `/id`, the pointer under [`POPULATION_SCAN_ID`]).
 #[async_trait]
 pub trait FindingStore: Send + Sync {
     /// Creates or replaces a finding.
@@ -184,4 +188,13 @@ pub trait FindingStore: Send + Sync {
     async fn get(&self, id: &str) -> Result<Option<Finding>, StoreError>;
     /// Findings matching `query`, oldest first.
     async fn list(&self, query: &FindingQuery) -> Result<Vec<Finding>, StoreError>;
+    /// Records `scan` as the latest that read every population source (replacing the one
+    /// before unless that one ended later).
+    async fn put_population_scan(&self, scan: &PopulationScan) -> Result<(), StoreError>;
+    /// The latest scan that read every population source, if any did.
+    async fn population_scan(&self) -> Result<Option<PopulationScan>, StoreError>;
 }
+
+/// The document id of the population-scan pointer where it shares a container with findings
+/// (no finding id starts with `scan:`: each starts with its kind).
+pub const POPULATION_SCAN_ID: &str = "scan:population";

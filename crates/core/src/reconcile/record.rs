@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use crate::event::TerminationKind;
 use crate::evidence::millis;
 use crate::ids::{CaseId, Sha256Digest};
 
@@ -74,4 +75,78 @@ impl ScanRecord {
     pub fn complete(&self) -> bool {
         self.sources.iter().all(|s| s.error.is_none())
     }
+}
+
+/// One person HR reports as having left, as a scan read them: the row's identifiers, when
+/// access had to go, and the account the scan matched them to (if any).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Leaver {
+    /// The population source the row came from.
+    pub source: String,
+    /// HR's employee number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employee_id: Option<String>,
+    /// Work email or UPN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The person's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// When access had to go: HR's date under the company's effective-time rule.
+    #[serde(with = "millis")]
+    pub left_at: DateTime<Utc>,
+    /// The termination kind HR gives.
+    pub kind: TerminationKind,
+    /// The Entra object id of the account the scan matched the person to; none when the
+    /// directory held no account for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_id: Option<String>,
+}
+
+impl Leaver {
+    /// How reports name the person.
+    pub fn display(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.email.clone())
+            .or_else(|| self.employee_id.clone())
+            .unwrap_or_else(|| "(unnamed)".into())
+    }
+}
+
+/// What a scan's evidence record holds in its `details`: the record itself, the ids of the
+/// findings it saw and, when every population source loaded, HR's leavers as it read them
+/// (the termination report's completeness section is built from them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SealedScan {
+    /// The scan.
+    #[serde(flatten)]
+    pub record: ScanRecord,
+    /// Every finding it saw.
+    pub finding_ids: Vec<String>,
+    /// HR's leavers (absent when a source failed: a partial population completes nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leavers: Option<Vec<Leaver>>,
+}
+
+/// Where the latest scan that read every population source is sealed: what the termination
+/// report's completeness section reads HR's leavers from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PopulationScan {
+    /// The scan.
+    pub scan_id: String,
+    /// Its evidence period (`YYYY-MM` of its start).
+    pub period: String,
+    /// Its ledger position.
+    pub ledger_seq: u64,
+    /// When it ended.
+    #[serde(with = "millis")]
+    pub ended_at: DateTime<Utc>,
+    /// Each source's snapshot digest and row count.
+    pub sources: Vec<SourceSummary>,
+    /// How many leavers HR reported (of every period).
+    pub leavers: u64,
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::finding::{FindingKind, Observation};
 use super::policy::ReconcilePolicy;
-use super::population::{Employment, PopulationIndex, PopulationRow, Snapshot};
+use super::population::{PopulationIndex, PopulationRow, Snapshot};
 use crate::effective::EffectivePolicy;
 use crate::ids::CaseId;
 
@@ -78,6 +78,8 @@ pub struct CaseView {
     pub terminal: bool,
     /// Whether it completed (access verified removed).
     pub completed: bool,
+    /// Whether it was cancelled (a rescinded termination).
+    pub cancelled: bool,
     /// The SLA deadline.
     pub sla_deadline: Option<DateTime<Utc>>,
     /// When sign-in was verified cut, if it was.
@@ -106,18 +108,18 @@ pub struct ScanInput<'a> {
     pub now: DateTime<Utc>,
 }
 
-fn norm(s: &str) -> String {
+pub(super) fn norm(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
-struct CaseIndex<'a> {
+pub(super) struct CaseIndex<'a> {
     by_employee_id: BTreeMap<&'a str, &'a CaseView>,
     by_email: BTreeMap<String, &'a CaseView>,
     by_object: BTreeMap<&'a str, &'a CaseView>,
 }
 
 impl<'a> CaseIndex<'a> {
-    fn new(cases: &'a [CaseView]) -> Self {
+    pub(super) fn new(cases: &'a [CaseView]) -> Self {
         let mut ix = Self {
             by_employee_id: BTreeMap::new(),
             by_email: BTreeMap::new(),
@@ -138,7 +140,11 @@ impl<'a> CaseIndex<'a> {
         ix
     }
 
-    fn for_person(&self, row: &PopulationRow, account: Option<&Account>) -> Option<&'a CaseView> {
+    pub(super) fn for_person(
+        &self,
+        row: &PopulationRow,
+        account: Option<&Account>,
+    ) -> Option<&'a CaseView> {
         row.employee_id
             .as_deref()
             .and_then(|id| self.by_employee_id.get(id).copied())
@@ -151,13 +157,13 @@ impl<'a> CaseIndex<'a> {
     }
 }
 
-struct AccountIndex<'a> {
+pub(super) struct AccountIndex<'a> {
     by_employee_id: BTreeMap<&'a str, &'a Account>,
     by_email: BTreeMap<String, &'a Account>,
 }
 
 impl<'a> AccountIndex<'a> {
-    fn new(accounts: &'a [Account]) -> Self {
+    pub(super) fn new(accounts: &'a [Account]) -> Self {
         let mut ix = Self {
             by_employee_id: BTreeMap::new(),
             by_email: BTreeMap::new(),
@@ -173,7 +179,7 @@ impl<'a> AccountIndex<'a> {
         ix
     }
 
-    fn for_person(&self, row: &PopulationRow) -> Option<&'a Account> {
+    pub(super) fn for_person(&self, row: &PopulationRow) -> Option<&'a Account> {
         row.employee_id
             .as_deref()
             .and_then(|id| self.by_employee_id.get(id).copied())
@@ -328,66 +334,5 @@ pub fn reconcile(input: &ScanInput<'_>) -> Vec<Observation> {
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out.dedup_by(|a, b| a.id == b.id);
-    out
-}
-
-/// The leavers HR reports for a period and what offboard holds for each: the
-/// population-completeness section of the termination report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CompletenessRow {
-    /// The person.
-    pub person: String,
-    /// HR's employee id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub employee_id: Option<String>,
-    /// When HR says they left.
-    pub left_at: DateTime<Utc>,
-    /// offboard's case for them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub case_id: Option<CaseId>,
-    /// `case`, `no_case`, or `no_account` (nothing to offboard).
-    pub status: String,
-}
-
-/// Leavers effective in `[from, to)` and whether offboard holds a case for each.
-pub fn completeness(
-    snapshots: &[Snapshot],
-    accounts: &[Account],
-    cases: &[CaseView],
-    effective: &EffectivePolicy,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Vec<CompletenessRow> {
-    let cases = CaseIndex::new(cases);
-    let accounts = AccountIndex::new(accounts);
-    let mut seen = std::collections::BTreeSet::new();
-    let mut out = Vec::new();
-    for row in snapshots.iter().flat_map(|s| &s.rows) {
-        let Some(left_at) = row.leave_at(effective) else {
-            continue;
-        };
-        if left_at < from || left_at >= to || row.employment != Employment::Terminated {
-            continue;
-        }
-        if !seen.insert(person_key(row)) {
-            continue;
-        }
-        let account = accounts.for_person(row);
-        let case = cases.for_person(row, account);
-        out.push(CompletenessRow {
-            person: row.display(),
-            employee_id: row.employee_id.clone(),
-            left_at,
-            case_id: case.map(|c| c.case_id.clone()),
-            status: match (case, account) {
-                (Some(_), _) => "case",
-                (None, Some(_)) => "no_case",
-                (None, None) => "no_account",
-            }
-            .into(),
-        });
-    }
-    out.sort_by(|a, b| a.left_at.cmp(&b.left_at).then(a.person.cmp(&b.person)));
     out
 }

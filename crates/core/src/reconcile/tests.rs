@@ -58,6 +58,7 @@ fn case_for(emp: &str, object_id: &str, completed: bool) -> CaseView {
         object_id: Some(object_id.into()),
         terminal: completed,
         completed,
+        cancelled: false,
         sla_deadline: Some(now() - chrono::Duration::days(1)),
         sign_in_cut: Some(Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap()),
         effective_at: Utc.with_ymd_and_hms(2026, 11, 20, 23, 59, 59).unwrap(),
@@ -116,22 +117,99 @@ fn an_account_enabled_again_after_a_completed_case_is_access_returned() {
     );
 }
 
-#[test]
-fn completeness_names_every_leaver_of_the_period() {
-    let snaps = [snapshot(CSV)];
-    let effective = EffectivePolicy::new("UTC", "end-of-day").unwrap();
-    let accounts = [account("cat", "cat@x.test", Some("E3"), true)];
-    let rows = completeness(
-        &snaps,
-        &accounts,
-        &[case_for("E2", "bob", true)],
-        &effective,
+fn period() -> (DateTime<Utc>, DateTime<Utc>) {
+    (
         Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
         Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
+    )
+}
+
+#[test]
+fn a_scan_keeps_each_leaver_once_with_the_account_it_matched() {
+    let effective = EffectivePolicy::new("UTC", "end-of-day").unwrap();
+    // The same report twice (two sources): each leaver once, from the first source.
+    let mut second = snapshot(CSV);
+    second.source = "bamboohr".into();
+    let kept = leavers(
+        &[snapshot(CSV), second],
+        &[account("cat", "CAT@x.test", None, true)],
+        &effective,
     );
-    let got: Vec<(&str, &str)> = rows
+    let got: Vec<(&str, Option<&str>, &str)> = kept
         .iter()
-        .map(|r| (r.person.as_str(), r.status.as_str()))
+        .map(|l| {
+            (
+                l.name.as_deref().unwrap(),
+                l.object_id.as_deref(),
+                l.source.as_str(),
+            )
+        })
         .collect();
-    assert_eq!(got, [("Bob", "case"), ("Cat", "no_case")]);
+    assert_eq!(
+        got,
+        [
+            ("Bob", None, "report"),
+            ("Cat", Some("cat"), "report"),
+            ("Dan", None, "report"),
+        ],
+        "Ann is current; Cat's account is found by email, whatever its case"
+    );
+    // HR's date ends at the company's cutoff (end of day: the next midnight).
+    assert_eq!(
+        kept[0].left_at,
+        Utc.with_ymd_and_hms(2026, 11, 21, 0, 0, 0).unwrap()
+    );
+}
+
+#[test]
+fn completeness_names_every_leaver_of_the_period_and_every_case_hr_does_not_report() {
+    let effective = EffectivePolicy::new("UTC", "end-of-day").unwrap();
+    let kept = leavers(
+        &[snapshot(CSV)],
+        &[
+            account("cat", "cat@x.test", Some("E3"), true),
+            account("bob", "bob@x.test", Some("E2"), false),
+        ],
+        &effective,
+    );
+    // Bob's case, found by his account although it names neither id nor email.
+    let mut bob = case_for("E-other", "bob", true);
+    bob.employee_id = None;
+    // Eve: an operator's termination HR does not report; Ann: HR says current, her case
+    // was cancelled (a rescinded leave): not a difference. Dan leaves in December.
+    let mut eve = case_for("E7", "eve", true);
+    eve.leaver = "Eve".into();
+    eve.emails = vec!["eve@x.test".into()];
+    let mut ann = case_for("E1", "ann", true);
+    ann.cancelled = true;
+    let mut dan = case_for("E4", "dan", false);
+    dan.effective_at = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+    let (from, to) = period();
+    let rows = completeness(&kept, &[bob, eve, ann, dan], from, to);
+    let got: Vec<(&str, &str, bool)> = rows
+        .iter()
+        .map(|r| (r.person.as_str(), r.status.as_str(), r.case_id.is_some()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Eve", "not_in_hr", true),
+            ("Bob", "case", true),
+            ("Cat", "no_case", false),
+        ],
+        "{rows:#?}"
+    );
+    assert_eq!(rows[0].email.as_deref(), Some("eve@x.test"));
+    assert!(rows[0].hr_left_at.is_none());
+    assert!(
+        rows.iter()
+            .all(|r| r.status.is_difference() != (r.status == CompletenessStatus::Case))
+    );
+    // A leaver with no account and no case is named too.
+    let gone = leavers(&[snapshot(CSV)], &[], &effective);
+    let rows = completeness(&gone, &[], from, to);
+    assert_eq!(
+        rows.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [CompletenessStatus::NoAccount, CompletenessStatus::NoAccount]
+    );
 }

@@ -4,7 +4,7 @@
 
 use chrono::Datelike;
 use maud::{Markup, html};
-use offboard_api::ReportFormat;
+use offboard_api::{ReportFormat, ReportSection};
 use offboard_service::report::ReportQuery;
 
 use super::layout::page as chrome;
@@ -35,6 +35,7 @@ pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Ma
             from_as_given: from_text.clone(),
             to_as_given: to_text.clone(),
             format: ReportFormat::Csv,
+            section: ReportSection::Terminations,
         };
         let by = caller.actor().describe();
         // An export is a person's action: the log names who pulled which population.
@@ -79,6 +80,8 @@ pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Ma
                     a href={ "/api/reports/terminations?" (query("csv")) } download { "Download CSV" }
                     " · "
                     a href={ "/api/reports/terminations?" (query("json")) } download { "Download JSON" }
+                    " · "
+                    a href={ "/api/reports/terminations?" (query("csv")) "&section=completeness" } download { "Download population completeness (CSV)" }
                 }
                 p { small { "The download is generated again: its rows and their SHA-256 are the same while the evidence is; the generation time differs." } }
             }

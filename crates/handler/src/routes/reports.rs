@@ -1,6 +1,9 @@
-//! `GET /api/reports/terminations?from=&to=&format=csv|json`: one row per leaver, with the
-//! facts an auditor needs to rely on the report. The JSON export carries them in `meta`; the
-//! CSV export (RFC 4180, formula cells neutralised) carries them in response headers:
+//! `GET /api/reports/terminations?from=&to=&format=csv|json&section=terminations|completeness`:
+//! one row per leaver, and the population-completeness section (HR's leavers of the period
+//! against offboard's cases), with the facts an auditor needs to rely on the report. The JSON
+//! export holds both sections and carries the facts in `meta` (and `completeness`); a CSV export
+//! (RFC 4180, formula cells neutralised) holds the section `section` names (the cases by
+//! default) and carries them in response headers:
 //!
 //! | header | meaning |
 //! | --- | --- |
@@ -11,11 +14,13 @@
 //! | `Offboard-Report-Parameters` | the parameters, as given and as applied (JSON) |
 //! | `Offboard-Report-Periods` | the evidence periods read |
 //! | `Offboard-Worm` | `enforced`, or the `WORM not enforced: ...` warning |
+//! | `Offboard-Report-Population` | completeness: the scan HR's leavers were read from (JSON: id, ledger position, end, each source's digest and rows) |
+//! | `Offboard-Report-Note` | completeness: why there are no rows to show, when there cannot be |
 
 use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 
-use offboard_api::{ReportFormat, ReportMeta};
+use offboard_api::{ReportFormat, ReportMeta, ReportSection};
 use offboard_service::report::ReportQuery;
 
 use crate::problem::Problem;
@@ -40,12 +45,21 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
             Problem::bad_query(format!("`format` must be csv or json (got `{f}`)"))
         })?,
     };
+    let section = match req.query_param("section") {
+        None => ReportSection::Terminations,
+        Some(s) => ReportSection::parse(&s).ok_or_else(|| {
+            Problem::bad_query(format!(
+                "`section` must be terminations or completeness (got `{s}`)"
+            ))
+        })?,
+    };
     let q = ReportQuery {
         from,
         to,
         from_as_given,
         to_as_given,
         format,
+        section,
     };
     let generated_by = format!(
         "offboard {} ({})",
@@ -64,7 +78,11 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
         HeaderValue::from_static(format.content_type()),
     );
     if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"terminations-{}-{}.{}\"",
+        "attachment; filename=\"{}-{}-{}.{}\"",
+        match (format, section) {
+            (ReportFormat::Csv, ReportSection::Completeness) => "completeness",
+            _ => "terminations",
+        },
         sanitize(&q.from_as_given),
         sanitize(&q.to_as_given),
         format.as_str()
@@ -105,7 +123,7 @@ pub fn meta_headers(meta: &ReportMeta) -> Vec<(&'static str, String)> {
             })
             .collect::<String>()
     };
-    vec![
+    let mut headers = vec![
         ("offboard-report-sha256", meta.sha256.clone()),
         ("offboard-report-rows", meta.row_count.to_string()),
         ("offboard-report-generated-at", meta.generated_at.clone()),
@@ -120,5 +138,15 @@ pub fn meta_headers(meta: &ReportMeta) -> Vec<(&'static str, String)> {
             "offboard-worm",
             ascii(meta.warning.as_deref().unwrap_or("enforced")),
         ),
-    ]
+    ];
+    if let Some(p) = &meta.population {
+        headers.push((
+            "offboard-report-population",
+            ascii(&serde_json::to_string(p).unwrap_or_default()),
+        ));
+    }
+    if let Some(n) = &meta.note {
+        headers.push(("offboard-report-note", ascii(n)));
+    }
+    headers
 }

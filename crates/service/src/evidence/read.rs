@@ -11,6 +11,31 @@ use super::{Evidence, EvidenceFailure};
 impl Evidence {
     /// The downloadable packet of a case.
     pub async fn packet(&self, period: &str, case_id: &CaseId) -> Result<Packet, EvidenceFailure> {
+        let seq = self
+            .index
+            .get(period, case_id)
+            .await?
+            .and_then(|v| v.value.ledger_seq);
+        self.packet_at(period, case_id, seq).await
+    }
+
+    /// The packet of a scan's chain, whose ledger position the caller knows (a scan has no
+    /// index row to say it).
+    pub async fn scan_packet(
+        &self,
+        period: &str,
+        chain: &CaseId,
+        ledger_seq: u64,
+    ) -> Result<Packet, EvidenceFailure> {
+        self.packet_at(period, chain, Some(ledger_seq)).await
+    }
+
+    async fn packet_at(
+        &self,
+        period: &str,
+        case_id: &CaseId,
+        ledger_seq: Option<u64>,
+    ) -> Result<Packet, EvidenceFailure> {
         let mut records = Vec::new();
         for r in self.store.records(period, case_id).await? {
             records.push(r.record.map_err(|e| EvidenceFailure::Corrupt {
@@ -28,12 +53,7 @@ impl Evidence {
             }
             None => None,
         };
-        let entry = match self
-            .index
-            .get(period, case_id)
-            .await?
-            .and_then(|v| v.value.ledger_seq)
-        {
+        let entry = match ledger_seq {
             Some(seq) => self.ledger_at(seq).await?,
             None if seal.is_some() => self.find_ledger_entry(case_id, None).await?,
             None => None,

@@ -68,6 +68,7 @@ pub fn view(case: &Case, policy: &Policy) -> CaseView {
         object_id: facts.map(|f| f.user.id.clone()),
         terminal: case.status.is_final(),
         completed: case.status == CaseStatus::Completed,
+        cancelled: case.status == CaseStatus::Cancelled,
         // A case opened after its effective time (a missed termination the scan found, a
         // late webhook) is judged incomplete from when offboard learned of it.
         sla_deadline: Some(case.due_at().max(case.created_at) + Duration::minutes(sla)),

@@ -28,8 +28,8 @@ use offboard_core::policy::Policy;
 use offboard_core::ports::{CaseStore, StoreError};
 use offboard_core::reconcile::population::PopulationIndex;
 use offboard_core::reconcile::{
-    Finding, FindingKind, FindingStore, Observation, PopulationRow, SCAN_STEP, ScanInput,
-    ScanRecord, Snapshot, SourceSummary, person_key,
+    Finding, FindingKind, FindingStore, Leaver, Observation, PopulationRow, PopulationScan,
+    SCAN_STEP, ScanInput, ScanRecord, SealedScan, Snapshot, SourceSummary, person_key,
 };
 use offboard_graph::{GraphClient, GraphError};
 
@@ -404,10 +404,29 @@ impl Reconciler {
             started_at,
             ended_at,
         };
+        // HR's leavers as this scan read them, sealed with it: the termination report's
+        // completeness section reads them (only from a scan that read every source).
+        let leavers = population_complete
+            .then(|| offboard_core::reconcile::leavers(&snapshots, &dir.accounts, &self.effective));
         let ledger_seq = if dry_run {
             None
         } else {
-            Some(self.seal(&record, &chain, &stored).await?)
+            let seq = self
+                .seal(&record, &chain, &stored, leavers.as_deref())
+                .await?;
+            if let Some(leavers) = &leavers {
+                self.findings
+                    .put_population_scan(&PopulationScan {
+                        scan_id: scan_id.clone(),
+                        period: period_of(record.started_at),
+                        ledger_seq: seq,
+                        ended_at: record.ended_at,
+                        sources: record.sources.clone(),
+                        leavers: leavers.len() as u64,
+                    })
+                    .await?;
+            }
+            Some(seq)
         };
         Ok(ScanOutcome {
             record,
@@ -469,15 +488,21 @@ impl Reconciler {
         Ok(())
     }
 
-    /// Seals the scan's record into the ledger (its own chain, in the month it started).
+    /// Seals the scan's record into the ledger (its own chain, in the month it started), with
+    /// the ids of the findings it saw and HR's leavers when every source loaded.
     async fn seal(
         &self,
         record: &ScanRecord,
         chain: &CaseId,
         seen: &[Finding],
+        leavers: Option<&[Leaver]>,
     ) -> Result<u64, ScanError> {
-        let mut details = serde_json::to_value(record).unwrap_or_default();
-        details["findingIds"] = json!(seen.iter().map(|f| f.id()).collect::<Vec<_>>());
+        let details = serde_json::to_value(SealedScan {
+            record: record.clone(),
+            finding_ids: seen.iter().map(|f| f.id().to_owned()).collect(),
+            leavers: leavers.map(<[Leaver]>::to_vec),
+        })
+        .unwrap_or_default();
         let digest = Sha256Digest::of(
             serde_json_canonicalizer::to_string(&details)
                 .unwrap_or_default()

@@ -4,6 +4,7 @@
 //! binary with modules (link time).
 
 mod access;
+mod completeness;
 mod directory;
 mod engine;
 mod helpers;

@@ -2,13 +2,17 @@
 //! to rely on a system-generated report (information produced by the entity): the query in
 //! words, its parameters, the row count, when it was generated, and the SHA-256 of the export.
 //!
-//! Two renderings of the same rows:
+//! The report has two sections: one row per case of the period, and the population-completeness
+//! section ([`completeness`]: HR's leavers of the period against offboard's cases). Two
+//! renderings:
 //!
-//! - **JSON**: `{"meta": {...}, "rows": [...]}`. `meta.sha256` is the SHA-256 of the RFC 8785
-//!   canonical JSON of `rows` (any JCS implementation can recompute it).
+//! - **JSON**: `{"meta": {...}, "rows": [...], "completeness": {...}}`. `meta.sha256` is the
+//!   SHA-256 of the RFC 8785 canonical JSON of `rows` (any JCS implementation can recompute
+//!   it), `completeness.sha256` that of `completeness.rows`.
 //! - **CSV** (RFC 4180: comma-separated, `"`-quoted where needed, CRLF line ends, a header
-//!   row): `meta.sha256` is the SHA-256 of the body exactly as delivered; the meta travels
-//!   beside it (HTTP response headers, or `FILE.meta.json` from `offboard report --out`).
+//!   row), one section per export (`section`, cases by default): `meta.sha256` is the SHA-256
+//!   of the body exactly as delivered; the meta travels beside it (HTTP response headers, or
+//!   `FILE.meta.json` from `offboard report --out`).
 //!
 //! **Spreadsheet safety.** A CSV cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage
 //! return could be run as a formula by a spreadsheet (CSV injection). Every such cell is
@@ -23,9 +27,13 @@ use offboard_core::evidence::{IndexEntry, WormStatus};
 use offboard_core::ids::Sha256Digest;
 
 use offboard_api::ms;
-pub use offboard_api::{ReportFormat, ReportMeta, ReportParameters, ReportRow};
+pub use offboard_api::{
+    Completeness, ReportFormat, ReportMeta, ReportParameters, ReportRow, ReportSection,
+};
 
 use crate::compliance::{Compliance, ComplianceError};
+
+pub mod completeness;
 
 /// The systems every CSV export has a removal column for, whether or not a row has a value:
 /// a fixed set keeps the columns stable between periods. Other systems found in the rows get
@@ -54,6 +62,8 @@ pub struct ReportQuery {
     pub to_as_given: String,
     /// The format.
     pub format: ReportFormat,
+    /// The table a CSV export holds (the JSON export holds both).
+    pub section: ReportSection,
 }
 
 /// One leaver's row, from the compliance index.
@@ -243,23 +253,30 @@ fn csv_cells(r: &ReportRow, systems: &[String]) -> Vec<String> {
     cells
 }
 
-/// Renders rows as RFC 4180 CSV with neutralised cells.
-pub fn render_csv(
-    rows: &[ReportRow],
+/// Renders a table as RFC 4180 CSV with a header row and neutralised cells.
+fn render_table(
     columns: &[String],
-    systems: &[String],
+    rows: impl ExactSizeIterator<Item = Vec<String>>,
 ) -> Result<Vec<u8>, ComplianceError> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .quote_style(csv::QuoteStyle::Necessary)
         .from_writer(Vec::with_capacity(rows.len() * 512 + 512));
     w.write_record(columns).map_err(encoding)?;
-    for r in rows {
-        let cells = csv_cells(r, systems);
+    for cells in rows {
         w.write_record(cells.iter().map(|c| neutralise(c).into_owned()))
             .map_err(encoding)?;
     }
     w.into_inner().map_err(encoding)
+}
+
+/// Renders rows as RFC 4180 CSV with neutralised cells.
+pub fn render_csv(
+    rows: &[ReportRow],
+    columns: &[String],
+    systems: &[String],
+) -> Result<Vec<u8>, ComplianceError> {
+    render_table(columns, rows.iter().map(|r| csv_cells(r, systems)))
 }
 
 impl Compliance {
@@ -280,11 +297,13 @@ impl Compliance {
             });
         }
         let (periods, entries) = self.entries_between(Some(q.from), Some(q.to)).await?;
+        let completeness = self.completeness(q.from, q.to, &entries).await?;
         let rows: Vec<ReportRow> = entries.iter().map(row).collect();
         build(
             q,
             periods,
             rows,
+            completeness,
             self.evidence_service().worm(),
             generated_at,
             generated_by,
@@ -292,12 +311,13 @@ impl Compliance {
     }
 }
 
-/// Renders `rows` (already selected and ordered) into the export and its meta. Public so the
-/// benchmark and tests can render without a store.
+/// Renders `rows` (already selected and ordered) and the completeness section into the export
+/// and its meta. Public so the benchmark and tests can render without a store.
 pub fn build(
     q: &ReportQuery,
     periods: Vec<String>,
     rows: Vec<ReportRow>,
+    completeness: Completeness,
     worm: WormStatus,
     generated_at: DateTime<Utc>,
     generated_by: &str,
@@ -310,19 +330,32 @@ pub fn build(
             .filter(|s| !STANDARD_SYSTEMS.contains(&s.as_str()))
             .cloned(),
     );
-    let columns = columns(&systems);
+    // A CSV export is one table; the JSON export carries both sections.
+    let completeness_csv =
+        q.format == ReportFormat::Csv && q.section == ReportSection::Completeness;
+    let (schema, query, columns, row_count) = if completeness_csv {
+        (
+            self::completeness::COMPLETENESS_SCHEMA,
+            self::completeness::COMPLETENESS_QUERY,
+            self::completeness::COLUMNS.map(str::to_owned).to_vec(),
+            completeness.rows.len(),
+        )
+    } else {
+        (REPORT_SCHEMA, REPORT_QUERY, columns(&systems), rows.len())
+    };
     let mut meta = ReportMeta {
-        schema: REPORT_SCHEMA.to_owned(),
-        query: REPORT_QUERY.to_owned(),
+        schema: schema.to_owned(),
+        query: query.to_owned(),
         parameters: ReportParameters {
             from: q.from_as_given.clone(),
             to: q.to_as_given.clone(),
             format: q.format,
+            section: q.section,
             effective_from: ms::text(&q.from),
             effective_to: ms::text(&q.to),
         },
         periods,
-        row_count: rows.len(),
+        row_count,
         columns,
         generated_at: ms::text(&generated_at),
         generated_by: generated_by.to_owned(),
@@ -335,10 +368,23 @@ pub fn build(
         csv_neutralisation: (q.format == ReportFormat::Csv).then(|| CSV_NEUTRALISATION.to_owned()),
         warning: worm.warning(),
         worm,
+        population: completeness_csv
+            .then(|| completeness.scan.clone())
+            .flatten(),
+        note: completeness_csv
+            .then(|| completeness.note.clone())
+            .flatten(),
     };
     let body = match q.format {
         ReportFormat::Csv => {
-            let body = render_csv(&rows, &meta.columns, &systems)?;
+            let body = if completeness_csv {
+                render_table(
+                    &meta.columns,
+                    completeness.rows.iter().map(self::completeness::csv_cells),
+                )?
+            } else {
+                render_csv(&rows, &meta.columns, &systems)?
+            };
             meta.sha256 = Sha256Digest::of(&body).to_hex();
             body
         }
@@ -346,8 +392,10 @@ pub fn build(
             let value = serde_json::to_value(&rows).map_err(encoding)?;
             let canonical = serde_json_canonicalizer::to_vec(&value).map_err(encoding)?;
             meta.sha256 = Sha256Digest::of(&canonical).to_hex();
-            serde_json::to_vec(&serde_json::json!({"meta": meta, "rows": value}))
-                .map_err(encoding)?
+            serde_json::to_vec(
+                &serde_json::json!({"meta": meta, "rows": value, "completeness": completeness}),
+            )
+            .map_err(encoding)?
         }
     };
     Ok(RenderedReport { meta, body })
@@ -421,7 +469,12 @@ mod tests {
             from_as_given: "2026-12-01".into(),
             to_as_given: "2026-12-31".into(),
             format,
+            section: ReportSection::Terminations,
         }
+    }
+
+    fn no_scan() -> Completeness {
+        completeness::section(None, Some(completeness::NO_SCAN.into()), Vec::new()).unwrap()
     }
 
     #[test]
@@ -449,6 +502,7 @@ mod tests {
             &query(ReportFormat::Csv),
             vec!["2026-12".into()],
             vec![row("evt-1"), evil],
+            no_scan(),
             WormStatus::NotEnforced {
                 reason: "test".into(),
             },
@@ -491,6 +545,7 @@ mod tests {
             &query(ReportFormat::Json),
             vec![],
             vec![row("evt-1")],
+            no_scan(),
             WormStatus::Enforced {
                 retention_days: 2555,
                 protection: None,
