@@ -6,7 +6,9 @@
 //! with `auto_remediate`, just those two steps re-run and verify under a new seal generation; a
 //! second scan raises nothing twice; a failing source (unreachable, 401, malformed CSV, a
 //! missing column) fails the scan with a finding and a notification naming the setting and
-//! never turns anyone into an orphan; a tampered scan record fails `offboard verify --ledger`.
+//! never turns anyone into an orphan; a tampered scan record fails `offboard verify --ledger`;
+//! an orphan in Samba AD is found through the on-prem agent, one in an excluded OU is not; the
+//! termination report's completeness section names HR's leavers and every difference.
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,10 +17,12 @@ use chrono::Utc;
 use offboard_api::{FindingsPage, ScanAnswer, TerminationsReport};
 use offboard_core::case::CaseStatus;
 use offboard_core::reconcile::{CompletenessStatus, ScanRecord};
-use offboard_testkit::{Backend, TestApp, spawn_app_with};
+use offboard_testkit::samba::{create_ou, create_user};
+use offboard_testkit::{Backend, Hybrid, Samba, TestApp, spawn_app_with};
 use serde_json::{Map, Value, json};
 use standin_bamboohr::{BambooHr, Seed};
 
+use crate::hybrid::must;
 use crate::pipeline::{ADELE, JOHANNA, finished, only_removable_groups};
 use crate::tamper::{offboard, verify_ledger};
 
@@ -507,6 +511,128 @@ async fn ghost_access_embedded() {
 #[tokio::test]
 async fn ghost_access_azure() {
     ghost_access(Backend::Azure).await;
+}
+
+/// AD's own accounts through the on-prem agent: an enabled account in the managed OU that HR
+/// does not know (synced or not, Entra ID may not show it) is an orphan; one in an OU the
+/// policy excludes is not; with the agent gone, the scan says so and clears no AD orphan.
+async fn ad_orphans_through_the_agent(backend: Backend) {
+    let samba = must(Samba::from_env());
+    let mut admin = must(samba.admin().await);
+    let service_ou = must(create_ou(&mut admin, &samba.users_ou).await);
+    let orphan = must(create_user(&mut admin, &samba.users_ou, 512).await);
+    let service = must(create_user(&mut admin, &service_ou, 512).await);
+    let _ = admin.unbind().await;
+    let hybrid = must(Hybrid::start(samba.clone()).await);
+    let policy_dir = tempfile::tempdir().expect("tempdir");
+    let policy = policy_dir.path().join("policy.toml");
+    let builtin =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/policy.toml"))
+            .expect("config/policy.toml");
+    assert!(builtin.contains("exclude_ous = []"));
+    std::fs::write(
+        &policy,
+        builtin.replace(
+            "exclude_ous = []",
+            &format!("exclude_ous = [\"{service_ou}\"]"),
+        ),
+    )
+    .expect("policy file");
+    let bamboo = BambooHr::start(Seed {
+        company_domain: "contoso".into(),
+        api_key: "bamboo-api-key-for-tests".into(),
+        employees: Vec::new(),
+    })
+    .await
+    .expect("BambooHR stand-in");
+    let (url, key) = (bamboo.api_base(), bamboo.api_key().to_owned());
+    let app = spawn_app_with(backend, Default::default(), |s| {
+        hybrid.configure(s);
+        s.insert("OFFBOARD_POPULATION_SOURCES".into(), "bamboohr".into());
+        s.insert("OFFBOARD_POPULATION_BAMBOOHR_URL".into(), url);
+        s.insert("OFFBOARD_POPULATION_BAMBOOHR_KEY".into(), key);
+        s.insert("OFFBOARD_POLICY_FILE".into(), policy.display().to_string());
+    })
+    .await;
+    // Everyone in the tenant is a current employee: only AD can hold an orphan.
+    let put = app
+        .client
+        .put(format!("{}/_sim/employees", bamboo.base()))
+        .json(&population(&app, &[], &[]))
+        .send()
+        .await
+        .expect("seed BambooHR");
+    assert!(put.status().is_success());
+    let agent = must(hybrid.spawn_agent().await);
+
+    let first = scan(&app).await;
+    assert!(first.scan.complete(), "{:?}", first.scan.sources);
+    assert!(
+        first.scan.accounts.get("ad").is_some_and(|n| *n >= 1),
+        "{:?}",
+        first.scan.accounts
+    );
+    let ad_orphans: Vec<&offboard_core::reconcile::Finding> = first
+        .findings
+        .iter()
+        .filter(|f| f.id().starts_with("orphaned_account:ad:"))
+        .collect();
+    let found = ad_orphans
+        .iter()
+        .find(|f| f.observation.subject == orphan.upn)
+        .unwrap_or_else(|| {
+            panic!(
+                "the AD orphan {} is found: {:?}",
+                orphan.upn,
+                ids(&first.findings)
+            )
+        });
+    assert!(
+        found.observation.what.contains("AD (managed OUs)"),
+        "{found:?}"
+    );
+    assert!(
+        !first
+            .findings
+            .iter()
+            .any(|f| f.observation.subject == service.upn),
+        "an account in an excluded OU is no orphan"
+    );
+    assert!(
+        !first
+            .findings
+            .iter()
+            .any(|f| f.id().starts_with("orphaned_account:entra:")),
+        "{:?}",
+        ids(&first.findings)
+    );
+
+    // The agent gone: a finding says AD could not be read, and the AD orphan stays open.
+    agent.stop().await;
+    let second = scan(&app).await;
+    assert!(
+        ids(&second.findings).contains(&"source_failed:ad".to_owned()),
+        "{:?}",
+        ids(&second.findings)
+    );
+    assert!(
+        !ids(&second.resolved).contains(&found.id().to_owned()),
+        "{:?}",
+        ids(&second.resolved)
+    );
+    let open: FindingsPage = app.get("/api/findings?type=orphaned_account").await.body();
+    assert!(ids(&open.findings).contains(&found.id().to_owned()));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn ad_orphans_through_the_agent_embedded() {
+    ad_orphans_through_the_agent(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn ad_orphans_through_the_agent_azure() {
+    ad_orphans_through_the_agent(Backend::Azure).await;
 }
 
 /// Who the bad-source test knows: HR's report as CSV (everyone current except `orphan`, who

@@ -150,12 +150,17 @@ pub enum Action {
     HideFromAddressLists,
     /// Change nothing; return the account's state.
     ReadBack,
+    /// Change nothing; list every enabled user account under the OUs the agent manages (a
+    /// paged LDAP search) into [`crate::CommandResult::accounts`]: AD as the ghost-access scan
+    /// sees it. It acts on no one account, so a command carrying it has no `target` and no
+    /// other action.
+    ListEnabledUsers,
 }
 
 impl Action {
     /// Whether the action writes to AD (read-backs do not, so they pass the OU and protection rails).
     pub fn is_change(&self) -> bool {
-        !matches!(self, Self::ReadBack)
+        !matches!(self, Self::ReadBack | Self::ListEnabledUsers)
     }
 
     /// A short name for logs and evidence.
@@ -168,6 +173,7 @@ impl Action {
             Self::Stamp { .. } => "stamp",
             Self::HideFromAddressLists => "hideFromAddressLists",
             Self::ReadBack => "readBack",
+            Self::ListEnabledUsers => "listEnabledUsers",
         }
     }
 }
@@ -185,21 +191,25 @@ pub fn stamp_text(case_id: &CaseId, date: NaiveDate) -> String {
 }
 
 /// A command for the agent: which case, which account, which actions, and the window in which it
-/// may be executed. Sign it with [`crate::CommandSigningKey::sign`] before sending.
+/// may be executed — or, with no account, the listing of the managed OUs
+/// ([`Action::ListEnabledUsers`]). Sign it with [`crate::CommandSigningKey::sign`] before sending.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentCommand {
     /// Unique id; see [`CommandId`].
     pub id: CommandId,
-    /// The case this command serves; stamped into AD and echoed in the result.
+    /// The case this command serves (for a listing, the scan); stamped into AD and echoed in
+    /// the result.
     pub case_id: CaseId,
     /// When the handler issued the command. The agent refuses commands from the future (beyond its
     /// configured clock skew).
     pub issued_at: DateTime<Utc>,
     /// After this instant the agent refuses the command.
     pub expires_at: DateTime<Utc>,
-    /// The account to act on.
-    pub target: UserLocator,
+    /// The account to act on; absent only for [`Action::ListEnabledUsers`] (an agent from
+    /// before the listing refuses such a command as malformed, changing nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<UserLocator>,
     /// The actions, executed in this order.
     pub actions: Vec<Action>,
 }
@@ -218,8 +228,36 @@ impl AgentCommand {
             case_id,
             issued_at: now,
             expires_at: now + ttl,
-            target,
+            target: Some(target),
             actions,
+        }
+    }
+
+    /// A command listing the enabled accounts under the managed OUs, for `scan` (the scan's
+    /// id), with a fresh id, issued `now` and valid for `ttl`.
+    pub fn list_enabled_users(scan: CaseId, now: DateTime<Utc>, ttl: chrono::Duration) -> Self {
+        Self {
+            id: CommandId::new_random(),
+            case_id: scan,
+            issued_at: now,
+            expires_at: now + ttl,
+            target: None,
+            actions: vec![Action::ListEnabledUsers],
+        }
+    }
+
+    /// Why the command's shape is wrong, if it is: account actions need a target, and a
+    /// listing stands alone without one.
+    pub fn shape_error(&self) -> Option<&'static str> {
+        let listing = self.actions.contains(&Action::ListEnabledUsers);
+        if self.actions.is_empty() {
+            Some("a command needs at least one action")
+        } else if listing && (self.actions.len() > 1 || self.target.is_some()) {
+            Some("listEnabledUsers is sent alone, without a target")
+        } else if !listing && self.target.is_none() {
+            Some("a command that acts on an account needs a target")
+        } else {
+            None
         }
     }
 }

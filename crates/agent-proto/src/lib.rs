@@ -16,8 +16,8 @@ pub use command::{
     Action, AgentCommand, CaseId, CommandId, InvalidCaseId, UserLocator, reset_marker, stamp_text,
 };
 pub use result::{
-    ActionResult, AddressListVisibility, AgentIdentity, AgentResponse, CommandResult, ItemResult,
-    Outcome, RefusalReason, RejectedCommand, SafetyCheck, UserState,
+    ActionResult, AddressListVisibility, AgentIdentity, AgentResponse, CommandResult,
+    DirectoryAccount, ItemResult, Outcome, RefusalReason, RejectedCommand, SafetyCheck, UserState,
 };
 pub use signing::{
     CommandRejection, CommandSigningKey, CommandVerifier, CommandVerifyingKey, KeyError, KeyId,

@@ -64,6 +64,10 @@ pub struct CommandResult {
     pub safety: Option<SafetyCheck>,
     /// One result per action, in the command's order.
     pub actions: Vec<ActionResult>,
+    /// The enabled accounts under the managed OUs ([`crate::Action::ListEnabledUsers`]);
+    /// absent for every other command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<DirectoryAccount>>,
 }
 
 impl CommandResult {
@@ -180,6 +184,34 @@ pub enum RefusalReason {
         /// The group's DN.
         group_dn: String,
     },
+}
+
+/// An enabled user account under a managed OU, as [`crate::Action::ListEnabledUsers`]
+/// reports it: who it could be in HR, and where it is. No password material, no group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryAccount {
+    /// Distinguished name.
+    pub dn: String,
+    /// `objectGUID`.
+    pub object_guid: Uuid,
+    /// `sAMAccountName`.
+    pub sam_account_name: String,
+    /// `userPrincipalName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
+    /// `mail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<String>,
+    /// `displayName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// `employeeID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employee_id: Option<String>,
+    /// `employeeType` (service and shared accounts are excluded by it, as in Entra ID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employee_type: Option<String>,
 }
 
 /// Whether the account is hidden from Exchange address lists.

@@ -370,10 +370,8 @@ impl CommandVerifier {
                 agent_time: now,
             });
         }
-        if command.actions.is_empty() {
-            return Err(CommandRejection::Malformed {
-                detail: "a command needs at least one action".into(),
-            });
+        if let Some(why) = command.shape_error() {
+            return Err(CommandRejection::Malformed { detail: why.into() });
         }
         Ok(command)
     }
@@ -518,6 +516,38 @@ mod tests {
             verifier(&key).verify(&signed, now),
             Err(CommandRejection::Malformed { .. })
         ));
+    }
+
+    #[test]
+    fn a_listing_has_no_target_and_no_other_action() {
+        let key = CommandSigningKey::generate();
+        let v = verifier(&key);
+        let now = Utc::now();
+        let scan = CaseId::parse("scan-20261206T020000.000Z-0a1b2c3d").unwrap();
+        let listing = AgentCommand::list_enabled_users(scan, now, Duration::minutes(5));
+        let wire = serde_json::to_value(&listing).unwrap();
+        assert!(wire.get("target").is_none(), "{wire}");
+        assert_eq!(
+            v.verify(&key.sign(&listing).unwrap(), now).unwrap(),
+            listing
+        );
+        // An account command still needs its target, and a listing takes no company.
+        let mut untargeted = command(now, Duration::minutes(5));
+        untargeted.target = None;
+        let mut crowded = listing.clone();
+        crowded.actions.push(Action::Disable);
+        let mut aimed = listing;
+        aimed.target = Some(UserLocator::SamAccountName("jdoe".into()));
+        for bad in [untargeted, crowded, aimed] {
+            assert!(
+                matches!(
+                    v.verify(&key.sign(&bad).unwrap(), now),
+                    Err(CommandRejection::Malformed { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(!Action::ListEnabledUsers.is_change());
     }
 
     #[test]

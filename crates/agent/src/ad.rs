@@ -14,6 +14,9 @@ use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 mod error;
+mod listing;
+
+pub use listing::{ENABLED_USERS, PAGE_SIZE};
 
 pub use error::{AdError, rc};
 

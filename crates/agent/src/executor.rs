@@ -122,6 +122,7 @@ impl Executor {
             after: None,
             safety: None,
             actions: Vec::new(),
+            accounts: None,
         };
         match Session::open(&self.directory).await {
             Err(e) => {
@@ -189,8 +190,19 @@ impl Executor {
         command: &AgentCommand,
         result: &mut CommandResult,
     ) -> Result<(), AdError> {
+        let Some(target) = &command.target else {
+            // The listing: no account to find and nothing changed, so no rail applies; it
+            // reads only under the managed OUs.
+            let accounts = session
+                .enabled_users_under(&self.scope.managed_ous, ad::PAGE_SIZE)
+                .await?;
+            tracing::info!(accounts = accounts.len(), "listed the enabled accounts");
+            result.accounts = Some(accounts);
+            result.actions = Self::every_action(command, Outcome::Done);
+            return Ok(());
+        };
         let hide_in_schema = session.schema_has_attribute(HIDE_ATTRIBUTE).await?;
-        let found = match session.find_user(&command.target, hide_in_schema).await {
+        let found = match session.find_user(target, hide_in_schema).await {
             Ok(found) => found,
             Err(e @ AdError::Ambiguous { .. }) => {
                 result.actions = Self::every_action(
@@ -204,7 +216,7 @@ impl Executor {
             Err(e) => return Err(e),
         };
         let Some(user) = found else {
-            tracing::info!(target = %command.target, "no account matches");
+            tracing::info!(target = %target, "no account matches");
             result.actions = Self::every_action(command, Outcome::NotFound);
             return Ok(());
         };
@@ -291,6 +303,10 @@ impl Executor {
         };
         let outcome = match action {
             Action::ReadBack => Outcome::Done,
+            // Never sent with a target (the verifier refuses it); nothing to do on one account.
+            Action::ListEnabledUsers => Outcome::NotApplicable {
+                reason: "listing acts on no single account".into(),
+            },
             Action::Disable => {
                 if user.disabled {
                     Outcome::AlreadyDone

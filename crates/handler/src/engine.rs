@@ -24,14 +24,25 @@ use secrecy::ExposeSecret;
 
 use offboard_backends::Backends;
 
-/// The engine for these settings and backends, and the Microsoft 365 tenant it acts on
-/// (the notification mail sink sends through the same Graph client).
+/// What [`build`] makes: the engine, the Microsoft 365 tenant it acts on (the notification
+/// mail sink sends through the same Graph client) and the on-prem agent, when one is
+/// configured (the ghost-access scan reads AD through it too).
+pub struct Built {
+    /// The engine.
+    pub engine: Engine,
+    /// The tenant, as the HTTP side calls it.
+    pub tenant: Arc<Tenant>,
+    /// The on-prem agent, if the relay and its secrets are configured.
+    pub agent: Option<OnPremAgent>,
+}
+
+/// The engine for these settings and backends, with its tenant and agent.
 pub fn build(
     settings: &Settings,
     backends: &Backends,
     evidence: Evidence,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<(Engine, Arc<Tenant>)> {
+) -> anyhow::Result<Built> {
     let t = &settings.tenant;
     let tenant_id = t.tenant_id.clone().ok_or_else(|| {
         anyhow::anyhow!(
@@ -72,7 +83,7 @@ pub fn build(
     );
     let registry =
         steps::with_rights_index(registry, workers.clone(), rights_index(&tenant, backends));
-    let registry = with_agent(registry, settings.agent.as_ref(), credential, &notifier);
+    let (registry, agent) = with_agent(registry, settings.agent.as_ref(), credential, &notifier);
     let registry = steps::with_connector_steps(registry, &settings.connectors)
         .map_err(|why| anyhow::anyhow!("{why}"))?;
     for c in &settings.connectors {
@@ -90,7 +101,11 @@ pub fn build(
         backends.remediations.clone(),
     )
     .with_connectors(settings.connectors.clone());
-    Ok((engine, tenant))
+    Ok(Built {
+        engine,
+        tenant,
+        agent,
+    })
 }
 
 /// The rights index (who holds rights on which mailbox) on these backends, refreshed from
@@ -104,20 +119,20 @@ pub fn rights_index(tenant: &Arc<Tenant>, backends: &Backends) -> RightsIndexSer
 }
 
 /// Adds the AD steps to `registry` as the settings allow: through the agent when the relay and
-/// its secrets are configured; failing at once, naming the setting, when the relay is
-/// configured but a secret is missing or malformed; not at all without a relay (the engine
-/// then shows the AD steps of synced leavers as waiting for the agent).
+/// its secrets are configured (the agent is returned too); failing at once, naming the setting,
+/// when the relay is configured but a secret is missing or malformed; not at all without a
+/// relay (the engine then shows the AD steps of synced leavers as waiting for the agent).
 fn with_agent(
     registry: StepRegistry,
     agent: Option<&AgentSettings>,
     credential: Arc<dyn TokenCredential>,
     notifier: &Arc<dyn Notifier>,
-) -> StepRegistry {
+) -> (StepRegistry, Option<OnPremAgent>) {
     let Some(agent) = agent else {
         tracing::warn!(
             "{OFFBOARD_RELAY_NAMESPACE} is not set: the AD steps of synced leavers will wait for an on-prem agent"
         );
-        return registry;
+        return (registry, None);
     };
     match on_prem_agent(agent, credential) {
         Ok(a) => {
@@ -126,11 +141,12 @@ fn with_agent(
                 signing_key_id = a.signing_key_id(),
                 "AD steps run through the on-prem agent (its trusted_keys must hold this key's public half)"
             );
-            steps::with_ad_steps(registry, Arc::new(a.with_notifier(notifier.clone())))
+            let a = a.with_notifier(notifier.clone());
+            (steps::with_ad_steps(registry, Arc::new(a.clone())), Some(a))
         }
         Err(why) => {
             tracing::error!("the AD steps cannot run: {why}");
-            steps::with_ad_steps_unavailable(registry, why)
+            (steps::with_ad_steps_unavailable(registry, why), None)
         }
     }
 }

@@ -77,8 +77,11 @@ impl Application {
             backends.actor.clone(),
             clock.clone(),
         );
-        let (engine, tenant) =
-            crate::engine::build(&settings, &backends, evidence.clone(), clock.clone())?;
+        let crate::engine::Built {
+            engine,
+            tenant,
+            agent,
+        } = crate::engine::build(&settings, &backends, evidence.clone(), clock.clone())?;
         let sinks = Arc::new(Sinks::from_settings(
             &settings.notify,
             Some(tenant.graph.clone()),
@@ -114,6 +117,10 @@ impl Application {
             clock.clone(),
         )
         .with_engine(engine.clone());
+        let reconciler = match agent {
+            Some(a) => reconciler.with_agent(a),
+            None => reconciler,
+        };
         let scim = ScimService::new(
             backends.scim_users.clone(),
             intake.clone(),

@@ -235,6 +235,20 @@ pub async fn set_password(ldap: &mut ldap3::Ldap, dn: &str) -> anyhow::Result<St
     Ok(password)
 }
 
+/// Creates an organisational unit under `parent`; returns its DN.
+pub async fn create_ou(ldap: &mut ldap3::Ldap, parent: &str) -> anyhow::Result<String> {
+    let name = unique("ou");
+    let dn = format!("OU={name},{parent}");
+    ldap.add(
+        &dn,
+        vec![("objectClass", HashSet::from(["organizationalUnit"]))],
+    )
+    .await?
+    .success()
+    .with_context(|| format!("create {dn}"))?;
+    Ok(dn)
+}
+
 /// Creates a group under `ou`; returns its DN.
 pub async fn create_group(ldap: &mut ldap3::Ldap, ou: &str) -> anyhow::Result<String> {
     let name = unique("g");

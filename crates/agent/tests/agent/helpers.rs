@@ -16,7 +16,8 @@ use offboard_agent_proto::{
 use secrecy::SecretString;
 
 pub use offboard_testkit::samba::{
-    Instance, Samba, add_member, attr, create_group, create_user, read_secret, read_user, unique,
+    Instance, Samba, add_member, attr, create_group, create_ou, create_user, read_secret,
+    read_user, unique,
 };
 
 /// The test domain's facts; fails the test (never skips) when Samba is not there, saying to

@@ -3,7 +3,9 @@
 
 use chrono::NaiveDate;
 use offboard_agent::executor::Executor;
-use offboard_agent_proto::{Action, AddressListVisibility, Outcome, RefusalReason, UserLocator};
+use offboard_agent_proto::{
+    Action, AddressListVisibility, AgentCommand, Outcome, RefusalReason, UserLocator,
+};
 
 use crate::helpers::*;
 
@@ -268,6 +270,66 @@ async fn a_user_outside_the_managed_ous_is_refused_and_untouched() {
     let after = read_sam(&samba, &mut admin, &user.sam).await;
     assert_eq!(attr(&after, "uSNChanged"), attr(&before, "uSNChanged"));
     assert_eq!(attr(&after, "userAccountControl").as_deref(), Some("512"));
+}
+
+#[tokio::test]
+async fn the_listing_holds_the_enabled_accounts_of_the_managed_ous_over_several_pages() {
+    let samba = samba(Instance::Exch);
+    let mut admin = must(samba.admin().await);
+    // A sub-OU of the managed OU: three enabled accounts and a disabled one (0x202).
+    let ou = must(create_ou(&mut admin, &samba.users_ou).await);
+    let mut enabled = Vec::new();
+    for _ in 0..3 {
+        enabled.push(must(create_user(&mut admin, &ou, 512).await).sam);
+    }
+    let disabled = must(create_user(&mut admin, &ou, 514).await).sam;
+    let outside = must(create_user(&mut admin, &samba.outside_ou, 512).await).sam;
+    enabled.sort();
+
+    // Two to a page: the Paged Results control is followed to the end.
+    let mut session = must(
+        offboard_agent::ad::Session::open(&samba.directory())
+            .await
+            .map_err(anyhow::Error::from),
+    );
+    let listed = session
+        .enabled_users_under(std::slice::from_ref(&ou), 2)
+        .await
+        .expect("listing");
+    session.close().await;
+    let mut sams: Vec<String> = listed.iter().map(|a| a.sam_account_name.clone()).collect();
+    sams.sort();
+    assert_eq!(sams, enabled);
+    let first = &listed[0];
+    assert!(first.dn.ends_with(&ou), "{first:?}");
+    assert!(first.user_principal_name.is_some() && first.employee_id.is_some());
+
+    // Through a command: the managed OUs (the sub-OU and its parent, each account once),
+    // nothing outside them, no disabled account, and nothing changed.
+    let before = read_sam(&samba, &mut admin, &enabled[0]).await;
+    let command =
+        AgentCommand::list_enabled_users(case(), chrono::Utc::now(), chrono::Duration::minutes(5));
+    let mut rails = samba.rails();
+    rails.managed_ous.insert(0, ou.clone());
+    let r = Executor::new(samba.directory(), rails, identity())
+        .execute(&command)
+        .await;
+    assert_eq!(r.actions[0].outcome, Outcome::Done, "{:?}", r.actions);
+    let accounts = r.accounts.expect("a listing");
+    let found = |sam: &str| {
+        accounts
+            .iter()
+            .filter(|a| a.sam_account_name == sam)
+            .count()
+    };
+    for sam in &enabled {
+        assert_eq!(found(sam), 1, "{sam} listed once");
+    }
+    assert_eq!(found(&disabled), 0);
+    assert_eq!(found(&outside), 0);
+    assert!(r.before.is_none() && r.safety.is_none());
+    let after = read_sam(&samba, &mut admin, &enabled[0]).await;
+    assert_eq!(attr(&after, "uSNChanged"), attr(&before, "uSNChanged"));
 }
 
 #[tokio::test]

@@ -259,7 +259,22 @@ pub fn reconcile(input: &ScanInput<'_>) -> Vec<Observation> {
             }
         }
         let population = PopulationIndex::new(input.snapshots);
-        for a in input.accounts.iter().filter(|a| a.enabled && a.member) {
+        // An AD account synced to Entra ID is judged once, as its cloud account (which carries
+        // its DN, so an excluded OU still excludes it).
+        let synced: std::collections::BTreeSet<String> = input
+            .accounts
+            .iter()
+            .filter(|a| a.directory == "entra")
+            .filter_map(|a| a.on_premises_dn.as_deref().map(norm))
+            .collect();
+        for a in input.accounts.iter().filter(|a| {
+            a.enabled
+                && a.member
+                && !(a.directory == "ad"
+                    && a.on_premises_dn
+                        .as_deref()
+                        .is_some_and(|dn| synced.contains(&norm(dn))))
+        }) {
             if population
                 .find(
                     a.employee_id.as_deref(),

@@ -95,6 +95,53 @@ fn each_kind_is_found_and_nothing_else() {
 }
 
 #[test]
+fn an_ad_account_in_no_hr_row_is_an_orphan_unless_its_ou_is_excluded_or_it_is_synced() {
+    let ad = |guid: &str, dn: &str| Account {
+        object_id: guid.into(),
+        upn: Some(format!("{guid}@corp.test")),
+        enabled: true,
+        member: true,
+        on_premises_dn: Some(dn.into()),
+        directory: "ad".into(),
+        ..Account::default()
+    };
+    let orphan = ad("g-1", "CN=Orphan,OU=Staff,DC=corp,DC=test");
+    let service = ad("g-2", "CN=Backup,OU=Service,OU=Staff,DC=corp,DC=test");
+    let synced = ad("g-3", "CN=Synced,OU=Staff,DC=corp,DC=test");
+    let mut twin = account("cloud-3", "synced@x.test", None, true);
+    twin.on_premises_dn = Some("cn=synced,ou=staff,dc=corp,dc=test".into());
+    // Ann is in HR: her AD account is no orphan either.
+    let mut ann = ad("g-4", "CN=Ann,OU=Staff,DC=corp,DC=test");
+    ann.upn = Some("ann@x.test".into());
+    let snaps = [snapshot(CSV)];
+    let policy = ReconcilePolicy {
+        exclude_ous: vec!["OU=Service,OU=Staff,DC=corp,DC=test".into()],
+        ..ReconcilePolicy::default()
+    };
+    let effective = EffectivePolicy::new("UTC", "end-of-day").unwrap();
+    let found = reconcile(&ScanInput {
+        snapshots: &snaps,
+        population_complete: true,
+        accounts: &[orphan, service, synced, twin, ann],
+        cases: &[],
+        policy: &policy,
+        effective: &effective,
+        now: now(),
+    });
+    let orphans: Vec<&str> = found
+        .iter()
+        .filter(|o| o.kind == FindingKind::OrphanedAccount)
+        .map(|o| o.id.as_str())
+        .collect();
+    assert_eq!(
+        orphans,
+        ["orphaned_account:ad:g-1", "orphaned_account:entra:cloud-3"],
+        "the synced account once, as its cloud account"
+    );
+    assert!(found[0].what.contains("AD (managed OUs)"), "{found:#?}");
+}
+
+#[test]
 fn without_the_whole_population_nobody_is_an_orphan_or_a_missed_leaver() {
     let accounts = [
         account("ghost", "ghost@x.test", None, true),

@@ -8,6 +8,7 @@
 //! after the cut) are neither raised nor resolved, so nobody is called an orphan because their
 //! row did not load.
 
+mod agent;
 mod cases;
 mod directory;
 mod findings;
@@ -38,7 +39,8 @@ use crate::engine::Engine;
 use crate::evidence::{Evidence, EvidenceFailure};
 use crate::intake::Intake;
 use crate::notifier::Notifier;
-use crate::settings::PopulationSettings;
+use crate::onprem::OnPremAgent;
+use crate::settings::{OFFBOARD_RELAY_NAMESPACE, PopulationSettings};
 
 pub use sources::SourceFailure;
 
@@ -115,6 +117,7 @@ pub struct Reconciler {
     clock: Arc<dyn Clock>,
     http: reqwest::Client,
     engine: Option<Engine>,
+    agent: Option<OnPremAgent>,
 }
 
 impl Reconciler {
@@ -145,7 +148,15 @@ impl Reconciler {
             clock,
             http: sources::http_client(),
             engine: None,
+            agent: None,
         }
+    }
+
+    /// The on-prem agent: the scan lists the enabled accounts in its managed OUs (judged for
+    /// orphans like Entra ID's). Without it AD is seen only through Entra ID's synced accounts.
+    pub fn with_agent(mut self, agent: OnPremAgent) -> Self {
+        self.agent = Some(agent);
+        self
     }
 
     /// The engine that re-runs the steps whose removal came back (policy `auto_remediate`);
@@ -173,12 +184,39 @@ impl Reconciler {
         let wants_entra = self.population.sources.iter().any(|s| s.name() == "entra");
         let mut dir = directory::read(&self.graph, wants_entra, &rp.exclude_groups).await?;
         let mut graph_requests = dir.requests;
+        let mut observations: Vec<Observation> = Vec::new();
+        // AD's own accounts under the agent's managed OUs: a failure is a finding, and until
+        // the agent answers no AD account is judged (or cleared) as an orphan.
+        let ad_listed = match &self.agent {
+            None => None,
+            Some(a) => match agent::enabled_accounts(a, &scan_id).await {
+                Ok(accounts) => {
+                    dir.accounts.extend(accounts);
+                    Some(true)
+                }
+                Err(e) => {
+                    tracing::error!("the AD accounts could not be listed through the agent: {e}");
+                    observations.push(Observation {
+                        id: "source_failed:ad".into(),
+                        kind: FindingKind::SourceFailed,
+                        subject: "AD through the on-prem agent".into(),
+                        object_id: None,
+                        case_id: None,
+                        what: format!("the enabled accounts in the agent's managed OUs could not be listed: {e}"),
+                        since: Some(started_at),
+                        action: format!(
+                            "check that the agent runs (a version that lists accounts) and that {OFFBOARD_RELAY_NAMESPACE} reaches it, then run the scan again; until then no AD account is judged an orphan"
+                        ),
+                    });
+                    Some(false)
+                }
+            },
+        };
 
         // HR's population, source by source: a failure is a finding, never half a source.
         let mut summaries = Vec::new();
         let mut snapshots: Vec<Snapshot> = Vec::new();
         let mut raw: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        let mut observations: Vec<Observation> = Vec::new();
         for source in &self.population.sources {
             match sources::read(&self.http, source, rp, &dir.users).await {
                 Ok(read) => {
@@ -234,7 +272,7 @@ impl Reconciler {
         if population_complete {
             let population = PopulationIndex::new(&snapshots);
             let mut suspects = BTreeSet::new();
-            for a in &dir.accounts {
+            for a in dir.accounts.iter().filter(|a| a.directory == "entra") {
                 if population
                     .find(
                         a.employee_id.as_deref(),
@@ -282,6 +320,9 @@ impl Reconciler {
             let o = &f.observation;
             match o.kind {
                 FindingKind::SourceFailed => true,
+                FindingKind::OrphanedAccount if o.id.starts_with("orphaned_account:ad:") => {
+                    population_complete && ad_listed == Some(true)
+                }
                 k if k.needs_population() => population_complete,
                 FindingKind::AccessReturned if o.id.contains(":group:") => {
                     o.case_id.as_ref().is_some_and(|c| checked.contains(c))
@@ -386,11 +427,19 @@ impl Reconciler {
                 "excludeOus": rp.exclude_ous,
                 "sources": self.population.sources.iter().map(|s| s.name()).collect::<Vec<_>>(),
                 "populationComplete": population_complete,
+                "adAccounts": match ad_listed {
+                    None => "no agent configured",
+                    Some(true) => "listed through the agent",
+                    Some(false) => "the agent could not list them",
+                },
                 "casesChecked": views.len(),
                 "completedCasesRechecked": checked.len(),
             }),
             sources: summaries,
-            accounts: BTreeMap::from([("entra".to_owned(), dir.accounts.len() as u64)]),
+            accounts: dir.accounts.iter().fold(BTreeMap::new(), |mut m, a| {
+                *m.entry(a.directory.clone()).or_insert(0) += 1;
+                m
+            }),
             graph_requests,
             found,
             raised: findings::counts(

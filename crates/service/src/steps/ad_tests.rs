@@ -233,6 +233,7 @@ fn executed(
                 items,
             })
             .collect(),
+        accounts: None,
     }))
 }
 
@@ -269,7 +270,7 @@ async fn a_disable_is_verified_with_every_other_bit_kept_and_the_command_is_sign
     let commands = r.commands();
     assert_eq!(commands.len(), 1);
     let c = &commands[0];
-    assert_eq!(c.target, UserLocator::SamAccountName("DiegoS".into()));
+    assert_eq!(c.target, Some(UserLocator::SamAccountName("DiegoS".into())));
     assert_eq!(c.actions, vec![Action::Disable]);
     assert_eq!(c.case_id.as_str(), l.case.id.as_str());
     assert!(c.expires_at - c.issued_at <= TimeDelta::minutes(15));
