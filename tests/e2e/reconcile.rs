@@ -2,8 +2,9 @@
 //! BambooHR stand-in, the tenant simulator's directory, `POST /api/scans` and
 //! `GET /api/findings`, on both backends. A termination whose webhook never came is found and
 //! offboarded to a sealed case; an orphan is found and a service account is not; a sign-in
-//! after the cut is found; access that comes back (re-enabled, group re-added) is found and,
-//! with `auto_remediate`, just those two steps re-run and verify under a new seal generation; a
+//! after the cut is found; access that comes back (re-enabled, group re-added, a licence
+//! re-assigned) is found and, with `auto_remediate`, just those steps re-run and verify under a
+//! new seal generation; a
 //! second scan raises nothing twice; a failing source (unreachable, 401, malformed CSV, a
 //! missing column) fails the scan with a finding and a notification naming the setting and
 //! never turns anyone into an orphan; a tampered scan record fails `offboard verify --ledger`;
@@ -269,20 +270,32 @@ async fn ghost_access(backend: Backend) {
     assert!(ids(&second.findings).contains(&format!("orphaned_account:entra:{orphan}")));
     completeness_section(&app, &second.scan, [&adele_case, &johanna_case]).await;
 
-    // 3. Access comes back behind offboard's back: re-enabled, and a group re-added.
-    let group = case
-        .case
-        .plan
-        .as_ref()
-        .and_then(|p| p.facts.groups.iter().find(|g| g.removable))
+    // 3. Access comes back behind offboard's back: re-enabled, a group re-added, and a
+    // licence the case removed assigned directly again.
+    let facts = &case.case.plan.as_ref().expect("a plan").facts;
+    let group = facts
+        .groups
+        .iter()
+        .find(|g| g.removable)
         .map(|g| g.id.clone())
         .expect("the case removed a group");
+    let sku = facts
+        .licences
+        .iter()
+        .find(|l| l.direct)
+        .map(|l| l.sku_id.clone())
+        .expect("the case removed a direct licence");
     app.sim.with_state(|t| {
         if let Some(g) = t.groups.iter_mut().find(|g| g.id == group) {
             g.members.push(ADELE.to_owned());
         }
         if let Some(u) = t.users.iter_mut().find(|u| u.id == ADELE) {
             u.account_enabled = true;
+            u.assigned_licenses
+                .push(standin_tenant::model::AssignedLicense {
+                    sku_id: sku.clone(),
+                    disabled_plans: Vec::new(),
+                });
         }
     });
     let third = scan(&app).await;
@@ -295,8 +308,9 @@ async fn ghost_access(backend: Backend) {
     let returned = [
         format!("access_returned:{adele_case}:account-enabled"),
         format!("access_returned:{adele_case}:group:{group}"),
+        format!("access_returned:{adele_case}:licence:{sku}"),
     ];
-    assert_eq!(raised, returned, "exactly the two regressions are raised");
+    assert_eq!(raised, returned, "exactly the three regressions are raised");
     for f in third
         .findings
         .iter()
@@ -304,11 +318,13 @@ async fn ghost_access(backend: Backend) {
     {
         let handled = f.handled.as_deref().unwrap_or_default();
         assert!(
-            handled.contains("block-sign-in") && handled.contains("remove-groups"),
+            handled.contains("block-sign-in")
+                && handled.contains("remove-groups")
+                && handled.contains("remove-licences"),
             "{handled}"
         );
     }
-    // auto_remediate: the same case reopens, only those two steps run again and verify, and
+    // auto_remediate: the same case reopens, only those three steps run again and verify, and
     // the case is sealed a second time (a new generation; nothing rewritten).
     let resealed = app
         .wait_case(&adele_case, Duration::from_secs(120), |c| {
@@ -342,11 +358,18 @@ async fn ghost_access(backend: Backend) {
         .collect();
     assert_eq!(
         rerun,
-        ["block-sign-in", "remove-groups"],
-        "only the two steps re-ran: {before:?} -> {after:?}"
+        ["block-sign-in", "remove-groups", "remove-licences"],
+        "only the three steps re-ran: {before:?} -> {after:?}"
     );
     let t = app.sim.state();
     assert!(!t.user(ADELE).expect("Adele").account_enabled);
+    assert!(
+        t.user(ADELE)
+            .expect("Adele")
+            .assigned_licenses
+            .iter()
+            .all(|l| l.sku_id != sku)
+    );
     assert!(
         t.groups
             .iter()

@@ -65,7 +65,8 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<()> {
         settings.policy.clone(),
         settings.effective.clone(),
         clock,
-    );
+    )
+    .with_exchange(tenant.exchange.clone());
     let o = reconciler
         .scan(Trigger::OnDemand("cli"), args.dry_run)
         .await

@@ -116,7 +116,8 @@ impl Application {
             settings.effective.clone(),
             clock.clone(),
         )
-        .with_engine(engine.clone());
+        .with_engine(engine.clone())
+        .with_exchange(tenant.exchange.clone());
         let reconciler = match agent {
             Some(a) => reconciler.with_agent(a),
             None => reconciler,

@@ -5,6 +5,7 @@
 //! with the cases of a report's period, `policy` the `[reconcile]` section of the policy.
 
 pub mod completeness;
+pub mod drift;
 pub mod finding;
 pub mod policy;
 pub mod population;
@@ -14,6 +15,7 @@ pub mod scan;
 mod tests;
 
 pub use completeness::{CompletenessRow, CompletenessStatus, completeness, leavers};
+pub use drift::{Held, Reread, drift, remedy};
 pub use finding::{
     Finding, FindingKind, FindingQuery, FindingStatus, FindingStore, Observation,
     POPULATION_SCAN_ID,

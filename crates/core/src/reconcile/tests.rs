@@ -260,3 +260,148 @@ fn completeness_names_every_leaver_of_the_period_and_every_case_hr_does_not_repo
         [CompletenessStatus::NoAccount, CompletenessStatus::NoAccount]
     );
 }
+
+/// A completed case for a cloud leaver with every kind of access, each removal verified.
+fn sealed_case() -> crate::case::Case {
+    use crate::effective::HrEffectiveTime;
+    use crate::event::{Source, TerminationEvent, TerminationFacts, TerminationKind};
+    use crate::ids::EmployeeIdentifiers;
+    use crate::plan::{
+        AppRoleFact, AuthMethodFact, DeviceFact, Facts, GroupFact, LicenceFact, MailboxFact,
+        PersonRef, StepStatus,
+    };
+    use crate::signature::Verified;
+    let event = TerminationEvent::new(
+        TerminationFacts {
+            source: Source::Generic,
+            source_event_id: "evt-drift".into(),
+            source_subject_id: None,
+            employee: EmployeeIdentifiers::new(Some("E2".into()), None, None, None).unwrap(),
+            kind: TerminationKind::Voluntary,
+            hr_effective: HrEffectiveTime::instant("2026-11-20T17:00:00Z").unwrap(),
+            reason: None,
+        },
+        &Verified::by_function_key(b"{}", now()),
+        &EffectivePolicy::default(),
+    )
+    .unwrap();
+    let facts = Facts {
+        user: PersonRef {
+            id: "bob".into(),
+            user_principal_name: Some("bob@x.test".into()),
+            display_name: None,
+            mail: None,
+        },
+        resolved_by: "employeeId".into(),
+        synced: false,
+        employee_id: Some("E2".into()),
+        on_premises_sam_account_name: None,
+        account_enabled: true,
+        licences: vec![LicenceFact {
+            sku_id: "sku-e3".into(),
+            sku_part_number: Some("SPE_E3".into()),
+            direct: true,
+            via_groups: vec![],
+        }],
+        groups: vec![GroupFact {
+            id: "g-sales".into(),
+            display_name: Some("Sales".into()),
+            kind: "security".into(),
+            removable: true,
+            assigns_licences: false,
+            direct: true,
+        }],
+        directory_roles: vec![],
+        app_roles: vec![AppRoleFact {
+            assignment_id: "ar-1".into(),
+            resource_name: Some("Salesforce".into()),
+        }],
+        oauth_grants: vec![],
+        auth_methods: vec![AuthMethodFact {
+            id: "m-1".into(),
+            method_type: "phone".into(),
+        }],
+        devices: vec![DeviceFact {
+            id: "d-1".into(),
+            name: Some("Bob's phone".into()),
+            os: None,
+        }],
+        mailbox: Some(MailboxFact {
+            recipient_type: "UserMailbox".into(),
+            hidden: false,
+        }),
+        drive: None,
+        manager: None,
+    };
+    let plan = crate::plan::build(
+        facts,
+        crate::policy::Policy::builtin().for_kind(TerminationKind::Voluntary),
+        now(),
+    );
+    let mut case = crate::case::Case::open(event, now());
+    let mut plan = plan;
+    for s in plan
+        .steps
+        .iter_mut()
+        .filter(|s| s.status != StepStatus::NotApplicable)
+    {
+        s.status = StepStatus::Verified;
+    }
+    case.plan = Some(plan);
+    case
+}
+
+#[test]
+fn drift_names_each_removal_that_came_back_and_the_step_that_redoes_it() {
+    let case = sealed_case();
+    let held = |id: &str, name: &str| vec![Held::new(id, Some(name.into()))];
+    let now = Reread {
+        groups: Some(held("g-sales", "Sales")),
+        direct_licences: Some(vec![Held::new("sku-e3", None)]),
+        app_roles: Some(held("ar-9", "Salesforce")),
+        directory_roles: Some(vec![]),
+        oauth_grants: None,
+        auth_methods: Some(held("m-7", "microsoftAuthenticator")),
+        devices: Some(vec![]),
+        mailbox_type: Some("UserMailbox".into()),
+        ad_enabled: Some(true),
+    };
+    let found = drift(&case, &now);
+    let got: Vec<(String, Option<crate::plan::StepKind>)> = found
+        .iter()
+        .map(|o| {
+            (
+                o.id.trim_start_matches(&format!("access_returned:{}:", case.id))
+                    .to_owned(),
+                remedy(&o.id),
+            )
+        })
+        .collect();
+    use crate::plan::StepKind::*;
+    assert_eq!(
+        got,
+        [
+            ("group:g-sales".to_owned(), Some(RemoveGroups)),
+            ("licence:sku-e3".to_owned(), Some(RemoveLicences)),
+            ("app-role:ar-9".to_owned(), Some(RemoveAppRoles)),
+            ("auth-method:m-7".to_owned(), Some(RemoveAuthMethods)),
+            ("mailbox-type".to_owned(), Some(ConvertMailbox)),
+        ],
+        "the AD account is not judged: the cloud leaver's plan has no ad-disable; {found:#?}"
+    );
+    assert!(found[1].what.contains("SPE_E3"), "{}", found[1].what);
+    assert!(found.iter().all(|o| o.kind == FindingKind::AccessReturned
+        && o.object_id.as_deref() == Some("bob")));
+    // Nothing re-read, or a step never verified: nothing judged.
+    assert!(drift(&case, &Reread::default()).is_empty());
+    let mut unverified = case.clone();
+    for s in &mut unverified.plan.as_mut().unwrap().steps {
+        s.status = crate::plan::StepStatus::Failed;
+    }
+    assert!(drift(&unverified, &now).is_empty());
+    assert_eq!(
+        remedy(&format!("access_returned:{}:account-enabled", case.id)),
+        Some(BlockSignIn)
+    );
+    assert_eq!(remedy("orphaned_account:entra:x"), None);
+}

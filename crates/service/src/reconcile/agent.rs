@@ -6,7 +6,8 @@
 use chrono::Utc;
 
 use offboard_agent_proto::{
-    AgentCommand, AgentResponse, CaseId as AgentCaseId, CommandResult, DirectoryAccount,
+    Action, AgentCommand, AgentResponse, CaseId as AgentCaseId, CommandResult, DirectoryAccount,
+    Outcome, UserLocator, UserState,
 };
 use offboard_core::reconcile::Account;
 
@@ -81,4 +82,32 @@ pub async fn enabled_accounts(agent: &OnPremAgent, scan_id: &str) -> Result<Vec<
         )
     })?;
     Ok(listed.into_iter().map(account).collect())
+}
+
+/// The AD account `locator` finds, read back for case `case_id`; `None` when no account
+/// matches (it was deleted: nothing came back).
+pub async fn read_back(
+    agent: &OnPremAgent,
+    case_id: &str,
+    locator: UserLocator,
+) -> Result<Option<UserState>, String> {
+    let command = AgentCommand::new(
+        scope(case_id)?,
+        locator,
+        vec![Action::ReadBack],
+        Utc::now(),
+        agent.command_ttl,
+    );
+    let result = send(agent, command).await?;
+    if result
+        .actions
+        .iter()
+        .all(|a| a.outcome == Outcome::NotFound)
+    {
+        return Ok(None);
+    }
+    match failed(&result) {
+        Some(why) => Err(why),
+        None => Ok(result.after.or(result.before)),
+    }
 }

@@ -1,13 +1,11 @@
 //! The directory as the scan reads it: every Entra ID user in pages, the members of excluded
-//! groups, sign-in activity for suspects, and the group memberships completed cases removed.
+//! groups, and sign-in activity for suspects.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use offboard_core::case::Case;
-use offboard_core::plan::{StepKind, StepStatus};
-use offboard_core::reconcile::{Account, FindingKind, Observation};
+use offboard_core::reconcile::Account;
 use offboard_graph::directory::DirectoryUser;
-use offboard_graph::{BatchRequest, GraphClient, GraphError, MAX_BATCH_REQUESTS};
+use offboard_graph::{GraphClient, GraphError};
 
 /// What the directory read gave.
 pub struct DirectoryRead {
@@ -78,71 +76,4 @@ pub async fn sign_ins(
         }
     }
     Ok(read.requests)
-}
-
-/// Group memberships that came back: for each completed case whose `remove-groups` step was
-/// verified, the leaver's groups now, against the groups the plan removed. Returns the
-/// observations and the requests made.
-pub async fn groups_returned(
-    graph: &GraphClient,
-    cases: &[&Case],
-) -> Result<(Vec<Observation>, u64), GraphError> {
-    let checked: Vec<&Case> = cases
-        .iter()
-        .copied()
-        .filter(|c| {
-            c.plan.as_ref().is_some_and(|p| {
-                p.step(StepKind::RemoveGroups)
-                    .is_some_and(|s| s.status == StepStatus::Verified)
-                    && p.facts.groups.iter().any(|g| g.removable)
-            })
-        })
-        .collect();
-    let mut out = Vec::new();
-    let mut requests = 0;
-    for chunk in checked.chunks(MAX_BATCH_REQUESTS) {
-        let batch = chunk
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                let user = &c.plan.as_ref()?.facts.user.id;
-                Some(BatchRequest::member_of_groups(&i.to_string(), user))
-            })
-            .collect();
-        let replies = graph.batch(batch).await?;
-        requests += 1;
-        for r in replies.value {
-            let Some(case) = r.id.parse::<usize>().ok().and_then(|i| chunk.get(i)) else {
-                continue;
-            };
-            let Some(plan) = case.plan.as_ref() else {
-                continue;
-            };
-            if r.status == 404 {
-                continue;
-            }
-            let now: Vec<offboard_graph::Group> = r.into_list()?.value;
-            for g in plan.facts.groups.iter().filter(|g| g.removable) {
-                if now.iter().any(|n| n.id == g.id) {
-                    let name = g.display_name.clone().unwrap_or_else(|| g.id.clone());
-                    out.push(Observation {
-                        id: format!("access_returned:{}:group:{}", case.id, g.id),
-                        kind: FindingKind::AccessReturned,
-                        subject: plan
-                            .facts
-                            .user
-                            .user_principal_name
-                            .clone()
-                            .unwrap_or_else(|| plan.facts.user.id.clone()),
-                        object_id: Some(plan.facts.user.id.clone()),
-                        case_id: Some(case.id.clone()),
-                        what: format!("member of group {name} again after the case removed it"),
-                        since: None,
-                        action: "find who re-added them (group audit log); remove them again (auto_remediate re-runs remove-groups on the case)".into(),
-                    });
-                }
-            }
-        }
-    }
-    Ok((out, requests))
 }

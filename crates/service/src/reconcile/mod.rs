@@ -11,6 +11,7 @@
 mod agent;
 mod cases;
 mod directory;
+mod drift;
 mod findings;
 mod sources;
 
@@ -27,12 +28,13 @@ use offboard_core::ids::{CaseId, Sha256Digest};
 use offboard_core::plan::StepKind;
 use offboard_core::policy::Policy;
 use offboard_core::ports::{CaseStore, StoreError};
+use offboard_core::reconcile::drift::what_returned;
 use offboard_core::reconcile::population::PopulationIndex;
 use offboard_core::reconcile::{
     Finding, FindingKind, FindingStore, Leaver, Observation, PopulationRow, PopulationScan,
-    SCAN_STEP, ScanInput, ScanRecord, SealedScan, Snapshot, SourceSummary, person_key,
+    SCAN_STEP, ScanInput, ScanRecord, SealedScan, Snapshot, SourceSummary, person_key, remedy,
 };
-use offboard_graph::{GraphClient, GraphError};
+use offboard_graph::{ExchangeClient, GraphClient, GraphError};
 
 use crate::clock::Clock;
 use crate::engine::Engine;
@@ -118,6 +120,7 @@ pub struct Reconciler {
     http: reqwest::Client,
     engine: Option<Engine>,
     agent: Option<OnPremAgent>,
+    exchange: Option<ExchangeClient>,
 }
 
 impl Reconciler {
@@ -149,11 +152,20 @@ impl Reconciler {
             http: sources::http_client(),
             engine: None,
             agent: None,
+            exchange: None,
         }
     }
 
+    /// Exchange Online: the drift re-check reads a converted mailbox's type through it.
+    /// Without it the mailbox type is not re-read.
+    pub fn with_exchange(mut self, exchange: ExchangeClient) -> Self {
+        self.exchange = Some(exchange);
+        self
+    }
+
     /// The on-prem agent: the scan lists the enabled accounts in its managed OUs (judged for
-    /// orphans like Entra ID's). Without it AD is seen only through Entra ID's synced accounts.
+    /// orphans like Entra ID's) and re-reads synced leavers' AD accounts (drift). Without it AD
+    /// is seen only through Entra ID's synced accounts.
     pub fn with_agent(mut self, agent: OnPremAgent) -> Self {
         self.agent = Some(agent);
         self
@@ -299,7 +311,8 @@ impl Reconciler {
             now: started_at,
         }));
 
-        // Group memberships that came back, for the completed cases due a drift check.
+        // What the verified removals of completed cases established, re-read for the cases
+        // due a drift check.
         let due: Vec<&Case> = all_cases
             .iter()
             .filter(|c| c.status == offboard_core::case::CaseStatus::Completed)
@@ -308,10 +321,16 @@ impl Reconciler {
                 Trigger::Timer => drift_due(c, &rp.drift_days, started_at),
             })
             .collect();
-        let checked: BTreeSet<CaseId> = due.iter().map(|c| c.id.clone()).collect();
-        let (returned, n) = directory::groups_returned(&self.graph, &due).await?;
-        graph_requests += n;
-        observations.extend(returned);
+        let drift = drift::recheck(
+            &self.graph,
+            self.exchange.as_ref(),
+            self.agent.as_ref(),
+            &due,
+        )
+        .await;
+        graph_requests += drift.graph_requests;
+        observations.extend(drift.observations);
+        let checked = drift.checked;
         observations.sort_by(|a, b| a.id.cmp(&b.id));
 
         let found = findings::counts(observations.iter().map(|o| o.kind));
@@ -324,9 +343,15 @@ impl Reconciler {
                     population_complete && ad_listed == Some(true)
                 }
                 k if k.needs_population() => population_complete,
-                FindingKind::AccessReturned if o.id.contains(":group:") => {
-                    o.case_id.as_ref().is_some_and(|c| checked.contains(c))
-                }
+                // The account enabled again is judged on every scan, from the listing; every
+                // other regression only where this scan re-read it.
+                FindingKind::AccessReturned => match what_returned(&o.id) {
+                    Some("account-enabled") | None => true,
+                    Some(what) => o
+                        .case_id
+                        .as_ref()
+                        .is_some_and(|c| checked.iter().any(|(id, w)| id == c && *w == what)),
+                },
                 _ => true,
             }
         };
@@ -433,7 +458,8 @@ impl Reconciler {
                     Some(false) => "the agent could not list them",
                 },
                 "casesChecked": views.len(),
-                "completedCasesRechecked": checked.len(),
+                "completedCasesRechecked": due.len(),
+                "driftReadsFailed": drift.failed,
             }),
             sources: summaries,
             accounts: dir.accounts.iter().fold(BTreeMap::new(), |mut m, a| {
@@ -486,8 +512,9 @@ impl Reconciler {
     }
 
     /// For each case with unhandled `access_returned` findings, re-runs the steps that
-    /// established what came back (`block-sign-in` for an enabled account, `remove-groups` for
-    /// a group) and notes on each finding what was done.
+    /// established what came back (`offboard_core::reconcile::remedy`: `block-sign-in` for an
+    /// enabled account, `remove-groups` for a group, `remove-licences` for a licence, ...) and
+    /// notes on each finding what was done.
     async fn remediate(&self, engine: &Engine, stored: &mut [Finding]) -> Result<(), ScanError> {
         let mut by_case: BTreeMap<CaseId, BTreeSet<StepKind>> = BTreeMap::new();
         for f in stored
@@ -602,17 +629,6 @@ fn drift_due(case: &Case, drift_days: &[u32], now: DateTime<Utc>) -> bool {
         let at = done + Duration::days(i64::from(*d));
         at <= now && now < at + Duration::days(1)
     })
-}
-
-/// The step whose removal an `access_returned` finding says came back.
-fn remedy(finding_id: &str) -> Option<StepKind> {
-    if finding_id.ends_with(":account-enabled") {
-        Some(StepKind::BlockSignIn)
-    } else if finding_id.contains(":group:") {
-        Some(StepKind::RemoveGroups)
-    } else {
-        None
-    }
 }
 
 /// Each leaver's row and the source it came from, by the key findings use.

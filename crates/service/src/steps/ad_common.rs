@@ -26,7 +26,9 @@ use offboard_agent_proto::{
     Outcome as AgentOutcome, RefusalReason, UserLocator, UserState,
 };
 use offboard_core::evidence::{Outcome, ReadBack, RequestOutline};
+use offboard_core::ids::EmployeeIdentifiers;
 use offboard_core::notify::{Notification, NotificationKind};
+use offboard_core::plan::Facts;
 use offboard_relay::RelayError;
 
 use crate::attempt::{ActionEvidence, StepContext, StepFailure, TargetSystem};
@@ -38,19 +40,24 @@ pub(crate) const AD: TargetSystem = TargetSystem::Ad;
 /// How the agent finds the leaver: the synced account's `onPremisesSamAccountName` (what Entra
 /// Connect wrote; else the one HR sent), else HR's employee id (AD `employeeID`), else the UPN.
 pub(crate) fn locator(ctx: &StepContext<'_>) -> Option<UserLocator> {
+    locator_of(ctx.facts, ctx.case.event.employee())
+}
+
+/// [`locator`] from the plan's facts and the leaver as HR named them (the ghost-access scan
+/// finds a sealed case's AD account the same way).
+pub(crate) fn locator_of(facts: &Facts, employee: &EmployeeIdentifiers) -> Option<UserLocator> {
     fn nonempty(s: &Option<String>) -> Option<&str> {
         s.as_deref().map(str::trim).filter(|s| !s.is_empty())
     }
-    let sam = nonempty(&ctx.facts.on_premises_sam_account_name)
-        .or_else(|| nonempty(&ctx.case.event.employee().on_premises_sam_account_name));
+    let sam = nonempty(&facts.on_premises_sam_account_name)
+        .or_else(|| nonempty(&employee.on_premises_sam_account_name));
     if let Some(sam) = sam {
         return Some(UserLocator::SamAccountName(sam.to_owned()));
     }
-    if let Some(e) = nonempty(&ctx.case.event.employee().employee_id) {
+    if let Some(e) = nonempty(&employee.employee_id) {
         return Some(UserLocator::EmployeeId(e.to_owned()));
     }
-    nonempty(&ctx.facts.user.user_principal_name)
-        .map(|u| UserLocator::UserPrincipalName(u.to_owned()))
+    nonempty(&facts.user.user_principal_name).map(|u| UserLocator::UserPrincipalName(u.to_owned()))
 }
 
 /// A command the agent executed, with what the step needs to record it.

@@ -44,7 +44,7 @@ impl RemoveLicences {
 }
 
 /// The SKUs assigned directly, in a stable order.
-fn direct_skus(u: &User) -> Vec<String> {
+pub(crate) fn direct_skus(u: &User) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut push = |s: &str| {
         if !out.iter().any(|x| x.eq_ignore_ascii_case(s)) {

@@ -1,0 +1,277 @@
+//! Re-reading what completed cases' removals established (drift), for the cases due a check:
+//! the Graph reads the verified steps themselves use, 20 to a `$batch` across cases (first
+//! page each); the mailbox type from Exchange (`Get-Mailbox`, one per case that converted it);
+//! the AD account through the agent for synced leavers (`readBack`, one per case). Judged by
+//! `offboard_core::reconcile::drift`.
+//!
+//! A read that fails (an item's error, a batch refused, the agent unreachable) is not a
+//! regression and not a clearance: the case's findings of that kind are neither raised nor
+//! resolved by this scan, and the scan goes on.
+
+use std::collections::BTreeSet;
+
+use offboard_core::case::Case;
+use offboard_core::ids::CaseId;
+use offboard_core::plan::StepKind;
+use offboard_core::reconcile::drift::verified;
+use offboard_core::reconcile::{Held, Observation, Reread, drift};
+use offboard_graph::{
+    AppRoleAssignment, AuthMethod, AuthMethodKind, BatchRequest, BatchResponse, ExchangeClient,
+    GraphClient, GraphError, MAX_BATCH_REQUESTS, ManagedDevice, OAuth2PermissionGrant,
+    RoleAssignment, User,
+};
+
+use super::agent;
+use crate::m365::method_name;
+use crate::onprem::OnPremAgent;
+use crate::steps::{ad_locator, direct_skus, no_mailbox};
+
+/// What the re-check found.
+#[derive(Debug, Default)]
+pub struct Drift {
+    /// The regressions.
+    pub observations: Vec<Observation>,
+    /// Each (case, what) re-read this scan (`what` as in the finding ids: `group`, `licence`,
+    /// ...): only these findings are judged, so a failed read never clears one.
+    pub checked: BTreeSet<(CaseId, &'static str)>,
+    /// Reads that failed.
+    pub failed: u64,
+    /// Requests sent to Microsoft Graph.
+    pub graph_requests: u64,
+}
+
+/// One Graph read of one case: which re-read it fills.
+#[derive(Clone, Copy)]
+enum Read {
+    Groups,
+    Licences,
+    AppRoles,
+    DirectoryRoles,
+    OauthGrants,
+    AuthMethods,
+    Devices,
+}
+
+impl Read {
+    const ALL: [Read; 7] = [
+        Read::Groups,
+        Read::Licences,
+        Read::AppRoles,
+        Read::DirectoryRoles,
+        Read::OauthGrants,
+        Read::AuthMethods,
+        Read::Devices,
+    ];
+
+    /// The finding ids' name of what it reads.
+    fn what(self) -> &'static str {
+        match self {
+            Read::Groups => "group",
+            Read::Licences => "licence",
+            Read::AppRoles => "app-role",
+            Read::DirectoryRoles => "directory-role",
+            Read::OauthGrants => "oauth-grant",
+            Read::AuthMethods => "auth-method",
+            Read::Devices => "device",
+        }
+    }
+
+    /// The step whose verified removal the read re-checks.
+    fn step(self) -> StepKind {
+        match self {
+            Read::Groups => StepKind::RemoveGroups,
+            Read::Licences => StepKind::RemoveLicences,
+            Read::AppRoles => StepKind::RemoveAppRoles,
+            Read::DirectoryRoles => StepKind::RemoveDirectoryRoles,
+            Read::OauthGrants => StepKind::RemoveOauthGrants,
+            Read::AuthMethods => StepKind::RemoveAuthMethods,
+            Read::Devices => StepKind::RetireDevices,
+        }
+    }
+
+    fn request(self, id: &str, user: &str) -> BatchRequest {
+        match self {
+            Read::Groups => BatchRequest::member_of_groups(id, user),
+            Read::Licences => BatchRequest::get_user(id, user),
+            Read::AppRoles => BatchRequest::app_role_assignments(id, user),
+            Read::DirectoryRoles => BatchRequest::role_assignments_of(id, user),
+            Read::OauthGrants => BatchRequest::oauth_grants_of(id, user),
+            Read::AuthMethods => BatchRequest::authentication_methods(id, user),
+            Read::Devices => BatchRequest::managed_devices(id, user),
+        }
+    }
+
+    /// What the answer holds now (a user gone, 404, holds nothing).
+    fn held(self, r: BatchResponse) -> Result<Vec<Held>, GraphError> {
+        if r.status == 404 {
+            return Ok(Vec::new());
+        }
+        Ok(match self {
+            Read::Groups => r
+                .into_list::<offboard_graph::Group>()?
+                .value
+                .into_iter()
+                .map(|g| Held::new(g.id, g.display_name))
+                .collect(),
+            Read::Licences => direct_skus(&r.into_result::<User>()?.value)
+                .into_iter()
+                .map(|sku| Held::new(sku, None))
+                .collect(),
+            Read::AppRoles => r
+                .into_list::<AppRoleAssignment>()?
+                .value
+                .into_iter()
+                .map(|a| Held::new(a.id, a.resource_display_name))
+                .collect(),
+            Read::DirectoryRoles => r
+                .into_list::<RoleAssignment>()?
+                .value
+                .into_iter()
+                .map(|a| {
+                    let name = a
+                        .role_definition
+                        .and_then(|d| d.display_name)
+                        .unwrap_or(a.role_definition_id);
+                    Held::new(a.id, Some(name))
+                })
+                .collect(),
+            Read::OauthGrants => r
+                .into_list::<OAuth2PermissionGrant>()?
+                .value
+                .into_iter()
+                .filter(|g| g.consent_type.as_deref() != Some("AllPrincipals"))
+                .map(|g| Held::new(g.id, g.scope))
+                .collect(),
+            Read::AuthMethods => r
+                .into_list::<AuthMethod>()?
+                .value
+                .into_iter()
+                .filter(|m| m.kind != AuthMethodKind::Password)
+                .map(|m| Held::new(m.id, Some(method_name(m.kind))))
+                .collect(),
+            Read::Devices => r
+                .into_list::<ManagedDevice>()?
+                .value
+                .into_iter()
+                .filter(|d| !d.retire_requested())
+                .map(|d| Held::new(d.id, d.device_name))
+                .collect(),
+        })
+    }
+
+    fn fill(self, reread: &mut Reread, held: Vec<Held>) {
+        let slot = match self {
+            Read::Groups => &mut reread.groups,
+            Read::Licences => &mut reread.direct_licences,
+            Read::AppRoles => &mut reread.app_roles,
+            Read::DirectoryRoles => &mut reread.directory_roles,
+            Read::OauthGrants => &mut reread.oauth_grants,
+            Read::AuthMethods => &mut reread.auth_methods,
+            Read::Devices => &mut reread.devices,
+        };
+        *slot = Some(held);
+    }
+}
+
+/// Re-reads and judges `cases` (completed, due a drift check).
+pub async fn recheck(
+    graph: &GraphClient,
+    exchange: Option<&ExchangeClient>,
+    agent: Option<&OnPremAgent>,
+    cases: &[&Case],
+) -> Drift {
+    let mut out = Drift::default();
+    let mut rereads: Vec<Reread> = vec![Reread::default(); cases.len()];
+    // Every Graph read of every case, then 20 to a batch.
+    let reads: Vec<(usize, Read)> = cases
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.plan.is_some())
+        .flat_map(|(i, c)| {
+            Read::ALL
+                .into_iter()
+                .filter(move |r| verified(c, r.step()))
+                .map(move |r| (i, r))
+        })
+        .collect();
+    for chunk in reads.chunks(MAX_BATCH_REQUESTS) {
+        let batch = chunk
+            .iter()
+            .enumerate()
+            .filter_map(|(n, (i, read))| {
+                let user = &cases[*i].plan.as_ref()?.facts.user.id;
+                Some(read.request(&n.to_string(), user))
+            })
+            .collect();
+        out.graph_requests += 1;
+        let replies = match graph.batch(batch).await {
+            Ok(r) => r.value,
+            Err(e) => {
+                tracing::warn!("the drift re-reads of {} cases failed: {e}", chunk.len());
+                out.failed += chunk.len() as u64;
+                continue;
+            }
+        };
+        for r in replies {
+            let Some((i, read)) = r.id.parse::<usize>().ok().and_then(|n| chunk.get(n)) else {
+                continue;
+            };
+            match read.held(r) {
+                Ok(held) => {
+                    read.fill(&mut rereads[*i], held);
+                    out.checked.insert((cases[*i].id.clone(), read.what()));
+                }
+                Err(e) => {
+                    tracing::warn!(case = %cases[*i].id, read = read.what(), "a drift re-read failed: {e}");
+                    out.failed += 1;
+                }
+            }
+        }
+    }
+    for (i, case) in cases.iter().enumerate() {
+        let Some(plan) = case.plan.as_ref() else {
+            continue;
+        };
+        if let Some(exchange) = exchange
+            && verified(case, StepKind::ConvertMailbox)
+        {
+            let who = plan
+                .facts
+                .user
+                .user_principal_name
+                .clone()
+                .unwrap_or_else(|| plan.facts.user.id.clone());
+            match exchange.get_mailbox(&who).await {
+                Ok(m) => {
+                    rereads[i].mailbox_type = m.value.recipient_type_details;
+                    out.checked.insert((case.id.clone(), "mailbox-type"));
+                }
+                // No mailbox any more: nothing came back.
+                Err(e) if no_mailbox(&e) => {
+                    out.checked.insert((case.id.clone(), "mailbox-type"));
+                }
+                Err(e) => {
+                    tracing::warn!(case = %case.id, "the mailbox type could not be re-read: {e}");
+                    out.failed += 1;
+                }
+            }
+        }
+        if let Some(agent) = agent
+            && verified(case, StepKind::AdDisable)
+            && let Some(locator) = ad_locator(&plan.facts, case.event.employee())
+        {
+            match agent::read_back(agent, case.id.as_str(), locator).await {
+                Ok(state) => {
+                    rereads[i].ad_enabled = Some(state.is_some_and(|s| !s.disabled));
+                    out.checked.insert((case.id.clone(), "ad-account-enabled"));
+                }
+                Err(e) => {
+                    tracing::warn!(case = %case.id, "the AD account could not be re-read: {e}");
+                    out.failed += 1;
+                }
+            }
+        }
+        out.observations.extend(drift(case, &rereads[i]));
+    }
+    out
+}
