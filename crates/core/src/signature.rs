@@ -157,10 +157,17 @@ impl Verified {
         }
     }
 
-    /// A termination the reconciliation scan read from HR's population: `snapshot` is the
-    /// exact bytes the source returned, so the case's HR digest is the snapshot's SHA-256.
-    pub fn by_population_scan(snapshot: &[u8], read_at: DateTime<Utc>) -> Self {
-        Self::new(Scheme::PopulationScan, snapshot, read_at)
+    /// A termination the reconciliation scan read from HR's population: `snapshot_sha256` is
+    /// the SHA-256 of the exact bytes the source returned (hashed as they streamed in), so the
+    /// case's HR digest is the snapshot's.
+    pub fn by_population_scan(snapshot_sha256: Sha256Digest, read_at: DateTime<Utc>) -> Self {
+        Self {
+            scheme: Scheme::PopulationScan,
+            body_sha256: snapshot_sha256,
+            received_at: read_at,
+            host: None,
+            signed_in: None,
+        }
     }
 
     /// A request the Functions host authorised, for tests and tools that do not model where

@@ -15,7 +15,8 @@
 //!
 //! Planted, on top of the demo tenant: `users` HR rows of which 2 % are leavers. Of the
 //! leavers, 5 were offboarded by offboard (sealed cases) and then had their account re-enabled
-//! and a group re-added behind its back (drift: 10 `access_returned`), 20 still have an enabled
+//! and a group re-added behind its back (drift: 10 `access_returned`; every other removal the
+//! cases verified is re-read too and must not be reported), 20 still have an enabled
 //! account and no case (ghosts: 20 `missed_termination`), 10 of whom signed in after leaving
 //! (10 `signin_after_termination`); the rest have no account any more. 25 enabled accounts
 //! match no one in HR (25 `orphaned_account`) and 10 service accounts (`employeeType`
@@ -23,7 +24,7 @@
 //! measures the scan, not the offboardings it would start.
 //!
 //! Prints the wall time of the scan request, Graph requests (and per 1,000 users, and the
-//! directory pages among them), the handler's peak resident memory (`VmHWM`) and findings
+//! directory pages among them), Exchange Online calls (the drift re-check's `Get-Mailbox`), the handler's peak resident memory (`VmHWM`) and findings
 //! found vs planted (by id: every planted one found, nothing else).
 
 use std::collections::BTreeSet;
@@ -74,7 +75,7 @@ async fn scan(app: &TestApp) -> anyhow::Result<ScanAnswer> {
     let a = app
         .client
         .post(format!("{}/api/scans", app.base_url()))
-        .header("x-functions-key", &app.function_key)
+        .bearer_auth(&app.operator_token)
         .timeout(Duration::from_secs(900))
         .send()
         .await?;
@@ -284,9 +285,16 @@ async fn run(backend: Backend, users: usize) -> anyhow::Result<()> {
     let wall = started.elapsed();
     let peak = peak_kib(pid).unwrap_or(0);
     let log = app.sim.requests();
-    // HTTP requests the simulator answered; `$batch` items are logged after their batch.
-    let http: Vec<_> = log.iter().filter(|r| r.batch_id.is_none()).collect();
-    let items = log.len() - http.len();
+    // Graph HTTP requests the simulator answered (`$batch` items are logged after their
+    // batch), and Exchange Online calls apart.
+    let graph: Vec<_> = log.iter().filter(|r| r.service == "graph").collect();
+    let exchange: Vec<&str> = log
+        .iter()
+        .filter(|r| r.service == "exchange")
+        .map(|r| r.cmdlet.as_deref().unwrap_or("?"))
+        .collect();
+    let http: Vec<_> = graph.iter().filter(|r| r.batch_id.is_none()).collect();
+    let items = graph.len() - http.len();
     let batches = http.iter().filter(|r| r.path == "/$batch").count();
     let pages = http
         .iter()
@@ -300,11 +308,12 @@ async fn run(backend: Backend, users: usize) -> anyhow::Result<()> {
         rows.len()
     );
     println!(
-        "  wall time {:.1} s; Graph HTTP requests {} ({:.2} per 1,000 users): {pages} directory pages of up to 999, {batches} $batch carrying {items} per-user reads (suspects and drift checks); the scan record counts {}",
+        "  wall time {:.1} s; Graph HTTP requests {} ({:.2} per 1,000 users): {pages} directory pages of up to 999, {batches} $batch carrying {items} per-user reads (suspects and drift checks); the scan record counts {}; Exchange Online calls {} ({exchange:?})",
         wall.as_secs_f64(),
         http.len(),
         http.len() as f64 * 1000.0 / accounts as f64,
-        answer.scan.graph_requests
+        answer.scan.graph_requests,
+        exchange.len(),
     );
     println!(
         "  handler peak memory (VmHWM) {:.1} MiB",

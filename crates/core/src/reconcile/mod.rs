@@ -9,6 +9,7 @@ pub mod drift;
 pub mod finding;
 pub mod policy;
 pub mod population;
+pub mod read;
 pub mod record;
 pub mod scan;
 #[cfg(test)]

@@ -1,6 +1,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::population::{ColumnMapping, parse_csv};
+use super::population::ColumnMapping;
+use super::read::parse_csv;
 use super::*;
 use crate::effective::EffectivePolicy;
 use crate::ids::{CaseId, Sha256Digest};

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use offboard_core::case::{Case, CaseStatus};
 use offboard_core::effective::{EffectivePolicy, HrEffectiveTime};
 use offboard_core::event::{Source, TerminationEvent, TerminationFacts};
-use offboard_core::ids::EmployeeIdentifiers;
+use offboard_core::ids::{EmployeeIdentifiers, Sha256Digest};
 use offboard_core::plan::{StepKind, StepStatus};
 use offboard_core::policy::Policy;
 use offboard_core::ports::{CaseQuery, CaseStore, StoreError};
@@ -79,11 +79,12 @@ pub fn view(case: &Case, policy: &Policy) -> CaseView {
 }
 
 /// The termination a missed leaver's case opens with: the scan as its source, HR's date as
-/// the effective time, and the snapshot the row came from as the authenticated bytes.
+/// the effective time, and the snapshot the row came from (its SHA-256) as what was
+/// authenticated.
 pub fn missed_termination(
     row: &PopulationRow,
     source: &str,
-    snapshot: &[u8],
+    snapshot: &Sha256Digest,
     read_at: DateTime<Utc>,
     effective: &EffectivePolicy,
 ) -> Result<TerminationEvent, String> {
@@ -111,7 +112,7 @@ pub fn missed_termination(
     };
     TerminationEvent::new(
         facts,
-        &Verified::by_population_scan(snapshot, read_at),
+        &Verified::by_population_scan(snapshot.clone(), read_at),
         effective,
     )
     .map_err(|e| e.to_string())

@@ -4,21 +4,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use offboard_core::reconcile::Account;
-use offboard_graph::directory::DirectoryUser;
 use offboard_graph::{GraphClient, GraphError};
 
 /// What the directory read gave.
 pub struct DirectoryRead {
-    /// Every user as the scan judges accounts.
+    /// Every user as the scan judges accounts (the `entra` population source reads them too).
     pub accounts: Vec<Account>,
-    /// Every user as Graph answered (the `entra` population source reads them).
-    pub users: Vec<DirectoryUser>,
     /// Graph requests made.
     pub requests: u64,
 }
 
 /// Reads every user (with `employeeLeaveDateTime` when Entra is a source) and marks the
-/// members of the policy's excluded groups.
+/// members of the policy's excluded groups. Each page's users become accounts as they are
+/// (their text moved, not copied): a 100,000-user tenant is held once.
 pub async fn read(
     graph: &GraphClient,
     leave_dates: bool,
@@ -34,28 +32,24 @@ pub async fn read(
     }
     let accounts = listing
         .items
-        .iter()
+        .into_iter()
         .map(|u| Account {
-            object_id: u.id.clone(),
-            upn: u.user_principal_name.clone(),
-            mail: u.mail.clone(),
-            display_name: u.display_name.clone(),
-            employee_id: u.employee_id.clone(),
+            in_excluded_group: excluded.contains(&u.id),
             enabled: u.account_enabled.unwrap_or(false),
             member: u.user_type.as_deref().is_none_or(|t| t == "Member"),
-            employee_type: u.employee_type.clone(),
+            object_id: u.id,
+            upn: u.user_principal_name,
+            mail: u.mail,
+            display_name: u.display_name,
+            employee_id: u.employee_id,
+            employee_type: u.employee_type,
             leave_at: u.employee_leave_date_time,
-            on_premises_dn: u.on_premises_distinguished_name.clone(),
+            on_premises_dn: u.on_premises_distinguished_name,
             last_successful_sign_in: None,
-            in_excluded_group: excluded.contains(&u.id),
             directory: "entra".into(),
         })
         .collect();
-    Ok(DirectoryRead {
-        accounts,
-        users: listing.items,
-        requests,
-    })
+    Ok(DirectoryRead { accounts, requests })
 }
 
 /// Fills in the last successful sign-in of the accounts in `suspects` (20 to a batch).

@@ -228,19 +228,17 @@ impl Reconciler {
         // HR's population, source by source: a failure is a finding, never half a source.
         let mut summaries = Vec::new();
         let mut snapshots: Vec<Snapshot> = Vec::new();
-        let mut raw: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         for source in &self.population.sources {
-            match sources::read(&self.http, source, rp, &dir.users).await {
-                Ok(read) => {
+            match sources::read(&self.http, source, rp, &dir.accounts).await {
+                Ok(snapshot) => {
                     summaries.push(SourceSummary {
                         source: source.name().into(),
                         setting: source.setting().into(),
-                        sha256: Some(read.snapshot.sha256.clone()),
-                        rows: read.snapshot.rows.len() as u64,
+                        sha256: Some(snapshot.sha256.clone()),
+                        rows: snapshot.rows.len() as u64,
                         error: None,
                     });
-                    raw.insert(source.name().into(), read.bytes);
-                    snapshots.push(read.snapshot);
+                    snapshots.push(snapshot);
                 }
                 Err(e) => {
                     tracing::error!(
@@ -385,14 +383,13 @@ impl Reconciler {
                 f.observation.kind == FindingKind::MissedTermination && f.handled.is_none()
             }) {
                 let key = f.observation.id.trim_start_matches("missed_termination:");
-                let Some((source, row)) = rows.get(key) else {
+                let Some((snapshot, row)) = rows.get(key) else {
                     continue;
                 };
-                let bytes = raw.get(*source).map(Vec::as_slice).unwrap_or_default();
                 let opened = match cases::missed_termination(
                     row,
-                    source,
-                    bytes,
+                    &snapshot.source,
+                    &snapshot.sha256,
                     started_at,
                     &self.effective,
                 ) {
@@ -631,12 +628,12 @@ fn drift_due(case: &Case, drift_days: &[u32], now: DateTime<Utc>) -> bool {
     })
 }
 
-/// Each leaver's row and the source it came from, by the key findings use.
-fn rows_by_person(snapshots: &[Snapshot]) -> BTreeMap<String, (&str, &PopulationRow)> {
+/// Each leaver's row and the snapshot it came from, by the key findings use.
+fn rows_by_person(snapshots: &[Snapshot]) -> BTreeMap<String, (&Snapshot, &PopulationRow)> {
     let mut out = BTreeMap::new();
     for s in snapshots {
         for r in &s.rows {
-            out.entry(person_key(r)).or_insert((s.source.as_str(), r));
+            out.entry(person_key(r)).or_insert((s, r));
         }
     }
     out

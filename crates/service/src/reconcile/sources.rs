@@ -1,19 +1,22 @@
 //! Reading HR's population from each configured source. Every failure — unreachable, a
 //! refused credential, a body that is not the report, a missing column — fails the whole
 //! source with a message naming the setting to fix; no source ever yields half its rows.
+//!
+//! A report is never held whole: its body streams, chunk by chunk, into
+//! `offboard_core::reconcile::read::read_snapshot` on a blocking thread, which parses it row by
+//! row (keeping only what the judgement needs) and hashes every byte on the way.
 
+use std::io::Read;
 use std::time::Duration;
 
+use bytes::Bytes;
 use offboard_core::effective::HrEffectiveTime;
 use offboard_core::event::TerminationKind;
-use offboard_core::ids::Sha256Digest;
-use offboard_core::reconcile::population::{
-    BAMBOOHR_REPORT_FIELDS, parse_bamboohr, parse_csv, parse_json,
-};
+use offboard_core::reconcile::population::{BAMBOOHR_REPORT_FIELDS, PopulationError};
+use offboard_core::reconcile::read::{ReportShape, read_snapshot, snapshot_of_rows};
 use offboard_core::reconcile::{
-    Employment, PopulationRow, ReconcilePolicy, ReportFormat, Snapshot,
+    Account, ColumnMapping, Employment, PopulationRow, ReconcilePolicy, ReportFormat, Snapshot,
 };
-use offboard_graph::directory::DirectoryUser;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::settings::{
@@ -55,13 +58,13 @@ pub fn http_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
-/// The response body, or why not: the status names the credential setting on 401/403.
-async fn body_of(
+/// The response, if it is the report: the status names the credential setting on 401/403.
+fn answered(
     resp: Result<reqwest::Response, reqwest::Error>,
     what: &str,
     url_setting: &'static str,
     credential_setting: &'static str,
-) -> Result<Vec<u8>, SourceFailure> {
+) -> Result<reqwest::Response, SourceFailure> {
     let resp = resp.map_err(|e| {
         fail(
             url_setting,
@@ -84,40 +87,113 @@ async fn body_of(
     {
         return Err(fail(url_setting, format!("{what} is larger than 256 MiB")));
     }
-    let bytes = resp.bytes().await.map_err(|e| {
+    Ok(resp)
+}
+
+/// The chunks of a body as a blocking reader, for the parser's thread.
+struct Chunks {
+    rx: tokio::sync::mpsc::Receiver<Bytes>,
+    current: Bytes,
+}
+
+impl Read for Chunks {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(chunk) => self.current = chunk,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+/// Which report a source's body holds (owned, for the parser's thread).
+enum Shape {
+    BambooHr,
+    Csv(ColumnMapping),
+    Json(ColumnMapping),
+}
+
+/// Streams `resp`'s body into the parser: the snapshot of `source`, or why not (a report the
+/// parser refuses is described by `refused`). A transport failure or an over-long body is
+/// named as such, not as the malformed report it cuts short.
+async fn snapshot(
+    mut resp: reqwest::Response,
+    source: &'static str,
+    shape: Shape,
+    what: &str,
+    url_setting: &'static str,
+    refused: impl FnOnce(PopulationError) -> String,
+) -> Result<Snapshot, SourceFailure> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+    let parser = tokio::task::spawn_blocking(move || {
+        let body = Chunks {
+            rx,
+            current: Bytes::new(),
+        };
+        match &shape {
+            Shape::BambooHr => read_snapshot(source, ReportShape::BambooHr, body),
+            Shape::Csv(map) => read_snapshot(source, ReportShape::Csv(map), body),
+            Shape::Json(map) => read_snapshot(source, ReportShape::Json(map), body),
+        }
+    });
+    let mut read = 0usize;
+    let mut cut: Option<String> = None;
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                read += chunk.len();
+                if read > MAX_REPORT_BYTES {
+                    cut = Some(format!("{what} is larger than 256 MiB"));
+                    break;
+                }
+                // The parser stopped (the report is malformed): its error says why.
+                if tx.send(chunk).await.is_err() {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                cut = Some(format!(
+                    "{what} broke off while reading: {}",
+                    e.without_url()
+                ));
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let parsed = parser
+        .await
+        .map_err(|e| fail(url_setting, format!("{what}: the parser stopped: {e}")))?;
+    match cut {
+        Some(why) => Err(fail(url_setting, why)),
+        None => parsed.map_err(|e| fail(url_setting, refused(e))),
+    }
+}
+
+/// A small answer's body (a token endpoint's), read whole.
+async fn small_body(
+    resp: reqwest::Response,
+    what: &str,
+    url_setting: &'static str,
+) -> Result<Bytes, SourceFailure> {
+    resp.bytes().await.map_err(|e| {
         fail(
             url_setting,
             format!("{what} broke off while reading: {}", e.without_url()),
         )
-    })?;
-    if bytes.len() > MAX_REPORT_BYTES {
-        return Err(fail(url_setting, format!("{what} is larger than 256 MiB")));
-    }
-    Ok(bytes.to_vec())
-}
-
-fn snapshot(source: &str, bytes: &[u8], rows: Vec<PopulationRow>) -> Snapshot {
-    Snapshot {
-        source: source.to_owned(),
-        sha256: Sha256Digest::of(bytes),
-        rows,
-    }
-}
-
-/// What a source returned: its exact bytes (the case trigger of a missed termination hashes
-/// them) and the people in them.
-pub struct Read {
-    /// The bytes as returned.
-    pub bytes: Vec<u8>,
-    /// The parsed snapshot.
-    pub snapshot: Snapshot,
+    })
 }
 
 async fn bamboohr(
     http: &reqwest::Client,
     url: Option<&url::Url>,
     key: Option<&SecretString>,
-) -> Result<Read, SourceFailure> {
+) -> Result<Snapshot, SourceFailure> {
     let url = url.ok_or_else(|| {
         fail(
             OFFBOARD_POPULATION_BAMBOOHR_URL,
@@ -144,19 +220,22 @@ async fn bamboohr(
         }))
         .send()
         .await;
-    let bytes = body_of(
+    let what = "BambooHR's custom report";
+    let resp = answered(
         resp,
-        "BambooHR's custom report",
+        what,
         OFFBOARD_POPULATION_BAMBOOHR_URL,
         OFFBOARD_POPULATION_BAMBOOHR_KEY,
+    )?;
+    snapshot(
+        resp,
+        "bamboohr",
+        Shape::BambooHr,
+        what,
+        OFFBOARD_POPULATION_BAMBOOHR_URL,
+        |e| format!("BambooHR: {e}"),
     )
-    .await?;
-    let rows = parse_bamboohr(&bytes)
-        .map_err(|e| fail(OFFBOARD_POPULATION_BAMBOOHR_URL, format!("BambooHR: {e}")))?;
-    Ok(Read {
-        snapshot: snapshot("bamboohr", &bytes, rows),
-        bytes,
-    })
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -168,7 +247,7 @@ async fn report(
     http: &reqwest::Client,
     source: &PopulationSource,
     policy: &ReconcilePolicy,
-) -> Result<Read, SourceFailure> {
+) -> Result<Snapshot, SourceFailure> {
     let PopulationSource::Report {
         url,
         user,
@@ -206,14 +285,14 @@ async fn report(
             if let Some(scope) = &policy.report_oauth_scope {
                 form.push(("scope", scope.clone()));
             }
-            let resp = http.post(token_url.as_str()).form(&form).send().await;
-            let bytes = body_of(
-                resp,
-                "the report's token endpoint",
+            let what = "the report's token endpoint";
+            let resp = answered(
+                http.post(token_url.as_str()).form(&form).send().await,
+                what,
                 OFFBOARD_POPULATION_REPORT_TOKEN_URL,
                 OFFBOARD_POPULATION_REPORT_SECRET,
-            )
-            .await?;
+            )?;
+            let bytes = small_body(resp, what, OFFBOARD_POPULATION_REPORT_TOKEN_URL).await?;
             let token: TokenReply = serde_json::from_slice(&bytes).map_err(|_| {
                 fail(
                     OFFBOARD_POPULATION_REPORT_TOKEN_URL,
@@ -227,45 +306,47 @@ async fn report(
             .get(url.as_str())
             .basic_auth(user, Some(secret.expose_secret())),
     };
-    let bytes = body_of(
+    let what = "the population report";
+    let resp = answered(
         request.send().await,
-        "the population report",
+        what,
         OFFBOARD_POPULATION_REPORT_URL,
         OFFBOARD_POPULATION_REPORT_SECRET,
-    )
-    .await?;
-    let rows = match policy.report_format {
-        ReportFormat::Csv => parse_csv(&bytes, &policy.report_columns),
-        ReportFormat::Json => parse_json(&bytes, &policy.report_columns),
-    }
-    .map_err(|e| {
-        fail(
-            OFFBOARD_POPULATION_REPORT_URL,
+    )?;
+    let shape = match policy.report_format {
+        ReportFormat::Csv => Shape::Csv(policy.report_columns.clone()),
+        ReportFormat::Json => Shape::Json(policy.report_columns.clone()),
+    };
+    snapshot(
+        resp,
+        "report",
+        shape,
+        what,
+        OFFBOARD_POPULATION_REPORT_URL,
+        |e| {
             format!(
                 "the population report: {e} (columns are mapped in the policy file's [reconcile.report_columns])"
-            ),
-        )
-    })?;
-    Ok(Read {
-        snapshot: snapshot("report", &bytes, rows),
-        bytes,
-    })
+            )
+        },
+    )
+    .await
 }
 
-/// Entra ID as a population source: every member account, terminated when its
-/// `employeeLeaveDateTime` is set.
-fn entra(users: &[DirectoryUser]) -> Read {
-    let rows: Vec<PopulationRow> = users
+/// Entra ID as a population source: every member account the directory read, terminated when
+/// its `employeeLeaveDateTime` is set.
+fn entra(accounts: &[Account]) -> Snapshot {
+    let rows: Vec<PopulationRow> = accounts
         .iter()
-        .filter(|u| u.user_type.as_deref() != Some("Guest"))
-        .map(|u| {
-            let terminated = u.employee_leave_date_time.and_then(|t| {
+        .filter(|a| a.directory == "entra" && a.member)
+        .map(|a| {
+            let terminated = a.leave_at.and_then(|t| {
                 HrEffectiveTime::instant(&offboard_core::evidence::millis::text(t)).ok()
             });
             PopulationRow {
-                employee_id: u.employee_id.clone(),
-                email: u.user_principal_name.clone().or_else(|| u.mail.clone()),
-                name: u.display_name.clone(),
+                employee_id: a.employee_id.clone(),
+                email: a.upn.clone().or_else(|| a.mail.clone()),
+                // Findings name leavers only: a current employee's name is not kept.
+                name: terminated.as_ref().and(a.display_name.clone()),
                 employment: if terminated.is_some() {
                     Employment::Terminated
                 } else {
@@ -277,23 +358,19 @@ fn entra(users: &[DirectoryUser]) -> Read {
         })
         .collect();
     // The snapshot is the rows as offboard read them (Graph's pages are not one document).
-    let bytes = serde_json::to_vec(&rows).unwrap_or_default();
-    Read {
-        snapshot: snapshot("entra", &bytes, rows),
-        bytes,
-    }
+    snapshot_of_rows("entra", rows)
 }
 
-/// Reads one source; `users` is the directory read (for the `entra` source).
+/// Reads one source; `accounts` is the directory read (for the `entra` source).
 pub async fn read(
     http: &reqwest::Client,
     source: &PopulationSource,
     policy: &ReconcilePolicy,
-    users: &[DirectoryUser],
-) -> Result<Read, SourceFailure> {
+    accounts: &[Account],
+) -> Result<Snapshot, SourceFailure> {
     match source {
         PopulationSource::Bamboohr { url, key } => bamboohr(http, url.as_ref(), key.as_ref()).await,
         PopulationSource::Report { .. } => report(http, source, policy).await,
-        PopulationSource::Entra => Ok(entra(users)),
+        PopulationSource::Entra => Ok(entra(accounts)),
     }
 }
