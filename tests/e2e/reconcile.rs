@@ -81,19 +81,53 @@ fn population(app: &TestApp, leavers: &[&str], missing: &[&str]) -> Vec<Map<Stri
         .collect()
 }
 
-/// The built-in policy with `auto_remediate` on, written into `dir`.
-fn policy_with_auto_remediate(dir: &Path) -> String {
+/// The built-in policy with `from` (which it must hold) replaced by `to`, written into `dir`.
+fn policy_file(dir: &Path, from: &str, to: &str) -> String {
     let builtin =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/policy.toml"))
             .expect("config/policy.toml");
-    assert!(builtin.contains("auto_remediate = false"));
+    assert!(builtin.contains(from), "the built-in policy holds `{from}`");
     let path = dir.join("policy.toml");
-    std::fs::write(
-        &path,
-        builtin.replace("auto_remediate = false", "auto_remediate = true"),
-    )
-    .expect("policy file");
+    std::fs::write(&path, builtin.replace(from, to)).expect("policy file");
     path.display().to_string()
+}
+
+/// The BambooHR stand-in (empty until [`seed_bamboohr`]) and an app reading it as its one
+/// population source, under the policy file `policy`, with `more` settings.
+async fn app_reading_bamboohr(
+    backend: Backend,
+    policy: String,
+    more: impl FnOnce(&mut std::collections::BTreeMap<String, String>),
+) -> (BambooHr, TestApp) {
+    let bamboo = BambooHr::start(Seed {
+        company_domain: "contoso".into(),
+        api_key: "bamboo-api-key-for-tests".into(),
+        employees: Vec::new(),
+    })
+    .await
+    .expect("BambooHR stand-in");
+    let (url, key) = (bamboo.api_base(), bamboo.api_key().to_owned());
+    let app = spawn_app_with(backend, Default::default(), |s| {
+        s.insert("OFFBOARD_POPULATION_SOURCES".into(), "bamboohr".into());
+        s.insert("OFFBOARD_POPULATION_BAMBOOHR_URL".into(), url);
+        s.insert("OFFBOARD_POPULATION_BAMBOOHR_KEY".into(), key);
+        s.insert("OFFBOARD_POLICY_FILE".into(), policy);
+        more(s);
+    })
+    .await;
+    (bamboo, app)
+}
+
+/// Puts `employees` into the BambooHR stand-in.
+async fn seed_bamboohr(app: &TestApp, bamboo: &BambooHr, employees: &[Map<String, Value>]) {
+    let put = app
+        .client
+        .put(format!("{}/_sim/employees", bamboo.base()))
+        .json(employees)
+        .send()
+        .await
+        .expect("seed BambooHR");
+    assert!(put.status().is_success());
 }
 
 /// How many evidence records each step of the case has.
@@ -109,22 +143,12 @@ async fn records_by_step(app: &TestApp, case: &str) -> std::collections::BTreeMa
 
 async fn ghost_access(backend: Backend) {
     let policy_dir = tempfile::tempdir().expect("tempdir");
-    let policy = policy_with_auto_remediate(policy_dir.path());
-    let bamboo = BambooHr::start(Seed {
-        company_domain: "contoso".into(),
-        api_key: "bamboo-api-key-for-tests".into(),
-        employees: Vec::new(),
-    })
-    .await
-    .expect("BambooHR stand-in");
-    let (url, key) = (bamboo.api_base(), bamboo.api_key().to_owned());
-    let app = spawn_app_with(backend, Default::default(), |s| {
-        s.insert("OFFBOARD_POPULATION_SOURCES".into(), "bamboohr".into());
-        s.insert("OFFBOARD_POPULATION_BAMBOOHR_URL".into(), url);
-        s.insert("OFFBOARD_POPULATION_BAMBOOHR_KEY".into(), key);
-        s.insert("OFFBOARD_POLICY_FILE".into(), policy);
-    })
-    .await;
+    let policy = policy_file(
+        policy_dir.path(),
+        "auto_remediate = false",
+        "auto_remediate = true",
+    );
+    let (bamboo, app) = app_reading_bamboohr(backend, policy, |_| {}).await;
     only_removable_groups(&app, ADELE);
     only_removable_groups(&app, JOHANNA);
     // The orphan and the service account: enabled members HR does not know.
@@ -158,14 +182,7 @@ async fn ghost_access(backend: Backend) {
         "terminationType": "Voluntary",
     });
     employees.extend(gone.as_object().cloned());
-    let put = app
-        .client
-        .put(format!("{}/_sim/employees", bamboo.base()))
-        .json(&employees)
-        .send()
-        .await
-        .expect("seed BambooHR");
-    assert!(put.status().is_success());
+    seed_bamboohr(&app, &bamboo, &employees).await;
     let adele_emp = app
         .sim
         .state()
@@ -548,44 +565,14 @@ async fn ad_orphans_through_the_agent(backend: Backend) {
     let _ = admin.unbind().await;
     let hybrid = must(Hybrid::start(samba.clone()).await);
     let policy_dir = tempfile::tempdir().expect("tempdir");
-    let policy = policy_dir.path().join("policy.toml");
-    let builtin =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/policy.toml"))
-            .expect("config/policy.toml");
-    assert!(builtin.contains("exclude_ous = []"));
-    std::fs::write(
-        &policy,
-        builtin.replace(
-            "exclude_ous = []",
-            &format!("exclude_ous = [\"{service_ou}\"]"),
-        ),
-    )
-    .expect("policy file");
-    let bamboo = BambooHr::start(Seed {
-        company_domain: "contoso".into(),
-        api_key: "bamboo-api-key-for-tests".into(),
-        employees: Vec::new(),
-    })
-    .await
-    .expect("BambooHR stand-in");
-    let (url, key) = (bamboo.api_base(), bamboo.api_key().to_owned());
-    let app = spawn_app_with(backend, Default::default(), |s| {
-        hybrid.configure(s);
-        s.insert("OFFBOARD_POPULATION_SOURCES".into(), "bamboohr".into());
-        s.insert("OFFBOARD_POPULATION_BAMBOOHR_URL".into(), url);
-        s.insert("OFFBOARD_POPULATION_BAMBOOHR_KEY".into(), key);
-        s.insert("OFFBOARD_POLICY_FILE".into(), policy.display().to_string());
-    })
-    .await;
+    let policy = policy_file(
+        policy_dir.path(),
+        "exclude_ous = []",
+        &format!("exclude_ous = [\"{service_ou}\"]"),
+    );
+    let (bamboo, app) = app_reading_bamboohr(backend, policy, |s| hybrid.configure(s)).await;
     // Everyone in the tenant is a current employee: only AD can hold an orphan.
-    let put = app
-        .client
-        .put(format!("{}/_sim/employees", bamboo.base()))
-        .json(&population(&app, &[], &[]))
-        .send()
-        .await
-        .expect("seed BambooHR");
-    assert!(put.status().is_success());
+    seed_bamboohr(&app, &bamboo, &population(&app, &[], &[])).await;
     let agent = must(hybrid.spawn_agent().await);
 
     let first = scan(&app).await;

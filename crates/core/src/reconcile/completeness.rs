@@ -7,24 +7,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-use super::population::{Employment, PopulationRow, Snapshot};
+use super::population::Snapshot;
 use super::record::Leaver;
 use super::scan::{Account, AccountIndex, CaseIndex, CaseView, norm, person_key};
 use crate::effective::EffectivePolicy;
 use crate::evidence::millis;
 use crate::ids::CaseId;
-
-/// The row a kept leaver stands for, as the case matching reads rows.
-fn row(l: &Leaver) -> PopulationRow {
-    PopulationRow {
-        employee_id: l.employee_id.clone(),
-        email: l.email.clone(),
-        name: l.name.clone(),
-        employment: Employment::Terminated,
-        terminated: None,
-        kind: l.kind,
-    }
-}
 
 /// Every person the snapshots report terminated with a leave time, once each (the first
 /// source to list them), with the account `accounts` holds for them: what a scan keeps.
@@ -46,11 +34,8 @@ pub fn leavers(
             }
             out.push(Leaver {
                 source: s.source.clone(),
-                employee_id: row.employee_id.clone(),
-                email: row.email.clone(),
-                name: row.name.clone(),
+                row: row.clone(),
                 left_at,
-                kind: row.kind,
                 object_id: accounts.for_person(row).map(|a| a.object_id.clone()),
             });
         }
@@ -150,11 +135,11 @@ pub fn completeness(
             object_id: o.clone(),
             ..Account::default()
         });
-        let case = index.for_person(&row(l), account.as_ref());
+        let case = index.for_person(&l.row, account.as_ref());
         out.push(CompletenessRow {
-            person: l.display(),
-            employee_id: l.employee_id.clone(),
-            email: l.email.clone(),
+            person: l.row.display(),
+            employee_id: l.row.employee_id.clone(),
+            email: l.row.email.clone(),
             hr_left_at: Some(l.left_at),
             hr_source: Some(l.source.clone()),
             case_id: case.map(|c| c.case_id.clone()),
@@ -170,11 +155,11 @@ pub fn completeness(
     // another time is not a difference of this kind (their row is in that period's report).
     let ids: BTreeSet<&str> = leavers
         .iter()
-        .filter_map(|l| l.employee_id.as_deref())
+        .filter_map(|l| l.row.employee_id.as_deref())
         .collect();
     let emails: BTreeSet<String> = leavers
         .iter()
-        .filter_map(|l| l.email.as_deref())
+        .filter_map(|l| l.row.email.as_deref())
         .map(norm)
         .collect();
     let objects: BTreeSet<&str> = leavers

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use crate::event::TerminationKind;
+use super::population::PopulationRow;
 use crate::evidence::millis;
 use crate::ids::{CaseId, Sha256Digest};
 
@@ -77,42 +77,24 @@ impl ScanRecord {
     }
 }
 
-/// One person HR reports as having left, as a scan read them: the row's identifiers, when
-/// access had to go, and the account the scan matched them to (if any).
+/// One person HR reports as having left, as a scan read them: HR's row (identifiers, name,
+/// the termination as HR gave it and its kind), when access had to go, and the account the
+/// scan matched them to (if any).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Leaver {
     /// The population source the row came from.
     pub source: String,
-    /// HR's employee number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub employee_id: Option<String>,
-    /// Work email or UPN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// The person's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    /// HR's row.
+    #[serde(flatten)]
+    pub row: PopulationRow,
     /// When access had to go: HR's date under the company's effective-time rule.
     #[serde(with = "millis")]
     pub left_at: DateTime<Utc>,
-    /// The termination kind HR gives.
-    pub kind: TerminationKind,
     /// The Entra object id of the account the scan matched the person to; none when the
     /// directory held no account for them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_id: Option<String>,
-}
-
-impl Leaver {
-    /// How reports name the person.
-    pub fn display(&self) -> String {
-        self.name
-            .clone()
-            .or_else(|| self.email.clone())
-            .or_else(|| self.employee_id.clone())
-            .unwrap_or_else(|| "(unnamed)".into())
-    }
 }
 
 /// What a scan's evidence record holds in its `details`: the record itself, the ids of the

@@ -187,7 +187,7 @@ fn a_scan_keeps_each_leaver_once_with_the_account_it_matched() {
         .iter()
         .map(|l| {
             (
-                l.name.as_deref().unwrap(),
+                l.row.name.as_deref().unwrap(),
                 l.object_id.as_deref(),
                 l.source.as_str(),
             )

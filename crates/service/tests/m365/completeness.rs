@@ -48,6 +48,32 @@ async fn case_for(db: &Arc<Embedded>, evidence: &Evidence, upn: &str, at: chrono
     evidence.record_trigger(&case).await.unwrap();
 }
 
+/// The scan over the embedded backend and the simulator, reading `source`, opening no case.
+fn scan_over(
+    db: &Arc<Embedded>,
+    evidence: &Evidence,
+    env: &crate::helpers::Env,
+    source: PopulationSource,
+) -> Reconciler {
+    let mut policy = Policy::builtin();
+    policy.reconcile.auto_open = false;
+    let clock = Arc::new(SystemClock);
+    Reconciler::new(
+        db.clone(),
+        db.clone(),
+        evidence.clone(),
+        Intake::new(db.clone(), db.clone(), evidence.clone(), clock.clone()),
+        env.tenant.graph.clone(),
+        Arc::new(QueueNotifier::new(db.clone())),
+        PopulationSettings {
+            sources: vec![source],
+        },
+        Arc::new(policy),
+        EffectivePolicy::default(),
+        clock,
+    )
+}
+
 #[tokio::test]
 async fn the_report_names_hr_leavers_of_the_period_and_every_difference() {
     let env = env().await;
@@ -70,8 +96,7 @@ async fn the_report_names_hr_leavers_of_the_period_and_every_difference() {
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Embedded::open(dir.path()).unwrap());
     let store = Arc::new(FileEvidenceStore::open(&dir.path().join("evidence")).unwrap());
-    let clock = Arc::new(SystemClock);
-    let evidence = Evidence::new(store, db.clone(), "test".to_owned(), clock.clone());
+    let evidence = Evidence::new(store, db.clone(), "test".to_owned(), Arc::new(SystemClock));
     let compliance = Compliance::new(db.clone(), db.clone(), evidence.clone());
     let q = |format, section| ReportQuery {
         from: left - Duration::days(1),
@@ -100,23 +125,7 @@ async fn the_report_names_hr_leavers_of_the_period_and_every_difference() {
     // offboarded by an operator.
     case_for(&db, &evidence, &adele, left).await;
     case_for(&db, &evidence, &megan, left + Duration::hours(1)).await;
-    let mut policy = Policy::builtin();
-    policy.reconcile.auto_open = false;
-    let intake = Intake::new(db.clone(), db.clone(), evidence.clone(), clock.clone());
-    let reconciler = Reconciler::new(
-        db.clone(),
-        db.clone(),
-        evidence.clone(),
-        intake,
-        env.tenant.graph.clone(),
-        Arc::new(QueueNotifier::new(db.clone())),
-        PopulationSettings {
-            sources: vec![PopulationSource::Entra],
-        },
-        Arc::new(policy),
-        EffectivePolicy::default(),
-        clock,
-    );
+    let reconciler = scan_over(&db, &evidence, &env, PopulationSource::Entra);
     // A dry run keeps nothing, so the report still has no scan to read.
     reconciler
         .scan(Trigger::OnDemand("test"), true)
@@ -199,27 +208,14 @@ async fn the_report_names_hr_leavers_of_the_period_and_every_difference() {
     );
 
     // A scan that cannot read every source does not replace the one the report reads.
-    let failing = Reconciler::new(
-        db.clone(),
-        db.clone(),
-        evidence.clone(),
-        Intake::new(
-            db.clone(),
-            db.clone(),
-            evidence.clone(),
-            Arc::new(SystemClock),
-        ),
-        env.tenant.graph.clone(),
-        Arc::new(QueueNotifier::new(db.clone())),
-        PopulationSettings {
-            sources: vec![PopulationSource::Bamboohr {
-                url: None,
-                key: None,
-            }],
+    let failing = scan_over(
+        &db,
+        &evidence,
+        &env,
+        PopulationSource::Bamboohr {
+            url: None,
+            key: None,
         },
-        Arc::new(Policy::builtin()),
-        EffectivePolicy::default(),
-        Arc::new(SystemClock),
     );
     let failed = failing
         .scan(Trigger::OnDemand("test"), false)
