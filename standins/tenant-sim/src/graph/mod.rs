@@ -22,6 +22,7 @@ mod licences;
 mod mail;
 mod oauth_grants;
 pub mod perms;
+mod provisioning;
 mod roles;
 mod rules;
 mod users;
@@ -36,6 +37,7 @@ use groups::*;
 use licences::*;
 use mail::*;
 use oauth_grants::*;
+use provisioning::*;
 use roles::*;
 use rules::*;
 pub use users::user_full;
@@ -291,6 +293,7 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         ("PATCH", ["users", id, "events", event]) => patch_event(t, ctx, id, event, req),
         ("POST", ["users", id, "events", event, "cancel"]) => cancel_event(t, ctx, id, event, req),
         ("GET", ["organization"]) => organization(t, ctx, req, &q),
+        ("GET", ["auditLogs", "provisioning"]) => list_provisioning(t, ctx, req, &q),
         ("GET", ["groups", gid]) => get_group(t, ctx, gid, &q),
         ("GET", ["groups", gid, "members"]) => group_members(t, ctx, req, &q, gid),
         ("DELETE", ["groups", gid]) => delete_group(t, ctx, gid),
@@ -311,7 +314,8 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         | (_, ["deviceManagement", ..])
         | (_, ["drives", ..])
         | (_, ["servicePrincipals", ..])
-        | (_, ["oauth2PermissionGrants", ..]) => Err(ApiError::new(
+        | (_, ["oauth2PermissionGrants", ..])
+        | (_, ["auditLogs", ..]) => Err(ApiError::new(
             405,
             "Request_BadRequest",
             "Specified HTTP method is not allowed for the request target.",
