@@ -28,6 +28,7 @@ pub(crate) mod step;
 
 pub use build::build;
 pub use connector::{CONNECTOR_QUEUE, ConnectorName};
+pub use connector_steps::{ConnectorAfter, PlannedConnector};
 pub use dag::Plan;
 pub use facts::{
     AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts, GroupFact,

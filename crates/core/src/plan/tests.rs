@@ -277,9 +277,14 @@ fn connectors_run_after_the_sign_in_cut_beside_microsoft_365_and_before_the_seal
         policy.for_kind(TerminationKind::Voluntary),
         t(),
     );
+    let scim = |name, preview: &str| PlannedConnector {
+        name,
+        preview: vec![preview.into()],
+        after: ConnectorAfter::SignInCut,
+    };
     plan.add_connectors(vec![
-        (sf, vec!["deactivate in salesforce".into()]),
-        (gh, vec!["deactivate in github".into()]),
+        scim(sf, "deactivate in salesforce"),
+        scim(gh, "deactivate in github"),
     ]);
     plan.validate().unwrap();
     for name in [sf, gh] {
@@ -304,17 +309,32 @@ fn connectors_run_after_the_sign_in_cut_beside_microsoft_365_and_before_the_seal
     assert_eq!(tail, ["seal", "connector:salesforce", "connector:github"]);
     // Adding them again (a replayed plan) changes nothing.
     let before = plan.clone();
-    plan.add_connectors(vec![(sf, vec!["again".into()])]);
+    plan.add_connectors(vec![scim(sf, "again")]);
     assert_eq!(plan, before);
     // A synced leaver's cut is the session revocation (AD is disabled beside it).
     let mut synced = full_cloud_user();
     synced.synced = true;
     let mut plan = build(synced, policy.for_kind(TerminationKind::Voluntary), t());
-    plan.add_connectors(vec![(sf, vec![])]);
+    let slack = ConnectorName::parse("slack").unwrap();
+    plan.add_connectors(vec![
+        scim(sf, "deactivate"),
+        PlannedConnector {
+            name: slack,
+            preview: vec![],
+            after: ConnectorAfter::CloudDisabled,
+        },
+    ]);
     assert_eq!(
         plan.step(StepKind::Connector(sf)).unwrap().depends_on,
         [StepKind::RevokeSessions]
     );
+    // A system Entra's provisioning service feeds waits for the cloud account's disable,
+    // which for a synced leaver is directory sync's.
+    assert_eq!(
+        plan.step(StepKind::Connector(slack)).unwrap().depends_on,
+        [StepKind::VerifyCloudDisabled]
+    );
+    plan.validate().unwrap();
     // Ready once the cut is terminal, in parallel with the Microsoft 365 steps.
     plan.step_mut(StepKind::RevokeSessions).unwrap().status = StepStatus::Verified;
     plan.step_mut(StepKind::AdDisable).unwrap().status = StepStatus::Verified;
