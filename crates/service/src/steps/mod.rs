@@ -20,6 +20,7 @@ mod ad_tests;
 mod auto_reply;
 mod block_sign_in;
 mod common;
+mod connector_provisioning;
 mod connector_scim;
 mod convert_mailbox;
 mod emptied;
@@ -49,6 +50,7 @@ pub use ad_disable::{ACCOUNTDISABLE, AdDisable};
 pub use ad_reset_password::AdResetPassword;
 pub use auto_reply::AutoReply;
 pub use block_sign_in::BlockSignIn;
+pub use connector_provisioning::ProvisioningConnectorStep;
 pub use connector_scim::ScimConnectorStep;
 pub use convert_mailbox::ConvertMailbox;
 pub use hide_from_address_lists::HideFromAddressLists;
@@ -235,18 +237,30 @@ impl StepAction for AgentUnavailable {
     }
 }
 
-/// `registry` with one step per SCIM connector of the connector file, each with its own
-/// client (queue-worker options: a `Retry-After` goes back to the engine). A connector whose
-/// client cannot be built fails the start with its name.
+/// `registry` with one step per connector of the connector file: a SCIM connector with its
+/// own client (queue-worker options: a `Retry-After` goes back to the engine), an
+/// `entra-provisioning` connector reading Entra's provisioning logs on `tenant` (the queue
+/// workers' clients). A connector whose client cannot be built fails the start with its name.
 pub fn with_connector_steps(
     registry: StepRegistry,
     connectors: &[crate::settings::ConnectorConfig],
+    tenant: Arc<crate::m365::Tenant>,
 ) -> Result<StepRegistry, String> {
     use crate::settings::{ConnectorKind, ScimAuth};
     use offboard_scim_client::{Credential, ScimClient, ScimClientOptions};
     let mut registry = registry;
     for c in connectors {
-        let ConnectorKind::Scim(scim) = &c.kind;
+        let scim = match &c.kind {
+            ConnectorKind::Scim(scim) => scim,
+            ConnectorKind::EntraProvisioning(app) => {
+                registry = registry.with(Arc::new(ProvisioningConnectorStep::new(
+                    c.name,
+                    app.clone(),
+                    tenant.clone(),
+                )));
+                continue;
+            }
+        };
         let credential = match &scim.auth {
             ScimAuth::Bearer { token, .. } => Credential::Bearer(token.clone()),
             ScimAuth::ClientCredentials {
