@@ -57,7 +57,7 @@ pub struct ConnectorConfig {
 #[derive(Debug, Clone)]
 pub enum ConnectorKind {
     /// A SCIM 2.0 service provider offboard calls itself.
-    Scim(ScimConnector),
+    Scim(Box<ScimConnector>),
     /// A system Entra ID's provisioning service deprovisions; offboard reads the logs.
     EntraProvisioning(ProvisionedApp),
 }
@@ -331,12 +331,12 @@ pub fn parse_connectors(
                         "find is empty: say how to find the leaver, e.g. find = [{ attribute = \"userName\", from = \"userPrincipalName\" }]".into(),
                     ));
                 }
-                ConnectorKind::Scim(ScimConnector {
+                ConnectorKind::Scim(Box::new(ScimConnector {
                     base_url,
                     auth,
                     find: c.find,
                     action: c.action.unwrap_or(ConnectorAction::Deactivate),
-                })
+                }))
             }
             "entra-provisioning" => {
                 ConnectorKind::EntraProvisioning(provisioned_app(&c).map_err(at)?)

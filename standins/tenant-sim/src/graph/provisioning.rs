@@ -78,7 +78,7 @@ pub(super) fn list_provisioning(
         }
     }
     let mut entries: Vec<&ProvisioningLogEntry> = t.provisioning_logs.iter().collect();
-    entries.sort_by(|a, b| b.activity_date_time.cmp(&a.activity_date_time));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.activity_date_time));
     let items: Vec<Value> = entries
         .into_iter()
         .map(|e| entry_json(&t.tenant_id, e))
