@@ -37,8 +37,7 @@ use offboard_core::evidence::millis;
 use offboard_core::plan::{ConnectorName, StepKind};
 use offboard_graph::{ProvisioningObjectSummary, ProvisioningResult};
 
-use super::common::{Attempt, read_back_if, user_id};
-use super::verify_cloud_disabled::RECHECK_EVERY;
+use super::common::{Attempt, RECHECK_EVERY, read_back_if, user_id};
 use crate::attempt::{StepAction, StepContext, StepFailure, StepReport, TargetSystem};
 use crate::m365::Tenant;
 use crate::settings::ProvisionedApp;

@@ -50,6 +50,7 @@ pub use ad_disable::{ACCOUNTDISABLE, AdDisable};
 pub use ad_reset_password::AdResetPassword;
 pub use auto_reply::AutoReply;
 pub use block_sign_in::BlockSignIn;
+pub use common::RECHECK_EVERY;
 pub use connector_provisioning::ProvisioningConnectorStep;
 pub use connector_scim::ScimConnectorStep;
 pub use convert_mailbox::ConvertMailbox;
@@ -65,7 +66,7 @@ pub use remove_oauth_grants::RemoveOauthGrants;
 pub use reset_password::{PASSWORD_LENGTH, ResetPassword, random_password};
 pub use retire_devices::RetireDevices;
 pub use revoke_sessions::RevokeSessions;
-pub use verify_cloud_disabled::{RECHECK_EVERY, VerifyCloudDisabled};
+pub use verify_cloud_disabled::VerifyCloudDisabled;
 // Issue 17: the mailbox's doors.
 pub use cancel_meetings::CancelMeetings;
 pub use hold_mailbox::HoldMailbox;
