@@ -245,6 +245,11 @@ impl Compliance {
         &self.evidence
     }
 
+    /// The case store.
+    pub fn cases(&self) -> &Arc<dyn CaseStore> {
+        &self.cases
+    }
+
     /// The periods (`YYYY-MM`) that have evidence and overlap `[from, to)`, ascending.
     pub async fn periods_in(
         &self,
