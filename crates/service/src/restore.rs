@@ -253,7 +253,7 @@ mod tests {
             did.statuses.get(&StepKind::MailboxManagerAccess),
             Some(&StepStatus::Verified)
         );
-        assert_eq!(snapshot(&records).unwrap(), snapshot);
+        assert_eq!(super::snapshot(&records).unwrap(), snapshot);
         let kinds: Vec<StepKind> = reverse(&snapshot, &did)
             .steps
             .iter()
