@@ -24,6 +24,15 @@ pub enum RestoreError {
         /// Why that rules a restore out, and what to do instead.
         why: &'static str,
     },
+    /// The person who raised the termination asked to undo it (four eyes).
+    #[error("{who} raised this termination and cannot also restore it: another operator must")]
+    SelfRestore {
+        /// The person.
+        who: String,
+    },
+    /// A restore needs a reason.
+    #[error("a restore needs a reason (\"reason\": \"...\")")]
+    NoReason,
     /// The evidence could not be read.
     #[error(transparent)]
     Evidence(#[from] EvidenceFailure),
@@ -34,7 +43,7 @@ impl RestoreError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Evidence(e) => e.is_transient(),
-            Self::NotRestorable { .. } => false,
+            Self::NotRestorable { .. } | Self::SelfRestore { .. } | Self::NoReason => false,
         }
     }
 }

@@ -26,6 +26,8 @@
 //!   leaver, or its source past the blast-radius brake), the operator's decision on it and
 //!   the expiry of undecided holds;
 //! - `sla.rs` and `sweep.rs`: the timers; `dry_run.rs`: the plan without a case;
+//! - `restore.rs`: undoing a mistaken termination — the reverse plan's steps join the ended
+//!   case's plan and run like any step, then the case is sealed again;
 //! - `kill_switch.rs`: the sign-in cut intake makes inline before answering, and what a
 //!   queued step of the cut's kinds does when it finds the cut done or still running.
 //!
@@ -44,6 +46,7 @@ mod lease;
 mod outcome;
 mod plan;
 mod remediation;
+mod restore;
 mod run_step;
 mod sign_in_cut;
 mod sla;
@@ -53,6 +56,7 @@ pub use crate::directory::{Directory, Resolution};
 pub use crate::notifier::{Notifier, QueueNotifier};
 pub use dry_run::{DryRun, dry_run, dry_run_with_connectors};
 pub use outcome::{EngineError, Handled, SlaReport};
+pub use restore::RestoreStarted;
 pub use sign_in_cut::{SignInCutOutcome, cut_kinds, is_cut_kind};
 
 #[cfg(test)]
