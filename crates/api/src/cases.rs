@@ -130,6 +130,9 @@ pub struct CaseView {
     /// Why the case was held for approval, and the decision on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<offboard_core::case::Approval>,
+    /// The latest restore (undoing the termination after it ended): who asked, when, why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored: Option<offboard_core::case::Restore>,
 }
 
 /// How HR gave the effective time.

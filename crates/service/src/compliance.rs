@@ -189,6 +189,7 @@ fn case_view(c: &Case) -> CaseView {
         flags: c.flags.clone(),
         raised_by: c.raised_by.clone(),
         approval: c.approval.clone(),
+        restored: c.restored.clone(),
     }
 }
 
