@@ -183,3 +183,85 @@ mod a_rescind_after_the_effective_time_restores_the_snapshot_and_a_second_restor
         run(Backend::Azure).await;
     }
 }
+
+/// A synced leaver (Samba AD through the real agent, Azure backend as every hybrid test): an
+/// operator's restore enables the AD account again — read from Samba — keeping every other
+/// bit, and directory sync carries it to the cloud account.
+#[tokio::test]
+async fn an_operators_restore_enables_a_synced_leaver_in_ad_through_the_agent() {
+    use crate::hybrid::{DIEGO, UAC_BEFORE, must, rig, uac};
+    let r = rig(
+        standin_tenant::SimConfig {
+            directory_sync_delay: Some(Duration::from_secs(1)),
+            ..Default::default()
+        },
+        None,
+    )
+    .await;
+    let agent = must(r.hybrid.spawn_agent().await);
+    let sync = r.sync().await;
+    assert_eq!(uac(&r.ad().await), UAC_BEFORE);
+    let id = r.terminate().await;
+    let ended = r.finished(&id, Duration::from_secs(240)).await;
+    assert_eq!(
+        ended.case.status,
+        CaseStatus::Completed,
+        "{:?}",
+        ended.case.plan
+    );
+    assert_eq!(uac(&r.ad().await), UAC_BEFORE | 0x2, "disabled in AD");
+
+    let answer = r
+        .app
+        .client
+        .post(format!("{}/api/cases/{id}/restore", r.app.base_url()))
+        .header("x-functions-key", &r.app.function_key)
+        .bearer_auth(&r.app.operator_token)
+        .json(&json!({"reason": "terminated by mistake: HR keyed the wrong person"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(answer.status().as_u16(), 202);
+    let accepted: RestoreAccepted = answer.json().await.expect("typed answer");
+    assert_eq!(
+        accepted.restore.steps[0].kind,
+        StepKind::Restore(RestoreAction::AdEnable),
+        "AD first"
+    );
+    assert!(
+        accepted
+            .restore
+            .lost
+            .iter()
+            .any(|l| l.step == StepKind::AdResetPassword),
+        "the AD password reset is listed as not coming back"
+    );
+    let restored = done_again(&r.app, &id, 1).await;
+    let s = restored
+        .case
+        .plan
+        .as_ref()
+        .and_then(|p| p.step(StepKind::Restore(RestoreAction::AdEnable)))
+        .expect("planned");
+    assert_eq!(s.status, StepStatus::Verified, "{s:?}");
+    // Samba says so: enabled, every other bit as before.
+    assert_eq!(uac(&r.ad().await), UAC_BEFORE);
+    // And directory sync carries it to the cloud account.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !r
+        .app
+        .sim
+        .state()
+        .user(DIEGO)
+        .is_some_and(|u| u.account_enabled)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "directory sync never enabled the cloud account"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    sync.stop().await;
+    agent.stop().await;
+    r.app.shutdown().await;
+}

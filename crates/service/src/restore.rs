@@ -11,6 +11,15 @@ use offboard_core::plan::{AdBefore, CaseDid, Facts, ReversePlan, StepKind, rever
 
 use crate::evidence::{Evidence, EvidenceFailure};
 
+/// What a restore started.
+#[derive(Debug, Clone)]
+pub struct RestoreStarted {
+    /// The case, reopened (or as it was, when there was nothing to put back).
+    pub case: Case,
+    /// The reverse plan: its steps, what needs a second approval, what cannot come back.
+    pub reverse: ReversePlan,
+}
+
 /// Why a case cannot be restored.
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {

@@ -56,7 +56,6 @@ pub use crate::directory::{Directory, Resolution};
 pub use crate::notifier::{Notifier, QueueNotifier};
 pub use dry_run::{DryRun, dry_run, dry_run_with_connectors};
 pub use outcome::{EngineError, Handled, SlaReport};
-pub use restore::RestoreStarted;
 pub use sign_in_cut::{SignInCutOutcome, cut_kinds, is_cut_kind};
 
 #[cfg(test)]

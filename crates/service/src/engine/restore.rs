@@ -7,25 +7,15 @@
 
 use std::time::Duration;
 
-use offboard_core::case::{Actor, Case, CaseStatus, Restore};
+use offboard_core::case::{Actor, CaseStatus, Restore};
 use offboard_core::evidence::{Outcome, RecordBody};
 use offboard_core::ids::CaseId;
 use offboard_core::messages::StepMessage;
-use offboard_core::plan::ReversePlan;
 use offboard_core::ports::Versioned;
 
 use super::Engine;
 use super::outcome::EngineError;
-use crate::restore::{RestoreError, restorable, reverse_plan};
-
-/// What a restore started.
-#[derive(Debug, Clone)]
-pub struct RestoreStarted {
-    /// The case, reopened (or as it was, when there was nothing to put back).
-    pub case: Case,
-    /// The reverse plan: its steps, what needs a second approval, what cannot come back.
-    pub reverse: ReversePlan,
-}
+use crate::restore::{RestoreError, RestoreStarted, restorable, reverse_plan};
 
 impl Engine {
     /// Restores the ended case `id` from its snapshot, asked by `by` for `reason`: records the

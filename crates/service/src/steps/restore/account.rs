@@ -21,8 +21,8 @@ use std::sync::Arc;
 use offboard_agent_proto::Action;
 use offboard_core::plan::{RestoreAction, StepKind};
 
-use super::super::ACCOUNTDISABLE;
 use super::super::ad_common::{AdRecord, execute, missing_action, state_json};
+use super::super::ad_disable::ACCOUNTDISABLE;
 use super::super::common::{Attempt, ENTRA, read_back, read_until, user_id};
 use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
