@@ -251,10 +251,10 @@ fn a_rescind_restores_only_within_the_policy_days() {
     };
     assert!(week.restores_rescind(t(), t() + chrono::Duration::days(7)));
     assert!(!week.restores_rescind(t(), t() + chrono::Duration::days(8)));
-    let p = Policy::parse(&format!(
-        "{}",
-        crate::policy::DEFAULT_POLICY.replace("rescind_within_days = 0", "rescind_within_days = 7")
-    ))
+    let p = Policy::parse(
+        &crate::policy::DEFAULT_POLICY
+            .replace("rescind_within_days = 0", "rescind_within_days = 7"),
+    )
     .unwrap();
     assert_eq!(p.restore, week);
     assert_eq!(Policy::builtin().restore, off);
