@@ -92,6 +92,35 @@ async fn run(backend: Backend) {
     assert_eq!(cut["accountEnabled"], false);
     assert_ne!(cut, before, "the termination changed the tenant");
 
+    // `offboard plan --restore` shows the reverse plan from the case's evidence, changing
+    // nothing (the embedded store's directory is readable by the CLI).
+    if backend == Backend::Embedded {
+        let (code, out) = crate::tamper::offboard(&[
+            "plan",
+            "--restore",
+            &id,
+            "--data",
+            &app.data_dir().display().to_string(),
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{out}");
+        let doc: Value = serde_json::from_str(&out).expect("JSON");
+        assert_eq!(doc["changed"], false);
+        let steps: Vec<&str> = doc["restore"]["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .filter_map(|s| s["kind"].as_str())
+            .collect();
+        assert_eq!(steps[0], "restore:enable-sign-in", "{steps:?}");
+        assert!(
+            doc["restore"]["lost"]
+                .as_array()
+                .is_some_and(|l| !l.is_empty())
+        );
+        assert_eq!(view(&app, ADELE), cut, "the preview changed nothing");
+    }
+
     // HR rescinds after the effective time: the case is restored, not refused.
     let r = app.post_generic(&generic_rescind(&event_id(), &evt)).await;
     assert_eq!(r.status, 202, "{}", r.json);
