@@ -150,6 +150,9 @@ pub enum Action {
     HideFromAddressLists,
     /// Change nothing; return the account's state.
     ReadBack,
+    /// Clear the ACCOUNTDISABLE bit (0x2) of `userAccountControl`, keeping every other bit: a
+    /// restore after a mistaken termination. Already enabled: `alreadyDone`.
+    Enable,
 }
 
 impl Action {
@@ -168,6 +171,7 @@ impl Action {
             Self::Stamp { .. } => "stamp",
             Self::HideFromAddressLists => "hideFromAddressLists",
             Self::ReadBack => "readBack",
+            Self::Enable => "enable",
         }
     }
 }

@@ -189,6 +189,7 @@ fn case_view(c: &Case) -> CaseView {
         flags: c.flags.clone(),
         raised_by: c.raised_by.clone(),
         approval: c.approval.clone(),
+        restored: c.restored.clone(),
     }
 }
 
@@ -243,6 +244,11 @@ impl Compliance {
     /// The evidence service.
     pub fn evidence_service(&self) -> &Evidence {
         &self.evidence
+    }
+
+    /// The case store.
+    pub fn cases(&self) -> &Arc<dyn CaseStore> {
+        &self.cases
     }
 
     /// The periods (`YYYY-MM`) that have evidence and overlap `[from, to)`, ascending.

@@ -24,6 +24,8 @@ mod connector_steps;
 mod dag;
 pub(crate) mod facts;
 mod mailbox_doors;
+pub mod restore_kind;
+pub mod reverse;
 pub(crate) mod step;
 
 pub use build::build;
@@ -34,6 +36,8 @@ pub use facts::{
     AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts, GroupFact,
     LicenceFact, MailboxFact, OAuthGrantFact, PersonRef,
 };
+pub use restore_kind::{RESTORE_QUEUE, RestoreAction};
+pub use reverse::{AdBefore, CaseDid, Lost, ReversePlan, SecondApproval, reverse};
 pub use step::{LeaseHolder, Step, StepKind, StepStatus};
 
 #[cfg(test)]

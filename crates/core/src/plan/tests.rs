@@ -21,7 +21,7 @@ fn person(id: &str) -> PersonRef {
     }
 }
 
-fn full_cloud_user() -> Facts {
+pub(super) fn full_cloud_user() -> Facts {
     Facts {
         user: person("ada"),
         resolved_by: "employeeId".into(),
@@ -35,12 +35,14 @@ fn full_cloud_user() -> Facts {
                 sku_part_number: Some("SPE_E3".into()),
                 direct: true,
                 via_groups: vec![],
+                disabled_plans: vec![],
             },
             LicenceFact {
                 sku_id: "pbi".into(),
                 sku_part_number: Some("POWER_BI_PRO".into()),
                 direct: false,
                 via_groups: vec!["g-lic".into()],
+                disabled_plans: vec![],
             },
         ],
         groups: vec![
@@ -65,6 +67,8 @@ fn full_cloud_user() -> Facts {
         app_roles: vec![AppRoleFact {
             assignment_id: "ar1".into(),
             resource_name: Some("Salesforce".into()),
+            resource_id: Some("sp-salesforce".into()),
+            app_role_id: Some("role-user".into()),
         }],
         oauth_grants: vec![OAuthGrantFact {
             grant_id: "gr1".into(),

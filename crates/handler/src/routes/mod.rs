@@ -13,6 +13,7 @@ mod offboardings;
 pub mod openapi;
 mod remediation;
 mod reports;
+mod restore;
 mod scans;
 mod scim;
 mod signin;
@@ -109,6 +110,7 @@ pub const SERVED: &[(&str, &str)] = &[
     ("get", "/api/keyed/findings"),
     ("post", "/api/cases/{caseId}/approve"),
     ("post", "/api/cases/{caseId}/reject"),
+    ("post", "/api/cases/{caseId}/restore"),
     ("get", "/api/openapi.json"),
     ("get", "/api/me"),
     ("get", "/api/signin"),
@@ -171,6 +173,18 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
                     Ok(caller) => {
                         let by = offboard_core::case::Actor::signed_in(&caller.actor());
                         approvals::decide(state, id, &req, approved, by).await
+                    }
+                    Err(p) => p.into_response(),
+                }
+            })
+            .await
+        }
+        ["api", "cases", id, "restore"] => {
+            only(&req, &[Method::POST], || async {
+                match access::require(state, &req, Role::Operator).await {
+                    Ok(caller) => {
+                        let by = offboard_core::case::Actor::signed_in(&caller.actor());
+                        restore::restore(state, id, &req, by).await
                     }
                     Err(p) => p.into_response(),
                 }

@@ -34,6 +34,7 @@ mod remove_groups;
 mod remove_licences;
 mod remove_oauth_grants;
 mod reset_password;
+pub mod restore;
 mod retire_devices;
 mod revoke_sessions;
 mod stamped;
@@ -106,6 +107,11 @@ impl StepRegistry {
         self
     }
 
+    /// Adds several steps.
+    pub fn with_all<S: StepAction + 'static>(self, steps: impl IntoIterator<Item = S>) -> Self {
+        steps.into_iter().fold(self, |r, s| r.with(Arc::new(s)))
+    }
+
     /// The step of `kind`, if registered.
     pub fn get(&self, kind: StepKind) -> Option<&Arc<dyn StepAction>> {
         self.steps.get(&kind)
@@ -154,6 +160,12 @@ pub fn registry_with_sync_window(
         .with(Arc::new(HoldMailbox::new(t())))
         .with(Arc::new(WipeMobileMail::new(t())))
         .with(Arc::new(CancelMeetings::new(t())))
+        // A restore after a mistaken termination (its AD step is added with the agent's).
+        .with(Arc::new(restore::RestoreEnableSignIn::new(t())))
+        .with(Arc::new(restore::RestoreGroups::new(t())))
+        .with(Arc::new(restore::RestoreLicences::new(t())))
+        .with(Arc::new(restore::RestoreAppRoles::new(t())))
+        .with_all(restore::RestoreMailbox::all(t()))
 }
 
 /// `registry` with `remove-mailbox-rights-elsewhere`, which finds the leaver's rights on other
@@ -175,6 +187,7 @@ pub fn with_ad_steps(
     registry
         .with(Arc::new(AdDisable::new(agent.clone())))
         .with(Arc::new(AdResetPassword::new(agent.clone())))
+        .with(Arc::new(restore::RestoreAdEnable::new(agent.clone())))
         .with(Arc::new(AdCleanup::new(agent)))
 }
 

@@ -241,6 +241,7 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         }
         ("GET", ["users", id, "manager"]) => manager(t, ctx, id, &q),
         ("GET", ["users", id, "appRoleAssignments"]) => app_roles(t, ctx, req, &q, id),
+        ("POST", ["users", id, "appRoleAssignments"]) => add_app_role(t, ctx, id, req),
         ("DELETE", ["users", id, "appRoleAssignments", aid]) => {
             delete_app_role(t, ctx, Some(id), None, aid)
         }
@@ -298,6 +299,7 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         ("GET", ["groups", gid, "members"]) => group_members(t, ctx, req, &q, gid),
         ("DELETE", ["groups", gid]) => delete_group(t, ctx, gid),
         ("DELETE", ["groups", gid, "members", mid, "$ref"]) => remove_member(t, ctx, gid, mid),
+        ("POST", ["groups", gid, "members", "$ref"]) => add_member(t, ctx, gid, req),
         ("DELETE", ["groups", gid, "members", mid]) => remove_member_without_ref(t, ctx, gid, mid),
         ("GET", ["roleManagement", "directory", "roleAssignments"]) => {
             role_assignments(t, ctx, req, &q)
