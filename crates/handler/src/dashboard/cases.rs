@@ -16,13 +16,15 @@ use crate::startup::AppState;
 /// Cases on one page.
 pub const PAGE_SIZE: usize = 50;
 
-const STATUSES: [&str; 6] = [
+const STATUSES: [&str; 8] = [
     "received",
     "scheduled",
     "running",
     "completed",
     "completed_with_exceptions",
     "cancelled",
+    "awaiting_approval",
+    "rejected",
 ];
 const KINDS: [&str; 7] = [
     "unspecified",
