@@ -113,30 +113,38 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<IndexSummary, S
             detail: NO_SUMMARY.into(),
         }));
     };
-    let text = |i: usize| -> rusqlite::Result<String> { r.get(i) };
-    let (id, status, kind, source) = (text(1)?, text(3)?, text(4)?, text(5)?);
-    let millis: i64 = r.get(2)?;
-    let count: i64 = r.get(7)?;
-    let parsed = (|| {
-        Ok(IndexSummary {
-            id: CaseId::parse(&id).map_err(|_| unreadable(format!("case id `{id}`")))?,
-            period: text(0).map_err(unreadable)?,
-            effective_at: DateTime::from_timestamp_millis(millis)
-                .ok_or_else(|| unreadable(format!("effective time {millis}")))?,
-            status: CaseStatus::parse(&status)
-                .ok_or_else(|| unreadable(format!("status `{status}`")))?,
-            kind: TerminationKind::parse(&kind)
-                .ok_or_else(|| unreadable(format!("kind `{kind}`")))?,
-            source: Source::parse(&source)
-                .ok_or_else(|| unreadable(format!("source `{source}`")))?,
-            sla_state: text(6).map_err(unreadable)?,
-            exception_count: usize::try_from(count).unwrap_or_default(),
-            employee_id: r.get(8).map_err(unreadable)?,
-            name: text(9).map_err(unreadable)?,
-            search,
-        })
-    })();
-    Ok(parsed)
+    let (period, id, millis): (String, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+    let (status, kind, source): (String, String, String) = (r.get(3)?, r.get(4)?, r.get(5)?);
+    let (sla_state, count): (String, i64) = (r.get(6)?, r.get(7)?);
+    let (employee_id, name): (Option<String>, String) = (r.get(8)?, r.get(9)?);
+    Ok(
+        match (
+            CaseId::parse(&id),
+            DateTime::from_timestamp_millis(millis),
+            CaseStatus::parse(&status),
+            TerminationKind::parse(&kind),
+            Source::parse(&source),
+        ) {
+            (Ok(id), Some(effective_at), Some(status), Some(kind), Some(source)) => {
+                Ok(IndexSummary {
+                    id,
+                    period,
+                    effective_at,
+                    status,
+                    kind,
+                    source,
+                    sla_state,
+                    exception_count: usize::try_from(count).unwrap_or_default(),
+                    employee_id,
+                    name,
+                    search,
+                })
+            }
+            _ => Err(unreadable(format!(
+                "the summary of case `{id}` (effective time {millis}, status `{status}`, kind `{kind}`, source `{source}`)"
+            ))),
+        },
+    )
 }
 
 #[async_trait]
@@ -356,13 +364,14 @@ mod tests {
         assert!(want.matches("ADA@contoso") && want.matches("e1042") && !want.matches("bob"));
         assert_eq!(db.summaries(&e.period).await.unwrap(), vec![want.clone()]);
 
-        let conn = db.conn.lock().unwrap();
-        conn.execute_batch(
-            "UPDATE case_index SET status = NULL, kind = NULL, source = NULL, sla_state = NULL,
+        db.conn
+            .lock()
+            .unwrap()
+            .execute_batch(
+                "UPDATE case_index SET status = NULL, kind = NULL, source = NULL, sla_state = NULL,
                  exception_count = NULL, employee_id = NULL, name = NULL, search = NULL",
-        )
-        .unwrap();
-        drop(conn);
+            )
+            .unwrap();
         assert_eq!(db.summaries(&e.period).await.unwrap(), vec![want.clone()]);
         migrate(&db.conn.lock().unwrap()).unwrap();
         let missing: i64 = db
