@@ -1,6 +1,6 @@
 //! The terminations report: `GET /api/reports/terminations` and `offboard report`. The JSON
-//! export is a [`TerminationsReport`]; the CSV export carries the same [`ReportRow`]s as
-//! columns and its [`ReportMeta`] beside it (response headers, or `FILE.meta.json`).
+//! export is a [`TerminationsReport`]; the CSV and XLSX exports carry the same [`ReportRow`]s
+//! as columns and their [`ReportMeta`] beside them (response headers, or `FILE.meta.json`).
 
 use std::collections::BTreeMap;
 
@@ -18,14 +18,21 @@ pub enum ReportFormat {
     Csv,
     /// `{"meta", "rows"}`.
     Json,
+    /// An Office Open XML workbook: the CSV's rows on one sheet, the report's facts on
+    /// another; the meta beside it as for CSV.
+    Xlsx,
 }
 
 impl ReportFormat {
-    /// Parses `csv` or `json`.
+    /// Every format, in the order pages and messages list them.
+    pub const ALL: [ReportFormat; 3] = [Self::Csv, Self::Xlsx, Self::Json];
+
+    /// Parses `csv`, `xlsx` or `json`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "csv" => Some(Self::Csv),
             "json" => Some(Self::Json),
+            "xlsx" => Some(Self::Xlsx),
             _ => None,
         }
     }
@@ -35,6 +42,7 @@ impl ReportFormat {
         match self {
             Self::Csv => "csv",
             Self::Json => "json",
+            Self::Xlsx => "xlsx",
         }
     }
 
@@ -43,6 +51,7 @@ impl ReportFormat {
         match self {
             Self::Csv => "text/csv; charset=utf-8; header=present",
             Self::Json => "application/json",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 }
@@ -55,7 +64,7 @@ pub struct ReportParameters {
     pub from: String,
     /// `to` as given.
     pub to: String,
-    /// `csv` or `json`.
+    /// `csv`, `xlsx` or `json`.
     pub format: ReportFormat,
     /// The instant `from` was read as (inclusive, UTC, ms).
     pub effective_from: String,

@@ -20,7 +20,7 @@ pub struct ReportArgs {
     #[arg(long)]
     to: String,
     /// Export format.
-    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+    #[arg(long, default_value = "csv", value_parser = ["csv", "xlsx", "json"])]
     format: String,
     /// Write the export to FILE and its meta to FILE.meta.json.
     #[arg(long, value_name = "FILE")]
@@ -42,8 +42,12 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         to: bound(&args.to, true, "to")?,
         from_as_given: args.from.clone(),
         to_as_given: args.to.clone(),
-        format: ReportFormat::parse(&args.format).context("--format must be csv or json")?,
+        format: ReportFormat::parse(&args.format).context("--format must be csv, xlsx or json")?,
     };
+    anyhow::ensure!(
+        q.format != ReportFormat::Xlsx || args.out.is_some(),
+        "--format xlsx writes a file: give it with --out FILE"
+    );
     let opened = store::open(args.data.as_deref()).await?;
     let generated_by = format!("offboard {} ({})", env!("CARGO_PKG_VERSION"), opened.actor);
     let report = opened

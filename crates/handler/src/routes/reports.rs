@@ -1,10 +1,12 @@
-//! `GET /api/reports/terminations?from=&to=&format=csv|json`: one row per leaver, with the
-//! facts an auditor needs to rely on the report. The JSON export carries them in `meta`; the
-//! CSV export (RFC 4180, formula cells neutralised) carries them in response headers:
+//! `GET /api/reports/terminations?from=&to=&format=csv|xlsx|json`: one row per leaver, with
+//! the facts an auditor needs to rely on the report. The JSON export carries them in `meta`;
+//! the CSV export (RFC 4180, formula cells neutralised) and the XLSX workbook (the CSV's rows
+//! on one sheet, the query, parameters and row count on another) carry them in response
+//! headers:
 //!
 //! | header | meaning |
 //! | --- | --- |
-//! | `Offboard-Report-Sha256` | SHA-256 of the export (the CSV body as delivered, or the canonical JSON of `rows`) |
+//! | `Offboard-Report-Sha256` | SHA-256 of the export (the CSV body or XLSX file as delivered, or the canonical JSON of `rows`) |
 //! | `Offboard-Report-Rows` | row count |
 //! | `Offboard-Report-Generated-At` | generation time (UTC, ms) |
 //! | `Offboard-Report-Query` | the query in words |
@@ -22,12 +24,14 @@ use crate::problem::Problem;
 use crate::request::Request;
 use crate::startup::AppState;
 
-/// The terminations report.
-pub async fn terminations(state: &AppState, req: &Request) -> Response {
-    run(state, req).await.unwrap_or_else(Problem::into_response)
+/// The terminations report, exported for `by` (the signed-in caller, or a function key).
+pub async fn terminations(state: &AppState, req: &Request, by: &str) -> Response {
+    run(state, req, by)
+        .await
+        .unwrap_or_else(Problem::into_response)
 }
 
-async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
+async fn run(state: &AppState, req: &Request, by: &str) -> Result<Response, Problem> {
     let (from, from_as_given) = req.instant("from", false)?.ok_or_else(|| {
         Problem::bad_query("`from` is required: the first day of the report period (YYYY-MM-DD) or an RFC 3339 date-time")
     })?;
@@ -37,7 +41,7 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
     let format = match req.query_param("format") {
         None => ReportFormat::Json,
         Some(f) => ReportFormat::parse(&f).ok_or_else(|| {
-            Problem::bad_query(format!("`format` must be csv or json (got `{f}`)"))
+            Problem::bad_query(format!("`format` must be csv, xlsx or json (got `{f}`)"))
         })?,
     };
     let q = ReportQuery {
@@ -56,6 +60,17 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
         .compliance
         .termination_report(&q, state.clock.now(), &generated_by)
         .await?;
+    // An export is a person's action: the log names who pulled which population, in which
+    // format, and the hash of what they got (the dashboard's Reports page logs its views).
+    tracing::info!(
+        by = %by,
+        format = format.as_str(),
+        from = %q.from_as_given,
+        to = %q.to_as_given,
+        rows = report.meta.row_count,
+        sha256 = %report.meta.sha256,
+        "terminations report exported"
+    );
     let mut resp = Response::new(report.body.into());
     *resp.status_mut() = StatusCode::OK;
     let h = resp.headers_mut();

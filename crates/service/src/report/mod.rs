@@ -2,13 +2,18 @@
 //! to rely on a system-generated report (information produced by the entity): the query in
 //! words, its parameters, the row count, when it was generated, and the SHA-256 of the export.
 //!
-//! Two renderings of the same rows:
+//! Three renderings of the same rows:
 //!
 //! - **JSON**: `{"meta": {...}, "rows": [...]}`. `meta.sha256` is the SHA-256 of the RFC 8785
 //!   canonical JSON of `rows` (any JCS implementation can recompute it).
 //! - **CSV** (RFC 4180: comma-separated, `"`-quoted where needed, CRLF line ends, a header
 //!   row): `meta.sha256` is the SHA-256 of the body exactly as delivered; the meta travels
 //!   beside it (HTTP response headers, or `FILE.meta.json` from `offboard report --out`).
+//! - **XLSX** ([`xlsx`]): the CSV's header and rows on a `Terminations` sheet, the query,
+//!   parameters, periods, row count and the CSV rendering's SHA-256 on a `Report` sheet;
+//!   `meta.sha256` is the SHA-256 of the file exactly as delivered, and the meta travels beside
+//!   it as for CSV. Nothing in the file depends on when or by whom it was generated, so the
+//!   same evidence gives the same file and the same hash.
 //!
 //! **Spreadsheet safety.** A CSV cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage
 //! return could be run as a formula by a spreadsheet (CSV injection). Every such cell is
@@ -26,6 +31,8 @@ use offboard_api::ms;
 pub use offboard_api::{ReportFormat, ReportMeta, ReportParameters, ReportRow};
 
 use crate::compliance::{Compliance, ComplianceError};
+
+pub mod xlsx;
 
 /// The systems every CSV export has a removal column for, whether or not a row has a value:
 /// a fixed set keeps the columns stable between periods. Other systems found in the rows get
@@ -191,6 +198,67 @@ fn columns(systems: &[String]) -> Vec<String> {
     c
 }
 
+/// The columns an XLSX export writes as numbers (with how many decimals); the others are text.
+const NUMERIC_COLUMNS: [(&str, u8); 8] = [
+    ("time_to_sign_in_cut_seconds", 3),
+    ("hr_delay_seconds", 3),
+    ("offboard_time_to_sign_in_cut_seconds", 3),
+    ("time_to_removal_seconds", 3),
+    ("sla_target_minutes", 0),
+    ("exception_count", 0),
+    ("record_count", 0),
+    ("ledger_seq", 0),
+];
+
+/// How each of `columns` is written to a spreadsheet.
+fn xlsx_kinds(columns: &[String]) -> Vec<xlsx::Column> {
+    columns
+        .iter()
+        .map(|c| match NUMERIC_COLUMNS.iter().find(|(n, _)| n == c) {
+            Some((_, decimals)) => xlsx::Column::Number {
+                decimals: *decimals,
+            },
+            None => xlsx::Column::Text,
+        })
+        .collect()
+}
+
+/// The facts of the `Report` sheet of an XLSX export: everything in `meta` that depends on
+/// the query and the evidence, and nothing that depends on when or by whom it was asked for.
+fn xlsx_facts(meta: &ReportMeta, csv_sha256: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("Report", format!("Terminations ({})", meta.schema)),
+        ("Query", meta.query.clone()),
+        ("From (as given)", meta.parameters.from.clone()),
+        ("To (as given)", meta.parameters.to.clone()),
+        (
+            "Effective from (UTC, inclusive)",
+            meta.parameters.effective_from.clone(),
+        ),
+        (
+            "Effective to (UTC, exclusive)",
+            meta.parameters.effective_to.clone(),
+        ),
+        ("Periods read", meta.periods.join(", ")),
+        ("Rows", meta.row_count.to_string()),
+        ("Columns", meta.columns.len().to_string()),
+        (
+            "SHA-256 of the same rows as CSV",
+            format!("{csv_sha256} (the CSV export of this query, as delivered)"),
+        ),
+        (
+            "Evidence storage",
+            meta.warning
+                .clone()
+                .unwrap_or_else(|| "WORM enforced".to_owned()),
+        ),
+        (
+            "This file",
+            "Generated again on every download. Nothing in it depends on when or by whom it was asked for, so while the evidence is unchanged the file and its SHA-256 stay the same; the generation time and the SHA-256 of this file travel beside it (the Offboard-Report-* response headers, or FILE.meta.json).".to_owned(),
+        ),
+    ]
+}
+
 fn csv_cells(r: &ReportRow, systems: &[String]) -> Vec<String> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let secs = |v: Option<f64>| v.map(|s| format!("{s:.3}")).unwrap_or_default();
@@ -270,6 +338,23 @@ impl Compliance {
         generated_at: DateTime<Utc>,
         generated_by: &str,
     ) -> Result<RenderedReport, ComplianceError> {
+        let mut reports = self
+            .termination_exports(q, &[q.format], generated_at, generated_by)
+            .await?;
+        reports
+            .pop()
+            .ok_or_else(|| ComplianceError::Encoding("no export was rendered".into()))
+    }
+
+    /// The terminations report for `q` in each of `formats` (`q.format` is ignored), from one
+    /// read of the index: the same rows, so the exports agree with each other.
+    pub async fn termination_exports(
+        &self,
+        q: &ReportQuery,
+        formats: &[ReportFormat],
+        generated_at: DateTime<Utc>,
+        generated_by: &str,
+    ) -> Result<Vec<RenderedReport>, ComplianceError> {
         if q.from >= q.to {
             return Err(ComplianceError::BadRequest {
                 parameter: "to",
@@ -281,14 +366,22 @@ impl Compliance {
         }
         let (periods, entries) = self.entries_between(Some(q.from), Some(q.to)).await?;
         let rows: Vec<ReportRow> = entries.iter().map(row).collect();
-        build(
-            q,
-            periods,
-            rows,
-            self.evidence_service().worm(),
-            generated_at,
-            generated_by,
-        )
+        formats
+            .iter()
+            .map(|format| {
+                build(
+                    &ReportQuery {
+                        format: *format,
+                        ..q.clone()
+                    },
+                    periods.clone(),
+                    rows.clone(),
+                    self.evidence_service().worm(),
+                    generated_at,
+                    generated_by,
+                )
+            })
+            .collect()
     }
 }
 
@@ -330,6 +423,7 @@ pub fn build(
         sha256_of: match q.format {
             ReportFormat::Csv => "the CSV body exactly as delivered",
             ReportFormat::Json => "the RFC 8785 canonical JSON of `rows`",
+            ReportFormat::Xlsx => "the XLSX file exactly as delivered",
         }
         .to_owned(),
         csv_neutralisation: (q.format == ReportFormat::Csv).then(|| CSV_NEUTRALISATION.to_owned()),
@@ -339,6 +433,20 @@ pub fn build(
     let body = match q.format {
         ReportFormat::Csv => {
             let body = render_csv(&rows, &meta.columns, &systems)?;
+            meta.sha256 = Sha256Digest::of(&body).to_hex();
+            body
+        }
+        ReportFormat::Xlsx => {
+            let csv = render_csv(&rows, &meta.columns, &systems)?;
+            let cells: Vec<Vec<String>> = rows.iter().map(|r| csv_cells(r, &systems)).collect();
+            let body = xlsx::render(
+                &meta.columns,
+                &xlsx_kinds(&meta.columns),
+                &cells,
+                &xlsx_facts(&meta, &Sha256Digest::of(&csv).to_hex()),
+                "offboard terminations report",
+            )
+            .map_err(encoding)?;
             meta.sha256 = Sha256Digest::of(&body).to_hex();
             body
         }
@@ -352,6 +460,9 @@ pub fn build(
     };
     Ok(RenderedReport { meta, body })
 }
+
+#[cfg(test)]
+mod xlsx_tests;
 
 #[cfg(test)]
 mod tests {
@@ -377,7 +488,7 @@ mod tests {
         assert!(parse_bound("9999-12-31T23:59:59Z", true).is_some());
     }
 
-    fn row(name: &str) -> ReportRow {
+    pub(super) fn row(name: &str) -> ReportRow {
         ReportRow {
             case_id: "c-1".into(),
             source: offboard_core::event::Source::Generic,
@@ -414,7 +525,7 @@ mod tests {
         }
     }
 
-    fn query(format: ReportFormat) -> ReportQuery {
+    pub(super) fn query(format: ReportFormat) -> ReportQuery {
         ReportQuery {
             from: "2026-12-01T00:00:00Z".parse().unwrap(),
             to: "2027-01-01T00:00:00Z".parse().unwrap(),
