@@ -275,7 +275,9 @@ async fn an_operators_restore_enables_a_synced_leaver_in_ad_through_the_agent() 
     assert_eq!(s.status, StepStatus::Verified, "{s:?}");
     // Samba says so: enabled, every other bit as before.
     assert_eq!(uac(&r.ad().await), UAC_BEFORE);
-    // And directory sync carries it to the cloud account.
+    // And directory sync carries it to the cloud account. The simulator runs its sync cycle
+    // before it answers a request; once the restore is done nothing may ask it anything, so
+    // the test runs the cycle itself, as Entra Connect's schedule would.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while !r
         .app
@@ -289,6 +291,7 @@ async fn an_operators_restore_enables_a_synced_leaver_in_ad_through_the_agent() 
             "directory sync never enabled the cloud account"
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
+        r.app.sim.run_directory_sync();
     }
     sync.stop().await;
     agent.stop().await;
