@@ -21,9 +21,7 @@ use std::sync::Arc;
 
 use offboard_core::case::{Case, CaseStatus};
 use offboard_core::evidence::verify::{self, Finding, Report};
-use offboard_core::evidence::{
-    IndexEntry, IndexSummary, LedgerEntry, Packet, PeriodRange, period_of,
-};
+use offboard_core::evidence::{IndexEntry, LedgerEntry, Packet, PeriodRange, period_of};
 use offboard_core::ids::CaseId;
 use offboard_core::ports::{CaseStore, StoreError};
 
@@ -35,6 +33,8 @@ use offboard_api::{
 };
 
 use crate::evidence::{Evidence, EvidenceFailure};
+
+mod summaries;
 
 /// Why a compliance query failed.
 #[derive(Debug, thiserror::Error)]
@@ -295,28 +295,6 @@ impl Compliance {
             });
             entries.sort_by(|a, b| (a.effective_at, &a.id).cmp(&(b.effective_at, &b.id)));
             out.extend(entries);
-        }
-        Ok((periods, out))
-    }
-
-    /// Every case's summary with an effective time in `[from, to)`, by effective time then id,
-    /// read one period at a time: what the dashboard's counts and lists need, without reading
-    /// the entries where the index keeps summaries beside them.
-    pub async fn summaries_between(
-        &self,
-        from: Option<DateTime<Utc>>,
-        to: Option<DateTime<Utc>>,
-    ) -> Result<(Vec<String>, Vec<IndexSummary>), ComplianceError> {
-        let periods = self.periods_in(from, to).await?;
-        let mut out = Vec::new();
-        for p in &periods {
-            let index = self.evidence.index();
-            let mut rows = index.summaries(p).await.map_err(EvidenceFailure::from)?;
-            rows.retain(|e| {
-                from.is_none_or(|f| e.effective_at >= f) && to.is_none_or(|t| e.effective_at < t)
-            });
-            rows.sort_by(|a, b| (a.effective_at, &a.id).cmp(&(b.effective_at, &b.id)));
-            out.extend(rows);
         }
         Ok((periods, out))
     }
