@@ -194,6 +194,8 @@ var queueNames = [
   'step-seal-poison'
   'step-connector'
   'step-connector-poison'
+  'step-restore'
+  'step-restore-poison'
   'step-stop-forwarding'
   'step-stop-forwarding-poison'
   'step-hold-mailbox'

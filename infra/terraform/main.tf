@@ -67,6 +67,8 @@ locals {
     "step-seal-poison",
     "step-connector",
     "step-connector-poison",
+    "step-restore",
+    "step-restore-poison",
     "step-stop-forwarding",
     "step-stop-forwarding-poison",
     "step-hold-mailbox",

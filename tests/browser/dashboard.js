@@ -4,10 +4,13 @@
 // runs axe-core on each (no serious or critical violation may remain), checks that the
 // strict CSP blocked nothing the pages need, walks the filters, the keyboard, the in-browser
 // verifier (a good packet passes, a tampered file fails), the auditor's missing retry button
-// and 403, the operator's retry through the page, and saves the README's screenshots.
+// and 403, the operator's retry through the page, the held cases (no approve button and a 403
+// for the auditor, the operator's approval through the page), the findings page, and saves
+// the README's screenshots.
 //
 // Input (environment): OFFBOARD_BASE_URL, OFFBOARD_CASE (a completed case),
-// OFFBOARD_FAILED_CASE (a case with a failed reset-password), OFFBOARD_TAMPERED (a tampered
+// OFFBOARD_FAILED_CASE (a case with a failed reset-password), OFFBOARD_HELD_CASE (a case held
+// for approval, raised with a reason that is markup), OFFBOARD_TAMPERED (a tampered
 // packet file), OFFBOARD_PLAN_FOR (a UPN to preview), OFFBOARD_SCREENSHOTS (a directory),
 // CHROMIUM (default /usr/bin/chromium). Output: one JSON document on stdout; exit 1 on any
 // failed check.
@@ -24,6 +27,7 @@ const env = (name) => {
 const base = env("OFFBOARD_BASE_URL");
 const done = env("OFFBOARD_CASE");
 const failed = env("OFFBOARD_FAILED_CASE");
+const held = env("OFFBOARD_HELD_CASE");
 const tampered = env("OFFBOARD_TAMPERED");
 const planFor = env("OFFBOARD_PLAN_FOR");
 const shots = env("OFFBOARD_SCREENSHOTS");
@@ -117,6 +121,25 @@ async function signIn(browser, upn, role) {
     await p.goto(`${base}/api/dashboard/reports?from=2000-01-01&to=2100-12-31`);
     await audit(p, "auditor", "reports", "reports");
     check((await p.textContent("main")).includes("SHA-256"), "reports: the SHA-256 is shown");
+    check((await p.locator('a[href*="format=xlsx"]').count()) === 1, "reports: an XLSX download");
+    await p.goto(`${base}/api/dashboard/held`);
+    await audit(p, "auditor", "held", null);
+    check((await p.locator(`a[href="/api/dashboard/cases/${held}"]`).count()) === 1, "held: the held case is listed");
+    check((await p.locator("button.approve").count()) === 0, "auditor: no approve button");
+    check((await p.locator("main script").count()) === 0, "held: the reason's markup is not a script");
+    check((await p.textContent("main")).includes("<script>"), "held: the reason's markup shows as text");
+    const decided = await p.evaluate(async ({ held }) => {
+      const csrf = document.querySelector('input[name="csrf"]').value;
+      const r = await fetch(`/api/cases/${held}/approve`, {
+        method: "POST",
+        headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
+        body: JSON.stringify({ reason: "an auditor tries" }),
+      });
+      return r.status;
+    }, { held });
+    check(decided === 403, `auditor: the approve API answers 403 (got ${decided})`);
+    await p.goto(`${base}/api/dashboard/findings?status=all`);
+    await audit(p, "auditor", "findings", "findings");
     check(a.blocked.length === 0, `auditor: the CSP blocked ${JSON.stringify(a.blocked)}`);
     await a.context.close();
 
@@ -134,6 +157,16 @@ async function signIn(browser, upn, role) {
       q.waitForURL(`${base}/api/dashboard/cases/${failed}`),
       q.click("button.retry"),
     ]);
+    // The held case: approved through the page's form, with a reason.
+    await q.goto(`${base}/api/dashboard/held`);
+    await audit(q, "operator", "held", "held");
+    check((await q.locator("button.approve").count()) >= 1, "operator: an approve button");
+    await q.fill(`#reason-${held}`, "confirmed with HR");
+    await Promise.all([
+      q.waitForURL(/\/api\/dashboard\/held\?decided=/),
+      q.click(`form[action="/api/dashboard/cases/${held}/decision"] button.approve`),
+    ]);
+    check((await q.textContent("main")).includes("is recorded"), "operator: the approval is confirmed");
     check(o.blocked.length === 0, `operator: the CSP blocked ${JSON.stringify(o.blocked)}`);
     await o.context.close();
   } finally {

@@ -5,14 +5,19 @@
 //! critical violation), checks that the CSP blocked nothing, uses a filter and the keyboard,
 //! runs the in-browser verifier on the served packet (passes) and on a tampered file (fails),
 //! checks the auditor has no retry button and gets 403 from the retry API, retries as the
-//! operator, and takes the README's screenshots (kept in `docs/screenshots/` when run with
-//! `OFFBOARD_UPDATE_SCREENSHOTS=1`). Here the operator's
-//! retry is then read back from the evidence. Chromium and the npm packages are installed by
+//! operator, finds no approve button for the auditor on the held cases (and a 403 from the
+//! approve API) and approves a held case as the operator, renders the findings, and takes the
+//! README's screenshots (kept in `docs/screenshots/` when run with
+//! `OFFBOARD_UPDATE_SCREENSHOTS=1`). Here the operator's retry and approval are then read back
+//! from the evidence and the case. Chromium and the npm packages are installed by
 //! `scripts/ensure-tools.sh`; their absence fails the test.
 
 use offboard_core::case::CaseStatus;
-use offboard_testkit::{OPERATOR_UPN, TestApp};
-use serde_json::Value;
+use offboard_testkit::{AUDITOR_UPN, OPERATOR_UPN, TestApp};
+use serde_json::{Value, json};
+use standin_tenant::demo::ids::ISAIAH;
+use standin_tenant::demo::role_ids;
+use standin_tenant::model::RoleAssignment;
 use std::path::Path;
 use std::time::Duration;
 
@@ -21,6 +26,41 @@ use crate::pipeline::{ALEX, finished, terminate, upn};
 use crate::roles::case_with_a_failed_step;
 use crate::tamper::sealed_case;
 
+/// A termination of Isaiah, made a Helpdesk Administrator (a privileged role, so he is a
+/// protected person), raised by Ada as an operator with a reason that is markup: held for
+/// approval, which Otto may give (he did not raise it).
+async fn held_case(app: &TestApp) -> String {
+    app.sim.with_state(|t| {
+        t.role_assignments.push(RoleAssignment {
+            id: "helpdesk-isaiah".to_owned(),
+            principal_id: ISAIAH.to_owned(),
+            role_definition_id: role_ids::HELPDESK_ADMINISTRATOR.to_owned(),
+            directory_scope_id: "/".to_owned(),
+        })
+    });
+    let employee_id = app
+        .sim
+        .state()
+        .user(ISAIAH)
+        .and_then(|u| u.employee_id.clone())
+        .expect("Isaiah has an employee id");
+    let ada = app.token(AUDITOR_UPN, &["Offboard.Operator"]);
+    let a = app
+        .post_as(
+            &ada,
+            "/api/offboardings",
+            &json!({"employee": {"employeeId": employee_id}, "kind": "involuntary", "reason": "<script>alert('held')</script>"}),
+        )
+        .await;
+    assert_eq!(a.status, 202, "{}", a.json);
+    let id = a.json["caseId"].as_str().expect("a case id").to_owned();
+    app.wait_case(&id, Duration::from_secs(120), |c| {
+        c.case.status == CaseStatus::AwaitingApproval
+    })
+    .await;
+    id
+}
+
 on_embedded!(
     the_dashboard_works_in_chromium_for_auditor_and_operator,
     |app: TestApp| async move {
@@ -28,6 +68,7 @@ on_embedded!(
         let done = terminate(&app, "E1005").await;
         finished(&app, &done).await;
         let _ = sealed_case(&app).await;
+        let held = held_case(&app).await;
         let dir = tempfile::tempdir().unwrap();
         let answer = app.get(&format!("/api/cases/{done}/evidence")).await;
         let mut bad = answer.json["packet"].clone();
@@ -50,6 +91,7 @@ on_embedded!(
             .env("OFFBOARD_BASE_URL", app.base_url())
             .env("OFFBOARD_CASE", &done)
             .env("OFFBOARD_FAILED_CASE", &failed)
+            .env("OFFBOARD_HELD_CASE", &held)
             .env("OFFBOARD_TAMPERED", &tampered)
             .env("OFFBOARD_PLAN_FOR", upn(&app, ALEX))
             .env("OFFBOARD_SCREENSHOTS", &shots)
@@ -69,7 +111,7 @@ on_embedded!(
             report["failures"]
         );
         let pages = report["pages"].as_array().unwrap();
-        assert!(pages.len() >= 8, "every page was audited: {pages:#?}");
+        assert!(pages.len() >= 11, "every page was audited: {pages:#?}");
         for p in pages {
             println!(
                 "{} {}: {} axe violations (none serious or critical) {}",
@@ -95,7 +137,23 @@ on_embedded!(
         assert_eq!(retry.len(), 1);
         assert_eq!(retry[0]["details"]["by"]["userPrincipalName"], OPERATOR_UPN);
         assert_eq!(retry[0]["details"]["by"]["signedInWith"], "session");
-        for shot in ["overview", "cases", "case", "verify", "reports", "plan"] {
+        // The operator's approval through the held page is the case's decision, with his name.
+        let approved = app
+            .wait_case(&held, Duration::from_secs(120), |c| {
+                c.case.status != CaseStatus::AwaitingApproval
+            })
+            .await
+            .case;
+        let decision = approved
+            .approval
+            .and_then(|a| a.decision)
+            .expect("a decision");
+        assert!(decision.approved);
+        assert_eq!(decision.by.name.as_deref(), Some(OPERATOR_UPN));
+        assert_eq!(decision.reason, "confirmed with HR");
+        for shot in [
+            "overview", "cases", "case", "verify", "reports", "plan", "held", "findings",
+        ] {
             assert!(shots.join(format!("{shot}.png")).exists(), "{shot}");
         }
         app.shutdown().await;

@@ -330,7 +330,7 @@ crate::on_embedded!(
                 .contains("`to` is required")
         );
         let bad = app
-            .get(&format!("/api/reports/terminations?{q}&format=xlsx"))
+            .get(&format!("/api/reports/terminations?{q}&format=pdf"))
             .await;
         assert_eq!(bad.status, 400);
         assert!(bad.json["detail"].as_str().unwrap().contains("`format`"));

@@ -1,7 +1,9 @@
 //! Systems outside Microsoft, end to end: a connector file naming SCIM systems that are real
 //! SCIM servers nobody here wrote (scim2-server from PyPI, a SCIMMY server from npm), each
 //! seeded with the leaver through its own API; the handler deprovisions and reads back, and
-//! the tests read the systems' own state and request log, not only offboard's.
+//! the tests read the systems' own state and request log, not only offboard's. Systems that
+//! Entra ID's provisioning service feeds are read from the tenant simulator's provisioning
+//! logs, written by its simulated provisioning jobs.
 
 use offboard_api::CaseTimeline;
 use offboard_api::report::TerminationsReport;
@@ -101,6 +103,15 @@ async fn in_system(server: &ScimServer, id: &str) -> Value {
 }
 
 async fn report_row(app: &TestApp, case_id: &str) -> offboard_api::report::ReportRow {
+    report_row_for(app, case_id, "removed_at_crm").await
+}
+
+/// The case's row of today's terminations report, which has `column`.
+async fn report_row_for(
+    app: &TestApp,
+    case_id: &str,
+    column: &str,
+) -> offboard_api::report::ReportRow {
     let today = chrono::Utc::now().date_naive();
     let q = format!(
         "from={}&to={}",
@@ -113,7 +124,7 @@ async fn report_row(app: &TestApp, case_id: &str) -> offboard_api::report::Repor
     assert_eq!(status, 200);
     let report: TerminationsReport = serde_json::from_slice(&body).expect("report");
     assert!(
-        report.meta.columns.iter().any(|c| c == "removed_at_crm"),
+        report.meta.columns.iter().any(|c| c == column),
         "{:?}",
         report.meta.columns
     );
@@ -326,5 +337,151 @@ with_connectors!(
         assert!(row.removed_at.contains_key("crm"));
         assert!(!row.removed_at.contains_key("ticketing"));
         assert_eq!(row.all_access_removed_at, None, "exceptions remain");
+    }
+);
+
+/// A connector for a system Entra ID's provisioning service feeds.
+fn provisioned(name: &str, service_principal_id: &str, wait_minutes: Option<u32>) -> String {
+    let wait = wait_minutes
+        .map(|m| format!("wait_minutes = {m}\n"))
+        .unwrap_or_default();
+    format!(
+        r#"
+[[connector]]
+name = "{name}"
+kind = "entra-provisioning"
+service_principal_id = "{service_principal_id}"
+display_name = "{name} (provisioned)"
+{wait}"#
+    )
+}
+
+with_connectors!(
+    a_provisioned_app_is_verified_at_the_provisioning_service_time_and_a_failed_or_absent_one_is_an_exception,
+    |backend: Backend| async move {
+        use standin_tenant::demo::ids::{SP_SALESFORCE, SP_SERVICENOW};
+        use standin_tenant::model::{ProvisioningJob, ProvisioningLogEntry, ProvisioningOutcome};
+        // An app whose provisioning job nobody configured: nothing will ever be logged.
+        const UNPROVISIONED: &str = "0b4f1c3e-8f0b-4f55-9a55-1f0a2b3c4d5e";
+        let file = provisioned("salesforce", SP_SALESFORCE, None)
+            + &provisioned("servicenow", SP_SERVICENOW, Some(0))
+            + &provisioned("wiki", UNPROVISIONED, Some(0));
+        let (app, _dir) = app_with_connectors(backend, file).await;
+        only_removable_groups(&app, ADELE);
+        // Entra's provisioning service: Salesforce's job disables her there; ServiceNow's
+        // target refuses.
+        app.sim.start_provisioning_job(ProvisioningJob {
+            service_principal_id: SP_SALESFORCE.into(),
+            ..Default::default()
+        });
+        app.sim.start_provisioning_job(ProvisioningJob {
+            service_principal_id: SP_SERVICENOW.into(),
+            outcome: ProvisioningOutcome::Failure,
+            ..Default::default()
+        });
+
+        let id = terminate(&app, "E1001").await;
+        let case = finished(&app, &id).await;
+        assert_eq!(case.case.status, CaseStatus::CompletedWithExceptions);
+        let sf = step(&case, "connector:salesforce");
+        assert_eq!(sf.status, StepStatus::Verified, "{sf:?}");
+        assert_eq!(sf.depends_on, [StepKind::BlockSignIn], "{sf:?}");
+
+        // What the provisioning service logged, as the tenant holds it.
+        let logs = app.sim.state().provisioning_logs;
+        let by_app = |sp: &str| -> Vec<ProvisioningLogEntry> {
+            logs.iter()
+                .filter(|e| e.service_principal_id == sp && e.source_id == ADELE)
+                .cloned()
+                .collect()
+        };
+        let [sf_entry] = by_app(SP_SALESFORCE).try_into().expect("one Salesforce entry");
+        assert_eq!(
+            (sf_entry.provisioning_action.as_str(), sf_entry.status.as_str()),
+            ("disable", "success")
+        );
+        let [sn_entry] = by_app(SP_SERVICENOW).try_into().expect("one ServiceNow entry");
+        assert_eq!(sn_entry.status, "failure");
+        // offboard asked Graph for the app's and the leaver's entries.
+        let asked = app.sim.requests();
+        assert!(
+            asked.iter().any(|r| r.path == "/auditLogs/provisioning"
+                && r.status == 200
+                && r.query.contains("servicePrincipal")
+                && r.query.contains(ADELE)),
+            "no provisioning log read"
+        );
+
+        // The report's Salesforce time is the provisioning service's own.
+        let service_time = offboard_core::evidence::millis::text(sf_entry.activity_date_time);
+        let row = report_row_for(&app, &id, "removed_at_salesforce").await;
+        assert_eq!(row.removed_at.get("salesforce"), Some(&service_time));
+        assert!(!row.removed_at.contains_key("servicenow"));
+        assert_eq!(row.all_access_removed_at, None, "exceptions remain");
+
+        // A refused or absent deprovisioning is an exception that says so, with a
+        // remediation item.
+        let sn = step(&case, "connector:servicenow");
+        assert_eq!(sn.status, StepStatus::Exception, "{sn:?}");
+        let why = sn.reason.as_deref().unwrap_or_default();
+        assert!(
+            why.contains("failed") && why.contains(standin_tenant::provisioning::FAILURE_REASON),
+            "{why}"
+        );
+        let wiki = step(&case, "connector:wiki");
+        assert_eq!(wiki.status, StepStatus::Exception, "{wiki:?}");
+        assert!(
+            wiki.reason.as_deref().unwrap_or_default().contains(
+                "no disable or delete of the leaver in wiki (provisioned) in Entra ID's provisioning logs"
+            ),
+            "{wiki:?}"
+        );
+        let open = app.get("/api/remediations").await;
+        let items = open.json["items"].as_array().expect("items");
+        for s in ["connector:servicenow", "connector:wiki"] {
+            assert!(items.iter().any(|i| i["step"] == s), "{s}: {}", open.json);
+        }
+
+        // Replaying the verified step changes nothing.
+        let records = |ev: &offboard_testkit::Answer| {
+            ev.json["packet"]["records"].as_array().map(Vec::len)
+        };
+        let before = records(&app.get(&format!("/api/cases/{id}/evidence")).await);
+        app.enqueue(
+            "step-connector",
+            &json!({"caseId": id, "step": "connector:salesforce", "attempt": 0}).to_string(),
+        )
+        .await;
+        app.wait_log(Duration::from_secs(60), "connector:salesforce is already verified")
+            .await;
+        assert_eq!(
+            records(&app.get(&format!("/api/cases/{id}/evidence")).await),
+            before
+        );
+
+        // The service's retry succeeds in ServiceNow after the fix; the operator's retry of
+        // the exception reads the logs again and verifies it at that time.
+        let fixed_at = chrono::Utc::now();
+        app.sim.with_state(|t| {
+            t.provisioning_logs.push(ProvisioningLogEntry {
+                id: "7c0b1f2e-1111-4a6c-9d7e-0f1a2b3c4d5e".into(),
+                activity_date_time: fixed_at,
+                status: "success".into(),
+                error_reason: None,
+                ..sn_entry.clone()
+            })
+        });
+        let r = app.retry(&id, "connector:servicenow").await;
+        assert!(r.status < 300, "{} {}", r.status, r.json);
+        let case = app
+            .wait_case(&id, Duration::from_secs(60), |c| {
+                c.case
+                    .plan
+                    .as_ref()
+                    .and_then(|p| p.step(StepKind::parse("connector:servicenow").unwrap()))
+                    .is_some_and(|s| s.status == StepStatus::Verified)
+            })
+            .await;
+        assert_eq!(step(&case, "connector:wiki").status, StepStatus::Exception);
     }
 );

@@ -5,6 +5,7 @@
 //! an operator's retry through the page's form is recorded with who they are.
 
 use offboard_core::case::CaseStatus;
+use offboard_core::ids::Sha256Digest;
 use offboard_testkit::{AUDITOR_UPN, BrowserSession, OPERATOR_UPN, TestApp, browser};
 use reqwest::header::{COOKIE, LOCATION};
 use serde_json::json;
@@ -13,6 +14,69 @@ use std::time::Duration;
 use crate::on_embedded;
 use crate::pipeline::{ADELE, finished, terminate};
 use crate::roles::case_with_a_failed_step;
+
+/// The XLSX export holds the CSV export's header and rows (the CSV's apostrophe against
+/// formulas aside: a spreadsheet never runs a text cell) and its row count on the Report sheet.
+fn assert_same_rows(csv: &[u8], xlsx: &[u8]) {
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).expect("an XLSX workbook");
+    let sheet = book
+        .worksheet_range("Terminations")
+        .expect("the data sheet");
+    let mut reader = csv::Reader::from_reader(csv);
+    let mut expected = vec![
+        reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>(),
+    ];
+    for r in reader.records() {
+        expected.push(
+            r.unwrap()
+                .iter()
+                .map(|c| match c.strip_prefix('\'') {
+                    Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
+                        rest.to_owned()
+                    }
+                    _ => c.to_owned(),
+                })
+                .collect(),
+        );
+    }
+    let got: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::Empty => String::new(),
+                    Data::Float(f) => f.to_string(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(got.len(), expected.len(), "header and every row");
+    for (g, e) in got.iter().zip(&expected) {
+        for (gv, ev) in g.iter().zip(e) {
+            let same = gv == ev
+                || gv
+                    .parse::<f64>()
+                    .ok()
+                    .zip(ev.parse::<f64>().ok())
+                    .is_some_and(|(a, b)| a == b);
+            assert!(same, "xlsx {gv:?}, csv {ev:?}");
+        }
+    }
+    let facts = book.worksheet_range("Report").expect("the facts sheet");
+    let rows = facts
+        .rows()
+        .find(|r| r.first() == Some(&Data::String("Rows".into())))
+        .expect("the row count");
+    assert_eq!(rows[1].to_string(), (expected.len() - 1).to_string());
+}
 
 const EVIL: &str = "<script>alert('x')</script>";
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -171,6 +235,23 @@ on_embedded!(
             reports.contains("<dd>2</dd>"),
             "and its row count: {reports}"
         );
+        // The XLSX download: the hash the page shows, the CSV's rows cell for cell, and the
+        // report's facts on their own sheet.
+        let (status, headers, xlsx) = app
+            .get_bytes("/api/reports/terminations?from=2000-01-01&to=2100-12-31&format=xlsx")
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            headers["content-type"],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        let xlsx_sha = Sha256Digest::of(&xlsx).to_hex();
+        assert_eq!(headers["offboard-report-sha256"], xlsx_sha.as_str());
+        assert!(
+            reports.contains(&xlsx_sha),
+            "the page shows the XLSX file's SHA-256, and the download is that file"
+        );
+        assert_same_rows(&csv.2, &xlsx);
         // The CSV download opens with the session's cookie.
         let r = browser()
             .get(format!(

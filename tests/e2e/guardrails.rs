@@ -118,7 +118,10 @@ fn policy_file(dir: &std::path::Path, changes: &[(&str, &str)]) -> String {
 }
 
 /// offboard with sign-in (the Entra ID stand-in) and a policy changed by `changes`.
-async fn app_with(backend: Backend, changes: &[(&str, &str)]) -> (TestApp, tempfile::TempDir) {
+pub(crate) async fn app_with(
+    backend: Backend,
+    changes: &[(&str, &str)],
+) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let policy = policy_file(dir.path(), changes);
     let app = spawn_app_with(backend, SimConfig::default(), |s| {

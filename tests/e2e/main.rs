@@ -20,6 +20,7 @@ mod pipeline;
 mod queues;
 mod reconcile;
 mod refusals;
+mod restore;
 mod roles;
 mod scim;
 mod signin;

@@ -155,6 +155,9 @@ pub enum Action {
     /// sees it. It acts on no one account, so a command carrying it has no `target` and no
     /// other action.
     ListEnabledUsers,
+    /// Clear the ACCOUNTDISABLE bit (0x2) of `userAccountControl`, keeping every other bit: a
+    /// restore after a mistaken termination. Already enabled: `alreadyDone`.
+    Enable,
 }
 
 impl Action {
@@ -174,6 +177,7 @@ impl Action {
             Self::HideFromAddressLists => "hideFromAddressLists",
             Self::ReadBack => "readBack",
             Self::ListEnabledUsers => "listEnabledUsers",
+            Self::Enable => "enable",
         }
     }
 }

@@ -462,7 +462,34 @@ impl Session {
     /// Sets the ACCOUNTDISABLE bit, as an atomic compare-and-set on the value read (delete old
     /// value + add new one: if someone changed it meanwhile, rc 16 and nothing is written).
     pub async fn set_disabled_bit(&mut self, dn: &str, current_uac: u32) -> Result<(), AdError> {
-        let new = current_uac | ACCOUNTDISABLE;
+        self.swap_uac(
+            dn,
+            current_uac,
+            current_uac | ACCOUNTDISABLE,
+            "set ACCOUNTDISABLE in userAccountControl",
+        )
+        .await
+    }
+
+    /// Clears the ACCOUNTDISABLE bit (a restore), with the same compare-and-set as
+    /// [`Session::set_disabled_bit`].
+    pub async fn clear_disabled_bit(&mut self, dn: &str, current_uac: u32) -> Result<(), AdError> {
+        self.swap_uac(
+            dn,
+            current_uac,
+            current_uac & !ACCOUNTDISABLE,
+            "clear ACCOUNTDISABLE in userAccountControl",
+        )
+        .await
+    }
+
+    async fn swap_uac(
+        &mut self,
+        dn: &str,
+        current_uac: u32,
+        new: u32,
+        what: &str,
+    ) -> Result<(), AdError> {
         self.modify(
             dn,
             vec![
@@ -475,7 +502,7 @@ impl Session {
                     HashSet::from([new.to_string().into_bytes()]),
                 ),
             ],
-            "set ACCOUNTDISABLE in userAccountControl",
+            what,
         )
         .await
     }

@@ -323,6 +323,22 @@ impl Executor {
                     )
                 }
             }
+            Action::Enable => {
+                if !user.disabled {
+                    Outcome::AlreadyDone
+                } else {
+                    session
+                        .clear_disabled_bit(&user.dn, user.user_account_control)
+                        .await?;
+                    let after = session.read_user(guid, hide_in_schema).await?;
+                    verify(
+                        !after.state.disabled
+                            && after.state.user_account_control
+                                == user.user_account_control & !ad::ACCOUNTDISABLE,
+                        "userAccountControl with the disable bit still set (or other bits changed)",
+                    )
+                }
+            }
             Action::ResetPassword => {
                 let marker = reset_marker(case_id);
                 if has_marker(user.info.as_deref(), &marker) {

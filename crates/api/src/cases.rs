@@ -130,6 +130,9 @@ pub struct CaseView {
     /// Why the case was held for approval, and the decision on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<offboard_core::case::Approval>,
+    /// The latest restore (undoing the termination after it ended): who asked, when, why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored: Option<offboard_core::case::Restore>,
 }
 
 /// How HR gave the effective time.
@@ -265,4 +268,20 @@ pub struct CaseTimeline {
     /// What its evidence shows.
     #[serde(flatten)]
     pub timeline: Timeline,
+}
+
+/// What `POST /api/cases/{id}/restore` answers: the case reopened for its restore (or as it
+/// was, when nothing needed putting back), who asked, and the reverse plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreAccepted {
+    /// The case.
+    pub case_id: CaseId,
+    /// Its status now (`running` while the restore's steps run).
+    pub status: CaseStatus,
+    /// The latest restore: who asked, when, why, and how many restores the case has had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored: Option<offboard_core::case::Restore>,
+    /// The restore steps, what needs a second approval and what cannot come back.
+    pub restore: offboard_core::plan::ReversePlan,
 }

@@ -19,8 +19,8 @@ pub mod report;
 pub mod scans;
 
 pub use cases::{
-    CasePage, CaseSummary, CaseTimeline, CaseView, ClockForm, ClockView, EvidenceSummary, SlaView,
-    Timeline, TimelineStep,
+    CasePage, CaseSummary, CaseTimeline, CaseView, ClockForm, ClockView, EvidenceSummary,
+    RestoreAccepted, SlaView, Timeline, TimelineStep,
 };
 pub use evidence::{
     DescribedFinding, LedgerHead, LedgerStatus, Verification, VerifiedPacket, VerifyOutcome,

@@ -1,8 +1,8 @@
 //! The terminations report: `GET /api/reports/terminations` and `offboard report`. The JSON
 //! export is a [`TerminationsReport`]: the cases of the period and the population-completeness
-//! section ([`Completeness`]). A CSV export is one table, chosen by [`ReportSection`] — the
-//! cases ([`ReportRow`]s as columns) or the completeness rows — with its [`ReportMeta`] beside
-//! it (response headers, or `FILE.meta.json`).
+//! section ([`Completeness`]). A CSV or XLSX export is one table, chosen by [`ReportSection`] —
+//! the cases ([`ReportRow`]s as columns) or the completeness rows — with its [`ReportMeta`]
+//! beside it (response headers, or `FILE.meta.json`).
 
 use std::collections::BTreeMap;
 
@@ -21,14 +21,21 @@ pub enum ReportFormat {
     Csv,
     /// `{"meta", "rows"}`.
     Json,
+    /// An Office Open XML workbook: the CSV's rows on one sheet, the report's facts on
+    /// another; the meta beside it as for CSV.
+    Xlsx,
 }
 
 impl ReportFormat {
-    /// Parses `csv` or `json`.
+    /// Every format, in the order pages and messages list them.
+    pub const ALL: [ReportFormat; 3] = [Self::Csv, Self::Xlsx, Self::Json];
+
+    /// Parses `csv`, `xlsx` or `json`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "csv" => Some(Self::Csv),
             "json" => Some(Self::Json),
+            "xlsx" => Some(Self::Xlsx),
             _ => None,
         }
     }
@@ -38,6 +45,7 @@ impl ReportFormat {
         match self {
             Self::Csv => "csv",
             Self::Json => "json",
+            Self::Xlsx => "xlsx",
         }
     }
 
@@ -46,11 +54,12 @@ impl ReportFormat {
         match self {
             Self::Csv => "text/csv; charset=utf-8; header=present",
             Self::Json => "application/json",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 }
 
-/// Which table a CSV export holds (the JSON export always holds both).
+/// Which table a CSV or XLSX export holds (the JSON export always holds both).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReportSection {
@@ -89,9 +98,9 @@ pub struct ReportParameters {
     pub from: String,
     /// `to` as given.
     pub to: String,
-    /// `csv` or `json`.
+    /// `csv`, `xlsx` or `json`.
     pub format: ReportFormat,
-    /// The table a CSV export holds (`terminations` unless asked otherwise).
+    /// The table a CSV or XLSX export holds (`terminations` unless asked otherwise).
     #[serde(default)]
     pub section: ReportSection,
     /// The instant `from` was read as (inclusive, UTC, ms).

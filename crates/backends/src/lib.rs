@@ -61,6 +61,8 @@ pub fn queues() -> Vec<String> {
     q.extend(offboard_core::plan::StepKind::ALL.iter().map(|k| k.queue()));
     // Every connector of the connector file runs through this one queue.
     q.push(offboard_core::plan::CONNECTOR_QUEUE.to_owned());
+    // Every restore action runs through this one queue.
+    q.push(offboard_core::plan::RESTORE_QUEUE.to_owned());
     q
 }
 

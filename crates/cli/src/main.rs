@@ -7,6 +7,7 @@ mod local;
 mod plan;
 mod rebuild;
 mod report;
+mod restore;
 #[cfg(feature = "demo")]
 mod sample;
 mod scan;

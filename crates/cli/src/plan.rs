@@ -1,6 +1,7 @@
 //! `offboard plan --user <upn|mail|employeeId>`: the dry run from the command line. Reads the
 //! tenant, prints the plan a termination would get and what each step would change, and
 //! changes nothing — so it is safe against a production tenant with read permissions only.
+//! `offboard plan --restore CASE` prints a restore's reverse plan instead (`restore.rs`).
 
 use std::sync::Arc;
 
@@ -17,8 +18,17 @@ use offboard_service::steps::StepFailure;
 pub struct PlanArgs {
     /// The leaver: a user principal name or mail address (anything with an `@`), else an
     /// employee id (Entra ID `employeeId`).
-    #[arg(long)]
-    user: String,
+    #[arg(long, required_unless_present = "restore", conflicts_with = "restore")]
+    user: Option<String>,
+    /// Instead of a termination's dry run: what restoring this case (undoing a mistaken
+    /// termination) would put back, what needs a second approval and what cannot come back —
+    /// read from the case's evidence, changing nothing.
+    #[arg(long, value_name = "CASE")]
+    restore: Option<String>,
+    /// With --restore: the embedded store's directory (as `offboard local --data DIR` lays it
+    /// out); without, the store the OFFBOARD_* settings name.
+    #[arg(long, requires = "restore")]
+    data: Option<std::path::PathBuf>,
     /// The termination kind whose policy applies.
     #[arg(long, default_value = "voluntary", value_parser = KINDS)]
     kind: String,
@@ -49,6 +59,9 @@ const KINDS: [&str; 6] = [
 
 /// Runs the dry run and prints it. An unresolvable leaver is an error (exit code 1).
 pub async fn run(args: PlanArgs) -> anyhow::Result<()> {
+    if let Some(case) = &args.restore {
+        return crate::restore::preview(case, args.data.as_deref(), args.json, args.wide).await;
+    }
     let kind = TerminationKind::parse(&args.kind).with_context(|| {
         format!(
             "--kind `{}` is not a termination kind: use one of {}",
@@ -56,7 +69,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<()> {
             KINDS.join(", ")
         )
     })?;
-    let who = identifiers(&args.user)?;
+    let who = identifiers(args.user.as_deref().unwrap_or_default())?;
     let lookup = |k: &str| std::env::var(k).ok();
     let policy = settings::policy_from_lookup(&lookup)?;
     // The dry run calls no connector, so the secrets the connector file names need not be
@@ -128,7 +141,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<()> {
 }
 
 /// Prints a line; a reader that went away (`offboard plan … | head`) is not an error.
-fn print_or_closed(text: &str) -> std::io::Result<()> {
+pub(crate) fn print_or_closed(text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     match writeln!(std::io::stdout().lock(), "{text}") {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -21,10 +21,11 @@ pub struct ReportArgs {
     #[arg(long)]
     to: String,
     /// Export format.
-    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+    #[arg(long, default_value = "csv", value_parser = ["csv", "xlsx", "json"])]
     format: String,
-    /// The table a CSV export holds: the cases of the period, or the population-completeness
-    /// section (HR's leavers of the period against offboard's cases). JSON holds both.
+    /// The table a CSV or XLSX export holds: the cases of the period, or the
+    /// population-completeness section (HR's leavers of the period against offboard's cases).
+    /// JSON holds both.
     #[arg(long, default_value = "terminations", value_parser = ["terminations", "completeness"])]
     section: String,
     /// Write the export to FILE and its meta to FILE.meta.json.
@@ -47,10 +48,14 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         to: bound(&args.to, true, "to")?,
         from_as_given: args.from.clone(),
         to_as_given: args.to.clone(),
-        format: ReportFormat::parse(&args.format).context("--format must be csv or json")?,
+        format: ReportFormat::parse(&args.format).context("--format must be csv, xlsx or json")?,
         section: ReportSection::parse(&args.section)
             .context("--section must be terminations or completeness")?,
     };
+    anyhow::ensure!(
+        q.format != ReportFormat::Xlsx || args.out.is_some(),
+        "--format xlsx writes a file: give it with --out FILE"
+    );
     let opened = store::open(args.data.as_deref()).await?;
     let generated_by = format!("offboard {} ({})", env!("CARGO_PKG_VERSION"), opened.actor);
     let report = opened

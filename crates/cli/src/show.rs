@@ -57,7 +57,12 @@ impl Layout {
 /// One entry per step in dependency order: the step, what it would change (or why it does not
 /// apply), and the steps it waits for.
 pub fn print_plan_steps(plan: &Plan, layout: Layout) {
-    for s in &plan.steps {
+    print_steps(&plan.steps, layout);
+}
+
+/// [`print_plan_steps`] for any steps (a restore's reverse plan).
+pub fn print_steps(steps: &[offboard_core::plan::Step], layout: Layout) {
+    for s in steps {
         let what = match s.status {
             StepStatus::NotApplicable => {
                 format!("not applicable: {}", s.reason.as_deref().unwrap_or(""))

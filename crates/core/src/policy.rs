@@ -204,6 +204,8 @@ struct File {
     reconcile: crate::reconcile::policy::ReconcilePolicy,
     brake: Option<BrakeSection>,
     approval: ApprovalSection,
+    #[serde(default)]
+    restore: crate::plan::reverse::RestorePolicy,
 }
 
 /// The blast-radius brake for one source: how many terminations it may start in a sliding
@@ -364,6 +366,8 @@ pub struct Policy {
     pub brake: BrakePolicy,
     /// Protected people and how long a hold lasts.
     pub approval: ApprovalPolicy,
+    /// When a rescind after the effective time restores the case.
+    pub restore: crate::plan::reverse::RestorePolicy,
 }
 
 fn steps(names: &[String]) -> Result<BTreeSet<StepKind>, PolicyError> {
@@ -491,6 +495,7 @@ impl Policy {
                 protect_privileged_roles: file.approval.protect_privileged_roles,
                 expire_after_minutes: file.approval.expire_after_minutes,
             },
+            restore: file.restore,
         })
     }
 

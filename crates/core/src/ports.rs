@@ -439,6 +439,20 @@ pub trait CaseIndex: Send + Sync {
         &self,
         period: &str,
     ) -> Result<Vec<crate::evidence::IndexEntry>, StoreError>;
+    /// Every entry of one period as the dashboard's lists and counts see it, ordered by
+    /// effective time. A store that keeps the summary beside the entry answers without reading
+    /// the entries; by default it is derived from them.
+    async fn summaries(
+        &self,
+        period: &str,
+    ) -> Result<Vec<crate::evidence::IndexSummary>, StoreError> {
+        Ok(self
+            .list_period(period)
+            .await?
+            .iter()
+            .map(crate::evidence::IndexSummary::of)
+            .collect())
+    }
 }
 
 /// Where a remediation item stands.

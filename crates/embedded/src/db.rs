@@ -152,6 +152,7 @@ impl Embedded {
                 .map_err(err)?;
         }
         conn.execute_batch(SCHEMA).map_err(err)?;
+        crate::index::migrate(&conn).map_err(err)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             path,

@@ -197,15 +197,22 @@ impl CaseStore for Embedded {
                 })?,
             };
             let limit = i64::from(q.limit.clamp(1, 1000));
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT doc FROM cases
-                     WHERE (?1 IS NULL OR effective_at >= ?1)
-                       AND (?2 IS NULL OR effective_at < ?2)
-                       AND (?3 IS NULL OR status = ?3)
-                     ORDER BY effective_at, id LIMIT ?4 OFFSET ?5",
-                )
-                .map_err(store_err)?;
+            // With a status, say `status = ?3` plainly so SQLite reads `cases_by_status` (the
+            // held cases among ten thousand); `?3 IS NULL OR ...` would scan every case.
+            let sql = if q.status.is_some() {
+                "SELECT doc FROM cases
+                 WHERE status = ?3
+                   AND (?1 IS NULL OR effective_at >= ?1)
+                   AND (?2 IS NULL OR effective_at < ?2)
+                 ORDER BY effective_at, id LIMIT ?4 OFFSET ?5"
+            } else {
+                "SELECT doc FROM cases
+                 WHERE (?1 IS NULL OR effective_at >= ?1)
+                   AND (?2 IS NULL OR effective_at < ?2)
+                   AND ?3 IS NULL
+                 ORDER BY effective_at, id LIMIT ?4 OFFSET ?5"
+            };
+            let mut stmt = conn.prepare_cached(sql).map_err(store_err)?;
             let rows = stmt
                 .query_map(
                     params![

@@ -291,6 +291,19 @@ impl ExchangeClient {
         Ok(r.map(|_| ()))
     }
 
+    /// `Set-Mailbox -Identity … -Type Regular`: a shared mailbox becomes a user mailbox again
+    /// (a restore; the user needs an Exchange licence within 30 days).
+    pub async fn convert_to_regular(&self, identity: &str) -> Result<Reply<()>, GraphError> {
+        let r = self
+            .invoke(
+                "Set-Mailbox",
+                Self::params(&[("Identity", json!(identity)), ("Type", json!("Regular"))]),
+                Some(identity),
+            )
+            .await?;
+        Ok(r.map(|_| ()))
+    }
+
     /// `Set-Mailbox -Identity … -HiddenFromAddressListsEnabled $hidden`. For a synced user
     /// Exchange cannot write it back to Entra and the result is
     /// [`GraphError::NotApplicable`] (`SyncedFromOnPremises`): set msExchHideFromAddressLists in AD.

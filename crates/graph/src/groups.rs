@@ -1,5 +1,5 @@
 //! Group memberships: list them with the properties that tell their kind, remove the user from
-//! groups Graph can change.
+//! groups Graph can change, and add them back (a restore).
 //!
 //! Removal always uses `DELETE /groups/{g}/members/{u}/$ref`: without `/$ref` Graph deletes the
 //! member object itself when the app may manage it.
@@ -88,6 +88,25 @@ impl GraphClient {
             member_ref_path(group, member),
             "removeGroupMember",
         );
+        self.execute_empty(&call).await
+    }
+
+    /// Adds a member: `POST /groups/{g}/members/$ref` `{"@odata.id": …/directoryObjects/{u}}`
+    /// → 204 (a restore). A member already there gives Graph's 400 ("One or more added object
+    /// references already exist"); the caller reads the membership first.
+    pub async fn add_group_member(
+        &self,
+        group: &str,
+        member: &str,
+    ) -> Result<Reply<()>, GraphError> {
+        let call = Call::new(
+            Method::POST,
+            format!("/groups/{}/members/$ref", seg(group)),
+            "addGroupMember",
+        )
+        .json(serde_json::json!({
+            "@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{member}")
+        }));
         self.execute_empty(&call).await
     }
 }

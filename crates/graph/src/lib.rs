@@ -3,7 +3,8 @@
 //!
 //! - [`GraphClient`]: typed calls for every Graph operation offboarding needs (find the leaver,
 //!   block sign-in, revoke sessions, reset the password, licences, groups, roles, app roles,
-//!   MFA methods, delegated permission grants, Intune devices, OneDrive, mailbox settings, mail) and JSON `$batch`.
+//!   MFA methods, delegated permission grants, Intune devices, OneDrive, mailbox settings, mail,
+//!   the provisioning logs) and JSON `$batch`.
 //! - [`ExchangeClient`]: the Exchange Online cmdlets Graph lacks, on the same credential.
 //! - [`GraphError`]: what a caller can do about a failure (retry later, wait as told, give up,
 //!   or record that the action does not apply), always with the service's request id.
@@ -37,6 +38,7 @@ pub mod oauth_grants;
 pub mod onedrive;
 pub mod pace;
 pub mod permissions;
+pub mod provisioning;
 pub mod roles;
 pub mod users;
 
@@ -56,4 +58,7 @@ pub use mail_rules::{MessageRule, MessageRuleActions, VerifiedDomain};
 pub use model::*;
 pub use oauth_grants::OAuth2PermissionGrant;
 pub use pace::{WriteClass, WritePacer, WriteQuota};
+pub use provisioning::{
+    ProvisioningAction, ProvisioningObjectSummary, ProvisioningResult, ProvisioningStatusInfo,
+};
 pub use users::{USER_SELECT, UserLookup};

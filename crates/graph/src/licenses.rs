@@ -48,4 +48,27 @@ impl GraphClient {
         .idempotent(true);
         self.execute_json(&call).await
     }
+
+    /// Assigns licences directly (a restore): `POST /users/{id}/assignLicense`
+    /// `{"addLicenses": [{"skuId", "disabledPlans"}], "removeLicenses": []}`. Needs the user's
+    /// usage location, which a leaver keeps. Returns the updated user.
+    pub async fn add_licenses(
+        &self,
+        user: &str,
+        licences: &[(String, Vec<String>)],
+    ) -> Result<Reply<User>, GraphError> {
+        let add: Vec<serde_json::Value> = licences
+            .iter()
+            .map(|(sku, off)| json!({ "skuId": sku, "disabledPlans": off }))
+            .collect();
+        let call = Call::new(
+            Method::POST,
+            format!("{}/assignLicense", user_path(user)),
+            "assignLicense",
+        )
+        .json(json!({ "addLicenses": add, "removeLicenses": [] }))
+        // Assigning a licence already held replaces it with the same: harmless to repeat.
+        .idempotent(true);
+        self.execute_json(&call).await
+    }
 }

@@ -73,4 +73,25 @@ impl GraphClient {
         );
         self.execute_empty(&call).await
     }
+
+    /// Assigns an app role to the user again (a restore): `POST /users/{id}/appRoleAssignments`
+    /// `{"principalId", "resourceId", "appRoleId"}` → 201 with the new assignment.
+    pub async fn add_app_role_assignment(
+        &self,
+        user: &str,
+        resource_id: &str,
+        app_role_id: &str,
+    ) -> Result<Reply<AppRoleAssignment>, GraphError> {
+        let call = Call::new(
+            Method::POST,
+            format!("{}/appRoleAssignments", user_path(user)),
+            "addAppRoleAssignment",
+        )
+        .json(serde_json::json!({
+            "principalId": user,
+            "resourceId": resource_id,
+            "appRoleId": app_role_id,
+        }));
+        self.execute_json(&call).await
+    }
 }

@@ -84,7 +84,7 @@ pub fn build(
     let registry =
         steps::with_rights_index(registry, workers.clone(), rights_index(&tenant, backends));
     let (registry, agent) = with_agent(registry, settings.agent.as_ref(), credential, &notifier);
-    let registry = steps::with_connector_steps(registry, &settings.connectors)
+    let registry = steps::with_connector_steps(registry, &settings.connectors, workers.clone())
         .map_err(|why| anyhow::anyhow!("{why}"))?;
     for c in &settings.connectors {
         tracing::info!(connector = %c.name, line = c.line, "connector configured");

@@ -181,6 +181,14 @@ impl From<offboard_service::IntakeError> for Problem {
                 "Not allowed now",
                 t.to_string(),
             ),
+            IntakeError::Restore {
+                transient: false, ..
+            } => Problem::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Not restored",
+                e.to_string(),
+            ),
             // Logged and notified by intake; the answer names the case of the first use.
             IntakeError::EventIdReused { original, .. } => Problem::new(
                 StatusCode::CONFLICT,

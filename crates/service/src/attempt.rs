@@ -142,6 +142,10 @@ pub struct StepReport {
     pub reason: Option<String>,
     /// Every action attempt, in order (at least one).
     pub actions: Vec<ActionEvidence>,
+    /// A person is asked to act although the step did not fail: an exception that a person
+    /// can resolve outside offboard and then retry (the engine opens a remediation item and
+    /// notifies, as for a failure).
+    pub remediation: bool,
 }
 
 impl StepReport {
@@ -168,7 +172,15 @@ impl StepReport {
             status,
             reason,
             actions,
+            remediation: false,
         }
+    }
+
+    /// The same report, asking for a remediation item whatever its status (see
+    /// [`StepReport::remediation`]).
+    pub fn with_remediation(mut self) -> Self {
+        self.remediation = true;
+        self
     }
 }
 

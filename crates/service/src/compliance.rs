@@ -35,6 +35,8 @@ use offboard_api::{
 
 use crate::evidence::{Evidence, EvidenceFailure};
 
+mod summaries;
+
 /// Why a compliance query failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ComplianceError {
@@ -190,6 +192,7 @@ fn case_view(c: &Case) -> CaseView {
         flags: c.flags.clone(),
         raised_by: c.raised_by.clone(),
         approval: c.approval.clone(),
+        restored: c.restored.clone(),
     }
 }
 
@@ -260,6 +263,11 @@ impl Compliance {
     /// The evidence service.
     pub fn evidence_service(&self) -> &Evidence {
         &self.evidence
+    }
+
+    /// The case store.
+    pub fn cases(&self) -> &Arc<dyn CaseStore> {
+        &self.cases
     }
 
     /// The periods (`YYYY-MM`) that have evidence and overlap `[from, to)`, ascending.

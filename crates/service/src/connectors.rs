@@ -3,7 +3,7 @@
 //! engine and the connector steps both read it.
 
 use offboard_core::ids::EmployeeIdentifiers;
-use offboard_core::plan::{ConnectorName, Facts};
+use offboard_core::plan::{ConnectorAfter, Facts, PlannedConnector};
 
 use crate::settings::{
     ConnectorAction, ConnectorConfig, ConnectorKind, LeaverValue, ScimAttribute,
@@ -25,15 +25,19 @@ pub fn leaver_value(facts: &Facts, hr: &EmployeeIdentifiers, value: LeaverValue)
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-/// One step per connector, with what it would change for this leaver.
+/// One step per connector, with what it would change for this leaver and what it waits for.
 pub fn planned(
     connectors: &[ConnectorConfig],
     facts: &Facts,
     hr: &EmployeeIdentifiers,
-) -> Vec<(ConnectorName, Vec<String>)> {
+) -> Vec<PlannedConnector> {
     connectors
         .iter()
         .map(|c| {
+            let after = match &c.kind {
+                ConnectorKind::Scim(_) => ConnectorAfter::SignInCut,
+                ConnectorKind::EntraProvisioning(_) => ConnectorAfter::CloudDisabled,
+            };
             let preview = match &c.kind {
                 ConnectorKind::Scim(scim) => {
                     let filters: Vec<String> = scim
@@ -67,8 +71,16 @@ pub fn planned(
                         )]
                     }
                 }
+                ConnectorKind::EntraProvisioning(app) => vec![format!(
+                    "{}: nothing is sent; Entra ID's provisioning service disables the leaver in {} once the account is disabled, and offboard reads that from the provisioning logs (servicePrincipal/id eq '{}', sourceIdentity/id eq '{}') for up to {} minutes (none, or a failure: an exception with a remediation item)",
+                    c.name, app.display_name, app.service_principal_id, facts.user.id, app.wait_minutes
+                )],
             };
-            (c.name, preview)
+            PlannedConnector {
+                name: c.name,
+                preview,
+                after,
+            }
         })
         .collect()
 }

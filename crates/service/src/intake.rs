@@ -57,6 +57,9 @@ pub struct Receipt {
 pub enum RescindOutcome {
     /// The case was cancelled (or already was).
     Cancelled(Receipt),
+    /// The termination had taken effect and the rescind came within the policy's
+    /// `[restore] rescind_within_days`: the case is being restored from its snapshot.
+    Restoring(Receipt),
     /// No case exists for that event: nothing to cancel.
     NoSuchCase(CaseId),
 }
@@ -95,6 +98,14 @@ pub enum IntakeError {
     /// The directory could not tell who the leaver is right now (throttled, unavailable).
     #[error("the directory could not resolve the leaver right now: {0}")]
     DirectoryUnavailable(String),
+    /// A rescind within the policy's days asked for a restore the engine could not start.
+    #[error("the termination took effect and the rescind could not restore the case: {detail}")]
+    Restore {
+        /// Why.
+        detail: String,
+        /// Whether the same rescind may succeed later.
+        transient: bool,
+    },
 }
 
 impl IntakeError {
@@ -105,6 +116,7 @@ impl IntakeError {
             Self::Queue(e) => matches!(e, QueueError::Unavailable { .. }),
             Self::Evidence(e) => e.is_transient(),
             Self::DirectoryUnavailable(_) => true,
+            Self::Restore { transient, .. } => *transient,
             Self::Transition(_) | Self::Encode(_) | Self::EventIdReused { .. } => false,
         }
     }
@@ -323,6 +335,59 @@ impl Intake {
     /// termination has taken effect.
     #[tracing::instrument(skip(self, note), fields(case_id = %id))]
     pub async fn rescind(&self, id: &CaseId, note: &str) -> Result<RescindOutcome, IntakeError> {
+        match self.cancel(id, note).await {
+            Err(IntakeError::Transition(e @ CaseTransitionError::AlreadyEffective { .. })) => {
+                self.restore_on_rescind(id, note, e).await
+            }
+            other => other,
+        }
+    }
+
+    /// A rescind after the effective time: restored when it arrives within the policy's
+    /// `[restore] rescind_within_days` of the effective time (through the engine, as an
+    /// operator's restore is, with offboard acting on the rescind as the asker); refused as
+    /// before otherwise. A case still running is refused too: its rescind would find nothing
+    /// ended to restore.
+    async fn restore_on_rescind(
+        &self,
+        id: &CaseId,
+        note: &str,
+        refused: CaseTransitionError,
+    ) -> Result<RescindOutcome, IntakeError> {
+        let Some(k) = &self.kill_switch else {
+            return Err(refused.into());
+        };
+        let Some(case) = self.cases.get(id).await? else {
+            return Err(refused.into());
+        };
+        let case = case.value;
+        let policy = k.engine.policy().restore;
+        if !policy.restores_rescind(case.event.effective_at(), self.clock.now()) {
+            return Err(refused.into());
+        }
+        let by = Actor::rescind(case.event.source().as_str());
+        let started = k
+            .engine
+            .restore(id, by, note)
+            .await
+            .map_err(|e| IntakeError::Restore {
+                transient: e.is_transient(),
+                detail: e.to_string(),
+            })?;
+        tracing::info!(
+            steps = started.reverse.steps.len(),
+            "rescind after the effective time: restoring"
+        );
+        Ok(RescindOutcome::Restoring(Receipt {
+            case_id: started.case.id,
+            status: started.case.status,
+            created: false,
+            attached: false,
+            sign_in_cut: None,
+        }))
+    }
+
+    async fn cancel(&self, id: &CaseId, note: &str) -> Result<RescindOutcome, IntakeError> {
         let cases = self.cases.as_ref();
         let cancelled = etag::update(
             MAX_CONFLICT_RETRIES,
@@ -394,7 +459,7 @@ impl Intake {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(match self.rescind(&id, note).await {
-                Ok(RescindOutcome::Cancelled(r)) => Ok(r),
+                Ok(RescindOutcome::Cancelled(r) | RescindOutcome::Restoring(r)) => Ok(r),
                 Ok(RescindOutcome::NoSuchCase(_)) => continue,
                 Err(e) => Err(e),
             });

@@ -18,6 +18,7 @@ pub mod notifier;
 pub mod onprem;
 pub mod reconcile;
 pub mod report;
+pub mod restore;
 pub mod rights_index;
 pub mod scheduler;
 pub mod scim;

@@ -9,8 +9,9 @@
 //!
 //! The settings are those `spawn_app` gives the handler behind the local host (the same
 //! secrets, simulator and store); each start runs the handler executable directly on a free
-//! port, polls `GET /api/cases/{unknown id}` (a 404 from the case store) every millisecond,
-//! then leaves it idle for two seconds and reads `VmRSS` and `VmHWM` from `/proc`.
+//! port, polls `GET /api/cases/{unknown id}` as the signed-in test operator (a bearer token the
+//! Entra ID stand-in issued, validated against its keys; then a 404 from the case store) every
+//! millisecond, then leaves it idle for two seconds and reads `VmRSS` and `VmHWM` from `/proc`.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -40,6 +41,7 @@ fn free_port() -> anyhow::Result<u16> {
 async fn one_start(
     settings: &std::collections::BTreeMap<String, String>,
     client: &reqwest::Client,
+    token: &str,
 ) -> anyhow::Result<(Duration, u64, u64)> {
     let port = free_port()?;
     let url = format!("http://127.0.0.1:{port}/api/cases/c-00000000-0000-5000-8000-000000000000");
@@ -53,7 +55,7 @@ async fn one_start(
         .kill_on_drop(true)
         .spawn()?;
     let ready = loop {
-        if let Ok(r) = client.get(&url).send().await {
+        if let Ok(r) = client.get(&url).bearer_auth(token).send().await {
             anyhow::ensure!(
                 r.status().as_u16() == 404,
                 "the handler answered {} for an unknown case",
@@ -98,7 +100,7 @@ async fn main() -> anyhow::Result<()> {
     let mut rss = Vec::with_capacity(starts);
     let mut hwm = 0;
     for _ in 0..starts {
-        let (r, m, h) = one_start(&app.settings, &client).await?;
+        let (r, m, h) = one_start(&app.settings, &client, &app.operator_token).await?;
         ready.push(r.as_secs_f64() * 1000.0);
         rss.push(m as f64 / 1024.0);
         hwm = hwm.max(h);

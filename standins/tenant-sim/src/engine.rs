@@ -303,6 +303,7 @@ impl Shared {
         let eng = &mut *guard;
         let now = Utc::now();
         eng.sync.before_request(&mut eng.tenant, now);
+        crate::provisioning::run(&mut eng.tenant, now);
         let request_id = uuid::Uuid::new_v4().to_string();
         let sent_client_request_id = req.header("client-request-id").map(str::to_owned);
         let client_request_id = sent_client_request_id
@@ -586,6 +587,7 @@ impl Shared {
         let eng = &mut *guard;
         let now = Utc::now();
         eng.sync.before_request(&mut eng.tenant, now);
+        crate::provisioning::run(&mut eng.tenant, now);
         let request_id = uuid::Uuid::new_v4().to_string();
         let seq = eng.next_seq();
         let cmdlet = req

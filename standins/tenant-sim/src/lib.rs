@@ -32,6 +32,7 @@ pub mod http;
 pub mod mailbox_doors;
 pub mod model;
 pub mod odata;
+pub mod provisioning;
 mod server;
 pub mod sync;
 
@@ -346,6 +347,12 @@ impl SimHandle {
             chrono::Utc::now(),
         )
     }
+    /// Starts Entra's automatic provisioning for an enterprise application: every user
+    /// assigned to it now (or later) is deprovisioned there, and logged, once disabled, deleted
+    /// or unassigned (see [`provisioning`]). Replaces the app's job, if it had one.
+    pub fn start_provisioning_job(&self, job: model::ProvisioningJob) {
+        provisioning::start_job(&mut self.shared.lock().tenant, job);
+    }
     /// Runs a delta directory sync now.
     pub fn run_directory_sync(&self) {
         sync::sync_now(&mut self.shared.lock().tenant, chrono::Utc::now());
@@ -489,6 +496,18 @@ impl SimRemote {
             reqwest::Method::PATCH,
             &format!("/_sim/users/{user}/on-premises"),
             serde_json::json!({"accountEnabled": enabled}),
+        )
+        .await
+    }
+    /// `POST /_sim/provisioning-jobs`.
+    pub async fn start_provisioning_job(
+        &self,
+        job: &model::ProvisioningJob,
+    ) -> Result<(), SimError> {
+        self.send(
+            reqwest::Method::POST,
+            "/_sim/provisioning-jobs",
+            serde_json::to_value(job).unwrap_or_default(),
         )
         .await
     }

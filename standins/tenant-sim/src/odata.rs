@@ -298,11 +298,20 @@ impl Filter {
     }
 }
 
+/// The value of `prop` in `entity`; a path (`servicePrincipal/id`) reads into complex values.
 fn lookup<'a>(entity: &'a Map<String, Value>, prop: &str) -> Option<&'a Value> {
-    entity
+    let (head, rest) = match prop.split_once('/') {
+        Some((h, r)) => (h, Some(r)),
+        None => (prop, None),
+    };
+    let v = entity
         .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(prop))
-        .map(|(_, v)| v)
+        .find(|(k, _)| k.eq_ignore_ascii_case(head))
+        .map(|(_, v)| v)?;
+    match rest {
+        None => Some(v),
+        Some(r) => lookup(v.as_object()?, r),
+    }
 }
 
 /// Applies `$select` to a full entity: keeps `@odata.type`, `id` only if selected (Graph always

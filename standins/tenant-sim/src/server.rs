@@ -287,6 +287,16 @@ pub fn routes(shared: Arc<Shared>) -> warp::filters::BoxedFilter<(Response,)> {
             }
         });
 
+    let provisioning_job = warp::post()
+        .and(warp::path!("_sim" / "provisioning-jobs"))
+        .and(warp::body::json())
+        .and(with())
+        .map(|job: crate::model::ProvisioningJob, s: Arc<Shared>| {
+            let sp = job.service_principal_id.clone();
+            crate::provisioning::start_job(&mut s.lock().tenant, job);
+            json_reply(StatusCode::OK, &json!({"started": sp}))
+        });
+
     let fallback = warp::any().map(|| {
         json_reply(
             StatusCode::NOT_FOUND,
@@ -317,6 +327,8 @@ pub fn routes(shared: Arc<Shared>) -> warp::filters::BoxedFilter<(Response,)> {
         .or(dirsync)
         .unify()
         .or(onprem)
+        .unify()
+        .or(provisioning_job)
         .unify()
         .boxed();
     services

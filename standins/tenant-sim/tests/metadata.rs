@@ -226,8 +226,35 @@ async fn the_simulator_keeps_a_finding_for_what_v1_does_not_declare() {
         .unwrap();
     let http = reqwest::Client::new();
     let get = |path: String| http.get(path).bearer_auth(&token).send();
+    // The provisioning service disabled Adele in Salesforce: its log entry is declared too.
+    sim.start_provisioning_job(standin_tenant::model::ProvisioningJob {
+        service_principal_id: ids::SP_SALESFORCE.into(),
+        ..Default::default()
+    });
+    sim.with_state(|t| t.user_mut(ids::ADELE).unwrap().account_enabled = false);
+    let logs = format!(
+        "/auditLogs/provisioning?$filter=servicePrincipal/id eq '{}' and sourceIdentity/id eq '{}'",
+        ids::SP_SALESFORCE,
+        ids::ADELE
+    );
+    let answer: Value = get(format!("{}{logs}", sim.graph_base()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["value"][0]["provisioningAction"], "disable",
+        "{answer}"
+    );
+    assert_eq!(
+        answer["value"][0]["provisioningStatusInfo"]["status"],
+        "success"
+    );
+    assert_eq!(answer["value"][0]["sourceIdentity"]["id"], ids::ADELE);
     // Everything the demo tenant answers about its people is declared.
     for path in [
+        logs,
         format!("/users/{}", ids::ADELE),
         format!("/users/{}/authentication/methods", ids::ADELE),
         format!("/users/{}/drive", ids::ADELE),

@@ -58,6 +58,15 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// offboard itself, acting on a rescind `source` sent after the termination took effect.
+    pub fn rescind(source: &str) -> Self {
+        Self {
+            kind: ActorKind::Offboard,
+            object_id: None,
+            name: Some(format!("offboard (rescind from {source})")),
+        }
+    }
+
     /// offboard itself.
     pub fn offboard() -> Self {
         Self {
@@ -94,7 +103,8 @@ impl Actor {
     /// Words for evidence and notices.
     pub fn describe(&self) -> String {
         match (self.kind, &self.name, &self.object_id) {
-            (ActorKind::Offboard, _, _) => "offboard (hold expired)".into(),
+            (ActorKind::Offboard, Some(n), _) => n.clone(),
+            (ActorKind::Offboard, None, _) => "offboard (hold expired)".into(),
             (_, Some(n), Some(id)) => format!("{n} ({id})"),
             (_, None, Some(id)) => id.clone(),
             (_, Some(n), None) => n.clone(),
@@ -140,6 +150,21 @@ pub struct Approval {
     /// The decision, once made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
+}
+
+/// A restore of an ended case (undoing a mistaken termination): who asked, when and why. The
+/// latest one; each is also an evidence record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Restore {
+    /// Who asked: a signed-in operator, or offboard on a rescind from HR.
+    pub by: Actor,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Why, in the asker's words (or the rescind's note).
+    pub reason: String,
+    /// How many restores the case has had (a second one changes nothing).
+    pub count: u32,
 }
 
 /// A decision offboard refuses.

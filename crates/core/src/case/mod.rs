@@ -26,7 +26,9 @@ pub(crate) mod status;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use approval::{Actor, ActorKind, Approval, Decision, DecisionError, Hold, HoldReason};
+pub use approval::{
+    Actor, ActorKind, Approval, Decision, DecisionError, Hold, HoldReason, Restore,
+};
 pub use cut::{CutStep, SignInCut};
 pub use flag::{CaseFlag, CaseFlagKind};
 pub use status::CaseStatus;
@@ -111,6 +113,9 @@ pub struct Case {
     /// The sign-in cut made inline at intake, once claimed (the kill switch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_in_cut: Option<SignInCut>,
+    /// The latest restore, when the termination was undone after it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored: Option<Restore>,
 }
 
 /// A termination of the same person that arrived while this case was open and joined it:
@@ -205,6 +210,7 @@ impl Case {
             raised_by: None,
             approval: None,
             sign_in_cut: None,
+            restored: None,
             event,
         }
     }

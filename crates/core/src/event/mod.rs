@@ -37,6 +37,14 @@ impl Source {
     pub const ALL: [Source; 4] = [Self::Bamboohr, Self::Generic, Self::Scim, Self::Operator];
 
     /// The name used in URLs, ids and evidence.
+    /// Parses the API name (every source, the reconciliation scan's too).
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .chain([Self::Reconcile])
+            .find(|s| s.as_str() == value)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Bamboohr => "bamboohr",

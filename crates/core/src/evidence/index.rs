@@ -299,8 +299,13 @@ impl IndexEntry {
         {
             self.leaver = Some(leaver);
         }
+        // A restore's records put access back: they are never a removal's time.
+        let restore = r
+            .body
+            .step
+            .starts_with(crate::plan::restore_kind::RESTORE_STEP_PREFIX);
         match r.body.outcome {
-            Outcome::Verified => {
+            Outcome::Verified if !restore => {
                 let at = self
                     .access_removed_at
                     .entry(r.body.target_system.clone())

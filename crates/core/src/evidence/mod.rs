@@ -22,6 +22,7 @@ mod period;
 mod record;
 pub mod redact;
 mod seal;
+mod summary;
 pub mod verify;
 
 #[cfg(test)]
@@ -37,6 +38,7 @@ pub use record::{
     hr_trigger_body,
 };
 pub use seal::{Seal, SealEntry, SlaOutcome, WormProtection, WormStatus};
+pub use summary::IndexSummary;
 
 /// The month (`YYYY-MM`, UTC) of a case's effective time: evidence and index entries are
 /// grouped by it, so a period's cases are listed without scanning everything.

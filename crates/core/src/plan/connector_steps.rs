@@ -6,26 +6,65 @@ use super::connector::ConnectorName;
 use super::dag::Plan;
 use super::step::{Step, StepKind};
 
+/// What a connector's step waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectorAfter {
+    /// The sign-in cut: `block-sign-in`, or `revoke-sessions` for a synced leaver (AD is
+    /// disabled beside it). A connector offboard calls itself needs nothing more.
+    SignInCut,
+    /// The cloud account's disable: `block-sign-in`, or `verify-cloud-disabled` for a synced
+    /// leaver (directory sync carries the AD disable). What Entra ID's provisioning service
+    /// acts on, so a system it feeds waits for it.
+    CloudDisabled,
+}
+
+/// A connector's step as the planner adds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedConnector {
+    /// The connector.
+    pub name: ConnectorName,
+    /// What it would change, in words (the plan's preview, the dry run).
+    pub preview: Vec<String>,
+    /// What it waits for.
+    pub after: ConnectorAfter,
+}
+
 impl Plan {
-    /// Adds one step per connector (its name and what it would change), after the sign-in
-    /// cut (`block-sign-in`, or `revoke-sessions` for a synced leaver, as the builder cuts)
-    /// and beside the Microsoft 365 steps; the seal waits for them too.
-    pub fn add_connectors(&mut self, connectors: Vec<(ConnectorName, Vec<String>)>) {
+    /// Adds one step per connector (its name and what it would change), after what it waits
+    /// for ([`ConnectorAfter`]) and beside the Microsoft 365 steps; the seal waits for them too.
+    pub fn add_connectors(&mut self, connectors: Vec<PlannedConnector>) {
         if connectors.is_empty() {
             return;
         }
-        let cut = if self.facts.synced {
-            StepKind::RevokeSessions
-        } else {
-            StepKind::BlockSignIn
-        };
-        let after: Vec<StepKind> = self.step(cut).map(|s| s.kind).into_iter().collect();
-        for (name, preview) in connectors {
+        let synced = self.facts.synced;
+        for PlannedConnector {
+            name,
+            preview,
+            after,
+        } in connectors
+        {
             let kind = StepKind::Connector(name);
             if self.step(kind).is_some() {
                 continue;
             }
-            self.steps.push(Step::pending(kind, after.clone(), preview));
+            let wanted = match (after, synced) {
+                (_, false) => StepKind::BlockSignIn,
+                (ConnectorAfter::SignInCut, true) => StepKind::RevokeSessions,
+                (ConnectorAfter::CloudDisabled, true) => StepKind::VerifyCloudDisabled,
+            };
+            // A plan without that step (a policy that leaves it out) falls back to the cut.
+            let cut = if synced {
+                StepKind::RevokeSessions
+            } else {
+                StepKind::BlockSignIn
+            };
+            let after: Vec<StepKind> = self
+                .step(wanted)
+                .or_else(|| self.step(cut))
+                .map(|s| s.kind)
+                .into_iter()
+                .collect();
+            self.steps.push(Step::pending(kind, after, preview));
             if let Some(seal) = self.step_mut(StepKind::Seal) {
                 seal.depends_on.push(kind);
             }

@@ -1,5 +1,10 @@
 //! What the planner found about the leaver: the state the steps act on, as a summary that
 //! is stored with the plan (and shown by the dry run). Names and ids, never secrets.
+//!
+//! It is also the leaver's **snapshot**: the `plan` evidence record carries these facts as
+//! `details.snapshot`, read before anything of the plan was changed, and a restore
+//! ([`super::reverse`]) puts back what they show — so each fact holds what re-creating it
+//! takes (a licence's disabled plans, an app role's resource and role ids).
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +38,10 @@ pub struct LicenceFact {
     pub direct: bool,
     /// Groups that assign it (removed with the group membership).
     pub via_groups: Vec<String>,
+    /// The service plans switched off in the direct assignment: a restore assigns the licence
+    /// again with the same ones off (absent in plans made before restores existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disabled_plans: Vec<String>,
 }
 
 /// A group the leaver belongs to.
@@ -81,6 +90,13 @@ pub struct AppRoleFact {
     /// The resource (service principal) display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_name: Option<String>,
+    /// The resource's service principal object id: with `app_role_id`, what a restore needs
+    /// to assign the role again (absent in plans made before restores existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    /// The app role's id on the resource (the all-zero id is the default access role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_role_id: Option<String>,
 }
 
 /// A delegated permission grant the leaver consented to (`consentType = Principal`).

@@ -24,15 +24,20 @@ mod connector_steps;
 mod dag;
 pub(crate) mod facts;
 mod mailbox_doors;
+pub mod restore_kind;
+pub mod reverse;
 pub(crate) mod step;
 
 pub use build::build;
 pub use connector::{CONNECTOR_QUEUE, ConnectorName};
+pub use connector_steps::{ConnectorAfter, PlannedConnector};
 pub use dag::Plan;
 pub use facts::{
     AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts, GroupFact,
     LicenceFact, MailboxFact, OAuthGrantFact, PersonRef,
 };
+pub use restore_kind::{RESTORE_QUEUE, RestoreAction};
+pub use reverse::{AdBefore, CaseDid, Lost, ReversePlan, SecondApproval, reverse};
 pub use step::{LeaseHolder, Step, StepKind, StepStatus};
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 use super::connector::{CONNECTOR_QUEUE, CONNECTOR_STEP_PREFIX, ConnectorName};
+use super::restore_kind::{RESTORE_QUEUE, RESTORE_STEP_PREFIX, RestoreAction};
 
 /// Every kind of step offboard knows. Each built-in kind has its own queue and
 /// queue-triggered function (same name), so steps scale and retry independently; the
@@ -65,6 +66,9 @@ pub enum StepKind {
     WipeMobileMail,
     /// Cancel the future meetings the leaver organises.
     CancelMeetings,
+    /// Put back one thing the case took away (a restore after a mistaken termination), on
+    /// the same plan, after the case had ended.
+    Restore(RestoreAction),
 }
 
 impl StepKind {
@@ -102,6 +106,7 @@ impl StepKind {
     pub fn as_str(&self) -> &str {
         match self {
             Self::Connector(name) => name.step_name(),
+            Self::Restore(action) => action.step_name(),
             Self::AdDisable => "ad-disable",
             Self::AdResetPassword => "ad-reset-password",
             Self::AdCleanup => "ad-cleanup",
@@ -135,14 +140,18 @@ impl StepKind {
         if let Some(connector) = name.strip_prefix(CONNECTOR_STEP_PREFIX) {
             return ConnectorName::parse(connector).ok().map(Self::Connector);
         }
+        if let Some(action) = name.strip_prefix(RESTORE_STEP_PREFIX) {
+            return RestoreAction::parse(action).map(Self::Restore);
+        }
         Self::ALL.into_iter().find(|k| k.as_str() == name)
     }
 
-    /// The queue (and function) that runs this step: `step-<kind>`, or `step-connector` for
-    /// every connector.
+    /// The queue (and function) that runs this step: `step-<kind>`, `step-connector` for
+    /// every connector, `step-restore` for every restore action.
     pub fn queue(self) -> String {
         match self {
             Self::Connector(_) => CONNECTOR_QUEUE.to_owned(),
+            Self::Restore(_) => RESTORE_QUEUE.to_owned(),
             _ => format!("step-{}", self.as_str()),
         }
     }
@@ -155,12 +164,30 @@ impl StepKind {
         }
     }
 
+    /// The restore action, if it is a restore step.
+    pub fn restore(self) -> Option<RestoreAction> {
+        match self {
+            Self::Restore(action) => Some(action),
+            _ => None,
+        }
+    }
+
     /// Where the step sits in a plan shown to people: the built-in kinds in the order of
-    /// [`StepKind::ALL`], connectors (by name) just before the seal.
+    /// [`StepKind::ALL`], connectors (by name) just before the seal, and a restore's steps
+    /// (in running order) after it, since they ran after the case had ended.
     pub fn display_order(self) -> (usize, Option<ConnectorName>) {
         match self {
             Self::Connector(name) => (Self::ALL.len() - 1, Some(name)),
             Self::Seal => (Self::ALL.len(), None),
+            Self::Restore(action) => (
+                Self::ALL.len()
+                    + 1
+                    + RestoreAction::ALL
+                        .iter()
+                        .position(|a| *a == action)
+                        .unwrap_or_default(),
+                None,
+            ),
             k => (
                 Self::ALL.iter().position(|a| *a == k).unwrap_or_default(),
                 None,
@@ -173,7 +200,7 @@ impl StepKind {
         matches!(
             self,
             Self::AdDisable | Self::AdResetPassword | Self::AdCleanup
-        )
+        ) || self.restore().is_some_and(RestoreAction::is_on_prem)
     }
 }
 
@@ -189,7 +216,7 @@ impl<'de> Deserialize<'de> for StepKind {
         let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         Self::parse(&name).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "unknown step kind `{name}`: one of {}, or connector:<name>",
+                "unknown step kind `{name}`: one of {}, connector:<name> or restore:<action>",
                 Self::ALL.map(|k| k.as_str().to_owned()).join(", ")
             ))
         })

@@ -21,7 +21,7 @@ fn person(id: &str) -> PersonRef {
     }
 }
 
-fn full_cloud_user() -> Facts {
+pub(super) fn full_cloud_user() -> Facts {
     Facts {
         user: person("ada"),
         resolved_by: "employeeId".into(),
@@ -35,12 +35,14 @@ fn full_cloud_user() -> Facts {
                 sku_part_number: Some("SPE_E3".into()),
                 direct: true,
                 via_groups: vec![],
+                disabled_plans: vec![],
             },
             LicenceFact {
                 sku_id: "pbi".into(),
                 sku_part_number: Some("POWER_BI_PRO".into()),
                 direct: false,
                 via_groups: vec!["g-lic".into()],
+                disabled_plans: vec![],
             },
         ],
         groups: vec![
@@ -65,6 +67,8 @@ fn full_cloud_user() -> Facts {
         app_roles: vec![AppRoleFact {
             assignment_id: "ar1".into(),
             resource_name: Some("Salesforce".into()),
+            resource_id: Some("sp-salesforce".into()),
+            app_role_id: Some("role-user".into()),
         }],
         oauth_grants: vec![OAuthGrantFact {
             grant_id: "gr1".into(),
@@ -277,9 +281,14 @@ fn connectors_run_after_the_sign_in_cut_beside_microsoft_365_and_before_the_seal
         policy.for_kind(TerminationKind::Voluntary),
         t(),
     );
+    let scim = |name, preview: &str| PlannedConnector {
+        name,
+        preview: vec![preview.into()],
+        after: ConnectorAfter::SignInCut,
+    };
     plan.add_connectors(vec![
-        (sf, vec!["deactivate in salesforce".into()]),
-        (gh, vec!["deactivate in github".into()]),
+        scim(sf, "deactivate in salesforce"),
+        scim(gh, "deactivate in github"),
     ]);
     plan.validate().unwrap();
     for name in [sf, gh] {
@@ -304,17 +313,32 @@ fn connectors_run_after_the_sign_in_cut_beside_microsoft_365_and_before_the_seal
     assert_eq!(tail, ["seal", "connector:salesforce", "connector:github"]);
     // Adding them again (a replayed plan) changes nothing.
     let before = plan.clone();
-    plan.add_connectors(vec![(sf, vec!["again".into()])]);
+    plan.add_connectors(vec![scim(sf, "again")]);
     assert_eq!(plan, before);
     // A synced leaver's cut is the session revocation (AD is disabled beside it).
     let mut synced = full_cloud_user();
     synced.synced = true;
     let mut plan = build(synced, policy.for_kind(TerminationKind::Voluntary), t());
-    plan.add_connectors(vec![(sf, vec![])]);
+    let slack = ConnectorName::parse("slack").unwrap();
+    plan.add_connectors(vec![
+        scim(sf, "deactivate"),
+        PlannedConnector {
+            name: slack,
+            preview: vec![],
+            after: ConnectorAfter::CloudDisabled,
+        },
+    ]);
     assert_eq!(
         plan.step(StepKind::Connector(sf)).unwrap().depends_on,
         [StepKind::RevokeSessions]
     );
+    // A system Entra's provisioning service feeds waits for the cloud account's disable,
+    // which for a synced leaver is directory sync's.
+    assert_eq!(
+        plan.step(StepKind::Connector(slack)).unwrap().depends_on,
+        [StepKind::VerifyCloudDisabled]
+    );
+    plan.validate().unwrap();
     // Ready once the cut is terminal, in parallel with the Microsoft 365 steps.
     plan.step_mut(StepKind::RevokeSessions).unwrap().status = StepStatus::Verified;
     plan.step_mut(StepKind::AdDisable).unwrap().status = StepStatus::Verified;

@@ -303,6 +303,7 @@ fn sealed_case() -> crate::case::Case {
             sku_part_number: Some("SPE_E3".into()),
             direct: true,
             via_groups: vec![],
+            disabled_plans: vec![],
         }],
         groups: vec![GroupFact {
             id: "g-sales".into(),
@@ -316,6 +317,8 @@ fn sealed_case() -> crate::case::Case {
         app_roles: vec![AppRoleFact {
             assignment_id: "ar-1".into(),
             resource_name: Some("Salesforce".into()),
+            resource_id: None,
+            app_role_id: None,
         }],
         oauth_grants: vec![],
         auth_methods: vec![AuthMethodFact {

@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use maud::{Markup, html};
 use offboard_core::case::CaseStatus;
-use offboard_core::evidence::IndexEntry;
+use offboard_core::evidence::IndexSummary;
 
 use super::BASE;
 use super::layout::{at, badge, page as chrome};
@@ -16,13 +16,15 @@ use crate::startup::AppState;
 /// Cases on one page.
 pub const PAGE_SIZE: usize = 50;
 
-const STATUSES: [&str; 6] = [
+const STATUSES: [&str; 8] = [
     "received",
     "scheduled",
     "running",
     "completed",
     "completed_with_exceptions",
     "cancelled",
+    "awaiting_approval",
+    "rejected",
 ];
 const KINDS: [&str; 7] = [
     "unspecified",
@@ -95,18 +97,18 @@ impl Filters {
         })
     }
 
-    fn keeps(&self, e: &IndexEntry) -> bool {
+    fn keeps(&self, e: &IndexSummary) -> bool {
         let is = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
         is(&self.status, e.status.as_str())
             && is(&self.kind, e.kind.as_str())
-            && is(&self.sla, e.sla_state())
+            && is(&self.sla, &e.sla_state)
             && is(&self.source, e.source.as_str())
             && (!self.open
                 || matches!(
                     e.status,
                     CaseStatus::Received | CaseStatus::Scheduled | CaseStatus::Running
                 ))
-            && self.q.as_deref().is_none_or(|q| matches_search(e, q))
+            && self.q.as_deref().is_none_or(|q| e.matches(q))
     }
 
     /// The query string of these filters on page `page`.
@@ -132,42 +134,6 @@ impl Filters {
     }
 }
 
-/// Whether the search text is in the leaver's name, UPN, mail or employee id (any case).
-fn matches_search(e: &IndexEntry, q: &str) -> bool {
-    let q = q.to_lowercase();
-    let mut fields: Vec<&str> = Vec::new();
-    for v in [
-        &e.employee.employee_id,
-        &e.employee.user_principal_name,
-        &e.employee.mail,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        fields.push(v);
-    }
-    if let Some(l) = &e.leaver {
-        for v in [&l.display_name, &l.user_principal_name, &l.employee_id]
-            .into_iter()
-            .flatten()
-        {
-            fields.push(v);
-        }
-    }
-    fields.push(e.id.as_str());
-    fields.iter().any(|f| f.to_lowercase().contains(&q))
-}
-
-/// How a leaver is named in a list: display name, else UPN, else employee id.
-pub fn leaver_name(e: &IndexEntry) -> String {
-    e.leaver
-        .as_ref()
-        .and_then(|l| l.display_name.clone())
-        .or_else(|| e.employee.user_principal_name.clone())
-        .or_else(|| e.employee.employee_id.clone())
-        .unwrap_or_else(|| "(unnamed)".to_owned())
-}
-
 /// The cases list page.
 pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Markup, Problem> {
     let f = Filters::read(req)?;
@@ -183,8 +149,9 @@ pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Ma
         }
         None => (None, None),
     };
-    let (periods, entries) = state.compliance.entries_between(from, to).await?;
-    let mut kept: Vec<&IndexEntry> = entries.iter().filter(|e| f.keeps(e)).collect();
+    // Summaries, not whole index entries: the list filters, orders and shows nothing more.
+    let (periods, entries) = state.compliance.summaries_between(from, to).await?;
+    let mut kept: Vec<&IndexSummary> = entries.iter().filter(|e| f.keeps(e)).collect();
     // Newest first: what a person looks for is usually recent.
     kept.sort_by(|a, b| (b.effective_at, &b.id).cmp(&(a.effective_at, &a.id)));
     let total = kept.len();
@@ -234,14 +201,14 @@ pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Ma
             tbody {
                 @for e in shown {
                     tr {
-                        td { a href={ (BASE) "/cases/" (e.id) } { (leaver_name(e)) } }
-                        td { (e.employee.employee_id.as_deref().unwrap_or("—")) }
+                        td { a href={ (BASE) "/cases/" (e.id) } { (e.name) } }
+                        td { (e.employee_id.as_deref().unwrap_or("—")) }
                         td { (e.kind.as_str().replace('_', " ")) }
                         td { (e.source.as_str()) }
                         td { (at(e.effective_at)) }
                         td { (badge(e.status.as_str())) }
-                        td { (badge(e.sla_state())) }
-                        td class="num" { (e.exceptions.len()) }
+                        td { (badge(&e.sla_state)) }
+                        td class="num" { (e.exception_count) }
                     }
                 }
             }

@@ -69,6 +69,8 @@ pub fn page(caller: &Caller, title: &str, current: &str, body: Markup) -> Markup
     let nav: &[(&str, String)] = &[
         ("Overview", BASE.to_owned()),
         ("Cases", format!("{BASE}/cases")),
+        ("Held", format!("{BASE}/held")),
+        ("Findings", format!("{BASE}/findings")),
         ("Reports", format!("{BASE}/reports")),
     ];
     let who = caller

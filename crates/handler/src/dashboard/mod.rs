@@ -6,14 +6,18 @@
 //! - Every value is escaped where it is written (maud escapes whatever it interpolates), and
 //!   every answer carries a strict Content-Security-Policy: scripts and styles only from this
 //!   site's own files, no inline script, no framing, forms posting only here.
-//! - The one change a page can make (retrying a step) is a form carrying the session's
-//!   anti-forgery token, checked by `access::require` like any state-changing request.
+//! - The changes a page can make (retrying a step, approving or rejecting a held case) are
+//!   forms carrying the session's anti-forgery token, checked by `access::require` like any
+//!   state-changing request, for operators only.
 //!
-//! Pages: `overview.rs`, `cases.rs` (the list), `case.rs` (one case), `reports.rs`, `plan.rs`
-//! (operators' dry run); `layout.rs` holds the chrome and the helpers they share.
+//! Pages: `overview.rs`, `cases.rs` (the list), `case.rs` (one case), `held.rs` (cases waiting
+//! for approval), `findings.rs` (the ghost-access scan's), `reports.rs`, `plan.rs` (operators'
+//! dry run); `layout.rs` holds the chrome and the helpers they share.
 
 mod case;
 mod cases;
+mod findings;
+mod held;
 mod layout;
 mod overview;
 mod plan;
@@ -49,7 +53,9 @@ pub async fn serve(state: &AppState, req: &Request, rest: &[&str]) -> Response {
         _ => {}
     }
     let needed = match (&req.method, rest) {
-        (&Method::POST, ["cases", _, "steps", _, "retry"]) | (_, ["plan"]) => Role::Operator,
+        (&Method::POST, ["cases", _, "steps", _, "retry"])
+        | (&Method::POST, ["cases", _, "decision"])
+        | (_, ["plan"]) => Role::Operator,
         _ => Role::Auditor,
     };
     let caller = match access::require(state, req, needed).await {
@@ -66,6 +72,11 @@ pub async fn serve(state: &AppState, req: &Request, rest: &[&str]) -> Response {
         (&Method::POST, ["cases", id, "steps", step, "retry"]) => {
             return case::retry(state, &caller, id, step).await;
         }
+        (&Method::GET, ["held"]) => held::page(state, req, &caller).await,
+        (&Method::POST, ["cases", id, "decision"]) => {
+            return held::decide(state, req, &caller, id).await;
+        }
+        (&Method::GET, ["findings"]) => findings::page(state, req, &caller).await,
         (&Method::GET, ["reports"]) => reports::page(state, req, &caller).await,
         (&Method::GET, ["plan"]) => plan::page(state, req, &caller).await,
         _ => Err(Problem::not_found(format!(

@@ -1,6 +1,8 @@
 //! Reports: the terminations report for a period, with the facts an auditor relies on to use
-//! it (parameters, row count, SHA-256 of the export: information produced by the entity), and
-//! the CSV and JSON downloads from the compliance API (the session's cookie opens them).
+//! it (parameters, row count, SHA-256 of each export: information produced by the entity), and
+//! the CSV, XLSX and JSON downloads from the compliance API (the session's cookie opens them).
+//! The CSV and XLSX exports are rendered here from one read of the index, so the hashes shown
+//! are those of the files the downloads deliver while the evidence is unchanged.
 
 use chrono::Datelike;
 use maud::{Markup, html};
@@ -43,7 +45,12 @@ pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Ma
         Some(
             state
                 .compliance
-                .termination_report(&q, state.clock.now(), &format!("dashboard, for {by}"))
+                .termination_exports(
+                    &q,
+                    &[ReportFormat::Csv, ReportFormat::Xlsx],
+                    state.clock.now(),
+                    &format!("dashboard, for {by}"),
+                )
                 .await?,
         )
     } else {
@@ -64,14 +71,17 @@ pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Ma
             input id="r-to" type="date" name="to" value=(to_text) required;
             button type="submit" { "Show the report" }
         }
-        @if let Some(r) = &report {
+        @if let Some(exports) = &report {
+            @if let Some(r) = exports.first() {
             section aria-labelledby="h-meta" {
                 h2 id="h-meta" { "Terminations report" }
                 dl class="facts" {
                     div { dt { "Query" } dd { (r.meta.query) } }
                     div { dt { "Parameters" } dd { code { (serde_json::to_string(&r.meta.parameters).unwrap_or_default()) } } }
                     div { dt { "Rows" } dd { (r.meta.row_count) } }
-                    div { dt { "SHA-256 (" (r.meta.sha256_of) ")" } dd { code class="hash" { (r.meta.sha256) } } }
+                    @for e in exports {
+                        div { dt { "SHA-256 of the " (e.meta.parameters.format.as_str().to_uppercase()) " (" (e.meta.sha256_of) ")" } dd { code class="hash" { (e.meta.sha256) } } }
+                    }
                     div { dt { "Periods read" } dd { (r.meta.periods.join(", ")) } }
                     div { dt { "Generated" } dd { (r.meta.generated_at) } }
                     @if let Some(w) = &r.meta.warning { div { dt { "Storage" } dd class="warning" { (w) } } }
@@ -79,11 +89,14 @@ pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Ma
                 p class="downloads" {
                     a href={ "/api/reports/terminations?" (query("csv")) } download { "Download CSV" }
                     " · "
+                    a href={ "/api/reports/terminations?" (query("xlsx")) } download { "Download XLSX" }
+                    " · "
                     a href={ "/api/reports/terminations?" (query("json")) } download { "Download JSON" }
                     " · "
                     a href={ "/api/reports/terminations?" (query("csv")) "&section=completeness" } download { "Download population completeness (CSV)" }
                 }
-                p { small { "The download is generated again: its rows and their SHA-256 are the same while the evidence is; the generation time differs." } }
+                p { small { "The download is generated again: while the evidence is unchanged its rows, and the CSV and XLSX files with their SHA-256 above, are the same; the generation time (in the response headers) differs. The XLSX holds the rows on its Terminations sheet and the query, parameters and row count on its Report sheet." } }
+            }
             }
         }
     };

@@ -6,7 +6,7 @@
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use offboard_core::case::{Actor, Decision, DecisionError};
+use offboard_core::case::{Actor, Case, Decision, DecisionError};
 use offboard_core::ids::CaseId;
 use offboard_service::engine::EngineError;
 
@@ -41,8 +41,7 @@ async fn run(
     approved: bool,
     by: Actor,
 ) -> Result<Response, Problem> {
-    let id = CaseId::parse(case_id)
-        .map_err(|_| Problem::not_found(format!("`{case_id}` is not a case id")))?;
+    let id = parse_id(case_id)?;
     let body: DecisionBody = serde_json::from_slice(&req.body).map_err(|e| {
         Problem::new(
             StatusCode::BAD_REQUEST,
@@ -51,24 +50,44 @@ async fn run(
             format!("the body must be {{\"reason\": \"...\"}}: {e}"),
         )
     })?;
+    let case = decide_case(state, &id, approved, by, body.reason).await?;
+    Ok(with_location(
+        json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "caseId": case.id,
+                "status": case.status,
+                "approval": case.approval,
+            }),
+        ),
+        &case.id,
+    ))
+}
+
+/// A case id from the path, or 404.
+pub fn parse_id(case_id: &str) -> Result<CaseId, Problem> {
+    CaseId::parse(case_id).map_err(|_| Problem::not_found(format!("`{case_id}` is not a case id")))
+}
+
+/// Records `by`'s decision on the held case `id` through the engine (four eyes, the
+/// evidence record, planning or sealing after it), as a problem an API or a page can show:
+/// the API's JSON body and the dashboard's Held page's form both come here.
+pub async fn decide_case(
+    state: &AppState,
+    id: &CaseId,
+    approved: bool,
+    by: Actor,
+    reason: String,
+) -> Result<Case, Problem> {
+    let case_id = id.as_str();
     let decision = Decision {
         approved,
         by,
         at: state.clock.now(),
-        reason: body.reason,
+        reason,
     };
-    match state.engine.decide(&id, decision).await {
-        Ok(case) => Ok(with_location(
-            json(
-                StatusCode::OK,
-                &serde_json::json!({
-                    "caseId": case.id,
-                    "status": case.status,
-                    "approval": case.approval,
-                }),
-            ),
-            &case.id,
-        )),
+    match state.engine.decide(id, decision).await {
+        Ok(case) => Ok(case),
         Err(EngineError::NoSuchCase(id)) => Err(Problem::not_found(format!("no case {id}"))),
         Err(EngineError::Decision(e @ DecisionError::SelfApproval { .. })) => Err(Problem::new(
             StatusCode::FORBIDDEN,

@@ -12,7 +12,9 @@ use crate::reply::json;
 use crate::request::Request;
 use crate::startup::AppState;
 
-fn query(req: &Request) -> Result<FindingQuery, Problem> {
+/// The findings `req` asks for (`type`, `status` (default open), `from`, `to`): the API's
+/// filters, and the dashboard's Findings page's.
+pub fn query(req: &Request) -> Result<FindingQuery, Problem> {
     let kind = match req.query_param("type") {
         None => None,
         Some(t) => Some(FindingKind::parse(&t).ok_or_else(|| {

@@ -176,7 +176,7 @@ async fn generic_webhook(state: &AppState, req: &Request) -> Result<Response, Pr
                 "termination rescinded by generic event {event_id} (rescinds {rescinds_event_id})"
             );
             match state.intake.rescind(&id, &note).await? {
-                RescindOutcome::Cancelled(r) => {
+                RescindOutcome::Cancelled(r) | RescindOutcome::Restoring(r) => {
                     let receipt = CaseReceipt {
                         case_id: r.case_id.clone(),
                         status: r.status,

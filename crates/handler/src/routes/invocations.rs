@@ -35,6 +35,7 @@ pub fn is_function(name: &str) -> bool {
             | "rights-index"
             | "rights-index-timer"
     ) || name == offboard_core::plan::CONNECTOR_QUEUE
+        || name == offboard_core::plan::RESTORE_QUEUE
         || name
             .strip_prefix("step-")
             .is_some_and(|k| StepKind::parse(k).is_some())

@@ -2,9 +2,9 @@
 //! out of warp's type-level combinators keeps 404/405/413 answers uniform and compile times
 //! low.
 
-mod approvals;
+pub(crate) mod approvals;
 mod cases;
-mod findings;
+pub(crate) mod findings;
 mod hris;
 mod invocations;
 mod ledger;
@@ -13,6 +13,7 @@ mod offboardings;
 pub mod openapi;
 mod remediation;
 mod reports;
+mod restore;
 mod scans;
 mod scim;
 mod signin;
@@ -109,6 +110,7 @@ pub const SERVED: &[(&str, &str)] = &[
     ("get", "/api/keyed/findings"),
     ("post", "/api/cases/{caseId}/approve"),
     ("post", "/api/cases/{caseId}/reject"),
+    ("post", "/api/cases/{caseId}/restore"),
     ("get", "/api/openapi.json"),
     ("get", "/api/me"),
     ("get", "/api/signin"),
@@ -177,6 +179,18 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
             })
             .await
         }
+        ["api", "cases", id, "restore"] => {
+            only(&req, &[Method::POST], || async {
+                match access::require(state, &req, Role::Operator).await {
+                    Ok(caller) => {
+                        let by = offboard_core::case::Actor::signed_in(&caller.actor());
+                        restore::restore(state, id, &req, by).await
+                    }
+                    Err(p) => p.into_response(),
+                }
+            })
+            .await
+        }
         ["api", "keyed", rest @ ..] => keyed(state, &req, rest).await,
         ["api", "dashboard", rest @ ..] => {
             only(&req, &[Method::GET, Method::POST], || {
@@ -187,7 +201,7 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
         ["api", rest @ ..] if is_read(rest) => {
             only(&req, &[Method::GET], || async {
                 match access::require(state, &req, Role::Auditor).await {
-                    Ok(_) => read(state, &req, rest).await,
+                    Ok(caller) => read(state, &req, rest, &caller.actor().describe()).await,
                     Err(p) => p.into_response(),
                 }
             })
@@ -236,14 +250,15 @@ fn is_read(rest: &[&str]) -> bool {
     )
 }
 
-/// Serves a compliance read to a caller already let in.
-async fn read(state: &AppState, req: &Request, rest: &[&str]) -> Response {
+/// Serves a compliance read to a caller already let in, `by` naming them (for the log of
+/// exports).
+async fn read(state: &AppState, req: &Request, rest: &[&str], by: &str) -> Response {
     match rest {
         ["cases"] => cases::list(state, req).await,
         ["cases", id] => cases::get(state, id).await,
         ["cases", id, "evidence"] => cases::evidence(state, id).await,
         ["remediations"] => remediation::list(state, req).await,
-        ["reports", "terminations"] => reports::terminations(state, req).await,
+        ["reports", "terminations"] => reports::terminations(state, req, by).await,
         ["ledger"] => ledger::get(state).await,
         ["findings"] => findings::list(state, req).await,
         _ => Problem::not_found(format!("offboard serves no resource at {}", req.path))
@@ -269,7 +284,15 @@ async fn keyed(state: &AppState, req: &Request, rest: &[&str]) -> Response {
         ))
         .into_response();
     }
-    only(req, &[Method::GET], || read(state, req, rest)).await
+    only(req, &[Method::GET], || {
+        read(
+            state,
+            req,
+            rest,
+            "a function key (OFFBOARD_COMPLIANCE_FUNCTION_KEYS)",
+        )
+    })
+    .await
 }
 
 async fn only<'a, F, Fut>(req: &Request, methods: &[Method], f: F) -> Response

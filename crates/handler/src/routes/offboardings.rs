@@ -121,6 +121,7 @@ mod tests {
             "findings",
             "case-approve",
             "case-reject",
+            "case-restore",
         ] {
             assert_eq!(level(f), "anonymous", "{f}");
         }

@@ -1,13 +1,14 @@
-//! `GET /api/reports/terminations?from=&to=&format=csv|json&section=terminations|completeness`:
+//! `GET /api/reports/terminations?from=&to=&format=csv|xlsx|json&section=terminations|completeness`:
 //! one row per leaver, and the population-completeness section (HR's leavers of the period
 //! against offboard's cases), with the facts an auditor needs to rely on the report. The JSON
-//! export holds both sections and carries the facts in `meta` (and `completeness`); a CSV export
-//! (RFC 4180, formula cells neutralised) holds the section `section` names (the cases by
-//! default) and carries them in response headers:
+//! export holds both sections and carries the facts in `meta` (and `completeness`); a CSV
+//! export (RFC 4180, formula cells neutralised) or XLSX workbook (the CSV's rows on one sheet,
+//! the query, parameters and row count on another) holds the section `section` names (the
+//! cases by default) and carries them in response headers:
 //!
 //! | header | meaning |
 //! | --- | --- |
-//! | `Offboard-Report-Sha256` | SHA-256 of the export (the CSV body as delivered, or the canonical JSON of `rows`) |
+//! | `Offboard-Report-Sha256` | SHA-256 of the export (the CSV body or XLSX file as delivered, or the canonical JSON of `rows`) |
 //! | `Offboard-Report-Rows` | row count |
 //! | `Offboard-Report-Generated-At` | generation time (UTC, ms) |
 //! | `Offboard-Report-Query` | the query in words |
@@ -27,12 +28,14 @@ use crate::problem::Problem;
 use crate::request::Request;
 use crate::startup::AppState;
 
-/// The terminations report.
-pub async fn terminations(state: &AppState, req: &Request) -> Response {
-    run(state, req).await.unwrap_or_else(Problem::into_response)
+/// The terminations report, exported for `by` (the signed-in caller, or a function key).
+pub async fn terminations(state: &AppState, req: &Request, by: &str) -> Response {
+    run(state, req, by)
+        .await
+        .unwrap_or_else(Problem::into_response)
 }
 
-async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
+async fn run(state: &AppState, req: &Request, by: &str) -> Result<Response, Problem> {
     let (from, from_as_given) = req.instant("from", false)?.ok_or_else(|| {
         Problem::bad_query("`from` is required: the first day of the report period (YYYY-MM-DD) or an RFC 3339 date-time")
     })?;
@@ -42,7 +45,7 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
     let format = match req.query_param("format") {
         None => ReportFormat::Json,
         Some(f) => ReportFormat::parse(&f).ok_or_else(|| {
-            Problem::bad_query(format!("`format` must be csv or json (got `{f}`)"))
+            Problem::bad_query(format!("`format` must be csv, xlsx or json (got `{f}`)"))
         })?,
     };
     let section = match req.query_param("section") {
@@ -70,6 +73,17 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
         .compliance
         .termination_report(&q, state.clock.now(), &generated_by)
         .await?;
+    // An export is a person's action: the log names who pulled which population, in which
+    // format, and the hash of what they got (the dashboard's Reports page logs its views).
+    tracing::info!(
+        by = %by,
+        format = format.as_str(),
+        from = %q.from_as_given,
+        to = %q.to_as_given,
+        rows = report.meta.row_count,
+        sha256 = %report.meta.sha256,
+        "terminations report exported"
+    );
     let mut resp = Response::new(report.body.into());
     *resp.status_mut() = StatusCode::OK;
     let h = resp.headers_mut();
@@ -80,8 +94,8 @@ async fn run(state: &AppState, req: &Request) -> Result<Response, Problem> {
     if let Ok(v) = HeaderValue::from_str(&format!(
         "attachment; filename=\"{}-{}-{}.{}\"",
         match (format, section) {
-            (ReportFormat::Csv, ReportSection::Completeness) => "completeness",
-            _ => "terminations",
+            (ReportFormat::Json, _) | (_, ReportSection::Terminations) => "terminations",
+            (_, ReportSection::Completeness) => "completeness",
         },
         sanitize(&q.from_as_given),
         sanitize(&q.to_as_given),

@@ -67,10 +67,11 @@ impl Engine {
             })
             .await?;
         self.notify_flags(&case, &raised).await?;
-        if report.status == StepStatus::Failed {
+        if report.status == StepStatus::Failed || report.remediation {
             self.escalate(
                 &case,
                 msg.step,
+                report.status,
                 report.reason.as_deref().unwrap_or("failed"),
             )
             .await?;
@@ -168,6 +169,7 @@ impl Engine {
             status: StepStatus::Failed,
             reason: Some(detail),
             actions: vec![action],
+            remediation: false,
         }
     }
 

@@ -239,10 +239,11 @@ impl Engine {
         Ok(case)
     }
 
-    /// The timer's part: held cases past their hold's expiry are rejected (never run), each
-    /// with a notice. Returns how many.
-    pub async fn expire_holds(&self) -> Result<u32, EngineError> {
-        let mut expired = 0;
+    /// Every held case (`awaiting_approval`), by effective time then id, read from the case
+    /// store (which keeps the hold and who raised the termination): what the dashboard's Held
+    /// page lists and what the hold timer expires.
+    pub async fn held_cases(&self) -> Result<Vec<Case>, EngineError> {
+        let mut held = Vec::new();
         let mut continuation = None;
         loop {
             let page = self
@@ -254,39 +255,46 @@ impl Engine {
                     ..CaseQuery::default()
                 })
                 .await?;
-            for case in page.items {
-                let now = self.clock.now();
-                let Some(hold) = case.approval.as_ref().map(|a| a.hold.clone()) else {
-                    continue;
-                };
-                if hold.expires_at > now {
-                    continue;
-                }
-                let reason = format!(
-                    "nobody approved or rejected it within {} minutes of the hold ({}); rejected, nothing was changed",
-                    self.policy.approval.expire_after_minutes, hold.detail
-                );
-                let decision = Decision {
-                    approved: false,
-                    by: Actor::offboard(),
-                    at: now,
-                    reason: reason.clone(),
-                };
-                let case = self.decide(&case.id, decision).await?;
-                self.notify(
-                    &case,
-                    NotificationKind::HoldExpired,
-                    &reason,
-                    "If the termination is genuine, send it again (a new event id) or raise it as an operator; it will be held again if the policy still says so.",
-                    "expired",
-                )
-                .await?;
-                expired += 1;
-            }
+            held.extend(page.items);
             continuation = page.continuation;
             if continuation.is_none() {
-                break;
+                return Ok(held);
             }
+        }
+    }
+
+    /// The timer's part: held cases past their hold's expiry are rejected (never run), each
+    /// with a notice. Returns how many.
+    pub async fn expire_holds(&self) -> Result<u32, EngineError> {
+        let mut expired = 0;
+        for case in self.held_cases().await? {
+            let now = self.clock.now();
+            let Some(hold) = case.approval.as_ref().map(|a| a.hold.clone()) else {
+                continue;
+            };
+            if hold.expires_at > now {
+                continue;
+            }
+            let reason = format!(
+                "nobody approved or rejected it within {} minutes of the hold ({}); rejected, nothing was changed",
+                self.policy.approval.expire_after_minutes, hold.detail
+            );
+            let decision = Decision {
+                approved: false,
+                by: Actor::offboard(),
+                at: now,
+                reason: reason.clone(),
+            };
+            let case = self.decide(&case.id, decision).await?;
+            self.notify(
+                &case,
+                NotificationKind::HoldExpired,
+                &reason,
+                "If the termination is genuine, send it again (a new event id) or raise it as an operator; it will be held again if the policy still says so.",
+                "expired",
+            )
+            .await?;
+            expired += 1;
         }
         Ok(expired)
     }

@@ -26,6 +26,8 @@
 //!   leaver, or its source past the blast-radius brake), the operator's decision on it and
 //!   the expiry of undecided holds;
 //! - `sla.rs` and `sweep.rs`: the timers; `dry_run.rs`: the plan without a case;
+//! - `restore.rs`: undoing a mistaken termination — the reverse plan's steps join the ended
+//!   case's plan and run like any step, then the case is sealed again;
 //! - `kill_switch.rs`: the sign-in cut intake makes inline before answering, and what a
 //!   queued step of the cut's kinds does when it finds the cut done or still running.
 //!
@@ -44,6 +46,7 @@ mod lease;
 mod outcome;
 mod plan;
 mod remediation;
+mod restore;
 mod run_step;
 mod sign_in_cut;
 mod sla;

@@ -37,6 +37,9 @@ pub enum EngineError {
     /// A decision on a held case that offboard refuses (not held, self-approval, no reason).
     #[error(transparent)]
     Decision(#[from] DecisionError),
+    /// A restore offboard refuses (not ended, nothing changed, the raiser, no reason).
+    #[error(transparent)]
+    Restore(#[from] crate::restore::RestoreError),
 }
 
 impl EngineError {
@@ -47,6 +50,7 @@ impl EngineError {
             Self::Queue(e) => matches!(e, QueueError::Unavailable { .. }),
             Self::Evidence(e) => e.is_transient(),
             Self::Contended(_) | Self::Unavailable(_) => true,
+            Self::Restore(e) => e.is_transient(),
             Self::Encode(_) | Self::Refused(_) | Self::NoSuchCase(_) | Self::Decision(_) => false,
         }
     }

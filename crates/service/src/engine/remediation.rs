@@ -70,10 +70,13 @@ impl Engine {
         Ok(())
     }
 
+    /// Opens (or reopens) the step's remediation item and notifies: a failed step, or one
+    /// whose report asks a person to act ([`crate::attempt::StepReport::remediation`]).
     pub(super) async fn escalate(
         &self,
         case: &Case,
         step: StepKind,
+        status: StepStatus,
         why: &str,
     ) -> Result<(), EngineError> {
         let id = format!("{}:{step}", case.id);
@@ -102,7 +105,10 @@ impl Engine {
         self.notify(
             case,
             NotificationKind::StepFailed,
-            &format!("step {step} failed: {why}"),
+            &match status {
+                StepStatus::Failed => format!("step {step} failed: {why}"),
+                _ => format!("step {step} ended in an exception: {why}"),
+            },
             &format!("Fix the cause, then retry: POST /api/cases/{}/steps/{step}/retry (open items: GET /api/remediations).", case.id),
             &format!("{step}:{}", item.failures),
         )
@@ -129,7 +135,8 @@ impl Engine {
         self.conclude(msg, report).await
     }
 
-    /// The retry endpoint: a failed (or waiting) step runs again; a case that had finished
+    /// The retry endpoint: a failed (or waiting) step runs again, and so does an exception
+    /// that asked a person to act (its remediation item is open); a case that had finished
     /// with exceptions is reopened and will be sealed again. The operator who asked (`by`) is
     /// recorded in the case's evidence before the step is queued.
     pub async fn retry_step(
@@ -138,6 +145,11 @@ impl Engine {
         kind: StepKind,
         by: &HumanActor,
     ) -> Result<Case, EngineError> {
+        let item_open = self
+            .remediations
+            .get(&format!("{id}:{kind}"))
+            .await?
+            .is_some_and(|i| i.status == RemediationStatus::Open);
         let case = self
             .update_case(id, |case, now| {
                 let Some(plan) = case.plan.as_mut() else {
@@ -148,9 +160,11 @@ impl Engine {
                         "{kind} is not in the plan of case {id}"
                     )));
                 };
-                if !matches!(s.status, StepStatus::Failed | StepStatus::Waiting) {
+                let retryable = matches!(s.status, StepStatus::Failed | StepStatus::Waiting)
+                    || (s.status == StepStatus::Exception && item_open);
+                if !retryable {
                     return Err(EngineError::Refused(format!(
-                        "{kind} is {}; only a failed or waiting step can be retried",
+                        "{kind} is {}; only a failed or waiting step, or an exception with an open remediation item, can be retried",
                         s.status.as_str()
                     )));
                 }

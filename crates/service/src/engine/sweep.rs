@@ -55,6 +55,7 @@ impl Engine {
             .map(|k| format!("{}-poison", k.queue()))
             .collect();
         queues.push(format!("{}-poison", offboard_core::plan::CONNECTOR_QUEUE));
+        queues.push(format!("{}-poison", offboard_core::plan::RESTORE_QUEUE));
         queues.push(format!("{PLAN_QUEUE}-poison"));
         queues.push(format!("{NOTIFY_QUEUE}-poison"));
         for q in queues {

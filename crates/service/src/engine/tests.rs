@@ -118,6 +118,7 @@ pub(super) fn facts() -> Facts {
             sku_part_number: None,
             direct: true,
             via_groups: vec![],
+            disabled_plans: vec![],
         }],
         groups: vec![],
         directory_roles: vec![],

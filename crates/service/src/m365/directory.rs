@@ -136,9 +136,18 @@ fn licences(user: &User, details: &[LicenseDetails]) -> Vec<LicenceFact> {
                 sku_part_number: part(&s.sku_id),
                 direct: false,
                 via_groups: Vec::new(),
+                disabled_plans: Vec::new(),
             });
         match &s.assigned_by_group {
-            None => f.direct = true,
+            None => {
+                f.direct = true;
+                f.disabled_plans = user
+                    .assigned_licenses
+                    .iter()
+                    .find(|l| l.sku_id.eq_ignore_ascii_case(&s.sku_id))
+                    .map(|l| l.disabled_plans.clone())
+                    .unwrap_or_default();
+            }
             Some(g) => {
                 if !f.via_groups.contains(g) {
                     f.via_groups.push(g.clone());
@@ -157,6 +166,7 @@ fn licences(user: &User, details: &[LicenseDetails]) -> Vec<LicenceFact> {
                 sku_part_number: part(&l.sku_id),
                 direct: true,
                 via_groups: Vec::new(),
+                disabled_plans: l.disabled_plans.clone(),
             });
     }
     by_sku.into_values().collect()
@@ -439,6 +449,8 @@ impl Directory for GraphDirectory {
                 .map(|a| AppRoleFact {
                     assignment_id: a.id.clone(),
                     resource_name: a.resource_display_name.clone(),
+                    resource_id: Some(a.resource_id.clone()),
+                    app_role_id: Some(a.app_role_id.clone()),
                 })
                 .collect(),
             // Listing by principal returns only the leaver's own consents; admin consent for

@@ -67,7 +67,8 @@ pub fn view(case: &Case, policy: &Policy) -> CaseView {
         emails,
         object_id: facts.map(|f| f.user.id.clone()),
         terminal: case.status.is_final(),
-        completed: case.status == CaseStatus::Completed,
+        // A restored case put access back on purpose: nothing the scan should take away again.
+        completed: case.status == CaseStatus::Completed && case.restored.is_none(),
         cancelled: case.status == CaseStatus::Cancelled,
         // A case opened after its effective time (a missed termination the scan found, a
         // late webhook) is judged incomplete from when offboard learned of it.

@@ -310,10 +310,12 @@ impl Reconciler {
         }));
 
         // What the verified removals of completed cases established, re-read for the cases
-        // due a drift check.
+        // due a drift check. A restored case put access back on purpose: it is not re-checked.
         let due: Vec<&Case> = all_cases
             .iter()
-            .filter(|c| c.status == offboard_core::case::CaseStatus::Completed)
+            .filter(|c| {
+                c.status == offboard_core::case::CaseStatus::Completed && c.restored.is_none()
+            })
             .filter(|c| match trigger {
                 Trigger::OnDemand(_) => true,
                 Trigger::Timer => drift_due(c, &rp.drift_days, started_at),

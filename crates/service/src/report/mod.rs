@@ -3,16 +3,22 @@
 //! words, its parameters, the row count, when it was generated, and the SHA-256 of the export.
 //!
 //! The report has two sections: one row per case of the period, and the population-completeness
-//! section ([`completeness`]: HR's leavers of the period against offboard's cases). Two
+//! section ([`completeness`]: HR's leavers of the period against offboard's cases). Three
 //! renderings:
 //!
 //! - **JSON**: `{"meta": {...}, "rows": [...], "completeness": {...}}`. `meta.sha256` is the
 //!   SHA-256 of the RFC 8785 canonical JSON of `rows` (any JCS implementation can recompute
 //!   it), `completeness.sha256` that of `completeness.rows`.
 //! - **CSV** (RFC 4180: comma-separated, `"`-quoted where needed, CRLF line ends, a header
-//!   row), one section per export (`section`, cases by default): `meta.sha256` is the SHA-256
-//!   of the body exactly as delivered; the meta travels beside it (HTTP response headers, or
-//!   `FILE.meta.json` from `offboard report --out`).
+//!   row), one section per export (`section`, the cases by default): `meta.sha256` is the
+//!   SHA-256 of the body exactly as delivered; the meta travels beside it (HTTP response
+//!   headers, or `FILE.meta.json` from `offboard report --out`).
+//! - **XLSX** ([`xlsx`]), one section per export as for CSV: the CSV's header and rows on a
+//!   `Terminations` (or `Completeness`) sheet, the query, parameters, periods, row count and the
+//!   CSV rendering's SHA-256 on a `Report` sheet; `meta.sha256` is the SHA-256 of the file
+//!   exactly as delivered, and the meta travels beside it as for CSV. Nothing in the file
+//!   depends on when or by whom it was generated, so the same evidence gives the same file and
+//!   the same hash.
 //!
 //! **Spreadsheet safety.** A CSV cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage
 //! return could be run as a formula by a spreadsheet (CSV injection). Every such cell is
@@ -34,6 +40,7 @@ pub use offboard_api::{
 use crate::compliance::{Compliance, ComplianceError};
 
 pub mod completeness;
+pub mod xlsx;
 
 /// The systems every CSV export has a removal column for, whether or not a row has a value:
 /// a fixed set keeps the columns stable between periods. Other systems found in the rows get
@@ -62,7 +69,7 @@ pub struct ReportQuery {
     pub to_as_given: String,
     /// The format.
     pub format: ReportFormat,
-    /// The table a CSV export holds (the JSON export holds both).
+    /// The table a CSV or XLSX export holds (the JSON export holds both).
     pub section: ReportSection,
 }
 
@@ -201,6 +208,96 @@ fn columns(systems: &[String]) -> Vec<String> {
     c
 }
 
+/// The columns an XLSX export writes as numbers (with how many decimals); the others are text.
+const NUMERIC_COLUMNS: [(&str, u8); 8] = [
+    ("time_to_sign_in_cut_seconds", 3),
+    ("hr_delay_seconds", 3),
+    ("offboard_time_to_sign_in_cut_seconds", 3),
+    ("time_to_removal_seconds", 3),
+    ("sla_target_minutes", 0),
+    ("exception_count", 0),
+    ("record_count", 0),
+    ("ledger_seq", 0),
+];
+
+/// How each of `columns` is written to a spreadsheet.
+fn xlsx_kinds(columns: &[String]) -> Vec<xlsx::Column> {
+    columns
+        .iter()
+        .map(|c| match NUMERIC_COLUMNS.iter().find(|(n, _)| n == c) {
+            Some((_, decimals)) => xlsx::Column::Number {
+                decimals: *decimals,
+            },
+            None => xlsx::Column::Text,
+        })
+        .collect()
+}
+
+/// The facts of the `Report` sheet of an XLSX export: everything in `meta` that depends on
+/// the query and the evidence, and nothing that depends on when or by whom it was asked for.
+fn xlsx_facts(meta: &ReportMeta, csv_sha256: &str) -> Vec<(&'static str, String)> {
+    let what = match meta.parameters.section {
+        ReportSection::Terminations => "Terminations",
+        ReportSection::Completeness => "Population completeness",
+    };
+    let mut facts = vec![
+        ("Report", format!("{what} ({})", meta.schema)),
+        ("Query", meta.query.clone()),
+        ("From (as given)", meta.parameters.from.clone()),
+        ("To (as given)", meta.parameters.to.clone()),
+        (
+            "Effective from (UTC, inclusive)",
+            meta.parameters.effective_from.clone(),
+        ),
+        (
+            "Effective to (UTC, exclusive)",
+            meta.parameters.effective_to.clone(),
+        ),
+        ("Periods read", meta.periods.join(", ")),
+        ("Rows", meta.row_count.to_string()),
+        ("Columns", meta.columns.len().to_string()),
+        (
+            "SHA-256 of the same rows as CSV",
+            format!("{csv_sha256} (the CSV export of this query, as delivered)"),
+        ),
+        (
+            "Evidence storage",
+            meta.warning
+                .clone()
+                .unwrap_or_else(|| "WORM enforced".to_owned()),
+        ),
+        (
+            "This file",
+            "Generated again on every download. Nothing in it depends on when or by whom it was asked for, so while the evidence is unchanged the file and its SHA-256 stay the same; the generation time and the SHA-256 of this file travel beside it (the Offboard-Report-* response headers, or FILE.meta.json).".to_owned(),
+        ),
+    ];
+    if let Some(p) = &meta.population {
+        facts.push((
+            "HR population read by",
+            format!(
+                "scan {} (ledger position {}, ended {}): {}",
+                p.scan_id,
+                p.ledger_seq,
+                ms::text(&p.ended_at),
+                p.sources
+                    .iter()
+                    .map(|s| format!(
+                        "{} {} rows, SHA-256 {}",
+                        s.source,
+                        s.rows,
+                        s.sha256.as_ref().map(|d| d.to_hex()).unwrap_or_default()
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ));
+    }
+    if let Some(n) = &meta.note {
+        facts.push(("Note", n.clone()));
+    }
+    facts
+}
+
 fn csv_cells(r: &ReportRow, systems: &[String]) -> Vec<String> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let secs = |v: Option<f64>| v.map(|s| format!("{s:.3}")).unwrap_or_default();
@@ -287,6 +384,23 @@ impl Compliance {
         generated_at: DateTime<Utc>,
         generated_by: &str,
     ) -> Result<RenderedReport, ComplianceError> {
+        let mut reports = self
+            .termination_exports(q, &[q.format], generated_at, generated_by)
+            .await?;
+        reports
+            .pop()
+            .ok_or_else(|| ComplianceError::Encoding("no export was rendered".into()))
+    }
+
+    /// The terminations report for `q` in each of `formats` (`q.format` is ignored), from one
+    /// read of the index: the same rows, so the exports agree with each other.
+    pub async fn termination_exports(
+        &self,
+        q: &ReportQuery,
+        formats: &[ReportFormat],
+        generated_at: DateTime<Utc>,
+        generated_by: &str,
+    ) -> Result<Vec<RenderedReport>, ComplianceError> {
         if q.from >= q.to {
             return Err(ComplianceError::BadRequest {
                 parameter: "to",
@@ -299,15 +413,23 @@ impl Compliance {
         let (periods, entries) = self.entries_between(Some(q.from), Some(q.to)).await?;
         let completeness = self.completeness(q.from, q.to, &entries).await?;
         let rows: Vec<ReportRow> = entries.iter().map(row).collect();
-        build(
-            q,
-            periods,
-            rows,
-            completeness,
-            self.evidence_service().worm(),
-            generated_at,
-            generated_by,
-        )
+        formats
+            .iter()
+            .map(|format| {
+                build(
+                    &ReportQuery {
+                        format: *format,
+                        ..q.clone()
+                    },
+                    periods.clone(),
+                    rows.clone(),
+                    completeness.clone(),
+                    self.evidence_service().worm(),
+                    generated_at,
+                    generated_by,
+                )
+            })
+            .collect()
     }
 }
 
@@ -330,10 +452,9 @@ pub fn build(
             .filter(|s| !STANDARD_SYSTEMS.contains(&s.as_str()))
             .cloned(),
     );
-    // A CSV export is one table; the JSON export carries both sections.
-    let completeness_csv =
-        q.format == ReportFormat::Csv && q.section == ReportSection::Completeness;
-    let (schema, query, columns, row_count) = if completeness_csv {
+    // A CSV or XLSX export is one table; the JSON export carries both sections.
+    let table = q.format != ReportFormat::Json && q.section == ReportSection::Completeness;
+    let (schema, query, columns, row_count) = if table {
         (
             self::completeness::COMPLETENESS_SCHEMA,
             self::completeness::COMPLETENESS_QUERY,
@@ -363,28 +484,47 @@ pub fn build(
         sha256_of: match q.format {
             ReportFormat::Csv => "the CSV body exactly as delivered",
             ReportFormat::Json => "the RFC 8785 canonical JSON of `rows`",
+            ReportFormat::Xlsx => "the XLSX file exactly as delivered",
         }
         .to_owned(),
         csv_neutralisation: (q.format == ReportFormat::Csv).then(|| CSV_NEUTRALISATION.to_owned()),
         warning: worm.warning(),
         worm,
-        population: completeness_csv
-            .then(|| completeness.scan.clone())
-            .flatten(),
-        note: completeness_csv
-            .then(|| completeness.note.clone())
-            .flatten(),
+        population: table.then(|| completeness.scan.clone()).flatten(),
+        note: table.then(|| completeness.note.clone()).flatten(),
+    };
+    // The table's cells, as the CSV has them before neutralisation.
+    let cells: Vec<Vec<String>> = if table {
+        completeness
+            .rows
+            .iter()
+            .map(self::completeness::csv_cells)
+            .collect()
+    } else {
+        rows.iter().map(|r| csv_cells(r, &systems)).collect()
     };
     let body = match q.format {
         ReportFormat::Csv => {
-            let body = if completeness_csv {
-                render_table(
-                    &meta.columns,
-                    completeness.rows.iter().map(self::completeness::csv_cells),
-                )?
+            let body = render_table(&meta.columns, cells.into_iter())?;
+            meta.sha256 = Sha256Digest::of(&body).to_hex();
+            body
+        }
+        ReportFormat::Xlsx => {
+            let csv = render_table(&meta.columns, cells.iter().cloned())?;
+            let (sheet, title) = if table {
+                (xlsx::COMPLETENESS_SHEET, "offboard population completeness")
             } else {
-                render_csv(&rows, &meta.columns, &systems)?
+                (xlsx::DATA_SHEET, "offboard terminations report")
             };
+            let body = xlsx::render(
+                sheet,
+                &meta.columns,
+                &xlsx_kinds(&meta.columns),
+                &cells,
+                &xlsx_facts(&meta, &Sha256Digest::of(&csv).to_hex()),
+                title,
+            )
+            .map_err(encoding)?;
             meta.sha256 = Sha256Digest::of(&body).to_hex();
             body
         }
@@ -402,174 +542,7 @@ pub fn build(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::BTreeMap;
+mod xlsx_tests;
 
-    #[test]
-    fn bounds_outside_the_supported_years_are_refused() {
-        for bad in [
-            "+10000-01-01",
-            "10000-01-01",
-            "-0001-12-31",
-            "+10000-01-01T00:00:00Z",
-            "9999-12-31T23:30:00-01:00",
-        ] {
-            assert_eq!(parse_bound(bad, true), None, "{bad}");
-            assert_eq!(parse_bound(bad, false), None, "{bad}");
-        }
-        // The last day there is still counts whole, and the first one.
-        let end = parse_bound("9999-12-31", true).unwrap();
-        assert_eq!(end.to_rfc3339(), "+10000-01-01T00:00:00+00:00");
-        assert!(parse_bound("0000-01-01", false).is_some());
-        assert!(parse_bound("9999-12-31T23:59:59Z", true).is_some());
-    }
-
-    fn row(name: &str) -> ReportRow {
-        ReportRow {
-            case_id: "c-1".into(),
-            source: offboard_core::event::Source::Generic,
-            source_event_id: name.into(),
-            employee_id: Some("1042".into()),
-            user_principal_name: Some("ada@contoso.example".into()),
-            mail: None,
-            on_premises_sam_account_name: None,
-            leaver: None,
-            kind: offboard_core::event::TerminationKind::Voluntary,
-            hr_effective_as_sent: Some("2026-11-30".into()),
-            effective_at: "2026-12-01T05:00:00.000Z".into(),
-            received_at: "2026-11-20T09:00:00.000Z".into(),
-            case_status: offboard_core::case::CaseStatus::Completed,
-            sign_in_cut_at: None,
-            time_to_sign_in_cut_seconds: None,
-            hr_delay_seconds: 0.0,
-            offboard_time_to_sign_in_cut_seconds: None,
-            removed_at: BTreeMap::from([
-                ("entra".into(), "2026-12-01T05:01:00.000Z".into()),
-                ("slack".into(), "2026-12-01T05:02:00.000Z".into()),
-            ]),
-            all_access_removed_at: Some("2026-12-01T05:02:00.000Z".into()),
-            time_to_removal_seconds: Some(120.0),
-            sla_target_minutes: Some(60),
-            sla: "met".into(),
-            exception_count: 1,
-            exceptions: vec!["remove-group (entra): dynamic group, \"rule\" change needed".into()],
-            record_count: 5,
-            chain_head: "ab".repeat(32),
-            seal_hash: None,
-            ledger_seq: Some(3),
-            worm_enforced: false,
-        }
-    }
-
-    fn query(format: ReportFormat) -> ReportQuery {
-        ReportQuery {
-            from: "2026-12-01T00:00:00Z".parse().unwrap(),
-            to: "2027-01-01T00:00:00Z".parse().unwrap(),
-            from_as_given: "2026-12-01".into(),
-            to_as_given: "2026-12-31".into(),
-            format,
-            section: ReportSection::Terminations,
-        }
-    }
-
-    fn no_scan() -> Completeness {
-        completeness::section(None, Some(completeness::NO_SCAN.into()), Vec::new()).unwrap()
-    }
-
-    #[test]
-    fn formula_cells_are_neutralised_and_others_kept() {
-        for (input, out) in [
-            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
-            ("+1", "'+1"),
-            ("-2+3", "'-2+3"),
-            ("@SUM(A1)", "'@SUM(A1)"),
-            ("\tx", "'\tx"),
-            ("\rx", "'\rx"),
-            ("ada", "ada"),
-            ("", ""),
-            ("a=b", "a=b"),
-        ] {
-            assert_eq!(neutralise(input), out, "{input:?}");
-        }
-    }
-
-    #[test]
-    fn csv_is_rfc4180_neutralised_and_hashed_as_delivered() {
-        let mut evil = row("=cmd|' /C calc'!A0");
-        evil.employee_id = Some("@SUM(1+1)".into());
-        let r = build(
-            &query(ReportFormat::Csv),
-            vec!["2026-12".into()],
-            vec![row("evt-1"), evil],
-            no_scan(),
-            WormStatus::NotEnforced {
-                reason: "test".into(),
-            },
-            "2026-12-02T00:00:00Z".parse().unwrap(),
-            "offboard test",
-        )
-        .unwrap();
-        let text = String::from_utf8(r.body.clone()).unwrap();
-        assert_eq!(r.meta.row_count, 2);
-        assert_eq!(r.meta.sha256, Sha256Digest::of(&r.body).to_hex());
-        assert_eq!(r.meta.warning.as_deref(), Some("WORM not enforced: test"));
-        let lines: Vec<&str> = text.split("\r\n").collect();
-        assert_eq!(
-            lines.len(),
-            4,
-            "header, two rows, and the final CRLF: {text}"
-        );
-        assert!(lines[0].starts_with("case_id,source,source_event_id,"));
-        // The standard systems first, then the others found, in name order.
-        assert!(lines[0].contains(
-            "removed_at_ad,removed_at_entra,removed_at_exchange,removed_at_onedrive,removed_at_intune,removed_at_slack,"
-        ));
-        assert!(text.contains("'=cmd|' /C calc'!A0"), "{text}");
-        assert!(text.contains(",'@SUM(1+1),"), "{text}");
-        // A quote inside a cell is doubled and the cell quoted (RFC 4180 §2.7).
-        assert!(
-            text.contains("\"remove-group (entra): dynamic group, \"\"rule\"\" change needed\"")
-        );
-        let mut reader = csv::Reader::from_reader(r.body.as_slice());
-        let headers = reader.headers().unwrap().clone();
-        assert_eq!(headers.len(), r.meta.columns.len());
-        for rec in reader.records() {
-            assert_eq!(rec.unwrap().len(), headers.len());
-        }
-    }
-
-    #[test]
-    fn json_carries_meta_and_hashes_the_canonical_rows() {
-        let r = build(
-            &query(ReportFormat::Json),
-            vec![],
-            vec![row("evt-1")],
-            no_scan(),
-            WormStatus::Enforced {
-                retention_days: 2555,
-                protection: None,
-            },
-            "2026-12-02T00:00:00Z".parse().unwrap(),
-            "offboard test",
-        )
-        .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-        assert_eq!(v["meta"]["rowCount"], 1);
-        assert_eq!(v["meta"]["parameters"]["from"], "2026-12-01");
-        assert_eq!(
-            v["meta"]["parameters"]["effectiveTo"],
-            "2027-01-01T00:00:00.000Z"
-        );
-        assert!(v["meta"].get("warning").is_none());
-        let canonical = serde_json_canonicalizer::to_vec(&v["rows"]).unwrap();
-        assert_eq!(
-            v["meta"]["sha256"].as_str().unwrap(),
-            Sha256Digest::of(&canonical).to_hex()
-        );
-        assert_eq!(
-            v["rows"][0]["removedAt"]["entra"],
-            "2026-12-01T05:01:00.000Z"
-        );
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -103,8 +103,8 @@ impl ScimService {
             )
             .await
         {
-            Ok(RescindOutcome::Cancelled(receipt)) => {
-                tracing::info!(scim_id = %user.id, case_id = %case_id, "SCIM reactivation cancelled the case");
+            Ok(RescindOutcome::Cancelled(receipt) | RescindOutcome::Restoring(receipt)) => {
+                tracing::info!(scim_id = %user.id, case_id = %case_id, status = %receipt.status, "SCIM reactivation cancelled (or is restoring) the case");
                 Ok(case_headers(&receipt.case_id, receipt.status))
             }
             Ok(RescindOutcome::NoSuchCase(_)) => Ok(Vec::new()),

@@ -14,9 +14,19 @@
 //! auth = { type = "bearer", token_setting = "OFFBOARD_CONNECTOR_SALESFORCE_TOKEN" }
 //! ```
 //!
-//! Systems fed by Entra ID's own provisioning service (`kind = "entra-provisioning"`, verified
-//! from the provisioning logs) are not supported yet: such a file is refused at start, naming
-//! the line, rather than accepted and left unverified.
+//!
+//! A system Entra ID's own provisioning service feeds (an enterprise app with automatic
+//! provisioning) is not called by offboard: Entra disables the leaver there, and offboard reads
+//! Entra's provisioning logs for it.
+//!
+//! ```toml
+//! [[connector]]
+//! name = "slack"
+//! kind = "entra-provisioning"
+//! service_principal_id = "6f1c1c3e-8f0b-4f55-9a55-1f0a2b3c4d5e"  # the enterprise app's object id
+//! display_name = "Slack"                    # optional, for people
+//! wait_minutes = 40                         # optional; default 40 (one provisioning cycle)
+//! ```
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -47,7 +57,29 @@ pub struct ConnectorConfig {
 #[derive(Debug, Clone)]
 pub enum ConnectorKind {
     /// A SCIM 2.0 service provider offboard calls itself.
-    Scim(ScimConnector),
+    Scim(Box<ScimConnector>),
+    /// A system Entra ID's provisioning service deprovisions; offboard reads the logs.
+    EntraProvisioning(ProvisionedApp),
+}
+
+/// The default wait for Entra's provisioning service: one incremental cycle (about 40
+/// minutes, as Microsoft documents it for most apps).
+pub const DEFAULT_PROVISIONING_WAIT_MINUTES: u32 = 40;
+
+/// The longest wait a connector file may ask for (a day).
+pub const MAX_PROVISIONING_WAIT_MINUTES: u32 = 24 * 60;
+
+/// An enterprise application Entra ID provisions automatically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionedApp {
+    /// The app's service principal (enterprise application) object id: what the provisioning
+    /// logs name it by (`servicePrincipal/id`).
+    pub service_principal_id: String,
+    /// Its name, for people (the connector's name when not given).
+    pub display_name: String,
+    /// How long to wait for the provisioning service's disable or delete, from when the step
+    /// first runs (after the leaver's cloud account was disabled).
+    pub wait_minutes: u32,
 }
 
 /// A SCIM connector.
@@ -204,6 +236,9 @@ struct RawConnector {
     #[serde(default)]
     find: Vec<FindBy>,
     auth: Option<RawAuth>,
+    service_principal_id: Option<String>,
+    display_name: Option<String>,
+    wait_minutes: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -262,6 +297,11 @@ pub fn parse_connectors(
         }
         let kind = match c.kind.as_str() {
             "scim" => {
+                if c.service_principal_id.is_some() || c.wait_minutes.is_some() {
+                    return Err(at(
+                        "service_principal_id and wait_minutes belong to kind = \"entra-provisioning\"; a SCIM connector is called by offboard at base_url".into(),
+                    ));
+                }
                 let base_url = c
                     .base_url
                     .as_deref()
@@ -291,25 +331,73 @@ pub fn parse_connectors(
                         "find is empty: say how to find the leaver, e.g. find = [{ attribute = \"userName\", from = \"userPrincipalName\" }]".into(),
                     ));
                 }
-                ConnectorKind::Scim(ScimConnector {
+                ConnectorKind::Scim(Box::new(ScimConnector {
                     base_url,
                     auth,
                     find: c.find,
                     action: c.action.unwrap_or(ConnectorAction::Deactivate),
-                })
+                }))
             }
             "entra-provisioning" => {
-                return Err(at(
-                    "kind entra-provisioning (a system Entra ID's provisioning service deprovisions, verified from the provisioning logs) is not supported yet: declare the system as kind = \"scim\" if offboard may call it, or verify it by hand".into(),
-                ));
+                ConnectorKind::EntraProvisioning(provisioned_app(&c).map_err(at)?)
             }
             other => {
-                return Err(at(format!("kind `{other}` is not known: use scim")));
+                return Err(at(format!(
+                    "kind `{other}` is not known: use scim or entra-provisioning"
+                )));
             }
         };
         out.push(ConnectorConfig { name, line, kind });
     }
     Ok(out)
+}
+
+/// An `entra-provisioning` connector: the app's service principal id (a GUID), its name and
+/// the wait; offboard calls nothing there, so a base URL, auth, find or action is a mistake.
+fn provisioned_app(c: &RawConnector) -> Result<ProvisionedApp, String> {
+    let extra: Vec<&str> = [
+        ("base_url", c.base_url.is_some()),
+        ("auth", c.auth.is_some()),
+        ("find", !c.find.is_empty()),
+        ("action", c.action.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    if !extra.is_empty() {
+        return Err(format!(
+            "{} cannot be set for kind = \"entra-provisioning\": offboard does not call the system, Entra ID's provisioning service deprovisions the leaver there (declare it as kind = \"scim\" if offboard should call it instead)",
+            extra.join(", ")
+        ));
+    }
+    let id = c
+        .service_principal_id
+        .as_deref()
+        .map(str::trim)
+        .ok_or("an entra-provisioning connector needs service_principal_id: the enterprise application's object id (Entra admin center > Enterprise applications > the app > Object ID)")?;
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(format!(
+            "service_principal_id `{id}` is not a GUID: use the enterprise application's object id"
+        ));
+    }
+    let wait_minutes = c.wait_minutes.unwrap_or(DEFAULT_PROVISIONING_WAIT_MINUTES);
+    if wait_minutes > MAX_PROVISIONING_WAIT_MINUTES {
+        return Err(format!(
+            "wait_minutes = {wait_minutes} is more than a day ({MAX_PROVISIONING_WAIT_MINUTES}): the provisioning service runs every 40 minutes"
+        ));
+    }
+    let display_name = c
+        .display_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&c.name)
+        .to_owned();
+    Ok(ProvisionedApp {
+        service_principal_id: id.to_ascii_lowercase(),
+        display_name,
+        wait_minutes,
+    })
 }
 
 /// An endpoint offboard sends a credential to: HTTPS, or plain HTTP only on loopback (the
@@ -393,7 +481,9 @@ auth = { type = "oauth2-client-credentials", token_url = "https://login.example.
         let c = parse_connectors(GOOD, &env).expect("good file");
         let names: Vec<_> = c.iter().map(|c| (c.name.as_str(), c.line)).collect();
         assert_eq!(names, [("salesforce", 2), ("github", 10)]);
-        let ConnectorKind::Scim(sf) = &c[0].kind;
+        let ConnectorKind::Scim(sf) = &c[0].kind else {
+            panic!("scim")
+        };
         assert_eq!(sf.action, ConnectorAction::Deactivate);
         assert_eq!(sf.find[1].from, LeaverValue::HrMail);
         let ScimAuth::Bearer { token, .. } = &sf.auth else {
@@ -402,8 +492,32 @@ auth = { type = "oauth2-client-credentials", token_url = "https://login.example.
         assert_eq!(token.expose_secret(), "sf-token");
         assert!(!format!("{:?}", c).contains("sf-token"));
         assert!(!format!("{:?}", c).contains("gh-secret"));
-        let ConnectorKind::Scim(gh) = &c[1].kind;
+        let ConnectorKind::Scim(gh) = &c[1].kind else {
+            panic!("scim")
+        };
         assert_eq!(gh.action, ConnectorAction::Delete);
+    }
+
+    #[test]
+    fn a_provisioned_app_reads_with_its_defaults() {
+        let text = "[[connector]]\nname = \"slack\"\nkind = \"entra-provisioning\"\nservice_principal_id = \"6F1C1C3E-8F0B-4F55-9A55-1F0A2B3C4D5E\"\n\n[[connector]]\nname = \"zoom\"\nkind = \"entra-provisioning\"\nservice_principal_id = \"0b4f1c3e-8f0b-4f55-9a55-1f0a2b3c4d5e\"\ndisplay_name = \"Zoom\"\nwait_minutes = 0\n";
+        let c = parse_connectors(text, &env).expect("good file");
+        let ConnectorKind::EntraProvisioning(slack) = &c[0].kind else {
+            panic!("entra-provisioning")
+        };
+        assert_eq!(
+            slack,
+            &ProvisionedApp {
+                service_principal_id: "6f1c1c3e-8f0b-4f55-9a55-1f0a2b3c4d5e".into(),
+                display_name: "slack".into(),
+                wait_minutes: DEFAULT_PROVISIONING_WAIT_MINUTES,
+            }
+        );
+        let ConnectorKind::EntraProvisioning(zoom) = &c[1].kind else {
+            panic!("entra-provisioning")
+        };
+        assert_eq!((zoom.display_name.as_str(), zoom.wait_minutes), ("Zoom", 0));
+        assert_eq!(c[1].line, 6);
     }
 
     #[test]
@@ -447,7 +561,23 @@ auth = { type = "oauth2-client-credentials", token_url = "https://login.example.
             ),
             (
                 "[[connector]]\nname = \"p\"\nkind = \"entra-provisioning\"\n",
-                "line 1, connector `p`: kind entra-provisioning",
+                "line 1, connector `p`: an entra-provisioning connector needs service_principal_id",
+            ),
+            (
+                "[[connector]]\nname = \"p\"\nkind = \"entra-provisioning\"\nservice_principal_id = \"slack\"\n",
+                "`slack` is not a GUID",
+            ),
+            (
+                "[[connector]]\nname = \"p\"\nkind = \"entra-provisioning\"\nservice_principal_id = \"6f1c1c3e-8f0b-4f55-9a55-1f0a2b3c4d5e\"\nbase_url = \"https://x.example.com\"\n",
+                "base_url cannot be set for kind = \"entra-provisioning\"",
+            ),
+            (
+                "[[connector]]\nname = \"p\"\nkind = \"entra-provisioning\"\nservice_principal_id = \"6f1c1c3e-8f0b-4f55-9a55-1f0a2b3c4d5e\"\nwait_minutes = 100000\n",
+                "more than a day",
+            ),
+            (
+                "[[connector]]\nname = \"x\"\nkind = \"scim\"\nwait_minutes = 5\n",
+                "belong to kind = \"entra-provisioning\"",
             ),
         ];
         for (text, expected) in cases {

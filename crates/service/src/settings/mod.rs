@@ -25,8 +25,10 @@ mod tests;
 use agent::parse_relay;
 pub use agent::{AgentSettings, DEFAULT_HYBRID_CONNECTION, RelayAuth};
 pub use connectors::{
-    CONNECTOR_SETTING_PREFIX, ConnectorAction, ConnectorConfig, ConnectorKind, FindBy, LeaverValue,
-    ScimAttribute, ScimAuth, ScimConnector, connectors_from_lookup, parse_connectors,
+    CONNECTOR_SETTING_PREFIX, ConnectorAction, ConnectorConfig, ConnectorKind,
+    DEFAULT_PROVISIONING_WAIT_MINUTES, FindBy, LeaverValue, MAX_PROVISIONING_WAIT_MINUTES,
+    ProvisionedApp, ScimAttribute, ScimAuth, ScimConnector, connectors_from_lookup,
+    parse_connectors,
 };
 pub use error::SettingsError;
 pub use kill_switch::DEFAULT_SIGN_IN_CUT_BUDGET;

@@ -25,6 +25,10 @@ pub(crate) const INTUNE: TargetSystem = TargetSystem::Intune;
 /// The Exchange admin endpoint as a request outline names it.
 pub(crate) const INVOKE_COMMAND: &str = "/adminapi/beta/{tenantId}/InvokeCommand";
 
+/// How long the engine waits before a step that watches for another system's change
+/// (directory sync, Entra's provisioning service) looks again.
+pub const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// How far a service's clock may lag ours when a step recognises its own earlier change by
 /// time (Graph's timestamps have whole seconds; Entra's and the host's clocks are close but
 /// not equal). Erring this way only takes a change made moments before the step as its own.

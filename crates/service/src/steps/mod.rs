@@ -20,6 +20,7 @@ mod ad_tests;
 mod auto_reply;
 mod block_sign_in;
 mod common;
+mod connector_provisioning;
 mod connector_scim;
 mod convert_mailbox;
 mod emptied;
@@ -33,6 +34,7 @@ mod remove_groups;
 mod remove_licences;
 mod remove_oauth_grants;
 mod reset_password;
+pub mod restore;
 mod retire_devices;
 mod revoke_sessions;
 mod stamped;
@@ -50,7 +52,9 @@ pub use ad_disable::{ACCOUNTDISABLE, AdDisable};
 pub use ad_reset_password::AdResetPassword;
 pub use auto_reply::AutoReply;
 pub use block_sign_in::BlockSignIn;
+pub use common::RECHECK_EVERY;
 pub(crate) use common::no_mailbox;
+pub use connector_provisioning::ProvisioningConnectorStep;
 pub use connector_scim::ScimConnectorStep;
 pub use convert_mailbox::ConvertMailbox;
 pub use hide_from_address_lists::HideFromAddressLists;
@@ -66,7 +70,7 @@ pub use remove_oauth_grants::RemoveOauthGrants;
 pub use reset_password::{PASSWORD_LENGTH, ResetPassword, random_password};
 pub use retire_devices::RetireDevices;
 pub use revoke_sessions::RevokeSessions;
-pub use verify_cloud_disabled::{RECHECK_EVERY, VerifyCloudDisabled};
+pub use verify_cloud_disabled::VerifyCloudDisabled;
 // Issue 17: the mailbox's doors.
 pub use cancel_meetings::CancelMeetings;
 pub use hold_mailbox::HoldMailbox;
@@ -104,6 +108,11 @@ impl StepRegistry {
     pub fn with(mut self, step: Arc<dyn StepAction>) -> Self {
         self.steps.insert(step.kind(), step);
         self
+    }
+
+    /// Adds several steps.
+    pub fn with_all<S: StepAction + 'static>(self, steps: impl IntoIterator<Item = S>) -> Self {
+        steps.into_iter().fold(self, |r, s| r.with(Arc::new(s)))
     }
 
     /// The step of `kind`, if registered.
@@ -154,6 +163,12 @@ pub fn registry_with_sync_window(
         .with(Arc::new(HoldMailbox::new(t())))
         .with(Arc::new(WipeMobileMail::new(t())))
         .with(Arc::new(CancelMeetings::new(t())))
+        // A restore after a mistaken termination (its AD step is added with the agent's).
+        .with(Arc::new(restore::RestoreEnableSignIn::new(t())))
+        .with(Arc::new(restore::RestoreGroups::new(t())))
+        .with(Arc::new(restore::RestoreLicences::new(t())))
+        .with(Arc::new(restore::RestoreAppRoles::new(t())))
+        .with_all(restore::RestoreMailbox::all(t()))
 }
 
 /// `registry` with `remove-mailbox-rights-elsewhere`, which finds the leaver's rights on other
@@ -175,6 +190,7 @@ pub fn with_ad_steps(
     registry
         .with(Arc::new(AdDisable::new(agent.clone())))
         .with(Arc::new(AdResetPassword::new(agent.clone())))
+        .with(Arc::new(restore::RestoreAdEnable::new(agent.clone())))
         .with(Arc::new(AdCleanup::new(agent)))
 }
 
@@ -238,18 +254,30 @@ impl StepAction for AgentUnavailable {
     }
 }
 
-/// `registry` with one step per SCIM connector of the connector file, each with its own
-/// client (queue-worker options: a `Retry-After` goes back to the engine). A connector whose
-/// client cannot be built fails the start with its name.
+/// `registry` with one step per connector of the connector file: a SCIM connector with its
+/// own client (queue-worker options: a `Retry-After` goes back to the engine), an
+/// `entra-provisioning` connector reading Entra's provisioning logs on `tenant` (the queue
+/// workers' clients). A connector whose client cannot be built fails the start with its name.
 pub fn with_connector_steps(
     registry: StepRegistry,
     connectors: &[crate::settings::ConnectorConfig],
+    tenant: Arc<crate::m365::Tenant>,
 ) -> Result<StepRegistry, String> {
     use crate::settings::{ConnectorKind, ScimAuth};
     use offboard_scim_client::{Credential, ScimClient, ScimClientOptions};
     let mut registry = registry;
     for c in connectors {
-        let ConnectorKind::Scim(scim) = &c.kind;
+        let scim = match &c.kind {
+            ConnectorKind::Scim(scim) => scim,
+            ConnectorKind::EntraProvisioning(app) => {
+                registry = registry.with(Arc::new(ProvisioningConnectorStep::new(
+                    c.name,
+                    app.clone(),
+                    tenant.clone(),
+                )));
+                continue;
+            }
+        };
         let credential = match &scim.auth {
             ScimAuth::Bearer { token, .. } => Credential::Bearer(token.clone()),
             ScimAuth::ClientCredentials {

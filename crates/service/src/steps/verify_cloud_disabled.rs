@@ -31,12 +31,9 @@ use std::time::Duration;
 use offboard_core::evidence::Outcome;
 use offboard_core::plan::{StepKind, StepStatus};
 
-use super::common::{Attempt, ENTRA, read_back, user_id};
+use super::common::{Attempt, ENTRA, RECHECK_EVERY, read_back, user_id};
 use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
-
-/// How long the engine waits before looking again while directory sync has not run.
-pub const RECHECK_EVERY: Duration = Duration::from_secs(60);
 
 /// Watches for directory sync to disable the cloud account.
 #[derive(Debug, Clone)]

@@ -10,4 +10,5 @@ mod engine;
 mod helpers;
 mod mail;
 mod pipeline;
+mod provisioning;
 mod sign_in;

@@ -157,7 +157,8 @@ pub fn check(
         return out;
     };
     match &r.ty {
-        Some(ty) if r.collection => {
+        // OData: a POST to a collection (not an action) creates one entity and answers it.
+        Some(ty) if r.collection && (method != "POST" || r.operation.is_some()) => {
             for (k, v) in answer {
                 if k == "value" {
                     for item in v.as_array().into_iter().flatten() {

@@ -585,6 +585,8 @@ pub fn demo_tenant() -> Tenant {
         mailboxes,
         sent_mail: Vec::new(),
         deleted_users: Vec::new(),
+        provisioning_jobs: Vec::new(),
+        provisioning_logs: Vec::new(),
     };
     crate::demo_doors::add(&mut tenant);
     tenant

@@ -1,4 +1,4 @@
-//! App role assignments of a user, and removing one from either side.
+//! App role assignments of a user, granting one, and removing one from either side.
 
 use super::*;
 
@@ -70,4 +70,69 @@ pub(super) fn delete_app_role(
         .ok_or_else(|| ApiError::not_found(aid))?;
     t.app_role_assignments.remove(pos);
     Ok(SimResponse::empty(204))
+}
+
+/// `POST /users/{id}/appRoleAssignments` `{principalId, resourceId, appRoleId}` → 201 with the
+/// assignment, as "Grant an appRoleAssignment to a user" documents; the same role on the same
+/// resource again is Graph's 400.
+pub(super) fn add_app_role(
+    t: &mut Tenant,
+    ctx: &Ctx<'_>,
+    id: &str,
+    req: &SimRequest,
+) -> Result<SimResponse, ApiError> {
+    ctx.require(perms::APP_ROLE_WRITE)?;
+    let user = find_user(t, id)?.id.clone();
+    let body = body_obj(req)?;
+    let field = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::bad_request(format!("{k} is required.")))
+    };
+    let (principal, resource, role) = (
+        field("principalId")?,
+        field("resourceId")?,
+        field("appRoleId")?,
+    );
+    if !principal.eq_ignore_ascii_case(&user) {
+        return Err(ApiError::bad_request(
+            "principalId must be the user the assignment is created for.",
+        ));
+    }
+    if !t
+        .service_principals
+        .iter()
+        .any(|s| s.id.eq_ignore_ascii_case(&resource))
+    {
+        return Err(ApiError::not_found(&resource));
+    }
+    if t.app_role_assignments.iter().any(|a| {
+        a.principal_id == user
+            && a.resource_id.eq_ignore_ascii_case(&resource)
+            && a.app_role_id.eq_ignore_ascii_case(&role)
+    }) {
+        return Err(ApiError::bad_request(
+            "Permission being assigned already exists on the object",
+        ));
+    }
+    let a = AppRoleAssignment {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        app_role_id: role,
+        principal_id: user,
+        resource_id: resource,
+        created_date_time: ctx.now,
+    };
+    let mut out = app_role_json(t, &a);
+    if let Some(o) = out.as_object_mut() {
+        o.insert(
+            "@odata.context".to_owned(),
+            json!(ctx.context("appRoleAssignments/$entity")),
+        );
+    }
+    t.app_role_assignments.push(a);
+    Ok(SimResponse {
+        status: 201,
+        ..SimResponse::ok(out)
+    })
 }

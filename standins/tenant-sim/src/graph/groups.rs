@@ -201,6 +201,50 @@ pub(super) fn remove_member(
     Ok(SimResponse::empty(204))
 }
 
+/// `POST /groups/{id}/members/$ref` with `{"@odata.id": "…/directoryObjects/{id}"}` → 204, as
+/// the "Add members" reference documents; a member already there is Graph's 400, and the
+/// groups Graph cannot change refuse as they do for a removal.
+pub(super) fn add_member(
+    t: &mut Tenant,
+    ctx: &Ctx<'_>,
+    gid: &str,
+    req: &SimRequest,
+) -> Result<SimResponse, ApiError> {
+    ctx.require(perms::MEMBER_REMOVE)?;
+    let reference = body_obj(req)?
+        .get("@odata.id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::bad_request("The @odata.id of the member is required."))?
+        .to_owned();
+    let g = t
+        .group(gid)
+        .ok_or_else(|| ApiError::not_found(gid))?
+        .clone();
+    if g.is_assignable_to_role == Some(true) {
+        ctx.require(perms::ROLE_WRITE)?;
+    }
+    if g.is_dynamic() {
+        return Err(ApiError::bad_request(DYNAMIC_GROUP));
+    }
+    if g.is_exchange_mastered() {
+        return Err(ApiError::bad_request(EXCHANGE_MASTERED_GROUP));
+    }
+    if g.is_synced() {
+        return Err(ApiError::bad_request(ON_PREM_MASTERED));
+    }
+    let member = reference.rsplit('/').next().unwrap_or_default();
+    let member_id = find_user(t, member)?.id.clone();
+    if g.members.iter().any(|m| m.eq_ignore_ascii_case(&member_id)) {
+        return Err(ApiError::bad_request(
+            "One or more added object references already exist for the following modified properties: 'members'.",
+        ));
+    }
+    if let Some(gm) = t.groups.iter_mut().find(|x| x.id == g.id) {
+        gm.members.push(member_id);
+    }
+    Ok(SimResponse::empty(204))
+}
+
 pub(super) fn remove_member_without_ref(
     t: &mut Tenant,
     ctx: &Ctx<'_>,

@@ -22,6 +22,7 @@ mod licences;
 mod mail;
 mod oauth_grants;
 pub mod perms;
+mod provisioning;
 mod roles;
 mod rules;
 mod users;
@@ -36,6 +37,7 @@ use groups::*;
 use licences::*;
 use mail::*;
 use oauth_grants::*;
+use provisioning::*;
 use roles::*;
 use rules::*;
 pub use users::user_full;
@@ -239,6 +241,7 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         }
         ("GET", ["users", id, "manager"]) => manager(t, ctx, id, &q),
         ("GET", ["users", id, "appRoleAssignments"]) => app_roles(t, ctx, req, &q, id),
+        ("POST", ["users", id, "appRoleAssignments"]) => add_app_role(t, ctx, id, req),
         ("DELETE", ["users", id, "appRoleAssignments", aid]) => {
             delete_app_role(t, ctx, Some(id), None, aid)
         }
@@ -291,10 +294,12 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         ("PATCH", ["users", id, "events", event]) => patch_event(t, ctx, id, event, req),
         ("POST", ["users", id, "events", event, "cancel"]) => cancel_event(t, ctx, id, event, req),
         ("GET", ["organization"]) => organization(t, ctx, req, &q),
+        ("GET", ["auditLogs", "provisioning"]) => list_provisioning(t, ctx, req, &q),
         ("GET", ["groups", gid]) => get_group(t, ctx, gid, &q),
         ("GET", ["groups", gid, "members"]) => group_members(t, ctx, req, &q, gid),
         ("DELETE", ["groups", gid]) => delete_group(t, ctx, gid),
         ("DELETE", ["groups", gid, "members", mid, "$ref"]) => remove_member(t, ctx, gid, mid),
+        ("POST", ["groups", gid, "members", "$ref"]) => add_member(t, ctx, gid, req),
         ("DELETE", ["groups", gid, "members", mid]) => remove_member_without_ref(t, ctx, gid, mid),
         ("GET", ["roleManagement", "directory", "roleAssignments"]) => {
             role_assignments(t, ctx, req, &q)
@@ -311,7 +316,8 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         | (_, ["deviceManagement", ..])
         | (_, ["drives", ..])
         | (_, ["servicePrincipals", ..])
-        | (_, ["oauth2PermissionGrants", ..]) => Err(ApiError::new(
+        | (_, ["oauth2PermissionGrants", ..])
+        | (_, ["auditLogs", ..]) => Err(ApiError::new(
             405,
             "Request_BadRequest",
             "Specified HTTP method is not allowed for the request target.",

@@ -132,6 +132,9 @@ pub const CALENDARS_WRITE: &[&str] = &["Calendars.ReadWrite"];
 pub const MAIL_SEND: &[&str] = &["Mail.Send"];
 /// `signInActivity` on users.
 pub const SIGN_IN_ACTIVITY: &[&str] = &["AuditLog.Read.All"];
+/// `GET /auditLogs/provisioning` (provisioningobjectsummary-list: application
+/// `AuditLog.Read.All`).
+pub const PROVISIONING_LOGS_READ: &[&str] = &["AuditLog.Read.All"];
 /// Read `employeeLeaveDateTime` (the user resource: "Returned only on $select ... requires
 /// User-LifeCycleInfo.Read.All"), on top of a user read permission.
 pub const LIFECYCLE_INFO_READ: &[&str] = &[

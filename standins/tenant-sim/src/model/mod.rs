@@ -8,7 +8,7 @@
 //!
 //! This file holds the [`Tenant`] and its lookups; the resources are one file per area:
 //! `directory` (identities, roles, users, groups, applications, authentication methods),
-//! `licenses`, `devices`, `drives` and `mail`.
+//! `licenses`, `devices`, `drives`, `mail` and `provisioning`.
 
 use std::collections::BTreeSet;
 
@@ -19,12 +19,14 @@ mod directory;
 mod drives;
 mod licenses;
 mod mail;
+mod provisioning;
 
 pub use devices::*;
 pub use directory::*;
 pub use drives::*;
 pub use licenses::*;
 pub use mail::*;
+pub use provisioning::*;
 
 /// A whole tenant: the seed format and the live state.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -78,6 +80,12 @@ pub struct Tenant {
     /// Users deleted through Graph (soft-deleted, as `/directory/deletedItems` would hold them).
     #[serde(default)]
     pub deleted_users: Vec<User>,
+    /// Automatic provisioning jobs of enterprise applications (simulator only).
+    #[serde(default)]
+    pub provisioning_jobs: Vec<ProvisioningJob>,
+    /// What the provisioning service did (`/auditLogs/provisioning`).
+    #[serde(default)]
+    pub provisioning_logs: Vec<ProvisioningLogEntry>,
 }
 
 impl Tenant {
