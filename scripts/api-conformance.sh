@@ -46,7 +46,7 @@ status=0
     OFFBOARD_API_FUNCTION_KEY="$(cat "$data/state/function-key")" \
     OFFBOARD_API_SCIM_TOKEN="$scim_token" \
         "$venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" --no-color \
-        run "$base/api/openapi.json" --url "$base" --workers 2 \
+        run "$base/api/openapi.json" --url "$base" --workers 1 \
         --max-examples "${OFFBOARD_API_MAX_EXAMPLES:-50}" --seed "${OFFBOARD_API_SEED:-20261126}"
 ) || status=$?
 if [ "$status" -ne 0 ]; then
