@@ -158,3 +158,63 @@ fn xlsx_holds_the_csv_rows_and_the_report_facts_and_is_the_same_file_each_time()
     assert_eq!(again.body, xlsx.body);
     assert_eq!(again.meta.sha256, xlsx.meta.sha256);
 }
+
+#[test]
+fn the_completeness_section_is_its_own_table_in_csv_and_xlsx() {
+    use offboard_core::reconcile::{CompletenessRow, CompletenessStatus};
+    let rows = vec![CompletenessRow {
+        person: "=Gone Leaver".into(),
+        employee_id: Some("E-9".into()),
+        email: Some("gone@contoso.example".into()),
+        hr_left_at: Some("2026-12-01T00:00:00Z".parse().expect("instant")),
+        hr_source: Some("bamboohr".into()),
+        case_id: None,
+        case_effective_at: None,
+        status: CompletenessStatus::NoAccount,
+    }];
+    let section = completeness::section(None, Some("a note".into()), rows).expect("section");
+    let render = |format| {
+        build(
+            &ReportQuery {
+                section: ReportSection::Completeness,
+                ..query(format)
+            },
+            vec![],
+            vec![row("evt-1")],
+            section.clone(),
+            WormStatus::NotEnforced {
+                reason: "test".into(),
+            },
+            "2026-12-02T00:00:00Z".parse().expect("instant"),
+            "offboard test",
+        )
+        .expect("rendered")
+    };
+    let csv = render(ReportFormat::Csv);
+    assert_eq!(csv.meta.schema, completeness::COMPLETENESS_SCHEMA);
+    assert_eq!(csv.meta.row_count, 1, "the section's rows, not the cases'");
+    assert_eq!(csv.meta.note.as_deref(), Some("a note"));
+    let text = String::from_utf8(csv.body).expect("text");
+    assert_eq!(
+        text,
+        "person,employee_id,email,hr_left_at,hr_source,status,case_id,case_effective_at\r\n\
+         '=Gone Leaver,E-9,gone@contoso.example,2026-12-01T00:00:00.000Z,bamboohr,no_account,,\r\n"
+    );
+    let xlsx = render(ReportFormat::Xlsx);
+    let data = sheet(&xlsx.body, xlsx::COMPLETENESS_SHEET);
+    assert_eq!(data.len(), 2);
+    assert!(same(&data[1][0], "=Gone Leaver"), "{:?}", data[1]);
+    assert!(same(&data[1][5], "no_account"));
+    let facts = sheet(&xlsx.body, FACTS_SHEET);
+    assert!(
+        facts
+            .iter()
+            .any(|f| same(&f[0], "Note") && same(&f[1], "a note")),
+        "{facts:?}"
+    );
+    // JSON holds both sections whatever the section asked.
+    let json = render(ReportFormat::Json);
+    let v: serde_json::Value = serde_json::from_slice(&json.body).expect("json");
+    assert_eq!(v["rows"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["completeness"]["differences"], 1);
+}
