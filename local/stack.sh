@@ -22,6 +22,7 @@
 #   --certs DIR              TLS material from local/certs.sh (default local/.run/certs)
 #   --cosmos-http            serve Cosmos over plain HTTP instead of HTTPS
 #   --watch-pid PID          stop the stack when process PID exits (test harnesses)
+#   --accounts N             Azurite also serves accounts t0001..tN (tests sharing one stack)
 #   --verbose                keep Azurite's access log
 #
 # `start` writes DIR/stack.env (what `env` prints), so a test process can read it with
@@ -69,6 +70,9 @@ cosmos_port=8081
 cosmos_http=false
 watch_pid=""
 verbose=false
+extra_accounts=0
+# Azurite's well-known development key (public, documented; Azurite's default account uses it).
+dev_key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 parse_options() {
     while [ $# -gt 0 ]; do
@@ -81,9 +85,11 @@ parse_options() {
             --cosmos-http) cosmos_http=true; shift ;;
             --watch-pid) watch_pid="${2:?--watch-pid needs a value}"; shift 2 ;;
             --verbose) verbose=true; shift ;;
+            --accounts) extra_accounts="${2:?--accounts needs a value}"; shift 2 ;;
             *) die "unknown option $1 (see the header of local/stack.sh)" ;;
         esac
     done
+    case "$extra_accounts" in '' | *[!0-9]*) die "--accounts \`$extra_accounts\` is not a number" ;; esac
     for p in "$blob_port" "$queue_port" "$cosmos_port"; do
         case "$p" in
             auto) ;;
@@ -137,21 +143,16 @@ port_free() {
 # local CA (or plain HTTP). Fails early (2) if the process died. Prints nothing.
 wait_http() {
     local name="$1" url="$2" ca="$3" marker="$4" deadline=$((SECONDS + ${OFFBOARD_STACK_START_TIMEOUT:-60}))
+    local tls=()
+    case "$url" in https:*) tls=(--cacert "$ca") ;; esac
     while [ $SECONDS -lt $deadline ]; do
         pid_of "$name" >/dev/null || return 2
-        if grep -qF "$marker" "$dir/$name.log" 2>/dev/null && node -e '
-            const [url, ca] = process.argv.slice(1);
-            const u = new URL(url);
-            const lib = require(u.protocol === "https:" ? "https" : "http");
-            const opts = { method: "GET", timeout: 2000 };
-            if (u.protocol === "https:") opts.ca = require("fs").readFileSync(ca);
-            const req = lib.request(u, opts, res => { res.resume(); process.exit(res.statusCode > 0 ? 0 : 1); });
-            req.on("error", () => process.exit(1));
-            req.on("timeout", () => { req.destroy(); process.exit(1); });
-            req.end();' "$url" "$ca" 2>/dev/null; then
+        # curl exits 0 on any HTTP status (no --fail): the service answered.
+        if grep -qF "$marker" "$dir/$name.log" 2>/dev/null &&
+            curl -s -o /dev/null --max-time 2 "${tls[@]}" "$url" 2>/dev/null; then
             return 0
         fi
-        sleep 0.2
+        sleep 0.1
     done
     return 1
 }
@@ -203,6 +204,7 @@ start_service() {
         wait_http "$name" "$scheme://127.0.0.1:$port$path" "$certs/ca.pem" "$marker" || rc=$?
         if [ $rc -eq 0 ]; then
             started_port="$port"
+            echo "$port" >"$dir/$name.port"
             return 0
         fi
         if [ $tries -gt 0 ] && grep -q "EADDRINUSE" "$dir/$name.log" 2>/dev/null; then
@@ -248,7 +250,7 @@ cmd_start() {
 
     local quiet=(--silent)
     $verbose && quiet=()
-    local common=(--inMemoryPersistence --extentMemoryLimit 256 --skipApiVersionCheck --disableTelemetry --oauth basic
+    local common=(--inMemoryPersistence --extentMemoryLimit 1024 --skipApiVersionCheck --disableTelemetry --oauth basic
         --cert "$certs/server.pem" --key "$certs/server.key" "${quiet[@]}")
 
     failed() {
@@ -257,27 +259,37 @@ cmd_start() {
         die "$1"
     }
 
-    # Azurite: blob and queue as separate processes (no table service, no extra port).
-    start_service azurite-blob "$blob_port" https /devstoreaccount1?comp=list "successfully listens on" \
-        node "$node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 --blobPort @PORT@ \
-        "${common[@]}" ||
-        failed "Azurite blob did not start"
-    blob_port="$started_port"
-    start_service azurite-queue "$queue_port" https /devstoreaccount1?comp=list "successfully listens on" \
-        node "$node_modules/azurite/dist/src/queue/main.js" --queueHost 127.0.0.1 --queuePort @PORT@ \
-        "${common[@]}" ||
-        failed "Azurite queue did not start"
-    queue_port="$started_port"
+    # Azurite's accounts: the well-known dev account, and with --accounts N also t0001..tN
+    # (same key), so tests sharing one stack each get their own queues and containers.
+    local accounts="devstoreaccount1:$dev_key" i
+    for ((i = 1; i <= extra_accounts; i++)); do accounts+=";$(printf 't%04d' "$i"):$dev_key"; done
 
     local cosmos_tls=(--cert "$certs/server.pem" --key "$certs/server.key") cosmos_scheme=https
     if $cosmos_http; then
         cosmos_tls=(--http)
         cosmos_scheme=http
     fi
+    # The three services start side by side (each waits only for itself); each writes its
+    # port to DIR/NAME.port.
+    rm -f "$dir"/*.port
+    # Azurite: blob and queue as separate processes (no table service, no extra port).
+    AZURITE_ACCOUNTS="$accounts" start_service azurite-blob "$blob_port" https /devstoreaccount1?comp=list "successfully listens on" \
+        node "$node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 --blobPort @PORT@ \
+        "${common[@]}" &
+    local blob_job=$!
+    AZURITE_ACCOUNTS="$accounts" start_service azurite-queue "$queue_port" https /devstoreaccount1?comp=list "successfully listens on" \
+        node "$node_modules/azurite/dist/src/queue/main.js" --queueHost 127.0.0.1 --queuePort @PORT@ \
+        "${common[@]}" &
+    local queue_job=$!
     start_service cosmos "$cosmos_port" "$cosmos_scheme" / "cosmos wrapper: listening on" \
-        node "$here/cosmos/wrapper.js" --host 127.0.0.1 --port @PORT@ "${cosmos_tls[@]}" ||
-        failed "the Cosmos server did not start"
-    cosmos_port="$started_port"
+        node "$here/cosmos/wrapper.js" --host 127.0.0.1 --port @PORT@ "${cosmos_tls[@]}" &
+    local cosmos_job=$!
+    wait "$blob_job" || failed "Azurite blob did not start"
+    wait "$queue_job" || failed "Azurite queue did not start"
+    wait "$cosmos_job" || failed "the Cosmos server did not start"
+    blob_port="$(cat "$dir/azurite-blob.port")"
+    queue_port="$(cat "$dir/azurite-queue.port")"
+    cosmos_port="$(cat "$dir/cosmos.port")"
 
     write_env
 

@@ -345,12 +345,17 @@ on_every_backend!(
     future_case_is_released_by_the_timer,
     |app: TestApp| async move {
         let a = app
-            .post_generic(&generic_termination(&event_id(), &in_secs(3), "retirement"))
+            // Due in 12 s: still in the future when intake answers on a loaded machine.
+            .post_generic(&generic_termination(
+                &event_id(),
+                &in_secs(12),
+                "retirement",
+            ))
             .await
             .body::<CaseReceipt>();
         assert_eq!(a.status, CaseStatus::Scheduled);
         let case = app
-            .wait_case(a.case_id.as_str(), Duration::from_secs(30), |c| {
+            .wait_case(a.case_id.as_str(), Duration::from_secs(60), |c| {
                 !matches!(c.case.status, CaseStatus::Scheduled | CaseStatus::Received)
             })
             .await;

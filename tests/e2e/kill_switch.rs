@@ -319,7 +319,8 @@ on_every_backend!(
     |app: TestApp| async move {
         only_removable_groups(&app, ADELE);
         // A resignation follows HR's time (an involuntary termination is effective at once).
-        let r = terminate_at(&app, "E1001", &in_secs(3), "voluntary").await;
+        // Due in 12 s: still in the future when intake answers on a loaded machine.
+        let r = terminate_at(&app, "E1001", &in_secs(12), "voluntary").await;
         let cut = r.sign_in_cut.clone().expect("the answer reports the cut");
         assert_eq!(cut.status, SignInCutStatus::Scheduled, "{cut:?}");
         assert!(app.sim.state().user(ADELE).unwrap().account_enabled);

@@ -289,10 +289,11 @@ async fn try_spawn_with(
             (db.clone(), db.clone(), db)
         }
         Backend::Azure => {
-            let st = Stack::start(&dir.path().join("stack"))?;
+            let st = Stack::for_test(&dir.path().join("stack"))?;
+            let database = st.get("OFFBOARD_COSMOS_DATABASE")?.to_owned();
             let credential = Arc::new(SimCredential(sim.issuer().clone()));
             let cosmos = CosmosDb::connect(
-                CosmosConfig::new(st.get("OFFBOARD_COSMOS_ENDPOINT")?, "offboard"),
+                CosmosConfig::new(st.get("OFFBOARD_COSMOS_ENDPOINT")?, &database),
                 credential.clone(),
             )
             .await?;
@@ -324,7 +325,7 @@ async fn try_spawn_with(
                     settings::OFFBOARD_COSMOS_ENDPOINT,
                     st.get("OFFBOARD_COSMOS_ENDPOINT")?.to_owned(),
                 ),
-                (settings::OFFBOARD_COSMOS_DATABASE, "offboard".to_owned()),
+                (settings::OFFBOARD_COSMOS_DATABASE, database.clone()),
                 (
                     settings::OFFBOARD_STORAGE_QUEUE_ENDPOINT,
                     st.get("OFFBOARD_STORAGE_QUEUE_ENDPOINT")?.to_owned(),
