@@ -313,6 +313,7 @@ impl Directory for GraphDirectory {
             devices: Vec::new(),
             mailbox: None,
             drive: None,
+            sharing: None,
             manager: None,
         })
     }
