@@ -78,6 +78,8 @@ pub struct SharingWalk {
     pub items_checked: u32,
     /// Whether every folder was read (false: the walk stopped at its bound).
     pub complete: bool,
+    /// Graph's request id of the walk's last read.
+    pub request_id: Option<String>,
 }
 
 /// The path of `item` in a drive (`root` → `/drives/{d}/root`).
@@ -135,6 +137,7 @@ impl GraphClient {
             items: Vec::new(),
             items_checked: 1,
             complete: true,
+            request_id: None,
         };
         // The root can be shared as a whole; it carries no `shared` facet to tell.
         self.collect_links(drive_id, ROOT, "/", &mut walk).await?;
@@ -149,6 +152,7 @@ impl GraphClient {
             .query("$top", "200");
             loop {
                 let raw = self.execute(&call).await?;
+                walk.request_id = raw.request_id.clone();
                 let body = raw.body.unwrap_or(Value::Null);
                 let children: Vec<DriveItem> = body
                     .get("value")
@@ -195,9 +199,9 @@ impl GraphClient {
         path: &str,
         walk: &mut SharingWalk,
     ) -> Result<(), GraphError> {
-        let links: Vec<Permission> = self
-            .item_permissions(drive_id, item)
-            .await?
+        let reply = self.item_permissions(drive_id, item).await?;
+        walk.request_id = reply.request_id;
+        let links: Vec<Permission> = reply
             .value
             .into_iter()
             .filter(|p| p.link.is_some() && p.inherited_from.is_none())

@@ -131,6 +131,7 @@ impl StepAction for RevokeSharing {
                     format!("keep {} sharing link(s) the policy leaves", kept.len()),
                     vec![id.to_owned(), d.to_owned()],
                 )
+                .request("GET", format!("/drives/{d}/items/{{id}}/permissions"))
                 .noted(
                     "their scope is not in [sharing] remove_link_scopes",
                     Some(json!({ "kept": kept })),
@@ -150,7 +151,7 @@ impl StepAction for RevokeSharing {
                         .join(", ")
                 ),
                 None,
-                None,
+                walk.request_id.clone(),
                 None,
                 Some(json!({ "itemsChecked": walk.items_checked })),
             ));
@@ -159,7 +160,7 @@ impl StepAction for RevokeSharing {
             // Nothing to remove: the walk itself is the evidence.
             actions.push(read.checked(
                 200,
-                None,
+                walk.request_id.clone(),
                 read_back(json!({ "links": 0 }), json!({ "links": 0 })),
                 Some(json!({ "itemsChecked": walk.items_checked, "webUrl": where_ })),
             ));
