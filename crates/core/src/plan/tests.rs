@@ -503,9 +503,9 @@ fn revoke_sharing_does_not_apply_without_links_or_drive_or_scopes() {
         Some("no OneDrive")
     );
 
-    let policy = Policy::parse(&format!(
-        "{}\n[sharing]\nremove_link_scopes = []\n",
-        crate::policy::DEFAULT_POLICY
+    let policy = Policy::parse(&crate::policy::DEFAULT_POLICY.replace(
+        "remove_link_scopes = [\"anonymous\", \"organization\"]",
+        "remove_link_scopes = []",
     ))
     .unwrap();
     let p = build(
