@@ -47,6 +47,8 @@ locals {
     "step-remove-app-roles-poison",
     "step-remove-oauth-grants",
     "step-remove-oauth-grants-poison",
+    "step-revoke-sharing",
+    "step-revoke-sharing-poison",
     "step-remove-groups",
     "step-remove-groups-poison",
     "step-convert-mailbox",

@@ -23,6 +23,7 @@ mod refusals;
 mod restore;
 mod roles;
 mod scim;
+mod sharing;
 mod signin;
 mod tamper;
 mod verifier;

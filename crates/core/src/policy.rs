@@ -100,6 +100,8 @@ pub struct KindPolicy {
     /// Whether intake cuts sign-in itself, before answering (the kill switch), instead of
     /// leaving it to the queued steps.
     pub inline_sign_in_cut: bool,
+    /// Sharing links removed from the OneDrive (the file's `[sharing]`, for every kind).
+    pub sharing: crate::plan::SharingPolicy,
 }
 
 impl KindPolicy {
@@ -206,6 +208,8 @@ struct File {
     approval: ApprovalSection,
     #[serde(default)]
     restore: crate::plan::reverse::RestorePolicy,
+    #[serde(default)]
+    sharing: crate::plan::SharingPolicy,
 }
 
 /// The blast-radius brake for one source: how many terminations it may start in a sliding
@@ -417,6 +421,7 @@ impl Policy {
             meeting_cancel_message: d.meeting_cancel_message.clone().unwrap_or_default(),
             mobile_wipe: d.mobile_wipe.unwrap_or(MobileWipe::None),
             inline_sign_in_cut: d.inline_sign_in_cut.unwrap_or(true),
+            sharing: file.sharing.clone(),
         };
         if base.skip.contains(&StepKind::Seal) {
             return Err(PolicyError("the seal step cannot be skipped".into()));
@@ -655,6 +660,7 @@ mod tests {
             oauth_grants: vec![],
             mailbox: None,
             drive: None,
+            sharing: None,
             manager: None,
         };
         assert_eq!(p.approval.protected(&facts), None);

@@ -40,6 +40,7 @@ pub mod pace;
 pub mod permissions;
 pub mod provisioning;
 pub mod roles;
+pub mod sharing;
 pub mod users;
 
 pub use batch::{BatchRequest, BatchResponse, MAX_BATCH_REQUESTS};
@@ -61,4 +62,5 @@ pub use pace::{WriteClass, WritePacer, WriteQuota};
 pub use provisioning::{
     ProvisioningAction, ProvisioningObjectSummary, ProvisioningResult, ProvisioningStatusInfo,
 };
+pub use sharing::{SharedItem, SharingLink, SharingWalk};
 pub use users::{USER_SELECT, UserLookup};

@@ -402,6 +402,10 @@ pub struct Permission {
     pub roles: Vec<String>,
     /// Who holds it.
     pub granted_to_v2: Option<IdentitySet>,
+    /// Present when the permission is a sharing link.
+    pub link: Option<crate::sharing::SharingLink>,
+    /// The ancestor it is inherited from (only permissions without it can be deleted).
+    pub inherited_from: Option<crate::sharing::ItemReference>,
 }
 
 impl Permission {

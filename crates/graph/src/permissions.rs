@@ -108,11 +108,14 @@ pub const GRAPH: &[Permission] = &[
     },
     Permission {
         name: "Files.ReadWrite.All",
-        why: "Find the leaver's OneDrive and grant the manager access to it.",
+        why: "Find the leaver's OneDrive and grant the manager access to it; walk it for shared items and delete their anonymous and organisation-wide sharing links (revoke-sharing: the least privileged application permission that may delete a driveItem permission).",
         calls: &[
             "GET /users/{id}/drive",
             "POST /drives/{id}/root/invite",
             "GET /drives/{id}/root/permissions",
+            "GET /drives/{id}/items/{id}/children",
+            "GET /drives/{id}/items/{id}/permissions",
+            "DELETE /drives/{id}/items/{id}/permissions/{id}",
         ],
     },
     Permission {

@@ -296,6 +296,8 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
         }
     }
 
+    super::sharing::plan(&mut b, &facts, cut);
+
     // 4. Groups (which take group-based licences with them) and direct licences, last.
     let mut after_mail = before_licences.clone();
     if after_mail.is_empty() {

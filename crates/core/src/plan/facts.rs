@@ -198,6 +198,10 @@ pub struct Facts {
     /// The OneDrive, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drive: Option<DriveFact>,
+    /// The sharing links found on the OneDrive (absent without one, and in plans made before
+    /// `revoke-sharing` existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharing: Option<super::sharing::SharingFact>,
     /// The manager, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manager: Option<PersonRef>,

@@ -26,6 +26,7 @@ pub(crate) mod facts;
 mod mailbox_doors;
 pub mod restore_kind;
 pub mod reverse;
+pub mod sharing;
 pub(crate) mod step;
 
 pub use build::build;
@@ -38,6 +39,7 @@ pub use facts::{
 };
 pub use restore_kind::{RESTORE_QUEUE, RestoreAction};
 pub use reverse::{AdBefore, CaseDid, Lost, ReversePlan, SecondApproval, reverse};
+pub use sharing::{LinkScope, SharingFact, SharingLinkFact, SharingPolicy};
 pub use step::{LeaseHolder, Step, StepKind, StepStatus};
 
 #[cfg(test)]

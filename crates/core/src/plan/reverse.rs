@@ -365,6 +365,20 @@ fn lost(snapshot: &Facts, did: &CaseDid) -> Vec<Lost> {
             "nothing to do",
         );
     }
+    if did.changed(StepKind::RevokeSharing) {
+        push(
+            StepKind::RevokeSharing,
+            "sharing links on the OneDrive were removed (a removed link's URL never works again)",
+            snapshot
+                .sharing
+                .iter()
+                .flat_map(|s| &s.links)
+                .map(|l| format!("{} ({})", l.path, l.scope))
+                .collect(),
+            "share each file again from OneDrive: a new link has a new URL",
+            "send the new links to whoever needs them",
+        );
+    }
     if did.changed(StepKind::StopForwarding) {
         push(
             StepKind::StopForwarding,

@@ -47,6 +47,8 @@ pub enum StepKind {
     HideFromAddressLists,
     /// Give the manager access to the OneDrive.
     OnedriveManagerAccess,
+    /// Remove anonymous and organisation-wide sharing links from the OneDrive.
+    RevokeSharing,
     /// Retire managed devices.
     RetireDevices,
     /// Remove direct licences.
@@ -73,7 +75,7 @@ pub enum StepKind {
 
 impl StepKind {
     /// Every kind, in planning order.
-    pub const ALL: [StepKind; 25] = [
+    pub const ALL: [StepKind; 26] = [
         Self::AdDisable,
         Self::BlockSignIn,
         Self::RevokeSessions,
@@ -93,6 +95,7 @@ impl StepKind {
         Self::AutoReply,
         Self::HideFromAddressLists,
         Self::OnedriveManagerAccess,
+        Self::RevokeSharing,
         Self::CancelMeetings,
         Self::HoldMailbox,
         Self::RemoveGroups,
@@ -124,6 +127,7 @@ impl StepKind {
             Self::AutoReply => "auto-reply",
             Self::HideFromAddressLists => "hide-from-address-lists",
             Self::OnedriveManagerAccess => "onedrive-manager-access",
+            Self::RevokeSharing => "revoke-sharing",
             Self::RetireDevices => "retire-devices",
             Self::RemoveLicences => "remove-licences",
             Self::Seal => "seal",

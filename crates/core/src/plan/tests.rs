@@ -99,6 +99,14 @@ pub(super) fn full_cloud_user() -> Facts {
             id: "drv".into(),
             web_url: None,
         }),
+        sharing: Some(SharingFact {
+            links: vec![
+                link("i1", "/Budget.xlsx", "anonymous"),
+                link("i2", "/Team", "users"),
+            ],
+            items_checked: 3,
+            complete: true,
+        }),
         manager: Some(person("grace")),
     }
 }
@@ -429,5 +437,88 @@ fn forwarding_stops_right_after_the_cut_and_the_hold_comes_before_any_licence() 
     assert_eq!(
         status(&p, StepKind::RemoveMailboxRightsElsewhere),
         StepStatus::Pending
+    );
+}
+
+fn link(item: &str, path: &str, scope: &str) -> SharingLinkFact {
+    SharingLinkFact {
+        item_id: item.into(),
+        path: path.into(),
+        permission_id: format!("p-{item}"),
+        scope: scope.into(),
+        link_type: "view".into(),
+    }
+}
+
+#[test]
+fn revoke_sharing_removes_the_policy_s_scopes_after_the_cut_and_keeps_the_rest() {
+    let p = plan(full_cloud_user(), TerminationKind::Voluntary);
+    let s = p.step(StepKind::RevokeSharing).unwrap();
+    assert_eq!(s.status, StepStatus::Pending);
+    assert_eq!(s.depends_on, vec![StepKind::BlockSignIn]);
+    assert!(s.preview[0].contains("anonymous view link on /Budget.xlsx (permission p-i1)"));
+    assert!(
+        s.preview.iter().all(|l| !l.contains("/Team")),
+        "{:?}",
+        s.preview
+    );
+    assert!(
+        s.preview.iter().any(|l| l.contains("keep 1 link")),
+        "{:?}",
+        s.preview
+    );
+}
+
+#[test]
+fn revoke_sharing_does_not_apply_without_links_or_drive_or_scopes() {
+    let mut f = full_cloud_user();
+    if let Some(s) = f.sharing.as_mut() {
+        s.links.retain(|l| l.scope == "users");
+    }
+    let p = plan(f.clone(), TerminationKind::Voluntary);
+    let s = p.step(StepKind::RevokeSharing).unwrap();
+    assert_eq!(s.status, StepStatus::NotApplicable);
+    assert!(
+        s.reason
+            .as_deref()
+            .unwrap()
+            .contains("no sharing links of scope anonymous, organization")
+    );
+
+    // A walk that stopped at its bound plans the step: it walks again at run time.
+    if let Some(s) = f.sharing.as_mut() {
+        s.complete = false;
+    }
+    let p = plan(f.clone(), TerminationKind::Voluntary);
+    assert_eq!(
+        p.step(StepKind::RevokeSharing).unwrap().status,
+        StepStatus::Pending
+    );
+
+    f.drive = None;
+    f.sharing = None;
+    let p = plan(f, TerminationKind::Voluntary);
+    assert_eq!(
+        p.step(StepKind::RevokeSharing).unwrap().reason.as_deref(),
+        Some("no OneDrive")
+    );
+
+    let policy = Policy::parse(&crate::policy::DEFAULT_POLICY.replace(
+        "remove_link_scopes = [\"anonymous\", \"organization\"]",
+        "remove_link_scopes = []",
+    ))
+    .unwrap();
+    let p = build(
+        full_cloud_user(),
+        policy.for_kind(TerminationKind::Voluntary),
+        t(),
+    );
+    let s = p.step(StepKind::RevokeSharing).unwrap();
+    assert_eq!(s.status, StepStatus::NotApplicable);
+    assert!(
+        s.reason
+            .as_deref()
+            .unwrap()
+            .contains("remove_link_scopes = []")
     );
 }

@@ -131,6 +131,7 @@ pub(super) fn facts() -> Facts {
             hidden: false,
         }),
         drive: None,
+        sharing: None,
         manager: None,
     }
 }

@@ -313,6 +313,7 @@ impl Directory for GraphDirectory {
             devices: Vec::new(),
             mailbox: None,
             drive: None,
+            sharing: None,
             manager: None,
         })
     }
@@ -417,6 +418,18 @@ impl Directory for GraphDirectory {
                 Err(e) => return Err(step_failure(&e, "read the leaver's mailbox (Get-Mailbox)")),
             };
 
+        let sharing = match &drive {
+            Some(d) => Some(sharing_fact(
+                graph
+                    .sharing_links(&d.id, crate::steps::WALK_MAX_ITEMS)
+                    .await
+                    .map_err(|e| {
+                        step_failure(&e, "walk the leaver's OneDrive for sharing links")
+                    })?,
+            )),
+            None => None,
+        };
+
         Ok(Facts {
             user: person(&user),
             resolved_by: resolved_by.to_owned(),
@@ -491,7 +504,32 @@ impl Directory for GraphDirectory {
                 id: d.id,
                 web_url: d.web_url,
             }),
+            sharing,
             manager: manager.as_ref().map(person),
         })
+    }
+}
+
+/// The planner's summary of a walk of the OneDrive: every link set directly on an item.
+fn sharing_fact(walk: offboard_graph::SharingWalk) -> offboard_core::plan::SharingFact {
+    offboard_core::plan::SharingFact {
+        links: walk
+            .items
+            .iter()
+            .flat_map(|i| {
+                i.links.iter().map(|p| {
+                    let link = p.link.clone().unwrap_or_default();
+                    offboard_core::plan::SharingLinkFact {
+                        item_id: i.item_id.clone(),
+                        path: i.path.clone(),
+                        permission_id: p.id.clone(),
+                        scope: link.scope.unwrap_or_default(),
+                        link_type: link.link_type.unwrap_or_default(),
+                    }
+                })
+            })
+            .collect(),
+        items_checked: walk.items_checked,
+        complete: walk.complete,
     }
 }

@@ -135,6 +135,7 @@ fn leaver() -> Leaver {
         devices: vec![],
         mailbox: None,
         drive: None,
+        sharing: None,
         manager: None,
     };
     let event = TerminationEvent::new(

@@ -36,7 +36,9 @@ mod remove_oauth_grants;
 mod reset_password;
 pub mod restore;
 mod retire_devices;
+// Issue 16: sharing links on the OneDrive.
 mod revoke_sessions;
+mod revoke_sharing;
 mod stamped;
 mod verify_cloud_disabled;
 // Issue 17: the mailbox's doors.
@@ -70,6 +72,7 @@ pub use remove_oauth_grants::RemoveOauthGrants;
 pub use reset_password::{PASSWORD_LENGTH, ResetPassword, random_password};
 pub use retire_devices::RetireDevices;
 pub use revoke_sessions::RevokeSessions;
+pub use revoke_sharing::{RevokeSharing, WALK_MAX_ITEMS};
 pub use verify_cloud_disabled::VerifyCloudDisabled;
 // Issue 17: the mailbox's doors.
 pub use cancel_meetings::CancelMeetings;
@@ -150,6 +153,7 @@ pub fn registry_with_sync_window(
         .with(Arc::new(RemoveDirectoryRoles::new(t())))
         .with(Arc::new(RemoveAppRoles::new(t())))
         .with(Arc::new(RemoveOauthGrants::new(t())))
+        .with(Arc::new(RevokeSharing::new(t())))
         .with(Arc::new(RetireDevices::new(t())))
         .with(Arc::new(ConvertMailbox::new(t())))
         .with(Arc::new(MailboxManagerAccess::new(t())))

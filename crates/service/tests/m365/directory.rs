@@ -333,6 +333,7 @@ async fn the_plan_follows_the_facts() {
         StepKind::RemoveAuthMethods,
         StepKind::RemoveAppRoles,
         StepKind::RemoveOauthGrants,
+        StepKind::RevokeSharing,
         StepKind::RetireDevices,
         StepKind::ConvertMailbox,
         StepKind::MailboxManagerAccess,

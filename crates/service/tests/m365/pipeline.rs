@@ -46,7 +46,7 @@ async fn a_whole_cloud_only_leaver_runs_once_and_replays_as_a_no_op() {
         })
         .map(|s| s.kind)
         .collect();
-    assert_eq!(planned.len(), 18, "{planned:?}");
+    assert_eq!(planned.len(), 19, "{planned:?}");
     for k in &planned {
         let report = run(steps.get(*k).unwrap().as_ref(), &adele).await.unwrap();
         let expected = if *k == StepKind::RemoveGroups {

@@ -527,6 +527,7 @@ pub fn demo_tenant() -> Tenant {
             root_id: "01BYE5RZ56Y2GOVW7725BZO354PWSELRRZ".to_owned(),
             used_bytes: 3_221_225_472,
             root_permissions: vec![owner_perm("aTowIy5mfG1lbWJlcnNoaXB8YWRlbGV2", ADELE)],
+            items: Vec::new(),
         },
         Drive {
             id: DRIVE_DIEGO.to_owned(),
@@ -537,6 +538,7 @@ pub fn demo_tenant() -> Tenant {
             root_id: "01DIEGORZ56Y2GOVW7725BZO354PWSELRRZ".to_owned(),
             used_bytes: 1_073_741_824,
             root_permissions: vec![owner_perm("aTowIy5mfG1lbWJlcnNoaXB8ZGllZ29z", DIEGO)],
+            items: Vec::new(),
         },
     ];
 

@@ -15,6 +15,7 @@ use crate::odata::{Filter, Query, QueryError, project};
 mod app_roles;
 mod auth_methods;
 mod devices;
+mod drive_items;
 mod drives;
 mod events;
 mod groups;
@@ -30,6 +31,7 @@ mod users;
 use app_roles::*;
 use auth_methods::*;
 use devices::*;
+use drive_items::*;
 use drives::*;
 use events::*;
 pub use groups::group_full;
@@ -278,7 +280,15 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
             permissions(t, ctx, req, &q, did, "root")
         }
         ("GET", ["drives", did, "items", item, "permissions"]) => {
-            permissions(t, ctx, req, &q, did, item)
+            item_permissions(t, ctx, req, &q, did, item)
+        }
+        ("GET", ["drives", did, "root", "children"]) => children(t, ctx, req, &q, did, "root"),
+        ("GET", ["drives", did, "items", item, "children"]) => children(t, ctx, req, &q, did, item),
+        ("DELETE", ["drives", did, "root", "permissions", pid]) => {
+            delete_permission(t, ctx, did, "root", pid)
+        }
+        ("DELETE", ["drives", did, "items", item, "permissions", pid]) => {
+            delete_permission(t, ctx, did, item, pid)
         }
         ("GET", ["users", id, "mailboxSettings"]) => get_mailbox_settings(t, ctx, id),
         ("PATCH", ["users", id, "mailboxSettings"]) => patch_mailbox_settings(t, ctx, id, req),

@@ -42,6 +42,42 @@ pub struct Drive {
     /// Permissions on the root item.
     #[serde(default)]
     pub root_permissions: Vec<DrivePermission>,
+    /// Files and folders below the root, with the sharing links set on them.
+    #[serde(default)]
+    pub items: Vec<DriveItem>,
+}
+
+/// A file or folder of a drive.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriveItem {
+    /// Item id.
+    pub id: String,
+    /// File or folder name.
+    pub name: String,
+    /// The parent item's id (the drive's `root_id` for the top level).
+    pub parent_id: String,
+    /// A folder (else a file).
+    #[serde(default)]
+    pub folder: bool,
+    /// Sharing links set directly on this item; its children inherit them.
+    #[serde(default)]
+    pub links: Vec<SharingLink>,
+}
+
+/// A sharing link: a permission with Graph's `link` facet.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharingLink {
+    /// Permission id.
+    pub id: String,
+    /// `anonymous`, `organization` or `users`.
+    pub scope: String,
+    /// `view` or `edit`.
+    pub link_type: String,
+    /// For `users` links, the people the link names.
+    #[serde(default)]
+    pub granted_to: Vec<String>,
 }
 
 fn business() -> String {

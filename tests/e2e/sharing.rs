@@ -1,0 +1,307 @@
+//! `revoke-sharing` end to end (issue 16): the leaver's anonymous and organisation-wide links
+//! go, specific-people links stay, a refused deletion is a failure for a human, a replay
+//! deletes nothing twice, and a leaver with nothing to remove has nothing removed. Asserted
+//! against the tenant simulator's drive, not offboard's records.
+
+use std::time::Duration;
+
+use offboard_core::case::CaseStatus;
+use offboard_testkit::{Backend, SimConfig, TestApp, spawn_app_with};
+use serde_json::{Value, json};
+use standin_tenant::demo::DEFAULT_GRAPH_APP_ROLES;
+use standin_tenant::demo_doors::ids as doors;
+use standin_tenant::model::{Drive, DriveItem, SharingLink};
+
+use crate::helpers::event_id;
+use crate::pipeline::{ADELE, finished, only_removable_groups};
+
+/// Lynne Robbins, the contractor (no OneDrive in the demo tenant; the test gives her one).
+const LYNNE: &str = "10a1d484-cd1a-4162-a5a4-832370bac356";
+const LYNNE_DRIVE: &str = "b!lynne-drive";
+
+async fn terminate_now(app: &TestApp, employee_id: &str) -> String {
+    let now = chrono::Utc::now().to_rfc3339();
+    let body = json!({
+        "type": "employee.terminated",
+        "timestamp": now,
+        "data": {"eventId": event_id(), "employee": {"employeeId": employee_id},
+                 "effectiveAt": now, "kind": "voluntary"}
+    });
+    let a = app.post_generic(&body).await;
+    assert_eq!(a.status, 202, "{}\n{}", a.json, app.handler_log());
+    a.json["caseId"].as_str().unwrap().to_owned()
+}
+
+fn step<'a>(case: &'a Value, kind: &str) -> &'a Value {
+    case["plan"]["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["kind"] == kind))
+        .unwrap_or_else(|| panic!("no step {kind} in {}", case["plan"]))
+}
+
+/// The links left on a drive: `(item id, permission id)`.
+fn links_on(app: &TestApp, drive: &str) -> Vec<(String, String)> {
+    app.sim.with_state(|t| {
+        t.drives
+            .iter()
+            .filter(|d| d.id == drive)
+            .flat_map(|d| &d.items)
+            .flat_map(|i| i.links.iter().map(|l| (i.id.clone(), l.id.clone())))
+            .collect()
+    })
+}
+
+/// The permission deletions the tenant received: `(path, status)`.
+fn permission_deletes(app: &TestApp) -> Vec<(String, u16)> {
+    app.sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE" && r.path.contains("/permissions/"))
+        .map(|r| (r.path, r.status))
+        .collect()
+}
+
+/// The identity with `Files.ReadWrite.All` swapped for the read-only `Files.Read.All`.
+fn without_files_write() -> Vec<String> {
+    DEFAULT_GRAPH_APP_ROLES
+        .iter()
+        .map(|r| {
+            if *r == "Files.ReadWrite.All" {
+                "Files.Read.All"
+            } else {
+                r
+            }
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn retry(app: &TestApp, id: &str, step: &str) {
+    // The host answers 502 until it has started the handler again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = app
+            .client
+            .post(format!(
+                "{}/api/cases/{id}/steps/{step}/retry",
+                app.base_url()
+            ))
+            .bearer_auth(&app.operator_token)
+            .send()
+            .await
+            .unwrap();
+        match r.status().as_u16() {
+            202 => return,
+            502 | 503 if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(250)).await
+            }
+            other => panic!("retry of {step} answered {other}"),
+        }
+    }
+}
+
+async fn sharing_links_go_once_and_specific_people_links_stay(backend: Backend) {
+    let mut seed = standin_tenant::demo::demo_tenant();
+    if let Some(mi) = seed.identities.system_assigned.as_mut() {
+        mi.graph_app_roles = without_files_write();
+    }
+    let app = spawn_app_with(
+        backend,
+        SimConfig {
+            seed: Some(seed),
+            ..SimConfig::default()
+        },
+        |_| {},
+    )
+    .await;
+    only_removable_groups(&app, ADELE);
+    let drive = standin_tenant::demo::ids::DRIVE_ADELE;
+    let all_links = links_on(&app, drive);
+    assert_eq!(all_links.len(), 3);
+
+    // The dry run names the two links that will go and keeps Megan's; it changes nothing.
+    let dry = app
+        .post_offboarding(
+            &json!({"employee": {"employeeId": "E1001"}, "dryRun": true, "kind": "voluntary"}),
+        )
+        .await;
+    assert_eq!(dry.status, 200, "{}", dry.json);
+    let preview = step(&dry.json, "revoke-sharing")["preview"].to_string();
+    assert!(
+        preview.contains("anonymous view link on /Budget (permission")
+            && preview.contains("organization edit link on /Roadmap.pptx")
+            && preview.contains("keep 1 link")
+            && !preview.contains(doors::LINK_ROADMAP_MEGAN),
+        "{preview}"
+    );
+
+    // Refused: the identity may read files, not change their sharing.
+    let id = terminate_now(&app, "E1001").await;
+    let case = serde_json::to_value(finished(&app, &id).await.case).unwrap();
+    assert_eq!(
+        case["status"], "completed_with_exceptions",
+        "{}",
+        case["plan"]
+    );
+    let s = step(&case, "revoke-sharing");
+    assert_eq!(s["status"], "failed", "{s}");
+    assert_eq!(s["dependsOn"], json!(["block-sign-in"]), "{s}");
+    assert_eq!(links_on(&app, drive), all_links, "nothing may be gone");
+    let refused = permission_deletes(&app);
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(refused.iter().all(|(_, s)| *s == 403), "{refused:?}");
+    let open = app.get("/api/remediations").await;
+    let item = open.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["step"] == "revoke-sharing")
+        .unwrap_or_else(|| panic!("no remediation item: {}", open.json))
+        .clone();
+    assert!(item["reason"].as_str().unwrap().contains("403"), "{item}");
+
+    // Granted (and the app restarted for a fresh token), the retries remove the two links.
+    assert!(
+        app.sim.issuer().set_roles(
+            standin_identity::DEMO_CLIENT_ID,
+            standin_identity::GRAPH_RESOURCE,
+            DEFAULT_GRAPH_APP_ROLES
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
+        )
+    );
+    app.host().kill_handler().await;
+    retry(&app, &id, "revoke-sharing").await;
+    retry(&app, &id, "onedrive-manager-access").await;
+    let case = app
+        .wait_case(&id, Duration::from_secs(120), |c| {
+            c.case.status == CaseStatus::Completed
+        })
+        .await;
+    let case = serde_json::to_value(case.case).unwrap();
+    assert_eq!(step(&case, "revoke-sharing")["status"], "verified");
+    assert_eq!(
+        links_on(&app, drive),
+        vec![(
+            doors::ITEM_ROADMAP.to_owned(),
+            doors::LINK_ROADMAP_MEGAN.to_owned()
+        )]
+    );
+    let deleted: Vec<_> = permission_deletes(&app)
+        .into_iter()
+        .filter(|(_, s)| *s == 204)
+        .collect();
+    assert_eq!(deleted.len(), 2, "{deleted:?}");
+    assert!(
+        deleted.iter().any(|(p, _)| p.ends_with(&format!(
+            "/items/{}/permissions/{}",
+            doors::ITEM_BUDGET,
+            doors::LINK_BUDGET_ANYONE
+        ))),
+        "{deleted:?}"
+    );
+
+    // The evidence names each link's item, scope and type with its read-back, never its URL;
+    // the chain verifies across the new seal generation.
+    let ev = app.get(&format!("/api/cases/{id}/evidence")).await;
+    assert_eq!(
+        ev.json["verification"]["ok"], true,
+        "{}",
+        ev.json["verification"]
+    );
+    let ours: Vec<&Value> = ev.json["packet"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["step"] == "revoke-sharing")
+        .collect();
+    let text = serde_json::to_string(&ours).unwrap();
+    assert!(
+        text.contains("/Roadmap.pptx")
+            && text.contains("\"scope\":\"organization\"")
+            && text.contains("readBack")
+            && !text.contains(":f:/s/"),
+        "{text}"
+    );
+
+    // A replayed message deletes nothing again.
+    app.enqueue(
+        "step-revoke-sharing",
+        &json!({"caseId": id, "step": "revoke-sharing", "attempt": 0}).to_string(),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while app
+        .queue
+        .approximate_len("step-revoke-sharing")
+        .await
+        .unwrap()
+        > 0
+    {
+        assert!(std::time::Instant::now() < deadline, "replay not consumed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        permission_deletes(&app)
+            .iter()
+            .filter(|(_, s)| *s == 204)
+            .count(),
+        2,
+        "the replay deleted again"
+    );
+
+    // Nothing to remove: Lynne shared one file with specific people only.
+    app.sim.with_state(|t| {
+        let root = "01LYNNEROOT".to_owned();
+        t.drives.push(Drive {
+            id: LYNNE_DRIVE.to_owned(),
+            owner_id: LYNNE.to_owned(),
+            drive_type: "business".to_owned(),
+            web_url: "https://contoso-my.sharepoint.com/personal/lynner_contoso_com/Documents"
+                .to_owned(),
+            root_id: root.clone(),
+            items: vec![DriveItem {
+                id: "01LYNNEPLAN".to_owned(),
+                name: "Plan.docx".to_owned(),
+                parent_id: root,
+                folder: false,
+                links: vec![SharingLink {
+                    id: "lynne-users-link".to_owned(),
+                    scope: "users".to_owned(),
+                    link_type: "edit".to_owned(),
+                    granted_to: vec![ADELE.to_owned()],
+                }],
+            }],
+            ..Drive::default()
+        })
+    });
+    let before = permission_deletes(&app).len();
+    let id = terminate_now(&app, "C2001").await;
+    let case = serde_json::to_value(finished(&app, &id).await.case).unwrap();
+    let s = step(&case, "revoke-sharing");
+    assert_eq!(s["status"], "not_applicable", "{s}");
+    assert!(
+        s["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no sharing links of scope anonymous, organization"),
+        "{s}"
+    );
+    assert_eq!(permission_deletes(&app).len(), before);
+    assert_eq!(links_on(&app, LYNNE_DRIVE).len(), 1);
+    app.shutdown().await;
+}
+
+mod sharing_links_go_once_and_specific_people_links_stay {
+    use super::*;
+    #[tokio::test]
+    async fn embedded() {
+        sharing_links_go_once_and_specific_people_links_stay(Backend::Embedded).await;
+    }
+    #[tokio::test]
+    async fn azure() {
+        sharing_links_go_once_and_specific_people_links_stay(Backend::Azure).await;
+    }
+}
