@@ -335,6 +335,7 @@ fn sealed_case() -> crate::case::Case {
             hidden: false,
         }),
         drive: None,
+        sharing: None,
         manager: None,
     };
     let plan = crate::plan::build(
