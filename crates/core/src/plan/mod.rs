@@ -24,6 +24,7 @@ mod connector_steps;
 mod dag;
 pub(crate) mod facts;
 mod mailbox_doors;
+pub mod pim_owners;
 pub mod restore_kind;
 pub mod reverse;
 pub(crate) mod step;
@@ -36,6 +37,7 @@ pub use facts::{
     AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts, GroupFact,
     LicenceFact, MailboxFact, OAuthGrantFact, PersonRef,
 };
+pub use pim_owners::{EligibilityFact, EligibilityKind, OwnedKind, OwnedObjectFact};
 pub use restore_kind::{RESTORE_QUEUE, RestoreAction};
 pub use reverse::{AdBefore, CaseDid, Lost, ReversePlan, SecondApproval, reverse};
 pub use step::{LeaseHolder, Step, StepKind, StepStatus};

@@ -309,6 +309,8 @@ impl Directory for GraphDirectory {
             directory_roles: Vec::new(),
             app_roles: Vec::new(),
             oauth_grants: Vec::new(),
+            pim_eligibilities: Vec::new(),
+            owned_objects: Vec::new(),
             auth_methods: Vec::new(),
             devices: Vec::new(),
             mailbox: None,
