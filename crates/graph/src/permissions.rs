@@ -99,7 +99,7 @@ pub const GRAPH: &[Permission] = &[
     },
     Permission {
         name: "Group.ReadWrite.All",
-        why: "Hand a group the leaver owns to a successor before removing the leaver as owner (adding and removing group owners has no narrower application permission; GroupMember.ReadWrite.All does not cover owners).",
+        why: "Hand a group the leaver owns to a successor before removing the leaver as owner (adding and removing group owners has no narrower application permission; GroupMember.ReadWrite.All does not cover owners). It also allows changing and deleting any group the identity can see.",
         calls: &[
             "GET /groups/{id}/owners",
             "POST /groups/{id}/owners/$ref",

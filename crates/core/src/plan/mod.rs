@@ -24,7 +24,8 @@ mod connector_steps;
 mod dag;
 pub(crate) mod facts;
 mod mailbox_doors;
-pub mod pim_owners;
+mod pim_owners;
+pub mod pim_owners_facts;
 pub mod restore_kind;
 pub mod reverse;
 pub(crate) mod step;
@@ -37,7 +38,7 @@ pub use facts::{
     AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts, GroupFact,
     LicenceFact, MailboxFact, OAuthGrantFact, PersonRef,
 };
-pub use pim_owners::{EligibilityFact, EligibilityKind, OwnedKind, OwnedObjectFact};
+pub use pim_owners_facts::{EligibilityFact, EligibilityKind, OwnedKind, OwnedObjectFact};
 pub use restore_kind::{RESTORE_QUEUE, RestoreAction};
 pub use reverse::{AdBefore, CaseDid, Lost, ReversePlan, SecondApproval, reverse};
 pub use step::{LeaseHolder, Step, StepKind, StepStatus};

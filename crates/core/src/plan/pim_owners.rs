@@ -1,111 +1,13 @@
 //! Two doors a leaver leaves open in Entra ID (issue 16), in the plan: the PIM eligibility
 //! they could still activate (`remove-pim-eligibility`) and the groups, app registrations and
 //! service principals they own (`transfer-ownerships`). The facts the planner reads for them,
-//! when each step applies and what the dry run says it would change.
-
-use serde::{Deserialize, Serialize};
+//! when each step applies and what the dry run says it would change (the facts' types are in
+//! the leaf `pim_owners_facts`).
 
 use super::builder::Builder;
 use super::facts::Facts;
+use super::pim_owners_facts::EligibilityKind;
 use super::step::StepKind;
-
-/// What an eligibility lets the leaver activate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum EligibilityKind {
-    /// A directory role (`roleManagement/directory/roleEligibilitySchedules`).
-    DirectoryRole,
-    /// Membership or ownership of a group under PIM for Groups
-    /// (`identityGovernance/privilegedAccess/group/eligibilitySchedules`).
-    Group,
-}
-
-/// One PIM eligibility of the leaver: a role or group they are not holding now but may
-/// activate at any time until it is removed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EligibilityFact {
-    /// Role or group.
-    pub kind: EligibilityKind,
-    /// The eligibility schedule's id.
-    pub schedule_id: String,
-    /// The role definition id, or the group id.
-    pub target_id: String,
-    /// The role's or group's display name, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_name: Option<String>,
-    /// A role's directory scope (`/` for the whole tenant); a group's access (`member` or
-    /// `owner`).
-    pub scope: String,
-    /// Whether the role is one Microsoft labels privileged: the eligibility then goes before
-    /// anything acts on the account, as active roles do.
-    #[serde(default)]
-    pub privileged: bool,
-}
-
-impl EligibilityFact {
-    /// The role's or group's name, else its id.
-    pub fn name(&self) -> &str {
-        self.target_name.as_deref().unwrap_or(&self.target_id)
-    }
-}
-
-/// What kind of directory object the leaver owns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum OwnedKind {
-    /// A group (`/groups/{id}/owners`).
-    Group,
-    /// An app registration (`/applications/{id}/owners`).
-    Application,
-    /// A service principal (enterprise app, `/servicePrincipals/{id}/owners`).
-    ServicePrincipal,
-}
-
-impl OwnedKind {
-    /// The Graph collection the object lives in (`groups`, `applications`,
-    /// `servicePrincipals`).
-    pub fn collection(self) -> &'static str {
-        match self {
-            Self::Group => "groups",
-            Self::Application => "applications",
-            Self::ServicePrincipal => "servicePrincipals",
-        }
-    }
-
-    /// How people call it (`group`, `app registration`, `service principal`).
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Group => "group",
-            Self::Application => "app registration",
-            Self::ServicePrincipal => "service principal",
-        }
-    }
-}
-
-/// A directory object the leaver owns, and who else owns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OwnedObjectFact {
-    /// Group, app registration or service principal.
-    pub kind: OwnedKind,
-    /// Object id.
-    pub id: String,
-    /// Display name, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// The other owners' object ids when the planner read them: empty means the leaver is the
-    /// only owner.
-    #[serde(default)]
-    pub other_owners: Vec<String>,
-}
-
-impl OwnedObjectFact {
-    /// The display name, else the id.
-    pub fn name(&self) -> &str {
-        self.display_name.as_deref().unwrap_or(&self.id)
-    }
-}
 
 /// Plans `remove-pim-eligibility` and `transfer-ownerships`. `pim_first`: the eligibility goes
 /// before anything acts on the account (a cloud-only admin leaver), so it depends on nothing;
@@ -174,7 +76,7 @@ pub(super) fn plan(b: &mut Builder<'_>, facts: &Facts, cut: StepKind, pim_first:
 
 /// Who takes over what the leaver alone owns: the manager (by UPN, else id), else the
 /// policy's `fallback_owner`.
-pub fn successor(facts: &Facts, fallback_owner: Option<&str>) -> Option<String> {
+pub(super) fn successor(facts: &Facts, fallback_owner: Option<&str>) -> Option<String> {
     facts
         .manager
         .as_ref()
@@ -191,7 +93,7 @@ mod tests {
     use super::*;
     use crate::event::TerminationKind;
     use crate::plan::tests::full_cloud_user;
-    use crate::plan::{StepStatus, build};
+    use crate::plan::{EligibilityFact, OwnedKind, OwnedObjectFact, StepStatus, build};
     use crate::policy::{DEFAULT_POLICY, Policy};
 
     fn t() -> chrono::DateTime<chrono::Utc> {
