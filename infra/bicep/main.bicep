@@ -176,6 +176,10 @@ var queueNames = [
   'step-remove-oauth-grants-poison'
   'step-revoke-sharing'
   'step-revoke-sharing-poison'
+  'step-remove-pim-eligibility'
+  'step-remove-pim-eligibility-poison'
+  'step-transfer-ownerships'
+  'step-transfer-ownerships-poison'
   'step-remove-groups'
   'step-remove-groups-poison'
   'step-convert-mailbox'
@@ -260,6 +264,10 @@ var graphAppRoles = [
   'User-LifeCycleInfo.Read.All'
   'Organization.Read.All'
   'Calendars.ReadWrite'
+  'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup'
+  'Group.ReadWrite.All'
+  'Application.ReadWrite.All'
+  'Directory.Read.All'
 ]
 var exchangeAppRoles = [
   'Exchange.ManageAsApp'

@@ -28,6 +28,10 @@ locals {
     "User-LifeCycleInfo.Read.All",
     "Organization.Read.All",
     "Calendars.ReadWrite",
+    "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
+    "Group.ReadWrite.All",
+    "Application.ReadWrite.All",
+    "Directory.Read.All",
   ]
   exchange_app_roles = [
     "Exchange.ManageAsApp",

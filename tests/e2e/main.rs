@@ -16,6 +16,7 @@ mod kill_switch;
 mod logs;
 mod mailbox_doors;
 mod oneperson;
+mod pim_owners;
 mod pipeline;
 mod queues;
 mod reconcile;

@@ -102,6 +102,10 @@ pub struct KindPolicy {
     pub inline_sign_in_cut: bool,
     /// Sharing links removed from the OneDrive (the file's `[sharing]`, for every kind).
     pub sharing: crate::plan::SharingPolicy,
+    /// Who takes over a group, app registration or service principal the leaver alone owns
+    /// when the leaver has no manager (a UPN or object id); `None`: such objects are
+    /// exceptions.
+    pub fallback_owner: Option<String>,
 }
 
 impl KindPolicy {
@@ -154,6 +158,7 @@ struct Section {
     meeting_cancel_message: Option<String>,
     mobile_wipe: Option<MobileWipe>,
     inline_sign_in_cut: Option<bool>,
+    fallback_owner: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -392,6 +397,13 @@ fn steps(names: &[String]) -> Result<BTreeSet<StepKind>, PolicyError> {
         .collect()
 }
 
+/// A `fallback_owner` as written: empty means none.
+fn owner(v: Option<&str>) -> Option<String> {
+    v.map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
 impl Policy {
     /// Parses a policy file.
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
@@ -422,6 +434,7 @@ impl Policy {
             mobile_wipe: d.mobile_wipe.unwrap_or(MobileWipe::None),
             inline_sign_in_cut: d.inline_sign_in_cut.unwrap_or(true),
             sharing: file.sharing.clone(),
+            fallback_owner: owner(d.fallback_owner.as_deref()),
         };
         if base.skip.contains(&StepKind::Seal) {
             return Err(PolicyError("the seal step cannot be skipped".into()));
@@ -482,6 +495,9 @@ impl Policy {
             }
             if let Some(v) = s.inline_sign_in_cut {
                 p.inline_sign_in_cut = v;
+            }
+            if s.fallback_owner.is_some() {
+                p.fallback_owner = owner(s.fallback_owner.as_deref());
             }
             kinds.insert(kind, p);
         }
@@ -658,6 +674,8 @@ mod tests {
             auth_methods: vec![],
             devices: vec![],
             oauth_grants: vec![],
+            pim_eligibilities: Vec::new(),
+            owned_objects: Vec::new(),
             mailbox: None,
             drive: None,
             sharing: None,

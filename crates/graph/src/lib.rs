@@ -36,8 +36,10 @@ pub mod mail_rules;
 pub mod model;
 pub mod oauth_grants;
 pub mod onedrive;
+pub mod owners;
 pub mod pace;
 pub mod permissions;
+pub mod pim;
 pub mod provisioning;
 pub mod roles;
 pub mod sharing;
@@ -58,7 +60,9 @@ pub use journal::{WriteAnnouncement, WriteJournal, with_journal};
 pub use mail_rules::{MessageRule, MessageRuleActions, VerifiedDomain};
 pub use model::*;
 pub use oauth_grants::OAuth2PermissionGrant;
+pub use owners::OwnedObject;
 pub use pace::{WriteClass, WritePacer, WriteQuota};
+pub use pim::{GroupEligibilitySchedule, RoleEligibilitySchedule, ScheduleRequest};
 pub use provisioning::{
     ProvisioningAction, ProvisioningObjectSummary, ProvisioningResult, ProvisioningStatusInfo,
 };

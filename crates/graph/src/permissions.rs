@@ -31,6 +31,7 @@ pub const GRAPH: &[Permission] = &[
             "GET /users/{id}",
             "GET /users/{id}/manager",
             "GET /users/{id}/memberOf",
+            "GET /users/{id}/ownedObjects",
         ],
     },
     Permission {
@@ -63,10 +64,12 @@ pub const GRAPH: &[Permission] = &[
     },
     Permission {
         name: "RoleManagement.ReadWrite.Directory",
-        why: "List and remove the leaver's directory role assignments, and remove members of role-assignable groups.",
+        why: "List and remove the leaver's directory role assignments, and remove members of role-assignable groups; also list the roles the leaver is PIM-eligible for and remove each with an adminRemove schedule request (alone that would need RoleEligibilitySchedule.ReadWrite.Directory, which this permission includes, so it is not asked for separately).",
         calls: &[
             "GET /roleManagement/directory/roleAssignments",
             "DELETE /roleManagement/directory/roleAssignments/{id}",
+            "GET /roleManagement/directory/roleEligibilitySchedules?$filter=principalId eq '{id}'",
+            "POST /roleManagement/directory/roleEligibilityScheduleRequests {action: adminRemove}",
         ],
     },
     Permission {
@@ -83,6 +86,44 @@ pub const GRAPH: &[Permission] = &[
         calls: &[
             "GET /oauth2PermissionGrants?$filter=principalId eq '{id}'",
             "DELETE /oauth2PermissionGrants/{id}",
+        ],
+    },
+    // Issue 16: PIM eligibility and ownerships (remove-pim-eligibility, transfer-ownerships).
+    Permission {
+        name: "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
+        why: "List the groups the leaver is eligible to join or own under PIM for Groups and remove each with an adminRemove schedule request.",
+        calls: &[
+            "GET /identityGovernance/privilegedAccess/group/eligibilitySchedules?$filter=principalId eq '{id}'",
+            "POST /identityGovernance/privilegedAccess/group/eligibilityScheduleRequests {action: adminRemove}",
+        ],
+    },
+    Permission {
+        name: "Group.ReadWrite.All",
+        why: "Hand a group the leaver owns to a successor before removing the leaver as owner (adding and removing group owners has no narrower application permission; GroupMember.ReadWrite.All does not cover owners). It also allows changing and deleting any group the identity can see.",
+        calls: &[
+            "GET /groups/{id}/owners",
+            "POST /groups/{id}/owners/$ref",
+            "DELETE /groups/{id}/owners/{id}/$ref",
+        ],
+    },
+    Permission {
+        name: "Application.ReadWrite.All",
+        why: "Hand an app registration or service principal the leaver owns to a successor, then remove the leaver as owner (Application.ReadWrite.OwnedBy cannot add another owner, and offboard owns none of them). Powerful: it can change any app's credentials; leave it out and transfer-ownerships fails for apps with a remediation item naming each one.",
+        calls: &[
+            "GET /applications/{id}/owners",
+            "POST /applications/{id}/owners/$ref",
+            "DELETE /applications/{id}/owners/{id}/$ref",
+            "GET /servicePrincipals/{id}/owners",
+            "POST /servicePrincipals/{id}/owners/$ref",
+            "DELETE /servicePrincipals/{id}/owners/{id}/$ref",
+        ],
+    },
+    Permission {
+        name: "Directory.Read.All",
+        why: "Microsoft documents adding an owner to an app registration or service principal as Application.ReadWrite.All *and* Directory.Read.All (the new owner is a directory object reference).",
+        calls: &[
+            "POST /applications/{id}/owners/$ref",
+            "POST /servicePrincipals/{id}/owners/$ref",
         ],
     },
     Permission {

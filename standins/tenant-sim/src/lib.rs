@@ -24,6 +24,7 @@
 pub mod csdl;
 pub mod demo;
 pub mod demo_doors;
+pub mod demo_doors_pim_owners;
 pub mod engine;
 pub mod exchange;
 mod exchange_doors;

@@ -151,6 +151,10 @@ async fn the_simulator_answers_documented_requests_with_documented_shapes() {
         if let Some(extra) = fx["roles"].as_array() {
             roles.extend(extra.iter().filter_map(Value::as_str).map(str::to_owned));
         }
+        // A documented refusal needs a caller without the permission that would allow it.
+        if let Some(drop) = fx["withoutRoles"].as_array() {
+            roles.retain(|r| !drop.iter().any(|d| d.as_str() == Some(r.as_str())));
+        }
         let token = sim
             .issuer()
             .mint(&TokenSpec {

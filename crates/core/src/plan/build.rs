@@ -22,12 +22,15 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
         policy,
     };
 
-    // 0. Directory roles before anything that acts on the account (cloud-only leavers).
-    let roles_first = if facts.synced || facts.directory_roles.is_empty() {
-        Vec::new()
-    } else {
-        vec![RemoveDirectoryRoles]
-    };
+    // 0. Directory roles, active and PIM-eligible, before anything that acts on the account
+    //    (cloud-only leavers).
+    let mut roles_first = Vec::new();
+    if !facts.synced && !facts.directory_roles.is_empty() {
+        roles_first.push(RemoveDirectoryRoles);
+    }
+    if !facts.synced && !facts.pim_eligibilities.is_empty() {
+        roles_first.push(RemovePimEligibility);
+    }
 
     // 1. Cut sign-in. For a synced user AD is the master: disable there (agent), revoke
     //    cloud sessions at once, and verify the cloud account after directory sync.
@@ -121,10 +124,10 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
     } else {
         b.add(
             RemoveDirectoryRoles,
-            if roles_first.is_empty() {
-                vec![cut]
-            } else {
+            if roles_first.contains(&RemoveDirectoryRoles) {
                 Vec::new()
+            } else {
+                vec![cut]
             },
             facts
                 .directory_roles
@@ -181,6 +184,13 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
                 .collect(),
         );
     }
+    // PIM eligibility and what the leaver owns (issue 16): plan::pim_owners.
+    super::pim_owners::plan(
+        &mut b,
+        &facts,
+        cut,
+        roles_first.contains(&RemovePimEligibility),
+    );
     match (facts.devices.is_empty(), policy.device_action) {
         (true, _) => b.na(RetireDevices, "no Intune-managed devices"),
         (false, DeviceAction::None) => b.na(

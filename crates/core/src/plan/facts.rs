@@ -188,6 +188,14 @@ pub struct Facts {
     /// the step existed).
     #[serde(default)]
     pub oauth_grants: Vec<OAuthGrantFact>,
+    /// PIM eligibility: directory roles and groups the leaver may activate (absent in plans
+    /// made before the step existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pim_eligibilities: Vec<super::pim_owners_facts::EligibilityFact>,
+    /// Groups, app registrations and service principals the leaver owns (absent in plans made
+    /// before the step existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owned_objects: Vec<super::pim_owners_facts::OwnedObjectFact>,
     /// Authentication methods.
     pub auth_methods: Vec<AuthMethodFact>,
     /// Managed devices.

@@ -24,6 +24,8 @@ mod connector_steps;
 mod dag;
 pub(crate) mod facts;
 mod mailbox_doors;
+mod pim_owners;
+pub mod pim_owners_facts;
 pub mod restore_kind;
 pub mod reverse;
 pub mod sharing;
@@ -37,6 +39,7 @@ pub use facts::{
     AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts, GroupFact,
     LicenceFact, MailboxFact, OAuthGrantFact, PersonRef,
 };
+pub use pim_owners_facts::{EligibilityFact, EligibilityKind, OwnedKind, OwnedObjectFact};
 pub use restore_kind::{RESTORE_QUEUE, RestoreAction};
 pub use reverse::{AdBefore, CaseDid, Lost, ReversePlan, SecondApproval, reverse};
 pub use sharing::{LinkScope, SharingFact, SharingLinkFact, SharingPolicy};

@@ -35,6 +35,11 @@ pub enum StepKind {
     RemoveAppRoles,
     /// Delete the delegated permission grants the leaver consented to.
     RemoveOauthGrants,
+    /// Remove the leaver's PIM-eligible directory roles and PIM-for-Groups eligibility.
+    RemovePimEligibility,
+    /// Hand the groups, app registrations and service principals the leaver owns to a
+    /// successor, then remove the leaver as owner.
+    TransferOwnerships,
     /// Remove cloud group memberships (Graph-editable groups).
     RemoveGroups,
     /// Convert the mailbox to shared.
@@ -75,7 +80,7 @@ pub enum StepKind {
 
 impl StepKind {
     /// Every kind, in planning order.
-    pub const ALL: [StepKind; 26] = [
+    pub const ALL: [StepKind; 28] = [
         Self::AdDisable,
         Self::BlockSignIn,
         Self::RevokeSessions,
@@ -84,8 +89,10 @@ impl StepKind {
         Self::ResetPassword,
         Self::RemoveAuthMethods,
         Self::RemoveDirectoryRoles,
+        Self::RemovePimEligibility,
         Self::RemoveAppRoles,
         Self::RemoveOauthGrants,
+        Self::TransferOwnerships,
         Self::RetireDevices,
         Self::StopForwarding,
         Self::RemoveMailboxRightsElsewhere,
@@ -121,6 +128,8 @@ impl StepKind {
             Self::RemoveDirectoryRoles => "remove-directory-roles",
             Self::RemoveAppRoles => "remove-app-roles",
             Self::RemoveOauthGrants => "remove-oauth-grants",
+            Self::RemovePimEligibility => "remove-pim-eligibility",
+            Self::TransferOwnerships => "transfer-ownerships",
             Self::RemoveGroups => "remove-groups",
             Self::ConvertMailbox => "convert-mailbox",
             Self::MailboxManagerAccess => "mailbox-manager-access",

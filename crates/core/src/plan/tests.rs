@@ -76,6 +76,8 @@ pub(super) fn full_cloud_user() -> Facts {
             resource_id: "sp-graph".into(),
             scope: "Mail.Read offline_access".into(),
         }],
+        pim_eligibilities: vec![],
+        owned_objects: vec![],
         auth_methods: vec![
             AuthMethodFact {
                 id: "pw".into(),

@@ -321,6 +321,8 @@ fn sealed_case() -> crate::case::Case {
             app_role_id: None,
         }],
         oauth_grants: vec![],
+        pim_eligibilities: Vec::new(),
+        owned_objects: Vec::new(),
         auth_methods: vec![AuthMethodFact {
             id: "m-1".into(),
             method_type: "phone".into(),

@@ -124,6 +124,8 @@ pub(super) fn facts() -> Facts {
         directory_roles: vec![],
         app_roles: vec![],
         oauth_grants: vec![],
+        pim_eligibilities: Vec::new(),
+        owned_objects: Vec::new(),
         auth_methods: vec![],
         devices: vec![],
         mailbox: Some(plan::MailboxFact {

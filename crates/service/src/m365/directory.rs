@@ -7,10 +7,12 @@
 //! and any other identifier that matches must match the same account — a UPN that now belongs
 //! to someone else is a conflict for a human, not a guess for offboard.
 //!
-//! The facts come from one `$batch` of eleven reads (user with `licenseAssignmentStates`,
+//! The facts come from one `$batch` of fourteen reads (user with `licenseAssignmentStates`,
 //! licence details, direct and nested groups, directory and app role assignments, delegated
-//! permission grants, authentication methods, Intune devices, OneDrive, manager), then `Get-Mailbox` in Exchange
-//! by UPN. A listing longer than one page is read again with paging.
+//! permission grants, PIM role and group eligibility, owned objects, authentication methods,
+//! Intune devices, OneDrive, manager), then the owners of each owned group, app registration
+//! and service principal (`m365::pim_owners`) and `Get-Mailbox` in Exchange by UPN. A listing
+//! longer than one page is read again with paging.
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -25,8 +27,9 @@ use offboard_core::plan::{
 use offboard_graph::exchange::Mailbox;
 use offboard_graph::{
     AppRoleAssignment, AuthMethod, AuthMethodKind, BatchRequest, BatchResponse, Drive, GraphError,
-    Group, GroupKind, LicenseDetails, ManagedDevice, NotApplicableReason, OAuth2PermissionGrant,
-    Reply, RoleAssignment, User, UserLookup,
+    Group, GroupEligibilitySchedule, GroupKind, LicenseDetails, ManagedDevice, NotApplicableReason,
+    OAuth2PermissionGrant, OwnedObject, Reply, RoleAssignment, RoleEligibilitySchedule, User,
+    UserLookup,
 };
 
 use super::tenant::{Tenant, step_failure};
@@ -309,6 +312,8 @@ impl Directory for GraphDirectory {
             directory_roles: Vec::new(),
             app_roles: Vec::new(),
             oauth_grants: Vec::new(),
+            pim_eligibilities: Vec::new(),
+            owned_objects: Vec::new(),
             auth_methods: Vec::new(),
             devices: Vec::new(),
             mailbox: None,
@@ -328,6 +333,9 @@ impl Directory for GraphDirectory {
             BatchRequest::role_assignments_of("roles", user_id),
             BatchRequest::app_role_assignments("appRoles", user_id),
             BatchRequest::oauth_grants_of("grants", user_id),
+            BatchRequest::role_eligibilities_of("pimRoles", user_id),
+            BatchRequest::group_eligibilities_of("pimGroups", user_id),
+            BatchRequest::owned_objects("owned", user_id),
             BatchRequest::authentication_methods("methods", user_id),
             BatchRequest::managed_devices("devices", user_id),
             BatchRequest::user_drive("drive", user_id),
@@ -387,6 +395,25 @@ impl Directory for GraphDirectory {
             "read the delegated permission grants the leaver consented to",
         )
         .await?;
+        let pim_roles: Vec<RoleEligibilitySchedule> = full_list(
+            take("pimRoles")?,
+            || graph.role_eligibilities_of(user_id),
+            "read the directory roles the leaver is PIM-eligible for",
+        )
+        .await?;
+        let pim_groups: Vec<GroupEligibilitySchedule> = full_list(
+            take("pimGroups")?,
+            || graph.group_eligibilities_of(user_id),
+            "read the groups the leaver is PIM-eligible for",
+        )
+        .await?;
+        let owned: Vec<OwnedObject> = full_list(
+            take("owned")?,
+            || graph.owned_objects(user_id),
+            "read what the leaver owns",
+        )
+        .await?;
+        let owned_objects = super::pim_owners::owned_facts(graph, user_id, &owned).await?;
         let methods: Vec<AuthMethod> = full_list(
             take("methods")?,
             || graph.authentication_methods(user_id),
@@ -478,6 +505,8 @@ impl Directory for GraphDirectory {
                     scope: g.scope.clone().unwrap_or_default(),
                 })
                 .collect(),
+            pim_eligibilities: super::pim_owners::eligibility_facts(&pim_roles, &pim_groups),
+            owned_objects,
             auth_methods: methods
                 .iter()
                 .map(|m| AuthMethodFact {

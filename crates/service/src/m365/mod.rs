@@ -8,8 +8,10 @@
 //!   retry with backoff, or fail and ask a human), always with Graph's request id.
 
 mod directory;
+mod pim_owners;
 mod tenant;
 
 pub use directory::GraphDirectory;
 pub(crate) use directory::{kind_name, method_name};
+pub(crate) use pim_owners::owned_kind;
 pub use tenant::{Tenant, TenantOptions, advice, step_failure};

@@ -131,6 +131,8 @@ fn leaver() -> Leaver {
         directory_roles: vec![],
         app_roles: vec![],
         oauth_grants: vec![],
+        pim_eligibilities: Vec::new(),
+        owned_objects: Vec::new(),
         auth_methods: vec![],
         devices: vec![],
         mailbox: None,

@@ -33,6 +33,7 @@ mod remove_directory_roles;
 mod remove_groups;
 mod remove_licences;
 mod remove_oauth_grants;
+mod remove_pim_eligibility;
 mod reset_password;
 pub mod restore;
 mod retire_devices;
@@ -40,6 +41,7 @@ mod retire_devices;
 mod revoke_sessions;
 mod revoke_sharing;
 mod stamped;
+mod transfer_ownerships;
 mod verify_cloud_disabled;
 // Issue 17: the mailbox's doors.
 mod cancel_meetings;
@@ -69,10 +71,12 @@ pub use remove_groups::RemoveGroups;
 pub use remove_licences::RemoveLicences;
 pub(crate) use remove_licences::direct_skus;
 pub use remove_oauth_grants::RemoveOauthGrants;
+pub use remove_pim_eligibility::RemovePimEligibility;
 pub use reset_password::{PASSWORD_LENGTH, ResetPassword, random_password};
 pub use retire_devices::RetireDevices;
 pub use revoke_sessions::RevokeSessions;
 pub use revoke_sharing::{RevokeSharing, WALK_MAX_ITEMS};
+pub use transfer_ownerships::TransferOwnerships;
 pub use verify_cloud_disabled::VerifyCloudDisabled;
 // Issue 17: the mailbox's doors.
 pub use cancel_meetings::CancelMeetings;
@@ -154,6 +158,8 @@ pub fn registry_with_sync_window(
         .with(Arc::new(RemoveAppRoles::new(t())))
         .with(Arc::new(RemoveOauthGrants::new(t())))
         .with(Arc::new(RevokeSharing::new(t())))
+        .with(Arc::new(RemovePimEligibility::new(t())))
+        .with(Arc::new(TransferOwnerships::new(t())))
         .with(Arc::new(RetireDevices::new(t())))
         .with(Arc::new(ConvertMailbox::new(t())))
         .with(Arc::new(MailboxManagerAccess::new(t())))

@@ -10,7 +10,7 @@
 //! | Johanna Lorenz | the same SKU direct and group-based |
 //! | Lynne Robbins | contractor without licence, mailbox or OneDrive |
 //! | Pradeep Gupta | already disabled but still licensed (ghost access) |
-//! | Megan Bowen, Lee Gu, Alex Wilber, Grady Archie | managers and colleagues; Grady is Global Administrator |
+//! | Megan Bowen, Lee Gu, Alex Wilber, Grady Archie | managers and colleagues; Grady is Global Administrator; Alex is PIM-eligible and owns a group, an app registration and its service principal (`demo_doors_pim_owners`) |
 //!
 //! This file holds the constants and [`demo_tenant`]; the well-known ids are in `ids` and
 //! `role_ids`, the small builders the tenant is written with in `build`.
@@ -39,6 +39,10 @@ pub const DEFAULT_GRAPH_APP_ROLES: &[&str] = &[
     "RoleManagement.ReadWrite.Directory",
     "AppRoleAssignment.ReadWrite.All",
     "DelegatedPermissionGrant.ReadWrite.All",
+    "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
+    "Group.ReadWrite.All",
+    "Application.ReadWrite.All",
+    "Directory.Read.All",
     "UserAuthenticationMethod.ReadWrite.All",
     "DeviceManagementManagedDevices.Read.All",
     "DeviceManagementManagedDevices.PrivilegedOperations.All",
@@ -581,6 +585,10 @@ pub fn demo_tenant() -> Tenant {
         service_principals,
         app_role_assignments,
         oauth2_permission_grants: Vec::new(),
+        role_eligibility_schedules: Vec::new(),
+        group_eligibility_schedules: Vec::new(),
+        applications: Vec::new(),
+        owners: Vec::new(),
         authentication_methods,
         managed_devices,
         drives,
@@ -591,5 +599,6 @@ pub fn demo_tenant() -> Tenant {
         provisioning_logs: Vec::new(),
     };
     crate::demo_doors::add(&mut tenant);
+    crate::demo_doors_pim_owners::add(&mut tenant);
     tenant
 }

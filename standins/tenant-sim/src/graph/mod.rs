@@ -22,7 +22,9 @@ mod groups;
 mod licences;
 mod mail;
 mod oauth_grants;
+mod owners;
 pub mod perms;
+mod pim;
 mod provisioning;
 mod roles;
 mod rules;
@@ -39,6 +41,8 @@ use groups::*;
 use licences::*;
 use mail::*;
 use oauth_grants::*;
+use owners::*;
+use pim::*;
 use provisioning::*;
 use roles::*;
 use rules::*;
@@ -252,6 +256,63 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         }
         ("GET", ["oauth2PermissionGrants"]) => list_oauth_grants(t, ctx, req, &q),
         ("DELETE", ["oauth2PermissionGrants", gid]) => delete_oauth_grant(t, ctx, gid),
+        ("GET", ["users", id, "ownedObjects"]) => owned_objects(t, ctx, req, &q, id),
+        (
+            "GET",
+            [
+                c @ ("groups" | "applications" | "servicePrincipals"),
+                oid,
+                "owners",
+            ],
+        ) => list_owners(t, ctx, req, &q, c, oid),
+        (
+            "POST",
+            [
+                c @ ("groups" | "applications" | "servicePrincipals"),
+                oid,
+                "owners",
+                "$ref",
+            ],
+        ) => add_owner(t, ctx, req, c, oid),
+        (
+            "DELETE",
+            [
+                c @ ("groups" | "applications" | "servicePrincipals"),
+                oid,
+                "owners",
+                owner,
+                "$ref",
+            ],
+        ) => remove_owner(t, ctx, c, oid, owner),
+        ("GET", ["roleManagement", "directory", "roleEligibilitySchedules"]) => {
+            list_role_eligibility(t, ctx, req, &q)
+        }
+        (
+            "POST",
+            [
+                "roleManagement",
+                "directory",
+                "roleEligibilityScheduleRequests",
+            ],
+        ) => request_role_eligibility(t, ctx, req),
+        (
+            "GET",
+            [
+                "identityGovernance",
+                "privilegedAccess",
+                "group",
+                "eligibilitySchedules",
+            ],
+        ) => list_group_eligibility(t, ctx, req, &q),
+        (
+            "POST",
+            [
+                "identityGovernance",
+                "privilegedAccess",
+                "group",
+                "eligibilityScheduleRequests",
+            ],
+        ) => request_group_eligibility(t, ctx, req),
         ("GET", ["users", id, "authentication", "methods"]) => auth_methods(t, ctx, req, &q, id),
         ("DELETE", ["users", id, "authentication", kind, mid]) => {
             delete_auth_method(t, ctx, id, kind, mid)
@@ -327,6 +388,8 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         | (_, ["drives", ..])
         | (_, ["servicePrincipals", ..])
         | (_, ["oauth2PermissionGrants", ..])
+        | (_, ["applications", ..])
+        | (_, ["identityGovernance", ..])
         | (_, ["auditLogs", ..]) => Err(ApiError::new(
             405,
             "Request_BadRequest",

@@ -152,3 +152,41 @@ pub const ORGANIZATION_READ: &[&str] = &[
     "Directory.Read.All",
     "Directory.ReadWrite.All",
 ];
+/// List role eligibility schedules ("List roleEligibilitySchedules", application).
+pub const ROLE_ELIGIBILITY_READ: &[&str] = &[
+    "RoleEligibilitySchedule.Read.Directory",
+    "RoleManagement.Read.All",
+    "RoleManagement.Read.Directory",
+    "RoleEligibilitySchedule.ReadWrite.Directory",
+    "RoleManagement.ReadWrite.Directory",
+];
+/// Create a role eligibility schedule request ("Create roleEligibilityScheduleRequests").
+pub const ROLE_ELIGIBILITY_WRITE: &[&str] = &[
+    "RoleEligibilitySchedule.ReadWrite.Directory",
+    "RoleManagement.ReadWrite.Directory",
+];
+/// List PIM-for-Groups eligibility schedules.
+pub const GROUP_ELIGIBILITY_READ: &[&str] = &[
+    "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+    "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
+];
+/// Create a PIM-for-Groups eligibility schedule request.
+pub const GROUP_ELIGIBILITY_WRITE: &[&str] =
+    &["PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup"];
+/// List a group's owners ("List group owners", application).
+pub const GROUP_OWNERS_READ: &[&str] = &[
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+/// Add or remove a group owner.
+pub const GROUP_OWNERS_WRITE: &[&str] = &["Group.ReadWrite.All", "Directory.ReadWrite.All"];
+/// List an application's or service principal's owners.
+pub const APP_OWNERS_READ: &[&str] = &[
+    "Application.Read.All",
+    "Application.ReadWrite.OwnedBy",
+    "Application.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];

@@ -19,6 +19,7 @@ mod directory;
 mod drives;
 mod licenses;
 mod mail;
+mod pim_owners;
 mod provisioning;
 
 pub use devices::*;
@@ -26,6 +27,7 @@ pub use directory::*;
 pub use drives::*;
 pub use licenses::*;
 pub use mail::*;
+pub use pim_owners::*;
 pub use provisioning::*;
 
 /// A whole tenant: the seed format and the live state.
@@ -62,6 +64,18 @@ pub struct Tenant {
     /// Delegated permission grants (user consent and admin consent for all users).
     #[serde(default)]
     pub oauth2_permission_grants: Vec<OAuth2PermissionGrant>,
+    /// PIM-eligible directory roles.
+    #[serde(default)]
+    pub role_eligibility_schedules: Vec<RoleEligibility>,
+    /// PIM-for-Groups eligibility.
+    #[serde(default)]
+    pub group_eligibility_schedules: Vec<GroupEligibility>,
+    /// App registrations.
+    #[serde(default)]
+    pub applications: Vec<Application>,
+    /// Owners of groups, app registrations and service principals.
+    #[serde(default)]
+    pub owners: Vec<Ownership>,
     /// Authentication methods registered by users.
     #[serde(default)]
     pub authentication_methods: Vec<AuthenticationMethod>,
