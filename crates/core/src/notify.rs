@@ -35,6 +35,10 @@ pub enum NotificationKind {
     HeldForApproval,
     /// A held case expired without a decision and was rejected: nothing was changed.
     HoldExpired,
+    /// HR rescinded a termination that had taken effect, but the case was not restored (the
+    /// rescind came after the policy's `[restore] rescind_within_days`, or the case could not
+    /// be restored then): an operator decides.
+    RescindNotRestored,
 }
 
 impl NotificationKind {
@@ -53,6 +57,7 @@ impl NotificationKind {
             Self::BrakeTripped => "Terminations held: blast-radius brake",
             Self::HeldForApproval => "Termination of a protected person held for approval",
             Self::HoldExpired => "Held termination expired and was rejected",
+            Self::RescindNotRestored => "Termination rescinded by HR but not restored",
         }
     }
 }

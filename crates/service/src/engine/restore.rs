@@ -11,6 +11,7 @@ use offboard_core::case::{Actor, CaseStatus, Restore};
 use offboard_core::evidence::{Outcome, RecordBody};
 use offboard_core::ids::CaseId;
 use offboard_core::messages::StepMessage;
+use offboard_core::notify::NotificationKind;
 use offboard_core::ports::Versioned;
 
 use super::Engine;
@@ -100,5 +101,70 @@ impl Engine {
             .await?;
         }
         Ok(RestoreStarted { case, reverse })
+    }
+
+    /// Records on the ended (or still running) case `id` that HR rescinded its termination
+    /// but the case is not restored, and why (`why`: the rescind came after the policy's
+    /// days, or a restore could not start), and notifies the operators: a late rescind is
+    /// never dropped in silence. An ended case is sealed again (a new generation over the
+    /// added record); a running one is sealed when it ends.
+    pub async fn rescind_not_restored(
+        &self,
+        id: &CaseId,
+        by: Actor,
+        note: &str,
+        why: &str,
+    ) -> Result<offboard_core::case::Case, EngineError> {
+        let Versioned { value: case, .. } = self.load(id).await?;
+        let body = RecordBody {
+            target_ids: vec![case.id.to_string()],
+            actor: by.describe(),
+            reason: Some(note.to_owned()),
+            details: Some(serde_json::json!({
+                "caseStatus": case.status,
+                "by": by,
+                "restored": false,
+                "why": why,
+            })),
+            ..self.evidence.body(
+                "rescind",
+                "offboard",
+                "rescind received after the termination took effect: not restored, an operator decides",
+                Outcome::Noted,
+                self.clock.now(),
+            )
+        };
+        // A redelivered rescind (the same note names the same HR message) is recorded once.
+        let period = offboard_core::evidence::period_of(case.event.effective_at());
+        let recorded = self
+            .evidence
+            .store()
+            .records(&period, &case.id)
+            .await
+            .map_err(crate::evidence::EvidenceFailure::from)?
+            .into_iter()
+            .filter_map(|r| r.record.ok())
+            .any(|r| r.body.step == "rescind" && r.body.reason.as_deref() == Some(note));
+        if !recorded {
+            self.evidence.append(&case, body).await?;
+        }
+        if matches!(
+            case.status,
+            CaseStatus::Completed | CaseStatus::CompletedWithExceptions
+        ) {
+            self.evidence.reseal(&case).await?;
+        }
+        self.notify(
+            &case,
+            NotificationKind::RescindNotRestored,
+            &format!("HR rescinded the termination ({note}), but access was not put back: {why}"),
+            &format!(
+                "Check with HR that the person still works here. If so, restore the case with POST /api/cases/{}/restore {{\"reason\": \"...\"}} (another operator than the one who raised it; preview it with offboard plan --restore {}); if not, nothing to do.",
+                case.id, case.id
+            ),
+            &format!("rescind:{note}"),
+        )
+        .await?;
+        Ok(case)
     }
 }

@@ -23,7 +23,8 @@ pub fn what_label(kind: NotificationKind) -> &'static str {
         | NotificationKind::PossibleExfiltration
         | NotificationKind::BrakeTripped
         | NotificationKind::HeldForApproval
-        | NotificationKind::HoldExpired => "What happened",
+        | NotificationKind::HoldExpired
+        | NotificationKind::RescindNotRestored => "What happened",
         NotificationKind::StepFailed
         | NotificationKind::CaseCompletedWithExceptions
         | NotificationKind::LeaverNotResolved
