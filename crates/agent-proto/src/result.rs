@@ -180,6 +180,17 @@ pub enum RefusalReason {
         /// The group's DN.
         group_dn: String,
     },
+    /// A restore asked to move the account into an OU the agent does not manage.
+    OuOutsideManagedOus {
+        /// The OU's DN.
+        ou: String,
+    },
+    /// A restore asked to add the account to a protected (administrative) group.
+    #[serde(rename_all = "camelCase")]
+    ProtectedGroup {
+        /// The group's DN.
+        group_dn: String,
+    },
 }
 
 /// Whether the account is hidden from Exchange address lists.

@@ -39,6 +39,9 @@ pub enum NotificationKind {
     /// rescind came after the policy's `[restore] rescind_within_days`, or the case could not
     /// be restored then): an operator decides.
     RescindNotRestored,
+    /// A restore put access back: the person and their manager are told what could not come
+    /// back and what to do.
+    RestoreLost,
 }
 
 impl NotificationKind {
@@ -58,6 +61,7 @@ impl NotificationKind {
             Self::HeldForApproval => "Termination of a protected person held for approval",
             Self::HoldExpired => "Held termination expired and was rejected",
             Self::RescindNotRestored => "Termination rescinded by HR but not restored",
+            Self::RestoreLost => "Your access is back: what could not come back",
         }
     }
 }
@@ -80,4 +84,8 @@ pub struct Notification {
     pub at: DateTime<Utc>,
     /// A de-duplication key: the same key is delivered once.
     pub key: String,
+    /// People the notice is also for, by mail address (the person and their manager after a
+    /// restore): the mail sink sends to them besides its configured recipients.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<String>,
 }

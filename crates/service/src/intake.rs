@@ -425,7 +425,10 @@ impl Intake {
                 transient: e.is_transient(),
                 detail: e.to_string(),
             })?;
-        tracing::warn!(why, "rescind after the effective time recorded, not restored");
+        tracing::warn!(
+            why,
+            "rescind after the effective time recorded, not restored"
+        );
         Ok(RescindOutcome::Recorded(
             Receipt {
                 case_id: case.id,

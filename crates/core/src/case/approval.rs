@@ -165,6 +165,9 @@ pub struct Restore {
     pub reason: String,
     /// How many restores the case has had (a second one changes nothing).
     pub count: u32,
+    /// The directory roles this restore holds for a second approval, and the decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<super::roles_approval::RolesApproval>,
 }
 
 /// A decision offboard refuses.

@@ -21,6 +21,7 @@
 pub mod approval;
 mod cut;
 mod flag;
+pub mod roles_approval;
 pub(crate) mod status;
 
 use chrono::{DateTime, Utc};
@@ -31,6 +32,7 @@ pub use approval::{
 };
 pub use cut::{CutStep, SignInCut};
 pub use flag::{CaseFlag, CaseFlagKind};
+pub use roles_approval::{RolesApproval, RolesDecisionError};
 pub use status::CaseStatus;
 
 use crate::event::{Source, TerminationEvent, TerminationKind};

@@ -24,7 +24,8 @@ pub fn what_label(kind: NotificationKind) -> &'static str {
         | NotificationKind::BrakeTripped
         | NotificationKind::HeldForApproval
         | NotificationKind::HoldExpired
-        | NotificationKind::RescindNotRestored => "What happened",
+        | NotificationKind::RescindNotRestored
+        | NotificationKind::RestoreLost => "What happened",
         NotificationKind::StepFailed
         | NotificationKind::CaseCompletedWithExceptions
         | NotificationKind::LeaverNotResolved
