@@ -28,11 +28,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use approval::{
-    Actor, ActorKind, Approval, Decision, DecisionError, Hold, HoldReason, Restore,
+    Actor, ActorKind, Approval, Decision, DecisionError, Hold, HoldReason, Restore, RolesApproval,
 };
 pub use cut::{CutStep, SignInCut};
 pub use flag::{CaseFlag, CaseFlagKind};
-pub use roles_approval::{RolesApproval, RolesDecisionError};
+pub use roles_approval::RolesDecisionError;
 pub use status::CaseStatus;
 
 use crate::event::{Source, TerminationEvent, TerminationKind};

@@ -2,23 +2,11 @@
 //! itself. It holds them (`awaiting approval`) and a second operator releases or refuses them
 //! — someone other than the person who asked for the restore and other than anyone who
 //! approved the case before (four eyes twice: an administrator's access comes back only when
-//! two more people agree).
+//! two more people agree). What is held lives on the restore (`approval::RolesApproval`).
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::approval::{Actor, Decision, Restore};
-
-/// The directory roles a restore holds for a second approval, and the decision on them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RolesApproval {
-    /// The roles held, by name (or definition id).
-    pub roles: Vec<String>,
-    /// The decision, once made; `None` while the roles await approval.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decision: Option<Decision>,
-}
 
 /// A decision on held directory roles that offboard refuses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,7 +87,7 @@ impl Restore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::approval::ActorKind;
+    use crate::case::approval::{ActorKind, RolesApproval};
 
     fn person(id: &str) -> Actor {
         Actor {
