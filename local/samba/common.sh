@@ -7,7 +7,7 @@
 #   exch  - schema extended with the Exchange attributes (msExchHideFromAddressLists, mailNickname)
 #   plain - Samba's own schema, without them (what most test labs and non-Exchange forests look like)
 
-OFFBOARD_SAMBA_SCRIPT_VERSION=3
+OFFBOARD_SAMBA_SCRIPT_VERSION=4
 
 SAMBA_REALM="${OFFBOARD_SAMBA_REALM:-OFFBOARD.TEST}"
 SAMBA_DOMAIN="${OFFBOARD_SAMBA_DOMAIN:-OFFBOARD}"

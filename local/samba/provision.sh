@@ -173,7 +173,8 @@ LDIF
     on_users+="(OA;CIIO;WP;$name;$user_cls;$sid)(OA;CIIO;WP;$cn;$user_cls;$sid)"
     on_users+="(OA;CIIO;SD;;$user_cls;$sid)"
     if [ "$inst" = exch ]; then on_users+="(OA;CIIO;WP;$hide;$user_cls;$sid)"; fi
-    samba-tool dsacl set --objectdn="$SAMBA_USERS_OU" --sddl="$on_users" \
+    # Create User objects on the managed OU: a restore moves the account back into it.
+    samba-tool dsacl set --objectdn="$SAMBA_USERS_OU" --sddl="$on_users(OA;;CC;$user_cls;;$sid)" \
         -H "tdb://$dir/private/sam.ldb" -s "$dir/etc/smb.conf" >/dev/null
     samba-tool dsacl set --objectdn="$SAMBA_DISABLED_OU" --sddl="$on_users(OA;;CC;$user_cls;;$sid)" \
         -H "tdb://$dir/private/sam.ldb" -s "$dir/etc/smb.conf" >/dev/null

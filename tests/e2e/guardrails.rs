@@ -106,7 +106,7 @@ fn is_done(c: &CaseTimeline) -> bool {
 }
 
 /// The built-in policy with `changes` applied, written to a file in `dir`.
-fn policy_file(dir: &std::path::Path, changes: &[(&str, &str)]) -> String {
+pub(crate) fn policy_file(dir: &std::path::Path, changes: &[(&str, &str)]) -> String {
     let mut text = offboard_core::policy::DEFAULT_POLICY.to_owned();
     for (from, to) in changes {
         assert!(text.contains(from), "the built-in policy has `{from}`");

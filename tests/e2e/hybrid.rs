@@ -40,7 +40,7 @@ pub(crate) struct Rig {
     pub(crate) hybrid: Hybrid,
     samba: Samba,
     pub(crate) user: AdUser,
-    groups: Vec<String>,
+    pub(crate) groups: Vec<String>,
     _policy_dir: tempfile::TempDir,
 }
 

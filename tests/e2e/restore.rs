@@ -1,5 +1,6 @@
-//! Undoing a mistaken termination, end to end on both backends: a rescind from HR that
-//! arrives after the effective time (within the policy's days) restores a cloud-only leaver
+//! Undoing a mistaken termination, end to end on both backends: a BambooHR reinstatement that
+//! arrives after the effective time (within the policy's days) finds the person's completed
+//! case and restores a cloud-only leaver
 //! to their snapshot — read back from the tenant simulator's state, not from offboard's
 //! records — and the case's evidence lists what could not come back; a second restore, asked
 //! by an operator, changes nothing (the simulator's request log shows no new write). The
@@ -14,7 +15,7 @@ use offboard_core::case::CaseStatus;
 use offboard_core::plan::{RestoreAction, StepKind, StepStatus};
 use offboard_testkit::{Backend, TestApp};
 
-use crate::guardrails::app_with;
+use crate::guardrails::policy_file;
 use crate::helpers::{event_id, generic_rescind};
 use crate::pipeline::{ADELE, finished, only_removable_groups, upn, writes_about};
 
@@ -67,22 +68,50 @@ async fn done_again(app: &TestApp, id: &str, restores: u32) -> CaseTimeline {
 }
 
 async fn run(backend: Backend) {
-    let (app, _dir) = app_with(
-        backend,
+    // Notices go out as mail too (Graph sendMail, which the simulator keeps).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = policy_file(
+        dir.path(),
         &[("rescind_within_days = 0", "rescind_within_days = 7")],
-    )
+    );
+    let app = offboard_testkit::spawn_app_with(backend, Default::default(), |s| {
+        s.insert("OFFBOARD_POLICY_FILE".into(), policy);
+        s.insert(
+            "OFFBOARD_NOTIFY_MAIL_FROM".into(),
+            "GradyA@contoso.com".into(),
+        );
+        s.insert(
+            "OFFBOARD_NOTIFY_MAIL_TO".into(),
+            "compliance@contoso.com".into(),
+        );
+    })
     .await;
     only_removable_groups(&app, ADELE);
+    // Adele holds a (non-privileged) directory role: it comes back only with a second approval.
+    app.sim.with_state(|t| {
+        t.role_assignments
+            .push(standin_tenant::model::RoleAssignment {
+                id: "restore-test-role".into(),
+                principal_id: ADELE.into(),
+                role_definition_id: COMPLIANCE_ADMIN.into(),
+                directory_scope_id: "/".into(),
+            })
+    });
     let before = view(&app, ADELE);
 
-    let evt = event_id();
+    // BambooHR terminates Adele with a termination date two days ago (end of that day in the
+    // company zone: already effective).
+    let mail = upn(&app, ADELE);
+    let date = (chrono::Utc::now() - chrono::Duration::days(2))
+        .date_naive()
+        .to_string();
     let t = app
-        .post_generic(&json!({
-            "type": "employee.terminated",
-            "timestamp": chrono::Utc::now().to_rfc3339(),
-            "data": {"eventId": evt, "employee": {"employeeId": "E1001"},
-                     "effectiveAt": chrono::Utc::now().to_rfc3339(), "kind": "involuntary"}
-        }))
+        .post_bamboohr(&json!({"employees": [{
+            "id": "7001", "action": "Updated", "timestamp": chrono::Utc::now().to_rfc3339(),
+            "fields": {"Work Email": mail, "Employee #": "E1001",
+                       "Employment Status": "Terminated", "Termination Date": date,
+                       "Termination Type": "Involuntary"},
+            "changedFields": ["Employment Status"]}]}))
         .await;
     assert_eq!(t.status, 202, "{}", t.json);
     let id = t.body::<CaseReceipt>().case_id.to_string();
@@ -121,10 +150,17 @@ async fn run(backend: Backend) {
         assert_eq!(view(&app, ADELE), cut, "the preview changed nothing");
     }
 
-    // HR rescinds after the effective time: the case is restored, not refused.
-    let r = app.post_generic(&generic_rescind(&event_id(), &evt)).await;
+    // BambooHR reinstates her after the effective time: the completed case is found by the
+    // person (no case of hers is open) and restored, not refused.
+    let r = app
+        .post_bamboohr(&json!({"employees": [{"id": "7001", "fields": {
+            "Work Email": mail, "Employment Status": "Full-Time"},
+            "changedFields": ["Employment Status"]}]}))
+        .await;
     assert_eq!(r.status, 202, "{}", r.json);
-    assert_eq!(r.body::<CaseReceipt>().status, CaseStatus::Running);
+    assert_eq!(r.json["cancelled"][0]["caseId"], id.as_str(), "{}", r.json);
+    assert_eq!(r.json["cancelled"][0]["outcome"], "restoring", "{}", r.json);
+    assert_eq!(r.json["cancelled"][0]["status"], "running", "{}", r.json);
     let restored = done_again(&app, &id, 1).await;
     assert_eq!(
         restored.case.status,
@@ -162,7 +198,7 @@ async fn run(backend: Backend) {
         .find(|r| r.body.step == "restore")
         .expect("the restore record");
     assert!(
-        record.body.actor.contains("rescind from generic"),
+        record.body.actor.contains("rescind from bamboohr"),
         "{}",
         record.body.actor
     );
@@ -175,6 +211,43 @@ async fn run(backend: Backend) {
     for k in ["revoke-sessions", "reset-password", "remove-auth-methods"] {
         assert!(lost.contains(&k), "{k} in {lost:?}");
     }
+    // The person and their manager are told, by mail as the simulator delivered it, what could
+    // not come back and what to do; the restore record names whom it told.
+    let (person, manager) = {
+        let t = app.sim.state();
+        let u = t.user(ADELE).expect("Adele");
+        let m = t
+            .user(u.manager_id.as_deref().expect("a manager"))
+            .expect("the manager");
+        (
+            u.mail
+                .clone()
+                .unwrap_or_else(|| u.user_principal_name.clone()),
+            m.mail
+                .clone()
+                .unwrap_or_else(|| m.user_principal_name.clone()),
+        )
+    };
+    let told = wait_for_mail(&app, "Your access is back").await;
+    for who in [&person, &manager] {
+        assert!(
+            told.to.iter().any(|t| t.eq_ignore_ascii_case(who)),
+            "{who} in {:?}",
+            told.to
+        );
+    }
+    for what in [
+        "MFA methods were deleted",
+        "Temporary Access Pass",
+        "sign in again",
+    ] {
+        assert!(told.body.contains(what), "{what} in {}", told.body);
+    }
+    let named = record.body.details.as_ref().unwrap()["toldWhatCannotComeBack"]
+        .as_array()
+        .expect("whom the restore told")
+        .len();
+    assert_eq!(named, 2);
 
     // A second restore, asked by an operator: every step finds its state back, no write.
     let writes = writes_about(&app, ADELE, &upn(&app, ADELE)).len();
@@ -198,7 +271,74 @@ async fn run(backend: Backend) {
         "the second restore wrote nothing"
     );
     assert_eq!(view(&app, ADELE), before);
+
+    // The directory role: removed by the termination, held by the restore (not back in the
+    // tenant) until a second approval by someone other than the restore's asker.
+    assert!(
+        !has_role(&app),
+        "the restore does not give the role back by itself"
+    );
+    let held = twice.case.restored.as_ref().and_then(|r| r.roles.clone());
+    assert!(
+        held.as_ref()
+            .is_some_and(|h| h.decision.is_none() && !h.roles.is_empty()),
+        "{held:?}"
+    );
+    let path = format!("/api/cases/{id}/restore/roles/approve");
+    let body = json!({"reason": "the person keeps their compliance duties"});
+    let own = app.post_as(&app.operator_token, &path, &body).await;
+    assert_eq!(own.status, 403, "the restore's asker: {}", own.json);
+    let second = app.token(offboard_testkit::AUDITOR_UPN, &["Offboard.Operator"]);
+    let ok = app.post_as(&second, &path, &body).await;
+    assert_eq!(ok.status, 200, "{}", ok.json);
+    let released = app
+        .wait_case(&id, Duration::from_secs(120), |c| {
+            c.case
+                .plan
+                .as_ref()
+                .and_then(|p| p.step(StepKind::Restore(RestoreAction::DirectoryRoles)))
+                .is_some_and(|s| s.status.is_terminal())
+                && matches!(
+                    c.case.status,
+                    CaseStatus::Completed | CaseStatus::CompletedWithExceptions
+                )
+        })
+        .await;
+    assert_eq!(released.case.status, CaseStatus::Completed);
+    assert!(has_role(&app), "the second approval put the role back");
+    let again = app
+        .post_as(
+            &second,
+            &format!("/api/cases/{id}/restore/roles/reject"),
+            &body,
+        )
+        .await;
+    assert_eq!(again.status, 409, "decided once: {}", again.json);
+    // Who released it and when, in the sealed evidence.
+    let ev: VerifiedPacket = app.get(&format!("/api/cases/{id}/evidence")).await.body();
+    assert!(ev.verification.ok, "{:?}", ev.verification);
+    let decision = ev
+        .packet
+        .expect("packet")
+        .records
+        .into_iter()
+        .find(|r| r.body.step == "restore-roles")
+        .expect("the decision is recorded");
+    assert!(
+        decision.body.actor.contains(offboard_testkit::AUDITOR_UPN),
+        "{}",
+        decision.body.actor
+    );
     app.shutdown().await;
+}
+
+const COMPLIANCE_ADMIN: &str = standin_tenant::demo::role_ids::COMPLIANCE_ADMINISTRATOR;
+
+/// Whether Adele holds the Compliance Administrator role, as the simulator holds it.
+fn has_role(app: &TestApp) -> bool {
+    app.sim.state().role_assignments.iter().any(|a| {
+        a.principal_id == ADELE && a.role_definition_id.eq_ignore_ascii_case(COMPLIANCE_ADMIN)
+    })
 }
 
 mod a_rescind_after_the_effective_time_restores_the_snapshot_and_a_second_restore_changes_nothing {
@@ -219,6 +359,7 @@ mod a_rescind_after_the_effective_time_restores_the_snapshot_and_a_second_restor
 #[tokio::test]
 async fn an_operators_restore_enables_a_synced_leaver_in_ad_through_the_agent() {
     use crate::hybrid::{DIEGO, UAC_BEFORE, must, rig, uac};
+    use offboard_testkit::samba::attr;
     let r = rig(
         standin_tenant::SimConfig {
             directory_sync_delay: Some(Duration::from_secs(1)),
@@ -238,7 +379,44 @@ async fn an_operators_restore_enables_a_synced_leaver_in_ad_through_the_agent() 
         "{:?}",
         ended.case.plan
     );
-    assert_eq!(uac(&r.ad().await), UAC_BEFORE | 0x2, "disabled in AD");
+    let cut = r.ad().await;
+    assert_eq!(uac(&cut), UAC_BEFORE | 0x2, "disabled in AD");
+    assert_ne!(cut.dn, r.user.dn, "moved to the disabled-users OU");
+    assert!(member_of(&cut).is_empty(), "groups removed");
+
+    // HR rescinds after the effective time, but this policy restores no rescind by itself
+    // (`rescind_within_days = 0`): refused, recorded on the case and the operators told —
+    // by mail, as the simulator delivered it — and nothing in AD changes.
+    let rescind_id = event_id();
+    let late = r
+        .app
+        .post_generic(&generic_rescind(&rescind_id, &ended.case.source_event_id))
+        .await;
+    assert_eq!(late.status, 409, "{}", late.json);
+    assert_eq!(late.json["caseId"], id.as_str(), "{}", late.json);
+    const LATE: &str = "Termination rescinded by HR but not restored";
+    r.app.wait_log(Duration::from_secs(60), LATE).await;
+    let log = r.app.handler_log();
+    let told = log.lines().find(|l| l.contains(LATE)).expect("the notice");
+    assert!(told.contains(&rescind_id), "{told}");
+    assert!(told.contains("/restore"), "{told}");
+    let recorded: VerifiedPacket = r.app.get(&format!("/api/cases/{id}/evidence")).await.body();
+    assert!(recorded.verification.ok, "{:?}", recorded.verification);
+    assert!(
+        recorded
+            .packet
+            .expect("packet")
+            .records
+            .iter()
+            .any(|rec| rec.body.step == "rescind"
+                && rec
+                    .body
+                    .reason
+                    .as_deref()
+                    .is_some_and(|n| n.contains(&rescind_id))),
+        "the late rescind is in the evidence"
+    );
+    assert_eq!(uac(&r.ad().await), UAC_BEFORE | 0x2, "still disabled in AD");
 
     let answer = r
         .app
@@ -255,7 +433,14 @@ async fn an_operators_restore_enables_a_synced_leaver_in_ad_through_the_agent() 
     assert_eq!(
         accepted.restore.steps[0].kind,
         StepKind::Restore(RestoreAction::AdEnable),
-        "AD first"
+        "AD first: {:?}; the case: {:?}",
+        accepted.restore.steps,
+        r.app.timeline(&id).await.case.plan
+    );
+    assert_eq!(
+        accepted.restore.steps[1].kind,
+        StepKind::Restore(RestoreAction::AdGroupsAndOu),
+        "then its OU and groups"
     );
     assert!(
         accepted
@@ -266,15 +451,27 @@ async fn an_operators_restore_enables_a_synced_leaver_in_ad_through_the_agent() 
         "the AD password reset is listed as not coming back"
     );
     let restored = done_again(&r.app, &id, 1).await;
-    let s = restored
-        .case
-        .plan
-        .as_ref()
-        .and_then(|p| p.step(StepKind::Restore(RestoreAction::AdEnable)))
-        .expect("planned");
-    assert_eq!(s.status, StepStatus::Verified, "{s:?}");
-    // Samba says so: enabled, every other bit as before.
-    assert_eq!(uac(&r.ad().await), UAC_BEFORE);
+    for a in [RestoreAction::AdEnable, RestoreAction::AdGroupsAndOu] {
+        let s = restored
+            .case
+            .plan
+            .as_ref()
+            .and_then(|p| p.step(StepKind::Restore(a)))
+            .expect("planned");
+        assert_eq!(s.status, StepStatus::Verified, "{a}: {s:?}");
+    }
+    // Samba says so: enabled, every other bit as before, back in its OU and its groups.
+    let back = r.ad().await;
+    assert_eq!(uac(&back), UAC_BEFORE);
+    assert!(
+        back.dn.eq_ignore_ascii_case(&r.user.dn),
+        "{} back at {}",
+        back.dn,
+        r.user.dn
+    );
+    let mut want: Vec<String> = r.groups.iter().map(|g| g.to_ascii_lowercase()).collect();
+    want.sort();
+    assert_eq!(member_of(&back), want, "back in its AD groups");
     // And directory sync carries it to the cloud account. The simulator runs its sync cycle
     // before it answers a request; once the restore is done nothing may ask it anything, so
     // the test runs the cycle itself, as Entra Connect's schedule would.
@@ -293,7 +490,71 @@ async fn an_operators_restore_enables_a_synced_leaver_in_ad_through_the_agent() 
         tokio::time::sleep(Duration::from_millis(250)).await;
         r.app.sim.run_directory_sync();
     }
+
+    // A second restore finds everything back: Samba's update sequence number of the account
+    // does not move.
+    let usn = attr(&r.ad().await, "uSNChanged");
+    let again = r
+        .app
+        .client
+        .post(format!("{}/api/cases/{id}/restore", r.app.base_url()))
+        .header("x-functions-key", &r.app.function_key)
+        .bearer_auth(&r.app.operator_token)
+        .json(&json!({"reason": "checked again"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(again.status().as_u16(), 202);
+    done_again(&r.app, &id, 2).await;
+    let still = r.ad().await;
+    assert_eq!(
+        attr(&still, "uSNChanged"),
+        usn,
+        "the second restore changed nothing in AD"
+    );
+    assert_eq!(member_of(&still), want);
+
     sync.stop().await;
     agent.stop().await;
     r.app.shutdown().await;
+}
+
+/// The account's direct AD groups (lower-case DNs, sorted), as Samba reads them.
+fn member_of(e: &ldap3::SearchEntry) -> Vec<String> {
+    let mut v: Vec<String> = e
+        .attrs
+        .get("memberOf")
+        .map(|v| v.iter().map(|g| g.to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// The first mail the simulator accepted whose subject contains `subject`, waiting up to a
+/// minute for the notify queue to deliver it.
+async fn wait_for_mail(app: &TestApp, subject: &str) -> standin_tenant::model::SentMail {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(m) = app
+            .sim
+            .state()
+            .sent_mail
+            .into_iter()
+            .find(|m| m.subject.contains(subject))
+        {
+            return m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no mail about {subject:?}; the handler said: {}",
+            app.handler_log()
+                .lines()
+                .filter(|l| l.contains("RestoreLost")
+                    || l.contains("sendMail")
+                    || l.contains("Your access"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -158,6 +158,22 @@ pub enum Action {
     /// Clear the ACCOUNTDISABLE bit (0x2) of `userAccountControl`, keeping every other bit: a
     /// restore after a mistaken termination. Already enabled: `alreadyDone`.
     Enable,
+    /// Move the account back under `ou` (same RDN), where it lived before a termination moved
+    /// it to the disabled-users OU: a restore. `ou` must be one of the managed OUs (or under
+    /// one); already there: `alreadyDone`.
+    #[serde(rename_all = "camelCase")]
+    MoveToOu {
+        /// The distinguished name of the OU to move the account into.
+        ou: String,
+    },
+    /// Add the account back to each group in `groups` (distinguished names): a restore of the
+    /// memberships a termination removed. Each group must be under a managed group OU and must
+    /// not be a protected group; one item per group, `alreadyDone` where it is a member.
+    #[serde(rename_all = "camelCase")]
+    AddGroupMemberships {
+        /// The groups, by distinguished name.
+        groups: Vec<String>,
+    },
 }
 
 impl Action {
@@ -178,6 +194,8 @@ impl Action {
             Self::ReadBack => "readBack",
             Self::ListEnabledUsers => "listEnabledUsers",
             Self::Enable => "enable",
+            Self::MoveToOu { .. } => "moveToOu",
+            Self::AddGroupMemberships { .. } => "addGroupMemberships",
         }
     }
 }

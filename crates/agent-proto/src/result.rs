@@ -184,6 +184,17 @@ pub enum RefusalReason {
         /// The group's DN.
         group_dn: String,
     },
+    /// A restore asked to move the account into an OU the agent does not manage.
+    OuOutsideManagedOus {
+        /// The OU's DN.
+        ou: String,
+    },
+    /// A restore asked to add the account to a protected (administrative) group.
+    #[serde(rename_all = "camelCase")]
+    ProtectedGroup {
+        /// The group's DN.
+        group_dn: String,
+    },
 }
 
 /// An enabled user account under a managed OU, as [`crate::Action::ListEnabledUsers`]

@@ -570,12 +570,36 @@ impl Session {
         }
     }
 
-    /// Moves the entry under `new_parent`, keeping its RDN.
+    /// Adds `user_dn` to the group's `member` (a restore). `Ok(false)` when it already was a
+    /// member (AD answers entryAlreadyExists for a linked value, Samba attributeOrValueExists).
+    pub async fn add_member(&mut self, group_dn: &str, user_dn: &str) -> Result<bool, AdError> {
+        match self
+            .modify(
+                group_dn,
+                vec![Mod::Add(
+                    b"member".to_vec(),
+                    HashSet::from([user_dn.as_bytes().to_vec()]),
+                )],
+                "add group member",
+            )
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(e) if matches!(e.rc(), Some(rc::VALUE_EXISTS) | Some(rc::ALREADY_EXISTS)) => {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Moves the entry under `new_parent`, keeping its RDN (`operation` names the move in
+    /// errors).
     pub async fn move_entry(
         &mut self,
         dn: &str,
         rdn: &str,
         new_parent: &str,
+        operation: &str,
     ) -> Result<(), AdError> {
         let url = self.settings.url.clone();
         let res = self
@@ -583,10 +607,10 @@ impl Session {
             .with_timeout(self.settings.timeout)
             .modifydn(dn, rdn, true, Some(new_parent))
             .await
-            .map_err(|e| AdError::from_ldap(&url, "move to the disabled-users OU", e))?;
+            .map_err(|e| AdError::from_ldap(&url, operation, e))?;
         if res.rc != 0 {
             return Err(AdError::Operation {
-                operation: "move to the disabled-users OU".into(),
+                operation: operation.into(),
                 rc: res.rc,
                 text: res.text,
             });

@@ -14,6 +14,8 @@ use secrecy::SecretString;
 use crate::ad::{self, AdError, DirectorySettings, HIDE_ATTRIBUTE, Session, UserEntry};
 use crate::dn::{Dn, leaf_rdn};
 
+mod restore;
+
 /// The OUs and groups the rails are built from.
 #[derive(Clone, Debug)]
 pub struct Scope {
@@ -427,7 +429,12 @@ impl Executor {
                     Outcome::AlreadyDone
                 } else {
                     match session
-                        .move_entry(&user.dn, leaf_rdn(&user.dn), &self.scope.disabled_ou)
+                        .move_entry(
+                            &user.dn,
+                            leaf_rdn(&user.dn),
+                            &self.scope.disabled_ou,
+                            "move to the disabled-users OU",
+                        )
                         .await
                     {
                         Err(e) if e.rc() == Some(ad::rc::ALREADY_EXISTS) => {
@@ -450,6 +457,12 @@ impl Executor {
                         }
                     }
                 }
+            }
+            Action::MoveToOu { ou } => self.move_to_ou(session, user, ou, hide_in_schema).await?,
+            Action::AddGroupMemberships { groups } => {
+                return self
+                    .add_to_groups(session, user, groups, hide_in_schema)
+                    .await;
             }
             Action::Stamp { date } => {
                 let text = stamp_text(case_id, *date);

@@ -35,6 +35,13 @@ pub enum NotificationKind {
     HeldForApproval,
     /// A held case expired without a decision and was rejected: nothing was changed.
     HoldExpired,
+    /// HR rescinded a termination that had taken effect, but the case was not restored (the
+    /// rescind came after the policy's `[restore] rescind_within_days`, or the case could not
+    /// be restored then): an operator decides.
+    RescindNotRestored,
+    /// A restore put access back: the person and their manager are told what could not come
+    /// back and what to do.
+    RestoreLost,
 }
 
 impl NotificationKind {
@@ -53,6 +60,8 @@ impl NotificationKind {
             Self::BrakeTripped => "Terminations held: blast-radius brake",
             Self::HeldForApproval => "Termination of a protected person held for approval",
             Self::HoldExpired => "Held termination expired and was rejected",
+            Self::RescindNotRestored => "Termination rescinded by HR but not restored",
+            Self::RestoreLost => "Your access is back: what could not come back",
         }
     }
 }
@@ -75,4 +84,8 @@ pub struct Notification {
     pub at: DateTime<Utc>,
     /// A de-duplication key: the same key is delivered once.
     pub key: String,
+    /// People the notice is also for, by mail address (the person and their manager after a
+    /// restore): the mail sink sends to them besides its configured recipients.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<String>,
 }

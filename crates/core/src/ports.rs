@@ -187,6 +187,14 @@ pub trait CaseStore: Send + Sync {
         source: Source,
         subject_id: &str,
     ) -> Result<Vec<CaseId>, StoreError>;
+    /// The latest case from `source` about the person the source calls `subject_id` that
+    /// ended after changing access (`completed` or `completed_with_exceptions`), by effective
+    /// time — what a reinstatement that names the person rescinds once no case is open.
+    async fn latest_ended_for_subject(
+        &self,
+        source: Source,
+        subject_id: &str,
+    ) -> Result<Option<CaseId>, StoreError>;
 }
 
 /// Where SCIM user resources live (offboard as a SCIM service provider).

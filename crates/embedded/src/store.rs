@@ -303,6 +303,36 @@ impl CaseStore for Embedded {
         })
         .await
     }
+
+    async fn latest_ended_for_subject(
+        &self,
+        source: Source,
+        subject_id: &str,
+    ) -> Result<Option<CaseId>, StoreError> {
+        let key = format!("{source}:{subject_id}");
+        self.with(move |conn| {
+            let id: Option<String> = conn
+                .query_row(
+                    "SELECT id FROM cases WHERE subject_key = ?1 AND status IN (?2, ?3)
+                     ORDER BY effective_at DESC, id DESC LIMIT 1",
+                    params![
+                        key,
+                        CaseStatus::Completed.as_str(),
+                        CaseStatus::CompletedWithExceptions.as_str()
+                    ],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(store_err)?;
+            id.map(|id| {
+                CaseId::parse(&id).map_err(|e| StoreError::Permanent {
+                    detail: e.to_string(),
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
 }
 
 #[async_trait]

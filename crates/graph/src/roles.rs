@@ -43,6 +43,28 @@ impl GraphClient {
         self.execute_empty(&call).await
     }
 
+    /// Assigns a directory role to the principal again, directory-wide (a restore after a
+    /// second approval): `POST /roleManagement/directory/roleAssignments`
+    /// `{"principalId", "roleDefinitionId", "directoryScopeId": "/"}` → 201 with the new
+    /// assignment.
+    pub async fn add_role_assignment(
+        &self,
+        principal_id: &str,
+        role_definition_id: &str,
+    ) -> Result<Reply<RoleAssignment>, GraphError> {
+        let call = Call::new(
+            Method::POST,
+            "/roleManagement/directory/roleAssignments".to_owned(),
+            "addRoleAssignment",
+        )
+        .json(serde_json::json!({
+            "principalId": principal_id,
+            "roleDefinitionId": role_definition_id,
+            "directoryScopeId": "/",
+        }));
+        self.execute_json(&call).await
+    }
+
     /// App roles granted to the user (`GET /users/{id}/appRoleAssignments`).
     pub async fn app_role_assignments(
         &self,

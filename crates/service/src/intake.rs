@@ -60,6 +60,11 @@ pub enum RescindOutcome {
     /// The termination had taken effect and the rescind came within the policy's
     /// `[restore] rescind_within_days`: the case is being restored from its snapshot.
     Restoring(Receipt),
+    /// The termination had taken effect and the case was not restored (the rescind came
+    /// after the policy's days, or the case could not be restored then): the rescind is
+    /// recorded in the case's evidence and the operators are notified to decide. With why it
+    /// was not restored.
+    Recorded(Receipt, String),
     /// No case exists for that event: nothing to cancel.
     NoSuchCase(CaseId),
 }
@@ -362,18 +367,34 @@ impl Intake {
         };
         let case = case.value;
         let policy = k.engine.policy().restore;
-        if !policy.restores_rescind(case.event.effective_at(), self.clock.now()) {
-            return Err(refused.into());
-        }
         let by = Actor::rescind(case.event.source().as_str());
-        let started = k
-            .engine
-            .restore(id, by, note)
-            .await
-            .map_err(|e| IntakeError::Restore {
-                transient: e.is_transient(),
-                detail: e.to_string(),
-            })?;
+        let effective_at = case.event.effective_at();
+        if !policy.restores_rescind(effective_at, self.clock.now()) {
+            let why = if policy.rescind_within_days == 0 {
+                "the policy restores no rescind by itself ([restore] rescind_within_days = 0)"
+                    .to_owned()
+            } else {
+                format!(
+                    "it came more than {} day(s) after the effective time ({effective_at}), the policy's [restore] rescind_within_days",
+                    policy.rescind_within_days
+                )
+            };
+            return self.rescind_recorded(k, id, by, note, &why).await;
+        }
+        let started = match k.engine.restore(id, by.clone(), note).await {
+            Ok(started) => started,
+            Err(e) if e.is_transient() => {
+                return Err(IntakeError::Restore {
+                    transient: true,
+                    detail: e.to_string(),
+                });
+            }
+            Err(e) => {
+                return self
+                    .rescind_recorded(k, id, by, note, &format!("it could not be restored: {e}"))
+                    .await;
+            }
+        };
         tracing::info!(
             steps = started.reverse.steps.len(),
             "rescind after the effective time: restoring"
@@ -385,6 +406,39 @@ impl Intake {
             attached: false,
             sign_in_cut: None,
         }))
+    }
+
+    /// A rescind that does not restore: recorded on the case and the operators notified.
+    async fn rescind_recorded(
+        &self,
+        k: &KillSwitch,
+        id: &CaseId,
+        by: Actor,
+        note: &str,
+        why: &str,
+    ) -> Result<RescindOutcome, IntakeError> {
+        let case = k
+            .engine
+            .rescind_not_restored(id, by, note, why)
+            .await
+            .map_err(|e| IntakeError::Restore {
+                transient: e.is_transient(),
+                detail: e.to_string(),
+            })?;
+        tracing::warn!(
+            why,
+            "rescind after the effective time recorded, not restored"
+        );
+        Ok(RescindOutcome::Recorded(
+            Receipt {
+                case_id: case.id,
+                status: case.status,
+                created: false,
+                attached: false,
+                sign_in_cut: None,
+            },
+            why.to_owned(),
+        ))
     }
 
     async fn cancel(&self, id: &CaseId, note: &str) -> Result<RescindOutcome, IntakeError> {
@@ -447,21 +501,30 @@ impl Intake {
         Ok(())
     }
 
-    /// Cancels every open case from `source` about the person the source calls
-    /// `subject_id` (HR reinstated them). Cases already effective are reported, not changed.
+    /// Rescinds the termination of the person `source` calls `subject_id` (HR reinstated
+    /// them): every open case from `source` about them is cancelled (or, once effective,
+    /// handled as a late rescind); when none is open, the latest that ended after changing
+    /// access is restored within the policy's `[restore] rescind_within_days`, or the rescind
+    /// is recorded on it and the operators notified.
     pub async fn rescind_subject(
         &self,
         source: Source,
         subject_id: &str,
         note: &str,
-    ) -> Result<Vec<Result<Receipt, IntakeError>>, IntakeError> {
-        let ids = self.cases.open_for_subject(source, subject_id).await?;
+    ) -> Result<Vec<Result<RescindOutcome, IntakeError>>, IntakeError> {
+        let mut ids = self.cases.open_for_subject(source, subject_id).await?;
+        if ids.is_empty() {
+            ids.extend(
+                self.cases
+                    .latest_ended_for_subject(source, subject_id)
+                    .await?,
+            );
+        }
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(match self.rescind(&id, note).await {
-                Ok(RescindOutcome::Cancelled(r) | RescindOutcome::Restoring(r)) => Ok(r),
                 Ok(RescindOutcome::NoSuchCase(_)) => continue,
-                Err(e) => Err(e),
+                other => other,
             });
         }
         Ok(out)

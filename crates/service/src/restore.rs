@@ -42,6 +42,9 @@ pub enum RestoreError {
     /// A restore needs a reason.
     #[error("a restore needs a reason (\"reason\": \"...\")")]
     NoReason,
+    /// A decision on the directory roles a restore holds was refused.
+    #[error(transparent)]
+    Roles(#[from] offboard_core::case::RolesDecisionError),
     /// The evidence could not be read.
     #[error(transparent)]
     Evidence(#[from] EvidenceFailure),
@@ -52,7 +55,10 @@ impl RestoreError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Evidence(e) => e.is_transient(),
-            Self::NotRestorable { .. } | Self::SelfRestore { .. } | Self::NoReason => false,
+            Self::NotRestorable { .. }
+            | Self::SelfRestore { .. }
+            | Self::NoReason
+            | Self::Roles(_) => false,
         }
     }
 }
@@ -109,7 +115,9 @@ pub async fn reverse_plan(case: &Case, evidence: &Evidence) -> Result<ReversePla
             why: "it has no plan",
         })?;
     let snapshot = snapshot(&records).unwrap_or_else(|| plan.facts.clone());
-    Ok(reverse(&snapshot, &case_did(plan, &records)))
+    let mut did = case_did(plan, &records);
+    cut_dropped_ad_disable(case, &mut did);
+    Ok(reverse(&snapshot, &did))
 }
 
 /// The snapshot the `plan` record carries (the latest, should a case have several).
@@ -122,6 +130,24 @@ fn snapshot(records: &[EvidenceRecord]) -> Option<Facts> {
             let s = r.body.details.as_ref()?.get("snapshot")?;
             serde_json::from_value(s.clone()).ok()
         })
+}
+
+/// The inline sign-in cut stops at its budget and drops the answers still in flight: an AD
+/// disable the agent carried out then has no record, and the queued `ad-disable` that
+/// finishes the cut finds the account already disabled. So when the cut stopped without a
+/// verified `ad-disable` and the first AD state recorded shows the account disabled, the
+/// disable is the case's own (its command was sent), and a restore enables it again.
+fn cut_dropped_ad_disable(case: &Case, did: &mut CaseDid) {
+    let Some(cut) = &case.sign_in_cut else {
+        return;
+    };
+    let cut_sent_disable = cut.reason.is_some()
+        && !cut.steps.iter().any(|s| {
+            s.kind == StepKind::AdDisable && s.status == offboard_core::plan::StepStatus::Verified
+        });
+    if cut_sent_disable && did.ad_before.as_ref().is_some_and(|a| a.disabled) {
+        did.changed.insert(StepKind::AdDisable);
+    }
 }
 
 /// What the case did, from its plan and its records: each termination step's status; the
@@ -147,8 +173,12 @@ pub(crate) fn case_did(plan: &offboard_core::plan::Plan, records: &[EvidenceReco
                     .and_then(|d| d.get(key))
                     .and_then(|v| serde_json::from_value::<AdBefore>(v.clone()).ok())
             };
-            if let (Some(before), Some(after)) = (state("before"), state("after"))
-                && before != after
+            // An agent action that changed the account says so (`changed`, from the agent's
+            // `done`); `ad-disable` also carries the account before and after.
+            let said_changed =
+                details.and_then(|d| d.get("changed")) == Some(&serde_json::Value::Bool(true));
+            if said_changed
+                || matches!((state("before"), state("after")), (Some(b), Some(a)) if b != a)
             {
                 did.changed.insert(kind);
             }
@@ -299,8 +329,21 @@ mod tests {
                 json!({"before": after, "after": after}),
             ),
         ];
-        let did = case_did(&plan(facts(true), &[StepKind::AdDisable]), &records);
+        let mut records = records;
+        records.push(record(
+            &mut chain,
+            "ad-cleanup",
+            json!({"changed": true, "agentOutcome": {"outcome": "done"}}),
+        ));
+        let did = case_did(
+            &plan(facts(true), &[StepKind::AdDisable, StepKind::AdCleanup]),
+            &records,
+        );
         assert!(did.changed.contains(&StepKind::AdDisable));
+        assert!(
+            did.changed.contains(&StepKind::AdCleanup),
+            "an agent action that changed the account"
+        );
         let ad = did.ad_before.unwrap();
         assert!(!ad.disabled);
         assert_eq!(ad.member_of, vec!["CN=G,DC=corp"]);

@@ -161,6 +161,7 @@ fn webhook_settings(r: &Receiver) -> NotifySettings {
 fn notification() -> Notification {
     let case_id = CaseId::derive("bamboohr", "evt-7731");
     Notification {
+        recipients: Vec::new(),
         kind: NotificationKind::StepFailed,
         key: format!("{case_id}:StepFailed:block-sign-in:1"),
         leaver: "Adele Vance".into(),

@@ -367,4 +367,26 @@ impl CaseStore for CosmosCaseStore {
             .map(|r| CaseId::parse(&r.id).map_err(|e| corrupt(&what(&r.id), e)))
             .collect()
     }
+
+    async fn latest_ended_for_subject(
+        &self,
+        source: Source,
+        subject_id: &str,
+    ) -> Result<Option<CaseId>, StoreError> {
+        let text =
+            "SELECT c.id, c.status, c.sortKey FROM c WHERE c.subjectKey = @subject".to_owned();
+        let params = vec![("@subject", json!(subject_key(source, subject_id)))];
+        let rows: Vec<CaseRow> =
+            query_all(&self.container, query(text, params)?, "a subject's cases").await?;
+        rows.into_iter()
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    Some(CaseStatus::Completed | CaseStatus::CompletedWithExceptions)
+                )
+            })
+            .max_by(|a, b| a.sort_key.cmp(&b.sort_key))
+            .map(|r| CaseId::parse(&r.id).map_err(|e| corrupt(&what(&r.id), e)))
+            .transpose()
+    }
 }

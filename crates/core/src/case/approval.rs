@@ -165,6 +165,20 @@ pub struct Restore {
     pub reason: String,
     /// How many restores the case has had (a second one changes nothing).
     pub count: u32,
+    /// The directory roles this restore holds for a second approval, and the decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<RolesApproval>,
+}
+
+/// The directory roles a restore holds for a second approval, and the decision on them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolesApproval {
+    /// The roles held, by name (or definition id).
+    pub roles: Vec<String>,
+    /// The decision, once made; `None` while the roles await approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
 }
 
 /// A decision offboard refuses.

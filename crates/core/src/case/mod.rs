@@ -21,16 +21,18 @@
 pub mod approval;
 mod cut;
 mod flag;
+pub mod roles_approval;
 pub(crate) mod status;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use approval::{
-    Actor, ActorKind, Approval, Decision, DecisionError, Hold, HoldReason, Restore,
+    Actor, ActorKind, Approval, Decision, DecisionError, Hold, HoldReason, Restore, RolesApproval,
 };
 pub use cut::{CutStep, SignInCut};
 pub use flag::{CaseFlag, CaseFlagKind};
+pub use roles_approval::RolesDecisionError;
 pub use status::CaseStatus;
 
 use crate::event::{Source, TerminationEvent, TerminationKind};

@@ -398,6 +398,7 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
         planned_at: now,
         facts,
         steps: in_order(steps),
+        restore_ad: None,
     }
 }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::facts::Facts;
+use super::facts::{AdBefore, Facts};
 use super::step::{Step, StepKind, StepStatus};
 use crate::case::status::CaseStatus;
 
@@ -18,6 +18,10 @@ pub struct Plan {
     pub facts: Facts,
     /// The steps, in a topological order.
     pub steps: Vec<Step>,
+    /// For a restore of a synced leaver: the AD account as it was before the case (its OU
+    /// and groups), which `restore:ad-groups-and-ou` puts back. Set by the restore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_ad: Option<AdBefore>,
 }
 
 impl Plan {

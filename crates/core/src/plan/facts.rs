@@ -214,3 +214,17 @@ pub struct Facts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manager: Option<PersonRef>,
 }
+
+/// The on-premises AD account as the agent read it before the case changed it (the first
+/// agent command's `before` state). No password material.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdBefore {
+    /// Its distinguished name (where it lived before any move to the disabled-users OU).
+    pub dn: String,
+    /// Whether it was already disabled.
+    pub disabled: bool,
+    /// Its direct group memberships.
+    #[serde(default)]
+    pub member_of: Vec<String>,
+}

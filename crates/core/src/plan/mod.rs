@@ -36,12 +36,12 @@ pub use connector::{CONNECTOR_QUEUE, ConnectorName};
 pub use connector_steps::{ConnectorAfter, PlannedConnector};
 pub use dag::Plan;
 pub use facts::{
-    AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts, GroupFact,
-    LicenceFact, MailboxFact, OAuthGrantFact, PersonRef,
+    AdBefore, AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts,
+    GroupFact, LicenceFact, MailboxFact, OAuthGrantFact, PersonRef,
 };
 pub use pim_owners_facts::{EligibilityFact, EligibilityKind, OwnedKind, OwnedObjectFact};
 pub use restore_kind::{RESTORE_QUEUE, RestoreAction};
-pub use reverse::{AdBefore, CaseDid, Lost, ReversePlan, SecondApproval, reverse};
+pub use reverse::{CaseDid, Lost, ReversePlan, SecondApproval, reverse, roles_plan};
 pub use sharing::{LinkScope, SharingFact, SharingLinkFact, SharingPolicy};
 pub use step::{LeaseHolder, Step, StepKind, StepStatus};
 

@@ -20,6 +20,9 @@ pub enum RestoreAction {
     /// Clear the ACCOUNTDISABLE bit of the on-premises AD account (through the agent); the
     /// cloud account follows at the next directory sync.
     AdEnable,
+    /// Move the on-premises AD account back to the OU it lived in and add it back to the AD
+    /// groups the case removed it from (through the agent).
+    AdGroupsAndOu,
     /// Let the cloud-only account sign in again (`accountEnabled = true`).
     EnableSignIn,
     /// Add the leaver back to the groups Graph removed them from.
@@ -36,12 +39,16 @@ pub enum RestoreAction {
     Unhide,
     /// Remove the manager's full access to the mailbox, which the case granted.
     ManagerAccessRemoved,
+    /// Assign the directory roles again: never planned by a restore itself, only added once a
+    /// second operator approves them (`case::roles_approval`).
+    DirectoryRoles,
 }
 
 impl RestoreAction {
     /// Every action, in running order.
-    pub const ALL: [RestoreAction; 9] = [
+    pub const ALL: [RestoreAction; 11] = [
         Self::AdEnable,
+        Self::AdGroupsAndOu,
         Self::EnableSignIn,
         Self::Groups,
         Self::Licences,
@@ -50,12 +57,14 @@ impl RestoreAction {
         Self::AutoReplyOff,
         Self::Unhide,
         Self::ManagerAccessRemoved,
+        Self::DirectoryRoles,
     ];
 
     /// The step's name in plans, evidence and URLs (`restore:groups`).
     pub fn step_name(self) -> &'static str {
         match self {
             Self::AdEnable => "restore:ad-enable",
+            Self::AdGroupsAndOu => "restore:ad-groups-and-ou",
             Self::EnableSignIn => "restore:enable-sign-in",
             Self::Groups => "restore:groups",
             Self::Licences => "restore:licences",
@@ -64,6 +73,7 @@ impl RestoreAction {
             Self::AutoReplyOff => "restore:auto-reply-off",
             Self::Unhide => "restore:unhide",
             Self::ManagerAccessRemoved => "restore:manager-access-removed",
+            Self::DirectoryRoles => "restore:directory-roles",
         }
     }
 
@@ -76,7 +86,7 @@ impl RestoreAction {
 
     /// Whether the on-prem agent performs it.
     pub fn is_on_prem(self) -> bool {
-        self == Self::AdEnable
+        matches!(self, Self::AdEnable | Self::AdGroupsAndOu)
     }
 }
 

@@ -24,23 +24,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::dag::Plan;
-use super::facts::Facts;
+use super::facts::{AdBefore, Facts};
 use super::restore_kind::RestoreAction;
 use super::step::{Step, StepKind, StepStatus};
-
-/// The on-premises AD account as the agent read it before the case changed it (the first
-/// agent command's `before` state). No password material.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AdBefore {
-    /// Its distinguished name (where it lived before any move to the disabled-users OU).
-    pub dn: String,
-    /// Whether it was already disabled.
-    pub disabled: bool,
-    /// Its direct group memberships.
-    #[serde(default)]
-    pub member_of: Vec<String>,
-}
 
 /// What the case did, as its evidence shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -105,6 +91,9 @@ pub struct ReversePlan {
     /// What cannot come back, for the person and their manager.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lost: Vec<Lost>,
+    /// The AD account before the case (its OU and groups), when a step puts it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_before: Option<AdBefore>,
 }
 
 fn group_name(g: &super::facts::GroupFact) -> String {
@@ -152,6 +141,25 @@ pub fn reverse(snapshot: &Facts, did: &CaseDid) -> ReversePlan {
         })
     };
     let after_account: Vec<RestoreAction> = account.into_iter().collect();
+
+    // The AD account's OU and groups, which the AD clean-up took (AD first, after the enable).
+    let ad_back = if snapshot.synced && did.changed(StepKind::AdCleanup) {
+        did.ad_before.clone()
+    } else {
+        None
+    };
+    if let Some(ad) = &ad_back {
+        let mut preview = vec![format!(
+            "move the AD account back to {} (where it lived), through the agent",
+            parent_dn(&ad.dn)
+        )];
+        preview.extend(
+            ad.member_of
+                .iter()
+                .map(|g| format!("add the AD account to group {g}")),
+        );
+        add(RestoreAction::AdGroupsAndOu, after_account.clone(), preview);
+    }
 
     // Groups, licences, app roles.
     let groups: Vec<String> = snapshot
@@ -258,7 +266,48 @@ pub fn reverse(snapshot: &Facts, did: &CaseDid) -> ReversePlan {
         steps,
         second_approval: second_approval(snapshot, did),
         lost: lost(snapshot, did),
+        ad_before: ad_back,
     }
+}
+
+/// The restore step a second approval releases: the directory roles the snapshot shows,
+/// assigned again directory-wide.
+pub fn roles_plan(snapshot: &Facts) -> ReversePlan {
+    let preview = snapshot
+        .directory_roles
+        .iter()
+        .map(|r| {
+            format!(
+                "assign the directory role {} ({}) directory-wide",
+                r.role_name.as_deref().unwrap_or("?"),
+                r.role_definition_id
+            )
+        })
+        .collect();
+    ReversePlan {
+        steps: vec![Step::pending(
+            StepKind::Restore(RestoreAction::DirectoryRoles),
+            vec![],
+            preview,
+        )],
+        second_approval: Vec::new(),
+        lost: Vec::new(),
+        ad_before: None,
+    }
+}
+
+/// The parent of a distinguished name: everything after its first unescaped comma.
+pub fn parent_dn(dn: &str) -> &str {
+    let bytes = dn.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b',' => return dn[i + 1..].trim_start(),
+            _ => i += 1,
+        }
+    }
+    ""
 }
 
 fn second_approval(snapshot: &Facts, did: &CaseDid) -> Vec<SecondApproval> {
@@ -276,7 +325,7 @@ fn second_approval(snapshot: &Facts, did: &CaseDid) -> Vec<SecondApproval> {
                     .unwrap_or_else(|| r.role_definition_id.clone())
             })
             .collect(),
-        how: "a restore never gives administrative roles back by itself: a second administrator approves each one and assigns it (Entra admin center, Roles and administrators; or through Privileged Identity Management as eligible)".into(),
+        how: "a restore never gives administrative roles back by itself: they wait for a second approval — POST /api/cases/{id}/restore/roles/approve (or /reject) with a reason, by an operator other than the one who asked for the restore and than anyone who approved the case — and are then assigned again directory-wide".into(),
     }]
 }
 
@@ -425,20 +474,32 @@ fn lost(snapshot: &Facts, did: &CaseDid) -> Vec<Lost> {
         );
     }
     if snapshot.synced && ran(StepKind::AdCleanup) {
-        let ad = did.ad_before.as_ref();
-        let mut items: Vec<String> = ad
-            .map(|a| a.member_of.iter().map(|g| format!("group {g}")).collect())
-            .unwrap_or_default();
-        if let Some(a) = ad {
-            items.push(format!("the account lived at {}", a.dn));
+        if did.changed(StepKind::AdCleanup) && did.ad_before.is_some() {
+            // Its OU and groups come back (`restore:ad-groups-and-ou`).
+            push(
+                StepKind::AdCleanup,
+                "in AD the account's description was stamped with the case and it was hidden from address lists",
+                vec![],
+                "nothing to do",
+                "ask the AD administrators to clear the description stamp and unhide the account",
+            );
+        } else {
+            // No agent record of where the account lived: listed for the AD administrators.
+            let ad = did.ad_before.as_ref();
+            let mut items: Vec<String> = ad
+                .map(|a| a.member_of.iter().map(|g| format!("group {g}")).collect())
+                .unwrap_or_default();
+            if let Some(a) = ad {
+                items.push(format!("the account lived at {}", a.dn));
+            }
+            push(
+                StepKind::AdCleanup,
+                "in AD the account left its groups, moved to the disabled-users OU, was stamped and hidden from address lists",
+                items,
+                "nothing to do",
+                "ask the AD administrators to add the account back to its groups, move it back, clear the description stamp and unhide it",
+            );
         }
-        push(
-            StepKind::AdCleanup,
-            "in AD the account left its groups, moved to the disabled-users OU, was stamped and hidden from address lists",
-            items,
-            "nothing to do",
-            "ask the AD administrators to add the account back to its groups, move it back, clear the description stamp and unhide it",
-        );
     }
     for (kind, status) in &did.statuses {
         if let Some(connector) = kind.connector()
@@ -461,6 +522,9 @@ impl Plan {
     /// earlier restore) are set pending again, so each runs again and finds its state restored;
     /// the seal waits for them and seals a new generation.
     pub fn add_restore(&mut self, reverse: &ReversePlan) {
+        if reverse.ad_before.is_some() {
+            self.restore_ad = reverse.ad_before.clone();
+        }
         for step in &reverse.steps {
             match self.step_mut(step.kind) {
                 Some(s) => {

@@ -177,13 +177,48 @@ fn a_synced_leaver_is_enabled_in_ad_first_and_roles_wait_for_a_second_approval()
     assert!(StepKind::Restore(RestoreAction::AdEnable).is_on_prem());
     assert_eq!(p.second_approval.len(), 1);
     assert_eq!(p.second_approval[0].items, vec!["Helpdesk Administrator"]);
+    // The AD clean-up's OU and groups come back through the agent, after the enable; only
+    // the stamp and the hiding are listed.
+    assert_eq!(k[1], StepKind::Restore(RestoreAction::AdGroupsAndOu));
+    assert_eq!(
+        deps(&p, RestoreAction::AdGroupsAndOu),
+        vec![StepKind::Restore(RestoreAction::AdEnable)]
+    );
+    assert!(StepKind::Restore(RestoreAction::AdGroupsAndOu).is_on_prem());
+    let preview = &p.steps[1].preview;
+    assert!(
+        preview[0].contains("back to OU=Staff,DC=corp,DC=example"),
+        "{preview:?}"
+    );
+    assert!(preview.iter().any(|l| l.contains("CN=Finance")));
+    assert_eq!(p.ad_before, did.ad_before);
     let ad = p
         .lost
         .iter()
         .find(|l| l.step == StepKind::AdCleanup)
         .expect("the AD clean-up is listed");
-    assert!(ad.items.iter().any(|i| i.contains("CN=Finance")));
-    assert!(ad.items.iter().any(|i| i.contains("OU=Staff")));
+    assert!(ad.items.is_empty() && ad.what.contains("stamped"), "{ad:?}");
+    let mut ended = build(
+        snapshot.clone(),
+        Policy::builtin().for_kind(TerminationKind::Voluntary),
+        t(),
+    );
+    ended.add_restore(&p);
+    assert_eq!(
+        ended.restore_ad, did.ad_before,
+        "the step finds where to go back"
+    );
+
+    // Without the agent's record of the account before, the AD clean-up is only listed.
+    let mut unknown = did.clone();
+    unknown.ad_before = None;
+    let q = reverse(&snapshot, &unknown);
+    assert!(!kinds(&q).contains(&StepKind::Restore(RestoreAction::AdGroupsAndOu)));
+    assert!(
+        q.lost
+            .iter()
+            .any(|l| l.step == StepKind::AdCleanup && l.what.contains("left its groups"))
+    );
 
     // Already disabled in AD before the case: nothing to enable.
     did.changed.remove(&StepKind::AdDisable);
@@ -258,4 +293,15 @@ fn a_rescind_restores_only_within_the_policy_days() {
     .unwrap();
     assert_eq!(p.restore, week);
     assert_eq!(Policy::builtin().restore, off);
+}
+
+#[test]
+fn the_parent_of_a_dn_skips_escaped_commas() {
+    use super::parent_dn;
+    assert_eq!(parent_dn("CN=Ada,OU=Staff,DC=corp"), "OU=Staff,DC=corp");
+    assert_eq!(
+        parent_dn("CN=Lovelace\\, Ada,OU=Staff,DC=corp"),
+        "OU=Staff,DC=corp"
+    );
+    assert_eq!(parent_dn("DC=corp"), "");
 }

@@ -91,13 +91,14 @@ async fn bamboohr_webhook(state: &AppState, req: &Request) -> Result<Response, P
             )
             .await?
         {
-            match outcome {
-                Ok(r) => {
-                    cancelled.push(serde_json::json!({"caseId": r.case_id, "status": r.status}))
-                }
-                Err(e) => cancelled
-                    .push(serde_json::json!({"employeeId": subject, "error": e.to_string()})),
-            }
+            cancelled.push(match outcome {
+                Ok(RescindOutcome::Cancelled(r)) => rescinded(&r, "cancelled"),
+                Ok(RescindOutcome::Restoring(r)) => rescinded(&r, "restoring"),
+                // Recorded on the case, operators notified: not restored.
+                Ok(RescindOutcome::Recorded(r, _)) => rescinded(&r, "recorded"),
+                Ok(RescindOutcome::NoSuchCase(_)) => continue,
+                Err(e) => serde_json::json!({"employeeId": subject, "error": e.to_string()}),
+            });
         }
     }
     if receipts.len() == 1 && reinstated.is_empty() && ignored.is_empty() {
@@ -113,6 +114,13 @@ async fn bamboohr_webhook(state: &AppState, req: &Request) -> Result<Response, P
         status,
         &serde_json::json!({"cases": receipts, "cancelled": cancelled, "ignored": ignored}),
     ))
+}
+
+/// One case a BambooHR reinstatement rescinded, and what became of it: `cancelled` (not yet
+/// effective), `restoring` (effective, restored within the policy's days) or `recorded`
+/// (effective, not restored: recorded on the case and the operators notified).
+fn rescinded(r: &offboard_service::Receipt, outcome: &str) -> serde_json::Value {
+    serde_json::json!({"caseId": r.case_id, "status": r.status, "outcome": outcome})
 }
 
 fn event(
@@ -186,6 +194,16 @@ async fn generic_webhook(state: &AppState, req: &Request) -> Result<Response, Pr
                     };
                     Ok(with_location(json(StatusCode::ACCEPTED, &receipt), &r.case_id))
                 }
+                RescindOutcome::Recorded(r, why) => Err(Problem::new(
+                    StatusCode::CONFLICT,
+                    "rescind-not-restored",
+                    "Rescinded after the termination took effect: not restored",
+                    format!(
+                        "the termination took effect and the case is {}; it cannot be rescinded and was not restored: {why}. The rescind is recorded in the case's evidence and the operators are notified to decide on a restore",
+                        r.status
+                    ),
+                )
+                .about_case(r.case_id.as_str())),
                 RescindOutcome::NoSuchCase(id) => Err(Problem::new(
                     StatusCode::NOT_FOUND,
                     "no-such-case",

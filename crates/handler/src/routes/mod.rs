@@ -111,6 +111,8 @@ pub const SERVED: &[(&str, &str)] = &[
     ("post", "/api/cases/{caseId}/approve"),
     ("post", "/api/cases/{caseId}/reject"),
     ("post", "/api/cases/{caseId}/restore"),
+    ("post", "/api/cases/{caseId}/restore/roles/approve"),
+    ("post", "/api/cases/{caseId}/restore/roles/reject"),
     ("get", "/api/openapi.json"),
     ("get", "/api/me"),
     ("get", "/api/signin"),
@@ -185,6 +187,26 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
                     Ok(caller) => {
                         let by = offboard_core::case::Actor::signed_in(&caller.actor());
                         restore::restore(state, id, &req, by).await
+                    }
+                    Err(p) => p.into_response(),
+                }
+            })
+            .await
+        }
+        [
+            "api",
+            "cases",
+            id,
+            "restore",
+            "roles",
+            decision @ ("approve" | "reject"),
+        ] => {
+            let approve = *decision == "approve";
+            only(&req, &[Method::POST], || async {
+                match access::require(state, &req, Role::Operator).await {
+                    Ok(caller) => {
+                        let by = offboard_core::case::Actor::signed_in(&caller.actor());
+                        restore::decide_roles(state, id, &req, approve, by).await
                     }
                     Err(p) => p.into_response(),
                 }

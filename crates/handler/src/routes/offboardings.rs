@@ -122,6 +122,7 @@ mod tests {
             "case-approve",
             "case-reject",
             "case-restore",
+            "case-restore-roles",
         ] {
             assert_eq!(level(f), "anonymous", "{f}");
         }

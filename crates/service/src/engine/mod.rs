@@ -47,6 +47,7 @@ mod outcome;
 mod plan;
 mod remediation;
 mod restore;
+mod restore_roles;
 mod run_step;
 mod sign_in_cut;
 mod sla;
@@ -262,6 +263,7 @@ impl Engine {
         key: &str,
     ) -> Result<(), EngineError> {
         let n = Notification {
+            recipients: Vec::new(),
             kind,
             case_id: case.id.clone(),
             leaver: leaver_name(case),

@@ -729,6 +729,7 @@ async fn a_notification_no_sink_took_is_swept_from_its_poison_queue() {
     let case = h.open_case("12").await;
     h.db.ensure_queue("notify-poison").await.unwrap();
     let lost = offboard_core::notify::Notification {
+        recipients: Vec::new(),
         kind: NotificationKind::SlaBreached,
         case_id: case.id.clone(),
         leaver: "Ada".into(),

@@ -13,6 +13,25 @@ use crate::etag::{self, Change};
 use super::{Evidence, EvidenceFailure, RETRIES};
 
 impl Evidence {
+    /// Seals an ended case again after a record was added to it without reopening it (a
+    /// rescind that came too late to restore, recorded on the case): the next generation
+    /// keeps the SLA outcome the latest seal measured, so noting something later never
+    /// changes how fast access was removed. A case never sealed is sealed with no SLA.
+    pub async fn reseal(&self, case: &Case) -> Result<(Seal, LedgerEntry), EvidenceFailure> {
+        let period = period_of(case.event.effective_at());
+        let sla = match self.store.seal(&period, &case.id).await? {
+            Some(Ok(s)) => s.sla,
+            Some(Err(detail)) => {
+                return Err(EvidenceFailure::Corrupt {
+                    case_id: case.id.clone(),
+                    detail,
+                });
+            }
+            None => Self::no_sla(case, None),
+        };
+        self.seal(case, sla).await
+    }
+
     /// Seals a finished case and appends the seal to the ledger. Idempotent: when the
     /// latest seal already covers every record it is returned with its ledger entry; a case
     /// that gained records after its seal (reopened by a remediation retry) is sealed again

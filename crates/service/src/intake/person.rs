@@ -65,6 +65,7 @@ impl Intake {
         );
         if let Some(notifier) = &self.notifier {
             let n = Notification {
+                recipients: Vec::new(),
                 kind: NotificationKind::EventIdConflict,
                 case_id: original.clone(),
                 leaver: first.employee().display_name().to_owned(),

@@ -92,6 +92,7 @@ pub fn counts<'a>(kinds: impl Iterator<Item = FindingKind> + 'a) -> BTreeMap<Str
 pub fn notification(f: &Finding, scan_chain: &CaseId) -> Notification {
     let o = &f.observation;
     Notification {
+        recipients: Vec::new(),
         kind: if o.kind == FindingKind::SourceFailed {
             NotificationKind::PopulationSourceFailed
         } else {

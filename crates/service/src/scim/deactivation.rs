@@ -103,7 +103,11 @@ impl ScimService {
             )
             .await
         {
-            Ok(RescindOutcome::Cancelled(receipt) | RescindOutcome::Restoring(receipt)) => {
+            Ok(
+                RescindOutcome::Cancelled(receipt)
+                | RescindOutcome::Restoring(receipt)
+                | RescindOutcome::Recorded(receipt, _),
+            ) => {
                 tracing::info!(scim_id = %user.id, case_id = %case_id, status = %receipt.status, "SCIM reactivation cancelled (or is restoring) the case");
                 Ok(case_headers(&receipt.case_id, receipt.status))
             }

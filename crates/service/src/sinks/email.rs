@@ -45,7 +45,7 @@ impl Sink for EmailSink {
         let message = MailMessage {
             subject: subject(n),
             body: plain_text(n),
-            to: self.to.clone(),
+            to: recipients(&self.to, &n.recipients),
         };
         match self.graph.send_mail(&self.from, &message).await {
             Ok(reply) => {
@@ -55,6 +55,18 @@ impl Sink for EmailSink {
             Err(e) => Err(classify(&self.from, e)),
         }
     }
+}
+
+/// The configured recipients and the notice's own (the person and their manager after a
+/// restore), each once.
+fn recipients(configured: &[String], own: &[String]) -> Vec<String> {
+    let mut to: Vec<String> = Vec::new();
+    for a in configured.iter().chain(own) {
+        if !to.iter().any(|t| t.eq_ignore_ascii_case(a)) {
+            to.push(a.clone());
+        }
+    }
+    to
 }
 
 /// A Graph failure as a sink failure, with what to do. [`GraphError`] never holds a token.
@@ -86,5 +98,25 @@ fn classify(from: &str, e: GraphError) -> SinkError {
                 sink,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recipients;
+
+    #[test]
+    fn a_notice_for_people_adds_them_once_to_the_configured_recipients() {
+        let configured = vec!["it@contoso.com".to_owned()];
+        let own = vec![
+            "adele@contoso.com".to_owned(),
+            "IT@contoso.com".to_owned(),
+            "megan@contoso.com".to_owned(),
+        ];
+        assert_eq!(
+            recipients(&configured, &own),
+            ["it@contoso.com", "adele@contoso.com", "megan@contoso.com"]
+        );
+        assert_eq!(recipients(&configured, &[]), ["it@contoso.com"]);
     }
 }

@@ -23,7 +23,9 @@ pub fn what_label(kind: NotificationKind) -> &'static str {
         | NotificationKind::PossibleExfiltration
         | NotificationKind::BrakeTripped
         | NotificationKind::HeldForApproval
-        | NotificationKind::HoldExpired => "What happened",
+        | NotificationKind::HoldExpired
+        | NotificationKind::RescindNotRestored
+        | NotificationKind::RestoreLost => "What happened",
         NotificationKind::StepFailed
         | NotificationKind::CaseCompletedWithExceptions
         | NotificationKind::LeaverNotResolved

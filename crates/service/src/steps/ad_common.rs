@@ -84,7 +84,7 @@ impl Executed {
         }
     }
 
-    fn dn(&self) -> String {
+    pub(crate) fn dn(&self) -> String {
         self.result
             .before
             .as_ref()
@@ -281,6 +281,7 @@ async fn unreachable_alert(agent: &OnPremAgent, ctx: &StepContext<'_>, error: &R
     };
     let kind = NotificationKind::AgentUnreachable;
     let n = Notification {
+        recipients: Vec::new(),
         kind,
         case_id: ctx.case.id.clone(),
         leaver: ctx.case.event.employee().display_name().to_owned(),
@@ -314,6 +315,12 @@ fn refusal_advice(reason: &RefusalReason) -> String {
         RefusalReason::AdminCount => "the agent refused: the account has adminCount=1 (protected by AdminSDHolder); a domain administrator must do this by hand, then retry the step to record it".into(),
         RefusalReason::GroupOutsideManagedOus { group_dn } => format!(
             "membership in {group_dn} kept: the group is outside the agent's group_ous; remove it in AD by hand (or add its OU to group_ous and retry)"
+        ),
+        RefusalReason::OuOutsideManagedOus { ou } => format!(
+            "the agent refused to move the account into {ou}: it is outside the OUs it manages (scope.managed_ous); move it in AD by hand, then retry the step"
+        ),
+        RefusalReason::ProtectedGroup { group_dn } => format!(
+            "the agent refused to add the account to {group_dn}: a protected group; a Tier-0 administrator decides and adds it by hand"
         ),
     }
 }

@@ -89,6 +89,12 @@ impl StepAction for AdResetPassword {
                 RefusalReason::GroupOutsideManagedOus { group_dn } => {
                     format!("a group is outside its group_ous ({group_dn})")
                 }
+                RefusalReason::OuOutsideManagedOus { ou } => {
+                    format!("{ou} is outside the OUs it manages")
+                }
+                RefusalReason::ProtectedGroup { group_dn } => {
+                    format!("{group_dn} is a protected group")
+                }
             }),
             _ => None,
         };

@@ -178,6 +178,7 @@ pub fn registry_with_sync_window(
         .with(Arc::new(restore::RestoreGroups::new(t())))
         .with(Arc::new(restore::RestoreLicences::new(t())))
         .with(Arc::new(restore::RestoreAppRoles::new(t())))
+        .with(Arc::new(restore::RestoreDirectoryRoles::new(t())))
         .with_all(restore::RestoreMailbox::all(t()))
 }
 
@@ -201,6 +202,7 @@ pub fn with_ad_steps(
         .with(Arc::new(AdDisable::new(agent.clone())))
         .with(Arc::new(AdResetPassword::new(agent.clone())))
         .with(Arc::new(restore::RestoreAdEnable::new(agent.clone())))
+        .with(Arc::new(restore::RestoreAdGroupsAndOu::new(agent.clone())))
         .with(Arc::new(AdCleanup::new(agent)))
 }
 

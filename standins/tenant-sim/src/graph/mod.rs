@@ -375,6 +375,9 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         ("GET", ["roleManagement", "directory", "roleAssignments"]) => {
             role_assignments(t, ctx, req, &q)
         }
+        ("POST", ["roleManagement", "directory", "roleAssignments"]) => {
+            create_role_assignment(t, ctx, req)
+        }
         ("GET", ["roleManagement", "directory", "roleAssignments", id]) => {
             get_role_assignment(t, ctx, id, &q)
         }

@@ -139,3 +139,62 @@ pub(super) fn delete_role_assignment(
     t.role_assignments.remove(pos);
     Ok(SimResponse::empty(204))
 }
+
+/// `POST /roleManagement/directory/roleAssignments`: assigns a role (Graph v1.0 "Create
+/// unifiedRoleAssignment"; `RoleManagement.ReadWrite.Directory`) → 201 with the assignment.
+pub(super) fn create_role_assignment(
+    t: &mut Tenant,
+    ctx: &Ctx<'_>,
+    req: &SimRequest,
+) -> Result<SimResponse, ApiError> {
+    ctx.require(perms::ROLE_WRITE)?;
+    let body = body_obj(req)?;
+    let field = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::bad_request(format!("{k} is required.")))
+    };
+    let (principal, role, scope) = (
+        field("principalId")?,
+        field("roleDefinitionId")?,
+        field("directoryScopeId")?,
+    );
+    let principal = find_user(t, &principal)?.id.clone();
+    if !t
+        .role_definitions
+        .iter()
+        .any(|d| d.id.eq_ignore_ascii_case(&role))
+    {
+        return Err(ApiError::not_found(&role));
+    }
+    if t.role_assignments.iter().any(|a| {
+        a.principal_id.eq_ignore_ascii_case(&principal)
+            && a.role_definition_id.eq_ignore_ascii_case(&role)
+            && a.directory_scope_id == scope
+    }) {
+        return Err(ApiError::new(
+            409,
+            "Request_MultipleObjectsWithSameKeyValue",
+            "A conflicting object with one or more of the specified property values is present in the directory.",
+        ));
+    }
+    let a = RoleAssignment {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        principal_id: principal,
+        role_definition_id: role,
+        directory_scope_id: scope,
+    };
+    let mut out = role_assignment_json(t, &a, &Query::default());
+    if let Some(o) = out.as_object_mut() {
+        o.insert(
+            "@odata.context".to_owned(),
+            json!(ctx.context("roleManagement/directory/roleAssignments/$entity")),
+        );
+    }
+    t.role_assignments.push(a);
+    Ok(SimResponse {
+        status: 201,
+        ..SimResponse::ok(out)
+    })
+}
