@@ -27,6 +27,7 @@ mod mailbox_doors;
 pub mod restore_kind;
 pub mod reverse;
 pub mod sharing;
+pub mod sharing_facts;
 pub(crate) mod step;
 
 pub use build::build;
@@ -39,7 +40,7 @@ pub use facts::{
 };
 pub use restore_kind::{RESTORE_QUEUE, RestoreAction};
 pub use reverse::{AdBefore, CaseDid, Lost, ReversePlan, SecondApproval, reverse};
-pub use sharing::{LinkScope, SharingFact, SharingLinkFact, SharingPolicy};
+pub use sharing_facts::{LinkScope, SharingFact, SharingLinkFact, SharingPolicy};
 pub use step::{LeaseHolder, Step, StepKind, StepStatus};
 
 #[cfg(test)]

@@ -31,9 +31,7 @@ use offboard_graph::{GraphError, NotApplicableReason, Permission, SharedItem};
 use super::common::{Attempt, ONEDRIVE, gone_counts_as_sent, read_back, user_id};
 use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
-
-/// The most items one walk of a OneDrive reads (the planner's and the step's).
-pub const WALK_MAX_ITEMS: u32 = 5_000;
+use offboard_core::plan::sharing_facts::WALK_MAX_ITEMS;
 
 /// Removes sharing links from the leaver's OneDrive.
 #[derive(Debug, Clone)]
