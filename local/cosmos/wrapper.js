@@ -74,11 +74,26 @@ function parseArgs(argv) {
   return args;
 }
 
+// Cosmos DB resource ids (`_rid`) are Base64 with `-` in place of `/`. The npm server writes
+// plain Base64 and reads back only the first `-`, so once it holds enough resources (the 63rd
+// database: `gAA/AIAAAAE=`) it hands out ids the Rust SDK rightly refuses ("failed to extract
+// database RID from container RID"). Tests sharing one server each create a database, so the
+// wrapper makes the server encode and decode ids as Cosmos DB does.
+function canonicalResourceIds(root) {
+  const ResourceId = require(
+    require.resolve("@vercel/cosmosdb-server/lib/account/resource-id", { paths: [root] })
+  ).default;
+  ResourceId.toBase64String = (buffer) => buffer.toString("base64").replace(/\//g, "-");
+  ResourceId.fromBase64String = (s) => Buffer.from(s.replace(/-/g, "/"), "base64");
+}
+
 // Resolve the server from local/node_modules wherever the wrapper is started from.
 function loadServer() {
   const root = path.resolve(__dirname, "..");
   try {
-    return require(require.resolve("@vercel/cosmosdb-server", { paths: [root] }));
+    const server = require(require.resolve("@vercel/cosmosdb-server", { paths: [root] }));
+    canonicalResourceIds(root);
+    return server;
   } catch (err) {
     console.error(
       "cosmos wrapper: @vercel/cosmosdb-server is not installed; run `local/stack.sh install` first"

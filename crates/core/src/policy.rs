@@ -101,7 +101,7 @@ pub struct KindPolicy {
     /// leaving it to the queued steps.
     pub inline_sign_in_cut: bool,
     /// Sharing links removed from the OneDrive (the file's `[sharing]`, for every kind).
-    pub sharing: crate::plan::SharingPolicy,
+    pub sharing: crate::plan::sharing_facts::SharingPolicy,
     /// Who takes over a group, app registration or service principal the leaver alone owns
     /// when the leaver has no manager (a UPN or object id); `None`: such objects are
     /// exceptions.
@@ -214,7 +214,7 @@ struct File {
     #[serde(default)]
     restore: crate::plan::reverse::RestorePolicy,
     #[serde(default)]
-    sharing: crate::plan::SharingPolicy,
+    sharing: crate::plan::sharing_facts::SharingPolicy,
 }
 
 /// The blast-radius brake for one source: how many terminations it may start in a sliding

@@ -209,7 +209,7 @@ pub struct Facts {
     /// The sharing links found on the OneDrive (absent without one, and in plans made before
     /// `revoke-sharing` existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sharing: Option<super::sharing::SharingFact>,
+    pub sharing: Option<super::sharing_facts::SharingFact>,
     /// The manager, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manager: Option<PersonRef>,

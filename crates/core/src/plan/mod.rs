@@ -29,6 +29,7 @@ pub mod pim_owners_facts;
 pub mod restore_kind;
 pub mod reverse;
 pub mod sharing;
+pub mod sharing_facts;
 pub(crate) mod step;
 
 pub use build::build;
@@ -42,7 +43,7 @@ pub use facts::{
 pub use pim_owners_facts::{EligibilityFact, EligibilityKind, OwnedKind, OwnedObjectFact};
 pub use restore_kind::{RESTORE_QUEUE, RestoreAction};
 pub use reverse::{CaseDid, Lost, ReversePlan, SecondApproval, reverse, roles_plan};
-pub use sharing::{LinkScope, SharingFact, SharingLinkFact, SharingPolicy};
+pub use sharing_facts::{LinkScope, SharingFact, SharingLinkFact, SharingPolicy};
 pub use step::{LeaseHolder, Step, StepKind, StepStatus};
 
 #[cfg(test)]

@@ -7,99 +7,11 @@
 //! account is gone; a link for specific people (`users`) names who may open it and stays
 //! unless the policy says otherwise.
 
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
-
 use super::builder::Builder;
 use super::facts::Facts;
+#[cfg(test)]
+use super::sharing_facts::SharingPolicy;
 use super::step::StepKind;
-
-/// Who a sharing link lets in (Graph's `sharingLink.scope`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum LinkScope {
-    /// Anyone with the link, signed in or not.
-    Anonymous,
-    /// Anyone in the leaver's organisation.
-    Organization,
-    /// Only the people the link names.
-    Users,
-}
-
-impl LinkScope {
-    /// Graph's name (`anonymous`, `organization`, `users`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Anonymous => "anonymous",
-            Self::Organization => "organization",
-            Self::Users => "users",
-        }
-    }
-
-    /// Parses Graph's name; a scope Graph adds later is `None` (and never removed).
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Anonymous, Self::Organization, Self::Users]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
-
-/// The policy's `[sharing]` section: which sharing links `revoke-sharing` removes.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SharingPolicy {
-    /// The link audiences removed from the leaver's OneDrive (default anonymous and
-    /// organization; `users` also removes links for specific people; empty keeps every link).
-    #[serde(default = "default_scopes")]
-    pub remove_link_scopes: BTreeSet<LinkScope>,
-}
-
-fn default_scopes() -> BTreeSet<LinkScope> {
-    [LinkScope::Anonymous, LinkScope::Organization].into()
-}
-
-impl Default for SharingPolicy {
-    fn default() -> Self {
-        Self {
-            remove_link_scopes: default_scopes(),
-        }
-    }
-}
-
-impl SharingPolicy {
-    /// Whether a link of Graph scope `scope` is removed.
-    pub fn removes(&self, scope: &str) -> bool {
-        LinkScope::parse(scope).is_some_and(|s| self.remove_link_scopes.contains(&s))
-    }
-}
-
-/// A sharing link set directly on an item of the leaver's OneDrive (not inherited).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SharingLinkFact {
-    /// The driveItem the link opens.
-    pub item_id: String,
-    /// The item's path in the drive (`/Budget/Q3.xlsx`; `/` is the root).
-    pub path: String,
-    /// The permission that is the link.
-    pub permission_id: String,
-    /// `anonymous`, `organization` or `users`.
-    pub scope: String,
-    /// `view`, `edit`, `embed`… (Graph's `sharingLink.type`).
-    pub link_type: String,
-}
-
-/// What the planner's walk of the OneDrive found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SharingFact {
-    /// Every link set directly on an item, whatever its scope.
-    pub links: Vec<SharingLinkFact>,
-    /// How many items the walk read.
-    pub items_checked: u32,
-    /// Whether the walk read the whole drive (false: it stopped at its bound).
-    pub complete: bool,
-}
 
 /// Plans `revoke-sharing` after `cut`.
 pub(super) fn plan(b: &mut Builder<'_>, facts: &Facts, cut: StepKind) {

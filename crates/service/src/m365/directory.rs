@@ -448,7 +448,7 @@ impl Directory for GraphDirectory {
         let sharing = match &drive {
             Some(d) => Some(sharing_fact(
                 graph
-                    .sharing_links(&d.id, crate::steps::WALK_MAX_ITEMS)
+                    .sharing_links(&d.id, offboard_core::plan::sharing_facts::WALK_MAX_ITEMS)
                     .await
                     .map_err(|e| {
                         step_failure(&e, "walk the leaver's OneDrive for sharing links")

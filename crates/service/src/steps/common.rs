@@ -8,7 +8,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use offboard_core::evidence::{Outcome, ReadBack, RequestOutline, millis};
-use offboard_graph::{GraphError, Reply};
+use offboard_graph::{GraphError, NotApplicableReason, Reply};
 
 use crate::attempt::{ActionEvidence, StepContext, StepFailure, StepReport, TargetSystem};
 use crate::m365::{advice, step_failure};
@@ -316,6 +316,32 @@ pub(crate) fn mailbox_or_report<T>(
             ),
         ]))),
         Err(e) => Err(read.clone().fail(&e)),
+    }
+}
+
+/// The first read of a OneDrive step (`find`: `GET /users/{id}/drive`): the drive, or — when
+/// the leaver has none — the step's whole report (not applicable, with Graph's status and
+/// request id).
+pub(crate) fn onedrive_or_report<T>(
+    find: &Attempt,
+    result: Result<Reply<T>, GraphError>,
+) -> Result<Result<Reply<T>, StepReport>, StepFailure> {
+    match result {
+        Ok(r) => Ok(Ok(r)),
+        Err(
+            e @ GraphError::NotApplicable {
+                reason: NotApplicableReason::NoOneDrive,
+                ..
+            },
+        ) => Ok(Err(StepReport::from_actions(vec![
+            find.clone().not_applicable(
+                "the leaver has no OneDrive",
+                e.status(),
+                e.request_id().map(str::to_owned),
+                None,
+            ),
+        ]))),
+        Err(e) => Err(find.clone().fail(&e)),
     }
 }
 

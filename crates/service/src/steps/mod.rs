@@ -75,7 +75,7 @@ pub use remove_pim_eligibility::RemovePimEligibility;
 pub use reset_password::{PASSWORD_LENGTH, ResetPassword, random_password};
 pub use retire_devices::RetireDevices;
 pub use revoke_sessions::RevokeSessions;
-pub use revoke_sharing::{RevokeSharing, WALK_MAX_ITEMS};
+pub use revoke_sharing::RevokeSharing;
 pub use transfer_ownerships::TransferOwnerships;
 pub use verify_cloud_disabled::VerifyCloudDisabled;
 // Issue 17: the mailbox's doors.

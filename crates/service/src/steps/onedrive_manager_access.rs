@@ -22,9 +22,9 @@ use serde_json::json;
 use std::sync::Arc;
 
 use offboard_core::plan::StepKind;
-use offboard_graph::{DriveRole, GraphError, NotApplicableReason, Permission};
+use offboard_graph::{DriveRole, Permission};
 
-use super::common::{Attempt, ONEDRIVE, read_back, read_until, user_id};
+use super::common::{Attempt, ONEDRIVE, onedrive_or_report, read_back, read_until, user_id};
 use crate::attempt::{StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
 
@@ -82,22 +82,9 @@ impl StepAction for OnedriveManagerAccess {
         // Act: read first — the drive, then who can open it.
         let find = Attempt::new(ONEDRIVE, "find the OneDrive", vec![id.to_owned()])
             .request("GET", format!("/users/{id}/drive"));
-        let drive = match graph.user_drive(id).await {
+        let drive = match onedrive_or_report(&find, graph.user_drive(id).await)? {
             Ok(r) => r.value,
-            Err(
-                e @ GraphError::NotApplicable {
-                    reason: NotApplicableReason::NoOneDrive,
-                    ..
-                },
-            ) => {
-                return Ok(StepReport::from_actions(vec![find.not_applicable(
-                    "the leaver has no OneDrive",
-                    e.status(),
-                    e.request_id().map(str::to_owned),
-                    None,
-                )]));
-            }
-            Err(e) => return Err(find.fail(&e)),
+            Err(report) => return Ok(report),
         };
         let targets = vec![id.to_owned(), drive.id.clone(), manager.id.clone()];
         let expected = json!({ "user": recipient, "write": true });

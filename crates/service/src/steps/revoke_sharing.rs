@@ -26,14 +26,14 @@ use serde_json::json;
 use std::sync::Arc;
 
 use offboard_core::plan::StepKind;
-use offboard_graph::{GraphError, NotApplicableReason, Permission, SharedItem};
+use offboard_graph::{GraphError, Permission, SharedItem};
 
-use super::common::{Attempt, ONEDRIVE, gone_counts_as_sent, read_back, user_id};
+use super::common::{
+    Attempt, ONEDRIVE, gone_counts_as_sent, onedrive_or_report, read_back, user_id,
+};
 use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 use crate::m365::Tenant;
-
-/// The most items one walk of a OneDrive reads (the planner's and the step's).
-pub const WALK_MAX_ITEMS: u32 = 5_000;
+use offboard_core::plan::sharing_facts::WALK_MAX_ITEMS;
 
 /// Removes sharing links from the leaver's OneDrive.
 #[derive(Debug, Clone)]
@@ -84,22 +84,9 @@ impl StepAction for RevokeSharing {
         // Act: read first — the drive, then what is shared on it.
         let find = Attempt::new(ONEDRIVE, "find the OneDrive", vec![id.to_owned()])
             .request("GET", format!("/users/{id}/drive"));
-        let drive = match graph.user_drive(id).await {
+        let drive = match onedrive_or_report(&find, graph.user_drive(id).await)? {
             Ok(r) => r.value,
-            Err(
-                e @ GraphError::NotApplicable {
-                    reason: NotApplicableReason::NoOneDrive,
-                    ..
-                },
-            ) => {
-                return Ok(StepReport::from_actions(vec![find.not_applicable(
-                    "the leaver has no OneDrive",
-                    e.status(),
-                    e.request_id().map(str::to_owned),
-                    None,
-                )]));
-            }
-            Err(e) => return Err(find.fail(&e)),
+            Err(report) => return Ok(report),
         };
         let d = drive.id.as_str();
         let where_ = drive.web_url.clone().unwrap_or_else(|| d.to_owned());
