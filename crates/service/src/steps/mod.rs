@@ -58,6 +58,7 @@ pub use auto_reply::AutoReply;
 pub use block_sign_in::BlockSignIn;
 pub use common::RECHECK_EVERY;
 pub(crate) use common::no_mailbox;
+pub(crate) use remove_mailbox_rights_elsewhere::held as mailbox_rights_held;
 pub use connector_provisioning::ProvisioningConnectorStep;
 pub use connector_scim::ScimConnectorStep;
 pub use convert_mailbox::ConvertMailbox;
