@@ -50,34 +50,44 @@ async fn env_with_many_groups() -> Env {
 /// applicable, so only her groups are re-read), stored; her groups then removed in the
 /// simulator as the step removed them. Returns the case id.
 async fn completed_case(env: &Env, db: &Arc<Embedded>) -> String {
-    let l = leaver(env, ids::ADELE).await;
-    let removable = l.plan.facts.groups.iter().filter(|g| g.removable).count();
-    assert!(removable >= GIVEN, "the facts list every page of groups");
-    let mut case = l.case;
-    let mut plan = l.plan;
-    for s in &mut plan.steps {
-        s.status = if s.kind == StepKind::RemoveGroups {
-            StepStatus::Verified
-        } else {
-            StepStatus::NotApplicable
-        };
-    }
-    let removed: Vec<String> = plan
-        .facts
+    let case = case_with_verified(env, db, StepKind::RemoveGroups).await;
+    let facts = &case.plan.as_ref().unwrap().facts;
+    let removed: Vec<String> = facts
         .groups
         .iter()
         .filter(|g| g.removable)
         .map(|g| g.id.clone())
         .collect();
-    case.plan = Some(plan);
-    case.status = CaseStatus::Completed;
-    db.create(&case).await.unwrap();
+    assert!(removed.len() >= GIVEN, "the facts list every page of groups");
     env.sim.with_state(|t| {
         for g in t.groups.iter_mut().filter(|g| removed.contains(&g.id)) {
             g.members.retain(|m| m != ids::ADELE);
         }
     });
     case.id.to_string()
+}
+
+/// Adele's case, completed with only `verified` verified (every other step not applicable),
+/// stored.
+async fn case_with_verified(
+    env: &Env,
+    db: &Arc<Embedded>,
+    verified: StepKind,
+) -> offboard_core::case::Case {
+    let l = leaver(env, ids::ADELE).await;
+    let mut case = l.case;
+    let mut plan = l.plan;
+    for s in &mut plan.steps {
+        s.status = if s.kind == verified {
+            StepStatus::Verified
+        } else {
+            StepStatus::NotApplicable
+        };
+    }
+    case.plan = Some(plan);
+    case.status = CaseStatus::Completed;
+    db.create(&case).await.unwrap();
+    case
 }
 
 fn reconciler(env: &Env, db: &Arc<Embedded>, dir: &std::path::Path) -> Reconciler {
@@ -243,4 +253,101 @@ async fn the_simulator_pages_every_listing_the_re_check_reads() {
         assert_eq!(r.status, 200, "{path}: {:?}", r.body);
         assert!(r.next_link().is_some(), "{path} pages: {:?}", r.body);
     }
+}
+
+/// Adele's rights on other mailboxes as `remove-mailbox-rights-elsewhere` left them (none),
+/// then given back behind offboard's back: each mailbox she holds a right on again is a
+/// finding naming the rights; a right the (stale) rights index still lists but that is gone
+/// is none.
+#[tokio::test]
+async fn rights_on_other_mailboxes_given_back_are_found_through_the_rights_index() {
+    use offboard_service::rights_index::RightsIndexService;
+    use standin_tenant::demo::ids::{LEE, MEGAN};
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(Embedded::open(dir.path()).unwrap());
+    let upn = |id: &str| env.sim.state().user(id).unwrap().user_principal_name.clone();
+    let (adele, lee, megan) = (upn(ids::ADELE), upn(LEE), upn(MEGAN));
+    let grant = |full_access: bool, send_as: bool, behalf: bool| {
+        env.sim.with_state(|t| {
+            let lee = t.mailbox_mut(LEE).unwrap();
+            lee.recipient_type_details = "SharedMailbox".to_owned();
+            lee.permissions.retain(|p| p.user != adele);
+            if full_access {
+                lee.permissions.push(standin_tenant::model::MailboxPermission {
+                    user: adele.clone(),
+                    access_rights: vec!["FullAccess".to_owned()],
+                    auto_mapping: true,
+                });
+            }
+            let megan = t.mailbox_mut(MEGAN).unwrap();
+            megan.doors.send_as.retain(|x| *x != adele);
+            megan.doors.grant_send_on_behalf_to.retain(|x| *x != adele);
+            if send_as {
+                megan.doors.send_as.push(adele.clone());
+            }
+            if behalf {
+                megan.doors.grant_send_on_behalf_to.push(adele.clone());
+            }
+        })
+    };
+    // The index's last refresh saw her rights; the step removed them all afterwards.
+    grant(true, true, true);
+    let rights = RightsIndexService::new(env.tenant.clone(), db.clone(), db.clone());
+    rights.refresh(chrono::Utc::now()).await.unwrap();
+    let case = case_with_verified(&env, &db, StepKind::RemoveMailboxRightsElsewhere)
+        .await
+        .id
+        .to_string();
+    grant(false, false, false);
+    let scans = reconciler(&env, &db, dir.path())
+        .with_exchange(env.tenant.exchange.clone())
+        .with_rights_index(rights);
+    let prefix = format!("access_returned:{case}:mailbox-right:");
+    let mailbox_rights = |scan: &ScanOutcome| -> Vec<(String, String)> {
+        scan.findings
+            .iter()
+            .filter_map(|f| {
+                let mailbox = f.id().strip_prefix(&prefix)?;
+                Some((mailbox.to_owned(), f.observation.what.clone()))
+            })
+            .collect()
+    };
+
+    let clean = scans.scan(Trigger::OnDemand("test"), false).await.unwrap();
+    assert_eq!(
+        mailbox_rights(&clean),
+        [],
+        "the index still lists Lee's and Megan's mailboxes, but the rights are gone"
+    );
+
+    // FullAccess on the shared mailbox and SendAs on Megan's come back.
+    grant(true, true, false);
+    let back = scans.scan(Trigger::OnDemand("test"), false).await.unwrap();
+    let found = mailbox_rights(&back);
+    assert_eq!(
+        found.iter().map(|(m, _)| m.clone()).collect::<Vec<_>>(),
+        [lee.to_lowercase(), megan.to_lowercase()]
+    );
+    assert!(found[0].1.contains(&format!("FullAccess on {}", lee.to_lowercase())), "{}", found[0].1);
+    assert!(found[1].1.contains(&format!("SendAs on {}", megan.to_lowercase())), "{}", found[1].1);
+    assert!(
+        back.findings
+            .iter()
+            .filter(|f| f.id().starts_with(&prefix))
+            .all(|f| f.observation.action.contains("remove-mailbox-rights-elsewhere")),
+        "auto_remediate would re-run the step"
+    );
+
+    // Removed again: both resolved.
+    grant(false, false, false);
+    let fixed = scans.scan(Trigger::OnDemand("test"), false).await.unwrap();
+    assert_eq!(
+        fixed
+            .resolved
+            .iter()
+            .filter(|f| f.id().starts_with(&prefix))
+            .count(),
+        2
+    );
 }
