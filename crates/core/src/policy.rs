@@ -761,7 +761,10 @@ mod tests {
             .pim_eligibilities
             .push(eligible(true, EligibilityKind::DirectoryRole));
         let why = p.approval.protected(&facts).expect("protected");
-        assert_eq!(why, "eligible (PIM) for privileged role Helpdesk Administrator");
+        assert_eq!(
+            why,
+            "eligible (PIM) for privileged role Helpdesk Administrator"
+        );
         let mut off = p.approval.clone();
         off.protect_privileged_roles = false;
         assert_eq!(off.protected(&facts), None);

@@ -420,7 +420,9 @@ fn drift_names_each_removal_that_came_back_and_the_step_that_redoes_it() {
     );
     assert_eq!(remedy("orphaned_account:entra:x"), None);
     assert!(
-        found[4].what.contains("FullAccess, SendAs on shared@contoso.com"),
+        found[4]
+            .what
+            .contains("FullAccess, SendAs on shared@contoso.com"),
         "{}",
         found[4].what
     );

@@ -234,7 +234,8 @@ impl StepAction for RemoveMailboxRightsElsewhere {
                     "{INVOKE_COMMAND} Get-MailboxPermission / Get-RecipientPermission / Get-Mailbox -Identity {mailbox}"
                 ),
             );
-            let (before, read_ids, shared) = match held(&self.tenant.exchange, &mailbox, who).await {
+            let (before, read_ids, shared) = match held(&self.tenant.exchange, &mailbox, who).await
+            {
                 Ok(h) => h,
                 Err(e) if e.is_not_found() => {
                     actions.push(read.not_applicable(

@@ -58,7 +58,10 @@ async fn completed_case(env: &Env, db: &Arc<Embedded>) -> String {
         .filter(|g| g.removable)
         .map(|g| g.id.clone())
         .collect();
-    assert!(removed.len() >= GIVEN, "the facts list every page of groups");
+    assert!(
+        removed.len() >= GIVEN,
+        "the facts list every page of groups"
+    );
     env.sim.with_state(|t| {
         for g in t.groups.iter_mut().filter(|g| removed.contains(&g.id)) {
             g.members.retain(|m| m != ids::ADELE);
@@ -212,7 +215,11 @@ async fn a_listing_past_the_page_limit_is_reported_incomplete_until_read_whole()
     // Someone removes Adele from all but three: the listing now fits, is read whole, and the
     // partial read's finding and the groups no longer held are resolved.
     env.sim.with_state(|t| {
-        for g in t.groups.iter_mut().filter(|g| g.id.starts_with("drift-group-")) {
+        for g in t
+            .groups
+            .iter_mut()
+            .filter(|g| g.id.starts_with("drift-group-"))
+        {
             if g.id.as_str() > group_id(2).as_str() {
                 g.members.retain(|m| m != ids::ADELE);
             }
@@ -266,7 +273,14 @@ async fn rights_on_other_mailboxes_given_back_are_found_through_the_rights_index
     let env = env().await;
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Embedded::open(dir.path()).unwrap());
-    let upn = |id: &str| env.sim.state().user(id).unwrap().user_principal_name.clone();
+    let upn = |id: &str| {
+        env.sim
+            .state()
+            .user(id)
+            .unwrap()
+            .user_principal_name
+            .clone()
+    };
     let (adele, lee, megan) = (upn(ids::ADELE), upn(LEE), upn(MEGAN));
     let grant = |full_access: bool, send_as: bool, behalf: bool| {
         env.sim.with_state(|t| {
@@ -274,11 +288,12 @@ async fn rights_on_other_mailboxes_given_back_are_found_through_the_rights_index
             lee.recipient_type_details = "SharedMailbox".to_owned();
             lee.permissions.retain(|p| p.user != adele);
             if full_access {
-                lee.permissions.push(standin_tenant::model::MailboxPermission {
-                    user: adele.clone(),
-                    access_rights: vec!["FullAccess".to_owned()],
-                    auto_mapping: true,
-                });
+                lee.permissions
+                    .push(standin_tenant::model::MailboxPermission {
+                        user: adele.clone(),
+                        access_rights: vec!["FullAccess".to_owned()],
+                        auto_mapping: true,
+                    });
             }
             let megan = t.mailbox_mut(MEGAN).unwrap();
             megan.doors.send_as.retain(|x| *x != adele);
@@ -329,13 +344,28 @@ async fn rights_on_other_mailboxes_given_back_are_found_through_the_rights_index
         found.iter().map(|(m, _)| m.clone()).collect::<Vec<_>>(),
         [lee.to_lowercase(), megan.to_lowercase()]
     );
-    assert!(found[0].1.contains(&format!("FullAccess on {}", lee.to_lowercase())), "{}", found[0].1);
-    assert!(found[1].1.contains(&format!("SendAs on {}", megan.to_lowercase())), "{}", found[1].1);
+    assert!(
+        found[0]
+            .1
+            .contains(&format!("FullAccess on {}", lee.to_lowercase())),
+        "{}",
+        found[0].1
+    );
+    assert!(
+        found[1]
+            .1
+            .contains(&format!("SendAs on {}", megan.to_lowercase())),
+        "{}",
+        found[1].1
+    );
     assert!(
         back.findings
             .iter()
             .filter(|f| f.id().starts_with(&prefix))
-            .all(|f| f.observation.action.contains("remove-mailbox-rights-elsewhere")),
+            .all(|f| f
+                .observation
+                .action
+                .contains("remove-mailbox-rights-elsewhere")),
         "auto_remediate would re-run the step"
     );
 
