@@ -173,6 +173,17 @@ async fn every_group_given_back_is_reported_page_two_included() {
     );
     // The simulator pages 100 at a time: the rest came from a second page, read in a batch.
     assert_eq!(continued_pages(&env), 1);
+    let batches = env
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/$batch")
+        .count();
+    assert_eq!(batches, 2, "the first page, then the second in one more batch");
+    println!(
+        "{GIVEN} groups given back: {} Graph requests in the scan, {batches} of them batches",
+        scan.record.graph_requests
+    );
     assert_eq!(scan.record.parameters["driftListingsTruncated"], 0);
 }
 
