@@ -179,7 +179,10 @@ async fn every_group_given_back_is_reported_page_two_included() {
         .iter()
         .filter(|r| r.path == "/$batch")
         .count();
-    assert_eq!(batches, 2, "the first page, then the second in one more batch");
+    assert_eq!(
+        batches, 2,
+        "the first page, then the second in one more batch"
+    );
     println!(
         "{GIVEN} groups given back: {} Graph requests in the scan, {batches} of them batches",
         scan.record.graph_requests
