@@ -10,7 +10,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use offboard_testkit::{Backend, spawn_app};
+use offboard_service::settings::{DEFAULT_SIGN_IN_CUT_BUDGET, OFFBOARD_SIGN_IN_CUT_BUDGET_MS};
+use offboard_testkit::{Backend, SimConfig, spawn_app_with};
 use serde_json::json;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -22,7 +23,16 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 async fn run(backend: Backend, requests: usize, concurrency: usize) -> anyhow::Result<()> {
-    let app = Arc::new(spawn_app(backend).await);
+    // The deployed sign-in-cut budget, not the tests' longest one: intake cuts sign-in inline.
+    let app = Arc::new(
+        spawn_app_with(backend, SimConfig::default(), |s| {
+            s.insert(
+                OFFBOARD_SIGN_IN_CUT_BUDGET_MS.to_owned(),
+                DEFAULT_SIGN_IN_CUT_BUDGET.as_millis().to_string(),
+            );
+        })
+        .await,
+    );
     // Warm up: connections, the handler's first Cosmos/Storage calls.
     for i in 0..5 {
         let a = app.post_generic(&body(&format!("warm-{i}"))).await;

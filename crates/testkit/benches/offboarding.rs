@@ -46,7 +46,9 @@ use chrono::{DateTime, Utc};
 use offboard_core::case::CaseStatus;
 use offboard_core::ids::CaseId;
 use offboard_core::plan::StepKind;
-use offboard_service::settings::OFFBOARD_GRAPH_WRITE_QUOTA;
+use offboard_service::settings::{
+    DEFAULT_SIGN_IN_CUT_BUDGET, OFFBOARD_GRAPH_WRITE_QUOTA, OFFBOARD_SIGN_IN_CUT_BUDGET_MS,
+};
 use offboard_testkit::leavers::{
     Leaver, conditions, keep_log, secs, seed_leavers, terminate, wait_sealed, warm_up,
     writes_per_leaver,
@@ -185,6 +187,11 @@ async fn offboard_run(
     let app = Arc::new(
         spawn_app_with(backend, SimConfig::default(), |s| {
             s.insert("OFFBOARD_POLICY_FILE".into(), policy);
+            // The deployed budget, not the tests' longest one: this run measures the cut.
+            s.insert(
+                OFFBOARD_SIGN_IN_CUT_BUDGET_MS.to_owned(),
+                DEFAULT_SIGN_IN_CUT_BUDGET.as_millis().to_string(),
+            );
         })
         .await,
     );
@@ -332,6 +339,10 @@ async fn mass(
                 format!("{quota}/{window_secs}"),
             );
             s.insert("OFFBOARD_POLICY_FILE".into(), policy);
+            s.insert(
+                OFFBOARD_SIGN_IN_CUT_BUDGET_MS.to_owned(),
+                DEFAULT_SIGN_IN_CUT_BUDGET.as_millis().to_string(),
+            );
         })
         .await,
     );
