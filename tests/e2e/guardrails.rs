@@ -355,6 +355,58 @@ async fn eligible_only_held(backend: Backend) {
     app.shutdown().await;
 }
 
+/// A leaver eligible under PIM for Groups for a role-assignable group that holds a privileged
+/// role (Johanna, eligible for membership of "Helpdesk Tier 1", which holds Helpdesk
+/// Administrator) can take the role by activating the membership: she is held too.
+async fn group_eligible_held(backend: Backend) {
+    use crate::pipeline::JOHANNA;
+    use standin_tenant::demo::ids::GROUP_ROLE_ASSIGNABLE;
+    let (app, _dir) = app_with(backend, &[]).await;
+    only_removable_groups(&app, JOHANNA);
+    app.sim.with_state(|t| {
+        t.role_assignments.push(RoleAssignment {
+            id: "tier1-helpdesk".to_owned(),
+            principal_id: GROUP_ROLE_ASSIGNABLE.to_owned(),
+            role_definition_id: role_ids::HELPDESK_ADMINISTRATOR.to_owned(),
+            directory_scope_id: "/".to_owned(),
+        });
+        t.group_eligibility_schedules
+            .push(standin_tenant::model::GroupEligibility {
+                id: format!("{GROUP_ROLE_ASSIGNABLE}_member_johanna"),
+                principal_id: JOHANNA.to_owned(),
+                group_id: GROUP_ROLE_ASSIGNABLE.to_owned(),
+                access_id: "member".to_owned(),
+                created_date_time: chrono::Utc::now(),
+            })
+    });
+    let before = tenant_view(&app, JOHANNA);
+    let id = raise(&app, &app.operator_token, json!({"employee": {"employeeId": employee_id(&app, JOHANNA)}, "kind": "involuntary", "requestId": event_id()})).await;
+    let c = held(&app, &id).await.case;
+    let hold = c.approval.expect("a hold").hold;
+    assert_eq!(hold.reason, HoldReason::Protected);
+    assert!(
+        hold.detail.contains(
+            "eligible (PIM) for member of group Helpdesk Tier 1, which holds privileged role Helpdesk Administrator"
+        ),
+        "{}",
+        hold.detail
+    );
+    assert!(c.plan.is_none(), "nothing planned for a held case");
+    assert_eq!(tenant_view(&app, JOHANNA), before, "held: nothing changed");
+    assert!(writes_naming(&app, JOHANNA).is_empty());
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_leaver_eligible_for_a_group_holding_a_privileged_role_is_held_embedded() {
+    group_eligible_held(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn a_leaver_eligible_for_a_group_holding_a_privileged_role_is_held_azure() {
+    group_eligible_held(Backend::Azure).await;
+}
+
 #[tokio::test]
 async fn a_leaver_only_eligible_for_a_privileged_role_is_held_embedded() {
     eligible_only_held(Backend::Embedded).await;

@@ -269,7 +269,8 @@ pub struct ApprovalPolicy {
     /// accounts, executives, Tier-0 administrators.
     pub protected_groups: Vec<String>,
     /// Holders of a directory role Entra ID marks privileged are protected, whether they hold
-    /// it now (an active assignment) or may activate it (a PIM eligibility).
+    /// it now (an active assignment, their own or a role-assignable group's they are in) or
+    /// may activate it (a PIM eligibility for the role, or for such a group).
     pub protect_privileged_roles: bool,
     /// A held case nobody decided on is rejected after this many minutes.
     pub expire_after_minutes: u32,
@@ -285,18 +286,26 @@ impl ApprovalPolicy {
     pub fn protected(&self, facts: &Facts) -> Option<String> {
         let mut why = Vec::new();
         for g in &facts.groups {
-            let named = self.protected_groups.iter().any(|p| {
-                p.eq_ignore_ascii_case(&g.id)
-                    || g.display_name
-                        .as_deref()
-                        .is_some_and(|n| n.eq_ignore_ascii_case(p))
-            });
-            if named {
+            if self.is_protected_group(&g.id, g.display_name.as_deref()) {
                 why.push(format!(
                     "member of protected group {}",
                     g.display_name.as_deref().unwrap_or(&g.id)
                 ));
             }
+        }
+        // A group the leaver may join at any time under PIM for Groups is as good as one
+        // they are in.
+        for e in facts
+            .pim_eligibilities
+            .iter()
+            .filter(|e| e.kind == EligibilityKind::Group)
+            .filter(|e| self.is_protected_group(&e.target_id, e.target_name.as_deref()))
+        {
+            why.push(format!(
+                "eligible (PIM) for {} of protected group {}",
+                e.scope,
+                e.name()
+            ));
         }
         if self.protect_privileged_roles {
             for r in facts.directory_roles.iter().filter(|r| r.privileged) {
@@ -305,17 +314,42 @@ impl ApprovalPolicy {
                     r.role_name.as_deref().unwrap_or(&r.role_definition_id)
                 ));
             }
+            // A role-assignable group's members hold its roles.
+            for g in facts
+                .groups
+                .iter()
+                .filter(|g| !g.privileged_roles.is_empty())
+            {
+                why.push(format!(
+                    "member of group {}, which holds privileged role {}",
+                    g.display_name.as_deref().unwrap_or(&g.id),
+                    g.privileged_roles.join(", ")
+                ));
+            }
             // An eligibility is a role the leaver can activate in minutes, unattended: as
             // much a privileged person as an active holder.
-            for e in facts
-                .pim_eligibilities
-                .iter()
-                .filter(|e| e.privileged && e.kind == EligibilityKind::DirectoryRole)
-            {
-                why.push(format!("eligible (PIM) for privileged role {}", e.name()));
+            for e in facts.pim_eligibilities.iter().filter(|e| e.privileged) {
+                why.push(match e.kind {
+                    EligibilityKind::DirectoryRole => {
+                        format!("eligible (PIM) for privileged role {}", e.name())
+                    }
+                    EligibilityKind::Group => format!(
+                        "eligible (PIM) for {} of group {}, which holds privileged role {}",
+                        e.scope,
+                        e.name(),
+                        e.privileged_roles.join(", ")
+                    ),
+                });
             }
         }
         (!why.is_empty()).then(|| why.join("; "))
+    }
+
+    /// Whether the group `id` (named `name`) is one the policy protects, by id or name.
+    fn is_protected_group(&self, id: &str, name: Option<&str>) -> bool {
+        self.protected_groups
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(id) || name.is_some_and(|n| n.eq_ignore_ascii_case(p)))
     }
 }
 

@@ -130,6 +130,7 @@ fn protected_people_are_named_groups_and_privileged_role_holders() {
         removable: true,
         assigns_licences: false,
         direct: true,
+        privileged_roles: vec![],
     });
     facts.directory_roles[0].privileged = true;
     let why = p.approval.protected(&facts).unwrap();
@@ -152,19 +153,20 @@ fn a_leaver_only_eligible_for_a_privileged_role_is_protected() {
         target_name: Some("Helpdesk Administrator".into()),
         scope: "/".into(),
         privileged,
+        privileged_roles: vec![],
     };
     let mut facts = Facts {
         directory_roles: Vec::<DirectoryRoleFact>::new(),
         pim_eligibilities: vec![
             eligible(false, EligibilityKind::DirectoryRole),
-            eligible(true, EligibilityKind::Group),
+            eligible(false, EligibilityKind::Group),
         ],
         ..bare_facts()
     };
     assert_eq!(
         p.approval.protected(&facts),
         None,
-        "an unprivileged role, or a group, protects nobody"
+        "an unprivileged role, or a group that holds no privileged role, protects nobody"
     );
     facts
         .pim_eligibilities
@@ -177,6 +179,59 @@ fn a_leaver_only_eligible_for_a_privileged_role_is_protected() {
     let mut off = p.approval.clone();
     off.protect_privileged_roles = false;
     assert_eq!(off.protected(&facts), None);
+}
+
+#[test]
+fn roles_a_group_holds_protect_its_members_and_those_eligible_for_it() {
+    use crate::plan::GroupFact;
+    use crate::plan::pim_owners_facts::EligibilityFact;
+    let p = Policy::builtin();
+    let tier1 = GroupFact {
+        id: "g-tier1".into(),
+        display_name: Some("Helpdesk Tier 1".into()),
+        kind: "security".into(),
+        removable: true,
+        assigns_licences: false,
+        direct: true,
+        privileged_roles: vec!["Helpdesk Administrator".into()],
+    };
+    let member = Facts {
+        groups: vec![tier1.clone()],
+        ..bare_facts()
+    };
+    assert_eq!(
+        p.approval.protected(&member).as_deref(),
+        Some("member of group Helpdesk Tier 1, which holds privileged role Helpdesk Administrator")
+    );
+    let eligible = Facts {
+        pim_eligibilities: vec![EligibilityFact {
+            kind: EligibilityKind::Group,
+            schedule_id: "s-g".into(),
+            target_id: tier1.id.clone(),
+            target_name: tier1.display_name.clone(),
+            scope: "owner".into(),
+            privileged: true,
+            privileged_roles: tier1.privileged_roles.clone(),
+        }],
+        ..bare_facts()
+    };
+    assert_eq!(
+        p.approval.protected(&eligible).as_deref(),
+        Some(
+            "eligible (PIM) for owner of group Helpdesk Tier 1, which holds privileged role \
+             Helpdesk Administrator"
+        )
+    );
+    let mut off = p.approval.clone();
+    off.protect_privileged_roles = false;
+    assert_eq!(off.protected(&member), None);
+    assert_eq!(off.protected(&eligible), None);
+    // A protected group is protected whether the leaver is in it or may join it.
+    off.protected_groups = vec!["helpdesk tier 1".into()];
+    assert_eq!(
+        off.protected(&eligible).as_deref(),
+        Some("eligible (PIM) for owner of protected group Helpdesk Tier 1")
+    );
 }
 
 #[test]

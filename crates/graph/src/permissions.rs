@@ -64,7 +64,7 @@ pub const GRAPH: &[Permission] = &[
     },
     Permission {
         name: "RoleManagement.ReadWrite.Directory",
-        why: "List and remove the leaver's directory role assignments, and remove members of role-assignable groups; also list the roles the leaver is PIM-eligible for and remove each with an adminRemove schedule request (alone that would need RoleEligibilitySchedule.ReadWrite.Directory, which this permission includes, so it is not asked for separately).",
+        why: "List and remove the leaver's directory role assignments, and remove members of role-assignable groups; read the roles a role-assignable group holds (its members, and those PIM-eligible for it, are protected when they are privileged); also list the roles the leaver is PIM-eligible for and remove each with an adminRemove schedule request (alone that would need RoleEligibilitySchedule.ReadWrite.Directory, which this permission includes, so it is not asked for separately).",
         calls: &[
             "GET /roleManagement/directory/roleAssignments",
             "DELETE /roleManagement/directory/roleAssignments/{id}",

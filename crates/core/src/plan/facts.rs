@@ -62,6 +62,10 @@ pub struct GroupFact {
     pub assigns_licences: bool,
     /// Whether only direct membership (not nested) makes the leaver a member.
     pub direct: bool,
+    /// The privileged directory roles the group holds (a role-assignable group): its members
+    /// hold them too, so the leaver is as privileged as a direct holder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub privileged_roles: Vec<String>,
 }
 
 /// A directory role assignment.

@@ -111,6 +111,7 @@ mod tests {
                 target_name: Some("User Administrator".into()),
                 scope: "/".into(),
                 privileged: true,
+                privileged_roles: vec![],
             },
             EligibilityFact {
                 kind: EligibilityKind::Group,
@@ -119,6 +120,7 @@ mod tests {
                 target_name: Some("Helpdesk Tier 1".into()),
                 scope: "member".into(),
                 privileged: false,
+                privileged_roles: vec![],
             },
         ]
     }

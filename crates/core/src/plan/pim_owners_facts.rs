@@ -32,10 +32,15 @@ pub struct EligibilityFact {
     /// A role's directory scope (`/` for the whole tenant); a group's access (`member` or
     /// `owner`).
     pub scope: String,
-    /// Whether the role is one Microsoft labels privileged: the eligibility then goes before
+    /// Whether the role is one Microsoft labels privileged, or the group holds such a role
+    /// (a role-assignable group under PIM for Groups): the eligibility then goes before
     /// anything acts on the account, as active roles do.
     #[serde(default)]
     pub privileged: bool,
+    /// For a group: the privileged directory roles the group holds, which the leaver could
+    /// take by activating the eligibility.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub privileged_roles: Vec<String>,
 }
 
 impl EligibilityFact {

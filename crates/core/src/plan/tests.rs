@@ -53,6 +53,7 @@ pub(super) fn full_cloud_user() -> Facts {
                 removable: true,
                 assigns_licences: true,
                 direct: true,
+                privileged_roles: vec![],
             },
             GroupFact {
                 id: "g-dyn".into(),
@@ -61,6 +62,7 @@ pub(super) fn full_cloud_user() -> Facts {
                 removable: false,
                 assigns_licences: false,
                 direct: true,
+                privileged_roles: vec![],
             },
         ],
         directory_roles: vec![],

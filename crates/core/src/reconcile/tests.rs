@@ -312,6 +312,7 @@ fn sealed_case() -> crate::case::Case {
             removable: true,
             assigns_licences: false,
             direct: true,
+            privileged_roles: vec![],
         }],
         directory_roles: vec![],
         app_roles: vec![AppRoleFact {

@@ -15,7 +15,7 @@
 //! longer than one page is read again with paging.
 
 use async_trait::async_trait;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -175,7 +175,11 @@ fn licences(user: &User, details: &[LicenseDetails]) -> Vec<LicenceFact> {
     by_sku.into_values().collect()
 }
 
-fn groups(direct: &[Group], transitive: &[Group]) -> Vec<GroupFact> {
+fn groups(
+    direct: &[Group],
+    transitive: &[Group],
+    group_roles: &BTreeMap<String, Vec<String>>,
+) -> Vec<GroupFact> {
     let fact = |g: &Group, is_direct: bool| {
         let kind = g.kind();
         GroupFact {
@@ -185,6 +189,7 @@ fn groups(direct: &[Group], transitive: &[Group]) -> Vec<GroupFact> {
             removable: g.membership_editable_in_graph(),
             assigns_licences: !g.assigned_licenses.is_empty(),
             direct: is_direct,
+            privileged_roles: group_roles.get(&g.id).cloned().unwrap_or_default(),
         }
     };
     let mut out: Vec<GroupFact> = direct.iter().map(|g| fact(g, true)).collect();
@@ -407,6 +412,17 @@ impl Directory for GraphDirectory {
             "read the groups the leaver is PIM-eligible for",
         )
         .await?;
+        // Roles held through groups: the role-assignable groups the leaver is in, and every
+        // group they may join under PIM for Groups.
+        let role_groups: BTreeSet<String> = direct
+            .iter()
+            .chain(&nested)
+            .filter(|g| g.is_assignable_to_role == Some(true))
+            .map(|g| g.id.clone())
+            .chain(pim_groups.iter().map(|e| e.group_id.clone()))
+            .collect();
+        let group_roles =
+            super::pim_owners::privileged_roles_of_groups(graph, &role_groups).await?;
         let owned: Vec<OwnedObject> = full_list(
             take("owned")?,
             || graph.owned_objects(user_id),
@@ -469,7 +485,7 @@ impl Directory for GraphDirectory {
             // Unknown counts as enabled: the block step then reads it back and records it.
             account_enabled: user.account_enabled.unwrap_or(true),
             licences: licences(&user, &details),
-            groups: groups(&direct, &nested),
+            groups: groups(&direct, &nested, &group_roles),
             directory_roles: roles
                 .iter()
                 .map(|r| DirectoryRoleFact {
@@ -505,7 +521,11 @@ impl Directory for GraphDirectory {
                     scope: g.scope.clone().unwrap_or_default(),
                 })
                 .collect(),
-            pim_eligibilities: super::pim_owners::eligibility_facts(&pim_roles, &pim_groups),
+            pim_eligibilities: super::pim_owners::eligibility_facts(
+                &pim_roles,
+                &pim_groups,
+                &group_roles,
+            ),
             owned_objects,
             auth_methods: methods
                 .iter()

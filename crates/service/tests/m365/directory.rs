@@ -359,3 +359,60 @@ async fn the_plan_follows_the_facts() {
         StepStatus::NotApplicable
     );
 }
+
+#[tokio::test]
+async fn roles_a_group_holds_are_facts_of_its_members_and_of_those_eligible_for_it() {
+    use standin_tenant::demo::role_ids;
+    use standin_tenant::model::RoleAssignment;
+    let e = env().await;
+    let facts_of = |who: &'static str| {
+        let d = &e.directory;
+        async move { d.facts(who, "employeeId").await.unwrap() }
+    };
+    // Without a role on "Helpdesk Tier 1", neither its member (Adele) nor Alex, eligible for
+    // it under PIM for Groups, holds anything through it.
+    let adele = facts_of(ids::ADELE).await;
+    let tier1 = |f: &offboard_core::plan::Facts| {
+        f.groups
+            .iter()
+            .find(|g| g.id == ids::GROUP_ROLE_ASSIGNABLE)
+            .map(|g| g.privileged_roles.clone())
+    };
+    assert_eq!(tier1(&adele), Some(vec![]));
+    let alex = facts_of(ids::ALEX).await;
+    let group_eligibility = |f: &offboard_core::plan::Facts| {
+        f.pim_eligibilities
+            .iter()
+            .find(|x| x.target_id == ids::GROUP_ROLE_ASSIGNABLE)
+            .map(|x| (x.privileged, x.privileged_roles.clone()))
+    };
+    assert_eq!(group_eligibility(&alex), Some((false, vec![])));
+
+    // The group is given Helpdesk Administrator (privileged) and Exchange Administrator (not).
+    e.sim.with_state(|t| {
+        for (id, role) in [
+            ("tier1-helpdesk", role_ids::HELPDESK_ADMINISTRATOR),
+            ("tier1-exchange", role_ids::EXCHANGE_ADMINISTRATOR),
+        ] {
+            t.role_assignments.push(RoleAssignment {
+                id: id.to_owned(),
+                principal_id: ids::GROUP_ROLE_ASSIGNABLE.to_owned(),
+                role_definition_id: role.to_owned(),
+                directory_scope_id: "/".to_owned(),
+            });
+        }
+    });
+    let adele = facts_of(ids::ADELE).await;
+    assert_eq!(
+        tier1(&adele),
+        Some(vec!["Helpdesk Administrator".to_owned()])
+    );
+    assert!(adele.directory_roles.is_empty(), "none of her own");
+    let alex = facts_of(ids::ALEX).await;
+    assert_eq!(
+        group_eligibility(&alex),
+        Some((true, vec!["Helpdesk Administrator".to_owned()]))
+    );
+    // Read only: nothing was written.
+    assert!(writes(&e.sim).is_empty(), "{:?}", writes(&e.sim));
+}
