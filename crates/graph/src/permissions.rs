@@ -32,6 +32,7 @@ pub const GRAPH: &[Permission] = &[
             "GET /users/{id}/manager",
             "GET /users/{id}/memberOf",
             "GET /users/{id}/ownedObjects",
+            "GET /directory/deletedItems/{id}",
         ],
     },
     Permission {
@@ -191,6 +192,16 @@ pub const GRAPH: &[Permission] = &[
         name: "Organization.Read.All",
         why: "Read the organisation's verified domains, so stop-forwarding can tell a forwarding address outside the organisation (possible exfiltration) from one inside it.",
         calls: &["GET /organization?$select=verifiedDomains"],
+    },
+    // Issue 16: delete-account. "Delete a user" (https://learn.microsoft.com/graph/api/user-delete)
+    // names User.ReadWrite.All as the least privileged application permission and lists no
+    // narrower one (User.DeleteRestore.All is not accepted there in v1.0); reading the deleted
+    // user back ("Get deleted item", https://learn.microsoft.com/graph/api/directory-deleteditems-get)
+    // needs only User.Read.All, declared above.
+    Permission {
+        name: "User.ReadWrite.All",
+        why: "Delete the leaver's cloud account days after the effective time (delete-account, off by default; Microsoft documents no narrower application permission for DELETE /users). Powerful: it can change any user's properties; leave it out while [delete_account] enabled = false (the step then never runs), or the step fails with a remediation item. Deleting a user who holds a privileged role also needs a higher directory role on the identity; offboard removes the leaver's roles first.",
+        calls: &["DELETE /users/{id}"],
     },
     Permission {
         name: "Calendars.ReadWrite",
