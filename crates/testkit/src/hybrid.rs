@@ -134,6 +134,7 @@ managed_ous = ["{users}"]
 disabled_ou = "{disabled}"
 group_ous = ["{groups}"]
 protected_groups = ["{admins}", "CN=Domain Admins,CN=Users,{base}"]
+allow_delete = true
 
 [commands]
 trusted_keys = ["{public}"]

@@ -322,6 +322,8 @@ fn refusal_advice(reason: &RefusalReason) -> String {
         RefusalReason::ProtectedGroup { group_dn } => format!(
             "the agent refused to add the account to {group_dn}: a protected group; a Tier-0 administrator decides and adds it by hand"
         ),
+        RefusalReason::DeleteNotAllowed => "the agent refused to delete the account: its configuration does not allow deleting (scope.allow_delete = false); delete the AD object by hand, or allow it in the agent's configuration and retry the step".into(),
+        RefusalReason::AccountEnabled => "the agent refused to delete the account: it is enabled (someone enabled it again since the termination); find out why before deleting it by hand".into(),
     }
 }
 
