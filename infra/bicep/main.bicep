@@ -172,6 +172,8 @@ var queueNames = [
   'step-remove-directory-roles-poison'
   'step-remove-app-roles'
   'step-remove-app-roles-poison'
+  'step-delete-account'
+  'step-delete-account-poison'
   'step-remove-oauth-grants'
   'step-remove-oauth-grants-poison'
   'step-revoke-sharing'
@@ -268,6 +270,8 @@ var graphAppRoles = [
   'Group.ReadWrite.All'
   'Application.ReadWrite.All'
   'Directory.Read.All'
+  // delete-account (off by default): DELETE /users/{id}; no narrower permission is documented.
+  'User.ReadWrite.All'
 ]
 var exchangeAppRoles = [
   'Exchange.ManageAsApp'

@@ -32,6 +32,8 @@ locals {
     "Group.ReadWrite.All",
     "Application.ReadWrite.All",
     "Directory.Read.All",
+    # delete-account (off by default): DELETE /users/{id}; no narrower permission is documented.
+    "User.ReadWrite.All",
   ]
   exchange_app_roles = [
     "Exchange.ManageAsApp",
