@@ -107,7 +107,7 @@ pub struct KindPolicy {
     /// exceptions.
     pub fallback_owner: Option<String>,
     /// Whether and when the account is deleted (the file's `[delete_account]`, for every kind).
-    pub delete_account: crate::plan::delete_account::DeleteAccountPolicy,
+    pub delete_account: crate::plan::delete_account_policy::DeleteAccountPolicy,
 }
 
 impl KindPolicy {
@@ -218,7 +218,7 @@ struct File {
     #[serde(default)]
     sharing: crate::plan::sharing_facts::SharingPolicy,
     #[serde(default)]
-    delete_account: crate::plan::delete_account::DeleteAccountPolicy,
+    delete_account: crate::plan::delete_account_policy::DeleteAccountPolicy,
 }
 
 /// The blast-radius brake for one source: how many terminations it may start in a sliding

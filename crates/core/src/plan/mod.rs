@@ -24,6 +24,7 @@ pub mod connector;
 mod connector_steps;
 mod dag;
 pub mod delete_account;
+pub mod delete_account_policy;
 pub(crate) mod facts;
 mod mailbox_doors;
 mod pim_owners;
@@ -38,7 +39,7 @@ pub use build::build;
 pub use connector::{CONNECTOR_QUEUE, ConnectorName};
 pub use connector_steps::{ConnectorAfter, PlannedConnector};
 pub use dag::Plan;
-pub use delete_account::{DeleteAccountPolicy, SOFT_DELETE_DAYS, gone_for_good_at};
+pub use delete_account_policy::{DeleteAccountPolicy, SOFT_DELETE_DAYS, gone_for_good_at};
 pub use facts::{
     AdBefore, AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts,
     GroupFact, LicenceFact, MailboxFact, OAuthGrantFact, PersonRef,

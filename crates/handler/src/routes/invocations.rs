@@ -257,7 +257,8 @@ async fn tick(state: &AppState) -> Result<String, Failure> {
     })?;
     let resent = state.engine.resume_stuck().await?;
     // Follow-ups of ended cases (delete-account) that fell due: reopened on the same case.
-    let follow_ups = state.engine.release_follow_ups().await?;
+    // Boxed: its future would otherwise grow every invocation's on the worker's stack.
+    let follow_ups = Box::pin(state.engine.release_follow_ups()).await?;
     tracing::info!(
         released = report.released,
         follow_ups,
