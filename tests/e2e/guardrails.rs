@@ -323,6 +323,65 @@ async fn protected_person_held_and_four_eyes(backend: Backend) {
     app.shutdown().await;
 }
 
+/// A leaver who holds no privileged role but is PIM-eligible for one (Johanna, eligible for
+/// Helpdesk Administrator) can activate it in minutes: she is held as a protected person,
+/// and nothing in the tenant changes.
+async fn eligible_only_held(backend: Backend) {
+    use crate::pipeline::JOHANNA;
+    let (app, _dir) = app_with(backend, &[]).await;
+    only_removable_groups(&app, JOHANNA);
+    assert!(
+        app.sim.state().roles_of(JOHANNA).is_empty(),
+        "no active role"
+    );
+    app.sim.with_state(|t| {
+        t.role_eligibility_schedules
+            .push(standin_tenant::model::RoleEligibility {
+                id: "eligible-helpdesk-johanna".to_owned(),
+                principal_id: JOHANNA.to_owned(),
+                role_definition_id: role_ids::HELPDESK_ADMINISTRATOR.to_owned(),
+                directory_scope_id: "/".to_owned(),
+                created_date_time: chrono::Utc::now(),
+            })
+    });
+    let before = tenant_view(&app, JOHANNA);
+    let resp = app
+        .client
+        .post(format!("{}/api/offboardings", app.base_url()))
+        .header("x-functions-key", &app.function_key)
+        .bearer_auth(&app.operator_token)
+        .json(&json!({"employee": {"employeeId": employee_id(&app, JOHANNA)}, "kind": "involuntary", "requestId": event_id()}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 202);
+    let receipt: Value = resp.json().await.expect("receipt");
+    let id = receipt["caseId"].as_str().expect("case id").to_owned();
+    let c = held(&app, &id).await.case;
+    let hold = c.approval.expect("a hold").hold;
+    assert_eq!(hold.reason, HoldReason::Protected);
+    assert!(
+        hold.detail
+            .contains("eligible (PIM) for privileged role Helpdesk Administrator"),
+        "{}",
+        hold.detail
+    );
+    assert!(c.plan.is_none(), "nothing planned for a held case");
+    assert_eq!(tenant_view(&app, JOHANNA), before, "held: nothing changed");
+    assert!(writes_naming(&app, JOHANNA).is_empty());
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_leaver_only_eligible_for_a_privileged_role_is_held_embedded() {
+    eligible_only_held(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn a_leaver_only_eligible_for_a_privileged_role_is_held_azure() {
+    eligible_only_held(Backend::Azure).await;
+}
+
 #[tokio::test]
 async fn a_protected_person_is_held_and_the_raiser_cannot_approve_embedded() {
     protected_person_held_and_four_eyes(Backend::Embedded).await;

@@ -44,17 +44,16 @@ pub(crate) struct Rig {
     _policy_dir: tempfile::TempDir,
 }
 
-/// The built-in policy with the directory-sync window shortened to `minutes`.
-fn policy_with_window(dir: &std::path::Path, minutes: u32) -> String {
-    let builtin = std::fs::read_to_string(
+/// The built-in policy with `changes` (each `from` must be in it) applied.
+fn policy_with(dir: &std::path::Path, changes: &[(&str, String)]) -> String {
+    let mut text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/policy.toml"),
     )
     .expect("config/policy.toml");
-    assert!(builtin.contains("verify_window_minutes = 60"));
-    let text = builtin.replace(
-        "verify_window_minutes = 60",
-        &format!("verify_window_minutes = {minutes}"),
-    );
+    for (from, to) in changes {
+        assert!(text.contains(from), "the built-in policy holds `{from}`");
+        text = text.replace(from, to);
+    }
     let path = dir.join("policy.toml");
     std::fs::write(&path, text).unwrap();
     path.display().to_string()
@@ -63,6 +62,17 @@ fn policy_with_window(dir: &std::path::Path, minutes: u32) -> String {
 /// Creates the AD account (in the managed OU, in two managed groups) and an app whose
 /// simulator knows Diego as synced from it: same sAMAccountName and employee id.
 pub(crate) async fn rig(sim: SimConfig, sync_window_minutes: Option<u32>) -> Rig {
+    let window = sync_window_minutes.map(|m| {
+        (
+            "verify_window_minutes = 60",
+            format!("verify_window_minutes = {m}"),
+        )
+    });
+    rig_with(Backend::Azure, sim, window.as_slice()).await
+}
+
+/// [`rig`] on `backend`, under the built-in policy with `changes` (none: the built-in file).
+pub(crate) async fn rig_with(backend: Backend, sim: SimConfig, changes: &[(&str, String)]) -> Rig {
     let samba = must(Samba::from_env());
     let mut admin = must(samba.admin().await);
     let user = must(create_user(&mut admin, &samba.users_ou, UAC_BEFORE).await);
@@ -75,8 +85,8 @@ pub(crate) async fn rig(sim: SimConfig, sync_window_minutes: Option<u32>) -> Rig
     let _ = admin.unbind().await;
     let hybrid = must(Hybrid::start(samba.clone()).await);
     let policy_dir = tempfile::tempdir().unwrap();
-    let policy = sync_window_minutes.map(|m| policy_with_window(policy_dir.path(), m));
-    let app = spawn_app_with(Backend::Azure, sim, |s| {
+    let policy = (!changes.is_empty()).then(|| policy_with(policy_dir.path(), changes));
+    let app = spawn_app_with(backend, sim, |s| {
         hybrid.configure(s);
         if let Some(p) = policy {
             s.insert("OFFBOARD_POLICY_FILE".into(), p);
@@ -153,6 +163,27 @@ impl Rig {
         let e = must(read_user(&mut admin, &self.samba.base_dn, &self.user.sam).await);
         let _ = admin.unbind().await;
         e
+    }
+
+    /// An AD administrator turns the account on again (clears ACCOUNTDISABLE), behind
+    /// offboard's back.
+    pub(crate) async fn enable_in_ad(&self) {
+        let mut admin = must(self.samba.admin().await);
+        let e = must(read_user(&mut admin, &self.samba.base_dn, &self.user.sam).await);
+        let on = (uac(&e) & !0x2).to_string();
+        admin
+            .modify(
+                &e.dn,
+                vec![ldap3::Mod::Replace(
+                    "userAccountControl",
+                    std::collections::HashSet::from([on.as_str()]),
+                )],
+            )
+            .await
+            .expect("LDAP modify")
+            .success()
+            .expect("the account is enabled again");
+        let _ = admin.unbind().await;
     }
 
     /// The case's evidence packet, which must verify.

@@ -856,3 +856,109 @@ async fn a_bad_source_fails_the_scan_naming_the_setting_embedded() {
 async fn a_bad_source_fails_the_scan_naming_the_setting_azure() {
     a_bad_source_fails_the_scan_naming_the_setting(Backend::Azure).await;
 }
+
+/// A synced leaver's AD account re-enabled after the case, end to end: the case completes
+/// through the agent on Samba, an AD administrator turns the account on again (LDAP, behind
+/// offboard's back), a scan re-reads it through the agent and reports `access_returned`
+/// (`ad-account-enabled`), `auto_remediate` re-runs `ad-disable` on the same case (new records,
+/// a new seal generation), AD reads disabled again, and the next scan resolves the finding.
+/// Directory sync is stopped before the re-enable, so the cloud account stays off: its side
+/// of a re-enable (`account-enabled`) is `ghost_access`'s.
+async fn ad_account_enabled_again(backend: Backend) {
+    use crate::hybrid::{UAC_BEFORE, rig_with, uac};
+    let r = rig_with(
+        backend,
+        standin_tenant::SimConfig {
+            directory_sync_delay: Some(Duration::from_secs(1)),
+            ..Default::default()
+        },
+        &[("auto_remediate = false", "auto_remediate = true".to_owned())],
+    )
+    .await;
+    let agent = must(r.hybrid.spawn_agent().await);
+    let sync = r.sync().await;
+    let id = r.terminate().await;
+    r.finished(&id, Duration::from_secs(240)).await;
+    let sealed = r
+        .app
+        .wait_case(&id, Duration::from_secs(60), |c| {
+            c.timeline.evidence.seal_hash.is_some()
+        })
+        .await;
+    assert_eq!(
+        sealed.case.status,
+        CaseStatus::Completed,
+        "{:?}",
+        sealed.case.plan
+    );
+    sync.stop().await;
+    let before = records_by_step(&r.app, &id).await;
+    let clean = scan(&r.app).await;
+    let finding = format!("access_returned:{id}:ad-account-enabled");
+    assert!(
+        !ids(&clean.findings).contains(&finding),
+        "{:?}",
+        ids(&clean.findings)
+    );
+
+    r.enable_in_ad().await;
+    assert_eq!(uac(&r.ad().await) & 0x2, 0, "enabled in AD");
+    let found = scan(&r.app).await;
+    let f = found
+        .findings
+        .iter()
+        .find(|f| f.id() == finding)
+        .unwrap_or_else(|| panic!("{finding} in {:?}", ids(&found.findings)));
+    assert!(found.scan.raised.contains_key("access_returned"));
+    assert!(f.observation.what.contains("AD account is enabled again"));
+    let handled = f.handled.as_deref().unwrap_or_default();
+    assert!(handled.contains("ad-disable"), "{handled}");
+
+    // auto_remediate: ad-disable runs again on the same case and verifies, under a new seal.
+    let resealed = r
+        .app
+        .wait_case(&id, Duration::from_secs(120), |c| {
+            c.case.status == CaseStatus::Completed
+                && c.timeline.evidence.seal_hash.is_some()
+                && c.timeline.evidence.seal_hash != sealed.timeline.evidence.seal_hash
+        })
+        .await;
+    assert!(resealed.case.plan.is_some());
+    assert_eq!(uac(&r.ad().await), UAC_BEFORE | 0x2, "disabled again in AD");
+    let after = records_by_step(&r.app, &id).await;
+    // Steps only: the case's own records (reopened, resealed) are not a step's.
+    let rerun: Vec<&String> = after
+        .keys()
+        .filter(|k| !["seal", "case"].contains(&k.as_str()) && after.get(*k) != before.get(*k))
+        .collect();
+    assert_eq!(rerun, ["ad-disable"], "{before:?} -> {after:?}");
+    let ev = r.evidence(&id).await;
+    assert_eq!(
+        ev.packet
+            .as_ref()
+            .expect("a packet")
+            .seal
+            .as_ref()
+            .map(|s| s.generation),
+        Some(1)
+    );
+
+    let fixed = scan(&r.app).await;
+    assert!(
+        ids(&fixed.resolved).contains(&finding),
+        "{:?}",
+        ids(&fixed.resolved)
+    );
+    agent.stop().await;
+    r.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_synced_leavers_ad_account_enabled_again_is_found_and_disabled_again_embedded() {
+    ad_account_enabled_again(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn a_synced_leavers_ad_account_enabled_again_is_found_and_disabled_again_azure() {
+    ad_account_enabled_again(Backend::Azure).await;
+}

@@ -353,19 +353,31 @@ mod a_rescind_after_the_effective_time_restores_the_snapshot_and_a_second_restor
     }
 }
 
-/// A synced leaver (Samba AD through the real agent, Azure backend as every hybrid test): an
-/// operator's restore enables the AD account again — read from Samba — keeping every other
-/// bit, and directory sync carries it to the cloud account.
-#[tokio::test]
-async fn an_operators_restore_enables_a_synced_leaver_in_ad_through_the_agent() {
-    use crate::hybrid::{DIEGO, UAC_BEFORE, must, rig, uac};
+/// A synced leaver (Samba AD through the real agent, on each backend): an operator's restore
+/// enables the AD account again — read from Samba — keeping every other bit, and directory
+/// sync carries it to the cloud account.
+mod an_operators_restore_enables_a_synced_leaver_in_ad_through_the_agent {
+    use super::*;
+    #[tokio::test]
+    async fn embedded() {
+        synced(Backend::Embedded).await;
+    }
+    #[tokio::test]
+    async fn azure() {
+        synced(Backend::Azure).await;
+    }
+}
+
+async fn synced(backend: Backend) {
+    use crate::hybrid::{DIEGO, UAC_BEFORE, must, rig_with, uac};
     use offboard_testkit::samba::attr;
-    let r = rig(
+    let r = rig_with(
+        backend,
         standin_tenant::SimConfig {
             directory_sync_delay: Some(Duration::from_secs(1)),
             ..Default::default()
         },
-        None,
+        &[],
     )
     .await;
     let agent = must(r.hybrid.spawn_agent().await);

@@ -56,9 +56,20 @@ enum Command {
     RebuildIndex(rebuild::RebuildArgs),
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The demo and `local` run the whole engine in this process: its worker stacks must be
+    // the handler's (see offboard_service::runtime).
+    match offboard_service::runtime::build() {
+        Ok(rt) => rt.block_on(run(cli)),
+        Err(e) => {
+            eprintln!("Error: could not start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         #[cfg(feature = "demo")]
         Command::Demo(args) => demo::run(args).await,

@@ -12,6 +12,7 @@ use offboard_service::engine::QueueNotifier;
 use offboard_service::evidence::Evidence;
 use offboard_service::m365::GraphDirectory;
 use offboard_service::reconcile::{Reconciler, Trigger};
+use offboard_service::rights_index::RightsIndexService;
 use offboard_service::settings::Settings;
 use offboard_service::{Intake, SystemClock};
 
@@ -66,7 +67,13 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<()> {
         settings.effective.clone(),
         clock,
     )
-    .with_exchange(tenant.exchange.clone());
+    .with_exchange(tenant.exchange.clone())
+    // Read only (a lookup): the queue would carry a refresh request, which a scan never sends.
+    .with_rights_index(RightsIndexService::new(
+        tenant.clone(),
+        backends.rights.clone(),
+        backends.queue.clone(),
+    ));
     let o = reconciler
         .scan(Trigger::OnDemand("cli"), args.dry_run)
         .await

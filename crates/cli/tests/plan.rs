@@ -16,6 +16,8 @@ const READ_ONLY_GRAPH: &[&str] = &[
     "DeviceManagementManagedDevices.Read.All",
     "Files.Read.All",
     "MailboxSettings.Read",
+    // The groups the leaver is PIM-eligible for (remove-pim-eligibility plans from them).
+    "PrivilegedEligibilitySchedule.Read.AzureADGroup",
 ];
 
 async fn read_only_tenant() -> SimHandle {

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::event::{Source, TerminationKind};
 use crate::plan::facts::Facts;
+use crate::plan::pim_owners_facts::EligibilityKind;
 use crate::plan::step::StepKind;
 
 /// The built-in policy (the repository's `config/policy.toml`).
@@ -271,7 +272,8 @@ pub struct ApprovalPolicy {
     /// Groups (object ids or display names) whose members are protected: break-glass
     /// accounts, executives, Tier-0 administrators.
     pub protected_groups: Vec<String>,
-    /// Holders of a directory role Entra ID marks privileged are protected.
+    /// Holders of a directory role Entra ID marks privileged are protected, whether they hold
+    /// it now (an active assignment) or may activate it (a PIM eligibility).
     pub protect_privileged_roles: bool,
     /// A held case nobody decided on is rejected after this many minutes.
     pub expire_after_minutes: u32,
@@ -306,6 +308,15 @@ impl ApprovalPolicy {
                     "holds privileged role {}",
                     r.role_name.as_deref().unwrap_or(&r.role_definition_id)
                 ));
+            }
+            // An eligibility is a role the leaver can activate in minutes, unattended: as
+            // much a privileged person as an active holder.
+            for e in facts
+                .pim_eligibilities
+                .iter()
+                .filter(|e| e.privileged && e.kind == EligibilityKind::DirectoryRole)
+            {
+                why.push(format!("eligible (PIM) for privileged role {}", e.name()));
             }
         }
         (!why.is_empty()).then(|| why.join("; "))
@@ -702,6 +713,66 @@ mod tests {
             "{why}"
         );
         assert_eq!(p.approval.expire_after_minutes, 4320);
+    }
+
+    #[test]
+    fn a_leaver_only_eligible_for_a_privileged_role_is_protected() {
+        use crate::plan::facts::{DirectoryRoleFact, PersonRef};
+        use crate::plan::pim_owners_facts::EligibilityFact;
+        let p = Policy::builtin();
+        let eligible = |privileged: bool, kind: EligibilityKind| EligibilityFact {
+            kind,
+            schedule_id: "s-1".into(),
+            target_id: "role-or-group".into(),
+            target_name: Some("Helpdesk Administrator".into()),
+            scope: "/".into(),
+            privileged,
+        };
+        let mut facts = Facts {
+            user: PersonRef {
+                id: "u".into(),
+                user_principal_name: None,
+                display_name: None,
+                mail: None,
+            },
+            resolved_by: "employeeId".into(),
+            synced: false,
+            employee_id: None,
+            on_premises_sam_account_name: None,
+            account_enabled: true,
+            licences: vec![],
+            groups: vec![],
+            directory_roles: Vec::<DirectoryRoleFact>::new(),
+            app_roles: vec![],
+            auth_methods: vec![],
+            devices: vec![],
+            oauth_grants: vec![],
+            pim_eligibilities: vec![
+                eligible(false, EligibilityKind::DirectoryRole),
+                eligible(true, EligibilityKind::Group),
+            ],
+            owned_objects: Vec::new(),
+            mailbox: None,
+            drive: None,
+            sharing: None,
+            manager: None,
+        };
+        assert_eq!(
+            p.approval.protected(&facts),
+            None,
+            "an unprivileged role, or a group, protects nobody"
+        );
+        facts
+            .pim_eligibilities
+            .push(eligible(true, EligibilityKind::DirectoryRole));
+        let why = p.approval.protected(&facts).expect("protected");
+        assert_eq!(
+            why,
+            "eligible (PIM) for privileged role Helpdesk Administrator"
+        );
+        let mut off = p.approval.clone();
+        off.protect_privileged_roles = false;
+        assert_eq!(off.protected(&facts), None);
     }
 
     #[test]

@@ -394,6 +394,15 @@ impl BatchResponse {
         })
     }
 
+    /// The `@odata.nextLink` of a collection item that has more pages (absolute, as Graph
+    /// writes it); continue with [`GraphClient::next_page`].
+    pub fn next_link(&self) -> Option<&str> {
+        self.body
+            .as_ref()?
+            .get("@odata.nextLink")
+            .and_then(Value::as_str)
+    }
+
     /// The item's outcome without a body.
     pub fn into_empty(self) -> Result<Reply<()>, GraphError> {
         match self.error() {
@@ -415,6 +424,25 @@ fn header(h: &Value, name: &str) -> Option<String> {
 }
 
 impl GraphClient {
+    /// The batch item that reads the page an item's `@odata.nextLink` names. A batch item's
+    /// URL is relative to the endpoint, so the link must be on this client's endpoint (never
+    /// follow a link elsewhere); it is sent without that prefix.
+    pub fn next_page(&self, id: &str, next_link: &str) -> Result<BatchRequest, GraphError> {
+        let relative = next_link
+            .strip_prefix(&self.inner.endpoint)
+            .filter(|rest| rest.starts_with('/'))
+            .ok_or_else(|| {
+                GraphError::Permanent(ErrorInfo {
+                    status: None,
+                    code: "UntrustedNextLink".to_owned(),
+                    message: "the service returned a nextLink outside the configured Graph endpoint; refusing to follow it".to_owned(),
+                    request_id: None,
+                    client_request_id: None,
+                })
+            })?;
+        Ok(BatchRequest::new(id, "GET", relative))
+    }
+
     /// Sends up to 20 requests in one `POST /$batch`, retrying throttled and transient items
     /// (with their failed dependants) within the client's retry bounds. Returns one response
     /// per request, in request order; inspect each with [`BatchResponse::into_result`].

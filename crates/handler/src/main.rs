@@ -5,17 +5,8 @@ use anyhow::Context;
 use offboard_handler::{startup::Application, telemetry};
 use offboard_service::settings::Settings;
 
-/// Stack of each runtime worker. A request's future (intake, the inline sign-in cut, the guard
-/// rails, the Azure SDK's calls under them) is polled on a worker's stack, and unoptimised
-/// builds lay such futures out far larger than release builds do: the default 2 MiB overflowed
-/// on the Azure backend in debug builds. Untouched stack pages cost no memory.
-const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
-
 fn main() -> anyhow::Result<()> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_stack_size(WORKER_STACK_BYTES)
-        .build()
+    offboard_service::runtime::build()
         .context("starting the async runtime")?
         .block_on(run())
 }

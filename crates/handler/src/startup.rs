@@ -117,7 +117,8 @@ impl Application {
             clock.clone(),
         )
         .with_engine(engine.clone())
-        .with_exchange(tenant.exchange.clone());
+        .with_exchange(tenant.exchange.clone())
+        .with_rights_index(rights.clone());
         let reconciler = match agent {
             Some(a) => reconciler.with_agent(a),
             None => reconciler,

@@ -20,6 +20,7 @@ pub mod reconcile;
 pub mod report;
 pub mod restore;
 pub mod rights_index;
+pub mod runtime;
 pub mod scheduler;
 pub mod scim;
 pub mod settings;

@@ -13,16 +13,21 @@
 //! | `remove-oauth-grants` | delegated grants the leaver consented to | any grant | `oauth-grant:{grantId}` |
 //! | `remove-auth-methods` | authentication methods | any method but the password | `auth-method:{methodId}` |
 //! | `retire-devices` | managed devices | a device without a retire requested | `device:{deviceId}` |
+//! | `remove-mailbox-rights-elsewhere` | the leaver's FullAccess, SendAs, SendOnBehalf on other mailboxes (in the policy's scope) | any right | `mailbox-right:{mailbox}` |
 //! | `convert-mailbox` | `RecipientTypeDetails` (Exchange) | anything but `SharedMailbox` | `mailbox-type` |
 //! | `ad-disable` | the AD account through the agent | enabled | `ad-account-enabled` |
 //!
 //! The cloud account enabled again is judged on every scan from the directory listing
 //! (`account-enabled`, re-run by `block-sign-in`; see [`super::reconcile`]).
+//!
+//! A listing read only in part (its page limit hit) still reports what its pages show, and is
+//! itself a `recheck_incomplete` finding ([`incomplete`]): what lies beyond was not judged.
 
 use serde::{Deserialize, Serialize};
 
 use super::finding::{FindingKind, Observation};
 use crate::case::Case;
+use crate::ids::CaseId;
 use crate::plan::{StepKind, StepStatus};
 
 /// Something the re-read found: its id and, when known, a name people read.
@@ -67,6 +72,9 @@ pub struct Reread {
     pub auth_methods: Option<Vec<Held>>,
     /// Managed devices with no retire requested.
     pub devices: Option<Vec<Held>>,
+    /// Other mailboxes the leaver holds a right on (id: the mailbox; name: the rights and the
+    /// mailbox), within the scope the step removed.
+    pub mailbox_rights: Option<Vec<Held>>,
     /// The mailbox's `RecipientTypeDetails`.
     pub mailbox_type: Option<String>,
     /// Whether the AD account is enabled.
@@ -83,6 +91,7 @@ impl Reread {
             "oauth-grant" => self.oauth_grants.as_ref(),
             "auth-method" => self.auth_methods.as_ref(),
             "device" => self.devices.as_ref(),
+            "mailbox-right" => self.mailbox_rights.as_ref(),
             _ => None,
         }
     }
@@ -100,7 +109,7 @@ struct Listed {
     action: &'static str,
 }
 
-const LISTED: [Listed; 6] = [
+const LISTED: [Listed; 7] = [
     Listed {
         what: "licence",
         step: StepKind::RemoveLicences,
@@ -137,11 +146,17 @@ const LISTED: [Listed; 6] = [
         seen: "device {} is managed for the leaver without a retire after the case retired their devices",
         action: "find who enrolled it (Intune audit log); retire it",
     },
+    Listed {
+        what: "mailbox-right",
+        step: StepKind::RemoveMailboxRightsElsewhere,
+        seen: "holds {} again after the case removed their rights on other mailboxes",
+        action: "find who granted it (Exchange admin audit log: Add-MailboxPermission, Add-RecipientPermission, Set-Mailbox); remove it",
+    },
 ];
 
 /// What came back (the finding id's segment after the case id), and the step that
 /// re-establishes the removal.
-const REMEDIES: [(&str, StepKind); 10] = [
+const REMEDIES: [(&str, StepKind); 11] = [
     ("account-enabled", StepKind::BlockSignIn),
     ("group", StepKind::RemoveGroups),
     ("licence", StepKind::RemoveLicences),
@@ -151,6 +166,7 @@ const REMEDIES: [(&str, StepKind); 10] = [
     ("auth-method", StepKind::RemoveAuthMethods),
     ("device", StepKind::RetireDevices),
     ("mailbox-type", StepKind::ConvertMailbox),
+    ("mailbox-right", StepKind::RemoveMailboxRightsElsewhere),
     ("ad-account-enabled", StepKind::AdDisable),
 ];
 
@@ -174,6 +190,36 @@ pub fn verified(case: &Case, kind: StepKind) -> bool {
         .as_ref()
         .and_then(|p| p.step(kind))
         .is_some_and(|s| s.status == StepStatus::Verified)
+}
+
+/// The id of the finding that says `what` (as in the finding ids: `group`, `device`, ...) of
+/// `case` was re-read only in part.
+pub fn incomplete_id(case: &CaseId, what: &str) -> String {
+    format!("recheck_incomplete:{case}:{what}")
+}
+
+/// The finding for a re-read of `what` that stopped at its page limit after `pages` pages:
+/// the regressions those pages show are reported as usual; the rest was not read, so nothing
+/// of that kind is cleared either until a later scan reads it whole.
+pub fn incomplete(case: &Case, what: &str, pages: usize) -> Observation {
+    let facts = case.plan.as_ref().map(|p| &p.facts);
+    Observation {
+        id: incomplete_id(&case.id, what),
+        kind: FindingKind::RecheckIncomplete,
+        subject: facts
+            .and_then(|f| f.user.user_principal_name.clone())
+            .or_else(|| facts.map(|f| f.user.id.clone()))
+            .unwrap_or_else(|| case.id.to_string()),
+        object_id: facts.map(|f| f.user.id.clone()),
+        case_id: Some(case.id.clone()),
+        what: format!(
+            "the drift re-check read {pages} pages of the leaver's {what} listing and stopped at its page limit: what lies beyond was not checked for access that came back"
+        ),
+        since: None,
+        action: format!(
+            "look at the leaver's {what} entries in the admin centre (far more than a leaver should hold is itself a sign of trouble) and remove what the case removed"
+        ),
+    }
 }
 
 /// Every regression of `case` that `now` shows.

@@ -27,17 +27,21 @@ pub enum FindingKind {
     OrphanedAccount,
     /// A population source could not be read: the scan is incomplete.
     SourceFailed,
+    /// A completed case's drift re-check read only part of a listing (the page limit was
+    /// hit): what lies beyond was not judged.
+    RecheckIncomplete,
 }
 
 impl FindingKind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [FindingKind; 6] = [
+    pub const ALL: [FindingKind; 7] = [
         Self::MissedTermination,
         Self::IncompleteCase,
         Self::AccessReturned,
         Self::SigninAfterTermination,
         Self::OrphanedAccount,
         Self::SourceFailed,
+        Self::RecheckIncomplete,
     ];
 
     /// The API name.
@@ -49,6 +53,7 @@ impl FindingKind {
             Self::SigninAfterTermination => "signin_after_termination",
             Self::OrphanedAccount => "orphaned_account",
             Self::SourceFailed => "source_failed",
+            Self::RecheckIncomplete => "recheck_incomplete",
         }
     }
 

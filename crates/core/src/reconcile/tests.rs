@@ -370,6 +370,10 @@ fn drift_names_each_removal_that_came_back_and_the_step_that_redoes_it() {
         oauth_grants: None,
         auth_methods: Some(held("m-7", "microsoftAuthenticator")),
         devices: Some(vec![]),
+        mailbox_rights: Some(held(
+            "shared@contoso.com",
+            "FullAccess, SendAs on shared@contoso.com",
+        )),
         mailbox_type: Some("UserMailbox".into()),
         ad_enabled: Some(true),
     };
@@ -392,6 +396,10 @@ fn drift_names_each_removal_that_came_back_and_the_step_that_redoes_it() {
             ("licence:sku-e3".to_owned(), Some(RemoveLicences)),
             ("app-role:ar-9".to_owned(), Some(RemoveAppRoles)),
             ("auth-method:m-7".to_owned(), Some(RemoveAuthMethods)),
+            (
+                "mailbox-right:shared@contoso.com".to_owned(),
+                Some(RemoveMailboxRightsElsewhere)
+            ),
             ("mailbox-type".to_owned(), Some(ConvertMailbox)),
         ],
         "the AD account is not judged: the cloud leaver's plan has no ad-disable; {found:#?}"
@@ -411,4 +419,24 @@ fn drift_names_each_removal_that_came_back_and_the_step_that_redoes_it() {
         Some(BlockSignIn)
     );
     assert_eq!(remedy("orphaned_account:entra:x"), None);
+    assert!(
+        found[4]
+            .what
+            .contains("FullAccess, SendAs on shared@contoso.com"),
+        "{}",
+        found[4].what
+    );
+}
+
+#[test]
+fn a_listing_read_only_in_part_is_its_own_finding_and_redoes_nothing() {
+    let case = sealed_case();
+    let o = super::drift::incomplete(&case, "group", 50);
+    assert_eq!(o.id, format!("recheck_incomplete:{}:group", case.id));
+    assert_eq!(o.id, super::drift::incomplete_id(&case.id, "group"));
+    assert_eq!(o.kind, FindingKind::RecheckIncomplete);
+    assert_eq!(o.case_id.as_ref(), Some(&case.id));
+    assert!(o.what.contains("50 pages"), "{}", o.what);
+    assert_eq!(remedy(&o.id), None, "no step re-runs for a partial read");
+    assert_eq!(FindingKind::parse("recheck_incomplete"), Some(o.kind));
 }

@@ -163,3 +163,51 @@ async fn lookups_and_nested_groups_batch_like_their_single_calls() {
     assert!(batched.contains(&ids::GROUP_LICENSING_E3.to_owned()));
     assert!(batched.contains(&ids::GROUP_SYNCED.to_owned()));
 }
+
+/// A batch item's listing that has more pages carries Graph's absolute `@odata.nextLink`;
+/// `next_page` turns it into a batch item that reads the next page, and refuses a link off
+/// the endpoint.
+#[tokio::test]
+async fn a_listing_item_continues_with_its_next_link_in_another_batch() {
+    let e = env().await;
+    let before = e
+        .sim
+        .state()
+        .groups
+        .iter()
+        .filter(|g| g.members.iter().any(|m| m == ids::ADELE))
+        .count();
+    e.sim.with_state(|t| {
+        for n in 0..120 {
+            t.groups.push(standin_tenant::model::Group {
+                id: format!("page-group-{n:03}"),
+                display_name: format!("Page group {n}"),
+                security_enabled: true,
+                members: vec![ids::ADELE.to_owned()],
+                ..Default::default()
+            });
+        }
+    });
+    let first = e
+        .graph
+        .batch(vec![BatchRequest::member_of_groups("0", ids::ADELE)])
+        .await
+        .unwrap()
+        .value
+        .remove(0);
+    let link = first.next_link().expect("more than a page").to_owned();
+    assert!(link.starts_with(e.sim.graph_base().as_str()), "{link}");
+    let page1 = first.into_list::<offboard_graph::Group>().unwrap().value;
+    assert_eq!(page1.len(), 100, "the simulator's default page size");
+    let next = e.graph.next_page("1", &link).unwrap();
+    assert!(next.url.starts_with("/users/"), "relative: {}", next.url);
+    let second = e.graph.batch(vec![next]).await.unwrap().value.remove(0);
+    assert!(second.next_link().is_none());
+    let page2 = second.into_list::<offboard_graph::Group>().unwrap().value;
+    assert_eq!(page1.len() + page2.len(), before + 120);
+    assert!(
+        e.graph
+            .next_page("x", "https://graph.example.net/v1.0/users?$skiptoken=1")
+            .is_err()
+    );
+}

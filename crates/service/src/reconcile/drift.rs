@@ -1,8 +1,11 @@
 //! Re-reading what completed cases' removals established (drift), for the cases due a check:
-//! the Graph reads the verified steps themselves use, 20 to a `$batch` across cases (first
-//! page each); the mailbox type from Exchange (`Get-Mailbox`, one per case that converted it);
-//! the AD account through the agent for synced leavers (`readBack`, one per case). Judged by
-//! `offboard_core::reconcile::drift`.
+//! the Graph reads the verified steps themselves use, 20 to a `$batch` across cases, every
+//! page of each listing ([`super::paged`], bounded: a listing past the page limit is judged on
+//! the pages read and reported `recheck_incomplete`); the mailbox type from Exchange
+//! (`Get-Mailbox`, one per case that converted it); the leaver's rights on other mailboxes
+//! ([`super::mailbox_rights`]: the rights index and one live SendAs read per case that removed
+//! them); the AD account through the agent for synced leavers (`readBack`, one per case).
+//! Judged by `offboard_core::reconcile::drift`.
 //!
 //! A read that fails (an item's error, a batch refused, the agent unreachable) is not a
 //! regression and not a clearance: the case's findings of that kind are neither raised nor
@@ -13,17 +16,19 @@ use std::collections::BTreeSet;
 use offboard_core::case::Case;
 use offboard_core::ids::CaseId;
 use offboard_core::plan::StepKind;
-use offboard_core::reconcile::drift::verified;
+use offboard_core::policy::Policy;
+use offboard_core::reconcile::drift::{incomplete, verified};
 use offboard_core::reconcile::{Held, Observation, Reread, drift};
 use offboard_graph::{
     AppRoleAssignment, AuthMethod, AuthMethodKind, BatchRequest, BatchResponse, ExchangeClient,
-    GraphClient, GraphError, MAX_BATCH_REQUESTS, ManagedDevice, OAuth2PermissionGrant,
-    RoleAssignment, User,
+    GraphClient, GraphError, ManagedDevice, OAuth2PermissionGrant, RoleAssignment, User,
 };
 
-use super::agent;
+use super::paged::{self, Paged};
+use super::{agent, mailbox_rights};
 use crate::m365::method_name;
 use crate::onprem::OnPremAgent;
+use crate::rights_index::RightsIndexService;
 use crate::steps::{ad_locator, direct_skus, no_mailbox};
 
 /// What the re-check found.
@@ -38,6 +43,23 @@ pub struct Drift {
     pub failed: u64,
     /// Requests sent to Microsoft Graph.
     pub graph_requests: u64,
+    /// Listings read only in part (their page limit hit).
+    pub truncated: u64,
+}
+
+/// What the re-check reads besides Graph, and how far it follows a listing.
+#[derive(Clone, Copy)]
+pub struct Sources<'a> {
+    /// Exchange Online: the mailbox type, and the SendAs and live reads of rights elsewhere.
+    pub exchange: Option<&'a ExchangeClient>,
+    /// The rights index: the leaver's FullAccess and SendOnBehalf on other mailboxes.
+    pub rights: Option<&'a RightsIndexService>,
+    /// The on-prem agent: the AD account of a synced leaver.
+    pub agent: Option<&'a OnPremAgent>,
+    /// The policy the cases ran under (which mailboxes' rights the step removed).
+    pub policy: &'a Policy,
+    /// Most pages one listing is followed to ([`paged::MAX_PAGES`]).
+    pub max_pages: usize,
 }
 
 /// One Graph read of one case: which re-read it fills.
@@ -174,15 +196,10 @@ impl Read {
 }
 
 /// Re-reads and judges `cases` (completed, due a drift check).
-pub async fn recheck(
-    graph: &GraphClient,
-    exchange: Option<&ExchangeClient>,
-    agent: Option<&OnPremAgent>,
-    cases: &[&Case],
-) -> Drift {
+pub async fn recheck(graph: &GraphClient, from: Sources<'_>, cases: &[&Case]) -> Drift {
     let mut out = Drift::default();
     let mut rereads: Vec<Reread> = vec![Reread::default(); cases.len()];
-    // Every Graph read of every case, then 20 to a batch.
+    // Every Graph read of every case, each to its last page, 20 to a batch.
     let reads: Vec<(usize, Read)> = cases
         .iter()
         .enumerate()
@@ -194,37 +211,49 @@ pub async fn recheck(
                 .map(move |r| (i, r))
         })
         .collect();
-    for chunk in reads.chunks(MAX_BATCH_REQUESTS) {
-        let batch = chunk
-            .iter()
-            .enumerate()
-            .filter_map(|(n, (i, read))| {
-                let user = &cases[*i].plan.as_ref()?.facts.user.id;
-                Some(read.request(&n.to_string(), user))
-            })
-            .collect();
-        out.graph_requests += 1;
-        let replies = match graph.batch(batch).await {
-            Ok(r) => r.value,
-            Err(e) => {
-                tracing::warn!("the drift re-reads of {} cases failed: {e}", chunk.len());
-                out.failed += chunk.len() as u64;
+    let requests = reads
+        .iter()
+        .map(|(i, read)| {
+            let user = cases[*i]
+                .plan
+                .as_ref()
+                .map(|p| p.facts.user.id.as_str())
+                .unwrap_or_default();
+            read.request("0", user)
+        })
+        .collect();
+    let listings = paged::read_all(graph, requests, from.max_pages).await;
+    out.graph_requests += listings.requests;
+    for ((i, read), listing) in reads.iter().zip(listings.listings) {
+        let case = cases[*i];
+        let (pages, whole) = match listing {
+            Paged::Whole(p) => (p, true),
+            Paged::Truncated(p) => (p, false),
+            Paged::Failed(e) => {
+                tracing::warn!(case = %case.id, read = read.what(), "a drift re-read failed: {e}");
+                out.failed += 1;
                 continue;
             }
         };
-        for r in replies {
-            let Some((i, read)) = r.id.parse::<usize>().ok().and_then(|n| chunk.get(n)) else {
-                continue;
-            };
-            match read.held(r) {
-                Ok(held) => {
-                    read.fill(&mut rereads[*i], held);
-                    out.checked.insert((cases[*i].id.clone(), read.what()));
+        let count = pages.len();
+        match pages
+            .into_iter()
+            .map(|p| read.held(p))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(held) => {
+                read.fill(&mut rereads[*i], held.into_iter().flatten().collect());
+                if whole {
+                    out.checked.insert((case.id.clone(), read.what()));
+                } else {
+                    // Judged on the pages read (what they show came back); the rest unread.
+                    out.truncated += 1;
+                    out.observations.push(incomplete(case, read.what(), count));
                 }
-                Err(e) => {
-                    tracing::warn!(case = %cases[*i].id, read = read.what(), "a drift re-read failed: {e}");
-                    out.failed += 1;
-                }
+            }
+            Err(e) => {
+                tracing::warn!(case = %case.id, read = read.what(), "a drift re-read failed: {e}");
+                out.failed += 1;
             }
         }
     }
@@ -232,15 +261,15 @@ pub async fn recheck(
         let Some(plan) = case.plan.as_ref() else {
             continue;
         };
-        if let Some(exchange) = exchange
+        let who = plan
+            .facts
+            .user
+            .user_principal_name
+            .clone()
+            .unwrap_or_else(|| plan.facts.user.id.clone());
+        if let Some(exchange) = from.exchange
             && verified(case, StepKind::ConvertMailbox)
         {
-            let who = plan
-                .facts
-                .user
-                .user_principal_name
-                .clone()
-                .unwrap_or_else(|| plan.facts.user.id.clone());
             match exchange.get_mailbox(&who).await {
                 Ok(m) => {
                     rereads[i].mailbox_type = m.value.recipient_type_details;
@@ -256,7 +285,25 @@ pub async fn recheck(
                 }
             }
         }
-        if let Some(agent) = agent
+        if let (Some(exchange), Some(index)) = (from.exchange, from.rights)
+            && verified(case, StepKind::RemoveMailboxRightsElsewhere)
+        {
+            let scope = from
+                .policy
+                .for_kind(case.plan_kind())
+                .mailbox_rights_elsewhere;
+            match mailbox_rights::reread(exchange, index, &who, scope).await {
+                Ok(held) => {
+                    rereads[i].mailbox_rights = Some(held);
+                    out.checked.insert((case.id.clone(), "mailbox-right"));
+                }
+                Err(e) => {
+                    tracing::warn!(case = %case.id, "the rights on other mailboxes could not be re-read: {e}");
+                    out.failed += 1;
+                }
+            }
+        }
+        if let Some(agent) = from.agent
             && verified(case, StepKind::AdDisable)
             && let Some(locator) = ad_locator(&plan.facts, case.event.employee())
         {

@@ -13,6 +13,8 @@ mod cases;
 mod directory;
 mod drift;
 mod findings;
+mod mailbox_rights;
+mod paged;
 mod sources;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,7 +30,7 @@ use offboard_core::ids::{CaseId, Sha256Digest};
 use offboard_core::plan::StepKind;
 use offboard_core::policy::Policy;
 use offboard_core::ports::{CaseStore, StoreError};
-use offboard_core::reconcile::drift::what_returned;
+use offboard_core::reconcile::drift::{incomplete_id, what_returned};
 use offboard_core::reconcile::population::PopulationIndex;
 use offboard_core::reconcile::{
     Finding, FindingKind, FindingStore, Leaver, Observation, PopulationRow, PopulationScan,
@@ -42,6 +44,7 @@ use crate::evidence::{Evidence, EvidenceFailure};
 use crate::intake::Intake;
 use crate::notifier::Notifier;
 use crate::onprem::OnPremAgent;
+use crate::rights_index::RightsIndexService;
 use crate::settings::{OFFBOARD_RELAY_NAMESPACE, PopulationSettings};
 
 pub use sources::SourceFailure;
@@ -121,6 +124,7 @@ pub struct Reconciler {
     engine: Option<Engine>,
     agent: Option<OnPremAgent>,
     exchange: Option<ExchangeClient>,
+    rights: Option<RightsIndexService>,
 }
 
 impl Reconciler {
@@ -153,6 +157,7 @@ impl Reconciler {
             engine: None,
             agent: None,
             exchange: None,
+            rights: None,
         }
     }
 
@@ -160,6 +165,14 @@ impl Reconciler {
     /// Without it the mailbox type is not re-read.
     pub fn with_exchange(mut self, exchange: ExchangeClient) -> Self {
         self.exchange = Some(exchange);
+        self
+    }
+
+    /// The rights index: with Exchange, the drift re-check reads the leaver's rights on other
+    /// mailboxes (what `remove-mailbox-rights-elsewhere` removed) through it. Without it
+    /// those rights are not re-read.
+    pub fn with_rights_index(mut self, rights: RightsIndexService) -> Self {
+        self.rights = Some(rights);
         self
     }
 
@@ -323,8 +336,13 @@ impl Reconciler {
             .collect();
         let drift = drift::recheck(
             &self.graph,
-            self.exchange.as_ref(),
-            self.agent.as_ref(),
+            drift::Sources {
+                exchange: self.exchange.as_ref(),
+                rights: self.rights.as_ref(),
+                agent: self.agent.as_ref(),
+                policy: &self.policy,
+                max_pages: paged::MAX_PAGES,
+            },
             &due,
         )
         .await;
@@ -352,6 +370,10 @@ impl Reconciler {
                         .as_ref()
                         .is_some_and(|c| checked.iter().any(|(id, w)| id == c && *w == what)),
                 },
+                // A listing read in part stays so until a scan reads it whole.
+                FindingKind::RecheckIncomplete => checked
+                    .iter()
+                    .any(|(case, what)| incomplete_id(case, what) == o.id),
                 _ => true,
             }
         };
@@ -459,6 +481,8 @@ impl Reconciler {
                 "casesChecked": views.len(),
                 "completedCasesRechecked": due.len(),
                 "driftReadsFailed": drift.failed,
+                "driftListingsTruncated": drift.truncated,
+                "driftPageLimit": paged::MAX_PAGES,
             }),
             sources: summaries,
             accounts: dir.accounts.iter().fold(BTreeMap::new(), |mut m, a| {

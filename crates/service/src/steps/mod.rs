@@ -73,6 +73,7 @@ pub use remove_directory_roles::RemoveDirectoryRoles;
 pub use remove_groups::RemoveGroups;
 pub use remove_licences::RemoveLicences;
 pub(crate) use remove_licences::direct_skus;
+pub(crate) use remove_mailbox_rights_elsewhere::held as mailbox_rights_held;
 pub use remove_oauth_grants::RemoveOauthGrants;
 pub use remove_pim_eligibility::RemovePimEligibility;
 pub use reset_password::{PASSWORD_LENGTH, ResetPassword, random_password};

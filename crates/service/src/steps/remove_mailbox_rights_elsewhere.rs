@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use offboard_core::plan::StepKind;
 use offboard_core::policy::RightsScope;
-use offboard_graph::GraphError;
+use offboard_graph::{ExchangeClient, GraphError};
 
 use super::common::{Attempt, EXCHANGE, INVOKE_COMMAND, read_back, upn, user_id};
 use crate::attempt::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
@@ -66,13 +66,12 @@ struct Target {
 }
 
 /// The rights `who` holds on `mailbox` now: `(FullAccess, SendAs, SendOnBehalf)` and the
-/// request ids of the three reads.
-async fn held(
-    tenant: &Tenant,
+/// request ids of the three reads. The drift re-check reads them the same way.
+pub(crate) async fn held(
+    exo: &ExchangeClient,
     mailbox: &str,
     who: &str,
 ) -> Result<(Value, Vec<Option<String>>, bool), GraphError> {
-    let exo = &tenant.exchange;
     let full = exo.mailbox_permissions(mailbox).await?;
     let send_as = exo.send_as_on(mailbox).await?;
     let m = exo.get_mailbox(mailbox).await?;
@@ -235,7 +234,8 @@ impl StepAction for RemoveMailboxRightsElsewhere {
                     "{INVOKE_COMMAND} Get-MailboxPermission / Get-RecipientPermission / Get-Mailbox -Identity {mailbox}"
                 ),
             );
-            let (before, read_ids, shared) = match held(&self.tenant, &mailbox, who).await {
+            let (before, read_ids, shared) = match held(&self.tenant.exchange, &mailbox, who).await
+            {
                 Ok(h) => h,
                 Err(e) if e.is_not_found() => {
                     actions.push(read.not_applicable(
@@ -325,7 +325,7 @@ impl StepAction for RemoveMailboxRightsElsewhere {
                     removed.join(", ")
                 ),
             );
-            let (after, after_ids, _) = held(&self.tenant, &mailbox, who)
+            let (after, after_ids, _) = held(&self.tenant.exchange, &mailbox, who)
                 .await
                 .map_err(|e| act.clone().fail(&e))?;
             actions.push(act.checked(

@@ -6,6 +6,7 @@
 mod access;
 mod completeness;
 mod directory;
+mod drift;
 mod engine;
 mod helpers;
 mod mail;
