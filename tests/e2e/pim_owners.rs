@@ -180,6 +180,8 @@ async fn eligibility_and_ownerships(backend: Backend) {
 
     // Refused in part: the role eligibility and the groups go, the rest stays and is failed.
     let id = terminate_now(&app, "E1008").await;
+    // Alex is eligible for a privileged role: a protected person, held until approved.
+    crate::guardrails::approve_when_held(&app, &id).await;
     let case = finished(&app, &id).await;
     let pim_step = step(&case, StepKind::RemovePimEligibility);
     assert_eq!(pim_step.status, StepStatus::Failed, "{pim_step:?}");

@@ -523,6 +523,9 @@ on_every_backend!(
             .clone()
             .unwrap();
         let b = terminate(&app, &alex_emp).await;
+        // Alex is PIM-eligible for Privileged Role Administrator: a protected person, held
+        // before anything changes until an operator approves (the guard rails).
+        crate::guardrails::approve_when_held(&app, &b).await;
         let ca = finished(&app, &a).await;
         let cb = finished(&app, &b).await;
         assert_eq!(ca.case.status, CaseStatus::Completed, "{:?}", ca.case.plan);
