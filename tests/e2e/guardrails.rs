@@ -90,6 +90,22 @@ fn enabled(app: &TestApp, user: &str) -> bool {
         .account_enabled
 }
 
+/// An operator termination (`POST /api/offboardings`) raised as `bearer`: accepted, its case id.
+async fn raise(app: &TestApp, bearer: &str, body: Value) -> String {
+    let resp = app
+        .client
+        .post(format!("{}/api/offboardings", app.base_url()))
+        .header("x-functions-key", &app.function_key)
+        .bearer_auth(bearer)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 202);
+    let receipt: Value = resp.json().await.expect("receipt");
+    receipt["caseId"].as_str().expect("case id").to_owned()
+}
+
 fn employee_id(app: &TestApp, user: &str) -> String {
     app.sim
         .state()
@@ -248,18 +264,7 @@ async fn protected_person_held_and_four_eyes(backend: Backend) {
     let before = tenant_view(&app, ISAIAH);
 
     // Otto raises a termination of Isaiah, a Helpdesk Administrator (a privileged role).
-    let resp = app
-        .client
-        .post(format!("{}/api/offboardings", app.base_url()))
-        .header("x-functions-key", &app.function_key)
-        .bearer_auth(&otto)
-        .json(&json!({"employee": {"employeeId": employee_id(&app, ISAIAH)}, "kind": "involuntary", "requestId": event_id()}))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(resp.status(), 202);
-    let receipt: Value = resp.json().await.expect("receipt");
-    let id = receipt["caseId"].as_str().expect("case id").to_owned();
+    let id = raise(&app, &otto, json!({"employee": {"employeeId": employee_id(&app, ISAIAH)}, "kind": "involuntary", "requestId": event_id()})).await;
     let c = held(&app, &id).await.case;
     let hold = c.approval.expect("a hold").hold;
     assert_eq!(hold.reason, HoldReason::Protected);
@@ -299,18 +304,7 @@ async fn protected_person_held_and_four_eyes(backend: Backend) {
 
     // The kill switch: Otto's own dismissal for cause of a Global Administrator is not held.
     only_removable_groups(&app, GRADY);
-    let resp = app
-        .client
-        .post(format!("{}/api/offboardings", app.base_url()))
-        .header("x-functions-key", &app.function_key)
-        .bearer_auth(&otto)
-        .json(&json!({"employee": {"employeeId": employee_id(&app, GRADY)}, "kind": "for_cause", "reason": "ticket SEC-9", "requestId": event_id()}))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(resp.status(), 202);
-    let receipt: Value = resp.json().await.expect("receipt");
-    let kill = finished(&app, receipt["caseId"].as_str().expect("case id")).await;
+    let kill = finished(&app, &raise(&app, &otto, json!({"employee": {"employeeId": employee_id(&app, GRADY)}, "kind": "for_cause", "reason": "ticket SEC-9", "requestId": event_id()})).await).await;
     assert!(
         kill.case
             .history
@@ -345,18 +339,7 @@ async fn eligible_only_held(backend: Backend) {
             })
     });
     let before = tenant_view(&app, JOHANNA);
-    let resp = app
-        .client
-        .post(format!("{}/api/offboardings", app.base_url()))
-        .header("x-functions-key", &app.function_key)
-        .bearer_auth(&app.operator_token)
-        .json(&json!({"employee": {"employeeId": employee_id(&app, JOHANNA)}, "kind": "involuntary", "requestId": event_id()}))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(resp.status(), 202);
-    let receipt: Value = resp.json().await.expect("receipt");
-    let id = receipt["caseId"].as_str().expect("case id").to_owned();
+    let id = raise(&app, &app.operator_token, json!({"employee": {"employeeId": employee_id(&app, JOHANNA)}, "kind": "involuntary", "requestId": event_id()})).await;
     let c = held(&app, &id).await.case;
     let hold = c.approval.expect("a hold").hold;
     assert_eq!(hold.reason, HoldReason::Protected);
