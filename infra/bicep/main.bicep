@@ -53,6 +53,9 @@ param effectiveCutoff string = 'end-of-day'
 @description('Path of the offboarding policy file in the deployed package (empty: the built-in config/policy.toml).')
 param policyFile string = ''
 
+@description('Grant User.ReadWrite.All, which delete-account needs to delete leavers\' cloud accounts (off by default: it can change any user). Turn it on only together with `[delete_account] enabled = true` in the policy file (policyFile): the policy is what makes the step run; this only grants the permission.')
+param enableAccountDeletion bool = false
+
 @description('Path of the connector file in the deployed package: the systems outside Microsoft (SCIM) the leaver is deprovisioned in (empty: none). Its tokens are app settings of their own, OFFBOARD_CONNECTOR_<SYSTEM>_<WHAT>, as Key Vault references.')
 param connectorsFile string = ''
 
@@ -172,6 +175,8 @@ var queueNames = [
   'step-remove-directory-roles-poison'
   'step-remove-app-roles'
   'step-remove-app-roles-poison'
+  'step-delete-account'
+  'step-delete-account-poison'
   'step-remove-oauth-grants'
   'step-remove-oauth-grants-poison'
   'step-revoke-sharing'
@@ -268,6 +273,12 @@ var graphAppRoles = [
   'Group.ReadWrite.All'
   'Application.ReadWrite.All'
   'Directory.Read.All'
+]
+// Granted only with enableAccountDeletion (crates/graph/src/permissions.rs: only_when
+// enable_account_deletion): delete-account's DELETE /users/{id}; no narrower permission is
+// documented, and it can change any user, so a deployment that keeps accounts never holds it.
+var accountDeletionGraphAppRoles = [
+  'User.ReadWrite.All'
 ]
 var exchangeAppRoles = [
   'Exchange.ManageAsApp'
@@ -1081,7 +1092,7 @@ module graphGrants 'modules/graph-grants.bicep' = {
   name: 'offboard-graph-grants'
   params: {
     principalObjectId: identity.properties.principalId
-    graphAppRoles: graphAppRoles
+    graphAppRoles: concat(graphAppRoles, enableAccountDeletion ? accountDeletionGraphAppRoles : [])
     exchangeAppRoles: exchangeAppRoles
   }
 }

@@ -40,8 +40,12 @@ def terraform_summary():
 
 
 @functools.cache
-def summary_of(kind: str, variant: str) -> dict:
-    return summary.bicep_summary(variant) if kind == "bicep" else summary.terraform_summary(variant)
+def summary_of(kind: str, variant: str, switches: frozenset[str] = frozenset()) -> dict:
+    """`kind`'s summary in `variant`, with the feature switches in `switches` (Terraform
+    variable names, e.g. ``enable_account_deletion``) on and every other one at its default."""
+    if kind == "bicep":
+        return summary.bicep_summary(variant, switches)
+    return summary.terraform_summary(variant, switches)
 
 
 @pytest.fixture(

@@ -221,17 +221,48 @@ def code_permissions(timeout: int = 3000) -> dict[str, list[str]]:
     return parse_permissions_json(proc.stdout)
 
 
-def parse_permissions_json(text: str) -> dict[str, list[str]]:
+def parse_permissions_json(text: str) -> dict:
+    """`{"graph":[...],"exchange":[...],"directoryRoles":[...],"onlyWhen":{...}}`: the three
+    lists every deployment grants (sorted), and under `onlyWhen` (optional) what each feature
+    switch (a Terraform variable's name) adds when it is on, in the same three kinds."""
     doc = json.loads(text)
-    if not isinstance(doc, dict) or set(doc) != {"graph", "exchange", "directoryRoles"}:
-        raise ValueError(f'expected {{"graph":[...],"exchange":[...],"directoryRoles":[...]}}, got keys {sorted(doc) if isinstance(doc, dict) else type(doc).__name__}')
-    out = {}
-    for k, v in doc.items():
+    kinds = {"graph", "exchange", "directoryRoles"}
+    if not isinstance(doc, dict) or not (kinds <= set(doc) <= kinds | {"onlyWhen"}):
+        raise ValueError(f'expected {{"graph":[...],"exchange":[...],"directoryRoles":[...],"onlyWhen":{{...}}}}, got keys {sorted(doc) if isinstance(doc, dict) else type(doc).__name__}')
+
+    def names(where: str, v) -> list[str]:
         if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
-            raise ValueError(f"{k}: expected a list of non-empty strings")
+            raise ValueError(f"{where}: expected a list of non-empty strings")
         if len(set(v)) != len(v):
-            raise ValueError(f"{k}: duplicate entries")
-        out[k] = sorted(v)
+            raise ValueError(f"{where}: duplicate entries")
+        return sorted(v)
+
+    out: dict = {k: names(k, doc[k]) for k in sorted(kinds)}
+    only_when = doc.get("onlyWhen", {})
+    if not isinstance(only_when, dict):
+        raise ValueError("onlyWhen: expected an object of switch -> permissions")
+    out["onlyWhen"] = {}
+    for switch, extra in only_when.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", switch) or not isinstance(extra, dict) or not set(extra) <= kinds:
+            raise ValueError(f"onlyWhen.{switch}: expected a Terraform variable name and lists of {sorted(kinds)}")
+        out["onlyWhen"][switch] = {k: names(f"onlyWhen.{switch}.{k}", extra.get(k, [])) for k in sorted(kinds)}
+        for k in kinds:
+            both = set(out[k]) & set(out["onlyWhen"][switch][k])
+            if both:
+                raise ValueError(f"onlyWhen.{switch}.{k}: {sorted(both)} are granted always too")
+    return out
+
+
+def with_switches(declared: dict, on: set[str] | frozenset[str]) -> dict[str, list[str]]:
+    """What a deployment with the feature switches in `on` must grant: the unconditional set plus
+    what each of those switches adds."""
+    unknown = set(on) - set(declared.get("onlyWhen", {}))
+    if unknown:
+        raise ValueError(f"switches the code does not declare: {sorted(unknown)}")
+    out = {}
+    for k in ("graph", "exchange", "directoryRoles"):
+        extra = [x for sw in sorted(on) for x in declared["onlyWhen"][sw][k]]
+        out[k] = sorted(set(declared[k]) | set(extra))
     return out
 
 

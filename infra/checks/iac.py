@@ -246,6 +246,10 @@ class BicepFile:
                 cond = self.value(ops.get("bool_value"))
                 if isinstance(cond, bool):
                     return not cond
+        if isinstance(v, dict) and "function" in v and v["function"].get("type") == "concat":
+            args = [self.value(x) for x in (v["function"].get("parameters") or {}).values()]
+            if args and all(isinstance(a, list) for a in args):
+                return [x for a in args for x in a]
         return v
 
     def expr_text(self, node: Any) -> str:
@@ -319,11 +323,28 @@ def _parse_bicep(path: Path) -> dict:
     return BicepParser().parse(file_path=path)
 
 
+def camel(name: str) -> str:
+    """snake_case -> camelCase (``enable_account_deletion`` -> ``enableAccountDeletion``): a
+    Terraform variable's Bicep parameter."""
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
 @functools.cache
-def load_bicep(path: Path = BICEP_MAIN, variant: str = "public") -> BicepFile:
-    """A Bicep file; main.bicep with the variant switch set (variants.py)."""
-    overrides = {BICEP_SWITCH: is_private(variant)} if path == BICEP_MAIN else {}
-    return BicepFile(path, _parse_bicep(path), overrides)
+def load_bicep(path: Path = BICEP_MAIN, variant: str = "public", switches: frozenset[str] = frozenset()) -> BicepFile:
+    """A Bicep file; main.bicep with the variant switch set (variants.py) and each feature switch
+    in `switches` (Terraform variable names, e.g. ``enable_account_deletion``; the Bicep
+    parameter is its camelCase form) turned on."""
+    if path != BICEP_MAIN:
+        assert not switches, "feature switches are parameters of main.bicep"
+        return BicepFile(path, _parse_bicep(path), {})
+    doc = _parse_bicep(path)
+    overrides: dict[str, Any] = {BICEP_SWITCH: is_private(variant)}
+    for name in switches:
+        param = camel(name)
+        assert param in (doc.get("parameters") or {}), f"main.bicep has no parameter {param} (switch {name})"
+        overrides[param] = True
+    return BicepFile(path, doc, overrides)
 
 
 def load_bicep_module(caller: BicepFile, module: str, path: Path) -> BicepFile:
@@ -420,6 +441,11 @@ class TerraformConfig:
                 cond = self.value("${" + m.group(1) + "}")
                 if isinstance(cond, bool):
                     return self.value(_tf_literal(m.group(2) if cond else m.group(3)))
+            m = re.fullmatch(r"\$\{concat\((.*)\)\}", v)
+            if m:
+                args = [self.value(_tf_literal(a)) for a in _top_level_args(m.group(1))]
+                if args and all(isinstance(a, list) for a in args):
+                    return [x for a in args for x in a]
             return v
         if isinstance(v, list):
             return [self.value(x) for x in v]
@@ -460,6 +486,26 @@ class TerraformConfig:
         return repr(v)
 
 
+def _top_level_args(text: str) -> list[str]:
+    """The comma-separated arguments of a call, split at depth 0 (not inside (), [], {} or "")."""
+    args, depth, cur, quoted = [], 0, "", False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "([{":
+            depth += 1
+        elif not quoted and ch in ")]}":
+            depth -= 1
+        if ch == "," and depth == 0 and not quoted:
+            args.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        args.append(cur.strip())
+    return args
+
+
 def _tf_literal(text: str) -> Any:
     """A branch of a conditional: a literal, or a reference given back to value()."""
     text = text.strip()
@@ -486,9 +532,14 @@ def _parse_terraform(tf_dir: Path) -> dict:
 
 
 @functools.cache
-def load_terraform(tf_dir: Path = TF_DIR, variant: str = "public") -> TerraformConfig:
-    """The Terraform configuration with the variant switch set (variants.py)."""
-    return TerraformConfig(_parse_terraform(tf_dir), {TF_SWITCH: is_private(variant)})
+def load_terraform(tf_dir: Path = TF_DIR, variant: str = "public", switches: frozenset[str] = frozenset()) -> TerraformConfig:
+    """The Terraform configuration with the variant switch set (variants.py) and each feature
+    switch (variable) in `switches` turned on."""
+    t = TerraformConfig(_parse_terraform(tf_dir), {TF_SWITCH: is_private(variant)})
+    for name in switches:
+        assert name in t.variables, f"infra/terraform has no variable {name}"
+        t.overrides[name] = True
+    return t
 
 
 # ---------------------------------------------------------------------------------------------

@@ -52,8 +52,8 @@ def _bicep_scope_name(b: BicepFile, scope: Any) -> str:
     return snake(re.split(r"::|\.", text)[-1] if "::" in text else text.split(".")[0])
 
 
-def bicep_summary(variant: str = "public") -> dict:
-    b = load_bicep(variant=variant)
+def bicep_summary(variant: str = "public", switches: frozenset[str] = frozenset()) -> dict:
+    b = load_bicep(variant=variant, switches=switches)
     g = load_bicep(BICEP_GRAPH_MODULE)
     res = b.resources
     s: dict[str, Any] = {}
@@ -220,8 +220,10 @@ def bicep_summary(variant: str = "public") -> dict:
     mod = b.modules["graphGrants"]["config"]["params"]
     graph_mod_types = {r["type"] for r in g.resources.values()}
     assert graph_mod_types == {"Microsoft.Graph/servicePrincipals", "Microsoft.Graph/appRoleAssignedTo"}, graph_mod_types
+    graph_roles = b.value(mod["graphAppRoles"])
+    assert isinstance(graph_roles, list), f"graphAppRoles must evaluate to a list: {b.expr_text(graph_roles)}"
     s["graph"] = {
-        "graph": sorted(b.value(mod["graphAppRoles"])),
+        "graph": sorted(graph_roles),
         "exchange": sorted(b.value(mod["exchangeAppRoles"])),
         "directoryRoles": sorted(b.value("directoryRoles")),
     }
@@ -270,8 +272,8 @@ def _tf_ref_name(text: str) -> str:
     return m.group(1) if m else text
 
 
-def terraform_summary(variant: str = "public") -> dict:
-    t = load_terraform(variant=variant)
+def terraform_summary(variant: str = "public", switches: frozenset[str] = frozenset()) -> dict:
+    t = load_terraform(variant=variant, switches=switches)
     s: dict[str, Any] = {}
     unknown = (
         {rt for rt, _ in t.resources} - TF_KINDS.keys() - TF_GRAPH_KINDS - TF_NETWORK_KINDS - TF_ONLY_KINDS.keys()
@@ -424,8 +426,14 @@ def terraform_summary(variant: str = "public") -> dict:
         diags.append((name, tname, dig(body, "enabled_log.category_group")))
     s["diagnostics"] = sorted(diags)
 
+    # What the grant resource iterates over (`toset(local.<list>)`), evaluated.
+    for_each = t.resource("azuread_app_role_assignment", "graph_grants")["for_each"]
+    m = re.fullmatch(r"\$\{toset\(local\.([a-z0-9_]+)\)\}", for_each)
+    assert m, f"graph_grants.for_each must be toset(local.<list>), not {for_each}"
+    graph_roles = t.value(t.locals[m.group(1)])
+    assert isinstance(graph_roles, list), f"local.{m.group(1)} must evaluate to a list: {graph_roles!r}"
     s["graph"] = {
-        "graph": sorted(t.locals["graph_app_roles"]),
+        "graph": sorted(graph_roles),
         "exchange": sorted(t.locals["exchange_app_roles"]),
         "directoryRoles": sorted(t.locals["directory_roles"]),
     }

@@ -33,6 +33,13 @@ locals {
     "Application.ReadWrite.All",
     "Directory.Read.All",
   ]
+  # Granted only with var.enable_account_deletion (crates/graph/src/permissions.rs: only_when
+  # enable_account_deletion): delete-account's DELETE /users/{id}; no narrower permission is
+  # documented, and it can change any user, so a deployment that keeps accounts never holds it.
+  account_deletion_graph_app_roles = [
+    "User.ReadWrite.All",
+  ]
+  granted_graph_app_roles = concat(local.graph_app_roles, var.enable_account_deletion ? local.account_deletion_graph_app_roles : [])
   exchange_app_roles = [
     "Exchange.ManageAsApp",
   ]
@@ -58,7 +65,7 @@ data "azuread_service_principal" "exchange" {
 }
 
 resource "azuread_app_role_assignment" "graph_grants" {
-  for_each            = toset(local.graph_app_roles)
+  for_each            = toset(local.granted_graph_app_roles)
   app_role_id         = data.azuread_service_principal.graph.app_role_ids[each.value]
   principal_object_id = azurerm_user_assigned_identity.identity.principal_id
   resource_object_id  = data.azuread_service_principal.graph.object_id

@@ -45,6 +45,8 @@ locals {
     "step-remove-directory-roles-poison",
     "step-remove-app-roles",
     "step-remove-app-roles-poison",
+    "step-delete-account",
+    "step-delete-account-poison",
     "step-remove-oauth-grants",
     "step-remove-oauth-grants-poison",
     "step-revoke-sharing",

@@ -48,6 +48,12 @@ variable "policy_file" {
   default     = ""
 }
 
+variable "enable_account_deletion" {
+  description = "Grant User.ReadWrite.All, which delete-account needs to delete leavers' cloud accounts (off by default: it can change any user). Turn it on only together with `[delete_account] enabled = true` in the policy file (policy_file): the policy is what makes the step run; this only grants the permission."
+  type        = bool
+  default     = false
+}
+
 variable "connectors_file" {
   description = "Path of the connector file in the deployed package: the systems outside Microsoft (SCIM) the leaver is deprovisioned in (empty: none). Its tokens are app settings of their own, OFFBOARD_CONNECTOR_<SYSTEM>_<WHAT>, as Key Vault references."
   type        = string

@@ -374,7 +374,7 @@ on_every_backend!(
 /// `--data`: how an operator points it at the running system.
 /// Returns the exit code, standard output and standard error. Asynchronous, because the
 /// managed-identity endpoint the command asks for tokens is served by this test's runtime.
-async fn offboard_with_settings(app: &TestApp, args: &[&str]) -> (i32, String, String) {
+pub(crate) async fn offboard_with_settings(app: &TestApp, args: &[&str]) -> (i32, String, String) {
     let out = tokio::process::Command::new(offboard_testkit::offboard_executable().unwrap())
         .args(args)
         .envs(&app.settings)

@@ -38,7 +38,7 @@ pub(crate) fn must<T>(r: anyhow::Result<T>) -> T {
 pub(crate) struct Rig {
     pub(crate) app: TestApp,
     pub(crate) hybrid: Hybrid,
-    samba: Samba,
+    pub(crate) samba: Samba,
     pub(crate) user: AdUser,
     pub(crate) groups: Vec<String>,
     _policy_dir: tempfile::TempDir,
@@ -205,7 +205,7 @@ impl Rig {
     }
 
     /// No secret of the setup anywhere in `text`.
-    fn no_secrets_in(&self, what: &str, text: &str) {
+    pub(crate) fn no_secrets_in(&self, what: &str, text: &str) {
         for s in self.hybrid.secrets() {
             assert!(
                 !s.is_empty() && !text.contains(&s),

@@ -6,6 +6,7 @@ mod chaos;
 mod compliance;
 mod connectors;
 mod dashboard;
+mod delete_account;
 mod doors;
 mod guardrails;
 mod helpers;

@@ -174,6 +174,12 @@ pub enum Action {
         /// The groups, by distinguished name.
         groups: Vec<String>,
     },
+    /// Delete the account (`delete-account`, when the policy lets the agent delete synced
+    /// leavers). Under the same rails as every change (inside the managed or disabled-users
+    /// OUs, not protected), and only a disabled account: an enabled one is refused
+    /// ([`crate::RefusalReason::AccountEnabled`]). Sent alone; once deleted the account is no
+    /// longer found, so a later command for it answers `notFound`.
+    DeleteUser,
 }
 
 impl Action {
@@ -196,6 +202,7 @@ impl Action {
             Self::Enable => "enable",
             Self::MoveToOu { .. } => "moveToOu",
             Self::AddGroupMemberships { .. } => "addGroupMemberships",
+            Self::DeleteUser => "deleteUser",
         }
     }
 }

@@ -195,6 +195,11 @@ pub enum RefusalReason {
         /// The group's DN.
         group_dn: String,
     },
+    /// A delete was asked for an account that is still enabled: the agent deletes only
+    /// accounts a termination disabled.
+    AccountEnabled,
+    /// A delete was asked of an agent not configured to delete (`scope.allow_delete`).
+    DeleteNotAllowed,
 }
 
 /// An enabled user account under a managed OU, as [`crate::Action::ListEnabledUsers`]

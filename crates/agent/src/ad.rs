@@ -618,6 +618,25 @@ impl Session {
         Ok(())
     }
 
+    /// Deletes the entry (`operation` names it in errors).
+    pub async fn delete_entry(&mut self, dn: &str, operation: &str) -> Result<(), AdError> {
+        let url = self.settings.url.clone();
+        let res = self
+            .ldap
+            .with_timeout(self.settings.timeout)
+            .delete(dn)
+            .await
+            .map_err(|e| AdError::from_ldap(&url, operation, e))?;
+        if res.rc != 0 {
+            return Err(AdError::Operation {
+                operation: operation.into(),
+                rc: res.rc,
+                text: res.text,
+            });
+        }
+        Ok(())
+    }
+
     /// Replaces single-valued string attributes (`description`, `info`, ...).
     pub async fn replace_attributes(
         &mut self,

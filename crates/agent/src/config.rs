@@ -239,6 +239,11 @@ pub struct ScopeSection {
     /// Also refuse accounts with `adminCount=1`. Default true.
     #[serde(default = "default_true")]
     pub refuse_admin_count: bool,
+    /// Whether the agent deletes accounts (`deleteUser`, the handler's `delete-account` for
+    /// synced leavers). Default false: deleting is opted into here, on-premises, as well as in
+    /// the handler's policy.
+    #[serde(default)]
+    pub allow_delete: bool,
 }
 
 /// `[commands]`.

@@ -14,6 +14,7 @@ use secrecy::SecretString;
 use crate::ad::{self, AdError, DirectorySettings, HIDE_ATTRIBUTE, Session, UserEntry};
 use crate::dn::{Dn, leaf_rdn};
 
+mod delete;
 mod restore;
 
 /// The OUs and groups the rails are built from.
@@ -29,6 +30,8 @@ pub struct Scope {
     pub protected_groups: Vec<String>,
     /// Refuse `adminCount=1` accounts.
     pub refuse_admin_count: bool,
+    /// Delete accounts when asked (`deleteUser`); refused otherwise.
+    pub allow_delete: bool,
 }
 
 /// Runs commands against one directory.
@@ -270,11 +273,16 @@ impl Executor {
                 Err(e) if !e.is_transient() || e.rc().is_some() => (e.to_outcome(), Vec::new()),
                 Err(e) => return Err(e),
             };
+            let deleted = *action == Action::DeleteUser && outcome == Outcome::Done;
             result.actions.push(ActionResult {
                 action: action.clone(),
                 outcome,
                 items,
             });
+            if deleted {
+                // Nothing left to read: `after` stays empty, and later actions find no account.
+                return Ok(());
+            }
             if action.is_change() {
                 current = session.read_user(guid, hide_in_schema).await?;
             }
@@ -459,6 +467,7 @@ impl Executor {
                 }
             }
             Action::MoveToOu { ou } => self.move_to_ou(session, user, ou, hide_in_schema).await?,
+            Action::DeleteUser => self.delete_user(session, user, hide_in_schema).await?,
             Action::AddGroupMemberships { groups } => {
                 return self
                     .add_to_groups(session, user, groups, hide_in_schema)

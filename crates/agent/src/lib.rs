@@ -65,6 +65,7 @@ impl Agent {
             group_ous: config.scope.group_ous.clone(),
             protected_groups: config.scope.protected_groups.clone(),
             refuse_admin_count: config.scope.refuse_admin_count,
+            allow_delete: config.scope.allow_delete,
         };
         let identity = AgentIdentity {
             name: config.agent_name(),

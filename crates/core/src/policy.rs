@@ -107,6 +107,8 @@ pub struct KindPolicy {
     /// when the leaver has no manager (a UPN or object id); `None`: such objects are
     /// exceptions.
     pub fallback_owner: Option<String>,
+    /// Whether and when the account is deleted (the file's `[delete_account]`, for every kind).
+    pub delete_account: crate::plan::delete_account_policy::DeleteAccountPolicy,
 }
 
 impl KindPolicy {
@@ -216,6 +218,8 @@ struct File {
     restore: crate::plan::reverse::RestorePolicy,
     #[serde(default)]
     sharing: crate::plan::sharing_facts::SharingPolicy,
+    #[serde(default)]
+    delete_account: crate::plan::delete_account_policy::DeleteAccountPolicy,
 }
 
 /// The blast-radius brake for one source: how many terminations it may start in a sliding
@@ -480,6 +484,7 @@ impl Policy {
             inline_sign_in_cut: d.inline_sign_in_cut.unwrap_or(true),
             sharing: file.sharing.clone(),
             fallback_owner: owner(d.fallback_owner.as_deref()),
+            delete_account: file.delete_account,
         };
         if base.skip.contains(&StepKind::Seal) {
             return Err(PolicyError("the seal step cannot be skipped".into()));

@@ -180,6 +180,13 @@ pub trait CaseStore: Send + Sync {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<CaseId>, StoreError>;
+    /// Ended cases whose follow-up ([`Case::follow_up_at`]: `delete-account`, days after
+    /// the effective time) is due at or before `now` (at most `limit`), earliest first.
+    async fn due_follow_ups(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CaseId>, StoreError>;
     /// Cases from `source` about the person the source calls `subject_id` that are not
     /// final — used when HR reinstates someone and names the person, not the event.
     async fn open_for_subject(

@@ -153,6 +153,7 @@ impl Embedded {
         }
         conn.execute_batch(SCHEMA).map_err(err)?;
         crate::index::migrate(&conn).map_err(err)?;
+        crate::follow_ups::migrate(&conn).map_err(err)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             path,

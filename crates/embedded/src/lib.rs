@@ -11,6 +11,7 @@ mod claims;
 mod db;
 mod evidence;
 mod findings;
+mod follow_ups;
 mod index;
 mod private;
 mod queue;

@@ -95,15 +95,16 @@ impl CaseStore for Embedded {
                 }));
             }
             tx.execute(
-                "INSERT INTO cases (id, version, status, effective_at, updated_at, subject_key, doc)
-                 VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO cases (id, version, status, effective_at, updated_at, subject_key, doc, follow_up_at)
+                 VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     case.id.as_str(),
                     case.status.as_str(),
                     millis(case.due_at()),
                     millis(case.updated_at),
                     subject_key(&case),
-                    doc
+                    doc,
+                    case.follow_up_at().map(millis)
                 ],
             )
             .map_err(store_err)?;
@@ -150,7 +151,7 @@ impl CaseStore for Embedded {
             let changed = conn
                 .execute(
                     "UPDATE cases SET version = version + 1, status = ?2, effective_at = ?3,
-                       updated_at = ?4, subject_key = ?5, doc = ?6
+                       updated_at = ?4, subject_key = ?5, doc = ?6, follow_up_at = ?8
                      WHERE id = ?1 AND version = ?7",
                     params![
                         case.id.as_str(),
@@ -159,7 +160,8 @@ impl CaseStore for Embedded {
                         millis(case.updated_at),
                         subject_key(&case),
                         doc,
-                        expected
+                        expected,
+                        case.follow_up_at().map(millis)
                     ],
                 )
                 .map_err(store_err)?;
@@ -254,6 +256,32 @@ impl CaseStore for Embedded {
                     "SELECT id FROM cases WHERE status = 'scheduled' AND effective_at <= ?1
                      ORDER BY effective_at, id LIMIT ?2",
                 )
+                .map_err(store_err)?;
+            let rows = stmt
+                .query_map(params![millis(now), i64::from(limit)], |r| {
+                    r.get::<_, String>(0)
+                })
+                .map_err(store_err)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let id = row.map_err(store_err)?;
+                out.push(CaseId::parse(&id).map_err(|e| StoreError::Permanent {
+                    detail: e.to_string(),
+                })?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn due_follow_ups(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CaseId>, StoreError> {
+        self.with(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(crate::follow_ups::DUE)
                 .map_err(store_err)?;
             let rows = stmt
                 .query_map(params![millis(now), i64::from(limit)], |r| {

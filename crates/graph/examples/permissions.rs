@@ -1,5 +1,7 @@
 //! Prints the managed identity's least-privilege set as JSON:
-//! `{"graph":[...],"exchange":[...],"directoryRoles":[...]}`.
+//! `{"graph":[...],"exchange":[...],"directoryRoles":[...],"onlyWhen":{"<switch>":{"graph":[...]}}}`
+//! (`graph`: what every deployment grants; `onlyWhen`: what a deployment adds with that
+//! infrastructure switch on).
 //!
 //! `cargo run -q -p offboard-graph --example permissions` prints names only (what infrastructure
 //! grants); `-- --detailed` adds why and which calls; `-- --markdown` prints the README table.

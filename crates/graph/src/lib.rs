@@ -23,6 +23,7 @@ pub mod auth_methods;
 pub mod batch;
 pub mod calendar;
 pub mod client;
+pub mod deleted_items;
 pub mod devices;
 pub mod directory;
 pub mod error;
@@ -50,6 +51,7 @@ pub use calendar::{DateTimeTimeZone, Event};
 pub use client::{
     DEFAULT_GRAPH_ENDPOINT, GRAPH_SCOPE, GraphClient, GraphClientOptions, Reply, RetryOptions,
 };
+pub use deleted_items::DeletedUser;
 pub use error::{ErrorInfo, GraphError, NotApplicableReason};
 pub use exchange::{
     AutoReplyConfig, AutoReplyState, DEFAULT_EXCHANGE_ENDPOINT, EXCHANGE_SCOPE, ExchangeClient,

@@ -83,7 +83,13 @@ pub fn build(
     );
     let registry =
         steps::with_rights_index(registry, workers.clone(), rights_index(&tenant, backends));
-    let (registry, agent) = with_agent(registry, settings.agent.as_ref(), credential, &notifier);
+    let (registry, agent) = with_agent(
+        registry,
+        settings.agent.as_ref(),
+        credential,
+        &notifier,
+        &workers,
+    );
     let registry = steps::with_connector_steps(registry, &settings.connectors, workers.clone())
         .map_err(|why| anyhow::anyhow!("{why}"))?;
     for c in &settings.connectors {
@@ -127,6 +133,7 @@ fn with_agent(
     agent: Option<&AgentSettings>,
     credential: Arc<dyn TokenCredential>,
     notifier: &Arc<dyn Notifier>,
+    tenant: &Arc<Tenant>,
 ) -> (StepRegistry, Option<OnPremAgent>) {
     let Some(agent) = agent else {
         tracing::warn!(
@@ -142,7 +149,10 @@ fn with_agent(
                 "AD steps run through the on-prem agent (its trusted_keys must hold this key's public half)"
             );
             let a = a.with_notifier(notifier.clone());
-            (steps::with_ad_steps(registry, Arc::new(a.clone())), Some(a))
+            (
+                steps::with_ad_steps(registry, Arc::new(a.clone()), tenant.clone()),
+                Some(a),
+            )
         }
         Err(why) => {
             tracing::error!("the AD steps cannot run: {why}");

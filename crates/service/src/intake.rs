@@ -308,15 +308,17 @@ impl Intake {
             None => None,
             Some(k) => {
                 let known = known.map(|(u, b)| (u.as_str(), b.as_str()));
-                Some(match k.engine.cut_sign_in(id, known, k.budget).await {
-                    Ok(outcome) => outcome,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "the inline sign-in cut could not run; the queued steps cut sign-in");
-                        SignInCutOutcome::Queued {
-                            reason: format!("the inline cut could not run: {e}"),
+                Some(
+                    match Box::pin(k.engine.cut_sign_in(id, known, k.budget)).await {
+                        Ok(outcome) => outcome,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the inline sign-in cut could not run; the queued steps cut sign-in");
+                            SignInCutOutcome::Queued {
+                                reason: format!("the inline cut could not run: {e}"),
+                            }
                         }
-                    }
-                })
+                    },
+                )
             }
         };
         if let Some(o) = &outcome {

@@ -102,8 +102,15 @@ impl Hybrid {
     }
 
     /// Starts the agent as its binary does — from a TOML config file whose secrets are files
-    /// of mode 0600 — and waits until it listens on the relay.
+    /// of mode 0600 — and waits until it listens on the relay. Its configuration allows
+    /// deleting accounts (`scope.allow_delete = true`).
     pub async fn spawn_agent(&self) -> anyhow::Result<RunningAgent> {
+        self.spawn_agent_with(true).await
+    }
+
+    /// [`Hybrid::spawn_agent`] with `scope.allow_delete = allow_delete` in the agent's
+    /// configuration (false: it refuses `deleteUser`, as an agent whose owner keeps AD accounts).
+    pub async fn spawn_agent_with(&self, allow_delete: bool) -> anyhow::Result<RunningAgent> {
         let s = &self.samba;
         let dir = tempfile::tempdir()?;
         let relay_key = dir.path().join("relay.key");
@@ -134,6 +141,7 @@ managed_ous = ["{users}"]
 disabled_ou = "{disabled}"
 group_ous = ["{groups}"]
 protected_groups = ["{admins}", "CN=Domain Admins,CN=Users,{base}"]
+allow_delete = {allow_delete}
 
 [commands]
 trusted_keys = ["{public}"]

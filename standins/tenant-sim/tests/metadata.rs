@@ -283,3 +283,90 @@ async fn the_simulator_keeps_a_finding_for_what_v1_does_not_declare() {
     assert_eq!(findings[0].path, format!("/users/{}", ids::ADELE));
     assert!(findings[0].what.contains("'isPrivileged'"), "{findings:?}");
 }
+
+#[tokio::test]
+async fn a_deleted_user_is_answered_from_deleted_items_as_v1_declares_it() {
+    let mut config = SimConfig::default();
+    config.settings.check_metadata = true;
+    let sim = TenantSim::spawn(config).await.unwrap();
+    let token = sim
+        .issuer()
+        .mint(&TokenSpec {
+            identity: IdentitySelector::SystemAssigned,
+            resource: standin_identity::GRAPH_RESOURCE.into(),
+            roles: Some(
+                demo::DEFAULT_GRAPH_APP_ROLES
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect(),
+            ),
+            shift_secs: 0,
+            lifetime: None,
+        })
+        .unwrap();
+    let http = reqwest::Client::new();
+    let base = sim.graph_base();
+    let send = |method: reqwest::Method, path: String| {
+        http.request(method, format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+    };
+    use reqwest::Method;
+    // A synced user: Graph refuses, AD is its source of authority.
+    let r = send(Method::DELETE, format!("/users/{}", ids::DIEGO))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(sim.state().user(ids::DIEGO).is_some());
+    // Not deleted yet: not in deleted items.
+    let r = send(
+        Method::GET,
+        format!("/directory/deletedItems/{}", ids::ADELE),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = send(Method::DELETE, format!("/users/{}", ids::ADELE))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = send(Method::GET, format!("/users/{}", ids::ADELE))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "gone from users");
+    let item: Value = send(
+        Method::GET,
+        format!("/directory/deletedItems/{}", ids::ADELE),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(item["@odata.type"], "#microsoft.graph.user", "{item}");
+    assert_eq!(item["id"], ids::ADELE);
+    assert!(item["deletedDateTime"].as_str().is_some(), "{item}");
+    assert!(
+        item["userPrincipalName"]
+            .as_str()
+            .unwrap()
+            .starts_with(&ids::ADELE.replace('-', "")),
+        "{item}"
+    );
+    let list: Value = send(
+        Method::GET,
+        "/directory/deletedItems/microsoft.graph.user".to_owned(),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(list["value"].as_array().unwrap().len(), 1, "{list}");
+    // A second DELETE finds no user.
+    let r = send(Method::DELETE, format!("/users/{}", ids::ADELE))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(sim.metadata_findings(), Vec::new());
+}

@@ -111,7 +111,23 @@ async fn bad_tokens_get_graphs_401() {
 async fn deleting_a_member_without_ref_deletes_the_user_only_with_user_write_rights() {
     let sim = TenantSim::spawn(SimConfig::default()).await.unwrap();
     let path = format!("/groups/{}/members/{}", ids::GROUP_RETAIL_M365, ids::ADELE);
-    let least = token(&sim, "https://graph.microsoft.com", &[]);
+    // The declared set without User.ReadWrite.All (which only delete-account needs, and which
+    // an install that keeps accounts leaves out): no right to delete users.
+    let roles: Vec<String> = demo::DEFAULT_GRAPH_APP_ROLES
+        .iter()
+        .filter(|r| **r != "User.ReadWrite.All")
+        .map(|s| (*s).to_owned())
+        .collect();
+    let least = sim
+        .issuer()
+        .mint(&TokenSpec {
+            identity: IdentitySelector::SystemAssigned,
+            resource: "https://graph.microsoft.com".into(),
+            roles: Some(roles),
+            shift_secs: 0,
+            lifetime: None,
+        })
+        .unwrap();
     let (st, _, body) = call(&sim, "DELETE", &path, Some(&least), None).await;
     assert_eq!(st, 403);
     assert_eq!(body["error"]["code"], "Authorization_RequestDenied");

@@ -64,6 +64,7 @@ impl AgentSetup for Samba {
                 format!("CN=Domain Admins,CN=Users,{}", self.base_dn),
             ],
             refuse_admin_count: true,
+            allow_delete: true,
         }
     }
 

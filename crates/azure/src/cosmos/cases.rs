@@ -50,6 +50,10 @@ struct CaseDocument<'a> {
     status: CaseStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     subject_key: Option<String>,
+    /// When the scheduler releases the ended case's follow-up (`delete-account`); absent
+    /// otherwise, so the scheduler's query skips the case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    follow_up_at: Option<String>,
     case: &'a Case,
 }
 
@@ -65,6 +69,7 @@ impl<'a> CaseDocument<'a> {
             effective_at,
             status: case.status,
             subject_key: subject_key_of(case),
+            follow_up_at: case.follow_up_at().map(instant_text),
             case,
         }
     }
@@ -345,6 +350,28 @@ impl CaseStore for CosmosCaseStore {
         ];
         let rows: Vec<CaseRow> =
             query_all(&self.container, query(text, params)?, "due cases").await?;
+        rows.into_iter()
+            .map(|r| CaseId::parse(&r.id).map_err(|e| corrupt(&what(&r.id), e)))
+            .collect()
+    }
+
+    async fn due_follow_ups(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CaseId>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        // A case without a follow-up has no `followUpAt`: the comparison is undefined for it,
+        // so it is not selected. The fixed-width UTC text orders as the instants do.
+        let text = format!(
+            "SELECT TOP {} c.id, c.status, c.sortKey FROM c WHERE c.followUpAt <= @now ORDER BY c.sortKey",
+            limit.min(MAX_PAGE)
+        );
+        let params = vec![("@now", json!(instant_text(now)))];
+        let rows: Vec<CaseRow> =
+            query_all(&self.container, query(text, params)?, "due follow-ups").await?;
         rows.into_iter()
             .map(|r| CaseId::parse(&r.id).map_err(|e| corrupt(&what(&r.id), e)))
             .collect()

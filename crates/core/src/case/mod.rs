@@ -237,6 +237,19 @@ impl Case {
             })
     }
 
+    /// When the scheduler releases a follow-up of this ended case (`delete-account`): the
+    /// earliest scheduled step's due time, once the case has ended and been sealed; `None`
+    /// while it runs (the follow-up waits for the case to end) or when nothing is scheduled.
+    /// The stores keep it beside the case so the scheduler finds due follow-ups by query.
+    pub fn follow_up_at(&self) -> Option<DateTime<Utc>> {
+        matches!(
+            self.status,
+            CaseStatus::Completed | CaseStatus::CompletedWithExceptions
+        )
+        .then(|| self.plan.as_ref()?.follow_up_at())
+        .flatten()
+    }
+
     /// Whether a scheduled case has fallen due at `now`.
     pub fn is_due(&self, now: DateTime<Utc>) -> bool {
         self.status == CaseStatus::Scheduled && self.due_at() <= now

@@ -385,8 +385,16 @@ pub fn build(facts: Facts, policy: &KindPolicy, now: DateTime<Utc>) -> Plan {
         );
     }
 
-    // 5. Seal after everything.
-    let all: Vec<StepKind> = b.steps.iter().map(|s| s.kind).collect();
+    // 5. Days later, on the same case: deleting the account (plan::delete_account).
+    super::delete_account::plan(&mut b, &facts, now);
+
+    // 6. Seal after everything of this run (a follow-up scheduled for later is not waited for).
+    let all: Vec<StepKind> = b
+        .steps
+        .iter()
+        .filter(|s| s.status != StepStatus::Scheduled)
+        .map(|s| s.kind)
+        .collect();
     let mut steps = b.steps;
     steps.push(Step::pending(
         Seal,

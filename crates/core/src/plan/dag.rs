@@ -51,22 +51,27 @@ impl Plan {
             .collect()
     }
 
-    /// Whether every step (but the seal) is terminal.
+    /// Whether every step (but the seal, and a follow-up scheduled for later) is terminal.
     pub fn is_finished(&self) -> bool {
         self.steps
             .iter()
-            .filter(|s| s.kind != StepKind::Seal)
+            .filter(|s| s.kind != StepKind::Seal && s.status != StepStatus::Scheduled)
             .all(|s| s.status.is_terminal())
     }
 
     /// The status the case ends in: completed only when every step is verified or not
-    /// applicable with a reason.
+    /// applicable with a reason (a follow-up scheduled for later does not count yet).
     pub fn outcome(&self) -> CaseStatus {
         let clean = self
             .steps
             .iter()
             .filter(|s| s.kind != StepKind::Seal)
-            .all(|s| matches!(s.status, StepStatus::Verified | StepStatus::NotApplicable));
+            .all(|s| {
+                matches!(
+                    s.status,
+                    StepStatus::Verified | StepStatus::NotApplicable | StepStatus::Scheduled
+                )
+            });
         if clean {
             CaseStatus::Completed
         } else {

@@ -15,13 +15,16 @@
 //! - forwarding stops right after the cut, before anything else touches the mailbox, and
 //!   the mailbox is put on hold before any licence goes (a licence removed first would
 //!   start the deletion clock of a mailbox that should become inactive);
-//! - the case is sealed last.
+//! - the case is sealed last; deleting the account (`delete-account`, policy) is a follow-up
+//!   days later on the same case, which is then sealed again.
 
 mod build;
 mod builder;
 pub mod connector;
 mod connector_steps;
 mod dag;
+pub mod delete_account;
+pub mod delete_account_policy;
 pub(crate) mod facts;
 mod mailbox_doors;
 mod pim_owners;
@@ -36,6 +39,7 @@ pub use build::build;
 pub use connector::{CONNECTOR_QUEUE, ConnectorName};
 pub use connector_steps::{ConnectorAfter, PlannedConnector};
 pub use dag::Plan;
+pub use delete_account_policy::{DeleteAccountPolicy, SOFT_DELETE_DAYS, gone_for_good_at};
 pub use facts::{
     AdBefore, AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts,
     GroupFact, LicenceFact, MailboxFact, OAuthGrantFact, PersonRef,

@@ -58,6 +58,9 @@ pub enum StepKind {
     RetireDevices,
     /// Remove direct licences.
     RemoveLicences,
+    /// Delete the account, days after the effective time (policy `[delete_account]`, off by
+    /// default): a follow-up on the same case after it was sealed, sealed again.
+    DeleteAccount,
     /// Seal the case's evidence.
     Seal,
     /// Deprovision and verify the leaver in a system outside Microsoft (a configured
@@ -80,7 +83,7 @@ pub enum StepKind {
 
 impl StepKind {
     /// Every kind, in planning order.
-    pub const ALL: [StepKind; 28] = [
+    pub const ALL: [StepKind; 29] = [
         Self::AdDisable,
         Self::BlockSignIn,
         Self::RevokeSessions,
@@ -108,6 +111,7 @@ impl StepKind {
         Self::RemoveGroups,
         Self::AdCleanup,
         Self::RemoveLicences,
+        Self::DeleteAccount,
         Self::Seal,
     ];
 
@@ -139,6 +143,7 @@ impl StepKind {
             Self::RevokeSharing => "revoke-sharing",
             Self::RetireDevices => "retire-devices",
             Self::RemoveLicences => "remove-licences",
+            Self::DeleteAccount => "delete-account",
             Self::Seal => "seal",
             Self::StopForwarding => "stop-forwarding",
             Self::HoldMailbox => "hold-mailbox",
@@ -252,6 +257,9 @@ pub enum StepStatus {
     Queued,
     /// Waiting for something outside offboard (the on-prem agent, directory sync).
     Waiting,
+    /// A follow-up due at the step's `not_before` (`delete-account`): the case ends and is
+    /// sealed without it; the scheduler releases it on the same case when it falls due.
+    Scheduled,
     /// Done, and the read-back matched.
     Verified,
     /// Nothing to do, with the reason.
@@ -278,6 +286,7 @@ impl StepStatus {
             Self::Pending => "pending",
             Self::Queued => "queued",
             Self::Waiting => "waiting",
+            Self::Scheduled => "scheduled",
             Self::Verified => "verified",
             Self::NotApplicable => "not_applicable",
             Self::Exception => "exception",
@@ -320,6 +329,9 @@ pub struct Step {
     /// Who holds the lease: a holder known to be dead can be taken over before it expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_holder: Option<LeaseHolder>,
+    /// For a [`StepStatus::Scheduled`] follow-up: when it falls due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 /// The invocation holding a step's lease, and the process it runs in: enough for another
@@ -357,6 +369,7 @@ impl Step {
             evidence_seq: None,
             lease_until: None,
             lease_holder: None,
+            not_before: None,
         }
     }
 }

@@ -256,15 +256,19 @@ async fn tick(state: &AppState) -> Result<String, Failure> {
         }
     })?;
     let resent = state.engine.resume_stuck().await?;
+    // Follow-ups of ended cases (delete-account) that fell due: reopened on the same case.
+    // Boxed: its future would otherwise grow every invocation's on the worker's stack.
+    let follow_ups = Box::pin(state.engine.release_follow_ups()).await?;
     tracing::info!(
         released = report.released,
+        follow_ups,
         resent = report.resent,
         failed = report.failed,
         steps_resent = resent,
         "scheduler tick"
     );
     Ok(format!(
-        "released {} due case(s), re-sent {} waiting case(s) and {resent} stuck step(s), {} failed",
+        "released {} due case(s) and {follow_ups} due follow-up(s), re-sent {} waiting case(s) and {resent} stuck step(s), {} failed",
         report.released, report.resent, report.failed
     ))
 }

@@ -38,6 +38,7 @@ mod brake;
 mod dry_run;
 mod finish;
 mod flags;
+mod follow_up;
 mod hold;
 mod holder;
 mod journal;

@@ -124,8 +124,10 @@ impl Engine {
                 if case.plan.is_some() {
                     return Ok(Change::Keep(None));
                 }
-                let mut plan =
-                    plan::build(facts.clone(), self.policy.for_kind(case.plan_kind()), now);
+                let kind_policy = self.policy.for_kind(case.plan_kind());
+                let mut plan = plan::build(facts.clone(), kind_policy, now);
+                // delete-account counts its days from the effective time, not from planning.
+                plan.schedule_follow_ups(case.due_at(), &kind_policy.delete_account);
                 plan.add_connectors(crate::connectors::planned(
                     &self.connectors,
                     &facts,

@@ -123,7 +123,7 @@ impl Engine {
             .plan
             .as_ref()
             .and_then(|p| p.step(msg.step))
-            .is_none_or(|s| s.status.is_terminal())
+            .is_none_or(|s| s.status.is_terminal() || s.status == StepStatus::Scheduled)
         {
             return Ok(Handled::Skipped("step already terminal".into()));
         }

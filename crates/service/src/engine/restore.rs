@@ -19,6 +19,10 @@ use super::Engine;
 use super::outcome::EngineError;
 use crate::restore::{RestoreError, RestoreStarted, restorable, reverse_plan};
 
+/// Why a restore cancels a scheduled `delete-account`.
+const CANCELLED_BY_RESTORE: &str =
+    "cancelled: the termination was restored before the account was deleted";
+
 impl Engine {
     /// Restores the ended case `id` from its snapshot, asked by `by` for `reason`: records the
     /// request and the reverse plan in the case's evidence, adds the restore steps to the plan
@@ -41,6 +45,9 @@ impl Engine {
         }
         let reverse = reverse_plan(&case, &self.evidence).await?;
         if reverse.steps.is_empty() {
+            // Nothing to put back, but the account must not be deleted later either.
+            self.cancel_follow_ups(id, CANCELLED_BY_RESTORE).await?;
+            let Versioned { value: case, .. } = self.load(id).await?;
             return Ok(RestoreStarted { case, reverse });
         }
         let mut ready = Vec::new();
@@ -51,6 +58,7 @@ impl Engine {
                     return Ok(crate::etag::Change::Keep(()));
                 };
                 plan.add_restore(&reverse);
+                plan.cancel_follow_ups(CANCELLED_BY_RESTORE, now);
                 ready = Self::take_ready(plan, now);
                 let count = case.restored.as_ref().map_or(0, |r| r.count) + 1;
                 case.restored = Some(Restore {
@@ -156,6 +164,13 @@ impl Engine {
         if !recorded {
             self.evidence.append(&case, body).await?;
         }
+        // Whoever decides, the account is not deleted while they do.
+        self.cancel_follow_ups(
+            id,
+            "cancelled: HR rescinded the termination before the account was deleted",
+        )
+        .await?;
+        let Versioned { value: case, .. } = self.load(id).await?;
         if matches!(
             case.status,
             CaseStatus::Completed | CaseStatus::CompletedWithExceptions

@@ -173,6 +173,12 @@ impl Engine {
                     step.status.as_str()
                 ))));
             }
+            if step.status == StepStatus::Scheduled {
+                return Ok(Change::Keep(Claim::Skip(format!(
+                    "{} is scheduled for later: the scheduler releases it when due",
+                    msg.step
+                ))));
+            }
             if step.status == StepStatus::Pending {
                 return Ok(Change::Keep(Claim::Skip(format!(
                     "{} is waiting for its predecessors",

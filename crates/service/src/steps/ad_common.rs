@@ -322,6 +322,8 @@ fn refusal_advice(reason: &RefusalReason) -> String {
         RefusalReason::ProtectedGroup { group_dn } => format!(
             "the agent refused to add the account to {group_dn}: a protected group; a Tier-0 administrator decides and adds it by hand"
         ),
+        RefusalReason::DeleteNotAllowed => "the agent refused to delete the account: its configuration does not allow deleting (scope.allow_delete = false); delete the AD object in Active Directory by hand (directory sync then moves the cloud account to deleted items, restorable for 30 days), or allow deleting in the agent's configuration and retry the step".into(),
+        RefusalReason::AccountEnabled => "the agent refused to delete the account: it is enabled (someone enabled it again since the termination); find out why before deleting it by hand".into(),
     }
 }
 
@@ -383,8 +385,12 @@ impl AdRecord<'_> {
             AgentOutcome::NotApplicable { reason } => {
                 (Outcome::NotApplicable, Some(reason.clone()))
             }
+            // A rail the agent's owner chose (which groups it may touch, whether it may delete
+            // accounts): an exception for a person to act on, not a fault to retry.
             AgentOutcome::Refused {
-                reason: reason @ RefusalReason::GroupOutsideManagedOus { .. },
+                reason:
+                    reason @ (RefusalReason::GroupOutsideManagedOus { .. }
+                    | RefusalReason::DeleteNotAllowed),
             } => (Outcome::Exception, Some(refusal_advice(reason))),
             AgentOutcome::Refused { reason } => {
                 if self.read_back.matches {

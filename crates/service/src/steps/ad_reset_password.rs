@@ -95,6 +95,8 @@ impl StepAction for AdResetPassword {
                 RefusalReason::ProtectedGroup { group_dn } => {
                     format!("{group_dn} is a protected group")
                 }
+                RefusalReason::AccountEnabled => "the account is enabled".to_owned(),
+                RefusalReason::DeleteNotAllowed => "deleting is not allowed".to_owned(),
             }),
             _ => None,
         };

@@ -23,6 +23,8 @@ mod common;
 mod connector_provisioning;
 mod connector_scim;
 mod convert_mailbox;
+// Issue 16: deleting the account, days later on the same case.
+mod delete_account;
 mod emptied;
 mod hide_from_address_lists;
 mod mailbox_manager_access;
@@ -61,6 +63,7 @@ pub(crate) use common::no_mailbox;
 pub use connector_provisioning::ProvisioningConnectorStep;
 pub use connector_scim::ScimConnectorStep;
 pub use convert_mailbox::ConvertMailbox;
+pub use delete_account::DeleteAccount;
 pub use hide_from_address_lists::HideFromAddressLists;
 pub use mailbox_manager_access::MailboxManagerAccess;
 pub use onedrive_manager_access::OnedriveManagerAccess;
@@ -169,6 +172,7 @@ pub fn registry_with_sync_window(
         .with(Arc::new(OnedriveManagerAccess::new(t())))
         .with(Arc::new(RemoveGroups::new(t())))
         .with(Arc::new(RemoveLicences::new(t())))
+        .with(Arc::new(DeleteAccount::new(t())))
         // Issue 17: the mailbox's doors.
         .with(Arc::new(StopForwarding::new(t())))
         .with(Arc::new(HoldMailbox::new(t())))
@@ -194,12 +198,15 @@ pub fn with_rights_index(
 }
 
 /// `registry` with the three AD steps (`ad-disable`, `ad-reset-password`, `ad-cleanup`) run
-/// through the on-prem `agent`.
+/// through the on-prem `agent`, and `delete-account` on `tenant` deleting synced leavers
+/// through it when the policy allows.
 pub fn with_ad_steps(
     registry: StepRegistry,
     agent: Arc<crate::onprem::OnPremAgent>,
+    tenant: Arc<crate::m365::Tenant>,
 ) -> StepRegistry {
     registry
+        .with(Arc::new(DeleteAccount::with_agent(tenant, agent.clone())))
         .with(Arc::new(AdDisable::new(agent.clone())))
         .with(Arc::new(AdResetPassword::new(agent.clone())))
         .with(Arc::new(restore::RestoreAdEnable::new(agent.clone())))

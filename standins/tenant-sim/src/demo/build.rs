@@ -73,6 +73,7 @@ pub(super) fn user(u: U<'_>, domain: &str) -> User {
         }),
         on_premises_last_sync_date_time: u.synced.then(|| t(2025, 1, 6)),
         manager_id: u.manager.map(str::to_owned),
+        deleted_date_time: None,
         assigned_licenses: u.licenses,
         sign_in_sessions_valid_from_date_time: t(2024, 3, 1),
         last_password_change_date_time: Some(t(2024, 11, 2)),

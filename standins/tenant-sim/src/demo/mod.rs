@@ -53,6 +53,7 @@ pub const DEFAULT_GRAPH_APP_ROLES: &[&str] = &[
     "User-LifeCycleInfo.Read.All",
     "Organization.Read.All",
     "Calendars.ReadWrite",
+    "User.ReadWrite.All",
 ];
 
 /// The Exchange Online application permission the demo grants.

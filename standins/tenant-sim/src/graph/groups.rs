@@ -259,6 +259,6 @@ pub(super) fn remove_member_without_ref(
         return Err(ApiError::denied());
     }
     let u = find_user(t, mid)?.id.clone();
-    remove_user_object(t, &u);
+    remove_user_object(t, &u, ctx.now);
     Ok(SimResponse::empty(204))
 }

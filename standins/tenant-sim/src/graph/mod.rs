@@ -14,6 +14,7 @@ use crate::odata::{Filter, Query, QueryError, project};
 
 mod app_roles;
 mod auth_methods;
+mod deleted_items;
 mod devices;
 mod drive_items;
 mod drives;
@@ -32,6 +33,7 @@ mod users;
 
 use app_roles::*;
 use auth_methods::*;
+use deleted_items::*;
 use devices::*;
 use drive_items::*;
 use drives::*;
@@ -235,6 +237,10 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         ("PATCH", ["users", id]) => patch_user(t, ctx, id, req),
         ("DELETE", ["users", id]) => delete_user(t, ctx, id),
         ("POST", ["users", id, "revokeSignInSessions"]) => revoke(t, ctx, id),
+        ("GET", ["directory", "deletedItems", "microsoft.graph.user"]) => {
+            list_deleted_users(t, ctx, req, &q)
+        }
+        ("GET", ["directory", "deletedItems", id]) => get_deleted_item(t, ctx, id, &q),
         ("GET", ["users", id, "licenseDetails"]) => license_details(t, ctx, req, &q, id),
         ("POST", ["users", id, "assignLicense"]) => assign_license(t, ctx, id, req, &q),
         ("GET", ["users", id, "memberOf"]) => member_of(t, ctx, req, &q, id, false, false),
@@ -393,7 +399,8 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         | (_, ["oauth2PermissionGrants", ..])
         | (_, ["applications", ..])
         | (_, ["identityGovernance", ..])
-        | (_, ["auditLogs", ..]) => Err(ApiError::new(
+        | (_, ["auditLogs", ..])
+        | (_, ["directory", ..]) => Err(ApiError::new(
             405,
             "Request_BadRequest",
             "Specified HTTP method is not allowed for the request target.",

@@ -449,16 +449,23 @@ pub(super) fn delete_user(
     if !t.has_role_named(ctx.caller_object_id, PASSWORD_ROLES) {
         return Err(ApiError::denied());
     }
-    remove_user_object(t, &u.id);
+    // AD is the source of authority of a synced user: Graph refuses to delete it (delete it in
+    // AD; directory sync then deletes the cloud account).
+    if u.on_premises_sync_enabled == Some(true) {
+        return Err(ApiError::new(400, "Request_BadRequest", ON_PREM_MASTERED));
+    }
+    remove_user_object(t, &u.id, ctx.now);
     Ok(SimResponse::empty(204))
 }
 
-pub(super) fn remove_user_object(t: &mut Tenant, id: &str) {
+/// Moves the user to deleted items (soft delete, restorable for 30 days), out of its groups.
+pub(super) fn remove_user_object(t: &mut Tenant, id: &str, now: DateTime<Utc>) {
     if let Some(pos) = t.users.iter().position(|u| u.id == id) {
-        let u = t.users.remove(pos);
+        let mut u = t.users.remove(pos);
         for g in &mut t.groups {
             g.members.retain(|m| m != id);
         }
+        u.deleted_date_time = Some(now);
         t.deleted_users.push(u);
     }
 }

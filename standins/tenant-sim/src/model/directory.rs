@@ -138,6 +138,9 @@ pub struct User {
     /// Object id of the manager.
     #[serde(default)]
     pub manager_id: Option<String>,
+    /// When the user was deleted (set once it is in deleted items).
+    #[serde(default)]
+    pub deleted_date_time: Option<DateTime<Utc>>,
     /// Directly assigned licences (group-based ones come from groups).
     #[serde(default)]
     pub assigned_licenses: Vec<AssignedLicense>,
