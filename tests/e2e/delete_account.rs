@@ -59,7 +59,12 @@ async fn run(backend: Backend) {
             "enabled = true\nafter_days = 0",
         )],
     );
-    let app = offboard_testkit::spawn_app_with(backend, Default::default(), |s| {
+    // A deployment with account deletion on: its identity also holds User.ReadWrite.All.
+    let sim = standin_tenant::SimConfig {
+        seed: Some(standin_tenant::demo::demo_tenant_with_account_deletion()),
+        ..Default::default()
+    };
+    let app = offboard_testkit::spawn_app_with(backend, sim, |s| {
         s.insert("OFFBOARD_POLICY_FILE".into(), policy);
     })
     .await;

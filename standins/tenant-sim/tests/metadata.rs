@@ -297,6 +297,7 @@ async fn a_deleted_user_is_answered_from_deleted_items_as_v1_declares_it() {
             roles: Some(
                 demo::DEFAULT_GRAPH_APP_ROLES
                     .iter()
+                    .chain(demo::ACCOUNT_DELETION_GRAPH_APP_ROLES)
                     .map(|s| (*s).to_owned())
                     .collect(),
             ),

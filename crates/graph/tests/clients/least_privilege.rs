@@ -10,12 +10,27 @@ fn the_demo_tenant_grants_exactly_the_declared_set() {
     let mi = tenant.identities.system_assigned.clone().unwrap();
     let mut granted = mi.graph_app_roles.clone();
     granted.sort();
-    let mut declared: Vec<String> = permissions::graph_names()
+    let mut declared: Vec<String> = permissions::graph_names_always()
         .into_iter()
         .map(str::to_owned)
         .collect();
     declared.sort();
     assert_eq!(granted, declared);
+    // With account deletion on, exactly what that switch adds.
+    let with = demo::demo_tenant_with_account_deletion();
+    let mut granted = with.identities.system_assigned.unwrap().graph_app_roles;
+    granted.sort();
+    let mut declared: Vec<String> = permissions::graph_names_always()
+        .into_iter()
+        .chain(permissions::graph_names_when(&permissions::ACCOUNT_DELETION))
+        .map(str::to_owned)
+        .collect();
+    declared.sort();
+    assert_eq!(granted, declared);
+    assert_eq!(
+        demo::ACCOUNT_DELETION_GRAPH_APP_ROLES,
+        permissions::graph_names_when(&permissions::ACCOUNT_DELETION).as_slice()
+    );
     assert_eq!(mi.exchange_app_roles, permissions::exchange_names());
     let mut roles: Vec<String> = tenant
         .roles_of(&mi.object_id)

@@ -53,8 +53,27 @@ pub const DEFAULT_GRAPH_APP_ROLES: &[&str] = &[
     "User-LifeCycleInfo.Read.All",
     "Organization.Read.All",
     "Calendars.ReadWrite",
-    "User.ReadWrite.All",
 ];
+
+/// What a deployment with account deletion switched on (`enableAccountDeletion` /
+/// `enable_account_deletion`) grants on top of [`DEFAULT_GRAPH_APP_ROLES`]: tests of
+/// `delete-account` in the cloud grant it; every other test runs without it, so a user write
+/// that would need it fails as it would in a default deployment.
+pub const ACCOUNT_DELETION_GRAPH_APP_ROLES: &[&str] = &["User.ReadWrite.All"];
+
+/// The demo tenant as a deployment with account deletion switched on sees it: the managed
+/// identity also holds [`ACCOUNT_DELETION_GRAPH_APP_ROLES`].
+pub fn demo_tenant_with_account_deletion() -> Tenant {
+    let mut t = demo_tenant();
+    if let Some(mi) = t.identities.system_assigned.as_mut() {
+        mi.graph_app_roles.extend(
+            ACCOUNT_DELETION_GRAPH_APP_ROLES
+                .iter()
+                .map(|r| (*r).to_owned()),
+        );
+    }
+    t
+}
 
 /// The Exchange Online application permission the demo grants.
 pub const DEFAULT_EXCHANGE_APP_ROLES: &[&str] = &["Exchange.ManageAsApp"];
