@@ -3,7 +3,8 @@
 //! each step, which fails with a remediation item naming the 403 and changes nothing it was
 //! refused; once granted, a retry finishes what is left without repeating what was done; a
 //! replayed message writes nothing; a leaver with nothing eligible and nothing owned has
-//! nothing written. Every assertion about the outcome reads the simulator's state or request
+//! nothing written; a sole owner with no successor (no manager, no `fallback_owner`) keeps
+//! each sole-owned object, recorded as an exception naming it. Every assertion about the outcome reads the simulator's state or request
 //! log.
 
 use std::time::Duration;
@@ -322,5 +323,87 @@ mod eligibility_and_ownerships_refused_retried_replayed {
     #[tokio::test]
     async fn azure() {
         eligibility_and_ownerships(Backend::Azure).await;
+    }
+}
+
+/// Alex alone owns "Finance Apps" and the "Campaign Mailer" app registration and service
+/// principal, and shares "Retail" with Megan. Without a manager and without the policy's
+/// `fallback_owner` there is nobody to hand his sole-owned objects to: each is an exception
+/// naming it and what a person must do, he stays their owner (never an ownerless object), and
+/// the shared group still loses him.
+async fn no_successor(backend: Backend) {
+    let app = spawn_app_with(backend, SimConfig::default(), |_| {}).await;
+    only_removable_groups(&app, ALEX);
+    app.sim.with_state(|t| {
+        t.user_mut(ALEX).expect("the demo has Alex").manager_id = None;
+    });
+    let id = terminate_now(&app, "E1008").await;
+    // Alex is eligible for a privileged role: a protected person, held until approved.
+    crate::guardrails::approve_when_held(&app, &id).await;
+    let case = finished(&app, &id).await;
+    assert_eq!(
+        case.case.status,
+        CaseStatus::CompletedWithExceptions,
+        "{:?}",
+        case.case.plan
+    );
+    let owners_step = step(&case, StepKind::TransferOwnerships);
+    assert_eq!(owners_step.status, StepStatus::Exception, "{owners_step:?}");
+    // Sole-owned objects keep him; the shared group is Megan's alone now.
+    assert_eq!(owners(&app, GROUP_FINANCE_APPS), vec![ALEX.to_owned()]);
+    assert_eq!(
+        owners(&app, pim::APP_CAMPAIGN_MAILER),
+        vec![ALEX.to_owned()]
+    );
+    assert_eq!(owners(&app, pim::SP_CAMPAIGN_MAILER), vec![ALEX.to_owned()]);
+    assert_eq!(owners(&app, GROUP_RETAIL_M365), vec![MEGAN.to_owned()]);
+    // No owner was added anywhere.
+    assert!(
+        !writes(&app)
+            .iter()
+            .any(|(m, p, _)| m == "POST" && p.contains("/owners")),
+        "{:?}",
+        writes(&app)
+    );
+    // The evidence names each object and what to do.
+    let ev = app.get(&format!("/api/cases/{id}/evidence")).await;
+    assert_eq!(ev.status, 200, "{}", ev.json);
+    let packet: offboard_api::VerifiedPacket = ev.body();
+    assert!(packet.verification.ok, "{:?}", packet.verification);
+    let exceptions: Vec<String> = packet
+        .packet
+        .as_ref()
+        .expect("a packet")
+        .records
+        .iter()
+        .map(|r| &r.body)
+        .filter(|b| b.step == OWNERS && b.outcome == offboard_core::evidence::Outcome::Exception)
+        .map(|b| b.reason.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(exceptions.len(), 3, "{exceptions:#?}");
+    for name in [
+        "group Finance Apps",
+        "app registration Campaign Mailer",
+        "service principal Campaign Mailer",
+    ] {
+        assert!(
+            exceptions.iter().any(|r| r.contains(name)
+                && r.contains("no successor")
+                && r.contains("add an owner to it by hand")),
+            "{name}: {exceptions:#?}"
+        );
+    }
+    app.shutdown().await;
+}
+
+mod a_sole_owner_without_a_successor_is_an_exception_for_each_object {
+    use super::*;
+    #[tokio::test]
+    async fn embedded() {
+        no_successor(Backend::Embedded).await;
+    }
+    #[tokio::test]
+    async fn azure() {
+        no_successor(Backend::Azure).await;
     }
 }
