@@ -22,7 +22,9 @@ fn the_demo_tenant_grants_exactly_the_declared_set() {
     granted.sort();
     let mut declared: Vec<String> = permissions::graph_names_always()
         .into_iter()
-        .chain(permissions::graph_names_when(&permissions::ACCOUNT_DELETION))
+        .chain(permissions::graph_names_when(
+            &permissions::ACCOUNT_DELETION,
+        ))
         .map(str::to_owned)
         .collect();
     declared.sort();
