@@ -109,7 +109,7 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
 
 /// Timestamps in evidence: UTC with exactly three fraction digits (`2026-11-26T10:00:00.123Z`).
 pub mod millis {
-    use chrono::{DateTime, SubsecRound, Utc};
+    use chrono::{DateTime, Datelike, SecondsFormat, SubsecRound, Timelike, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
     /// Truncates to whole milliseconds, so what is hashed is what is stored.
@@ -121,7 +121,67 @@ pub mod millis {
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`. Evidence already written was hashed over this form, so
     /// it must never change.
     pub fn text(t: DateTime<Utc>) -> String {
+        // chrono's RFC 3339 writer gives exactly this text for years 0 to 9999 outside a leap
+        // second, without parsing a pattern each time (which showed in the offline verifier's
+        // profile: it formats every timestamp of every record); the pattern stays the
+        // definition, and the fallback, elsewhere.
+        if (0..=9999).contains(&t.year()) && t.nanosecond() < 1_000_000_000 {
+            t.to_rfc3339_opts(SecondsFormat::Millis, true)
+        } else {
+            by_pattern(t)
+        }
+    }
+
+    /// The definition of [`text`]'s form.
+    fn by_pattern(t: DateTime<Utc>) -> String {
         t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use chrono::{NaiveDate, TimeZone};
+
+        /// The fast form is the pattern's, byte for byte: 200,000 instants scattered over
+        /// years 0 to 9999 at millisecond precision, the ends of that range, a leap second and
+        /// years outside it (which take the pattern).
+        #[test]
+        fn the_fast_form_is_the_patterns() {
+            let first = Utc
+                .with_ymd_and_hms(0, 1, 1, 0, 0, 0)
+                .unwrap()
+                .timestamp_millis();
+            let last = Utc
+                .with_ymd_and_hms(9999, 12, 31, 23, 59, 59)
+                .unwrap()
+                .timestamp_millis()
+                + 999;
+            let span = (last - first) as u64;
+            let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+            let mut instants = vec![first, last];
+            for _ in 0..200_000 {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                instants.push(first + ((x >> 11) % span) as i64);
+            }
+            for ms in instants {
+                let t = DateTime::from_timestamp_millis(ms).unwrap();
+                assert_eq!(text(t), by_pattern(t), "{ms}");
+            }
+            let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+                .unwrap()
+                .and_hms_milli_opt(23, 59, 59, 1_500)
+                .unwrap()
+                .and_utc();
+            assert_eq!(text(leap), by_pattern(leap));
+            for y in [-1, 10_000] {
+                let t = Utc.with_ymd_and_hms(y, 6, 1, 12, 0, 0).unwrap();
+                assert_eq!(text(t), by_pattern(t));
+            }
+            assert_eq!(
+                text(Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()),
+                "2026-11-26T10:00:00.000Z"
+            );
+        }
     }
 
     /// Serialises as [`text`].

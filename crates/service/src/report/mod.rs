@@ -41,6 +41,7 @@ use crate::compliance::{Compliance, ComplianceError};
 
 pub mod completeness;
 pub mod xlsx;
+mod xlsx_memo;
 
 /// The systems every CSV export has a removal column for, whether or not a row has a value:
 /// a fixed set keeps the columns stable between periods. Other systems found in the rows get
@@ -516,7 +517,7 @@ pub fn build(
             } else {
                 (xlsx::DATA_SHEET, "offboard terminations report")
             };
-            let body = xlsx::render(
+            let body = xlsx_memo::render(
                 sheet,
                 &meta.columns,
                 &xlsx_kinds(&meta.columns),

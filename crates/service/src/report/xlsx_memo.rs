@@ -1,0 +1,165 @@
+//! A small memo of rendered workbooks, keyed by the SHA-256 of everything a workbook is made
+//! from. The Reports page renders the XLSX export of a period to show its SHA-256, and the
+//! download renders the same file again; an auditor paging back and forth renders it a third
+//! time. The workbook depends on nothing but its inputs ([`super::xlsx`] fixes its creation
+//! time), so a hit is byte for byte the file a fresh render would make: the same hash.
+//!
+//! Bounded: the last [`ENTRIES`] workbooks of at most [`MAX_BYTES`] each, in this process.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
+use rust_xlsxwriter::XlsxError;
+use sha2::{Digest, Sha256};
+
+use super::xlsx::{self, Column};
+
+/// Workbooks kept.
+const ENTRIES: usize = 4;
+/// A larger workbook is rendered every time rather than kept.
+const MAX_BYTES: usize = 32 << 20;
+
+type Key = [u8; 32];
+
+static MEMO: LazyLock<Mutex<VecDeque<(Key, Arc<Vec<u8>>)>>> =
+    LazyLock::new(|| Mutex::new(VecDeque::with_capacity(ENTRIES)));
+
+/// [`xlsx::render`], answered from the memo when the same inputs were rendered lately.
+pub fn render(
+    sheet: &str,
+    header: &[String],
+    kinds: &[Column],
+    rows: &[Vec<String>],
+    facts: &[(&str, String)],
+    title: &str,
+) -> Result<Vec<u8>, XlsxError> {
+    let key = key(sheet, header, kinds, rows, facts, title);
+    let memo = |f: &mut dyn FnMut(&mut VecDeque<(Key, Arc<Vec<u8>>)>)| {
+        // A panic elsewhere while the lock was held leaves a memo that is still consistent:
+        // each change is one push or pop.
+        let mut m = MEMO.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut m);
+    };
+    let mut hit = None;
+    memo(&mut |m| {
+        if let Some(i) = m.iter().position(|(k, _)| *k == key)
+            && let Some(entry) = m.remove(i)
+        {
+            hit = Some(entry.1.clone());
+            m.push_front(entry);
+        }
+    });
+    if let Some(body) = hit {
+        return Ok(body.as_ref().clone());
+    }
+    let body = xlsx::render(sheet, header, kinds, rows, facts, title)?;
+    if body.len() <= MAX_BYTES {
+        let kept = Arc::new(body.clone());
+        memo(&mut |m| {
+            m.retain(|(k, _)| *k != key);
+            m.push_front((key, kept.clone()));
+            m.truncate(ENTRIES);
+        });
+    }
+    Ok(body)
+}
+
+/// The SHA-256 of every input, each string length-prefixed so no two inputs hash alike.
+fn key(
+    sheet: &str,
+    header: &[String],
+    kinds: &[Column],
+    rows: &[Vec<String>],
+    facts: &[(&str, String)],
+    title: &str,
+) -> Key {
+    let mut h = Sha256::new();
+    let mut put = |s: &str| {
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    put(sheet);
+    put(title);
+    put(&format!("{kinds:?}"));
+    put(&header.len().to_string());
+    for c in header {
+        put(c);
+    }
+    put(&facts.len().to_string());
+    for (label, value) in facts {
+        put(label);
+        put(value);
+    }
+    put(&rows.len().to_string());
+    for row in rows {
+        put(&row.len().to_string());
+        for c in row {
+            put(c);
+        }
+    }
+    h.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(rows: &[&[&str]]) -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_hit_is_the_file_a_fresh_render_makes_and_any_change_misses() {
+        let header = vec!["a".to_owned(), "b".to_owned()];
+        let kinds = [Column::Text, Column::Number { decimals: 0 }];
+        let facts = [("Rows", "2".to_owned())];
+        let rows = cells(&[&["x", "1"], &["y", "2"]]);
+        let fresh = xlsx::render("Terminations", &header, &kinds, &rows, &facts, "t").unwrap();
+        let first = render("Terminations", &header, &kinds, &rows, &facts, "t").unwrap();
+        let again = render("Terminations", &header, &kinds, &rows, &facts, "t").unwrap();
+        assert_eq!(first, fresh);
+        assert_eq!(again, fresh);
+        let other = cells(&[&["x", "1"], &["y", "3"]]);
+        let changed = render("Terminations", &header, &kinds, &other, &facts, "t").unwrap();
+        assert_ne!(changed, fresh);
+        assert_eq!(
+            changed,
+            xlsx::render("Terminations", &header, &kinds, &other, &facts, "t").unwrap()
+        );
+    }
+
+    #[test]
+    fn cells_moved_between_rows_or_into_the_header_key_differently() {
+        let h = |v: &[&str]| v.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
+        let kinds = [Column::Text, Column::Text];
+        let one = key(
+            "s",
+            &h(&["a", "b"]),
+            &kinds,
+            &cells(&[&["c", "d"]]),
+            &[],
+            "t",
+        );
+        let two = key(
+            "s",
+            &h(&["a"]),
+            &kinds,
+            &cells(&[&["b", "c", "d"]]),
+            &[],
+            "t",
+        );
+        let three = key(
+            "s",
+            &h(&["a", "b"]),
+            &kinds,
+            &cells(&[&["c"], &["d"]]),
+            &[],
+            "t",
+        );
+        assert_ne!(one, two);
+        assert_ne!(one, three);
+        assert_ne!(two, three);
+    }
+}
