@@ -20,9 +20,18 @@ const ENTRIES: usize = 4;
 const MAX_BYTES: usize = 32 << 20;
 
 type Key = [u8; 32];
+/// The workbooks kept, the last used first.
+type Entries = VecDeque<(Key, Arc<Vec<u8>>)>;
 
-static MEMO: LazyLock<Mutex<VecDeque<(Key, Arc<Vec<u8>>)>>> =
+static MEMO: LazyLock<Mutex<Entries>> =
     LazyLock::new(|| Mutex::new(VecDeque::with_capacity(ENTRIES)));
+
+/// Runs `f` on the memo. A panic elsewhere while the lock was held leaves a memo that is still
+/// consistent (each change is one push, removal or truncation), so a poisoned lock is used.
+fn with_memo<R>(f: impl FnOnce(&mut Entries) -> R) -> R {
+    let mut m = MEMO.lock().unwrap_or_else(PoisonError::into_inner);
+    f(&mut m)
+}
 
 /// [`xlsx::render`], answered from the memo when the same inputs were rendered lately.
 pub fn render(
@@ -34,20 +43,12 @@ pub fn render(
     title: &str,
 ) -> Result<Vec<u8>, XlsxError> {
     let key = key(sheet, header, kinds, rows, facts, title);
-    let memo = |f: &mut dyn FnMut(&mut VecDeque<(Key, Arc<Vec<u8>>)>)| {
-        // A panic elsewhere while the lock was held leaves a memo that is still consistent:
-        // each change is one push or pop.
-        let mut m = MEMO.lock().unwrap_or_else(PoisonError::into_inner);
-        f(&mut m);
-    };
-    let mut hit = None;
-    memo(&mut |m| {
-        if let Some(i) = m.iter().position(|(k, _)| *k == key)
-            && let Some(entry) = m.remove(i)
-        {
-            hit = Some(entry.1.clone());
-            m.push_front(entry);
-        }
+    let hit = with_memo(|m| {
+        let i = m.iter().position(|(k, _)| *k == key)?;
+        let entry = m.remove(i)?;
+        let body = entry.1.clone();
+        m.push_front(entry);
+        Some(body)
     });
     if let Some(body) = hit {
         return Ok(body.as_ref().clone());
@@ -55,9 +56,9 @@ pub fn render(
     let body = xlsx::render(sheet, header, kinds, rows, facts, title)?;
     if body.len() <= MAX_BYTES {
         let kept = Arc::new(body.clone());
-        memo(&mut |m| {
+        with_memo(|m| {
             m.retain(|(k, _)| *k != key);
-            m.push_front((key, kept.clone()));
+            m.push_front((key, kept));
             m.truncate(ENTRIES);
         });
     }
