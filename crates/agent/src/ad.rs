@@ -294,14 +294,7 @@ impl Session {
             .modify(dn, mods)
             .await
             .map_err(|e| AdError::from_ldap(&url, operation, e))?;
-        if res.rc != 0 {
-            return Err(AdError::Operation {
-                operation: operation.to_string(),
-                rc: res.rc,
-                text: res.text,
-            });
-        }
-        Ok(())
+        succeeded(res, operation)
     }
 
     /// Whether the schema defines `attribute` (e.g. the Exchange extension's attributes).
@@ -608,14 +601,7 @@ impl Session {
             .modifydn(dn, rdn, true, Some(new_parent))
             .await
             .map_err(|e| AdError::from_ldap(&url, operation, e))?;
-        if res.rc != 0 {
-            return Err(AdError::Operation {
-                operation: operation.into(),
-                rc: res.rc,
-                text: res.text,
-            });
-        }
-        Ok(())
+        succeeded(res, operation)
     }
 
     /// Deletes the entry (`operation` names it in errors).
@@ -627,14 +613,7 @@ impl Session {
             .delete(dn)
             .await
             .map_err(|e| AdError::from_ldap(&url, operation, e))?;
-        if res.rc != 0 {
-            return Err(AdError::Operation {
-                operation: operation.into(),
-                rc: res.rc,
-                text: res.text,
-            });
-        }
-        Ok(())
+        succeeded(res, operation)
     }
 
     /// Replaces single-valued string attributes (`description`, `info`, ...).
@@ -655,6 +634,19 @@ impl Session {
             .collect();
         self.modify(dn, mods, operation).await
     }
+}
+
+/// A write's LDAP result: success (result code 0), or the operation's error with the code and
+/// the server's text.
+fn succeeded(res: ldap3::LdapResult, operation: &str) -> Result<(), AdError> {
+    if res.rc != 0 {
+        return Err(AdError::Operation {
+            operation: operation.to_owned(),
+            rc: res.rc,
+            text: res.text,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

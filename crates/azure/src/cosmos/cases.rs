@@ -129,6 +129,11 @@ fn what(id: &str) -> String {
     format!("case {id}")
 }
 
+/// The case id a query row names.
+fn id_of(r: CaseRow) -> Result<CaseId, StoreError> {
+    CaseId::parse(&r.id).map_err(|e| corrupt(&what(&r.id), e))
+}
+
 /// [`CaseStore`] on a Cosmos DB container partitioned by `/id`. Built by
 /// [`super::CosmosDb::case_store`].
 #[derive(Clone)]
@@ -176,6 +181,26 @@ impl CosmosCaseStore {
         let etag = response.headers().etag().map(|e| e.to_string());
         let stored: StoredCase = response.into_model().map_err(|e| corrupt(&what(id), e))?;
         self.decode(id, stored, etag).map(Some)
+    }
+
+    /// Up to `limit` ids of the cases `condition` (over `c`) selects, in sort-key order;
+    /// `rows` names them in errors.
+    async fn ids_where(
+        &self,
+        condition: &str,
+        params: Vec<(&'static str, serde_json::Value)>,
+        limit: u32,
+        rows: &str,
+    ) -> Result<Vec<CaseId>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let text = format!(
+            "SELECT TOP {} c.id, c.status, c.sortKey FROM c WHERE {condition} ORDER BY c.sortKey",
+            limit.min(MAX_PAGE)
+        );
+        let found: Vec<CaseRow> = query_all(&self.container, query(text, params)?, rows).await?;
+        found.into_iter().map(id_of).collect()
     }
 }
 
@@ -337,22 +362,17 @@ impl CaseStore for CosmosCaseStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<CaseId>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let text = format!(
-            "SELECT TOP {} c.id, c.status, c.sortKey FROM c WHERE c.status = @status AND c.effectiveAt <= @now ORDER BY c.sortKey",
-            limit.min(MAX_PAGE)
-        );
         let params = vec![
             ("@status", json!(CaseStatus::Scheduled.as_str())),
             ("@now", json!(instant_text(now))),
         ];
-        let rows: Vec<CaseRow> =
-            query_all(&self.container, query(text, params)?, "due cases").await?;
-        rows.into_iter()
-            .map(|r| CaseId::parse(&r.id).map_err(|e| corrupt(&what(&r.id), e)))
-            .collect()
+        self.ids_where(
+            "c.status = @status AND c.effectiveAt <= @now",
+            params,
+            limit,
+            "due cases",
+        )
+        .await
     }
 
     async fn due_follow_ups(
@@ -360,21 +380,11 @@ impl CaseStore for CosmosCaseStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<CaseId>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
         // A case without a follow-up has no `followUpAt`: the comparison is undefined for it,
         // so it is not selected. The fixed-width UTC text orders as the instants do.
-        let text = format!(
-            "SELECT TOP {} c.id, c.status, c.sortKey FROM c WHERE c.followUpAt <= @now ORDER BY c.sortKey",
-            limit.min(MAX_PAGE)
-        );
         let params = vec![("@now", json!(instant_text(now)))];
-        let rows: Vec<CaseRow> =
-            query_all(&self.container, query(text, params)?, "due follow-ups").await?;
-        rows.into_iter()
-            .map(|r| CaseId::parse(&r.id).map_err(|e| corrupt(&what(&r.id), e)))
-            .collect()
+        self.ids_where("c.followUpAt <= @now", params, limit, "due follow-ups")
+            .await
     }
 
     async fn open_for_subject(
@@ -390,9 +400,7 @@ impl CaseStore for CosmosCaseStore {
         // A person has few cases: filter and order here rather than in a cross-partition query.
         rows.retain(|r| r.status.is_some_and(|s| !s.is_final()));
         rows.sort_by(|a, b| a.sort_key.cmp(&b.sort_key));
-        rows.into_iter()
-            .map(|r| CaseId::parse(&r.id).map_err(|e| corrupt(&what(&r.id), e)))
-            .collect()
+        rows.into_iter().map(id_of).collect()
     }
 
     async fn latest_ended_for_subject(
@@ -413,7 +421,7 @@ impl CaseStore for CosmosCaseStore {
                 )
             })
             .max_by(|a, b| a.sort_key.cmp(&b.sort_key))
-            .map(|r| CaseId::parse(&r.id).map_err(|e| corrupt(&what(&r.id), e)))
+            .map(id_of)
             .transpose()
     }
 }

@@ -445,7 +445,14 @@ impl TestApp {
                 return;
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("the handler never logged {needle:?} within {within:?}; log:\n{log}");
+                // The log's end, then what was missing: the last lines of a test run's output
+                // (all CI keeps) say why the test failed.
+                let lines: Vec<&str> = log.lines().collect();
+                let tail = lines[lines.len().saturating_sub(80)..].join("\n");
+                panic!(
+                    "the handler's log (last 80 of {} lines):\n{tail}\nthe handler never logged {needle:?} within {within:?}",
+                    lines.len()
+                );
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
