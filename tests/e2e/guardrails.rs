@@ -317,10 +317,13 @@ async fn protected_person_held_and_four_eyes(backend: Backend) {
     app.shutdown().await;
 }
 
-/// A leaver who holds no privileged role but is PIM-eligible for one (Johanna, eligible for
-/// Helpdesk Administrator) can activate it in minutes: she is held as a protected person,
-/// and nothing in the tenant changes.
-async fn eligible_only_held(backend: Backend) {
+/// Johanna, given what `seed` adds to the tenant, is terminated by an operator: the case is
+/// held as a protected person `because`, nothing is planned and nothing in the tenant changes.
+async fn johanna_held_as_protected(
+    backend: Backend,
+    seed: impl FnOnce(&mut standin_tenant::Tenant),
+    because: &str,
+) {
     use crate::pipeline::JOHANNA;
     let (app, _dir) = app_with(backend, &[]).await;
     only_removable_groups(&app, JOHANNA);
@@ -328,73 +331,66 @@ async fn eligible_only_held(backend: Backend) {
         app.sim.state().roles_of(JOHANNA).is_empty(),
         "no active role"
     );
-    app.sim.with_state(|t| {
-        t.role_eligibility_schedules
-            .push(standin_tenant::model::RoleEligibility {
-                id: "eligible-helpdesk-johanna".to_owned(),
-                principal_id: JOHANNA.to_owned(),
-                role_definition_id: role_ids::HELPDESK_ADMINISTRATOR.to_owned(),
-                directory_scope_id: "/".to_owned(),
-                created_date_time: chrono::Utc::now(),
-            })
-    });
+    app.sim.with_state(seed);
     let before = tenant_view(&app, JOHANNA);
     let id = raise(&app, &app.operator_token, json!({"employee": {"employeeId": employee_id(&app, JOHANNA)}, "kind": "involuntary", "requestId": event_id()})).await;
     let c = held(&app, &id).await.case;
     let hold = c.approval.expect("a hold").hold;
     assert_eq!(hold.reason, HoldReason::Protected);
-    assert!(
-        hold.detail
-            .contains("eligible (PIM) for privileged role Helpdesk Administrator"),
-        "{}",
-        hold.detail
-    );
+    assert!(hold.detail.contains(because), "{}", hold.detail);
     assert!(c.plan.is_none(), "nothing planned for a held case");
     assert_eq!(tenant_view(&app, JOHANNA), before, "held: nothing changed");
     assert!(writes_naming(&app, JOHANNA).is_empty());
     app.shutdown().await;
 }
 
+/// A leaver who holds no privileged role but is PIM-eligible for one (Johanna, eligible for
+/// Helpdesk Administrator) can activate it in minutes: she is held as a protected person,
+/// and nothing in the tenant changes.
+async fn eligible_only_held(backend: Backend) {
+    johanna_held_as_protected(
+        backend,
+        |t| {
+            t.role_eligibility_schedules
+                .push(standin_tenant::model::RoleEligibility {
+                    id: "eligible-helpdesk-johanna".to_owned(),
+                    principal_id: crate::pipeline::JOHANNA.to_owned(),
+                    role_definition_id: role_ids::HELPDESK_ADMINISTRATOR.to_owned(),
+                    directory_scope_id: "/".to_owned(),
+                    created_date_time: chrono::Utc::now(),
+                })
+        },
+        "eligible (PIM) for privileged role Helpdesk Administrator",
+    )
+    .await;
+}
+
 /// A leaver eligible under PIM for Groups for a role-assignable group that holds a privileged
 /// role (Johanna, eligible for membership of "Helpdesk Tier 1", which holds Helpdesk
 /// Administrator) can take the role by activating the membership: she is held too.
 async fn group_eligible_held(backend: Backend) {
-    use crate::pipeline::JOHANNA;
     use standin_tenant::demo::ids::GROUP_ROLE_ASSIGNABLE;
-    let (app, _dir) = app_with(backend, &[]).await;
-    only_removable_groups(&app, JOHANNA);
-    app.sim.with_state(|t| {
-        t.role_assignments.push(RoleAssignment {
-            id: "tier1-helpdesk".to_owned(),
-            principal_id: GROUP_ROLE_ASSIGNABLE.to_owned(),
-            role_definition_id: role_ids::HELPDESK_ADMINISTRATOR.to_owned(),
-            directory_scope_id: "/".to_owned(),
-        });
-        t.group_eligibility_schedules
-            .push(standin_tenant::model::GroupEligibility {
-                id: format!("{GROUP_ROLE_ASSIGNABLE}_member_johanna"),
-                principal_id: JOHANNA.to_owned(),
-                group_id: GROUP_ROLE_ASSIGNABLE.to_owned(),
-                access_id: "member".to_owned(),
-                created_date_time: chrono::Utc::now(),
-            })
-    });
-    let before = tenant_view(&app, JOHANNA);
-    let id = raise(&app, &app.operator_token, json!({"employee": {"employeeId": employee_id(&app, JOHANNA)}, "kind": "involuntary", "requestId": event_id()})).await;
-    let c = held(&app, &id).await.case;
-    let hold = c.approval.expect("a hold").hold;
-    assert_eq!(hold.reason, HoldReason::Protected);
-    assert!(
-        hold.detail.contains(
-            "eligible (PIM) for member of group Helpdesk Tier 1, which holds privileged role Helpdesk Administrator"
-        ),
-        "{}",
-        hold.detail
-    );
-    assert!(c.plan.is_none(), "nothing planned for a held case");
-    assert_eq!(tenant_view(&app, JOHANNA), before, "held: nothing changed");
-    assert!(writes_naming(&app, JOHANNA).is_empty());
-    app.shutdown().await;
+    johanna_held_as_protected(
+        backend,
+        |t| {
+            t.role_assignments.push(RoleAssignment {
+                id: "tier1-helpdesk".to_owned(),
+                principal_id: GROUP_ROLE_ASSIGNABLE.to_owned(),
+                role_definition_id: role_ids::HELPDESK_ADMINISTRATOR.to_owned(),
+                directory_scope_id: "/".to_owned(),
+            });
+            t.group_eligibility_schedules
+                .push(standin_tenant::model::GroupEligibility {
+                    id: format!("{GROUP_ROLE_ASSIGNABLE}_member_johanna"),
+                    principal_id: crate::pipeline::JOHANNA.to_owned(),
+                    group_id: GROUP_ROLE_ASSIGNABLE.to_owned(),
+                    access_id: "member".to_owned(),
+                    created_date_time: chrono::Utc::now(),
+                })
+        },
+        "eligible (PIM) for member of group Helpdesk Tier 1, which holds privileged role Helpdesk Administrator",
+    )
+    .await;
 }
 
 #[tokio::test]

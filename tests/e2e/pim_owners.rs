@@ -370,14 +370,9 @@ async fn no_successor(backend: Backend) {
     assert_eq!(ev.status, 200, "{}", ev.json);
     let packet: offboard_api::VerifiedPacket = ev.body();
     assert!(packet.verification.ok, "{:?}", packet.verification);
-    let exceptions: Vec<String> = packet
-        .packet
-        .as_ref()
-        .expect("a packet")
-        .records
-        .iter()
-        .map(|r| &r.body)
-        .filter(|b| b.step == OWNERS && b.outcome == offboard_core::evidence::Outcome::Exception)
+    let exceptions: Vec<String> = crate::hybrid::records(&packet, OWNERS)
+        .into_iter()
+        .filter(|b| b.outcome == offboard_core::evidence::Outcome::Exception)
         .map(|b| b.reason.clone().unwrap_or_default())
         .collect();
     assert_eq!(exceptions.len(), 3, "{exceptions:#?}");
