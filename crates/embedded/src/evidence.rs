@@ -221,7 +221,40 @@ impl EvidenceStore for FileEvidenceStore {
         period: &str,
         case_id: &CaseId,
     ) -> Result<Option<StoredRecord>, EvidenceStoreError> {
-        Ok(self.records(period, case_id).await?.pop())
+        // The highest position by name, then that one file: a writer finding the head does
+        // not parse the whole chain.
+        let dir = self.case_dir(period, case_id).join("records");
+        tokio::task::spawn_blocking(move || {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(io_err("listing records", e)),
+            };
+            let mut last: Option<(u64, PathBuf)> = None;
+            for entry in entries {
+                let entry = entry.map_err(|e| io_err("listing records", e))?;
+                let name = entry.file_name();
+                let Some(position) = name
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(".json"))
+                    .and_then(|n| n.parse::<u64>().ok())
+                else {
+                    continue;
+                };
+                if last.as_ref().is_none_or(|(p, _)| position > *p) {
+                    last = Some((position, entry.path()));
+                }
+            }
+            let Some((position, path)) = last else {
+                return Ok(None);
+            };
+            Ok(Self::read_json::<EvidenceRecord>(&path)?
+                .map(|record| StoredRecord { position, record }))
+        })
+        .await
+        .map_err(|e| EvidenceStoreError::Permanent {
+            detail: e.to_string(),
+        })?
     }
 
     async fn seal(

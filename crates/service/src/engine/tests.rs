@@ -365,7 +365,7 @@ async fn a_case_runs_every_step_once_in_order_and_is_sealed() {
 
 #[tokio::test]
 async fn a_seal_message_redelivered_after_a_crash_before_the_ledger_completes_the_ledger() {
-    let h = harness(vec![], facts()).await;
+    let mut h = harness(vec![], facts()).await;
     let case = h.open_case("1042").await;
     h.engine.plan(&case.id).await.unwrap();
     h.drain().await;
@@ -373,8 +373,9 @@ async fn a_seal_message_redelivered_after_a_crash_before_the_ledger_completes_th
     assert_eq!(done.status, CaseStatus::Completed);
     assert_eq!(h.engine.evidence.ledger_len().await.unwrap(), 1);
     // A worker killed after writing the seal but before appending its ledger entry: the
-    // seal is there, the entry is not.
+    // seal is there, the entry is not, and the redelivery reaches a new worker.
     std::fs::remove_file(h._dir.path().join("evidence/ledger/000000000000.json")).unwrap();
+    h.engine.evidence = h.engine.evidence.as_new_instance();
     assert_eq!(h.engine.evidence.ledger_len().await.unwrap(), 0);
     assert!(h.engine.evidence.is_sealed(&done).await.unwrap());
 

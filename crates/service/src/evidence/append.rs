@@ -38,7 +38,9 @@ impl Evidence {
     /// evidence, nothing is written.
     pub async fn record_trigger(&self, case: &Case) -> Result<(), EvidenceFailure> {
         let period = period_of(case.event.effective_at());
-        if self.head(&period, &case.id).await?.is_some() {
+        let slot = self.heads.slot(&case.id);
+        let mut known = slot.lock().await;
+        if known.is_some() || self.head(&period, &case.id).await?.is_some() {
             return Ok(());
         }
         let record = Chain::new(case.id.clone()).next(hr_trigger_body(
@@ -52,32 +54,40 @@ impl Evidence {
             Err(EvidenceStoreError::Conflict { .. }) => return Ok(()),
             Err(e) => return Err(e.into()),
         }
+        *known = Some(record.clone());
         self.index_record(&period, &record).await
     }
 
-    /// Appends a record to the case's chain and folds it into the index.
+    /// Appends a record to the case's chain and folds it into the index. Appends to one case
+    /// in this instance take turns, each from the head the last one left; a position another
+    /// instance took first is a `Conflict`, after which the head is read from the store again.
     pub async fn append(
         &self,
         case: &Case,
         body: RecordBody,
     ) -> Result<EvidenceRecord, EvidenceFailure> {
         let period = period_of(case.event.effective_at());
+        let slot = self.heads.slot(&case.id);
+        let mut known = slot.lock().await;
         for _ in 0..RETRIES {
-            let chain = match self.head(&period, &case.id).await? {
-                None => {
-                    return Err(EvidenceFailure::Corrupt {
-                        case_id: case.id.clone(),
-                        detail: "the case has no HR trigger record".into(),
-                    });
-                }
-                Some(last) => Chain::after(&last),
-            };
-            let record = chain.next(body.clone())?;
+            let last =
+                match known.take() {
+                    Some(last) => last,
+                    None => self.head(&period, &case.id).await?.ok_or_else(|| {
+                        EvidenceFailure::Corrupt {
+                            case_id: case.id.clone(),
+                            detail: "the case has no HR trigger record".into(),
+                        }
+                    })?,
+                };
+            let record = Chain::after(&last).next(body.clone())?;
             match self.store.put_record(&period, &record).await {
                 Ok(()) => {
+                    *known = Some(record.clone());
                     self.index_record(&period, &record).await?;
                     return Ok(record);
                 }
+                // Another instance took the position: the head is read again.
                 Err(EvidenceStoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }

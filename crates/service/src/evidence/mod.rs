@@ -2,9 +2,10 @@
 //! index in step with it.
 //!
 //! Every write is create-only: a record's position, a seal and a ledger position can each be
-//! taken once. Concurrent writers (steps of one case run in parallel) lose a position race
-//! with `Conflict`, re-read the chain head and try the next position, so the chain stays
-//! linear without locks.
+//! taken once. Concurrent writers (steps of one case run in parallel, in several instances)
+//! lose a position race with `Conflict`, re-read the chain head and try the next position, so
+//! the chain stays linear without distributed locks. Within one instance, appends to one case
+//! take turns from the head the last one left (`heads`), so they rarely race at all.
 //!
 //! This file holds the failure type, the `Evidence` service and its accessors; the use
 //! cases are one file per part: `append` (records and the index), `seal` (seals and the
@@ -21,6 +22,7 @@ use offboard_core::ports::{CaseIndex, EvidenceStore, EvidenceStoreError, StoreEr
 use crate::clock::Clock;
 
 mod append;
+mod heads;
 mod read;
 mod rebuild;
 mod seal;
@@ -75,6 +77,8 @@ pub struct Evidence {
     index: Arc<dyn CaseIndex>,
     actor: String,
     clock: Arc<dyn Clock>,
+    /// The chain heads this instance knows, shared by every clone.
+    heads: Arc<heads::ChainHeads>,
 }
 
 /// What [`Evidence::rebuild_index`] did.
@@ -99,6 +103,16 @@ impl Evidence {
             index,
             actor: actor.into(),
             clock,
+            heads: Arc::default(),
+        }
+    }
+
+    /// The same evidence as a new instance (a restarted worker) sees it: no chain heads known.
+    #[cfg(test)]
+    pub(crate) fn as_new_instance(&self) -> Self {
+        Self {
+            heads: Arc::default(),
+            ..self.clone()
         }
     }
 

@@ -238,15 +238,23 @@ impl Evidence {
         seal: &Seal,
         period: &str,
     ) -> Result<LedgerEntry, EvidenceFailure> {
+        // Seals in this instance take turns at the ledger, each after the entry the last one
+        // wrote; a position another instance took is a `Conflict`, and the head is read again.
+        let mut known = self.heads.ledger.lock().await;
         for _ in 0..RETRIES {
-            let len = self.ledger_len().await?;
-            let prev = match len {
-                0 => None,
-                n => self.ledger_at(n - 1).await?,
+            let prev = match known.take() {
+                Some(head) => Some(head),
+                None => match self.ledger_len().await? {
+                    0 => None,
+                    n => self.ledger_at(n - 1).await?,
+                },
             };
             let entry = LedgerEntry::next(prev.as_ref(), seal, period)?;
             match self.store.put_ledger_entry(&entry).await {
-                Ok(()) => return Ok(entry),
+                Ok(()) => {
+                    *known = Some(entry.clone());
+                    return Ok(entry);
+                }
                 Err(EvidenceStoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }
