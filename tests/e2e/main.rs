@@ -1,6 +1,7 @@
 //! End-to-end tests: real signed requests through the local Functions host into the real
 //! `handler` executable, on each backend.
 
+mod activity;
 mod browser;
 mod chaos;
 mod compliance;

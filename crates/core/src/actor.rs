@@ -59,6 +59,26 @@ impl HumanActor {
     }
 }
 
+/// Who did an activity: a signed-in person or application, or a holder of a function key
+/// (which names no one; the record says so).
+#[derive(Debug, Clone, Copy)]
+pub enum ActivityBy<'a> {
+    /// Signed in with Entra ID (a session or a bearer token).
+    SignedIn(&'a HumanActor),
+    /// A function key: a shared secret, so the record can only say that one was used.
+    FunctionKey,
+}
+
+impl ActivityBy<'_> {
+    /// How the record's `actor` names them.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::SignedIn(a) => a.describe(),
+            Self::FunctionKey => "a function key holder (a function key names no one)".into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

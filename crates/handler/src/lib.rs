@@ -13,6 +13,7 @@
 //! Each route translates its request into a call on `offboard-service` and back.
 
 pub mod access;
+pub mod activity;
 pub mod body;
 pub mod dashboard;
 pub mod engine;

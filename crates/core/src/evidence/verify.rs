@@ -18,6 +18,18 @@ use crate::ids::{CaseId, Sha256Digest};
 /// `details` (the scan's parameters, sources' digests, counts and finding ids).
 pub const SCAN_STEP: &str = "reconcile-scan";
 
+/// The step of the one record of a person's action that belongs to no case: a report exported,
+/// a dry run, a scan asked for. Its chain starts with it and is sealed like a scan's (the seal's
+/// `hrEventSha256` is the SHA-256 of the record's canonical `details`), so the ledger holds who
+/// pulled which population or previewed whose offboarding, and when.
+pub const ACTIVITY_STEP: &str = "activity";
+
+/// Whether a chain that starts with `step` stands alone (a scan, an activity): it has no HR
+/// trigger, no index row, and its seal's digest is of the first record's canonical `details`.
+pub fn is_standalone(step: &str) -> bool {
+    step == SCAN_STEP || step == ACTIVITY_STEP
+}
+
 /// One thing that does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -334,7 +346,7 @@ pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
     }
     if let Some(first) = by_seq.get(&0)
         && first[0].body.step != "hr-trigger"
-        && first[0].body.step != SCAN_STEP
+        && !is_standalone(&first[0].body.step)
     {
         f.push(Finding::TriggerMissing {
             case_id: case_id.clone(),
@@ -386,7 +398,7 @@ pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
             }
             if let Some(first) = by_seq.get(&0) {
                 let details = first[0].body.details.as_ref();
-                let digest = if first[0].body.step == SCAN_STEP {
+                let digest = if is_standalone(&first[0].body.step) {
                     details.map(|d| {
                         let mut canonical = Vec::new();
                         super::canonical::write_canonical(d, &mut canonical);

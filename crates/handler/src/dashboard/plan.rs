@@ -41,10 +41,20 @@ pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Ma
                 EmployeeIdentifiers::new(Some(w.clone()), None, None, None)
             }
             .map_err(|e| Problem::bad_query(e.to_string()))?;
-            tracing::info!(by = %caller.actor().describe(), kind = %kind, "dry run asked for on the dashboard");
-            Some(state.engine.dry_run(&ids, kind).await.map_err(|e| {
+            let dry = state.engine.dry_run(&ids, kind).await.map_err(|e| {
                 Problem::unavailable(format!("could not read the tenant for the dry run: {e}"))
-            })?)
+            })?;
+            // It shows who holds what: written to the evidence before it is shown.
+            let seq = crate::routes::offboardings::record_dry_run(
+                state,
+                &caller.actor(),
+                &ids,
+                kind,
+                &dry,
+                "dashboard",
+            )
+            .await?;
+            Some((dry, seq))
         }
     };
     let body = html! {
@@ -60,8 +70,8 @@ pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Ma
             }
             button type="submit" { "Preview" }
         }
-        @if let Some(d) = &dry {
-            p role="status" { "A dry run: nothing was changed and no case was opened." }
+        @if let Some((d, seq)) = &dry {
+            p role="status" { "A dry run: nothing was changed and no case was opened. It is recorded in the evidence as ledger entry " (seq) ", with your name." }
             @if let Some(why) = &d.exception { p class="problem" { (why) } }
             @if let Some(plan) = &d.plan {
                 table {

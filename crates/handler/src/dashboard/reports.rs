@@ -7,6 +7,7 @@
 use chrono::Datelike;
 use maud::{Markup, html};
 use offboard_api::{ReportFormat, ReportSection};
+use offboard_core::actor::ActivityBy;
 use offboard_service::report::ReportQuery;
 
 use super::layout::page as chrome;
@@ -39,20 +40,38 @@ pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Ma
             format: ReportFormat::Csv,
             section: ReportSection::Terminations,
         };
-        let by = caller.actor().describe();
-        // An export is a person's action: the log names who pulled which population.
-        tracing::info!(by = %by, from = %from_text, to = %to_text, "terminations report viewed");
-        Some(
-            state
-                .compliance
-                .termination_exports(
-                    &q,
-                    &[ReportFormat::Csv, ReportFormat::Xlsx],
-                    state.clock.now(),
-                    &format!("dashboard, for {by}"),
-                )
-                .await?,
+        let actor = caller.actor();
+        let by = actor.describe();
+        let exports = state
+            .compliance
+            .termination_exports(
+                &q,
+                &[ReportFormat::Csv, ReportFormat::Xlsx],
+                state.clock.now(),
+                &format!("dashboard, for {by}"),
+            )
+            .await?;
+        // Showing a period's population is a person's action: written to the evidence (who,
+        // which period, the row count and each file's SHA-256) before it is shown.
+        let rows = exports.first().map(|e| e.meta.row_count).unwrap_or(0);
+        let seq = crate::activity::record(
+            state,
+            "report-viewed",
+            format!("terminations report viewed on the dashboard ({from_text} to {to_text}, {rows} rows)"),
+            ActivityBy::SignedIn(&actor),
+            serde_json::json!({
+                "report": "terminations",
+                "from": from_text,
+                "to": to_text,
+                "rows": rows,
+                "sha256": exports
+                    .iter()
+                    .map(|e| (e.meta.parameters.format.as_str().to_owned(), e.meta.sha256.clone()))
+                    .collect::<std::collections::BTreeMap<_, _>>(),
+            }),
         )
+        .await?;
+        Some((exports, seq))
     } else {
         None
     };
@@ -71,7 +90,7 @@ pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Ma
             input id="r-to" type="date" name="to" value=(to_text) required;
             button type="submit" { "Show the report" }
         }
-        @if let Some(exports) = &report {
+        @if let Some((exports, seq)) = &report {
             @if let Some(r) = exports.first() {
             section aria-labelledby="h-meta" {
                 h2 id="h-meta" { "Terminations report" }
@@ -85,6 +104,7 @@ pub async fn page(state: &AppState, req: &Request, caller: &Caller) -> Result<Ma
                     div { dt { "Periods read" } dd { (r.meta.periods.join(", ")) } }
                     div { dt { "Generated" } dd { (r.meta.generated_at) } }
                     @if let Some(w) = &r.meta.warning { div { dt { "Storage" } dd class="warning" { (w) } } }
+                    div { dt { "Recorded" } dd { "in the evidence with your name, as ledger entry " (seq) " (each download is recorded too)" } }
                 }
                 p class="downloads" {
                     a href={ "/api/reports/terminations?" (query("csv")) } download { "Download CSV" }

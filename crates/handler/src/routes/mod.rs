@@ -9,7 +9,7 @@ mod hris;
 mod invocations;
 mod ledger;
 mod me;
-mod offboardings;
+pub(crate) mod offboardings;
 pub mod openapi;
 mod remediation;
 mod reports;
@@ -22,6 +22,7 @@ use warp::Filter;
 use warp::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use warp::reply::Response;
 
+use offboard_core::actor::ActivityBy;
 use offboard_service::settings::OFFBOARD_COMPLIANCE_FUNCTION_KEYS;
 use offboard_signin::Role;
 
@@ -223,7 +224,9 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
         ["api", rest @ ..] if is_read(rest) => {
             only(&req, &[Method::GET], || async {
                 match access::require(state, &req, Role::Auditor).await {
-                    Ok(caller) => read(state, &req, rest, &caller.actor().describe()).await,
+                    Ok(caller) => {
+                        read(state, &req, rest, ActivityBy::SignedIn(&caller.actor())).await
+                    }
                     Err(p) => p.into_response(),
                 }
             })
@@ -232,7 +235,7 @@ pub async fn dispatch(state: &AppState, req: Request) -> Response {
         ["api", "scans"] => {
             only(&req, &[Method::POST], || async {
                 match access::require(state, &req, Role::Operator).await {
-                    Ok(_) => scans::run(state, &req).await,
+                    Ok(caller) => scans::run(state, &req, &caller.actor()).await,
                     Err(p) => p.into_response(),
                 }
             })
@@ -272,9 +275,9 @@ fn is_read(rest: &[&str]) -> bool {
     )
 }
 
-/// Serves a compliance read to a caller already let in, `by` naming them (for the log of
-/// exports).
-async fn read(state: &AppState, req: &Request, rest: &[&str], by: &str) -> Response {
+/// Serves a compliance read to a caller already let in, `by` naming them (an export is
+/// recorded in the evidence with who pulled it).
+async fn read(state: &AppState, req: &Request, rest: &[&str], by: ActivityBy<'_>) -> Response {
     match rest {
         ["cases"] => cases::list(state, req).await,
         ["cases", id] => cases::get(state, id).await,
@@ -307,12 +310,7 @@ async fn keyed(state: &AppState, req: &Request, rest: &[&str]) -> Response {
         .into_response();
     }
     only(req, &[Method::GET], || {
-        read(
-            state,
-            req,
-            rest,
-            "a function key (OFFBOARD_COMPLIANCE_FUNCTION_KEYS)",
-        )
+        read(state, req, rest, ActivityBy::FunctionKey)
     })
     .await
 }

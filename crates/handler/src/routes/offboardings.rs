@@ -6,6 +6,7 @@
 use warp::http::StatusCode;
 use warp::reply::Response;
 
+use offboard_core::actor::ActivityBy;
 use offboard_core::actor::HumanActor;
 use offboard_core::event::TerminationEvent;
 use offboard_core::intake::operator;
@@ -27,41 +28,54 @@ async fn run(state: &AppState, req: &Request, by: &HumanActor) -> Result<Respons
     let verified = Verified::by_entra_id(&req.body, state.clock.now(), by.clone());
     let request = operator::parse(&req.body)?;
     if request.dry_run {
-        // A dry run changes nothing and opens no case, so there is no chain to record it in:
-        // the log names who asked, for whom, and when.
-        tracing::info!(
-            by = %by.describe(),
-            kind = %request.facts.kind,
-            "dry run asked for"
-        );
-        // Reads the tenant only: no case, no queue message, no change anywhere.
-        return match state
+        // Reads the tenant only: no case, no queue message, no change anywhere. It shows who
+        // holds what, so it is written to the evidence (an `activity`) before it is answered.
+        let dry = match state
             .engine
             .dry_run(&request.facts.employee, request.facts.kind)
             .await
         {
-            Ok(dry) => Ok(json(
-                StatusCode::OK,
-                &serde_json::json!({
-                    "dryRun": true,
-                    "changed": false,
-                    "plan": dry.plan,
-                    "exception": dry.exception,
-                }),
-            )),
+            Ok(dry) => dry,
             Err(offboard_service::steps::StepFailure::Throttled { retry_after, .. }) => {
-                Err(Problem::unavailable(format!(
+                return Err(Problem::unavailable(format!(
                     "Microsoft Graph is throttling; retry the dry run in {} s",
                     retry_after.as_secs()
-                )))
+                )));
             }
-            Err(e @ offboard_service::steps::StepFailure::Transient { .. }) => Err(
-                Problem::unavailable(format!("could not read the tenant for the dry run: {e}")),
-            ),
-            Err(e) => Err(Problem::bad_gateway(format!(
-                "the tenant refused a read the dry run needs: {e}; check the app's Graph and Exchange permissions (README, Least privilege)"
-            ))),
+            Err(e @ offboard_service::steps::StepFailure::Transient { .. }) => {
+                return Err(Problem::unavailable(format!(
+                    "could not read the tenant for the dry run: {e}"
+                )));
+            }
+            Err(e) => {
+                return Err(Problem::bad_gateway(format!(
+                    "the tenant refused a read the dry run needs: {e}; check the app's Graph and Exchange permissions (README, Least privilege)"
+                )));
+            }
         };
+        let seq = record_dry_run(
+            state,
+            by,
+            &request.facts.employee,
+            request.facts.kind,
+            &dry,
+            "api",
+        )
+        .await?;
+        let mut resp = json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "dryRun": true,
+                "changed": false,
+                "plan": dry.plan,
+                "exception": dry.exception,
+            }),
+        );
+        resp.headers_mut().insert(
+            crate::activity::LEDGER_HEADER,
+            warp::http::HeaderValue::from(seq),
+        );
+        return Ok(resp);
     }
     let ev = TerminationEvent::new(request.facts, &verified, &state.effective).map_err(|e| {
         Problem::new(
@@ -84,6 +98,37 @@ async fn run(state: &AppState, req: &Request, by: &HumanActor) -> Result<Respons
         json(StatusCode::ACCEPTED, &receipt),
         &r.case_id,
     ))
+}
+
+/// Writes a dry run to the evidence: who previewed whose offboarding, of which kind, from
+/// where (`api`, `dashboard`), and what the preview showed in outline; the ledger position.
+pub async fn record_dry_run(
+    state: &AppState,
+    by: &HumanActor,
+    employee: &offboard_core::ids::EmployeeIdentifiers,
+    kind: offboard_core::event::TerminationKind,
+    dry: &offboard_service::engine::DryRun,
+    from: &str,
+) -> Result<u64, Problem> {
+    let steps: Vec<String> = dry
+        .plan
+        .as_ref()
+        .map(|p| p.steps.iter().map(|s| s.kind.to_string()).collect())
+        .unwrap_or_default();
+    crate::activity::record(
+        state,
+        "dry-run",
+        format!("dry run of a {kind} offboarding previewed ({from})"),
+        ActivityBy::SignedIn(by),
+        serde_json::json!({
+            "from": from,
+            "employee": employee,
+            "kind": kind,
+            "steps": steps,
+            "exception": dry.exception,
+        }),
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -17,11 +17,16 @@
 //! | `Offboard-Worm` | `enforced`, or the `WORM not enforced: ...` warning |
 //! | `Offboard-Report-Population` | completeness: the scan HR's leavers were read from (JSON: id, ledger position, end, each source's digest and rows) |
 //! | `Offboard-Report-Note` | completeness: why there are no rows to show, when there cannot be |
+//! | `Offboard-Activity-Ledger-Seq` | the ledger entry that records this export: who pulled it, when, the parameters, the SHA-256 |
+//!
+//! Every export is written to the evidence before it is delivered (an `activity` chain sealed
+//! into the ledger): an export that cannot be recorded is not served.
 
 use warp::http::{HeaderValue, StatusCode};
 use warp::reply::Response;
 
 use offboard_api::{ReportFormat, ReportMeta, ReportSection};
+use offboard_core::actor::ActivityBy;
 use offboard_service::report::ReportQuery;
 
 use crate::problem::Problem;
@@ -29,13 +34,13 @@ use crate::request::Request;
 use crate::startup::AppState;
 
 /// The terminations report, exported for `by` (the signed-in caller, or a function key).
-pub async fn terminations(state: &AppState, req: &Request, by: &str) -> Response {
+pub async fn terminations(state: &AppState, req: &Request, by: ActivityBy<'_>) -> Response {
     run(state, req, by)
         .await
         .unwrap_or_else(Problem::into_response)
 }
 
-async fn run(state: &AppState, req: &Request, by: &str) -> Result<Response, Problem> {
+async fn run(state: &AppState, req: &Request, by: ActivityBy<'_>) -> Result<Response, Problem> {
     let (from, from_as_given) = req.instant("from", false)?.ok_or_else(|| {
         Problem::bad_query("`from` is required: the first day of the report period (YYYY-MM-DD) or an RFC 3339 date-time")
     })?;
@@ -73,17 +78,35 @@ async fn run(state: &AppState, req: &Request, by: &str) -> Result<Response, Prob
         .compliance
         .termination_report(&q, state.clock.now(), &generated_by)
         .await?;
-    // An export is a person's action: the log names who pulled which population, in which
-    // format, and the hash of what they got (the dashboard's Reports page logs its views).
-    tracing::info!(
-        by = %by,
-        format = format.as_str(),
-        from = %q.from_as_given,
-        to = %q.to_as_given,
-        rows = report.meta.row_count,
-        sha256 = %report.meta.sha256,
-        "terminations report exported"
-    );
+    // An export is a person's action: the evidence says who pulled which population, in which
+    // format, and the hash of what they got, before they get it.
+    let section_name = match section {
+        ReportSection::Terminations => "terminations",
+        ReportSection::Completeness => "completeness",
+    };
+    let ledger_seq = crate::activity::record(
+        state,
+        "report-exported",
+        format!(
+            "terminations report exported ({}, {section_name}, {} to {}, {} rows)",
+            format.as_str(),
+            q.from_as_given,
+            q.to_as_given,
+            report.meta.row_count
+        ),
+        by,
+        serde_json::json!({
+            "report": "terminations",
+            "format": format.as_str(),
+            "section": section_name,
+            "from": q.from_as_given,
+            "to": q.to_as_given,
+            "rows": report.meta.row_count,
+            "sha256": report.meta.sha256,
+            "generatedAt": report.meta.generated_at,
+        }),
+    )
+    .await?;
     let mut resp = Response::new(report.body.into());
     *resp.status_mut() = StatusCode::OK;
     let h = resp.headers_mut();
@@ -108,6 +131,10 @@ async fn run(state: &AppState, req: &Request, by: &str) -> Result<Response, Prob
             h.insert(name, v);
         }
     }
+    h.insert(
+        crate::activity::LEDGER_HEADER,
+        HeaderValue::from(ledger_seq),
+    );
     Ok(resp)
 }
 

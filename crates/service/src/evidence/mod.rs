@@ -21,6 +21,7 @@ use offboard_core::ports::{CaseIndex, EvidenceStore, EvidenceStoreError, StoreEr
 
 use crate::clock::Clock;
 
+mod activity;
 mod append;
 mod heads;
 mod read;

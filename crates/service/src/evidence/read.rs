@@ -103,16 +103,17 @@ impl Evidence {
             None => None,
         };
         let index = self.index.get(period, case_id).await?.map(|v| v.value);
-        let scan = positioned
+        let standalone = positioned
             .iter()
-            .any(|(p, r)| *p == 0 && r.body.step == offboard_core::reconcile::SCAN_STEP);
-        let final_status =
-            scan || index.as_ref().is_some_and(|e| {
+            .any(|(p, r)| *p == 0 && offboard_core::evidence::verify::is_standalone(&r.body.step));
+        let final_status = standalone
+            || index.as_ref().is_some_and(|e| {
                 matches!(
                     e.status.as_str(),
                     "completed" | "completed_with_exceptions" | "cancelled"
                 )
-            }) || seal.is_some();
+            })
+            || seal.is_some();
         let entry = match index.as_ref().and_then(|e| e.ledger_seq) {
             Some(seq) => self.ledger_at(seq).await?,
             None if seal.is_some() => self.find_ledger_entry(case_id, None).await?,
@@ -127,8 +128,8 @@ impl Evidence {
         });
         report.findings.splice(0..0, findings);
         match index {
-            // A scan is sealed evidence without an index row (it is not a termination).
-            None if scan => {}
+            // A scan or an activity is sealed evidence without an index row (not a termination).
+            None if standalone => {}
             None => report.findings.push(Finding::IndexMismatch {
                 case_id: case_id.clone(),
                 detail: "evidence exists but the index has no entry".into(),

@@ -32,7 +32,7 @@ impl Evidence {
         let mut report = RebuildReport::default();
         let total = cases.len();
         for (i, (period, id)) in cases.into_iter().enumerate() {
-            if self.is_scan(&period, &id).await? {
+            if self.is_standalone(&period, &id).await? {
                 progress(i + 1, total);
                 continue;
             }
@@ -106,9 +106,9 @@ impl Evidence {
         self.index.put(&entry, etag.as_ref()).await.map(|_| ())
     }
 
-    /// Whether the chain `case_id` is a ghost-access scan's (its first record is the scan's),
-    /// which has no index row by design.
-    async fn is_scan(&self, period: &str, case_id: &CaseId) -> Result<bool, EvidenceFailure> {
+    /// Whether the chain `case_id` stands alone (a ghost-access scan's or a person's activity:
+    /// its first record is the scan's or the activity's), which has no index row by design.
+    async fn is_standalone(&self, period: &str, case_id: &CaseId) -> Result<bool, EvidenceFailure> {
         Ok(self
             .store
             .records(period, case_id)
@@ -117,7 +117,7 @@ impl Evidence {
             .is_some_and(|r| {
                 r.record
                     .as_ref()
-                    .is_ok_and(|r| r.body.step == offboard_core::reconcile::SCAN_STEP)
+                    .is_ok_and(|r| offboard_core::evidence::verify::is_standalone(&r.body.step))
             }))
     }
 }

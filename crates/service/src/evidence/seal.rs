@@ -129,17 +129,30 @@ impl Evidence {
         Ok((seal, entry))
     }
 
-    /// Writes a ghost-access scan's one record under its own chain (`chain_id`, in `period`),
-    /// seals it and appends the seal to the ledger, so `offboard verify --ledger` covers scans
-    /// as it covers cases. A scan has no index row: it is not a termination.
-    pub async fn seal_scan(
+    /// Writes the one record of a standalone chain (a ghost-access scan's, a person's
+    /// activity) under `chain_id` in `period`, seals it and appends the seal to the ledger, so
+    /// `offboard verify --ledger` covers it as it covers cases. Such a chain has no index row:
+    /// it is not a termination. The seal's digest is of the record's `details` as stored (after
+    /// any redaction), in RFC 8785 canonical form, which is what the verifier recomputes.
+    pub async fn seal_standalone(
         &self,
         period: &str,
         chain_id: &CaseId,
         body: RecordBody,
-        digest: offboard_core::ids::Sha256Digest,
     ) -> Result<(Seal, LedgerEntry), EvidenceFailure> {
         let record = Chain::new(chain_id.clone()).next(body)?;
+        let canonical = record
+            .body
+            .details
+            .as_ref()
+            .map(serde_json_canonicalizer::to_string)
+            .transpose()
+            .map_err(|e| EvidenceFailure::Corrupt {
+                case_id: chain_id.clone(),
+                detail: format!("the record's details cannot be canonicalised: {e}"),
+            })?
+            .unwrap_or_default();
+        let digest = offboard_core::ids::Sha256Digest::of(canonical.as_bytes());
         self.store.put_record(period, &record).await?;
         let now = self.clock.now();
         let seal = Seal::new(

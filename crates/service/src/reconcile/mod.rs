@@ -26,7 +26,7 @@ use serde_json::json;
 use offboard_core::case::Case;
 use offboard_core::effective::EffectivePolicy;
 use offboard_core::evidence::{Outcome, RecordBody, period_of};
-use offboard_core::ids::{CaseId, Sha256Digest};
+use offboard_core::ids::CaseId;
 use offboard_core::plan::StepKind;
 use offboard_core::policy::Policy;
 use offboard_core::ports::{CaseStore, StoreError};
@@ -602,11 +602,6 @@ impl Reconciler {
             leavers: leavers.map(<[Leaver]>::to_vec),
         })
         .unwrap_or_default();
-        let digest = Sha256Digest::of(
-            serde_json_canonicalizer::to_string(&details)
-                .unwrap_or_default()
-                .as_bytes(),
-        );
         let body = RecordBody {
             step: SCAN_STEP.into(),
             target_system: "offboard:reconcile".into(),
@@ -631,7 +626,7 @@ impl Reconciler {
         };
         let (_, entry) = self
             .evidence
-            .seal_scan(&period_of(record.started_at), chain, body, digest)
+            .seal_standalone(&period_of(record.started_at), chain, body)
             .await?;
         Ok(entry.seq)
     }

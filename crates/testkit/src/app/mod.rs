@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use offboard_azure::{AzureQueue, AzureQueueOptions, CosmosConfig, CosmosDb};
-use offboard_core::ports::{CaseIndex, CaseStore, MessageQueue};
+use offboard_core::ports::{CaseIndex, CaseStore, EvidenceStore, MessageQueue};
 use offboard_embedded::Embedded;
 use offboard_service::settings;
 use standin_entra::{EntraConfig, EntraHandle};
@@ -59,10 +59,13 @@ pub struct TestApp {
     pub sim: SimHandle,
     /// The compliance index the handler writes (to inspect, or to tamper with in tests).
     pub index: Arc<dyn CaseIndex>,
+    /// The evidence store the handler writes (to read records on either backend).
+    pub evidence: Arc<dyn EvidenceStore>,
     /// The app settings the handler was started with (the deployment's configuration), so a
     /// test can run `offboard` against the same store the way an operator would.
     pub settings: BTreeMap<String, String>,
     data_dir: PathBuf,
+    backend: Backend,
     base_url: String,
     handler_log: PathBuf,
     app_dir: PathBuf,
@@ -70,6 +73,15 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
     _policy_dir: Option<tempfile::TempDir>,
 }
+
+/// The stores a test app's handler writes, opened again for the test to inspect: queues,
+/// cases, the compliance index and the evidence.
+type Stores = (
+    Arc<dyn MessageQueue>,
+    Arc<dyn CaseStore>,
+    Arc<dyn CaseIndex>,
+    Arc<dyn EvidenceStore>,
+);
 
 /// offboard's app registration (client id) in the test apps' Entra ID stand-in.
 pub const SIGNIN_APP_ID: &str = "0f1e2d3c-2222-4b5a-9c8d-7e6f5a4b3c2d";
@@ -282,11 +294,7 @@ async fn try_spawn_with(
     let operator_token = entra.user_access_token(OPERATOR_UPN, &["Offboard.Operator"])?;
     let mut stack = None;
     let data = dir.path().join("data");
-    let (queue, cases, index): (
-        Arc<dyn MessageQueue>,
-        Arc<dyn CaseStore>,
-        Arc<dyn CaseIndex>,
-    ) = match backend {
+    let (queue, cases, index, evidence): Stores = match backend {
         Backend::Embedded => {
             let db = Embedded::open(&data)?;
             app_settings.insert(settings::OFFBOARD_BACKEND.into(), "embedded".into());
@@ -295,7 +303,10 @@ async fn try_spawn_with(
                 data.display().to_string(),
             );
             let db = Arc::new(db);
-            (db.clone(), db.clone(), db)
+            let evidence = Arc::new(offboard_embedded::FileEvidenceStore::open(
+                &data.join("evidence"),
+            )?);
+            (db.clone(), db.clone(), db, evidence)
         }
         Backend::Azure => {
             let st = Stack::for_test(&dir.path().join("stack"))?;
@@ -307,7 +318,7 @@ async fn try_spawn_with(
             )
             .await?;
             cosmos.ensure_dev_schema().await?;
-            offboard_azure::BlobEvidenceStore::new(
+            let evidence = offboard_azure::BlobEvidenceStore::new(
                 offboard_azure::BlobEvidenceConfig {
                     endpoint: st.get("OFFBOARD_STORAGE_BLOB_ENDPOINT")?.to_owned(),
                     container: "evidence".into(),
@@ -318,9 +329,8 @@ async fn try_spawn_with(
                 },
                 credential.clone(),
                 offboard_azure::BlobEvidenceOptions::default(),
-            )?
-            .ensure_dev_container()
-            .await?;
+            )?;
+            evidence.ensure_dev_container().await?;
             let cases: Arc<dyn CaseStore> = Arc::new(cosmos.case_store().await?);
             let index: Arc<dyn CaseIndex> = Arc::new(cosmos.case_index().await?);
             let queue: Arc<dyn MessageQueue> = Arc::new(AzureQueue::new(
@@ -357,7 +367,7 @@ async fn try_spawn_with(
                 app_settings.insert(k.to_owned(), st.get(k)?.to_owned());
             }
             stack = Some(st);
-            (queue, cases, index)
+            (queue, cases, index, Arc::new(evidence))
         }
     };
     adjust(&mut app_settings);
@@ -390,6 +400,8 @@ async fn try_spawn_with(
         queue,
         cases,
         index,
+        evidence,
+        backend,
         settings: app_settings,
         data_dir: data,
         handler_log,
@@ -425,6 +437,11 @@ impl TestApp {
     /// --data DIR` lays it out: what `offboard verify --data` and `offboard report --data` read.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// The backend the app runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Sends raw text to a queue, base64-encoded as the Functions host expects.
