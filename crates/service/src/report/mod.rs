@@ -517,14 +517,14 @@ pub fn build(
             } else {
                 (xlsx::DATA_SHEET, "offboard terminations report")
             };
-            let body = xlsx_memo::render(
+            let body = xlsx_memo::render(&xlsx::Book {
                 sheet,
-                &meta.columns,
-                &xlsx_kinds(&meta.columns),
-                &cells,
-                &xlsx_facts(&meta, &Sha256Digest::of(&csv).to_hex()),
+                header: &meta.columns,
+                kinds: &xlsx_kinds(&meta.columns),
+                rows: &cells,
+                facts: &xlsx_facts(&meta, &Sha256Digest::of(&csv).to_hex()),
                 title,
-            )
+            })
             .map_err(encoding)?;
             meta.sha256 = Sha256Digest::of(&body).to_hex();
             body

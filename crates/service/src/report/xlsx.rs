@@ -38,17 +38,35 @@ pub const FACTS_SHEET: &str = "Report";
 /// Excel's widest column, in characters.
 const MAX_WIDTH: usize = 60;
 
-/// Writes the workbook: `header` and `rows` (each as long as `header`, typed by `kinds`) on the
-/// data sheet `sheet` ([`DATA_SHEET`] or [`COMPLETENESS_SHEET`]), and `facts` (label, value) on
+/// What one workbook holds: the data sheet (its name, header row, column kinds and rows), the
+/// facts sheet's (label, value) pairs, and the document's title.
+#[derive(Debug, Clone, Copy)]
+pub struct Book<'a> {
+    /// The data sheet's name ([`DATA_SHEET`] or [`COMPLETENESS_SHEET`]).
+    pub sheet: &'a str,
+    /// The header row.
+    pub header: &'a [String],
+    /// How each column's cells are written (as long as `header`).
+    pub kinds: &'a [Column],
+    /// The rows, each as long as `header`.
+    pub rows: &'a [Vec<String>],
+    /// The facts, one a row on [`FACTS_SHEET`].
+    pub facts: &'a [(&'a str, String)],
+    /// The document's title.
+    pub title: &'a str,
+}
+
+/// Writes the workbook `input` describes: its header and rows on its data sheet, its facts on
 /// [`FACTS_SHEET`].
-pub fn render(
-    sheet: &str,
-    header: &[String],
-    kinds: &[Column],
-    rows: &[Vec<String>],
-    facts: &[(&str, String)],
-    title: &str,
-) -> Result<Vec<u8>, XlsxError> {
+pub fn render(input: &Book<'_>) -> Result<Vec<u8>, XlsxError> {
+    let Book {
+        sheet,
+        header,
+        kinds,
+        rows,
+        facts,
+        title,
+    } = *input;
     let mut book = Workbook::new();
     // The fastest deflate: the file is made again for every download and every view of the
     // Reports page (which shows its hash), and is a little larger for it.

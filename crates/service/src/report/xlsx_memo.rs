@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use rust_xlsxwriter::XlsxError;
 use sha2::{Digest, Sha256};
 
-use super::xlsx::{self, Column};
+use super::xlsx::{self, Book};
 
 /// Workbooks kept.
 const ENTRIES: usize = 4;
@@ -34,15 +34,8 @@ fn with_memo<R>(f: impl FnOnce(&mut Entries) -> R) -> R {
 }
 
 /// [`xlsx::render`], answered from the memo when the same inputs were rendered lately.
-pub fn render(
-    sheet: &str,
-    header: &[String],
-    kinds: &[Column],
-    rows: &[Vec<String>],
-    facts: &[(&str, String)],
-    title: &str,
-) -> Result<Vec<u8>, XlsxError> {
-    let key = key(sheet, header, kinds, rows, facts, title);
+pub fn render(input: &Book<'_>) -> Result<Vec<u8>, XlsxError> {
+    let key = key(input);
     let hit = with_memo(|m| {
         let i = m.iter().position(|(k, _)| *k == key)?;
         let entry = m.remove(i)?;
@@ -53,7 +46,7 @@ pub fn render(
     if let Some(body) = hit {
         return Ok(body.as_ref().clone());
     }
-    let body = xlsx::render(sheet, header, kinds, rows, facts, title)?;
+    let body = xlsx::render(input)?;
     if body.len() <= MAX_BYTES {
         let kept = Arc::new(body.clone());
         with_memo(|m| {
@@ -66,14 +59,15 @@ pub fn render(
 }
 
 /// The SHA-256 of every input, each string length-prefixed so no two inputs hash alike.
-fn key(
-    sheet: &str,
-    header: &[String],
-    kinds: &[Column],
-    rows: &[Vec<String>],
-    facts: &[(&str, String)],
-    title: &str,
-) -> Key {
+fn key(input: &Book<'_>) -> Key {
+    let Book {
+        sheet,
+        header,
+        kinds,
+        rows,
+        facts,
+        title,
+    } = *input;
     let mut h = Sha256::new();
     let mut put = |s: &str| {
         h.update((s.len() as u64).to_le_bytes());
@@ -104,11 +98,29 @@ fn key(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::xlsx::Column;
 
     fn cells(rows: &[&[&str]]) -> Vec<Vec<String>> {
         rows.iter()
             .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
             .collect()
+    }
+
+    /// A book over `header`, `rows` and one fact, its cells typed by `kinds`.
+    fn book<'a>(
+        header: &'a [String],
+        kinds: &'a [Column],
+        rows: &'a [Vec<String>],
+        facts: &'a [(&'a str, String)],
+    ) -> Book<'a> {
+        Book {
+            sheet: "Terminations",
+            header,
+            kinds,
+            rows,
+            facts,
+            title: "t",
+        }
     }
 
     #[test]
@@ -117,48 +129,29 @@ mod tests {
         let kinds = [Column::Text, Column::Number { decimals: 0 }];
         let facts = [("Rows", "2".to_owned())];
         let rows = cells(&[&["x", "1"], &["y", "2"]]);
-        let fresh = xlsx::render("Terminations", &header, &kinds, &rows, &facts, "t").unwrap();
-        let first = render("Terminations", &header, &kinds, &rows, &facts, "t").unwrap();
-        let again = render("Terminations", &header, &kinds, &rows, &facts, "t").unwrap();
+        let input = book(&header, &kinds, &rows, &facts);
+        let fresh = xlsx::render(&input).unwrap();
+        let first = render(&input).unwrap();
+        let again = render(&input).unwrap();
         assert_eq!(first, fresh);
         assert_eq!(again, fresh);
         let other = cells(&[&["x", "1"], &["y", "3"]]);
-        let changed = render("Terminations", &header, &kinds, &other, &facts, "t").unwrap();
+        let changed_input = book(&header, &kinds, &other, &facts);
+        let changed = render(&changed_input).unwrap();
         assert_ne!(changed, fresh);
-        assert_eq!(
-            changed,
-            xlsx::render("Terminations", &header, &kinds, &other, &facts, "t").unwrap()
-        );
+        assert_eq!(changed, xlsx::render(&changed_input).unwrap());
     }
 
     #[test]
     fn cells_moved_between_rows_or_into_the_header_key_differently() {
         let h = |v: &[&str]| v.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
         let kinds = [Column::Text, Column::Text];
-        let one = key(
-            "s",
-            &h(&["a", "b"]),
-            &kinds,
-            &cells(&[&["c", "d"]]),
-            &[],
-            "t",
-        );
-        let two = key(
-            "s",
-            &h(&["a"]),
-            &kinds,
-            &cells(&[&["b", "c", "d"]]),
-            &[],
-            "t",
-        );
-        let three = key(
-            "s",
-            &h(&["a", "b"]),
-            &kinds,
-            &cells(&[&["c"], &["d"]]),
-            &[],
-            "t",
-        );
+        let (h1, r1) = (h(&["a", "b"]), cells(&[&["c", "d"]]));
+        let (h2, r2) = (h(&["a"]), cells(&[&["b", "c", "d"]]));
+        let (h3, r3) = (h(&["a", "b"]), cells(&[&["c"], &["d"]]));
+        let one = key(&book(&h1, &kinds, &r1, &[]));
+        let two = key(&book(&h2, &kinds, &r2, &[]));
+        let three = key(&book(&h3, &kinds, &r3, &[]));
         assert_ne!(one, two);
         assert_ne!(one, three);
         assert_ne!(two, three);
