@@ -60,33 +60,25 @@ pub fn render(input: &Book<'_>) -> Result<Vec<u8>, XlsxError> {
 
 /// The SHA-256 of every input, each string length-prefixed so no two inputs hash alike.
 fn key(input: &Book<'_>) -> Key {
-    let Book {
-        sheet,
-        header,
-        kinds,
-        rows,
-        facts,
-        title,
-    } = *input;
     let mut h = Sha256::new();
     let mut put = |s: &str| {
         h.update((s.len() as u64).to_le_bytes());
         h.update(s.as_bytes());
     };
-    put(sheet);
-    put(title);
-    put(&format!("{kinds:?}"));
-    put(&header.len().to_string());
-    for c in header {
+    put(input.sheet);
+    put(input.title);
+    put(&format!("{:?}", input.kinds));
+    put(&input.header.len().to_string());
+    for c in input.header {
         put(c);
     }
-    put(&facts.len().to_string());
-    for (label, value) in facts {
+    put(&input.facts.len().to_string());
+    for (label, value) in input.facts {
         put(label);
         put(value);
     }
-    put(&rows.len().to_string());
-    for row in rows {
+    put(&input.rows.len().to_string());
+    for row in input.rows {
         put(&row.len().to_string());
         for c in row {
             put(c);
