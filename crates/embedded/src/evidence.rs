@@ -134,6 +134,30 @@ fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, EvidenceStoreError> {
     })
 }
 
+/// The record files of a case's `records` directory (`{position:06}.json`) with their
+/// positions, ascending; none if the directory does not exist.
+fn record_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, EvidenceStoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err("listing records", e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io_err("listing records", e))?;
+        let name = entry.file_name();
+        if let Some(position) = name
+            .to_str()
+            .and_then(|n| n.strip_suffix(".json"))
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            out.push((position, entry.path()));
+        }
+    }
+    out.sort_unstable_by_key(|(position, _)| *position);
+    Ok(out)
+}
+
 #[async_trait]
 impl EvidenceStore for FileEvidenceStore {
     fn worm(&self) -> WormStatus {
@@ -186,28 +210,13 @@ impl EvidenceStore for FileEvidenceStore {
     ) -> Result<Vec<StoredRecord>, EvidenceStoreError> {
         let dir = self.case_dir(period, case_id).join("records");
         tokio::task::spawn_blocking(move || {
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(e) => e,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-                Err(e) => return Err(io_err("listing records", e)),
-            };
             let mut out = Vec::new();
-            for entry in entries {
-                let entry = entry.map_err(|e| io_err("listing records", e))?;
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let Some(position) = name
-                    .strip_suffix(".json")
-                    .and_then(|n| n.parse::<u64>().ok())
-                else {
-                    continue;
-                };
-                let record = match Self::read_json::<EvidenceRecord>(&entry.path())? {
-                    Some(r) => r,
-                    None => continue,
-                };
-                out.push(StoredRecord { position, record });
+            for (position, path) in record_files(&dir)? {
+                // A file listed then gone is left out.
+                if let Some(record) = Self::read_json::<EvidenceRecord>(&path)? {
+                    out.push(StoredRecord { position, record });
+                }
             }
-            out.sort_by_key(|r| r.position);
             Ok(out)
         })
         .await
@@ -225,27 +234,7 @@ impl EvidenceStore for FileEvidenceStore {
         // not parse the whole chain.
         let dir = self.case_dir(period, case_id).join("records");
         tokio::task::spawn_blocking(move || {
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(e) => e,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => return Err(io_err("listing records", e)),
-            };
-            let mut last: Option<(u64, PathBuf)> = None;
-            for entry in entries {
-                let entry = entry.map_err(|e| io_err("listing records", e))?;
-                let name = entry.file_name();
-                let Some(position) = name
-                    .to_str()
-                    .and_then(|n| n.strip_suffix(".json"))
-                    .and_then(|n| n.parse::<u64>().ok())
-                else {
-                    continue;
-                };
-                if last.as_ref().is_none_or(|(p, _)| position > *p) {
-                    last = Some((position, entry.path()));
-                }
-            }
-            let Some((position, path)) = last else {
+            let Some((position, path)) = record_files(&dir)?.pop() else {
                 return Ok(None);
             };
             Ok(Self::read_json::<EvidenceRecord>(&path)?

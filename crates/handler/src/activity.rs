@@ -4,6 +4,8 @@
 //! must say who did what, and an export nobody can account for is what it exists to prevent.
 
 use offboard_core::actor::ActivityBy;
+use warp::http::HeaderValue;
+use warp::reply::Response;
 
 use crate::problem::Problem;
 use crate::startup::AppState;
@@ -34,4 +36,10 @@ pub async fn record(
             )))
         }
     }
+}
+
+/// Names the ledger entry `seq` that records the action on its answer.
+pub fn name_entry(resp: &mut Response, seq: u64) {
+    resp.headers_mut()
+        .insert(LEDGER_HEADER, HeaderValue::from(seq));
 }

@@ -71,10 +71,7 @@ async fn run(state: &AppState, req: &Request, by: &HumanActor) -> Result<Respons
                 "exception": dry.exception,
             }),
         );
-        resp.headers_mut().insert(
-            crate::activity::LEDGER_HEADER,
-            warp::http::HeaderValue::from(seq),
-        );
+        crate::activity::name_entry(&mut resp, seq);
         return Ok(resp);
     }
     let ev = TerminationEvent::new(request.facts, &verified, &state.effective).map_err(|e| {

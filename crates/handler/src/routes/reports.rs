@@ -131,10 +131,7 @@ async fn run(state: &AppState, req: &Request, by: ActivityBy<'_>) -> Result<Resp
             h.insert(name, v);
         }
     }
-    h.insert(
-        crate::activity::LEDGER_HEADER,
-        HeaderValue::from(ledger_seq),
-    );
+    crate::activity::name_entry(&mut resp, ledger_seq);
     Ok(resp)
 }
 

@@ -64,10 +64,7 @@ pub async fn run(state: &AppState, req: &Request, by: &HumanActor) -> Response {
     match recorded {
         Ok(seq) => {
             let mut resp = json(StatusCode::OK, &answer(outcome));
-            resp.headers_mut().insert(
-                crate::activity::LEDGER_HEADER,
-                warp::http::HeaderValue::from(seq),
-            );
+            crate::activity::name_entry(&mut resp, seq);
             resp
         }
         Err(p) => p.into_response(),
