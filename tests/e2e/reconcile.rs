@@ -43,6 +43,25 @@ async fn scan(app: &TestApp) -> ScanAnswer {
     serde_json::from_str(&text).expect("a scan answer")
 }
 
+/// `offboard scan --json [args]` with the deployment's settings, as an operator runs it.
+async fn cli_scan(app: &TestApp, args: &[&str]) -> ScanAnswer {
+    let out =
+        tokio::process::Command::new(offboard_testkit::offboard_executable().expect("offboard"))
+            .args(["scan", "--json"])
+            .args(args)
+            .envs(&app.settings)
+            .output()
+            .await
+            .expect("run offboard scan");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "offboard scan: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("a scan answer ({e}): {stdout}"))
+}
+
 fn ids(findings: &[offboard_core::reconcile::Finding]) -> Vec<String> {
     findings.iter().map(|f| f.id().to_owned()).collect()
 }
@@ -575,6 +594,29 @@ async fn ad_orphans_through_the_agent(backend: Backend) {
     seed_bamboohr(&app, &bamboo, &population(&app, &[], &[])).await;
     let agent = must(hybrid.spawn_agent().await);
 
+    // From the command line, as a dry run: AD is listed through the agent with the command
+    // signing key the settings name, and nothing is stored.
+    let dry = cli_scan(&app, &["--dry-run"]).await;
+    assert!(dry.scan.dry_run);
+    assert_eq!(
+        dry.scan.parameters["adAccounts"],
+        "listed through the agent"
+    );
+    assert!(
+        dry.findings
+            .iter()
+            .any(|f| f.id().starts_with("orphaned_account:ad:")
+                && f.observation.subject == orphan.upn),
+        "{:?}",
+        ids(&dry.findings)
+    );
+    let stored: FindingsPage = app.get("/api/findings").await.body();
+    assert_eq!(
+        ids(&stored.findings),
+        Vec::<String>::new(),
+        "a dry run stores nothing"
+    );
+
     let first = scan(&app).await;
     assert!(first.scan.complete(), "{:?}", first.scan.sources);
     assert!(
@@ -859,7 +901,8 @@ async fn a_bad_source_fails_the_scan_naming_the_setting_azure() {
 
 /// A synced leaver's AD account re-enabled after the case, end to end: the case completes
 /// through the agent on Samba, an AD administrator turns the account on again (LDAP, behind
-/// offboard's back), a scan re-reads it through the agent and reports `access_returned`
+/// offboard's back), `offboard scan` (the CLI, with the deployment's settings) re-reads it
+/// through the agent and reports `access_returned`
 /// (`ad-account-enabled`), `auto_remediate` re-runs `ad-disable` on the same case (new records,
 /// a new seal generation), AD reads disabled again, and the next scan resolves the finding.
 /// Directory sync is stopped before the re-enable, so the cloud account stays off: its side
@@ -903,7 +946,9 @@ async fn ad_account_enabled_again(backend: Backend) {
 
     r.enable_in_ad().await;
     assert_eq!(uac(&r.ad().await) & 0x2, 0, "enabled in AD");
-    let found = scan(&r.app).await;
+    // From the command line: the operator's scan re-reads AD through the agent and queues the
+    // re-run for the deployment's workers, as the timer's scan does.
+    let found = cli_scan(&r.app, &[]).await;
     let f = found
         .findings
         .iter()

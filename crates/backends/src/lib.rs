@@ -2,11 +2,14 @@
 //!
 //! Builds the storage and queue adapters the settings ask for: one SQLite file and a file
 //! evidence store (embedded), or Cosmos DB, Storage queues and the blob evidence store
-//! (Azure). The handler connects as the app's managed identity; `offboard verify`, `report`
-//! and `rebuild-index` may connect as the signed-in operator. Its own crate so that `offboard`
-//! can open a deployment's stores without linking the HTTP handler.
+//! (Azure). The handler connects as the app's managed identity; `offboard verify`, `report`,
+//! `rebuild-index` and `scan` may connect as the signed-in operator. [`engine`] builds the
+//! engine on them (Graph, Exchange, the steps, the on-prem agent). Its own crate so that
+//! `offboard` can open a deployment's stores and run a scan without linking the HTTP handler.
 
 use std::sync::Arc;
+
+pub mod engine;
 
 use offboard_core::messages::PLAN_QUEUE;
 use offboard_core::ports::{

@@ -1,18 +1,21 @@
 //! `offboard scan [--dry-run] [--json]`: the ghost-access scan from the command line, against
-//! the deployment the settings name (the same settings as the handler's). With `--dry-run` it
-//! only reads — the directory, HR's sources and the case store — and stores, opens, notifies
-//! and seals nothing, so read permissions are enough. Prints the findings as a table.
+//! the deployment the settings name (the same settings as the handler's, the agent's command
+//! signing key included when AD is to be read). It runs the engine the handler runs, as the
+//! signed-in operator: AD's accounts are listed and synced leavers' AD accounts re-read
+//! through the on-prem agent, and with `auto_remediate` the steps whose removal came back are
+//! queued on their case for the deployment's workers. With `--dry-run` it only reads — the
+//! directory, AD, HR's sources and the case store — and stores, opens, re-runs, notifies and
+//! seals nothing. Prints the findings as a table.
 
 use std::sync::Arc;
 
 use anyhow::Context;
-use offboard_backends::{Backends, Identity};
+use offboard_backends::{Backends, Identity, engine};
 use offboard_core::reconcile::Finding;
 use offboard_service::engine::QueueNotifier;
 use offboard_service::evidence::Evidence;
 use offboard_service::m365::GraphDirectory;
 use offboard_service::reconcile::{Reconciler, Trigger};
-use offboard_service::rights_index::RightsIndexService;
 use offboard_service::settings::Settings;
 use offboard_service::{Intake, SystemClock};
 
@@ -38,7 +41,6 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<()> {
     let backends = Backends::connect_as(&settings, identity)
         .await
         .context("opening the deployment's stores")?;
-    let tenant = Arc::new(crate::plan::configured_tenant(&settings.tenant)?);
     let clock = Arc::new(SystemClock);
     let evidence = Evidence::new(
         backends.evidence.clone(),
@@ -46,6 +48,21 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<()> {
         backends.actor.clone(),
         clock.clone(),
     );
+    // The engine the handler runs, as whoever runs this: the scan lists AD through the
+    // on-prem agent and re-runs the steps whose removal came back (queued for the
+    // deployment's workers) as the timer's scan does.
+    let credential = engine::credential(&settings, identity)?;
+    let built = engine::build(
+        &settings,
+        &backends,
+        evidence.clone(),
+        clock.clone(),
+        credential,
+    )
+    .context("connecting to Microsoft 365 and the on-prem agent")?;
+    if let Some(why) = &built.agent_unusable {
+        eprintln!("AD is not read: the on-prem agent is configured but cannot be used: {why}");
+    }
     let notifier = Arc::new(QueueNotifier::new(backends.queue.clone()));
     let intake = Intake::new(
         backends.cases.clone(),
@@ -53,27 +70,28 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<()> {
         evidence.clone(),
         clock.clone(),
     )
-    .with_directory(Arc::new(GraphDirectory::new(tenant.clone())))
+    .with_directory(Arc::new(GraphDirectory::new(built.tenant.clone())))
     .with_notifier(notifier.clone());
     let reconciler = Reconciler::new(
         backends.cases.clone(),
         backends.findings.clone(),
         evidence,
         intake,
-        tenant.graph.clone(),
+        built.tenant.graph.clone(),
         notifier,
         settings.population.clone(),
         settings.policy.clone(),
         settings.effective.clone(),
         clock,
     )
-    .with_exchange(tenant.exchange.clone())
+    .with_engine(built.engine)
+    .with_exchange(built.tenant.exchange.clone())
     // Read only (a lookup): the queue would carry a refresh request, which a scan never sends.
-    .with_rights_index(RightsIndexService::new(
-        tenant.clone(),
-        backends.rights.clone(),
-        backends.queue.clone(),
-    ));
+    .with_rights_index(engine::rights_index(&built.tenant, &backends));
+    let reconciler = match built.agent {
+        Some(agent) => reconciler.with_agent(agent),
+        None => reconciler,
+    };
     let o = reconciler
         .scan(Trigger::OnDemand("cli"), args.dry_run)
         .await

@@ -16,7 +16,6 @@ pub mod access;
 pub mod activity;
 pub mod body;
 pub mod dashboard;
-pub mod engine;
 pub mod problem;
 pub mod protocol;
 pub mod reply;

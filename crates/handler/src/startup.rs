@@ -16,7 +16,7 @@ use offboard_service::{Clock, Intake, SystemClock};
 use tokio::net::TcpListener;
 
 use crate::routes;
-use offboard_backends::Backends;
+use offboard_backends::{Backends, Identity, engine as engine_builder};
 
 /// Everything a request needs.
 #[derive(Clone)]
@@ -77,11 +77,19 @@ impl Application {
             backends.actor.clone(),
             clock.clone(),
         );
-        let crate::engine::Built {
+        let credential = engine_builder::credential(&settings, Identity::App)?;
+        let engine_builder::Built {
             engine,
             tenant,
             agent,
-        } = crate::engine::build(&settings, &backends, evidence.clone(), clock.clone())?;
+            ..
+        } = engine_builder::build(
+            &settings,
+            &backends,
+            evidence.clone(),
+            clock.clone(),
+            credential,
+        )?;
         let sinks = Arc::new(Sinks::from_settings(
             &settings.notify,
             Some(tenant.graph.clone()),
@@ -91,7 +99,7 @@ impl Application {
             backends.findings.clone(),
             evidence.clone(),
         );
-        let rights = crate::engine::rights_index(&tenant, &backends);
+        let rights = engine_builder::rights_index(&tenant, &backends);
         // Intake resolves each leaver first (one person, one active offboarding), through the
         // HTTP-side Graph client, and notifies a reused event id on the notify queue.
         let intake = Intake::new(

@@ -6,7 +6,8 @@
 //! - [`AgentChannel`] is what sends a signed command and returns the agent's answer; the
 //!   production implementation is [`offboard_relay::RelaySender`] (so the relay's own error
 //!   classification — no listener and timeout are transient — is what the steps act on).
-//! - [`ManagedIdentityRelayToken`] gives the relay sender the function app's Entra ID token.
+//! - [`EntraRelayToken`] gives the relay sender an Entra ID token: the function app's managed
+//!   identity's, or the operator's when `offboard scan` runs from a workstation.
 //!
 //! Nothing here ever sees a password: the agent generates the new AD password itself and never
 //! returns it.
@@ -104,22 +105,23 @@ impl OnPremAgent {
     }
 }
 
-/// Entra ID tokens for Azure Relay from a managed identity (scope
+/// Entra ID tokens for Azure Relay from a credential (scope
 /// `https://relay.azure.net/.default`); the credential caches and refreshes them.
 #[derive(Clone)]
-pub struct ManagedIdentityRelayToken {
+pub struct EntraRelayToken {
     credential: Arc<dyn TokenCredential>,
 }
 
-impl ManagedIdentityRelayToken {
-    /// Tokens from `credential` (the function app's `ManagedIdentityCredential`).
+impl EntraRelayToken {
+    /// Tokens from `credential` (the function app's managed identity, or the operator's
+    /// sign-in; either needs the Azure Relay Sender role on the hybrid connection).
     pub fn new(credential: Arc<dyn TokenCredential>) -> Self {
         Self { credential }
     }
 }
 
 #[async_trait]
-impl EntraTokenSource for ManagedIdentityRelayToken {
+impl EntraTokenSource for EntraRelayToken {
     async fn relay_token(&self) -> Result<SecretString, Box<dyn std::error::Error + Send + Sync>> {
         let scope = format!("{}.default", offboard_relay::ENTRA_RELAY_AUDIENCE);
         let token = self

@@ -1,6 +1,9 @@
-//! Builds the engine: Microsoft 365 through Graph and Exchange with the managed identity, the
-//! steps (with the AD steps through the on-prem agent when a relay is configured), the policy
-//! and the notification queue.
+//! Builds the engine: Microsoft 365 through Graph and Exchange, the steps (with the AD steps
+//! through the on-prem agent when a relay is configured), the policy and the notification
+//! queue. The handler builds it as the app's managed identity; `offboard scan` builds the same
+//! one as whoever runs it, so a scan from the command line lists AD through the agent and
+//! re-runs the steps whose removal came back (queued for the deployment's workers) exactly as
+//! the timer's scan does.
 
 use std::sync::Arc;
 
@@ -12,7 +15,7 @@ use offboard_service::Clock;
 use offboard_service::engine::{Engine, Notifier, QueueNotifier};
 use offboard_service::evidence::Evidence;
 use offboard_service::m365::{GraphDirectory, Tenant, TenantOptions};
-use offboard_service::onprem::{ManagedIdentityRelayToken, OnPremAgent};
+use offboard_service::onprem::{EntraRelayToken, OnPremAgent};
 use offboard_service::rights_index::RightsIndexService;
 use offboard_service::settings::{
     AgentSettings, OFFBOARD_AGENT_SIGNING_KEY, OFFBOARD_GRAPH_WRITE_QUOTA,
@@ -22,7 +25,7 @@ use offboard_service::settings::{
 use offboard_service::steps::{self, StepRegistry};
 use secrecy::ExposeSecret;
 
-use offboard_backends::Backends;
+use crate::{Backends, Identity};
 
 /// What [`build`] makes: the engine, the Microsoft 365 tenant it acts on (the notification
 /// mail sink sends through the same Graph client) and the on-prem agent, when one is
@@ -34,14 +37,18 @@ pub struct Built {
     pub tenant: Arc<Tenant>,
     /// The on-prem agent, if the relay and its secrets are configured.
     pub agent: Option<OnPremAgent>,
+    /// Why the agent is configured (a relay is named) but cannot be used: the setting to fix.
+    pub agent_unusable: Option<String>,
 }
 
-/// The engine for these settings and backends, with its tenant and agent.
+/// The engine for these settings and backends, with its tenant and agent, acting as
+/// `credential` (the app's managed identity in the handler; [`credential`] picks it).
 pub fn build(
     settings: &Settings,
     backends: &Backends,
     evidence: Evidence,
     clock: Arc<dyn Clock>,
+    credential: Arc<dyn TokenCredential>,
 ) -> anyhow::Result<Built> {
     let t = &settings.tenant;
     let tenant_id = t.tenant_id.clone().ok_or_else(|| {
@@ -49,8 +56,6 @@ pub fn build(
             "{OFFBOARD_TENANT_ID} is not set: the Exchange Online admin API addresses the tenant by its id"
         )
     })?;
-    let credential =
-        offboard_azure::managed_identity_credential(t.managed_identity_client_id.as_deref())?;
     // One write pacer for every Graph client of the instance: together they stay inside the
     // app's write quota, sign-in cuts first.
     let quota = match &t.graph_write_quota {
@@ -110,7 +115,22 @@ pub fn build(
     Ok(Built {
         engine,
         tenant,
-        agent,
+        agent: agent.as_ref().ok().cloned().flatten(),
+        agent_unusable: agent.err(),
+    })
+}
+
+/// Who Graph, Exchange and the relay see act: the app's managed identity, or the operator
+/// signed in with `az login`.
+pub fn credential(
+    settings: &Settings,
+    identity: Identity,
+) -> anyhow::Result<Arc<dyn TokenCredential>> {
+    Ok(match identity {
+        Identity::App => offboard_azure::managed_identity_credential(
+            settings.tenant.managed_identity_client_id.as_deref(),
+        )?,
+        Identity::Operator => offboard_azure::operator_credential()?,
     })
 }
 
@@ -128,18 +148,19 @@ pub fn rights_index(tenant: &Arc<Tenant>, backends: &Backends) -> RightsIndexSer
 /// its secrets are configured (the agent is returned too); failing at once, naming the setting,
 /// when the relay is configured but a secret is missing or malformed; not at all without a
 /// relay (the engine then shows the AD steps of synced leavers as waiting for the agent).
+/// Returns the agent, none without a relay, or why the configured one cannot be used.
 fn with_agent(
     registry: StepRegistry,
     agent: Option<&AgentSettings>,
     credential: Arc<dyn TokenCredential>,
     notifier: &Arc<dyn Notifier>,
     tenant: &Arc<Tenant>,
-) -> (StepRegistry, Option<OnPremAgent>) {
+) -> (StepRegistry, Result<Option<OnPremAgent>, String>) {
     let Some(agent) = agent else {
         tracing::warn!(
             "{OFFBOARD_RELAY_NAMESPACE} is not set: the AD steps of synced leavers will wait for an on-prem agent"
         );
-        return (registry, None);
+        return (registry, Ok(None));
     };
     match on_prem_agent(agent, credential) {
         Ok(a) => {
@@ -151,12 +172,15 @@ fn with_agent(
             let a = a.with_notifier(notifier.clone());
             (
                 steps::with_ad_steps(registry, Arc::new(a.clone()), tenant.clone()),
-                Some(a),
+                Ok(Some(a)),
             )
         }
         Err(why) => {
             tracing::error!("the AD steps cannot run: {why}");
-            (steps::with_ad_steps_unavailable(registry, why), None)
+            (
+                steps::with_ad_steps_unavailable(registry, why.clone()),
+                Err(why),
+            )
         }
     }
 }
@@ -176,7 +200,7 @@ fn on_prem_agent(
         .map_err(|e| format!("{OFFBOARD_AGENT_SIGNING_KEY}: {e}"))?;
     let credential = match &agent.auth {
         RelayAuth::ManagedIdentity => {
-            RelayCredential::EntraId(Arc::new(ManagedIdentityRelayToken::new(credential)))
+            RelayCredential::EntraId(Arc::new(EntraRelayToken::new(credential)))
         }
         RelayAuth::SharedAccessKey {
             name: Some(name),
