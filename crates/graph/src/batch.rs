@@ -98,6 +98,21 @@ impl BatchRequest {
             q(user_path(user), &[("$select", USER_SELECT.join(","))]),
         )
     }
+    /// A user's last revocation and last successful sign-in ([`crate::SessionState`]):
+    /// `signInActivity` needs `AuditLog.Read.All`.
+    pub fn session_state(id: &str, user: &str) -> Self {
+        Self::new(
+            id,
+            "GET",
+            q(
+                user_path(user),
+                &[(
+                    "$select",
+                    "id,signInSessionsValidFromDateTime,signInActivity".to_owned(),
+                )],
+            ),
+        )
+    }
     /// [`GraphClient::set_account_enabled`].
     pub fn set_account_enabled(id: &str, user: &str, enabled: bool) -> Self {
         Self::new(id, "PATCH", user_path(user)).with_body(json!({ "accountEnabled": enabled }))
@@ -264,6 +279,14 @@ impl BatchRequest {
     /// [`GraphClient::managed_devices`] (first page).
     pub fn managed_devices(id: &str, user: &str) -> Self {
         Self::new(id, "GET", format!("{}/managedDevices", user_path(user)))
+    }
+    /// [`GraphClient::inbox_rules`].
+    pub fn inbox_rules(id: &str, user: &str) -> Self {
+        Self::new(
+            id,
+            "GET",
+            format!("{}/mailFolders/inbox/messageRules", user_path(user)),
+        )
     }
     /// [`GraphClient::retire_device`].
     pub fn retire_device(id: &str, device_id: &str) -> Self {

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::batch::{BatchRequest, MAX_BATCH_REQUESTS};
 use crate::client::{Call, GraphClient, seg};
 use crate::error::{ErrorInfo, GraphError};
+use crate::model::SignInActivity;
 use crate::users::user_path;
 
 /// Graph's largest page of users.
@@ -64,13 +65,6 @@ pub struct Listing<T> {
     pub items: Vec<T>,
     /// Requests sent (pages, or batches).
     pub requests: u64,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SignInActivity {
-    #[serde(default)]
-    last_successful_sign_in_date_time: Option<DateTime<Utc>>,
 }
 
 fn bad_page(op: &str, detail: String) -> GraphError {

@@ -53,6 +53,27 @@ impl User {
     }
 }
 
+/// A user's `signInActivity` (`AuditLog.Read.All`; returned only when selected).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SignInActivity {
+    /// The last sign-in that succeeded, interactive or not (a refresh token redeemed counts).
+    pub last_successful_sign_in_date_time: Option<DateTime<Utc>>,
+}
+
+/// What says whether a user's sessions came back: when they were last revoked, and the last
+/// sign-in that succeeded ([`crate::BatchRequest::session_state`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SessionState {
+    /// Object id.
+    pub id: String,
+    /// Sessions issued before this are invalid (the last revocation).
+    pub sign_in_sessions_valid_from_date_time: Option<DateTime<Utc>>,
+    /// The sign-in activity.
+    pub sign_in_activity: Option<SignInActivity>,
+}
+
 /// A licence on a user.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]

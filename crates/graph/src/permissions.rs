@@ -220,7 +220,7 @@ pub const GRAPH: &[Permission] = &[
     },
     Permission {
         name: "AuditLog.Read.All",
-        why: "Read signInActivity of leavers during the ghost-access scan: a successful sign-in after the sign-in cut is the strongest sign of ghost access; and read Entra's provisioning logs, so a system Entra ID provisions (an entra-provisioning connector) is recorded as removed at the time the provisioning service disabled or deleted the leaver there.",
+        why: "Read signInActivity of leavers during the ghost-access scan: a successful sign-in after the sign-in cut, or after a completed case revoked the leaver's sessions, is the strongest sign of ghost access; and read Entra's provisioning logs, so a system Entra ID provisions (an entra-provisioning connector) is recorded as removed at the time the provisioning service disabled or deleted the leaver there.",
         calls: &[
             "GET /users/{id}?$select=signInActivity",
             "GET /auditLogs/provisioning?$filter=servicePrincipal/id eq '{id}' and sourceIdentity/id eq '{id}'",

@@ -149,6 +149,22 @@ pub struct MailboxFact {
     pub recipient_type: String,
     /// Whether hidden from address lists.
     pub hidden: bool,
+    /// Who else held a right on the mailbox when the case was planned: the baseline the
+    /// ghost-access scan judges rights granted later against. `None`: not read (a case planned
+    /// before it was recorded, or Exchange did not answer); the scan then judges none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegates: Option<Vec<MailboxDelegate>>,
+}
+
+/// A right someone holds on the leaver's mailbox: `FullAccess` (`Get-MailboxPermission`),
+/// `SendAs` (`Get-RecipientPermission`) or `SendOnBehalf` (`GrantSendOnBehalfTo`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MailboxDelegate {
+    /// Who holds it, as Exchange names them (lower case).
+    pub user: String,
+    /// `FullAccess`, `SendAs` or `SendOnBehalf`.
+    pub right: String,
 }
 
 /// The OneDrive.

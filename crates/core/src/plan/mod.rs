@@ -42,7 +42,7 @@ pub use dag::Plan;
 pub use delete_account_policy::{DeleteAccountPolicy, SOFT_DELETE_DAYS, gone_for_good_at};
 pub use facts::{
     AdBefore, AppRoleFact, AuthMethodFact, DeviceFact, DirectoryRoleFact, DriveFact, Facts,
-    GroupFact, LicenceFact, MailboxFact, OAuthGrantFact, PersonRef,
+    GroupFact, LicenceFact, MailboxDelegate, MailboxFact, OAuthGrantFact, PersonRef,
 };
 pub use pim_owners_facts::{EligibilityFact, EligibilityKind, OwnedKind, OwnedObjectFact};
 pub use restore_kind::{RESTORE_QUEUE, RestoreAction};

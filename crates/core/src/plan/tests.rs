@@ -98,6 +98,7 @@ pub(super) fn full_cloud_user() -> Facts {
         mailbox: Some(MailboxFact {
             recipient_type: "UserMailbox".into(),
             hidden: false,
+            delegates: None,
         }),
         drive: Some(DriveFact {
             id: "drv".into(),

@@ -13,9 +13,15 @@
 //! | `remove-oauth-grants` | delegated grants the leaver consented to | any grant | `oauth-grant:{grantId}` |
 //! | `remove-auth-methods` | authentication methods | any method but the password | `auth-method:{methodId}` |
 //! | `retire-devices` | managed devices | a device without a retire requested | `device:{deviceId}` |
+//! | `revoke-sessions` | `signInSessionsValidFromDateTime` and `signInActivity` | a sign-in succeeded after the sessions were last revoked | `session` |
+//! | `stop-forwarding` | mailbox forwarding (Exchange) and enabled inbox rules that forward | any forwarding | `forwarding:mailbox`, `forwarding:{ruleId}` |
 //! | `remove-mailbox-rights-elsewhere` | the leaver's FullAccess, SendAs, SendOnBehalf on other mailboxes (in the policy's scope) | any right | `mailbox-right:{mailbox}` |
 //! | `convert-mailbox` | `RecipientTypeDetails` (Exchange) | anything but `SharedMailbox` | `mailbox-type` |
 //! | `ad-disable` | the AD account through the agent | enabled | `ad-account-enabled` |
+//! | `convert-mailbox` | who holds FullAccess, SendAs, SendOnBehalf on the leaver's mailbox | a right not held when the case was planned (the manager's FullAccess the case granted aside) | `mailbox-delegate:{right}:{who}` |
+//!
+//! A right granted on the leaver's mailbox after the case has no step that removed it, so no
+//! step re-runs for it (`remedy` is `None`): the finding names the cmdlet that removes it.
 //!
 //! The cloud account enabled again is judged on every scan from the directory listing
 //! (`account-enabled`, re-run by `block-sign-in`; see [`super::reconcile`]).
@@ -23,12 +29,13 @@
 //! A listing read only in part (its page limit hit) still reports what its pages show, and is
 //! itself a `recheck_incomplete` finding ([`incomplete`]): what lies beyond was not judged.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::finding::{FindingKind, Observation};
 use crate::case::Case;
 use crate::ids::CaseId;
-use crate::plan::{StepKind, StepStatus};
+use crate::plan::{MailboxDelegate, StepKind, StepStatus};
 
 /// Something the re-read found: its id and, when known, a name people read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +60,17 @@ impl Held {
     }
 }
 
+/// The leaver's sessions, re-read: a sign-in that succeeded after the last revocation opened
+/// a session again (a refresh token redeemed counts: Entra logs it as a non-interactive
+/// sign-in).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sessions {
+    /// `signInSessionsValidFromDateTime`: sessions issued before it are invalid.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// `signInActivity.lastSuccessfulSignInDateTime`.
+    pub last_successful_sign_in: Option<DateTime<Utc>>,
+}
+
 /// What a completed case's leaver holds now, re-read after sealing. `None`: not re-read (the
 /// step was not verified, the read failed, or there is nothing to read it with); `Some` of an
 /// empty list: read, and nothing there. A leaver whose account is gone reads as empty.
@@ -72,11 +90,18 @@ pub struct Reread {
     pub auth_methods: Option<Vec<Held>>,
     /// Managed devices with no retire requested.
     pub devices: Option<Vec<Held>>,
+    /// The leaver's sessions.
+    pub sessions: Option<Sessions>,
+    /// Mail forwarded out of the leaver's mailbox (id: `mailbox` for the mailbox's own
+    /// forwarding, else the inbox rule's id; name: where to).
+    pub forwarding: Option<Vec<Held>>,
     /// Other mailboxes the leaver holds a right on (id: the mailbox; name: the rights and the
     /// mailbox), within the scope the step removed.
     pub mailbox_rights: Option<Vec<Held>>,
     /// The mailbox's `RecipientTypeDetails`.
     pub mailbox_type: Option<String>,
+    /// Who holds a right on the leaver's own mailbox.
+    pub mailbox_delegates: Option<Vec<MailboxDelegate>>,
     /// Whether the AD account is enabled.
     pub ad_enabled: Option<bool>,
 }
@@ -92,6 +117,7 @@ impl Reread {
             "auth-method" => self.auth_methods.as_ref(),
             "device" => self.devices.as_ref(),
             "mailbox-right" => self.mailbox_rights.as_ref(),
+            "forwarding" => self.forwarding.as_ref(),
             _ => None,
         }
     }
@@ -109,7 +135,7 @@ struct Listed {
     action: &'static str,
 }
 
-const LISTED: [Listed; 7] = [
+const LISTED: [Listed; 8] = [
     Listed {
         what: "licence",
         step: StepKind::RemoveLicences,
@@ -147,6 +173,12 @@ const LISTED: [Listed; 7] = [
         action: "find who enrolled it (Intune audit log); retire it",
     },
     Listed {
+        what: "forwarding",
+        step: StepKind::StopForwarding,
+        seen: "mail is forwarded again ({}) after the case stopped forwarding",
+        action: "treat mail delivered since as possibly exfiltrated; find who set it (Exchange admin audit log: Set-Mailbox, New-InboxRule, Set-InboxRule); stop it",
+    },
+    Listed {
         what: "mailbox-right",
         step: StepKind::RemoveMailboxRightsElsewhere,
         seen: "holds {} again after the case removed their rights on other mailboxes",
@@ -156,8 +188,10 @@ const LISTED: [Listed; 7] = [
 
 /// What came back (the finding id's segment after the case id), and the step that
 /// re-establishes the removal.
-const REMEDIES: [(&str, StepKind); 11] = [
+const REMEDIES: [(&str, StepKind); 13] = [
     ("account-enabled", StepKind::BlockSignIn),
+    ("session", StepKind::RevokeSessions),
+    ("forwarding", StepKind::StopForwarding),
     ("group", StepKind::RemoveGroups),
     ("licence", StepKind::RemoveLicences),
     ("app-role", StepKind::RemoveAppRoles),
@@ -292,6 +326,29 @@ pub fn drift(case: &Case, now: &Reread) -> Vec<Observation> {
             );
         }
     }
+    if verified(case, StepKind::RevokeSessions)
+        && let Some(s) = &now.sessions
+        && let Some(signed_in) = s.last_successful_sign_in
+        && let Some(revoked) = s.valid_from.or_else(|| {
+            plan.step(StepKind::RevokeSessions)
+                .and_then(|step| step.finished_at)
+        })
+        && signed_in > revoked
+    {
+        push(
+            "session",
+            None,
+            format!(
+                "a sign-in succeeded at {} after the case revoked the leaver's sessions (valid from {}): a session is open again",
+                crate::evidence::millis::text(signed_in),
+                crate::evidence::millis::text(revoked)
+            ),
+            &format!(
+                "treat as a possible compromise: check the sign-in logs (who, from where, which app), block the account; revoke the sessions again ({})",
+                rerun(StepKind::RevokeSessions)
+            ),
+        );
+    }
     if verified(case, StepKind::ConvertMailbox)
         && let Some(t) = &now.mailbox_type
         && !t.eq_ignore_ascii_case("SharedMailbox")
@@ -305,6 +362,55 @@ pub fn drift(case: &Case, now: &Reread) -> Vec<Observation> {
                 rerun(StepKind::ConvertMailbox)
             ),
         );
+    }
+    if verified(case, StepKind::ConvertMailbox)
+        && let Some(before) = facts.mailbox.as_ref().and_then(|m| m.delegates.as_ref())
+        && let Some(held) = &now.mailbox_delegates
+    {
+        // The FullAccess `mailbox-manager-access` gave the manager is the case's own doing.
+        let manager: Vec<String> = facts
+            .manager
+            .iter()
+            .filter(|_| verified(case, StepKind::MailboxManagerAccess))
+            .flat_map(|m| [m.user_principal_name.as_deref(), m.mail.as_deref()])
+            .flatten()
+            .map(str::to_lowercase)
+            .collect();
+        let mailbox = facts
+            .user
+            .user_principal_name
+            .as_deref()
+            .unwrap_or(&facts.user.id);
+        for d in held.iter().filter(|d| {
+            let granted_by_the_case = d.right == "FullAccess" && manager.contains(&d.user);
+            !before.contains(d) && !granted_by_the_case
+        }) {
+            let remove = match d.right.as_str() {
+                "FullAccess" => format!(
+                    "Remove-MailboxPermission -Identity {mailbox} -User {} -AccessRights FullAccess",
+                    d.user
+                ),
+                "SendAs" => format!(
+                    "Remove-RecipientPermission -Identity {mailbox} -Trustee {} -AccessRights SendAs",
+                    d.user
+                ),
+                _ => format!(
+                    "Set-Mailbox -Identity {mailbox} -GrantSendOnBehalfTo @{{Remove='{}'}}",
+                    d.user
+                ),
+            };
+            push(
+                "mailbox-delegate",
+                Some(&format!("{}:{}", d.right, d.user)),
+                format!(
+                    "{} holds {} on the leaver's mailbox, a right they did not hold when the case was planned",
+                    d.user, d.right
+                ),
+                &format!(
+                    "find who granted it and why (Exchange admin audit log: Add-MailboxPermission, Add-RecipientPermission, Set-Mailbox); if nobody with the authority decided it, remove it: {remove}"
+                ),
+            );
+        }
     }
     if verified(case, StepKind::AdDisable) && now.ad_enabled == Some(true) {
         push(

@@ -16,7 +16,7 @@ pub mod scan;
 mod tests;
 
 pub use completeness::{CompletenessRow, CompletenessStatus, completeness, leavers};
-pub use drift::{Held, Reread, drift, remedy};
+pub use drift::{Held, Reread, Sessions, drift, remedy};
 pub use finding::{
     Finding, FindingKind, FindingQuery, FindingStatus, FindingStore, Observation,
     POPULATION_SCAN_ID,

@@ -336,6 +336,7 @@ fn sealed_case() -> crate::case::Case {
         mailbox: Some(MailboxFact {
             recipient_type: "UserMailbox".into(),
             hidden: false,
+            delegates: Some(vec![delegate("assistant@contoso.com", "FullAccess")]),
         }),
         drive: None,
         sharing: None,
@@ -359,6 +360,13 @@ fn sealed_case() -> crate::case::Case {
     case
 }
 
+fn delegate(user: &str, right: &str) -> crate::plan::MailboxDelegate {
+    crate::plan::MailboxDelegate {
+        user: user.into(),
+        right: right.into(),
+    }
+}
+
 #[test]
 fn drift_names_each_removal_that_came_back_and_the_step_that_redoes_it() {
     let case = sealed_case();
@@ -377,6 +385,18 @@ fn drift_names_each_removal_that_came_back_and_the_step_that_redoes_it() {
         )),
         mailbox_type: Some("UserMailbox".into()),
         ad_enabled: Some(true),
+        sessions: Some(super::Sessions {
+            valid_from: Some(now()),
+            last_successful_sign_in: Some(now() + chrono::Duration::hours(1)),
+        }),
+        forwarding: Some(held(
+            "mailbox",
+            "mailbox forwarding to smtp:bob@home.example",
+        )),
+        mailbox_delegates: Some(vec![
+            delegate("assistant@contoso.com", "FullAccess"),
+            delegate("eve@contoso.com", "SendAs"),
+        ]),
     };
     let found = drift(&case, &now);
     let got: Vec<(String, Option<crate::plan::StepKind>)> = found
@@ -397,11 +417,14 @@ fn drift_names_each_removal_that_came_back_and_the_step_that_redoes_it() {
             ("licence:sku-e3".to_owned(), Some(RemoveLicences)),
             ("app-role:ar-9".to_owned(), Some(RemoveAppRoles)),
             ("auth-method:m-7".to_owned(), Some(RemoveAuthMethods)),
+            ("forwarding:mailbox".to_owned(), Some(StopForwarding)),
             (
                 "mailbox-right:shared@contoso.com".to_owned(),
                 Some(RemoveMailboxRightsElsewhere)
             ),
+            ("session".to_owned(), Some(RevokeSessions)),
             ("mailbox-type".to_owned(), Some(ConvertMailbox)),
+            ("mailbox-delegate:SendAs:eve@contoso.com".to_owned(), None),
         ],
         "the AD account is not judged: the cloud leaver's plan has no ad-disable; {found:#?}"
     );
@@ -421,12 +444,26 @@ fn drift_names_each_removal_that_came_back_and_the_step_that_redoes_it() {
     );
     assert_eq!(remedy("orphaned_account:entra:x"), None);
     assert!(
-        found[4]
+        found[5]
             .what
             .contains("FullAccess, SendAs on shared@contoso.com"),
         "{}",
+        found[5].what
+    );
+    assert!(
+        found[4].what.contains("bob@home.example"),
+        "{}",
         found[4].what
     );
+    // A sign-in before the last revocation opened no session that still works.
+    let before = Reread {
+        sessions: Some(super::Sessions {
+            valid_from: Some(self::now()),
+            last_successful_sign_in: Some(self::now() - chrono::Duration::minutes(1)),
+        }),
+        ..Reread::default()
+    };
+    assert!(drift(&case, &before).is_empty());
 }
 
 #[test]

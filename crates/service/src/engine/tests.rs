@@ -131,6 +131,7 @@ pub(super) fn facts() -> Facts {
         mailbox: Some(plan::MailboxFact {
             recipient_type: "UserMailbox".into(),
             hidden: false,
+            delegates: None,
         }),
         drive: None,
         sharing: None,

@@ -460,6 +460,22 @@ impl Directory for GraphDirectory {
                 Err(e) if means_none(&e) => None,
                 Err(e) => return Err(step_failure(&e, "read the leaver's mailbox (Get-Mailbox)")),
             };
+        // Who else may open or send from it, as the baseline the scan judges later grants
+        // against; a failed read leaves it unknown (the plan does not depend on it).
+        let delegates = match &mailbox {
+            Some(m) => {
+                match super::delegates::read(&self.tenant.exchange, mailbox_identity, m).await {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        tracing::warn!(
+                            "the rights on the leaver's mailbox could not be read; the ghost-access scan will not judge rights granted on it later: {e}"
+                        );
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
 
         let sharing = match &drive {
             Some(d) => Some(sharing_fact(
@@ -548,6 +564,7 @@ impl Directory for GraphDirectory {
                     .clone()
                     .unwrap_or_else(|| "UserMailbox".to_owned()),
                 hidden: m.hidden_from_address_lists_enabled.unwrap_or(false),
+                delegates,
             }),
             drive: drive.map(|d| DriveFact {
                 id: d.id,

@@ -7,6 +7,7 @@
 //! - [`step_failure`] turns a [`GraphError`] into what the engine does next (wait as told,
 //!   retry with backoff, or fail and ask a human), always with Graph's request id.
 
+pub mod delegates;
 mod directory;
 mod pim_owners;
 mod tenant;

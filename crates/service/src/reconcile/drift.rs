@@ -1,8 +1,12 @@
 //! Re-reading what completed cases' removals established (drift), for the cases due a check:
 //! the Graph reads the verified steps themselves use, 20 to a `$batch` across cases, every
 //! page of each listing ([`super::paged`], bounded: a listing past the page limit is judged on
-//! the pages read and reported `recheck_incomplete`); the mailbox type from Exchange
-//! (`Get-Mailbox`, one per case that converted it); the leaver's rights on other mailboxes
+//! the pages read and reported `recheck_incomplete`), the sessions' last revocation and last
+//! successful sign-in among them; the mailbox type and the mailbox's own forwarding from
+//! Exchange (`Get-Mailbox`, one per case that converted the mailbox or stopped its
+//! forwarding; the forwarding inbox rules come from Graph) and who holds rights on it now
+//! (`Get-MailboxPermission`, `Get-RecipientPermission`, against the rights kept in the facts
+//! when the case was planned); the leaver's rights on other mailboxes
 //! ([`super::mailbox_rights`]: the rights index and one live SendAs read per case that removed
 //! them); the AD account through the agent for synced leavers (`readBack`, one per case).
 //! Judged by `offboard_core::reconcile::drift`.
@@ -18,15 +22,17 @@ use offboard_core::ids::CaseId;
 use offboard_core::plan::StepKind;
 use offboard_core::policy::Policy;
 use offboard_core::reconcile::drift::{incomplete, verified};
-use offboard_core::reconcile::{Held, Observation, Reread, drift};
+use offboard_core::reconcile::{Held, Observation, Reread, Sessions, drift};
+use offboard_graph::exchange::Mailbox;
 use offboard_graph::{
     AppRoleAssignment, AuthMethod, AuthMethodKind, BatchRequest, BatchResponse, ExchangeClient,
-    GraphClient, GraphError, ManagedDevice, OAuth2PermissionGrant, RoleAssignment, User,
+    GraphClient, GraphError, ManagedDevice, MessageRule, OAuth2PermissionGrant, RoleAssignment,
+    SessionState, User,
 };
 
 use super::paged::{self, Paged};
 use super::{agent, mailbox_rights};
-use crate::m365::method_name;
+use crate::m365::{delegates, method_name};
 use crate::onprem::OnPremAgent;
 use crate::rights_index::RightsIndexService;
 use crate::steps::{ad_locator, direct_skus, no_mailbox};
@@ -72,10 +78,14 @@ enum Read {
     OauthGrants,
     AuthMethods,
     Devices,
+    /// The inbox rules that forward (the mailbox's own forwarding is Exchange's, read per case).
+    ForwardingRules,
+    /// The last revocation and the last successful sign-in: one object, not a listing.
+    Sessions,
 }
 
 impl Read {
-    const ALL: [Read; 7] = [
+    const ALL: [Read; 9] = [
         Read::Groups,
         Read::Licences,
         Read::AppRoles,
@@ -83,6 +93,8 @@ impl Read {
         Read::OauthGrants,
         Read::AuthMethods,
         Read::Devices,
+        Read::ForwardingRules,
+        Read::Sessions,
     ];
 
     /// The finding ids' name of what it reads.
@@ -95,6 +107,8 @@ impl Read {
             Read::OauthGrants => "oauth-grant",
             Read::AuthMethods => "auth-method",
             Read::Devices => "device",
+            Read::ForwardingRules => "forwarding",
+            Read::Sessions => "session",
         }
     }
 
@@ -108,6 +122,8 @@ impl Read {
             Read::OauthGrants => StepKind::RemoveOauthGrants,
             Read::AuthMethods => StepKind::RemoveAuthMethods,
             Read::Devices => StepKind::RetireDevices,
+            Read::ForwardingRules => StepKind::StopForwarding,
+            Read::Sessions => StepKind::RevokeSessions,
         }
     }
 
@@ -120,6 +136,8 @@ impl Read {
             Read::OauthGrants => BatchRequest::oauth_grants_of(id, user),
             Read::AuthMethods => BatchRequest::authentication_methods(id, user),
             Read::Devices => BatchRequest::managed_devices(id, user),
+            Read::ForwardingRules => BatchRequest::inbox_rules(id, user),
+            Read::Sessions => BatchRequest::session_state(id, user),
         }
     }
 
@@ -178,7 +196,35 @@ impl Read {
                 .filter(|d| !d.retire_requested())
                 .map(|d| Held::new(d.id, d.device_name))
                 .collect(),
+            Read::ForwardingRules => r
+                .into_list::<MessageRule>()?
+                .value
+                .into_iter()
+                .filter(MessageRule::forwards)
+                .map(|rule| {
+                    let to: Vec<String> = rule
+                        .actions
+                        .targets()
+                        .into_iter()
+                        .map(|(how, to)| format!("{how} {to}"))
+                        .collect();
+                    let name = format!(
+                        "inbox rule '{}': {}",
+                        rule.display_name.as_deref().unwrap_or(&rule.id),
+                        to.join(", ")
+                    );
+                    Held::new(rule.id, Some(name))
+                })
+                .collect(),
+            // Judged by `sessions`, never listed.
+            Read::Sessions => Vec::new(),
         })
+    }
+
+    /// Whether it is read from Graph alone (the forwarding rules are judged with the
+    /// mailbox's own forwarding, which only Exchange reads).
+    fn readable(self, exchange: bool) -> bool {
+        !matches!(self, Read::ForwardingRules) || exchange
     }
 
     fn fill(self, reread: &mut Reread, held: Vec<Held>) {
@@ -190,9 +236,43 @@ impl Read {
             Read::OauthGrants => &mut reread.oauth_grants,
             Read::AuthMethods => &mut reread.auth_methods,
             Read::Devices => &mut reread.devices,
+            Read::ForwardingRules => &mut reread.forwarding,
+            Read::Sessions => return,
         };
         *slot = Some(held);
     }
+}
+
+/// The sessions' state from a user read (a user gone, 404, has none).
+fn sessions(r: BatchResponse) -> Result<Sessions, GraphError> {
+    if r.status == 404 {
+        return Ok(Sessions::default());
+    }
+    let s = r.into_result::<SessionState>()?.value;
+    Ok(Sessions {
+        valid_from: s.sign_in_sessions_valid_from_date_time,
+        last_successful_sign_in: s
+            .sign_in_activity
+            .and_then(|a| a.last_successful_sign_in_date_time),
+    })
+}
+
+/// The mailbox's own forwarding, as a re-read item (none when nothing is set).
+fn mailbox_forwarding(m: &Mailbox) -> Option<Held> {
+    let to: Vec<&str> = [
+        m.forwarding_smtp_address.as_deref(),
+        m.forwarding_address.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|a| !a.is_empty())
+    .collect();
+    (!to.is_empty()).then(|| {
+        Held::new(
+            "mailbox",
+            Some(format!("mailbox forwarding to {}", to.join(", "))),
+        )
+    })
 }
 
 /// Re-reads and judges `cases` (completed, due a drift check).
@@ -207,7 +287,7 @@ pub async fn recheck(graph: &GraphClient, from: Sources<'_>, cases: &[&Case]) ->
         .flat_map(|(i, c)| {
             Read::ALL
                 .into_iter()
-                .filter(move |r| verified(c, r.step()))
+                .filter(move |r| verified(c, r.step()) && r.readable(from.exchange.is_some()))
                 .map(move |r| (i, r))
         })
         .collect();
@@ -236,6 +316,20 @@ pub async fn recheck(graph: &GraphClient, from: Sources<'_>, cases: &[&Case]) ->
             }
         };
         let count = pages.len();
+        if let Read::Sessions = read {
+            match pages.into_iter().next().map(sessions) {
+                Some(Ok(s)) => {
+                    rereads[*i].sessions = Some(s);
+                    out.checked.insert((case.id.clone(), read.what()));
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(case = %case.id, "the sessions could not be re-read: {e}");
+                    out.failed += 1;
+                }
+                None => out.failed += 1,
+            }
+            continue;
+        }
         match pages
             .into_iter()
             .map(|p| read.held(p))
@@ -267,21 +361,53 @@ pub async fn recheck(graph: &GraphClient, from: Sources<'_>, cases: &[&Case]) ->
             .user_principal_name
             .clone()
             .unwrap_or_else(|| plan.facts.user.id.clone());
+        let converted = verified(case, StepKind::ConvertMailbox);
+        let forwarding = verified(case, StepKind::StopForwarding);
         if let Some(exchange) = from.exchange
-            && verified(case, StepKind::ConvertMailbox)
+            && (converted || forwarding)
         {
             match exchange.get_mailbox(&who).await {
                 Ok(m) => {
-                    rereads[i].mailbox_type = m.value.recipient_type_details;
-                    out.checked.insert((case.id.clone(), "mailbox-type"));
+                    if converted {
+                        rereads[i].mailbox_type = m.value.recipient_type_details.clone();
+                        out.checked.insert((case.id.clone(), "mailbox-type"));
+                    }
+                    // Rights granted on it since, when the case kept who held them before.
+                    if converted
+                        && plan
+                            .facts
+                            .mailbox
+                            .as_ref()
+                            .is_some_and(|f| f.delegates.is_some())
+                    {
+                        match delegates::read(exchange, &who, &m.value).await {
+                            Ok(d) => {
+                                rereads[i].mailbox_delegates = Some(d);
+                                out.checked.insert((case.id.clone(), "mailbox-delegate"));
+                            }
+                            Err(e) => {
+                                tracing::warn!(case = %case.id, "the rights on the leaver's mailbox could not be re-read: {e}");
+                                out.failed += 1;
+                            }
+                        }
+                    }
+                    if let Some(held) = rereads[i].forwarding.as_mut() {
+                        held.extend(mailbox_forwarding(&m.value));
+                    }
                 }
                 // No mailbox any more: nothing came back.
                 Err(e) if no_mailbox(&e) => {
-                    out.checked.insert((case.id.clone(), "mailbox-type"));
+                    if converted {
+                        out.checked.insert((case.id.clone(), "mailbox-type"));
+                        out.checked.insert((case.id.clone(), "mailbox-delegate"));
+                    }
                 }
                 Err(e) => {
-                    tracing::warn!(case = %case.id, "the mailbox type could not be re-read: {e}");
+                    tracing::warn!(case = %case.id, "the mailbox could not be re-read: {e}");
                     out.failed += 1;
+                    // The rules alone would clear a finding about the mailbox's own forwarding.
+                    rereads[i].forwarding = None;
+                    out.checked.remove(&(case.id.clone(), "forwarding"));
                 }
             }
         }

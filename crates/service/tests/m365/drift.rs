@@ -77,11 +77,21 @@ async fn case_with_verified(
     db: &Arc<Embedded>,
     verified: StepKind,
 ) -> offboard_core::case::Case {
+    case_with_all_verified(env, db, &[verified]).await
+}
+
+/// Adele's case, completed with the `verified` steps verified and every other not applicable,
+/// stored.
+async fn case_with_all_verified(
+    env: &Env,
+    db: &Arc<Embedded>,
+    verified: &[StepKind],
+) -> offboard_core::case::Case {
     let l = leaver(env, ids::ADELE).await;
     let mut case = l.case;
     let mut plan = l.plan;
     for s in &mut plan.steps {
-        s.status = if s.kind == verified {
+        s.status = if verified.contains(&s.kind) {
             StepStatus::Verified
         } else {
             StepStatus::NotApplicable
@@ -393,5 +403,299 @@ async fn rights_on_other_mailboxes_given_back_are_found_through_the_rights_index
             .filter(|f| f.id().starts_with(&prefix))
             .count(),
         2
+    );
+}
+
+/// The ids of the scan's `access_returned` findings of `case` about `what`, with what each says.
+fn returned(scan: &ScanOutcome, case: &str, what: &str) -> Vec<(String, String)> {
+    let prefix = format!("access_returned:{case}:{what}");
+    scan.findings
+        .iter()
+        .filter(|f| f.id().starts_with(&prefix))
+        .map(|f| (f.id().to_owned(), f.observation.what.clone()))
+        .collect()
+}
+
+/// `revoke-sessions` verified, then a sign-in that succeeds after the revocation (a refresh
+/// token redeemed, an account someone turned back on): a session is open again. One finding,
+/// which names both times and the step that revokes again; sessions revoked once more resolve
+/// it. A sign-in before the revocation is none.
+#[tokio::test]
+async fn a_sign_in_after_the_sessions_were_revoked_is_a_session_open_again() {
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(Embedded::open(dir.path()).unwrap());
+    let case = case_with_verified(&env, &db, StepKind::RevokeSessions)
+        .await
+        .id
+        .to_string();
+    // Whole seconds: Graph's timestamps carry no fraction.
+    let revoked =
+        chrono::Timelike::with_nanosecond(&(chrono::Utc::now() - chrono::Duration::hours(2)), 0)
+            .unwrap();
+    let sessions = |valid_from: chrono::DateTime<chrono::Utc>, signed_in| {
+        env.sim.with_state(|t| {
+            let u = t.user_mut(ids::ADELE).unwrap();
+            u.sign_in_sessions_valid_from_date_time = valid_from;
+            u.last_sign_in_date_time = signed_in;
+        })
+    };
+    let scans = reconciler(&env, &db, dir.path());
+    let finding = format!("access_returned:{case}:session");
+
+    sessions(revoked, Some(revoked - chrono::Duration::minutes(5)));
+    env.sim.clear_requests();
+    let clean = scans.scan(Trigger::OnDemand("test"), false).await.unwrap();
+    assert_eq!(returned(&clean, &case, "session"), []);
+    assert!(
+        env.sim.requests().iter().any(|r| r.batch_id.is_some()
+            && r.path == format!("/users/{}", ids::ADELE)
+            && r.query.contains("signInSessionsValidFromDateTime")
+            && r.query.contains("signInActivity")),
+        "read in a batch: {:?}",
+        env.sim
+            .requests()
+            .iter()
+            .map(|r| format!("{} {}", r.path, r.query))
+            .collect::<Vec<_>>()
+    );
+
+    let signed_in = revoked + chrono::Duration::minutes(30);
+    sessions(revoked, Some(signed_in));
+    let back = scans.scan(Trigger::OnDemand("test"), false).await.unwrap();
+    let found = returned(&back, &case, "session");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, finding);
+    let what = &found[0].1;
+    assert!(
+        what.contains(&offboard_core::evidence::millis::text(signed_in))
+            && what.contains(&offboard_core::evidence::millis::text(revoked)),
+        "{what}"
+    );
+    let f = back.findings.iter().find(|f| f.id() == finding).unwrap();
+    assert!(
+        f.observation.action.contains("revoke-sessions"),
+        "{}",
+        f.observation.action
+    );
+    assert_eq!(
+        offboard_core::reconcile::remedy(&finding),
+        Some(StepKind::RevokeSessions)
+    );
+
+    // Seen again: the same finding, not a second one.
+    let again = scans.scan(Trigger::OnDemand("test"), false).await.unwrap();
+    assert!(
+        !again.record.raised.contains_key("access_returned"),
+        "{:?}",
+        again.record.raised
+    );
+
+    // Revoked once more (what the re-run step does): resolved.
+    sessions(signed_in + chrono::Duration::minutes(1), Some(signed_in));
+    let fixed = scans.scan(Trigger::OnDemand("test"), false).await.unwrap();
+    assert!(
+        fixed.resolved.iter().any(|f| f.id() == finding),
+        "{:?}",
+        fixed.resolved.iter().map(|f| f.id()).collect::<Vec<_>>()
+    );
+}
+
+/// `stop-forwarding` verified, then forwarding set again behind offboard's back: the mailbox's
+/// own forwarding (Exchange) and an enabled inbox rule that forwards (Graph) are each a
+/// finding naming where mail goes; a disabled rule and a rule that only files mail are none;
+/// forwarding stopped again resolves both.
+#[tokio::test]
+async fn forwarding_set_again_is_found_on_the_mailbox_and_in_inbox_rules() {
+    use standin_tenant::mailbox_doors::MessageRule;
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(Embedded::open(dir.path()).unwrap());
+    let case = case_with_verified(&env, &db, StepKind::StopForwarding)
+        .await
+        .id
+        .to_string();
+    let rule = |id: &str, enabled: bool, actions: serde_json::Value| MessageRule {
+        id: id.to_owned(),
+        display_name: format!("rule {id}"),
+        sequence: 1,
+        is_enabled: enabled,
+        conditions: serde_json::json!({}),
+        actions,
+    };
+    let forward = |on: bool| {
+        env.sim.with_state(|t| {
+            let m = t.mailbox_mut(ids::ADELE).unwrap();
+            m.doors.forwarding_smtp_address = on.then(|| "ada@home.example".to_owned());
+            m.doors.message_rules = vec![
+                rule(
+                    "fwd",
+                    on,
+                    serde_json::json!({"forwardTo": [{"emailAddress": {"address": "ada@home.example"}}]}),
+                ),
+                rule(
+                    "old",
+                    false,
+                    serde_json::json!({"redirectTo": [{"emailAddress": {"address": "x@fabrikam.example"}}]}),
+                ),
+                rule("file", true, serde_json::json!({"markAsRead": true})),
+            ];
+        })
+    };
+    let scans = reconciler(&env, &db, dir.path()).with_exchange(env.tenant.exchange.clone());
+
+    forward(false);
+    let clean = scans.scan(Trigger::OnDemand("test"), false).await.unwrap();
+    assert_eq!(returned(&clean, &case, "forwarding"), []);
+
+    forward(true);
+    let back = scans.scan(Trigger::OnDemand("test"), false).await.unwrap();
+    let found = returned(&back, &case, "forwarding");
+    let found_ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        found_ids,
+        [
+            format!("access_returned:{case}:forwarding:fwd"),
+            format!("access_returned:{case}:forwarding:mailbox"),
+        ]
+    );
+    assert!(found[0].1.contains("ada@home.example"), "{}", found[0].1);
+    assert!(
+        found[1]
+            .1
+            .contains("mailbox forwarding to smtp:ada@home.example"),
+        "{}",
+        found[1].1
+    );
+    assert!(
+        back.findings
+            .iter()
+            .filter(|f| f.id().contains(":forwarding:"))
+            .all(|f| f.observation.action.contains("stop-forwarding")),
+        "auto_remediate would re-run the step"
+    );
+
+    forward(false);
+    let fixed = scans.scan(Trigger::OnDemand("test"), false).await.unwrap();
+    assert_eq!(
+        fixed
+            .resolved
+            .iter()
+            .filter(|f| f.id().contains(":forwarding:"))
+            .count(),
+        2
+    );
+}
+
+/// Rights on the leaver's own mailbox granted after the case: the plan keeps who held them
+/// (the baseline), and each right someone holds now that they did not is a finding naming
+/// the cmdlet that removes it (no step re-runs: none removed it). The manager's FullAccess
+/// that `mailbox-manager-access` gave is the case's own; removed again, all are resolved.
+#[tokio::test]
+async fn rights_granted_on_the_leavers_mailbox_after_the_case_are_found() {
+    use standin_tenant::demo::ids::{LEE, MEGAN};
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(Embedded::open(dir.path()).unwrap());
+    let upn = |id: &str| {
+        env.sim
+            .state()
+            .user(id)
+            .unwrap()
+            .user_principal_name
+            .clone()
+    };
+    let (lee, megan) = (upn(LEE), upn(MEGAN));
+    let case = case_with_all_verified(
+        &env,
+        &db,
+        &[StepKind::ConvertMailbox, StepKind::MailboxManagerAccess],
+    )
+    .await;
+    let facts = &case.plan.as_ref().unwrap().facts;
+    let baseline = facts
+        .mailbox
+        .as_ref()
+        .and_then(|m| m.delegates.clone())
+        .expect("the plan keeps who held rights on the mailbox");
+    let manager = facts
+        .manager
+        .as_ref()
+        .and_then(|m| m.user_principal_name.clone())
+        .expect("Adele has a manager");
+    let case = case.id.to_string();
+    let grant = |on: bool| {
+        env.sim.with_state(|t| {
+            let m = t.mailbox_mut(ids::ADELE).unwrap();
+            m.permissions.retain(|p| p.user != lee && p.user != manager);
+            m.doors.send_as.retain(|x| *x != megan);
+            m.doors.grant_send_on_behalf_to.retain(|x| *x != megan);
+            if on {
+                for user in [&lee, &manager] {
+                    m.permissions
+                        .push(standin_tenant::model::MailboxPermission {
+                            user: user.clone(),
+                            access_rights: vec!["FullAccess".to_owned()],
+                            auto_mapping: true,
+                        });
+                }
+                m.doors.send_as.push(megan.clone());
+                m.doors.grant_send_on_behalf_to.push(megan.clone());
+            }
+        })
+    };
+    let scans = reconciler(&env, &db, dir.path()).with_exchange(env.tenant.exchange.clone());
+
+    grant(false);
+    let clean = scans.scan(Trigger::OnDemand("test"), false).await.unwrap();
+    assert_eq!(
+        returned(&clean, &case, "mailbox-delegate"),
+        [],
+        "baseline {baseline:?}"
+    );
+
+    grant(true);
+    let back = scans.scan(Trigger::OnDemand("test"), false).await.unwrap();
+    let found = returned(&back, &case, "mailbox-delegate");
+    let found_ids: Vec<String> = found.iter().map(|(id, _)| id.clone()).collect();
+    let id = |right: &str, who: &str| {
+        format!(
+            "access_returned:{case}:mailbox-delegate:{right}:{}",
+            who.to_lowercase()
+        )
+    };
+    assert_eq!(
+        found_ids,
+        [
+            id("FullAccess", &lee),
+            id("SendAs", &megan),
+            id("SendOnBehalf", &megan),
+        ],
+        "the manager's FullAccess is the case's own"
+    );
+    let f = back
+        .findings
+        .iter()
+        .find(|f| f.id() == id("FullAccess", &lee))
+        .unwrap();
+    assert!(
+        f.observation.action.contains(&format!(
+            "-User {} -AccessRights FullAccess",
+            lee.to_lowercase()
+        )),
+        "{}",
+        f.observation.action
+    );
+    assert_eq!(offboard_core::reconcile::remedy(f.id()), None);
+
+    grant(false);
+    let fixed = scans.scan(Trigger::OnDemand("test"), false).await.unwrap();
+    assert_eq!(
+        fixed
+            .resolved
+            .iter()
+            .filter(|f| f.id().contains(":mailbox-delegate:"))
+            .count(),
+        3
     );
 }
