@@ -1,7 +1,9 @@
 //! `revoke-sharing` end to end (issue 16): the leaver's anonymous and organisation-wide links
 //! go, specific-people links stay, a refused deletion is a failure for a human, a replay
-//! deletes nothing twice, and a leaver with nothing to remove has nothing removed. Asserted
-//! against the tenant simulator's drive, not offboard's records.
+//! deletes nothing twice, and a leaver with nothing to remove has nothing removed; with the
+//! SharePoint region in the policy, what others shared with the leaver (site libraries,
+//! other people's OneDrives) stops opening for them, and what Graph cannot change is named.
+//! Asserted against the tenant simulator's drives, not offboard's records.
 
 use std::time::Duration;
 
@@ -10,7 +12,7 @@ use offboard_testkit::{Backend, SimConfig, TestApp, spawn_app_with};
 use serde_json::{Value, json};
 use standin_tenant::demo::DEFAULT_GRAPH_APP_ROLES;
 use standin_tenant::demo_doors::ids as doors;
-use standin_tenant::model::{Drive, DriveItem, SharingLink};
+use standin_tenant::model::{Drive, DriveItem, DrivePermission, SharingLink};
 
 use crate::helpers::event_id;
 use crate::pipeline::{ADELE, finished, only_removable_groups};
@@ -273,6 +275,7 @@ async fn sharing_links_go_once_and_specific_people_links_stay(backend: Backend) 
                     link_type: "edit".to_owned(),
                     granted_to: vec![ADELE.to_owned()],
                 }],
+                grants: Vec::new(),
             }],
             ..Drive::default()
         })
@@ -291,6 +294,10 @@ async fn sharing_links_go_once_and_specific_people_links_stay(backend: Backend) 
     );
     assert_eq!(permission_deletes(&app).len(), before);
     assert_eq!(links_on(&app, LYNNE_DRIVE).len(), 1);
+    assert!(
+        !app.sim.requests().iter().any(|r| r.path == "/search/query"),
+        "without [sharing] sharepoint_region nothing is searched"
+    );
     app.shutdown().await;
 }
 
@@ -303,5 +310,277 @@ mod sharing_links_go_once_and_specific_people_links_stay {
     #[tokio::test]
     async fn azure() {
         sharing_links_go_once_and_specific_people_links_stay(Backend::Azure).await;
+    }
+}
+
+/// The Finance site's library, where Adele was given access, and Diego's OneDrive item shared
+/// with her.
+const FINANCE: &str = "b!finance-shared-documents";
+const FINANCE_SITE: &str = "contoso.sharepoint.com,5a58bb09-1fba-41c1-8125-69da264370a0,9f2ec1da-0be4-4a74-9254-973f0add78fd";
+
+fn grant(id: &str, user: &str, role: &str) -> DrivePermission {
+    DrivePermission {
+        id: id.to_owned(),
+        roles: vec![role.to_owned()],
+        user_id: user.to_owned(),
+        invited: false,
+        expiration_date_time: None,
+    }
+}
+
+fn file(
+    id: &str,
+    name: &str,
+    parent: &str,
+    links: Vec<SharingLink>,
+    grants: Vec<DrivePermission>,
+) -> DriveItem {
+    DriveItem {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        parent_id: parent.to_owned(),
+        folder: false,
+        links,
+        grants,
+    }
+}
+
+fn users_link(id: &str, people: &[&str]) -> SharingLink {
+    SharingLink {
+        id: id.to_owned(),
+        scope: "users".to_owned(),
+        link_type: "edit".to_owned(),
+        granted_to: people.iter().map(|p| (*p).to_owned()).collect(),
+    }
+}
+
+/// Every permission left on the simulator's drives: `(drive, item, permission)`.
+fn permissions_left(app: &TestApp) -> Vec<(String, String, String)> {
+    app.sim.with_state(|t| {
+        t.drives
+            .iter()
+            .flat_map(|d| {
+                d.items.iter().flat_map(move |i| {
+                    i.links
+                        .iter()
+                        .map(|l| l.id.clone())
+                        .chain(i.grants.iter().map(|g| g.id.clone()))
+                        .map(move |p| (d.id.clone(), i.id.clone(), p))
+                })
+            })
+            .collect()
+    })
+}
+
+async fn what_others_shared_with_the_leaver_stops_opening_for_them(backend: Backend) {
+    use standin_tenant::demo::ids::{DIEGO, DRIVE_DIEGO, MEGAN};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = crate::guardrails::policy_file(
+        dir.path(),
+        &[(
+            "# sharepoint_region = \"NAM\"",
+            "sharepoint_region = \"nam\"",
+        )],
+    );
+    let app = spawn_app_with(backend, SimConfig::default(), |s| {
+        s.insert("OFFBOARD_POLICY_FILE".into(), policy);
+    })
+    .await;
+    only_removable_groups(&app, ADELE);
+    app.sim.with_state(|t| {
+        let root = "01FINANCEROOT".to_owned();
+        t.drives.push(Drive {
+            id: FINANCE.to_owned(),
+            owner_id: FINANCE_SITE.to_owned(),
+            drive_type: "documentLibrary".to_owned(),
+            web_url: "https://contoso.sharepoint.com/sites/Finance/Shared%20Documents".to_owned(),
+            root_id: root.clone(),
+            site_id: Some(FINANCE_SITE.to_owned()),
+            items: vec![
+                // Granted to Adele on the folder; the file in it inherits.
+                DriveItem {
+                    folder: true,
+                    ..file(
+                        "01BOARD",
+                        "Board",
+                        &root,
+                        vec![],
+                        vec![grant("perm-board-adele", ADELE, "read")],
+                    )
+                },
+                file("01MINUTES", "Minutes.docx", "01BOARD", vec![], vec![]),
+                // A link for Adele alone; a link for Adele and Megan; Megan's own access.
+                file(
+                    "01FORECAST",
+                    "Forecast.xlsx",
+                    &root,
+                    vec![users_link("link-forecast-adele", &[ADELE])],
+                    vec![],
+                ),
+                file(
+                    "01PLAN",
+                    "Plan.pptx",
+                    &root,
+                    vec![users_link("link-plan-both", &[ADELE, MEGAN])],
+                    vec![],
+                ),
+                file(
+                    "01OTHER",
+                    "Other.docx",
+                    &root,
+                    vec![],
+                    vec![grant("perm-other-megan", MEGAN, "write")],
+                ),
+            ],
+            ..Drive::default()
+        });
+        let diego = t
+            .drives
+            .iter_mut()
+            .find(|d| d.id == DRIVE_DIEGO)
+            .expect("Diego's OneDrive");
+        let root = diego.root_id.clone();
+        diego.items.push(file(
+            "01DIEGONOTES",
+            "Notes.docx",
+            &root,
+            vec![],
+            vec![grant("perm-diego-adele", ADELE, "write")],
+        ));
+    });
+    let _ = DIEGO;
+
+    // The dry run says the step searches, in the policy's region.
+    let dry = app
+        .post_offboarding(
+            &json!({"employee": {"employeeId": "E1001"}, "dryRun": true, "kind": "voluntary"}),
+        )
+        .await;
+    assert_eq!(dry.status, 200, "{}", dry.json);
+    let preview = step(&dry.json, "revoke-sharing")["preview"].to_string();
+    assert!(preview.contains("(region NAM)"), "{preview}");
+
+    let id = terminate_now(&app, "E1001").await;
+    let case = serde_json::to_value(finished(&app, &id).await.case).unwrap();
+    assert_eq!(
+        case["status"], "completed_with_exceptions",
+        "{}",
+        case["plan"]
+    );
+    let s = step(&case, "revoke-sharing");
+    assert_eq!(s["status"], "exception", "{s}");
+
+    // Adele's own permissions are gone; the shared link and Megan's access stay.
+    let left = permissions_left(&app);
+    let has = |p: &str| left.iter().any(|(_, _, q)| q == p);
+    assert!(
+        !has("perm-board-adele") && !has("link-forecast-adele") && !has("perm-diego-adele"),
+        "{left:?}"
+    );
+    assert!(has("link-plan-both") && has("perm-other-megan"), "{left:?}");
+    let searches: Vec<_> = app
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/search/query")
+        .collect();
+    assert!(!searches.is_empty());
+    let body = searches[0].body.clone().unwrap_or_default().to_string();
+    assert!(
+        body.contains("\"region\":\"NAM\"") && body.contains("SharedWithUsersOWSUSER"),
+        "{body}"
+    );
+    assert!(searches.iter().all(|r| r.status == 200), "{searches:?}");
+    let deleted: Vec<_> = permission_deletes(&app)
+        .into_iter()
+        .filter(|(p, s)| *s == 204 && !p.contains(standin_tenant::demo::ids::DRIVE_ADELE))
+        .collect();
+    assert_eq!(deleted.len(), 3, "{deleted:?}");
+
+    // The evidence: SharePoint as the system, each item's address, the exception saying what
+    // to do with the shared link.
+    let ev = app.get(&format!("/api/cases/{id}/evidence")).await;
+    assert_eq!(
+        ev.json["verification"]["ok"], true,
+        "{}",
+        ev.json["verification"]
+    );
+    let ours: Vec<&Value> = ev.json["packet"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["step"] == "revoke-sharing")
+        .collect();
+    let text = serde_json::to_string(&ours).unwrap();
+    assert!(
+        text.contains("\"sharepoint\"")
+            && text.contains("/sites/Finance/Shared%20Documents/Board")
+            && text.contains("Plan.pptx: a edit link for specific people lets in")
+            && text.contains("Manage access"),
+        "{text}"
+    );
+
+    // A person takes Adele off the shared link in SharePoint and retries: the step searches
+    // again, finds nothing of Adele's left (the index still lists the items), deletes nothing
+    // more and verifies.
+    let open = app.get("/api/remediations").await;
+    assert!(
+        open.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["step"] == "revoke-sharing" && i["caseId"] == id.as_str()),
+        "a remediation item for the person: {}",
+        open.json
+    );
+    app.sim.with_state(|t| {
+        for d in t.drives.iter_mut().filter(|d| d.id == FINANCE) {
+            for l in d.items.iter_mut().flat_map(|i| i.links.iter_mut()) {
+                l.granted_to.retain(|u| u != ADELE);
+            }
+        }
+    });
+    let before = permission_deletes(&app).len();
+    let searched = searches.len();
+    retry(&app, &id, "revoke-sharing").await;
+    let again = app
+        .wait_case(&id, Duration::from_secs(120), |c| {
+            c.case.status == CaseStatus::Completed
+        })
+        .await;
+    let again = serde_json::to_value(again.case).unwrap();
+    assert_eq!(step(&again, "revoke-sharing")["status"], "verified");
+    assert!(
+        app.sim
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/search/query")
+            .count()
+            > searched,
+        "searched again"
+    );
+    assert_eq!(
+        permission_deletes(&app).len(),
+        before,
+        "the second run deleted again"
+    );
+    assert!(
+        permissions_left(&app)
+            .iter()
+            .any(|(_, _, p)| p == "link-plan-both"),
+        "the link itself stays, for Megan"
+    );
+    app.shutdown().await;
+}
+
+mod what_others_shared_with_the_leaver_stops_opening_for_them {
+    use super::*;
+    #[tokio::test]
+    async fn embedded() {
+        what_others_shared_with_the_leaver_stops_opening_for_them(Backend::Embedded).await;
+    }
+    #[tokio::test]
+    async fn azure() {
+        what_others_shared_with_the_leaver_stops_opening_for_them(Backend::Azure).await;
     }
 }

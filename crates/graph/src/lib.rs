@@ -43,6 +43,7 @@ pub mod permissions;
 pub mod pim;
 pub mod provisioning;
 pub mod roles;
+pub mod search;
 pub mod sharing;
 pub mod users;
 
@@ -68,5 +69,6 @@ pub use pim::{GroupEligibilitySchedule, RoleEligibilitySchedule, ScheduleRequest
 pub use provisioning::{
     ProvisioningAction, ProvisioningObjectSummary, ProvisioningResult, ProvisioningStatusInfo,
 };
+pub use search::{SharedWithHit, SharedWithSearch};
 pub use sharing::{SharedItem, SharingLink, SharingWalk};
 pub use users::{USER_SELECT, UserLookup};

@@ -427,9 +427,21 @@ pub struct Permission {
     pub link: Option<crate::sharing::SharingLink>,
     /// The ancestor it is inherited from (only permissions without it can be deleted).
     pub inherited_from: Option<crate::sharing::ItemReference>,
+    /// For a link for specific people: who it lets in.
+    pub granted_to_identities_v2: Vec<IdentitySet>,
 }
 
 impl Permission {
+    /// Whether the permission lets in the user `user_id`: granted to them, or a link that
+    /// names them.
+    pub fn names_user(&self, user_id: &str) -> bool {
+        self.user_id() == Some(user_id)
+            || self
+                .granted_to_identities_v2
+                .iter()
+                .any(|g| g.user.as_ref().and_then(|u| u.id.as_deref()) == Some(user_id))
+    }
+
     /// The user's id, if granted to a user.
     pub fn user_id(&self) -> Option<&str> {
         self.granted_to_v2

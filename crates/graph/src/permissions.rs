@@ -190,7 +190,7 @@ pub const GRAPH: &[Permission] = &[
     },
     Permission {
         name: "Files.ReadWrite.All",
-        why: "Find the leaver's OneDrive and grant the manager access to it; walk it for shared items and delete their anonymous and organisation-wide sharing links (revoke-sharing: the least privileged application permission that may delete a driveItem permission).",
+        why: "Find the leaver's OneDrive and grant the manager access to it; walk it for shared items and delete their anonymous and organisation-wide sharing links; with [sharing] sharepoint_region, search SharePoint and OneDrive for items shared with the leaver and delete the leaver's own permissions on them (revoke-sharing: the least privileged application permission that may delete a driveItem permission; an app-only search of driveItems needs Files.Read.All or wider).",
         calls: &[
             "GET /users/{id}/drive",
             "POST /drives/{id}/root/invite",
@@ -198,6 +198,7 @@ pub const GRAPH: &[Permission] = &[
             "GET /drives/{id}/items/{id}/children",
             "GET /drives/{id}/items/{id}/permissions",
             "DELETE /drives/{id}/items/{id}/permissions/{id}",
+            "POST /search/query",
         ],
         only_when: None,
     },

@@ -44,6 +44,9 @@ pub enum TargetSystem {
     Exchange,
     /// OneDrive for Business.
     Onedrive,
+    /// SharePoint: site libraries and other people's OneDrives, as `revoke-sharing` reaches
+    /// them through search.
+    Sharepoint,
     /// Intune.
     Intune,
     /// On-premises Active Directory, through the agent.
@@ -54,7 +57,7 @@ pub enum TargetSystem {
 }
 
 impl TargetSystem {
-    /// The name in evidence records (`entra`, `exchange`, `onedrive`, `intune`, `ad`, or
+    /// The name in evidence records (`entra`, `exchange`, `onedrive`, `sharepoint`, `intune`, `ad`, or
     /// the connector's name); evidence already written uses these names, so they never
     /// change.
     pub fn as_str(&self) -> &str {
@@ -63,6 +66,7 @@ impl TargetSystem {
             Self::Entra => "entra",
             Self::Exchange => "exchange",
             Self::Onedrive => "onedrive",
+            Self::Sharepoint => "sharepoint",
             Self::Intune => "intune",
             Self::Ad => "ad",
         }

@@ -73,6 +73,7 @@ fn item(id: &str, name: &str, parent: &str, folder: bool, links: Vec<SharingLink
         parent_id: parent.to_owned(),
         folder,
         links,
+        grants: Vec::new(),
     }
 }
 

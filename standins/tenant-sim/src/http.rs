@@ -30,7 +30,10 @@ impl SimRequest {
 
     /// Whether the method changes state (counts against the write quota).
     pub fn is_write(&self) -> bool {
+        // A search is a POST that reads, and the search service's own limits are not the
+        // identity write quota.
         matches!(self.method.as_str(), "POST" | "PATCH" | "PUT" | "DELETE")
+            && self.path.trim_end_matches('/') != "/search/query"
     }
 }
 

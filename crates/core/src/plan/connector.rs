@@ -22,7 +22,14 @@ const CAPACITY: usize = CONNECTOR_STEP_PREFIX.len() + MAX_CONNECTOR_NAME;
 
 /// The names evidence already gives Microsoft's and AD's systems: a connector may not take
 /// one, or its removal times would mix with theirs in the report.
-pub const RESERVED_SYSTEM_NAMES: [&str; 5] = ["entra", "exchange", "onedrive", "intune", "ad"];
+pub const RESERVED_SYSTEM_NAMES: [&str; 6] = [
+    "entra",
+    "exchange",
+    "onedrive",
+    "sharepoint",
+    "intune",
+    "ad",
+];
 
 /// A connector's name: 1 to 40 lower-case letters, digits and hyphens, starting with a
 /// letter (`salesforce`, `github-enterprise`). It names the connector's step

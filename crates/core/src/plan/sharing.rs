@@ -1,6 +1,7 @@
-//! Sharing links on the leaver's OneDrive in the plan (issue 16, `revoke-sharing`): which
-//! link audiences the policy removes, what the planner found, and what the dry run says the
-//! step would remove.
+//! Sharing in the plan (issue 16, `revoke-sharing`): which link audiences the policy removes
+//! from the leaver's OneDrive, what the planner found, whether the step also searches for
+//! what others shared with the leaver (`[sharing] sharepoint_region`), and what the dry run
+//! says the step would remove.
 //!
 //! A link that works for anyone (`anonymous`) or for everyone in the organisation
 //! (`organization`) keeps a leaver's files open to people nobody chose, long after the
@@ -9,20 +10,39 @@
 
 use super::builder::Builder;
 use super::facts::Facts;
-#[cfg(test)]
 use super::sharing_facts::SharingPolicy;
 use super::step::StepKind;
 
-/// Plans `revoke-sharing` after `cut`.
+/// Plans `revoke-sharing` after `cut`: the OneDrive's links the policy removes, and, with a
+/// SharePoint region in the policy, the leaver's own permissions on items others shared with
+/// them.
 pub(super) fn plan(b: &mut Builder<'_>, facts: &Facts, cut: StepKind) {
     let policy = &b.policy.sharing;
+    let mut preview = onedrive_preview(policy, facts);
+    let elsewhere = policy.sharepoint_region.as_deref().map(|region| {
+        format!(
+            "search SharePoint and other people's OneDrives (region {region}) for items shared with the leaver and remove the leaver's own permissions on them; a link that also lets in others is listed for a person to edit"
+        )
+    });
+    match (&mut preview, elsewhere) {
+        (Ok(lines), Some(e)) => lines.push(e),
+        (Err(_), Some(e)) => preview = Ok(vec![e]),
+        (_, None) => {}
+    }
+    match preview {
+        Ok(lines) => b.add(StepKind::RevokeSharing, vec![cut], lines),
+        Err(why) => b.na(StepKind::RevokeSharing, why),
+    }
+}
+
+/// What the step does on the leaver's OneDrive, or why nothing.
+fn onedrive_preview(policy: &SharingPolicy, facts: &Facts) -> Result<Vec<String>, String> {
     let Some(drive) = &facts.drive else {
-        return b.na(StepKind::RevokeSharing, "no OneDrive");
+        return Err("no OneDrive".into());
     };
     if policy.remove_link_scopes.is_empty() {
-        return b.na(
-            StepKind::RevokeSharing,
-            "the policy keeps every sharing link ([sharing] remove_link_scopes = [])",
+        return Err(
+            "the policy keeps every sharing link ([sharing] remove_link_scopes = [])".into(),
         );
     }
     let scopes = policy
@@ -51,10 +71,9 @@ pub(super) fn plan(b: &mut Builder<'_>, facts: &Facts, cut: StepKind) {
         }
     };
     if preview.is_empty() && complete {
-        return b.na(
-            StepKind::RevokeSharing,
-            format!("no sharing links of scope {scopes} on the OneDrive {where_}"),
-        );
+        return Err(format!(
+            "no sharing links of scope {scopes} on the OneDrive {where_}"
+        ));
     }
     if !complete {
         preview.push(format!(
@@ -66,7 +85,7 @@ pub(super) fn plan(b: &mut Builder<'_>, facts: &Facts, cut: StepKind) {
             "keep {kept} link(s) of other scopes (not in [sharing] remove_link_scopes)"
         ));
     }
-    b.add(StepKind::RevokeSharing, vec![cut], preview);
+    Ok(preview)
 }
 
 #[cfg(test)]
@@ -92,5 +111,13 @@ mod tests {
         assert!(toml::from_str::<SharingPolicy>("scopes = []").is_err());
         let empty: SharingPolicy = toml::from_str("").unwrap();
         assert_eq!(empty, SharingPolicy::default());
+    }
+
+    #[test]
+    fn the_region_is_three_letters_kept_in_capitals() {
+        let p: SharingPolicy = toml::from_str("sharepoint_region = \"eur\"").unwrap();
+        assert_eq!(p.sharepoint_region.as_deref(), Some("EUR"));
+        let e = toml::from_str::<SharingPolicy>("sharepoint_region = \"Europe\"").unwrap_err();
+        assert!(e.to_string().contains("dataLocationCode"), "{e}");
     }
 }

@@ -1,4 +1,4 @@
-//! The data of sharing links on the leaver's OneDrive (issue 16, `revoke-sharing`): link
+//! The data of sharing on the leaver's OneDrive and beyond (issue 16, `revoke-sharing`): link
 //! audiences, the policy's `[sharing]` section and what the planner's walk found. A leaf: the
 //! facts and the policy read these types, and the planning in `sharing.rs` reads both.
 
@@ -38,7 +38,11 @@ impl LinkScope {
     }
 }
 
-/// The policy's `[sharing]` section: which sharing links `revoke-sharing` removes.
+/// The most hits one search for what was shared with the leaver reads (`revoke-sharing`).
+pub const SEARCH_MAX_HITS: u32 = 5_000;
+
+/// The policy's `[sharing]` section: which sharing links `revoke-sharing` removes, and where
+/// it looks for what others shared with the leaver.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SharingPolicy {
@@ -46,16 +50,35 @@ pub struct SharingPolicy {
     /// organization; `users` also removes links for specific people; empty keeps every link).
     #[serde(default = "default_scopes")]
     pub remove_link_scopes: BTreeSet<LinkScope>,
+    /// The tenant's SharePoint region (`GET /sites/root?$select=siteCollection` →
+    /// `dataLocationCode`, e.g. `NAM`). Set, `revoke-sharing` searches SharePoint and other
+    /// people's OneDrives for items shared with the leaver and removes the leaver's own
+    /// permissions on them (an app-only search must name the region); unset, it does not look.
+    #[serde(default, deserialize_with = "region")]
+    pub sharepoint_region: Option<String>,
 }
 
 fn default_scopes() -> BTreeSet<LinkScope> {
     [LinkScope::Anonymous, LinkScope::Organization].into()
 }
 
+/// A region code: three letters (`NAM`, `EUR`, `GBR`…), kept in capitals.
+fn region<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let code = String::deserialize(d)?;
+    if code.len() == 3 && code.chars().all(|c| c.is_ascii_alphabetic()) {
+        Ok(Some(code.to_ascii_uppercase()))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "sharepoint_region = \"{code}\" is not a region code: use the three letters of the root site's siteCollection.dataLocationCode (GET /sites/root?$select=siteCollection), e.g. \"NAM\""
+        )))
+    }
+}
+
 impl Default for SharingPolicy {
     fn default() -> Self {
         Self {
             remove_link_scopes: default_scopes(),
+            sharepoint_region: None,
         }
     }
 }

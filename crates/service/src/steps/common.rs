@@ -19,6 +19,8 @@ pub(crate) const ENTRA: TargetSystem = TargetSystem::Entra;
 pub(crate) const EXCHANGE: TargetSystem = TargetSystem::Exchange;
 /// OneDrive for Business.
 pub(crate) const ONEDRIVE: TargetSystem = TargetSystem::Onedrive;
+/// SharePoint (site libraries and other people's OneDrives).
+pub(crate) const SHAREPOINT: TargetSystem = TargetSystem::Sharepoint;
 /// Intune.
 pub(crate) const INTUNE: TargetSystem = TargetSystem::Intune;
 

@@ -552,6 +552,7 @@ pub fn demo_tenant() -> Tenant {
             used_bytes: 3_221_225_472,
             root_permissions: vec![owner_perm("aTowIy5mfG1lbWJlcnNoaXB8YWRlbGV2", ADELE)],
             items: Vec::new(),
+            site_id: None,
         },
         Drive {
             id: DRIVE_DIEGO.to_owned(),
@@ -563,6 +564,7 @@ pub fn demo_tenant() -> Tenant {
             used_bytes: 1_073_741_824,
             root_permissions: vec![owner_perm("aTowIy5mfG1lbWJlcnNoaXB8ZGllZ29z", DIEGO)],
             items: Vec::new(),
+            site_id: None,
         },
     ];
 
@@ -581,6 +583,7 @@ pub fn demo_tenant() -> Tenant {
     let mut tenant = Tenant {
         tenant_id: DEMO_TENANT_ID.to_owned(),
         domain: domain.to_owned(),
+        data_location_code: "NAM".to_owned(),
         identities: Identities {
             system_assigned: Some(AppIdentity {
                 client_id: standin_identity::DEMO_CLIENT_ID.to_owned(),

@@ -1,5 +1,6 @@
-//! OneDrive items and their sharing links: list a folder's children, list an item's
-//! permissions (its own links and those it inherits), delete a permission.
+//! Drive items (OneDrive and site libraries) and their sharing: list a folder's children, list
+//! an item's permissions (its own links and direct grants, and those it inherits), delete a
+//! permission.
 //!
 //! Shapes follow the v1.0 reference: `driveItem` with the `folder`, `file`, `parentReference`
 //! and `shared` facets (driveitem-list-children), `permission` with the `link` facet and
@@ -38,17 +39,22 @@ fn path_of(d: &Drive, id: &str) -> Option<String> {
     Some(parts.iter().map(|p| format!("/{p}")).collect())
 }
 
-fn item_json(t: &Tenant, d: &Drive, it: &DriveItem) -> Value {
+pub(super) fn item_json(t: &Tenant, d: &Drive, it: &DriveItem) -> Value {
     let parent_path = path_of(d, &it.parent_id).unwrap_or_default();
+    let mut parent = json!({
+        "driveId": d.id,
+        "driveType": d.drive_type,
+        "id": it.parent_id,
+        "path": format!("/drive/root:{parent_path}"),
+    });
+    if let (Some(site), Some(o)) = (&d.site_id, parent.as_object_mut()) {
+        o.insert("siteId".to_owned(), json!(site));
+    }
     let mut v = json!({
         "id": it.id,
         "name": it.name,
-        "parentReference": {
-            "driveId": d.id,
-            "driveType": d.drive_type,
-            "id": it.parent_id,
-            "path": format!("/drive/root:{parent_path}"),
-        },
+        "webUrl": format!("{}{}", d.web_url, path_of(d, &it.id).unwrap_or_default()),
+        "parentReference": parent,
     });
     if let Some(o) = v.as_object_mut() {
         if it.folder {
@@ -62,9 +68,12 @@ fn item_json(t: &Tenant, d: &Drive, it: &DriveItem) -> Value {
         }
         // The widest scope of the item's own links (the facet's `scope` is deprecated but
         // still declared in v1.0).
+        // A direct grant shares the item with specific people, as a `users` link does.
         let widest = ["anonymous", "organization", "users"]
             .into_iter()
-            .find(|s| it.links.iter().any(|l| l.scope == *s));
+            .find(|s| {
+                it.links.iter().any(|l| l.scope == *s) || (*s == "users" && !it.grants.is_empty())
+            });
         if let Some(scope) = widest {
             let owner = t.user(&d.owner_id);
             o.insert(
@@ -150,6 +159,28 @@ fn link_json(d: &Drive, l: &SharingLink, inherited_from: Option<&DriveItem>) -> 
     v
 }
 
+/// A permission granted to a person directly on an item (no `link` facet), inherited from
+/// `inherited_from` when set.
+fn grant_json(
+    t: &Tenant,
+    d: &Drive,
+    g: &DrivePermission,
+    inherited_from: Option<&DriveItem>,
+) -> Value {
+    let mut v = permission_json(t, g);
+    if let (Some(a), Some(o)) = (inherited_from, v.as_object_mut()) {
+        o.insert(
+            "inheritedFrom".to_owned(),
+            json!({
+                "driveId": d.id,
+                "id": a.id,
+                "path": format!("/drive/root:{}", path_of(d, &a.id).unwrap_or_default()),
+            }),
+        );
+    }
+    v
+}
+
 /// `GET /drives/{d}/items/{i}/permissions`: the item's own links and those of its ancestors
 /// (with `inheritedFrom`); the root's are its grants.
 pub(super) fn item_permissions(
@@ -168,9 +199,11 @@ pub(super) fn item_permissions(
     }
     let it = d.items.iter().find(|i| i.id == id).ok_or_else(not_found)?;
     let mut items: Vec<Value> = it.links.iter().map(|l| link_json(d, l, None)).collect();
+    items.extend(it.grants.iter().map(|g| grant_json(t, d, g, None)));
     let mut cur = it.parent_id.clone();
     while let Some(a) = d.items.iter().find(|i| i.id == cur) {
         items.extend(a.links.iter().map(|l| link_json(d, l, Some(a))));
+        items.extend(a.grants.iter().map(|g| grant_json(t, d, g, Some(a))));
         cur = a.parent_id.clone();
     }
     let context = format!("drives('{}')/items('{id}')/permissions", d.id);
@@ -211,7 +244,7 @@ pub(super) fn delete_permission(
         .ok_or_else(not_found)?;
     let mut cur = parent;
     while let Some(a) = d.items.iter().find(|i| i.id == cur) {
-        if a.links.iter().any(|l| l.id == pid) {
+        if a.links.iter().any(|l| l.id == pid) || a.grants.iter().any(|g| g.id == pid) {
             return Err(ApiError::new(
                 400,
                 "invalidRequest",
@@ -225,9 +258,10 @@ pub(super) fn delete_permission(
         .iter_mut()
         .find(|i| i.id == id)
         .ok_or_else(not_found)?;
-    let before = it.links.len();
+    let before = it.links.len() + it.grants.len();
     it.links.retain(|l| l.id != pid);
-    if it.links.len() < before {
+    it.grants.retain(|g| g.id != pid);
+    if it.links.len() + it.grants.len() < before {
         Ok(SimResponse::empty(204))
     } else {
         Err(not_found())

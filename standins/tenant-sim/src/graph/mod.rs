@@ -29,6 +29,7 @@ mod pim;
 mod provisioning;
 mod roles;
 mod rules;
+mod search;
 mod users;
 
 use app_roles::*;
@@ -48,6 +49,7 @@ use pim::*;
 use provisioning::*;
 use roles::*;
 use rules::*;
+use search::*;
 pub use users::user_full;
 use users::*;
 
@@ -357,6 +359,7 @@ pub fn route(t: &mut Tenant, ctx: &Ctx<'_>, req: &SimRequest) -> Result<SimRespo
         ("DELETE", ["drives", did, "items", item, "permissions", pid]) => {
             delete_permission(t, ctx, did, item, pid)
         }
+        ("POST", ["search", "query"]) => search_query(t, ctx, req),
         ("GET", ["users", id, "mailboxSettings"]) => get_mailbox_settings(t, ctx, id),
         ("PATCH", ["users", id, "mailboxSettings"]) => patch_mailbox_settings(t, ctx, id, req),
         ("POST", ["users", id, "sendMail"]) => send_mail(t, ctx, id, req),

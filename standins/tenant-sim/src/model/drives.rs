@@ -21,7 +21,7 @@ pub struct DrivePermission {
     pub expiration_date_time: Option<DateTime<Utc>>,
 }
 
-/// A OneDrive for Business drive.
+/// A OneDrive for Business drive, or a SharePoint site's document library (`site_id` set).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Drive {
@@ -45,6 +45,9 @@ pub struct Drive {
     /// Files and folders below the root, with the sharing links set on them.
     #[serde(default)]
     pub items: Vec<DriveItem>,
+    /// The SharePoint site whose library this is (`None`: a user's OneDrive).
+    #[serde(default)]
+    pub site_id: Option<String>,
 }
 
 /// A file or folder of a drive.
@@ -63,6 +66,10 @@ pub struct DriveItem {
     /// Sharing links set directly on this item; its children inherit them.
     #[serde(default)]
     pub links: Vec<SharingLink>,
+    /// Permissions granted to a person directly on this item ("Grant access", no link); its
+    /// children inherit them.
+    #[serde(default)]
+    pub grants: Vec<DrivePermission>,
 }
 
 /// A sharing link: a permission with Graph's `link` facet.

@@ -38,6 +38,10 @@ pub struct Tenant {
     pub tenant_id: String,
     /// The tenant's initial domain, e.g. `contoso.com` (used in Exchange identities).
     pub domain: String,
+    /// Where its SharePoint content lives (`siteCollection.dataLocationCode`, e.g. `NAM`):
+    /// the region an app-only search must name.
+    #[serde(default = "default_region")]
+    pub data_location_code: String,
     /// The app's managed identities and the application permissions they hold.
     pub identities: Identities,
     /// Directory role definitions (built-in templates) that assignments refer to.
@@ -242,4 +246,8 @@ impl Tenant {
             .chain(self.identities.user_assigned.iter())
             .find(|i| i.client_id.eq_ignore_ascii_case(client_id))
     }
+}
+
+fn default_region() -> String {
+    "NAM".to_owned()
 }
