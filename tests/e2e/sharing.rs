@@ -78,6 +78,23 @@ fn without_files_write() -> Vec<String> {
         .collect()
 }
 
+/// The case's `revoke-sharing` records as JSON text, once its evidence verifies.
+async fn step_records(app: &TestApp, id: &str) -> String {
+    let ev = app.get(&format!("/api/cases/{id}/evidence")).await;
+    assert_eq!(
+        ev.json["verification"]["ok"], true,
+        "{}",
+        ev.json["verification"]
+    );
+    let ours: Vec<&Value> = ev.json["packet"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["step"] == "revoke-sharing")
+        .collect();
+    serde_json::to_string(&ours).unwrap()
+}
+
 async fn retry(app: &TestApp, id: &str, step: &str) {
     // The host answers 502 until it has started the handler again.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -206,19 +223,7 @@ async fn sharing_links_go_once_and_specific_people_links_stay(backend: Backend) 
 
     // The evidence names each link's item, scope and type with its read-back, never its URL;
     // the chain verifies across the new seal generation.
-    let ev = app.get(&format!("/api/cases/{id}/evidence")).await;
-    assert_eq!(
-        ev.json["verification"]["ok"], true,
-        "{}",
-        ev.json["verification"]
-    );
-    let ours: Vec<&Value> = ev.json["packet"]["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["step"] == "revoke-sharing")
-        .collect();
-    let text = serde_json::to_string(&ours).unwrap();
+    let text = step_records(&app, &id).await;
     assert!(
         text.contains("/Roadmap.pptx")
             && text.contains("\"scope\":\"organization\"")
@@ -499,19 +504,7 @@ async fn what_others_shared_with_the_leaver_stops_opening_for_them(backend: Back
 
     // The evidence: SharePoint as the system, each item's address, the exception saying what
     // to do with the shared link.
-    let ev = app.get(&format!("/api/cases/{id}/evidence")).await;
-    assert_eq!(
-        ev.json["verification"]["ok"], true,
-        "{}",
-        ev.json["verification"]
-    );
-    let ours: Vec<&Value> = ev.json["packet"]["records"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["step"] == "revoke-sharing")
-        .collect();
-    let text = serde_json::to_string(&ours).unwrap();
+    let text = step_records(&app, &id).await;
     assert!(
         text.contains("\"sharepoint\"")
             && text.contains("/sites/Finance/Shared%20Documents/Board")

@@ -297,14 +297,7 @@ async fn rights_on_other_mailboxes_given_back_are_found_through_the_rights_index
     let env = env().await;
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Embedded::open(dir.path()).unwrap());
-    let upn = |id: &str| {
-        env.sim
-            .state()
-            .user(id)
-            .unwrap()
-            .user_principal_name
-            .clone()
-    };
+    let upn = |id: &str| upn_of(&env, id);
     let (adele, lee, megan) = (upn(ids::ADELE), upn(LEE), upn(MEGAN));
     let grant = |full_access: bool, send_as: bool, behalf: bool| {
         env.sim.with_state(|t| {
@@ -404,6 +397,16 @@ async fn rights_on_other_mailboxes_given_back_are_found_through_the_rights_index
             .count(),
         2
     );
+}
+
+/// The simulator's user principal name of `id`.
+fn upn_of(env: &Env, id: &str) -> String {
+    env.sim
+        .state()
+        .user(id)
+        .unwrap()
+        .user_principal_name
+        .clone()
 }
 
 /// The ids of the scan's `access_returned` findings of `case` about `what`, with what each says.
@@ -597,14 +600,7 @@ async fn rights_granted_on_the_leavers_mailbox_after_the_case_are_found() {
     let env = env().await;
     let dir = tempfile::tempdir().unwrap();
     let db = Arc::new(Embedded::open(dir.path()).unwrap());
-    let upn = |id: &str| {
-        env.sim
-            .state()
-            .user(id)
-            .unwrap()
-            .user_principal_name
-            .clone()
-    };
+    let upn = |id: &str| upn_of(&env, id);
     let (lee, megan) = (upn(LEE), upn(MEGAN));
     let case = case_with_all_verified(
         &env,

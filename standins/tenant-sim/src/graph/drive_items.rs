@@ -123,6 +123,15 @@ pub(super) fn children(
     Ok(SimResponse::ok(page(ctx, req, q, context, items)))
 }
 
+/// The `inheritedFrom` of a permission set on the ancestor `a` (an `itemReference`).
+fn inherited_from_json(d: &Drive, a: &DriveItem) -> Value {
+    json!({
+        "driveId": d.id,
+        "id": a.id,
+        "path": format!("/drive/root:{}", path_of(d, &a.id).unwrap_or_default()),
+    })
+}
+
 fn link_json(d: &Drive, l: &SharingLink, inherited_from: Option<&DriveItem>) -> Value {
     let mut v = json!({
         "id": l.id,
@@ -138,14 +147,7 @@ fn link_json(d: &Drive, l: &SharingLink, inherited_from: Option<&DriveItem>) -> 
     });
     if let Some(o) = v.as_object_mut() {
         if let Some(a) = inherited_from {
-            o.insert(
-                "inheritedFrom".to_owned(),
-                json!({
-                    "driveId": d.id,
-                    "id": a.id,
-                    "path": format!("/drive/root:{}", path_of(d, &a.id).unwrap_or_default()),
-                }),
-            );
+            o.insert("inheritedFrom".to_owned(), inherited_from_json(d, a));
         }
         if !l.granted_to.is_empty() {
             let people: Vec<Value> = l
@@ -169,14 +171,7 @@ fn grant_json(
 ) -> Value {
     let mut v = permission_json(t, g);
     if let (Some(a), Some(o)) = (inherited_from, v.as_object_mut()) {
-        o.insert(
-            "inheritedFrom".to_owned(),
-            json!({
-                "driveId": d.id,
-                "id": a.id,
-                "path": format!("/drive/root:{}", path_of(d, &a.id).unwrap_or_default()),
-            }),
-        );
+        o.insert("inheritedFrom".to_owned(), inherited_from_json(d, a));
     }
     v
 }
