@@ -24,7 +24,7 @@
 //! measures the scan, not the offboardings it would start.
 //!
 //! Prints the wall time of the scan request, Graph requests (and per 1,000 users, and the
-//! directory pages among them), Exchange Online calls (the drift re-check's `Get-Mailbox`), the handler's peak resident memory (`VmHWM`) and findings
+//! directory pages among them), Exchange Online calls (the drift re-check's mailbox reads), the handler's peak resident memory (`VmHWM`) and findings
 //! found vs planted (by id: every planted one found, nothing else).
 
 use std::collections::BTreeSet;
