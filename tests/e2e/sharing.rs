@@ -577,3 +577,89 @@ mod what_others_shared_with_the_leaver_stops_opening_for_them {
         what_others_shared_with_the_leaver_stops_opening_for_them(Backend::Azure).await;
     }
 }
+
+/// Refused: an identity that may read files but not change their sharing finds what was shared
+/// with the leaver, is refused each deletion (403), and the step fails for a person with Graph's
+/// answer; nothing is removed.
+async fn a_refused_removal_of_what_was_shared_with_the_leaver_is_a_failure_for_a_person(
+    backend: Backend,
+) {
+    use standin_tenant::demo::ids::DRIVE_DIEGO;
+    let mut seed = standin_tenant::demo::demo_tenant();
+    if let Some(mi) = seed.identities.system_assigned.as_mut() {
+        mi.graph_app_roles = without_files_write();
+    }
+    let diego = seed
+        .drives
+        .iter_mut()
+        .find(|d| d.id == DRIVE_DIEGO)
+        .expect("Diego's OneDrive");
+    let root = diego.root_id.clone();
+    diego.items.push(file(
+        "01DIEGONOTES",
+        "Notes.docx",
+        &root,
+        vec![],
+        vec![grant("perm-diego-adele", ADELE, "write")],
+    ));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let policy = crate::guardrails::policy_file(
+        dir.path(),
+        &[(
+            "# sharepoint_region = \"NAM\"",
+            "sharepoint_region = \"NAM\"",
+        )],
+    );
+    let app = spawn_app_with(
+        backend,
+        SimConfig {
+            seed: Some(seed),
+            ..SimConfig::default()
+        },
+        |s| {
+            s.insert("OFFBOARD_POLICY_FILE".into(), policy);
+        },
+    )
+    .await;
+    only_removable_groups(&app, ADELE);
+    let id = terminate_now(&app, "E1001").await;
+    let case = serde_json::to_value(finished(&app, &id).await.case).unwrap();
+    let s = step(&case, "revoke-sharing");
+    assert_eq!(s["status"], "failed", "{s}");
+    let refused: Vec<_> = permission_deletes(&app)
+        .into_iter()
+        .filter(|(p, _)| p.contains(DRIVE_DIEGO))
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].1, 403, "{refused:?}");
+    assert!(
+        permissions_left(&app)
+            .iter()
+            .any(|(_, _, p)| p == "perm-diego-adele"),
+        "nothing may be gone"
+    );
+    let text = step_records(&app, &id).await;
+    assert!(
+        text.contains("\"sharepoint\"") && text.contains("403"),
+        "{text}"
+    );
+    app.shutdown().await;
+}
+
+mod a_refused_removal_of_what_was_shared_with_the_leaver_is_a_failure_for_a_person {
+    use super::*;
+    #[tokio::test]
+    async fn embedded() {
+        a_refused_removal_of_what_was_shared_with_the_leaver_is_a_failure_for_a_person(
+            Backend::Embedded,
+        )
+        .await;
+    }
+    #[tokio::test]
+    async fn azure() {
+        a_refused_removal_of_what_was_shared_with_the_leaver_is_a_failure_for_a_person(
+            Backend::Azure,
+        )
+        .await;
+    }
+}
