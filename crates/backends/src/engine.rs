@@ -126,12 +126,7 @@ pub fn credential(
     settings: &Settings,
     identity: Identity,
 ) -> anyhow::Result<Arc<dyn TokenCredential>> {
-    Ok(match identity {
-        Identity::App => offboard_azure::managed_identity_credential(
-            settings.tenant.managed_identity_client_id.as_deref(),
-        )?,
-        Identity::Operator => offboard_azure::operator_credential()?,
-    })
+    identity.credential(settings.tenant.managed_identity_client_id.as_deref())
 }
 
 /// The rights index (who holds rights on which mailbox) on these backends, refreshed from

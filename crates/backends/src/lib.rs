@@ -30,6 +30,29 @@ pub enum Identity {
     Operator,
 }
 
+impl Identity {
+    /// Who a command of the CLI acts as: the managed identity where one is available
+    /// (`IDENTITY_ENDPOINT` is set, as on the Functions app), else the signed-in operator.
+    pub fn of_this_process() -> Self {
+        if std::env::var_os("IDENTITY_ENDPOINT").is_some() {
+            Self::App
+        } else {
+            Self::Operator
+        }
+    }
+
+    /// Its credential; `client_id` names a user-assigned managed identity.
+    pub fn credential(
+        self,
+        client_id: Option<&str>,
+    ) -> anyhow::Result<Arc<dyn azure_core::credentials::TokenCredential>> {
+        Ok(match self {
+            Self::App => offboard_azure::managed_identity_credential(client_id)?,
+            Self::Operator => offboard_azure::operator_credential()?,
+        })
+    }
+}
+
 /// The adapters behind the ports.
 #[derive(Clone)]
 pub struct Backends {
@@ -88,12 +111,7 @@ impl Backends {
                 Ok(Self::embedded(db, evidence))
             }
             Backend::Azure(az) => {
-                let credential = match identity {
-                    Identity::App => offboard_azure::managed_identity_credential(
-                        az.managed_identity_client_id.as_deref(),
-                    )?,
-                    Identity::Operator => offboard_azure::operator_credential()?,
-                };
+                let credential = identity.credential(az.managed_identity_client_id.as_deref())?;
                 let cosmos = offboard_azure::CosmosDb::connect(
                     offboard_azure::CosmosConfig::new(&az.cosmos_endpoint, &az.cosmos_database),
                     credential.clone(),

@@ -207,11 +207,8 @@ pub(crate) fn configured_tenant(t: &TenantSettings) -> anyhow::Result<Tenant> {
             settings::OFFBOARD_TENANT_ID
         )
     })?;
-    let credential = if std::env::var_os("IDENTITY_ENDPOINT").is_some() {
-        offboard_azure::managed_identity_credential(t.managed_identity_client_id.as_deref())?
-    } else {
-        offboard_azure::operator_credential()?
-    };
+    let credential = offboard_backends::Identity::of_this_process()
+        .credential(t.managed_identity_client_id.as_deref())?;
     Ok(Tenant::new(
         &t.graph_endpoint,
         &t.exchange_endpoint,

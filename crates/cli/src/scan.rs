@@ -33,11 +33,7 @@ pub struct ScanArgs {
 /// Runs the scan and prints what it found.
 pub async fn run(args: ScanArgs) -> anyhow::Result<()> {
     let settings = Settings::from_env().context("reading offboard's settings")?;
-    let identity = if std::env::var_os("IDENTITY_ENDPOINT").is_some() {
-        Identity::App
-    } else {
-        Identity::Operator
-    };
+    let identity = Identity::of_this_process();
     let backends = Backends::connect_as(&settings, identity)
         .await
         .context("opening the deployment's stores")?;

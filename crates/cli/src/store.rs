@@ -103,11 +103,7 @@ fn open_embedded(dir: &Path, purpose: Purpose) -> anyhow::Result<Opened> {
 }
 
 async fn open_azure(settings: &Settings, cosmos_endpoint: &str) -> anyhow::Result<Opened> {
-    let identity = if std::env::var_os("IDENTITY_ENDPOINT").is_some() {
-        Identity::App
-    } else {
-        Identity::Operator
-    };
+    let identity = Identity::of_this_process();
     let backends = Backends::connect_as(settings, identity)
         .await
         .context("opening the deployment's case store, index and evidence store")?;

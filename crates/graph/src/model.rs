@@ -439,15 +439,12 @@ impl Permission {
             || self
                 .granted_to_identities_v2
                 .iter()
-                .any(|g| g.user.as_ref().and_then(|u| u.id.as_deref()) == Some(user_id))
+                .any(|g| g.user_id() == Some(user_id))
     }
 
     /// The user's id, if granted to a user.
     pub fn user_id(&self) -> Option<&str> {
-        self.granted_to_v2
-            .as_ref()
-            .and_then(|g| g.user.as_ref())
-            .and_then(|u| u.id.as_deref())
+        self.granted_to_v2.as_ref().and_then(IdentitySet::user_id)
     }
 }
 
@@ -457,6 +454,13 @@ impl Permission {
 pub struct IdentitySet {
     /// The user.
     pub user: Option<Identity>,
+}
+
+impl IdentitySet {
+    /// The user's object id, if it names a user.
+    pub fn user_id(&self) -> Option<&str> {
+        self.user.as_ref().and_then(|u| u.id.as_deref())
+    }
 }
 
 /// `identity`.

@@ -18,17 +18,19 @@ use super::step::StepKind;
 /// them.
 pub(super) fn plan(b: &mut Builder<'_>, facts: &Facts, cut: StepKind) {
     let policy = &b.policy.sharing;
-    let mut preview = onedrive_preview(policy, facts);
     let elsewhere = policy.sharepoint_region.as_deref().map(|region| {
         format!(
             "search SharePoint and other people's OneDrives (region {region}) for items shared with the leaver and remove the leaver's own permissions on them; a link that also lets in others is listed for a person to edit"
         )
     });
-    match (&mut preview, elsewhere) {
-        (Ok(lines), Some(e)) => lines.push(e),
-        (Err(_), Some(e)) => preview = Ok(vec![e]),
-        (_, None) => {}
-    }
+    let preview = match (onedrive_preview(policy, facts), elsewhere) {
+        (Ok(mut lines), Some(e)) => {
+            lines.push(e);
+            Ok(lines)
+        }
+        (Err(_), Some(e)) => Ok(vec![e]),
+        (preview, None) => preview,
+    };
     match preview {
         Ok(lines) => b.add(StepKind::RevokeSharing, vec![cut], lines),
         Err(why) => b.na(StepKind::RevokeSharing, why),

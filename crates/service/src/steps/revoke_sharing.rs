@@ -92,10 +92,10 @@ fn leavers(p: &Permission, user: &str) -> bool {
 
 /// Whether a link for specific people lets in the leaver and no one else.
 fn link_for_leaver_alone(p: &Permission, user: &str) -> bool {
-    p.granted_to_identities_v2
-        .iter()
-        .all(|g| g.user.as_ref().and_then(|u| u.id.as_deref()) == Some(user))
-        && !p.granted_to_identities_v2.is_empty()
+    !p.granted_to_identities_v2.is_empty()
+        && p.granted_to_identities_v2
+            .iter()
+            .all(|g| g.user_id() == Some(user))
 }
 
 /// How a permission lets the leaver in, in words for evidence and exceptions.
@@ -104,6 +104,14 @@ fn kind(p: &Permission) -> String {
         None => format!("a direct permission ({})", p.roles.join(", ")),
         Some(_) => format!("a {} link for specific people", link_type(p)),
     }
+}
+
+/// A permission to delete from an item: the attempt its evidence is, and what that evidence
+/// says besides the read-back.
+struct Deletion<'p> {
+    act: Attempt,
+    permission: &'p Permission,
+    details: serde_json::Value,
 }
 
 fn perm_target(drive: &str, item: &str, perm: &str) -> String {
@@ -346,7 +354,7 @@ impl RevokeSharing {
             Err(e) if e.status() == Some(404) => return Ok(0),
             Err(e) => return Err(read.fail(&e)),
         };
-        let mut sent = Vec::new();
+        let mut deletions = Vec::new();
         for p in before.iter().filter(|p| leavers(p, id)) {
             let kind = kind(p);
             if let Some(from) = &p.inherited_from {
@@ -380,21 +388,51 @@ impl RevokeSharing {
                 ));
                 continue;
             }
-            let act = Attempt::new(
-                SHAREPOINT,
-                format!("remove {kind} of {who} on {place}"),
-                vec![id.to_owned(), d.to_owned(), i.to_owned(), p.id.clone()],
-            )
-            .request(
-                "DELETE",
-                format!("/drives/{d}/items/{i}/permissions/{}", p.id),
-            );
-            match gone_counts_as_sent(graph.delete_item_permission(d, i, &p.id).await) {
-                Ok(reply) => sent.push((act, p, kind, reply)),
+            deletions.push(Deletion {
+                act: Attempt::new(
+                    SHAREPOINT,
+                    format!("remove {kind} of {who} on {place}"),
+                    vec![id.to_owned(), d.to_owned(), i.to_owned(), p.id.clone()],
+                )
+                .request("DELETE", perm_target(d, i, &p.id)),
+                permission: p,
+                details: json!({
+                    "item": place,
+                    "name": hit.name,
+                    "siteId": hit.site_id,
+                    "kind": kind,
+                    "roles": p.roles,
+                }),
+            });
+        }
+        self.delete_and_verify(d, i, deletions, "permission", || read, actions)
+            .await
+    }
+
+    /// Deletes each of `deletions` from item `i` of drive `d` (a refusal is a failed action;
+    /// what Graph says to wait or retry for ends the attempt), then reads the item's
+    /// permissions back once and records each deletion sent as checked against it (`field`
+    /// names it in the read-back; `read_back_attempt` is what a failed read-back is recorded
+    /// as). Returns how many were sent.
+    async fn delete_and_verify(
+        &self,
+        d: &str,
+        i: &str,
+        deletions: Vec<Deletion<'_>>,
+        field: &str,
+        read_back_attempt: impl FnOnce() -> Attempt,
+        actions: &mut Vec<ActionEvidence>,
+    ) -> Result<usize, StepFailure> {
+        let graph = &self.tenant.graph;
+        let mut sent = Vec::new();
+        for del in deletions {
+            match gone_counts_as_sent(graph.delete_item_permission(d, i, &del.permission.id).await)
+            {
+                Ok(reply) => sent.push((del, reply)),
                 Err(e @ (GraphError::Permanent(_) | GraphError::NotApplicable { .. })) => {
-                    actions.push(act.failed(&e))
+                    actions.push(del.act.failed(&e))
                 }
-                Err(e) => return Err(act.fail(&e)),
+                Err(e) => return Err(del.act.fail(&e)),
             }
         }
         if sent.is_empty() {
@@ -403,25 +441,19 @@ impl RevokeSharing {
         let after = graph
             .item_permissions(d, i)
             .await
-            .map_err(|e| read.clone().fail(&e))?;
+            .map_err(|e| read_back_attempt().fail(&e))?;
         let count = sent.len();
-        for (act, p, kind, reply) in sent {
-            let present = after.value.iter().any(|q| q.id == p.id);
-            actions.push(act.checked(
+        for (del, reply) in sent {
+            let present = after.value.iter().any(|q| q.id == del.permission.id);
+            let mut details = del.details;
+            if let Some(o) = details.as_object_mut() {
+                o.insert("readBackRequestId".to_owned(), json!(after.request_id));
+            }
+            actions.push(del.act.checked(
                 reply.status,
                 reply.request_id,
-                read_back(
-                    json!({ "permission": false }),
-                    json!({ "permission": present }),
-                ),
-                Some(json!({
-                    "item": place,
-                    "name": hit.name,
-                    "siteId": hit.site_id,
-                    "kind": kind,
-                    "roles": p.roles,
-                    "readBackRequestId": after.request_id,
-                })),
+                read_back(json!({ field: false }), json!({ field: present })),
+                Some(details),
             ));
         }
         Ok(count)
@@ -437,9 +469,8 @@ impl RevokeSharing {
         actions: &mut Vec<ActionEvidence>,
         kept: &mut Vec<String>,
     ) -> Result<bool, StepFailure> {
-        let graph = &self.tenant.graph;
         let id = user_id(ctx);
-        let mut sent = Vec::new();
+        let mut deletions = Vec::new();
         for p in &item.links {
             if !ctx.policy.sharing.removes(scope(p)) {
                 kept.push(format!("{} ({} {})", item.path, scope(p), link_type(p)));
@@ -461,44 +492,34 @@ impl RevokeSharing {
                 ],
             )
             .request("DELETE", perm_target(d, &item.item_id, &p.id));
-            match gone_counts_as_sent(graph.delete_item_permission(d, &item.item_id, &p.id).await) {
-                Ok(reply) => sent.push((act, p, reply)),
-                Err(e @ (GraphError::Permanent(_) | GraphError::NotApplicable { .. })) => {
-                    actions.push(act.failed(&e))
-                }
-                Err(e) => return Err(act.fail(&e)),
-            }
-        }
-        if sent.is_empty() {
-            return Ok(false);
-        }
-
-        // Verify: the item's permissions again.
-        let after = graph
-            .item_permissions(d, &item.item_id)
-            .await
-            .map_err(|e| {
-                Attempt::new(
-                    ONEDRIVE,
-                    format!("read back the sharing of {}", item.path),
-                    vec![id.to_owned(), d.to_owned(), item.item_id.clone()],
-                )
-                .fail(&e)
-            })?;
-        for (act, p, reply) in sent {
-            let present = after.value.iter().any(|q| q.id == p.id);
-            actions.push(act.checked(
-                reply.status,
-                reply.request_id,
-                read_back(json!({ "link": false }), json!({ "link": present })),
-                Some(json!({
+            deletions.push(Deletion {
+                act,
+                permission: p,
+                details: json!({
                     "path": item.path,
                     "scope": scope(p),
                     "type": link_type(p),
-                    "readBackRequestId": after.request_id,
-                })),
-            ));
+                }),
+            });
         }
-        Ok(true)
+        // Verify: the item's permissions again.
+        let read_back_attempt = || {
+            Attempt::new(
+                ONEDRIVE,
+                format!("read back the sharing of {}", item.path),
+                vec![id.to_owned(), d.to_owned(), item.item_id.clone()],
+            )
+        };
+        let sent = self
+            .delete_and_verify(
+                d,
+                &item.item_id,
+                deletions,
+                "link",
+                read_back_attempt,
+                actions,
+            )
+            .await?;
+        Ok(sent > 0)
     }
 }
