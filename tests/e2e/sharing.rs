@@ -359,6 +359,23 @@ fn users_link(id: &str, people: &[&str]) -> SharingLink {
     }
 }
 
+/// A file of Diego's OneDrive that he granted Adele access to (`perm-diego-adele`).
+fn share_diegos_notes_with_adele(t: &mut standin_tenant::model::Tenant) {
+    let diego = t
+        .drives
+        .iter_mut()
+        .find(|d| d.id == standin_tenant::demo::ids::DRIVE_DIEGO)
+        .expect("Diego's OneDrive");
+    let root = diego.root_id.clone();
+    diego.items.push(file(
+        "01DIEGONOTES",
+        "Notes.docx",
+        &root,
+        vec![],
+        vec![grant("perm-diego-adele", ADELE, "write")],
+    ));
+}
+
 /// Every permission left on the simulator's drives: `(drive, item, permission)`.
 fn permissions_left(app: &TestApp) -> Vec<(String, String, String)> {
     app.sim.with_state(|t| {
@@ -378,7 +395,7 @@ fn permissions_left(app: &TestApp) -> Vec<(String, String, String)> {
 }
 
 async fn what_others_shared_with_the_leaver_stops_opening_for_them(backend: Backend) {
-    use standin_tenant::demo::ids::{DIEGO, DRIVE_DIEGO, MEGAN};
+    use standin_tenant::demo::ids::MEGAN;
     let dir = tempfile::tempdir().expect("temp dir");
     let policy = crate::guardrails::policy_file(
         dir.path(),
@@ -439,21 +456,8 @@ async fn what_others_shared_with_the_leaver_stops_opening_for_them(backend: Back
             ],
             ..Drive::default()
         });
-        let diego = t
-            .drives
-            .iter_mut()
-            .find(|d| d.id == DRIVE_DIEGO)
-            .expect("Diego's OneDrive");
-        let root = diego.root_id.clone();
-        diego.items.push(file(
-            "01DIEGONOTES",
-            "Notes.docx",
-            &root,
-            vec![],
-            vec![grant("perm-diego-adele", ADELE, "write")],
-        ));
+        share_diegos_notes_with_adele(t);
     });
-    let _ = DIEGO;
 
     // The dry run says the step searches, in the policy's region.
     let dry = app
@@ -589,19 +593,7 @@ async fn a_refused_removal_of_what_was_shared_with_the_leaver_is_a_failure_for_a
     if let Some(mi) = seed.identities.system_assigned.as_mut() {
         mi.graph_app_roles = without_files_write();
     }
-    let diego = seed
-        .drives
-        .iter_mut()
-        .find(|d| d.id == DRIVE_DIEGO)
-        .expect("Diego's OneDrive");
-    let root = diego.root_id.clone();
-    diego.items.push(file(
-        "01DIEGONOTES",
-        "Notes.docx",
-        &root,
-        vec![],
-        vec![grant("perm-diego-adele", ADELE, "write")],
-    ));
+    share_diegos_notes_with_adele(&mut seed);
     let dir = tempfile::tempdir().expect("temp dir");
     let policy = crate::guardrails::policy_file(
         dir.path(),
