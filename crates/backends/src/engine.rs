@@ -79,7 +79,7 @@ pub fn build(
         &t.exchange_endpoint,
         tenant_id,
         credential.clone(),
-        TenantOptions::default().with_pacer(pacer),
+        TenantOptions::default().with_pacer(pacer.clone()),
     )?);
     let notifier: Arc<dyn Notifier> = Arc::new(QueueNotifier::new(backends.queue.clone()));
     let registry = steps::registry_with_sync_window(
@@ -111,7 +111,8 @@ pub fn build(
         notifier,
         backends.remediations.clone(),
     )
-    .with_connectors(settings.connectors.clone());
+    .with_connectors(settings.connectors.clone())
+    .with_write_pacer(pacer);
     Ok(Built {
         engine,
         tenant,

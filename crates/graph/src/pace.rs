@@ -9,16 +9,23 @@
 //! the instance until its `Retry-After` has passed, as Graph's throttling guidance asks.
 //!
 //! Two classes of write share the window. The sign-in cut (block sign-in, revoke sessions) is
-//! served before clean-up whenever both wait, and while cuts are being asked for (one in the
-//! last window) clean-up leaves the last [`RESERVE_PERCENT`] % of the window free, so a
-//! leaver's cut finds room even while a layoff's clean-up keeps the quota busy. Once a window
-//! passes without a cut, clean-up may use the whole quota.
+//! served before clean-up whenever both wait, and clean-up leaves free the room the cuts will
+//! need: at least [`RESERVE_PERCENT`] % of the window while cuts are being asked for (one in
+//! the last window), and as much as the cuts asked for over the last [`CUT_RATE_HORIZON`]
+//! would need over a whole window at that rate. One leaver a second at Graph's quota asks for
+//! 2 cut writes a second, 300 a window: the 10 % reserve. A layoff's intake asks for dozens a
+//! second, more than the window holds, so clean-up stops until the burst has passed and every
+//! leaver it brought is cut first; holding it that long costs the quota little, since writes
+//! not made in the window are there to make when the hold ends. Once a window passes without
+//! a cut, clean-up may use the whole quota.
 //!
-//! A write that would wait longer than the caller allows is not sent: the caller gets the wait
-//! back and re-enqueues the step (a queue worker must not sit on its claim), staggered so that
-//! deferred steps come back one quota slot apart instead of all at once.
+//! A write that would wait longer than the caller allows (in all, across every recheck) is not
+//! sent: the caller gets the wait back and re-enqueues the step (a queue worker must not sit on
+//! its claim), staggered so that deferred steps come back one quota slot apart instead of all
+//! at once.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -29,6 +36,10 @@ use tokio::time::Instant;
 
 /// Share of the window clean-up writes leave free for sign-in cuts while cuts are asked for.
 pub const RESERVE_PERCENT: u32 = 10;
+
+/// How far back the pacer looks to see how fast sign-in cuts are being asked for (shorter
+/// when the quota's window is).
+pub const CUT_RATE_HORIZON: Duration = Duration::from_secs(10);
 
 /// Writes allowed per window: what Graph enforces per app and tenant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,8 +172,25 @@ struct State {
     cuts_waiting: u32,
     /// When a sign-in cut last asked for room.
     last_cut: Option<Instant>,
-    /// The time handed to the last write sent away to come back later.
-    deferred_until: Option<Instant>,
+    /// Sign-in-cut writes asked for over the last horizon: when, and how many.
+    cut_asks: VecDeque<(Instant, u32)>,
+    /// The sum of `cut_asks`' writes.
+    cut_asks_writes: u64,
+    /// Writes sent away to come back later whose time has not come: when, and how many.
+    deferred: BinaryHeap<Reverse<(Instant, u32)>>,
+    /// The sum of `deferred`'s writes.
+    deferred_writes: u64,
+}
+
+/// Why a write cannot go now.
+#[derive(Clone, Copy, Debug)]
+struct Wait {
+    /// The earliest instant it might.
+    at: Instant,
+    /// The room the write needs: the writes the window may hold for its class.
+    limit: u64,
+    /// Clean-up held back for the sign-in cuts being asked for.
+    for_cuts: bool,
 }
 
 /// Paces one instance's Graph writes under the quota; share it (`Arc`) between every client
@@ -185,7 +213,10 @@ impl WritePacer {
                 paused_until: None,
                 cuts_waiting: 0,
                 last_cut: None,
-                deferred_until: None,
+                cut_asks: VecDeque::new(),
+                cut_asks_writes: 0,
+                deferred: BinaryHeap::new(),
+                deferred_writes: 0,
             }),
             notify: Notify::new(),
         }
@@ -210,6 +241,13 @@ impl WritePacer {
         max_wait: Duration,
     ) -> Result<WritePermit<'_>, Duration> {
         let writes = writes.max(1);
+        let deadline = Instant::now().checked_add(max_wait);
+        if class == WriteClass::SignInCut {
+            let mut st = self.lock();
+            let now = Instant::now();
+            st.cut_asks.push_back((now, writes));
+            st.cut_asks_writes += u64::from(writes);
+        }
         let mut waiting = false;
         let result = loop {
             let notified = self.notify.notified();
@@ -227,26 +265,19 @@ impl WritePacer {
                         }
                         break Ok(());
                     }
-                    Some(at) if at.saturating_duration_since(now) > max_wait => {
+                    Some(wait) if deadline.is_none_or(|d| wait.at > d) => {
                         if waiting && class == WriteClass::SignInCut {
                             st.cuts_waiting = st.cuts_waiting.saturating_sub(writes);
                         }
-                        // Come back one slot after the last deferred write, so deferred steps
-                        // return spread at the quota's rate rather than together.
-                        let back = st
-                            .deferred_until
-                            .map_or(at, |d| d.max(at))
-                            .checked_add(self.quota.interval() * writes)
-                            .unwrap_or(at);
-                        st.deferred_until = Some(back);
+                        let back = self.defer(&mut st, wait, writes, now);
                         break Err(back.saturating_duration_since(now));
                     }
-                    Some(at) => {
+                    Some(wait) => {
                         if !waiting && class == WriteClass::SignInCut {
                             st.cuts_waiting = st.cuts_waiting.saturating_add(writes);
                         }
                         waiting = true;
-                        at
+                        wait.at
                     }
                 }
             };
@@ -262,15 +293,24 @@ impl WritePacer {
         })
     }
 
+    /// Whether a clean-up write would now be held back for the sign-in cuts being asked for
+    /// (a burst), and if so after how long to come back: a step that has not started yet
+    /// goes back to its queue at once instead of reading what it would change and being held
+    /// at its first write. Its turn is kept in the line of writes sent away.
+    pub fn clean_up_held_for_cuts(&self) -> Option<Duration> {
+        let mut st = self.lock();
+        let now = Instant::now();
+        let wait = self.room(&mut st, WriteClass::CleanUp, 1, now)?;
+        if !wait.for_cuts {
+            return None;
+        }
+        let back = self.defer(&mut st, wait, 1, now);
+        Some(back.saturating_duration_since(now))
+    }
+
     /// `None` when `writes` writes of `class` may go now, else the earliest instant they
     /// might.
-    fn room(
-        &self,
-        st: &mut State,
-        class: WriteClass,
-        writes: u32,
-        now: Instant,
-    ) -> Option<Instant> {
+    fn room(&self, st: &mut State, class: WriteClass, writes: u32, now: Instant) -> Option<Wait> {
         let window = self.quota.window;
         while st
             .sent
@@ -278,6 +318,14 @@ impl WritePacer {
             .is_some_and(|t| now.saturating_duration_since(*t) >= window)
         {
             st.sent.pop_front();
+        }
+        let horizon = self.horizon();
+        while let Some(&(t, w)) = st.cut_asks.front() {
+            if now.saturating_duration_since(t) < horizon {
+                break;
+            }
+            st.cut_asks.pop_front();
+            st.cut_asks_writes = st.cut_asks_writes.saturating_sub(u64::from(w));
         }
         let capacity = u64::from(self.quota.writes.max(1));
         let cuts_recently = st
@@ -295,7 +343,11 @@ impl WritePacer {
         let used = st.sent.len() as u64 + u64::from(st.in_flight);
         let paused = st.paused_until.filter(|p| *p > now);
         let behind_cuts = class == WriteClass::CleanUp && st.cuts_waiting > 0;
-        if paused.is_none() && !behind_cuts && used + writes <= limit {
+        // Clean-up leaves the room the cuts being asked for now would need over a window.
+        let projected = self.projected(st.cut_asks_writes);
+        let ahead_of_cuts =
+            class == WriteClass::CleanUp && projected > 0 && used + writes + projected > capacity;
+        if paused.is_none() && !behind_cuts && !ahead_of_cuts && used + writes <= limit {
             return None;
         }
         // How many of the logged writes must leave the window first.
@@ -315,7 +367,75 @@ impl WritePacer {
             // Woken when the cuts are sent; this is only the latest it waits without news.
             at = at.max(now + self.quota.interval());
         }
-        Some(at)
+        if ahead_of_cuts {
+            at = at.max(self.cuts_slow_down(st, capacity.saturating_sub(used + writes), now));
+        }
+        Some(Wait {
+            at,
+            limit,
+            for_cuts: ahead_of_cuts,
+        })
+    }
+
+    /// Sends a write away and says when to come back: at its turn in the line of writes sent
+    /// away before it whose time has not come, reckoned from the writes the window holds — not
+    /// from a cursor that every deferral pushes further, which a step sent away again (its
+    /// second write, after its first went) would push past turns nobody takes.
+    fn defer(&self, st: &mut State, wait: Wait, writes: u32, now: Instant) -> Instant {
+        while let Some(Reverse((t, w))) = st.deferred.peek().copied() {
+            if t > now {
+                break;
+            }
+            st.deferred.pop();
+            st.deferred_writes = st.deferred_writes.saturating_sub(u64::from(w));
+        }
+        let place = st.deferred_writes + u64::from(writes);
+        let used = st.sent.len() as u64 + u64::from(st.in_flight);
+        // How many writes must leave the window before this one's turn.
+        let leave = (used + place).saturating_sub(wait.limit);
+        let turn = match usize::try_from(leave) {
+            Ok(0) => now,
+            Ok(n) if n <= st.sent.len() => st.sent[n - 1] + self.quota.window,
+            // Beyond the writes logged: at the quota's rate, a window per `limit` writes.
+            _ => {
+                now + self
+                    .quota
+                    .window
+                    .mul_f64(leave as f64 / wait.limit.max(1) as f64)
+            }
+        };
+        let back = wait.at.max(turn);
+        st.deferred.push(Reverse((back, writes)));
+        st.deferred_writes += u64::from(writes);
+        back
+    }
+
+    /// The horizon over which cut asks are counted: [`CUT_RATE_HORIZON`], or the window if
+    /// that is shorter.
+    fn horizon(&self) -> Duration {
+        CUT_RATE_HORIZON
+            .min(self.quota.window)
+            .max(Duration::from_millis(1))
+    }
+
+    /// The cut writes a window would see at the rate of `asked` per horizon.
+    fn projected(&self, asked: u64) -> u64 {
+        let (window, horizon) = (self.quota.window.as_nanos(), self.horizon().as_nanos());
+        let projected = (u128::from(asked) * window).div_ceil(horizon);
+        u64::try_from(projected).unwrap_or(u64::MAX)
+    }
+
+    /// When the cut asks of the horizon will have thinned out (if no more come) so that their
+    /// projection fits in `free` writes.
+    fn cuts_slow_down(&self, st: &State, free: u64, now: Instant) -> Instant {
+        let mut left = st.cut_asks_writes;
+        for &(t, w) in &st.cut_asks {
+            left = left.saturating_sub(u64::from(w));
+            if self.projected(left) <= free {
+                return t + self.horizon();
+            }
+        }
+        now + self.horizon()
     }
 
     /// Graph answered `429` with `Retry-After`: every write of the instance waits it out.

@@ -145,31 +145,45 @@ async fn a_waiting_cut_goes_before_clean_up_that_waited_longer() {
     assert_eq!(order.len(), 3);
 }
 
+/// A cut write asked for with half a second to wait, which must be handed back.
+async fn away(pacer: &WritePacer) -> Duration {
+    pacer
+        .acquire(WriteClass::SignInCut, 1, Duration::from_millis(500))
+        .await
+        .err()
+        .expect("further than half a second: handed back")
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_write_further_away_than_the_caller_waits_is_not_sent_and_deferred_ones_are_spread() {
     let pacer = WritePacer::new(quota(10, 10));
-    for _ in 0..10 {
+    // One write a second fills the window by the ninth second.
+    for i in 0..10 {
+        if i > 0 {
+            tokio::time::advance(Duration::from_secs(1)).await;
+        }
         pacer
             .acquire(WriteClass::SignInCut, 1, LONG)
             .await
             .expect("room")
             .sent();
     }
-    let first = pacer
-        .acquire(WriteClass::SignInCut, 1, Duration::from_secs(1))
+    // Each comes back when its slot frees, the first when the oldest write leaves the
+    // window, the next a slot later.
+    assert_eq!(away(&pacer).await, Duration::from_secs(1));
+    assert_eq!(away(&pacer).await, Duration::from_secs(2));
+    assert_eq!(away(&pacer).await, Duration::from_secs(3));
+    // The first returns, finds its slot taken by a write that did not wait, and is sent away
+    // again: it goes behind the two still away, not behind every turn ever handed out.
+    tokio::time::advance(Duration::from_secs(1)).await;
+    pacer
+        .acquire(WriteClass::SignInCut, 1, LONG)
         .await
-        .err()
-        .expect("ten seconds away: handed back");
-    let second = pacer
-        .acquire(WriteClass::SignInCut, 1, Duration::from_secs(1))
-        .await
-        .err()
-        .expect("handed back");
-    // The first comes back one slot (1 s) after the window frees, the next one slot later.
-    assert_eq!(first, Duration::from_secs(11));
-    assert_eq!(second, Duration::from_secs(12));
-    // Nothing was taken: the window still holds ten writes, freed after ten seconds.
-    tokio::time::advance(Duration::from_secs(10)).await;
+        .expect("the oldest write left the window")
+        .sent();
+    assert_eq!(away(&pacer).await, Duration::from_secs(3));
+    // Nothing was taken by the writes sent away: the window frees as its writes age.
+    tokio::time::advance(Duration::from_secs(1)).await;
     pacer
         .acquire(WriteClass::SignInCut, 1, Duration::ZERO)
         .await
@@ -238,4 +252,107 @@ async fn an_unbounded_quota_never_holds_a_write() {
             .expect("room")
             .sent();
     }
+}
+
+/// Asks for and sends `n` cuts of two writes each (block sign-in, revoke sessions), `gap`
+/// apart.
+async fn cuts(pacer: &WritePacer, n: usize, gap: Duration) {
+    for _ in 0..n {
+        for _ in 0..2 {
+            pacer
+                .acquire(WriteClass::SignInCut, 1, LONG)
+                .await
+                .expect("room for the cut")
+                .sent();
+        }
+        tokio::time::advance(gap).await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_of_cuts_stops_clean_up_until_it_has_passed() {
+    let pacer = WritePacer::new(WriteQuota::GRAPH);
+    let start = Instant::now();
+    // A layoff's intake: 30 leavers a second for five seconds, 300 cut writes of 3,000.
+    cuts(&pacer, 150, Duration::from_millis(33)).await;
+    let refused = pacer
+        .acquire(WriteClass::CleanUp, 1, Duration::from_secs(5))
+        .await
+        .err()
+        .expect("the window has room, but not for the cuts still coming at this rate");
+    // Handed back until the burst's asks have left the horizon, not a whole window.
+    assert!(
+        refused <= CUT_RATE_HORIZON + Duration::from_secs(1),
+        "{refused:?}"
+    );
+    // A clean-up step that has not started is told so before it reads anything.
+    let held = pacer
+        .clean_up_held_for_cuts()
+        .expect("held for the burst's cuts");
+    assert!(
+        held <= CUT_RATE_HORIZON + Duration::from_secs(1),
+        "{held:?}"
+    );
+    // The burst goes on: every later leaver's cut still finds room at once.
+    cuts(&pacer, 850, Duration::from_millis(33)).await;
+    let cut_done = Instant::now();
+    assert!(cut_done - start < Duration::from_secs(40));
+    // Once no cut has been asked for over the horizon, clean-up takes what the cuts left,
+    // less the reserve.
+    tokio::time::advance(CUT_RATE_HORIZON).await;
+    let free = 3_000 - 2_000 - 300;
+    for _ in 0..free {
+        pacer
+            .acquire(WriteClass::CleanUp, 1, Duration::ZERO)
+            .await
+            .expect("room after the burst")
+            .sent();
+    }
+    assert!(
+        pacer
+            .acquire(WriteClass::CleanUp, 1, Duration::ZERO)
+            .await
+            .is_err(),
+        "the reserve stays free while cuts were asked for in the window"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_leaver_a_second_leaves_clean_up_the_window_less_the_reserve() {
+    let pacer = WritePacer::new(WriteQuota::GRAPH);
+    // Two cut writes a second: 20 over the horizon, 300 over a window, the reserve itself.
+    cuts(&pacer, 10, Duration::from_secs(1)).await;
+    assert_eq!(pacer.clean_up_held_for_cuts(), None, "not a burst");
+    let cut_writes = 20;
+    for _ in 0..(3_000 - 300 - cut_writes) {
+        pacer
+            .acquire(WriteClass::CleanUp, 1, Duration::ZERO)
+            .await
+            .expect("clean-up keeps its share")
+            .sent();
+    }
+    assert!(
+        pacer
+            .acquire(WriteClass::CleanUp, 1, Duration::ZERO)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_write_waits_no_longer_than_the_caller_allows_in_all() {
+    let pacer = Arc::new(WritePacer::new(WriteQuota::GRAPH));
+    cuts(&pacer, 100, Duration::from_millis(10)).await;
+    // Cuts keep coming while the clean-up write waits: each recheck finds it held again.
+    let feeder = {
+        let pacer = pacer.clone();
+        tokio::spawn(async move { cuts(&pacer, 400, Duration::from_millis(50)).await })
+    };
+    let asked = Instant::now();
+    let held = pacer
+        .acquire(WriteClass::CleanUp, 1, Duration::from_secs(5))
+        .await;
+    assert!(held.is_err(), "still held when its five seconds were up");
+    assert!(Instant::now() - asked <= Duration::from_secs(5));
+    feeder.await.expect("feeder");
 }

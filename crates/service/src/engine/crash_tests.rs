@@ -19,7 +19,7 @@ use super::tests::{Harness, facts, harness, harness_with};
 use super::*;
 use crate::steps::{ActionEvidence, StepAction, StepContext, StepFailure, StepReport};
 
-fn message(case_id: &offboard_core::ids::CaseId, step: StepKind) -> StepMessage {
+pub(super) fn message(case_id: &offboard_core::ids::CaseId, step: StepKind) -> StepMessage {
     StepMessage {
         case_id: case_id.clone(),
         step,
@@ -29,7 +29,7 @@ fn message(case_id: &offboard_core::ids::CaseId, step: StepKind) -> StepMessage 
 
 /// Every message of every step queue taken and deleted unprocessed: what a handler that
 /// died between storing the case and enqueueing leaves (the messages never existed).
-async fn lose_messages(db: &Embedded) -> usize {
+pub(super) async fn lose_messages(db: &Embedded) -> usize {
     let mut lost = 0;
     for k in StepKind::ALL {
         for m in db
@@ -81,6 +81,52 @@ async fn a_redelivered_message_of_a_finished_step_resends_its_lost_successors() 
     }
     h.drain().await;
     assert_eq!(h.case(&case).await.status, CaseStatus::Completed);
+}
+
+#[tokio::test]
+async fn a_redelivered_finished_step_does_not_copy_a_successor_that_has_its_own_message() {
+    let h = harness(
+        vec![(
+            StepKind::RevokeSessions,
+            vec![Err(StepFailure::Throttled {
+                retry_after: Duration::from_secs(3600),
+                detail: "429".into(),
+            })],
+        )],
+        facts(),
+    )
+    .await;
+    let case = h.open_case("79").await;
+    h.engine.plan(&case.id).await.unwrap();
+    lose_messages(&h.db).await;
+    h.engine
+        .run_step(&message(&case.id, StepKind::BlockSignIn))
+        .await
+        .unwrap();
+    lose_messages(&h.db).await;
+    // The successor runs, is throttled, and goes back to its queue for an hour.
+    let deferred = h
+        .engine
+        .run_step(&message(&case.id, StepKind::RevokeSessions))
+        .await
+        .unwrap();
+    assert!(matches!(deferred, Handled::Deferred(_)), "{deferred:?}");
+    let queue = StepKind::RevokeSessions.queue();
+    assert_eq!(h.db.approximate_len(&queue).await.unwrap(), 1);
+
+    // The finished predecessor's message comes again: the never-claimed successors are
+    // re-sent, the deferred one is not copied.
+    let again = h
+        .engine
+        .run_step(&message(&case.id, StepKind::BlockSignIn))
+        .await
+        .unwrap();
+    assert!(matches!(again, Handled::Skipped(_)), "{again:?}");
+    assert_eq!(
+        h.db.approximate_len(&queue).await.unwrap(),
+        1,
+        "one message for the deferred step, its own"
+    );
 }
 
 /// Stores `holder` as the holder of `kind`'s lease, taken at `at`.

@@ -100,9 +100,13 @@ impl Engine {
 
     /// A message for a step that is already terminal: its conclusion may have stored the
     /// case and then died before enqueueing what became ready (the host redelivers the
-    /// message because the invocation failed). Every successor still queued without a live
-    /// lease is sent again — a duplicate is harmless, since a claim skips a terminal or
-    /// leased step — so the case goes on now instead of after the stuck-step sweep.
+    /// message because the invocation failed). Every successor still queued, never claimed
+    /// and without a live lease is sent again — a duplicate is harmless, since a claim skips a
+    /// terminal or leased step — so the case goes on now instead of after the stuck-step
+    /// sweep. A successor that was claimed has its own message: its invocation re-enqueued it
+    /// (deferred by throttling, say) or the host redelivers it. Sending it again would only
+    /// add a copy, and each copy of a terminal step re-sends in turn: under a throttled
+    /// layoff that compounded to 14 extra deliveries of one step per leaver.
     pub(super) async fn resend_successors(
         &self,
         msg: &StepMessage,
@@ -116,7 +120,11 @@ impl Engine {
         let waiting: Vec<StepKind> = plan
             .steps
             .iter()
-            .filter(|s| s.status == StepStatus::Queued && s.lease_until.is_none_or(|l| l <= now))
+            .filter(|s| {
+                s.status == StepStatus::Queued
+                    && s.attempts == 0
+                    && s.lease_until.is_none_or(|l| l <= now)
+            })
             .filter(|s| {
                 s.depends_on.contains(&msg.step) || (s.kind == StepKind::Seal && plan.is_finished())
             })

@@ -61,6 +61,8 @@ pub use outcome::{EngineError, Handled, SlaReport};
 pub use sign_in_cut::{SignInCutOutcome, cut_kinds, is_cut_kind};
 
 #[cfg(test)]
+mod burst_tests;
+#[cfg(test)]
 mod crash_tests;
 #[cfg(test)]
 mod tests;
@@ -117,6 +119,9 @@ pub struct Engine {
     remediations: Arc<dyn RemediationStore>,
     /// The connector file's systems: each is planned as a step of its own.
     connectors: Arc<Vec<crate::settings::ConnectorConfig>>,
+    /// The instance's Graph write pacer, when it has one: a clean-up step asks it before it
+    /// starts whether a burst's sign-in cuts come first.
+    write_pacer: Option<Arc<offboard_graph::WritePacer>>,
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -154,6 +159,7 @@ impl Engine {
             notifier,
             remediations,
             connectors: Arc::new(Vec::new()),
+            write_pacer: None,
         }
     }
 
@@ -161,6 +167,14 @@ impl Engine {
     /// their actions are in the step registry ([`crate::steps::with_connector_steps`]).
     pub fn with_connectors(mut self, connectors: Vec<crate::settings::ConnectorConfig>) -> Self {
         self.connectors = Arc::new(connectors);
+        self
+    }
+
+    /// The engine whose clean-up steps first ask `pacer` (the instance's Graph write pacer)
+    /// whether a burst's sign-in cuts come first, and if so go back to their queue before
+    /// they read anything.
+    pub fn with_write_pacer(mut self, pacer: Arc<offboard_graph::WritePacer>) -> Self {
+        self.write_pacer = Some(pacer);
         self
     }
 

@@ -15,6 +15,7 @@ use offboard_core::plan::{StepKind, StepStatus};
 use super::journal::StepJournal;
 use super::kill_switch::AfterCut;
 use super::outcome::{EngineError, Handled};
+use super::sign_in_cut::is_cut_kind;
 use super::{
     DEAD_HOLDER_GRACE, Engine, MAX_TRANSIENT_ATTEMPTS, STEP_LEASE, backoff, holder, leaver_name,
 };
@@ -59,6 +60,15 @@ impl Engine {
     /// Claims the step with its lease, runs it within [`STEP_DEADLINE`] and decides what
     /// its failure means: wait as the service said, back off, or give up.
     pub(super) async fn run_claimed(&self, msg: &StepMessage) -> Result<Handled, EngineError> {
+        // 0. In a burst, every leaver's sign-in cut comes before anyone's clean-up.
+        if let Some(delay) = self.held_for_cuts(msg.step) {
+            self.enqueue_step(msg, delay).await?;
+            return Ok(Handled::Deferred(format!(
+                "{} waits for the sign-in cuts of a burst of leavers; again in {} s",
+                msg.step,
+                delay.as_secs()
+            )));
+        }
         // 1. Claim the step.
         let (case, since, claim, lease_until) = match self.claim(msg).await? {
             Claim::Claimed {
@@ -150,6 +160,22 @@ impl Engine {
                 self.conclude(msg, report).await
             }
         }
+    }
+
+    /// How long a Microsoft 365 clean-up step of `kind` waits before it starts, when the
+    /// instance's write pacer holds clean-up back for a burst's sign-in cuts. Cut steps, the
+    /// seal, and steps that do not write to Graph through the pacer (AD, other systems,
+    /// restores) never wait here.
+    fn held_for_cuts(&self, kind: StepKind) -> Option<Duration> {
+        let paced_clean_up = !is_cut_kind(kind)
+            && kind != StepKind::Seal
+            && !kind.is_on_prem()
+            && kind.connector().is_none()
+            && kind.restore().is_none();
+        if !paced_clean_up {
+            return None;
+        }
+        self.write_pacer.as_ref()?.clean_up_held_for_cuts()
     }
 
     /// Takes the step's lease, unless it is done, not ready or leased by another
