@@ -332,6 +332,11 @@ pub struct Step {
     /// For a [`StepStatus::Scheduled`] follow-up: when it falls due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<DateTime<Utc>>,
+    /// A step sent back to its queue for later (throttled, or paced to the write quota):
+    /// when its own message comes back. The stuck-step sweep counts from then, not from when
+    /// the step was first queued, so a step a long throttle keeps waiting is not sent twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comes_back_at: Option<DateTime<Utc>>,
 }
 
 /// The invocation holding a step's lease, and the process it runs in: enough for another
@@ -370,6 +375,7 @@ impl Step {
             lease_until: None,
             lease_holder: None,
             not_before: None,
+            comes_back_at: None,
         }
     }
 }

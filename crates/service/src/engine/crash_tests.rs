@@ -129,6 +129,49 @@ async fn a_redelivered_finished_step_does_not_copy_a_successor_that_has_its_own_
     );
 }
 
+#[tokio::test]
+async fn the_stuck_step_sweep_counts_a_throttled_step_from_when_its_message_comes_back() {
+    let h = harness(
+        vec![(
+            StepKind::RevokeSessions,
+            vec![Err(StepFailure::Throttled {
+                retry_after: Duration::from_secs(30 * 60),
+                detail: "429".into(),
+            })],
+        )],
+        facts(),
+    )
+    .await;
+    let case = h.open_case("81").await;
+    h.engine.plan(&case.id).await.unwrap();
+    lose_messages(&h.db).await;
+    h.engine
+        .run_step(&message(&case.id, StepKind::BlockSignIn))
+        .await
+        .unwrap();
+    lose_messages(&h.db).await;
+    h.engine
+        .run_step(&message(&case.id, StepKind::RevokeSessions))
+        .await
+        .unwrap();
+    let queue = StepKind::RevokeSessions.queue();
+    assert_eq!(h.db.approximate_len(&queue).await.unwrap(), 1);
+    let start = h.clock.now();
+
+    // Queued a quarter of an hour ago, but its own message is due in another quarter.
+    h.clock.set(start + chrono::Duration::minutes(15));
+    h.engine.resume_stuck().await.unwrap();
+    assert_eq!(
+        h.db.approximate_len(&queue).await.unwrap(),
+        1,
+        "not sent twice while its message is away"
+    );
+    // Ten minutes after its message was due and still not run: lost, sent again.
+    h.clock.set(start + chrono::Duration::minutes(41));
+    h.engine.resume_stuck().await.unwrap();
+    assert_eq!(h.db.approximate_len(&queue).await.unwrap(), 2);
+}
+
 /// Stores `holder` as the holder of `kind`'s lease, taken at `at`.
 async fn hold(h: &Harness, case: &Case, kind: StepKind, holder: LeaseHolder, at: DateTime<Utc>) {
     let stored = CaseStore::get(&*h.db, &case.id).await.unwrap().unwrap();

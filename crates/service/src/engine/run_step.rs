@@ -126,7 +126,7 @@ impl Engine {
                 retry_after,
                 detail,
             }) => {
-                self.release(msg).await?;
+                self.release_until(msg, retry_after).await?;
                 self.enqueue_step(msg, retry_after).await?;
                 Ok(Handled::Deferred(format!(
                     "throttled ({detail}); again in {}s",
@@ -253,10 +253,27 @@ impl Engine {
 
     /// Gives the lease back (the step will run again from a new message).
     pub(super) async fn release(&self, msg: &StepMessage) -> Result<(), EngineError> {
-        self.update_case(&msg.case_id, |case, _| {
+        self.give_back(msg, None).await
+    }
+
+    /// Gives the lease back for a step whose new message comes back after `delay`
+    /// (`Step::comes_back_at`, which keeps the stuck-step sweep from sending it twice).
+    async fn release_until(&self, msg: &StepMessage, delay: Duration) -> Result<(), EngineError> {
+        self.give_back(msg, Some(delay)).await
+    }
+
+    async fn give_back(
+        &self,
+        msg: &StepMessage,
+        delay: Option<Duration>,
+    ) -> Result<(), EngineError> {
+        self.update_case(&msg.case_id, |case, now| {
             if let Some(s) = case.plan.as_mut().and_then(|p| p.step_mut(msg.step)) {
                 s.lease_until = None;
                 s.lease_holder = None;
+                s.comes_back_at = delay
+                    .and_then(|d| chrono::Duration::from_std(d).ok())
+                    .map(|d| now + d);
             }
             Ok(true)
         })

@@ -123,7 +123,9 @@ impl Engine {
     }
 
     /// Re-sends steps that have been queued too long without a live lease (their message
-    /// was lost, e.g. the handler died between storing the case and enqueuing).
+    /// was lost, e.g. the handler died between storing the case and enqueuing): ten minutes
+    /// after they were queued, or after their own message was due back when a throttle sent
+    /// them away for longer.
     pub async fn resume_stuck(&self) -> Result<u32, EngineError> {
         let now = self.clock.now();
         let mut resent = 0;
@@ -141,9 +143,11 @@ impl Engine {
             for case in page.items {
                 let Some(plan) = &case.plan else { continue };
                 for s in &plan.steps {
+                    // Counted from its own message's return, for a step sent back for later.
+                    let waiting_since = s.started_at.max(s.comes_back_at);
                     let stale = s.status == StepStatus::Queued
                         && s.lease_until.is_none_or(|l| l < now)
-                        && s.started_at.is_some_and(|t| now - t > STUCK_AFTER);
+                        && waiting_since.is_some_and(|t| now - t > STUCK_AFTER);
                     let seal_ready = s.kind == StepKind::Seal
                         && s.status == StepStatus::Queued
                         && plan.is_finished();
