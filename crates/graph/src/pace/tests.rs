@@ -269,6 +269,24 @@ async fn cuts(pacer: &WritePacer, n: usize, gap: Duration) {
     }
 }
 
+/// Takes `n` clean-up writes at once, then finds no room for one more.
+async fn clean_up_gets_exactly(pacer: &WritePacer, n: usize) {
+    for _ in 0..n {
+        pacer
+            .acquire(WriteClass::CleanUp, 1, Duration::ZERO)
+            .await
+            .expect("room for clean-up")
+            .sent();
+    }
+    assert!(
+        pacer
+            .acquire(WriteClass::CleanUp, 1, Duration::ZERO)
+            .await
+            .is_err(),
+        "no room for clean-up beyond {n} writes"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_burst_of_cuts_stops_clean_up_until_it_has_passed() {
     let pacer = WritePacer::new(WriteQuota::GRAPH);
@@ -300,21 +318,8 @@ async fn a_burst_of_cuts_stops_clean_up_until_it_has_passed() {
     // Once no cut has been asked for over the horizon, clean-up takes what the cuts left,
     // less the reserve.
     tokio::time::advance(CUT_RATE_HORIZON).await;
-    let free = 3_000 - 2_000 - 300;
-    for _ in 0..free {
-        pacer
-            .acquire(WriteClass::CleanUp, 1, Duration::ZERO)
-            .await
-            .expect("room after the burst")
-            .sent();
-    }
-    assert!(
-        pacer
-            .acquire(WriteClass::CleanUp, 1, Duration::ZERO)
-            .await
-            .is_err(),
-        "the reserve stays free while cuts were asked for in the window"
-    );
+    // The reserve stays free while cuts were asked for in the window.
+    clean_up_gets_exactly(&pacer, 3_000 - 2_000 - 300).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -324,19 +329,7 @@ async fn one_leaver_a_second_leaves_clean_up_the_window_less_the_reserve() {
     cuts(&pacer, 10, Duration::from_secs(1)).await;
     assert_eq!(pacer.clean_up_held_for_cuts(), None, "not a burst");
     let cut_writes = 20;
-    for _ in 0..(3_000 - 300 - cut_writes) {
-        pacer
-            .acquire(WriteClass::CleanUp, 1, Duration::ZERO)
-            .await
-            .expect("clean-up keeps its share")
-            .sent();
-    }
-    assert!(
-        pacer
-            .acquire(WriteClass::CleanUp, 1, Duration::ZERO)
-            .await
-            .is_err()
-    );
+    clean_up_gets_exactly(&pacer, 3_000 - 300 - cut_writes).await;
 }
 
 #[tokio::test(start_paused = true)]

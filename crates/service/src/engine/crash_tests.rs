@@ -83,20 +83,21 @@ async fn a_redelivered_message_of_a_finished_step_resends_its_lost_successors() 
     assert_eq!(h.case(&case).await.status, CaseStatus::Completed);
 }
 
-#[tokio::test]
-async fn a_redelivered_finished_step_does_not_copy_a_successor_that_has_its_own_message() {
+/// A case whose `block-sign-in` has run and whose `revoke-sessions` ran, was throttled for
+/// `delay` and is back in its queue (its one message); every other message is gone.
+async fn revoke_throttled_for(delay: Duration, employee_id: &str) -> (Harness, Case) {
     let h = harness(
         vec![(
             StepKind::RevokeSessions,
             vec![Err(StepFailure::Throttled {
-                retry_after: Duration::from_secs(3600),
+                retry_after: delay,
                 detail: "429".into(),
             })],
         )],
         facts(),
     )
     .await;
-    let case = h.open_case("79").await;
+    let case = h.open_case(employee_id).await;
     h.engine.plan(&case.id).await.unwrap();
     lose_messages(&h.db).await;
     h.engine
@@ -104,7 +105,6 @@ async fn a_redelivered_finished_step_does_not_copy_a_successor_that_has_its_own_
         .await
         .unwrap();
     lose_messages(&h.db).await;
-    // The successor runs, is throttled, and goes back to its queue for an hour.
     let deferred = h
         .engine
         .run_step(&message(&case.id, StepKind::RevokeSessions))
@@ -113,6 +113,14 @@ async fn a_redelivered_finished_step_does_not_copy_a_successor_that_has_its_own_
     assert!(matches!(deferred, Handled::Deferred(_)), "{deferred:?}");
     let queue = StepKind::RevokeSessions.queue();
     assert_eq!(h.db.approximate_len(&queue).await.unwrap(), 1);
+    (h, case)
+}
+
+#[tokio::test]
+async fn a_redelivered_finished_step_does_not_copy_a_successor_that_has_its_own_message() {
+    // The successor runs, is throttled, and goes back to its queue for an hour.
+    let (h, case) = revoke_throttled_for(Duration::from_secs(3600), "79").await;
+    let queue = StepKind::RevokeSessions.queue();
 
     // The finished predecessor's message comes again: the never-claimed successors are
     // re-sent, the deferred one is not copied.
@@ -131,31 +139,8 @@ async fn a_redelivered_finished_step_does_not_copy_a_successor_that_has_its_own_
 
 #[tokio::test]
 async fn the_stuck_step_sweep_counts_a_throttled_step_from_when_its_message_comes_back() {
-    let h = harness(
-        vec![(
-            StepKind::RevokeSessions,
-            vec![Err(StepFailure::Throttled {
-                retry_after: Duration::from_secs(30 * 60),
-                detail: "429".into(),
-            })],
-        )],
-        facts(),
-    )
-    .await;
-    let case = h.open_case("81").await;
-    h.engine.plan(&case.id).await.unwrap();
-    lose_messages(&h.db).await;
-    h.engine
-        .run_step(&message(&case.id, StepKind::BlockSignIn))
-        .await
-        .unwrap();
-    lose_messages(&h.db).await;
-    h.engine
-        .run_step(&message(&case.id, StepKind::RevokeSessions))
-        .await
-        .unwrap();
+    let (h, _) = revoke_throttled_for(Duration::from_secs(30 * 60), "81").await;
     let queue = StepKind::RevokeSessions.queue();
-    assert_eq!(h.db.approximate_len(&queue).await.unwrap(), 1);
     let start = h.clock.now();
 
     // Queued a quarter of an hour ago, but its own message is due in another quarter.
