@@ -350,16 +350,11 @@ impl WritePacer {
         if paused.is_none() && !behind_cuts && !ahead_of_cuts && used + writes <= limit {
             return None;
         }
-        // How many of the logged writes must leave the window first.
-        let excess = usize::try_from((used + writes).saturating_sub(limit)).unwrap_or(usize::MAX);
-        let mut at = if excess == 0 {
-            now
-        } else if excess <= st.sent.len() {
-            st.sent[excess - 1] + window
-        } else {
-            // Writes in flight will be logged when answered, a window before they expire.
-            now + window
-        };
+        // How many of the logged writes must leave the window first. Writes in flight will be
+        // logged when answered, a window before they expire.
+        let mut at = self
+            .left_by(st, (used + writes).saturating_sub(limit), now)
+            .unwrap_or(now + window);
         if let Some(p) = paused {
             at = at.max(p);
         }
@@ -391,23 +386,29 @@ impl WritePacer {
         }
         let place = st.deferred_writes + u64::from(writes);
         let used = st.sent.len() as u64 + u64::from(st.in_flight);
-        // How many writes must leave the window before this one's turn.
+        // How many writes must leave the window before this one's turn; beyond the writes
+        // logged, at the quota's rate, a window per `limit` writes.
         let leave = (used + place).saturating_sub(wait.limit);
-        let turn = match usize::try_from(leave) {
-            Ok(0) => now,
-            Ok(n) if n <= st.sent.len() => st.sent[n - 1] + self.quota.window,
-            // Beyond the writes logged: at the quota's rate, a window per `limit` writes.
-            _ => {
-                now + self
-                    .quota
-                    .window
-                    .mul_f64(leave as f64 / wait.limit.max(1) as f64)
-            }
-        };
+        let turn = self.left_by(st, leave, now).unwrap_or_else(|| {
+            now + self
+                .quota
+                .window
+                .mul_f64(leave as f64 / wait.limit.max(1) as f64)
+        });
         let back = wait.at.max(turn);
         st.deferred.push(Reverse((back, writes)));
         st.deferred_writes += u64::from(writes);
         back
+    }
+
+    /// When the oldest `n` writes of the window's log will have left it: now for none, `None`
+    /// when the log holds fewer.
+    fn left_by(&self, st: &State, n: u64, now: Instant) -> Option<Instant> {
+        match usize::try_from(n) {
+            Ok(0) => Some(now),
+            Ok(n) if n <= st.sent.len() => Some(st.sent[n - 1] + self.quota.window),
+            _ => None,
+        }
     }
 
     /// The horizon over which cut asks are counted: [`CUT_RATE_HORIZON`], or the window if

@@ -126,7 +126,7 @@ impl Engine {
                 retry_after,
                 detail,
             }) => {
-                self.release_until(msg, retry_after).await?;
+                self.give_back(msg, Some(retry_after)).await?;
                 self.enqueue_step(msg, retry_after).await?;
                 Ok(Handled::Deferred(format!(
                     "throttled ({detail}); again in {}s",
@@ -256,12 +256,8 @@ impl Engine {
         self.give_back(msg, None).await
     }
 
-    /// Gives the lease back for a step whose new message comes back after `delay`
+    /// Gives the lease back; with `delay`, the step's new message comes back after it
     /// (`Step::comes_back_at`, which keeps the stuck-step sweep from sending it twice).
-    async fn release_until(&self, msg: &StepMessage, delay: Duration) -> Result<(), EngineError> {
-        self.give_back(msg, Some(delay)).await
-    }
-
     async fn give_back(
         &self,
         msg: &StepMessage,
