@@ -6,15 +6,20 @@
 use async_trait::async_trait;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use offboard_core::evidence::{EvidenceRecord, LedgerEntry, Seal, WormStatus};
 use offboard_core::ids::CaseId;
 use offboard_core::ports::{EvidenceStore, EvidenceStoreError, StoredRecord};
 
+use crate::flush::{GroupCommit, flush_file_system};
+
 /// Write-once evidence files under a directory.
 #[derive(Debug, Clone)]
 pub struct FileEvidenceStore {
     root: PathBuf,
+    /// Makes written files durable, one flush for the writers of a moment.
+    flusher: Arc<GroupCommit>,
 }
 
 fn io_err(what: &str, e: std::io::Error) -> EvidenceStoreError {
@@ -30,8 +35,12 @@ impl FileEvidenceStore {
             .map_err(|e| io_err("creating the evidence directory", e))?;
         crate::private::create_dir(&root.join("ledger"))
             .map_err(|e| io_err("creating the ledger directory", e))?;
+        let flusher = flush_file_system(root)
+            .and_then(GroupCommit::start)
+            .map_err(|e| io_err("starting the evidence flusher", e))?;
         Ok(Self {
             root: root.to_owned(),
+            flusher: Arc::new(flusher),
         })
     }
 
@@ -66,12 +75,36 @@ impl FileEvidenceStore {
         self.root.join("ledger").join(format!("{seq:012}.json"))
     }
 
+    /// Writes `bytes` to `path` once and for all: linked there, read back, then made durable
+    /// with the other writes of the moment (see [`crate::flush`]).
+    async fn write_once(
+        &self,
+        path: PathBuf,
+        bytes: Vec<u8>,
+        what: String,
+    ) -> Result<(), EvidenceStoreError> {
+        let file = path.clone();
+        let linked = tokio::task::spawn_blocking(move || {
+            Self::link_new(&file, &bytes, &what).map(|()| what)
+        })
+        .await
+        .map_err(|e| EvidenceStoreError::Permanent {
+            detail: e.to_string(),
+        })?;
+        let what = linked?;
+        self.flusher
+            .durable(path)
+            .await
+            .map_err(|detail| EvidenceStoreError::NotConfirmed { what, detail })
+    }
+
     /// Writes `bytes` to `path` only if nothing is there, atomically: a reader sees the whole
     /// file or none (the bytes go to a hidden temporary file in the same directory, which is
-    /// synced, made read-only for its owner alone (0400) and then hard-linked to `path` — `link` fails if `path` exists,
-    /// so two writers cannot both succeed). A crash can leave a hidden temporary file behind,
-    /// which every reader ignores.
-    fn write_once(path: &Path, bytes: &[u8], what: &str) -> Result<(), EvidenceStoreError> {
+    /// made read-only for its owner alone (0400) and then hard-linked to `path` — `link` fails
+    /// if `path` exists, so two writers cannot both succeed), and reads it back. Not yet
+    /// durable: the caller waits for the flusher. A crash can leave a hidden temporary file
+    /// behind, which every reader ignores.
+    fn link_new(path: &Path, bytes: &[u8], what: &str) -> Result<(), EvidenceStoreError> {
         let dir = path.parent().ok_or_else(|| EvidenceStoreError::Permanent {
             detail: format!("{} has no directory", path.display()),
         })?;
@@ -89,7 +122,6 @@ impl FileEvidenceStore {
         let written = (|| {
             let mut f = crate::private::create_new(&tmp)?;
             f.write_all(bytes)?;
-            f.sync_all()?;
             crate::private::seal_evidence_file(&f, &tmp)
         })();
         let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
@@ -174,33 +206,21 @@ impl EvidenceStore for FileEvidenceStore {
         let path = self.record_path(period, &record.case_id, record.seq);
         let bytes = encode(record)?;
         let what = format!("record {} of case {}", record.seq, record.case_id);
-        tokio::task::spawn_blocking(move || Self::write_once(&path, &bytes, &what))
-            .await
-            .map_err(|e| EvidenceStoreError::Permanent {
-                detail: e.to_string(),
-            })?
+        self.write_once(path, bytes, what).await
     }
 
     async fn put_seal(&self, period: &str, seal: &Seal) -> Result<(), EvidenceStoreError> {
         let path = self.seal_generation_path(period, &seal.case_id, seal.generation);
         let bytes = encode(seal)?;
         let what = format!("seal {} of case {}", seal.generation, seal.case_id);
-        tokio::task::spawn_blocking(move || Self::write_once(&path, &bytes, &what))
-            .await
-            .map_err(|e| EvidenceStoreError::Permanent {
-                detail: e.to_string(),
-            })?
+        self.write_once(path, bytes, what).await
     }
 
     async fn put_ledger_entry(&self, entry: &LedgerEntry) -> Result<(), EvidenceStoreError> {
         let path = self.ledger_path(entry.seq);
         let bytes = encode(entry)?;
         let what = format!("ledger entry {}", entry.seq);
-        tokio::task::spawn_blocking(move || Self::write_once(&path, &bytes, &what))
-            .await
-            .map_err(|e| EvidenceStoreError::Permanent {
-                detail: e.to_string(),
-            })?
+        self.write_once(path, bytes, what).await
     }
 
     async fn records(
@@ -309,7 +329,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cases/2026-11/c-1/records/000000.json");
-        FileEvidenceStore::write_once(&path, b"{}", "record").unwrap();
+        FileEvidenceStore::link_new(&path, b"{}", "record").unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&path), 0o400);
         assert_eq!(mode(path.parent().unwrap()), 0o700);
@@ -329,7 +349,7 @@ mod tests {
             std::thread::spawn(move || {
                 for i in 0..200 {
                     let path = records.join(format!("{i:06}.json"));
-                    FileEvidenceStore::write_once(&path, &big, "record").unwrap();
+                    FileEvidenceStore::link_new(&path, &big, "record").unwrap();
                 }
             })
         };
@@ -369,10 +389,7 @@ mod tests {
                 .map(|bytes| {
                     let path = path.clone();
                     std::thread::spawn(move || {
-                        (
-                            FileEvidenceStore::write_once(&path, &bytes, "record"),
-                            bytes,
-                        )
+                        (FileEvidenceStore::link_new(&path, &bytes, "record"), bytes)
                     })
                 })
                 .collect();

@@ -11,6 +11,7 @@ mod claims;
 mod db;
 mod evidence;
 mod findings;
+mod flush;
 mod follow_ups;
 mod index;
 mod private;
