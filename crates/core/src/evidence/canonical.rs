@@ -1,8 +1,11 @@
 //! Hashing over RFC 8785 canonical JSON.
 
+use std::cell::RefCell;
+
 use serde::Serialize;
 use serde_json::Value;
 
+use super::canonical_ser::Writer;
 use crate::ids::Sha256Digest;
 
 /// The `prev_hash` of the first record of a chain: 32 zero bytes.
@@ -11,7 +14,40 @@ pub const GENESIS: Sha256Digest = Sha256Digest::ZERO;
 /// SHA-256 of the RFC 8785 (JCS) canonical JSON of `value` with its top-level `hash`
 /// member removed. Every hash in offboard's evidence is computed this way, so any
 /// implementation of JCS and SHA-256 can re-check it.
+///
+/// The canonical text is written straight from `value` into a buffer kept per thread
+/// ([`canonical_ser`](super::canonical_ser)); a value that writer does not handle exactly as
+/// `serde_json::to_value` would takes [`hash_via_value`], so the bytes hashed are always
+/// those of the `Value` path.
 pub fn hash_of<T: Serialize>(value: &T) -> Result<Sha256Digest, serde_json::Error> {
+    let direct = WRITER.try_with(|cell| {
+        // Taken already only if a `Serialize` impl hashed something itself: then the slow way.
+        let mut w = cell.try_borrow_mut().ok()?;
+        w.clear();
+        let digest = w.write(value, true).ok().map(|()| Sha256Digest::of(&w.out));
+        if w.out.capacity() > KEEP_AT_MOST {
+            // One huge value must not pin its buffer for the thread's lifetime.
+            *w = Writer::default();
+        }
+        digest
+    });
+    match direct {
+        Ok(Some(digest)) => Ok(digest),
+        _ => hash_via_value(value),
+    }
+}
+
+thread_local! {
+    /// The buffers [`hash_of`] reuses, one set per thread.
+    static WRITER: RefCell<Writer> = RefCell::new(Writer::default());
+}
+
+/// Buffers larger than this are dropped after use rather than kept.
+const KEEP_AT_MOST: usize = 1 << 20;
+
+/// [`hash_of`] the original way, through a `serde_json::Value`: the definition the direct
+/// writer is tested against, and its fallback.
+pub(crate) fn hash_via_value<T: Serialize>(value: &T) -> Result<Sha256Digest, serde_json::Error> {
     let mut v = serde_json::to_value(value)?;
     if let Some(obj) = v.as_object_mut() {
         obj.remove("hash");
@@ -109,7 +145,7 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
 
 /// Timestamps in evidence: UTC with exactly three fraction digits (`2026-11-26T10:00:00.123Z`).
 pub mod millis {
-    use chrono::{DateTime, Datelike, SecondsFormat, SubsecRound, Timelike, Utc};
+    use chrono::{DateTime, Datelike, SubsecRound, Timelike, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
     /// Truncates to whole milliseconds, so what is hashed is what is stored.
@@ -121,15 +157,38 @@ pub mod millis {
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`. Evidence already written was hashed over this form, so
     /// it must never change.
     pub fn text(t: DateTime<Utc>) -> String {
-        // chrono's RFC 3339 writer gives exactly this text for years 0 to 9999 outside a leap
-        // second, without parsing a pattern each time (which showed in the offline verifier's
-        // profile: it formats every timestamp of every record); the pattern stays the
-        // definition, and the fallback, elsewhere.
-        if (0..=9999).contains(&t.year()) && t.nanosecond() < 1_000_000_000 {
-            t.to_rfc3339_opts(SecondsFormat::Millis, true)
-        } else {
-            by_pattern(t)
+        let mut buf = [0u8; 24];
+        match fast(t, &mut buf) {
+            Some(s) => s.to_owned(),
+            None => by_pattern(t),
         }
+    }
+
+    /// [`text`] into `buf`, for years 0 to 9999 outside a leap second (else `None`): the
+    /// offline verifier formats every timestamp of every record, and a `String` each, or
+    /// parsing a pattern each time, showed in its profile. The pattern stays the definition,
+    /// and the fallback; the tests compare the two.
+    fn fast(t: DateTime<Utc>, buf: &mut [u8; 24]) -> Option<&str> {
+        let year = t.year();
+        let nanos = t.nanosecond();
+        if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+            return None;
+        }
+        fn put(buf: &mut [u8], at: usize, digits: usize, mut v: u32) {
+            for i in (at..at + digits).rev() {
+                buf[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        }
+        *buf = *b"0000-00-00T00:00:00.000Z";
+        put(buf, 0, 4, year as u32);
+        put(buf, 5, 2, t.month());
+        put(buf, 8, 2, t.day());
+        put(buf, 11, 2, t.hour());
+        put(buf, 14, 2, t.minute());
+        put(buf, 17, 2, t.second());
+        put(buf, 20, 3, nanos / 1_000_000);
+        std::str::from_utf8(buf).ok()
     }
 
     /// The definition of [`text`]'s form.
@@ -141,6 +200,9 @@ pub mod millis {
     mod tests {
         use super::*;
         use chrono::{NaiveDate, TimeZone};
+
+        #[derive(serde::Serialize)]
+        struct Wrapped(#[serde(with = "super")] DateTime<Utc>);
 
         /// The fast form is the pattern's, byte for byte: 200,000 instants scattered over
         /// years 0 to 9999 at millisecond precision, the ends of that range, a leap second and
@@ -166,6 +228,14 @@ pub mod millis {
             for ms in instants {
                 let t = DateTime::from_timestamp_millis(ms).unwrap();
                 assert_eq!(text(t), by_pattern(t), "{ms}");
+                // Sub-millisecond digits are cut, not rounded, as the pattern does.
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let t = t + chrono::Duration::nanoseconds(((x >> 33) % 1_000_000) as i64);
+                assert_eq!(text(t), by_pattern(t), "{ms} + ns");
+                assert_eq!(
+                    serde_json::to_string(&Wrapped(t)).unwrap(),
+                    format!("\"{}\"", by_pattern(t))
+                );
             }
             let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
                 .unwrap()
@@ -186,7 +256,11 @@ pub mod millis {
 
     /// Serialises as [`text`].
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&text(*t))
+        let mut buf = [0u8; 24];
+        match fast(*t, &mut buf) {
+            Some(text) => s.serialize_str(text),
+            None => s.serialize_str(&by_pattern(*t)),
+        }
     }
 
     /// Parses any RFC 3339 instant.

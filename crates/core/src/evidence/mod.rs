@@ -15,6 +15,7 @@
 //! blanks sensitive keys and refuses values that look like credentials.
 
 mod canonical;
+mod canonical_ser;
 mod index;
 mod ledger;
 mod packet;

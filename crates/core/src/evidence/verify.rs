@@ -264,6 +264,26 @@ pub struct CaseEvidence<'a> {
 
 /// Verifies one case's records, seal and ledger entry.
 pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
+    let records: Vec<(u64, &EvidenceRecord)> = ev.records.iter().map(|(p, r)| (*p, r)).collect();
+    verify_records(&Case {
+        case_id: ev.case_id,
+        records: &records,
+        seal: ev.seal,
+        must_be_sealed: ev.must_be_sealed,
+        ledger_entry: ev.ledger_entry,
+    })
+}
+
+/// [`CaseEvidence`] with the records borrowed, so a packet's need not be copied.
+struct Case<'a> {
+    case_id: &'a CaseId,
+    records: &'a [(u64, &'a EvidenceRecord)],
+    seal: Option<&'a Seal>,
+    must_be_sealed: bool,
+    ledger_entry: Option<&'a LedgerEntry>,
+}
+
+fn verify_records(ev: &Case<'_>) -> Report {
     let case_id = ev.case_id.clone();
     let mut report = Report {
         cases_checked: 1,
@@ -273,7 +293,7 @@ pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
     let f = &mut report.findings;
 
     // 1. Each record against its own hash, and against the case it claims.
-    for (_, r) in ev.records {
+    for &(_, r) in ev.records {
         match r.compute_hash() {
             Ok(h) if h == r.hash => {}
             _ => f.push(Finding::RecordModified {
@@ -292,7 +312,7 @@ pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
 
     // 2. Positions: duplicates, gaps, order.
     let mut by_seq: BTreeMap<u64, Vec<&EvidenceRecord>> = BTreeMap::new();
-    for (_, r) in ev.records {
+    for &(_, r) in ev.records {
         by_seq.entry(r.seq).or_default().push(r);
     }
     for (seq, rs) in &by_seq {
@@ -460,14 +480,14 @@ pub fn verify_case(ev: &CaseEvidence<'_>) -> Report {
 
 /// Verifies a downloaded packet, offline.
 pub fn verify_packet(p: &Packet) -> Report {
-    let positioned: Vec<(u64, EvidenceRecord)> = p
+    let positioned: Vec<(u64, &EvidenceRecord)> = p
         .records
         .iter()
         .enumerate()
-        .map(|(i, r)| (i as u64, r.clone()))
+        .map(|(i, r)| (i as u64, r))
         .collect();
     let final_status = p.seal.is_some();
-    let mut report = verify_case(&CaseEvidence {
+    let mut report = verify_records(&Case {
         case_id: &p.case_id,
         records: &positioned,
         seal: p.seal.as_ref(),
