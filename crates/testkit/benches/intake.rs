@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo build --release -p offboard-handler --bin handler
-//! cargo bench -p offboard-testkit --bench intake -- [requests] [concurrency]
+//! cargo bench -p offboard-testkit --bench intake -- [requests] [concurrency] [embedded|azure]
 //! ```
 
 use std::sync::Arc;
@@ -101,7 +101,17 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     let requests: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(500);
     let concurrency: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(8);
-    run(Backend::Embedded, requests, concurrency).await?;
-    run(Backend::Azure, requests, concurrency).await?;
+    // A third argument picks one backend (`embedded` or `azure`); both by default.
+    let only = args.get(2).map(String::as_str);
+    anyhow::ensure!(
+        matches!(only, None | Some("embedded" | "azure")),
+        "the backend is `embedded` or `azure`, not {only:?}"
+    );
+    if only != Some("azure") {
+        run(Backend::Embedded, requests, concurrency).await?;
+    }
+    if only != Some("embedded") {
+        run(Backend::Azure, requests, concurrency).await?;
+    }
     Ok(())
 }
