@@ -12,7 +12,9 @@
 //! served before clean-up whenever both wait, and clean-up leaves free the room the cuts will
 //! need: at least [`RESERVE_PERCENT`] % of the window while cuts are being asked for (one in
 //! the last window), and as much as the cuts asked for over the last [`CUT_RATE_HORIZON`]
-//! would need over a whole window at that rate. One leaver a second at Graph's quota asks for
+//! would need over a whole window at that rate — counting, at each eighth of the next window,
+//! the writes that will have left it by then (counting none, the cuts' room was kept twice in
+//! steady state: once for the cuts already in the window and once for those to come). One leaver a second at Graph's quota asks for
 //! 2 cut writes a second, 300 a window: the 10 % reserve. A layoff's intake asks for dozens a
 //! second, more than the window holds, so clean-up stops until the burst has passed and every
 //! leaver it brought is cut first; holding it that long costs the quota little, since writes
@@ -36,6 +38,10 @@ use tokio::time::Instant;
 
 /// Share of the window clean-up writes leave free for sign-in cuts while cuts are asked for.
 pub const RESERVE_PERCENT: u32 = 10;
+
+/// The parts of the next window at whose start clean-up checks that the cuts to come still
+/// find room ([`WritePacer`]'s `room_for_cuts`).
+const ROOM_SAMPLES: u32 = 8;
 
 /// How far back the pacer looks to see how fast sign-in cuts are being asked for (shorter
 /// when the quota's window is).
@@ -345,8 +351,10 @@ impl WritePacer {
         let behind_cuts = class == WriteClass::CleanUp && st.cuts_waiting > 0;
         // Clean-up leaves the room the cuts being asked for now would need over a window.
         let projected = self.projected(st.cut_asks_writes);
-        let ahead_of_cuts =
-            class == WriteClass::CleanUp && projected > 0 && used + writes + projected > capacity;
+        let extra = u64::from(st.in_flight) + writes;
+        let ahead_of_cuts = class == WriteClass::CleanUp
+            && projected > 0
+            && self.room_for_cuts(st, extra, capacity, now) < projected;
         if paused.is_none() && !behind_cuts && !ahead_of_cuts && used + writes <= limit {
             return None;
         }
@@ -363,7 +371,12 @@ impl WritePacer {
             at = at.max(now + self.quota.interval());
         }
         if ahead_of_cuts {
-            at = at.max(self.cuts_slow_down(st, capacity.saturating_sub(used + writes), now));
+            let thinned =
+                self.cuts_slow_down(st, self.room_for_cuts(st, extra, capacity, now), now);
+            // Writes leaving the window make room too, once the cuts alone fit in it.
+            let expired =
+                (extra + projected <= capacity).then(|| now + self.quota.window / ROOM_SAMPLES);
+            at = at.max(expired.map_or(thinned, |e| e.min(thinned)));
         }
         Some(Wait {
             at,
@@ -409,6 +422,27 @@ impl WritePacer {
             Ok(n) if n <= st.sent.len() => Some(st.sent[n - 1] + self.quota.window),
             _ => None,
         }
+    }
+
+    /// The most cut writes per window the next window can still take if `extra` more writes
+    /// go now: at the start of each of its [`ROOM_SAMPLES`] parts, the logged writes still in
+    /// the window then (the older ones will have left it), the writes in flight and `extra`,
+    /// and the cuts come by the end of that part at an even rate must fit in `capacity`.
+    /// Counting what leaves the window is what lets clean-up use the quota while cuts come at
+    /// a steady rate; a burst that asks for more than a window holds still stops it.
+    fn room_for_cuts(&self, st: &State, extra: u64, capacity: u64, now: Instant) -> u64 {
+        let window = self.quota.window;
+        (0..ROOM_SAMPLES)
+            .map(|k| {
+                let at = now + window / ROOM_SAMPLES * k;
+                let gone = st.sent.partition_point(|t| *t + window <= at);
+                let still = (st.sent.len() - gone) as u64 + extra;
+                // Cuts per window that put no more than the free room into the first k + 1
+                // parts.
+                capacity.saturating_sub(still) * u64::from(ROOM_SAMPLES) / u64::from(k + 1)
+            })
+            .min()
+            .unwrap_or(0)
     }
 
     /// The horizon over which cut asks are counted: [`CUT_RATE_HORIZON`], or the window if

@@ -349,3 +349,37 @@ async fn a_write_waits_no_longer_than_the_caller_allows_in_all() {
     assert!(Instant::now() - asked <= Duration::from_secs(5));
     feeder.await.expect("feeder");
 }
+
+/// Four leavers a second, steadily: clean-up takes what the writes leaving the window free,
+/// up to the reserve, instead of leaving the cuts' room twice (once for the cuts already in
+/// the window, once for those to come: 1,800 writes a window) — and no cut ever waits.
+#[tokio::test(start_paused = true)]
+async fn clean_up_beside_steady_cuts_uses_what_leaves_the_window() {
+    let pacer = WritePacer::new(WriteQuota::GRAPH);
+    // The pacer learns the cuts' rate over the horizon before clean-up starts.
+    cuts(&pacer, 40, Duration::from_millis(250)).await;
+    let mut per_second = Vec::new();
+    for _ in 0..450 {
+        for _ in 0..8 {
+            let asked = Instant::now();
+            pacer
+                .acquire(WriteClass::SignInCut, 1, LONG)
+                .await
+                .expect("room for the cut")
+                .sent();
+            assert_eq!(Instant::now(), asked, "a cut waited");
+        }
+        let mut clean_up = 0;
+        while let Ok(permit) = pacer.acquire(WriteClass::CleanUp, 1, Duration::ZERO).await {
+            permit.sent();
+            clean_up += 1;
+        }
+        per_second.push(8 + clean_up);
+        tokio::time::advance(Duration::from_secs(1)).await;
+    }
+    let last_window: usize = per_second[300..].iter().sum();
+    assert!(
+        (2_650..=3_000).contains(&last_window),
+        "{last_window} writes in the last window"
+    );
+}
