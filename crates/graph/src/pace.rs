@@ -14,9 +14,10 @@
 //! the last window), and as much as the cuts asked for over the last [`CUT_RATE_HORIZON`]
 //! would need over a whole window at that rate — counting, at each eighth of the next window,
 //! the writes that will have left it by then (counting none, the cuts' room was kept twice in
-//! steady state: once for the cuts already in the window and once for those to come). One leaver a second at Graph's quota asks for
-//! 2 cut writes a second, 300 a window: the 10 % reserve. A layoff's intake asks for dozens a
-//! second, more than the window holds, so clean-up stops until the burst has passed and every
+//! steady state: once for the cuts already in the window and once for those to come). One
+//! leaver a second at Graph's quota asks for 2 cut writes a second, 300 a window: the 10 %
+//! reserve. A layoff's intake asks for dozens a second, more than the window holds, so
+//! clean-up stops until the burst has passed and every
 //! leaver it brought is cut first; holding it that long costs the quota little, since writes
 //! not made in the window are there to make when the hold ends. Once a window passes without
 //! a cut, clean-up may use the whole quota.
@@ -352,9 +353,9 @@ impl WritePacer {
         // Clean-up leaves the room the cuts being asked for now would need over a window.
         let projected = self.projected(st.cut_asks_writes);
         let extra = u64::from(st.in_flight) + writes;
-        let ahead_of_cuts = class == WriteClass::CleanUp
-            && projected > 0
-            && self.room_for_cuts(st, extra, capacity, now) < projected;
+        let room_for_cuts = (class == WriteClass::CleanUp && projected > 0)
+            .then(|| self.room_for_cuts(st, extra, capacity, now));
+        let ahead_of_cuts = room_for_cuts.is_some_and(|room| room < projected);
         if paused.is_none() && !behind_cuts && !ahead_of_cuts && used + writes <= limit {
             return None;
         }
@@ -371,8 +372,7 @@ impl WritePacer {
             at = at.max(now + self.quota.interval());
         }
         if ahead_of_cuts {
-            let thinned =
-                self.cuts_slow_down(st, self.room_for_cuts(st, extra, capacity, now), now);
+            let thinned = self.cuts_slow_down(st, room_for_cuts.unwrap_or(0), now);
             // Writes leaving the window make room too, once the cuts alone fit in it.
             let expired =
                 (extra + projected <= capacity).then(|| now + self.quota.window / ROOM_SAMPLES);
