@@ -109,11 +109,12 @@ impl Shared {
                 st.batches += 1;
                 std::mem::take(&mut st.waiting)
             };
-            let files: Vec<PathBuf> = batch.iter().map(|w| w.file.clone()).collect();
+            let (files, answers): (Vec<PathBuf>, Vec<_>) =
+                batch.into_iter().map(|w| (w.file, w.answer)).unzip();
             let outcome = (self.flush)(&files).map_err(|e| format!("flushing to disk: {e}"));
-            for w in batch {
+            for answer in answers {
                 // A writer that gave up waiting has nothing left to tell.
-                let _ = w.answer.send(outcome.clone());
+                let _ = answer.send(outcome.clone());
             }
         }
     }
