@@ -143,6 +143,40 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
+/// JSON values whose canonical form is easy to get wrong (members in UTF-16 order, escapes,
+/// numbers at the edges of a double): both writers' tests check them.
+#[cfg(test)]
+pub(crate) fn tricky_values() -> Vec<Value> {
+    use serde_json::json;
+    vec![
+        json!(null),
+        json!([true, false, null, [], {}]),
+        json!({"b": 1, "a": "x", "é": 2, "z": {"y": [1, 2.5, -0.0]}}),
+        json!({"\u{10000}": 1, "\u{FB33}": 2, "a": 3, "\u{e000}": 4}),
+        json!({"s": "quote \" backslash \\ slash / nl \n cr \r tab \t bs \u{8} ff \u{c} nul \u{0} us \u{1f} del \u{7f} é 𝄞 \u{2028}"}),
+        json!([
+            0,
+            1,
+            -1,
+            9007199254740991_i64,
+            9007199254740993_u64,
+            u64::MAX,
+            i64::MIN
+        ]),
+        json!([
+            0.1,
+            1e21,
+            1e-7,
+            123456789.125,
+            5e-324,
+            1.7976931348623157e308,
+            -1.5e-10,
+            100.0
+        ]),
+        json!({"details": {"attempt": 1, "bodySha256": "ab", "nested": [{"k": "v", "a": [1]}]}}),
+    ]
+}
+
 /// Timestamps in evidence: UTC with exactly three fraction digits (`2026-11-26T10:00:00.123Z`).
 pub mod millis {
     use chrono::{DateTime, Datelike, SubsecRound, Timelike, Utc};
@@ -322,33 +356,7 @@ mod tests {
     /// already written was hashed over them.
     #[test]
     fn the_canonical_writer_matches_the_reference_implementation_byte_for_byte() {
-        let values = vec![
-            json!(null),
-            json!([true, false, null, [], {}]),
-            json!({"b": 1, "a": "x", "é": 2, "z": {"y": [1, 2.5, -0.0]}}),
-            json!({"\u{10000}": 1, "\u{FB33}": 2, "a": 3, "\u{e000}": 4}),
-            json!({"s": "quote \" backslash \\ slash / nl \n cr \r tab \t bs \u{8} ff \u{c} nul \u{0} us \u{1f} del \u{7f} é 𝄞 \u{2028}"}),
-            json!([
-                0,
-                1,
-                -1,
-                9007199254740991_i64,
-                9007199254740993_u64,
-                u64::MAX,
-                i64::MIN
-            ]),
-            json!([
-                0.1,
-                1e21,
-                1e-7,
-                123456789.125,
-                5e-324,
-                1.7976931348623157e308,
-                -1.5e-10,
-                100.0
-            ]),
-            json!({"details": {"attempt": 1, "bodySha256": "ab", "nested": [{"k": "v", "a": [1]}]}}),
-        ];
+        let values = tricky_values();
         for v in values {
             let mut ours = Vec::new();
             write_canonical(&v, &mut ours);

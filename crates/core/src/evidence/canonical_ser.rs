@@ -22,8 +22,7 @@ mod key;
 mod text;
 
 use key::KeySer;
-pub use text::write_str;
-use text::{write_escaped, write_f64, write_i64, write_u64};
+use text::{write_escaped, write_f64, write_i64, write_str, write_u64};
 
 /// The fast path cannot serialise this value exactly as `serde_json::to_value` would; take
 /// the `Value` path instead.
@@ -541,39 +540,29 @@ impl ser::SerializeMap for Object<'_> {
     }
 }
 
-impl ser::SerializeStruct for Object<'_> {
-    type Ok = ();
-    type Error = Unsupported;
+/// The two struct-shaped serde traits, each writing its fields through [`Object::field`].
+macro_rules! struct_impls {
+    ($($trait:ident),* $(,)?) => {$(
+        impl ser::$trait for Object<'_> {
+            type Ok = ();
+            type Error = Unsupported;
 
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.field(key, value)
-    }
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<()> {
+                self.field(key, value)
+            }
 
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
+            fn end(self) -> Result<()> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Object<'_> {
-    type Ok = ();
-    type Error = Unsupported;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.field(key, value)
-    }
-
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
+struct_impls!(SerializeStruct, SerializeStructVariant);
 
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,7 @@ use super::text::{any_must_escape, must_escape};
 use super::*;
 use crate::effective::{EffectivePolicy, HrEffectiveTime};
 use crate::event::{Source, TerminationEvent, TerminationFacts, TerminationKind};
-use crate::evidence::canonical::{hash_of, hash_via_value, write_canonical};
+use crate::evidence::canonical::{hash_of, hash_via_value, tricky_values, write_canonical};
 use crate::evidence::{
     Chain, EvidenceRecord, LedgerEntry, Outcome, Packet, ReadBack, RecordBody, RequestOutline,
     Seal, SlaOutcome, WormProtection, WormStatus, hr_trigger_body,
@@ -153,35 +153,12 @@ fn object(g: &mut Lcg, depth: u32) -> Value {
 
 #[test]
 fn json_values_are_written_as_the_value_path_and_the_reference_write_them() {
-    let fixed = vec![
-        json!(null),
-        json!([true, false, null, [], {}]),
-        json!({"b": 1, "a": "x", "é": 2, "z": {"y": [1, 2.5, -0.0]}}),
-        json!({"\u{10000}": 1, "\u{FB33}": 2, "a": 3, "\u{e000}": 4}),
+    let mut fixed = tricky_values();
+    fixed.extend([
         json!({"s": TEXTS[2], "t": TEXTS[3], "u": TEXTS[4]}),
-        json!([
-            0,
-            1,
-            -1,
-            9007199254740991_i64,
-            9007199254740993_u64,
-            u64::MAX,
-            i64::MIN
-        ]),
-        json!([
-            0.1,
-            1e21,
-            1e-7,
-            123456789.125,
-            5e-324,
-            1.7976931348623157e308,
-            -1.5e-10,
-            100.0
-        ]),
-        json!({"details": {"attempt": 1, "bodySha256": "ab", "nested": [{"k": "v", "a": [1]}]}}),
         json!({"hash": "dropped at the top", "x": {"hash": "kept below"}, "y": [{"hash": 1}]}),
         json!({"": {}, "a": [], "b": [[]], "c": [{}]}),
-    ];
+    ]);
     let mut g = Lcg(0x005E_ED0F_0FFB_0A4D);
     let mut corpus = fixed;
     corpus.extend((0..20_000).map(|_| object(&mut g, 4)));

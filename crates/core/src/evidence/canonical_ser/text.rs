@@ -1,7 +1,7 @@
 //! The text of JSON strings and numbers as RFC 8785 writes them.
 
 /// Appends a JSON string with exactly the escapes RFC 8785 asks for.
-pub fn write_str(s: &str, out: &mut Vec<u8>) {
+pub(super) fn write_str(s: &str, out: &mut Vec<u8>) {
     write_escaped(s.as_bytes(), out);
 }
 
