@@ -14,36 +14,17 @@
 //! always the `Value` path's.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 use serde::ser::{self, Serialize};
 
 mod key;
 mod text;
+mod unsupported;
 
 use key::KeySer;
 use text::{write_escaped, write_f64, write_i64, write_str, write_u64};
-
-/// The fast path cannot serialise this value exactly as `serde_json::to_value` would; take
-/// the `Value` path instead.
-#[derive(Debug)]
-pub struct Unsupported;
-
-impl fmt::Display for Unsupported {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("not supported by the direct canonical writer")
-    }
-}
-
-impl std::error::Error for Unsupported {}
-
-impl ser::Error for Unsupported {
-    fn custom<T: fmt::Display>(_msg: T) -> Self {
-        Unsupported
-    }
-}
-
-type Result<T> = std::result::Result<T, Unsupported>;
+pub use unsupported::Unsupported;
+use unsupported::{Result, is_private};
 
 /// One object member written so far: its name (in `Writer::names`) and where its
 /// `"name":value` text (without the comma before it) lies, relative to the start of the
@@ -91,12 +72,6 @@ impl Writer {
             top: drop_top_hash,
         })
     }
-}
-
-/// serde_json's private marker names (`RawValue`, arbitrary-precision `Number`): what they
-/// serialise to is only known to serde_json, so those values take the `Value` path.
-fn is_private(name: &str) -> bool {
-    name.starts_with("$serde_json::private::")
 }
 
 /// UTF-16 code unit order of two member names, as RFC 8785 sorts them.

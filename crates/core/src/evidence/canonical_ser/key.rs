@@ -2,7 +2,7 @@
 
 use serde::ser::{self, Impossible, Serialize};
 
-use super::{Result, Unsupported, is_private};
+use super::unsupported::{Result, Unsupported, is_private};
 
 /// A map key: only strings (and what serde_json turns into exactly that string: a char, a
 /// unit variant's name, a newtype around a string); anything else takes the `Value` path.
