@@ -2,22 +2,21 @@
 //! Created if absent inside an immediate transaction, so of two processes sharing the file
 //! exactly one creates a key; replaced only at the version read (the ETag).
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
 use offboard_core::ports::{Claim, Created, ETag, StoreError, Versioned};
 
 use crate::db::{Embedded, store_err};
+use crate::quick::{Access, CachedStatements, write_transaction};
 use crate::store::{etag, from_json, to_json, version_of};
 
 pub(crate) async fn create(db: &Embedded, claim: &Claim) -> Result<Created<Claim>, StoreError> {
     let claim = claim.clone();
     let doc = to_json(&claim)?;
-    db.with(move |conn| {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(store_err)?;
+    db.quick(Access::Write, move |conn| {
+        let tx = write_transaction(conn).map_err(store_err)?;
         let existing: Option<(i64, String)> = tx
-            .query_row(
+            .row_cached(
                 "SELECT version, doc FROM claims WHERE key = ?1",
                 params![claim.key],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -30,7 +29,7 @@ pub(crate) async fn create(db: &Embedded, claim: &Claim) -> Result<Created<Claim
                 etag: etag(version),
             }));
         }
-        tx.execute(
+        tx.exec_cached(
             "INSERT INTO claims (key, version, doc) VALUES (?1, 1, ?2)",
             params![claim.key, doc],
         )
@@ -46,9 +45,9 @@ pub(crate) async fn create(db: &Embedded, claim: &Claim) -> Result<Created<Claim
 
 pub(crate) async fn get(db: &Embedded, key: &str) -> Result<Option<Versioned<Claim>>, StoreError> {
     let key = key.to_owned();
-    db.with(move |conn| {
+    db.quick(Access::Read, move |conn| {
         let row: Option<(i64, String)> = conn
-            .query_row(
+            .row_cached(
                 "SELECT version, doc FROM claims WHERE key = ?1",
                 params![key],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -74,13 +73,13 @@ pub(crate) async fn replace(
     let claim = claim.clone();
     let doc = to_json(&claim)?;
     let expected = version_of(tag);
-    db.with(move |conn| {
+    db.quick(Access::Write, move |conn| {
         let what = format!("claim {}", claim.key);
         let Some(expected) = expected else {
             return Err(StoreError::PreconditionFailed { what });
         };
         let changed = conn
-            .execute(
+            .exec_cached(
                 "UPDATE claims SET version = version + 1, doc = ?2 WHERE key = ?1 AND version = ?3",
                 params![claim.key, doc, expected],
             )

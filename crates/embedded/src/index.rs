@@ -17,6 +17,7 @@ use offboard_core::ids::CaseId;
 use offboard_core::ports::{CaseIndex, ETag, StoreError, Versioned};
 
 use crate::db::{Embedded, store_err};
+use crate::quick::{Access, CachedStatements};
 
 fn etag(v: i64) -> ETag {
     ETag(format!("\"{v}\""))
@@ -155,9 +156,9 @@ impl CaseIndex for Embedded {
         case_id: &CaseId,
     ) -> Result<Option<Versioned<IndexEntry>>, StoreError> {
         let (period, id) = (period.to_owned(), case_id.to_string());
-        self.with(move |conn| {
+        self.quick(Access::Read, move |conn| {
             let row: Option<(i64, String)> = conn
-                .query_row(
+                .row_cached(
                     "SELECT version, doc FROM case_index WHERE period = ?1 AND id = ?2",
                     params![period, id],
                     |r| Ok((r.get(0)?, r.get(1)?)),
@@ -190,13 +191,13 @@ impl CaseIndex for Embedded {
         })?;
         let expected: Option<Option<i64>> = tag.map(|t| t.0.trim_matches('"').parse().ok());
         let sum = IndexSummary::of(&entry);
-        self.with(move |conn| {
+        self.quick(Access::Write, move |conn| {
             let what = format!("index entry for case {}", entry.id);
             match expected {
                 None => {
                     // The summary columns are written in the same statement as the document,
                     // so no reader sees one without the other.
-                    let r = conn.execute(
+                    let r = conn.exec_cached(
                         "INSERT INTO case_index (period, id, version, effective_at, doc,
                              status, kind, source, sla_state, exception_count, employee_id, name, search)
                          VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -217,7 +218,7 @@ impl CaseIndex for Embedded {
                 Some(None) => Err(StoreError::PreconditionFailed { what }),
                 Some(Some(v)) => {
                     let n = conn
-                        .execute(
+                        .exec_cached(
                             "UPDATE case_index SET version = version + 1, effective_at = ?3, doc = ?4,
                                  status = ?6, kind = ?7, source = ?8, sla_state = ?9, exception_count = ?10,
                                  employee_id = ?11, name = ?12, search = ?13

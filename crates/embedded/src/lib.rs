@@ -16,6 +16,7 @@ mod follow_ups;
 mod index;
 mod private;
 mod queue;
+mod quick;
 mod remediation;
 mod rights;
 mod store;

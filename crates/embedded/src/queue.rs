@@ -3,12 +3,13 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 use std::time::Duration;
 
 use offboard_core::ports::{MessageQueue, QueueError, ReceivedMessage, check_queue_name};
 
 use crate::db::{Embedded, queue_err};
+use crate::quick::{Access, CachedStatements, write_transaction};
 
 /// Azure Storage's default message time to live.
 const TTL_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -71,11 +72,11 @@ impl MessageQueue for Embedded {
             });
         }
         let (queue, text) = (queue.to_owned(), text.to_owned());
-        self.with(move |conn| {
+        self.quick(Access::Write, move |conn| {
             require_queue(conn, &queue)?;
             let id = uuid::Uuid::new_v4().to_string();
             let now = now_ms();
-            conn.execute(
+            conn.exec_cached(
                 "INSERT INTO messages (id, queue, text, inserted_at, expires_at, visible_at, dequeue_count, pop_receipt, seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, NULL,
                    (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages))",
@@ -96,13 +97,11 @@ impl MessageQueue for Embedded {
         check_queue_name(queue)?;
         let queue = queue.to_owned();
         let max = max.clamp(1, MAX_BATCH);
-        self.with(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(queue_err)?;
+        self.quick(Access::Write, move |conn| {
+            let tx = write_transaction(conn).map_err(queue_err)?;
             require_queue(&tx, &queue)?;
             let now = now_ms();
-            tx.execute(
+            tx.exec_cached(
                 "DELETE FROM messages WHERE queue = ?1 AND expires_at <= ?2",
                 params![queue, now],
             )
@@ -125,7 +124,7 @@ impl MessageQueue for Embedded {
             let mut out = Vec::with_capacity(picked.len());
             for (id, text, inserted, expires, count) in picked {
                 let receipt = uuid::Uuid::new_v4().to_string();
-                tx.execute(
+                tx.exec_cached(
                     "UPDATE messages SET visible_at = ?2, dequeue_count = dequeue_count + 1, pop_receipt = ?3 WHERE id = ?1",
                     params![id, visible_at, receipt],
                 )
@@ -148,9 +147,9 @@ impl MessageQueue for Embedded {
 
     async fn delete(&self, queue: &str, id: &str, pop_receipt: &str) -> Result<(), QueueError> {
         let (queue, id, receipt) = (queue.to_owned(), id.to_owned(), pop_receipt.to_owned());
-        self.with(move |conn| {
+        self.quick(Access::Write, move |conn| {
             let n = conn
-                .execute(
+                .exec_cached(
                     "DELETE FROM messages WHERE queue = ?1 AND id = ?2 AND pop_receipt = ?3",
                     params![queue, id, receipt],
                 )
@@ -171,10 +170,10 @@ impl MessageQueue for Embedded {
         visibility: Duration,
     ) -> Result<String, QueueError> {
         let (queue, id, receipt) = (queue.to_owned(), id.to_owned(), pop_receipt.to_owned());
-        self.with(move |conn| {
+        self.quick(Access::Write, move |conn| {
             let new_receipt = uuid::Uuid::new_v4().to_string();
             let n = conn
-                .execute(
+                .exec_cached(
                     "UPDATE messages SET visible_at = ?4, pop_receipt = ?5
                      WHERE queue = ?1 AND id = ?2 AND pop_receipt = ?3",
                     params![

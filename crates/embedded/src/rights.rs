@@ -6,14 +6,15 @@ use rusqlite::{OptionalExtension, params};
 use offboard_core::ports::{RightsEntry, RightsIndex, StoreError};
 
 use crate::db::{Embedded, store_err};
+use crate::quick::{Access, CachedStatements};
 
 #[async_trait]
 impl RightsIndex for Embedded {
     async fn get(&self, id: &str) -> Result<Option<RightsEntry>, StoreError> {
         let id = id.to_owned();
-        self.with(move |conn| {
+        self.quick(Access::Read, move |conn| {
             let doc: Option<String> = conn
-                .query_row(
+                .row_cached(
                     "SELECT doc FROM rights_index WHERE id = ?1",
                     params![id],
                     |r| r.get(0),
@@ -35,8 +36,8 @@ impl RightsIndex for Embedded {
         let doc = serde_json::to_string(entry).map_err(|e| StoreError::Permanent {
             detail: e.to_string(),
         })?;
-        self.with(move |conn| {
-            conn.execute(
+        self.quick(Access::Write, move |conn| {
+            conn.exec_cached(
                 "INSERT INTO rights_index (id, doc) VALUES (?1, ?2)
                  ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
                 params![id, doc],

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
 use offboard_core::case::{Case, CaseStatus};
 use offboard_core::event::Source;
@@ -13,6 +13,7 @@ use offboard_core::ports::{
 use offboard_core::scim::ScimUser;
 
 use crate::db::{Embedded, store_err};
+use crate::quick::{Access, CachedStatements, write_transaction};
 
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Permanent {
@@ -76,12 +77,10 @@ impl CaseStore for Embedded {
     async fn create(&self, case: &Case) -> Result<Created<Case>, StoreError> {
         let case = case.clone();
         let doc = to_json(&case)?;
-        self.with(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(store_err)?;
+        self.quick(Access::Write, move |conn| {
+            let tx = write_transaction(conn).map_err(store_err)?;
             let existing: Option<(i64, String)> = tx
-                .query_row(
+                .row_cached(
                     "SELECT version, doc FROM cases WHERE id = ?1",
                     params![case.id.as_str()],
                     |r| Ok((r.get(0)?, r.get(1)?)),
@@ -94,7 +93,7 @@ impl CaseStore for Embedded {
                     etag: etag(version),
                 }));
             }
-            tx.execute(
+            tx.exec_cached(
                 "INSERT INTO cases (id, version, status, effective_at, updated_at, subject_key, doc, follow_up_at)
                  VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
@@ -119,9 +118,9 @@ impl CaseStore for Embedded {
 
     async fn get(&self, id: &CaseId) -> Result<Option<Versioned<Case>>, StoreError> {
         let id = id.clone();
-        self.with(move |conn| {
+        self.quick(Access::Read, move |conn| {
             let row: Option<(i64, String)> = conn
-                .query_row(
+                .row_cached(
                     "SELECT version, doc FROM cases WHERE id = ?1",
                     params![id.as_str()],
                     |r| Ok((r.get(0)?, r.get(1)?)),
@@ -143,13 +142,13 @@ impl CaseStore for Embedded {
         let case = case.clone();
         let doc = to_json(&case)?;
         let expected = version_of(tag);
-        self.with(move |conn| {
+        self.quick(Access::Write, move |conn| {
             let what = format!("case {}", case.id);
             let Some(expected) = expected else {
                 return Err(StoreError::PreconditionFailed { what });
             };
             let changed = conn
-                .execute(
+                .exec_cached(
                     "UPDATE cases SET version = version + 1, status = ?2, effective_at = ?3,
                        updated_at = ?4, subject_key = ?5, doc = ?6, follow_up_at = ?8
                      WHERE id = ?1 AND version = ?7",
@@ -172,7 +171,7 @@ impl CaseStore for Embedded {
                 });
             }
             let exists: bool = conn
-                .query_row(
+                .row_cached(
                     "SELECT 1 FROM cases WHERE id = ?1",
                     params![case.id.as_str()],
                     |_| Ok(true),
@@ -306,7 +305,7 @@ impl CaseStore for Embedded {
         subject_id: &str,
     ) -> Result<Vec<CaseId>, StoreError> {
         let key = format!("{source}:{subject_id}");
-        self.with(move |conn| {
+        self.quick(Access::Read, move |conn| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT id, status FROM cases WHERE subject_key = ?1 ORDER BY effective_at, id",
@@ -338,9 +337,9 @@ impl CaseStore for Embedded {
         subject_id: &str,
     ) -> Result<Option<CaseId>, StoreError> {
         let key = format!("{source}:{subject_id}");
-        self.with(move |conn| {
+        self.quick(Access::Read, move |conn| {
             let id: Option<String> = conn
-                .query_row(
+                .row_cached(
                     "SELECT id FROM cases WHERE subject_key = ?1 AND status IN (?2, ?3)
                      ORDER BY effective_at DESC, id DESC LIMIT 1",
                     params![
