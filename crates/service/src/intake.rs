@@ -246,7 +246,11 @@ impl Intake {
         let stored = created.into_inner().value;
         // The HR trigger is the first evidence record. Written on every delivery until it
         // exists, so a failure here is healed by the sender's retry.
-        self.evidence.record_trigger(&stored).await?;
+        if is_new {
+            self.evidence.record_trigger_of_new_case(&stored).await?;
+        } else {
+            self.evidence.record_trigger(&stored).await?;
+        }
         let sign_in_cut = match stored.status {
             // Also on redelivery: the first delivery may have stored the case and then
             // failed to enqueue. Planning ignores a second message for the same case, and

@@ -37,10 +37,21 @@ impl Evidence {
     /// Records HR's trigger as the case's first record. Idempotent: if the case already has
     /// evidence, nothing is written.
     pub async fn record_trigger(&self, case: &Case) -> Result<(), EvidenceFailure> {
+        self.write_trigger(case, true).await
+    }
+
+    /// [`Self::record_trigger`] for a case this delivery has just created, without first
+    /// reading the chain's head (a listing on Blob storage): the record is written
+    /// create-only, so finding it already there counts as recorded all the same.
+    pub async fn record_trigger_of_new_case(&self, case: &Case) -> Result<(), EvidenceFailure> {
+        self.write_trigger(case, false).await
+    }
+
+    async fn write_trigger(&self, case: &Case, look_first: bool) -> Result<(), EvidenceFailure> {
         let period = period_of(case.event.effective_at());
         let slot = self.heads.slot(&case.id);
         let mut known = slot.lock().await;
-        if known.is_some() || self.head(&period, &case.id).await?.is_some() {
+        if known.is_some() || (look_first && self.head(&period, &case.id).await?.is_some()) {
             return Ok(());
         }
         let record = Chain::new(case.id.clone()).next(hr_trigger_body(
@@ -228,5 +239,76 @@ impl Evidence {
         .await?
         .map(|_| ())
         .ok_or_else(|| EvidenceFailure::Contended(record.case_id.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use offboard_core::case::Case;
+    use offboard_core::effective::{EffectivePolicy, HrEffectiveTime};
+    use offboard_core::event::{Source, TerminationEvent, TerminationFacts, TerminationKind};
+    use offboard_core::ids::EmployeeIdentifiers;
+    use offboard_core::signature::Verified;
+    use offboard_embedded::{Embedded, FileEvidenceStore};
+
+    use crate::SystemClock;
+    use crate::evidence::Evidence;
+
+    fn case() -> Case {
+        let now = chrono::Utc::now();
+        let event = TerminationEvent::new(
+            TerminationFacts {
+                source: Source::Generic,
+                source_event_id: "evt-trigger".into(),
+                source_subject_id: None,
+                employee: EmployeeIdentifiers::new(
+                    None,
+                    Some("ann@contoso.example".into()),
+                    None,
+                    None,
+                )
+                .unwrap(),
+                kind: TerminationKind::Voluntary,
+                hr_effective: HrEffectiveTime::instant(&now.to_rfc3339()).unwrap(),
+                reason: None,
+            },
+            &Verified::by_function_key(b"{}", now),
+            &EffectivePolicy::default(),
+        )
+        .unwrap();
+        Case::open(event, now)
+    }
+
+    /// A fresh instance each time: nothing remembered of the chain's head.
+    fn evidence(dir: &std::path::Path) -> Evidence {
+        let db = Arc::new(Embedded::open(dir).unwrap());
+        let store = Arc::new(FileEvidenceStore::open(&dir.join("evidence")).unwrap());
+        Evidence::new(store, db, "test", Arc::new(SystemClock))
+    }
+
+    #[tokio::test]
+    async fn a_new_cases_trigger_found_already_on_file_counts_as_recorded_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let case = case();
+        let period = offboard_core::evidence::period_of(case.event.effective_at());
+        evidence(dir.path())
+            .record_trigger_of_new_case(&case)
+            .await
+            .unwrap();
+        // The same event id delivered again to an instance that has not seen it (its case
+        // document created anew, say): the record is there, nothing is written twice.
+        evidence(dir.path())
+            .record_trigger_of_new_case(&case)
+            .await
+            .unwrap();
+        evidence(dir.path()).record_trigger(&case).await.unwrap();
+        let packet = evidence(dir.path())
+            .packet(&period, &case.id)
+            .await
+            .unwrap();
+        assert_eq!(packet.records.len(), 1, "one trigger record");
+        assert_eq!(packet.records[0].seq, 0, "the first position");
     }
 }
