@@ -167,6 +167,42 @@ impl Drop for WritePermit<'_> {
     }
 }
 
+/// A sign-in cut's writes counted in `State::cuts_waiting` while it waits for room (none for
+/// clean-up); uncounted when the wait ends or the waiting future is dropped.
+struct WaitingCut<'a> {
+    pacer: &'a WritePacer,
+    writes: u32,
+    counted: bool,
+}
+
+impl WaitingCut<'_> {
+    fn count(&mut self, st: &mut State) {
+        if !self.counted && self.writes > 0 {
+            st.cuts_waiting = st.cuts_waiting.saturating_add(self.writes);
+            self.counted = true;
+        }
+    }
+
+    fn uncount(&mut self, st: &mut State) {
+        if self.counted {
+            st.cuts_waiting = st.cuts_waiting.saturating_sub(self.writes);
+            self.counted = false;
+        }
+    }
+}
+
+impl Drop for WaitingCut<'_> {
+    fn drop(&mut self) {
+        if self.counted {
+            // Dropped mid-wait: the state's lock is not held here.
+            let mut st = self.pacer.lock();
+            self.uncount(&mut st);
+            drop(st);
+            self.pacer.notify.notify_waiters();
+        }
+    }
+}
+
 #[derive(Debug)]
 struct State {
     /// When each write of the current window was answered, oldest first.
@@ -255,7 +291,18 @@ impl WritePacer {
             st.cut_asks.push_back((now, writes));
             st.cut_asks_writes += u64::from(writes);
         }
-        let mut waiting = false;
+        // A cut counted as waiting is uncounted however the wait ends, also when the caller
+        // gives up on it (the inline cut's time budget drops this future mid-wait): a count
+        // left behind would hold every clean-up write back for good.
+        let mut waiting = WaitingCut {
+            pacer: self,
+            writes: if class == WriteClass::SignInCut {
+                writes
+            } else {
+                0
+            },
+            counted: false,
+        };
         let result = loop {
             let notified = self.notify.notified();
             let now = Instant::now();
@@ -267,23 +314,16 @@ impl WritePacer {
                 match self.room(&mut st, class, writes, now) {
                     None => {
                         st.in_flight = st.in_flight.saturating_add(writes);
-                        if waiting && class == WriteClass::SignInCut {
-                            st.cuts_waiting = st.cuts_waiting.saturating_sub(writes);
-                        }
+                        waiting.uncount(&mut st);
                         break Ok(());
                     }
                     Some(wait) if deadline.is_none_or(|d| wait.at > d) => {
-                        if waiting && class == WriteClass::SignInCut {
-                            st.cuts_waiting = st.cuts_waiting.saturating_sub(writes);
-                        }
+                        waiting.uncount(&mut st);
                         let back = self.defer(&mut st, wait, writes, now);
                         break Err(back.saturating_duration_since(now));
                     }
                     Some(wait) => {
-                        if !waiting && class == WriteClass::SignInCut {
-                            st.cuts_waiting = st.cuts_waiting.saturating_add(writes);
-                        }
-                        waiting = true;
+                        waiting.count(&mut st);
                         wait.at
                     }
                 }

@@ -145,6 +145,43 @@ async fn a_waiting_cut_goes_before_clean_up_that_waited_longer() {
     assert_eq!(order.len(), 3);
 }
 
+/// The inline cut's time budget drops its write's wait: the clean-up behind it must not wait
+/// for that cut for good (it did, seen as a 300-second mass run whose clean-up never ran).
+#[tokio::test(start_paused = true)]
+async fn a_cut_given_up_mid_wait_no_longer_holds_clean_up_back() {
+    let pacer = WritePacer::new(quota(10, 10));
+    for _ in 0..10 {
+        pacer
+            .acquire(WriteClass::SignInCut, 1, LONG)
+            .await
+            .expect("room")
+            .sent();
+    }
+    let given_up = tokio::time::timeout(
+        Duration::from_secs(1),
+        pacer.acquire(WriteClass::SignInCut, 1, LONG),
+    )
+    .await;
+    assert!(
+        given_up.is_err(),
+        "the window is full: the cut was still waiting"
+    );
+    assert_eq!(
+        pacer.lock().cuts_waiting,
+        0,
+        "its wait is no longer counted"
+    );
+    // Once the window has emptied and no cut has been asked for a window, clean-up goes.
+    tokio::time::advance(Duration::from_secs(20)).await;
+    let start = Instant::now();
+    pacer
+        .acquire(WriteClass::CleanUp, 1, LONG)
+        .await
+        .expect("room")
+        .sent();
+    assert_eq!(Instant::now(), start, "clean-up went at once");
+}
+
 /// A cut write asked for with half a second to wait, which must be handed back.
 async fn away(pacer: &WritePacer) -> Duration {
     pacer
