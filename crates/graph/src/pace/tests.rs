@@ -150,13 +150,8 @@ async fn a_waiting_cut_goes_before_clean_up_that_waited_longer() {
 #[tokio::test(start_paused = true)]
 async fn a_cut_given_up_mid_wait_no_longer_holds_clean_up_back() {
     let pacer = WritePacer::new(quota(10, 10));
-    for _ in 0..10 {
-        pacer
-            .acquire(WriteClass::SignInCut, 1, LONG)
-            .await
-            .expect("room")
-            .sent();
-    }
+    // Five leavers' cuts fill the window.
+    cuts(&pacer, 5, Duration::ZERO).await;
     let given_up = tokio::time::timeout(
         Duration::from_secs(1),
         pacer.acquire(WriteClass::SignInCut, 1, LONG),
