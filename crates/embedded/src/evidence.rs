@@ -4,7 +4,6 @@
 //! always reports `WORM not enforced`.
 
 use async_trait::async_trait;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,6 +12,7 @@ use offboard_core::ids::CaseId;
 use offboard_core::ports::{EvidenceStore, EvidenceStoreError, StoredRecord};
 
 use crate::flush::{GroupCommit, flush_file_system};
+use crate::publish::{Method, publish_once};
 
 /// Write-once evidence files under a directory.
 #[derive(Debug, Clone)]
@@ -98,36 +98,11 @@ impl FileEvidenceStore {
             .map_err(|detail| EvidenceStoreError::NotConfirmed { what, detail })
     }
 
-    /// Writes `bytes` to `path` only if nothing is there, atomically: a reader sees the whole
-    /// file or none (the bytes go to a hidden temporary file in the same directory, which is
-    /// made read-only for its owner alone (0400) and then hard-linked to `path` — `link` fails
-    /// if `path` exists, so two writers cannot both succeed), and reads it back. Not yet
-    /// durable: the caller waits for the flusher. A crash can leave a hidden temporary file
-    /// behind, which every reader ignores.
+    /// Writes `bytes` to `path` only if nothing is there, atomically (a reader sees the whole
+    /// file or none; of two writers one wins, see [`crate::publish`]), and reads it back. Not
+    /// yet durable: the caller waits for the flusher.
     fn link_new(path: &Path, bytes: &[u8], what: &str) -> Result<(), EvidenceStoreError> {
-        let dir = path.parent().ok_or_else(|| EvidenceStoreError::Permanent {
-            detail: format!("{} has no directory", path.display()),
-        })?;
-        crate::private::create_dir(dir).map_err(|e| io_err(what, e))?;
-        if path.exists() {
-            return Err(EvidenceStoreError::Conflict {
-                what: what.to_owned(),
-            });
-        }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
-        let written = (|| {
-            let mut f = crate::private::create_new(&tmp)?;
-            f.write_all(bytes)?;
-            crate::private::seal_evidence_file(&f, &tmp)
-        })();
-        let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
-        // The temporary name goes whatever happened; the evidence, if linked, stays.
-        let _ = std::fs::remove_file(&tmp);
-        match linked {
+        match publish_once(path, bytes, Method::Best) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return Err(EvidenceStoreError::Conflict {

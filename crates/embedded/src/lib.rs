@@ -15,6 +15,7 @@ mod flush;
 mod follow_ups;
 mod index;
 mod private;
+mod publish;
 mod queue;
 mod quick;
 mod remediation;

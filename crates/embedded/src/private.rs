@@ -57,13 +57,13 @@ pub fn create_new(path: &Path) -> io::Result<File> {
 }
 
 /// Makes a written evidence file read-only for its owner and unreadable for anyone else.
-pub fn seal_evidence_file(file: &File, path: &Path) -> io::Result<()> {
+pub fn seal_evidence_file(file: &File) -> io::Result<()> {
     let mut perms = file.metadata()?.permissions();
     #[cfg(unix)]
     perms.set_mode(EVIDENCE_MODE);
     #[cfg(not(unix))]
     perms.set_readonly(true);
-    std::fs::set_permissions(path, perms)
+    file.set_permissions(perms)
 }
 
 #[cfg(all(test, unix))]
