@@ -10,9 +10,10 @@
 //!
 //! Two classes of write share the window. The sign-in cut (block sign-in, revoke sessions) is
 //! served before clean-up whenever both wait, and clean-up leaves free the room the cuts will
-//! need: at least [`RESERVE_PERCENT`] % of the window while cuts are being asked for (one in
-//! the last window), and as much as the cuts asked for over the last [`CUT_RATE_HORIZON`]
-//! would need over a whole window at that rate — counting, at each eighth of the next window,
+//! need: while cuts are being asked for (one in the last window), the cuts' share of the
+//! window — free, or taken by the cuts' own writes in it — is at least [`RESERVE_PERCENT`] %,
+//! and as much as the cuts asked for over the last [`CUT_RATE_HORIZON`] would need over a
+//! whole window at that rate — counting, at each eighth of the next window,
 //! the writes that will have left it by then (counting none, the cuts' room was kept twice in
 //! steady state: once for the cuts already in the window and once for those to come). One
 //! leaver a second at Graph's quota asks for 2 cut writes a second, 300 a window: the 10 %
@@ -125,6 +126,7 @@ pub enum WriteClass {
 #[must_use = "a permit holds quota until it is reported or dropped"]
 pub struct WritePermit<'a> {
     pacer: &'a WritePacer,
+    class: WriteClass,
     writes: u32,
     done: bool,
 }
@@ -155,6 +157,9 @@ impl WritePermit<'_> {
             // Stamped when the answer came: Graph logged the write no later than that, so the
             // pacer's copy of the window never frees a slot before Graph's does.
             st.sent.push_back(now);
+            if self.class == WriteClass::SignInCut {
+                st.cuts_sent.push_back(now);
+            }
         }
         drop(st);
         self.pacer.notify.notify_waiters();
@@ -207,6 +212,8 @@ impl Drop for WaitingCut<'_> {
 struct State {
     /// When each write of the current window was answered, oldest first.
     sent: VecDeque<Instant>,
+    /// The same for the sign-in-cut writes among them.
+    cuts_sent: VecDeque<Instant>,
     /// Writes sent and not yet answered.
     in_flight: u32,
     /// No write before this (a `429`'s `Retry-After`).
@@ -252,6 +259,7 @@ impl WritePacer {
             quota,
             state: Mutex::new(State {
                 sent: VecDeque::new(),
+                cuts_sent: VecDeque::new(),
                 in_flight: 0,
                 paused_until: None,
                 cuts_waiting: 0,
@@ -335,6 +343,7 @@ impl WritePacer {
         };
         result.map(|()| WritePermit {
             pacer: self,
+            class,
             writes,
             done: false,
         })
@@ -366,6 +375,13 @@ impl WritePacer {
         {
             st.sent.pop_front();
         }
+        while st
+            .cuts_sent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= window)
+        {
+            st.cuts_sent.pop_front();
+        }
         let horizon = self.horizon();
         while let Some(&(t, w)) = st.cut_asks.front() {
             if now.saturating_duration_since(t) < horizon {
@@ -382,7 +398,12 @@ impl WritePacer {
             WriteClass::SignInCut => capacity,
             WriteClass::CleanUp if !cuts_recently => capacity,
             WriteClass::CleanUp => {
-                let reserve = (capacity * u64::from(RESERVE_PERCENT)).div_ceil(100);
+                // The reserve is the cuts' share of the window, free or already taken by cuts:
+                // room kept free beside the cuts' own writes would never be used, and a window
+                // that cuts and clean-up share would stay a tenth short of the quota.
+                let reserve = (capacity * u64::from(RESERVE_PERCENT))
+                    .div_ceil(100)
+                    .saturating_sub(st.cuts_sent.len() as u64);
                 capacity.saturating_sub(reserve).max(1)
             }
         };
