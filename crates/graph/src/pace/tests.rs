@@ -382,9 +382,9 @@ async fn a_write_waits_no_longer_than_the_caller_allows_in_all() {
 }
 
 /// Cut writes asked for each second, steadily, beside clean-up that takes all the room it is
-/// given, for three Graph windows: the writes of the last window, asserting that no cut ever
-/// waited for room.
-async fn a_window_beside_steady_cuts(cut_writes_per_second: usize) -> usize {
+/// given, for three Graph windows: no cut ever waits for room, and the last window holds at
+/// least `at_least` writes (and never more than the quota).
+async fn a_window_beside_steady_cuts(cut_writes_per_second: usize, at_least: usize) {
     let pacer = WritePacer::new(WriteQuota::GRAPH);
     // The pacer learns the cuts' rate over the horizon before clean-up starts.
     let horizon = CUT_RATE_HORIZON.as_secs() as usize;
@@ -409,7 +409,11 @@ async fn a_window_beside_steady_cuts(cut_writes_per_second: usize) -> usize {
         per_second.push(cut_writes_per_second + clean_up);
         tokio::time::advance(Duration::from_secs(1)).await;
     }
-    per_second[300..].iter().sum()
+    let last_window: usize = per_second[300..].iter().sum();
+    assert!(
+        (at_least..=3_000).contains(&last_window),
+        "{last_window} writes in the last window"
+    );
 }
 
 /// Four leavers a second: clean-up takes what the writes leaving the window free, less the
@@ -418,11 +422,7 @@ async fn a_window_beside_steady_cuts(cut_writes_per_second: usize) -> usize {
 /// a window) or a reserve beside the cuts' own writes (2,700).
 #[tokio::test(start_paused = true)]
 async fn clean_up_beside_steady_cuts_uses_what_leaves_the_window() {
-    let last_window = a_window_beside_steady_cuts(8).await;
-    assert!(
-        (2_800..=3_000).contains(&last_window),
-        "{last_window} writes in the last window"
-    );
+    a_window_beside_steady_cuts(8, 2_800).await;
 }
 
 /// One leaver a second, the cuts' writes exactly the reserve (300 a window): counted towards
@@ -430,9 +430,5 @@ async fn clean_up_beside_steady_cuts_uses_what_leaves_the_window() {
 /// and still no cut waits.
 #[tokio::test(start_paused = true)]
 async fn cuts_as_many_as_the_reserve_leave_clean_up_the_rest_and_never_wait() {
-    let last_window = a_window_beside_steady_cuts(2).await;
-    assert!(
-        (2_900..=3_000).contains(&last_window),
-        "{last_window} writes in the last window"
-    );
+    a_window_beside_steady_cuts(2, 2_900).await;
 }
