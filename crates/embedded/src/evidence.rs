@@ -31,13 +31,25 @@ fn io_err(what: &str, e: std::io::Error) -> EvidenceStoreError {
 impl FileEvidenceStore {
     /// Opens (creating) the store at `root`.
     pub fn open(root: &Path) -> Result<Self, EvidenceStoreError> {
+        // The flush holds the directory open: it must exist first.
+        crate::private::create_dir(root)
+            .map_err(|e| io_err("creating the evidence directory", e))?;
+        let flush =
+            flush_file_system(root).map_err(|e| io_err("starting the evidence flusher", e))?;
+        Self::open_with_flush(root, flush)
+    }
+
+    /// [`Self::open`] with the flush that makes a batch of files durable.
+    fn open_with_flush(
+        root: &Path,
+        flush: Box<crate::flush::FlushFn>,
+    ) -> Result<Self, EvidenceStoreError> {
         crate::private::create_dir(&root.join("cases"))
             .map_err(|e| io_err("creating the evidence directory", e))?;
         crate::private::create_dir(&root.join("ledger"))
             .map_err(|e| io_err("creating the ledger directory", e))?;
-        let flusher = flush_file_system(root)
-            .and_then(GroupCommit::start)
-            .map_err(|e| io_err("starting the evidence flusher", e))?;
+        let flusher =
+            GroupCommit::start(flush).map_err(|e| io_err("starting the evidence flusher", e))?;
         Ok(Self {
             root: root.to_owned(),
             flusher: Arc::new(flusher),
@@ -297,6 +309,83 @@ impl EvidenceStore for FileEvidenceStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use offboard_core::evidence::{Chain, Outcome, RecordBody};
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn body(step: &str) -> RecordBody {
+        let at = chrono::Utc::now();
+        RecordBody {
+            step: step.into(),
+            target_system: "entra".into(),
+            action: "test".into(),
+            target_ids: Vec::new(),
+            request: None,
+            response_status: None,
+            service_request_id: None,
+            read_back: None,
+            started_at: at,
+            ended_at: at,
+            actor: "test".into(),
+            outcome: Outcome::Verified,
+            reason: None,
+            details: None,
+        }
+    }
+
+    /// A record whose flush fails does not count as stored, but its file stays where it was
+    /// linked: writing that position again is a `Conflict`, the chain's head is that record,
+    /// and the next record, once flushed, makes it durable with it (`syncfs` flushes
+    /// everything dirty) — the path the service's retry takes after `NotConfirmed`.
+    #[tokio::test]
+    async fn a_record_whose_flush_failed_is_unconfirmed_yet_holds_its_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let failures = Arc::new(AtomicU32::new(1));
+        let flushes = Arc::new(AtomicU32::new(0));
+        let flush: Box<crate::flush::FlushFn> = {
+            let (failures, flushes) = (failures.clone(), flushes.clone());
+            Box::new(move |_files: &[PathBuf]| {
+                flushes.fetch_add(1, Ordering::SeqCst);
+                if failures.fetch_sub(1, Ordering::SeqCst) > 0 {
+                    return Err(std::io::Error::other("injected write-back error"));
+                }
+                failures.store(0, Ordering::SeqCst);
+                Ok(())
+            })
+        };
+        let store = FileEvidenceStore::open_with_flush(dir.path(), flush).unwrap();
+        let case = CaseId::derive("generic", "flush-fails");
+        let mut chain = Chain::new(case.clone());
+        let first = chain.push(body("hr-trigger")).unwrap();
+
+        let unconfirmed = store.put_record("2026-12", &first).await.unwrap_err();
+        assert!(
+            matches!(&unconfirmed, EvidenceStoreError::NotConfirmed { detail, .. } if detail.contains("injected write-back error")),
+            "{unconfirmed:?}"
+        );
+        let again = store.put_record("2026-12", &first).await.unwrap_err();
+        assert!(
+            matches!(again, EvidenceStoreError::Conflict { .. }),
+            "{again:?}"
+        );
+        let head = store.last_record("2026-12", &case).await.unwrap().unwrap();
+        assert_eq!(head.record, Ok(first));
+
+        let second = chain.push(body("block-sign-in")).unwrap();
+        store.put_record("2026-12", &second).await.unwrap();
+        assert_eq!(
+            flushes.load(Ordering::SeqCst),
+            2,
+            "one failed flush, one that held both"
+        );
+        let stored: Vec<u64> = store
+            .records("2026-12", &case)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.position)
+            .collect();
+        assert_eq!(stored, [0, 1]);
+    }
 
     #[cfg(unix)]
     #[test]
