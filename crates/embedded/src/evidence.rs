@@ -313,23 +313,14 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     fn body(step: &str) -> RecordBody {
-        let at = chrono::Utc::now();
-        RecordBody {
-            step: step.into(),
-            target_system: "entra".into(),
-            action: "test".into(),
-            target_ids: Vec::new(),
-            request: None,
-            response_status: None,
-            service_request_id: None,
-            read_back: None,
-            started_at: at,
-            ended_at: at,
-            actor: "test".into(),
-            outcome: Outcome::Verified,
-            reason: None,
-            details: None,
-        }
+        RecordBody::plain(
+            step,
+            "entra",
+            "test",
+            "test",
+            Outcome::Verified,
+            chrono::Utc::now(),
+        )
     }
 
     /// A record whose flush fails does not count as stored, but its file stays where it was

@@ -147,6 +147,35 @@ impl EvidenceRecord {
 }
 
 impl RecordBody {
+    /// The body of a record of something done or found without a call to an outside service
+    /// (no request, response or read-back), by `actor` at `at`. Callers add what they know
+    /// with struct update syntax.
+    pub fn plain(
+        step: &str,
+        target_system: &str,
+        action: impl Into<String>,
+        actor: &str,
+        outcome: Outcome,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            step: step.to_owned(),
+            target_system: target_system.to_owned(),
+            action: action.into(),
+            target_ids: Vec::new(),
+            request: None,
+            response_status: None,
+            service_request_id: None,
+            read_back: None,
+            started_at: at,
+            ended_at: at,
+            actor: actor.to_owned(),
+            outcome,
+            reason: None,
+            details: None,
+        }
+    }
+
     /// Truncates times to milliseconds and removes or refuses secrets.
     fn sanitised(mut self) -> Result<Self, EvidenceError> {
         self.started_at = millis::trunc(self.started_at);

@@ -117,22 +117,7 @@ impl Evidence {
         outcome: Outcome,
         at: DateTime<Utc>,
     ) -> RecordBody {
-        RecordBody {
-            step: step.to_owned(),
-            target_system: target_system.to_owned(),
-            action: action.into(),
-            target_ids: Vec::new(),
-            request: None,
-            response_status: None,
-            service_request_id: None,
-            read_back: None,
-            started_at: at,
-            ended_at: at,
-            actor: self.actor.clone(),
-            outcome,
-            reason: None,
-            details: None,
-        }
+        RecordBody::plain(step, target_system, action, &self.actor, outcome, at)
     }
 
     /// A record of what happened to the case itself (cancelled, completed), which also
