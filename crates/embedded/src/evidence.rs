@@ -12,7 +12,7 @@ use offboard_core::ids::CaseId;
 use offboard_core::ports::{EvidenceStore, EvidenceStoreError, StoredRecord};
 
 use crate::flush::{GroupCommit, flush_file_system};
-use crate::publish::{Method, publish_once};
+use crate::publish::publish_once;
 
 /// Write-once evidence files under a directory.
 #[derive(Debug, Clone)]
@@ -114,7 +114,7 @@ impl FileEvidenceStore {
     /// file or none; of two writers one wins, see [`crate::publish`]), and reads it back. Not
     /// yet durable: the caller waits for the flusher.
     fn link_new(path: &Path, bytes: &[u8], what: &str) -> Result<(), EvidenceStoreError> {
-        match publish_once(path, bytes, Method::Best) {
+        match publish_once(path, bytes) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return Err(EvidenceStoreError::Conflict {
@@ -330,18 +330,15 @@ mod tests {
     #[tokio::test]
     async fn a_record_whose_flush_failed_is_unconfirmed_yet_holds_its_position() {
         let dir = tempfile::tempdir().unwrap();
-        let failures = Arc::new(AtomicU32::new(1));
         let flushes = Arc::new(AtomicU32::new(0));
         let flush: Box<crate::flush::FlushFn> = {
-            let (failures, flushes) = (failures.clone(), flushes.clone());
-            Box::new(move |_files: &[PathBuf]| {
-                flushes.fetch_add(1, Ordering::SeqCst);
-                if failures.fetch_sub(1, Ordering::SeqCst) > 0 {
-                    return Err(std::io::Error::other("injected write-back error"));
-                }
-                failures.store(0, Ordering::SeqCst);
-                Ok(())
-            })
+            let flushes = flushes.clone();
+            Box::new(
+                move |_files: &[PathBuf]| match flushes.fetch_add(1, Ordering::SeqCst) {
+                    0 => Err(std::io::Error::other("injected write-back error")),
+                    _ => Ok(()),
+                },
+            )
         };
         let store = FileEvidenceStore::open_with_flush(dir.path(), flush).unwrap();
         let case = CaseId::derive("generic", "flush-fails");

@@ -17,33 +17,27 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 
-/// How the content reaches its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Method {
-    /// An unnamed file, linked in (Linux), falling back to a temporary name where unsupported.
-    Best,
-    /// Always through a hidden temporary name.
-    #[cfg_attr(not(test), allow(dead_code))]
-    TemporaryName,
-}
+/// One way of giving `bytes` the name `path` in its directory `dir`, once.
+type Way = fn(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()>;
 
 /// Writes `bytes` to `path` if nothing is there. An existing file is an
 /// [`io::ErrorKind::AlreadyExists`] error and is left untouched.
-pub(crate) fn publish_once(path: &Path, bytes: &[u8], method: Method) -> io::Result<()> {
+pub(crate) fn publish_once(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    in_its_directory(path, bytes, publish)
+}
+
+/// Runs `way`, making the directory first only when it turns out to be missing.
+fn in_its_directory(path: &Path, bytes: &[u8], way: Way) -> io::Result<()> {
     let dir = path.parent().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("{} has no directory", path.display()),
         )
     })?;
-    let attempt = || match method {
-        Method::Best => publish(dir, path, bytes),
-        Method::TemporaryName => through_temporary_name(dir, path, bytes),
-    };
-    match attempt() {
+    match way(dir, path, bytes) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             crate::private::create_dir(dir)?;
-            attempt()
+            way(dir, path, bytes)
         }
         done => done,
     }
@@ -132,6 +126,13 @@ mod tests {
         std::fs::metadata(p).unwrap().permissions().mode() & 0o777
     }
 
+    /// Both ways, named for the assertions: the one used (unnamed files on Linux) and the
+    /// portable one.
+    const WAYS: [(&str, Way); 2] = [
+        ("the way used", publish),
+        ("a temporary name", through_temporary_name),
+    ];
+
     fn names(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
@@ -143,32 +144,32 @@ mod tests {
 
     #[test]
     fn both_methods_publish_read_only_files_into_new_directories_and_leave_nothing_else() {
-        for method in [Method::Best, Method::TemporaryName] {
+        for (way_named, way) in WAYS {
             let root = tempfile::tempdir().unwrap();
             let dir = root.path().join("cases/2026-12/c-1/records");
-            publish_once(&dir.join("000000.json"), b"{\"a\":1}", method).unwrap();
-            publish_once(&dir.join("000001.json"), b"{\"a\":2}", method).unwrap();
-            assert_eq!(names(&dir), ["000000.json", "000001.json"], "{method:?}");
+            in_its_directory(&dir.join("000000.json"), b"{\"a\":1}", way).unwrap();
+            in_its_directory(&dir.join("000001.json"), b"{\"a\":2}", way).unwrap();
+            assert_eq!(names(&dir), ["000000.json", "000001.json"], "{way_named}");
             assert_eq!(
                 std::fs::read(dir.join("000001.json")).unwrap(),
                 b"{\"a\":2}"
             );
-            assert_eq!(mode(&dir.join("000000.json")), 0o400, "{method:?}");
-            assert_eq!(mode(&dir), 0o700, "{method:?}");
-            assert_eq!(mode(dir.parent().unwrap()), 0o700, "{method:?}");
+            assert_eq!(mode(&dir.join("000000.json")), 0o400, "{way_named}");
+            assert_eq!(mode(&dir), 0o700, "{way_named}");
+            assert_eq!(mode(dir.parent().unwrap()), 0o700, "{way_named}");
         }
     }
 
     #[test]
     fn a_taken_name_is_refused_and_keeps_its_content() {
-        for method in [Method::Best, Method::TemporaryName] {
+        for (way_named, way) in WAYS {
             let root = tempfile::tempdir().unwrap();
             let path = root.path().join("000000.json");
-            publish_once(&path, b"first", method).unwrap();
-            let again = publish_once(&path, b"second", method).unwrap_err();
-            assert_eq!(again.kind(), io::ErrorKind::AlreadyExists, "{method:?}");
+            in_its_directory(&path, b"first", way).unwrap();
+            let again = in_its_directory(&path, b"second", way).unwrap_err();
+            assert_eq!(again.kind(), io::ErrorKind::AlreadyExists, "{way_named}");
             assert_eq!(std::fs::read(&path).unwrap(), b"first");
-            assert_eq!(names(root.path()), ["000000.json"], "{method:?}");
+            assert_eq!(names(root.path()), ["000000.json"], "{way_named}");
         }
     }
 
