@@ -368,19 +368,13 @@ impl WritePacer {
     /// might.
     fn room(&self, st: &mut State, class: WriteClass, writes: u32, now: Instant) -> Option<Wait> {
         let window = self.quota.window;
-        while st
-            .sent
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) >= window)
-        {
-            st.sent.pop_front();
-        }
-        while st
-            .cuts_sent
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) >= window)
-        {
-            st.cuts_sent.pop_front();
+        for log in [&mut st.sent, &mut st.cuts_sent] {
+            while log
+                .front()
+                .is_some_and(|t| now.saturating_duration_since(*t) >= window)
+            {
+                log.pop_front();
+            }
         }
         let horizon = self.horizon();
         while let Some(&(t, w)) = st.cut_asks.front() {
