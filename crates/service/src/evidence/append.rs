@@ -2,6 +2,8 @@
 //! the next free position (retried on a position race), the bodies of records offboard
 //! writes itself, and folding each record into the compliance index.
 
+use std::sync::PoisonError;
+
 use chrono::{DateTime, Utc};
 
 use offboard_core::case::Case;
@@ -9,7 +11,7 @@ use offboard_core::evidence::{
     Chain, EvidenceRecord, IndexEntry, Outcome, RecordBody, WormStatus, hr_trigger_body, period_of,
 };
 use offboard_core::ids::CaseId;
-use offboard_core::ports::{EvidenceStoreError, StoredRecord};
+use offboard_core::ports::{EvidenceStoreError, StoredRecord, Versioned};
 
 use crate::etag::{self, Change};
 
@@ -51,7 +53,7 @@ impl Evidence {
         let period = period_of(case.event.effective_at());
         let slot = self.heads.slot(&case.id);
         let mut known = slot.lock().await;
-        if known.is_some() || (look_first && self.head(&period, &case.id).await?.is_some()) {
+        if known.head.is_some() || (look_first && self.head(&period, &case.id).await?.is_some()) {
             return Ok(());
         }
         let record = Chain::new(case.id.clone()).next(hr_trigger_body(
@@ -65,8 +67,8 @@ impl Evidence {
             Err(EvidenceStoreError::Conflict { .. }) => return Ok(()),
             Err(e) => return Err(e.into()),
         }
-        *known = Some(record.clone());
-        self.index_record(&period, &record).await
+        known.head = Some(record.clone());
+        self.index_record(&period, &record, &mut known.entry).await
     }
 
     /// Appends a record to the case's chain and folds it into the index. Appends to one case
@@ -82,7 +84,7 @@ impl Evidence {
         let mut known = slot.lock().await;
         for _ in 0..RETRIES {
             let last =
-                match known.take() {
+                match known.head.take() {
                     Some(last) => last,
                     None => self.head(&period, &case.id).await?.ok_or_else(|| {
                         EvidenceFailure::Corrupt {
@@ -94,8 +96,9 @@ impl Evidence {
             let record = Chain::after(&last).next(body.clone())?;
             match self.store.put_record(&period, &record).await {
                 Ok(()) => {
-                    *known = Some(record.clone());
-                    self.index_record(&period, &record).await?;
+                    known.head = Some(record.clone());
+                    self.index_record(&period, &record, &mut known.entry)
+                        .await?;
                     return Ok(record);
                 }
                 // Another instance took the position: the head is read again.
@@ -183,23 +186,36 @@ impl Evidence {
         self.append(case, body).await
     }
 
+    /// Folds `record` into the case's index entry. `remembered` is the entry as this instance
+    /// last wrote it (see [`super::heads`]): the first try starts from it instead of a read,
+    /// and it is left holding what this write stored (`None` when the write did not happen).
     async fn index_record(
         &self,
         period: &str,
         record: &EvidenceRecord,
+        remembered: &mut Option<Versioned<IndexEntry>>,
     ) -> Result<(), EvidenceFailure> {
         let worm = matches!(self.store.worm(), WormStatus::Enforced { .. });
-        etag::update(
+        let mut first = remembered.take();
+        let stored = std::sync::Mutex::new(None);
+        let stored_ref = &stored;
+        let updated = etag::update(
             RETRIES,
-            || async move {
-                match self.index.get(period, &record.case_id).await? {
-                    None if record.seq != 0 => {
-                        // The trigger's index write was lost: rebuild the entry from the
-                        // store (the rebuilt entry already holds this record).
-                        self.rebuild_entry(period, &record.case_id).await?;
-                        Ok(self.index.get(period, &record.case_id).await?)
+            || {
+                let first = first.take();
+                async move {
+                    if first.is_some() {
+                        return Ok(first);
                     }
-                    found => Ok::<_, EvidenceFailure>(found),
+                    match self.index.get(period, &record.case_id).await? {
+                        None if record.seq != 0 => {
+                            // The trigger's index write was lost: rebuild the entry from the
+                            // store (the rebuilt entry already holds this record).
+                            self.rebuild_entry(period, &record.case_id).await?;
+                            Ok(self.index.get(period, &record.case_id).await?)
+                        }
+                        found => Ok::<_, EvidenceFailure>(found),
+                    }
                 }
             },
             |slot: &mut Option<IndexEntry>| match slot {
@@ -219,22 +235,32 @@ impl Evidence {
                 }
                 None => Ok(Change::ReadAgain),
             },
-            |entry, etag| self.put_index(entry, etag),
+            |entry, etag| async move {
+                let written = self.index.put(&entry, etag.as_ref()).await?;
+                *stored_ref.lock().unwrap_or_else(PoisonError::into_inner) = Some(written);
+                Ok(())
+            },
         )
-        .await?
-        .map(|_| ())
-        .ok_or_else(|| EvidenceFailure::Contended(record.case_id.clone()))
+        .await?;
+        if updated.is_none() {
+            return Err(EvidenceFailure::Contended(record.case_id.clone()));
+        }
+        *remembered = stored.into_inner().unwrap_or_else(PoisonError::into_inner);
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use offboard_core::case::Case;
     use offboard_core::effective::{EffectivePolicy, HrEffectiveTime};
     use offboard_core::event::{Source, TerminationEvent, TerminationFacts, TerminationKind};
-    use offboard_core::ids::EmployeeIdentifiers;
+    use offboard_core::evidence::{IndexEntry, Outcome, RecordBody};
+    use offboard_core::ids::{CaseId, EmployeeIdentifiers};
+    use offboard_core::ports::{CaseIndex, ETag, StoreError, Versioned};
     use offboard_core::signature::Verified;
     use offboard_embedded::{Embedded, FileEvidenceStore};
 
@@ -264,6 +290,85 @@ mod tests {
         )
         .unwrap();
         Case::open(event, now)
+    }
+
+    /// The compliance index, counting its reads.
+    struct CountedIndex {
+        db: Arc<Embedded>,
+        reads: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl CaseIndex for CountedIndex {
+        async fn get(
+            &self,
+            period: &str,
+            case_id: &CaseId,
+        ) -> Result<Option<Versioned<IndexEntry>>, StoreError> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            self.db.get(period, case_id).await
+        }
+        async fn put(
+            &self,
+            entry: &IndexEntry,
+            etag: Option<&ETag>,
+        ) -> Result<Versioned<IndexEntry>, StoreError> {
+            self.db.put(entry, etag).await
+        }
+        async fn list_period(&self, period: &str) -> Result<Vec<IndexEntry>, StoreError> {
+            self.db.list_period(period).await
+        }
+    }
+
+    fn note(evidence: &Evidence, n: usize) -> RecordBody {
+        evidence.body(
+            "test",
+            "offboard",
+            format!("note {n}"),
+            Outcome::Noted,
+            chrono::Utc::now(),
+        )
+    }
+
+    #[tokio::test]
+    async fn appends_fold_into_the_entry_they_wrote_and_a_stale_one_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(Embedded::open(dir.path()).unwrap());
+        let index = Arc::new(CountedIndex {
+            db: db.clone(),
+            reads: AtomicUsize::new(0),
+        });
+        let store = Arc::new(FileEvidenceStore::open(&dir.path().join("evidence")).unwrap());
+        let evidence = Evidence::new(store, index.clone(), "test", Arc::new(SystemClock));
+        let case = case();
+        let period = offboard_core::evidence::period_of(case.event.effective_at());
+        evidence.record_trigger_of_new_case(&case).await.unwrap();
+        assert_eq!(
+            index.reads.load(Ordering::SeqCst),
+            1,
+            "the trigger looks once"
+        );
+        for n in 0..5 {
+            evidence.append(&case, note(&evidence, n)).await.unwrap();
+        }
+        assert_eq!(
+            index.reads.load(Ordering::SeqCst),
+            1,
+            "each append folds into the entry the last one wrote, without reading it"
+        );
+        // Another instance appends: the entry this one remembers is now stale.
+        let other = evidence.as_new_instance();
+        other.append(&case, note(&other, 5)).await.unwrap();
+        let before = index.reads.load(Ordering::SeqCst);
+        evidence.append(&case, note(&evidence, 6)).await.unwrap();
+        assert!(
+            index.reads.load(Ordering::SeqCst) > before,
+            "the refused write on a stale ETag is followed by a fresh read"
+        );
+        let entry = db.get(&period, &case.id).await.unwrap().unwrap().value;
+        assert_eq!(entry.record_count, 8, "trigger and seven notes, none lost");
+        let seqs: Vec<u64> = entry.timeline.iter().map(|t| t.seq).collect();
+        assert_eq!(seqs, (0..8).collect::<Vec<u64>>());
     }
 
     /// A fresh instance each time: nothing remembered of the chain's head.

@@ -14,15 +14,31 @@
 //! Other instances still race: a position taken by another instance answers `Conflict`, the
 //! known head is dropped and read again from the store, exactly as before. The chain's
 //! correctness rests on the create-only write, not on this cache.
+//!
+//! Beside the head the slot keeps the case's compliance-index entry as this instance last
+//! wrote it, with its ETag: the next record is folded into that copy and written on that ETag,
+//! instead of reading the entry again (a Cosmos DB point read per record, and a parse of a
+//! document that grows with every action). Any other writer changes the ETag, so a stale
+//! copy costs one refused write and a fresh read, never a lost update.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use offboard_core::evidence::{EvidenceRecord, LedgerEntry};
+use offboard_core::evidence::{EvidenceRecord, IndexEntry, LedgerEntry};
 use offboard_core::ids::CaseId;
+use offboard_core::ports::Versioned;
 
-/// The head of one case's chain as this instance knows it (`None`: read it from the store).
-pub(super) type Slot = Arc<tokio::sync::Mutex<Option<EvidenceRecord>>>;
+/// What this instance knows of one case's evidence; `None` in either: read it from the store.
+#[derive(Debug, Default)]
+pub(super) struct Known {
+    /// The head of the case's chain.
+    pub(super) head: Option<EvidenceRecord>,
+    /// The case's index entry as this instance last wrote it, with the ETag it got.
+    pub(super) entry: Option<Versioned<IndexEntry>>,
+}
+
+/// One case's [`Known`], locked for as long as an append to the case takes.
+pub(super) type Slot = Arc<tokio::sync::Mutex<Known>>;
 
 /// How many cases' heads are kept before the idle ones are dropped.
 const KEEP: usize = 1024;
