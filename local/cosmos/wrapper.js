@@ -18,6 +18,11 @@
 //      anything but the partition key ("missing partition keys") -> a query that names no
 //      partition key gets that header. A query that names one stays single-partition.
 //
+// Besides, for the benchmarks, the wrapper counts the requests each database receives by Cosmos DB
+// operation (point read, create, upsert, replace, delete, query; `other` for metadata reads) and
+// answers them at `GET /_offboard/operations?db=NAME` (JSON). Real Cosmos bills every one of
+// them in request units; this server reports none, so the count is what can be measured here.
+//
 // Without auth: the server accepts any Authorization header, so the SDK's Entra ID tokens (from the
 // managed-identity stand-in) and keys both work. It keeps everything in memory.
 "use strict";
@@ -190,9 +195,63 @@ function missingDocumentIs404(res, text) {
   });
 }
 
+// 5. Operations per database, counted as their responses go out.
+const OPERATIONS_PATH = "/_offboard/operations";
+const DB_PATH = /^\/dbs\/([^/]+)(\/.*)?$/;
+const operations = new Map();
+
+function operationOf(req, p) {
+  if (DOC_PATH.test(p)) {
+    switch (req.method) {
+      case "GET":
+        return "read";
+      case "PUT":
+        return "replace";
+      case "DELETE":
+        return "delete";
+      case "PATCH":
+        return "patch";
+      default:
+        return "other";
+    }
+  }
+  if (DOCS_PATH.test(p) && req.method === "POST") {
+    if (isQuery(req)) return "query";
+    return String(headerValue(req, "x-ms-documentdb-is-upsert")).toLowerCase() === "true"
+      ? "upsert"
+      : "create";
+  }
+  return "other";
+}
+
+function count(req, res, p) {
+  const db = DB_PATH.exec(p);
+  if (!db) return;
+  const name = decodeURIComponent(db[1]);
+  const operation = operationOf(req, p);
+  res.on("finish", () => {
+    let tally = operations.get(name);
+    if (!tally) {
+      tally = {};
+      operations.set(name, tally);
+    }
+    const entry = tally[operation] || (tally[operation] = { ok: 0, refused: 0 });
+    if (res.statusCode < 400) entry.ok += 1;
+    else entry.refused += 1;
+  });
+}
+
+function answerOperations(req, res) {
+  const db = new URL(req.url, "http://local").searchParams.get("db");
+  const body = JSON.stringify(db === null ? Object.fromEntries(operations) : operations.get(db) || {});
+  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
 function adjust(args) {
   return (req, res) => {
     const p = pathOf(req);
+    count(req, res, p);
     if (req.method === "GET" && p === "/" && args.http) {
       rewriteBody(res, plainHttpEndpoints);
     } else if (req.method === "GET" && PKRANGES_PATH.test(p)) {
@@ -244,7 +303,19 @@ function main() {
       keepAlive: true
     });
   }
-  server.prependListener("request", adjust(args));
+  // The server's own handler answers every request: the operations endpoint is answered here
+  // instead of it, and every other request goes to it after the adjustments.
+  const serve = server.listeners("request");
+  server.removeAllListeners("request");
+  const adjustments = adjust(args);
+  server.on("request", (req, res) => {
+    if (req.method === "GET" && pathOf(req) === OPERATIONS_PATH) {
+      answerOperations(req, res);
+      return;
+    }
+    adjustments(req, res);
+    for (const listener of serve) listener.call(server, req, res);
+  });
   server.on("error", err => {
     console.error(`cosmos wrapper: ${err.message}`);
     process.exit(1);

@@ -462,3 +462,43 @@ mod unconfigured_providers_fail_closed {
         super::unconfigured_providers_fail_closed(offboard_testkit::Backend::Azure).await;
     }
 }
+
+/// The local Cosmos server's wrapper counts what the app asks of its database, by operation —
+/// what the mass benchmark prints per leaver — and the embedded backend has none to count.
+#[tokio::test]
+async fn the_cosmos_server_counts_the_apps_operations_by_kind() {
+    let embedded = offboard_testkit::spawn_app(offboard_testkit::Backend::Embedded).await;
+    assert!(embedded.cosmos_operations().await.unwrap().is_none());
+    embedded.shutdown().await;
+
+    let app = offboard_testkit::spawn_app(offboard_testkit::Backend::Azure).await;
+    let counted = || async { app.cosmos_operations().await.unwrap().expect("Cosmos DB") };
+    let of = |ops: &offboard_testkit::cost::CosmosOperations, kind: &str| {
+        ops.get(kind).copied().unwrap_or_default()
+    };
+    let before = counted().await;
+    // A day ahead: the case is scheduled, so only intake touches the database.
+    let body = generic_termination(&event_id(), &in_secs(86_400), "voluntary");
+    let first = app.post_generic(&body).await;
+    assert_eq!(first.status, 202, "{}", first.json);
+    let opened = counted().await;
+    assert!(
+        of(&opened, "create").ok >= of(&before, "create").ok + 2,
+        "the case and its index entry are created: {before:?} → {opened:?}"
+    );
+    assert!(
+        of(&opened, "read").all() > of(&before, "read").all(),
+        "intake looks for the case first: {opened:?}"
+    );
+    // A redelivery finds the case: a refused create at most, nothing new stored.
+    let again = app.post_generic(&body).await;
+    assert_eq!(again.status, 202, "{}", again.json);
+    let redelivered = counted().await;
+    assert_eq!(
+        of(&redelivered, "create").ok,
+        of(&opened, "create").ok,
+        "{opened:?} → {redelivered:?}"
+    );
+    assert!(of(&redelivered, "read").ok > of(&opened, "read").ok);
+    app.shutdown().await;
+}

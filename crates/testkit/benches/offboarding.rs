@@ -44,6 +44,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use offboard_core::case::CaseStatus;
+use offboard_core::evidence::period_of;
 use offboard_core::ids::CaseId;
 use offboard_core::plan::StepKind;
 use offboard_service::settings::{
@@ -54,7 +55,7 @@ use offboard_testkit::leavers::{
     writes_per_leaver,
 };
 use offboard_testkit::writes::{admitted_graph_write, duplicated_writes, lost_writes, manager_upn};
-use offboard_testkit::{Backend, SimConfig, spawn_app_with};
+use offboard_testkit::{Backend, SimConfig, TestApp, spawn_app_with};
 use standin_tenant::engine::LoggedRequest;
 use standin_tenant::engine::Settings;
 
@@ -477,18 +478,28 @@ async fn mass(
     println!(
         "  CPU during the run: handler {handler_cpu:.1} s, this process (host, simulator, poller) {bench_cpu:.1} s, over {total_secs:.1} s"
     );
-    let counts =
+    let mut counts =
         offboard_testkit::cost::count(&app.handler_log(), &app.data_dir().join("evidence"), &ids);
+    if app.backend() == Backend::Azure {
+        // The evidence is in Azurite, not under the data directory.
+        let keyed: Vec<(String, CaseId)> = cases
+            .values()
+            .map(|c| (period_of(c.event.effective_at()), c.id.clone()))
+            .collect();
+        counts.evidence_files =
+            offboard_testkit::cost::evidence_in_store(app.evidence.as_ref(), &keyed).await?;
+    }
     let graph_requests = log.iter().filter(|r| r.batch_id.is_none()).count();
     let per = |x: usize| x as f64 / n as f64;
     println!(
-        "  per leaver: {:.1} function executions ({:.1} HTTP, {:.1} queue, of which {:.1} deferred steps); {:.1} evidence files (each a create-only put + a read-back get on Blob storage); {:.1} Graph/Exchange HTTP requests; queue transactions ≈ 3 per queue execution (put, get, delete); Cosmos DB operations not counted",
+        "  per leaver: {:.1} function executions ({:.1} HTTP, {:.1} queue, of which {:.1} deferred steps); {:.1} evidence files (each a create-only put + a read-back get on Blob storage); {:.1} Graph/Exchange HTTP requests; queue transactions ≈ 3 per queue execution (put, get, delete); {}",
         per(counts.http_executions + counts.queue_executions),
         per(counts.http_executions),
         per(counts.queue_executions),
         per(counts.deferred),
         per(counts.evidence_files),
         per(graph_requests),
+        cosmos_per_leaver(&app, n).await?,
     );
     println!(
         "  handler log: {}",
@@ -499,6 +510,29 @@ async fn mass(
         app.shutdown().await;
     }
     Ok(())
+}
+
+/// The Cosmos DB operations per leaver, as the local Cosmos server counted them (its request
+/// units it does not report), or why there are none.
+async fn cosmos_per_leaver(app: &TestApp, n: usize) -> anyhow::Result<String> {
+    let Some(ops) = app.cosmos_operations().await? else {
+        return Ok("no Cosmos DB operations (the embedded backend)".into());
+    };
+    let per = |kind: &str| ops.get(kind).map_or(0.0, |c| c.all() as f64 / n as f64);
+    let all: u64 = ops.values().map(|c| c.all()).sum();
+    let refused: u64 = ops.values().map(|c| c.refused).sum();
+    Ok(format!(
+        "{:.1} Cosmos DB operations ({:.1} point reads, {:.1} creates, {:.1} replaces, {:.1} upserts, {:.1} queries, {:.1} deletes, {:.1} metadata; {:.1} refused: not found, ETag or create conflicts; request units not reported by the local server)",
+        all as f64 / n as f64,
+        per("read"),
+        per("create"),
+        per("replace"),
+        per("upsert"),
+        per("query"),
+        per("delete"),
+        per("other"),
+        refused as f64 / n as f64,
+    ))
 }
 
 /// Takes `--name value` out of `args`.

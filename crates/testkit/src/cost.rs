@@ -1,13 +1,15 @@
 //! What a leaver costs, counted from a run: function executions (from the handler's log, one
 //! line per invocation), evidence files written (the blobs a deployment writes, each a
 //! create-only put and a read-back get) and Graph requests (the simulator's log). Cosmos DB
-//! operations and request units are not counted here: the embedded backend has none and the
-//! npm Cosmos server does not report request charges.
+//! operations are counted by the local Cosmos server's wrapper (`local/cosmos/wrapper.js`) per
+//! database ([`cosmos_operations`]); their request units are not: the npm server reports no
+//! request charges, and the embedded backend has no Cosmos DB at all.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use offboard_core::ids::CaseId;
+use offboard_core::ports::EvidenceStore;
 use serde_json::Value;
 
 /// Counts for a set of cases.
@@ -77,4 +79,60 @@ fn evidence_files(dir: &Path, ids: &HashSet<&str>) -> usize {
         }
     }
     n
+}
+
+/// The evidence files of `cases` (each with its period), counted through the evidence store:
+/// every record and every seal generation. For a backend whose files are not on this
+/// machine's disk (Blob storage); [`count`] walks the embedded backend's directory instead.
+pub async fn evidence_in_store(
+    store: &dyn EvidenceStore,
+    cases: &[(String, CaseId)],
+) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for (period, id) in cases {
+        n += store.records(period, id).await?.len();
+        if let Some(seal) = store.seal(period, id).await? {
+            let seal = seal.map_err(|e| anyhow::anyhow!("the seal of case {id}: {e}"))?;
+            n += seal.generation as usize + 1;
+        }
+    }
+    Ok(n)
+}
+
+/// One kind of Cosmos DB operation: answered with success, and refused (a 4xx: a document
+/// not found, an ETag that no longer matched, a create that found one). Cosmos DB bills both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct CosmosCount {
+    /// Answered with a 2xx.
+    pub ok: u64,
+    /// Answered with a 4xx or 5xx.
+    pub refused: u64,
+}
+
+impl CosmosCount {
+    /// Every request of the kind.
+    pub fn all(&self) -> u64 {
+        self.ok + self.refused
+    }
+}
+
+/// The Cosmos DB operations one database received, by kind: `read` (point reads), `create`,
+/// `upsert`, `replace`, `delete`, `patch`, `query`, and `other` (account, container and
+/// partition-key-range metadata).
+pub type CosmosOperations = BTreeMap<String, CosmosCount>;
+
+/// The operations `database` received so far, as the local Cosmos server's wrapper counted
+/// them (`GET /_offboard/operations?db=`); `endpoint` is the account's (`https://127.0.0.1:8081/`).
+pub async fn cosmos_operations(
+    client: &reqwest::Client,
+    endpoint: &str,
+    database: &str,
+) -> anyhow::Result<CosmosOperations> {
+    let base = endpoint.trim_end_matches('/');
+    let url = reqwest::Url::parse_with_params(
+        &format!("{base}/_offboard/operations"),
+        [("db", database)],
+    )?;
+    let response = client.get(url).send().await?.error_for_status()?;
+    Ok(response.json().await?)
 }

@@ -444,6 +444,27 @@ impl TestApp {
         self.backend
     }
 
+    /// The Cosmos DB operations the app's database received so far, as the local Cosmos
+    /// server's wrapper counted them; `None` on the embedded backend, which has no Cosmos DB.
+    pub async fn cosmos_operations(&self) -> anyhow::Result<Option<crate::cost::CosmosOperations>> {
+        if self.backend != Backend::Azure {
+            return Ok(None);
+        }
+        let setting = |key: &str| {
+            self.settings
+                .get(key)
+                .map(String::as_str)
+                .with_context(|| format!("the app has no {key} setting"))
+        };
+        crate::cost::cosmos_operations(
+            &self.client,
+            setting("OFFBOARD_COSMOS_ENDPOINT")?,
+            setting("OFFBOARD_COSMOS_DATABASE")?,
+        )
+        .await
+        .map(Some)
+    }
+
     /// Sends raw text to a queue, base64-encoded as the Functions host expects.
     pub async fn enqueue(&self, queue: &str, text: &str) {
         let b64 = base64::engine::general_purpose::STANDARD.encode(text);
