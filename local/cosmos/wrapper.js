@@ -235,9 +235,13 @@ function count(req, res, p) {
       tally = {};
       operations.set(name, tally);
     }
-    const entry = tally[operation] || (tally[operation] = { ok: 0, refused: 0 });
-    if (res.statusCode < 400) entry.ok += 1;
-    else entry.refused += 1;
+    const entry = tally[operation] || (tally[operation] = { ok: 0, refused: 0, refusedBy: {} });
+    if (res.statusCode < 400) {
+      entry.ok += 1;
+    } else {
+      entry.refused += 1;
+      entry.refusedBy[res.statusCode] = (entry.refusedBy[res.statusCode] || 0) + 1;
+    }
   });
 }
 

@@ -474,7 +474,7 @@ async fn the_cosmos_server_counts_the_apps_operations_by_kind() {
     let app = offboard_testkit::spawn_app(offboard_testkit::Backend::Azure).await;
     let counted = || async { app.cosmos_operations().await.unwrap().expect("Cosmos DB") };
     let of = |ops: &offboard_testkit::cost::CosmosOperations, kind: &str| {
-        ops.get(kind).copied().unwrap_or_default()
+        ops.get(kind).cloned().unwrap_or_default()
     };
     let before = counted().await;
     // A day ahead: the case is scheduled, so only intake touches the database.
@@ -500,5 +500,10 @@ async fn the_cosmos_server_counts_the_apps_operations_by_kind() {
         "{opened:?} → {redelivered:?}"
     );
     assert!(of(&redelivered, "read").ok > of(&opened, "read").ok);
+    let conflicts = |ops| of(ops, "create").refused_by.get("409").copied().unwrap_or(0);
+    assert!(
+        conflicts(&redelivered) > conflicts(&opened),
+        "the second create of the case finds the first (409): {redelivered:?}"
+    );
     app.shutdown().await;
 }

@@ -38,6 +38,7 @@
 #[path = "offboarding/compare.rs"]
 mod compare;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -518,12 +519,23 @@ async fn cosmos_per_leaver(app: &TestApp, n: usize) -> anyhow::Result<String> {
     let Some(ops) = app.cosmos_operations().await? else {
         return Ok("no Cosmos DB operations (the embedded backend)".into());
     };
-    let per = |kind: &str| ops.get(kind).map_or(0.0, |c| c.all() as f64 / n as f64);
+    let n_f = n as f64;
+    let per = |kind: &str| ops.get(kind).map_or(0.0, |c| c.all() as f64 / n_f);
     let all: u64 = ops.values().map(|c| c.all()).sum();
     let refused: u64 = ops.values().map(|c| c.refused).sum();
+    let mut by_status: BTreeMap<&str, u64> = BTreeMap::new();
+    for count in ops.values() {
+        for (status, n) in &count.refused_by {
+            *by_status.entry(status).or_default() += n;
+        }
+    }
+    let refused_by: Vec<String> = by_status
+        .iter()
+        .map(|(status, n)| format!("{:.1} × {status}", *n as f64 / n_f))
+        .collect();
     Ok(format!(
-        "{:.1} Cosmos DB operations ({:.1} point reads, {:.1} creates, {:.1} replaces, {:.1} upserts, {:.1} queries, {:.1} deletes, {:.1} metadata; {:.1} refused: not found, ETag or create conflicts; request units not reported by the local server)",
-        all as f64 / n as f64,
+        "{:.1} Cosmos DB operations ({:.1} point reads, {:.1} creates, {:.1} replaces, {:.1} upserts, {:.1} queries, {:.1} deletes, {:.1} metadata; {:.1} refused: {}; request units not reported by the local server)",
+        all as f64 / n_f,
         per("read"),
         per("create"),
         per("replace"),
@@ -531,7 +543,8 @@ async fn cosmos_per_leaver(app: &TestApp, n: usize) -> anyhow::Result<String> {
         per("query"),
         per("delete"),
         per("other"),
-        refused as f64 / n as f64,
+        refused as f64 / n_f,
+        refused_by.join(", "),
     ))
 }
 

@@ -101,12 +101,16 @@ pub async fn evidence_in_store(
 
 /// One kind of Cosmos DB operation: answered with success, and refused (a 4xx: a document
 /// not found, an ETag that no longer matched, a create that found one). Cosmos DB bills both.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CosmosCount {
     /// Answered with a 2xx.
     pub ok: u64,
     /// Answered with a 4xx or 5xx.
     pub refused: u64,
+    /// The refused ones by status code (`404`, `409`, `412`, ...).
+    #[serde(default)]
+    pub refused_by: BTreeMap<String, u64>,
 }
 
 impl CosmosCount {
