@@ -500,7 +500,13 @@ async fn the_cosmos_server_counts_the_apps_operations_by_kind() {
         "{opened:?} → {redelivered:?}"
     );
     assert!(of(&redelivered, "read").ok > of(&opened, "read").ok);
-    let conflicts = |ops| of(ops, "create").refused_by.get("409").copied().unwrap_or(0);
+    let conflicts = |ops| {
+        of(ops, "create")
+            .refused_by
+            .get("409")
+            .copied()
+            .unwrap_or(0)
+    };
     assert!(
         conflicts(&redelivered) > conflicts(&opened),
         "the second create of the case finds the first (409): {redelivered:?}"

@@ -337,6 +337,13 @@ pub struct Step {
     /// the step was first queued, so a step a long throttle keeps waiting is not sent twice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comes_back_at: Option<DateTime<Utc>>,
+    /// Whether a remediation item may exist for the step: `Some(false)` from planning until
+    /// the step first fails or waits for an operator (then `Some(true)`, set in the same
+    /// write as that status, before the item is stored). `None` in a case planned before
+    /// this was recorded: unknown, so the store is asked. A step that succeeds looks for an
+    /// item to resolve only when one may exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation_item: Option<bool>,
 }
 
 /// The invocation holding a step's lease, and the process it runs in: enough for another
@@ -376,6 +383,7 @@ impl Step {
             lease_holder: None,
             not_before: None,
             comes_back_at: None,
+            remediation_item: Some(false),
         }
     }
 }

@@ -44,6 +44,7 @@ impl Engine {
         let mut ready = Vec::new();
         let mut finished = false;
         let raised = super::flags::raised(&report, msg.step, self.clock.now());
+        let escalates = report.status == StepStatus::Failed || report.remediation;
         let case = self
             .update_case(&msg.case_id, |case, now| {
                 ready.clear();
@@ -61,13 +62,18 @@ impl Engine {
                 s.lease_until = None;
                 s.lease_holder = None;
                 s.evidence_seq = last_seq.or(s.evidence_seq);
+                if escalates {
+                    // Before the item is stored: a crash between leaves a flag, not an
+                    // item no success would ever resolve.
+                    s.remediation_item = Some(true);
+                }
                 ready = Self::take_ready(plan, now);
                 finished = ready.contains(&StepKind::Seal);
                 Ok(true)
             })
             .await?;
         self.notify_flags(&case, &raised).await?;
-        if report.status == StepStatus::Failed || report.remediation {
+        if escalates {
             self.escalate(
                 &case,
                 msg.step,
@@ -75,7 +81,14 @@ impl Engine {
                 report.reason.as_deref().unwrap_or("failed"),
             )
             .await?;
-        } else {
+        } else if case
+            .plan
+            .as_ref()
+            .and_then(|p| p.step(msg.step))
+            .is_none_or(|s| s.remediation_item != Some(false))
+        {
+            // Only a step that failed or waited before can have an item to resolve (on
+            // Cosmos DB the look is a point read, a `404` for nearly every step).
             self.resolve_remediation(&case, msg.step).await?;
         }
         for k in &ready {

@@ -297,6 +297,9 @@ impl Engine {
             s.reason = Some(why.to_owned());
             s.lease_until = None;
             s.lease_holder = None;
+            if kind.is_on_prem() {
+                s.remediation_item = Some(true);
+            }
             Ok(true)
         })
         .await?;

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,7 +16,9 @@ use offboard_core::ids::EmployeeIdentifiers;
 use offboard_core::messages::{self, StepMessage};
 use offboard_core::plan::{self, Facts, PersonRef, StepKind, StepStatus};
 use offboard_core::policy::Policy;
-use offboard_core::ports::{CaseStore, MessageQueue, RemediationStatus, RemediationStore};
+use offboard_core::ports::{
+    CaseStore, MessageQueue, Remediation, RemediationStatus, RemediationStore, StoreError,
+};
 use offboard_core::signature::Verified;
 use offboard_embedded::{Embedded, FileEvidenceStore};
 
@@ -30,6 +33,29 @@ fn t(s: &str) -> DateTime<Utc> {
 }
 
 struct FixedDirectory(Facts);
+
+/// The embedded remediation store, counting lookups by id.
+struct CountedRemediations {
+    db: Arc<Embedded>,
+    lookups: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl RemediationStore for CountedRemediations {
+    async fn put(&self, item: &Remediation) -> Result<(), StoreError> {
+        self.db.put(item).await
+    }
+    async fn get(&self, id: &str) -> Result<Option<Remediation>, StoreError> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        RemediationStore::get(&*self.db, id).await
+    }
+    async fn list(
+        &self,
+        status: Option<RemediationStatus>,
+    ) -> Result<Vec<Remediation>, StoreError> {
+        RemediationStore::list(&*self.db, status).await
+    }
+}
 
 #[async_trait]
 impl Directory for FixedDirectory {
@@ -95,6 +121,8 @@ impl StepAction for Scripted {
 pub(super) struct Harness {
     pub(super) engine: Engine,
     pub(super) db: Arc<Embedded>,
+    /// Lookups of remediation items by id (the engine's remediation store counts them).
+    pub(super) remediation_lookups: Arc<AtomicUsize>,
     pub(super) runs: Arc<Mutex<HashMap<StepKind, u32>>>,
     pub(super) clock: Arc<ManualClock>,
     _dir: tempfile::TempDir,
@@ -187,6 +215,7 @@ async fn harness_full(
         clock.clone(),
     );
     let runs = Arc::new(Mutex::new(HashMap::new()));
+    let remediation_lookups = Arc::new(AtomicUsize::new(0));
     let mut registry = StepRegistry::new();
     let mut scripted: HashMap<StepKind, Vec<_>> = scripts.into_iter().collect();
     for k in StepKind::ALL
@@ -211,11 +240,15 @@ async fn harness_full(
         Arc::new(FixedDirectory(facts)),
         Arc::new(registry),
         Arc::new(QueueNotifier::new(db.clone())),
-        db.clone(),
+        Arc::new(CountedRemediations {
+            db: db.clone(),
+            lookups: remediation_lookups.clone(),
+        }),
     );
     Harness {
         engine,
         db,
+        remediation_lookups,
         runs,
         clock,
         _dir: dir,
@@ -351,6 +384,16 @@ async fn a_case_runs_every_step_once_in_order_and_is_sealed() {
         .await
         .unwrap();
     assert!(report.ok(), "{:?}", report.findings);
+    // No step failed or waited: none looked for a remediation item to resolve.
+    assert_eq!(h.remediation_lookups.load(Ordering::SeqCst), 0);
+    assert!(
+        done.plan
+            .as_ref()
+            .unwrap()
+            .steps
+            .iter()
+            .all(|s| s.remediation_item == Some(false))
+    );
     // Replaying any step message now changes nothing.
     let before = h.runs.lock().unwrap().clone();
     h.engine
@@ -439,6 +482,11 @@ async fn throttling_defers_without_spending_attempts_and_permanent_failure_is_re
         .unwrap();
     assert_eq!(items.len(), 1);
     assert!(items[0].reason.contains("r-9"));
+    assert_eq!(
+        p.step(StepKind::RemoveLicences).unwrap().remediation_item,
+        Some(true),
+        "the failed step may have an item now"
+    );
     assert!(
         h.db.approximate_len("notify").await.unwrap() >= 2,
         "step failure and case exceptions are notified"
